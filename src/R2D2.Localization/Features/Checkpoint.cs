@@ -1,0 +1,283 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using R2D2.Localization.Formats;
+
+namespace R2D2.Localization.Features;
+
+/// <summary>Element types of checkpoint tensors, named as safetensors names them.</summary>
+public enum TensorDType { F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL }
+
+public static class TensorDTypes
+{
+    public static int Size(this TensorDType t) => t switch
+    {
+        TensorDType.F64 or TensorDType.I64 => 8,
+        TensorDType.F32 or TensorDType.I32 => 4,
+        TensorDType.F16 or TensorDType.BF16 or TensorDType.I16 => 2,
+        _ => 1,
+    };
+}
+
+/// <summary>One tensor of a checkpoint: a contiguous little-endian (C-order) buffer.</summary>
+public sealed class CheckpointTensor
+{
+    public CheckpointTensor(TensorDType dtype, long[] shape, byte[] data)
+    {
+        long n = shape.Aggregate(1L, (a, b) => a * b);
+        if (data.LongLength != n * dtype.Size())
+            throw new InvalidDataException($"tensor of shape [{string.Join(",", shape)}] needs {n * dtype.Size()} bytes, has {data.LongLength}");
+        DType = dtype; Shape = shape; Data = data;
+    }
+    public TensorDType DType { get; }
+    public long[] Shape { get; }
+    public byte[] Data { get; }
+    public long Count => Shape.Aggregate(1L, (a, b) => a * b);
+
+    public float[] ToFloat32()
+    {
+        var r = new float[Count];
+        switch (DType)
+        {
+            case TensorDType.F32: Buffer.BlockCopy(Data, 0, r, 0, Data.Length); break;
+            case TensorDType.F64: for (int i = 0; i < r.Length; i++) r[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(Data.AsSpan(8 * i)); break;
+            case TensorDType.F16: for (int i = 0; i < r.Length; i++) r[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(Data.AsSpan(2 * i)); break;
+            case TensorDType.BF16: for (int i = 0; i < r.Length; i++) r[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(Data.AsSpan(2 * i)) << 16); break;
+            default: throw new InvalidDataException($"tensor of type {DType} is not floating point");
+        }
+        return r;
+    }
+
+    public static CheckpointTensor FromFloat32(float[] values, params long[] shape)
+    {
+        var b = new byte[values.Length * 4];
+        Buffer.BlockCopy(values, 0, b, 0, b.Length);
+        return new CheckpointTensor(TensorDType.F32, shape, b);
+    }
+}
+
+/// <summary>
+/// A model checkpoint: the architecture string (the official `net` entry, e.g.
+/// "Quad_L2Net_ConfCFS()") and the state dict with any "module." prefix removed.
+/// Reads PyTorch's legacy torch.save format (what NAVER publishes), PyTorch's zip format and the
+/// project's own safetensors files; writes safetensors and the zip format.
+/// </summary>
+public sealed class Checkpoint
+{
+    public const string FormatTag = "r2d2.localization/checkpoint-1";
+
+    public Checkpoint(string net, IReadOnlyDictionary<string, CheckpointTensor> stateDict, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        Net = net;
+        StateDict = stateDict;
+        Metadata = metadata ?? new Dictionary<string, string>();
+    }
+
+    public string Net { get; }
+    /// <summary>Parameters and buffers by name, in the checkpoint's order, without "module.".</summary>
+    public IReadOnlyDictionary<string, CheckpointTensor> StateDict { get; }
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>Loads any supported format; errors name the file.</summary>
+    public static Checkpoint Load(string path)
+    {
+        if (!File.Exists(path)) throw new CheckpointException(path, "file not found");
+        try
+        {
+            using var f = File.OpenRead(path);
+            var head = new byte[9];
+            int n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            f.Position = 0;
+            if (n >= 2 && head[0] == (byte)'P' && head[1] == (byte)'K') return LoadTorchZip(f);
+            if (n >= 1 && head[0] == 0x80) return LoadTorchLegacy(f);
+            if (n == 9 && head[8] == (byte)'{') return SafeTensors.Read(f).ToCheckpoint();
+            throw new InvalidDataException("not a PyTorch checkpoint (legacy or zip) nor a safetensors file");
+        }
+        catch (Exception e) when (e is EndOfStreamException)
+        {
+            throw new CheckpointException(path, "file is truncated (ends before its data does)", e);
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidCastException or KeyNotFoundException or JsonException or FormatException)
+        {
+            throw new CheckpointException(path, e.Message, e);
+        }
+    }
+
+    private const ulong TorchLegacyMagic = 0xa86a20f9469cfc6cUL; // low 64 bits of 0x1950a86a20f9469cfc6c
+
+    private sealed record StorageRef(string Key, TensorDType DType, long Count)
+    {
+        public byte[]? Data { get; set; }
+    }
+
+    private sealed record TensorRef(StorageRef Storage, long Offset, long[] Shape, long[] Stride);
+
+    private static Checkpoint LoadTorchLegacy(Stream f)
+    {
+        var plain = new Unpickler(f);
+        if (plain.Load() is not long magic || unchecked((ulong)magic) != TorchLegacyMagic)
+            throw new InvalidDataException("legacy torch file with a wrong magic number");
+        if (plain.Load() is not long protocol || protocol != 1001)
+            throw new InvalidDataException($"unsupported legacy torch protocol");
+        if (plain.Load() is Dictionary<object, object?> sysInfo && sysInfo.TryGetValue("little_endian", out var le) && le is false)
+            throw new InvalidDataException("big-endian checkpoints are not supported");
+
+        var storages = new Dictionary<string, StorageRef>();
+        var root = new Unpickler(f, pid => PersistentStorage(pid, storages), RebuildCall).Load();
+        if (new Unpickler(f).Load() is not List<object?> keys) throw new InvalidDataException("storage key list missing");
+        var buf8 = new byte[8];
+        foreach (var k in keys)
+        {
+            var key = (string)k!;
+            if (!storages.TryGetValue(key, out var st)) throw new InvalidDataException($"storage {key} is not referenced");
+            f.ReadExactly(buf8);
+            long count = BinaryPrimitives.ReadInt64LittleEndian(buf8);
+            if (count != st.Count) throw new InvalidDataException($"storage {key} has {count} elements, expected {st.Count}");
+            var data = new byte[checked(count * st.DType.Size())];
+            f.ReadExactly(data);
+            st.Data = data;
+        }
+        return FromRoot(root);
+    }
+
+    private static Checkpoint LoadTorchZip(Stream f)
+    {
+        using var zip = new ZipArchive(f, ZipArchiveMode.Read);
+        var pkl = zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl") || e.FullName == "data.pkl")
+                  ?? throw new InvalidDataException("zip checkpoint without data.pkl");
+        string prefix = pkl.FullName[..^"data.pkl".Length];
+        var storages = new Dictionary<string, StorageRef>();
+        object? root;
+        using (var s = pkl.Open())
+        using (var ms = new MemoryStream())
+        {
+            s.CopyTo(ms);
+            ms.Position = 0;
+            root = new Unpickler(ms, pid => PersistentStorage(pid, storages), RebuildCall).Load();
+        }
+        foreach (var st in storages.Values)
+        {
+            var e = zip.GetEntry(prefix + "data/" + st.Key) ?? throw new InvalidDataException($"storage data/{st.Key} missing");
+            using var s = e.Open();
+            var data = new byte[checked(st.Count * st.DType.Size())];
+            s.ReadExactly(data);
+            st.Data = data;
+        }
+        return FromRoot(root);
+    }
+
+    private static object PersistentStorage(object? pid, Dictionary<string, StorageRef> storages)
+    {
+        // ('storage', storage_type, key, location, numel[, view_metadata]); the location
+        // ('cpu', 'cuda:0', ...) is ignored: everything loads to host memory.
+        if (pid is not object?[] t || t.Length < 5 || t[0] as string != "storage")
+            throw new InvalidDataException("unexpected persistent id in checkpoint");
+        if (t.Length > 5 && t[5] is not null) throw new InvalidDataException("storage views are not supported");
+        var type = (PyGlobal)t[1]!;
+        var dtype = type.Name switch
+        {
+            "FloatStorage" => TensorDType.F32,
+            "DoubleStorage" => TensorDType.F64,
+            "HalfStorage" => TensorDType.F16,
+            "BFloat16Storage" => TensorDType.BF16,
+            "LongStorage" => TensorDType.I64,
+            "IntStorage" => TensorDType.I32,
+            "ShortStorage" => TensorDType.I16,
+            "CharStorage" => TensorDType.I8,
+            "ByteStorage" => TensorDType.U8,
+            "BoolStorage" => TensorDType.BOOL,
+            _ => throw new InvalidDataException($"unsupported storage type {type}"),
+        };
+        var key = Convert.ToString(t[2], System.Globalization.CultureInfo.InvariantCulture)!;
+        if (!storages.TryGetValue(key, out var st))
+            storages[key] = st = new StorageRef(key, dtype, Convert.ToInt64(t[4]));
+        return st;
+    }
+
+    private static object? RebuildCall(PyGlobal g, object?[] args)
+    {
+        switch (g.Module, g.Name)
+        {
+            case ("torch._utils", "_rebuild_tensor_v2"):
+            case ("torch._utils", "_rebuild_tensor"):
+                return new TensorRef((StorageRef)args[0]!, Convert.ToInt64(args[1]), Longs(args[2]), Longs(args[3]));
+            case ("torch._utils", "_rebuild_parameter"):
+            case ("torch._utils", "_rebuild_parameter_with_state"):
+                return args[0];
+            case ("collections", "OrderedDict"):
+                return new Dictionary<object, object?>();
+            default:
+                return null; // kept as a PyObject
+        }
+    }
+
+    private static long[] Longs(object? tuple) => ((object?[])tuple!).Select(Convert.ToInt64).ToArray();
+
+    private static Checkpoint FromRoot(object? root)
+    {
+        if (root is not Dictionary<object, object?> top) throw new InvalidDataException("checkpoint is not a dictionary");
+        string net = top.TryGetValue("net", out var n) && n is string s ? s : "";
+        object? sd = top.TryGetValue("state_dict", out var x) ? x : top.TryGetValue("model", out var m) ? m : null;
+        if (sd is not Dictionary<object, object?> dict)
+        {
+            if (top.Values.Any(v => v is TensorRef)) dict = top; // a bare state_dict
+            else throw new InvalidDataException("checkpoint has no state_dict");
+        }
+        var result = new Dictionary<string, CheckpointTensor>();
+        foreach (var (k, v) in dict)
+        {
+            if (v is not TensorRef tr) continue;
+            var name = (string)k;
+            if (name.StartsWith("module.", StringComparison.Ordinal)) name = name["module.".Length..];
+            result[name] = Materialize(tr);
+        }
+        var meta = new Dictionary<string, string>();
+        foreach (var (k, v) in top)
+            if (k is string key && key != "net" && v is string or long or double or bool) meta[key] = Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)!;
+        return new Checkpoint(net, result, meta);
+    }
+
+    private static CheckpointTensor Materialize(TensorRef t)
+    {
+        var src = t.Storage.Data ?? throw new InvalidDataException($"storage {t.Storage.Key} has no data");
+        int es = t.Storage.DType.Size();
+        long count = t.Shape.Aggregate(1L, (a, b) => a * b);
+        var dst = new byte[count * es];
+        if (count == 0) return new CheckpointTensor(t.Storage.DType, t.Shape, dst);
+        // General strided copy (checkpoints are nearly always contiguous; this costs nothing then).
+        var idx = new long[t.Shape.Length];
+        for (long i = 0; i < count; i++)
+        {
+            long off = t.Offset;
+            for (int d = 0; d < idx.Length; d++) off += idx[d] * t.Stride[d];
+            if ((off + 1) * es > src.LongLength) throw new InvalidDataException($"tensor reads past its storage {t.Storage.Key}");
+            Buffer.BlockCopy(src, (int)(off * es), dst, (int)(i * es), es);
+            for (int d = idx.Length - 1; d >= 0; d--)
+            {
+                if (++idx[d] < t.Shape[d]) break;
+                idx[d] = 0;
+            }
+        }
+        return new CheckpointTensor(t.Storage.DType, t.Shape, dst);
+    }
+
+    /// <summary>Writes the project's format: safetensors, with the net string in the metadata.</summary>
+    public void SaveSafeTensors(string path, IReadOnlyDictionary<string, string>? extraMetadata = null)
+    {
+        var meta = new Dictionary<string, string>(Metadata) { ["format"] = FormatTag, ["net"] = Net };
+        if (extraMetadata != null) foreach (var (k, v) in extraMetadata) meta[k] = v;
+        SafeTensors.Write(path, StateDict, meta);
+    }
+
+    /// <summary>Writes a zip-format torch.save file of {'net': str, 'state_dict': OrderedDict}
+    /// that torch.load (1.6 and later) reads.</summary>
+    public void SaveTorchZip(string path) => TorchZipWriter.Write(path, Net, StateDict);
+}
+
+public sealed class CheckpointException : Exception
+{
+    public CheckpointException(string path, string message, Exception? inner = null)
+        : base($"{path}: {message}", inner) { Path = path; }
+    public string Path { get; }
+}

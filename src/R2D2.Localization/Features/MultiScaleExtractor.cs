@@ -1,0 +1,187 @@
+using R2D2.Localization.Formats;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace R2D2.Localization.Features;
+
+/// <summary>One processed pyramid level, for logs and timing.</summary>
+public sealed record PyramidLevel(int Width, int Height, double Scale, int Keypoints);
+
+public sealed class ImageTooSmallException : Exception
+{
+    public ImageTooSmallException(string message) : base(message) { }
+}
+
+/// <summary>
+/// Multi-scale R2D2 extraction with the official semantics: each level is bilinearly resized
+/// (align_corners=False, no antialias) from the previous one, sizes round(H·s) × round(W·s) with
+/// Python's round-half-even; a level runs only inside the size and scale ranges; keypoints are
+/// 3×3 local maxima of repeatability passing both thresholds; score = reliability ×
+/// repeatability; the top-k scores are kept.
+/// </summary>
+public sealed class MultiScaleExtractor
+{
+    private static readonly float[] Mean = { 0.485f, 0.456f, 0.406f };
+    private static readonly float[] Std = { 0.229f, 0.224f, 0.225f };
+
+    public MultiScaleExtractor(R2D2Network network, ExtractionSettings? settings = null)
+    {
+        Network = network;
+        Settings = settings ?? new ExtractionSettings();
+        Settings.Validate();
+    }
+
+    public R2D2Network Network { get; }
+    public ExtractionSettings Settings { get; }
+
+    /// <summary>The network input for an image: ToTensor (u8/255) then Normalize, as torchvision does, 1×3×H×W.</summary>
+    public static Tensor NormalizedInput(RgbImage image)
+    {
+        using var scope = NewDisposeScope();
+        var u8 = tensor(image.Pixels, new long[] { image.Height, image.Width, 3 }, dtype: ScalarType.Byte);
+        var x = u8.permute(2, 0, 1).contiguous().to(float32).div(255);
+        var mean = tensor(Mean, dtype: float32).view(3, 1, 1);
+        var std = tensor(Std, dtype: float32).view(3, 1, 1);
+        return x.sub(mean).div(std).unsqueeze(0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The sizes and scales of the levels that will be processed for a W×H image.</summary>
+    public IReadOnlyList<(int Width, int Height, double Scale)> PlanLevels(int width, int height)
+    {
+        var levels = new List<(int, int, double)>();
+        var st = Settings;
+        int longSide = Math.Max(width, height);
+        double maxS = Math.Min(st.MaxScale, st.MaxSize > 0 ? (double)st.MaxSize / longSide : double.PositiveInfinity);
+        double s = 1.0;
+        int nw = width, nh = height;
+        while (s + 0.001 >= Math.Max(st.MinScale, (double)st.MinSize / longSide))
+        {
+            if (s - 0.001 <= maxS) levels.Add((nw, nh, s));
+            s /= st.ScaleFactor;
+            nh = (int)Math.Round(height * s, MidpointRounding.ToEven);
+            nw = (int)Math.Round(width * s, MidpointRounding.ToEven);
+            if (nw < 1 || nh < 1) break;
+        }
+        return levels;
+    }
+
+    public FeatureSet Extract(RgbImage image, List<PyramidLevel>? levelsOut = null)
+    {
+        using var input = NormalizedInput(image);
+        return Extract(input, image.Width, image.Height, levelsOut);
+    }
+
+    public FeatureSet Extract(Tensor input, int width, int height, List<PyramidLevel>? levelsOut = null)
+    {
+        var st = Settings;
+        var plan = PlanLevels(width, height);
+        if (plan.Count == 0)
+            throw new ImageTooSmallException($"image is {width}×{height} px: no pyramid level fits the size range "
+                + $"{st.MinSize}–{(st.MaxSize > 0 ? st.MaxSize.ToString() : "∞")} px (try a smaller --min-size)");
+
+        var xs = new List<float>(); var ys = new List<float>(); var oxs = new List<float>(); var oys = new List<float>();
+        var scales = new List<float>(); var rels = new List<float>(); var reps = new List<float>();
+        var descs = new List<float[]>();
+        int dim = Network.Architecture.DescriptorDim;
+
+        using var _ = no_grad();
+        int longSide = Math.Max(width, height);
+        double s = 1.0;
+        var level = input.to(Network.Device);
+        int planIndex = 0;
+        while (planIndex < plan.Count)
+        {
+            int nh = (int)level.shape[2], nw = (int)level.shape[3];
+            if (Math.Abs(plan[planIndex].Scale - s) < 1e-12)
+            {
+                planIndex++;
+                int before = xs.Count;
+                ExtractLevel(level, width, height, nw, nh, s, dim, xs, ys, oxs, oys, scales, rels, reps, descs);
+                levelsOut?.Add(new PyramidLevel(nw, nh, s, xs.Count - before));
+                if (planIndex == plan.Count) break;
+            }
+            s /= st.ScaleFactor;
+            int h2 = (int)Math.Round(height * s, MidpointRounding.ToEven), w2 = (int)Math.Round(width * s, MidpointRounding.ToEven);
+            var next = F.interpolate(level, size: new long[] { h2, w2 }, mode: InterpolationMode.Bilinear, align_corners: false);
+            if (!ReferenceEquals(level, input)) level.Dispose();
+            level = next;
+        }
+        if (!ReferenceEquals(level, input)) level.Dispose();
+
+        // score = reliability × repeatability (float32, as the official code); best first.
+        int n = xs.Count;
+        var score = new float[n];
+        for (int i = 0; i < n; i++) score[i] = rels[i] * reps[i];
+        var order = Enumerable.Range(0, n).OrderByDescending(i => score[i]).ThenBy(i => i).ToArray();
+        if (st.TopK > 0 && order.Length > st.TopK) order = order[..st.TopK];
+        var d = new float[order.Length * dim];
+        for (int k = 0; k < order.Length; k++) Array.Copy(descs[order[k]], 0, d, k * dim, dim);
+        float[] Pick(List<float> l) => order.Select(i => l[i]).ToArray();
+        return new FeatureSet
+        {
+            ImageWidth = width, ImageHeight = height,
+            X = Pick(xs), Y = Pick(ys), OfficialX = Pick(oxs), OfficialY = Pick(oys),
+            Scale = Pick(scales), Score = order.Select(i => score[i]).ToArray(),
+            Reliability = Pick(rels), Repeatability = Pick(reps),
+            Descriptors = d, Dim = dim,
+        };
+    }
+
+    private void ExtractLevel(Tensor level, int width, int height, int nw, int nh, double s, int dim,
+        List<float> xs, List<float> ys, List<float> oxs, List<float> oys, List<float> scales,
+        List<float> rels, List<float> reps, List<float[]> descs)
+    {
+        using var scope = NewDisposeScope();
+        using var output = Network.Forward(level);
+        var rep = output.Repeatability;
+        var rel = output.Reliability;
+        // The map may be smaller than the level (Fast-R2D2 on odd sizes): index in its own grid.
+        int mw = (int)rep.shape[3], mh = (int)rep.shape[2];
+        var maxima = rep.eq(F.max_pool2d(rep, new long[] { 3, 3 }, new long[] { 1, 1 }, new long[] { 1, 1 }))
+            .logical_and(rep.ge(Settings.RepeatabilityThreshold))
+            .logical_and(rel.ge(Settings.ReliabilityThreshold));
+        var idx = maxima.view(-1).nonzero().view(-1);
+        int count = (int)idx.shape[0];
+        if (count == 0) return;
+        var c = rel.view(-1).index_select(0, idx).cpu().data<float>().ToArray();
+        var q = rep.view(-1).index_select(0, idx).cpu().data<float>().ToArray();
+        var d = output.Descriptors.view(dim, -1).index_select(1, idx).t().contiguous().cpu().data<float>().ToArray();
+        var flat = idx.cpu().data<long>().ToArray();
+        float[]? repMap = Settings.SubPixel ? rep.cpu().contiguous().data<float>().ToArray() : null;
+
+        float scale = (float)(32 / s);
+        double rx = (double)width / nw, ry = (double)height / nh;
+        for (int k = 0; k < count; k++)
+        {
+            int iy = (int)(flat[k] / mw), ix = (int)(flat[k] % mw);
+            double fx = ix, fy = iy;
+            if (repMap != null)
+            {
+                fx += PeakOffset(repMap, ix, iy, mw, mh, 1, 0);
+                fy += PeakOffset(repMap, ix, iy, mw, mh, 0, 1);
+            }
+            // Official: x = float32(float32(ix)·W)/nw; ours: pixel-centre convention.
+            oxs.Add((float)fx * width / nw);
+            oys.Add((float)fy * height / nh);
+            xs.Add((float)((fx + 0.5) * rx - 0.5));
+            ys.Add((float)((fy + 0.5) * ry - 0.5));
+            scales.Add(scale);
+            rels.Add(c[k]);
+            reps.Add(q[k]);
+            descs.Add(d.AsSpan(k * dim, dim).ToArray());
+        }
+    }
+
+    /// <summary>Vertex of the parabola through the peak and its two neighbours along (dx, dy),
+    /// clamped to ±0.5 px; 0 at the border or on a flat neighbourhood.</summary>
+    internal static double PeakOffset(float[] map, int x, int y, int w, int h, int dx, int dy)
+    {
+        int x0 = x - dx, y0 = y - dy, x1 = x + dx, y1 = y + dy;
+        if (x0 < 0 || y0 < 0 || x1 >= w || y1 >= h) return 0;
+        double a = map[y0 * w + x0], b = map[y * w + x], c = map[y1 * w + x1];
+        double den = a - 2 * b + c;
+        if (den >= -1e-12) return 0;
+        return Math.Clamp(0.5 * (a - c) / den, -0.5, 0.5);
+    }
+}

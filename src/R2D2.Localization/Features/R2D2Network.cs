@@ -1,0 +1,196 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace R2D2.Localization.Features;
+
+/// <summary>The raw outputs of one forward pass on one image (batch of 1).</summary>
+public sealed class NetworkOutput : IDisposable
+{
+    public required Tensor Descriptors { get; init; }     // 1×D×H×W, L2-normalized over D
+    public required Tensor Reliability { get; init; }     // 1×1×H×W in [0, 1]
+    public required Tensor Repeatability { get; init; }   // 1×1×H×W in [0, 1]
+    public Tensor? ReliabilityLogits { get; init; }       // 1×2×H×W (only when asked for)
+    public Tensor? RepeatabilityLogits { get; init; }     // 1×1×H×W (only when asked for)
+    public void Dispose()
+    {
+        Descriptors.Dispose(); Reliability.Dispose(); Repeatability.Dispose();
+        ReliabilityLogits?.Dispose(); RepeatabilityLogits?.Dispose();
+    }
+}
+
+/// <summary>Options that change how the forward pass is computed, not what it computes.</summary>
+public sealed record NetworkOptions
+{
+    /// <summary>Fold each (affine-free) batch norm into the convolution before it: one pass over
+    /// the activations fewer per layer; results differ from the unfolded net by float rounding.</summary>
+    public bool FoldBatchNorm { get; init; } = true;
+    /// <summary>Run convolutions in channels-last (NHWC) memory layout, faster on CPUs.</summary>
+    public bool ChannelsLast { get; init; } = true;
+}
+
+/// <summary>
+/// An R2D2 network with loaded weights, evaluated with torch's functional operators (inference
+/// only, no autograd). Heads: reliability = softmax(clf(x²))[1], repeatability =
+/// softplus(u)/(1 + softplus(u)) with u = sal(x²), descriptors = x / ‖x‖.
+/// </summary>
+public sealed class R2D2Network : IDisposable
+{
+    private abstract record Layer;
+    private sealed record Conv(Tensor Weight, Tensor Bias, long Padding, long Dilation) : Layer;
+    private sealed record Norm(Tensor Mean, Tensor Var, Tensor? Weight, Tensor? Bias) : Layer;
+    private sealed record Relu : Layer;
+    private sealed record MaxPool(long Kernel) : Layer;
+    private sealed record AvgPool(long Kernel) : Layer;
+    private sealed record Upsample(double Factor) : Layer;
+
+    private const double BatchNormEps = 1e-5;
+    private readonly List<Layer> _layers = new();
+    private readonly Tensor _headWeight, _headBias; // clf (2 rows) and sal (1 row) stacked: 3×D×1×1
+    private readonly List<Tensor> _owned = new();
+
+    public R2D2Architecture Architecture { get; }
+    public Device Device { get; }
+    public NetworkOptions Options { get; }
+    /// <summary>A short identity of the weights (hash of the state dict), for databases and files.</summary>
+    public string WeightsHash { get; }
+
+    public R2D2Network(Checkpoint checkpoint, Device? device = null, NetworkOptions? options = null)
+    {
+        Architecture = R2D2Architecture.Parse(checkpoint.Net);
+        Device = device ?? CPU;
+        Options = options ?? new NetworkOptions();
+        WeightsHash = HashStateDict(checkpoint);
+        var sd = checkpoint.StateDict;
+
+        Tensor Param(string name, params long[] shape)
+        {
+            if (!sd.TryGetValue(name, out var t))
+                throw new InvalidDataException($"checkpoint for {checkpoint.Net} lacks '{name}'");
+            if (!t.Shape.SequenceEqual(shape))
+                throw new InvalidDataException($"'{name}' has shape [{string.Join(",", t.Shape)}], {checkpoint.Net} needs [{string.Join(",", shape)}]");
+            return tensor(t.ToFloat32(), shape, dtype: float32);
+        }
+
+        using (no_grad())
+        {
+            var ops = Architecture.Ops;
+            for (int i = 0; i < ops.Count; i++)
+            {
+                switch (ops[i])
+                {
+                    case ConvOp c:
+                    {
+                        var w = Param($"ops.{c.Index}.weight", c.OutChannels, c.InChannels, c.Kernel, c.Kernel);
+                        var b = Param($"ops.{c.Index}.bias", c.OutChannels);
+                        if (Options.FoldBatchNorm && i + 1 < ops.Count && ops[i + 1] is BatchNormOp bn)
+                        {
+                            // y = γ·(conv(x) − μ)/√(σ²+ε) + β  =  conv'(x) with w' = w·s, b' = (b − μ)·s + β.
+                            var mean = Param($"ops.{bn.Index}.running_mean", bn.Channels).to(float64);
+                            var scale = Param($"ops.{bn.Index}.running_var", bn.Channels).to(float64).add(BatchNormEps).rsqrt();
+                            if (bn.Affine) scale = scale.mul(Param($"ops.{bn.Index}.weight", bn.Channels).to(float64));
+                            var shift = bn.Affine ? Param($"ops.{bn.Index}.bias", bn.Channels).to(float64) : zeros(bn.Channels, dtype: float64);
+                            w = w.to(float64).mul(scale.view(-1, 1, 1, 1)).to(float32);
+                            b = b.to(float64).sub(mean).mul(scale).add(shift).to(float32);
+                            i++;
+                        }
+                        _layers.Add(new Conv(Own(w, layoutWeights: true), Own(b), c.Padding, c.Dilation));
+                        break;
+                    }
+                    case BatchNormOp bn:
+                        _layers.Add(new Norm(Own(Param($"ops.{bn.Index}.running_mean", bn.Channels)), Own(Param($"ops.{bn.Index}.running_var", bn.Channels)),
+                            bn.Affine ? Own(Param($"ops.{bn.Index}.weight", bn.Channels)) : null,
+                            bn.Affine ? Own(Param($"ops.{bn.Index}.bias", bn.Channels)) : null));
+                        break;
+                    case ReluOp: _layers.Add(new Relu()); break;
+                    case MaxPoolOp p: _layers.Add(new MaxPool(p.Kernel)); break;
+                    case AvgPoolOp p: _layers.Add(new AvgPool(p.Kernel)); break;
+                    case UpsampleOp u: _layers.Add(new Upsample(u.Factor)); break;
+                }
+            }
+            int dim = Architecture.DescriptorDim;
+            _headWeight = Own(cat(new[] { Param("clf.weight", 2, dim, 1, 1), Param("sal.weight", 1, dim, 1, 1) }, 0), layoutWeights: true);
+            _headBias = Own(cat(new[] { Param("clf.bias", 2), Param("sal.bias", 1) }, 0));
+        }
+    }
+
+    private Tensor Own(Tensor t, bool layoutWeights = false)
+    {
+        var d = t.to(Device);
+        if (layoutWeights && Options.ChannelsLast) d = ToChannelsLast(d);
+        d = d.detach();
+        _owned.Add(d);
+        return d;
+    }
+
+    /// <summary>NCHW tensor with NHWC strides (TorchSharp has no memory_format argument).</summary>
+    public static Tensor ToChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
+    /// <summary>Runs the network on a normalized 1×3×H×W image (any device; moved to ours).</summary>
+    public NetworkOutput Forward(Tensor image, bool keepLogits = false)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var x = image.to(Device);
+        if (Options.ChannelsLast && Device.type == DeviceType.CPU) x = ToChannelsLast(x);
+        foreach (var layer in _layers)
+        {
+            switch (layer)
+            {
+                case Conv c:
+                    x = F.conv2d(x, c.Weight, c.Bias, strides: new long[] { 1, 1 }, padding: new[] { c.Padding, c.Padding }, dilation: new[] { c.Dilation, c.Dilation });
+                    break;
+                case Norm n:
+                    x = F.batch_norm(x, n.Mean, n.Var, n.Weight, n.Bias, training: false, momentum: 0.1, eps: BatchNormEps);
+                    break;
+                case Relu:
+                    x = x.relu_();
+                    break;
+                case MaxPool p:
+                    x = F.max_pool2d(x, new[] { p.Kernel, p.Kernel }, new[] { p.Kernel, p.Kernel });
+                    break;
+                case AvgPool p:
+                    x = F.avg_pool2d(x, new[] { p.Kernel, p.Kernel }, new[] { p.Kernel, p.Kernel });
+                    break;
+                case Upsample u:
+                    x = F.interpolate(x, scale_factor: new[] { u.Factor, u.Factor }, mode: InterpolationMode.Bilinear, align_corners: false);
+                    break;
+            }
+        }
+        var heads = F.conv2d(x.square(), _headWeight, _headBias).contiguous();
+        var relLogits = heads.narrow(1, 0, 2);
+        var repLogits = heads.narrow(1, 2, 1);
+        var reliability = F.softmax(relLogits, 1).narrow(1, 1, 1).contiguous();
+        var sp = F.softplus(repLogits);
+        var repeatability = sp.div(sp.add(1)).contiguous();
+        var descriptors = F.normalize(x.contiguous(), p: 2, dim: 1);
+        var output = new NetworkOutput
+        {
+            Descriptors = descriptors.MoveToOuterDisposeScope(),
+            Reliability = reliability.MoveToOuterDisposeScope(),
+            Repeatability = repeatability.MoveToOuterDisposeScope(),
+            ReliabilityLogits = keepLogits ? relLogits.contiguous().MoveToOuterDisposeScope() : null,
+            RepeatabilityLogits = keepLogits ? repLogits.contiguous().MoveToOuterDisposeScope() : null,
+        };
+        return output;
+    }
+
+    private static string HashStateDict(Checkpoint c)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        sha.AppendData(System.Text.Encoding.UTF8.GetBytes(c.Net));
+        foreach (var (k, v) in c.StateDict.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (k.EndsWith("num_batches_tracked", StringComparison.Ordinal)) continue; // bookkeeping, not weights
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(k));
+            sha.AppendData(v.Data);
+        }
+        return Convert.ToHexString(sha.GetHashAndReset())[..16].ToLowerInvariant();
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _owned) t.Dispose();
+        _owned.Clear();
+    }
+}

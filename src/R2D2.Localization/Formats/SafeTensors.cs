@@ -1,0 +1,111 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using R2D2.Localization.Features;
+
+namespace R2D2.Localization.Formats;
+
+/// <summary>
+/// The safetensors format (https://huggingface.co/docs/safetensors): an 8-byte little-endian
+/// header length, a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {str: str}},
+/// then the raw little-endian tensor bytes. Used for the project's checkpoints and feature files.
+/// </summary>
+public sealed class SafeTensors
+{
+    public SafeTensors(IReadOnlyDictionary<string, CheckpointTensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
+        Tensors = tensors;
+        Metadata = metadata;
+    }
+
+    public IReadOnlyDictionary<string, CheckpointTensor> Tensors { get; }
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    public Checkpoint ToCheckpoint()
+    {
+        if (!Metadata.TryGetValue("net", out var net))
+            throw new InvalidDataException("safetensors file has no 'net' entry in its metadata: not a model checkpoint");
+        return new Checkpoint(net, Tensors, Metadata.Where(kv => kv.Key != "net").ToDictionary(kv => kv.Key, kv => kv.Value));
+    }
+
+    public static SafeTensors Read(string path)
+    {
+        using var f = File.OpenRead(path);
+        return Read(f);
+    }
+
+    public static SafeTensors Read(Stream f)
+    {
+        var b8 = new byte[8];
+        f.ReadExactly(b8);
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(b8);
+        if (n > 100_000_000 || (f.CanSeek && (long)n > f.Length - 8)) throw new InvalidDataException("safetensors header length is out of range");
+        var header = new byte[n];
+        f.ReadExactly(header);
+        var root = JsonNode.Parse(header)!.AsObject();
+        long dataStart = 8 + (long)n;
+        var meta = new Dictionary<string, string>();
+        var entries = new List<(string Name, TensorDType DType, long[] Shape, long Begin, long End)>();
+        foreach (var (name, node) in root)
+        {
+            if (name == "__metadata__")
+            {
+                foreach (var (k, v) in node!.AsObject()) meta[k] = v!.GetValue<string>();
+                continue;
+            }
+            var o = node!.AsObject();
+            var dtype = Enum.Parse<TensorDType>(o["dtype"]!.GetValue<string>());
+            var shape = o["shape"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
+            var offs = o["data_offsets"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
+            entries.Add((name, dtype, shape, offs[0], offs[1]));
+        }
+        long dataLen = entries.Count == 0 ? 0 : entries.Max(e => e.End);
+        var data = new byte[dataLen];
+        f.ReadExactly(data);
+        var tensors = new Dictionary<string, CheckpointTensor>();
+        foreach (var e in entries.OrderBy(e => e.Begin))
+        {
+            if (e.Begin < 0 || e.End < e.Begin || e.End > dataLen) throw new InvalidDataException($"tensor {e.Name} has bad data offsets");
+            tensors[e.Name] = new CheckpointTensor(e.DType, e.Shape, data[(int)e.Begin..(int)e.End]);
+        }
+        _ = dataStart;
+        return new SafeTensors(tensors, meta);
+    }
+
+    /// <summary>Writes atomically (temporary file, then rename), so a crash never leaves half a file.</summary>
+    public static void Write(string path, IReadOnlyDictionary<string, CheckpointTensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
+        var header = new JsonObject();
+        if (metadata.Count > 0)
+        {
+            var m = new JsonObject();
+            foreach (var (k, v) in metadata) m[k] = v;
+            header["__metadata__"] = m;
+        }
+        long offset = 0;
+        foreach (var (name, t) in tensors)
+        {
+            header[name] = new JsonObject
+            {
+                ["dtype"] = t.DType.ToString(),
+                ["shape"] = new JsonArray(t.Shape.Select(s => (JsonNode)s).ToArray()),
+                ["data_offsets"] = new JsonArray(offset, offset + t.Data.LongLength),
+            };
+            offset += t.Data.LongLength;
+        }
+        var json = Encoding.UTF8.GetBytes(header.ToJsonString());
+        int padded = (json.Length + 7) / 8 * 8; // the spec recommends 8-byte alignment of the data
+        var tmp = path + ".tmp";
+        using (var f = File.Create(tmp))
+        {
+            var b8 = new byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(b8, (ulong)padded);
+            f.Write(b8);
+            f.Write(json);
+            for (int i = json.Length; i < padded; i++) f.WriteByte((byte)' ');
+            foreach (var t in tensors.Values) f.Write(t.Data);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+}

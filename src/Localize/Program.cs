@@ -1,1 +1,30 @@
-System.Console.WriteLine(TorchSharp.torch.ones(2).sum().item<float>());
+using System.CommandLine;
+using R2D2.Localization.Cli;
+using R2D2.Localization.Cli.Commands;
+
+// `localize`: a thin command line over the R2D2.Localization library. Commands parse options,
+// call the library and print; exit codes: 0 success, 1 failed input or run, 2 usage error.
+return Cli.Run(args);
+
+namespace R2D2.Localization.Cli
+{
+    public static class Cli
+    {
+        public static int Run(string[] args)
+        {
+            Allocator.Tune();
+            var root = new RootCommand("R2D2.Localization: map daytime photos with known poses, localize night photos, with R2D2 features.");
+            root.Subcommands.Add(ExtractCommand.Create());
+            root.Subcommands.Add(ModelCommands.Create());
+            root.Subcommands.Add(VizCommands.Create());
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                foreach (var e in parse.Errors) Console.Error.WriteLine($"error: {e.Message}");
+                Console.Error.WriteLine("(run with --help for usage)");
+                return 2;
+            }
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+    }
+}

@@ -175,7 +175,7 @@ public sealed class MultiScaleExtractor
 
     /// <summary>Vertex of the parabola through the peak and its two neighbours along (dx, dy),
     /// clamped to ±0.5 px; 0 at the border or on a flat neighbourhood.</summary>
-    internal static double PeakOffset(float[] map, int x, int y, int w, int h, int dx, int dy)
+    public static double PeakOffset(float[] map, int x, int y, int w, int h, int dx, int dy)
     {
         int x0 = x - dx, y0 = y - dy, x1 = x + dx, y1 = y + dy;
         if (x0 < 0 || y0 < 0 || x1 >= w || y1 >= h) return 0;

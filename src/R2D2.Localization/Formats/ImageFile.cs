@@ -52,10 +52,11 @@ public static class ImageFile
             throw new ImageFileException(path, jpeg ? "cannot decode this JPEG" : "not a readable image (unknown format or corrupt data)");
         using var rgb = new Mat();
         Cv2.CvtColor(mat, rgb, ColorConversionCodes.BGR2RGB);
-        var pixels = new byte[rgb.Rows * rgb.Cols * 3];
+        int rows = rgb.Rows, cols = rgb.Cols;
+        var pixels = new byte[rows * cols * 3];
         if (rgb.IsContinuous()) System.Runtime.InteropServices.Marshal.Copy(rgb.Data, pixels, 0, pixels.Length);
-        else for (int r = 0; r < rgb.Rows; r++) System.Runtime.InteropServices.Marshal.Copy(rgb.Ptr(r), pixels, r * rgb.Cols * 3, rgb.Cols * 3);
-        return new RgbImage(rgb.Cols, rgb.Rows, pixels);
+        else for (int r = 0; r < rows; r++) System.Runtime.InteropServices.Marshal.Copy(rgb.Ptr(r), pixels, r * cols * 3, cols * 3);
+        return new RgbImage(cols, rows, pixels);
     }
 
     /// <summary>Wraps an RGB image as an OpenCV BGR Mat (for drawing and writing).</summary>

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using R2D2.Localization.Features;
+
+namespace R2D2.Localization.Cli.Commands;
+
+/// <summary>Options shared by the commands that run the network.</summary>
+internal sealed class NetworkOptionSet
+{
+    public readonly Option<string> Model = new("--model")
+    {
+        Description = "checkpoint: an official R2D2 .pt (as NAVER publishes it), a zip-format torch file, or a .safetensors of this project",
+        Required = true,
+    };
+    public readonly Option<string> Device = new("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
+    public readonly Option<int> Threads = new("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 };
+    public readonly Option<bool> Exact = new("--exact-layout")
+    {
+        Description = "evaluate the network exactly as the official code (no batch-norm folding, NCHW layout); slower",
+    };
+
+    public void AddTo(Command c)
+    {
+        c.Options.Add(Model); c.Options.Add(Device); c.Options.Add(Threads); c.Options.Add(Exact);
+    }
+
+    public R2D2Network Load(ParseResult r)
+    {
+        TorchRuntime.SetThreads(r.GetValue(Threads));
+        var device = TorchRuntime.ResolveDevice(r.GetValue(Device));
+        bool exact = r.GetValue(Exact);
+        return ModelLoader.Load(r.GetValue(Model)!, device, new NetworkOptions { FoldBatchNorm = !exact, ChannelsLast = !exact });
+    }
+}
+
+/// <summary>The multi-scale extraction settings, each an option; defaults are the official ones.</summary>
+internal sealed class ExtractionOptionSet
+{
+    private static readonly ExtractionSettings D = new();
+    public readonly Option<double> ScaleF = new("--scale-f") { Description = "ratio between pyramid levels", DefaultValueFactory = _ => D.ScaleFactor };
+    public readonly Option<int> MinSize = new("--min-size") { Description = "smallest level's longer side (px)", DefaultValueFactory = _ => D.MinSize };
+    public readonly Option<int> MaxSize = new("--max-size") { Description = "largest level's longer side (px); 0: no cap", DefaultValueFactory = _ => D.MaxSize };
+    public readonly Option<double> MinScale = new("--min-scale") { Description = "smallest level scale", DefaultValueFactory = _ => D.MinScale };
+    public readonly Option<double> MaxScale = new("--max-scale") { Description = "largest level scale (≤ 1)", DefaultValueFactory = _ => D.MaxScale };
+    public readonly Option<float> RelThr = new("--reliability-thr") { Description = "reliability threshold", DefaultValueFactory = _ => D.ReliabilityThreshold };
+    public readonly Option<float> RepThr = new("--repeatability-thr") { Description = "repeatability threshold", DefaultValueFactory = _ => D.RepeatabilityThreshold };
+    public readonly Option<int> TopK = new("--top-k") { Description = "keypoints kept per image (0: all)", DefaultValueFactory = _ => D.TopK };
+    public readonly Option<bool> SubPixel = new("--subpixel") { Description = "refine keypoints by a quadratic fit of the repeatability peak" };
+
+    public void AddTo(Command c)
+    {
+        foreach (var o in new Option[] { ScaleF, MinSize, MaxSize, MinScale, MaxScale, RelThr, RepThr, TopK, SubPixel }) c.Options.Add(o);
+    }
+
+    public ExtractionSettings Get(ParseResult r)
+    {
+        var s = new ExtractionSettings
+        {
+            ScaleFactor = r.GetValue(ScaleF), MinSize = r.GetValue(MinSize), MaxSize = r.GetValue(MaxSize),
+            MinScale = r.GetValue(MinScale), MaxScale = r.GetValue(MaxScale),
+            ReliabilityThreshold = r.GetValue(RelThr), RepeatabilityThreshold = r.GetValue(RepThr),
+            TopK = r.GetValue(TopK), SubPixel = r.GetValue(SubPixel),
+        };
+        s.Validate();
+        return s;
+    }
+}
+
+internal static class CommandErrors
+{
+    /// <summary>Runs a command body; known failures become one-line errors and exit code 1.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is CheckpointException or Formats.ImageFileException or Formats.InputListException
+                                    or ArgumentException or ImageTooSmallException or IOException or InvalidDataException
+                                    or UnauthorizedAccessException)
+        {
+            Reporter.Error(e.Message);
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+using Spectre.Console;
+
+namespace R2D2.Localization.Cli;
+
+/// <summary>Progress for long work: a Spectre.Console bar on a terminal, plain log lines when the
+/// output is redirected (logs, CI).</summary>
+internal static class Reporter
+{
+    public static bool Interactive =>
+        !Console.IsOutputRedirected && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Runs <paramref name="step"/> for each item; the step returns a short status line.</summary>
+    public static void ForEach<T>(string title, IReadOnlyList<T> items, Func<T, string> name, Func<T, string?> step)
+    {
+        if (Interactive)
+        {
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask(title, maxValue: items.Count);
+                    foreach (var item in items)
+                    {
+                        task.Description = $"{title} {Markup.Escape(name(item))}";
+                        var line = step(item);
+                        if (line != null) AnsiConsole.MarkupLine(Markup.Escape(line));
+                        task.Increment(1);
+                    }
+                    task.Description = title;
+                });
+        }
+        else
+        {
+            int i = 0;
+            foreach (var item in items)
+            {
+                i++;
+                var line = step(item);
+                Console.WriteLine($"[{i}/{items.Count}] {line ?? name(item)}");
+            }
+        }
+    }
+
+    public static void Error(string message) => Console.Error.WriteLine($"error: {message}");
+    public static void Warn(string message) => Console.Error.WriteLine($"warning: {message}");
+}

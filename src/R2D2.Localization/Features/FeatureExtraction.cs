@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using R2D2.Localization.Formats;
+
+namespace R2D2.Localization.Features;
+
+/// <summary>The outcome of one image of an extraction run.</summary>
+public sealed record ImageOutcome(ImageInput Image, string? OutputPath, int Keypoints, double Seconds, bool Skipped, string? Error);
+
+/// <summary>
+/// Extracts features of many images into one file per image (hloc-style stage: inputs on disk to
+/// outputs on disk). Resumable: an image whose output file exists with the same model and
+/// settings is skipped. A bad image is reported and the others go on.
+/// </summary>
+public sealed class FeatureExtraction
+{
+    private readonly MultiScaleExtractor _extractor;
+    private readonly string _modelName;
+
+    public FeatureExtraction(MultiScaleExtractor extractor, string modelName)
+    {
+        _extractor = extractor;
+        _modelName = modelName;
+    }
+
+    public IReadOnlyDictionary<string, string> Metadata => new Dictionary<string, string>
+    {
+        ["model"] = _modelName,
+        ["net"] = _extractor.Network.Architecture.Net,
+        ["weights"] = _extractor.Network.WeightsHash,
+        ["settings"] = _extractor.Settings.ToJson(),
+    };
+
+    public static string OutputPath(string outDir, ImageInput image, FeatureFileFormat format)
+    {
+        var rel = Path.GetDirectoryName(image.Name) ?? "";
+        return Path.Combine(outDir, rel, FeatureFiles.FileName(image.Path, format));
+    }
+
+    public ImageOutcome Run(ImageInput image, string outDir, FeatureFileFormat format, bool overwrite)
+    {
+        var output = OutputPath(outDir, image, format);
+        if (!overwrite && IsUpToDate(output, format))
+            return new ImageOutcome(image, output, -1, 0, Skipped: true, null);
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var features = _extractor.Extract(ImageFile.ReadRgb(image.Path));
+            double seconds = sw.Elapsed.TotalSeconds;
+            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+            var meta = new Dictionary<string, string>(Metadata) { ["image"] = image.Name };
+            FeatureFiles.Write(output, features, format, meta);
+            return new ImageOutcome(image, output, features.Count, seconds, false, null);
+        }
+        catch (ImageFileException e)
+        {
+            return new ImageOutcome(image, null, 0, 0, false, e.Message);
+        }
+        catch (ImageTooSmallException e)
+        {
+            return new ImageOutcome(image, null, 0, 0, false, $"{image.Path}: {e.Message}");
+        }
+    }
+
+    private bool IsUpToDate(string output, FeatureFileFormat format)
+    {
+        if (!File.Exists(output)) return false;
+        if (format == FeatureFileFormat.R2d2) return false; // the official file records no settings: redo it
+        try
+        {
+            var meta = SafeTensors.Read(output).Metadata;
+            return Metadata.All(kv => meta.TryGetValue(kv.Key, out var v) && v == kv.Value);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            return false; // a half-written or foreign file: extract again
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using static TorchSharp.torch;
+
+namespace R2D2.Localization.Features;
+
+/// <summary>Loads a checkpoint (any supported format) into a network; every error names the file.</summary>
+public static class ModelLoader
+{
+    public static R2D2Network Load(string path, Device? device = null, NetworkOptions? options = null)
+    {
+        var checkpoint = Checkpoint.Load(path);
+        try
+        {
+            return new R2D2Network(checkpoint, device, options);
+        }
+        catch (Exception e) when (e is NotSupportedException or InvalidDataException)
+        {
+            throw new CheckpointException(path, e.Message, e);
+        }
+    }
+
+    /// <summary>The name a model goes by in file metadata: the file's name without extension.</summary>
+    public static string ModelName(string path) => Path.GetFileNameWithoutExtension(path);
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using Xunit;
+
+namespace R2D2.Localization.Tests;
+
+public class CheckpointTests
+{
+    [Theory]
+    [InlineData("r2d2_WASF_N16", "Quad_L2Net_ConfCFS()", 485803)]
+    [InlineData("r2d2_WAF_N16", "Quad_L2Net_ConfCFS()", 485803)]
+    [InlineData("r2d2_WASF_N8_big", "Quad_L2Net_ConfCFS(mchan=6)", 1041019)]
+    [InlineData("faster2d2_WASF_N16", "Fast_Quad_L2Net_ConfCFS()", 485803)] // CUDA storages, no "module." prefix
+    public void OfficialCheckpointsLoadAsPublished(string model, string net, long values)
+    {
+        var c = Checkpoint.Load(SharedData.Model(model));
+        Assert.Equal(net, c.Net);
+        Assert.Equal(values, c.StateDict.Values.Sum(t => t.Count));
+        Assert.DoesNotContain(c.StateDict.Keys, k => k.StartsWith("module."));
+        using var network = new R2D2Network(c);
+        Assert.Equal(128, network.Architecture.DescriptorDim);
+    }
+
+    [Fact]
+    public void SafetensorsAndTorchZipRoundTripKeepTheWeights()
+    {
+        var dir = TempDir.Create();
+        var c = Checkpoint.Load(SharedData.Model("r2d2_WASF_N16"));
+        using var original = new R2D2Network(c);
+        var st = Path.Combine(dir, "m.safetensors");
+        c.SaveSafeTensors(st);
+        var zip = Path.Combine(dir, "m.pt");
+        c.SaveTorchZip(zip);
+        foreach (var path in new[] { st, zip })
+        {
+            var back = Checkpoint.Load(path);
+            Assert.Equal(c.Net, back.Net);
+            Assert.Equal(c.StateDict.Keys, back.StateDict.Keys);
+            using var n = new R2D2Network(back);
+            Assert.Equal(original.WeightsHash, n.WeightsHash);
+        }
+    }
+
+    [Fact]
+    public void PyTorchLoadsTheZipExport()
+    {
+        if (!PythonTools.HasModule("torch"))
+        {
+            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "CI must have python3-torch (see .ci/run)");
+            return;
+        }
+        var dir = TempDir.Create();
+        var zip = Path.Combine(dir, "m.pt");
+        Checkpoint.Load(SharedData.Model("faster2d2_WASF_N16")).SaveTorchZip(zip);
+        var output = PythonTools.Run($@"
+import torch
+c = torch.load('{zip}', map_location='cpu')
+sd = c['state_dict']
+print(c['net'], len(sd), sum(v.numel() for v in sd.values()), float(sd['clf.bias'][0]))
+");
+        var expected = Checkpoint.Load(SharedData.Model("faster2d2_WASF_N16"));
+        Assert.StartsWith("Fast_Quad_L2Net_ConfCFS() " + expected.StateDict.Count + " 485803", output.Trim());
+    }
+
+    [Theory]
+    [InlineData("Quad_L2Net_ConfCFS()", new[] { 1, 1, 1, 2, 2, 4, 4, 8, 16 }, new[] { 1, 1, 1, 2, 2, 4, 2, 4, 8 })]
+    [InlineData("Fast_Quad_L2Net_ConfCFS()", new[] { 1, 1, 1, 1, 1, 2, 2, 4, 8 }, new[] { 1, 1, 1, 1, 1, 2, 1, 2, 4 })]
+    public void ArchitectureFollowsTheNetString(string net, int[] dilations, int[] paddings)
+    {
+        var convs = R2D2Architecture.Parse(net).Ops.OfType<ConvOp>().ToList();
+        Assert.Equal(dilations, convs.Select(c => c.Dilation));
+        Assert.Equal(paddings, convs.Select(c => c.Padding));
+    }
+
+    [Theory]
+    [InlineData("L2_Net()")]
+    [InlineData("Quad_L2Net_ConfCFS(foo=1)")]
+    [InlineData("import os")]
+    public void UnknownNetworksAreRefused(string net) =>
+        Assert.Throws<NotSupportedException>(() => R2D2Architecture.Parse(net));
+
+    [Fact]
+    public void TruncatedCheckpointNamesTheFile()
+    {
+        var dir = TempDir.Create();
+        var bytes = File.ReadAllBytes(SharedData.Model("r2d2_WASF_N16"));
+        foreach (int keep in new[] { 100, bytes.Length / 2, bytes.Length - 10 })
+        {
+            var path = Path.Combine(dir, $"cut{keep}.pt");
+            File.WriteAllBytes(path, bytes[..keep]);
+            var e = Assert.Throws<CheckpointException>(() => Checkpoint.Load(path));
+            Assert.Contains(path, e.Message);
+            Assert.Contains("truncated", e.Message);
+        }
+    }
+}
+
+internal static class TempDir
+{
+    public static string Create()
+    {
+        var d = Path.Combine(Path.GetTempPath(), "r2d2-tests", Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(d);
+        return d;
+    }
+}
+
+internal static class PythonTools
+{
+    public static bool HasModule(string module)
+    {
+        try { Run($"import {module}"); return true; }
+        catch (Exception) { return false; }
+    }
+
+    public static string Run(string script)
+    {
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Write(script);
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEnd();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"python failed: {stderr}");
+        return stdout;
+    }
+}

@@ -17,6 +17,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(ExtractCommand.Create());
             root.Subcommands.Add(ModelCommands.Create());
             root.Subcommands.Add(VizCommands.Create());
+            root.Subcommands.Add(EvalHomographyCommand.Create());
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace R2D2.Localization.Formats;
+
+/// <summary>Two images related by a ground-truth homography H (image 1 → image 2, row-major).</summary>
+public sealed record HomographyPair(string Name, string Image1, string Image2, double[] H);
+
+/// <summary>
+/// Finds homography pairs in the common layouts: an HPatches sequence folder (1.ppm … 6.ppm with
+/// H_1_2 … H_1_6), a folder of HPatches sequences, an Oxford (Mikolajczyk) folder (img1.png,
+/// img3.png, H1to3p; the matrix as text or OpenCV XML, e.g. graf1.png / graf3.png /
+/// H1to3p.xml), and the EVD layout (1/NAME.png, 2/NAME.png, h/NAME.txt).
+/// </summary>
+public static class HomographyPairs
+{
+    public static List<HomographyPair> Find(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new InputListException($"{folder}: folder not found");
+        var pairs = new List<HomographyPair>();
+        var files = Directory.GetFiles(folder).Select(Path.GetFileName).ToHashSet()!;
+        string name = Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'));
+
+        // EVD: 1/, 2/, h/
+        if (Directory.Exists(Path.Combine(folder, "1")) && Directory.Exists(Path.Combine(folder, "h")))
+        {
+            foreach (var h in Directory.GetFiles(Path.Combine(folder, "h"), "*.txt").OrderBy(p => p, StringComparer.Ordinal))
+            {
+                var stem = Path.GetFileNameWithoutExtension(h);
+                var i1 = FindImage(Path.Combine(folder, "1"), stem);
+                var i2 = FindImage(Path.Combine(folder, "2"), stem);
+                if (i1 != null && i2 != null) pairs.Add(new HomographyPair($"{name}/{stem}", i1, i2, ReadMatrix(h)));
+            }
+            return pairs;
+        }
+        // HPatches: H_1_k
+        foreach (var f in files.Where(f => Regex.IsMatch(f!, @"^H_1_\d+$")).OrderBy(f => f, StringComparer.Ordinal))
+        {
+            var k = f![4..];
+            var i1 = FindImage(folder, "1");
+            var i2 = FindImage(folder, k);
+            if (i1 != null && i2 != null) pairs.Add(new HomographyPair($"{name}/1-{k}", i1, i2, ReadMatrix(Path.Combine(folder, f))));
+        }
+        // Oxford: H1toKp[.xml]
+        foreach (var f in files.Where(f => Regex.IsMatch(f!, @"^H1to\d+p(\.xml|\.txt)?$")).OrderBy(f => f, StringComparer.Ordinal))
+        {
+            var k = Regex.Match(f!, @"^H1to(\d+)p").Groups[1].Value;
+            var i1 = files.Where(x => ImageFile.IsImagePath(x!) && Regex.IsMatch(Path.GetFileNameWithoutExtension(x!), @"\D1$|^1$")).Select(x => Path.Combine(folder, x!)).FirstOrDefault();
+            var i2 = files.Where(x => ImageFile.IsImagePath(x!) && Regex.IsMatch(Path.GetFileNameWithoutExtension(x!), $@"\D{k}$|^{k}$")).Select(x => Path.Combine(folder, x!)).FirstOrDefault();
+            if (i1 != null && i2 != null) pairs.Add(new HomographyPair($"{name}/1-{k}", i1, i2, ReadMatrix(Path.Combine(folder, f!))));
+        }
+        if (pairs.Count == 0)
+        {
+            // A root of several sequences.
+            foreach (var sub in Directory.GetDirectories(folder).OrderBy(d => d, StringComparer.Ordinal))
+                pairs.AddRange(Find(sub));
+        }
+        return pairs;
+    }
+
+    private static string? FindImage(string folder, string stem) =>
+        ImageFile.Extensions.Select(e => Path.Combine(folder, stem + e)).FirstOrDefault(File.Exists);
+
+    /// <summary>Reads a 3×3 matrix: nine numbers as text, or the data of an OpenCV XML matrix.</summary>
+    public static double[] ReadMatrix(string path)
+    {
+        var text = File.ReadAllText(path);
+        var m = Regex.Match(text, @"<data>(.*?)</data>", RegexOptions.Singleline);
+        if (m.Success) text = m.Groups[1].Value;
+        var numbers = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (numbers.Length != 9) throw new InvalidDataException($"{path}: expected 9 numbers of a 3×3 homography, found {numbers.Length}");
+        return numbers.Select(s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
+    }
+}

@@ -1,0 +1,85 @@
+using R2D2.Localization.Evaluation;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Matching;
+using Xunit;
+
+namespace R2D2.Localization.Tests;
+
+public class MatchingTests
+{
+    private static float[] RandomDescriptors(Random rng, int n, int dim)
+    {
+        var d = new float[n * dim];
+        for (int i = 0; i < n; i++)
+        {
+            double norm = 0;
+            for (int k = 0; k < dim; k++) { d[i * dim + k] = (float)(rng.NextDouble() * 2 - 1); norm += d[i * dim + k] * d[i * dim + k]; }
+            for (int k = 0; k < dim; k++) d[i * dim + k] /= (float)Math.Sqrt(norm);
+        }
+        return d;
+    }
+
+    [Theory]
+    [InlineData(300, 200, 64)]
+    [InlineData(50, 400, 7)] // blocks smaller than the row count
+    public void MutualNearestNeighboursEqualBruteForce(int n1, int n2, int block)
+    {
+        var rng = new Random(1);
+        const int dim = 16;
+        var a = RandomDescriptors(rng, n1, dim);
+        var b = RandomDescriptors(rng, n2, dim);
+        var ours = MutualNearestNeighbours.Match(a, n1, b, n2, dim, blockRows: block).Select(m => (m.I, m.J)).ToHashSet();
+        double Sim(int i, int j) { double s = 0; for (int k = 0; k < dim; k++) s += a[i * dim + k] * b[j * dim + k]; return s; }
+        var nn12 = Enumerable.Range(0, n1).Select(i => Enumerable.Range(0, n2).MaxBy(j => Sim(i, j))).ToArray();
+        var nn21 = Enumerable.Range(0, n2).Select(j => Enumerable.Range(0, n1).MaxBy(i => Sim(i, j))).ToArray();
+        var expected = Enumerable.Range(0, n1).Where(i => nn21[nn12[i]] == i).Select(i => (i, nn12[i])).ToHashSet();
+        Assert.Equal(expected, ours);
+    }
+
+    [Fact]
+    public void MinimumSimilarityDropsWeakMatches()
+    {
+        var a = new float[] { 1, 0, 0, 1 };
+        var b = new float[] { 0.9f, 0.43589f, 0, 1 };
+        var all = MutualNearestNeighbours.Match(a, 2, b, 2, 2);
+        Assert.Equal(2, all.Count);
+        Assert.Single(MutualNearestNeighbours.Match(a, 2, b, 2, 2, minSimilarity: 0.95f));
+    }
+
+    [Fact]
+    public void MmaCountsMatchesWithinTheThreshold()
+    {
+        double[] h = { 1, 0, 10, 0, 1, 0, 0, 0, 1 }; // shift by 10 px in x
+        var x1 = new float[] { 0, 0, 0 }; var y1 = new float[] { 0, 5, 9 };
+        var x2 = new float[] { 10, 11.5f, 14 }; var y2 = new float[] { 0, 5, 9 };
+        var m = new List<Match> { new(0, 0, 1), new(1, 1, 1), new(2, 2, 1) };
+        var acc = MatchingAccuracy.OfPair(m, x1, y1, x2, y2, h, new[] { 1, 2, 5 });
+        Assert.Equal(new[] { 1 / 3.0, 2 / 3.0, 1.0 }, acc);
+    }
+
+    [Fact]
+    public void HomographyShiftIsAConjugation()
+    {
+        var rng = new Random(3);
+        var h = Enumerable.Range(0, 9).Select(_ => rng.NextDouble()).ToArray();
+        h[8] = 1;
+        var shifted = Homography.Shift(h, 0.5);
+        // Map (x, y) in the shifted convention: x+0.5 in H's convention, then back by −0.5.
+        var (ax, ay) = Homography.Apply(shifted, 3, 4);
+        var (bx, by) = Homography.Apply(h, 3.5, 4.5);
+        Assert.Equal(bx - 0.5, ax, 9);
+        Assert.Equal(by - 0.5, ay, 9);
+    }
+
+    [Fact]
+    public void FindsTheSharedHomographyPairs()
+    {
+        var graf = HomographyPairs.Find(SharedData.Path_("datasets", "oxford-graf"));
+        var p = Assert.Single(graf);
+        Assert.EndsWith("graf1.png", p.Image1);
+        Assert.EndsWith("graf3.png", p.Image2);
+        Assert.Equal(225.67123, p.H[2], 5);
+        Assert.Equal(7, HomographyPairs.Find(SharedData.Path_("datasets", "evd")).Count);
+    }
+}

@@ -76,3 +76,21 @@ public static class Parity
         return new Result(n, ours.Count, (double)matched / n, minCos, maxScore);
     }
 }
+
+/// <summary>The bfloat16 trunk (opt-in speed mode) stays close to the official float32 output.</summary>
+public class BFloat16Tests
+{
+    private readonly ITestOutputHelper _out;
+    public BFloat16Tests(ITestOutputHelper output) => _out = output;
+
+    [Fact]
+    public void BFloat16ExtractionStaysCloseToOfficial()
+    {
+        using var net = new R2D2Network(Checkpoint.Load(SharedData.Model("r2d2_WASF_N16")), null, new NetworkOptions { BFloat16 = true });
+        var f = new MultiScaleExtractor(net).Extract(ImageFile.ReadRgb(SharedData.Path_("reference", "r2d2", "images", "boat.png")));
+        var r = Parity.Compare(f, "boat__r2d2_WASF_N16");
+        _out.WriteLine(r.ToString());
+        Assert.True(r.Matched >= 0.80, r.ToString());
+        Assert.True(r.MinCosine >= 0.99, r.ToString());
+    }
+}

@@ -13,23 +13,37 @@ internal sealed class NetworkOptionSet
     };
     public readonly Option<string> Device = new("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
     public readonly Option<int> Threads = new("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 };
-    public readonly Option<bool> Exact = new("--exact-layout")
+    public readonly Option<bool> Exact = new("--exact")
     {
-        Description = "evaluate the network exactly as the official code (no batch-norm folding, NCHW layout); slower",
+        Description = "evaluate batch norms separately, as the official code does, instead of folding them into the convolutions",
     };
+    public readonly Option<bool> ChannelsLast = new("--channels-last") { Description = "run convolutions in NHWC memory layout" };
+    public readonly Option<string> Precision = new("--precision")
+    {
+        Description = "fp32 (equal to the official outputs) or bf16 (convolutions in bfloat16: ~1.7x faster on CPUs with AVX512-BF16, ~98% of the keypoints)",
+        DefaultValueFactory = _ => "fp32",
+    };
+
+    public NetworkOptionSet() => Precision.AcceptOnlyFromAmong("fp32", "bf16");
 
     public void AddTo(Command c)
     {
-        c.Options.Add(Model); c.Options.Add(Device); c.Options.Add(Threads); c.Options.Add(Exact);
+        foreach (var o in new Option[] { Model, Device, Threads, Exact, ChannelsLast, Precision }) c.Options.Add(o);
     }
 
     public R2D2Network Load(ParseResult r)
     {
         TorchRuntime.SetThreads(r.GetValue(Threads));
         var device = TorchRuntime.ResolveDevice(r.GetValue(Device));
-        bool exact = r.GetValue(Exact);
-        return ModelLoader.Load(r.GetValue(Model)!, device, new NetworkOptions { FoldBatchNorm = !exact, ChannelsLast = !exact });
+        return ModelLoader.Load(r.GetValue(Model)!, device, Get(r));
     }
+
+    public NetworkOptions Get(ParseResult r) => new()
+    {
+        FoldBatchNorm = !r.GetValue(Exact),
+        ChannelsLast = r.GetValue(ChannelsLast),
+        BFloat16 = r.GetValue(Precision) == "bf16",
+    };
 }
 
 /// <summary>The multi-scale extraction settings, each an option; defaults are the official ones.</summary>

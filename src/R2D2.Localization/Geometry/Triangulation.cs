@@ -1,0 +1,169 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace R2D2.Localization.Geometry;
+
+/// <summary>One view of a 3D point: the camera's 3×4 projection matrix P = K·[R | t]
+/// (row-major, world→camera pose) and the observed pixel (x, y), pixel-centre convention.</summary>
+public readonly record struct Observation(double[] P, double X, double Y);
+
+/// <summary>
+/// Multi-view triangulation, pure: linear DLT, RANSAC over the observations of a track, and a
+/// robust Gauss–Newton refinement of the point with the cameras fixed.
+/// </summary>
+public static class Triangulation
+{
+    /// <summary>Linear (DLT) triangulation: the X minimizing ‖A·X‖ with rows x·P₃ − P₁,
+    /// y·P₃ − P₂ (each row normalized for conditioning). Null when degenerate.</summary>
+    public static double[]? Dlt(IReadOnlyList<Observation> obs)
+    {
+        if (obs.Count < 2) return null;
+        var a = Matrix<double>.Build.Dense(2 * obs.Count, 4);
+        for (int i = 0; i < obs.Count; i++)
+        {
+            var p = obs[i].P;
+            for (int c = 0; c < 4; c++)
+            {
+                a[2 * i, c] = obs[i].X * p[8 + c] - p[c];
+                a[2 * i + 1, c] = obs[i].Y * p[8 + c] - p[4 + c];
+            }
+            for (int r = 2 * i; r < 2 * i + 2; r++)
+            {
+                double n = Math.Sqrt(a.Row(r).DotProduct(a.Row(r)));
+                if (n > 0) a.SetRow(r, a.Row(r) / n);
+            }
+        }
+        var svd = a.Svd(computeVectors: true);
+        var v = svd.VT.Row(3);
+        if (Math.Abs(v[3]) < 1e-12) return null; // point at infinity
+        return new[] { v[0] / v[3], v[1] / v[3], v[2] / v[3] };
+    }
+
+    /// <summary>Depth of X in the camera of P (the third homogeneous coordinate; positive in
+    /// front of a camera whose P = K·[R | t] with K's last row (0, 0, 1)).</summary>
+    public static double Depth(double[] p, double[] x) => p[8] * x[0] + p[9] * x[1] + p[10] * x[2] + p[11];
+
+    /// <summary>Reprojection error in pixels; +∞ behind the camera.</summary>
+    public static double ReprojectionError(in Observation o, double[] x)
+    {
+        var p = o.P;
+        double w = Depth(p, x);
+        if (w <= 0) return double.PositiveInfinity;
+        double u = (p[0] * x[0] + p[1] * x[1] + p[2] * x[2] + p[3]) / w;
+        double v = (p[4] * x[0] + p[5] * x[1] + p[6] * x[2] + p[7]) / w;
+        return Math.Sqrt((u - o.X) * (u - o.X) + (v - o.Y) * (v - o.Y));
+    }
+
+    /// <summary>The largest angle (radians) between the rays from the camera centres to X.</summary>
+    public static double MaxTriangulationAngle(IReadOnlyList<double[]> centres, double[] x)
+    {
+        double best = 0;
+        for (int i = 0; i < centres.Count; i++)
+            for (int j = i + 1; j < centres.Count; j++)
+                best = Math.Max(best, Angle(Sub(centres[i], x), Sub(centres[j], x)));
+        return best;
+    }
+
+    /// <summary>
+    /// RANSAC over pairs of observations (all pairs when few, else random ones): each pair gives a
+    /// DLT point, inliers are the observations reprojecting within the threshold in front of
+    /// the camera; the best set is re-triangulated. Returns the point and the inlier indices.
+    /// </summary>
+    public static (double[] Point, int[] Inliers)? Ransac(IReadOnlyList<Observation> obs, double thresholdPx,
+        int minInliers = 2, int maxPairs = 200, Random? rng = null)
+    {
+        int n = obs.Count;
+        if (n < 2) return null;
+        var candidates = new List<(int, int)>();
+        if (n * (n - 1) / 2 <= maxPairs)
+        {
+            for (int i = 0; i < n; i++) for (int j = i + 1; j < n; j++) candidates.Add((i, j));
+        }
+        else
+        {
+            rng ??= new Random(12345);
+            for (int k = 0; k < maxPairs; k++)
+            {
+                int i = rng.Next(n), j = rng.Next(n - 1);
+                if (j >= i) j++;
+                candidates.Add((i, j));
+            }
+        }
+        int[]? best = null;
+        double bestCost = double.PositiveInfinity;
+        foreach (var (i, j) in candidates)
+        {
+            var x = Dlt(new[] { obs[i], obs[j] });
+            if (x == null) continue;
+            var inl = new List<int>();
+            double cost = 0;
+            for (int k = 0; k < n; k++)
+            {
+                double e = ReprojectionError(obs[k], x);
+                if (e <= thresholdPx) { inl.Add(k); cost += e * e; }
+            }
+            if (best == null || inl.Count > best.Length || (inl.Count == best.Length && cost < bestCost))
+            {
+                best = inl.ToArray();
+                bestCost = cost;
+            }
+        }
+        if (best == null || best.Length < minInliers) return null;
+        var point = Dlt(best.Select(k => obs[k]).ToList());
+        if (point == null) return null;
+        // Inliers of the re-triangulated point (it can only gain or keep observations here).
+        var final = Enumerable.Range(0, n).Where(k => ReprojectionError(obs[k], point) <= thresholdPx).ToArray();
+        return final.Length >= minInliers ? (point, final) : null;
+    }
+
+    /// <summary>Refines X (cameras fixed) by Gauss–Newton on the reprojection error with a
+    /// Cauchy loss of scale <paramref name="lossScalePx"/> (iteratively reweighted).</summary>
+    public static double[] Refine(IReadOnlyList<Observation> obs, double[] x0, double lossScalePx = 2.0, int iterations = 10)
+    {
+        var x = (double[])x0.Clone();
+        double c2 = lossScalePx * lossScalePx;
+        for (int it = 0; it < iterations; it++)
+        {
+            var h = new double[9];
+            var g = new double[3];
+            foreach (var o in obs)
+            {
+                var p = o.P;
+                double w = Depth(p, x);
+                if (w <= 1e-12) continue;
+                double u = (p[0] * x[0] + p[1] * x[1] + p[2] * x[2] + p[3]) / w;
+                double v = (p[4] * x[0] + p[5] * x[1] + p[6] * x[2] + p[7]) / w;
+                double ru = u - o.X, rv = v - o.Y;
+                double weight = 1 / (1 + (ru * ru + rv * rv) / c2); // Cauchy IRLS weight
+                // ∂u/∂X = (P₁ − u·P₃)/w, ∂v/∂X = (P₂ − v·P₃)/w
+                Span<double> ju = stackalloc double[3], jv = stackalloc double[3];
+                for (int k = 0; k < 3; k++) { ju[k] = (p[k] - u * p[8 + k]) / w; jv[k] = (p[4 + k] - v * p[8 + k]) / w; }
+                for (int a = 0; a < 3; a++)
+                {
+                    g[a] += weight * (ju[a] * ru + jv[a] * rv);
+                    for (int b = 0; b < 3; b++) h[3 * a + b] += weight * (ju[a] * ju[b] + jv[a] * jv[b]);
+                }
+            }
+            var step = Solve3(h, g);
+            if (step == null) break;
+            for (int k = 0; k < 3; k++) x[k] -= step[k];
+            if (Math.Abs(step[0]) + Math.Abs(step[1]) + Math.Abs(step[2]) < 1e-12 * (1 + Math.Abs(x[0]) + Math.Abs(x[1]) + Math.Abs(x[2]))) break;
+        }
+        return x;
+    }
+
+    private static double[]? Solve3(double[] h, double[] g)
+    {
+        var m = Matrix<double>.Build.DenseOfRowMajor(3, 3, h);
+        if (Math.Abs(m.Determinant()) < 1e-300) return null;
+        return m.Solve(Vector<double>.Build.DenseOfArray(g)).ToArray();
+    }
+
+    private static double[] Sub(double[] a, double[] b) => new[] { a[0] - b[0], a[1] - b[1], a[2] - b[2] };
+
+    private static double Angle(double[] a, double[] b)
+    {
+        double d = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+        double na = Math.Sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]), nb = Math.Sqrt(b[0] * b[0] + b[1] * b[1] + b[2] * b[2]);
+        return Math.Acos(Math.Clamp(d / (na * nb), -1, 1));
+    }
+}

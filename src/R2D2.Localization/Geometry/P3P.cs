@@ -1,0 +1,142 @@
+using MathNet.Numerics.LinearAlgebra;
+
+namespace R2D2.Localization.Geometry;
+
+/// <summary>A rigid world→camera transform as plain arrays: x_cam = R·X + t, R row-major 3×3.</summary>
+public readonly record struct RigidPose(double[] R, double[] T)
+{
+    public double[] Apply(double[] x) => new[]
+    {
+        R[0] * x[0] + R[1] * x[1] + R[2] * x[2] + T[0],
+        R[3] * x[0] + R[4] * x[1] + R[5] * x[2] + T[1],
+        R[6] * x[0] + R[7] * x[1] + R[8] * x[2] + T[2],
+    };
+
+    /// <summary>C = −Rᵀ·t.</summary>
+    public double[] CameraCenter => new[]
+    {
+        -(R[0] * T[0] + R[3] * T[1] + R[6] * T[2]),
+        -(R[1] * T[0] + R[4] * T[1] + R[7] * T[2]),
+        -(R[2] * T[0] + R[5] * T[1] + R[8] * T[2]),
+    };
+}
+
+/// <summary>
+/// The minimal absolute pose problem: three world points and their unit bearing vectors give up
+/// to four poses. Grunert's formulation: with distances s₂ = u·s₁, s₃ = v·s₁ the law of cosines
+/// gives two conics in (u, v); their difference is linear in u, and substituting back leaves a
+/// quartic in v, built here by polynomial arithmetic (no memorized coefficients) and solved
+/// through its companion matrix, then polished by Newton steps. Each root gives the three points
+/// in the camera frame; the pose aligns them with the world points (Kabsch).
+/// </summary>
+public static class P3P
+{
+    public static List<RigidPose> Solve(ReadOnlySpan<double> bearings, ReadOnlySpan<double> points)
+    {
+        // bearings: 3 unit vectors (9 values); points: 3 world points (9 values)
+        var j = bearings.ToArray();
+        var p = points.ToArray();
+        double a2 = Dist2(p, 1, 2), b2 = Dist2(p, 0, 2), c2 = Dist2(p, 0, 1);
+        double ca = Dot(j, 1, 2), cb = Dot(j, 0, 2), cg = Dot(j, 0, 1);
+        var results = new List<RigidPose>();
+        if (b2 < 1e-20) return results;
+
+        // E1: b²u² − 2b²cα·v·u + [(b² − a²)v² + 2a²cβ·v − a²] = 0
+        // E2: b²u² − 2b²cγ·u   + [−c²v² + 2c²cβ·v + b² − c²]   = 0
+        // E1 − E2: (B − B')·u + (C − C') = 0 with B − B' = −2b²cα·v + 2b²cγ.
+        var C = new[] { -a2, 2 * a2 * cb, b2 - a2 };      // coefficients in v, ascending
+        var Cp = new[] { b2 - c2, 2 * c2 * cb, -c2 };
+        var dB = new[] { 2 * b2 * cg, -2 * b2 * ca };       // B − B'
+        var num = Sub(Cp, C);                                  // u = (C' − C)/(B − B')
+        // b²(C' − C)² + B'(C' − C)(B − B') + C'(B − B')² = 0, B' = −2b²cγ (constant)
+        var quartic = Add(Add(Scale(Mul(num, num), b2), Scale(Mul(num, dB), -2 * b2 * cg)), Mul(Cp, Mul(dB, dB)));
+        foreach (var v in RealRoots(quartic))
+        {
+            double den = Eval(dB, v);
+            if (Math.Abs(den) < 1e-14) continue;
+            double u = Eval(num, v) / den;
+            double q = 1 + v * v - 2 * v * cb;
+            if (q <= 1e-14) continue;
+            double s1 = Math.Sqrt(b2 / q);
+            double s2 = u * s1, s3 = v * s1;
+            if (s1 <= 0 || s2 <= 0 || s3 <= 0) continue; // points must be in front of the camera
+            var cam = new[] { s1 * j[0], s1 * j[1], s1 * j[2], s2 * j[3], s2 * j[4], s2 * j[5], s3 * j[6], s3 * j[7], s3 * j[8] };
+            if (Align(p, cam) is { } pose) results.Add(pose);
+        }
+        return results;
+    }
+
+    /// <summary>The rotation and translation mapping the three world points onto the camera-frame
+    /// points (least squares, Kabsch with a proper rotation).</summary>
+    private static RigidPose? Align(double[] world, double[] cam)
+    {
+        var mw = new double[3]; var mc = new double[3];
+        for (int i = 0; i < 3; i++) for (int k = 0; k < 3; k++) { mw[k] += world[3 * i + k] / 3; mc[k] += cam[3 * i + k] / 3; }
+        var h = Matrix<double>.Build.Dense(3, 3);
+        for (int i = 0; i < 3; i++)
+            for (int r = 0; r < 3; r++)
+                for (int c = 0; c < 3; c++)
+                    h[r, c] += (cam[3 * i + r] - mc[r]) * (world[3 * i + c] - mw[c]);
+        var svd = h.Svd(true);
+        var u = svd.U; var vt = svd.VT;
+        var d = Matrix<double>.Build.DenseIdentity(3);
+        if ((u * vt).Determinant() < 0) d[2, 2] = -1;
+        var rot = u * d * vt;
+        var r9 = new double[9];
+        for (int r = 0; r < 3; r++) for (int c = 0; c < 3; c++) r9[3 * r + c] = rot[r, c];
+        var t = new double[3];
+        for (int r = 0; r < 3; r++) t[r] = mc[r] - (r9[3 * r] * mw[0] + r9[3 * r + 1] * mw[1] + r9[3 * r + 2] * mw[2]);
+        return new RigidPose(r9, t);
+    }
+
+    /// <summary>Real roots of a polynomial (ascending coefficients) via the companion matrix,
+    /// each polished by a few Newton steps.</summary>
+    public static List<double> RealRoots(double[] poly)
+    {
+        int deg = poly.Length - 1;
+        while (deg > 0 && Math.Abs(poly[deg]) < 1e-14 * poly.Take(deg + 1).Max(Math.Abs)) deg--;
+        var roots = new List<double>();
+        if (deg < 1) return roots;
+        var comp = Matrix<double>.Build.Dense(deg, deg);
+        for (int i = 1; i < deg; i++) comp[i, i - 1] = 1;
+        for (int i = 0; i < deg; i++) comp[i, deg - 1] = -poly[i] / poly[deg];
+        var ev = comp.Evd().EigenValues;
+        foreach (var z in ev)
+        {
+            if (Math.Abs(z.Imaginary) > 1e-6 * (1 + Math.Abs(z.Real))) continue;
+            double x = z.Real;
+            for (int it = 0; it < 4; it++)
+            {
+                double f = 0, df = 0;
+                for (int k = deg; k >= 0; k--) { df = df * x + f; f = f * x + poly[k]; }
+                if (Math.Abs(df) < 1e-300) break;
+                x -= f / df;
+            }
+            roots.Add(x);
+        }
+        return roots;
+    }
+
+    private static double Dist2(double[] p, int i, int k)
+    {
+        double dx = p[3 * i] - p[3 * k], dy = p[3 * i + 1] - p[3 * k + 1], dz = p[3 * i + 2] - p[3 * k + 2];
+        return dx * dx + dy * dy + dz * dz;
+    }
+    private static double Dot(double[] j, int i, int k) => j[3 * i] * j[3 * k] + j[3 * i + 1] * j[3 * k + 1] + j[3 * i + 2] * j[3 * k + 2];
+    private static double Eval(double[] poly, double x) { double r = 0; for (int k = poly.Length - 1; k >= 0; k--) r = r * x + poly[k]; return r; }
+    private static double[] Mul(double[] a, double[] b)
+    {
+        var r = new double[a.Length + b.Length - 1];
+        for (int i = 0; i < a.Length; i++) for (int k = 0; k < b.Length; k++) r[i + k] += a[i] * b[k];
+        return r;
+    }
+    private static double[] Add(double[] a, double[] b)
+    {
+        var r = new double[Math.Max(a.Length, b.Length)];
+        for (int i = 0; i < a.Length; i++) r[i] += a[i];
+        for (int i = 0; i < b.Length; i++) r[i] += b[i];
+        return r;
+    }
+    private static double[] Sub(double[] a, double[] b) => Add(a, Scale(b, -1));
+    private static double[] Scale(double[] a, double s) => a.Select(x => x * s).ToArray();
+}

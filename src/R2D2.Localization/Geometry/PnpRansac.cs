@@ -1,0 +1,214 @@
+namespace R2D2.Localization.Geometry;
+
+/// <summary>Pinhole intrinsics of undistorted pixel coordinates (pixel-centre convention).</summary>
+public readonly record struct PinholeIntrinsics(double Fx, double Fy, double Cx, double Cy);
+
+public sealed record PnpOptions
+{
+    /// <summary>Inlier threshold on the reprojection error (px); hloc's default is 12.</summary>
+    public double ThresholdPx { get; init; } = 12;
+    public double Confidence { get; init; } = 0.9999;
+    public int MinIterations { get; init; } = 16;
+    public int MaxIterations { get; init; } = 10_000;
+    /// <summary>Scale of the Cauchy loss of the final refinement (px).</summary>
+    public double LossScalePx { get; init; } = 4;
+    public int Seed { get; init; } = 0;
+}
+
+public sealed record PnpResult(RigidPose Pose, int[] Inliers, int Iterations);
+
+/// <summary>
+/// Absolute pose from 2D–3D matches: LO-RANSAC over minimal P3P samples with an MSAC score and an
+/// adaptive iteration count; each new best model is locally optimized (robust Gauss–Newton on its
+/// inliers, then re-scored); the final pose is refined on all inliers with a Cauchy loss.
+/// </summary>
+public static class PnpRansac
+{
+    public static PnpResult? Estimate(ReadOnlySpan<double> pixels, ReadOnlySpan<double> points, PinholeIntrinsics k, PnpOptions? options = null)
+    {
+        var o = options ?? new PnpOptions();
+        int n = pixels.Length / 2;
+        if (n < 3 || points.Length != 3 * n) return null;
+        var px = pixels.ToArray();
+        var pw = points.ToArray();
+        var bearings = new double[3 * n];
+        for (int i = 0; i < n; i++)
+        {
+            double x = (px[2 * i] - k.Cx) / k.Fx, y = (px[2 * i + 1] - k.Cy) / k.Fy, norm = Math.Sqrt(x * x + y * y + 1);
+            bearings[3 * i] = x / norm; bearings[3 * i + 1] = y / norm; bearings[3 * i + 2] = 1 / norm;
+        }
+        var rng = new Random(o.Seed);
+        double thr2 = o.ThresholdPx * o.ThresholdPx;
+        RigidPose? best = null;
+        double bestScore = double.PositiveInfinity;
+        int bestInliers = 0, iterations = 0;
+        long needed = o.MaxIterations;
+        Span<int> sample = stackalloc int[3];
+        var b9 = new double[9];
+        var p9 = new double[9];
+        while (iterations < Math.Max(o.MinIterations, Math.Min(needed, o.MaxIterations)))
+        {
+            iterations++;
+            sample[0] = rng.Next(n);
+            do sample[1] = rng.Next(n); while (sample[1] == sample[0]);
+            do sample[2] = rng.Next(n); while (sample[2] == sample[0] || sample[2] == sample[1]);
+            for (int s = 0; s < 3; s++)
+                for (int c = 0; c < 3; c++) { b9[3 * s + c] = bearings[3 * sample[s] + c]; p9[3 * s + c] = pw[3 * sample[s] + c]; }
+            foreach (var pose in P3P.Solve(b9, p9))
+            {
+                var (score, count) = Score(pose, px, pw, k, thr2);
+                if (score >= bestScore) continue;
+                var candidate = pose;
+                // Local optimization: refine on the inliers while the score improves.
+                for (int lo = 0; lo < 4; lo++)
+                {
+                    var inl = Inliers(candidate, px, pw, k, thr2);
+                    if (inl.Length < 4) break;
+                    var refined = PoseRefinement.Refine(candidate, px, pw, k, inl, o.ThresholdPx, iterations: 5);
+                    var (s2, c2) = Score(refined, px, pw, k, thr2);
+                    if (s2 >= score) break;
+                    candidate = refined; score = s2; count = c2;
+                }
+                best = candidate; bestScore = score; bestInliers = count;
+                double w = (double)bestInliers / n;
+                double denom = Math.Log(1 - w * w * w);
+                needed = denom >= 0 ? o.MaxIterations : w >= 1 ? 0 : (long)Math.Ceiling(Math.Log(1 - o.Confidence) / denom);
+            }
+        }
+        if (best == null) return null;
+        var inliers = Inliers(best.Value, px, pw, k, thr2);
+        if (inliers.Length < 4) return null;
+        var final = PoseRefinement.Refine(best.Value, px, pw, k, inliers, o.LossScalePx, iterations: 20);
+        var finalInliers = Inliers(final, px, pw, k, thr2);
+        if (finalInliers.Length < inliers.Length) { final = best.Value; finalInliers = inliers; }
+        return new PnpResult(final, finalInliers, iterations);
+    }
+
+    /// <summary>Squared reprojection error (px²); +∞ behind the camera.</summary>
+    public static double SquaredError(in RigidPose pose, double[] px, double[] pw, int i, PinholeIntrinsics k)
+    {
+        var r = pose.R; var t = pose.T;
+        double x = r[0] * pw[3 * i] + r[1] * pw[3 * i + 1] + r[2] * pw[3 * i + 2] + t[0];
+        double y = r[3] * pw[3 * i] + r[4] * pw[3 * i + 1] + r[5] * pw[3 * i + 2] + t[1];
+        double z = r[6] * pw[3 * i] + r[7] * pw[3 * i + 1] + r[8] * pw[3 * i + 2] + t[2];
+        if (z <= 1e-9) return double.PositiveInfinity;
+        double du = k.Fx * x / z + k.Cx - px[2 * i], dv = k.Fy * y / z + k.Cy - px[2 * i + 1];
+        return du * du + dv * dv;
+    }
+
+    private static (double Score, int Count) Score(in RigidPose pose, double[] px, double[] pw, PinholeIntrinsics k, double thr2)
+    {
+        double s = 0; int c = 0;
+        int n = px.Length / 2;
+        for (int i = 0; i < n; i++)
+        {
+            double e = SquaredError(pose, px, pw, i, k);
+            if (e <= thr2) { s += e; c++; } else s += thr2;
+        }
+        return (s, c);
+    }
+
+    private static int[] Inliers(in RigidPose pose, double[] px, double[] pw, PinholeIntrinsics k, double thr2)
+    {
+        var r = new List<int>();
+        for (int i = 0; i < px.Length / 2; i++) if (SquaredError(pose, px, pw, i, k) <= thr2) r.Add(i);
+        return r.ToArray();
+    }
+}
+
+/// <summary>Gauss–Newton refinement of a pose on reprojection error with a Cauchy loss
+/// (iteratively reweighted), the points fixed; updates R ← exp([ω]×)·R, t ← t + δ.</summary>
+public static class PoseRefinement
+{
+    public static RigidPose Refine(RigidPose pose, double[] px, double[] pw, PinholeIntrinsics k, int[] use, double lossScalePx, int iterations)
+    {
+        var r = (double[])pose.R.Clone();
+        var t = (double[])pose.T.Clone();
+        double c2 = lossScalePx * lossScalePx;
+        var h = new double[36];
+        var g = new double[6];
+        for (int it = 0; it < iterations; it++)
+        {
+            Array.Clear(h); Array.Clear(g);
+            foreach (int i in use)
+            {
+                double X = pw[3 * i], Y = pw[3 * i + 1], Z = pw[3 * i + 2];
+                double rx = r[0] * X + r[1] * Y + r[2] * Z, ry = r[3] * X + r[4] * Y + r[5] * Z, rz = r[6] * X + r[7] * Y + r[8] * Z;
+                double x = rx + t[0], y = ry + t[1], z = rz + t[2];
+                if (z <= 1e-9) continue;
+                double iz = 1 / z;
+                double eu = k.Fx * x * iz + k.Cx - px[2 * i], ev = k.Fy * y * iz + k.Cy - px[2 * i + 1];
+                double w = 1 / (1 + (eu * eu + ev * ev) / c2);
+                // d(u,v)/d(xc): [fx/z, 0, −fx·x/z²; 0, fy/z, −fy·y/z²]; dxc/dω = −[R·X]×, dxc/dt = I
+                double a0 = k.Fx * iz, a2 = -k.Fx * x * iz * iz, b1 = k.Fy * iz, b2 = -k.Fy * y * iz * iz;
+                Span<double> ju = stackalloc double[6], jv = stackalloc double[6];
+                // −[p]× = [[0, pz, −py], [−pz, 0, px], [py, −px, 0]] with p = R·X
+                ju[0] = a2 * ry;             ju[1] = a0 * rz - a2 * rx;  ju[2] = -a0 * ry;
+                jv[0] = -b1 * rz + b2 * ry;  jv[1] = -b2 * rx;           jv[2] = b1 * rx;
+                ju[3] = a0; ju[4] = 0; ju[5] = a2;
+                jv[3] = 0; jv[4] = b1; jv[5] = b2;
+                for (int a = 0; a < 6; a++)
+                {
+                    g[a] += w * (ju[a] * eu + jv[a] * ev);
+                    for (int b = a; b < 6; b++) h[6 * a + b] += w * (ju[a] * ju[b] + jv[a] * jv[b]);
+                }
+            }
+            for (int a = 0; a < 6; a++) { for (int b = 0; b < a; b++) h[6 * a + b] = h[6 * b + a]; h[6 * a + a] *= 1 + 1e-9; }
+            var step = SolveSpd(h, g, 6);
+            if (step == null) break;
+            var dr = Rotations.Exp(-step[0], -step[1], -step[2]);
+            r = Rotations.Multiply(dr, r);
+            for (int c = 0; c < 3; c++) t[c] -= step[3 + c];
+            if (step.Sum(Math.Abs) < 1e-12) break;
+        }
+        return new RigidPose(r, t);
+    }
+
+    /// <summary>Cholesky solve of a small symmetric positive definite system; null if not SPD.</summary>
+    private static double[]? SolveSpd(double[] a, double[] b, int n)
+    {
+        var l = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++)
+            {
+                double s = a[n * i + j];
+                for (int k = 0; k < j; k++) s -= l[n * i + k] * l[n * j + k];
+                if (i == j) { if (s <= 0) return null; l[n * i + i] = Math.Sqrt(s); }
+                else l[n * i + j] = s / l[n * j + j];
+            }
+        var y = new double[n];
+        for (int i = 0; i < n; i++) { double s = b[i]; for (int k = 0; k < i; k++) s -= l[n * i + k] * y[k]; y[i] = s / l[n * i + i]; }
+        var x = new double[n];
+        for (int i = n - 1; i >= 0; i--) { double s = y[i]; for (int k = i + 1; k < n; k++) s -= l[n * k + i] * x[k]; x[i] = s / l[n * i + i]; }
+        return x;
+    }
+}
+
+/// <summary>Small rotation helpers (row-major 3×3).</summary>
+public static class Rotations
+{
+    /// <summary>Rodrigues: the rotation by |ω| about ω/|ω|.</summary>
+    public static double[] Exp(double wx, double wy, double wz)
+    {
+        double th = Math.Sqrt(wx * wx + wy * wy + wz * wz);
+        double a, b;
+        if (th < 1e-8) { a = 1 - th * th / 6; b = 0.5 - th * th / 24; }
+        else { a = Math.Sin(th) / th; b = (1 - Math.Cos(th)) / (th * th); }
+        return new[]
+        {
+            1 - b * (wy * wy + wz * wz), -a * wz + b * wx * wy, a * wy + b * wx * wz,
+            a * wz + b * wx * wy, 1 - b * (wx * wx + wz * wz), -a * wx + b * wy * wz,
+            -a * wy + b * wx * wz, a * wx + b * wy * wz, 1 - b * (wx * wx + wy * wy),
+        };
+    }
+
+    public static double[] Multiply(double[] a, double[] b) => Homography.Multiply(a, b);
+
+    /// <summary>The angle (radians) of the rotation Aᵀ·B, i.e. between two rotations.</summary>
+    public static double AngleBetween(double[] a, double[] b)
+    {
+        double tr = 0;
+        for (int i = 0; i < 3; i++) for (int k = 0; k < 3; k++) tr += a[3 * k + i] * b[3 * k + i];
+        return Math.Acos(Math.Clamp((tr - 1) / 2, -1, 1));
+    }
+}

@@ -27,7 +27,7 @@ public readonly record struct RigidPose(double[] R, double[] T)
 /// gives two conics in (u, v); their difference is linear in u, and substituting back leaves a
 /// quartic in v, built here by polynomial arithmetic (no memorized coefficients) and solved
 /// through its companion matrix, then polished by Newton steps. Each root gives the three points
-/// in the camera frame; the pose aligns them with the world points (Kabsch).
+/// in the camera frame; the pose aligns them with the world points.
 /// </summary>
 public static class P3P
 {
@@ -67,26 +67,38 @@ public static class P3P
     }
 
     /// <summary>The rotation and translation mapping the three world points onto the camera-frame
-    /// points (least squares, Kabsch with a proper rotation).</summary>
+    /// points. P3P's distances make the two triangles congruent, so the orthonormal frames built
+    /// on them (edge 1→2, normal, their cross product) give R = F_cam·F_worldᵀ exactly and far
+    /// more cheaply than an SVD.</summary>
     private static RigidPose? Align(double[] world, double[] cam)
     {
-        var mw = new double[3]; var mc = new double[3];
-        for (int i = 0; i < 3; i++) for (int k = 0; k < 3; k++) { mw[k] += world[3 * i + k] / 3; mc[k] += cam[3 * i + k] / 3; }
-        var h = Matrix<double>.Build.Dense(3, 3);
+        var fw = Frame(world);
+        var fc = Frame(cam);
+        if (fw == null || fc == null) return null;
+        var r = new double[9];
+        // F has the frame's axes as columns; R = Fc·Fwᵀ.
         for (int i = 0; i < 3; i++)
-            for (int r = 0; r < 3; r++)
-                for (int c = 0; c < 3; c++)
-                    h[r, c] += (cam[3 * i + r] - mc[r]) * (world[3 * i + c] - mw[c]);
-        var svd = h.Svd(true);
-        var u = svd.U; var vt = svd.VT;
-        var d = Matrix<double>.Build.DenseIdentity(3);
-        if ((u * vt).Determinant() < 0) d[2, 2] = -1;
-        var rot = u * d * vt;
-        var r9 = new double[9];
-        for (int r = 0; r < 3; r++) for (int c = 0; c < 3; c++) r9[3 * r + c] = rot[r, c];
+            for (int k = 0; k < 3; k++)
+                r[3 * i + k] = fc[3 * i] * fw[3 * k] + fc[3 * i + 1] * fw[3 * k + 1] + fc[3 * i + 2] * fw[3 * k + 2];
         var t = new double[3];
-        for (int r = 0; r < 3; r++) t[r] = mc[r] - (r9[3 * r] * mw[0] + r9[3 * r + 1] * mw[1] + r9[3 * r + 2] * mw[2]);
-        return new RigidPose(r9, t);
+        for (int i = 0; i < 3; i++) t[i] = cam[i] - (r[3 * i] * world[0] + r[3 * i + 1] * world[1] + r[3 * i + 2] * world[2]);
+        return new RigidPose(r, t);
+    }
+
+    /// <summary>Row i holds the i-th component of the axes e1, e2, e3 (columns).</summary>
+    private static double[]? Frame(double[] p)
+    {
+        double ax = p[3] - p[0], ay = p[4] - p[1], az = p[5] - p[2];
+        double bx = p[6] - p[0], by = p[7] - p[1], bz = p[8] - p[2];
+        double na = Math.Sqrt(ax * ax + ay * ay + az * az);
+        if (na < 1e-15) return null;
+        ax /= na; ay /= na; az /= na;
+        double nx = ay * bz - az * by, ny = az * bx - ax * bz, nz = ax * by - ay * bx;
+        double nn = Math.Sqrt(nx * nx + ny * ny + nz * nz);
+        if (nn < 1e-15) return null; // collinear
+        nx /= nn; ny /= nn; nz /= nn;
+        double cx = ny * az - nz * ay, cy = nz * ax - nx * az, cz = nx * ay - ny * ax; // e3 = n × e1
+        return new[] { ax, cx, nx, ay, cy, ny, az, cz, nz };
     }
 
     /// <summary>Real roots of a polynomial (ascending coefficients) via the companion matrix,

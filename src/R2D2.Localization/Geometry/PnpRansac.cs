@@ -205,7 +205,7 @@ public static class Rotations
     public static double[] Multiply(double[] a, double[] b) => Homography.Multiply(a, b);
 
     /// <summary>The angle (radians) of the rotation Aᵀ·B, i.e. between two rotations.</summary>
-    public static double AngleBetween(double[] a, double[] b)
+    public static double AngleBetweenRotations(double[] a, double[] b)
     {
         double tr = 0;
         for (int i = 0; i < 3; i++) for (int k = 0; k < 3; k++) tr += a[3 * k + i] * b[3 * k + i];

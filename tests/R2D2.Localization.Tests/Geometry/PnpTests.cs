@@ -36,7 +36,7 @@ public class PnpTests
     private static (double Position, double RotationDeg) Error(RigidPose a, RigidPose b)
     {
         var ca = a.CameraCenter; var cb = b.CameraCenter;
-        return (Math.Sqrt(ca.Zip(cb, (x, y) => (x - y) * (x - y)).Sum()), Rotations.AngleBetween(a.R, b.R) * 180 / Math.PI);
+        return (Math.Sqrt(ca.Zip(cb, (x, y) => (x - y) * (x - y)).Sum()), Rotations.AngleBetweenRotations(a.R, b.R) * 180 / Math.PI);
     }
 
     [Theory]

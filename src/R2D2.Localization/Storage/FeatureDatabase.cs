@@ -246,11 +246,17 @@ public sealed partial class FeatureDatabase : IDisposable
         });
     }
 
-    /// <summary>The id of a camera with exactly these intrinsics, or null.</summary>
-    public int? FindCamera(Camera like) =>
-        ReadCameras("WHERE model = $m AND width = $w AND height = $h",
+    /// <summary>The id of a camera with exactly these intrinsics, or null. Compared as stored (in
+    /// COLMAP's convention), since the ±0.5 shift of the principal point may round its last bit.</summary>
+    public int? FindCamera(Camera like)
+    {
+        var stored = ColmapConvention.CameraToColmap(like).Params;
+        return Rows("SELECT camera_id, params FROM cameras WHERE model = $m AND width = $w AND height = $h ORDER BY camera_id",
+                r => (Id: r.GetInt32(0), Params: Blobs.To<double>(Blob(r, 1))),
                 ("$m", like.Model.Id), ("$w", like.Width), ("$h", like.Height))
-            .FirstOrDefault(c => c.SameIntrinsics(like with { Id = c.Id }))?.Id;
+            .Where(c => c.Params.AsSpan().SequenceEqual(stored))
+            .Select(c => (int?)c.Id).FirstOrDefault();
+    }
 
     public Camera? ReadCamera(int cameraId) => ReadCameras("WHERE camera_id = $id", ("$id", cameraId)).FirstOrDefault();
 

@@ -1,0 +1,357 @@
+using Microsoft.Data.Sqlite;
+using R2D2.Localization.Geometry;
+
+namespace R2D2.Localization.Storage;
+
+/// <summary>
+/// The feature database: one SQLite file that COLMAP and pycolmap open as their own database.db
+/// (cameras, images, keypoints, descriptors, matches, two_view_geometries) and that holds what
+/// COLMAP lacks in r2d2_* tables (R2D2 descriptors as float16, scores, match similarities, the
+/// extractor's identity). The only code of the project that speaks SQL; see Storage/README.md.
+/// Every write is one transaction, so a process killed at any moment leaves a valid database that
+/// holds whole images and whole pairs only. Not thread-safe: one instance per thread.
+/// </summary>
+public sealed partial class FeatureDatabase : IDisposable
+{
+    private readonly SqliteConnection _db;
+    private SqliteTransaction? _tx;
+    // Layout variants of the file at hand (COLMAP's older and newer tables).
+    private bool _imagesHavePriors;
+    private IReadOnlySet<string> _geometryColumns = new HashSet<string>();
+    private bool _hasProjectTables;
+
+    private FeatureDatabase(string path, SqliteConnection db, bool readOnly, SchemaState state)
+    {
+        Path = path;
+        _db = db;
+        IsReadOnly = readOnly;
+        UseSchema(state);
+    }
+
+    private void UseSchema(SchemaState state)
+    {
+        _imagesHavePriors = state.ImagesHavePriors;
+        _geometryColumns = state.GeometryColumnsPresent;
+        _hasProjectTables = state.HasProjectTables;
+    }
+
+    public string Path { get; }
+    public bool IsReadOnly { get; }
+
+    /// <summary>
+    /// Opens a database, or creates it when it does not exist (unless <paramref name="readOnly"/>).
+    /// An existing file is first checked read-only — SQLite header, size, schema, each table's
+    /// b-tree — and a file that is not SQLite, is damaged, or has another schema raises a
+    /// <see cref="FeatureDatabaseException"/> naming it, with nothing written. A COLMAP database
+    /// opened for writing gains the r2d2_* tables (and COLMAP ≥ 3.7's two-view columns, as COLMAP
+    /// itself adds them). Read-only files (no write permission bits) can only be opened read-only.
+    /// </summary>
+    public static FeatureDatabase Open(string path, bool readOnly = false)
+    {
+        path = System.IO.Path.GetFullPath(path);
+        var state = EmptyState;
+        if (File.Exists(path))
+        {
+            bool nonEmpty = CheckHeader(path);
+            if (!nonEmpty && readOnly) throw new FeatureDatabaseException(path, "is an empty file, not a database");
+            if (!readOnly && IsWriteProtected(path))
+                throw new FeatureDatabaseException(path, "is write-protected; open it read-only or copy it");
+            if (nonEmpty)
+            {
+                // Inspect through a read-only connection first, so a foreign or damaged file is never written.
+                var probe = Connect(path, readOnly: true, immutable: IsWriteProtected(path) && !HasWal(path));
+                try
+                {
+                    state = Inspect(probe, path);
+                    if (readOnly) return new FeatureDatabase(path, probe, true, state);
+                }
+                catch
+                {
+                    probe.Dispose();
+                    throw;
+                }
+                probe.Dispose();
+            }
+        }
+        else if (readOnly) throw new FeatureDatabaseException(path, "no such database");
+        else
+        {
+            var dir = System.IO.Path.GetDirectoryName(path);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        }
+
+        var db = Connect(path, readOnly: false, immutable: false);
+        try
+        {
+            // WAL: readers never block the writer, and a killed writer leaves only uncommitted frames
+            // behind, which SQLite discards. NORMAL sync is safe against process kills (not power loss
+            // of the last commits, which stay consistent but may be lost).
+            Exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;");
+            var fdb = new FeatureDatabase(path, db, false, state);
+            fdb.CreateMissingSchema(state);
+            fdb.UseSchema(Inspect(db, path));
+            return fdb;
+        }
+        catch (SqliteException e)
+        {
+            db.Dispose();
+            throw new FeatureDatabaseException(path, $"cannot be opened for writing (SQLite error {e.SqliteErrorCode}: {e.Message})", e);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a database for reading only; nothing is ever written.</summary>
+    public static FeatureDatabase OpenReadOnly(string path) => Open(path, readOnly: true);
+
+    private static SqliteConnection Connect(string path, bool readOnly, bool immutable)
+    {
+        // A write-protected file (a dataset) is read "immutable": SQLite then creates no -shm/-wal
+        // beside it, which also works in read-only folders. Never for a file with a live WAL,
+        // whose last commits live in that WAL.
+        var source = readOnly && immutable ? new Uri(path).AbsoluteUri + "?immutable=1" : path;
+        var cs = new SqliteConnectionStringBuilder
+        {
+            DataSource = source,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+            Pooling = false, // a pooled connection would keep the file open after Dispose
+            Cache = SqliteCacheMode.Private,
+        };
+        var c = new SqliteConnection(cs.ToString());
+        try
+        {
+            c.Open();
+        }
+        catch (SqliteException e)
+        {
+            c.Dispose();
+            throw new FeatureDatabaseException(path, $"cannot be opened (SQLite error {e.SqliteErrorCode}: {e.Message})", e);
+        }
+        return c;
+    }
+
+    private static bool IsWriteProtected(string path)
+    {
+        if (OperatingSystem.IsWindows()) return new FileInfo(path).IsReadOnly;
+        const UnixFileMode anyWrite = UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
+        return (File.GetUnixFileMode(path) & anyWrite) == 0;
+    }
+
+    public void Dispose()
+    {
+        _tx?.Dispose();
+        _db.Dispose();
+    }
+
+    // ---- SQL helpers -------------------------------------------------------------------------
+
+    private static void Exec(SqliteConnection c, string sql)
+    {
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = _tx;
+        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return cmd;
+    }
+
+    private int Execute(string sql, params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(sql, args);
+        return cmd.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql, params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(sql, args);
+        var v = cmd.ExecuteScalar();
+        return v is DBNull ? null : v;
+    }
+
+    private long Long(string sql, params (string Name, object? Value)[] args) => Convert.ToInt64(Scalar(sql, args) ?? 0L);
+
+    private List<T> Rows<T>(string sql, Func<SqliteDataReader, T> row, params (string Name, object? Value)[] args)
+    {
+        using var cmd = Command(sql, args);
+        using var r = cmd.ExecuteReader();
+        var list = new List<T>();
+        while (r.Read()) list.Add(row(r));
+        return list;
+    }
+
+    private static byte[]? Blob(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<byte[]>(i);
+
+    /// <summary>Runs <paramref name="body"/> in one write transaction (BEGIN IMMEDIATE: the write
+    /// lock is taken first, so a concurrent writer waits instead of failing half-way).</summary>
+    private T InTransaction<T>(Func<T> body)
+    {
+        if (IsReadOnly) throw new InvalidOperationException($"{Path}: opened read-only");
+        if (_tx != null) return body();
+        try
+        {
+            using var tx = _db.BeginTransaction(deferred: false);
+            _tx = tx;
+            var result = body();
+            tx.Commit();
+            return result;
+        }
+        catch (SqliteException e)
+        {
+            throw new FeatureDatabaseException(Path, $"write failed (SQLite error {e.SqliteErrorCode}: {e.Message})", e);
+        }
+        finally
+        {
+            _tx = null;
+        }
+    }
+
+    /// <summary>SQLite's full consistency check (reads the whole file); throws when it finds damage.</summary>
+    public void CheckIntegrity()
+    {
+        try
+        {
+            var problems = Rows("PRAGMA quick_check", r => r.GetString(0));
+            if (problems.Count != 1 || problems[0] != "ok")
+                throw new FeatureDatabaseException(Path, $"is damaged: {string.Join("; ", problems.Take(5))}");
+        }
+        catch (SqliteException e)
+        {
+            throw new FeatureDatabaseException(Path, $"is damaged (SQLite error {e.SqliteErrorCode}: {e.Message})", e);
+        }
+    }
+
+    // ---- Cameras -----------------------------------------------------------------------------
+
+    /// <summary>Adds a camera (its <see cref="Camera.Id"/> is used when positive, else a new id is
+    /// assigned) and returns its id. The principal point is stored in COLMAP's convention.</summary>
+    public int AddCamera(Camera camera)
+    {
+        camera.Validate();
+        var c = ColmapConvention.CameraToColmap(camera);
+        return InTransaction(() =>
+        {
+            Execute("INSERT INTO cameras(camera_id, model, width, height, params, prior_focal_length) VALUES ($id, $m, $w, $h, $p, $f)",
+                ("$id", camera.Id > 0 ? camera.Id : null), ("$m", c.Model.Id), ("$w", c.Width), ("$h", c.Height),
+                ("$p", Blobs.Of<double>(c.Params)), ("$f", c.HasPriorFocalLength ? 1 : 0));
+            return (int)Long("SELECT last_insert_rowid()");
+        });
+    }
+
+    /// <summary>The id of a camera with exactly these intrinsics, or null. Compared as stored (in
+    /// COLMAP's convention), since the ±0.5 shift of the principal point may round its last bit.</summary>
+    public int? FindCamera(Camera like)
+    {
+        var stored = ColmapConvention.CameraToColmap(like).Params;
+        return Rows("SELECT camera_id, params FROM cameras WHERE model = $m AND width = $w AND height = $h ORDER BY camera_id",
+                r => (Id: r.GetInt32(0), Params: Blobs.To<double>(Blob(r, 1))),
+                ("$m", like.Model.Id), ("$w", like.Width), ("$h", like.Height))
+            .Where(c => c.Params.AsSpan().SequenceEqual(stored))
+            .Select(c => (int?)c.Id).FirstOrDefault();
+    }
+
+    public Camera? ReadCamera(int cameraId) => ReadCameras("WHERE camera_id = $id", ("$id", cameraId)).FirstOrDefault();
+
+    public List<Camera> ReadCameras() => ReadCameras("");
+
+    private List<Camera> ReadCameras(string where, params (string, object?)[] args) =>
+        Rows($"SELECT camera_id, model, width, height, params, prior_focal_length FROM cameras {where} ORDER BY camera_id", r =>
+        {
+            int id = r.GetInt32(0), modelId = r.GetInt32(1);
+            if (!CameraModel.TryFromId(modelId, out var model))
+                throw new FeatureDatabaseException(Path, $"camera {id} has an unknown camera model id {modelId}");
+            var p = Blobs.To<double>(Blob(r, 4));
+            if (p.Length != model.ParamCount)
+                throw new FeatureDatabaseException(Path, $"camera {id} ({model.Name}) has {p.Length} parameters, the model needs {model.ParamCount}");
+            var c = new Camera(id, model, r.GetInt32(2), r.GetInt32(3), p, r.GetInt64(5) != 0);
+            return ColmapConvention.CameraFromColmap(c);
+        }, args);
+
+    // ---- Images ------------------------------------------------------------------------------
+
+    /// <summary>Adds an image (its <see cref="DatabaseImage.Id"/> is used when positive) and returns
+    /// its id. Names are unique; the camera must exist.</summary>
+    public int AddImage(DatabaseImage image)
+    {
+        if (string.IsNullOrEmpty(image.Name)) throw new ArgumentException("an image needs a name");
+        if (image.PriorRotation is { Length: not 4 }) throw new ArgumentException("the prior rotation is a quaternion (w, x, y, z)");
+        if (image.PriorTranslation is { Length: not 3 }) throw new ArgumentException("the prior translation has 3 values");
+        bool hasPrior = image.PriorRotation != null || image.PriorTranslation != null;
+        if (hasPrior && !_imagesHavePriors)
+            throw new FeatureDatabaseException(Path, "uses COLMAP's newer images table without pose-prior columns; cannot store a prior");
+        return InTransaction(() =>
+        {
+            if (Scalar("SELECT 1 FROM cameras WHERE camera_id = $c", ("$c", image.CameraId)) == null)
+                throw new FeatureDatabaseException(Path, $"image '{image.Name}' refers to camera {image.CameraId}, which does not exist");
+            if (Scalar("SELECT image_id FROM images WHERE name = $n", ("$n", image.Name)) is long existing)
+                throw new FeatureDatabaseException(Path, $"already holds an image named '{image.Name}' (id {existing})");
+            object? id = image.Id > 0 ? image.Id : null;
+            if (hasPrior)
+            {
+                var q = image.PriorRotation;
+                var t = image.PriorTranslation;
+                Execute("INSERT INTO images(image_id, name, camera_id, prior_qw, prior_qx, prior_qy, prior_qz, prior_tx, prior_ty, prior_tz) " +
+                        "VALUES ($id, $n, $c, $qw, $qx, $qy, $qz, $tx, $ty, $tz)",
+                    ("$id", id), ("$n", image.Name), ("$c", image.CameraId),
+                    ("$qw", q?[0]), ("$qx", q?[1]), ("$qy", q?[2]), ("$qz", q?[3]),
+                    ("$tx", t?[0]), ("$ty", t?[1]), ("$tz", t?[2]));
+            }
+            else
+            {
+                Execute("INSERT INTO images(image_id, name, camera_id) VALUES ($id, $n, $c)",
+                    ("$id", id), ("$n", image.Name), ("$c", image.CameraId));
+            }
+            return (int)Long("SELECT last_insert_rowid()");
+        });
+    }
+
+    public int AddImage(string name, int cameraId) => AddImage(new DatabaseImage(0, name, cameraId));
+
+    public DatabaseImage? FindImage(string name) => ReadImages("WHERE name = $n", ("$n", name)).FirstOrDefault();
+
+    public DatabaseImage? ReadImage(int imageId) => ReadImages("WHERE image_id = $id", ("$id", imageId)).FirstOrDefault();
+
+    /// <summary>All images, by id (one query: the 6,888 rows of Aachen v1.1 take milliseconds).</summary>
+    public List<DatabaseImage> ReadImages() => ReadImages("");
+
+    private List<DatabaseImage> ReadImages(string where, params (string, object?)[] args)
+    {
+        string priors = _imagesHavePriors ? ", " + string.Join(", ", PriorColumns) : "";
+        return Rows($"SELECT image_id, name, camera_id{priors} FROM images {where} ORDER BY image_id", r =>
+        {
+            double[]? q = null, t = null;
+            if (_imagesHavePriors)
+            {
+                if (Enumerable.Range(3, 4).All(i => !r.IsDBNull(i))) q = Enumerable.Range(3, 4).Select(r.GetDouble).ToArray();
+                if (Enumerable.Range(7, 3).All(i => !r.IsDBNull(i))) t = Enumerable.Range(7, 3).Select(r.GetDouble).ToArray();
+            }
+            return new DatabaseImage(r.GetInt32(0), r.GetString(1), r.GetInt32(2), q, t);
+        }, args);
+    }
+
+    // ---- Summary -----------------------------------------------------------------------------
+
+    public DatabaseSummary Summary()
+    {
+        (long Count, long Sum) CountRows(string table, string where = "") =>
+            Rows($"SELECT count(*), coalesce(sum(rows), 0) FROM {table} {where}", r => (r.GetInt64(0), r.GetInt64(1)))[0];
+        var kp = CountRows("keypoints");
+        var m = CountRows("matches", "WHERE rows > 0");
+        var g = CountRows("two_view_geometries", "WHERE rows > 0");
+        return new DatabaseSummary(Path, StoredSchemaVersion(), Extractor,
+            (int)Long("SELECT count(*) FROM cameras"), (int)Long("SELECT count(*) FROM images"),
+            (int)kp.Count, _hasProjectTables ? (int)Long("SELECT count(*) FROM r2d2_features") : 0, kp.Sum,
+            (int)m.Count, m.Sum, (int)g.Count, g.Sum);
+    }
+
+    private int StoredSchemaVersion() =>
+        _hasProjectTables && Scalar("SELECT value FROM r2d2_meta WHERE key = 'schema_version'") is string v ? int.Parse(v) : 0;
+}

@@ -9,9 +9,16 @@ namespace R2D2.Localization.Cli.Commands;
 /// <summary>`localize eval-homography`: MMA of mutual-NN matches on pairs with a ground-truth homography.</summary>
 internal static class EvalHomographyCommand
 {
+    /// <summary>The --model value that selects the RootSIFT baseline instead of a checkpoint.</summary>
+    public const string RootSiftName = "rootsift";
+
     public static Command Create()
     {
-        var models = new Option<string[]>("--model") { Description = "one or more checkpoints", Required = true, AllowMultipleArgumentsPerToken = true };
+        var models = new Option<string[]>("--model")
+        {
+            Description = $"one or more checkpoints, and/or '{RootSiftName}' for the RootSIFT baseline (OpenCV SIFT)",
+            Required = true, AllowMultipleArgumentsPerToken = true,
+        };
         var pairs = new Option<string[]>("--pairs")
         {
             Description = "folders: HPatches sequences (or their root), Oxford (img1, imgK, H1toKp), EVD (1/, 2/, h/)",
@@ -20,9 +27,22 @@ internal static class EvalHomographyCommand
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)" };
         var subpixel = new Option<bool>("--compare-subpixel") { Description = "also evaluate with sub-pixel keypoint refinement (extra rows)" };
+        var precision = new Option<string>("--precision")
+        {
+            Description = "R2D2 network precision: fp32 (equal to the official outputs) or bf16 (convolutions in bfloat16)",
+            DefaultValueFactory = _ => "fp32",
+        };
+        precision.AcceptOnlyFromAmong("fp32", "bf16");
+        var siftDefaults = new RootSiftSettings();
+        var siftFeatures = new Option<int>("--sift-features") { Description = "RootSIFT: OpenCV SIFT's nfeatures", DefaultValueFactory = _ => siftDefaults.MaxFeatures };
+        var siftMaxSize = new Option<int>("--sift-max-size")
+        {
+            Description = "RootSIFT: downscale images so the longer side is at most this (px); 0: full size",
+            DefaultValueFactory = _ => siftDefaults.MaxSize,
+        };
         var ex = new ExtractionOptionSet();
         var cmd = new Command("eval-homography", "Mean matching accuracy (MMA) at 1–10 px of mutual nearest-neighbour matches under ground-truth homographies.");
-        foreach (var o in new Option[] { models, pairs, device, threads, subpixel }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { models, pairs, device, threads, subpixel, precision, siftFeatures, siftMaxSize }) cmd.Options.Add(o);
         ex.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
@@ -33,12 +53,22 @@ internal static class EvalHomographyCommand
             var settings = ex.Get(r);
             var thresholds = MatchingAccuracy.DefaultThresholds;
             var rows = new List<MmaRow>();
+            var netOptions = new NetworkOptions { BFloat16 = r.GetValue(precision) == "bf16" };
             foreach (var modelPath in r.GetValue(models)!)
             {
-                using var net = ModelLoader.Load(modelPath, dev);
+                if (string.Equals(modelPath, RootSiftName, StringComparison.OrdinalIgnoreCase))
+                {
+                    var sift = new RootSiftExtractor(new RootSiftSettings { MaxFeatures = r.GetValue(siftFeatures), MaxSize = r.GetValue(siftMaxSize) });
+                    Console.Error.WriteLine($"eval-homography: {sift.Describe()} on {all.Count} pair(s)");
+                    // Its official and centre coordinates are the same numbers: one row.
+                    rows.AddRange(HomographyEvaluation.Run(all, p => sift.Extract(ImageFile.ReadRgb(p)),
+                        new[] { CoordinateConvention.Centre }, RootSiftName, thresholds, dev));
+                    continue;
+                }
+                using var net = ModelLoader.Load(modelPath, dev, netOptions);
                 var variants = new List<(string Label, ExtractionSettings S, CoordinateConvention[] C)>
                 {
-                    (ModelLoader.ModelName(modelPath), settings, new[] { CoordinateConvention.Official, CoordinateConvention.Centre }),
+                    (ModelLoader.ModelName(modelPath) + (netOptions.BFloat16 ? " bf16" : ""), settings, new[] { CoordinateConvention.Official, CoordinateConvention.Centre }),
                 };
                 if (r.GetValue(subpixel))
                     variants.Add((ModelLoader.ModelName(modelPath) + " +subpixel", settings with { SubPixel = true }, new[] { CoordinateConvention.Centre }));

@@ -1,0 +1,145 @@
+namespace R2D2.Localization.Geometry;
+
+/// <summary>
+/// A camera pose, world→camera (the project's convention): x_cam = R·X + t. The camera centre is
+/// C = −Rᵀ·t and the camera looks along its +z axis, which in world coordinates is Rᵀ·(0,0,1),
+/// the third row of R. Quaternions are Hamilton, stored (w, x, y, z), as COLMAP and the Aachen
+/// submission format store them.
+/// </summary>
+public sealed class Pose
+{
+    /// <summary>R, 3×3 row-major.</summary>
+    public double[] Rotation { get; }
+    /// <summary>t (3).</summary>
+    public double[] Translation { get; }
+
+    public Pose(double[] rotation, double[] translation)
+    {
+        if (rotation.Length != 9) throw new ArgumentException("rotation must be 3×3 (9 values, row-major)");
+        if (translation.Length != 3) throw new ArgumentException("translation must have 3 values");
+        Rotation = (double[])rotation.Clone();
+        Translation = (double[])translation.Clone();
+    }
+
+    public static Pose Identity => new(new double[] { 1, 0, 0, 0, 1, 0, 0, 0, 1 }, new double[3]);
+
+    /// <summary>From a Hamilton quaternion (w, x, y, z) (normalized here) and t.</summary>
+    public static Pose FromQuaternion(ReadOnlySpan<double> wxyz, ReadOnlySpan<double> translation) =>
+        new(Rotations.FromQuaternion(wxyz), translation.ToArray());
+
+    /// <summary>From R and the camera centre C (NVM and Strecha store C): t = −R·C.</summary>
+    public static Pose FromCameraCenter(double[] rotation, ReadOnlySpan<double> center)
+    {
+        var t = Rotations.Apply(rotation, center[0], center[1], center[2]);
+        return new Pose(rotation, new[] { -t[0], -t[1], -t[2] });
+    }
+
+    /// <summary>C = −Rᵀ·t, in world coordinates.</summary>
+    public double[] CameraCenter
+    {
+        get
+        {
+            var r = Rotation; var t = Translation;
+            return new[]
+            {
+                -(r[0] * t[0] + r[3] * t[1] + r[6] * t[2]),
+                -(r[1] * t[0] + r[4] * t[1] + r[7] * t[2]),
+                -(r[2] * t[0] + r[5] * t[1] + r[8] * t[2]),
+            };
+        }
+    }
+
+    /// <summary>The optical axis (camera +z) in world coordinates, a unit vector: the third row of R.</summary>
+    public double[] ViewingDirection => new[] { Rotation[6], Rotation[7], Rotation[8] };
+
+    /// <summary>The Hamilton quaternion (w, x, y, z) of R, with w ≥ 0.</summary>
+    public double[] Quaternion => Rotations.ToQuaternion(Rotation);
+
+    /// <summary>x_cam = R·X + t.</summary>
+    public double[] ToCamera(double x, double y, double z)
+    {
+        var p = Rotations.Apply(Rotation, x, y, z);
+        return new[] { p[0] + Translation[0], p[1] + Translation[1], p[2] + Translation[2] };
+    }
+
+    /// <summary>The pose of camera 2 relative to camera 1 (camera-1 → camera-2 coordinates): R = R₂R₁ᵀ, t = t₂ − R·t₁.</summary>
+    public static Pose Relative(Pose pose1, Pose pose2)
+    {
+        var r = Rotations.Multiply(pose2.Rotation, Rotations.Transpose(pose1.Rotation));
+        var rt1 = Rotations.Apply(r, pose1.Translation[0], pose1.Translation[1], pose1.Translation[2]);
+        return new Pose(r, new[] { pose2.Translation[0] - rt1[0], pose2.Translation[1] - rt1[1], pose2.Translation[2] - rt1[2] });
+    }
+}
+
+/// <summary>3×3 rotation matrices (row-major double[9]) and Hamilton quaternions (w, x, y, z).</summary>
+public static class Rotations
+{
+    /// <summary>R of a Hamilton quaternion (normalized first); R·v = q·v·q*.</summary>
+    public static double[] FromQuaternion(ReadOnlySpan<double> q)
+    {
+        if (q.Length != 4) throw new ArgumentException("a quaternion has 4 values (w, x, y, z)");
+        double n = Math.Sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+        if (!(n > 0)) throw new ArgumentException("a zero quaternion is no rotation");
+        double w = q[0] / n, x = q[1] / n, y = q[2] / n, z = q[3] / n;
+        return new[]
+        {
+            1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+            2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+            2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
+        };
+    }
+
+    /// <summary>The unit quaternion (w, x, y, z) of a rotation matrix, w ≥ 0. Shepperd's method: it
+    /// takes the square root of the largest of 1+trace and the diagonal terms, so it stays accurate
+    /// near 180° turns where the trace formula divides by ~0.</summary>
+    public static double[] ToQuaternion(ReadOnlySpan<double> r)
+    {
+        double trace = r[0] + r[4] + r[8];
+        double w, x, y, z;
+        if (trace >= r[0] && trace >= r[4] && trace >= r[8])
+        {
+            double s = 2 * Math.Sqrt(1 + trace);
+            w = s / 4; x = (r[7] - r[5]) / s; y = (r[2] - r[6]) / s; z = (r[3] - r[1]) / s;
+        }
+        else if (r[0] >= r[4] && r[0] >= r[8])
+        {
+            double s = 2 * Math.Sqrt(1 + r[0] - r[4] - r[8]);
+            w = (r[7] - r[5]) / s; x = s / 4; y = (r[1] + r[3]) / s; z = (r[2] + r[6]) / s;
+        }
+        else if (r[4] >= r[8])
+        {
+            double s = 2 * Math.Sqrt(1 + r[4] - r[0] - r[8]);
+            w = (r[2] - r[6]) / s; x = (r[1] + r[3]) / s; y = s / 4; z = (r[5] + r[7]) / s;
+        }
+        else
+        {
+            double s = 2 * Math.Sqrt(1 + r[8] - r[0] - r[4]);
+            w = (r[3] - r[1]) / s; x = (r[2] + r[6]) / s; y = (r[5] + r[7]) / s; z = s / 4;
+        }
+        double n = Math.Sqrt(w * w + x * x + y * y + z * z);
+        double sign = w < 0 ? -1 : 1; // q and −q are the same rotation: pick one
+        return new[] { sign * w / n, sign * x / n, sign * y / n, sign * z / n };
+    }
+
+    public static double[] Apply(ReadOnlySpan<double> r, double x, double y, double z) => new[]
+    {
+        r[0] * x + r[1] * y + r[2] * z,
+        r[3] * x + r[4] * y + r[5] * z,
+        r[6] * x + r[7] * y + r[8] * z,
+    };
+
+    public static double[] Multiply(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        var m = new double[9];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                m[3 * i + j] = a[3 * i] * b[j] + a[3 * i + 1] * b[3 + j] + a[3 * i + 2] * b[6 + j];
+        return m;
+    }
+
+    public static double[] Transpose(ReadOnlySpan<double> r) => new[] { r[0], r[3], r[6], r[1], r[4], r[7], r[2], r[5], r[8] };
+
+    /// <summary>The angle (radians, in [0, π]) between two unit vectors; clamped against rounding.</summary>
+    public static double AngleBetween(ReadOnlySpan<double> a, ReadOnlySpan<double> b) =>
+        Math.Acos(Math.Clamp(a[0] * b[0] + a[1] * b[1] + a[2] * b[2], -1.0, 1.0));
+}

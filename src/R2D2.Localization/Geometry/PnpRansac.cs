@@ -1,8 +1,5 @@
 namespace R2D2.Localization.Geometry;
 
-/// <summary>Pinhole intrinsics of undistorted pixel coordinates (pixel-centre convention).</summary>
-public readonly record struct PinholeIntrinsics(double Fx, double Fy, double Cx, double Cy);
-
 public sealed record PnpOptions
 {
     /// <summary>Inlier threshold on the reprojection error (px); hloc's default is 12.</summary>
@@ -181,34 +178,5 @@ public static class PoseRefinement
         var x = new double[n];
         for (int i = n - 1; i >= 0; i--) { double s = y[i]; for (int k = i + 1; k < n; k++) s -= l[n * k + i] * x[k]; x[i] = s / l[n * i + i]; }
         return x;
-    }
-}
-
-/// <summary>Small rotation helpers (row-major 3×3).</summary>
-public static class Rotations
-{
-    /// <summary>Rodrigues: the rotation by |ω| about ω/|ω|.</summary>
-    public static double[] Exp(double wx, double wy, double wz)
-    {
-        double th = Math.Sqrt(wx * wx + wy * wy + wz * wz);
-        double a, b;
-        if (th < 1e-8) { a = 1 - th * th / 6; b = 0.5 - th * th / 24; }
-        else { a = Math.Sin(th) / th; b = (1 - Math.Cos(th)) / (th * th); }
-        return new[]
-        {
-            1 - b * (wy * wy + wz * wz), -a * wz + b * wx * wy, a * wy + b * wx * wz,
-            a * wz + b * wx * wy, 1 - b * (wx * wx + wz * wz), -a * wx + b * wy * wz,
-            -a * wy + b * wx * wz, a * wx + b * wy * wz, 1 - b * (wx * wx + wy * wy),
-        };
-    }
-
-    public static double[] Multiply(double[] a, double[] b) => Homography.Multiply(a, b);
-
-    /// <summary>The angle (radians) of the rotation Aᵀ·B, i.e. between two rotations.</summary>
-    public static double AngleBetweenRotations(double[] a, double[] b)
-    {
-        double tr = 0;
-        for (int i = 0; i < 3; i++) for (int k = 0; k < 3; k++) tr += a[3 * k + i] * b[3 * k + i];
-        return Math.Acos(Math.Clamp((tr - 1) / 2, -1, 1));
     }
 }

@@ -142,4 +142,26 @@ public static class Rotations
     /// <summary>The angle (radians, in [0, π]) between two unit vectors; clamped against rounding.</summary>
     public static double AngleBetween(ReadOnlySpan<double> a, ReadOnlySpan<double> b) =>
         Math.Acos(Math.Clamp(a[0] * b[0] + a[1] * b[1] + a[2] * b[2], -1.0, 1.0));
+    /// <summary>Rodrigues: the rotation by |ω| about ω/|ω| (row-major).</summary>
+    public static double[] Exp(double wx, double wy, double wz)
+    {
+        double th = Math.Sqrt(wx * wx + wy * wy + wz * wz);
+        double a, b;
+        if (th < 1e-8) { a = 1 - th * th / 6; b = 0.5 - th * th / 24; }
+        else { a = Math.Sin(th) / th; b = (1 - Math.Cos(th)) / (th * th); }
+        return new[]
+        {
+            1 - b * (wy * wy + wz * wz), -a * wz + b * wx * wy, a * wy + b * wx * wz,
+            a * wz + b * wx * wy, 1 - b * (wx * wx + wz * wz), -a * wx + b * wy * wz,
+            -a * wy + b * wx * wz, a * wx + b * wy * wz, 1 - b * (wx * wx + wy * wy),
+        };
+    }
+
+    /// <summary>The angle (radians) of the rotation between two rotations, that of Aᵀ·B.</summary>
+    public static double AngleBetweenRotations(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        double tr = 0;
+        for (int i = 0; i < 3; i++) for (int k = 0; k < 3; k++) tr += a[3 * k + i] * b[3 * k + i];
+        return Math.Acos(Math.Clamp((tr - 1) / 2, -1, 1));
+    }
 }

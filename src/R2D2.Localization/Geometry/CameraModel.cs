@@ -83,7 +83,7 @@ public sealed class CameraModel
 /// <see cref="HasPriorFocalLength"/> is COLMAP's flag that the focal length is trusted (e.g. from
 /// EXIF or a calibration) rather than guessed.
 /// </summary>
-public sealed record Camera(int Id, CameraModel Model, int Width, int Height, double[] Params, bool HasPriorFocalLength = false)
+public sealed partial record Camera(int Id, CameraModel Model, int Width, int Height, double[] Params, bool HasPriorFocalLength = false)
 {
     /// <summary>Throws when the parameter count does not fit the model or the size is not positive.</summary>
     public void Validate()

@@ -59,6 +59,32 @@ public static class ImageFile
         return new RgbImage(cols, rows, pixels);
     }
 
+    /// <summary>Width and height from the file header (PNG, JPEG), else by decoding the image.</summary>
+    public static (int Width, int Height) ReadSize(string path)
+    {
+        if (!File.Exists(path)) throw new ImageFileException(path, "file not found");
+        var head = new byte[64 * 1024];
+        int n;
+        using (var f = File.OpenRead(path)) n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (n >= 24 && head[0] == 0x89 && head[1] == (byte)'P' && head[2] == (byte)'N' && head[3] == (byte)'G')
+            return ((head[16] << 24) | (head[17] << 16) | (head[18] << 8) | head[19], (head[20] << 24) | (head[21] << 16) | (head[22] << 8) | head[23]);
+        if (n >= 4 && head[0] == 0xFF && head[1] == 0xD8)
+        {
+            int i = 2;
+            while (i + 9 < n)
+            {
+                if (head[i] != 0xFF) break;
+                byte m = head[i + 1];
+                int len = (head[i + 2] << 8) | head[i + 3];
+                if (m is >= 0xC0 and <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC)
+                    return ((head[i + 7] << 8) | head[i + 8], (head[i + 5] << 8) | head[i + 6]);
+                i += 2 + len;
+            }
+        }
+        var img = ReadRgb(path);
+        return (img.Width, img.Height);
+    }
+
     /// <summary>Wraps an RGB image as an OpenCV BGR Mat (for drawing and writing).</summary>
     public static Mat ToBgrMat(RgbImage img)
     {

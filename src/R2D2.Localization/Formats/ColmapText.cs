@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Text;
+using R2D2.Localization.Geometry;
+
+namespace R2D2.Localization.Formats;
+
+/// <summary>An image of a COLMAP model with its 2D points (x, y in the project's pixel convention; point id or −1).</summary>
+public sealed record ColmapImage(int Id, PosedImage Posed, double[] Points2D, long[] Point3DIds);
+
+/// <summary>A 3D point of a COLMAP model with its colour, error and track of (image id, point2D index).</summary>
+public sealed record ColmapPoint(long Id, double X, double Y, double Z, byte R, byte G, byte B, double Error, int[] Track);
+
+public sealed record ColmapModel(List<Camera> Cameras, List<ColmapImage> Images, List<ColmapPoint> Points);
+
+/// <summary>
+/// COLMAP's text model (cameras.txt, images.txt, points3D.txt), as documented by COLMAP: cameras
+/// `ID MODEL WIDTH HEIGHT PARAMS...`; images two lines each, `ID QW QX QY QZ TX TY TZ CAMERA_ID NAME`
+/// (world→camera) then `X Y POINT3D_ID` triples; points `ID X Y Z R G B ERROR (IMAGE_ID POINT2D_IDX)...`.
+/// COLMAP's pixel convention puts the first pixel's centre at (0.5, 0.5): principal points and 2D
+/// points are shifted by 0.5 here, on read and write, and nowhere else.
+/// </summary>
+public static class ColmapText
+{
+    private const double Shift = 0.5;
+
+    public static ColmapModel ReadModel(string folder)
+    {
+        var cameras = ReadCameras(Path.Combine(folder, "cameras.txt"));
+        var byId = cameras.ToDictionary(c => c.Id);
+        var images = ReadImages(Path.Combine(folder, "images.txt"), byId);
+        var pointsFile = Path.Combine(folder, "points3D.txt");
+        var points = File.Exists(pointsFile) ? ReadPoints(pointsFile) : new List<ColmapPoint>();
+        return new ColmapModel(cameras, images, points);
+    }
+
+    public static List<Camera> ReadCameras(string file)
+    {
+        var result = new List<Camera>();
+        int n = 0;
+        foreach (var raw in File.ReadLines(file))
+        {
+            n++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            var f = PosedImages.Fields(line);
+            if (f.Length < 4) throw new FileFormatException(file, n, "expected CAMERA_ID MODEL WIDTH HEIGHT PARAMS...");
+            CameraModel model;
+            try { model = CameraModel.FromName(f[1]); }
+            catch (ArgumentException e) { throw new FileFormatException(file, n, e.Message); }
+            var prm = f.Skip(4).Select(s => PosedImages.Number(s, file, n, "parameter")).ToArray();
+            var cam = new Camera(PosedImages.Integer(f[0], file, n, "camera id"), model,
+                PosedImages.Integer(f[2], file, n, "width"), PosedImages.Integer(f[3], file, n, "height"), prm);
+            try { cam.Validate(); } catch (ArgumentException e) { throw new FileFormatException(file, n, e.Message); }
+            result.Add(cam.WithPrincipalPointShift(-Shift));
+        }
+        return result;
+    }
+
+    public static List<ColmapImage> ReadImages(string file, IReadOnlyDictionary<int, Camera> cameras)
+    {
+        var result = new List<ColmapImage>();
+        var lines = File.ReadAllLines(file);
+        int i = 0;
+        while (i < lines.Length)
+        {
+            var line = lines[i].Trim();
+            if (line.Length == 0 || line[0] == '#') { i++; continue; }
+            int n = i + 1;
+            var f = PosedImages.Fields(line);
+            if (f.Length < 10) throw new FileFormatException(file, n, "expected IMAGE_ID QW QX QY QZ TX TY TZ CAMERA_ID NAME");
+            var q = f.Skip(1).Take(4).Select(s => PosedImages.Number(s, file, n, "quaternion")).ToArray();
+            var t = f.Skip(5).Take(3).Select(s => PosedImages.Number(s, file, n, "translation")).ToArray();
+            if (q.All(v => v == 0)) throw new FileFormatException(file, n, "zero quaternion");
+            int camId = PosedImages.Integer(f[8], file, n, "camera id");
+            if (!cameras.TryGetValue(camId, out var cam)) throw new FileFormatException(file, n, $"camera {camId} is not in cameras.txt");
+            string name = string.Join(" ", f.Skip(9)); // names may hold spaces
+            // The POINTS2D line (may be empty or missing at the end of the file).
+            var pts = i + 1 < lines.Length ? PosedImages.Fields(lines[i + 1]) : Array.Empty<string>();
+            if (pts.Length % 3 != 0) throw new FileFormatException(file, n + 1, "POINTS2D must be (X, Y, POINT3D_ID) triples");
+            var xy = new double[pts.Length / 3 * 2];
+            var ids = new long[pts.Length / 3];
+            for (int k = 0; k < ids.Length; k++)
+            {
+                xy[2 * k] = PosedImages.Number(pts[3 * k], file, n + 1, "x") - Shift;
+                xy[2 * k + 1] = PosedImages.Number(pts[3 * k + 1], file, n + 1, "y") - Shift;
+                ids[k] = long.Parse(pts[3 * k + 2], CultureInfo.InvariantCulture);
+            }
+            result.Add(new ColmapImage(PosedImages.Integer(f[0], file, n, "image id"), new PosedImage(name, cam, Pose.FromQuaternion(q, t)), xy, ids));
+            i += 2;
+        }
+        return result;
+    }
+
+    public static List<ColmapPoint> ReadPoints(string file)
+    {
+        var result = new List<ColmapPoint>();
+        int n = 0;
+        foreach (var raw in File.ReadLines(file))
+        {
+            n++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            var f = PosedImages.Fields(line);
+            if (f.Length < 8 || (f.Length - 8) % 2 != 0) throw new FileFormatException(file, n, "expected POINT3D_ID X Y Z R G B ERROR (IMAGE_ID POINT2D_IDX)...");
+            result.Add(new ColmapPoint(long.Parse(f[0], CultureInfo.InvariantCulture),
+                PosedImages.Number(f[1], file, n, "X"), PosedImages.Number(f[2], file, n, "Y"), PosedImages.Number(f[3], file, n, "Z"),
+                byte.Parse(f[4], CultureInfo.InvariantCulture), byte.Parse(f[5], CultureInfo.InvariantCulture), byte.Parse(f[6], CultureInfo.InvariantCulture),
+                PosedImages.Number(f[7], file, n, "error"), f.Skip(8).Select(s => PosedImages.Integer(s, file, n, "track")).ToArray()));
+        }
+        return result;
+    }
+
+    public static void WriteModel(string folder, ColmapModel model)
+    {
+        Directory.CreateDirectory(folder);
+        var inv = CultureInfo.InvariantCulture;
+        string R(double v) => v.ToString("R", inv);
+        var sb = new StringBuilder();
+        sb.Append("# Camera list with one line of data per camera:\n#   CAMERA_ID, MODEL, WIDTH, HEIGHT, PARAMS[]\n");
+        sb.Append($"# Number of cameras: {model.Cameras.Count}\n");
+        foreach (var c in model.Cameras)
+        {
+            var cc = c.WithPrincipalPointShift(Shift);
+            sb.Append($"{cc.Id} {cc.Model.Name} {cc.Width} {cc.Height} {string.Join(" ", cc.Params.Select(R))}\n");
+        }
+        WriteAtomically(Path.Combine(folder, "cameras.txt"), sb.ToString());
+
+        sb.Clear();
+        double meanObs = model.Images.Count == 0 ? 0 : model.Images.Average(i => i.Point3DIds.Count(id => id >= 0));
+        sb.Append("# Image list with two lines of data per image:\n#   IMAGE_ID, QW, QX, QY, QZ, TX, TY, TZ, CAMERA_ID, NAME\n#   POINTS2D[] as (X, Y, POINT3D_ID)\n");
+        sb.Append($"# Number of images: {model.Images.Count}, mean observations per image: {meanObs.ToString("R", inv)}\n");
+        foreach (var im in model.Images)
+        {
+            var q = im.Posed.Pose.Quaternion; var t = im.Posed.Pose.Translation;
+            sb.Append($"{im.Id} {R(q[0])} {R(q[1])} {R(q[2])} {R(q[3])} {R(t[0])} {R(t[1])} {R(t[2])} {im.Posed.Camera.Id} {im.Posed.Name}\n");
+            for (int k = 0; k < im.Point3DIds.Length; k++)
+            {
+                if (k > 0) sb.Append(' ');
+                sb.Append($"{R(im.Points2D[2 * k] + Shift)} {R(im.Points2D[2 * k + 1] + Shift)} {im.Point3DIds[k]}");
+            }
+            sb.Append('\n');
+        }
+        WriteAtomically(Path.Combine(folder, "images.txt"), sb.ToString());
+
+        sb.Clear();
+        double meanTrack = model.Points.Count == 0 ? 0 : model.Points.Average(p => p.Track.Length / 2.0);
+        sb.Append("# 3D point list with one line of data per point:\n#   POINT3D_ID, X, Y, Z, R, G, B, ERROR, TRACK[] as (IMAGE_ID, POINT2D_IDX)\n");
+        sb.Append($"# Number of points: {model.Points.Count}, mean track length: {meanTrack.ToString("R", inv)}\n");
+        foreach (var p in model.Points)
+            sb.Append($"{p.Id} {R(p.X)} {R(p.Y)} {R(p.Z)} {p.R} {p.G} {p.B} {R(p.Error)} {string.Join(" ", p.Track)}\n");
+        WriteAtomically(Path.Combine(folder, "points3D.txt"), sb.ToString());
+    }
+
+    internal static void WriteAtomically(string path, string text)
+    {
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, text);
+        File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,94 @@
+using R2D2.Localization.Geometry;
+
+namespace R2D2.Localization.Formats;
+
+/// <summary>
+/// VisualSFM's NVM_V3 (the Aachen day-night model): after the header and the camera count, one
+/// line per camera `name f qw qx qy qz cx cy cz k 0`: the quaternion is world→camera and (cx, cy,
+/// cz) the camera centre. The NVM focal and distortion are VisualSFM's; with an intrinsics list
+/// (`name MODEL w h params...`, COLMAP's conventions, Aachen's database_intrinsics.txt) those are
+/// used instead, as the Aachen benchmark prescribes. Without one, a SIMPLE_RADIAL camera with the
+/// NVM focal, the principal point at the image centre and no distortion is made (the image must
+/// exist under <paramref name="imageRoot"/> to know its size).
+/// </summary>
+public static class Nvm
+{
+    public static List<PosedImage> Read(string file, string? intrinsicsFile, string? imageRoot)
+    {
+        var intrinsics = intrinsicsFile != null ? QueryIntrinsics.Read(intrinsicsFile) : null;
+        var result = new List<PosedImage>();
+        using var reader = new StreamReader(file);
+        int n = 0;
+        string? Next()
+        {
+            while (true)
+            {
+                var l = reader.ReadLine();
+                n++;
+                if (l == null) return null;
+                if (l.Trim().Length > 0) return l.Trim();
+            }
+        }
+        var header = Next();
+        if (header == null || !header.StartsWith("NVM_V3")) throw new FileFormatException(file, n, "not an NVM_V3 file");
+        var countLine = Next();
+        if (countLine == null || !int.TryParse(countLine, out int count) || count < 0) throw new FileFormatException(file, n, "expected the number of cameras");
+        for (int c = 0; c < count; c++)
+        {
+            var line = Next() ?? throw new FileFormatException(file, n, $"file ends after {c} of {count} cameras");
+            var f = PosedImages.Fields(line);
+            if (f.Length < 10) throw new FileFormatException(file, n, "expected `name f qw qx qy qz cx cy cz k 0`");
+            string name = f[0];
+            double focal = PosedImages.Number(f[1], file, n, "focal length");
+            var q = f.Skip(2).Take(4).Select(s => PosedImages.Number(s, file, n, "quaternion")).ToArray();
+            var centre = f.Skip(6).Take(3).Select(s => PosedImages.Number(s, file, n, "camera centre")).ToArray();
+            if (q.All(v => v == 0)) throw new FileFormatException(file, n, "zero quaternion");
+            if (imageRoot != null && !File.Exists(Path.Combine(imageRoot, name)))
+                throw new FileFormatException(file, n, $"image '{name}' not found under {imageRoot}");
+            Camera camera;
+            if (intrinsics != null)
+            {
+                if (!intrinsics.TryGetValue(name, out var cam)) throw new FileFormatException(file, n, $"'{name}' is not in the intrinsics file {intrinsicsFile}");
+                camera = cam with { Id = c + 1 };
+            }
+            else
+            {
+                if (focal <= 0) throw new FileFormatException(file, n, $"focal length {focal} is not positive");
+                if (imageRoot == null) throw new FileFormatException(file, n, "without an intrinsics file the images are needed (their size gives the principal point)");
+                var (w, h) = ImageFile.ReadSize(Path.Combine(imageRoot, name));
+                camera = new Camera(c + 1, CameraModel.SimpleRadial, w, h, new[] { focal, (w - 1) / 2.0, (h - 1) / 2.0, 0 });
+            }
+            if (camera.Params[0] <= 0) throw new FileFormatException(intrinsicsFile ?? file, n, $"'{name}': focal length {camera.Params[0]} is not positive");
+            var rotation = Rotations.FromQuaternion(q);
+            result.Add(new PosedImage(name, camera, Pose.FromCameraCenter(rotation, centre)));
+        }
+        return result;
+    }
+}
+
+/// <summary>Lists of `name MODEL w h params...` (COLMAP conventions: principal point shifted to ours).</summary>
+public static class QueryIntrinsics
+{
+    public static Dictionary<string, Camera> Read(string file)
+    {
+        if (!File.Exists(file)) throw new FileFormatException(file, 0, "file not found");
+        var result = new Dictionary<string, Camera>();
+        int n = 0;
+        foreach (var raw in File.ReadLines(file))
+        {
+            n++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            var f = PosedImages.Fields(line);
+            if (f.Length < 5) throw new FileFormatException(file, n, "expected `name MODEL width height params...`");
+            CameraModel model;
+            try { model = CameraModel.FromName(f[1]); } catch (ArgumentException e) { throw new FileFormatException(file, n, e.Message); }
+            var cam = new Camera(result.Count + 1, model, PosedImages.Integer(f[2], file, n, "width"), PosedImages.Integer(f[3], file, n, "height"),
+                f.Skip(4).Select(s => PosedImages.Number(s, file, n, "parameter")).ToArray());
+            try { cam.Validate(); } catch (ArgumentException e) { throw new FileFormatException(file, n, e.Message); }
+            if (cam.Params[0] <= 0) throw new FileFormatException(file, n, $"focal length {cam.Params[0]} is not positive");
+            if (!result.TryAdd(f[0], cam.WithPrincipalPointShift(-0.5))) throw new FileFormatException(file, n, $"'{f[0]}' is listed twice");
+        }
+        return result;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Globalization;
+using R2D2.Localization.Geometry;
+
+namespace R2D2.Localization.Formats;
+
+/// <summary>An image with known intrinsics and pose: the mapping stage's input, whatever file it came from.</summary>
+public sealed record PosedImage(string Name, Camera Camera, Pose Pose);
+
+/// <summary>A file problem, reported with the file and line.</summary>
+public sealed class FileFormatException : Exception
+{
+    public FileFormatException(string file, int line, string message) : base(line > 0 ? $"{file}:{line}: {message}" : $"{file}: {message}") { File = file; Line = line; }
+    public string File { get; }
+    public int Line { get; }
+}
+
+/// <summary>Reads posed cameras from COLMAP text models, NVM files (+ an intrinsics list) and Strecha .camera folders.</summary>
+public static class PosedImages
+{
+    /// <summary>A COLMAP model folder (cameras.txt + images.txt), an .nvm file, or a folder of Strecha .camera files.</summary>
+    public static List<PosedImage> Read(string path, string? intrinsicsFile = null, string? imageRoot = null)
+    {
+        if (File.Exists(path) && path.EndsWith(".nvm", StringComparison.OrdinalIgnoreCase))
+            return Nvm.Read(path, intrinsicsFile, imageRoot);
+        if (Directory.Exists(path))
+        {
+            if (File.Exists(Path.Combine(path, "cameras.txt")) && File.Exists(Path.Combine(path, "images.txt")))
+                return ColmapText.ReadModel(path).Images.Select(i => i.Posed).ToList();
+            if (Directory.EnumerateFiles(path, "*.camera").Any())
+                return StrechaCameras.ReadFolder(path);
+        }
+        throw new FileFormatException(path, 0, "not a COLMAP text model folder (cameras.txt, images.txt), an .nvm file, or a folder of .camera files");
+    }
+
+    internal static string[] Fields(string line) =>
+        line.Split(new[] { ' ', '\t', ',' }, StringSplitOptions.RemoveEmptyEntries);
+
+    internal static double Number(string s, string file, int line, string what)
+    {
+        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
+            throw new FileFormatException(file, line, $"{what} '{s}' is not a number");
+        return v;
+    }
+
+    internal static int Integer(string s, string file, int line, string what)
+    {
+        if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
+            throw new FileFormatException(file, line, $"{what} '{s}' is not an integer");
+        return v;
+    }
+}

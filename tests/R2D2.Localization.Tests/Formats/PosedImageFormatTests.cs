@@ -1,0 +1,124 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using Xunit;
+
+namespace R2D2.Localization.Tests.Formats;
+
+public class PosedImageFormatTests
+{
+    [Fact]
+    public void ReadsRealColmapTextModels()
+    {
+        var m = ColmapText.ReadModel(SharedData.Path_("datasets", "formats", "maupertuis", "colmap", "reconstruction"));
+        var cam = Assert.Single(m.Cameras);
+        Assert.Equal("SIMPLE_PINHOLE", cam.Model.Name);
+        Assert.Equal(new[] { 1847.53, 959.0, 539.0 }, cam.Params); // COLMAP's 959.5, 539.5 shifted to pixel centres
+        Assert.Equal(4, m.Images.Count);
+        Assert.Equal(1039, m.Points.Count);
+        var im = m.Images.Single(i => i.Posed.Name == "03.jpg");
+        Near(new[] { 0.860298, 0.0113506, 0.344769, 0.375358 }, im.Posed.Pose.Quaternion, 1e-6);
+        Assert.Equal(355.968 - 0.5, im.Points2D[0], 9);
+        // Every track entry names an image and a 2D point that points back to the 3D point.
+        var byId = m.Images.ToDictionary(i => i.Id);
+        foreach (var p in m.Points)
+            for (int k = 0; k < p.Track.Length; k += 2)
+                Assert.Equal(p.Id, byId[p.Track[k]].Point3DIds[p.Track[k + 1]]);
+        // t265 writes commas between fields and empty POINTS2D lines.
+        var t = ColmapText.ReadModel(SharedData.Path_("datasets", "formats", "t265", "colmap"));
+        Assert.Equal(2, t.Cameras.Count);
+        Assert.Equal(6, t.Images.Count);
+        Assert.Equal("OPENCV_FISHEYE", t.Cameras[0].Model.Name);
+    }
+
+    [Fact]
+    public void OurExportReadsBackAndFollowsTheDocumentedLayout()
+    {
+        var m = ColmapText.ReadModel(SharedData.Path_("datasets", "formats", "maupertuis", "colmap", "reconstruction"));
+        var dir = TempDir.Create();
+        ColmapText.WriteModel(dir, m);
+        var back = ColmapText.ReadModel(dir);
+        Assert.Equal(m.Cameras[0].Params, back.Cameras[0].Params);
+        for (int i = 0; i < m.Images.Count; i++)
+        {
+            Assert.Equal(m.Images[i].Posed.Name, back.Images[i].Posed.Name);
+            Assert.Equal(m.Images[i].Points2D, back.Images[i].Points2D);
+            Assert.Equal(m.Images[i].Point3DIds, back.Images[i].Point3DIds);
+            for (int k = 0; k < 3; k++) Assert.Equal(m.Images[i].Posed.Pose.Translation[k], back.Images[i].Posed.Pose.Translation[k], 12);
+        }
+        Assert.Equal(m.Points.Select(p => p.Track.Length), back.Points.Select(p => p.Track.Length));
+        // Field by field: cameras 4 + params; images 10 then triples; points 8 + pairs.
+        var cams = File.ReadAllLines(Path.Combine(dir, "cameras.txt")).Where(l => !l.StartsWith('#')).ToList();
+        Assert.Equal(4 + 3, cams[0].Split(' ').Length);
+        Assert.Equal("1 SIMPLE_PINHOLE 1919 1079 1847.53 959.5 539.5", cams[0]);
+        var imgs = File.ReadAllLines(Path.Combine(dir, "images.txt")).Where(l => !l.StartsWith('#')).ToList();
+        Assert.Equal(10, imgs[0].Split(' ').Length);
+        Assert.Equal(0, imgs[1].Split(' ').Length % 3);
+        var pts = File.ReadAllLines(Path.Combine(dir, "points3D.txt")).Where(l => !l.StartsWith('#')).ToList();
+        Assert.All(pts, l => Assert.Equal(0, (l.Split(' ').Length - 8) % 2));
+    }
+
+    private static string Aachen(params string[] p) => SharedData.Path_(new[] { "datasets", "formats", "Aachen-Day-Night" }.Concat(p).ToArray());
+
+    [Fact]
+    public void ReadsTheAachenNvm()
+    {
+        var images = Nvm.Read(Aachen("3D-models", "aachen_cvpr2018_db.nvm"), null, Aachen("images_upright"));
+        Assert.Equal(3, images.Count);
+        var first = images[0];
+        Assert.Equal("db/1045.jpg", first.Name);
+        // Quaternion world→camera, centre as written.
+        Near(new[] { 738.038, -6.17486, -41.8371 }, first.Pose.CameraCenter, 1e-9);
+        Assert.Equal(1084.59, first.Camera.Params[0]);
+    }
+
+    [Fact]
+    public void BadNvmFilesNameTheFileAndLine()
+    {
+        var dir = TempDir.Create();
+        var root = Aachen("images_upright");
+        var good = File.ReadAllLines(Aachen("3D-models", "aachen_cvpr2018_db.nvm"));
+        void Expect(string[] lines, string message, int line)
+        {
+            var path = Path.Combine(dir, $"bad{Guid.NewGuid():N}.nvm");
+            File.WriteAllLines(path, lines);
+            var e = Assert.Throws<FileFormatException>(() => Nvm.Read(path, null, root));
+            Assert.Contains($"{path}:{line}:", e.Message);
+            Assert.Contains(message, e.Message);
+        }
+        var malformed = (string[])good.Clone();
+        malformed[4] = "db/4446.jpg 1556.98 0.118 nonsense";
+        Expect(malformed, "expected", 5);
+        var missing = (string[])good.Clone();
+        missing[3] = missing[3].Replace("db/1045.jpg", "db/none.jpg");
+        Expect(missing, "not found", 4);
+        var zero = (string[])good.Clone();
+        zero[3] = zero[3].Replace("1084.59000000", "0");
+        Expect(zero, "not positive", 4);
+    }
+
+    [Fact]
+    public void StrechaCamerasProjectAsDocumented()
+    {
+        var dir = SharedData.Path_("datasets", "strecha", "fountain-P11", "cameras");
+        var cams = StrechaCameras.ReadFolder(dir);
+        Assert.Equal(11, cams.Count);
+        var c = cams[0];
+        Assert.Equal("0000.jpg", c.Name);
+        Near(new[] { -7.28137, -7.57667, 0.204446 }, c.Pose.CameraCenter, 1e-4); // R in the file is orthonormal to ~1e-6 only
+        // x ~ K Rᵀ (X − C): a point 10 m along the file's camera z axis (third column of R) projects to the principal point.
+        var rows = File.ReadAllLines(Path.Combine(dir, "0000.jpg.camera")).Skip(4).Take(3)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(double.Parse).ToArray()).ToArray();
+        var z = new[] { rows[0][2], rows[1][2], rows[2][2] };
+        var x = c.Pose.CameraCenter.Zip(z, (a, b) => a + 10 * b).ToArray();
+        var xc = c.Pose.ToCamera(x[0], x[1], x[2]);
+        var (px, py) = c.Camera.Project(xc[0], xc[1], xc[2]);
+        Assert.Equal(1520.69, px, 3);
+        Assert.Equal(1006.81, py, 3);
+    }
+
+    private static void Near(double[] expected, double[] actual, double tol)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= tol, $"[{i}] {expected[i]} vs {actual[i]}");
+    }
+}

@@ -149,5 +149,10 @@ public class ColmapInteropTests
         // Exact up to float32 keypoints (~1e-4 px); the convention's half pixel alone gives ~0.03 px.
         Assert.True(maxReprojection < 0.002, $"max reprojection error {maxReprojection} px");
         Assert.True(maxError < 1e-4, $"max 3D error {maxError}");
+
+        // COLMAP opened the database for writing (it updates its schema on open); ours still reads it whole.
+        using var after = FeatureDatabase.OpenReadOnly(path);
+        Assert.Equal(observed[0].Count, after.ReadFeatures(ids[0])!.Count);
+        Assert.Equal(6, after.ListGeometryPairs().Count);
     }
 }

@@ -144,4 +144,52 @@ public class ColmapDatabaseTests
         Assert.Equal(night[0].Id, db.FindImage(night[0].Name)!.Id);
         Assert.Equal(byName.Count, images.Count);
     }
+
+    /// <summary>COLMAP ≥ 3.10 dropped the pose-prior columns of <c>images</c> (priors moved to a
+    /// pose_priors table) and added rigs and frames; such a database reads and takes our tables.</summary>
+    [Fact]
+    public void ReadsAndExtendsTheNewerColmapLayout()
+    {
+        var path = Path.Combine(TempDir.Create(), "colmap312.db");
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = """
+                CREATE TABLE rigs (rig_id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, ref_sensor_id INTEGER NOT NULL, ref_sensor_type INTEGER NOT NULL);
+                CREATE TABLE cameras (camera_id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, model INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, params BLOB, prior_focal_length INTEGER NOT NULL);
+                CREATE TABLE frames (frame_id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, rig_id INTEGER NOT NULL);
+                CREATE TABLE images (image_id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, name TEXT NOT NULL UNIQUE, camera_id INTEGER NOT NULL,
+                    CONSTRAINT image_id_check CHECK(image_id >= 0 and image_id < 2147483647), FOREIGN KEY(camera_id) REFERENCES cameras(camera_id));
+                CREATE TABLE pose_priors (image_id INTEGER PRIMARY KEY NOT NULL, position BLOB, coordinate_system INTEGER NOT NULL, position_covariance BLOB);
+                CREATE TABLE keypoints (image_id INTEGER PRIMARY KEY NOT NULL, rows INTEGER NOT NULL, cols INTEGER NOT NULL, data BLOB);
+                CREATE TABLE descriptors (image_id INTEGER PRIMARY KEY NOT NULL, rows INTEGER NOT NULL, cols INTEGER NOT NULL, data BLOB);
+                CREATE TABLE matches (pair_id INTEGER PRIMARY KEY NOT NULL, rows INTEGER NOT NULL, cols INTEGER NOT NULL, data BLOB);
+                CREATE TABLE two_view_geometries (pair_id INTEGER PRIMARY KEY NOT NULL, rows INTEGER NOT NULL, cols INTEGER NOT NULL, data BLOB,
+                    config INTEGER NOT NULL, F BLOB, E BLOB, H BLOB, qvec BLOB, tvec BLOB);
+                INSERT INTO cameras VALUES (1, 1, 640, 480, $params, 0);
+                INSERT INTO images VALUES (1, 'a.jpg', 1);
+                INSERT INTO images VALUES (2, 'b.jpg', 1);
+                INSERT INTO keypoints VALUES (1, 1, 2, $kp);
+                """;
+            cmd.Parameters.AddWithValue("$params", System.Runtime.InteropServices.MemoryMarshal.AsBytes(new[] { 500.0, 501.0, 320.0, 240.0 }.AsSpan()).ToArray());
+            cmd.Parameters.AddWithValue("$kp", System.Runtime.InteropServices.MemoryMarshal.AsBytes(new[] { 10.5f, 20.5f }.AsSpan()).ToArray());
+            cmd.ExecuteNonQuery();
+        }
+        using (var db = FeatureDatabase.OpenReadOnly(path))
+        {
+            Assert.Equal(new[] { "a.jpg", "b.jpg" }, db.ReadImages().Select(i => i.Name));
+            Assert.Null(db.FindImage("a.jpg")!.PriorRotation);
+            Assert.Equal(new[] { 500.0, 501.0, 319.5, 239.5 }, db.ReadCamera(1)!.Params);
+            var kp = db.ReadKeypoints(1)!;
+            Assert.Equal((10f, 20f, 1f, 2), (kp.X[0], kp.Y[0], kp.Scale[0], kp.StoredColumns));
+        }
+        using (var db = FeatureDatabase.Open(path))
+        {
+            Assert.Equal(3, db.AddImage("c.jpg", 1));
+            var e = Assert.Throws<FeatureDatabaseException>(() => db.AddImage(new DatabaseImage(0, "d.jpg", 1, new[] { 1.0, 0, 0, 0 }, new[] { 0.0, 0, 0 })));
+            Assert.Contains("pose-prior", e.Message);
+            Assert.Equal(FeatureDatabase.SchemaVersion, db.Summary().SchemaVersion);
+        }
+    }
 }

@@ -41,6 +41,28 @@ internal static class Reporter
         }
     }
 
+    /// <summary>Runs <paramref name="work"/>, which calls the given callback once per finished
+    /// item with a status line (shown on a terminal bar, or logged every <paramref name="logEvery"/> items).</summary>
+    public static void Track(string title, int total, Action<Action<string>> work, int logEvery = 100)
+    {
+        if (Interactive)
+        {
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask(title, maxValue: Math.Max(total, 1));
+                    work(line => { task.Description = $"{title} {Markup.Escape(line)}"; task.Increment(1); });
+                    task.Description = title;
+                });
+        }
+        else
+        {
+            int i = 0;
+            work(line => { i++; if (i % logEvery == 0 || i == total) Console.WriteLine($"[{i}/{total}] {line}"); });
+        }
+    }
+
     public static void Error(string message) => Console.Error.WriteLine($"error: {message}");
     public static void Warn(string message) => Console.Error.WriteLine($"warning: {message}");
 }

@@ -8,7 +8,8 @@ internal sealed class NetworkOptionSet
 {
     public readonly Option<string> Model = new("--model")
     {
-        Description = "checkpoint: an official R2D2 .pt (as NAVER publishes it), a zip-format torch file, or a .safetensors of this project",
+        Description = "checkpoint: an official R2D2 .pt (as NAVER publishes it), a zip-format torch file, or a .safetensors of this project"
+            + " (where a command allows it: 'rootsift' for the RootSIFT baseline)",
         Required = true,
     };
     public readonly Option<string> Device = new("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
@@ -37,6 +38,13 @@ internal sealed class NetworkOptionSet
         var device = TorchRuntime.ResolveDevice(r.GetValue(Device));
         return ModelLoader.Load(r.GetValue(Model)!, device, Get(r));
     }
+
+    public bool IsRootSift(ParseResult r) => string.Equals(r.GetValue(Model), "rootsift", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The feature source the options name: R2D2 with the given settings, or RootSIFT.</summary>
+    public FeatureSource LoadSource(ParseResult r, ExtractionSettings settings) =>
+        IsRootSift(r) ? FeatureSource.ForRootSift()
+                      : FeatureSource.ForR2D2(Load(r), settings, ModelLoader.ModelName(r.GetValue(Model)!));
 
     public NetworkOptions Get(ParseResult r) => new()
     {
@@ -88,7 +96,7 @@ internal static class CommandErrors
         {
             return body();
         }
-        catch (Exception e) when (e is CheckpointException or Formats.ImageFileException or Formats.InputListException
+        catch (Exception e) when (e is CheckpointException or Formats.ImageFileException or Formats.InputListException or Formats.FileFormatException
                                     or ArgumentException or ImageTooSmallException or IOException or InvalidDataException
                                     or UnauthorizedAccessException)
         {

@@ -18,7 +18,8 @@ internal static class ExtractCommand
             Description = "image files, folders (searched recursively) or .txt lists of image paths",
             Required = true, AllowMultipleArgumentsPerToken = true,
         };
-        var outDir = new Option<string>("--out") { Description = "output folder", Required = true };
+        var outDir = new Option<string?>("--out") { Description = "output folder for one feature file per image" };
+        var database = new Option<string?>("--database") { Description = "feature database (SQLite, COLMAP-compatible) to store the features in; created if missing" };
         var format = new Option<string>("--format")
         {
             Description = "safetensors (this project's, pixel-centre coordinates) or r2d2 (the official .r2d2 npz)",
@@ -31,12 +32,19 @@ internal static class ExtractCommand
 
         var cmd = new Command("extract", "Extract R2D2 keypoints and descriptors, one feature file per image.");
         net.AddTo(cmd); ex.AddTo(cmd);
-        foreach (var o in new Option[] { images, outDir, format, overwrite, stats, warmup }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { images, outDir, database, format, overwrite, stats, warmup }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var settings = ex.Get(r);
             var inputs = ImageList.Resolve(r.GetValue(images)!);
             if (inputs.Count == 0) throw new ArgumentException("no images found in --images");
+            if (r.GetValue(database) is { } dbPath)
+            {
+                if (r.GetValue(outDir) != null) throw new ArgumentException("give --out or --database, not both");
+                return ExtractIntoDatabase(r, net, settings, inputs, dbPath);
+            }
+            if (r.GetValue(outDir) == null) throw new ArgumentException("give --out DIR (feature files) or --database DB (feature database)");
+            if (net.IsRootSift(r)) throw new ArgumentException("RootSIFT features go into a database (--database); feature files are for R2D2");
             var fmt = r.GetValue(format) == "r2d2" ? FeatureFileFormat.R2d2 : FeatureFileFormat.Safetensors;
             var modelPath = r.GetValue(net.Model)!;
             using var network = net.Load(r);
@@ -75,6 +83,32 @@ internal static class ExtractCommand
             return 0;
         }));
         return cmd;
+    }
+
+    private static int ExtractIntoDatabase(ParseResult r, NetworkOptionSet net, ExtractionSettings settings, List<ImageInput> inputs, string dbPath)
+    {
+        using var source = net.LoadSource(r, settings);
+        using var db = Storage.FeatureDatabase.Open(dbPath);
+        Console.WriteLine($"extract: {inputs.Count} image(s) into {dbPath}, {source.Description}");
+        var total = Stopwatch.StartNew();
+        var outcomes = new List<ImageOutcome>();
+        // The stage runs image by image; the reporter only shows progress.
+        Reporter.ForEach("extract", inputs, i => i.Name, img =>
+        {
+            var o = DatabaseExtraction.Run(db, new[] { img }, source)[0];
+            outcomes.Add(o);
+            if (o.Error != null) { Reporter.Error(o.Error); return null; }
+            return o.Skipped ? $"{img.Name}: stored already, skipped" : $"{img.Name}: {o.Keypoints} keypoints in {o.Seconds:F2} s";
+        });
+        var failed = outcomes.Where(o => o.Error != null).ToList();
+        Console.WriteLine($"extract: {outcomes.Count(o => o.Error == null && !o.Skipped)} extracted, {outcomes.Count(o => o.Skipped)} skipped (stored), "
+            + $"{failed.Count} failed, {total.Elapsed.TotalSeconds:F1} s; {db.Summary()}");
+        if (failed.Count > 0)
+        {
+            Reporter.Error($"{failed.Count} of {outcomes.Count} image(s) failed: {string.Join(", ", failed.Select(f => f.Image.Path))}");
+            return 1;
+        }
+        return 0;
     }
 
     private static void WriteStats(string path, List<ImageOutcome> done)

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Features;
+
+/// <summary>
+/// Extracts features of images into a feature database (hloc-style stage). Resumable: images
+/// whose features are stored are skipped; each image's features are written in one transaction,
+/// so a run killed at any moment loses at most the image in progress. A bad image is reported and
+/// the others go on.
+/// </summary>
+public static class DatabaseExtraction
+{
+    /// <summary>COLMAP's default guess for an unknown camera: SIMPLE_RADIAL, f = 1.2·max(W, H),
+    /// the principal point at the image centre, no distortion.</summary>
+    public static Camera GuessCamera(int width, int height) =>
+        new(0, CameraModel.SimpleRadial, width, height, new[] { 1.2 * Math.Max(width, height), (width - 1) / 2.0, (height - 1) / 2.0, 0 });
+
+    /// <param name="cameraFor">The camera of an image (null: guessed from its size).</param>
+    public static List<ImageOutcome> Run(FeatureDatabase db, IReadOnlyList<ImageInput> images, FeatureSource source,
+        Func<ImageInput, Camera?>? cameraFor = null, Action<ImageOutcome>? onImage = null)
+    {
+        db.UseExtractor(source.Identity); // refuses another model or settings before any work
+        var done = db.ImagesWithFeatures();
+        var outcomes = new List<ImageOutcome>();
+        foreach (var image in images)
+        {
+            var existing = db.FindImage(image.Name);
+            ImageOutcome outcome;
+            if (existing != null && done.Contains(existing.Id))
+            {
+                outcome = new ImageOutcome(image, db.Path, -1, 0, Skipped: true, null);
+            }
+            else
+            {
+                try
+                {
+                    var sw = Stopwatch.StartNew();
+                    var rgb = ImageFile.ReadRgb(image.Path);
+                    var features = source.Extract(rgb);
+                    double seconds = sw.Elapsed.TotalSeconds;
+                    int imageId = existing?.Id ?? db.AddImage(image.Name, CameraId(db, cameraFor?.Invoke(image) ?? GuessCamera(rgb.Width, rgb.Height)));
+                    db.WriteFeatures(imageId, features, source.Identity);
+                    outcome = new ImageOutcome(image, db.Path, features.Count, seconds, false, null);
+                }
+                catch (ImageFileException e) { outcome = new ImageOutcome(image, null, 0, 0, false, e.Message); }
+                catch (ImageTooSmallException e) { outcome = new ImageOutcome(image, null, 0, 0, false, $"{image.Path}: {e.Message}"); }
+            }
+            outcomes.Add(outcome);
+            onImage?.Invoke(outcome);
+        }
+        return outcomes;
+    }
+
+    private static int CameraId(FeatureDatabase db, Camera camera) => db.FindCamera(camera) ?? db.AddCamera(camera);
+}

@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using OpenCvSharp;
+using R2D2.Localization.Formats;
+using Xunit;
+
+namespace R2D2.Localization.Tests;
+
+/// <summary>Bad input to the database commands: clear errors naming the file (and line), nothing written.</summary>
+public class DatabaseCliTests
+{
+    private static (string Dir, string Images, string Db) Setup()
+    {
+        var dir = TempDir.Create();
+        var images = Path.Combine(dir, "images");
+        Directory.CreateDirectory(images);
+        var boat = ImageFile.ReadRgb(SharedData.Path_("reference", "r2d2", "images", "boat.png"));
+        for (int i = 0; i < 3; i++)
+        {
+            using var m = ImageFile.ToBgrMat(boat.Crop(30 * i, 20 * i, 200, 150));
+            Cv2.ImWrite(Path.Combine(images, $"i{i}.png"), m);
+        }
+        var db = Path.Combine(dir, "f.db");
+        var (code, _, err) = CliTests.Localize("extract", "--model", "rootsift", "--images", images, "--database", db);
+        Assert.True(code == 0, err);
+        return (dir, images, db);
+    }
+
+    private static string Sha(string path) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)));
+
+    [Fact]
+    public void PairsFileNamingAnUnknownImageGivesTheLine()
+    {
+        var (dir, _, db) = Setup();
+        var pairs = Path.Combine(dir, "pairs.txt");
+        File.WriteAllLines(pairs, new[] { "i0.png i1.png", "# comment", "i1.png nope.png" });
+        var before = Sha(db);
+        var (code, _, err) = CliTests.Localize("match", "--database", db, "--pairs", pairs);
+        Assert.Equal(1, code);
+        Assert.Contains($"{pairs}:3: unknown image 'nope.png'", err);
+        Assert.Equal(before, Sha(db));
+    }
+
+    [Fact]
+    public void FeaturesOfAnotherModelAreRefusedAndNothingIsWritten()
+    {
+        var (_, images, db) = Setup();
+        var before = Sha(db);
+        var (code, _, err) = CliTests.Localize("extract", "--model", SharedData.Model("r2d2_WASF_N16"), "--images", images, "--database", db,
+            "--min-size", "100", "--max-size", "200");
+        Assert.Equal(1, code);
+        Assert.Contains(db, err);
+        Assert.Contains("refusing features", err);
+        Assert.Equal(before, Sha(db));
+    }
+
+    [Fact]
+    public void ACorruptedDatabaseGivesAClearErrorAndStaysAsItWas()
+    {
+        var (dir, _, db) = Setup();
+        var corrupt = Path.Combine(dir, "corrupt.db");
+        var bytes = File.ReadAllBytes(db);
+        File.WriteAllBytes(corrupt, bytes[..(bytes.Length / 2)]);
+        var before = Sha(corrupt);
+        foreach (var args in new[] { new[] { "match", "--database", corrupt, "--pairs", "exhaustive" },
+                                     new[] { "extract", "--model", "rootsift", "--images", dir, "--database", corrupt } })
+        {
+            var (code, _, err) = CliTests.Localize(args);
+            Assert.Equal(1, code);
+            Assert.Contains(corrupt, err);
+            Assert.DoesNotContain("   at ", err);
+            Assert.Equal(before, Sha(corrupt));
+        }
+    }
+}

@@ -37,7 +37,11 @@ public sealed class TrackBuilder
     }
 
     /// <summary>The tracks, each sorted by image id, in order of their first element.</summary>
-    public List<TrackElement[]> Build()
+    public List<TrackElement[]> Build() => BuildWithConflicts().Select(t => t.Track).ToList();
+
+    /// <summary>The tracks with, for each, the observations dropped as ambiguous (two or more
+    /// keypoints of one image), which track completion may restore one of.</summary>
+    public List<(TrackElement[] Track, TrackElement[] Conflicts)> BuildWithConflicts()
     {
         var groups = new Dictionary<int, List<TrackElement>>();
         var order = new List<int>();
@@ -47,12 +51,12 @@ public sealed class TrackBuilder
             if (!groups.TryGetValue(r, out var g)) { groups[r] = g = new List<TrackElement>(); order.Add(r); }
             g.Add(_elements[i]);
         }
-        var tracks = new List<TrackElement[]>();
+        var tracks = new List<(TrackElement[], TrackElement[])>();
         foreach (var r in order)
         {
-            var kept = groups[r].GroupBy(e => e.ImageId).Where(g => g.Count() == 1).Select(g => g.First())
-                .OrderBy(e => e.ImageId).ToArray();
-            if (kept.Length >= 2) tracks.Add(kept);
+            var byImage = groups[r].GroupBy(e => e.ImageId).ToList();
+            var kept = byImage.Where(g => g.Count() == 1).Select(g => g.First()).OrderBy(e => e.ImageId).ToArray();
+            if (kept.Length >= 2) tracks.Add((kept, byImage.Where(g => g.Count() > 1).SelectMany(g => g).ToArray()));
         }
         return tracks;
     }

@@ -84,6 +84,15 @@ public sealed partial class FeatureDatabase
             pair_id    INTEGER PRIMARY KEY NOT NULL,
             rows       INTEGER NOT NULL,
             similarity BLOB);
+        CREATE TABLE IF NOT EXISTS r2d2_points3d (
+            point_id   INTEGER PRIMARY KEY NOT NULL,
+            x          REAL NOT NULL,
+            y          REAL NOT NULL,
+            z          REAL NOT NULL,
+            color      INTEGER NOT NULL,
+            error      REAL NOT NULL,
+            track      BLOB NOT NULL,
+            descriptor BLOB);
         """;
 
     private static readonly Dictionary<string, string[]> RequiredColumns = new()
@@ -97,6 +106,7 @@ public sealed partial class FeatureDatabase
         ["r2d2_meta"] = new[] { "key", "value" },
         ["r2d2_features"] = new[] { "image_id", "image_width", "image_height", "rows", "dim", "descriptors", "scores", "reliability", "repeatability", "official_xy" },
         ["r2d2_matches"] = new[] { "pair_id", "rows", "similarity" },
+        ["r2d2_points3d"] = new[] { "point_id", "x", "y", "z", "color", "error", "track", "descriptor" },
     };
 
     private static readonly string[] PriorColumns = { "prior_qw", "prior_qx", "prior_qy", "prior_qz", "prior_tx", "prior_ty", "prior_tz" };

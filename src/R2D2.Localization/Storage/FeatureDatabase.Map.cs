@@ -1,0 +1,55 @@
+using R2D2.Localization.Mapping;
+
+namespace R2D2.Localization.Storage;
+
+// The map: triangulated points with their tracks and descriptors (table r2d2_points3d) and the
+// build summary (r2d2_meta 'map_summary'). Written whole in one transaction, so a map is either
+// the previous one or the new one, never half of each.
+public sealed partial class FeatureDatabase
+{
+    public bool HasMap => _hasProjectTables && Scalar("SELECT value FROM r2d2_meta WHERE key = 'map_summary'") != null;
+
+    public string? MapSummary => _hasProjectTables ? Scalar("SELECT value FROM r2d2_meta WHERE key = 'map_summary'") as string : null;
+
+    public void WriteMap(IReadOnlyList<MapPoint> points, string summaryJson)
+    {
+        InTransaction(() =>
+        {
+            Execute("DELETE FROM r2d2_points3d");
+            using var cmd = Command("INSERT INTO r2d2_points3d(point_id, x, y, z, color, error, track, descriptor) VALUES ($id, $x, $y, $z, $c, $e, $t, $d)");
+            var pId = cmd.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Integer);
+            var pX = cmd.Parameters.Add("$x", Microsoft.Data.Sqlite.SqliteType.Real);
+            var pY = cmd.Parameters.Add("$y", Microsoft.Data.Sqlite.SqliteType.Real);
+            var pZ = cmd.Parameters.Add("$z", Microsoft.Data.Sqlite.SqliteType.Real);
+            var pC = cmd.Parameters.Add("$c", Microsoft.Data.Sqlite.SqliteType.Integer);
+            var pE = cmd.Parameters.Add("$e", Microsoft.Data.Sqlite.SqliteType.Real);
+            var pT = cmd.Parameters.Add("$t", Microsoft.Data.Sqlite.SqliteType.Blob);
+            var pD = cmd.Parameters.Add("$d", Microsoft.Data.Sqlite.SqliteType.Blob);
+            foreach (var p in points)
+            {
+                var track = new int[2 * p.Track.Length];
+                for (int i = 0; i < p.Track.Length; i++) { track[2 * i] = p.Track[i].ImageId; track[2 * i + 1] = p.Track[i].KeypointIndex; }
+                pId.Value = p.Id; pX.Value = p.X; pY.Value = p.Y; pZ.Value = p.Z;
+                pC.Value = (p.R << 16) | (p.G << 8) | p.B;
+                pE.Value = p.Error;
+                pT.Value = Blobs.Of<int>(track);
+                pD.Value = p.Descriptor == null ? DBNull.Value : Blobs.Float16(p.Descriptor);
+                cmd.ExecuteNonQuery();
+            }
+            Execute("INSERT OR REPLACE INTO r2d2_meta(key, value) VALUES ('map_summary', $v)", ("$v", summaryJson));
+            return 0;
+        });
+    }
+
+    public List<MapPoint> ReadMap() => !_hasProjectTables ? new List<MapPoint>() : Rows(
+        "SELECT point_id, x, y, z, color, error, track, descriptor FROM r2d2_points3d ORDER BY point_id", r =>
+        {
+            var t = Blobs.To<int>(Blob(r, 6));
+            var track = new TrackElement[t.Length / 2];
+            for (int i = 0; i < track.Length; i++) track[i] = new TrackElement(t[2 * i], t[2 * i + 1]);
+            long c = r.GetInt64(4);
+            var d = Blob(r, 7);
+            return new MapPoint(r.GetInt64(0), r.GetDouble(1), r.GetDouble(2), r.GetDouble(3),
+                (byte)(c >> 16), (byte)(c >> 8), (byte)c, r.GetDouble(5), track, d == null ? null : Blobs.FromFloat16(d));
+        });
+}

@@ -19,15 +19,15 @@ public readonly record struct PoseThreshold(double PositionMetres, double Rotati
 /// <summary>A named list of thresholds, reported together as one table.</summary>
 public sealed record ThresholdSet(string Name, IReadOnlyList<PoseThreshold> Thresholds)
 {
-    /// <summary>What visuallocalization.net reports for Aachen Day-Night now (v1.1 and the
-    /// re-evaluated v1.0): (0.25 m, 2°), (0.5 m, 5°), (5 m, 10°).</summary>
+    /// <summary>What visuallocalization.net reports for Aachen Day-Night v1.1, day and night
+    /// queries alike: (0.25 m, 2°), (0.5 m, 5°), (5 m, 10°).</summary>
     public static ThresholdSet Aachen { get; } = new("Aachen (current)", new[]
     {
         PoseThreshold.FromDegrees(0.25, 2), PoseThreshold.FromDegrees(0.5, 5), PoseThreshold.FromDegrees(5, 10),
     });
 
-    /// <summary>The original Aachen Day-Night v1.0 night thresholds (Sattler et al., CVPR 2018),
-    /// which older papers (R2D2's included) report: (0.5 m, 2°), (1 m, 5°), (5 m, 10°).</summary>
+    /// <summary>The original Aachen Day-Night v1.0 night-query thresholds (Sattler et al., CVPR
+    /// 2018), which older papers (R2D2's included) report: (0.5 m, 2°), (1 m, 5°), (5 m, 10°).</summary>
     public static ThresholdSet AachenV1_0 { get; } = new("Aachen v1.0 (original)", new[]
     {
         PoseThreshold.FromDegrees(0.5, 2), PoseThreshold.FromDegrees(1, 5), PoseThreshold.FromDegrees(5, 10),

@@ -63,8 +63,11 @@ public static class ErrorPlot
         var axis = new Axis(s, area);
 
         DrawGrid(canvas, axis, s);
+        // Threshold lines and labels under the curves (a label must not hide a curve), dots over them.
+        var markers = s.Markers.Where(t => t.PositionMetres >= axis.Min && t.PositionMetres <= axis.Max).OrderBy(t => t.PositionMetres).ToList();
+        DrawMarkerLines(canvas, axis, markers);
         for (int i = 0; i < runs.Count; i++) DrawCurve(canvas, axis, runs[i].Result, Palette[i % Palette.Length]);
-        DrawMarkers(canvas, axis, runs, s.Markers);
+        DrawMarkerDots(canvas, axis, runs, markers);
         Cv2.Rectangle(canvas, area, Black, 1);
         DrawLegend(canvas, area, runs, s.Markers.Count > 0);
 
@@ -172,31 +175,36 @@ public static class ErrorPlot
         Cv2.Polylines(canvas, new[] { points }, false, colour, 2, LineTypes.AntiAlias, Shift);
     }
 
-    private static void DrawMarkers(Mat canvas, Axis axis, IReadOnlyList<EvaluatedRun> runs, IReadOnlyList<PoseThreshold> markers)
+    private static void DrawMarkerLines(Mat canvas, Axis axis, IReadOnlyList<PoseThreshold> markers)
     {
         var a = axis.Area;
-        var shown = markers.Where(t => t.PositionMetres >= axis.Min && t.PositionMetres <= axis.Max).OrderBy(t => t.PositionMetres).ToList();
-        for (int m = 0; m < shown.Count; m++)
+        for (int m = 0; m < markers.Count; m++)
         {
-            var t = shown[m];
-            double x = axis.X(t.PositionMetres);
+            double x = axis.X(markers[m].PositionMetres);
             for (int y = a.Y; y < a.Bottom; y += 10) // dashed: 6 px on, 4 off
                 Cv2.Line(canvas, P(x, y), P(x, Math.Min(y + 6, a.Bottom)), MarkerGrey, 1, LineTypes.AntiAlias, Shift);
             // Labels step down so neighbouring thresholds (0.25 m and 0.5 m) do not overlap.
-            var label = Ascii(t.ToString());
+            var label = Ascii(markers[m].ToString());
             var size = TextSize(label, 0.42, 1);
             int lx = (int)Math.Round(x) + 4;
             if (lx + size.Width > a.Right - 2) lx = (int)Math.Round(x) - 4 - size.Width;
             var origin = new Point(lx, a.Y + 16 + 18 * m);
             Cv2.Rectangle(canvas, new Rect(origin.X - 2, origin.Y - size.Height - 3, size.Width + 4, size.Height + 7), Scalar.All(255), -1);
             Text(canvas, label, origin, 0.42, 1, MarkerGrey);
+        }
+    }
+
+    /// <summary>Per run and threshold, a dot at the share within both bounds: on or below the
+    /// curve, by the queries whose rotation is off.</summary>
+    private static void DrawMarkerDots(Mat canvas, Axis axis, IReadOnlyList<EvaluatedRun> runs, IReadOnlyList<PoseThreshold> markers)
+    {
+        foreach (var t in markers)
             for (int i = 0; i < runs.Count; i++)
             {
-                var centre = P(x, axis.Y(runs[i].Result.ShareWithin(t)));
+                var centre = P(axis.X(t.PositionMetres), axis.Y(runs[i].Result.ShareWithin(t)));
                 Cv2.Circle(canvas, centre, 6 << Shift, Scalar.All(255), -1, LineTypes.AntiAlias, Shift);
                 Cv2.Circle(canvas, centre, 5 << Shift, Palette[i % Palette.Length], -1, LineTypes.AntiAlias, Shift);
             }
-        }
     }
 
     /// <summary>In the lower right of the plot, where cumulative curves leave room.</summary>

@@ -15,7 +15,9 @@ public static class Nvm
 {
     public static List<PosedImage> Read(string file, string? intrinsicsFile, string? imageRoot)
     {
-        var intrinsics = intrinsicsFile != null ? QueryIntrinsics.Read(intrinsicsFile) : null;
+        var intrinsics = intrinsicsFile != null
+            ? QueryList.ReadWithIntrinsics(intrinsicsFile).ToDictionary(q => q.Name, q => q.Camera!)
+            : null;
         var result = new List<PosedImage>();
         using var reader = new StreamReader(file);
         int n = 0;
@@ -61,33 +63,6 @@ public static class Nvm
             if (camera.Params[0] <= 0) throw new FileFormatException(intrinsicsFile ?? file, n, $"'{name}': focal length {camera.Params[0]} is not positive");
             var rotation = Rotations.FromQuaternion(q);
             result.Add(new PosedImage(name, camera, Pose.FromCameraCenter(rotation, centre)));
-        }
-        return result;
-    }
-}
-
-/// <summary>Lists of `name MODEL w h params...` (COLMAP conventions: principal point shifted to ours).</summary>
-public static class QueryIntrinsics
-{
-    public static Dictionary<string, Camera> Read(string file)
-    {
-        if (!File.Exists(file)) throw new FileFormatException(file, 0, "file not found");
-        var result = new Dictionary<string, Camera>();
-        int n = 0;
-        foreach (var raw in File.ReadLines(file))
-        {
-            n++;
-            var line = raw.Trim();
-            if (line.Length == 0 || line[0] == '#') continue;
-            var f = PosedImages.Fields(line);
-            if (f.Length < 5) throw new FileFormatException(file, n, "expected `name MODEL width height params...`");
-            CameraModel model;
-            try { model = CameraModel.FromName(f[1]); } catch (ArgumentException e) { throw new FileFormatException(file, n, e.Message); }
-            var cam = new Camera(result.Count + 1, model, PosedImages.Integer(f[2], file, n, "width"), PosedImages.Integer(f[3], file, n, "height"),
-                f.Skip(4).Select(s => PosedImages.Number(s, file, n, "parameter")).ToArray());
-            try { cam.Validate(); } catch (ArgumentException e) { throw new FileFormatException(file, n, e.Message); }
-            if (cam.Params[0] <= 0) throw new FileFormatException(file, n, $"focal length {cam.Params[0]} is not positive");
-            if (!result.TryAdd(f[0], cam.WithPrincipalPointShift(-0.5))) throw new FileFormatException(file, n, $"'{f[0]}' is listed twice");
         }
         return result;
     }

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Globalization;
+using R2D2.Localization.Evaluation;
+using R2D2.Localization.Formats;
+
+namespace R2D2.Localization.Cli.Commands;
+
+/// <summary>`localize evaluate`: estimated poses against ground truth, as visuallocalization.net scores them.</summary>
+internal static class EvaluateCommand
+{
+    public static Command Create()
+    {
+        var poses = new Option<string[]>("--poses")
+        {
+            Description = "estimated poses, submission format (name qw qx qy qz tx ty tz, world→camera); several files give several rows and curves",
+            Required = true, AllowMultipleArgumentsPerToken = true,
+        };
+        var truth = new Option<string>("--ground-truth") { Description = "ground-truth poses, same format", Required = true };
+        var plot = new Option<string?>("--plot") { Description = "cumulative error plot (PNG); default: <first poses file>.errors.png beside it" };
+        var noPlot = new Option<bool>("--no-plot") { Description = "write no plot" };
+        var linear = new Option<bool>("--linear") { Description = "linear position axis (0–10 m) instead of log (1 cm–10 m)" };
+        var extra = new Option<string[]>("--extra-threshold")
+        {
+            Description = "more thresholds, each METRES,DEGREES (e.g. 0.05,0.5), reported in a third table",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var cmd = new Command("evaluate", "Score estimated poses against ground truth: shares within the Aachen thresholds (current and v1.0), "
+            + "median errors, missing queries (counted as failures), and a cumulative error plot.");
+        foreach (var o in new Option[] { poses, truth, plot, noPlot, linear, extra }) cmd.Options.Add(o);
+        cmd.SetAction(r => CommandErrors.Guard(() =>
+        {
+            var extraSet = new ThresholdSet("extra", (r.GetValue(extra) ?? Array.Empty<string>()).Select(ParseThreshold).ToList());
+            var truthPath = r.GetValue(truth)!;
+            var gt = Submission.Read(truthPath);
+            if (gt.Count == 0) throw new InvalidDataException($"{truthPath}: no poses in the ground truth");
+            var posePaths = r.GetValue(poses)!;
+            var labels = Labels(posePaths);
+            var runs = new List<EvaluatedRun>();
+            Console.WriteLine($"ground truth: {truthPath}, {gt.Count} queries");
+            for (int i = 0; i < posePaths.Length; i++)
+            {
+                var estimates = Submission.Read(posePaths[i]);
+                var result = PoseEvaluation.Evaluate(estimates, gt);
+                runs.Add(new EvaluatedRun(labels[i], result));
+                Console.WriteLine($"{labels[i]}: {posePaths[i]}, {estimates.Count} poses; {result.LocalizedCount} of the {gt.Count} queries have one, "
+                    + $"{result.MissingCount} missing (counted as failures)");
+                if (result.Unmatched.Count > 0)
+                    Reporter.Warn($"{posePaths[i]}: {result.Unmatched.Count} pose(s) for images not in the ground truth, ignored "
+                        + $"(e.g. '{result.Unmatched[0]}'; names must match exactly, submissions use base names)");
+            }
+            Console.WriteLine();
+            foreach (var set in new[] { ThresholdSet.Aachen, ThresholdSet.AachenV1_0, extraSet }.Where(s => s.Thresholds.Count > 0))
+            {
+                Console.Write(PoseEvaluationTable.Thresholds(set, runs));
+                Console.WriteLine();
+            }
+            Console.Write(PoseEvaluationTable.Summary(runs));
+            Console.WriteLine("(missing queries count as failures in the shares and as infinite errors in the medians)");
+
+            if (!r.GetValue(noPlot))
+            {
+                var plotPath = r.GetValue(plot) ?? DefaultPlotPath(posePaths[0]);
+                ErrorPlot.Write(plotPath, runs, new ErrorPlotSettings
+                {
+                    Scale = r.GetValue(linear) ? ErrorScale.Linear : ErrorScale.Log,
+                    Markers = ThresholdSet.Aachen.Thresholds.Concat(extraSet.Thresholds).ToList(),
+                });
+                Console.WriteLine($"plot: {plotPath}");
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>"0.05,0.5" → (0.05 m, 0.5°).</summary>
+    internal static PoseThreshold ParseThreshold(string text)
+    {
+        var parts = text.Split(',');
+        if (parts.Length == 2
+            && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double m) && m > 0 && double.IsFinite(m)
+            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double deg) && deg > 0 && double.IsFinite(deg))
+            return PoseThreshold.FromDegrees(m, deg);
+        throw new ArgumentException($"--extra-threshold '{text}': expected METRES,DEGREES with both positive, e.g. 0.05,0.5");
+    }
+
+    /// <summary>Each poses file's name without extension; the parent folder is added when two
+    /// files share a name (run1/poses.txt, run2/poses.txt).</summary>
+    private static string[] Labels(string[] paths)
+    {
+        var stems = paths.Select(Path.GetFileNameWithoutExtension).ToArray();
+        return paths.Select((p, i) => stems.Count(s => s == stems[i]) > 1
+            ? $"{Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(p)))}/{stems[i]}"
+            : stems[i]!).ToArray();
+    }
+
+    private static string DefaultPlotPath(string posesPath) =>
+        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(posesPath))!, Path.GetFileNameWithoutExtension(posesPath) + ".errors.png");
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using R2D2.Localization.Geometry;
+
+namespace R2D2.Localization.Formats;
+
+/// <summary>A query image as a query list names it (a path relative to the dataset's images,
+/// e.g. <c>query/night/nexus5x/IMG_20161227_172616.jpg</c>) and its camera when the list gives
+/// one.</summary>
+public sealed record QueryImage(string Name, Camera? Camera)
+{
+    /// <summary>The name the submission uses: the file name without folders.</summary>
+    public string SubmissionName => Submission.BaseName(Name);
+}
+
+/// <summary>
+/// Query lists as Aachen Day-Night (and the other visuallocalization.net datasets) ship them:
+/// <list type="bullet">
+/// <item>with intrinsics (<c>night_time_queries_with_intrinsics.txt</c>): one line per image,
+/// <c>name MODEL width height params...</c>, MODEL any COLMAP camera model by name with its
+/// parameters in COLMAP's order (Aachen's lines are <c>name SIMPLE_RADIAL w h f cx cy k</c>);</item>
+/// <item>without intrinsics: one name per line.</item>
+/// </list>
+/// The principal points in these files are in COLMAP's pixel convention (the centre of the
+/// top-left pixel at (0.5, 0.5): a 1600×1200 image has cx, cy = 800, 600). The reader moves them
+/// to the project's (centre of the top-left pixel at (0, 0): 799.5, 599.5) with
+/// <see cref="Camera.WithPrincipalPointShift"/>(−0.5), so the cameras it returns project like
+/// every other camera of the project. Blank lines and lines starting with # are skipped. Errors
+/// name the file and line.
+/// </summary>
+public static class QueryList
+{
+    /// <summary>COLMAP's principal point minus the project's, in pixels.</summary>
+    public const double ColmapPixelOffset = 0.5;
+
+    /// <summary>Reads a list with intrinsics. Each camera's id is its query's position in the list
+    /// (1, 2, …): the file has no ids, and this keeps them distinct.</summary>
+    public static List<QueryImage> ReadWithIntrinsics(string path)
+    {
+        var queries = new List<QueryImage>();
+        foreach (var (lineNo, fields) in DataLines(path))
+        {
+            string where = $"{path}:{lineNo}";
+            if (fields.Length < 4)
+                throw new InvalidDataException($"{where}: expected 'name MODEL width height params...', found {fields.Length} field(s)"
+                    + (fields.Length == 1 ? " (a list without intrinsics?)" : ""));
+            CameraModel model;
+            try { model = CameraModel.FromName(fields[1]); }
+            catch (ArgumentException e) { throw new InvalidDataException($"{where}: {e.Message}"); }
+            int width = PositiveInt(fields[2], "width", where), height = PositiveInt(fields[3], "height", where);
+            int given = fields.Length - 4;
+            if (given != model.ParamCount)
+                throw new InvalidDataException($"{where}: {model.Name} needs {model.ParamCount} parameter(s) ({string.Join(", ", model.ParamNames)}), found {given}");
+            var p = new double[given];
+            for (int i = 0; i < given; i++)
+                if (!double.TryParse(fields[4 + i], NumberStyles.Float, CultureInfo.InvariantCulture, out p[i]) || !double.IsFinite(p[i]))
+                    throw new InvalidDataException($"{where}: parameter {model.ParamNames[i]} ('{fields[4 + i]}') is not a finite number");
+            var camera = new Camera(queries.Count + 1, model, width, height, p).WithPrincipalPointShift(-ColmapPixelOffset);
+            queries.Add(new QueryImage(fields[0], camera));
+        }
+        return queries;
+    }
+
+    /// <summary>Reads a list without intrinsics: one image name per line.</summary>
+    public static List<QueryImage> ReadNames(string path)
+    {
+        var queries = new List<QueryImage>();
+        foreach (var (lineNo, fields) in DataLines(path))
+        {
+            if (fields.Length != 1)
+                throw new InvalidDataException($"{path}:{lineNo}: expected one image name, found {fields.Length} fields"
+                    + " (a list with intrinsics? names cannot contain white space)");
+            queries.Add(new QueryImage(fields[0], null));
+        }
+        return queries;
+    }
+
+    /// <summary>The non-blank, non-comment lines split on white space, with their line numbers;
+    /// refuses a name that comes twice, which would give one image two answers.</summary>
+    private static IEnumerable<(int LineNo, string[] Fields)> DataLines(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: query list not found", path);
+        var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
+        int lineNo = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            lineNo++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (!firstLine.TryAdd(fields[0], lineNo))
+                throw new InvalidDataException($"{path}:{lineNo}: '{fields[0]}' appears again (first on line {firstLine[fields[0]]})");
+            yield return (lineNo, fields);
+        }
+    }
+
+    private static int PositiveInt(string text, string what, string where) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0
+            ? v
+            : throw new InvalidDataException($"{where}: {what} '{text}' is not a positive whole number");
+}

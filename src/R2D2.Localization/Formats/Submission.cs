@@ -1,0 +1,90 @@
+using System.Globalization;
+using R2D2.Localization.Geometry;
+
+namespace R2D2.Localization.Formats;
+
+/// <summary>The pose of one image, by the name the image goes by in a submission or query list.</summary>
+public sealed record ImagePose(string Name, Pose Pose);
+
+/// <summary>
+/// The visuallocalization.net submission format (Aachen Day-Night and the other benchmarks of
+/// that site): one line per image, <c>name qw qx qy qz tx ty tz</c>, the pose world→camera
+/// (x_cam = R·X + t, the project's convention), the quaternion Hamilton (w, x, y, z). The name is
+/// the image's base name (<c>IMG_20140520_182846.jpg</c>, no folders): the site matches on it.
+/// </summary>
+public static class Submission
+{
+    /// <summary>"R" writes the shortest text that parses back to the same double (up to 17
+    /// significant digits), so a pose survives a write and a read bit for bit; the site reads
+    /// these with ordinary float parsers, which accept it.</summary>
+    private static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>The line of one image: its base name, the quaternion of R (w ≥ 0), then t.</summary>
+    public static string FormatLine(ImagePose image)
+    {
+        var q = image.Pose.Quaternion;
+        var t = image.Pose.Translation;
+        return string.Join(' ', new[] { BaseName(image.Name) }.Concat(q.Concat(t).Select(Number)));
+    }
+
+    /// <summary>Writes one line per image, in the order given. Names are reduced to base names;
+    /// two images with the same base name would be indistinguishable to the site, so they are
+    /// refused.</summary>
+    public static void Write(string path, IEnumerable<ImagePose> images)
+    {
+        var lines = new List<string>();
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var image in images)
+        {
+            var name = BaseName(image.Name);
+            if (name.Length == 0 || name.Any(char.IsWhiteSpace))
+                throw new ArgumentException($"{path}: image name '{image.Name}' cannot be written (empty or contains white space)");
+            if (!seen.TryAdd(name, image.Name))
+                throw new ArgumentException($"{path}: '{image.Name}' and '{seen[name]}' have the same base name '{name}'");
+            lines.Add(FormatLine(image));
+        }
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        File.WriteAllLines(path, lines);
+    }
+
+    /// <summary>Reads a submission (or a ground-truth file in the same format). Blank lines are
+    /// skipped; quaternions are normalized. Errors name the file and line.</summary>
+    public static List<ImagePose> Read(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: poses file not found", path);
+        using var reader = new StreamReader(path);
+        return Read(reader, path);
+    }
+
+    /// <summary>Reads from <paramref name="reader"/>; <paramref name="source"/> names it in errors.</summary>
+    public static List<ImagePose> Read(TextReader reader, string source)
+    {
+        var images = new List<ImagePose>();
+        var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
+        int lineNo = 0;
+        for (string? raw; (raw = reader.ReadLine()) != null;)
+        {
+            lineNo++;
+            var fields = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 0) continue;
+            string where = $"{source}:{lineNo}";
+            if (fields.Length != 8)
+                throw new InvalidDataException($"{where}: expected 8 fields 'name qw qx qy qz tx ty tz', found {fields.Length}");
+            var v = new double[7];
+            for (int i = 0; i < 7; i++)
+                if (!double.TryParse(fields[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out v[i]) || !double.IsFinite(v[i]))
+                    throw new InvalidDataException($"{where}: field {i + 2} ('{fields[i + 1]}') is not a finite number");
+            // Normalizing divides by the norm; a squared norm of 0 (or one that underflows to 0) has no direction.
+            if (!(v[0] * v[0] + v[1] * v[1] + v[2] * v[2] + v[3] * v[3] > 0))
+                throw new InvalidDataException($"{where}: the quaternion of '{fields[0]}' is zero, which is no rotation");
+            if (!firstLine.TryAdd(fields[0], lineNo))
+                throw new InvalidDataException($"{where}: '{fields[0]}' appears again (first on line {firstLine[fields[0]]})");
+            images.Add(new ImagePose(fields[0], Pose.FromQuaternion(v.AsSpan(0, 4), v.AsSpan(4, 3))));
+        }
+        return images;
+    }
+
+    /// <summary>The submission's name of an image: its file name without folders.</summary>
+    public static string BaseName(string name) => name[(name.LastIndexOfAny(new[] { '/', '\\' }) + 1)..];
+}

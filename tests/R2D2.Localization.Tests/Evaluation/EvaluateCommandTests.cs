@@ -1,0 +1,94 @@
+using R2D2.Localization.Formats;
+using Xunit;
+
+namespace R2D2.Localization.Tests.Evaluation;
+
+/// <summary>`localize evaluate` run as a user runs it.</summary>
+public class EvaluateCommandTests
+{
+    /// <summary>20 queries: 10 exact, 5 off by 0.3 m and 1°, 3 by 2 m and 3°, 2 missing, plus one
+    /// pose for an image the ground truth does not know.</summary>
+    private static (string Poses, string Truth) WriteRun(string dir)
+    {
+        var rng = new Random(17);
+        var truth = Enumerable.Range(0, 20).Select(i => new ImagePose($"IMG_{i:D3}.jpg", RandomGeometry.RandomPose(rng, 100))).ToList();
+        var estimates = new List<ImagePose>();
+        for (int i = 0; i < 18; i++)
+        {
+            var (m, deg) = i < 10 ? (0.0, 0.0) : i < 15 ? (0.3, 1.0) : (2.0, 3.0);
+            estimates.Add(new ImagePose("query/night/" + truth[i].Name, PosePerturbation.Perturb(truth[i].Pose, m, deg * Math.PI / 180, rng)));
+        }
+        estimates.Add(new ImagePose("unknown.jpg", truth[0].Pose));
+        var poses = Path.Combine(dir, "run", "poses.txt");
+        var gt = Path.Combine(dir, "gt.txt");
+        Submission.Write(poses, estimates);
+        Submission.Write(gt, truth);
+        return (poses, gt);
+    }
+
+    /// <summary>The cells of data row <paramref name="row"/> of the table whose header starts with <paramref name="title"/>.</summary>
+    private static string[] Row(string output, string title, int row = 0)
+    {
+        var lines = output.Split('\n');
+        int header = Array.FindIndex(lines, l => l.StartsWith(title));
+        Assert.True(header >= 0, output);
+        return lines[header + 2 + row].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    [Fact]
+    public void PrintsBothThresholdTablesMediansAndMissingAndWritesThePlot()
+    {
+        var dir = TempDir.Create();
+        var (poses, gt) = WriteRun(dir);
+        var (code, stdout, stderr) = CliTests.Localize("evaluate", "--poses", poses, "--ground-truth", gt, "--extra-threshold", "0.05,0.5");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(new[] { "poses", "50.0%", "75.0%", "90.0%" }, Row(stdout, "Aachen (current)"));
+        Assert.Equal(new[] { "poses", "75.0%", "75.0%", "90.0%" }, Row(stdout, "Aachen v1.0"));
+        Assert.Equal(new[] { "poses", "50.0%" }, Row(stdout, "extra"));
+        // 20 queries, 18 localized, 2 missing; medians of 10 × 0 m and 5 × 0.3 m (missing as ∞): 0.15 m, 0.5°.
+        Assert.Equal(new[] { "poses", "20", "18", "2", "0.150", "m", "0.500°" }, Row(stdout, "run"));
+        Assert.Contains("missing queries count as failures", stdout);
+        Assert.Contains("1 pose(s) for images not in the ground truth", stderr);
+        Assert.Contains("unknown.jpg", stderr);
+        // The plot goes beside the poses by default.
+        var plot = Path.Combine(dir, "run", "poses.errors.png");
+        Assert.True(File.Exists(plot), stdout);
+        Assert.Contains($"plot: {plot}", stdout);
+    }
+
+    [Fact]
+    public void SeveralRunsAndAChosenPlotPath()
+    {
+        var dir = TempDir.Create();
+        var (poses, gt) = WriteRun(dir);
+        var plot = Path.Combine(dir, "plots", "cmp.png");
+        var (code, stdout, stderr) = CliTests.Localize("evaluate", "--poses", poses, gt, "--ground-truth", gt, "--plot", plot, "--linear");
+        Assert.True(code == 0, stderr);
+        // One row per run; the ground truth against itself is all correct.
+        Assert.Equal(new[] { "poses", "50.0%", "75.0%", "90.0%" }, Row(stdout, "Aachen (current)", 0));
+        Assert.Equal(new[] { "gt", "100.0%", "100.0%", "100.0%" }, Row(stdout, "Aachen (current)", 1));
+        Assert.True(File.Exists(plot));
+        Assert.False(File.Exists(Path.Combine(dir, "run", "poses.errors.png")));
+    }
+
+    [Fact]
+    public void BadInputsGiveOneLineErrorsNamingFileAndLine()
+    {
+        var dir = TempDir.Create();
+        var (poses, gt) = WriteRun(dir);
+        var broken = Path.Combine(dir, "broken.txt");
+        File.WriteAllLines(broken, new[] { File.ReadLines(poses).First(), "IMG_001.jpg 1 0 0 0 0 0" });
+        foreach (var (args, expected) in new[]
+        {
+            (new[] { "--poses", broken, "--ground-truth", gt }, $"error: {broken}:2: expected 8 fields"),
+            (new[] { "--poses", poses, "--ground-truth", Path.Combine(dir, "none.txt") }, $"error: {Path.Combine(dir, "none.txt")}: poses file not found"),
+            (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "0.05" }, "error: --extra-threshold '0.05': expected METRES,DEGREES"),
+        })
+        {
+            var (code, _, stderr) = CliTests.Localize(new[] { "evaluate", "--no-plot" }.Concat(args).ToArray());
+            Assert.Equal(1, code);
+            Assert.Contains(expected, stderr);
+            Assert.DoesNotContain("   at ", stderr);
+        }
+    }
+}

@@ -20,6 +20,9 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(EvalHomographyCommand.Create());
             root.Subcommands.Add(MatchCommand.Create());
             root.Subcommands.Add(EvaluateCommand.Create());
+            root.Subcommands.Add(BuildMapCommand.Create());
+            root.Subcommands.Add(QueryCommand.Create());
+            root.Subcommands.Add(StrechaLocCommand.Create());
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {

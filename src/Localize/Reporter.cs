@@ -66,3 +66,16 @@ internal static class Reporter
     public static void Error(string message) => Console.Error.WriteLine($"error: {message}");
     public static void Warn(string message) => Console.Error.WriteLine($"warning: {message}");
 }
+
+/// <summary>Map-build progress on the console.</summary>
+internal sealed class ConsoleProgress : R2D2.Localization.Mapping.IMapBuildProgress
+{
+    public void Stage(string name, int items, Action<Action<string>> work)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Reporter.Track(name, items, work, logEvery: Math.Max(1, items / 20));
+        Console.WriteLine($"{name}: done in {sw.Elapsed.TotalSeconds:F1} s");
+    }
+
+    public void Error(string message) => Reporter.Error(message);
+}

@@ -34,6 +34,20 @@ public sealed record ExtractionSettings
         if (MinScale < 0 || MinScale > MaxScale) throw new ArgumentException($"min scale must be in [0, max scale] (got {MinScale})");
     }
 
+    /// <summary>Reads back <see cref="ToJson"/> (as stored in databases and feature files).</summary>
+    public static ExtractionSettings FromJson(string json)
+    {
+        var d = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json) ?? throw new FormatException("empty settings");
+        double D(string k) => d[k].ValueKind == JsonValueKind.String ? double.Parse(d[k].GetString()!, CultureInfo.InvariantCulture) : d[k].GetDouble();
+        return new ExtractionSettings
+        {
+            ScaleFactor = D("scale_f"), MinSize = (int)D("min_size"), MaxSize = (int)D("max_size"),
+            MinScale = D("min_scale"), MaxScale = D("max_scale"),
+            ReliabilityThreshold = (float)D("reliability_thr"), RepeatabilityThreshold = (float)D("repeatability_thr"),
+            TopK = (int)D("top_k"), SubPixel = d.TryGetValue("subpixel", out var sp) && sp.GetBoolean(),
+        };
+    }
+
     /// <summary>A canonical one-line JSON form, stable across runs (for databases and file headers).</summary>
     public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
     {

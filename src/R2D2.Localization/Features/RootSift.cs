@@ -20,6 +20,12 @@ public sealed record RootSiftSettings
         if (MaxFeatures < 1) throw new ArgumentException($"SIFT features must be ≥ 1 (got {MaxFeatures})");
     }
 
+    public static RootSiftSettings FromJson(string json)
+    {
+        var d = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json) ?? throw new FormatException("empty settings");
+        return new RootSiftSettings { MaxSize = d["max_size"].GetInt32(), MaxFeatures = d["max_features"].GetInt32() };
+    }
+
     public string ToJson() => JsonSerializer.Serialize(new Dictionary<string, object>
     {
         ["method"] = "rootsift",

@@ -53,3 +53,13 @@ public sealed partial class FeatureDatabase
                 (byte)(c >> 16), (byte)(c >> 8), (byte)c, r.GetDouble(5), track, d == null ? null : Blobs.FromFloat16(d));
         });
 }
+
+public sealed partial class FeatureDatabase
+{
+    /// <summary>A note of the project's in r2d2_meta (e.g. 'model_path', the checkpoint a map was built with).</summary>
+    public string? ReadNote(string key) =>
+        _hasProjectTables ? Scalar("SELECT value FROM r2d2_meta WHERE key = $k", ("$k", "note_" + key)) as string : null;
+
+    public void WriteNote(string key, string value) =>
+        InTransaction(() => Execute("INSERT OR REPLACE INTO r2d2_meta(key, value) VALUES ($k, $v)", ("$k", "note_" + key), ("$v", value)));
+}

@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Localization;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Cli.Commands;
+
+/// <summary>`localize query`: localize query images against a map, write a visuallocalization.net submission.</summary>
+internal static class QueryCommand
+{
+    public static Command Create()
+    {
+        var mapOpt = new Option<string>("--map") { Description = "map database from build-map", Required = true };
+        var queries = new Option<string>("--queries") { Description = "query list: `name MODEL w h params...` per line (Aachen's *_queries_with_intrinsics.txt)", Required = true };
+        var images = new Option<string>("--images") { Description = "folder the query names are relative to", Required = true };
+        var output = new Option<string>("--output") { Description = "submission file: `name qw qx qy qz tx ty tz` (world→camera) per query", Required = true };
+        var csv = new Option<string?>("--csv") { Description = "per-query CSV (default: the output with .csv)" };
+        var model = new Option<string?>("--model") { Description = "checkpoint (default: the one the map was built with); must be the map's model" };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
+        var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)" };
+        var precision = new Option<string>("--precision") { Description = "fp32 or bf16 (see extract)", DefaultValueFactory = _ => "fp32" };
+        var threshold = new Option<double>("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px)", DefaultValueFactory = _ => 12 };
+        var cmd = new Command("query", "Localize query images against a map: features, 2D–3D matches, PnP-RANSAC; writes the submission and a CSV.");
+        foreach (var o in new Option[] { mapOpt, queries, images, output, csv, model, device, threads, precision, threshold }) cmd.Options.Add(o);
+        cmd.SetAction(r => CommandErrors.Guard(() =>
+        {
+            var mapPath = r.GetValue(mapOpt)!;
+            if (!File.Exists(mapPath)) throw new ArgumentException($"{mapPath}: map not found");
+            var list = QueryList.ReadWithIntrinsics(r.GetValue(queries)!);
+            if (list.Count == 0) throw new ArgumentException($"{r.GetValue(queries)}: no queries");
+            TorchRuntime.SetThreads(r.GetValue(threads));
+            var dev = TorchRuntime.ResolveDevice(r.GetValue(device));
+            MapIndex map;
+            string? modelPath;
+            using (var db = FeatureDatabase.OpenReadOnly(mapPath))
+            {
+                map = MapIndex.Load(db);
+                modelPath = r.GetValue(model) ?? db.ReadNote("model_path");
+            }
+            using var source = OpenSource(map.Extractor, modelPath, dev, r.GetValue(precision) == "bf16", mapPath);
+            Console.WriteLine($"query: {list.Count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
+            var options = new LocalizerOptions { Pnp = new Geometry.PnpOptions { ThresholdPx = r.GetValue(threshold) } };
+            var results = new List<QueryResult>();
+            var root = r.GetValue(images)!;
+            Reporter.ForEach("query", list, q => q.Name, q =>
+            {
+                QueryResult res;
+                try
+                {
+                    var img = ImageFile.ReadRgb(Path.Combine(root, q.Name));
+                    if (img.Width != q.Camera!.Width || img.Height != q.Camera.Height)
+                        Reporter.Warn($"{q.Name}: image is {img.Width}×{img.Height}, the list says {q.Camera.Width}×{q.Camera.Height}");
+                    res = Localizer.Localize(q.Name, img, q.Camera, source, map, dev, options);
+                }
+                catch (Exception e) when (e is ImageFileException or ImageTooSmallException)
+                {
+                    var fb = map.Images.OrderBy(kv => kv.Key).First().Value;
+                    res = new QueryResult(q.Name, fb.Pose, false, 0, 0, 0, 0, 0, 0, $"{e.Message}; written with the pose of database image {fb.Name}", fb.Name);
+                }
+                results.Add(res);
+                if (res.Warning != null) Reporter.Warn(res.Warning);
+                return $"{q.Name}: {(res.Localized ? "localized" : "NOT localized")}, {res.Matches} matches, {res.Inliers} inliers, "
+                    + $"{res.ExtractSeconds + res.MatchSeconds + res.PnpSeconds:F2} s";
+            });
+            var outPath = r.GetValue(output)!;
+            var dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            Submission.Write(outPath, results.Select(x => new ImagePose(x.Name, x.Pose)));
+            var csvPath = r.GetValue(csv) ?? Path.ChangeExtension(outPath, ".csv");
+            WriteCsv(csvPath, results);
+            int ok = results.Count(x => x.Localized);
+            Console.WriteLine($"query: {ok} of {results.Count} localized; median inliers {Median(results.Select(x => (double)x.Inliers)):F0}; "
+                + $"mean time per query: extract {results.Average(x => x.ExtractSeconds):F2} s, match {results.Average(x => x.MatchSeconds):F3} s, "
+                + $"PnP {results.Average(x => x.PnpSeconds) * 1000:F1} ms");
+            Console.WriteLine($"wrote {outPath} and {csvPath}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>The map's extractor, loaded from the given checkpoint, which must be the map's.</summary>
+    internal static FeatureSource OpenSource(ExtractorIdentity mapExtractor, string? modelPath, TorchSharp.torch.Device dev, bool bf16, string mapPath)
+    {
+        if (mapExtractor.FeatureType == ExtractorIdentity.RootSiftType)
+            return FeatureSource.ForRootSift(RootSiftSettings.FromJson(mapExtractor.Settings));
+        if (modelPath == null || !File.Exists(modelPath))
+            throw new ArgumentException($"{mapPath} was built with model {mapExtractor.Model}; give its checkpoint with --model" + (modelPath != null ? $" ({modelPath} is gone)" : ""));
+        var settings = ExtractionSettings.FromJson(mapExtractor.Settings);
+        var net = ModelLoader.Load(modelPath, dev, new NetworkOptions { BFloat16 = bf16 });
+        var source = FeatureSource.ForR2D2(net, settings, ModelLoader.ModelName(modelPath));
+        var diff = mapExtractor.Differences(source.Identity);
+        if (diff.Count > 0)
+        {
+            source.Dispose();
+            throw new ArgumentException($"{modelPath} is not the model {mapPath} was built with ({string.Join("; ", diff)})");
+        }
+        return source;
+    }
+
+    private static double Median(IEnumerable<double> v)
+    {
+        var s = v.OrderBy(x => x).ToList();
+        return s.Count == 0 ? 0 : s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+    }
+
+    private static void WriteCsv(string path, List<QueryResult> results)
+    {
+        var sb = new StringBuilder("name,localized,keypoints,matches,inliers,extract_s,match_s,pnp_s,fallback_image,warning\n");
+        var inv = CultureInfo.InvariantCulture;
+        foreach (var x in results)
+            sb.Append(string.Join(",", x.Name, x.Localized ? "1" : "0", x.Keypoints, x.Matches, x.Inliers,
+                x.ExtractSeconds.ToString("F4", inv), x.MatchSeconds.ToString("F4", inv), x.PnpSeconds.ToString("F5", inv),
+                x.FallbackImage ?? "", "\"" + (x.Warning ?? "").Replace("\"", "'") + "\"")).Append('\n');
+        File.WriteAllText(path, sb.ToString());
+    }
+}

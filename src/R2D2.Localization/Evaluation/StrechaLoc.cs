@@ -1,0 +1,30 @@
+using R2D2.Localization.Formats;
+
+namespace R2D2.Localization.Evaluation;
+
+/// <summary>
+/// The strecha-loc protocol on a Strecha scene folder (images/, night/, cameras/): the map is
+/// built from the even-numbered images with their true poses and intrinsics; the queries are the
+/// odd-numbered images, in daylight (images/) and simulated night (night/), with their true
+/// poses as ground truth.
+/// </summary>
+public static class StrechaLoc
+{
+    public sealed record Scene(string Name, string Folder, List<PosedImage> Map, List<PosedImage> Queries)
+    {
+        public string DayImages => Path.Combine(Folder, "images");
+        public string NightImages => Path.Combine(Folder, "night");
+    }
+
+    public static Scene Load(string folder)
+    {
+        var cams = StrechaCameras.ReadFolder(Path.Combine(folder, "cameras"));
+        if (cams.Count < 4) throw new FileFormatException(folder, 0, $"a Strecha scene needs 4 or more .camera files in cameras/, found {cams.Count}");
+        var map = cams.Where((_, i) => i % 2 == 0).ToList();
+        var queries = cams.Where((_, i) => i % 2 == 1).ToList();
+        return new Scene(Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')), folder, map, queries);
+    }
+
+    /// <summary>The extra threshold the protocol reports: (0.05 m, 0.5°).</summary>
+    public static readonly PoseThreshold Fine = PoseThreshold.FromDegrees(0.05, 0.5);
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+
+namespace R2D2.Localization.Localization;
+
+/// <summary>The outcome of one query; <see cref="Pose"/> is the fallback when not localized.</summary>
+public sealed record QueryResult(string Name, Pose Pose, bool Localized, int Keypoints, int Matches, int Inliers,
+    double ExtractSeconds, double MatchSeconds, double PnpSeconds, string? Warning, string? FallbackImage,
+    float[]? InlierXY = null, int[]? InlierPoints = null);
+
+public sealed record LocalizerOptions
+{
+    public PnpOptions Pnp { get; init; } = new();
+    /// <summary>Fewer PnP inliers than this: not localized (fallback pose, warning).</summary>
+    public int MinInliers { get; init; } = 12;
+    public float MinSimilarity { get; init; } = float.NegativeInfinity;
+}
+
+/// <summary>
+/// One query: features → 2D–3D matches against the map's points → keypoints undistorted with the
+/// query camera → LO-RANSAC PnP (P3P, 12 px, Cauchy refinement) → pose (world→camera).
+/// Fallback when it fails: the pose of the database image that observes most of the query's
+/// matched points (or the first database image), flagged as not localized.
+/// </summary>
+public static class Localizer
+{
+    public static QueryResult Localize(string name, RgbImage image, Camera camera, FeatureSource source, MapIndex map,
+        TorchSharp.torch.Device? device, LocalizerOptions? options = null)
+    {
+        var o = options ?? new LocalizerOptions();
+        var sw = Stopwatch.StartNew();
+        var f = source.Extract(image);
+        double te = sw.Elapsed.TotalSeconds; sw.Restart();
+        var matches = map.MatchToPoints(f, device, o.MinSimilarity);
+        double tm = sw.Elapsed.TotalSeconds; sw.Restart();
+        var px = new double[2 * matches.Count];
+        var pw = new double[3 * matches.Count];
+        for (int k = 0; k < matches.Count; k++)
+        {
+            var (ux, uy) = camera.UndistortPixel(f.X[matches[k].I], f.Y[matches[k].I]);
+            px[2 * k] = ux; px[2 * k + 1] = uy;
+            var p = map.Points[matches[k].J];
+            pw[3 * k] = p.X; pw[3 * k + 1] = p.Y; pw[3 * k + 2] = p.Z;
+        }
+        var result = matches.Count >= 4 ? PnpRansac.Estimate(px, pw, camera.Pinhole, o.Pnp) : null;
+        double tp = sw.Elapsed.TotalSeconds;
+        if (result != null && result.Inliers.Length >= o.MinInliers)
+        {
+            var inlierXY = result.Inliers.SelectMany(i => new[] { f.X[matches[i].I], f.Y[matches[i].I] }).ToArray();
+            var inlierPoints = result.Inliers.Select(i => matches[i].J).ToArray();
+            return new QueryResult(name, new Pose(result.Pose.R, result.Pose.T), true, f.Count, matches.Count, result.Inliers.Length, te, tm, tp, null, null,
+                inlierXY, inlierPoints);
+        }
+        var (fallbackName, fallbackPose) = Fallback(map, matches);
+        string why = result == null ? $"{matches.Count} 2D–3D matches, no pose found" : $"only {result.Inliers.Length} inliers (< {o.MinInliers})";
+        return new QueryResult(name, fallbackPose, false, f.Count, matches.Count, result?.Inliers.Length ?? 0, te, tm, tp,
+            $"{name}: not localized ({why}); written with the pose of database image {fallbackName}", fallbackName);
+    }
+
+    private static (string Name, Pose Pose) Fallback(MapIndex map, List<Matching.Match> matches)
+    {
+        var votes = new Dictionary<int, int>();
+        foreach (var m in matches)
+            foreach (var e in map.Points[m.J].Track)
+                votes[e.ImageId] = votes.GetValueOrDefault(e.ImageId) + 1;
+        int best = votes.Count > 0 ? votes.MaxBy(kv => kv.Value).Key : map.Images.Keys.Min();
+        return map.Images.TryGetValue(best, out var im) ? im : map.Images.First().Value;
+    }
+}

@@ -157,11 +157,15 @@ public static class Rotations
         };
     }
 
-    /// <summary>The angle (radians) of the rotation between two rotations, that of Aᵀ·B.</summary>
+    /// <summary>The angle (radians) of the rotation between two rotations, that of M = Aᵀ·B:
+    /// atan2(|axis part|, cos part), accurate near 0 where acos((tr − 1)/2) loses half the digits.</summary>
     public static double AngleBetweenRotations(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
     {
-        double tr = 0;
-        for (int i = 0; i < 3; i++) for (int k = 0; k < 3; k++) tr += a[3 * k + i] * b[3 * k + i];
-        return Math.Acos(Math.Clamp((tr - 1) / 2, -1, 1));
+        Span<double> m = stackalloc double[9];
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+                m[3 * i + j] = a[i] * b[j] + a[3 + i] * b[3 + j] + a[6 + i] * b[6 + j];
+        double x = m[7] - m[5], y = m[2] - m[6], z = m[3] - m[1];
+        return Math.Atan2(0.5 * Math.Sqrt(x * x + y * y + z * z), 0.5 * (m[0] + m[4] + m[8] - 1));
     }
 }

@@ -53,8 +53,11 @@ public static class MapBuilder
         }
     }
 
+    // Stored as COLMAP pose priors (a unit quaternion): a slightly non-orthonormal input rotation
+    // (Strecha's files are orthonormal to ~1e-6) comes back orthonormalized, hence the tolerance.
     private static bool SamePose(Pose a, Pose b) =>
-        Rotations.AngleBetweenRotations(a.Rotation, b.Rotation) < 1e-9 && a.Translation.Zip(b.Translation, (x, y) => Math.Abs(x - y)).Max() < 1e-9;
+        Rotations.AngleBetweenRotations(a.Rotation, b.Rotation) < 1e-5
+        && a.Translation.Zip(b.Translation, (x, y) => Math.Abs(x - y) / (1 + Math.Abs(x))).Max() < 1e-5;
 
     public static List<ImagePair> PairsFromPoses(IReadOnlyList<PosedImage> images, MapBuildOptions o) =>
         PairSources.FromPoses(images.Select(i => (i.Name, i.Pose)).ToList(), o.PairsPerImage, o.MaxViewAngleDeg * Math.PI / 180);

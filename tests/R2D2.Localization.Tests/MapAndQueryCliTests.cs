@@ -1,0 +1,84 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Storage;
+using Xunit;
+
+namespace R2D2.Localization.Tests;
+
+/// <summary>build-map and query end to end on a small Strecha map (low resolution keeps it fast), and their bad input.</summary>
+public class MapAndQueryCliTests
+{
+    private static string Scene => SharedData.Path_("datasets", "strecha", "fountain-P11");
+    // A small pyramid: levels of 192–384 px.
+    private static readonly string[] Small = { "--min-size", "192", "--max-size", "384" };
+
+    [Fact]
+    public void BuildsAMapExportsItAndLocalizesAQuery()
+    {
+        var dir = TempDir.Create();
+        var db = Path.Combine(dir, "fountain.db");
+        var args = new[] { "build-map", "--images", Path.Combine(Scene, "images"), "--poses", Path.Combine(Scene, "cameras"),
+            "--only", "0002.jpg", "0004.jpg", "0006.jpg", "--map", db, "--model", SharedData.Model("r2d2_WASF_N16") }.Concat(Small).ToArray();
+        var (code, stdout, err) = CliTests.Localize(args);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("3D points", stdout);
+        // The COLMAP export reads back with our importer and names the map's points.
+        var model = ColmapText.ReadModel(Path.Combine(dir, "fountain_model"));
+        Assert.Equal(3, model.Images.Count);
+        Assert.True(model.Points.Count > 100, $"{model.Points.Count} points");
+        Assert.True(File.Exists(Path.Combine(dir, "fountain_model", "points3D.ply")));
+        using (var d = FeatureDatabase.OpenReadOnly(db)) Assert.Equal(model.Points.Count, d.ReadMap().Count);
+
+        // Rerun: everything is stored, nothing is recomputed but the map.
+        (code, stdout, err) = CliTests.Localize(args);
+        Assert.True(code == 0, err);
+        Assert.Contains("stored", stdout);
+
+        // Query 0003.jpg (between the mapped images) with its true intrinsics (COLMAP convention in the list).
+        var cam = StrechaCameras.Read(Path.Combine(Scene, "cameras", "0003.jpg.camera"));
+        var k = cam.Camera.Params;
+        var list = Path.Combine(dir, "queries.txt");
+        File.WriteAllText(list, $"0003.jpg PINHOLE {cam.Camera.Width} {cam.Camera.Height} {k[0]} {k[1]} {k[2] + 0.5} {k[3] + 0.5}\nmissing.jpg PINHOLE 3072 2048 2759 2764 1520 1006\n");
+        var poses = Path.Combine(dir, "poses.txt");
+        (code, stdout, err) = CliTests.Localize("query", "--map", db, "--queries", list, "--images", Path.Combine(Scene, "images"), "--output", poses);
+        Assert.True(code == 0, err);
+        Assert.Contains("missing.jpg", err); // a bad query warns and gets the fallback pose; the others go on
+        var written = Submission.Read(poses);
+        Assert.Equal(2, written.Count);
+        var est = written.Single(p => p.Name == "0003.jpg").Pose;
+        double dist = Math.Sqrt(est.CameraCenter.Zip(cam.Pose.CameraCenter, (a, b) => (a - b) * (a - b)).Sum());
+        Assert.True(dist < 0.1, $"position error {dist:F3} m");
+        Assert.True(File.Exists(Path.ChangeExtension(poses, ".csv")));
+    }
+
+    [Fact]
+    public void PosesNamingImagesNotOnDiskAreRefusedBeforeAnythingIsWritten()
+    {
+        var dir = TempDir.Create();
+        var images = Path.Combine(dir, "images");
+        Directory.CreateDirectory(images);
+        File.Copy(Path.Combine(Scene, "images", "0000.jpg"), Path.Combine(images, "0000.jpg"));
+        var db = Path.Combine(dir, "m.db");
+        var (code, _, err) = CliTests.Localize("build-map", "--images", images, "--poses", Path.Combine(Scene, "cameras"), "--map", db,
+            "--model", SharedData.Model("r2d2_WASF_N16"));
+        Assert.Equal(1, code);
+        Assert.Contains("not found under", err);
+        Assert.False(File.Exists(db));
+    }
+
+    [Fact]
+    public void QueryRefusesAMalformedListAndAnEmptyMap()
+    {
+        var dir = TempDir.Create();
+        var list = Path.Combine(dir, "q.txt");
+        File.WriteAllText(list, "a.jpg SIMPLE_RADIAL 100 100 90 50 50 0\nb.jpg SIMPLE_RADIAL 100 x 90 50 50 0\n");
+        var empty = Path.Combine(dir, "empty.db");
+        using (FeatureDatabase.Open(empty)) { }
+        var (code, _, err) = CliTests.Localize("query", "--map", empty, "--queries", list, "--images", dir, "--output", Path.Combine(dir, "p.txt"));
+        Assert.Equal(1, code);
+        Assert.Contains($"{list}:2", err);
+        File.WriteAllText(list, "a.jpg SIMPLE_RADIAL 100 100 90 50 50 0\n");
+        (code, _, err) = CliTests.Localize("query", "--map", empty, "--queries", list, "--images", dir, "--output", Path.Combine(dir, "p.txt"));
+        Assert.Equal(1, code);
+        Assert.Contains("holds no map", err);
+    }
+}

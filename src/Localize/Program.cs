@@ -23,6 +23,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(BuildMapCommand.Create());
             root.Subcommands.Add(QueryCommand.Create());
             root.Subcommands.Add(StrechaLocCommand.Create());
+            root.Subcommands.Add(BenchPnpCommand.Create());
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {

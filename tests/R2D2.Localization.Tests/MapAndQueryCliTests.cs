@@ -48,6 +48,19 @@ public class MapAndQueryCliTests
         double dist = Math.Sqrt(est.CameraCenter.Zip(cam.Pose.CameraCenter, (a, b) => (a - b) * (a - b)).Sum());
         Assert.True(dist < 0.1, $"position error {dist:F3} m");
         Assert.True(File.Exists(Path.ChangeExtension(poses, ".csv")));
+
+        // Through retrieval (the 2 most similar database images) and through a user's pairs file.
+        var pairs = Path.Combine(dir, "pairs.txt");
+        File.WriteAllText(pairs, "0003.jpg 0002.jpg\n0003.jpg 0004.jpg\n");
+        foreach (var extra in new[] { new[] { "--retrieval", "2" }, new[] { "--pairs", pairs } })
+        {
+            File.WriteAllText(list, $"0003.jpg PINHOLE {cam.Camera.Width} {cam.Camera.Height} {k[0]} {k[1]} {k[2] + 0.5} {k[3] + 0.5}\n");
+            (code, _, err) = CliTests.Localize(new[] { "query", "--map", db, "--queries", list, "--images", Path.Combine(Scene, "images"), "--output", poses }.Concat(extra).ToArray());
+            Assert.True(code == 0, err);
+            var p = Submission.Read(poses).Single().Pose;
+            double d = Math.Sqrt(p.CameraCenter.Zip(cam.Pose.CameraCenter, (a, b) => (a - b) * (a - b)).Sum());
+            Assert.True(d < 0.1, $"{string.Join(" ", extra)}: position error {d:F3} m");
+        }
     }
 
     [Fact]

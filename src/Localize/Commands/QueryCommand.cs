@@ -23,8 +23,15 @@ internal static class QueryCommand
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)" };
         var precision = new Option<string>("--precision") { Description = "fp32 or bf16 (see extract)", DefaultValueFactory = _ => "fp32" };
         var threshold = new Option<double>("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px)", DefaultValueFactory = _ => 12 };
+        var retrieval = new Option<string>("--retrieval")
+        {
+            Description = "2D–3D matching against: 'all' map points, K (the points of the K database images most similar to the query, "
+                + "by VLAD of the local descriptors), or 'auto' (all for maps of up to 100,000 points, else 20)",
+            DefaultValueFactory = _ => "auto",
+        };
+        var pairs = new Option<string?>("--pairs") { Description = "a pairs file `query db` per line (hloc, Aachen): match each query against those database images' points" };
         var cmd = new Command("query", "Localize query images against a map: features, 2D–3D matches, PnP-RANSAC; writes the submission and a CSV.");
-        foreach (var o in new Option[] { mapOpt, queries, images, output, csv, model, device, threads, precision, threshold }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { mapOpt, queries, images, output, csv, model, device, threads, precision, threshold, retrieval, pairs }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var mapPath = r.GetValue(mapOpt)!;
@@ -42,7 +49,18 @@ internal static class QueryCommand
             }
             using var source = OpenSource(map.Extractor, modelPath, dev, r.GetValue(precision) == "bf16", mapPath);
             Console.WriteLine($"query: {list.Count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
-            var options = new LocalizerOptions { Pnp = new Geometry.PnpOptions { ThresholdPx = r.GetValue(threshold) } };
+            var options = new LocalizerOptions
+            {
+                Pnp = new Geometry.PnpOptions { ThresholdPx = r.GetValue(threshold) },
+                RetrievedImages = r.GetValue(retrieval) switch
+                {
+                    "auto" => Retrieval.Auto,
+                    "all" => 0,
+                    var v when int.TryParse(v, out int k) && k > 0 => k,
+                    var v => throw new ArgumentException($"--retrieval must be auto, all or a positive number, not '{v}'"),
+                },
+                PairsByQuery = r.GetValue(pairs) is { } pf ? ReadQueryPairs(pf, map) : null,
+            };
             var results = new List<QueryResult>();
             var root = r.GetValue(images)!;
             Reporter.ForEach("query", list, q => q.Name, q =>
@@ -98,6 +116,26 @@ internal static class QueryCommand
             throw new ArgumentException($"{modelPath} is not the model {mapPath} was built with ({string.Join("; ", diff)})");
         }
         return source;
+    }
+
+    /// <summary>`query db` per line → database image ids per query name; unknown database images are errors (file:line).</summary>
+    private static Dictionary<string, List<int>> ReadQueryPairs(string path, MapIndex map)
+    {
+        if (!File.Exists(path)) throw new ArgumentException($"{path}: pairs file not found");
+        var ids = map.Images.ToDictionary(kv => kv.Value.Name, kv => kv.Key);
+        var result = new Dictionary<string, List<int>>();
+        int n = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            n++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length != 2) throw new InvalidDataException($"{path}:{n}: expected `query db`, found {f.Length} field(s)");
+            if (!ids.TryGetValue(f[1], out int id)) throw new InvalidDataException($"{path}:{n}: '{f[1]}' is not an image of the map");
+            (result.TryGetValue(f[0], out var l) ? l : result[f[0]] = new List<int>()).Add(id);
+        }
+        return result;
     }
 
     private static double Median(IEnumerable<double> v)

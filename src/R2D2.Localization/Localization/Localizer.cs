@@ -16,6 +16,18 @@ public sealed record LocalizerOptions
     /// <summary>Fewer PnP inliers than this: not localized (fallback pose, warning).</summary>
     public int MinInliers { get; init; } = 12;
     public float MinSimilarity { get; init; } = float.NegativeInfinity;
+    /// <summary>Match against the points of the k most similar database images (0: against all
+    /// points). <see cref="Retrieval.Auto"/> picks all points for maps of up to 100,000 points.</summary>
+    public int RetrievedImages { get; init; } = Retrieval.Auto;
+    /// <summary>Database images to match against, per query name (a user's pairs file); overrides retrieval.</summary>
+    public IReadOnlyDictionary<string, List<int>>? PairsByQuery { get; init; }
+}
+
+public static class Retrieval
+{
+    public const int Auto = -1;
+    public const int AutoMaxPointsForDirect = 100_000;
+    public const int AutoImages = 20;
 }
 
 /// <summary>
@@ -33,7 +45,16 @@ public static class Localizer
         var sw = Stopwatch.StartNew();
         var f = source.Extract(image);
         double te = sw.Elapsed.TotalSeconds; sw.Restart();
-        var matches = map.MatchToPoints(f, device, o.MinSimilarity);
+        List<Matching.Match> matches;
+        if (o.PairsByQuery != null)
+            matches = map.MatchToPointsOf(f, o.PairsByQuery.TryGetValue(name, out var ids) ? ids : new List<int>(), device, o.MinSimilarity);
+        else
+        {
+            int k = o.RetrievedImages == Retrieval.Auto
+                ? (map.Points.Count <= Retrieval.AutoMaxPointsForDirect || map.Retrieval == null ? 0 : Retrieval.AutoImages)
+                : o.RetrievedImages;
+            matches = k == 0 ? map.MatchToPoints(f, device, o.MinSimilarity) : map.MatchToPointsOf(f, map.Retrieve(f, k), device, o.MinSimilarity);
+        }
         double tm = sw.Elapsed.TotalSeconds; sw.Restart();
         var px = new double[2 * matches.Count];
         var pw = new double[3 * matches.Count];

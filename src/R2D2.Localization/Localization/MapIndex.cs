@@ -11,10 +11,18 @@ namespace R2D2.Localization.Localization;
 /// </summary>
 public sealed class MapIndex
 {
-    private MapIndex(string path, List<MapPoint> points, float[] descriptors, int dim, Dictionary<int, (string Name, Pose Pose)> images, ExtractorIdentity extractor)
+    private MapIndex(string path, List<MapPoint> points, float[] descriptors, int dim, Dictionary<int, (string Name, Pose Pose)> images,
+        ExtractorIdentity extractor, (Dictionary<int, float[]> Descriptors, float[] Codebook, int Clusters)? retrieval)
     {
-        Path = path; Points = points; Descriptors = descriptors; Dim = dim; Images = images; Extractor = extractor;
+        Path = path; Points = points; Descriptors = descriptors; Dim = dim; Images = images; Extractor = extractor; Retrieval = retrieval;
+        for (int p = 0; p < points.Count; p++)
+            foreach (var e in points[p].Track)
+                (PointsByImage.TryGetValue(e.ImageId, out var l) ? l : PointsByImage[e.ImageId] = new List<int>()).Add(p);
     }
+
+    /// <summary>The map points each database image observes (indices into <see cref="Points"/>).</summary>
+    public Dictionary<int, List<int>> PointsByImage { get; } = new();
+    public (Dictionary<int, float[]> Descriptors, float[] Codebook, int Clusters)? Retrieval { get; }
 
     public string Path { get; }
     public List<MapPoint> Points { get; }
@@ -35,7 +43,29 @@ public sealed class MapIndex
         for (int i = 0; i < points.Count; i++) points[i].Descriptor!.CopyTo(desc, i * dim);
         var images = db.ReadImages().Where(i => i.PriorRotation != null && i.PriorTranslation != null)
             .ToDictionary(i => i.Id, i => (i.Name, Pose.FromQuaternion(i.PriorRotation!, i.PriorTranslation!)));
-        return new MapIndex(db.Path, points, desc, dim, images, extractor);
+        return new MapIndex(db.Path, points, desc, dim, images, extractor, db.ReadRetrieval());
+    }
+
+    /// <summary>The k database images most similar to the query (VLAD dot product).</summary>
+    public List<int> Retrieve(Features.FeatureSet query, int k)
+    {
+        if (Retrieval is not { } r) throw new InvalidOperationException($"{Path}: the map has no retrieval index (rebuild it with build-map)");
+        var q = Vlad.Encode(query, r.Codebook, r.Clusters);
+        return r.Descriptors.Select(kv => (kv.Key, Score: Dot(q, kv.Value))).OrderByDescending(x => x.Score).Take(k).Select(x => x.Key).ToList();
+    }
+
+    private static double Dot(float[] a, float[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
+
+    /// <summary>2D–3D matches against the points observed by the given database images only
+    /// (retrieved, or named by a pairs file); J indexes <see cref="Points"/>.</summary>
+    public List<Match> MatchToPointsOf(Features.FeatureSet query, IEnumerable<int> imageIds, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity)
+    {
+        var candidates = imageIds.Where(PointsByImage.ContainsKey).SelectMany(i => PointsByImage[i]).Distinct().OrderBy(p => p).ToArray();
+        if (candidates.Length == 0) return new List<Match>();
+        var sub = new float[candidates.Length * Dim];
+        for (int c = 0; c < candidates.Length; c++) Array.Copy(Descriptors, candidates[c] * Dim, sub, c * Dim, Dim);
+        return MutualNearestNeighbours.Match(query.Descriptors, query.Count, sub, candidates.Length, Dim, device, minSimilarity)
+            .Select(m => m with { J = candidates[m.J] }).ToList();
     }
 
     /// <summary>2D–3D matches: mutual nearest neighbours between the query's descriptors and the

@@ -57,6 +57,8 @@ public static class MapBuild
         Done("colour");
         db.WriteMap(points, MapBuilder.SummaryJson(stats, posed.Count, seconds));
         Done("store");
+        MapBuilder.BuildRetrieval(db);
+        Done("retrieval index");
         if (exportFolder != null)
         {
             MapBuilder.Export(db, points, byName, exportFolder, Path.Combine(exportFolder, "points3D.ply"));

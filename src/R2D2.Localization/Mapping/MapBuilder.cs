@@ -215,6 +215,37 @@ public static class MapBuilder
         return (points, stats);
     }
 
+    /// <summary>
+    /// The retrieval index: a VLAD codebook (k-means of descriptors sampled from up to 500
+    /// images) and the VLAD descriptor of every image with features, stored in the database.
+    /// </summary>
+    public static int BuildRetrieval(FeatureDatabase db, int clusters = 64, int samplesPerImage = 200, int seed = 0)
+    {
+        var ids = db.ImagesWithFeatures().OrderBy(i => i).ToList();
+        var rng = new Random(seed);
+        var sampleImages = ids.OrderBy(_ => rng.Next()).Take(500).ToList();
+        var samples = new List<float>();
+        int dim = 0;
+        foreach (var id in sampleImages)
+        {
+            var f = db.ReadFeatures(id);
+            if (f == null || f.Count == 0) continue;
+            dim = f.Dim;
+            for (int k = 0; k < Math.Min(samplesPerImage, f.Count); k++)
+                samples.AddRange(f.Descriptor(rng.Next(f.Count)).ToArray());
+        }
+        if (dim == 0 || samples.Count / dim < clusters) return 0;
+        var codebook = Localization.Vlad.TrainCodebook(samples.ToArray(), dim, clusters, seed: seed);
+        var vlads = new Dictionary<int, float[]>();
+        foreach (var id in ids)
+        {
+            var f = db.ReadFeatures(id);
+            if (f != null) vlads[id] = Localization.Vlad.Encode(f, codebook, clusters);
+        }
+        db.WriteRetrieval(vlads, codebook, clusters);
+        return vlads.Count;
+    }
+
     /// <summary>Colours each point from the first image that observes it (each image read once).</summary>
     public static List<MapPoint> Colorize(FeatureDatabase db, List<MapPoint> points, Func<string, string> imagePath)
     {

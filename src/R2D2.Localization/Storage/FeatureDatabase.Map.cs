@@ -63,3 +63,30 @@ public sealed partial class FeatureDatabase
     public void WriteNote(string key, string value) =>
         InTransaction(() => Execute("INSERT OR REPLACE INTO r2d2_meta(key, value) VALUES ($k, $v)", ("$k", "note_" + key), ("$v", value)));
 }
+
+public sealed partial class FeatureDatabase
+{
+    /// <summary>Global (retrieval) descriptors of the database images and their codebook, in one transaction.</summary>
+    public void WriteRetrieval(IReadOnlyDictionary<int, float[]> descriptors, float[] codebook, int clusters)
+    {
+        InTransaction(() =>
+        {
+            Execute("DELETE FROM r2d2_retrieval");
+            foreach (var (id, d) in descriptors)
+                Execute("INSERT INTO r2d2_retrieval(image_id, descriptor) VALUES ($id, $d)", ("$id", id), ("$d", Blobs.Float16(d)));
+            Execute("INSERT OR REPLACE INTO r2d2_meta(key, value) VALUES ('retrieval_codebook', $v)",
+                ("$v", clusters + ":" + Convert.ToBase64String(Blobs.Of<float>(codebook))));
+            return 0;
+        });
+    }
+
+    public (Dictionary<int, float[]> Descriptors, float[] Codebook, int Clusters)? ReadRetrieval()
+    {
+        if (!_hasProjectTables || Scalar("SELECT value FROM r2d2_meta WHERE key = 'retrieval_codebook'") is not string cb) return null;
+        int colon = cb.IndexOf(':');
+        var codebook = Blobs.To<float>(Convert.FromBase64String(cb[(colon + 1)..]));
+        var d = Rows("SELECT image_id, descriptor FROM r2d2_retrieval", r => (r.GetInt32(0), Blobs.FromFloat16(Blob(r, 1))))
+            .ToDictionary(x => x.Item1, x => x.Item2);
+        return (d, codebook, int.Parse(cb[..colon]));
+    }
+}

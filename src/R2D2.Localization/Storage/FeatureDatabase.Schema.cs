@@ -93,6 +93,9 @@ public sealed partial class FeatureDatabase
             error      REAL NOT NULL,
             track      BLOB NOT NULL,
             descriptor BLOB);
+        CREATE TABLE IF NOT EXISTS r2d2_retrieval (
+            image_id   INTEGER PRIMARY KEY NOT NULL,
+            descriptor BLOB NOT NULL);
         """;
 
     private static readonly Dictionary<string, string[]> RequiredColumns = new()
@@ -107,6 +110,7 @@ public sealed partial class FeatureDatabase
         ["r2d2_features"] = new[] { "image_id", "image_width", "image_height", "rows", "dim", "descriptors", "scores", "reliability", "repeatability", "official_xy" },
         ["r2d2_matches"] = new[] { "pair_id", "rows", "similarity" },
         ["r2d2_points3d"] = new[] { "point_id", "x", "y", "z", "color", "error", "track", "descriptor" },
+        ["r2d2_retrieval"] = new[] { "image_id", "descriptor" },
     };
 
     private static readonly string[] PriorColumns = { "prior_qw", "prior_qx", "prior_qy", "prior_qz", "prior_tx", "prior_ty", "prior_tz" };

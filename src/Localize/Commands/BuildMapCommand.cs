@@ -21,7 +21,7 @@ internal static class BuildMapCommand
             Description = "known poses: a COLMAP text model folder (cameras.txt, images.txt), an .nvm file, or a folder of Strecha .camera files",
             Required = true,
         };
-        var intrinsics = new Option<string?>("--intrinsics") { Description = "with an .nvm: `name MODEL w h params...` per image (Aachen's database_intrinsics.txt)" };
+        var intrinsics = new Option<string?>("--intrinsics") { Description = "with an .nvm: `name MODEL w h params...` per image (Aachen's database_intrinsics.txt) or a COLMAP database with the images' cameras" };
         var map = new Option<string>("--map") { Description = "the map database to build (e.g. maps/NAME.db); reused and completed if it exists", Required = true };
         var pairs = new Option<string?>("--pairs") { Description = "a pairs file (`name1 name2`), or poses:K[:ANGLE] (default poses:20:90)" };
         var only = new Option<string[]?>("--only") { Description = "map only these images (names), e.g. a subset of the poses file", AllowMultipleArgumentsPerToken = true };
@@ -44,6 +44,7 @@ internal static class BuildMapCommand
             var missing = posed.Where(p => !File.Exists(Path.Combine(root, p.Name))).Select(p => p.Name).ToList();
             if (missing.Count > 0)
                 throw new ArgumentException($"{r.GetValue(poses)} names {missing.Count} image(s) not found under {root}, e.g. {missing[0]}");
+            posed = posed.Select(p => CheckSize(p, root)).ToList();
             var byName = posed.ToDictionary(p => p.Name);
             var o = new MapBuildOptions();
             string pairSpec = r.GetValue(pairs) ?? $"poses:{o.PairsPerImage}:{o.MaxViewAngleDeg}";
@@ -64,6 +65,15 @@ internal static class BuildMapCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>Images whose size differs from their camera's (thumbnails, resized copies) get the camera rescaled, with a warning.</summary>
+    internal static PosedImage CheckSize(PosedImage p, string root)
+    {
+        var (w, h) = ImageFile.ReadSize(Path.Combine(root, p.Name));
+        if (Intrinsics.RescaledTo(p.Camera, w, h) is not { } scaled) return p;
+        Reporter.Warn($"{p.Name}: image is {w}×{h}, its camera {p.Camera.Width}×{p.Camera.Height}: intrinsics rescaled");
+        return p with { Camera = scaled };
     }
 
     internal static void PrintSummary(string mapPath, MapBuildResult result, string? exportDir)

@@ -14,7 +14,8 @@ internal static class QueryCommand
     public static Command Create()
     {
         var mapOpt = new Option<string>("--map") { Description = "map database from build-map", Required = true };
-        var queries = new Option<string>("--queries") { Description = "query list: `name MODEL w h params...` per line (Aachen's *_queries_with_intrinsics.txt)", Required = true };
+        var queries = new Option<string>("--queries") { Description = "query list: `name MODEL w h params...` per line (Aachen's *_queries_with_intrinsics.txt), or names only with --intrinsics", Required = true };
+        var intrinsics = new Option<string?>("--intrinsics") { Description = "cameras of the queries: a `name MODEL w h params...` list or a COLMAP database (for a names-only --queries list)" };
         var images = new Option<string>("--images") { Description = "folder the query names are relative to", Required = true };
         var output = new Option<string>("--output") { Description = "submission file: `name qw qx qy qz tx ty tz` (world→camera) per query", Required = true };
         var csv = new Option<string?>("--csv") { Description = "per-query CSV (default: the output with .csv)" };
@@ -29,14 +30,15 @@ internal static class QueryCommand
                 + "by VLAD of the local descriptors), or 'auto' (all for maps of up to 100,000 points, else 20)",
             DefaultValueFactory = _ => "auto",
         };
+        var resume = new Option<bool>("--resume") { Description = "keep the queries already in the output (and its CSV) and localize only the others" };
         var pairs = new Option<string?>("--pairs") { Description = "a pairs file `query db` per line (hloc, Aachen): match each query against those database images' points" };
         var cmd = new Command("query", "Localize query images against a map: features, 2D–3D matches, PnP-RANSAC; writes the submission and a CSV.");
-        foreach (var o in new Option[] { mapOpt, queries, images, output, csv, model, device, threads, precision, threshold, retrieval, pairs }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { mapOpt, queries, intrinsics, images, output, csv, model, device, threads, precision, threshold, retrieval, pairs, resume }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var mapPath = r.GetValue(mapOpt)!;
             if (!File.Exists(mapPath)) throw new ArgumentException($"{mapPath}: map not found");
-            var list = QueryList.ReadWithIntrinsics(r.GetValue(queries)!);
+            var list = ReadQueries(r.GetValue(queries)!, r.GetValue(intrinsics));
             if (list.Count == 0) throw new ArgumentException($"{r.GetValue(queries)}: no queries");
             TorchRuntime.SetThreads(r.GetValue(threads));
             var dev = TorchRuntime.ResolveDevice(r.GetValue(device));
@@ -49,6 +51,7 @@ internal static class QueryCommand
             }
             using var source = OpenSource(map.Extractor, modelPath, dev, r.GetValue(precision) == "bf16", mapPath);
             Console.WriteLine($"query: {list.Count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
+            if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {map.Points.Count} 3D point(s): the queries will get fallback poses");
             var options = new LocalizerOptions
             {
                 Pnp = new Geometry.PnpOptions { ThresholdPx = r.GetValue(threshold) },
@@ -63,15 +66,26 @@ internal static class QueryCommand
             };
             var results = new List<QueryResult>();
             var root = r.GetValue(images)!;
+            var outPath = r.GetValue(output)!;
+            var csvPath = r.GetValue(csv) ?? Path.ChangeExtension(outPath, ".csv");
+            var dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            var done = r.GetValue(resume) ? ReadDone(outPath, csvPath) : new Dictionary<string, QueryResult>();
+            if (done.Count > 0) Console.WriteLine($"query: {done.Count} query(ies) done in an earlier run, kept");
             Reporter.ForEach("query", list, q => q.Name, q =>
             {
                 QueryResult res;
+                if (done.TryGetValue(q.Name, out var earlier)) { results.Add(earlier); return $"{q.Name}: done earlier"; }
                 try
                 {
                     var img = ImageFile.ReadRgb(Path.Combine(root, q.Name));
-                    if (img.Width != q.Camera!.Width || img.Height != q.Camera.Height)
-                        Reporter.Warn($"{q.Name}: image is {img.Width}×{img.Height}, the list says {q.Camera.Width}×{q.Camera.Height}");
-                    res = Localizer.Localize(q.Name, img, q.Camera, source, map, dev, options);
+                    var camera = q.Camera!;
+                    if (Intrinsics.RescaledTo(camera, img.Width, img.Height) is { } scaled)
+                    {
+                        Reporter.Warn($"{q.Name}: image is {img.Width}×{img.Height}, the list says {camera.Width}×{camera.Height}: intrinsics rescaled");
+                        camera = scaled;
+                    }
+                    res = Localizer.Localize(q.Name, img, camera, source, map, dev, options);
                 }
                 catch (Exception e) when (e is ImageFileException or ImageTooSmallException)
                 {
@@ -80,14 +94,13 @@ internal static class QueryCommand
                 }
                 results.Add(res);
                 if (res.Warning != null) Reporter.Warn(res.Warning);
+                // Written after every query, so a killed run loses at most the one in progress.
+                Submission.Write(outPath, results.Select(x => new ImagePose(x.Name, x.Pose)));
+                WriteCsv(csvPath, results);
                 return $"{q.Name}: {(res.Localized ? "localized" : "NOT localized")}, {res.Matches} matches, {res.Inliers} inliers, "
                     + $"{res.ExtractSeconds + res.MatchSeconds + res.PnpSeconds:F2} s";
             });
-            var outPath = r.GetValue(output)!;
-            var dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
             Submission.Write(outPath, results.Select(x => new ImagePose(x.Name, x.Pose)));
-            var csvPath = r.GetValue(csv) ?? Path.ChangeExtension(outPath, ".csv");
             WriteCsv(csvPath, results);
             int ok = results.Count(x => x.Localized);
             Console.WriteLine($"query: {ok} of {results.Count} localized; median inliers {Median(results.Select(x => (double)x.Inliers)):F0}; "
@@ -116,6 +129,31 @@ internal static class QueryCommand
             throw new ArgumentException($"{modelPath} is not the model {mapPath} was built with ({string.Join("; ", diff)})");
         }
         return source;
+    }
+
+    /// <summary>Queries finished by an earlier run: in the CSV and in the submission.</summary>
+    private static Dictionary<string, QueryResult> ReadDone(string outPath, string csvPath)
+    {
+        var result = new Dictionary<string, QueryResult>();
+        if (!File.Exists(outPath) || !File.Exists(csvPath)) return result;
+        var poses = Submission.Read(outPath).ToDictionary(p => p.Name, p => p.Pose);
+        foreach (var line in File.ReadLines(csvPath).Skip(1))
+        {
+            var f = line.Split(',');
+            if (f.Length < 10 || !poses.TryGetValue(Submission.BaseName(f[0]), out var pose)) continue;
+            var inv = CultureInfo.InvariantCulture;
+            result[f[0]] = new QueryResult(f[0], pose, f[1] == "1", int.Parse(f[2], inv), int.Parse(f[3], inv), int.Parse(f[4], inv),
+                double.Parse(f[5], inv), double.Parse(f[6], inv), double.Parse(f[7], inv), null, f[8].Length > 0 ? f[8] : null);
+        }
+        return result;
+    }
+
+    private static List<QueryImage> ReadQueries(string list, string? intrinsicsPath)
+    {
+        if (intrinsicsPath == null) return QueryList.ReadWithIntrinsics(list);
+        var cams = Intrinsics.Read(intrinsicsPath);
+        return QueryList.ReadNames(list).Select(q => cams.TryGetValue(q.Name, out var c) ? q with { Camera = c }
+            : throw new ArgumentException($"{list}: query '{q.Name}' has no camera in {intrinsicsPath}")).ToList();
     }
 
     /// <summary>`query db` per line → database image ids per query name; unknown database images are errors (file:line).</summary>

@@ -5,19 +5,17 @@ namespace R2D2.Localization.Formats;
 /// <summary>
 /// VisualSFM's NVM_V3 (the Aachen day-night model): after the header and the camera count, one
 /// line per camera `name f qw qx qy qz cx cy cz k 0`: the quaternion is world→camera and (cx, cy,
-/// cz) the camera centre. The NVM focal and distortion are VisualSFM's; with an intrinsics list
-/// (`name MODEL w h params...`, COLMAP's conventions, Aachen's database_intrinsics.txt) those are
-/// used instead, as the Aachen benchmark prescribes. Without one, a SIMPLE_RADIAL camera with the
-/// NVM focal, the principal point at the image centre and no distortion is made (the image must
-/// exist under <paramref name="imageRoot"/> to know its size).
+/// cz) the camera centre. The NVM focal and distortion are VisualSFM's (see below); with an intrinsics list
+/// (`name MODEL w h params...`, COLMAP's conventions, Aachen's database_intrinsics.txt, or a COLMAP database) those are
+/// used instead, as the Aachen benchmark prescribes. Without one, a RADIAL camera with the NVM
+/// focal, the principal point at the image centre and VisualSFM's measurement distortion inverted
+/// to third order is made (the image must exist under <paramref name="imageRoot"/> for its size).
 /// </summary>
 public static class Nvm
 {
     public static List<PosedImage> Read(string file, string? intrinsicsFile, string? imageRoot)
     {
-        var intrinsics = intrinsicsFile != null
-            ? QueryList.ReadWithIntrinsics(intrinsicsFile).ToDictionary(q => q.Name, q => q.Camera!)
-            : null;
+        var intrinsics = intrinsicsFile != null ? Intrinsics.Read(intrinsicsFile) : null;
         var result = new List<PosedImage>();
         using var reader = new StreamReader(file);
         int n = 0;
@@ -58,7 +56,10 @@ public static class Nvm
                 if (focal <= 0) throw new FileFormatException(file, n, $"focal length {focal} is not positive");
                 if (imageRoot == null) throw new FileFormatException(file, n, "without an intrinsics file the images are needed (their size gives the principal point)");
                 var (w, h) = ImageFile.ReadSize(Path.Combine(imageRoot, name));
-                camera = new Camera(c + 1, CameraModel.SimpleRadial, w, h, new[] { focal, (w - 1) / 2.0, (h - 1) / 2.0, 0 });
+                // VisualSFM distorts the measurement: x_u = x_d·(1 + r·|x_d|²) (focal-normalized).
+                // Its inverse to third order is a RADIAL projection with k1 = −r, k2 = 3r².
+                double r = PosedImages.Number(f[9], file, n, "radial distortion");
+                camera = new Camera(c + 1, CameraModel.Radial, w, h, new[] { focal, (w - 1) / 2.0, (h - 1) / 2.0, -r, 3 * r * r });
             }
             if (camera.Params[0] <= 0) throw new FileFormatException(intrinsicsFile ?? file, n, $"'{name}': focal length {camera.Params[0]} is not positive");
             var rotation = Rotations.FromQuaternion(q);

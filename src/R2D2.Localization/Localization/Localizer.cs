@@ -66,6 +66,7 @@ public static class Localizer
             pw[3 * k] = p.X; pw[3 * k + 1] = p.Y; pw[3 * k + 2] = p.Z;
         }
         var result = matches.Count >= 4 ? PnpRansac.Estimate(px, pw, camera.Pinhole, o.Pnp) : null;
+        if (map.Points.Count == 0) result = null;
         double tp = sw.Elapsed.TotalSeconds;
         if (result != null && result.Inliers.Length >= o.MinInliers)
         {

@@ -37,8 +37,9 @@ public sealed class MapIndex
         if (!db.HasMap) throw new FeatureDatabaseException(db.Path, "holds no map (run build-map first)");
         var extractor = db.Extractor ?? throw new FeatureDatabaseException(db.Path, "records no extractor");
         var points = db.ReadMap().Where(p => p.Descriptor != null).ToList();
-        if (points.Count < 4) throw new FeatureDatabaseException(db.Path, $"holds a map of {points.Count} point(s): too few to localize against");
-        int dim = points[0].Descriptor!.Length;
+        // A built map without points (images that do not overlap) is no input error: every query
+        // then gets its fallback pose, and the command says so.
+        int dim = points.Count > 0 ? points[0].Descriptor!.Length : extractor.DescriptorDim;
         var desc = new float[points.Count * dim];
         for (int i = 0; i < points.Count; i++) points[i].Descriptor!.CopyTo(desc, i * dim);
         var images = db.ReadImages().Where(i => i.PriorRotation != null && i.PriorTranslation != null)

@@ -1,0 +1,49 @@
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Formats;
+
+/// <summary>
+/// Cameras by image name from a list (`name MODEL w h params...`, COLMAP conventions, like
+/// Aachen's database_intrinsics.txt) or from a COLMAP database's camera and image tables (the
+/// visuallocalization.net local-feature evaluation databases).
+/// </summary>
+public static class Intrinsics
+{
+    public static Dictionary<string, Camera> Read(string path)
+    {
+        if (path.EndsWith(".db", StringComparison.OrdinalIgnoreCase))
+        {
+            using var db = FeatureDatabase.OpenReadOnly(path);
+            var cams = db.ReadCameras().ToDictionary(c => c.Id);
+            return db.ReadImages().ToDictionary(i => i.Name, i => cams[i.CameraId]);
+        }
+        return QueryList.ReadWithIntrinsics(path).ToDictionary(q => q.Name, q => q.Camera!);
+    }
+
+    /// <summary>
+    /// The camera for an image whose actual size differs from the calibrated one (thumbnails,
+    /// downscaled copies): focal lengths scale with the size, and the principal point so that
+    /// pixel centres map onto pixel centres, c' = (c + 0.5)·s − 0.5. Null when the sizes agree.
+    /// Distortion parameters act on normalized coordinates and stay as they are.
+    /// </summary>
+    public static Camera? RescaledTo(Camera camera, int width, int height)
+    {
+        if (camera.Width == width && camera.Height == height) return null;
+        double sx = (double)width / camera.Width, sy = (double)height / camera.Height;
+        var p = (double[])camera.Params.Clone();
+        var names = camera.Model.ParamNames;
+        for (int i = 0; i < names.Count; i++)
+        {
+            switch (names[i])
+            {
+                case "f": p[i] *= Math.Sqrt(sx * sy); break;
+                case "fx": p[i] *= sx; break;
+                case "fy": p[i] *= sy; break;
+                case "cx": p[i] = (p[i] + 0.5) * sx - 0.5; break;
+                case "cy": p[i] = (p[i] + 0.5) * sy - 0.5; break;
+            }
+        }
+        return camera with { Width = width, Height = height, Params = p };
+    }
+}

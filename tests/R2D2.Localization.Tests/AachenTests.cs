@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Globalization;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Matching;
+using R2D2.Localization.Storage;
+using Xunit;
+
+namespace R2D2.Localization.Tests;
+
+public class AachenTests
+{
+    [Fact]
+    public void TheScriptTurnsTheSampleDatasetIntoAWellFormedSubmission()
+    {
+        var dataset = SharedData.Path_("datasets", "formats", "Aachen-Day-Night");
+        var outDir = TempDir.Create();
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(SharedData.RepoRoot, "tools", "aachen", "run"), "--dataset", dataset,
+                     "--model", SharedData.Model("r2d2_WASF_N16"), "--out", outDir, "--day", "--top-k", "2000", "--max-size", "384", "--min-size", "192", "--min-scale", "0" })
+            psi.ArgumentList.Add(a);
+        // The localize next to the tests (same build), not a Release build that may be stale.
+        psi.Environment["LOCALIZE"] = Path.Combine(AppContext.BaseDirectory, "localize");
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, stderr.Result + stdout.Result);
+        var lines = File.ReadAllLines(Path.Combine(outDir, "submission.txt")).Where(l => l.Length > 0).ToList();
+        var queries = File.ReadAllLines(Path.Combine(dataset, "queries", "day_time_queries_with_intrinsics.txt")).Where(l => l.Trim().Length > 0)
+            .Select(l => Path.GetFileName(l.Split(' ')[0])).ToList();
+        Assert.Equal(queries.OrderBy(x => x), lines.Select(l => l.Split(' ')[0]).OrderBy(x => x));
+        foreach (var l in lines)
+        {
+            var f = l.Split(' ');
+            Assert.Equal(8, f.Length);
+            var q = f.Skip(1).Take(4).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(1, Math.Sqrt(q.Sum(v => v * v)), 6);
+            Assert.All(f.Skip(5), v => Assert.True(double.IsFinite(double.Parse(v, CultureInfo.InvariantCulture))));
+        }
+        // The checks name the file and line of a missing image.
+        var broken = TempDir.Create();
+        CopyTree(dataset, broken);
+        File.Delete(Path.Combine(broken, "images_upright", "db", "4446.jpg"));
+        psi.ArgumentList[2] = broken;
+        using var p2 = Process.Start(psi)!;
+        var err2 = p2.StandardError.ReadToEnd();
+        p2.StandardOutput.ReadToEnd();
+        p2.WaitForExit();
+        Assert.Equal(1, p2.ExitCode);
+        Assert.True(err2.Contains("aachen_cvpr2018_db.nvm:5: image db/4446.jpg not found"), err2);
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(d.Replace(from, to));
+        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(f, f.Replace(from, to));
+    }
+
+    [Theory]
+    [InlineData("database.db", "image_pairs_to_match.txt", 14941)]
+    [InlineData("database_v1_1.db", "image_pairs_to_match_v1_1.txt", 60424)]
+    public void ReadsTheLocalFeatureEvaluationDatabasesAndPairsCompletely(string db, string pairs, int expected)
+    {
+        var sw = Stopwatch.StartNew();
+        var dir = SharedData.Path_("datasets", "formats", "aachen-vlb");
+        using var d = FeatureDatabase.OpenReadOnly(Path.Combine(dir, db));
+        var ids = d.ReadImages().ToDictionary(i => i.Name, i => i.Id);
+        var cameras = Intrinsics.Read(Path.Combine(dir, db));
+        int lines = File.ReadLines(Path.Combine(dir, pairs)).Count(l => l.Trim().Length > 0);
+        Assert.Equal(expected, lines);
+        // Every pair's names resolve to image ids (PairSources throws with file:line otherwise).
+        var list = PairSources.ReadFile(Path.Combine(dir, pairs), ids.Keys.ToHashSet());
+        Assert.All(list, p => { Assert.True(ids.ContainsKey(p.Name1)); Assert.True(ids.ContainsKey(p.Name2)); });
+        Assert.Equal(ids.Count, cameras.Count);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), $"{sw.Elapsed.TotalSeconds:F1} s");
+    }
+}

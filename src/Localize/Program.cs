@@ -18,6 +18,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(ModelCommands.Create());
             root.Subcommands.Add(VizCommands.Create());
             root.Subcommands.Add(EvalHomographyCommand.Create());
+            root.Subcommands.Add(BenchMatchCommand.Create());
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {

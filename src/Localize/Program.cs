@@ -25,6 +25,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(StrechaLocCommand.Create());
             root.Subcommands.Add(BenchPnpCommand.Create());
             root.Subcommands.Add(BenchMapCommand.Create());
+            root.Subcommands.Add(BenchMatchCommand.Create());
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {

@@ -25,4 +25,30 @@ public class MatchingCliTests
         Assert.Equal(2, code);
         Assert.Contains("fp16", stderr);
     }
+
+    [Fact]
+    public void BenchMatchFindsTheMatchesPyTorchFinds()
+    {
+        var (code, stdout, stderr) = CliTests.Localize("bench-match", "--keypoints", "400", "--pairs", "3", "--dim", "32", "--seed", "5", "--threads", "1");
+        Assert.True(code == 0, stderr);
+        var ours = System.Text.Json.JsonDocument.Parse(stdout).RootElement;
+        Assert.True(ours.GetProperty("pairs_per_second").GetDouble() > 0);
+        Assert.True(ours.GetProperty("mean_matches").GetDouble() > 10);
+        if (!PythonTools.HasModule("torch"))
+        {
+            Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "CI must have python3-torch (see .ci/run)");
+            return;
+        }
+        // Same seed, same torch.randn numbers: the plain PyTorch matcher must find exactly our matches.
+        var script = Path.Combine(SharedData.RepoRoot, "tools", "bench", "match", "reference_match.py");
+        var psi = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { script, "--keypoints", "400", "--pairs", "3", "--dim", "32", "--seed", "5", "--threads", "1" }) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var pyOut = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
+        var py = System.Text.Json.JsonDocument.Parse(pyOut).RootElement;
+        Assert.Equal(py.GetProperty("mean_matches").GetDouble(), ours.GetProperty("mean_matches").GetDouble());
+        Assert.Equal(py.GetProperty("match_checksum").GetInt64(), ours.GetProperty("match_checksum").GetInt64());
+    }
 }

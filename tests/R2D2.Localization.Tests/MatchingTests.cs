@@ -37,6 +37,50 @@ public class MatchingTests
         Assert.Equal(expected, ours);
     }
 
+    /// <summary>Brute-force mutual NN, ties to the first index (as argmax).</summary>
+    private static HashSet<(int, int)> BruteForce(float[] a, int n1, float[] b, int n2, int dim)
+    {
+        double Sim(int i, int j) { double s = 0; for (int k = 0; k < dim; k++) s += a[i * dim + k] * b[j * dim + k]; return s; }
+        var nn12 = Enumerable.Range(0, n1).Select(i => Enumerable.Range(0, n2).MaxBy(j => Sim(i, j))).ToArray();
+        var nn21 = Enumerable.Range(0, n2).Select(j => Enumerable.Range(0, n1).MaxBy(i => Sim(i, j))).ToArray();
+        return Enumerable.Range(0, n1).Where(i => nn21[nn12[i]] == i).Select(i => (i, nn12[i])).ToHashSet();
+    }
+
+    [Theory]
+    [InlineData(257, 301, 0)]
+    [InlineData(257, 301, 5)]
+    [InlineData(40, 9, 0)]     // fewer columns than a SIMD vector: the scalar tail alone
+    [InlineData(100, 1003, 64)]
+    public void TiesGoToTheFirstIndexLikeArgmax(int n1, int n2, int block)
+    {
+        // Small integer descriptors: every dot product is exact in float32, so ties abound and
+        // the blocked, vectorized, multi-threaded scan must resolve them as a plain argmax does.
+        var rng = new Random(4);
+        const int dim = 8;
+        var a = Enumerable.Range(0, n1 * dim).Select(_ => (float)rng.Next(3)).ToArray();
+        var b = Enumerable.Range(0, n2 * dim).Select(_ => (float)rng.Next(3)).ToArray();
+        var ours = MutualNearestNeighbours.Match(a, n1, b, n2, dim, blockRows: block).Select(m => (m.I, m.J)).ToHashSet();
+        Assert.Equal(BruteForce(a, n1, b, n2, dim), ours);
+    }
+
+    [Theory]
+    [InlineData(300, 200, 64)]
+    [InlineData(1000, 3000, 0)]
+    public void TorchReductionPathEqualsTheCpuScan(int n1, int n2, int block)
+    {
+        // The GPU path (torch's reductions), run on the CPU, against the default CPU scan.
+        var rng = new Random(2);
+        const int dim = 32;
+        var a = RandomDescriptors(rng, n1, dim);
+        var b = RandomDescriptors(rng, n2, dim);
+        var cpu = MutualNearestNeighbours.Match(a, n1, b, n2, dim, blockRows: block);
+        var rows = block > 0 ? block : MutualNearestNeighbours.BlockRowsFor(n2);
+        var viaTorch = MutualNearestNeighbours.ScanWithTorchReductions(a, n1, b, n2, dim, TorchSharp.torch.CPU, rows);
+        var expected = Enumerable.Range(0, n1).Where(i => viaTorch.ColumnArg[viaTorch.RowArg[i]] == i).Select(i => (i, viaTorch.RowArg[i])).ToList();
+        Assert.Equal(expected, cpu.Select(m => (m.I, m.J)).ToList());
+        Assert.Equal(expected.Select(e => viaTorch.RowMax[e.i]), cpu.Select(m => m.Similarity));
+    }
+
     [Fact]
     public void MinimumSimilarityDropsWeakMatches()
     {

@@ -103,7 +103,7 @@ internal static class QueryCommand
             Submission.Write(outPath, results.Select(x => new ImagePose(x.Name, x.Pose)));
             WriteCsv(csvPath, results);
             int ok = results.Count(x => x.Localized);
-            Console.WriteLine($"query: {ok} of {results.Count} localized; median inliers {Median(results.Select(x => (double)x.Inliers)):F0}; "
+            Console.WriteLine($"query: {ok} of {results.Count} localized; median inliers {Evaluation.PoseEvaluation.Median(results.Select(x => (double)x.Inliers)):F0}; "
                 + $"mean time per query: extract {results.Average(x => x.ExtractSeconds):F2} s, match {results.Average(x => x.MatchSeconds):F3} s, "
                 + $"PnP {results.Average(x => x.PnpSeconds) * 1000:F1} ms");
             Console.WriteLine($"wrote {outPath} and {csvPath}");
@@ -174,12 +174,6 @@ internal static class QueryCommand
             (result.TryGetValue(f[0], out var l) ? l : result[f[0]] = new List<int>()).Add(id);
         }
         return result;
-    }
-
-    private static double Median(IEnumerable<double> v)
-    {
-        var s = v.OrderBy(x => x).ToList();
-        return s.Count == 0 ? 0 : s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
     }
 
     private static void WriteCsv(string path, List<QueryResult> results)

@@ -48,6 +48,7 @@ internal static class StrechaLocCommand
                         {
                             Console.WriteLine($"strecha-loc: {scene.Name}, {modelName}: building the map from {scene.Map.Count} even images");
                             var pairs = MapBuilder.PairsFromPoses(scene.Map, new MapBuildOptions());
+                            if (!rootsift) db.WriteNote("model_path", Path.GetFullPath(modelPath));
                             var res = MapBuild.Run(db, scene.Map, scene.DayImages, source, pairs, new MapBuildOptions(), dev, new ConsoleProgress(), null);
                             BuildMapCommand.PrintSummary(mapPath, res, null);
                         }
@@ -59,7 +60,7 @@ internal static class StrechaLocCommand
                         {
                             var img = ImageFile.ReadRgb(Path.Combine(folder, q.Name));
                             var res = Localizer.Localize(q.Name, img, q.Camera, source, map, dev);
-                            double trueReproj = TrueReprojection(res, q, map, source, img);
+                            double trueReproj = TrueReprojection(res, q, map);
                             perCondition[condition].Add((res with { Name = $"{scene.Name}/{q.Name}" }, q with { Name = $"{scene.Name}/{q.Name}" }, trueReproj));
                             Console.WriteLine($"  {scene.Name} {condition} {q.Name}: {(res.Localized ? "ok" : "FAILED")}, {res.Inliers} inliers, "
                                 + $"error {PoseEvaluation.PositionError(res.Pose, q.Pose) * 100:F1} cm / {PoseEvaluation.RotationError(res.Pose, q.Pose) * 180 / Math.PI:F2}°");
@@ -80,7 +81,7 @@ internal static class StrechaLocCommand
 
     /// <summary>Median reprojection error (px) of the query's PnP-inlier 3D points under the query's TRUE pose:
     /// a check of the map's points against a camera the map never saw.</summary>
-    private static double TrueReprojection(QueryResult res, PosedImage truth, MapIndex map, FeatureSource source, RgbImage img)
+    private static double TrueReprojection(QueryResult res, PosedImage truth, MapIndex map)
     {
         if (res.InlierXY == null || res.InlierPoints == null) return double.NaN;
         var errs = new List<double>();

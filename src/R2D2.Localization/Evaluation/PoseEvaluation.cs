@@ -92,14 +92,7 @@ public static class PoseEvaluation
     /// matrix rather than acos of the trace alone: acos loses half the digits near 0, which would
     /// blur errors of a few thousandths of a degree, exactly the ones that decide the tight
     /// thresholds.</summary>
-    public static double RotationError(Pose estimate, Pose truth)
-    {
-        var m = Rotations.Multiply(Rotations.Transpose(estimate.Rotation), truth.Rotation);
-        double cos = (m[0] + m[4] + m[8] - 1) / 2;
-        double sx = m[7] - m[5], sy = m[2] - m[6], sz = m[3] - m[1];
-        double sin = Math.Sqrt(sx * sx + sy * sy + sz * sz) / 2;
-        return Math.Atan2(sin, cos);
-    }
+    public static double RotationError(Pose estimate, Pose truth) => Rotations.AngleBetweenRotations(estimate.Rotation, truth.Rotation);
 
     /// <summary>The errors of <paramref name="estimates"/> against <paramref name="truth"/>; images
     /// are matched by name, exactly (submissions and ground truth both use base names).</summary>

@@ -36,13 +36,8 @@ public static class ColmapText
     public static List<Camera> ReadCameras(string file)
     {
         var result = new List<Camera>();
-        int n = 0;
-        foreach (var raw in File.ReadLines(file))
+        foreach (var (n, f) in PosedImages.DataLines(file))
         {
-            n++;
-            var line = raw.Trim();
-            if (line.Length == 0 || line[0] == '#') continue;
-            var f = PosedImages.Fields(line);
             if (f.Length < 4) throw new FileFormatException(file, n, "expected CAMERA_ID MODEL WIDTH HEIGHT PARAMS...");
             CameraModel model;
             try { model = CameraModel.FromName(f[1]); }
@@ -94,13 +89,8 @@ public static class ColmapText
     public static List<ColmapPoint> ReadPoints(string file)
     {
         var result = new List<ColmapPoint>();
-        int n = 0;
-        foreach (var raw in File.ReadLines(file))
+        foreach (var (n, f) in PosedImages.DataLines(file))
         {
-            n++;
-            var line = raw.Trim();
-            if (line.Length == 0 || line[0] == '#') continue;
-            var f = PosedImages.Fields(line);
             if (f.Length < 8 || (f.Length - 8) % 2 != 0) throw new FileFormatException(file, n, "expected POINT3D_ID X Y Z R G B ERROR (IMAGE_ID POINT2D_IDX)...");
             result.Add(new ColmapPoint(long.Parse(f[0], CultureInfo.InvariantCulture),
                 PosedImages.Number(f[1], file, n, "X"), PosedImages.Number(f[2], file, n, "Y"), PosedImages.Number(f[3], file, n, "Z"),

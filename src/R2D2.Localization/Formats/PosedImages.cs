@@ -32,6 +32,19 @@ public static class PosedImages
         throw new FileFormatException(path, 0, "not a COLMAP text model folder (cameras.txt, images.txt), an .nvm file, or a folder of .camera files");
     }
 
+    /// <summary>The non-blank, non-comment (#) lines of a text file, split into fields, with their line numbers.</summary>
+    internal static IEnumerable<(int Line, string[] Fields)> DataLines(string file)
+    {
+        int n = 0;
+        foreach (var raw in File.ReadLines(file))
+        {
+            n++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            yield return (n, Fields(line));
+        }
+    }
+
     internal static string[] Fields(string line) =>
         line.Split(new[] { ' ', '\t', ',' }, StringSplitOptions.RemoveEmptyEntries);
 

@@ -12,7 +12,7 @@ namespace R2D2.Localization.Cli
     {
         public static int Run(string[] args)
         {
-            Allocator.Tune();
+            Allocator.UseJemalloc(args);
             var root = new RootCommand("R2D2.Localization: map daytime photos with known poses, localize night photos, with R2D2 features.");
             root.Subcommands.Add(ExtractCommand.Create());
             root.Subcommands.Add(ModelCommands.Create());

@@ -97,3 +97,21 @@ public class ExtractorUnitTests
         }
     }
 }
+
+public class ImageListTests
+{
+    [Fact]
+    public void FoldersWithTheSameFileNamesDoNotCollide()
+    {
+        var dir = TempDir.Create();
+        foreach (var sub in new[] { "1", "2" })
+        {
+            Directory.CreateDirectory(Path.Combine(dir, sub));
+            File.WriteAllText(Path.Combine(dir, sub, "adam.png"), "x");
+        }
+        var list = ImageList.Resolve(new[] { Path.Combine(dir, "1"), Path.Combine(dir, "2") });
+        Assert.Equal(new[] { "1/adam.png", "2/adam.png" }, list.Select(i => i.Name));
+        Assert.Equal("adam.png", Assert.Single(ImageList.Resolve(new[] { Path.Combine(dir, "1") })).Name);
+        Assert.Throws<InputListException>(() => ImageList.Resolve(new[] { Path.Combine(dir, "1", "adam.png"), Path.Combine(dir, "2", "adam.png") }));
+    }
+}

@@ -18,15 +18,19 @@ public static class ImageList
 {
     public static List<ImageInput> Resolve(IEnumerable<string> inputs)
     {
+        var inputList = inputs.ToList();
         var result = new List<ImageInput>();
-        foreach (var input in inputs)
+        int folders = inputList.Count(Directory.Exists);
+        foreach (var input in inputList)
         {
             if (Directory.Exists(input))
             {
                 var root = Path.GetFullPath(input);
+                // With several folders, names keep the folder's own name (1/adam.png, 2/adam.png) so they cannot collide.
+                var prefix = folders > 1 ? Path.GetFileName(root.TrimEnd('/')) + "/" : "";
                 var files = Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
                     .Where(ImageFile.IsImagePath)
-                    .Select(p => new ImageInput(p, Path.GetRelativePath(root, p).Replace('\\', '/')))
+                    .Select(p => new ImageInput(p, prefix + Path.GetRelativePath(root, p).Replace('\\', '/')))
                     .OrderBy(i => i.Name, StringComparer.Ordinal);
                 result.AddRange(files);
             }
@@ -54,6 +58,9 @@ public static class ImageList
                 result.Add(new ImageInput(input, Path.GetFileName(input)));
             }
         }
+        var clash = result.GroupBy(i => i.Name).FirstOrDefault(g => g.Count() > 1);
+        if (clash != null)
+            throw new InputListException($"two inputs are both named '{clash.Key}' ({string.Join(", ", clash.Select(i => i.Path))}); outputs would collide");
         return result;
     }
 }

@@ -92,14 +92,13 @@ internal static class ExtractCommand
         Console.WriteLine($"extract: {inputs.Count} image(s) into {dbPath}, {source.Description}");
         var total = Stopwatch.StartNew();
         var outcomes = new List<ImageOutcome>();
-        // The stage runs image by image; the reporter only shows progress.
-        Reporter.ForEach("extract", inputs, i => i.Name, img =>
-        {
-            var o = DatabaseExtraction.Run(db, new[] { img }, source)[0];
-            outcomes.Add(o);
-            if (o.Error != null) { Reporter.Error(o.Error); return null; }
-            return o.Skipped ? $"{img.Name}: stored already, skipped" : $"{img.Name}: {o.Keypoints} keypoints in {o.Seconds:F2} s";
-        });
+        Reporter.Track("extract", inputs.Count, advance =>
+            outcomes = DatabaseExtraction.Run(db, inputs, source, onImage: o =>
+            {
+                if (o.Error != null) Reporter.Error(o.Error);
+                advance(o.Error != null ? $"{o.Image.Name}: failed" : o.Skipped ? $"{o.Image.Name}: stored already, skipped"
+                    : $"{o.Image.Name}: {o.Keypoints} keypoints in {o.Seconds:F2} s");
+            }), logEvery: 1);
         var failed = outcomes.Where(o => o.Error != null).ToList();
         Console.WriteLine($"extract: {outcomes.Count(o => o.Error == null && !o.Skipped)} extracted, {outcomes.Count(o => o.Skipped)} skipped (stored), "
             + $"{failed.Count} failed, {total.Elapsed.TotalSeconds:F1} s; {db.Summary()}");

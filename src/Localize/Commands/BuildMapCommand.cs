@@ -48,9 +48,14 @@ internal static class BuildMapCommand
             var byName = posed.ToDictionary(p => p.Name);
             var o = new MapBuildOptions();
             string pairSpec = r.GetValue(pairs) ?? $"poses:{o.PairsPerImage}:{o.MaxViewAngleDeg}";
-            List<ImagePair> pairList = pairSpec.StartsWith("poses:", StringComparison.Ordinal)
-                ? MapBuilder.PairsFromPoses(posed, ParsePoses(pairSpec, o))
-                : PairSources.ReadFile(pairSpec, byName.Keys.ToHashSet());
+            List<ImagePair> pairList;
+            if (pairSpec.StartsWith("poses:", StringComparison.Ordinal))
+            {
+                var (k, angle) = ParsePoses(pairSpec, o.MaxViewAngleDeg);
+                o = o with { PairsPerImage = k, MaxViewAngleDeg = angle };
+                pairList = MapBuilder.PairsFromPoses(posed, o);
+            }
+            else pairList = PairSources.ReadFile(pairSpec, byName.Keys.ToHashSet());
             var mapPath = r.GetValue(map)!;
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(mapPath))!);
 
@@ -87,11 +92,13 @@ internal static class BuildMapCommand
         if (exportDir != null) Console.WriteLine($"exported: {exportDir} (COLMAP text model, points3D.ply)");
     }
 
-    private static MapBuildOptions ParsePoses(string spec, MapBuildOptions o)
+    /// <summary>`poses:K[:ANGLE]` → (K, ANGLE in degrees).</summary>
+    internal static (int K, double AngleDeg) ParsePoses(string spec, double defaultAngle)
     {
         var parts = spec.Split(':');
         if (parts.Length < 2 || !int.TryParse(parts[1], out int k) || k < 1) throw new ArgumentException($"--pairs {spec}: expected poses:K[:ANGLE]");
-        double angle = parts.Length > 2 && double.TryParse(parts[2], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var a) ? a : o.MaxViewAngleDeg;
-        return o with { PairsPerImage = k, MaxViewAngleDeg = angle };
+        double angle = parts.Length > 2 && double.TryParse(parts[2], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var a)
+            ? a : defaultAngle;
+        return (k, angle);
     }
 }

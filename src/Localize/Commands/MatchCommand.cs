@@ -71,9 +71,7 @@ internal static class MatchCommand
         if (spec == "exhaustive") return PairSources.Exhaustive(names);
         if (spec.StartsWith("poses:", StringComparison.Ordinal))
         {
-            var parts = spec.Split(':');
-            if (parts.Length < 2 || !int.TryParse(parts[1], out int k) || k < 1) throw new ArgumentException($"--pairs {spec}: expected poses:K[:ANGLE]");
-            double angle = parts.Length > 2 && double.TryParse(parts[2], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var a) ? a : 90;
+            var (k, angle) = BuildMapCommand.ParsePoses(spec, 90);
             var posed = images.Where(i => i.PriorRotation != null && i.PriorTranslation != null)
                 .Select(i => (i.Name, Geometry.Pose.FromQuaternion(i.PriorRotation!, i.PriorTranslation!))).ToList();
             if (posed.Count < 2) throw new ArgumentException($"--pairs {spec}: the database holds {posed.Count} image(s) with pose priors; need 2 or more");

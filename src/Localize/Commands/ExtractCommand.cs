@@ -112,8 +112,7 @@ internal static class ExtractCommand
 
     private static void WriteStats(string path, List<ImageOutcome> done)
     {
-        var secs = done.Select(o => o.Seconds).OrderBy(x => x).ToList();
-        double median = secs.Count == 0 ? double.NaN : secs.Count % 2 == 1 ? secs[secs.Count / 2] : (secs[secs.Count / 2 - 1] + secs[secs.Count / 2]) / 2;
+        double median = Evaluation.PoseEvaluation.Median(done.Select(o => o.Seconds));
         var json = new Dictionary<string, object?>
         {
             ["tool"] = "r2d2.localization",

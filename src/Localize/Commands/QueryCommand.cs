@@ -89,7 +89,7 @@ internal static class QueryCommand
                 }
                 catch (Exception e) when (e is ImageFileException or ImageTooSmallException)
                 {
-                    var fb = map.Images.OrderBy(kv => kv.Key).First().Value;
+                    var fb = Localizer.Fallback(map, Array.Empty<Matching.Match>());
                     res = new QueryResult(q.Name, fb.Pose, false, 0, 0, 0, 0, 0, 0, $"{e.Message}; written with the pose of database image {fb.Name}", fb.Name);
                 }
                 results.Add(res);

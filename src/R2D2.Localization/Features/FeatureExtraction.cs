@@ -67,10 +67,10 @@ public sealed class FeatureExtraction
         if (format == FeatureFileFormat.R2d2) return false; // the official file records no settings: redo it
         try
         {
-            var meta = SafeTensors.Read(output).Metadata;
+            var meta = SafeTensors.ReadMetadata(output); // the header only: the descriptors are not needed
             return Metadata.All(kv => meta.TryGetValue(kv.Key, out var v) && v == kv.Value);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or InvalidOperationException)
         {
             return false; // a half-written or foreign file: extract again
         }

@@ -29,6 +29,22 @@ public sealed class SafeTensors
         return new Checkpoint(net, Tensors, Metadata.Where(kv => kv.Key != "net").ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 
+    /// <summary>Only the metadata of a file: its header, without reading the tensors.</summary>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        using var f = File.OpenRead(path);
+        var b8 = new byte[8];
+        f.ReadExactly(b8);
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(b8);
+        if (n > 100_000_000 || (long)n > f.Length - 8) throw new InvalidDataException("safetensors header length is out of range");
+        var header = new byte[n];
+        f.ReadExactly(header);
+        var meta = new Dictionary<string, string>();
+        if (JsonNode.Parse(header)!.AsObject()["__metadata__"] is JsonObject m)
+            foreach (var (k, v) in m) meta[k] = v!.GetValue<string>();
+        return meta;
+    }
+
     public static SafeTensors Read(string path)
     {
         using var f = File.OpenRead(path);
@@ -44,7 +60,6 @@ public sealed class SafeTensors
         var header = new byte[n];
         f.ReadExactly(header);
         var root = JsonNode.Parse(header)!.AsObject();
-        long dataStart = 8 + (long)n;
         var meta = new Dictionary<string, string>();
         var entries = new List<(string Name, TensorDType DType, long[] Shape, long Begin, long End)>();
         foreach (var (name, node) in root)
@@ -69,7 +84,6 @@ public sealed class SafeTensors
             if (e.Begin < 0 || e.End < e.Begin || e.End > dataLen) throw new InvalidDataException($"tensor {e.Name} has bad data offsets");
             tensors[e.Name] = new CheckpointTensor(e.DType, e.Shape, data[(int)e.Begin..(int)e.End]);
         }
-        _ = dataStart;
         return new SafeTensors(tensors, meta);
     }
 

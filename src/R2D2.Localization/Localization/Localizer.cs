@@ -81,7 +81,9 @@ public static class Localizer
             $"{name}: not localized ({why}); written with the pose of database image {fallbackName}", fallbackName);
     }
 
-    private static (string Name, Pose Pose) Fallback(MapIndex map, List<Matching.Match> matches)
+    /// <summary>The fallback pose: that of the database image observing most of the matched
+    /// points, or of the first database image when there are none.</summary>
+    public static (string Name, Pose Pose) Fallback(MapIndex map, IReadOnlyList<Matching.Match> matches)
     {
         var votes = new Dictionary<int, int>();
         foreach (var m in matches)

@@ -8,9 +8,9 @@ internal sealed class NetworkOptionSet
 {
     public readonly Option<string> Model = new("--model")
     {
-        Description = "checkpoint: an official R2D2 .pt (as NAVER publishes it), a zip-format torch file, or a .safetensors of this project"
-            + " (where a command allows it: 'rootsift' for the RootSIFT baseline)",
-        Required = true,
+        Description = "checkpoint: 'default' (the project's own model, embedded), an official R2D2 .pt (as NAVER publishes it), a zip-format torch file,"
+            + " or a .safetensors of this project (where a command allows it: 'rootsift' for the RootSIFT baseline)",
+        DefaultValueFactory = _ => DefaultModel.Name,
     };
     public readonly Option<string> Device = new("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
     public readonly Option<int> Threads = new("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 };

@@ -5,9 +5,10 @@ namespace R2D2.Localization.Features;
 /// <summary>Loads a checkpoint (any supported format) into a network; every error names the file.</summary>
 public static class ModelLoader
 {
+    /// <summary>Loads a checkpoint file, or the embedded default model for "default".</summary>
     public static R2D2Network Load(string path, Device? device = null, NetworkOptions? options = null)
     {
-        var checkpoint = Checkpoint.Load(path);
+        var checkpoint = DefaultModel.IsDefault(path) ? DefaultModel.LoadCheckpoint() : Checkpoint.Load(path);
         try
         {
             return new R2D2Network(checkpoint, device, options);
@@ -19,5 +20,6 @@ public static class ModelLoader
     }
 
     /// <summary>The name a model goes by in file metadata: the file's name without extension.</summary>
-    public static string ModelName(string path) => Path.GetFileNameWithoutExtension(path);
+    public static string ModelName(string path) =>
+        DefaultModel.IsDefault(path) ? Path.GetFileNameWithoutExtension(DefaultModel.FileName) : Path.GetFileNameWithoutExtension(path);
 }

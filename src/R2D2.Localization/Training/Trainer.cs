@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace R2D2.Localization.Training;
+
+/// <summary>What a training run does; stored with its output, and a resumed run must match it.</summary>
+public sealed record TrainingSettings
+{
+    public string Net { get; init; } = "Quad_L2Net_ConfCFS()";
+    public int Steps { get; init; } = 10_000;
+    /// <summary>Image pairs per step.</summary>
+    public int BatchSize { get; init; } = 8;
+    public double LearningRate { get; init; } = 1e-4;
+    public double WeightDecay { get; init; } = 5e-4;
+    public long Seed { get; init; }
+    /// <summary>κ of the reliability-weighted AP loss.</summary>
+    public double Kappa { get; init; } = 0.5;
+    public int ApBins { get; init; } = 20;
+    /// <summary>N of the repeatability losses (window side).</summary>
+    public int Window { get; init; } = 16;
+    public double CosimWeight { get; init; } = 1;
+    public double PeakyWeight { get; init; } = 1;
+    public SamplerSettings Sampler { get; init; } = new();
+    /// <summary>Weights to start from (fine-tuning); null: PyTorch's default initialization from Seed.</summary>
+    public string? InitialWeights { get; init; }
+}
+
+/// <summary>One optimization step's numbers (the loss log's row).</summary>
+public sealed record TrainingStep(long Step, double Loss, double ApLoss, double MeanAp, double Cosim, double Peaky, int Queries, double Seconds);
+
+/// <summary>
+/// The training loop: pairs from an <see cref="ITrainingPairSource"/> (pair i of step s is the
+/// source's pair s·B + i, so a run is repeatable and a resumed one continues with the same data),
+/// losses of <see cref="Losses"/>, <see cref="AdamOptimizer"/>. Output folder:
+/// settings.json, state.safetensors (weights + optimizer, for resuming), model.safetensors
+/// (the checkpoint to use), train-log.tsv (one row per step).
+/// </summary>
+public static class Trainer
+{
+    public const string SettingsFile = "settings.json", StateFile = "state.safetensors", ModelFile = "model.safetensors", LogFile = "train-log.tsv";
+    private const string StateTag = "r2d2.localization/training-state-1";
+    private static readonly float[] Mean = { 0.485f, 0.456f, 0.406f }, Std = { 0.229f, 0.224f, 0.225f };
+
+    /// <summary>Trains (or resumes) into <paramref name="outDir"/> until settings.Steps; checkpoints
+    /// every <paramref name="checkpointEvery"/> steps, at the end and on cancellation.</summary>
+    public static void Run(ITrainingPairSource source, string outDir, TrainingSettings settings, Device device,
+        int checkpointEvery = 500, Action<TrainingStep>? onStep = null, Action<string>? log = null, CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(outDir);
+        var settingsJson = JsonSerializer.Serialize(new { settings = settings with { Steps = 0 }, source = source.Describe() }, JsonOptions);
+        var settingsPath = Path.Combine(outDir, SettingsFile);
+        var statePath = Path.Combine(outDir, StateFile);
+        long start = 0;
+        Checkpoint? resumeFrom = null;
+        SafeTensors? state = null;
+        if (File.Exists(statePath))
+        {
+            if (!File.Exists(settingsPath) || File.ReadAllText(settingsPath) != settingsJson)
+                throw new ArgumentException($"{outDir}: holds a training run with other settings or pairs (see {settingsPath}); use another --out or the same options");
+            state = SafeTensors.Read(statePath);
+            if (!state.Metadata.TryGetValue("format", out var tag) || tag != StateTag)
+                throw new InvalidDataException($"{statePath}: not a training state of this project");
+            start = long.Parse(state.Metadata["step"], CultureInfo.InvariantCulture);
+            resumeFrom = new Checkpoint(settings.Net, state.Tensors.Where(kv => !kv.Key.StartsWith("adam.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value));
+            log?.Invoke($"resuming at step {start} from {statePath}");
+        }
+        else
+        {
+            WriteAtomically(settingsPath, p => File.WriteAllText(p, settingsJson));
+        }
+
+        Checkpoint? initial = resumeFrom;
+        if (initial is null && settings.InitialWeights != null)
+        {
+            initial = DefaultModel.IsDefault(settings.InitialWeights) ? DefaultModel.LoadCheckpoint() : Checkpoint.Load(settings.InitialWeights);
+            if (R2D2Architecture.Parse(initial.Net).Net != R2D2Architecture.Parse(settings.Net).Net)
+                throw new ArgumentException($"{settings.InitialWeights}: its network {initial.Net} is not {settings.Net}");
+        }
+        using var net = initial != null ? new TrainableR2D2(new Checkpoint(settings.Net, initial.StateDict), device) : new TrainableR2D2(settings.Net, settings.Seed, device);
+        using var adam = new AdamOptimizer(net.Parameters, settings.LearningRate, settings.WeightDecay);
+        if (state != null)
+            adam.Restore(start, k => state.Tensors.TryGetValue(k, out var t) ? t.ToFloat32() : null);
+        var logPath = Path.Combine(outDir, LogFile);
+        TruncateLog(logPath, start);
+        using var logWriter = new StreamWriter(logPath, append: true);
+        if (new FileInfo(logPath).Length == 0) logWriter.WriteLine("step\tloss\tap_loss\tmean_ap\tcosim\tpeaky\tqueries\tseconds");
+
+        var sampler = new CorrespondenceSampler(settings.Sampler);
+        var metadata = new Dictionary<string, string>
+        {
+            ["trained_by"] = "localize train",
+            ["training_pairs"] = source.Describe(),
+            ["training_seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
+        };
+        void Save(long step)
+        {
+            var ckpt = net.ToCheckpoint(new Dictionary<string, string>(metadata) { ["training_steps"] = step.ToString(CultureInfo.InvariantCulture) });
+            var all = new Dictionary<string, CheckpointTensor>(ckpt.StateDict);
+            foreach (var (k, t) in adam.StateTensors())
+            {
+                using var c = t.detach().cpu().contiguous();
+                all[k] = CheckpointTensor.FromFloat32(c.data<float>().ToArray(), c.shape);
+            }
+            logWriter.Flush();
+            WriteAtomically(Path.Combine(outDir, ModelFile), p => ckpt.SaveSafeTensors(p));
+            WriteAtomically(statePath, p => SafeTensors.Write(p, all, new Dictionary<string, string>
+            {
+                ["format"] = StateTag, ["net"] = settings.Net, ["step"] = step.ToString(CultureInfo.InvariantCulture),
+            }));
+        }
+
+        Task<IReadOnlyList<TrainingPair>> Prefetch(long step) => Task.Run(() => Batch(source, step, settings.BatchSize));
+        var next = start < settings.Steps ? Prefetch(start) : null;
+        long s = start;
+        for (; s < settings.Steps && !cancel.IsCancellationRequested; s++)
+        {
+            var pairs = next!.GetAwaiter().GetResult();
+            next = s + 1 < settings.Steps ? Prefetch(s + 1) : null;
+            var sw = Stopwatch.StartNew();
+            var row = Step(net, adam, sampler, pairs, settings, device, s);
+            row = row with { Seconds = sw.Elapsed.TotalSeconds };
+            logWriter.WriteLine(string.Join('\t', row.Step.ToString(CultureInfo.InvariantCulture), F(row.Loss), F(row.ApLoss), F(row.MeanAp), F(row.Cosim), F(row.Peaky),
+                row.Queries.ToString(CultureInfo.InvariantCulture), row.Seconds.ToString("F3", CultureInfo.InvariantCulture)));
+            onStep?.Invoke(row);
+            if ((s + 1) % checkpointEvery == 0) Save(s + 1);
+        }
+        next?.Wait();
+        if (s > start || !File.Exists(Path.Combine(outDir, ModelFile))) Save(s);
+        static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>One forward/backward/update on a batch; returns the losses (before the update).</summary>
+    public static TrainingStep Step(TrainableR2D2 net, AdamOptimizer adam, CorrespondenceSampler sampler, IReadOnlyList<TrainingPair> pairs,
+        TrainingSettings settings, Device device, long step)
+    {
+        using var scope = NewDisposeScope();
+        int b = pairs.Count, h = pairs[0].Height, w = pairs[0].Width;
+        var img1 = ToBatch(pairs.Select(p => p.Image1), b, h, w, device);
+        var img2 = ToBatch(pairs.Select(p => p.Image2), b, h, w, device);
+        var flowCpu = new float[b * 2 * h * w];
+        for (int i = 0; i < b; i++) Array.Copy(pairs[i].Flow, 0, flowCpu, i * 2 * h * w, 2 * h * w);
+        var flow = tensor(flowCpu, new long[] { b, 2, h, w }).to(device);
+
+        adam.ZeroGrad();
+        var o = net.Forward(cat(new[] { img1, img2 }, 0));
+        var (d1, d2) = (o.Descriptors.narrow(0, 0, b), o.Descriptors.narrow(0, b, b));
+        var (r1, r2) = (o.Reliability.narrow(0, 0, b), o.Reliability.narrow(0, b, b));
+        var (p1, p2) = (o.Repeatability.narrow(0, 0, b), o.Repeatability.narrow(0, b, b));
+
+        var rng = new Random(StepSeed(settings.Seed, step)); // not HashCode: it is salted per process
+        var sampled = sampler.Sample(d1, d2, r1, r2, pairs, rng);
+        Tensor apLoss, meanAp;
+        if (sampled.Queries > 0)
+        {
+            var ap = Losses.AveragePrecision(sampled.Scores, sampled.Labels, sampled.Weights, settings.ApBins);
+            apLoss = Losses.ReliabilityWeightedAp(ap, sampled.Reliability, settings.Kappa).mean();
+            meanAp = ap.mean();
+        }
+        else
+        {
+            apLoss = zeros(1, device: device).squeeze();
+            meanAp = zeros(1, device: device).squeeze();
+        }
+        var (warped, valid) = Losses.WarpByFlow(p2, flow);
+        var cosim = Losses.CosineSimilarity(p1, warped, valid, settings.Window);
+        var peaky = Losses.Peakiness(p1, settings.Window).add(Losses.Peakiness(p2, settings.Window)).mul(0.5);
+        var loss = apLoss.add(cosim.mul(settings.CosimWeight)).add(peaky.mul(settings.PeakyWeight));
+        loss.backward();
+        adam.Step();
+        return new TrainingStep(step + 1, loss.item<float>(), apLoss.item<float>(), meanAp.item<float>(), cosim.item<float>(), peaky.item<float>(), sampled.Queries, 0);
+    }
+
+    /// <summary>A seed for step <paramref name="step"/>'s random choices (splitmix64 of both).</summary>
+    public static int StepSeed(long seed, long step)
+    {
+        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)step + 0x632BE59BD9B4E019UL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
+    }
+
+    /// <summary>The pairs of step <paramref name="step"/>, generated in parallel (each is a pure
+    /// function of its index).</summary>
+    public static IReadOnlyList<TrainingPair> Batch(ITrainingPairSource source, long step, int batchSize)
+    {
+        var pairs = new TrainingPair[batchSize];
+        Parallel.For(0, batchSize, i => pairs[i] = source.Get(step * batchSize + i));
+        for (int i = 1; i < batchSize; i++)
+            if (pairs[i].Width != pairs[0].Width || pairs[i].Height != pairs[0].Height)
+                throw new InvalidDataException($"training pairs of one batch differ in size ({source.Describe()})");
+        return pairs;
+    }
+
+    /// <summary>Planar RGB in [0,1] → B×3×H×W normalized as the network expects (ImageNet mean/std).</summary>
+    private static Tensor ToBatch(IEnumerable<float[]> images, int b, int h, int w, Device device)
+    {
+        var data = new float[b * 3 * h * w];
+        int i = 0;
+        foreach (var img in images)
+        {
+            for (int c = 0; c < 3; c++)
+            {
+                int off = (i * 3 + c) * h * w;
+                for (int k = 0; k < h * w; k++) data[off + k] = (img[c * h * w + k] - Mean[c]) / Std[c];
+            }
+            i++;
+        }
+        return tensor(data, new long[] { b, 3, h, w }).to(device);
+    }
+
+    private static void TruncateLog(string path, long lastStep)
+    {
+        if (!File.Exists(path)) return;
+        var keep = File.ReadLines(path).Where((l, i) => i == 0 || (long.TryParse(l.Split('\t')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && s <= lastStep)).ToList();
+        File.WriteAllLines(path, keep);
+    }
+
+    private static void WriteAtomically(string path, Action<string> write)
+    {
+        var tmp = path + ".tmp";
+        write(tmp);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+}

@@ -23,6 +23,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(BuildMapCommand.Create());
             root.Subcommands.Add(QueryCommand.Create());
             root.Subcommands.Add(StrechaLocCommand.Create());
+            root.Subcommands.Add(TrainCommand.Create());
             root.Subcommands.Add(BenchPnpCommand.Create());
             root.Subcommands.Add(BenchMapCommand.Create());
             root.Subcommands.Add(BenchMatchCommand.Create());

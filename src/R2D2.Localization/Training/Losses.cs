@@ -44,13 +44,30 @@ public static class Losses
     /// </summary>
     public static Tensor AveragePrecision(Tensor scores, Tensor labels, Tensor? weights = null, int bins = 20, double min = 0, double max = 1)
     {
-        var q = Quantize(scores, bins, min, max);                        // Q×M×K
         var w = weights is null ? ones_like(scores) : weights;
-        var h = q.mul(w.unsqueeze(-1)).sum(1);                           // Q×K
-        var r = q.mul(w.mul(labels).unsqueeze(-1)).sum(1);               // Q×K
+        var h = Histogram(scores, w, bins, min, max);                     // Q×K
+        var r = Histogram(scores, w.mul(labels), bins, min, max);
         var precision = ThroughNextBin(r).div(ThroughNextBin(h).add(1e-16));
         var recall = r.div(w.mul(labels).sum(1, keepdim: true).add(1e-16));
         return precision.mul(recall).sum(1);
+    }
+
+    /// <summary>
+    /// Σ_m weight·<see cref="Quantize"/>(score) per row, without the Q×M×K tensor of memberships:
+    /// a score lies between two neighbouring centres and its two nonzero memberships are 1 − f and f
+    /// (f its fractional position), so they are scattered into those two bins (Q×M memory, which
+    /// matters with thousands of queries and candidates).
+    /// </summary>
+    public static Tensor Histogram(Tensor scores, Tensor weights, int bins, double min = 0, double max = 1)
+    {
+        double delta = (max - min) / (bins - 1);
+        var pos = scores.neg().add(max).div(delta).clamp(0, bins - 1);      // 0 at the top centre
+        var lower = pos.detach().floor().to(int64);
+        var f = pos.sub(lower.to(pos.dtype));                                 // in [0, 1)
+        // One spare column takes the (zero) share of scores on the last centre.
+        var h = zeros(scores.shape[0], bins + 1, dtype: scores.dtype, device: scores.device);
+        h = h.scatter_add(1, lower, weights.mul(f.neg().add(1))).scatter_add(1, lower.add(1), weights.mul(f));
+        return h.narrow(1, 0, bins);
     }
 
     /// <summary>Cumulative sums over bins 0..k+1 (the last bin: 0..last).</summary>

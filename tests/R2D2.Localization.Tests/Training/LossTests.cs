@@ -52,6 +52,19 @@ public class LossTests
     }
 
     [Fact]
+    public void ScatteredHistogramEqualsTheSumOfMemberships()
+    {
+        var g = new TorchSharp.torch.Generator(11);
+        var scores = rand(new long[] { 7, 50 }, generator: g).mul(1.6).sub(0.3); // beyond both ends too
+        var w = rand(new long[] { 7, 50 }, generator: g);
+        foreach (int bins in new[] { 2, 5, 20 })
+        {
+            var reference = Losses.Quantize(scores, bins).mul(w.unsqueeze(-1)).sum(1);
+            Assert.True(Losses.Histogram(scores, w, bins).allclose(reference, rtol: 1e-5, atol: 1e-5), $"{bins} bins");
+        }
+    }
+
+    [Fact]
     public void ReliabilityWeighting()
     {
         // 1 − [AP·R + κ(1 − R)] with AP .8, R .25, κ .5 = 1 − (.2 + .375).

@@ -18,6 +18,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(ModelCommands.Create());
             root.Subcommands.Add(VizCommands.Create());
             root.Subcommands.Add(EvalHomographyCommand.Create());
+            root.Subcommands.Add(MakePairsCommand.Create());
             root.Subcommands.Add(MatchCommand.Create());
             root.Subcommands.Add(EvaluateCommand.Create());
             root.Subcommands.Add(BuildMapCommand.Create());

@@ -31,10 +31,15 @@ internal static class TrainCommand
         var every = new Option<int>("--checkpoint-every") { Description = "save the state every this many steps", DefaultValueFactory = _ => 500 };
         var minutes = new Option<double>("--time-limit") { Description = "stop (saving the state) after this many minutes; 0: no limit", DefaultValueFactory = _ => 0 };
         var export = new Option<string?>("--export-torch") { Description = "also write the final weights as a zip-format PyTorch file (.pt) that torch.load reads" };
+        var jpeg = new Option<double>("--jpeg-probability")
+        {
+            Description = "share of images that get a JPEG round trip (the rest are quantized to 8 bits); JPEG needs OpenCV's native library",
+            DefaultValueFactory = _ => new PhotometricSettings().JpegProbability,
+        };
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)" };
         var cmd = new Command("train", "Train R2D2 (the paper's AP, reliability, repeatability and peakiness losses) on pairs with known correspondences; resumable.");
-        foreach (var o in new Option[] { outDir, pairs, steps, batch, crop, lr, wd, seed, net, init, every, minutes, export, device, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { outDir, pairs, steps, batch, crop, lr, wd, seed, net, init, every, minutes, export, jpeg, device, threads }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             TorchRuntime.SetThreads(r.GetValue(threads));
@@ -45,7 +50,8 @@ internal static class TrainCommand
                 LearningRate = r.GetValue(lr), WeightDecay = r.GetValue(wd), Seed = r.GetValue(seed), InitialWeights = r.GetValue(init),
             };
             R2D2Architecture.Parse(settings.Net);
-            var source = TrainingPairSources.Parse(r.GetValue(pairs)!, Positive(r.GetValue(crop), "--crop"), settings.Seed);
+            var photometric = new PhotometricSettings { JpegProbability = r.GetValue(jpeg) };
+            var source = TrainingPairSources.Parse(r.GetValue(pairs)!, Positive(r.GetValue(crop), "--crop"), settings.Seed, photometric);
             var dir = r.GetValue(outDir)!;
             using var cancel = new CancellationTokenSource();
             double limit = r.GetValue(minutes);

@@ -130,22 +130,15 @@ public sealed class CorrespondenceSampler
         var sDist = q.matmul(flat2.index_select(0, tensor(dIdx.ToArray(), device: dev)).t());    // Q×M
 
         // Distractors near the target (same image) are not negatives.
-        var mask = new float[nq * dPos.Count];
-        float r2 = _s.NegativeRadius * _s.NegativeRadius;
-        for (int k = 0; k < nq; k++)
-        {
-            var t = tPos[k];
-            for (int m = 0; m < dPos.Count; m++)
-            {
-                var dp = dPos[m];
-                float dx = dp.X - t.X, dy = dp.Y - t.Y;
-                mask[k * dPos.Count + m] = dp.B == t.B && dx * dx + dy * dy < r2 ? 0 : 1;
-            }
-        }
+        Tensor Column(IEnumerable<int> v) => tensor(v.ToArray(), device: dev);
+        var (tb, tgx, tgy) = (Column(tPos.Select(t => t.B)).unsqueeze(1), Column(tPos.Select(t => t.X)).unsqueeze(1), Column(tPos.Select(t => t.Y)).unsqueeze(1));
+        var (db, dx, dy) = (Column(dPos.Select(t => t.B)).unsqueeze(0), Column(dPos.Select(t => t.X)).unsqueeze(0), Column(dPos.Select(t => t.Y)).unsqueeze(0));
+        var near = tb.eq(db).logical_and(tgx.sub(dx).square().add(tgy.sub(dy).square()).lt(_s.NegativeRadius * _s.NegativeRadius));
+        var mask = near.logical_not().to(desc1.dtype);
         var scores = cat(new[] { sPos, sRing, sDist }, 1);
         var labels = zeros_like(scores);
         labels.narrow(1, 0, 1).fill_(1);
-        var weights = cat(new[] { ones_like(sPos), ones_like(sRing), tensor(mask, new long[] { nq, dPos.Count }, device: dev) }, 1);
+        var weights = cat(new[] { ones_like(sPos), ones_like(sRing), mask }, 1);
         var reliability = rel1.flatten().index_select(0, qi).add(rel2.flatten().index_select(0, ti)).mul(0.5);
         return new SampledScores(scores, labels, weights, reliability, nq);
     }

@@ -114,13 +114,26 @@ public static class Trainer
             }));
         }
 
-        Task<IReadOnlyList<TrainingPair>> Prefetch(long step) => Task.Run(() => Batch(source, step, settings.BatchSize));
-        var next = start < settings.Steps ? Prefetch(start) : null;
+        // Batches are generated ahead on the CPU cores while the device trains (enough of them in
+        // flight to keep all cores busy: a GPU step is faster than one batch on one core).
+        int ahead = Math.Max(1, Environment.ProcessorCount / settings.BatchSize) + 1;
+        var pending = new Dictionary<long, Task<IReadOnlyList<TrainingPair>>>();
+        void Prefetch(long from)
+        {
+            for (long k = from; k < Math.Min(settings.Steps, from + ahead); k++)
+                if (!pending.ContainsKey(k))
+                {
+                    long step = k;
+                    pending[k] = Task.Run(() => Batch(source, step, settings.BatchSize));
+                }
+        }
         long s = start;
         for (; s < settings.Steps && !cancel.IsCancellationRequested; s++)
         {
-            var pairs = next!.GetAwaiter().GetResult();
-            next = s + 1 < settings.Steps ? Prefetch(s + 1) : null;
+            Prefetch(s);
+            var pairs = pending[s].GetAwaiter().GetResult();
+            pending.Remove(s);
+            Prefetch(s + 1);
             var sw = Stopwatch.StartNew();
             var row = Step(net, adam, sampler, pairs, settings, device, s);
             row = row with { Seconds = sw.Elapsed.TotalSeconds };
@@ -129,7 +142,7 @@ public static class Trainer
             onStep?.Invoke(row);
             if ((s + 1) % checkpointEvery == 0) Save(s + 1);
         }
-        next?.Wait();
+        Task.WaitAll(pending.Values.ToArray());
         if (s > start || !File.Exists(Path.Combine(outDir, ModelFile))) Save(s);
         static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
     }

@@ -13,14 +13,30 @@ public sealed class MixedPairSource : ITrainingPairSource
 /// <summary>The pair sources `localize train --pairs` names.</summary>
 public static class TrainingPairSources
 {
-    public static ITrainingPairSource Parse(IReadOnlyList<string> specs, int crop, long seed)
+    public static ITrainingPairSource Parse(IReadOnlyList<string> specs, int crop, long seed, PhotometricSettings? photometric = null)
     {
-        var sources = specs.Select((s, i) => ParseOne(s, crop, seed + 1000 * i)).ToList();
+        var sources = specs.Select((s, i) => ParseOne(s, crop, seed + 1000 * i, photometric ?? new PhotometricSettings())).ToList();
         return sources.Count == 1 ? sources[0] : new MixedPairSource(sources);
     }
 
-    private static ITrainingPairSource ParseOne(string spec, int crop, long seed)
+    private static ITrainingPairSource ParseOne(string spec, int crop, long seed, PhotometricSettings photometric)
     {
+        if (spec == "generated")
+            return new HomographyPairSource(new ProceduralImageSource(), seed, crop, photometric: photometric);
+        if (spec.StartsWith("images:", StringComparison.Ordinal))
+        {
+            var dir = spec["images:".Length..];
+            if (!Directory.Exists(dir)) throw new ArgumentException($"--pairs {spec}: folder {dir} not found");
+            return new HomographyPairSource(new FolderImageSource(dir), seed, crop, photometric: photometric);
+        }
+        if (spec.StartsWith("map:", StringComparison.Ordinal))
+        {
+            var parts = spec.Split(':', 3);
+            if (parts.Length != 3 || parts[1].Length == 0 || parts[2].Length == 0)
+                throw new ArgumentException($"--pairs {spec}: expected map:DATABASE:IMAGE_FOLDER");
+            if (!File.Exists(parts[1])) throw new ArgumentException($"--pairs {spec}: map database {parts[1]} not found");
+            return new MapPairSource(parts[1], parts[2], seed, new MapPairSettings { CropSize = crop, Photometric = photometric });
+        }
         throw new ArgumentException($"--pairs {spec}: unknown pair source (expected generated, images:DIR or map:DB:IMAGES)");
     }
 }

@@ -70,7 +70,7 @@ internal static class MakePairsCommand
             var o = new HPatchesOptions { Seed = r.GetValue(seed), Warps = r.GetValue(warps), MaxSide = r.GetValue(maxSize), Photometric = photometric };
             var outDir = r.GetValue(output)!;
             var sequences = HPatchesSequences.Write(files, outDir, o, s =>
-                Console.WriteLine($"{Path.GetFileName(s.Folder)}: {s.Width}x{s.Height}, {s.H.Count} warps ({s.Night.Count(n => n)} night) from {s.Source}"));
+                Console.WriteLine($"{Path.GetFileName(s.Folder)}: {s.Width}x{s.Height}, {s.H.Count} warps{Nights(s)} from {s.Source}"));
             Console.WriteLine($"wrote {sequences.Count} sequence(s) to {outDir} (seed {o.Seed})");
             return 0;
         }));
@@ -113,19 +113,29 @@ internal static class MakePairsCommand
             for (long i = r.GetValue(first), end = i + r.GetValue(count); i < end; i++)
             {
                 var sw = Stopwatch.StartNew();
-                var pair = source.Get(i);
+                string note = "";
+                TrainingPair pair;
+                if (source is HomographyPairSource hs) { var sample = hs.Sample(i); pair = sample.Pair; note = sample.Night ? ", night" : ""; }
+                else if (source is MapPairSource ms) { var sample = ms.Sample(i); pair = sample.Pair; note = $", {sample.Image1} → {sample.Image2}"; }
+                else pair = source.Get(i);
                 times.Add(sw.Elapsed.TotalMilliseconds);
                 int known = 0;
                 for (int k = 0; k < pair.Width * pair.Height; k++) if (!float.IsNaN(pair.Flow[k])) known++;
                 var png = Path.Combine(outDir, $"pair_{i:D5}.png");
                 PairViz.WritePair(pair, png, r.GetValue(lines), (ulong)i);
-                Console.WriteLine($"{png}: {known} pixels with flow ({100.0 * known / (pair.Width * pair.Height):F1}%), {times[^1]:F1} ms");
+                Console.WriteLine($"{png}: {known} pixels with flow ({100.0 * known / (pair.Width * pair.Height):F1}%){note}, {times[^1]:F1} ms");
             }
             if (times.Count > 1)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Get: median {times.Order().ElementAt(times.Count / 2):F1} ms, first {times[0]:F1} ms (one thread)"));
             return 0;
         }));
         return cmd;
+    }
+
+    private static string Nights(HPatchesSequence s)
+    {
+        var night = s.Night.Select((n, i) => (n, i)).Where(t => t.n).Select(t => $"{t.i + 2}.png").ToList();
+        return night.Count == 0 ? "" : $" (night-like: {string.Join(", ", night)})";
     }
 
     private static List<string> ExpandImages(IEnumerable<string> inputs)

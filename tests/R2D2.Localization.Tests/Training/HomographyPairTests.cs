@@ -126,9 +126,8 @@ public class HomographyPairTests
             ProceduralImages.Generate(100 + i, 256, 256);
             times.Add(sw.Elapsed.TotalMilliseconds);
         }
-        times.Sort();
-        // ~10–20 ms on one core; lenient because the test machine is shared.
-        Assert.True(times[times.Count / 2] < 80, $"median {times[times.Count / 2]:F1} ms per 256×256 image");
+        // ~10–20 ms on one core; the fastest of 8 and a lenient bound, as the test machine is shared.
+        Assert.True(times.Min() < 60, $"{times.Min():F1} ms per 256×256 image at best (all: {string.Join(" ", times.Select(t => t.ToString("F0")))})");
     }
 
     [Fact]

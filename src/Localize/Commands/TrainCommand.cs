@@ -25,6 +25,7 @@ internal static class TrainCommand
         var crop = new Option<int>("--crop") { Description = "crop side in pixels", DefaultValueFactory = _ => 192 };
         var lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => d.LearningRate };
         var wd = new Option<double>("--weight-decay") { Description = "Adam weight decay (L2)", DefaultValueFactory = _ => d.WeightDecay };
+        var warmup = new Option<int>("--kappa-warmup") { Description = "steps over which κ of the reliability loss grows from 0 to 0.5 (training from scratch needs it; see README)", DefaultValueFactory = _ => 0 };
         var seed = new Option<long>("--seed") { Description = "seed of the initialization, the pairs and the sampling", DefaultValueFactory = _ => 0 };
         var net = new Option<string>("--net") { Description = "network, as the official checkpoints name it", DefaultValueFactory = _ => d.Net };
         var init = new Option<string?>("--init") { Description = "start from these weights (fine-tuning) instead of a random initialization" };
@@ -39,7 +40,7 @@ internal static class TrainCommand
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
         var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)" };
         var cmd = new Command("train", "Train R2D2 (the paper's AP, reliability, repeatability and peakiness losses) on pairs with known correspondences; resumable.");
-        foreach (var o in new Option[] { outDir, pairs, steps, batch, crop, lr, wd, seed, net, init, every, minutes, export, jpeg, device, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { outDir, pairs, steps, batch, crop, lr, wd, warmup, seed, net, init, every, minutes, export, jpeg, device, threads }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             TorchRuntime.SetThreads(r.GetValue(threads));
@@ -47,7 +48,7 @@ internal static class TrainCommand
             var settings = new TrainingSettings
             {
                 Net = r.GetValue(net)!, Steps = Positive(r.GetValue(steps), "--steps"), BatchSize = Positive(r.GetValue(batch), "--batch"),
-                LearningRate = r.GetValue(lr), WeightDecay = r.GetValue(wd), Seed = r.GetValue(seed), InitialWeights = r.GetValue(init),
+                LearningRate = r.GetValue(lr), WeightDecay = r.GetValue(wd), KappaWarmupSteps = r.GetValue(warmup), Seed = r.GetValue(seed), InitialWeights = r.GetValue(init),
             };
             R2D2Architecture.Parse(settings.Net);
             var photometric = new PhotometricSettings { JpegProbability = r.GetValue(jpeg) };

@@ -20,6 +20,11 @@ public sealed record TrainingSettings
     public long Seed { get; init; }
     /// <summary>κ of the reliability-weighted AP loss.</summary>
     public double Kappa { get; init; } = 0.5;
+    /// <summary>κ grows linearly from 0 over this many steps. From scratch every pixel's AP starts far
+    /// below κ, so the full κ at once drives the reliability to 0 everywhere within a few hundred steps,
+    /// and with it the descriptors' gradient (AP·R): measured, the mean AP then falls instead of rising.
+    /// With κ small at first, the reliability stays up while the descriptors learn.</summary>
+    public int KappaWarmupSteps { get; init; }
     public int ApBins { get; init; } = 20;
     /// <summary>N of the repeatability losses (window side).</summary>
     public int Window { get; init; } = 16;
@@ -137,6 +142,8 @@ public static class Trainer
             var sw = Stopwatch.StartNew();
             var row = Step(net, adam, sampler, pairs, settings, device, s);
             row = row with { Seconds = sw.Elapsed.TotalSeconds };
+            if (!double.IsFinite(row.Loss))
+                throw new InvalidDataException($"the loss is not finite at step {row.Step}; the state saved last in {outDir} is kept (lower --lr?)");
             logWriter.WriteLine(string.Join('\t', row.Step.ToString(CultureInfo.InvariantCulture), F(row.Loss), F(row.ApLoss), F(row.MeanAp), F(row.Cosim), F(row.Peaky),
                 row.Queries.ToString(CultureInfo.InvariantCulture), row.Seconds.ToString("F3", CultureInfo.InvariantCulture)));
             onStep?.Invoke(row);
@@ -171,7 +178,8 @@ public static class Trainer
         if (sampled.Queries > 0)
         {
             var ap = Losses.AveragePrecision(sampled.Scores, sampled.Labels, sampled.Weights, settings.ApBins);
-            apLoss = Losses.ReliabilityWeightedAp(ap, sampled.Reliability, settings.Kappa).mean();
+            double kappa = settings.KappaWarmupSteps > 0 ? settings.Kappa * Math.Min(1.0, step / (double)settings.KappaWarmupSteps) : settings.Kappa;
+            apLoss = Losses.ReliabilityWeightedAp(ap, sampled.Reliability, kappa).mean();
             meanAp = ap.mean();
         }
         else

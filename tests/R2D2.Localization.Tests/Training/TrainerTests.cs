@@ -1,0 +1,79 @@
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Training;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace R2D2.Localization.Tests.Training;
+
+public class TrainerTests
+{
+    private static ITrainingPairSource Pairs(int crop = 48) =>
+        TrainingPairSources.Parse(new[] { "generated" }, crop, 3, new PhotometricSettings { JpegProbability = 0 });
+
+    [Fact]
+    public void AFewStepsOnTinyCropsLowerTheLoss()
+    {
+        // The same batch again and again: the loss must go down (fresh batches are too noisy for a
+        // handful of steps).
+        var settings = new TrainingSettings { BatchSize = 2, LearningRate = 1e-3, Kappa = 0 };
+        using var net = new TrainableR2D2(settings.Net, seed: 1);
+        using var adam = new AdamOptimizer(net.Parameters, settings.LearningRate, settings.WeightDecay);
+        var sampler = new CorrespondenceSampler(new SamplerSettings { Border = 8 });
+        var batch = Trainer.Batch(Pairs(), 0, settings.BatchSize);
+        var losses = Enumerable.Range(0, 8).Select(s => Trainer.Step(net, adam, sampler, batch, settings, CPU, 0).Loss).ToList();
+        Assert.True(losses[^1] < losses[0] - 0.05, $"losses {string.Join(", ", losses.Select(l => l.ToString("F3")))}");
+        Assert.All(losses, l => Assert.True(double.IsFinite(l)));
+    }
+
+    [Fact]
+    public void AResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne()
+    {
+        var dir = TempDir.Create();
+        var settings = new TrainingSettings { BatchSize = 1, Steps = 4, Sampler = new SamplerSettings { Border = 8 } };
+        set_num_threads(1); // bit-identical float sums
+        try
+        {
+            Trainer.Run(Pairs(32), Path.Combine(dir, "straight"), settings, CPU);
+            Trainer.Run(Pairs(32), Path.Combine(dir, "resumed"), settings with { Steps = 2 }, CPU);
+            Trainer.Run(Pairs(32), Path.Combine(dir, "resumed"), settings, CPU);
+        }
+        finally { set_num_threads(Environment.ProcessorCount); }
+        var a = Checkpoint.Load(Path.Combine(dir, "straight", Trainer.ModelFile));
+        var b = Checkpoint.Load(Path.Combine(dir, "resumed", Trainer.ModelFile));
+        Assert.Equal(a.StateDict.Keys, b.StateDict.Keys);
+        foreach (var k in a.StateDict.Keys) Assert.True(a.StateDict[k].Data.AsSpan().SequenceEqual(b.StateDict[k].Data), k);
+        Assert.Equal(File.ReadAllLines(Path.Combine(dir, "straight", Trainer.LogFile)).Length, File.ReadAllLines(Path.Combine(dir, "resumed", Trainer.LogFile)).Length);
+        // The trained checkpoint is a normal model: the inference network loads it.
+        using var net = new R2D2Network(a);
+        Assert.Equal("4", a.Metadata["training_steps"]);
+    }
+
+    [Fact]
+    public void ResumingWithOtherSettingsIsRefused()
+    {
+        var dir = TempDir.Create();
+        var settings = new TrainingSettings { BatchSize = 1, Steps = 1, Sampler = new SamplerSettings { Border = 8 } };
+        Trainer.Run(Pairs(32), dir, settings, CPU);
+        var before = File.ReadAllBytes(Path.Combine(dir, Trainer.StateFile));
+        var e = Assert.Throws<ArgumentException>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 2, LearningRate = 5e-4 }, CPU));
+        Assert.Contains("other settings", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, Trainer.StateFile)));
+    }
+
+    [Fact]
+    public void TrainableNetworkMatchesTheInferenceNetworkInEvaluationMode()
+    {
+        // Same weights, batch norms on running statistics: both forward passes agree.
+        using var trainable = new TrainableR2D2("Quad_L2Net_ConfCFS()", seed: 2);
+        var ckpt = trainable.ToCheckpoint();
+        using var inference = new R2D2Network(ckpt, options: new NetworkOptions { FoldBatchNorm = false });
+        var img = randn(new long[] { 1, 3, 24, 20 }, generator: new Generator(4));
+        using var _ = no_grad();
+        var t = trainable.Forward(img, training: false);
+        using var o = inference.Forward(img);
+        Assert.True(t.Descriptors.allclose(o.Descriptors, rtol: 1e-4, atol: 1e-5));
+        Assert.True(t.Reliability.allclose(o.Reliability, rtol: 1e-4, atol: 1e-5));
+        Assert.True(t.Repeatability.allclose(o.Repeatability, rtol: 1e-4, atol: 1e-5));
+    }
+}

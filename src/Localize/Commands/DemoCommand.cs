@@ -62,6 +62,12 @@ internal static class DemoCommand
             Console.WriteLine($"demo: scene {scenePath} ({sc.Facades.Count} facades, {sc.DayCameras.Count} day photos, {sc.Width}×{sc.Height}), "
                 + $"{queryList.Count} night queries ({queryPath}) → {outDir}");
 
+            // The model before the rendering: a missing checkpoint stops the demo at once.
+            var modelArg = r.GetValue(net.Model)!;
+            using var source = r.GetValue(renderOnly) ? null : net.LoadSource(r, settings);
+            var dev = TorchRuntime.ResolveDevice(r.GetValue(net.Device));
+            Done("load model");
+
             // 2. Render.
             var renderer = new SceneRenderer(sc);
             Done("render: textures");
@@ -76,11 +82,7 @@ internal static class DemoCommand
             // 3. Map from the day photos (a fresh database: the images were just rewritten).
             var mapPath = Path.Combine(outDir, "map.db");
             foreach (var f in new[] { mapPath, mapPath + "-wal", mapPath + "-shm" }) File.Delete(f);
-            var modelArg = r.GetValue(net.Model)!;
-            using var source = net.LoadSource(r, settings);
-            var dev = TorchRuntime.ResolveDevice(r.GetValue(net.Device));
-            Console.WriteLine($"demo: features {source.Description}, top-k {settings.TopK}");
-            Done("load model");
+            Console.WriteLine($"demo: features {source!.Description}, top-k {settings.TopK}");
             var o = new MapBuildOptions { PairsPerImage = 6, MaxViewAngleDeg = 60 };
             var pairs = MapBuilder.PairsFromPoses(data.Day, o);
             MapBuildResult built;

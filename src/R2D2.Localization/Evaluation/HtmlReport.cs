@@ -112,6 +112,7 @@ public static class HtmlReport
             int localized = d.Queries.Count(q => q.Localized);
             sb.Append("<td>").Append(localized).Append("</td><td>").Append(Metres(ev.MedianPositionMetres)).Append("</td><td>")
               .Append(Degrees(ev.MedianRotationRadians)).Append("</td></tr></table>\n");
+            sb.Append("<div class=\"imgs\">");
             using var plot = ErrorPlot.Render(new[] { new EvaluatedRun("queries", ev) }, new ErrorPlotSettings
             {
                 MinMetres = 0.001, MaxMetres = 10, Width = 900, Height = 520,
@@ -120,13 +121,14 @@ public static class HtmlReport
             sb.Append("<figure><img alt=\"cumulative error plot\" src=\"").Append(DataUri(plot, ".png")).Append("\"><figcaption>Cumulative position error")
               .Append(" (dots: share within both the position and the rotation bound)</figcaption></figure>\n");
         }
-        else sb.Append("<p>No ground truth given: no errors.</p>\n");
+        else sb.Append("<p>No ground truth given: no errors.</p>\n<div class=\"imgs\">");
         if (d.Timings.Count > 0)
         {
             sb.Append("<table><tr><th>stage</th><th>seconds</th></tr>\n");
             foreach (var (stage, s) in d.Timings) sb.Append("<tr><td>").Append(E(stage)).Append("</td><td>").Append(s.ToString("F1", Inv)).Append("</td></tr>\n");
             sb.Append("</table>\n");
         }
+        sb.Append("</div>\n");
 
         sb.Append("<h2 id=\"map\">The map from above</h2>\n").Append(TopView(d)).Append('\n')
           .Append("<div class=\"note\">Grey dots: map points (in their colour); blue: database cameras (line: viewing direction); "

@@ -131,7 +131,7 @@ public static class HtmlReport
         sb.Append("</div>\n");
 
         sb.Append("<h2 id=\"map\">The map from above</h2>\n").Append(TopView(d)).Append('\n')
-          .Append("<div class=\"note\">Grey dots: map points (in their colour); blue: database cameras (line: viewing direction); "
+          .Append("<div class=\"note\">Dots: map points, in their colour; blue: database cameras (line: viewing direction); "
                   + "green circle: a query's true position; red cross: its estimate.</div>\n");
 
         sb.Append("<h2 id=\"queries\">Queries</h2>\n");

@@ -176,7 +176,11 @@ public static class ProceduralTextures
             double cy = y0 + (y1 - y0) * (0.2 + 0.4 * rng.NextDouble());
             t.Fill(x0, y0, x1, cy, curtain, (x, _) => 0.85f + 0.15f * MathF.Sin(x * 0.9f));
         }
-        if (arched) t.Disc((x0 + x1) / 2, y0, (x1 - x0) / 2, frame);
+        if (arched) // a fanlight: a half disc of glass in a frame, above the window
+        {
+            t.Disc((x0 + x1) / 2, y0 - 0.08, (x1 - x0) / 2 + 0.08, frame, upperHalf: true);
+            t.Disc((x0 + x1) / 2, y0 - 0.08, (x1 - x0) / 2, glass.Times(1.3f), upperHalf: true);
+        }
         t.Frame(x0 - 0.08, y0 - 0.08, x1 + 0.08, y1 + 0.08, 0.08, frame);
         t.Fill((x0 + x1) / 2 - 0.03, y0, (x0 + x1) / 2 + 0.03, y1, frame);
         t.Fill(x0, y0 + (y1 - y0) * 0.38, x1, y0 + (y1 - y0) * 0.38 + 0.05, frame);

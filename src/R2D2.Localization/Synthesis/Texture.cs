@@ -69,11 +69,11 @@ public sealed class Texture
         Fill(x1 - thickness, y0, x1, y1, colour);
     }
 
-    /// <summary>A filled disc (metres).</summary>
-    public void Disc(double cx, double cy, double radius, Rgb colour)
+    /// <summary>A filled disc (metres); <paramref name="upperHalf"/>: only the part above its centre (an arch).</summary>
+    public void Disc(double cx, double cy, double radius, Rgb colour, bool upperHalf = false)
     {
         double r = radius * TexelsPerMetre, x = cx * TexelsPerMetre, y = cy * TexelsPerMetre;
-        for (int ty = Math.Max(0, (int)(y - r)); ty <= Math.Min(Height - 1, (int)(y + r) + 1); ty++)
+        for (int ty = Math.Max(0, (int)(y - r)); ty <= Math.Min(Height - 1, upperHalf ? (int)y : (int)(y + r) + 1); ty++)
             for (int tx = Math.Max(0, (int)(x - r)); tx <= Math.Min(Width - 1, (int)(x + r) + 1); tx++)
             {
                 if ((tx - x) * (tx - x) + (ty - y) * (ty - y) > r * r) continue;

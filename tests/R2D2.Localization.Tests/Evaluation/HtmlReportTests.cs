@@ -58,3 +58,26 @@ public class HtmlReportTests
         Assert.Equal(4, Regex.Matches(html, "<img ").Count);
     }
 }
+
+/// <summary>The inliers file of `localize query`: written and read back, bad lines named.</summary>
+public class QueryInliersTests
+{
+    [Fact]
+    public void InliersRoundTripAndABadLineIsNamed()
+    {
+        var path = Path.Combine(TempDir.Create(), "poses.inliers.txt");
+        Assert.Equal(path, QueryInliers.PathFor(Path.Combine(Path.GetDirectoryName(path)!, "poses.txt")));
+        QueryInliers.Write(path, new[]
+        {
+            new QueryInlierSet("q/a.jpg", new[] { 1.25f, 2.5f, 100.75f, 7f }, new long[] { 5, 123456789012 }),
+            new QueryInlierSet("b.jpg", Array.Empty<float>(), Array.Empty<long>()),
+        });
+        var read = QueryInliers.Read(path);
+        Assert.Equal(new[] { 1.25f, 2.5f, 100.75f, 7f }, read["q/a.jpg"].XY);
+        Assert.Equal(new long[] { 5, 123456789012 }, read["q/a.jpg"].PointIds);
+        Assert.Equal(0, read["b.jpg"].Count);
+        File.AppendAllText(path, "c.jpg 2 1 2 3\n");
+        var e = Assert.Throws<FileFormatException>(() => QueryInliers.Read(path));
+        Assert.Contains($"{path}:3:", e.Message);
+    }
+}

@@ -30,7 +30,7 @@ internal static class DemoCommand
         var maxDay = new Option<int>("--max-day") { Description = "use only the first N day cameras (0: all; for quick checks)" };
         var maxQueries = new Option<int>("--max-queries") { Description = "localize only the first N queries (0: all)" };
         var scale = new Option<double>("--scale") { Description = "render the images this many times the scene's size (e.g. 0.5; for quick checks)", DefaultValueFactory = _ => 1.0 };
-        var cmd = new Command("demo", "The demo: render the embedded scene (day photos with known poses, dark noisy night queries), build the map, "
+        var cmd = new Command("demo", "The demo: render the project's scene (maps/demo-square.scene: day photos with known poses, dark noisy night queries), build the map, "
             + "localize the night queries, print the threshold table and the time per stage, write an HTML report.");
         net.AddTo(cmd); ex.AddTo(cmd);
         foreach (var o in new Option[] { scene, queries, truth, output, renderOnly, maxDay, maxQueries, scale }) cmd.Options.Add(o);
@@ -41,10 +41,10 @@ internal static class DemoCommand
             var sw = Stopwatch.StartNew();
             void Done(string stage) { timings.Add((stage, sw.Elapsed.TotalSeconds)); sw.Restart(); }
 
-            var scenePath = r.GetValue(scene) ?? RepoFile("maps", "demo-square.scene");
-            var queryPath = r.GetValue(queries) ?? RepoFile("queries", "demo-square-night.txt");
-            var truthPath = r.GetValue(truth) ?? RepoFile("queries", "demo-square-night.poses.txt");
             var outDir = r.GetValue(output)!;
+            var scenePath = r.GetValue(scene) ?? RepoFile(outDir, "maps", DemoFiles.Scene);
+            var queryPath = r.GetValue(queries) ?? RepoFile(outDir, "queries", DemoFiles.Queries);
+            var truthPath = r.GetValue(truth) ?? RepoFile(outDir, "queries", DemoFiles.GroundTruth);
             var settings = ex.Get(r);
             // 1. Read and check the inputs before anything is written.
             var sc = DemoScene.Load(scenePath);
@@ -162,17 +162,18 @@ internal static class DemoCommand
         return cmd;
     }
 
-    /// <summary>A file of the repository: relative to the working directory when there, else found
-    /// above the program's folder (so the demo runs from anywhere in a clone).</summary>
-    internal static string RepoFile(params string[] parts)
+    /// <summary>A demo file of the repository: relative to the working directory when there, else
+    /// found above the program's folder (so the demo runs from anywhere in a clone), else the copy
+    /// embedded in the library, written to OUT/scene/ (so it runs outside a clone too).</summary>
+    internal static string RepoFile(string outDir, string folder, string name)
     {
-        var rel = Path.Combine(parts);
+        var rel = Path.Combine(folder, name);
         if (File.Exists(rel)) return rel;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
         {
             var p = Path.Combine(dir.FullName, rel);
             if (File.Exists(p) && File.Exists(Path.Combine(dir.FullName, "R2D2.Localization.sln"))) return p;
         }
-        return rel; // the reader then reports it missing, by this name
+        return DemoFiles.Extract(name, Path.Combine(outDir, "scene"));
     }
 }

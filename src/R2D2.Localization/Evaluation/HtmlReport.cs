@@ -46,14 +46,12 @@ public static class HtmlReport
         if (!File.Exists(mapPath)) throw new FileFormatException(mapPath, 0, "map database not found");
         List<MapPoint> points;
         Dictionary<int, (string Name, Pose Pose)> images;
-        var keypoints = new Dictionary<int, Keypoints?>();
         using (var db = FeatureDatabase.OpenReadOnly(mapPath))
         {
             if (!db.HasMap) throw new FeatureDatabaseException(mapPath, "holds no map (run build-map first)");
             points = db.ReadMap();
             images = db.ReadImages().Where(i => i.PriorRotation != null && i.PriorTranslation != null)
                 .ToDictionary(i => i.Id, i => (i.Name, Pose.FromQuaternion(i.PriorRotation!, i.PriorTranslation!)));
-            foreach (var id in images.Keys) keypoints[id] = db.ReadKeypoints(id);
             mapImageFolder ??= db.ReadNote("image_root");
         }
         var estimates = Submission.Read(posesPath);
@@ -78,7 +76,10 @@ public static class HtmlReport
         var evaluation = truth != null ? PoseEvaluation.Evaluate(estimates, truth) : null;
         return new ReportData(title ?? $"Localization report: {Path.GetFileName(posesPath)} against {Path.GetFileName(mapPath)}", mapPath, points, images,
             mapImageFolder, queries, evaluation)
-        { MapKeypoints = id => keypoints.GetValueOrDefault(id) };
+        {
+            // Read when drawn (one image per query), not all at once: a large map holds gigabytes of keypoints.
+            MapKeypoints = id => { using var db = FeatureDatabase.OpenReadOnly(mapPath); return db.ReadKeypoints(id); },
+        };
     }
 
     public static void Write(string htmlPath, ReportData data)

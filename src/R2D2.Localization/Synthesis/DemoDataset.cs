@@ -48,3 +48,21 @@ public sealed record DemoDataset(string DayFolder, string NightFolder, List<Pose
         return new DemoDataset(dayFolder, nightFolder, day, night);
     }
 }
+
+/// <summary>The repository's demo files (maps/demo-square.scene, queries/demo-square-night.txt and
+/// .poses.txt), embedded in the library so the demo runs where the repository is not.</summary>
+public static class DemoFiles
+{
+    public const string Scene = "demo-square.scene", Queries = "demo-square-night.txt", GroundTruth = "demo-square-night.poses.txt";
+
+    /// <summary>Writes the embedded copy of one of them into <paramref name="folder"/> and returns its path.</summary>
+    public static string Extract(string name, string folder)
+    {
+        using var s = typeof(DemoFiles).Assembly.GetManifestResourceStream("R2D2.Localization.Demo." + name)
+            ?? throw new FileNotFoundException($"{name}: not embedded in this build");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, name);
+        using (var f = File.Create(path)) s.CopyTo(f);
+        return path;
+    }
+}

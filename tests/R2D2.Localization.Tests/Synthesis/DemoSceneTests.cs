@@ -77,6 +77,14 @@ public class DemoSceneTests
         Assert.All(queries, q => Assert.Equal(scene.Camera().Params, q.Camera!.Params));
     }
 
+    [Fact]
+    public void TheEmbeddedDemoFilesAreTheRepositorys()
+    {
+        var dir = TempDir.Create();
+        foreach (var (folder, name) in new[] { ("maps", DemoFiles.Scene), ("queries", DemoFiles.Queries), ("queries", DemoFiles.GroundTruth) })
+            Assert.Equal(File.ReadAllBytes(Path.Combine(SharedData.RepoRoot, folder, name)), File.ReadAllBytes(DemoFiles.Extract(name, dir)));
+    }
+
     [Theory]
     [InlineData("image 64 48 50\nfacade 1 0 0 1\n", 2, "expected 'facade SEED X0 Z0 X1 Z1 HEIGHT'")]
     [InlineData("image 64 48 fifty\n", 1, "focal 'fifty' is not a number")]

@@ -9,8 +9,8 @@ using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Evaluation;
 
-/// <summary>One query of a report: its estimate, the truth when known, its inliers.</summary>
-public sealed record ReportQuery(string Name, Pose Estimate, Pose? Truth, bool Localized, int Matches, int Inliers,
+/// <summary>One query of a report: its estimate (null: the run has none for it), the truth when known, its inliers.</summary>
+public sealed record ReportQuery(string Name, Pose? Estimate, Pose? Truth, bool Localized, int Matches, int Inliers,
     QueryInlierSet? InlierSet, string? FallbackImage, string? Warning, string? ImagePath);
 
 /// <summary>Everything a report shows; <see cref="HtmlReport.Load"/> gathers it from a run's files.</summary>
@@ -72,7 +72,7 @@ public static class HtmlReport
         // Ground-truth queries without an estimate are listed too (as missing).
         if (truth != null)
             foreach (var t in truth.Where(t => estimates.All(e => e.Name != t.Name)))
-                queries.Add(new ReportQuery(t.Name, t.Pose, t.Pose, false, 0, 0, null, null, "no estimate in " + posesPath, null));
+                queries.Add(new ReportQuery(t.Name, null, t.Pose, false, 0, 0, null, null, "no estimate in " + posesPath, null));
         var evaluation = truth != null ? PoseEvaluation.Evaluate(estimates, truth) : null;
         return new ReportData(title ?? $"Localization report: {Path.GetFileName(posesPath)} against {Path.GetFileName(mapPath)}", mapPath, points, images,
             mapImageFolder, queries, evaluation)
@@ -151,8 +151,8 @@ public static class HtmlReport
         sb.Append($", {q.Inliers} inliers");
         if (q.Matches > 0) sb.Append($" of {q.Matches} matches");
         if (err != null && !err.Missing) sb.Append($"; error {Metres(err.PositionMetres)}, {Degrees(err.RotationRadians)}");
-        var c = q.Estimate.CameraCenter;
-        sb.Append("<br><span class=\"note\">estimated position (").Append(Vec(c)).Append(")");
+        sb.Append("<br><span class=\"note\">");
+        sb.Append(q.Estimate != null ? "estimated position (" + Vec(q.Estimate.CameraCenter) + ")" : "no estimate");
         if (q.Truth != null) sb.Append(", true position (").Append(Vec(q.Truth.CameraCenter)).Append(")");
         sb.Append("</span>");
         if (q.Warning != null) sb.Append("<br><span class=\"note\">").Append(E(q.Warning)).Append("</span>");
@@ -224,8 +224,8 @@ public static class HtmlReport
         foreach (var p in cams) { var c = p.CameraCenter; pts.Add((c[a], sb * c[b])); }
         foreach (var q in d.Queries)
         {
-            var c = q.Estimate.CameraCenter; pts.Add((c[a], sb * c[b]));
-            if (q.Truth != null) { c = q.Truth.CameraCenter; pts.Add((c[a], sb * c[b])); }
+            if (q.Estimate != null) { var c = q.Estimate.CameraCenter; pts.Add((c[a], sb * c[b])); }
+            if (q.Truth != null) { var c = q.Truth.CameraCenter; pts.Add((c[a], sb * c[b])); }
         }
         var mapXY = d.Points.Select(p => { double[] x = { p.X, p.Y, p.Z }; return (X: x[a], Y: sb * x[b]); }).ToList();
         // Extent: all cameras and the central 98% of the points (a few far points must not shrink the picture).
@@ -260,6 +260,15 @@ public static class HtmlReport
         }
         foreach (var q in d.Queries)
         {
+            if (q.Estimate == null)
+            {
+                if (q.Truth is { } missing)
+                {
+                    var m = missing.CameraCenter;
+                    svg.Append($"<circle cx=\"{Px(m[a])}\" cy=\"{Py(sb * m[b])}\" r=\"6\" fill=\"none\" stroke=\"#1a9a3a\" stroke-width=\"2\" stroke-dasharray=\"3 2\"><title>{E(q.Name)} (true; no estimate)</title></circle>");
+                }
+                continue;
+            }
             var e = q.Estimate.CameraCenter;
             if (q.Truth != null)
             {

@@ -30,6 +30,7 @@ public class HtmlReportTests
         {
             new("q1.png", estimate, truth, true, 50, 3, inliers, null, null, Path.Combine(dir, "q1.png")),
             new("q2.png", db2, DemoScene.LookAlong(3, 1.6, 3, 90, 0), false, 4, 0, null, "db2.png", "q2.png: not localized", null),
+            new("q3.png", null, truth, false, 0, 0, null, null, "no estimate in poses.txt", null), // missing from the run
         };
         var evaluation = PoseEvaluation.Evaluate(new Dictionary<string, Pose> { ["q1.png"] = estimate, ["q2.png"] = db2 },
             new[] { KeyValuePair.Create("q1.png", truth), KeyValuePair.Create("q2.png", DemoScene.LookAlong(3, 1.6, 3, 90, 0)) });
@@ -49,6 +50,7 @@ public class HtmlReportTests
         Assert.Contains("data:image/png;base64,", html);               // the error plot
         Assert.Contains("database image db1.png, sharing 3", html);   // the matched image: most shared inliers, lowest id on ties
         Assert.Contains("not localized", html);
+        Assert.Contains("q3.png (true; no estimate)", html);
         // Self-contained: every src is a data URI, no link to anything.
         Assert.DoesNotContain("http://", html);
         Assert.DoesNotContain("https://", html);

@@ -14,6 +14,7 @@ namespace R2D2.Localization.Cli
         {
             Allocator.UseJemalloc(args);
             var root = new RootCommand("R2D2.Localization: map daytime photos with known poses, localize night photos, with R2D2 features.");
+            root.Subcommands.Add(DemoCommand.Create());
             root.Subcommands.Add(ExtractCommand.Create());
             root.Subcommands.Add(ModelCommands.Create());
             root.Subcommands.Add(VizCommands.Create());
@@ -23,6 +24,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(EvaluateCommand.Create());
             root.Subcommands.Add(BuildMapCommand.Create());
             root.Subcommands.Add(QueryCommand.Create());
+            root.Subcommands.Add(ReportCommand.Create());
             root.Subcommands.Add(StrechaLocCommand.Create());
             root.Subcommands.Add(TrainCommand.Create());
             root.Subcommands.Add(BenchPnpCommand.Create());

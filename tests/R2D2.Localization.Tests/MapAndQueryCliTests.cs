@@ -48,6 +48,16 @@ public class MapAndQueryCliTests
         double dist = Math.Sqrt(est.CameraCenter.Zip(cam.Pose.CameraCenter, (a, b) => (a - b) * (a - b)).Sum());
         Assert.True(dist < 0.1, $"position error {dist:F3} m");
         Assert.True(File.Exists(Path.ChangeExtension(poses, ".csv")));
+        // The inliers file: as many inliers as the CSV says, ids of the map's points; none for the failed query.
+        var inliers = QueryInliers.Read(QueryInliers.PathFor(poses));
+        var csvRow = File.ReadLines(Path.ChangeExtension(poses, ".csv")).Single(l => l.StartsWith("0003.jpg,")).Split(',');
+        Assert.Equal(int.Parse(csvRow[4]), inliers["0003.jpg"].Count);
+        Assert.Equal(0, inliers["missing.jpg"].Count);
+        using (var d = FeatureDatabase.OpenReadOnly(db))
+        {
+            var ids = d.ReadMap().Select(p => p.Id).ToHashSet();
+            Assert.All(inliers["0003.jpg"].PointIds, id => Assert.Contains(id, ids));
+        }
 
         // Through retrieval (the 2 most similar database images) and through a user's pairs file.
         var pairs = Path.Combine(dir, "pairs.txt");

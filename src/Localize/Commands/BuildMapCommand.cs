@@ -62,7 +62,8 @@ internal static class BuildMapCommand
             using var source = net.LoadSource(r, settings);
             using var db = FeatureDatabase.Open(mapPath);
             Console.WriteLine($"build-map: {posed.Count} posed images, {pairList.Count} pairs ({pairSpec}), {source.Description} → {mapPath}");
-            if (!net.IsRootSift(r)) db.WriteNote("model_path", Path.GetFullPath(r.GetValue(net.Model)!));
+            if (!net.IsRootSift(r)) db.WriteNote("model_path", ModelPathNote(r.GetValue(net.Model)!));
+            db.WriteNote("image_root", Path.GetFullPath(root));
             var dev = TorchRuntime.ResolveDevice(r.GetValue(net.Device));
             var exportDir = r.GetValue(export) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(mapPath))!, Path.GetFileNameWithoutExtension(mapPath) + "_model");
             var result = MapBuild.Run(db, posed, root, source, pairList, o, dev, new ConsoleProgress(), exportDir == "none" ? null : exportDir);
@@ -71,6 +72,9 @@ internal static class BuildMapCommand
         }));
         return cmd;
     }
+
+    /// <summary>What a map records as its model: a checkpoint's full path, or "default" for the embedded model.</summary>
+    internal static string ModelPathNote(string model) => DefaultModel.IsDefault(model) ? DefaultModel.Name : Path.GetFullPath(model);
 
     /// <summary>Images whose size differs from their camera's (thumbnails, resized copies) get the camera rescaled, with a warning.</summary>
     internal static PosedImage CheckSize(PosedImage p, string root)

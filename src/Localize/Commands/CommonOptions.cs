@@ -57,16 +57,29 @@ internal sealed class NetworkOptionSet
 /// <summary>The multi-scale extraction settings, each an option; defaults are the official ones.</summary>
 internal sealed class ExtractionOptionSet
 {
-    private static readonly ExtractionSettings D = new();
-    public readonly Option<double> ScaleF = new("--scale-f") { Description = "ratio between pyramid levels", DefaultValueFactory = _ => D.ScaleFactor };
-    public readonly Option<int> MinSize = new("--min-size") { Description = "smallest level's longer side (px)", DefaultValueFactory = _ => D.MinSize };
-    public readonly Option<int> MaxSize = new("--max-size") { Description = "largest level's longer side (px); 0: no cap", DefaultValueFactory = _ => D.MaxSize };
-    public readonly Option<double> MinScale = new("--min-scale") { Description = "smallest level scale", DefaultValueFactory = _ => D.MinScale };
-    public readonly Option<double> MaxScale = new("--max-scale") { Description = "largest level scale (≤ 1)", DefaultValueFactory = _ => D.MaxScale };
-    public readonly Option<float> RelThr = new("--reliability-thr") { Description = "reliability threshold", DefaultValueFactory = _ => D.ReliabilityThreshold };
-    public readonly Option<float> RepThr = new("--repeatability-thr") { Description = "repeatability threshold", DefaultValueFactory = _ => D.RepeatabilityThreshold };
-    public readonly Option<int> TopK = new("--top-k") { Description = "keypoints kept per image (0: all)", DefaultValueFactory = _ => D.TopK };
+    public readonly Option<double> ScaleF;
+    public readonly Option<int> MinSize;
+    public readonly Option<int> MaxSize;
+    public readonly Option<double> MinScale;
+    public readonly Option<double> MaxScale;
+    public readonly Option<float> RelThr;
+    public readonly Option<float> RepThr;
+    public readonly Option<int> TopK;
     public readonly Option<bool> SubPixel = new("--subpixel") { Description = "refine keypoints by a quadratic fit of the repeatability peak" };
+
+    /// <summary>The options with the official defaults, or with <paramref name="defaults"/> (a command's own, e.g. the demo's).</summary>
+    public ExtractionOptionSet(ExtractionSettings? defaults = null)
+    {
+        var d = defaults ?? new ExtractionSettings();
+        ScaleF = new("--scale-f") { Description = "ratio between pyramid levels", DefaultValueFactory = _ => d.ScaleFactor };
+        MinSize = new("--min-size") { Description = "smallest level's longer side (px)", DefaultValueFactory = _ => d.MinSize };
+        MaxSize = new("--max-size") { Description = "largest level's longer side (px); 0: no cap", DefaultValueFactory = _ => d.MaxSize };
+        MinScale = new("--min-scale") { Description = "smallest level scale", DefaultValueFactory = _ => d.MinScale };
+        MaxScale = new("--max-scale") { Description = "largest level scale (≤ 1)", DefaultValueFactory = _ => d.MaxScale };
+        RelThr = new("--reliability-thr") { Description = "reliability threshold", DefaultValueFactory = _ => d.ReliabilityThreshold };
+        RepThr = new("--repeatability-thr") { Description = "repeatability threshold", DefaultValueFactory = _ => d.RepeatabilityThreshold };
+        TopK = new("--top-k") { Description = "keypoints kept per image (0: all)", DefaultValueFactory = _ => d.TopK };
+    }
 
     public void AddTo(Command c)
     {

@@ -70,7 +70,8 @@ internal static class QueryCommand
             var csvPath = r.GetValue(csv) ?? Path.ChangeExtension(outPath, ".csv");
             var dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            var done = r.GetValue(resume) ? ReadDone(outPath, csvPath) : new Dictionary<string, QueryResult>();
+            var done = r.GetValue(resume) ? QueryOutputs.Read(outPath, csvPath) : new Dictionary<string, QueryResult>();
+            var inliers = r.GetValue(resume) && File.Exists(QueryInliers.PathFor(outPath)) ? QueryInliers.Read(QueryInliers.PathFor(outPath)) : new Dictionary<string, QueryInlierSet>();
             if (done.Count > 0) Console.WriteLine($"query: {done.Count} query(ies) done in an earlier run, kept");
             Reporter.ForEach("query", list, q => q.Name, q =>
             {
@@ -93,20 +94,19 @@ internal static class QueryCommand
                     res = new QueryResult(q.Name, fb.Pose, false, 0, 0, 0, 0, 0, 0, $"{e.Message}; written with the pose of database image {fb.Name}", fb.Name);
                 }
                 results.Add(res);
+                inliers[res.Name] = QueryOutputs.InlierSet(res, map);
                 if (res.Warning != null) Reporter.Warn(res.Warning);
                 // Written after every query, so a killed run loses at most the one in progress.
-                Submission.Write(outPath, results.Select(x => new ImagePose(x.Name, x.Pose)));
-                WriteCsv(csvPath, results);
+                QueryOutputs.Write(outPath, csvPath, results, inliers);
                 return $"{q.Name}: {(res.Localized ? "localized" : "NOT localized")}, {res.Matches} matches, {res.Inliers} inliers, "
                     + $"{res.ExtractSeconds + res.MatchSeconds + res.PnpSeconds:F2} s";
             });
-            Submission.Write(outPath, results.Select(x => new ImagePose(x.Name, x.Pose)));
-            WriteCsv(csvPath, results);
+            QueryOutputs.Write(outPath, csvPath, results, inliers);
             int ok = results.Count(x => x.Localized);
             Console.WriteLine($"query: {ok} of {results.Count} localized; median inliers {Evaluation.PoseEvaluation.Median(results.Select(x => (double)x.Inliers)):F0}; "
                 + $"mean time per query: extract {results.Average(x => x.ExtractSeconds):F2} s, match {results.Average(x => x.MatchSeconds):F3} s, "
                 + $"PnP {results.Average(x => x.PnpSeconds) * 1000:F1} ms");
-            Console.WriteLine($"wrote {outPath} and {csvPath}");
+            Console.WriteLine($"wrote {outPath}, {csvPath} and {QueryInliers.PathFor(outPath)}");
             return 0;
         }));
         return cmd;
@@ -117,7 +117,7 @@ internal static class QueryCommand
     {
         if (mapExtractor.FeatureType == ExtractorIdentity.RootSiftType)
             return FeatureSource.ForRootSift(RootSiftSettings.FromJson(mapExtractor.Settings));
-        if (modelPath == null || !File.Exists(modelPath))
+        if (modelPath == null || !File.Exists(modelPath) && !DefaultModel.IsDefault(modelPath))
             throw new ArgumentException($"{mapPath} was built with model {mapExtractor.Model}; give its checkpoint with --model" + (modelPath != null ? $" ({modelPath} is gone)" : ""));
         var settings = ExtractionSettings.FromJson(mapExtractor.Settings);
         var net = ModelLoader.Load(modelPath, dev, new NetworkOptions { BFloat16 = bf16 });
@@ -129,23 +129,6 @@ internal static class QueryCommand
             throw new ArgumentException($"{modelPath} is not the model {mapPath} was built with ({string.Join("; ", diff)})");
         }
         return source;
-    }
-
-    /// <summary>Queries finished by an earlier run: in the CSV and in the submission.</summary>
-    private static Dictionary<string, QueryResult> ReadDone(string outPath, string csvPath)
-    {
-        var result = new Dictionary<string, QueryResult>();
-        if (!File.Exists(outPath) || !File.Exists(csvPath)) return result;
-        var poses = Submission.Read(outPath).ToDictionary(p => p.Name, p => p.Pose);
-        foreach (var line in File.ReadLines(csvPath).Skip(1))
-        {
-            var f = line.Split(',');
-            if (f.Length < 10 || !poses.TryGetValue(Submission.BaseName(f[0]), out var pose)) continue;
-            var inv = CultureInfo.InvariantCulture;
-            result[f[0]] = new QueryResult(f[0], pose, f[1] == "1", int.Parse(f[2], inv), int.Parse(f[3], inv), int.Parse(f[4], inv),
-                double.Parse(f[5], inv), double.Parse(f[6], inv), double.Parse(f[7], inv), null, f[8].Length > 0 ? f[8] : null);
-        }
-        return result;
     }
 
     private static List<QueryImage> ReadQueries(string list, string? intrinsicsPath)
@@ -174,16 +157,5 @@ internal static class QueryCommand
             (result.TryGetValue(f[0], out var l) ? l : result[f[0]] = new List<int>()).Add(id);
         }
         return result;
-    }
-
-    private static void WriteCsv(string path, List<QueryResult> results)
-    {
-        var sb = new StringBuilder("name,localized,keypoints,matches,inliers,extract_s,match_s,pnp_s,fallback_image,warning\n");
-        var inv = CultureInfo.InvariantCulture;
-        foreach (var x in results)
-            sb.Append(string.Join(",", x.Name, x.Localized ? "1" : "0", x.Keypoints, x.Matches, x.Inliers,
-                x.ExtractSeconds.ToString("F4", inv), x.MatchSeconds.ToString("F4", inv), x.PnpSeconds.ToString("F5", inv),
-                x.FallbackImage ?? "", "\"" + (x.Warning ?? "").Replace("\"", "'") + "\"")).Append('\n');
-        File.WriteAllText(path, sb.ToString());
     }
 }

@@ -1,0 +1,31 @@
+using System.CommandLine;
+using R2D2.Localization.Evaluation;
+
+namespace R2D2.Localization.Cli.Commands;
+
+/// <summary>`localize report`: the HTML report of a run of `localize query` (what `localize demo` writes for its own run).</summary>
+internal static class ReportCommand
+{
+    public static Command Create()
+    {
+        var map = new Option<string>("--map") { Description = "the map database the queries were localized against", Required = true };
+        var poses = new Option<string>("--poses") { Description = "the submission `localize query` wrote (its .csv and .inliers.txt are read from beside it)", Required = true };
+        var truth = new Option<string?>("--ground-truth") { Description = "true poses (submission format): errors, thresholds table and error plot" };
+        var queryImages = new Option<string?>("--query-images") { Description = "folder the query names are relative to (the query's --images), for the query pictures" };
+        var mapImages = new Option<string?>("--map-images") { Description = "folder of the map's images (default: the one build-map recorded)" };
+        var output = new Option<string>("--output") { Description = "the HTML file (self-contained: images inline)", DefaultValueFactory = _ => "report.html" };
+        var title = new Option<string?>("--title") { Description = "the page's title" };
+        var cmd = new Command("report", "Write a self-contained HTML report of a localization run: thresholds, error plot, the map from above "
+            + "with true and estimated positions, each query with its inliers and its matched database image.");
+        foreach (var o in new Option[] { map, poses, truth, queryImages, mapImages, output, title }) cmd.Options.Add(o);
+        cmd.SetAction(r => CommandErrors.Guard(() =>
+        {
+            var data = HtmlReport.Load(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth), r.GetValue(queryImages), r.GetValue(mapImages), r.GetValue(title));
+            var path = r.GetValue(output)!;
+            HtmlReport.Write(path, data);
+            Console.WriteLine($"report: {path} ({data.Queries.Count} queries, {data.Points.Count} map points, {new FileInfo(path).Length / 1024} KiB)");
+            return 0;
+        }));
+        return cmd;
+    }
+}

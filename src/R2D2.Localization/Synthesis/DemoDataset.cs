@@ -1,0 +1,68 @@
+using R2D2.Localization.Formats;
+
+namespace R2D2.Localization.Synthesis;
+
+/// <summary>The demo's images on disk: the daytime mapping photos with their poses, and the night
+/// queries rendered from their true poses.</summary>
+public sealed record DemoDataset(string DayFolder, string NightFolder, List<PosedImage> Day, List<PosedImage> Night)
+{
+    /// <summary>Renders the scene's day cameras into <c>OUT/day/</c> and the night queries (the query
+    /// list's names and cameras, the ground truth's poses) into <c>OUT/night/</c>, as JPEG.
+    /// The queries' cameras must be the scene's (the renderer has one camera).
+    /// <paramref name="onImage"/> gets each written image's name.</summary>
+    public static DemoDataset Render(SceneRenderer renderer, IReadOnlyList<QueryImage> queries, string queryListPath,
+        IReadOnlyList<ImagePose> truth, string truthPath, string outFolder, Action<string>? onImage = null)
+    {
+        var scene = renderer.Scene;
+        var camera = scene.Camera();
+        var truthByName = new Dictionary<string, ImagePose>(StringComparer.Ordinal);
+        foreach (var t in truth) truthByName[t.Name] = t;
+        var night = new List<PosedImage>();
+        foreach (var q in queries)
+        {
+            if (q.Camera is not { } c || !c.Model.Equals(camera.Model) || c.Width != camera.Width || c.Height != camera.Height
+                || c.Params.Zip(camera.Params, (a, b) => Math.Abs(a - b)).Max() > 1e-6)
+                throw new FileFormatException(queryListPath, 0, $"query '{q.Name}': its camera must be the scene's ({camera.Model.Name} {camera.Width} {camera.Height} "
+                    + $"{string.Join(' ', camera.WithPrincipalPointShift(QueryList.ColmapPixelOffset).Params)} in the list's convention)");
+            if (!truthByName.TryGetValue(q.SubmissionName, out var gt))
+                throw new FileFormatException(truthPath, 0, $"no true pose for query '{q.Name}' (named in {queryListPath})");
+            night.Add(new PosedImage(q.Name, c, gt.Pose));
+        }
+        var dayFolder = Path.Combine(outFolder, "day");
+        var nightFolder = Path.Combine(outFolder, "night");
+        Directory.CreateDirectory(dayFolder);
+        Directory.CreateDirectory(nightFolder);
+        var day = scene.DayImages();
+        foreach (var d in day)
+        {
+            File.WriteAllBytes(Path.Combine(dayFolder, d.Name), SceneRenderer.Jpeg(renderer.RenderDay(d.Pose), scene.DayJpegQuality));
+            onImage?.Invoke(d.Name);
+        }
+        foreach (var n in night)
+        {
+            var path = Path.Combine(nightFolder, n.Name);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, SceneRenderer.Jpeg(renderer.RenderNight(n.Pose, SceneRenderer.SeedOf(n.Name)), scene.Night.JpegQuality));
+            onImage?.Invoke(n.Name);
+        }
+        return new DemoDataset(dayFolder, nightFolder, day, night);
+    }
+}
+
+/// <summary>The repository's demo files (maps/demo-square.scene, queries/demo-square-night.txt and
+/// .poses.txt), embedded in the library so the demo runs where the repository is not.</summary>
+public static class DemoFiles
+{
+    public const string Scene = "demo-square.scene", Queries = "demo-square-night.txt", GroundTruth = "demo-square-night.poses.txt";
+
+    /// <summary>Writes the embedded copy of one of them into <paramref name="folder"/> and returns its path.</summary>
+    public static string Extract(string name, string folder)
+    {
+        using var s = typeof(DemoFiles).Assembly.GetManifestResourceStream("R2D2.Localization.Demo." + name)
+            ?? throw new FileNotFoundException($"{name}: not embedded in this build");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, name);
+        using (var f = File.Create(path)) s.CopyTo(f);
+        return path;
+    }
+}

@@ -1,0 +1,57 @@
+using System.Text.RegularExpressions;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Localization;
+using Xunit;
+
+namespace R2D2.Localization.Tests.Synthesis;
+
+/// <summary>`localize demo` end to end on a reduced configuration (half-size images, 5 day photos,
+/// 2 queries, a small pyramid: ~10 s), then `localize report` on its outputs, and bad input.</summary>
+public class DemoCliTests
+{
+    [Fact]
+    public void TheDemoRunsEndToEndAndItsOutputsMakeTheReport()
+    {
+        var dir = TempDir.Create();
+        var (code, stdout, err) = CliTests.Localize("demo", "--model", SharedData.Model("r2d2_WASF_N16"), "--scale", "0.5", "--max-day", "5",
+            "--max-queries", "2", "--min-size", "128", "--max-size", "256", "--out", dir);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("0.25 m, 2°", stdout);
+        Assert.Contains("time per stage:", stdout);
+        Assert.Matches(new Regex(@"map: extract\s+\d+\.\d s"), stdout);
+        Assert.Equal(5, Directory.GetFiles(Path.Combine(dir, "images", "day"), "*.jpg").Length);
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(dir, "images", "night"), "*.jpg").Length);
+
+        var poses = Path.Combine(dir, "poses.txt");
+        var results = QueryOutputs.Read(poses, Path.ChangeExtension(poses, ".csv"));
+        Assert.Equal(2, results.Count);
+        Assert.Contains(results.Values, r => r.Localized);
+        var inliers = QueryInliers.Read(QueryInliers.PathFor(poses));
+        Assert.All(results.Values.Where(r => r.Localized), r => Assert.Equal(r.Inliers, inliers[r.Name].Count));
+
+        var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.Contains("id=\"map\"", html);
+        Assert.Contains("night_01.jpg", html);
+        Assert.DoesNotContain("http://", html);
+
+        // The same report from the outputs, as a user makes it for a run of `localize query`.
+        var report = Path.Combine(dir, "again.html");
+        (code, stdout, err) = CliTests.Localize("report", "--map", Path.Combine(dir, "map.db"), "--poses", poses,
+            "--ground-truth", Path.Combine(dir, "ground-truth.txt"), "--query-images", Path.Combine(dir, "images", "night"), "--output", report);
+        Assert.True(code == 0, err + stdout);
+        var again = File.ReadAllText(report);
+        Assert.Contains("id=\"q-night_00.jpg\"", again);
+        Assert.Contains("database image day_", again); // the map's image folder comes from the database
+    }
+
+    [Fact]
+    public void AMalformedSceneFileStopsTheDemoNamingFileAndLine()
+    {
+        var dir = TempDir.Create();
+        var scene = Path.Combine(dir, "bad.scene");
+        File.WriteAllText(scene, "image 64 48 50\nfacade 1 0 0 1 0 x\n");
+        var (code, _, err) = CliTests.Localize("demo", "--scene", scene, "--out", dir, "--render-only");
+        Assert.Equal(1, code);
+        Assert.Contains($"{scene}:2: height 'x' is not a number", err);
+    }
+}

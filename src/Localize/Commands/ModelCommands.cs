@@ -10,12 +10,12 @@ internal static class ModelCommands
     {
         var cmd = new Command("model", "Inspect and convert checkpoints.");
 
-        var path = new Argument<string>("checkpoint") { Description = "an official .pt, a zip-format torch file or a .safetensors" };
+        var path = new Argument<string>("checkpoint") { Description = "'default' (the embedded model), an official .pt, a zip-format torch file or a .safetensors" };
         var info = new Command("info", "Print a checkpoint's network, tensors and identity.") { path };
         info.SetAction(r => CommandErrors.Guard(() =>
         {
             var file = r.GetValue(path)!;
-            var c = Checkpoint.Load(file);
+            var c = DefaultModel.IsDefault(file) ? DefaultModel.LoadCheckpoint() : Checkpoint.Load(file);
             using var net = new R2D2Network(c);
             Console.WriteLine($"{file}\n  net: {c.Net}\n  weights: {net.WeightsHash}\n  tensors: {c.StateDict.Count}, values: {c.StateDict.Values.Sum(t => t.Count)}");
             foreach (var (k, t) in c.StateDict) Console.WriteLine($"  {k,-28} {t.DType,-4} [{string.Join(", ", t.Shape)}]");
@@ -27,7 +27,7 @@ internal static class ModelCommands
         var convert = new Command("convert", "Convert a checkpoint to safetensors or to a zip-format PyTorch file.") { src, dst };
         convert.SetAction(r => CommandErrors.Guard(() =>
         {
-            var c = Checkpoint.Load(r.GetValue(src)!);
+            var c = DefaultModel.IsDefault(r.GetValue(src)) ? DefaultModel.LoadCheckpoint() : Checkpoint.Load(r.GetValue(src)!);
             using var net = new R2D2Network(c); // validates the architecture against the weights
             var output = r.GetValue(dst)!;
             if (output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))

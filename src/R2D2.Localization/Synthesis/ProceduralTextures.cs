@@ -32,7 +32,7 @@ public static class ProceduralTextures
         int seed = f.Seed * 7919;
         // Wall: a base colour with large-scale stains, then the masonry pattern.
         t.Fill(0, 0, W, H, wall, (x, y) => 0.8f + 0.35f * Noise.Fractal(seed, x, y, 24 * texelsPerMetre / 16));
-        if (style == 0) Bricks(t, W, H, wall, rng, seed);
+        if (style == 0) Bricks(t, W, H, seed);
         else if (style == 1) Blocks(t, W, H, rng, seed);
         else t.Modulate(0, 0, W, H, (x, y) => 0.9f + 0.2f * Noise.Value(seed + 5, x, y, 3)); // rough plaster
 
@@ -108,7 +108,7 @@ public static class ProceduralTextures
         return t;
     }
 
-    private static void Bricks(Texture t, double W, double H, Rgb wall, Random rng, int seed)
+    private static void Bricks(Texture t, double W, double H, int seed)
     {
         double bh = 0.075, bw = 0.24, mortar = 0.012;
         var mortarColour = Rgb.FromSrgb(200, 195, 185);
@@ -128,7 +128,6 @@ public static class ProceduralTextures
             double off = r % 2 == 0 ? 0 : bw / 2;
             for (double x = -off + bw; x < W; x += bw) t.Fill(x - mortar, r * bh, x, (r + 1) * bh, mortarColour);
         }
-        _ = wall; _ = rng;
     }
 
     private static void Blocks(Texture t, double W, double H, Random rng, int seed)

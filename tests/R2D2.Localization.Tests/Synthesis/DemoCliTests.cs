@@ -6,14 +6,14 @@ using Xunit;
 namespace R2D2.Localization.Tests.Synthesis;
 
 /// <summary>`localize demo` end to end on a reduced configuration (half-size images, 5 day photos,
-/// 2 queries, a small pyramid: ~10 s), then `localize report` on its outputs, and bad input.</summary>
+/// 2 queries, a small pyramid: ~10 s) with the embedded default model, then `localize report` on its outputs, and bad input.</summary>
 public class DemoCliTests
 {
     [Fact]
     public void TheDemoRunsEndToEndAndItsOutputsMakeTheReport()
     {
         var dir = TempDir.Create();
-        var (code, stdout, err) = CliTests.Localize("demo", "--model", SharedData.Model("r2d2_WASF_N16"), "--scale", "0.5", "--max-day", "5",
+        var (code, stdout, err) = CliTests.Localize("demo", "--scale", "0.5", "--max-day", "5",
             "--max-queries", "2", "--min-size", "128", "--max-size", "256", "--out", dir);
         Assert.True(code == 0, err + stdout);
         Assert.Contains("0.25 m, 2°", stdout);

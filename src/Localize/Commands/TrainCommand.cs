@@ -48,7 +48,8 @@ internal static class TrainCommand
             var settings = new TrainingSettings
             {
                 Net = r.GetValue(net)!, Steps = Positive(r.GetValue(steps), "--steps"), BatchSize = Positive(r.GetValue(batch), "--batch"),
-                LearningRate = r.GetValue(lr), WeightDecay = r.GetValue(wd), KappaWarmupSteps = r.GetValue(warmup), Seed = r.GetValue(seed), InitialWeights = r.GetValue(init),
+                LearningRate = r.GetValue(lr), WeightDecay = r.GetValue(wd), KappaWarmupSteps = r.GetValue(warmup),
+                PairOptions = string.Create(CultureInfo.InvariantCulture, $"--pairs {string.Join(' ', r.GetValue(pairs)!)} --crop {r.GetValue(crop)} --jpeg-probability {r.GetValue(jpeg)}"), Seed = r.GetValue(seed), InitialWeights = r.GetValue(init),
             };
             R2D2Architecture.Parse(settings.Net);
             var photometric = new PhotometricSettings { JpegProbability = r.GetValue(jpeg) };

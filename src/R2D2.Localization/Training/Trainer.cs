@@ -31,6 +31,10 @@ public sealed record TrainingSettings
     public double CosimWeight { get; init; } = 1;
     public double PeakyWeight { get; init; } = 1;
     public SamplerSettings Sampler { get; init; } = new();
+    /// <summary>How the pairs were asked for (e.g. the command line's pair options), recorded in
+    /// settings.json so that a rerun with other data is refused even where the source's description
+    /// is the same.</summary>
+    public string? PairOptions { get; init; }
     /// <summary>Weights to start from (fine-tuning); null: PyTorch's default initialization from Seed.</summary>
     public string? InitialWeights { get; init; }
 }

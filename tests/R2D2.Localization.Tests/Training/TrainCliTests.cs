@@ -20,6 +20,10 @@ public class TrainCliTests
         Assert.Contains("resuming at step 1", err);
         Assert.Contains("trained to step 2", stdout);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(run, Trainer.LogFile)).Length); // header + 2 steps
+        // Other data (a different JPEG share) in the same folder is refused, the state kept.
+        (code, _, err) = CliTests.Localize(Args(3).Append("--jpeg-probability").Append("0.5").ToArray());
+        Assert.Equal(1, code);
+        Assert.Contains("other settings", err);
         var model = Checkpoint.Load(Path.Combine(run, Trainer.ModelFile));
         Assert.Equal("2", model.Metadata["training_steps"]);
         if (!PythonTools.HasModule("torch"))

@@ -22,8 +22,10 @@ public sealed class ImageTooSmallException : Exception
 /// </summary>
 public sealed class MultiScaleExtractor
 {
-    private static readonly float[] Mean = { 0.485f, 0.456f, 0.406f };
-    private static readonly float[] Std = { 0.229f, 0.224f, 0.225f };
+    /// <summary>The input normalization of R2D2 networks (ImageNet's RGB mean and std), for
+    /// extraction and training alike.</summary>
+    internal static readonly float[] InputMean = { 0.485f, 0.456f, 0.406f };
+    internal static readonly float[] InputStd = { 0.229f, 0.224f, 0.225f };
 
     public MultiScaleExtractor(R2D2Network network, ExtractionSettings? settings = null)
     {
@@ -41,8 +43,8 @@ public sealed class MultiScaleExtractor
         using var scope = NewDisposeScope();
         var u8 = tensor(image.Pixels, new long[] { image.Height, image.Width, 3 }, dtype: ScalarType.Byte);
         var x = u8.permute(2, 0, 1).contiguous().to(float32).div(255);
-        var mean = tensor(Mean, dtype: float32).view(3, 1, 1);
-        var std = tensor(Std, dtype: float32).view(3, 1, 1);
+        var mean = tensor(InputMean, dtype: float32).view(3, 1, 1);
+        var std = tensor(InputStd, dtype: float32).view(3, 1, 1);
         return x.sub(mean).div(std).unsqueeze(0).MoveToOuterDisposeScope();
     }
 

@@ -82,27 +82,20 @@ public static class HPatchesSequences
         {
             var centred = RandomHomography.SampleCentred(rng, g, Math.Max(w, h));
             // The footprint's centre (what image 2's centre shows) must lie inside image 1.
-            var inv0 = RandomHomography.Inverse(centred);
+            var inv0 = Homography.Inverse(centred);
             var (fx, fy) = Homography.Apply(inv0, 0, 0);
             if (Math.Abs(fx) > 0.4 * w || Math.Abs(fy) > 0.4 * h) continue;
             bool fits = false;
             for (double zoom = 1; zoom < 8 && !fits; zoom *= 1.04)
             {
                 a = RandomHomography.Recentre(Homography.Multiply(new[] { zoom, 0, 0, 0, zoom, 0, 0, 0, 1 }, centred), cx, cy, cx, cy);
-                fits = FootprintInside(RandomHomography.Inverse(a), w, h);
+                fits = FootprintInside(Homography.Inverse(a), w, h);
             }
             if (fits) break;
         }
-        var inv = RandomHomography.Inverse(a);
-        var src = img1;
-        double stretch = RandomHomography.Stretch(inv, cx, cy);
-        if (stretch > 1.05)
-        {
-            src = (float[])img1.Clone();
-            PlanarImage.GaussianBlur(src, w, h, 0.5 * Math.Sqrt(stretch * stretch - 1));
-        }
+        var inv = Homography.Inverse(a);
         var img2 = new float[img1.Length];
-        PlanarImage.WarpBilinear(src, w, h, inv, img2, w, h);
+        PlanarImage.WarpAntiAliased(img1, w, h, inv, img2, w, h, cx, cy);
         bool night = rng.Chance(p.NightProbability);
         var prng = new Rng(rng.NextUInt64());
         if (night) Photometric.Night(img2, w, h, prng, p);

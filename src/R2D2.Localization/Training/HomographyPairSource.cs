@@ -52,7 +52,7 @@ public sealed class HomographyPairSource : ITrainingPairSource
         {
             // After many extreme draws (horizon in view, or a huge source), a plain crop.
             var h = attempt < 30 ? RandomHomography.Recentre(RandomHomography.SampleCentred(rng, Geometry, c), centre, centre, centre, centre) : Identity;
-            var inv = RandomHomography.Inverse(h);
+            var inv = Homography.Inverse(h);
             bool ok = true;
             double minX = 0, minY = 0, maxX = c - 1, maxY = c - 1;
             // Image 2's corners (its area reaches half a pixel beyond the outer pixel centres) in image-1 coordinates.
@@ -82,11 +82,9 @@ public sealed class HomographyPairSource : ITrainingPairSource
 
         // Image 2 samples the source at A⁻¹·p (image-2 pixel → image 1 → source). Where it
         // shrinks the source, blur first so bilinear sampling does not alias.
-        var toSource = Homography.Multiply(new double[] { 1, 0, -ox, 0, 1, -oy, 0, 0, 1 }, RandomHomography.Inverse(a));
-        double stretch = RandomHomography.Stretch(toSource, centre, centre);
-        if (stretch > 1.05) PlanarImage.GaussianBlur(source, sw, sh, 0.5 * Math.Sqrt(stretch * stretch - 1));
+        var toSource = Homography.Multiply(new double[] { 1, 0, -ox, 0, 1, -oy, 0, 0, 1 }, Homography.Inverse(a));
         var img2 = new float[3 * n];
-        PlanarImage.WarpBilinear(source, sw, sh, toSource, img2, c, c);
+        PlanarImage.WarpAntiAliased(source, sw, sh, toSource, img2, c, c, centre, centre);
 
         var flow = FlowOf(a, c, c, c, c);
         bool night = rng.Chance(Photometric.NightProbability);

@@ -1,3 +1,4 @@
+using R2D2.Localization.Geometry;
 using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Training;
@@ -79,6 +80,20 @@ public static class PlanarImage
                 }
             }
         }
+    }
+
+    /// <summary>Bilinear warp that first blurs the source where the warp shrinks it (local
+    /// magnification at (cx, cy) of the output above 1.05), so the output does not alias. The
+    /// source is left as it was.</summary>
+    public static void WarpAntiAliased(float[] source, int sw, int sh, double[] outToSource, float[] output, int ow, int oh, double cx, double cy)
+    {
+        double stretch = Homography.Stretch(outToSource, cx, cy);
+        if (stretch > 1.05)
+        {
+            source = (float[])source.Clone();
+            GaussianBlur(source, sw, sh, 0.5 * Math.Sqrt(stretch * stretch - 1));
+        }
+        WarpBilinear(source, sw, sh, outToSource, output, ow, oh);
     }
 
     /// <summary>

@@ -53,7 +53,6 @@ public static class Trainer
 {
     public const string SettingsFile = "settings.json", StateFile = "state.safetensors", ModelFile = "model.safetensors", LogFile = "train-log.tsv";
     private const string StateTag = "r2d2.localization/training-state-1";
-    private static readonly float[] Mean = { 0.485f, 0.456f, 0.406f }, Std = { 0.229f, 0.224f, 0.225f };
 
     /// <summary>Trains (or resumes) into <paramref name="outDir"/> until settings.Steps; checkpoints
     /// every <paramref name="checkpointEvery"/> steps, at the end and on cancellation.</summary>
@@ -231,7 +230,7 @@ public static class Trainer
             for (int c = 0; c < 3; c++)
             {
                 int off = (i * 3 + c) * h * w;
-                for (int k = 0; k < h * w; k++) data[off + k] = (img[c * h * w + k] - Mean[c]) / Std[c];
+                for (int k = 0; k < h * w; k++) data[off + k] = (img[c * h * w + k] - MultiScaleExtractor.InputMean[c]) / MultiScaleExtractor.InputStd[c];
             }
             i++;
         }

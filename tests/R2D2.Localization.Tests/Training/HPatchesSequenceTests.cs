@@ -57,7 +57,7 @@ public class HPatchesSequenceTests
     /// <summary>Mean |image2(p) − image1(H⁻¹·p)| over image 2 (0–255), with H⁻¹·p moved by <paramref name="shift"/> px.</summary>
     private static double Error(RgbImage img1, RgbImage img2, double[] h, double shift)
     {
-        var inv = RandomHomography.Inverse(h);
+        var inv = Homography.Inverse(h);
         double sum = 0; long n = 0;
         var f1 = PlanarImage.FromRgb(img1);
         int w = img1.Width, hh = img1.Height;

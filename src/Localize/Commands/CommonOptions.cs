@@ -109,9 +109,8 @@ internal static class CommandErrors
         {
             return body();
         }
-        catch (Exception e) when (e is CheckpointException or Formats.ImageFileException or Formats.InputListException or Formats.FileFormatException
-                                    or ArgumentException or ImageTooSmallException or IOException or InvalidDataException
-                                    or UnauthorizedAccessException)
+        // The library's own errors share one base; the system ones are bad paths and files.
+        catch (Exception e) when (e is R2D2Exception or ArgumentException or IOException or UnauthorizedAccessException)
         {
             Reporter.Error(e.Message);
             return 1;

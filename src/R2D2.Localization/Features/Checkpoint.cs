@@ -275,9 +275,9 @@ public sealed class Checkpoint
     public void SaveTorchZip(string path) => TorchZipWriter.Write(path, Net, StateDict);
 }
 
-public sealed class CheckpointException : Exception
+public sealed class CheckpointException : R2D2Exception
 {
     public CheckpointException(string path, string message, Exception? inner = null)
-        : base($"{path}: {message}", inner) { Path = path; }
-    public string Path { get; }
+        : base(path, 0, message, inner) { }
+    public string Path => File!;
 }

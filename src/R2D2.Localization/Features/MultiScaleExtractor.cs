@@ -8,7 +8,7 @@ namespace R2D2.Localization.Features;
 /// <summary>One processed pyramid level, for logs and timing.</summary>
 public sealed record PyramidLevel(int Width, int Height, double Scale, int Keypoints);
 
-public sealed class ImageTooSmallException : Exception
+public sealed class ImageTooSmallException : R2D2Exception
 {
     public ImageTooSmallException(string message) : base(message) { }
 }

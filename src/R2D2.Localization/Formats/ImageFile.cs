@@ -22,10 +22,10 @@ public sealed class RgbImage
     }
 }
 
-public sealed class ImageFileException : Exception
+public sealed class ImageFileException : R2D2Exception
 {
-    public ImageFileException(string path, string message) : base($"{path}: {message}") { Path = path; }
-    public string Path { get; }
+    public ImageFileException(string path, string message) : base(path, 0, message) { }
+    public string Path => File!;
 }
 
 /// <summary>

@@ -4,7 +4,7 @@ namespace R2D2.Localization.Formats;
 /// (the name output files and databases use).</summary>
 public sealed record ImageInput(string Path, string Name);
 
-public sealed class InputListException : Exception
+public sealed class InputListException : R2D2Exception
 {
     public InputListException(string message) : base(message) { }
 }

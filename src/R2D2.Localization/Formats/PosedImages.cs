@@ -7,11 +7,9 @@ namespace R2D2.Localization.Formats;
 public sealed record PosedImage(string Name, Camera Camera, Pose Pose);
 
 /// <summary>A file problem, reported with the file and line.</summary>
-public sealed class FileFormatException : Exception
+public sealed class FileFormatException : R2D2Exception
 {
-    public FileFormatException(string file, int line, string message) : base(line > 0 ? $"{file}:{line}: {message}" : $"{file}: {message}") { File = file; Line = line; }
-    public string File { get; }
-    public int Line { get; }
+    public FileFormatException(string file, int line, string message) : base(file, line, message) { }
 }
 
 /// <summary>Reads posed cameras from COLMAP text models, NVM files (+ an intrinsics list) and Strecha .camera folders.</summary>

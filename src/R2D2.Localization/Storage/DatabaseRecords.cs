@@ -86,13 +86,10 @@ public sealed record DatabaseSummary(
 
 /// <summary>A database that is missing, not SQLite, damaged, of another schema, or holding
 /// features of another extractor. The message starts with the database's path.</summary>
-public sealed class FeatureDatabaseException : IOException
+public sealed class FeatureDatabaseException : R2D2Exception
 {
     public FeatureDatabaseException(string path, string message, Exception? inner = null)
-        : base($"{path}: {message}", inner)
-    {
-        DatabasePath = path;
-    }
+        : base(path, 0, message, inner) { }
 
-    public string DatabasePath { get; }
+    public string DatabasePath => File!;
 }

@@ -1,0 +1,25 @@
+namespace R2D2.Localization;
+
+/// <summary>
+/// The base of every error the library raises about its inputs, outputs or runs. It carries the
+/// file (and line, 0 when none) where there is one, so the command line reports all of them the
+/// same way: one line, exit code 1, no stack trace.
+/// </summary>
+public class R2D2Exception : Exception
+{
+    public R2D2Exception(string message, Exception? inner = null) : base(message, inner) { }
+
+    /// <summary>A message about <paramref name="file"/> (and <paramref name="line"/> when > 0), prefixed `file:line: `.</summary>
+    public R2D2Exception(string? file, int line, string message, Exception? inner = null)
+        : base(Prefix(file, line) + message, inner)
+    {
+        File = file;
+        Line = line;
+    }
+
+    public string? File { get; }
+    public int Line { get; }
+
+    private static string Prefix(string? file, int line) =>
+        file == null ? "" : line > 0 ? $"{file}:{line}: " : $"{file}: ";
+}

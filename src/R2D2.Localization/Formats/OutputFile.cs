@@ -1,0 +1,107 @@
+using System.Text;
+
+namespace R2D2.Localization.Formats;
+
+/// <summary>
+/// How every output file is written: into a temporary file in the same folder, flushed to disk,
+/// then renamed over the destination, so a reader (or a resumed run) sees the old file or the new
+/// one, never a truncated one (a full disk, kill -9). A destination that is a symbolic link is
+/// replaced by the file, never written through. <see cref="RefuseInputs"/> stops a command before
+/// it overwrites one of its own inputs.
+/// </summary>
+public static class OutputFile
+{
+    public static void WriteAllText(string path, string text) => Write(path, s =>
+    {
+        var bytes = new UTF8Encoding(false).GetBytes(text);
+        s.Write(bytes, 0, bytes.Length);
+    });
+
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        var copy = bytes.ToArray();
+        Write(path, s => s.Write(copy, 0, copy.Length));
+    }
+
+    /// <summary>Writes <paramref name="path"/> atomically with <paramref name="write"/>; on any failure the
+    /// destination is left as it was and the temporary file is removed.</summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(dir);
+        if (Directory.Exists(full)) throw new R2D2Exception(path, 0, "is a folder; an output file was expected");
+        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var s = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(s);
+                s.Flush(flushToDisk: true);
+            }
+            // rename(2) replaces a link at the destination by the file, leaving the link's target alone.
+            File.Move(tmp, full, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
+    /// <summary>The path with every symbolic link resolved (of the file itself when it exists, else of
+    /// its folder), for comparing outputs with inputs.</summary>
+    public static string RealPath(string path)
+    {
+        var full = Path.GetFullPath(path);
+        try
+        {
+            if (File.Exists(full) || Directory.Exists(full))
+            {
+                var info = new FileInfo(full);
+                var target = info.LinkTarget != null ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName : null;
+                if (target != null) return RealPath(target);
+            }
+            var dir = Path.GetDirectoryName(full);
+            if (dir == null) return full;
+            var realDir = RealDirectory(dir);
+            return Path.Combine(realDir, Path.GetFileName(full));
+        }
+        catch (IOException) { return full; }
+    }
+
+    private static string RealDirectory(string dir)
+    {
+        if (!Directory.Exists(dir))
+        {
+            var parent = Path.GetDirectoryName(dir);
+            return parent == null ? dir : Path.Combine(RealDirectory(parent), Path.GetFileName(dir));
+        }
+        var info = new DirectoryInfo(dir);
+        if (info.LinkTarget != null && info.ResolveLinkTarget(returnFinalTarget: true) is { } t) return RealDirectory(t.FullName);
+        var parentDir = info.Parent;
+        return parentDir == null ? info.FullName : Path.Combine(RealDirectory(parentDir.FullName), info.Name);
+    }
+
+    /// <summary>
+    /// Throws (naming both) when an output resolves to one of the command's inputs, or two outputs
+    /// resolve to the same file. Inputs that are folders are refused as outputs only when equal.
+    /// Nothing is written before this check, so the inputs stay as they were.
+    /// </summary>
+    public static void RefuseInputs(IEnumerable<(string Role, string? Path)> outputs, IEnumerable<(string Role, string? Path)> inputs)
+    {
+        var ins = inputs.Where(i => !string.IsNullOrEmpty(i.Path)).Select(i => (i.Role, i.Path, Real: RealPath(i.Path!))).ToList();
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (role, path) in outputs)
+        {
+            if (string.IsNullOrEmpty(path)) continue;
+            var real = RealPath(path);
+            foreach (var i in ins)
+                if (i.Real == real)
+                    throw new R2D2Exception(path, 0, $"the {role} would overwrite the {i.Role} ({i.Path}); choose another output path (nothing was written)");
+            if (seen.TryGetValue(real, out var other))
+                throw new R2D2Exception(path, 0, $"the {role} and the {other} are the same file; choose distinct output paths (nothing was written)");
+            seen[real] = role;
+        }
+    }
+}

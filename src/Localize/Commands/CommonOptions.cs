@@ -110,7 +110,7 @@ internal static class CommandErrors
             return body();
         }
         // The library's own errors share one base; the system ones are bad paths and files.
-        catch (Exception e) when (e is R2D2Exception or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is R2D2Exception or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
         {
             Reporter.Error(e.Message);
             return 1;

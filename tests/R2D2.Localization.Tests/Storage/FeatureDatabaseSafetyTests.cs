@@ -87,18 +87,21 @@ public class FeatureDatabaseSafetyTests
     [Fact]
     public void WriteProtectedFilesOpenOnlyReadOnlyAndStayUntouched()
     {
-        // The shared datasets are write-protected: read-only opens use SQLite's immutable mode and
-        // create nothing beside the file; a write open is refused even for root.
-        var e = Assert.Throws<FeatureDatabaseException>(() => FeatureDatabase.Open(Maupertuis).Dispose());
-        Assert.Contains("write-protected", e.Message);
+        // A write-protected database (a copy: ../shared itself is never opened for writing, whatever
+        // its permissions): read-only opens use SQLite's immutable mode and create nothing beside
+        // the file; a write open is refused even for root.
         var dir = Path.Combine(TempDir.Create(), "ro");
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "colmap.db");
         File.Copy(Maupertuis, path);
+        var before = File.ReadAllBytes(path);
         if (OperatingSystem.IsWindows()) File.SetAttributes(path, FileAttributes.ReadOnly);
         else File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var e = Assert.Throws<FeatureDatabaseException>(() => FeatureDatabase.Open(path).Dispose());
+        Assert.Contains("write-protected", e.Message);
         using (var db = FeatureDatabase.OpenReadOnly(path)) Assert.Equal(4, db.ReadImages().Count);
         Assert.Equal(new[] { "colmap.db" }, Directory.GetFiles(dir).Select(Path.GetFileName));
+        Assert.Equal(before, File.ReadAllBytes(path));
     }
 
     [Fact]

@@ -57,6 +57,30 @@ public class FormatTests
         Assert.Equal("m", meta["model"]);
         Assert.Equal("20", meta["image_height"]);
     }
+
+    [Fact]
+    public void OfficialExportHasTheOfficialLayoutWithImsizeWidthFirst()
+    {
+        // extract.py saves imsize = PIL's img.size, i.e. (W, H); a non-square image tells them apart.
+        var f = new FeatureSet
+        {
+            ImageWidth = 160, ImageHeight = 120, X = new[] { 1.5f, 2 }, Y = new[] { 3f, 4 }, OfficialX = new[] { 1f, 2 }, OfficialY = new[] { 3f, 4 },
+            Scale = new[] { 32f, 45.25f }, Score = new[] { 0.9f, 0.8f }, Reliability = new[] { 0.95f, 0.9f }, Repeatability = new[] { 0.94f, 0.88f },
+            Descriptors = new float[] { 1, 0, 0, 1 }, Dim = 2,
+        };
+        var path = Path.Combine(TempDir.Create(), "x.png.r2d2");
+        FeatureFiles.WriteOfficial(path, f);
+        var ours = Npz.Read(path);
+        Assert.Equal(new long[] { 160, 120 }, ours["imsize"].AsInt64());
+        Assert.Equal(new[] { 2f, 4, 45.25f, 1, 3, 32 }, ours["keypoints"].AsFloat32()); // ascending score, as the official file
+        var official = Npz.Read(SharedData.Path_("reference", "r2d2", "multiscale", "boat__r2d2_WASF_N16.npz"));
+        Assert.Equal(official.Keys.Order(), ours.Keys.Order());
+        foreach (var k in official.Keys)
+        {
+            Assert.Equal(official[k].DType, ours[k].DType);
+            Assert.Equal(official[k].Shape.Length, ours[k].Shape.Length);
+        }
+    }
 }
 
 public class ExtractorUnitTests

@@ -16,7 +16,7 @@ public enum FeatureFileFormat
 /// keypoints N×2 F32 (x, y; centre of the top-left pixel = (0, 0)), scales N F32 (official 32/s),
 /// scores N F32, reliability N F32, repeatability N F32, descriptors N×D F32 (L2-normalized), and
 /// metadata: format, image_width, image_height, model, net, weights, settings (JSON), coordinates.
-/// The official `&lt;image file name&gt;.r2d2` npz holds imsize (H, W), keypoints N×3 (x, y, scale),
+/// The official `&lt;image file name&gt;.r2d2` npz holds imsize (W, H) (PIL's img.size), keypoints N×3 (x, y, scale),
 /// descriptors N×D and scores N, in ascending score order, with x = i·W/w as extract.py writes.
 /// </summary>
 public static class FeatureFiles
@@ -47,7 +47,7 @@ public static class FeatureFiles
         for (int k = 0; k < n; k++) f.Descriptor(order[k]).CopyTo(d.AsSpan(k * f.Dim));
         Npz.Write(path, new Dictionary<string, NpyArray>
         {
-            ["imsize"] = NpyArray.Of(new long[] { f.ImageHeight, f.ImageWidth }, 2),
+            ["imsize"] = NpyArray.Of(new long[] { f.ImageWidth, f.ImageHeight }, 2),
             ["keypoints"] = NpyArray.Of(kp, n, 3),
             ["descriptors"] = NpyArray.Of(d, n, f.Dim),
             ["scores"] = NpyArray.Of(order.Select(i => f.Score[i]).ToArray(), n),

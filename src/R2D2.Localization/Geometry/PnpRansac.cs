@@ -124,6 +124,8 @@ public static class PoseRefinement
         double c2 = lossScalePx * lossScalePx;
         var h = new double[36];
         var g = new double[6];
+        // Allocated once: a stackalloc inside the loops would grow the stack with every point.
+        Span<double> ju = stackalloc double[6], jv = stackalloc double[6];
         for (int it = 0; it < iterations; it++)
         {
             Array.Clear(h); Array.Clear(g);
@@ -138,7 +140,6 @@ public static class PoseRefinement
                 double w = 1 / (1 + (eu * eu + ev * ev) / c2);
                 // d(u,v)/d(xc): [fx/z, 0, −fx·x/z²; 0, fy/z, −fy·y/z²]; dxc/dω = −[R·X]×, dxc/dt = I
                 double a0 = k.Fx * iz, a2 = -k.Fx * x * iz * iz, b1 = k.Fy * iz, b2 = -k.Fy * y * iz * iz;
-                Span<double> ju = stackalloc double[6], jv = stackalloc double[6];
                 // −[p]× = [[0, pz, −py], [−pz, 0, px], [py, −px, 0]] with p = R·X
                 ju[0] = a2 * ry;             ju[1] = a0 * rz - a2 * rx;  ju[2] = -a0 * ry;
                 jv[0] = -b1 * rz + b2 * ry;  jv[1] = -b2 * rx;           jv[2] = b1 * rx;

@@ -121,6 +121,8 @@ public static class Triangulation
     {
         var x = (double[])x0.Clone();
         double c2 = lossScalePx * lossScalePx;
+        // Allocated once: a stackalloc inside the loops would grow the stack with every observation.
+        Span<double> ju = stackalloc double[3], jv = stackalloc double[3];
         for (int it = 0; it < iterations; it++)
         {
             var h = new double[9];
@@ -135,7 +137,6 @@ public static class Triangulation
                 double ru = u - o.X, rv = v - o.Y;
                 double weight = 1 / (1 + (ru * ru + rv * rv) / c2); // Cauchy IRLS weight
                 // ∂u/∂X = (P₁ − u·P₃)/w, ∂v/∂X = (P₂ − v·P₃)/w
-                Span<double> ju = stackalloc double[3], jv = stackalloc double[3];
                 for (int k = 0; k < 3; k++) { ju[k] = (p[k] - u * p[8 + k]) / w; jv[k] = (p[4 + k] - v * p[8 + k]) / w; }
                 for (int a = 0; a < 3; a++)
                 {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using R2D2.Localization.Features;
 using R2D2.Localization.Matching;
+using R2D2.Localization.Pipeline;
 using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Cli.Commands;

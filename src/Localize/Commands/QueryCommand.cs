@@ -90,7 +90,7 @@ internal static class QueryCommand
                 }
                 catch (Exception e) when (e is ImageFileException or ImageTooSmallException)
                 {
-                    var fb = Localizer.Fallback(map, Array.Empty<Matching.Match>());
+                    var fb = Localizer.Fallback(map, Array.Empty<Match>());
                     res = new QueryResult(q.Name, fb.Pose, false, 0, 0, 0, 0, 0, 0, $"{e.Message}; written with the pose of database image {fb.Name}", fb.Name);
                 }
                 results.Add(res);

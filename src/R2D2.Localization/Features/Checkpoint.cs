@@ -6,57 +6,6 @@ using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Features;
 
-/// <summary>Element types of checkpoint tensors, named as safetensors names them.</summary>
-public enum TensorDType { F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL }
-
-public static class TensorDTypes
-{
-    public static int Size(this TensorDType t) => t switch
-    {
-        TensorDType.F64 or TensorDType.I64 => 8,
-        TensorDType.F32 or TensorDType.I32 => 4,
-        TensorDType.F16 or TensorDType.BF16 or TensorDType.I16 => 2,
-        _ => 1,
-    };
-}
-
-/// <summary>One tensor of a checkpoint: a contiguous little-endian (C-order) buffer.</summary>
-public sealed class CheckpointTensor
-{
-    public CheckpointTensor(TensorDType dtype, long[] shape, byte[] data)
-    {
-        long n = shape.Aggregate(1L, (a, b) => a * b);
-        if (data.LongLength != n * dtype.Size())
-            throw new InvalidDataException($"tensor of shape [{string.Join(",", shape)}] needs {n * dtype.Size()} bytes, has {data.LongLength}");
-        DType = dtype; Shape = shape; Data = data;
-    }
-    public TensorDType DType { get; }
-    public long[] Shape { get; }
-    public byte[] Data { get; }
-    public long Count => Shape.Aggregate(1L, (a, b) => a * b);
-
-    public float[] ToFloat32()
-    {
-        var r = new float[Count];
-        switch (DType)
-        {
-            case TensorDType.F32: Buffer.BlockCopy(Data, 0, r, 0, Data.Length); break;
-            case TensorDType.F64: for (int i = 0; i < r.Length; i++) r[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(Data.AsSpan(8 * i)); break;
-            case TensorDType.F16: for (int i = 0; i < r.Length; i++) r[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(Data.AsSpan(2 * i)); break;
-            case TensorDType.BF16: for (int i = 0; i < r.Length; i++) r[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(Data.AsSpan(2 * i)) << 16); break;
-            default: throw new InvalidDataException($"tensor of type {DType} is not floating point");
-        }
-        return r;
-    }
-
-    public static CheckpointTensor FromFloat32(float[] values, params long[] shape)
-    {
-        var b = new byte[values.Length * 4];
-        Buffer.BlockCopy(values, 0, b, 0, b.Length);
-        return new CheckpointTensor(TensorDType.F32, shape, b);
-    }
-}
-
 /// <summary>
 /// A model checkpoint: the architecture string (the official `net` entry, e.g.
 /// "Quad_L2Net_ConfCFS()") and the state dict with any "module." prefix removed.
@@ -72,6 +21,14 @@ public sealed class Checkpoint
         Net = net;
         StateDict = stateDict;
         Metadata = metadata ?? new Dictionary<string, string>();
+    }
+
+    /// <summary>A checkpoint saved by this project: the `net` string is in the metadata.</summary>
+    public static Checkpoint FromSafeTensors(SafeTensors st)
+    {
+        if (!st.Metadata.TryGetValue("net", out var net))
+            throw new InvalidDataException("safetensors file has no 'net' entry in its metadata: not a model checkpoint");
+        return new Checkpoint(net, st.Tensors, st.Metadata.Where(kv => kv.Key != "net").ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 
     public string Net { get; }
@@ -91,7 +48,7 @@ public sealed class Checkpoint
             f.Position = 0;
             if (n >= 2 && head[0] == (byte)'P' && head[1] == (byte)'K') return LoadTorchZip(f);
             if (n >= 1 && head[0] == 0x80) return LoadTorchLegacy(f);
-            if (n == 9 && head[8] == (byte)'{') return SafeTensors.Read(f).ToCheckpoint();
+            if (n == 9 && head[8] == (byte)'{') return FromSafeTensors(SafeTensors.Read(f));
             throw new InvalidDataException("not a PyTorch checkpoint (legacy or zip) nor a safetensors file");
         }
         catch (Exception e) when (e is EndOfStreamException)

@@ -26,6 +26,6 @@ public static class DefaultModel
         using var m = new MemoryStream();
         s.CopyTo(m);
         m.Position = 0;
-        return SafeTensors.Read(m).ToCheckpoint();
+        return Checkpoint.FromSafeTensors(SafeTensors.Read(m));
     }
 }

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using R2D2.Localization.Features;
 
 namespace R2D2.Localization.Formats;
 
@@ -21,13 +20,6 @@ public sealed class SafeTensors
 
     public IReadOnlyDictionary<string, CheckpointTensor> Tensors { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
-
-    public Checkpoint ToCheckpoint()
-    {
-        if (!Metadata.TryGetValue("net", out var net))
-            throw new InvalidDataException("safetensors file has no 'net' entry in its metadata: not a model checkpoint");
-        return new Checkpoint(net, Tensors, Metadata.Where(kv => kv.Key != "net").ToDictionary(kv => kv.Key, kv => kv.Value));
-    }
 
     /// <summary>Only the metadata of a file: its header, without reading the tensors.</summary>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path)

@@ -1,5 +1,4 @@
 using OpenCvSharp;
-using R2D2.Localization.Matching;
 
 namespace R2D2.Localization.Geometry;
 
@@ -23,7 +22,7 @@ public sealed record FundamentalFit(double[]? F, List<Match> Inliers);
 /// images, as hloc's triangulation does) F follows from the poses and a match is kept when both
 /// keypoints lie within a few pixels of the epipolar line of their partner; without poses, F is
 /// estimated robustly from the matches themselves. Pure functions on keypoint arrays (pixel-centre
-/// coordinates, as in <see cref="Features.FeatureSet"/>) and match lists.
+/// coordinates, as in <see cref="FeatureSet"/>) and match lists.
 /// </summary>
 public static class EpipolarVerification
 {

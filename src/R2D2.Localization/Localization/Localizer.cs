@@ -45,7 +45,7 @@ public static class Localizer
         var sw = Stopwatch.StartNew();
         var f = source.Extract(image);
         double te = sw.Elapsed.TotalSeconds; sw.Restart();
-        List<Matching.Match> matches;
+        List<Match> matches;
         if (o.PairsByQuery != null)
             matches = map.MatchToPointsOf(f, o.PairsByQuery.TryGetValue(name, out var ids) ? ids : new List<int>(), device, o.MinSimilarity);
         else
@@ -83,7 +83,7 @@ public static class Localizer
 
     /// <summary>The fallback pose: that of the database image observing most of the matched
     /// points, or of the first database image when there are none.</summary>
-    public static (string Name, Pose Pose) Fallback(MapIndex map, IReadOnlyList<Matching.Match> matches)
+    public static (string Name, Pose Pose) Fallback(MapIndex map, IReadOnlyList<Match> matches)
     {
         var votes = new Dictionary<int, int>();
         foreach (var m in matches)

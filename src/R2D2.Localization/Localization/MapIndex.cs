@@ -48,7 +48,7 @@ public sealed class MapIndex
     }
 
     /// <summary>The k database images most similar to the query (VLAD dot product).</summary>
-    public List<int> Retrieve(Features.FeatureSet query, int k)
+    public List<int> Retrieve(FeatureSet query, int k)
     {
         if (Retrieval is not { } r) throw new InvalidOperationException($"{Path}: the map has no retrieval index (rebuild it with build-map)");
         var q = Vlad.Encode(query, r.Codebook, r.Clusters);
@@ -59,7 +59,7 @@ public sealed class MapIndex
 
     /// <summary>2D–3D matches against the points observed by the given database images only
     /// (retrieved, or named by a pairs file); J indexes <see cref="Points"/>.</summary>
-    public List<Match> MatchToPointsOf(Features.FeatureSet query, IEnumerable<int> imageIds, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity)
+    public List<Match> MatchToPointsOf(FeatureSet query, IEnumerable<int> imageIds, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity)
     {
         var candidates = imageIds.Where(PointsByImage.ContainsKey).SelectMany(i => PointsByImage[i]).Distinct().OrderBy(p => p).ToArray();
         if (candidates.Length == 0) return new List<Match>();
@@ -71,6 +71,6 @@ public sealed class MapIndex
 
     /// <summary>2D–3D matches: mutual nearest neighbours between the query's descriptors and the
     /// points' (mean) descriptors, on the device.</summary>
-    public List<Match> MatchToPoints(Features.FeatureSet query, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity) =>
+    public List<Match> MatchToPoints(FeatureSet query, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity) =>
         MutualNearestNeighbours.Match(query.Descriptors, query.Count, Descriptors, Points.Count, Dim, device, minSimilarity);
 }

@@ -1,8 +1,5 @@
 namespace R2D2.Localization.Mapping;
 
-/// <summary>A keypoint of an image: the node of a track.</summary>
-public readonly record struct TrackElement(int ImageId, int KeypointIndex);
-
 /// <summary>
 /// Builds tracks from pairwise matches by union-find over (image, keypoint). A track that ends up
 /// holding two or more keypoints of one image is ambiguous there: those observations are dropped

@@ -2,9 +2,6 @@ using static TorchSharp.torch;
 
 namespace R2D2.Localization.Matching;
 
-/// <summary>A match between keypoint <see cref="I"/> of image 1 and <see cref="J"/> of image 2.</summary>
-public readonly record struct Match(int I, int J, float Similarity);
-
 /// <summary>
 /// Mutual nearest neighbours of L2-normalized descriptors (similarity = dot product): i and j
 /// match when j is i's best in image 2 and i is j's best in image 1 (on exact ties, the first

@@ -2,9 +2,6 @@ using R2D2.Localization.Geometry;
 
 namespace R2D2.Localization.Matching;
 
-/// <summary>Two images to match, by name (as in the feature database and the pairs files).</summary>
-public readonly record struct ImagePair(string Name1, string Name2);
-
 /// <summary>
 /// Where the image pairs to match come from: a pairs file (hloc and the Aachen local-feature
 /// evaluation write `name1 name2` per line), every pair of a list, camera poses (nearby cameras

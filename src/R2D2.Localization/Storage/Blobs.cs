@@ -40,7 +40,7 @@ internal static class Blobs
     }
 
     /// <summary>COLMAP's rows×2 uint32 match blob; <paramref name="swap"/> exchanges the columns.</summary>
-    public static byte[] MatchPairs(IReadOnlyList<Matching.Match> matches, bool swap)
+    public static byte[] MatchPairs(IReadOnlyList<Match> matches, bool swap)
     {
         var data = new uint[2 * matches.Count];
         for (int k = 0; k < matches.Count; k++)
@@ -53,16 +53,16 @@ internal static class Blobs
         return Of<uint>(data);
     }
 
-    public static List<Matching.Match> ToMatches(byte[]? blob, int rows, bool swap, float[]? similarity)
+    public static List<Match> ToMatches(byte[]? blob, int rows, bool swap, float[]? similarity)
     {
         var data = To<uint>(blob);
         if (data.Length != 2 * rows) throw new InvalidDataException($"match blob holds {data.Length / 2} rows, the table says {rows}");
-        var result = new List<Matching.Match>(rows);
+        var result = new List<Match>(rows);
         for (int k = 0; k < rows; k++)
         {
             int a = checked((int)data[2 * k]), b = checked((int)data[2 * k + 1]);
             float s = similarity != null && similarity.Length == rows ? similarity[k] : float.NaN;
-            result.Add(swap ? new Matching.Match(b, a, s) : new Matching.Match(a, b, s));
+            result.Add(swap ? new Match(b, a, s) : new Match(a, b, s));
         }
         return result;
     }

@@ -1,4 +1,3 @@
-using R2D2.Localization.Matching;
 
 namespace R2D2.Localization.Storage;
 

@@ -1,4 +1,3 @@
-using R2D2.Localization.Features;
 
 namespace R2D2.Localization.Storage;
 

@@ -54,7 +54,7 @@ public class HtmlReportTests
         // Self-contained: every src is a data URI, no link to anything.
         Assert.DoesNotContain("http://", html);
         Assert.DoesNotContain("https://", html);
-        foreach (Match m in Regex.Matches(html, "src=\"([^\"]*)\""))
+        foreach (System.Text.RegularExpressions.Match m in Regex.Matches(html, "src=\"([^\"]*)\""))
             Assert.StartsWith("data:", m.Groups[1].Value);
         // The plot, q1 and its database image, q2's fallback database image (q2 has no picture of its own).
         Assert.Equal(4, Regex.Matches(html, "<img ").Count);

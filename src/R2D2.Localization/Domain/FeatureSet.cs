@@ -1,4 +1,4 @@
-namespace R2D2.Localization.Features;
+namespace R2D2.Localization;
 
 /// <summary>
 /// The keypoints and descriptors of one image, best score first.

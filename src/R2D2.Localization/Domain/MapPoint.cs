@@ -1,4 +1,4 @@
-namespace R2D2.Localization.Mapping;
+namespace R2D2.Localization;
 
 /// <summary>
 /// A triangulated 3D point of a map (world coordinates, metres): its track (the image keypoints

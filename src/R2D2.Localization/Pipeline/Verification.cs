@@ -1,8 +1,9 @@
 using R2D2.Localization.Geometry;
+using R2D2.Localization.Matching;
 using R2D2.Localization.Mapping;
 using R2D2.Localization.Storage;
 
-namespace R2D2.Localization.Matching;
+namespace R2D2.Localization.Pipeline;
 
 /// <summary>
 /// Geometric verification of matched pairs into two_view_geometries (resumable: verified pairs

@@ -1,0 +1,97 @@
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace R2D2.Localization.Tests;
+
+/// <summary>
+/// The library's layers depend downward only (README, "Architecture"). Each folder of
+/// src/R2D2.Localization is a layer with a rank; a file may name another layer's namespace (a
+/// using, a qualified name) only when that layer's rank is lower. Peers (same rank) do not
+/// depend on each other. A new upward or sideways edge fails this test.
+/// </summary>
+public class ArchitectureTests
+{
+    /// <summary>Bottom to top. Domain is the root namespace (plain types, visible to every layer).</summary>
+    internal static readonly Dictionary<string, int> Rank = new()
+    {
+        ["Domain"] = 0,
+        ["Geometry"] = 1, ["Imaging"] = 1,
+        ["Formats"] = 2, ["Storage"] = 2,
+        ["Features"] = 3, ["Synthesis"] = 3,
+        ["Matching"] = 4,
+        ["Mapping"] = 5,
+        ["Localization"] = 6, ["Training"] = 6,
+        ["Evaluation"] = 7,
+        ["Pipeline"] = 8,
+    };
+
+    /// <summary>Edges that remain to be removed (folder → folder: why it is still there). Empty when the redesign is done.</summary>
+    internal static readonly Dictionary<string, string> KnownViolations = new()
+    {
+        ["Mapping -> Localization"] = "MapBuilder builds the retrieval index (Localization.Vlad): a stage, to move to Pipeline",
+        ["Storage -> Features"] = "ExtractorIdentity.ForR2D2(MultiScaleExtractor): the identity is data, its factory belongs to Features",
+        ["Formats -> Storage"] = "Intrinsics reads cameras from a feature database: that reader belongs to Storage",
+    };
+
+    private static readonly Regex Strings = new("@?\"(?:[^\"\\\\\\n]|\\\\.)*\"", RegexOptions.Compiled);
+    private static readonly Regex LineComments = new("//[^\\n]*", RegexOptions.Compiled);
+    private static readonly Regex Qualified = new(@"R2D2\.Localization\.([A-Z]\w*)", RegexOptions.Compiled);
+
+    internal static string LibraryRoot => Path.Combine(SharedData.RepoRoot, "src", "R2D2.Localization");
+
+    /// <summary>Every (from folder, to folder, file) edge named in the library's code.</summary>
+    internal static List<(string From, string To, string File)> Edges(string root)
+    {
+        var layers = string.Join("|", Rank.Keys.Where(k => k != "Domain"));
+        var relative = new Regex($@"(?<![\w.])({layers})\.[A-Z]", RegexOptions.Compiled);
+        var edges = new List<(string, string, string)>();
+        foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
+        {
+            var rel = Path.GetRelativePath(root, file);
+            var from = rel.Split(Path.DirectorySeparatorChar)[0];
+            if (from is "bin" or "obj" || !rel.Contains(Path.DirectorySeparatorChar)) continue;
+            var code = LineComments.Replace(Strings.Replace(File.ReadAllText(file), "\"\""), "");
+            var named = Qualified.Matches(code).Select(m => m.Groups[1].Value)
+                .Concat(relative.Matches(Qualified.Replace(code, "")).Select(m => m.Groups[1].Value));
+            foreach (var to in named.Distinct())
+                if (to != from && Rank.ContainsKey(to)) edges.Add((from, to, rel));
+        }
+        return edges;
+    }
+
+    [Fact]
+    public void EveryFolderIsALayerWithItsOwnNamespace()
+    {
+        foreach (var dir in Directory.EnumerateDirectories(LibraryRoot).Select(Path.GetFileName))
+        {
+            if (dir is "bin" or "obj") continue;
+            Assert.True(Rank.ContainsKey(dir!), $"src/R2D2.Localization/{dir} is no layer: give it a rank in ArchitectureTests.Rank (and the README)");
+            foreach (var file in Directory.EnumerateFiles(Path.Combine(LibraryRoot, dir!), "*.cs", SearchOption.AllDirectories))
+            {
+                var ns = Regex.Match(File.ReadAllText(file), @"^namespace\s+([\w.]+)", RegexOptions.Multiline).Groups[1].Value;
+                var expected = dir == "Domain" ? "R2D2.Localization" : $"R2D2.Localization.{dir}";
+                Assert.True(ns == expected, $"{Path.GetRelativePath(LibraryRoot, file)}: namespace {ns}, expected {expected}");
+            }
+        }
+    }
+
+    [Fact]
+    public void LayersDependDownwardOnly()
+    {
+        var bad = Edges(LibraryRoot).Where(e => Rank[e.To] >= Rank[e.From]).ToList();
+        var unexpected = bad.Where(e => !KnownViolations.ContainsKey($"{e.From} -> {e.To}"))
+            .Select(e => $"{e.File} names {e.To} (rank {Rank[e.To]}) from {e.From} (rank {Rank[e.From]})").ToList();
+        Assert.True(unexpected.Count == 0, "upward or sideways dependencies:\n" + string.Join("\n", unexpected));
+        var stale = KnownViolations.Keys.Where(k => !bad.Any(e => $"{e.From} -> {e.To}" == k)).ToList();
+        Assert.True(stale.Count == 0, "KnownViolations lists edges that are gone (remove them): " + string.Join(", ", stale));
+    }
+
+    [Fact]
+    public void TheCheckSeesAnUpwardEdge()
+    {
+        var root = TempDir.Create();
+        Directory.CreateDirectory(Path.Combine(root, "Geometry"));
+        File.WriteAllText(Path.Combine(root, "Geometry", "A.cs"), "using R2D2.Localization.Storage;\nnamespace R2D2.Localization.Geometry;\n// Mapping.X in a comment\nclass A { object b = Matching.PairSources.X; string s = \"Features.Y\"; }\n");
+        Assert.Equal(new[] { ("Geometry", "Storage"), ("Geometry", "Matching") }, Edges(root).Select(e => (e.From, e.To)));
+    }
+}

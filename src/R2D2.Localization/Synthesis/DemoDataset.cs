@@ -35,14 +35,14 @@ public sealed record DemoDataset(string DayFolder, string NightFolder, List<Pose
         var day = scene.DayImages();
         foreach (var d in day)
         {
-            File.WriteAllBytes(Path.Combine(dayFolder, d.Name), SceneRenderer.Jpeg(renderer.RenderDay(d.Pose), scene.DayJpegQuality));
+            File.WriteAllBytes(Path.Combine(dayFolder, d.Name), JpegCodec.Encode(renderer.RenderDay(d.Pose), scene.DayJpegQuality));
             onImage?.Invoke(d.Name);
         }
         foreach (var n in night)
         {
             var path = Path.Combine(nightFolder, n.Name);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllBytes(path, SceneRenderer.Jpeg(renderer.RenderNight(n.Pose, SceneRenderer.SeedOf(n.Name)), scene.Night.JpegQuality));
+            File.WriteAllBytes(path, JpegCodec.Encode(renderer.RenderNight(n.Pose, SceneRenderer.SeedOf(n.Name)), scene.Night.JpegQuality));
             onImage?.Invoke(n.Name);
         }
         return new DemoDataset(dayFolder, nightFolder, day, night);

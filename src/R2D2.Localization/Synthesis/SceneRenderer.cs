@@ -1,3 +1,4 @@
+using R2D2.Localization.Imaging;
 using OpenCvSharp;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
@@ -214,16 +215,8 @@ public sealed class SceneRenderer
     private RgbImage ToSrgb(float[] lin)
     {
         var px = new byte[lin.Length];
-        for (int i = 0; i < lin.Length; i++) px[i] = (byte)Math.Clamp((int)Math.Round(255 * Rgb.ToSrgb(Math.Clamp(lin[i], 0f, 1f))), 0, 255);
+        for (int i = 0; i < lin.Length; i++) px[i] = (byte)Math.Clamp((int)Math.Round(255 * Srgb.FromLinear(Math.Clamp(lin[i], 0f, 1f))), 0, 255);
         return new RgbImage(_scene.Width, _scene.Height, px);
-    }
-
-    /// <summary>JPEG bytes of an image (OpenCV's libjpeg; deterministic).</summary>
-    public static byte[] Jpeg(RgbImage image, int quality)
-    {
-        using var bgr = ImageFile.ToBgrMat(image);
-        Cv2.ImEncode(".jpg", bgr, out var bytes, new ImageEncodingParam(ImwriteFlags.JpegQuality, quality));
-        return bytes;
     }
 
     /// <summary>A stable seed for a name (string.GetHashCode differs between runs).</summary>

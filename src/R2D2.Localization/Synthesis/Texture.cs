@@ -1,3 +1,4 @@
+using R2D2.Localization.Imaging;
 namespace R2D2.Localization.Synthesis;
 
 /// <summary>A linear-light RGB texture (rows top to bottom) with drawing in metres and bilinear sampling.</summary>
@@ -87,52 +88,9 @@ public sealed class Texture
 public readonly record struct Rgb(float R, float G, float B)
 {
     /// <summary>From 8-bit sRGB values.</summary>
-    public static Rgb FromSrgb(int r, int g, int b) => new(ToLinear(r / 255f), ToLinear(g / 255f), ToLinear(b / 255f));
-
-    public static float ToLinear(float c) => c <= 0.04045f ? c / 12.92f : MathF.Pow((c + 0.055f) / 1.055f, 2.4f);
-
-    public static float ToSrgb(float c) => c <= 0.0031308f ? 12.92f * c : 1.055f * MathF.Pow(c, 1 / 2.4f) - 0.055f;
+    public static Rgb FromSrgb(int r, int g, int b) => new(Srgb.ToLinear(r / 255f), Srgb.ToLinear(g / 255f), Srgb.ToLinear(b / 255f));
 
     public Rgb Times(float m) => new(R * m, G * m, B * m);
 
     public Rgb Mix(Rgb o, float t) => new(R + t * (o.R - R), G + t * (o.G - G), B + t * (o.B - B));
-}
-
-/// <summary>Deterministic value noise and hashing (no global state: the same seed gives the same texture everywhere).</summary>
-public static class Noise
-{
-    public static ulong Hash(ulong x)
-    {
-        // SplitMix64's finalizer.
-        x += 0x9E3779B97F4A7C15UL;
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-        return x ^ (x >> 31);
-    }
-
-    /// <summary>A uniform value in [0, 1) from integer coordinates and a seed.</summary>
-    public static double Uniform(int seed, long a, long b = 0) =>
-        (Hash(Hash((ulong)seed * 0x632BE59BD9B4E019UL ^ (ulong)a) ^ (ulong)b * 0x85EBCA77C2B2AE63UL) >> 11) * (1.0 / (1UL << 53));
-
-    /// <summary>A standard normal value from a counter (Box–Muller on two hashed uniforms).</summary>
-    public static double Gaussian(int seed, long index)
-    {
-        double u1 = Uniform(seed, index, 1), u2 = Uniform(seed, index, 2);
-        return Math.Sqrt(-2 * Math.Log(1 - u1)) * Math.Cos(2 * Math.PI * u2);
-    }
-
-    /// <summary>Smooth value noise in [0, 1] with a lattice of the given cell size (texels).</summary>
-    public static float Value(int seed, double x, double y, double cell)
-    {
-        x /= cell; y /= cell;
-        long ix = (long)Math.Floor(x), iy = (long)Math.Floor(y);
-        double fx = x - ix, fy = y - iy;
-        fx = fx * fx * (3 - 2 * fx); fy = fy * fy * (3 - 2 * fy);
-        double a = Uniform(seed, ix, iy), b = Uniform(seed, ix + 1, iy), c = Uniform(seed, ix, iy + 1), d = Uniform(seed, ix + 1, iy + 1);
-        return (float)(a + fx * (b - a) + fy * (c + fx * (d - c) - a - fx * (b - a)));
-    }
-
-    /// <summary>Three octaves of value noise in [0, 1].</summary>
-    public static float Fractal(int seed, double x, double y, double cell) =>
-        (4 * Value(seed, x, y, cell) + 2 * Value(seed + 1, x, y, cell / 2) + Value(seed + 2, x, y, cell / 4)) / 7;
 }

@@ -1,3 +1,4 @@
+using R2D2.Localization.Imaging;
 using System.Globalization;
 using System.Text;
 using R2D2.Localization.Formats;

@@ -1,3 +1,4 @@
+using R2D2.Localization.Imaging;
 using System.Collections.Concurrent;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Storage;

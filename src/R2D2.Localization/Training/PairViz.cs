@@ -1,3 +1,4 @@
+using R2D2.Localization.Imaging;
 using OpenCvSharp;
 using R2D2.Localization.Formats;
 

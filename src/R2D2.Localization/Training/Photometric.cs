@@ -1,3 +1,4 @@
+using R2D2.Localization.Imaging;
 using OpenCvSharp;
 
 namespace R2D2.Localization.Training;
@@ -98,7 +99,7 @@ public static class Photometric
             var plane = img.AsSpan(c * n, n);
             for (int i = 0; i < n; i++)
             {
-                float v = SrgbToLinear(Math.Clamp(plane[i], 0, 1)) * tint[c] * light[i];
+                float v = Srgb.ToLinear(Math.Clamp(plane[i], 0, 1)) * tint[c] * light[i];
                 plane[i] = v;
                 sum += v;
             }
@@ -114,7 +115,7 @@ public static class Photometric
             img[i] = e / fullWell;
         }
         PlanarImage.GaussianBlur(img, w, h, rng.Uniform(0.4, 0.8));
-        for (int i = 0; i < img.Length; i++) img[i] = LinearToSrgb(Math.Clamp(img[i], 0, 1));
+        for (int i = 0; i < img.Length; i++) img[i] = Srgb.FromLinear(Math.Clamp(img[i], 0, 1));
         Finish(img, w, h, rng, s);
     }
 
@@ -124,23 +125,14 @@ public static class Photometric
         else PlanarImage.Quantize(img);
     }
 
-    public static float SrgbToLinear(float v) => v <= 0.04045f ? v / 12.92f : MathF.Pow((v + 0.055f) / 1.055f, 2.4f);
-
-    public static float LinearToSrgb(float v) => v <= 0.0031308f ? 12.92f * v : 1.055f * MathF.Pow(v, 1 / 2.4f) - 0.055f;
-
     /// <summary>Encodes as JPEG at <paramref name="quality"/> and decodes (block artefacts, chroma subsampling).</summary>
     public static void JpegRoundTrip(float[] img, int w, int h, int quality)
     {
-        var rgb = PlanarImage.ToRgb(img, w, h);
-        using var bgr = Formats.ImageFile.ToBgrMat(rgb);
-        Cv2.ImEncode(".jpg", bgr, out var bytes, new ImageEncodingParam(ImwriteFlags.JpegQuality, quality));
-        using var decoded = Cv2.ImDecode(bytes, ImreadModes.Color);
+        var px = Formats.JpegCodec.RoundTrip(PlanarImage.ToRgb(img, w, h), quality).Pixels;
         int n = w * h;
-        var px = new byte[3 * n];
-        System.Runtime.InteropServices.Marshal.Copy(decoded.Data, px, 0, px.Length);
         for (int i = 0; i < n; i++)
         {
-            img[i] = px[3 * i + 2] / 255f; img[n + i] = px[3 * i + 1] / 255f; img[2 * n + i] = px[3 * i] / 255f;
+            img[i] = px[3 * i] / 255f; img[n + i] = px[3 * i + 1] / 255f; img[2 * n + i] = px[3 * i + 2] / 255f;
         }
     }
 }

@@ -1,3 +1,4 @@
+using R2D2.Localization.Imaging;
 namespace R2D2.Localization.Training;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using R2D2.Localization.Imaging;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -202,10 +203,8 @@ public static class Trainer
     /// <summary>A seed for step <paramref name="step"/>'s random choices (splitmix64 of both).</summary>
     public static int StepSeed(long seed, long step)
     {
-        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)step + 0x632BE59BD9B4E019UL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
+        ulong z = unchecked((ulong)seed * SplitMix64.Gamma + (ulong)step + 0x632BE59BD9B4E019UL);
+        return (int)(SplitMix64.Mix(z) & 0x7FFFFFFF);
     }
 
     /// <summary>The pairs of step <paramref name="step"/>, generated in parallel (each is a pure

@@ -56,8 +56,8 @@ public class DemoSceneTests
         // The real scene, small: few texels and pixels keep it fast.
         var scene = DemoScene.Load(ScenePath) with { Width = 96, Height = 72, Focal = 75, TexelsPerMetre = 16, Supersampling = 2 };
         var pose = scene.DayCameras[3].Pose;
-        byte[] Day() => SceneRenderer.Jpeg(new SceneRenderer(scene).RenderDay(pose), 90);
-        byte[] Night(int seed) => SceneRenderer.Jpeg(new SceneRenderer(scene).RenderNight(pose, seed), 85);
+        byte[] Day() => JpegCodec.Encode(new SceneRenderer(scene).RenderDay(pose), 90);
+        byte[] Night(int seed) => JpegCodec.Encode(new SceneRenderer(scene).RenderNight(pose, seed), 85);
         Assert.Equal(Day(), Day());
         var n = Night(SceneRenderer.SeedOf("night_00.jpg"));
         Assert.Equal(n, Night(SceneRenderer.SeedOf("night_00.jpg")));

@@ -1,4 +1,4 @@
-namespace R2D2.Localization.Training;
+namespace R2D2.Localization.Imaging;
 
 /// <summary>
 /// A small deterministic random generator (SplitMix64). Pair sources create one per pair from
@@ -14,22 +14,15 @@ public sealed class Rng
     /// <summary>A well-mixed 64-bit seed from a few numbers (e.g. source seed, pair index, stream id).</summary>
     public static ulong Hash(ulong a, ulong b = 0, ulong c = 0)
     {
-        ulong h = Mix(a + 0x9E3779B97F4A7C15UL);
-        h = Mix(h ^ (b + 0xD1B54A32D192ED03UL));
-        return Mix(h ^ (c + 0x8CB92BA72F3D8DD7UL));
-    }
-
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
+        ulong h = SplitMix64.Mix(a + SplitMix64.Gamma);
+        h = SplitMix64.Mix(h ^ (b + 0xD1B54A32D192ED03UL));
+        return SplitMix64.Mix(h ^ (c + 0x8CB92BA72F3D8DD7UL));
     }
 
     public ulong NextUInt64()
     {
-        _state += 0x9E3779B97F4A7C15UL;
-        return Mix(_state);
+        _state += SplitMix64.Gamma;
+        return SplitMix64.Mix(_state);
     }
 
     /// <summary>Uniform in [0, 1).</summary>

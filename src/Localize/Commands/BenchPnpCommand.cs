@@ -41,7 +41,7 @@ internal static class BenchPnpCommand
                 using var rot = new Mat();
                 Cv2.Rodrigues(rvec, rot);
                 var rr = new double[9]; for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) rr[3 * i + j] = rot.At<double>(i, j);
-                cvErr.Add(Distance(new RigidPose(rr, new[] { tvec.At<double>(0), tvec.At<double>(1), tvec.At<double>(2) }).CameraCenter, s.Truth.CameraCenter));
+                cvErr.Add(Distance(new Pose(rr, new[] { tvec.At<double>(0), tvec.At<double>(1), tvec.At<double>(2) }).CameraCenter, s.Truth.CameraCenter));
             }
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
@@ -57,7 +57,7 @@ internal static class BenchPnpCommand
     private static double Distance(double[] a, double[] b) => Math.Sqrt(a.Zip(b, (x, y) => (x - y) * (x - y)).Sum());
     private static double Median(List<double> v) { var s = v.OrderBy(x => x).ToList(); return s[s.Count / 2]; }
 
-    private static (RigidPose Truth, double[] Px, double[] Pw) Scene(int seed, int n, double outlierRatio, PinholeIntrinsics k)
+    private static (Pose Truth, double[] Px, double[] Pw) Scene(int seed, int n, double outlierRatio, PinholeIntrinsics k)
     {
         var rng = new Random(seed);
         var q = new[] { rng.NextDouble() * 2 - 1, rng.NextDouble() * 2 - 1, rng.NextDouble() * 2 - 1, rng.NextDouble() * 2 - 1 };
@@ -74,6 +74,6 @@ internal static class BenchPnpCommand
             px[2 * i] = bad ? rng.NextDouble() * 1280 : u + rng.NextDouble() - 0.5;
             px[2 * i + 1] = bad ? rng.NextDouble() * 960 : v + rng.NextDouble() - 0.5;
         }
-        return (new RigidPose(r, t), px, pw);
+        return (new Pose(r, t), px, pw);
     }
 }

@@ -2,25 +2,6 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace R2D2.Localization.Geometry;
 
-/// <summary>A rigid world→camera transform as plain arrays: x_cam = R·X + t, R row-major 3×3.</summary>
-public readonly record struct RigidPose(double[] R, double[] T)
-{
-    public double[] Apply(double[] x) => new[]
-    {
-        R[0] * x[0] + R[1] * x[1] + R[2] * x[2] + T[0],
-        R[3] * x[0] + R[4] * x[1] + R[5] * x[2] + T[1],
-        R[6] * x[0] + R[7] * x[1] + R[8] * x[2] + T[2],
-    };
-
-    /// <summary>C = −Rᵀ·t.</summary>
-    public double[] CameraCenter => new[]
-    {
-        -(R[0] * T[0] + R[3] * T[1] + R[6] * T[2]),
-        -(R[1] * T[0] + R[4] * T[1] + R[7] * T[2]),
-        -(R[2] * T[0] + R[5] * T[1] + R[8] * T[2]),
-    };
-}
-
 /// <summary>
 /// The minimal absolute pose problem: three world points and their unit bearing vectors give up
 /// to four poses. Grunert's formulation: with distances s₂ = u·s₁, s₃ = v·s₁ the law of cosines
@@ -31,14 +12,14 @@ public readonly record struct RigidPose(double[] R, double[] T)
 /// </summary>
 public static class P3P
 {
-    public static List<RigidPose> Solve(ReadOnlySpan<double> bearings, ReadOnlySpan<double> points)
+    public static List<Pose> Solve(ReadOnlySpan<double> bearings, ReadOnlySpan<double> points)
     {
         // bearings: 3 unit vectors (9 values); points: 3 world points (9 values)
         var j = bearings.ToArray();
         var p = points.ToArray();
         double a2 = Dist2(p, 1, 2), b2 = Dist2(p, 0, 2), c2 = Dist2(p, 0, 1);
         double ca = Dot(j, 1, 2), cb = Dot(j, 0, 2), cg = Dot(j, 0, 1);
-        var results = new List<RigidPose>();
+        var results = new List<Pose>();
         if (b2 < 1e-20) return results;
 
         // E1: b²u² − 2b²cα·v·u + [(b² − a²)v² + 2a²cβ·v − a²] = 0
@@ -70,7 +51,7 @@ public static class P3P
     /// points. P3P's distances make the two triangles congruent, so the orthonormal frames built
     /// on them (edge 1→2, normal, their cross product) give R = F_cam·F_worldᵀ exactly and far
     /// more cheaply than an SVD.</summary>
-    private static RigidPose? Align(double[] world, double[] cam)
+    private static Pose? Align(double[] world, double[] cam)
     {
         var fw = Frame(world);
         var fc = Frame(cam);
@@ -82,7 +63,7 @@ public static class P3P
                 r[3 * i + k] = fc[3 * i] * fw[3 * k] + fc[3 * i + 1] * fw[3 * k + 1] + fc[3 * i + 2] * fw[3 * k + 2];
         var t = new double[3];
         for (int i = 0; i < 3; i++) t[i] = cam[i] - (r[3 * i] * world[0] + r[3 * i + 1] * world[1] + r[3 * i + 2] * world[2]);
-        return new RigidPose(r, t);
+        return new Pose(r, t);
     }
 
     /// <summary>Row i holds the i-th component of the axes e1, e2, e3 (columns).</summary>

@@ -12,7 +12,7 @@ public sealed record PnpOptions
     public int Seed { get; init; } = 0;
 }
 
-public sealed record PnpResult(RigidPose Pose, int[] Inliers, int Iterations);
+public sealed record PnpResult(Pose Pose, int[] Inliers, int Iterations);
 
 /// <summary>
 /// Absolute pose from 2D–3D matches: LO-RANSAC over minimal P3P samples with an MSAC score and an
@@ -36,7 +36,7 @@ public static class PnpRansac
         }
         var rng = new Random(o.Seed);
         double thr2 = o.ThresholdPx * o.ThresholdPx;
-        RigidPose? best = null;
+        Pose? best = null;
         double bestScore = double.PositiveInfinity;
         int bestInliers = 0, iterations = 0;
         long needed = o.MaxIterations;
@@ -73,18 +73,18 @@ public static class PnpRansac
             }
         }
         if (best == null) return null;
-        var inliers = Inliers(best.Value, px, pw, k, thr2);
+        var inliers = Inliers(best, px, pw, k, thr2);
         if (inliers.Length < 4) return null;
-        var final = PoseRefinement.Refine(best.Value, px, pw, k, inliers, o.LossScalePx, iterations: 20);
+        var final = PoseRefinement.Refine(best, px, pw, k, inliers, o.LossScalePx, iterations: 20);
         var finalInliers = Inliers(final, px, pw, k, thr2);
-        if (finalInliers.Length < inliers.Length) { final = best.Value; finalInliers = inliers; }
+        if (finalInliers.Length < inliers.Length) { final = best; finalInliers = inliers; }
         return new PnpResult(final, finalInliers, iterations);
     }
 
     /// <summary>Squared reprojection error (px²); +∞ behind the camera.</summary>
-    public static double SquaredError(in RigidPose pose, double[] px, double[] pw, int i, PinholeIntrinsics k)
+    public static double SquaredError(Pose pose, double[] px, double[] pw, int i, PinholeIntrinsics k)
     {
-        var r = pose.R; var t = pose.T;
+        var r = pose.Rotation; var t = pose.Translation;
         double x = r[0] * pw[3 * i] + r[1] * pw[3 * i + 1] + r[2] * pw[3 * i + 2] + t[0];
         double y = r[3] * pw[3 * i] + r[4] * pw[3 * i + 1] + r[5] * pw[3 * i + 2] + t[1];
         double z = r[6] * pw[3 * i] + r[7] * pw[3 * i + 1] + r[8] * pw[3 * i + 2] + t[2];
@@ -93,7 +93,7 @@ public static class PnpRansac
         return du * du + dv * dv;
     }
 
-    private static (double Score, int Count) Score(in RigidPose pose, double[] px, double[] pw, PinholeIntrinsics k, double thr2)
+    private static (double Score, int Count) Score(Pose pose, double[] px, double[] pw, PinholeIntrinsics k, double thr2)
     {
         double s = 0; int c = 0;
         int n = px.Length / 2;
@@ -105,7 +105,7 @@ public static class PnpRansac
         return (s, c);
     }
 
-    private static int[] Inliers(in RigidPose pose, double[] px, double[] pw, PinholeIntrinsics k, double thr2)
+    private static int[] Inliers(Pose pose, double[] px, double[] pw, PinholeIntrinsics k, double thr2)
     {
         var r = new List<int>();
         for (int i = 0; i < px.Length / 2; i++) if (SquaredError(pose, px, pw, i, k) <= thr2) r.Add(i);
@@ -117,10 +117,10 @@ public static class PnpRansac
 /// (iteratively reweighted), the points fixed; updates R ← exp([ω]×)·R, t ← t + δ.</summary>
 public static class PoseRefinement
 {
-    public static RigidPose Refine(RigidPose pose, double[] px, double[] pw, PinholeIntrinsics k, int[] use, double lossScalePx, int iterations)
+    public static Pose Refine(Pose pose, double[] px, double[] pw, PinholeIntrinsics k, int[] use, double lossScalePx, int iterations)
     {
-        var r = (double[])pose.R.Clone();
-        var t = (double[])pose.T.Clone();
+        var r = (double[])pose.Rotation.Clone();
+        var t = (double[])pose.Translation.Clone();
         double c2 = lossScalePx * lossScalePx;
         var h = new double[36];
         var g = new double[6];
@@ -159,7 +159,7 @@ public static class PoseRefinement
             for (int c = 0; c < 3; c++) t[c] -= step[3 + c];
             if (step.Sum(Math.Abs) < 1e-12) break;
         }
-        return new RigidPose(r, t);
+        return new Pose(r, t);
     }
 
     /// <summary>Cholesky solve of a small symmetric positive definite system; null if not SPD.</summary>

@@ -72,7 +72,7 @@ public static class Localizer
         {
             var inlierXY = result.Inliers.SelectMany(i => new[] { f.X[matches[i].I], f.Y[matches[i].I] }).ToArray();
             var inlierPoints = result.Inliers.Select(i => matches[i].J).ToArray();
-            return new QueryResult(name, new Pose(result.Pose.R, result.Pose.T), true, f.Count, matches.Count, result.Inliers.Length, te, tm, tp, null, null,
+            return new QueryResult(name, result.Pose, true, f.Count, matches.Count, result.Inliers.Length, te, tm, tp, null, null,
                 inlierXY, inlierPoints);
         }
         var (fallbackName, fallbackPose) = Fallback(map, matches);

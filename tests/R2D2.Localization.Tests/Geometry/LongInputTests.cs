@@ -38,9 +38,9 @@ public class LongInputTests
             px[2 * i] = u; px[2 * i + 1] = v;
         }
         var k = new PinholeIntrinsics(SyntheticScene.F, SyntheticScene.F, SyntheticScene.Cx, SyntheticScene.Cy);
-        var start = new RigidPose((double[])r.Clone(), new[] { t[0] + 0.02, t[1], t[2] - 0.02 });
+        var start = new Pose((double[])r.Clone(), new[] { t[0] + 0.02, t[1], t[2] - 0.02 });
         var refined = RunOnSmallStack(() => PoseRefinement.Refine(start, px, pw, k, Enumerable.Range(0, N).ToArray(), 2.0, 3));
-        for (int c = 0; c < 3; c++) Assert.True(Math.Abs(refined.T[c] - t[c]) < 1e-3, $"t[{c}] {refined.T[c]} vs {t[c]}");
+        for (int c = 0; c < 3; c++) Assert.True(Math.Abs(refined.Translation[c] - t[c]) < 1e-3, $"t[{c}] {refined.Translation[c]} vs {t[c]}");
     }
 
     /// <summary>Runs on a thread with a 1 MB stack, the size of a .NET thread-pool thread.</summary>

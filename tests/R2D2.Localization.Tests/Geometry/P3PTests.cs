@@ -32,7 +32,7 @@ public class P3PTests
         {
             var r = RandomRotation(rng);
             var t = new[] { rng.NextDouble() * 4 - 2, rng.NextDouble() * 4 - 2, rng.NextDouble() * 4 - 2 };
-            var truth = new RigidPose(r, t);
+            var truth = new Pose(r, t);
             var bearings = new double[9];
             var points = new double[9];
             for (int i = 0; i < 3; i++)
@@ -47,7 +47,7 @@ public class P3PTests
             }
             var poses = P3P.Solve(bearings, points);
             Assert.InRange(poses.Count, 1, 4);
-            double best = poses.Min(p => p.R.Zip(truth.R, (a, b) => Math.Abs(a - b)).Max() + p.T.Zip(truth.T, (a, b) => Math.Abs(a - b)).Max());
+            double best = poses.Min(p => p.Rotation.Zip(truth.Rotation, (a, b) => Math.Abs(a - b)).Max() + p.Translation.Zip(truth.Translation, (a, b) => Math.Abs(a - b)).Max());
             if (best < 1e-6) solved++;
         }
         // Near-degenerate draws (almost collinear points) may lose precision; nearly all are exact.

@@ -10,7 +10,7 @@ public class PnpTests
     private static readonly PinholeIntrinsics K = new(1000, 1000, 640, 480);
 
     /// <summary>n matches of a random pose: inliers with pixel noise, outliers random pixels.</summary>
-    internal static (RigidPose Truth, double[] Px, double[] Pw, bool[] Outlier) Scene(int seed, int n, double outlierRatio, double noisePx = 1)
+    internal static (Pose Truth, double[] Px, double[] Pw, bool[] Outlier) Scene(int seed, int n, double outlierRatio, double noisePx = 1)
     {
         var rng = new Random(seed);
         var r = P3PTests.RandomRotation(rng);
@@ -30,13 +30,13 @@ public class PnpTests
             px[2 * i] = outlier[i] ? rng.NextDouble() * 1280 : u + noisePx * g1;
             px[2 * i + 1] = outlier[i] ? rng.NextDouble() * 960 : v + noisePx * g2;
         }
-        return (new RigidPose(r, t), px, pw, outlier);
+        return (new Pose(r, t), px, pw, outlier);
     }
 
-    private static (double Position, double RotationDeg) Error(RigidPose a, RigidPose b)
+    private static (double Position, double RotationDeg) Error(Pose a, Pose b)
     {
         var ca = a.CameraCenter; var cb = b.CameraCenter;
-        return (Math.Sqrt(ca.Zip(cb, (x, y) => (x - y) * (x - y)).Sum()), Rotations.AngleBetweenRotations(a.R, b.R) * 180 / Math.PI);
+        return (Math.Sqrt(ca.Zip(cb, (x, y) => (x - y) * (x - y)).Sum()), Rotations.AngleBetweenRotations(a.Rotation, b.Rotation) * 180 / Math.PI);
     }
 
     [Theory]
@@ -81,7 +81,7 @@ public class PnpTests
         using var rot = new Mat();
         Cv2.Rodrigues(rvec, rot);
         var r = new double[9]; for (int i = 0; i < 3; i++) for (int k = 0; k < 3; k++) r[3 * i + k] = rot.At<double>(i, k);
-        var cv = new RigidPose(r, new[] { tvec.At<double>(0), tvec.At<double>(1), tvec.At<double>(2) });
+        var cv = new Pose(r, new[] { tvec.At<double>(0), tvec.At<double>(1), tvec.At<double>(2) });
         var (dpOurs, drOurs) = Error(ours.Pose, truth);
         var (dpCv, drCv) = Error(cv, truth);
         Assert.True(dpOurs <= dpCv * 1.5 + 1e-3, $"ours {dpOurs:F4} m vs OpenCV {dpCv:F4} m");

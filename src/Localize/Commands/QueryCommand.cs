@@ -4,6 +4,7 @@ using System.Text;
 using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Localization;
+using R2D2.Localization.Pipeline;
 using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Cli.Commands;
@@ -64,52 +65,38 @@ internal static class QueryCommand
                 },
                 PairsByQuery = r.GetValue(pairs) is { } pf ? ReadQueryPairs(pf, map) : null,
             };
-            var results = new List<QueryResult>();
-            var root = r.GetValue(images)!;
             var outPath = r.GetValue(output)!;
-            var csvPath = r.GetValue(csv) ?? Path.ChangeExtension(outPath, ".csv");
-            var dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            var done = r.GetValue(resume) ? QueryOutputs.Read(outPath, csvPath) : new Dictionary<string, QueryResult>();
-            var inliers = r.GetValue(resume) && File.Exists(QueryInliers.PathFor(outPath)) ? QueryInliers.Read(QueryInliers.PathFor(outPath)) : new Dictionary<string, QueryInlierSet>();
-            if (done.Count > 0) Console.WriteLine($"query: {done.Count} query(ies) done in an earlier run, kept");
-            Reporter.ForEach("query", list, q => q.Name, q =>
+            var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions
             {
-                QueryResult res;
-                if (done.TryGetValue(q.Name, out var earlier)) { results.Add(earlier); return $"{q.Name}: done earlier"; }
-                try
-                {
-                    var img = ImageFile.ReadRgb(Path.Combine(root, q.Name));
-                    var camera = q.Camera!;
-                    if (Intrinsics.RescaledTo(camera, img.Width, img.Height) is { } scaled)
-                    {
-                        Reporter.Warn($"{q.Name}: image is {img.Width}×{img.Height}, the list says {camera.Width}×{camera.Height}: intrinsics rescaled");
-                        camera = scaled;
-                    }
-                    res = Localizer.Localize(q.Name, img, camera, source, map, dev, options);
-                }
-                catch (Exception e) when (e is ImageFileException or ImageTooSmallException)
-                {
-                    var fb = Localizer.Fallback(map, Array.Empty<Matching.Match>());
-                    res = new QueryResult(q.Name, fb.Pose, false, 0, 0, 0, 0, 0, 0, $"{e.Message}; written with the pose of database image {fb.Name}", fb.Name);
-                }
-                results.Add(res);
-                inliers[res.Name] = QueryOutputs.InlierSet(res, map);
-                if (res.Warning != null) Reporter.Warn(res.Warning);
-                // Written after every query, so a killed run loses at most the one in progress.
-                QueryOutputs.Write(outPath, csvPath, results, inliers);
-                return $"{q.Name}: {(res.Localized ? "localized" : "NOT localized")}, {res.Matches} matches, {res.Inliers} inliers, "
-                    + $"{res.ExtractSeconds + res.MatchSeconds + res.PnpSeconds:F2} s";
+                ImageRoot = r.GetValue(images)!,
+                OutputPath = outPath,
+                CsvPath = r.GetValue(csv),
+                Resume = r.GetValue(resume),
+                QueryListPath = r.GetValue(queries),
+                OtherInputs = new[] { ("intrinsics", r.GetValue(intrinsics)), ("pairs file", r.GetValue(pairs)) },
+                Localizer = options,
             });
-            QueryOutputs.Write(outPath, csvPath, results, inliers);
-            int ok = results.Count(x => x.Localized);
-            Console.WriteLine($"query: {ok} of {results.Count} localized; median inliers {Evaluation.PoseEvaluation.Median(results.Select(x => (double)x.Inliers)):F0}; "
+            var summary = ConsoleQueryProgress.Run(runner, list, Describe);
+            var results = summary.Outcomes.Select(o => o.Result).ToList();
+            int kept = summary.Outcomes.Count(o => o.Kept);
+            if (kept > 0) Console.WriteLine($"query: {kept} query(ies) done in an earlier run, kept");
+            Console.WriteLine($"query: median inliers {Evaluation.PoseEvaluation.Median(results.Select(x => (double)x.Inliers)):F0}; "
                 + $"mean time per query: extract {results.Average(x => x.ExtractSeconds):F2} s, match {results.Average(x => x.MatchSeconds):F3} s, "
                 + $"PnP {results.Average(x => x.PnpSeconds) * 1000:F1} ms");
-            Console.WriteLine($"wrote {outPath}, {csvPath} and {QueryInliers.PathFor(outPath)}");
-            return 0;
+            Console.WriteLine(summary.Line);
+            Console.WriteLine($"wrote {outPath}, {r.GetValue(csv) ?? Path.ChangeExtension(outPath, ".csv")} and {QueryInliers.PathFor(outPath)}");
+            return summary.HasErrors ? 1 : 0;
         }));
         return cmd;
+    }
+
+    private static string Describe(QueryOutcome o)
+    {
+        var res = o.Result;
+        if (o.Kept) return $"{o.Query.Name}: done earlier";
+        if (o.IsError) return $"{o.Query.Name}: {QueryOutputs.Word(o.Status)}";
+        return $"{o.Query.Name}: {(res.Localized ? "localized" : "NOT localized")}, {res.Matches} matches, {res.Inliers} inliers, "
+            + $"{res.ExtractSeconds + res.MatchSeconds + res.PnpSeconds:F2} s";
     }
 
     /// <summary>The map's extractor, loaded from the given checkpoint, which must be the map's.</summary>

@@ -1,11 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text;
 using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Localization;
 using R2D2.Localization.Pipeline;
-using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -38,19 +35,11 @@ internal static class QueryCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var mapPath = r.GetValue(mapOpt)!;
-            if (!File.Exists(mapPath)) throw new ArgumentException($"{mapPath}: map not found");
-            var list = ReadQueries(r.GetValue(queries)!, r.GetValue(intrinsics));
-            if (list.Count == 0) throw new ArgumentException($"{r.GetValue(queries)}: no queries");
+            var list = QueryInputs.ReadQueries(r.GetValue(queries)!, r.GetValue(intrinsics));
             TorchRuntime.SetThreads(r.GetValue(threads));
             var dev = TorchRuntime.ResolveDevice(r.GetValue(device));
-            MapIndex map;
-            string? modelPath;
-            using (var db = FeatureDatabase.OpenReadOnly(mapPath))
-            {
-                map = MapIndex.Load(db);
-                modelPath = r.GetValue(model) ?? db.ReadNote("model_path");
-            }
-            using var source = OpenSource(map.Extractor, modelPath, dev, r.GetValue(precision) == "bf16", mapPath);
+            var (map, builtWith) = QueryInputs.LoadMap(mapPath);
+            using var source = QueryInputs.OpenSource(map, r.GetValue(model) ?? builtWith, dev, r.GetValue(precision) == "bf16");
             Console.WriteLine($"query: {list.Count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
             if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {map.Points.Count} 3D point(s): the queries will get fallback poses");
             var options = new LocalizerOptions
@@ -63,7 +52,7 @@ internal static class QueryCommand
                     var v when int.TryParse(v, out int k) && k > 0 => k,
                     var v => throw new ArgumentException($"--retrieval must be auto, all or a positive number, not '{v}'"),
                 },
-                PairsByQuery = r.GetValue(pairs) is { } pf ? ReadQueryPairs(pf, map) : null,
+                PairsByQuery = r.GetValue(pairs) is { } pf ? QueryInputs.ReadPairs(pf, map) : null,
             };
             var outPath = r.GetValue(output)!;
             var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions
@@ -97,52 +86,5 @@ internal static class QueryCommand
         if (o.IsError) return $"{o.Query.Name}: {QueryOutputs.Word(o.Status)}";
         return $"{o.Query.Name}: {(res.Localized ? "localized" : "NOT localized")}, {res.Matches} matches, {res.Inliers} inliers, "
             + $"{res.ExtractSeconds + res.MatchSeconds + res.PnpSeconds:F2} s";
-    }
-
-    /// <summary>The map's extractor, loaded from the given checkpoint, which must be the map's.</summary>
-    internal static FeatureSource OpenSource(ExtractorIdentity mapExtractor, string? modelPath, TorchSharp.torch.Device dev, bool bf16, string mapPath)
-    {
-        if (mapExtractor.FeatureType == ExtractorIdentity.RootSiftType)
-            return FeatureSource.ForRootSift(RootSiftSettings.FromJson(mapExtractor.Settings));
-        if (modelPath == null || !File.Exists(modelPath) && !DefaultModel.IsDefault(modelPath))
-            throw new ArgumentException($"{mapPath} was built with model {mapExtractor.Model}; give its checkpoint with --model" + (modelPath != null ? $" ({modelPath} is gone)" : ""));
-        var settings = ExtractionSettings.FromJson(mapExtractor.Settings);
-        var net = ModelLoader.Load(modelPath, dev, new NetworkOptions { BFloat16 = bf16 });
-        var source = FeatureSource.ForR2D2(net, settings, ModelLoader.ModelName(modelPath));
-        var diff = mapExtractor.Differences(source.Identity);
-        if (diff.Count > 0)
-        {
-            source.Dispose();
-            throw new ArgumentException($"{modelPath} is not the model {mapPath} was built with ({string.Join("; ", diff)})");
-        }
-        return source;
-    }
-
-    private static List<QueryImage> ReadQueries(string list, string? intrinsicsPath)
-    {
-        if (intrinsicsPath == null) return QueryList.ReadWithIntrinsics(list);
-        var cams = Intrinsics.Read(intrinsicsPath);
-        return QueryList.ReadNames(list).Select(q => cams.TryGetValue(q.Name, out var c) ? q with { Camera = c }
-            : throw new ArgumentException($"{list}: query '{q.Name}' has no camera in {intrinsicsPath}")).ToList();
-    }
-
-    /// <summary>`query db` per line → database image ids per query name; unknown database images are errors (file:line).</summary>
-    private static Dictionary<string, List<int>> ReadQueryPairs(string path, MapIndex map)
-    {
-        if (!File.Exists(path)) throw new ArgumentException($"{path}: pairs file not found");
-        var ids = map.Images.ToDictionary(kv => kv.Value.Name, kv => kv.Key);
-        var result = new Dictionary<string, List<int>>();
-        int n = 0;
-        foreach (var raw in File.ReadLines(path))
-        {
-            n++;
-            var line = raw.Trim();
-            if (line.Length == 0 || line[0] == '#') continue;
-            var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length != 2) throw new InvalidDataException($"{path}:{n}: expected `query db`, found {f.Length} field(s)");
-            if (!ids.TryGetValue(f[1], out int id)) throw new InvalidDataException($"{path}:{n}: '{f[1]}' is not an image of the map");
-            (result.TryGetValue(f[0], out var l) ? l : result[f[0]] = new List<int>()).Add(id);
-        }
-        return result;
     }
 }

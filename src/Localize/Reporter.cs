@@ -1,3 +1,5 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Pipeline;
 using Spectre.Console;
 
 namespace R2D2.Localization.Cli;
@@ -10,7 +12,20 @@ internal static class Reporter
         !Console.IsOutputRedirected && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
     /// <summary>Runs <paramref name="step"/> for each item; the step returns a short status line.</summary>
-    public static void ForEach<T>(string title, IReadOnlyList<T> items, Func<T, string> name, Func<T, string?> step)
+    public static void ForEach<T>(string title, IReadOnlyList<T> items, Func<T, string> name, Func<T, string?> step) =>
+        Items(title, items.Count, bar =>
+        {
+            foreach (var item in items)
+            {
+                bar.Started(name(item));
+                bar.Finished(step(item));
+            }
+        });
+
+    /// <summary>Runs <paramref name="work"/>, which goes through the items itself and tells the bar
+    /// when each starts (its name) and ends (a status line): on a terminal a bar with the line
+    /// printed above it, otherwise a log line `[i/n] line` per item.</summary>
+    public static void Items(string title, int total, Action<IItemBar> work)
     {
         if (Interactive)
         {
@@ -18,27 +33,32 @@ internal static class Reporter
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
                 .Start(ctx =>
                 {
-                    var task = ctx.AddTask(title, maxValue: items.Count);
-                    foreach (var item in items)
-                    {
-                        task.Description = $"{title} {Markup.Escape(name(item))}";
-                        var line = step(item);
-                        if (line != null) AnsiConsole.MarkupLine(Markup.Escape(line));
-                        task.Increment(1);
-                    }
+                    var task = ctx.AddTask(title, maxValue: Math.Max(total, 1));
+                    work(new TerminalBar(title, task));
                     task.Description = title;
                 });
         }
-        else
+        else work(new LogBar(total));
+    }
+
+    private sealed class TerminalBar(string title, ProgressTask task) : IItemBar
+    {
+        public void Started(string name) => task.Description = $"{title} {Markup.Escape(name)}";
+
+        public void Finished(string? line)
         {
-            int i = 0;
-            foreach (var item in items)
-            {
-                i++;
-                var line = step(item);
-                Console.WriteLine($"[{i}/{items.Count}] {line ?? name(item)}");
-            }
+            if (line != null) AnsiConsole.MarkupLine(Markup.Escape(line));
+            task.Increment(1);
         }
+    }
+
+    private sealed class LogBar(int total) : IItemBar
+    {
+        private int _done;
+        private string _name = "";
+
+        public void Started(string name) => _name = name;
+        public void Finished(string? line) => Console.WriteLine($"[{++_done}/{total}] {line ?? _name}");
     }
 
     /// <summary>Runs <paramref name="work"/>, which calls the given callback once per finished
@@ -65,6 +85,36 @@ internal static class Reporter
 
     public static void Error(string message) => Console.Error.WriteLine($"error: {message}");
     public static void Warn(string message) => Console.Error.WriteLine($"warning: {message}");
+}
+
+/// <summary>The progress of items that the work goes through itself (see <see cref="Reporter.Items"/>).</summary>
+internal interface IItemBar
+{
+    void Started(string name);
+    /// <summary>The item is done; <paramref name="line"/> says how (null: its name).</summary>
+    void Finished(string? line);
+}
+
+/// <summary>A query set's progress on the console: the bar or log lines, warnings and the errors of failed queries on stderr.</summary>
+internal sealed class ConsoleQueryProgress(IItemBar bar, Func<QueryOutcome, string> describe) : IQuerySetProgress
+{
+    /// <summary>Runs the query set under a bar titled "query"; <paramref name="describe"/> makes each query's status line.</summary>
+    public static QuerySetSummary Run(QuerySetRunner runner, IReadOnlyList<QueryImage> queries, Func<QueryOutcome, string> describe)
+    {
+        QuerySetSummary summary = null!;
+        Reporter.Items("query", queries.Count, bar => summary = runner.Run(queries, new ConsoleQueryProgress(bar, describe)));
+        return summary;
+    }
+
+    public void Started(int index, int total, QueryImage query) => bar.Started(query.Name);
+
+    public void Finished(int index, int total, QueryOutcome outcome)
+    {
+        if (outcome.IsError) Reporter.Error(outcome.Result.Warning ?? outcome.Query.Name);
+        bar.Finished(describe(outcome));
+    }
+
+    public void Warning(string message) => Reporter.Warn(message);
 }
 
 /// <summary>Map-build progress on the console.</summary>

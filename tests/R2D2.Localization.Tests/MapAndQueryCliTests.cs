@@ -40,8 +40,9 @@ public class MapAndQueryCliTests
         File.WriteAllText(list, $"0003.jpg PINHOLE {cam.Camera.Width} {cam.Camera.Height} {k[0]} {k[1]} {k[2] + 0.5} {k[3] + 0.5}\nmissing.jpg PINHOLE 3072 2048 2759 2764 1520 1006\n");
         var poses = Path.Combine(dir, "poses.txt");
         (code, stdout, err) = CliTests.Localize("query", "--map", db, "--queries", list, "--images", Path.Combine(Scene, "images"), "--output", poses);
-        Assert.True(code == 0, err);
-        Assert.Contains("missing.jpg", err); // a bad query warns and gets the fallback pose; the others go on
+        Assert.True(code == 1, err); // a query image could not be read
+        Assert.Contains("missing.jpg: file not found", err); // the bad query gets the fallback pose; the others go on
+        Assert.Contains("query: 2 queries, 1 localized, 0 fallback, 1 unreadable, 0 failed", stdout);
         var written = Submission.Read(poses);
         Assert.Equal(2, written.Count);
         var est = written.Single(p => p.Name == "0003.jpg").Pose;

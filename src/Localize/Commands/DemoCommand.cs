@@ -6,6 +6,7 @@ using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Localization;
 using R2D2.Localization.Mapping;
+using R2D2.Localization.Pipeline;
 using R2D2.Localization.Storage;
 using R2D2.Localization.Synthesis;
 
@@ -99,24 +100,19 @@ internal static class DemoCommand
             sw.Restart();
 
             // 4. Localize the night queries.
-            var results = new List<QueryResult>();
-            var inliers = new Dictionary<string, QueryInlierSet>();
             var posesPath = Path.Combine(outDir, "poses.txt");
-            var csvPath = Path.ChangeExtension(posesPath, ".csv");
             var truthByName = gt.ToDictionary(t => t.Name, t => t.Pose);
-            Reporter.ForEach("query", data.Night, q => q.Name, q =>
+            var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions { ImageRoot = data.NightFolder, OutputPath = posesPath, QueryListPath = queryPath });
+            var summary = ConsoleQueryProgress.Run(runner, data.Night.Select(q => new QueryImage(q.Name, q.Camera)).ToList(), o =>
             {
-                var res = Localizer.Localize(q.Name, ImageFile.ReadRgb(Path.Combine(data.NightFolder, q.Name)), q.Camera, source, map, dev);
-                results.Add(res);
-                inliers[res.Name] = QueryOutputs.InlierSet(res, map);
-                if (res.Warning != null) Reporter.Warn(res.Warning);
-                QueryOutputs.Write(posesPath, csvPath, results, inliers);
-                var t = truthByName[Submission.BaseName(q.Name)];
-                return $"{q.Name}: {(res.Localized ? "localized" : "NOT localized")}, {res.Inliers} inliers, error "
+                var res = o.Result;
+                var t = truthByName[Submission.BaseName(o.Query.Name)];
+                return $"{o.Query.Name}: {(o.IsError ? QueryOutputs.Word(o.Status) : res.Localized ? "localized" : "NOT localized")}, {res.Inliers} inliers, error "
                     + $"{PoseEvaluation.PositionError(res.Pose, t) * 100:F1} cm / {PoseEvaluation.RotationError(res.Pose, t) * 180 / Math.PI:F2}°, "
                     + $"{res.ExtractSeconds + res.MatchSeconds + res.PnpSeconds:F1} s";
             });
-            QueryOutputs.Write(posesPath, csvPath, results, inliers);
+            var results = summary.Outcomes.Select(o => o.Result).ToList();
+            Console.WriteLine(summary.Line);
             timings.Add(("query: extract", results.Sum(x => x.ExtractSeconds)));
             timings.Add(("query: match", results.Sum(x => x.MatchSeconds)));
             timings.Add(("query: PnP", results.Sum(x => x.PnpSeconds)));
@@ -157,7 +153,7 @@ internal static class DemoCommand
             Console.WriteLine($"report: {reportPath}");
             Console.WriteLine($"outputs: {posesPath} (+ .csv, .inliers.txt), {mapPath}; `localize report --map {mapPath} --poses {posesPath} "
                 + $"--ground-truth {truthSubset} --query-images {data.NightFolder}` rebuilds the report");
-            return 0;
+            return summary.HasErrors ? 1 : 0;
         }));
         return cmd;
     }

@@ -31,9 +31,16 @@ internal static class EvaluateCommand
         {
             var extraSet = new ThresholdSet("extra", (r.GetValue(extra) ?? Array.Empty<string>()).Select(ParseThreshold).ToList());
             var truthPath = r.GetValue(truth)!;
+            var posePaths = r.GetValue(poses)!;
+            var plotPath = r.GetValue(noPlot) ? null : r.GetValue(plot) ?? DefaultPlotPath(posePaths[0]);
+            if (plotPath != null)
+            {
+                OutputFile.ImageExtension(plotPath);
+                OutputFile.RefuseInputs(new[] { ("plot", (string?)plotPath) },
+                    posePaths.Select(p => ("poses", (string?)p)).Append(("ground truth", truthPath)));
+            }
             var gt = Submission.Read(truthPath);
             if (gt.Count == 0) throw new InvalidDataException($"{truthPath}: no poses in the ground truth");
-            var posePaths = r.GetValue(poses)!;
             var labels = Labels(posePaths);
             var runs = new List<EvaluatedRun>();
             Console.WriteLine($"ground truth: {truthPath}, {gt.Count} queries");
@@ -57,9 +64,8 @@ internal static class EvaluateCommand
             Console.Write(PoseEvaluationTable.Summary(runs));
             Console.WriteLine("(missing queries count as failures in the shares and as infinite errors in the medians)");
 
-            if (!r.GetValue(noPlot))
+            if (plotPath != null)
             {
-                var plotPath = r.GetValue(plot) ?? DefaultPlotPath(posePaths[0]);
                 ErrorPlot.Write(plotPath, runs, new ErrorPlotSettings
                 {
                     Scale = r.GetValue(linear) ? ErrorScale.Linear : ErrorScale.Log,

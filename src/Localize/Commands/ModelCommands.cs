@@ -1,5 +1,6 @@
 using System.CommandLine;
 using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -27,9 +28,10 @@ internal static class ModelCommands
         var convert = new Command("convert", "Convert a checkpoint to safetensors or to a zip-format PyTorch file.") { src, dst };
         convert.SetAction(r => CommandErrors.Guard(() =>
         {
+            var output = r.GetValue(dst)!;
+            if (!DefaultModel.IsDefault(r.GetValue(src))) OutputFile.RefuseInputs(new[] { ("converted checkpoint", (string?)output) }, new[] { ("checkpoint", r.GetValue(src)) });
             var c = DefaultModel.IsDefault(r.GetValue(src)) ? DefaultModel.LoadCheckpoint() : Checkpoint.Load(r.GetValue(src)!);
             using var net = new R2D2Network(c); // validates the architecture against the weights
-            var output = r.GetValue(dst)!;
             if (output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                 c.SaveSafeTensors(output, new Dictionary<string, string> { ["source"] = Path.GetFileName(r.GetValue(src)!) });
             else if (output.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || output.EndsWith(".pth", StringComparison.OrdinalIgnoreCase))

@@ -1,10 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text;
 using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Localization;
-using R2D2.Localization.Storage;
+using R2D2.Localization.Pipeline;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -37,19 +35,11 @@ internal static class QueryCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var mapPath = r.GetValue(mapOpt)!;
-            if (!File.Exists(mapPath)) throw new ArgumentException($"{mapPath}: map not found");
-            var list = ReadQueries(r.GetValue(queries)!, r.GetValue(intrinsics));
-            if (list.Count == 0) throw new ArgumentException($"{r.GetValue(queries)}: no queries");
+            var list = QueryInputs.ReadQueries(r.GetValue(queries)!, r.GetValue(intrinsics));
             TorchRuntime.SetThreads(r.GetValue(threads));
             var dev = TorchRuntime.ResolveDevice(r.GetValue(device));
-            MapIndex map;
-            string? modelPath;
-            using (var db = FeatureDatabase.OpenReadOnly(mapPath))
-            {
-                map = MapIndex.Load(db);
-                modelPath = r.GetValue(model) ?? db.ReadNote("model_path");
-            }
-            using var source = OpenSource(map.Extractor, modelPath, dev, r.GetValue(precision) == "bf16", mapPath);
+            var (map, builtWith) = QueryInputs.LoadMap(mapPath);
+            using var source = QueryInputs.OpenSource(map, r.GetValue(model) ?? builtWith, dev, r.GetValue(precision) == "bf16");
             Console.WriteLine($"query: {list.Count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
             if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {map.Points.Count} 3D point(s): the queries will get fallback poses");
             var options = new LocalizerOptions
@@ -62,100 +52,39 @@ internal static class QueryCommand
                     var v when int.TryParse(v, out int k) && k > 0 => k,
                     var v => throw new ArgumentException($"--retrieval must be auto, all or a positive number, not '{v}'"),
                 },
-                PairsByQuery = r.GetValue(pairs) is { } pf ? ReadQueryPairs(pf, map) : null,
+                PairsByQuery = r.GetValue(pairs) is { } pf ? QueryInputs.ReadPairs(pf, map) : null,
             };
-            var results = new List<QueryResult>();
-            var root = r.GetValue(images)!;
             var outPath = r.GetValue(output)!;
-            var csvPath = r.GetValue(csv) ?? Path.ChangeExtension(outPath, ".csv");
-            var dir = Path.GetDirectoryName(Path.GetFullPath(outPath));
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            var done = r.GetValue(resume) ? QueryOutputs.Read(outPath, csvPath) : new Dictionary<string, QueryResult>();
-            var inliers = r.GetValue(resume) && File.Exists(QueryInliers.PathFor(outPath)) ? QueryInliers.Read(QueryInliers.PathFor(outPath)) : new Dictionary<string, QueryInlierSet>();
-            if (done.Count > 0) Console.WriteLine($"query: {done.Count} query(ies) done in an earlier run, kept");
-            Reporter.ForEach("query", list, q => q.Name, q =>
+            var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions
             {
-                QueryResult res;
-                if (done.TryGetValue(q.Name, out var earlier)) { results.Add(earlier); return $"{q.Name}: done earlier"; }
-                try
-                {
-                    var img = ImageFile.ReadRgb(Path.Combine(root, q.Name));
-                    var camera = q.Camera!;
-                    if (Intrinsics.RescaledTo(camera, img.Width, img.Height) is { } scaled)
-                    {
-                        Reporter.Warn($"{q.Name}: image is {img.Width}×{img.Height}, the list says {camera.Width}×{camera.Height}: intrinsics rescaled");
-                        camera = scaled;
-                    }
-                    res = Localizer.Localize(q.Name, img, camera, source, map, dev, options);
-                }
-                catch (Exception e) when (e is ImageFileException or ImageTooSmallException)
-                {
-                    var fb = Localizer.Fallback(map, Array.Empty<Match>());
-                    res = new QueryResult(q.Name, fb.Pose, false, 0, 0, 0, 0, 0, 0, $"{e.Message}; written with the pose of database image {fb.Name}", fb.Name);
-                }
-                results.Add(res);
-                inliers[res.Name] = QueryOutputs.InlierSet(res, map);
-                if (res.Warning != null) Reporter.Warn(res.Warning);
-                // Written after every query, so a killed run loses at most the one in progress.
-                QueryOutputs.Write(outPath, csvPath, results, inliers);
-                return $"{q.Name}: {(res.Localized ? "localized" : "NOT localized")}, {res.Matches} matches, {res.Inliers} inliers, "
-                    + $"{res.ExtractSeconds + res.MatchSeconds + res.PnpSeconds:F2} s";
+                ImageRoot = r.GetValue(images)!,
+                OutputPath = outPath,
+                CsvPath = r.GetValue(csv),
+                Resume = r.GetValue(resume),
+                QueryListPath = r.GetValue(queries),
+                OtherInputs = new[] { ("intrinsics", r.GetValue(intrinsics)), ("pairs file", r.GetValue(pairs)) },
+                Localizer = options,
             });
-            QueryOutputs.Write(outPath, csvPath, results, inliers);
-            int ok = results.Count(x => x.Localized);
-            Console.WriteLine($"query: {ok} of {results.Count} localized; median inliers {Evaluation.PoseEvaluation.Median(results.Select(x => (double)x.Inliers)):F0}; "
+            var summary = ConsoleQueryProgress.Run(runner, list, Describe);
+            var results = summary.Outcomes.Select(o => o.Result).ToList();
+            int kept = summary.Outcomes.Count(o => o.Kept);
+            if (kept > 0) Console.WriteLine($"query: {kept} query(ies) done in an earlier run, kept");
+            Console.WriteLine($"query: median inliers {Evaluation.PoseEvaluation.Median(results.Select(x => (double)x.Inliers)):F0}; "
                 + $"mean time per query: extract {results.Average(x => x.ExtractSeconds):F2} s, match {results.Average(x => x.MatchSeconds):F3} s, "
                 + $"PnP {results.Average(x => x.PnpSeconds) * 1000:F1} ms");
-            Console.WriteLine($"wrote {outPath}, {csvPath} and {QueryInliers.PathFor(outPath)}");
-            return 0;
+            Console.WriteLine(summary.Line);
+            Console.WriteLine($"wrote {outPath}, {r.GetValue(csv) ?? Path.ChangeExtension(outPath, ".csv")} and {QueryInliers.PathFor(outPath)}");
+            return summary.HasErrors ? 1 : 0;
         }));
         return cmd;
     }
 
-    /// <summary>The map's extractor, loaded from the given checkpoint, which must be the map's.</summary>
-    internal static FeatureSource OpenSource(ExtractorIdentity mapExtractor, string? modelPath, TorchSharp.torch.Device dev, bool bf16, string mapPath)
+    private static string Describe(QueryOutcome o)
     {
-        if (mapExtractor.FeatureType == ExtractorIdentity.RootSiftType)
-            return FeatureSource.ForRootSift(RootSiftSettings.FromJson(mapExtractor.Settings));
-        if (modelPath == null || !File.Exists(modelPath) && !DefaultModel.IsDefault(modelPath))
-            throw new ArgumentException($"{mapPath} was built with model {mapExtractor.Model}; give its checkpoint with --model" + (modelPath != null ? $" ({modelPath} is gone)" : ""));
-        var settings = ExtractionSettings.FromJson(mapExtractor.Settings);
-        var net = ModelLoader.Load(modelPath, dev, new NetworkOptions { BFloat16 = bf16 });
-        var source = FeatureSource.ForR2D2(net, settings, ModelLoader.ModelName(modelPath));
-        var diff = mapExtractor.Differences(source.Identity);
-        if (diff.Count > 0)
-        {
-            source.Dispose();
-            throw new ArgumentException($"{modelPath} is not the model {mapPath} was built with ({string.Join("; ", diff)})");
-        }
-        return source;
-    }
-
-    private static List<QueryImage> ReadQueries(string list, string? intrinsicsPath)
-    {
-        if (intrinsicsPath == null) return QueryList.ReadWithIntrinsics(list);
-        var cams = Intrinsics.Read(intrinsicsPath);
-        return QueryList.ReadNames(list).Select(q => cams.TryGetValue(q.Name, out var c) ? q with { Camera = c }
-            : throw new ArgumentException($"{list}: query '{q.Name}' has no camera in {intrinsicsPath}")).ToList();
-    }
-
-    /// <summary>`query db` per line → database image ids per query name; unknown database images are errors (file:line).</summary>
-    private static Dictionary<string, List<int>> ReadQueryPairs(string path, MapIndex map)
-    {
-        if (!File.Exists(path)) throw new ArgumentException($"{path}: pairs file not found");
-        var ids = map.Images.ToDictionary(kv => kv.Value.Name, kv => kv.Key);
-        var result = new Dictionary<string, List<int>>();
-        int n = 0;
-        foreach (var raw in File.ReadLines(path))
-        {
-            n++;
-            var line = raw.Trim();
-            if (line.Length == 0 || line[0] == '#') continue;
-            var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length != 2) throw new InvalidDataException($"{path}:{n}: expected `query db`, found {f.Length} field(s)");
-            if (!ids.TryGetValue(f[1], out int id)) throw new InvalidDataException($"{path}:{n}: '{f[1]}' is not an image of the map");
-            (result.TryGetValue(f[0], out var l) ? l : result[f[0]] = new List<int>()).Add(id);
-        }
-        return result;
+        var res = o.Result;
+        if (o.Kept) return $"{o.Query.Name}: done earlier";
+        if (o.IsError) return $"{o.Query.Name}: {QueryOutputs.Word(o.Status)}";
+        return $"{o.Query.Name}: {(res.Localized ? "localized" : "NOT localized")}, {res.Matches} matches, {res.Inliers} inliers, "
+            + $"{res.ExtractSeconds + res.MatchSeconds + res.PnpSeconds:F2} s";
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using R2D2.Localization.Evaluation;
+using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -20,8 +21,9 @@ internal static class ReportCommand
         foreach (var o in new Option[] { map, poses, truth, queryImages, mapImages, output, title }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var data = HtmlReport.Load(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth), r.GetValue(queryImages), r.GetValue(mapImages), r.GetValue(title));
             var path = r.GetValue(output)!;
+            OutputFile.RefuseInputs(new[] { ("report", (string?)path) }, HtmlReport.InputsOf(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth)));
+            var data = HtmlReport.Load(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth), r.GetValue(queryImages), r.GetValue(mapImages), r.GetValue(title));
             HtmlReport.Write(path, data);
             Console.WriteLine($"report: {path} ({data.Queries.Count} queries, {data.Points.Count} map points, {new FileInfo(path).Length / 1024} KiB)");
             return 0;

@@ -6,6 +6,7 @@ using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
 using R2D2.Localization.Localization;
 using R2D2.Localization.Mapping;
+using R2D2.Localization.Pipeline;
 using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Cli.Commands;
@@ -30,6 +31,7 @@ internal static class StrechaLocCommand
             var dev = TorchRuntime.ResolveDevice(r.GetValue(device));
             var settings = ex.Get(r);
             var loaded = r.GetValue(scenes)!.Select(StrechaLoc.Load).ToList();
+            bool failed = false;
             var rows = new List<(string Condition, string Model, PoseEvaluationResult Result, double MedianInliers, double MedianTrueReprojPx)>();
             foreach (var modelPath in r.GetValue(models)!)
             {
@@ -56,14 +58,23 @@ internal static class StrechaLocCommand
                     }
                     foreach (var (condition, folder) in new[] { ("day", scene.DayImages), ("night (simulated)", scene.NightImages) })
                     {
-                        foreach (var q in scene.Queries)
+                        var truth = scene.Queries.ToDictionary(q => q.Name);
+                        var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions { ImageRoot = folder });
+                        var summary = runner.Run(scene.Queries.Select(q => new QueryImage(q.Name, q.Camera)).ToList(), new LinePerQuery(o =>
                         {
-                            var img = ImageFile.ReadRgb(Path.Combine(folder, q.Name));
-                            var res = Localizer.Localize(q.Name, img, q.Camera, source, map, dev);
-                            double trueReproj = TrueReprojection(res, q, map);
-                            perCondition[condition].Add((res with { Name = $"{scene.Name}/{q.Name}" }, q with { Name = $"{scene.Name}/{q.Name}" }, trueReproj));
-                            Console.WriteLine($"  {scene.Name} {condition} {q.Name}: {(res.Localized ? "ok" : "FAILED")}, {res.Inliers} inliers, "
-                                + $"error {PoseEvaluation.PositionError(res.Pose, q.Pose) * 100:F1} cm / {PoseEvaluation.RotationError(res.Pose, q.Pose) * 180 / Math.PI:F2}°");
+                            var (res, q) = (o.Result, truth[o.Query.Name]);
+                            return $"  {scene.Name} {condition} {q.Name}: {(res.Localized ? "ok" : "FAILED")}, {res.Inliers} inliers, "
+                                + $"error {PoseEvaluation.PositionError(res.Pose, q.Pose) * 100:F1} cm / {PoseEvaluation.RotationError(res.Pose, q.Pose) * 180 / Math.PI:F2}°";
+                        }));
+                        foreach (var o in summary.Outcomes)
+                        {
+                            var q = truth[o.Query.Name];
+                            perCondition[condition].Add((o.Result with { Name = $"{scene.Name}/{q.Name}" }, q with { Name = $"{scene.Name}/{q.Name}" }, TrueReprojection(o.Result, q, map)));
+                        }
+                        if (summary.HasErrors)
+                        {
+                            Reporter.Warn($"{scene.Name} {condition}: {summary.Line}");
+                            failed = true;
                         }
                     }
                 }
@@ -74,9 +85,23 @@ internal static class StrechaLocCommand
                 }
             }
             Print(rows, loaded.Select(s => s.Name).ToList());
-            return 0;
+            return failed ? 1 : 0;
         }));
         return cmd;
+    }
+
+    /// <summary>A line per finished query on stdout (no bar: the lines are the protocol's log), failures on stderr.</summary>
+    private sealed class LinePerQuery(Func<QueryOutcome, string> describe) : IQuerySetProgress
+    {
+        public void Started(int index, int total, QueryImage query) { }
+
+        public void Finished(int index, int total, QueryOutcome outcome)
+        {
+            if (outcome.IsError) Reporter.Error(outcome.Result.Warning ?? outcome.Query.Name);
+            Console.WriteLine(describe(outcome));
+        }
+
+        public void Warning(string message) { }
     }
 
     /// <summary>Median reprojection error (px) of the query's PnP-inlier 3D points under the query's TRUE pose:

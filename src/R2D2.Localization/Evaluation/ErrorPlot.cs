@@ -1,5 +1,6 @@
 using System.Globalization;
 using OpenCvSharp;
+using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Evaluation;
 
@@ -48,10 +49,9 @@ public static class ErrorPlot
 
     public static void Write(string pngPath, IReadOnlyList<EvaluatedRun> runs, ErrorPlotSettings? settings = null)
     {
+        OutputFile.ImageExtension(pngPath);
         using var canvas = Render(runs, settings ?? new ErrorPlotSettings());
-        var dir = Path.GetDirectoryName(Path.GetFullPath(pngPath));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        if (!Cv2.ImWrite(pngPath, canvas)) throw new IOException($"{pngPath}: cannot write the image (a .png path?)");
+        OutputFile.WriteImage(pngPath, canvas);
     }
 
     /// <summary>The plot as a BGR image.</summary>

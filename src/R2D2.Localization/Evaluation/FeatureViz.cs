@@ -69,10 +69,5 @@ public static class FeatureViz
         return lut;
     }
 
-    private static void Write(string path, Mat m)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        if (!Cv2.ImWrite(path, m)) throw new IOException($"{path}: cannot write the image");
-    }
+    private static void Write(string path, Mat m) => OutputFile.WriteImage(path, m);
 }

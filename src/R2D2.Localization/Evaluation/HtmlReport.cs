@@ -44,6 +44,10 @@ public static class HtmlReport
         string? title = null)
     {
         if (!File.Exists(mapPath)) throw new FileFormatException(mapPath, 0, "map database not found");
+        if (queryImageFolder != null && !Directory.Exists(queryImageFolder))
+            throw new FileFormatException(queryImageFolder, 0, "query image folder not found");
+        if (mapImageFolder != null && !Directory.Exists(mapImageFolder))
+            throw new FileFormatException(mapImageFolder, 0, "map image folder not found");
         List<MapPoint> points;
         Dictionary<int, (string Name, Pose Pose)> images;
         using (var db = FeatureDatabase.OpenReadOnly(mapPath))
@@ -59,6 +63,7 @@ public static class HtmlReport
         var inlierPath = QueryInliers.PathFor(posesPath);
         var inliers = File.Exists(inlierPath) ? QueryInliers.Read(inlierPath).Values.ToDictionary(s => Submission.BaseName(s.Name)) : new();
         var truth = groundTruthPath != null ? Submission.Read(groundTruthPath) : null;
+        if (truth is { Count: 0 }) throw new FileFormatException(groundTruthPath!, 0, "no poses in the ground truth; nothing to evaluate against");
         var truthByName = truth?.ToDictionary(t => t.Name, t => t.Pose);
         var fullNames = csv.ToDictionary(kv => kv.Key, kv => kv.Value.Name);
         var queries = estimates.Select(e =>
@@ -82,11 +87,16 @@ public static class HtmlReport
         };
     }
 
+    /// <summary>The files <see cref="Load"/> reads, which a report must not overwrite.</summary>
+    public static IEnumerable<(string Role, string? Path)> InputsOf(string mapPath, string posesPath, string? groundTruthPath) => new[]
+    {
+        ("map", mapPath), ("poses", posesPath), ("CSV", Path.ChangeExtension(posesPath, ".csv")),
+        ("inliers file", QueryInliers.PathFor(posesPath)), ("ground truth", groundTruthPath),
+    };
+
     public static void Write(string htmlPath, ReportData data)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(htmlPath));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        File.WriteAllText(htmlPath, Render(data));
+        OutputFile.WriteAllText(htmlPath, Render(data));
     }
 
     public static string Render(ReportData d)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Features;
 
@@ -53,17 +54,15 @@ internal static class TorchZipWriter
         w.Write((byte)'.');
         w.Flush();
 
-        var tmp = path + ".tmp";
-        using (var f = File.Create(tmp))
-        using (var zip = new ZipArchive(f, ZipArchiveMode.Create))
+        OutputFile.Write(path, f =>
         {
+            using var zip = new ZipArchive(f, ZipArchiveMode.Create, leaveOpen: true);
             Entry(zip, "archive/data.pkl", pkl.ToArray());
             Entry(zip, "archive/byteorder", Encoding.ASCII.GetBytes("little"));
             key = 0;
             foreach (var t in stateDict.Values) Entry(zip, $"archive/data/{key++}", t.Data);
             Entry(zip, "archive/version", Encoding.ASCII.GetBytes("3\n"));
-        }
-        File.Move(tmp, path, overwrite: true);
+        });
     }
 
     private static void Entry(ZipArchive zip, string name, byte[] data)

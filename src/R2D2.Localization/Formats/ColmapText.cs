@@ -113,7 +113,7 @@ public static class ColmapText
             var cc = c.WithPrincipalPointShift(Shift);
             sb.Append($"{cc.Id} {cc.Model.Name} {cc.Width} {cc.Height} {string.Join(" ", cc.Params.Select(R))}\n");
         }
-        WriteAtomically(Path.Combine(folder, "cameras.txt"), sb.ToString());
+        OutputFile.WriteAllText(Path.Combine(folder, "cameras.txt"), sb.ToString());
 
         sb.Clear();
         double meanObs = model.Images.Count == 0 ? 0 : model.Images.Average(i => i.Point3DIds.Count(id => id >= 0));
@@ -130,7 +130,7 @@ public static class ColmapText
             }
             sb.Append('\n');
         }
-        WriteAtomically(Path.Combine(folder, "images.txt"), sb.ToString());
+        OutputFile.WriteAllText(Path.Combine(folder, "images.txt"), sb.ToString());
 
         sb.Clear();
         double meanTrack = model.Points.Count == 0 ? 0 : model.Points.Average(p => p.Track.Length / 2.0);
@@ -138,13 +138,6 @@ public static class ColmapText
         sb.Append($"# Number of points: {model.Points.Count}, mean track length: {meanTrack.ToString("R", inv)}\n");
         foreach (var p in model.Points)
             sb.Append($"{p.Id} {R(p.X)} {R(p.Y)} {R(p.Z)} {p.R} {p.G} {p.B} {R(p.Error)} {string.Join(" ", p.Track)}\n");
-        WriteAtomically(Path.Combine(folder, "points3D.txt"), sb.ToString());
-    }
-
-    internal static void WriteAtomically(string path, string text)
-    {
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, text);
-        File.Move(tmp, path, overwrite: true);
+        OutputFile.WriteAllText(Path.Combine(folder, "points3D.txt"), sb.ToString());
     }
 }

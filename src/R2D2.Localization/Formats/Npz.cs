@@ -40,18 +40,16 @@ public static class Npz
 {
     public static void Write(string path, IReadOnlyDictionary<string, NpyArray> arrays)
     {
-        var tmp = path + ".tmp";
-        using (var f = File.Create(tmp))
-        using (var zip = new ZipArchive(f, ZipArchiveMode.Create))
+        OutputFile.Write(path, f =>
         {
+            using var zip = new ZipArchive(f, ZipArchiveMode.Create, leaveOpen: true);
             foreach (var (name, a) in arrays)
             {
                 var e = zip.CreateEntry(name + ".npy", CompressionLevel.NoCompression);
                 using var s = e.Open();
                 WriteNpy(s, a);
             }
-        }
-        File.Move(tmp, path, overwrite: true);
+        });
     }
 
     public static Dictionary<string, NpyArray> Read(string path)

@@ -1,4 +1,5 @@
 using System.Text;
+using OpenCvSharp;
 
 namespace R2D2.Localization.Formats;
 
@@ -21,6 +22,24 @@ public static class OutputFile
     {
         var copy = bytes.ToArray();
         Write(path, s => s.Write(copy, 0, copy.Length));
+    }
+
+    /// <summary>Writes an image in the format its extension names (.png, .jpg, ...), encoded in memory
+    /// first, so a path OpenCV cannot write is an error before anything is on disk.</summary>
+    public static void WriteImage(string path, Mat image)
+    {
+        var ext = ImageExtension(path);
+        if (!Cv2.ImEncode(ext, image, out var bytes)) throw new R2D2Exception(path, 0, $"cannot encode the image as {ext}");
+        WriteAllBytes(path, bytes);
+    }
+
+    /// <summary>The extension of an image output path; throws unless it is one OpenCV writes.</summary>
+    public static string ImageExtension(string path)
+    {
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        string[] writable = { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm" };
+        return writable.Contains(ext) ? ext
+            : throw new R2D2Exception(path, 0, $"an image is written here, so the name must end in one of {string.Join(", ", writable)} (e.g. .png)");
     }
 
     /// <summary>Writes <paramref name="path"/> atomically with <paramref name="write"/>; on any failure the

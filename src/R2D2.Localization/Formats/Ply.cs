@@ -15,6 +15,6 @@ public static class Ply
         var inv = CultureInfo.InvariantCulture;
         foreach (var p in points)
             sb.Append($"{((float)p.X).ToString("R", inv)} {((float)p.Y).ToString("R", inv)} {((float)p.Z).ToString("R", inv)} {p.R} {p.G} {p.B}\n");
-        ColmapText.WriteAtomically(path, sb.ToString());
+        OutputFile.WriteAllText(path, sb.ToString());
     }
 }

@@ -17,26 +17,29 @@ public sealed record QueryInlierSet(string Name, float[] XY, long[] PointIds)
 /// </summary>
 public static class QueryInliers
 {
-    public static void Write(string path, IEnumerable<QueryInlierSet> sets)
+    public static void Write(string path, IEnumerable<QueryInlierSet> sets) =>
+        OutputFile.WriteAllText(path, string.Concat(sets.Select(s => FormatLine(s) + "\n")));
+
+    /// <summary>The line of one query (without the line break).</summary>
+    public static string FormatLine(QueryInlierSet s)
     {
-        var sb = new StringBuilder();
+        if (s.XY.Length != 2 * s.PointIds.Length) throw new ArgumentException($"{s.Name}: {s.XY.Length} coordinates for {s.PointIds.Length} points");
         var inv = CultureInfo.InvariantCulture;
-        foreach (var s in sets)
-        {
-            if (s.XY.Length != 2 * s.PointIds.Length) throw new ArgumentException($"{s.Name}: {s.XY.Length} coordinates for {s.PointIds.Length} points");
-            sb.Append(s.Name).Append(' ').Append(s.Count.ToString(inv));
-            for (int i = 0; i < s.Count; i++)
-                sb.Append(' ').Append(s.XY[2 * i].ToString("0.##", inv)).Append(' ').Append(s.XY[2 * i + 1].ToString("0.##", inv)).Append(' ').Append(s.PointIds[i].ToString(inv));
-            sb.Append('\n');
-        }
-        File.WriteAllText(path, sb.ToString());
+        var sb = new StringBuilder();
+        sb.Append(s.Name).Append(' ').Append(s.Count.ToString(inv));
+        for (int i = 0; i < s.Count; i++)
+            sb.Append(' ').Append(s.XY[2 * i].ToString("0.##", inv)).Append(' ').Append(s.XY[2 * i + 1].ToString("0.##", inv)).Append(' ').Append(s.PointIds[i].ToString(inv));
+        return sb.ToString();
     }
 
     /// <summary>Reads the file; errors name the file and line.</summary>
-    public static Dictionary<string, QueryInlierSet> Read(string path)
+    public static Dictionary<string, QueryInlierSet> Read(string path) => ReadLines(path).ToDictionary(kv => kv.Key, kv => kv.Value.Set, StringComparer.Ordinal);
+
+    /// <summary>As <see cref="Read"/>, with each query's line as it stands in the file.</summary>
+    public static Dictionary<string, (QueryInlierSet Set, string Line)> ReadLines(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: inliers file not found", path);
-        var result = new Dictionary<string, QueryInlierSet>(StringComparer.Ordinal);
+        var result = new Dictionary<string, (QueryInlierSet, string)>(StringComparer.Ordinal);
         int lineNo = 0;
         foreach (var raw in File.ReadLines(path))
         {
@@ -54,7 +57,7 @@ public static class QueryInliers
                     || !long.TryParse(f[4 + 3 * i], NumberStyles.Integer, CultureInfo.InvariantCulture, out ids[i]))
                     throw new FileFormatException(path, lineNo, $"inlier {i + 1} is not 'x y id' numbers");
             }
-            if (!result.TryAdd(f[0], new QueryInlierSet(f[0], xy, ids)))
+            if (!result.TryAdd(f[0], (new QueryInlierSet(f[0], xy, ids), raw)))
                 throw new FileFormatException(path, lineNo, $"'{f[0]}' appears again");
         }
         return result;

@@ -102,8 +102,7 @@ public sealed class SafeTensors
         }
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8; // the spec recommends 8-byte alignment of the data
-        var tmp = path + ".tmp";
-        using (var f = File.Create(tmp))
+        OutputFile.Write(path, f =>
         {
             var b8 = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(b8, (ulong)padded);
@@ -111,7 +110,6 @@ public sealed class SafeTensors
             f.Write(json);
             for (int i = json.Length; i < padded; i++) f.WriteByte((byte)' ');
             foreach (var t in tensors.Values) f.Write(t.Data);
-        }
-        File.Move(tmp, path, overwrite: true);
+        });
     }
 }

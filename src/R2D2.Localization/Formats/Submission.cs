@@ -41,26 +41,30 @@ public static class Submission
                 throw new ArgumentException($"{path}: image name '{image.Name}' cannot be written (empty or contains white space)");
             if (!seen.TryAdd(name, image.Name))
                 throw new ArgumentException($"{path}: '{image.Name}' and '{seen[name]}' have the same base name '{name}'");
-            lines.Add(FormatLine(image));
+            lines.Add(FormatLine(image) + "\n");
         }
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        File.WriteAllLines(path, lines);
+        OutputFile.WriteAllText(path, string.Concat(lines));
     }
 
     /// <summary>Reads a submission (or a ground-truth file in the same format). Blank lines are
     /// skipped; quaternions are normalized. Errors name the file and line.</summary>
-    public static List<ImagePose> Read(string path)
+    public static List<ImagePose> Read(string path) => ReadLines(path).Select(l => l.Image).ToList();
+
+    /// <summary>Reads from <paramref name="reader"/>; <paramref name="source"/> names it in errors.</summary>
+    public static List<ImagePose> Read(TextReader reader, string source) => ReadLines(reader, source).Select(l => l.Image).ToList();
+
+    /// <summary>As <see cref="Read(string)"/>, with each pose's line as it stands in the file
+    /// (a resumed run copies the lines it keeps unchanged).</summary>
+    public static List<(ImagePose Image, string Line)> ReadLines(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: poses file not found", path);
         using var reader = new StreamReader(path);
-        return Read(reader, path);
+        return ReadLines(reader, path);
     }
 
-    /// <summary>Reads from <paramref name="reader"/>; <paramref name="source"/> names it in errors.</summary>
-    public static List<ImagePose> Read(TextReader reader, string source)
+    private static List<(ImagePose Image, string Line)> ReadLines(TextReader reader, string source)
     {
-        var images = new List<ImagePose>();
+        var images = new List<(ImagePose, string)>();
         var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
         int lineNo = 0;
         for (string? raw; (raw = reader.ReadLine()) != null;)
@@ -80,7 +84,7 @@ public static class Submission
                 throw new InvalidDataException($"{where}: the quaternion of '{fields[0]}' is zero, which is no rotation");
             if (!firstLine.TryAdd(fields[0], lineNo))
                 throw new InvalidDataException($"{where}: '{fields[0]}' appears again (first on line {firstLine[fields[0]]})");
-            images.Add(new ImagePose(fields[0], Pose.FromQuaternion(v.AsSpan(0, 4), v.AsSpan(4, 3))));
+            images.Add((new ImagePose(fields[0], Pose.FromQuaternion(v.AsSpan(0, 4), v.AsSpan(4, 3))), raw));
         }
         return images;
     }

@@ -1,18 +1,47 @@
 using System.Globalization;
-using System.Text;
 using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Localization;
 
+/// <summary>What became of a query. All but <see cref="Localized"/> carry a fallback pose.</summary>
+public enum QueryStatus
+{
+    Localized,
+    /// <summary>Localization ran but found no pose (too few matches or inliers).</summary>
+    Fallback,
+    /// <summary>The image could not be read (missing, unreadable, not an image).</summary>
+    Unreadable,
+    /// <summary>Localization stopped with an error (bad camera, numerical failure, ...).</summary>
+    Failed,
+}
+
+/// <summary>One query's lines in the three output files (without line breaks).</summary>
+public sealed record QueryRecord(string PoseLine, string CsvLine, string InliersLine);
+
+/// <summary>A query of an earlier run: its result as read back, and its lines as they stand.</summary>
+public sealed record StoredQuery(QueryResult Result, QueryStatus Status, QueryRecord Record);
+
 /// <summary>
 /// What a run of queries leaves on disk: the submission (<c>poses.txt</c>), the per-query CSV
-/// (<c>poses.csv</c>: keypoints, matches, inliers, time per stage, fallback, warning) and the
-/// inliers (<c>poses.inliers.txt</c>, <see cref="QueryInliers"/>), which reports draw. Written
-/// after every query by `localize query` and read back by `--resume` and `localize report`.
+/// (<c>poses.csv</c>, RFC 4180: keypoints, matches, inliers, time per stage, fallback image,
+/// warning, status) and the inliers (<c>poses.inliers.txt</c>, <see cref="QueryInliers"/>), which
+/// reports draw. Written whole after every query (each file atomically, see <see cref="OutputFile"/>)
+/// and read back by a resumed run and by `localize report`.
 /// </summary>
 public static class QueryOutputs
 {
-    public const string CsvHeader = "name,localized,keypoints,matches,inliers,extract_s,match_s,pnp_s,fallback_image,warning";
+    private static readonly string[] Columns =
+        { "name", "localized", "keypoints", "matches", "inliers", "extract_s", "match_s", "pnp_s", "fallback_image", "warning", "status" };
+    public static readonly string CsvHeader = string.Join(",", Columns);
+
+    /// <summary>The CSV's word for each status.</summary>
+    public static string Word(QueryStatus s) => s switch
+    {
+        QueryStatus.Localized => "localized",
+        QueryStatus.Fallback => "fallback",
+        QueryStatus.Unreadable => "unreadable",
+        _ => "failed",
+    };
 
     /// <summary>The inliers of a result with the map's point ids (empty when not localized).</summary>
     public static QueryInlierSet InlierSet(QueryResult r, MapIndex map) =>
@@ -20,48 +49,88 @@ public static class QueryOutputs
             ? new QueryInlierSet(r.Name, r.InlierXY, r.InlierPoints.Select(i => map.Points[i].Id).ToArray())
             : new QueryInlierSet(r.Name, Array.Empty<float>(), Array.Empty<long>());
 
-    /// <summary>Writes the three files (the inliers beside the submission).</summary>
-    public static void Write(string posesPath, string csvPath, IReadOnlyList<QueryResult> results, IReadOnlyDictionary<string, QueryInlierSet> inliers)
+    /// <summary>The three lines of a new result.</summary>
+    public static QueryRecord Format(QueryResult r, QueryStatus status, MapIndex map) =>
+        new(Submission.FormatLine(new ImagePose(r.Name, r.Pose)), FormatCsv(r, status), QueryInliers.FormatLine(InlierSet(r, map)));
+
+    public static string FormatCsv(QueryResult x, QueryStatus status)
     {
-        Submission.Write(posesPath, results.Select(x => new ImagePose(x.Name, x.Pose)));
-        WriteCsv(csvPath, results);
-        QueryInliers.Write(QueryInliers.PathFor(posesPath), results.Select(r => inliers.TryGetValue(r.Name, out var s) ? s
-            : new QueryInlierSet(r.Name, Array.Empty<float>(), Array.Empty<long>())));
+        var inv = CultureInfo.InvariantCulture;
+        return string.Join(",", Csv.Field(x.Name), x.Localized ? "1" : "0", x.Keypoints.ToString(inv), x.Matches.ToString(inv), x.Inliers.ToString(inv),
+            x.ExtractSeconds.ToString("F4", inv), x.MatchSeconds.ToString("F4", inv), x.PnpSeconds.ToString("F5", inv),
+            Csv.Field(x.FallbackImage ?? ""), Csv.Field(x.Warning ?? "", quote: true), Word(status));
     }
 
-    public static void WriteCsv(string path, IEnumerable<QueryResult> results)
+    /// <summary>Writes the three files from the records, in their order: the inliers and the CSV
+    /// before the submission, so a query in the submission is in the others too.</summary>
+    public static void Write(string posesPath, string csvPath, IReadOnlyList<QueryRecord> records)
     {
-        var sb = new StringBuilder(CsvHeader).Append('\n');
-        var inv = CultureInfo.InvariantCulture;
-        foreach (var x in results)
-            sb.Append(string.Join(",", x.Name, x.Localized ? "1" : "0", x.Keypoints, x.Matches, x.Inliers,
-                x.ExtractSeconds.ToString("F4", inv), x.MatchSeconds.ToString("F4", inv), x.PnpSeconds.ToString("F5", inv),
-                x.FallbackImage ?? "", "\"" + (x.Warning ?? "").Replace("\"", "'") + "\"")).Append('\n');
-        File.WriteAllText(path, sb.ToString());
+        OutputFile.WriteAllText(QueryInliers.PathFor(posesPath), string.Concat(records.Select(r => r.InliersLine + "\n")));
+        OutputFile.WriteAllText(csvPath, CsvHeader + "\n" + string.Concat(records.Select(r => r.CsvLine + "\n")));
+        OutputFile.WriteAllText(posesPath, string.Concat(records.Select(r => r.PoseLine + "\n")));
     }
 
     /// <summary>The queries of an earlier run that are both in its CSV and in its submission,
     /// by the name the CSV gives (the query list's); missing files give none.</summary>
-    public static Dictionary<string, QueryResult> Read(string posesPath, string csvPath)
+    public static Dictionary<string, QueryResult> Read(string posesPath, string csvPath) =>
+        ReadStored(posesPath, csvPath).ToDictionary(kv => kv.Key, kv => kv.Value.Result);
+
+    /// <summary>As <see cref="Read"/>, with each query's status and lines (its inliers line from the
+    /// inliers file beside the submission; an empty set when that file lacks it).</summary>
+    public static Dictionary<string, StoredQuery> ReadStored(string posesPath, string csvPath)
     {
-        var result = new Dictionary<string, QueryResult>();
+        var result = new Dictionary<string, StoredQuery>(StringComparer.Ordinal);
         if (!File.Exists(posesPath) || !File.Exists(csvPath)) return result;
-        var poses = Submission.Read(posesPath).ToDictionary(p => p.Name, p => p.Pose);
+        var poses = new Dictionary<string, (ImagePose Image, string Line)>(StringComparer.Ordinal);
+        foreach (var p in Submission.ReadLines(posesPath)) poses[p.Image.Name] = p;
+        var inliersPath = QueryInliers.PathFor(posesPath);
+        var inliers = File.Exists(inliersPath) ? QueryInliers.ReadLines(inliersPath) : new();
+        var records = Csv.Read(File.ReadAllText(csvPath), csvPath).Where(r => r.Raw.Length > 0).ToList();
+        if (records.Count == 0) return result;
+        var column = ColumnsOf(records[0], csvPath);
+        // Lines of this version's CSV are kept as they are; older ones are written anew.
+        bool current = records[0].Raw == CsvHeader;
         var inv = CultureInfo.InvariantCulture;
-        int lineNo = 1;
-        foreach (var line in File.ReadLines(csvPath).Skip(1))
+        foreach (var rec in records.Skip(1))
         {
-            lineNo++;
-            var f = line.Split(',');
-            if (f.Length < 10 || !poses.TryGetValue(Submission.BaseName(f[0]), out var pose)) continue;
+            string F(string name) => column.TryGetValue(name, out int i) && i < rec.Fields.Count ? rec.Fields[i]
+                : throw new FileFormatException(csvPath, rec.Line, $"no '{name}' field");
+            var name = Csv.Text(F("name"));
+            if (name.Length == 0 || !poses.TryGetValue(Submission.BaseName(name), out var pose)) continue;
+            QueryResult r;
             try
             {
-                var warning = string.Join(",", f.Skip(9)).Trim('"');
-                result[f[0]] = new QueryResult(f[0], pose, f[1] == "1", int.Parse(f[2], inv), int.Parse(f[3], inv), int.Parse(f[4], inv),
-                    double.Parse(f[5], inv), double.Parse(f[6], inv), double.Parse(f[7], inv), warning.Length > 0 ? warning : null, f[8].Length > 0 ? f[8] : null);
+                var warning = Csv.Text(F("warning"));
+                var fallback = Csv.Text(F("fallback_image"));
+                r = new QueryResult(name, pose.Image.Pose, F("localized") == "1", int.Parse(F("keypoints"), inv), int.Parse(F("matches"), inv),
+                    int.Parse(F("inliers"), inv), double.Parse(F("extract_s"), inv), double.Parse(F("match_s"), inv), double.Parse(F("pnp_s"), inv),
+                    warning.Length > 0 ? warning : null, fallback.Length > 0 ? fallback : null);
             }
-            catch (FormatException) { throw new FileFormatException(csvPath, lineNo, "not a line of `localize query`'s CSV (" + CsvHeader + ")"); }
+            catch (FormatException) { throw new FileFormatException(csvPath, rec.Line, "not a line of `localize query`'s CSV (" + CsvHeader + ")"); }
+            // CSVs written before the status column: not localized was a fallback.
+            var status = column.ContainsKey("status") ? ParseStatus(F("status"), csvPath, rec.Line)
+                : r.Localized ? QueryStatus.Localized : QueryStatus.Fallback;
+            var inlierLine = inliers.TryGetValue(name, out var il) ? il.Line
+                : QueryInliers.FormatLine(new QueryInlierSet(name, Array.Empty<float>(), Array.Empty<long>()));
+            result[name] = new StoredQuery(r, status, new QueryRecord(pose.Line, current ? rec.Raw : FormatCsv(r, status), inlierLine));
         }
         return result;
+    }
+
+    private static Dictionary<string, int> ColumnsOf(CsvRecord header, string path)
+    {
+        var column = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < header.Fields.Count; i++) column.TryAdd(header.Fields[i], i);
+        foreach (var c in Columns.Where(c => c != "status"))
+            if (!column.ContainsKey(c))
+                throw new FileFormatException(path, header.Line, $"the header lacks '{c}'; not the CSV of `localize query` ({CsvHeader})");
+        return column;
+    }
+
+    private static QueryStatus ParseStatus(string word, string path, int line)
+    {
+        foreach (var s in Enum.GetValues<QueryStatus>())
+            if (Word(s) == word) return s;
+        throw new FileFormatException(path, line, $"status '{word}' is not one of {string.Join(", ", Enum.GetValues<QueryStatus>().Select(Word))}");
     }
 }

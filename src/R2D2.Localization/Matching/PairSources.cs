@@ -1,3 +1,5 @@
+using System.Text;
+using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
 
 namespace R2D2.Localization.Matching;
@@ -45,13 +47,14 @@ public static class PairSources
     /// <summary>Writes pairs in the same `name1 name2` format (names must not contain white space).</summary>
     public static void WriteFile(string path, IEnumerable<ImagePair> pairs)
     {
-        using var w = new StreamWriter(path);
+        var text = new StringBuilder();
         foreach (var p in pairs)
         {
             if (p.Name1.Any(char.IsWhiteSpace) || p.Name2.Any(char.IsWhiteSpace))
                 throw new ArgumentException($"image names in a pairs file cannot contain white space: '{p.Name1}', '{p.Name2}'");
-            w.WriteLine($"{p.Name1} {p.Name2}");
+            text.Append(p.Name1).Append(' ').Append(p.Name2).Append('\n');
         }
+        OutputFile.WriteAllText(path, text.ToString());
     }
 
     /// <summary>Every pair of the list: (a, b) with a before b in the list.</summary>

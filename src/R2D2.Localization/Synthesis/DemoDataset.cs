@@ -35,14 +35,13 @@ public sealed record DemoDataset(string DayFolder, string NightFolder, List<Pose
         var day = scene.DayImages();
         foreach (var d in day)
         {
-            File.WriteAllBytes(Path.Combine(dayFolder, d.Name), JpegCodec.Encode(renderer.RenderDay(d.Pose), scene.DayJpegQuality));
+            OutputFile.WriteAllBytes(Path.Combine(dayFolder, d.Name), JpegCodec.Encode(renderer.RenderDay(d.Pose), scene.DayJpegQuality));
             onImage?.Invoke(d.Name);
         }
         foreach (var n in night)
         {
             var path = Path.Combine(nightFolder, n.Name);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllBytes(path, JpegCodec.Encode(renderer.RenderNight(n.Pose, SceneRenderer.SeedOf(n.Name)), scene.Night.JpegQuality));
+            OutputFile.WriteAllBytes(path, JpegCodec.Encode(renderer.RenderNight(n.Pose, SceneRenderer.SeedOf(n.Name)), scene.Night.JpegQuality));
             onImage?.Invoke(n.Name);
         }
         return new DemoDataset(dayFolder, nightFolder, day, night);
@@ -60,9 +59,8 @@ public static class DemoFiles
     {
         using var s = typeof(DemoFiles).Assembly.GetManifestResourceStream("R2D2.Localization.Demo." + name)
             ?? throw new FileNotFoundException($"{name}: not embedded in this build");
-        Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, name);
-        using (var f = File.Create(path)) s.CopyTo(f);
+        OutputFile.Write(path, s.CopyTo);
         return path;
     }
 }

@@ -67,7 +67,7 @@ public static class HPatchesSequences
             var geometry = o.Ramp ? o.Geometry.Scaled(k / (double)o.Warps) : o.Geometry;
             var (img2, hk, night) = Warp(img1, w, h, rng, geometry, o.Photometric);
             PairViz.WriteImage(img2, w, h, Path.Combine(folder, $"{k + 1}.png"));
-            File.WriteAllText(Path.Combine(folder, $"H_1_{k + 1}"), FormatMatrix(hk));
+            OutputFile.WriteAllText(Path.Combine(folder, $"H_1_{k + 1}"), FormatMatrix(hk));
             hs.Add(hk); nights.Add(night);
         }
         return new HPatchesSequence(folder, imagePath, w, h, hs, nights);

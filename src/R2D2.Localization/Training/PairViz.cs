@@ -33,15 +33,13 @@ public static class PairViz
             Cv2.Circle(canvas, p1, 2 * 16, colour, 1, LineTypes.AntiAlias, shift);
             Cv2.Circle(canvas, p2, 2 * 16, colour, 1, LineTypes.AntiAlias, shift);
         }
-        var dir = Path.GetDirectoryName(Path.GetFullPath(pngPath));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        if (!Cv2.ImWrite(pngPath, canvas)) throw new IOException($"{pngPath}: cannot write the image");
+        OutputFile.WriteImage(pngPath, canvas);
     }
 
     public static void WriteImage(float[] planes, int w, int h, string pngPath)
     {
         using var m = ImageFile.ToBgrMat(PlanarImage.ToRgb(planes, w, h));
-        if (!Cv2.ImWrite(pngPath, m)) throw new IOException($"{pngPath}: cannot write the image");
+        OutputFile.WriteImage(pngPath, m);
     }
 
     private static Scalar Colour(int k)

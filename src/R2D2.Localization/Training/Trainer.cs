@@ -80,7 +80,7 @@ public static class Trainer
         }
         else
         {
-            WriteAtomically(settingsPath, p => File.WriteAllText(p, settingsJson));
+            OutputFile.WriteAllText(settingsPath, settingsJson);
         }
 
         Checkpoint? initial = resumeFrom;
@@ -116,11 +116,11 @@ public static class Trainer
                 all[k] = CheckpointTensor.FromFloat32(c.data<float>().ToArray(), c.shape);
             }
             logWriter.Flush();
-            WriteAtomically(Path.Combine(outDir, ModelFile), p => ckpt.SaveSafeTensors(p));
-            WriteAtomically(statePath, p => SafeTensors.Write(p, all, new Dictionary<string, string>
+            ckpt.SaveSafeTensors(Path.Combine(outDir, ModelFile));
+            SafeTensors.Write(statePath, all, new Dictionary<string, string>
             {
                 ["format"] = StateTag, ["net"] = settings.Net, ["step"] = step.ToString(CultureInfo.InvariantCulture),
-            }));
+            });
         }
 
         // Batches are generated ahead on the CPU cores while the device trains (enough of them in
@@ -240,14 +240,7 @@ public static class Trainer
     {
         if (!File.Exists(path)) return;
         var keep = File.ReadLines(path).Where((l, i) => i == 0 || (long.TryParse(l.Split('\t')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && s <= lastStep)).ToList();
-        File.WriteAllLines(path, keep);
-    }
-
-    private static void WriteAtomically(string path, Action<string> write)
-    {
-        var tmp = path + ".tmp";
-        write(tmp);
-        File.Move(tmp, path, overwrite: true);
+        OutputFile.WriteAllText(path, string.Concat(keep.Select(l => l + "\n")));
     }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };

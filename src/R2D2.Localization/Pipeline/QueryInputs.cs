@@ -1,0 +1,74 @@
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Localization;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>What a query run reads before its first query: the map, the query list with cameras,
+/// a pairs file, and the map's own feature extractor.</summary>
+public static class QueryInputs
+{
+    /// <summary>The map of a database and the checkpoint its build recorded (null: none recorded).</summary>
+    public static (MapIndex Map, string? ModelPath) LoadMap(string mapPath)
+    {
+        if (!File.Exists(mapPath)) throw new FileFormatException(mapPath, 0, "map not found");
+        using var db = FeatureDatabase.OpenReadOnly(mapPath);
+        return (MapIndex.Load(db), db.ReadNote("model_path"));
+    }
+
+    /// <summary>A query list with intrinsics, or a names-only list with the cameras of <paramref name="intrinsicsPath"/>; an empty list is refused.</summary>
+    public static List<QueryImage> ReadQueries(string list, string? intrinsicsPath)
+    {
+        List<QueryImage> queries;
+        if (intrinsicsPath == null) queries = QueryList.ReadWithIntrinsics(list);
+        else
+        {
+            var cams = Intrinsics.Read(intrinsicsPath);
+            queries = QueryList.ReadNames(list).Select(q => cams.TryGetValue(q.Name, out var c) ? q with { Camera = c }
+                : throw new FileFormatException(list, 0, $"query '{q.Name}' has no camera in {intrinsicsPath}")).ToList();
+        }
+        return queries.Count > 0 ? queries : throw new FileFormatException(list, 0, "no queries");
+    }
+
+    /// <summary>`query db` per line → database image ids per query name; unknown database images are errors (file:line).</summary>
+    public static Dictionary<string, List<int>> ReadPairs(string path, MapIndex map)
+    {
+        if (!File.Exists(path)) throw new FileFormatException(path, 0, "pairs file not found");
+        var ids = map.Images.ToDictionary(kv => kv.Value.Name, kv => kv.Key);
+        var result = new Dictionary<string, List<int>>();
+        int n = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            n++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length != 2) throw new FileFormatException(path, n, $"expected `query db`, found {f.Length} field(s)");
+            if (!ids.TryGetValue(f[1], out int id)) throw new FileFormatException(path, n, $"'{f[1]}' is not an image of the map");
+            (result.TryGetValue(f[0], out var l) ? l : result[f[0]] = new List<int>()).Add(id);
+        }
+        return result;
+    }
+
+    /// <summary>The map's extractor: RootSIFT with its settings, or R2D2 loaded from the given
+    /// checkpoint, which must be the map's model (another is refused).</summary>
+    public static FeatureSource OpenSource(MapIndex map, string? modelPath, TorchSharp.torch.Device device, bool bf16)
+    {
+        var built = map.Extractor;
+        if (built.FeatureType == ExtractorIdentity.RootSiftType)
+            return FeatureSource.ForRootSift(RootSiftSettings.FromJson(built.Settings));
+        if (modelPath == null || !File.Exists(modelPath) && !DefaultModel.IsDefault(modelPath))
+            throw new R2D2Exception(map.Path, 0, $"built with model {built.Model}; give its checkpoint with --model" + (modelPath != null ? $" ({modelPath} is gone)" : ""));
+        var settings = ExtractionSettings.FromJson(built.Settings);
+        var net = ModelLoader.Load(modelPath, device, new NetworkOptions { BFloat16 = bf16 });
+        var source = FeatureSource.ForR2D2(net, settings, ModelLoader.ModelName(modelPath));
+        var diff = built.Differences(source.Identity);
+        if (diff.Count > 0)
+        {
+            source.Dispose();
+            throw new R2D2Exception(modelPath, 0, $"not the model {map.Path} was built with ({string.Join("; ", diff)})");
+        }
+        return source;
+    }
+}

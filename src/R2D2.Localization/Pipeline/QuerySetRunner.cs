@@ -1,0 +1,206 @@
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Localization;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>How a query set is run and where its results go.</summary>
+public sealed record QuerySetOptions
+{
+    /// <summary>Folder the query names are relative to.</summary>
+    public required string ImageRoot { get; init; }
+    /// <summary>The submission (its CSV and inliers file go beside it); null: nothing is written.</summary>
+    public string? OutputPath { get; init; }
+    /// <summary>The per-query CSV; default: the submission with .csv.</summary>
+    public string? CsvPath { get; init; }
+    /// <summary>Keep the queries an earlier run localized (or found no pose for) and run the others.</summary>
+    public bool Resume { get; init; }
+    /// <summary>The query list the queries come from, in its order: named in errors (file:line) and never overwritten.</summary>
+    public string? QueryListPath { get; init; }
+    /// <summary>Other files the run reads (intrinsics, pairs), which the outputs must not overwrite.</summary>
+    public IReadOnlyList<(string Role, string? Path)> OtherInputs { get; init; } = Array.Empty<(string, string?)>();
+    public LocalizerOptions Localizer { get; init; } = new();
+
+    public string? Csv => CsvPath ?? (OutputPath == null ? null : Path.ChangeExtension(OutputPath, ".csv"));
+}
+
+/// <summary>One query of a run: its result (a fallback pose unless localized), what became of it,
+/// and whether an earlier run's lines were kept for it.</summary>
+public sealed record QueryOutcome(QueryImage Query, QueryResult Result, QueryStatus Status, bool Kept)
+{
+    public bool IsError => Status is QueryStatus.Unreadable or QueryStatus.Failed;
+}
+
+/// <summary>Where a run reports its progress (a terminal bar, log lines, nothing).</summary>
+public interface IQuerySetProgress
+{
+    void Started(int index, int total, QueryImage query);
+    void Finished(int index, int total, QueryOutcome outcome);
+    /// <summary>Something the user should know that does not stop the query (rescaled intrinsics, no pose found).</summary>
+    void Warning(string message);
+}
+
+/// <summary>The outcomes of a run, in the query list's order.</summary>
+public sealed record QuerySetSummary(IReadOnlyList<QueryOutcome> Outcomes)
+{
+    public int Count(QueryStatus s) => Outcomes.Count(o => o.Status == s);
+    /// <summary>An image could not be read or a query failed with an error (not merely "not localized").</summary>
+    public bool HasErrors => Outcomes.Any(o => o.IsError);
+
+    public string Line => $"query: {Outcomes.Count} queries, {Count(QueryStatus.Localized)} localized, {Count(QueryStatus.Fallback)} fallback, "
+        + $"{Count(QueryStatus.Unreadable)} unreadable, {Count(QueryStatus.Failed)} failed";
+}
+
+/// <summary>
+/// Localizes a set of queries against a map: reads each image, rescales its intrinsics to the
+/// image's size, localizes, and writes the submission, CSV and inliers after every query (each
+/// atomically), so a killed run loses at most the query in progress. Each query is isolated: an
+/// unreadable image or any error while localizing it becomes that query's failure, with its
+/// reason and the fallback pose, and the run goes on. Before any work, names that would collide
+/// in the submission are refused, and so are outputs that would overwrite an input.
+/// </summary>
+public sealed class QuerySetRunner
+{
+    private readonly MapIndex _map;
+    private readonly FeatureSource _source;
+    private readonly TorchSharp.torch.Device? _device;
+    private readonly QuerySetOptions _o;
+
+    public QuerySetRunner(MapIndex map, FeatureSource source, TorchSharp.torch.Device? device, QuerySetOptions options)
+    {
+        _map = map;
+        _source = source;
+        _device = device;
+        _o = options;
+    }
+
+    public QuerySetSummary Run(IReadOnlyList<QueryImage> queries, IQuerySetProgress? progress = null)
+    {
+        progress ??= NoProgress.Instance;
+        RefuseCollidingNames(queries);
+        var imagePaths = queries.Select(q => Path.Combine(_o.ImageRoot, q.Name)).ToList();
+        string? poses = _o.OutputPath, csv = _o.Csv;
+        if (poses != null)
+            OutputFile.RefuseInputs(
+                new[] { ("submission", poses), ("CSV", csv), ("inliers file", QueryInliers.PathFor(poses)) },
+                new[] { ("map", _map.Path), ("query list", _o.QueryListPath) }.Concat(_o.OtherInputs)
+                    .Concat(imagePaths.Select(p => ("query image", (string?)p))));
+
+        // Queries with a pose (or found to have none) are kept; unreadable and failed ones are run again.
+        var stored = _o.Resume && poses != null ? QueryOutputs.ReadStored(poses, csv!) : new Dictionary<string, StoredQuery>();
+        var records = new QueryRecord?[queries.Count];
+        var outcomes = new QueryOutcome[queries.Count];
+        for (int i = 0; i < queries.Count; i++)
+            if (stored.TryGetValue(queries[i].Name, out var s) && s.Status is QueryStatus.Localized or QueryStatus.Fallback)
+            {
+                records[i] = s.Record;
+                outcomes[i] = new QueryOutcome(queries[i], s.Result, s.Status, Kept: true);
+            }
+
+        for (int i = 0; i < queries.Count; i++)
+        {
+            progress.Started(i, queries.Count, queries[i]);
+            if (outcomes[i] == null)
+            {
+                outcomes[i] = LocalizeOne(queries[i], imagePaths[i], progress);
+                if (poses != null)
+                {
+                    records[i] = QueryOutputs.Format(outcomes[i].Result, outcomes[i].Status, _map);
+                    QueryOutputs.Write(poses, csv!, records.OfType<QueryRecord>().ToList());
+                }
+            }
+            progress.Finished(i, queries.Count, outcomes[i]);
+        }
+        // Also when every query was kept: the outputs then hold exactly this list's queries.
+        if (poses != null) QueryOutputs.Write(poses, csv!, records.OfType<QueryRecord>().ToList());
+        return new QuerySetSummary(outcomes);
+    }
+
+    private QueryOutcome LocalizeOne(QueryImage q, string imagePath, IQuerySetProgress progress)
+    {
+        RgbImage image;
+        try
+        {
+            image = ImageFile.ReadRgb(imagePath);
+        }
+        catch (Exception e)
+        {
+            return Failure(q, QueryStatus.Unreadable, Reason(e));
+        }
+        try
+        {
+            var camera = q.Camera ?? throw new R2D2Exception(_o.QueryListPath, 0, $"query '{q.Name}' has no camera");
+            if (Intrinsics.RescaledTo(camera, image.Width, image.Height) is { } scaled)
+            {
+                progress.Warning($"{q.Name}: image is {image.Width}×{image.Height}, the list says {camera.Width}×{camera.Height}: intrinsics rescaled");
+                camera = scaled;
+            }
+            var res = Localization.Localizer.Localize(q.Name, image, camera, _source, _map, _device, _o.Localizer);
+            if (res.Warning != null) progress.Warning(res.Warning);
+            return new QueryOutcome(q, res, res.Localized ? QueryStatus.Localized : QueryStatus.Fallback, Kept: false);
+        }
+        // Whatever one query throws (a camera model without a pinhole part, a solver that does not
+        // converge on a degenerate camera, ...) is that query's failure, not the run's.
+        catch (Exception e)
+        {
+            return Failure(q, QueryStatus.Failed, $"{q.Name}: localization failed: {Reason(e)}");
+        }
+    }
+
+    private QueryOutcome Failure(QueryImage q, QueryStatus status, string reason)
+    {
+        var fb = Localization.Localizer.Fallback(_map, Array.Empty<Match>());
+        var res = new QueryResult(q.Name, fb.Pose, false, 0, 0, 0, 0, 0, 0, $"{reason}; written with the pose of database image {fb.Name}", fb.Name);
+        return new QueryOutcome(q, res, status, Kept: false);
+    }
+
+    /// <summary>An exception in words, on one line: the library's own messages name the file; others
+    /// get their kind.</summary>
+    private static string Reason(Exception e)
+    {
+        var text = e is R2D2Exception or IOException or UnauthorizedAccessException or NotSupportedException ? e.Message : $"{e.Message} ({e.GetType().Name})";
+        return string.Join(' ', text.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    /// <summary>Two queries with the same base name would get one line in the submission, which the
+    /// benchmark matches on: refused, naming the second (file:line when the list is known).</summary>
+    private void RefuseCollidingNames(IReadOnlyList<QueryImage> queries)
+    {
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < queries.Count; i++)
+        {
+            var name = queries[i].SubmissionName;
+            if (name.Length == 0 || name.Any(char.IsWhiteSpace))
+                throw new R2D2Exception(_o.QueryListPath, ListLine(i), $"query '{queries[i].Name}': a submission cannot name it (empty or contains white space)");
+            if (!first.TryAdd(name, i))
+                throw new R2D2Exception(_o.QueryListPath, ListLine(i),
+                    $"query '{queries[i].Name}' has the base name '{name}' of '{queries[first[name]].Name}'"
+                    + (ListLine(first[name]) is > 0 and var l ? $" (line {l})" : "")
+                    + "; the submission names images by base name, so they would be indistinguishable (nothing was localized)");
+        }
+    }
+
+    /// <summary>The line of the list holding its i-th query (0 when unknown): the lists skip blank and comment lines.</summary>
+    private int ListLine(int index)
+    {
+        if (_o.QueryListPath == null || !File.Exists(_o.QueryListPath)) return 0;
+        int lineNo = 0, data = 0;
+        foreach (var raw in File.ReadLines(_o.QueryListPath))
+        {
+            lineNo++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            if (data++ == index) return lineNo;
+        }
+        return 0;
+    }
+
+    private sealed class NoProgress : IQuerySetProgress
+    {
+        public static readonly NoProgress Instance = new();
+        public void Started(int index, int total, QueryImage query) { }
+        public void Finished(int index, int total, QueryOutcome outcome) { }
+        public void Warning(string message) { }
+    }
+}

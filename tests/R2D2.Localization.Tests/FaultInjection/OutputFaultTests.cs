@@ -1,0 +1,305 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Localization;
+using Xunit;
+
+namespace R2D2.Localization.Tests.FaultInjection;
+
+/// <summary>
+/// "Nothing lost, nothing silently wrong" for the outputs of query, report and evaluate: outputs
+/// that would overwrite an input are refused before anything is written, outputs are replaced
+/// atomically and never written through a planted symlink, a bad query costs only itself, a
+/// resumed run keeps what it kept byte for byte, and the CSV survives names a spreadsheet or a
+/// naive splitter would misread. Each case checks the exit code, the message, the inputs
+/// (hashes before and after) and the outputs (complete or absent).
+/// </summary>
+[Collection("tiny map")]
+public class OutputFaultTests(TinyMap tiny)
+{
+    private static (int Code, string Out, string Err) Query(string dir, string list, string output, params string[] extra) =>
+        CliTests.Localize(new[] { "query", "--map", Path.Combine(dir, "map.db"), "--queries", list, "--images", dir, "--output", output }.Concat(extra).ToArray());
+
+    private static string List(string dir, params string[] lines)
+    {
+        var path = Path.Combine(dir, "queries.txt");
+        File.WriteAllText(path, string.Concat(lines.Select(l => l + "\n")));
+        return path;
+    }
+
+    private static string Good(string name) => $"{name} {TinyMap.Camera}";
+
+    private static string[] OutputsOf(string poses) => new[] { poses, Path.ChangeExtension(poses, ".csv"), QueryInliers.PathFor(poses) };
+
+    [Fact]
+    public void QueryOutputsThatAreInputsAreRefusedBeforeAnythingIsWritten()
+    {
+        var dir = tiny.Workspace("day_01.jpg");
+        var list = List(dir, Good("day_01.jpg"));
+        var before = TinyMap.Hashes(dir);
+        foreach (var (args, role) in new[]
+        {
+            (new[] { "--output", Path.Combine(dir, "map.db") }, "the map"),
+            (new[] { "--output", list }, "the query list"),
+            (new[] { "--output", Path.Combine(dir, "p.txt"), "--csv", Path.Combine(dir, "day_01.jpg") }, "the query image"),
+            (new[] { "--output", Path.Combine(dir, "p.txt"), "--csv", Path.Combine(dir, "p.inliers.txt") }, "the inliers file and the CSV are the same file"),
+        })
+        {
+            var (code, _, err) = Query(dir, list, args[1], args.Skip(2).ToArray());
+            Assert.Equal(1, code);
+            Assert.Contains(role, err);
+            Assert.Contains("nothing was written", err);
+            Assert.DoesNotContain("   at ", err);
+            foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
+            Assert.False(File.Exists(Path.Combine(dir, "p.txt")));
+            Assert.False(File.Exists(Path.Combine(dir, "p.csv")));
+        }
+    }
+
+    [Fact]
+    public void ReportOutputThatIsTheMapOrThePosesIsRefused()
+    {
+        var dir = tiny.Workspace("day_01.jpg");
+        var poses = Path.Combine(dir, "poses.txt");
+        Assert.Equal(0, Query(dir, List(dir, Good("day_01.jpg")), poses).Code);
+        var before = TinyMap.Hashes(dir);
+        foreach (var (output, role) in new[] { (Path.Combine(dir, "map.db"), "the map"), (poses, "the poses"), (Path.ChangeExtension(poses, ".csv"), "the CSV") })
+        {
+            var (code, _, err) = CliTests.Localize("report", "--map", Path.Combine(dir, "map.db"), "--poses", poses, "--output", output);
+            Assert.Equal(1, code);
+            Assert.Contains($"would overwrite {role}", err);
+            foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
+        }
+    }
+
+    [Fact]
+    public void ReportRefusesAnEmptyGroundTruthAndAMissingQueryImageFolder()
+    {
+        var dir = tiny.Workspace("day_01.jpg");
+        var poses = Path.Combine(dir, "poses.txt");
+        Assert.Equal(0, Query(dir, List(dir, Good("day_01.jpg")), poses).Code);
+        var empty = Path.Combine(dir, "empty.txt");
+        File.WriteAllText(empty, "");
+        var report = Path.Combine(dir, "report.html");
+        var (code, _, err) = CliTests.Localize("report", "--map", Path.Combine(dir, "map.db"), "--poses", poses, "--ground-truth", empty, "--output", report);
+        Assert.Equal(1, code);
+        Assert.Contains($"{empty}: no poses in the ground truth", err);
+        Assert.False(File.Exists(report));
+        var missing = Path.Combine(dir, "no-such-folder");
+        (code, _, err) = CliTests.Localize("report", "--map", Path.Combine(dir, "map.db"), "--poses", poses, "--query-images", missing, "--output", report);
+        Assert.Equal(1, code);
+        Assert.Contains($"{missing}: query image folder not found", err);
+        Assert.False(File.Exists(report));
+    }
+
+    [Fact]
+    public void EvaluateRefusesAPlotThatIsNoImageOrThatIsAnInput()
+    {
+        var dir = TempDir.Create();
+        var truth = Path.Combine(dir, "truth.txt");
+        File.WriteAllText(truth, "a.jpg 1 0 0 0 0 0 0\n");
+        var before = TinyMap.Hash(truth);
+        var txt = Path.Combine(dir, "x.txt");
+        var (code, _, err) = CliTests.Localize("evaluate", "--poses", truth, "--ground-truth", truth, "--plot", txt);
+        Assert.Equal(1, code);
+        Assert.Contains($"{txt}: an image is written here", err);
+        Assert.Contains(".png", err);
+        Assert.DoesNotContain("   at ", err);
+        Assert.False(File.Exists(txt));
+        var png = Path.Combine(dir, "truth.png");
+        File.CreateSymbolicLink(png, truth); // a plot path that resolves to the ground truth
+        (code, _, err) = CliTests.Localize("evaluate", "--poses", truth, "--ground-truth", truth, "--plot", png);
+        Assert.Equal(1, code);
+        Assert.Contains("would overwrite the poses", err);
+        Assert.Equal(before, TinyMap.Hash(truth));
+    }
+
+    [Fact]
+    public void AnOutputThatIsAPlantedSymlinkIsReplacedNotWrittenThrough()
+    {
+        var dir = tiny.Workspace("day_01.jpg");
+        var precious = Path.Combine(dir, "precious.txt");
+        File.WriteAllText(precious, "not to be overwritten\n");
+        var poses = Path.Combine(dir, "out", "poses.txt");
+        Directory.CreateDirectory(Path.GetDirectoryName(poses)!);
+        File.CreateSymbolicLink(poses, precious);
+        var (code, _, err) = Query(dir, List(dir, Good("day_01.jpg")), poses);
+        Assert.True(code == 0, err);
+        Assert.Equal("not to be overwritten\n", File.ReadAllText(precious));
+        Assert.Null(new FileInfo(poses).LinkTarget);
+        Assert.Single(Submission.Read(poses));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(poses)!, "*.tmp"));
+    }
+
+    [Fact]
+    public void AnUnreadableQueryBetweenGoodOnesCostsOnlyItself()
+    {
+        var dir = tiny.Workspace("day_01.jpg", "day_02.jpg");
+        File.WriteAllText(Path.Combine(dir, "corrupt.jpg"), "this is not an image\n");
+        var list = List(dir, Good("day_01.jpg"), Good("missing.jpg"), Good("corrupt.jpg"), Good("day_02.jpg"));
+        var inputs = TinyMap.Hashes(dir);
+        var poses = Path.Combine(dir, "out", "poses.txt");
+        var (code, stdout, err) = Query(dir, list, poses);
+        Assert.Equal(1, code);
+        Assert.Contains("query: 4 queries, 2 localized, 0 fallback, 2 unreadable, 0 failed", stdout);
+        Assert.Contains($"{Path.Combine(dir, "missing.jpg")}: file not found", err);
+        Assert.Contains(Path.Combine(dir, "corrupt.jpg"), err);
+        Assert.DoesNotContain("   at ", err);
+        Assert.Equal(new[] { "day_01.jpg", "missing.jpg", "corrupt.jpg", "day_02.jpg" }, Submission.Read(poses).Select(p => p.Name));
+        var csv = QueryOutputs.ReadStored(poses, Path.ChangeExtension(poses, ".csv"));
+        Assert.Equal(QueryStatus.Unreadable, csv["missing.jpg"].Status);
+        Assert.Equal(QueryStatus.Unreadable, csv["corrupt.jpg"].Status);
+        Assert.NotNull(csv["corrupt.jpg"].Result.FallbackImage);
+        Assert.True(csv["day_02.jpg"].Result.Localized);
+        Assert.Equal(4, QueryInliers.Read(QueryInliers.PathFor(poses)).Count);
+        foreach (var (file, hash) in inputs) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
+    }
+
+    [Fact]
+    public void AQueryWithFocalLengthZeroFailsAlone()
+    {
+        var dir = tiny.Workspace("day_01.jpg", "day_02.jpg");
+        var list = List(dir, "day_01.jpg PINHOLE 256 192 0 0 128 96", Good("day_02.jpg"));
+        var poses = Path.Combine(dir, "poses.txt");
+        var (code, stdout, err) = Query(dir, list, poses);
+        if (code == 1 && err.Contains($"{list}:1")) // refused when the list is read: nothing localized, nothing written
+        {
+            Assert.All(OutputsOf(poses), p => Assert.False(File.Exists(p)));
+            return;
+        }
+        Assert.Equal(1, code);
+        Assert.Contains("query: 2 queries, 1 localized, 0 fallback, 0 unreadable, 1 failed", stdout);
+        Assert.Contains("day_01.jpg: localization failed", err);
+        var csv = QueryOutputs.ReadStored(poses, Path.ChangeExtension(poses, ".csv"));
+        Assert.Equal(QueryStatus.Failed, csv["day_01.jpg"].Status);
+        Assert.Equal(QueryStatus.Localized, csv["day_02.jpg"].Status);
+    }
+
+    [Fact]
+    public void AFisheyeQueryFailsAloneOrIsRefusedWithFileAndLine()
+    {
+        var dir = tiny.Workspace("day_01.jpg", "day_02.jpg");
+        var list = List(dir, Good("day_01.jpg"), "day_02.jpg FISHEYE 256 192 200 200 128 96");
+        var poses = Path.Combine(dir, "poses.txt");
+        var (code, stdout, err) = Query(dir, list, poses);
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("   at ", err);
+        if (err.Contains($"{list}:2")) // refused when the list is read
+        {
+            Assert.All(OutputsOf(poses), p => Assert.False(File.Exists(p)));
+            return;
+        }
+        Assert.Contains("query: 2 queries, 1 localized, 0 fallback, 0 unreadable, 1 failed", stdout);
+        Assert.Contains("FISHEYE", err);
+        Assert.Equal(2, Submission.Read(poses).Count);
+        Assert.Equal(QueryStatus.Failed, QueryOutputs.ReadStored(poses, Path.ChangeExtension(poses, ".csv"))["day_02.jpg"].Status);
+    }
+
+    [Fact]
+    public void DuplicateBaseNamesAreRefusedBeforeAnyQueryIsLocalized()
+    {
+        var dir = tiny.Workspace();
+        foreach (var sub in new[] { "a", "b" })
+        {
+            Directory.CreateDirectory(Path.Combine(dir, sub));
+            File.Copy(Path.Combine(tiny.DayImages, "day_01.jpg"), Path.Combine(dir, sub, "day_01.jpg"));
+        }
+        var list = List(dir, "# two folders, one base name", Good("a/day_01.jpg"), "", Good("b/day_01.jpg"));
+        var poses = Path.Combine(dir, "poses.txt");
+        var (code, stdout, err) = Query(dir, list, poses);
+        Assert.Equal(1, code);
+        Assert.Contains($"{list}:4: query 'b/day_01.jpg' has the base name 'day_01.jpg' of 'a/day_01.jpg' (line 2)", err);
+        Assert.DoesNotContain("[1/2]", stdout);
+        Assert.All(OutputsOf(poses), p => Assert.False(File.Exists(p)));
+    }
+
+    [Fact]
+    public void ResumeKeepsTheKeptLinesByteIdenticalAndRetriesUnreadableQueries()
+    {
+        var dir = tiny.Workspace("day_01.jpg", "day_02.jpg", "day_03.jpg");
+        var poses = Path.Combine(dir, "poses.txt");
+        var csvPath = Path.ChangeExtension(poses, ".csv");
+        var (code, _, err) = Query(dir, List(dir, Good("day_01.jpg"), Good("later.jpg")), poses);
+        Assert.Equal(1, code); // later.jpg is not there yet
+
+        // A kept line in a form this program would not write (quaternion not normalized, other
+        // digits): a resumed run that re-formatted it would change it.
+        var lines = File.ReadAllLines(poses);
+        var f = lines[0].Split(' ');
+        lines[0] = string.Join(' ', new[] { f[0] }.Concat(f.Skip(1).Take(4).Select(v => (2 * double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToString("F17", System.Globalization.CultureInfo.InvariantCulture))).Concat(f.Skip(5)));
+        File.WriteAllText(poses, string.Concat(lines.Select(l => l + "\n")));
+        var keptPose = lines[0];
+        var keptCsv = File.ReadAllLines(csvPath)[1];
+        var keptInliers = File.ReadAllLines(QueryInliers.PathFor(poses))[0];
+
+        File.Copy(Path.Combine(dir, "day_02.jpg"), Path.Combine(dir, "later.jpg"));
+        string stdout;
+        (code, stdout, err) = Query(dir, List(dir, Good("day_01.jpg"), Good("later.jpg"), Good("day_03.jpg")), poses, "--resume");
+        Assert.True(code == 0, err);
+        Assert.Contains("day_01.jpg: done earlier", stdout);
+        Assert.Contains("query: 3 queries, 3 localized, 0 fallback, 0 unreadable, 0 failed", stdout);
+        Assert.Equal(keptPose, File.ReadAllLines(poses)[0]);
+        Assert.Equal(keptCsv, File.ReadAllLines(csvPath)[1]);
+        Assert.Equal(keptInliers, File.ReadAllLines(QueryInliers.PathFor(poses))[0]);
+        var stored = QueryOutputs.ReadStored(poses, csvPath);
+        Assert.Equal(QueryStatus.Localized, stored["later.jpg"].Status); // run again, now readable
+        Assert.Equal(3, Submission.Read(poses).Count);
+    }
+
+    [Fact]
+    public void CsvQuotingSurvivesCommasQuotesAndFormulasAndResume()
+    {
+        const string formula = "=HYPERLINK(\"x\",1).jpg", comma = "a,b.jpg";
+        var dir = tiny.Workspace();
+        File.Copy(Path.Combine(tiny.DayImages, "day_01.jpg"), Path.Combine(dir, formula));
+        File.Copy(Path.Combine(tiny.DayImages, "day_02.jpg"), Path.Combine(dir, comma));
+        var list = List(dir, Good(formula), Good(comma));
+        var poses = Path.Combine(dir, "poses.txt");
+        var csvPath = Path.ChangeExtension(poses, ".csv");
+        var (code, _, err) = Query(dir, list, poses);
+        Assert.True(code == 0, err);
+        var rows = File.ReadAllLines(csvPath);
+        Assert.StartsWith("\"'=HYPERLINK(\"\"x\"\",1).jpg\",", rows[1]);
+        Assert.StartsWith("\"a,b.jpg\",", rows[2]);
+        var records = Csv.Read(File.ReadAllText(csvPath), csvPath).ToList();
+        Assert.All(records, r => Assert.Equal(records[0].Fields.Count, r.Fields.Count));
+        var stored = QueryOutputs.ReadStored(poses, csvPath);
+        Assert.Equal(new[] { formula, comma }.Order(), stored.Keys.Order());
+        Assert.All(stored.Values, s => Assert.Equal(QueryStatus.Localized, s.Status));
+
+        var before = OutputsOf(poses).Select(TinyMap.Hash).ToList();
+        string stdout;
+        (code, stdout, err) = Query(dir, list, poses, "--resume");
+        Assert.True(code == 0, err);
+        Assert.Contains($"{formula}: done earlier", stdout);
+        Assert.Contains($"{comma}: done earlier", stdout);
+        Assert.Equal(before, OutputsOf(poses).Select(TinyMap.Hash).ToList());
+    }
+
+    [Fact]
+    public void AWriterThatDiesMidwayLeavesTheOldFileAndNoTemporaryFile()
+    {
+        var dir = TempDir.Create();
+        var path = Path.Combine(dir, "poses.txt");
+        File.WriteAllText(path, "the complete old file\n");
+        var e = Assert.Throws<IOException>(() => OutputFile.Write(path, s =>
+        {
+            s.Write("half of the new"u8);
+            throw new IOException("disk full");
+        }));
+        Assert.Equal("disk full", e.Message);
+        Assert.Equal("the complete old file\n", File.ReadAllText(path));
+        Assert.Equal(new[] { path }, Directory.GetFiles(dir));
+    }
+
+    [Fact]
+    public void CsvFieldsRoundTrip()
+    {
+        string[] texts = { "plain", "a,b", "say \"hi\"", "two\nlines", "=1+2", "+x", "-y", "@z", "'quoted", "''", "", "\tTab" };
+        var line = string.Join(",", texts.Select(t => Csv.Field(t)));
+        var record = Assert.Single(Csv.Read(line + "\n", "t.csv"));
+        Assert.Equal(texts, record.Fields.Select(Csv.Text));
+        Assert.Equal(line, record.Raw);
+        Assert.All(record.Fields.Where(f => f.Length > 0), f => Assert.False("=+-@".Contains(f[0]), f));
+        var e = Assert.Throws<FileFormatException>(() => Csv.Read("a,\"open\n", "t.csv").ToList());
+        Assert.Contains("t.csv:1", e.Message);
+    }
+}

@@ -1,0 +1,116 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Localization;
+using R2D2.Localization.Pipeline;
+using Xunit;
+
+namespace R2D2.Localization.Tests.FaultInjection;
+
+/// <summary>The query-set runner in the library (no process): per-query isolation, what the
+/// progress sink hears, outputs written after every query, refusals before any work.</summary>
+[Collection("tiny map")]
+public class QuerySetRunnerTests(TinyMap tiny)
+{
+    private static readonly Camera DayCamera =
+        new Camera(1, CameraModel.Pinhole, 256, 192, new[] { 200.0, 200, 128, 96 }).WithPrincipalPointShift(-QueryList.ColmapPixelOffset);
+
+    private sealed class Recorder(Action<int>? onFinished = null) : IQuerySetProgress
+    {
+        public readonly List<string> Events = new();
+        public readonly List<string> Warnings = new();
+        public void Started(int index, int total, QueryImage query) => Events.Add($"start {index + 1}/{total} {query.Name}");
+        public void Finished(int index, int total, QueryOutcome outcome)
+        {
+            Events.Add($"end {index + 1}/{total} {outcome.Query.Name} {outcome.Status}");
+            onFinished?.Invoke(index);
+        }
+        public void Warning(string message) => Warnings.Add(message);
+    }
+
+    [Fact]
+    public void EachQueryIsIsolatedAndTheRunGoesOn()
+    {
+        var dir = tiny.Workspace("day_01.jpg", "day_02.jpg");
+        var (map, source) = TinyMap.Load(dir);
+        using var _ = source;
+        var queries = new List<QueryImage>
+        {
+            new("day_01.jpg", DayCamera),
+            new("missing.jpg", DayCamera),
+            new("day_02.jpg", DayCamera with { Params = new[] { 0.0, 0, 127.5, 95.5 } }), // focal 0
+            new("fisheye.jpg", new Camera(2, CameraModel.Fisheye, 256, 192, new[] { 200.0, 200, 127.5, 95.5 })),
+            new("no-camera.jpg", null),
+        };
+        File.Copy(Path.Combine(dir, "day_01.jpg"), Path.Combine(dir, "fisheye.jpg"));
+        File.Copy(Path.Combine(dir, "day_01.jpg"), Path.Combine(dir, "no-camera.jpg"));
+        var progress = new Recorder();
+        var poses = Path.Combine(dir, "out", "poses.txt");
+        var summary = new QuerySetRunner(map, source, null, new QuerySetOptions { ImageRoot = dir, OutputPath = poses }).Run(queries, progress);
+
+        Assert.Equal(new[] { QueryStatus.Localized, QueryStatus.Unreadable, QueryStatus.Failed, QueryStatus.Failed, QueryStatus.Failed },
+            summary.Outcomes.Select(o => o.Status));
+        Assert.Equal("query: 5 queries, 1 localized, 0 fallback, 1 unreadable, 3 failed", summary.Line);
+        Assert.True(summary.HasErrors);
+        Assert.Equal(10, progress.Events.Count);
+        Assert.Equal("end 2/5 missing.jpg Unreadable", progress.Events[3]);
+        Assert.Contains("file not found", summary.Outcomes[1].Result.Warning);
+        Assert.Contains("FISHEYE", summary.Outcomes[3].Result.Warning);
+        Assert.Contains("has no camera", summary.Outcomes[4].Result.Warning);
+        Assert.All(summary.Outcomes.Skip(1), o => Assert.Equal(map.Images.Values.First(i => i.Name == o.Result.FallbackImage).Pose.Translation, o.Result.Pose.Translation));
+        Assert.Equal(queries.Select(q => q.Name), Submission.Read(poses).Select(p => p.Name));
+    }
+
+    [Fact]
+    public void TheOutputsAreWrittenAfterEveryQuery()
+    {
+        var dir = tiny.Workspace("day_01.jpg", "day_02.jpg", "day_03.jpg");
+        var (map, source) = TinyMap.Load(dir);
+        using var _ = source;
+        var poses = Path.Combine(dir, "poses.txt");
+        var seen = new List<int>();
+        var progress = new Recorder(i => seen.Add(Submission.Read(poses).Count));
+        var queries = new[] { "day_01.jpg", "day_02.jpg", "day_03.jpg" }.Select(n => new QueryImage(n, DayCamera)).ToList();
+        var summary = new QuerySetRunner(map, source, null, new QuerySetOptions { ImageRoot = dir, OutputPath = poses }).Run(queries, progress);
+        Assert.False(summary.HasErrors);
+        Assert.Equal(new[] { 1, 2, 3 }, seen);
+        Assert.Equal(3, File.ReadAllLines(Path.ChangeExtension(poses, ".csv")).Length - 1);
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
+    }
+
+    [Fact]
+    public void CollidingNamesAndOutputsOverInputsAreRefusedBeforeAnyWork()
+    {
+        var dir = tiny.Workspace("day_01.jpg");
+        var (map, source) = TinyMap.Load(dir);
+        using var _ = source;
+        var list = Path.Combine(dir, "list.txt");
+        File.WriteAllText(list, "x/day_01.jpg\ny/day_01.jpg\n");
+        var progress = new Recorder();
+        var runner = new QuerySetRunner(map, source, null, new QuerySetOptions { ImageRoot = dir, OutputPath = Path.Combine(dir, "p.txt"), QueryListPath = list });
+        var e = Assert.Throws<R2D2Exception>(() => runner.Run(new[] { new QueryImage("x/day_01.jpg", DayCamera), new QueryImage("y/day_01.jpg", DayCamera) }, progress));
+        Assert.Equal(list, e.File);
+        Assert.Equal(2, e.Line);
+        Assert.Empty(progress.Events);
+
+        var intoImage = new QuerySetRunner(map, source, null, new QuerySetOptions { ImageRoot = dir, OutputPath = Path.Combine(dir, "p.txt"), CsvPath = Path.Combine(dir, "day_01.jpg") });
+        var before = TinyMap.Hash(Path.Combine(dir, "day_01.jpg"));
+        e = Assert.Throws<R2D2Exception>(() => intoImage.Run(new[] { new QueryImage("day_01.jpg", DayCamera) }, progress));
+        Assert.Contains("would overwrite the query image", e.Message);
+        Assert.Empty(progress.Events);
+        Assert.Equal(before, TinyMap.Hash(Path.Combine(dir, "day_01.jpg")));
+        Assert.False(File.Exists(Path.Combine(dir, "p.txt")));
+    }
+
+    [Fact]
+    public void WithoutAnOutputNothingIsWritten()
+    {
+        var dir = tiny.Workspace("day_01.jpg");
+        var (map, source) = TinyMap.Load(dir);
+        using var _ = source;
+        var before = Directory.GetFiles(dir).Order().ToList();
+        var summary = new QuerySetRunner(map, source, null, new QuerySetOptions { ImageRoot = dir }).Run(new[] { new QueryImage("day_01.jpg", DayCamera) });
+        Assert.Equal(QueryStatus.Localized, Assert.Single(summary.Outcomes).Status);
+        Assert.NotNull(summary.Outcomes[0].Result.InlierPoints);
+        Assert.Equal(before, Directory.GetFiles(dir).Order().ToList());
+    }
+}

@@ -41,7 +41,8 @@ public sealed partial class FeatureDatabase
                 var diff = stored.Differences(extractor);
                 if (diff.Count > 0)
                     throw new FeatureDatabaseException(Path,
-                        $"holds features of {stored.Describe()}; refusing features of {extractor.Describe()} (they differ in {string.Join("; ", diff)}). Use another database.");
+                        $"holds features of {stored.Name}; refusing features that differ in {string.Join("; ", diff)}. "
+                        + "Use another database, or the model and settings its features were extracted with.");
                 return 0;
             }
             if (Long("SELECT count(*) FROM keypoints") > 0)

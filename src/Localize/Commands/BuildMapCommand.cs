@@ -64,6 +64,7 @@ internal static class BuildMapCommand
 
             using var source = net.LoadSource(r, settings);
             using var db = FeatureDatabase.Open(mapPath);
+            MapBuilder.CheckResume(db, posed, source.Identity); // a resumed build with other inputs: refused before any write
             Console.WriteLine($"build-map: {posed.Count} posed images, {pairList.Count} pairs ({pairSpec}), {source.Description} → {mapPath}");
             if (!net.IsRootSift(r)) db.WriteNote("model_path", ModelPathNote(r.GetValue(net.Model)!));
             db.WriteNote("image_root", Path.GetFullPath(root));

@@ -49,6 +49,28 @@ public static class MapBuilder
     /// verified matches and map were computed with those. Checks every input before writing anything.</summary>
     public static void RegisterImages(FeatureDatabase db, IReadOnlyList<PosedImage> images)
     {
+        var existing = CheckRegistered(db, images);
+        foreach (var im in images)
+        {
+            if (existing.Contains(im.Name)) continue;
+            int cam = db.FindCamera(im.Camera) ?? db.AddCamera(im.Camera);
+            db.AddImage(new DatabaseImage(0, im.Name, cam, im.Pose.Quaternion, im.Pose.Translation));
+        }
+    }
+
+    /// <summary>Throws, writing nothing, when the database cannot go on with this build: features of
+    /// another extractor, or images stored with another camera or pose (see <see cref="RegisterImages"/>).
+    /// A resumed build calls it before it writes anything.</summary>
+    public static void CheckResume(FeatureDatabase db, IReadOnlyList<PosedImage> images, ExtractorIdentity extractor)
+    {
+        db.CheckExtractor(extractor);
+        CheckRegistered(db, images);
+    }
+
+    /// <summary>Refuses names the database cannot hold and images stored with another camera or
+    /// pose; returns the names already stored.</summary>
+    private static HashSet<string> CheckRegistered(FeatureDatabase db, IReadOnlyList<PosedImage> images)
+    {
         foreach (var im in images)
             if (FeatureDatabase.ImageNameProblem(im.Name) is { } problem) throw new R2D2Exception(problem);
         var existing = db.ReadImages().ToDictionary(i => i.Name);
@@ -65,12 +87,7 @@ public static class MapBuilder
             throw new FeatureDatabaseException(db.Path, $"holds {changes.Count} image(s) whose camera or pose differs from what --poses/--intrinsics give now: "
                 + string.Join("; ", changes.Take(3)) + (changes.Count > 3 ? "; …" : "")
                 + ". Its features, matches and map were computed with the stored ones: use a new database, or the inputs it was built with");
-        foreach (var im in images)
-        {
-            if (existing.ContainsKey(im.Name)) continue;
-            int cam = db.FindCamera(im.Camera) ?? db.AddCamera(im.Camera);
-            db.AddImage(new DatabaseImage(0, im.Name, cam, im.Pose.Quaternion, im.Pose.Translation));
-        }
+        return existing.Keys.ToHashSet();
     }
 
     private static string Describe(Camera? c) => c == null ? "(missing)"
@@ -340,16 +357,17 @@ public static class MapBuilder
     public static string WhyEmpty(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, TriangulationStats stats, MapBuildOptions o)
     {
         if (pairs.Count == 0)
-            return $"no overlapping pairs: the pairs list is empty (no two images look within {o.MaxViewAngleDeg:G4}° of the same direction, or the pairs file lists none)";
+            return $"no overlapping pairs (no two images look within {o.MaxViewAngleDeg:G4}° of the same direction, or the pairs file lists none)";
         var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
         var keys = pairs.Select(p => ImagePairs.PairId(ids[p.Name1], ids[p.Name2])).ToHashSet();
         long Sum(List<PairCount> counts) => counts.Where(c => keys.Contains(ImagePairs.PairId(c.ImageId1, c.ImageId2))).Sum(c => (long)c.Count);
         long matches = Sum(db.ListMatchedPairs());
-        if (matches == 0) return $"no matches in the {pairs.Count} pair(s) (do the images overlap?)";
+        if (matches == 0) return $"no matches (in {pairs.Count} pair(s): do the images overlap?)";
         if (Sum(db.ListGeometryPairs()) == 0)
-            return $"no verified matches: none of the {matches} matches of the {pairs.Count} pair(s) lies within {o.EpipolarPx:G4} px of its epipolar line (do the poses and intrinsics fit the images?)";
-        return $"all {stats.Tracks} tracks were filtered: {stats.RejectedNoConsensus} without a triangulation within {o.MaxReprojectionPx:G4} px in two images, "
-            + $"{stats.RejectedAngle} with a triangulation angle under {o.MinTriangulationAngleDeg:G4}°";
+            return $"no verified matches (none of the {matches} matches of {pairs.Count} pair(s) lies within {o.EpipolarPx:G4} px of its epipolar line: "
+                + "do the poses and intrinsics fit the images?)";
+        return $"all {stats.Tracks} tracks were filtered ({stats.RejectedNoConsensus} without a triangulation within {o.MaxReprojectionPx:G4} px in two images, "
+            + $"{stats.RejectedAngle} with a triangulation angle under {o.MinTriangulationAngleDeg:G4}°)";
     }
 
     public static string SummaryJson(TriangulationStats s, int images, IReadOnlyDictionary<string, double> secondsPerStage) =>

@@ -63,19 +63,19 @@ public sealed partial class FeatureDatabase : IDisposable
             if (nonEmpty)
             {
                 // Inspect through a read-only connection first, so a foreign or damaged file is never written.
-                var access = ConnectionKind.ReaderOf(path);
-                var probe = Connect(path, access);
+                var kind = ConnectionKind.ReaderOf(path);
+                var probe = Connect(path, kind);
                 try
                 {
                     state = Inspect(probe, path);
                 }
                 catch
                 {
-                    Close(probe, path, access.RemovesWalFiles);
+                    Close(probe, path, kind.RemovesWalFiles);
                     throw;
                 }
-                if (readOnly) return new FeatureDatabase(path, probe, true, state, access.RemovesWalFiles);
-                Close(probe, path, access.RemovesWalFiles);
+                if (readOnly) return new FeatureDatabase(path, probe, true, state, kind.RemovesWalFiles);
+                Close(probe, path, kind.RemovesWalFiles);
             }
         }
         else if (readOnly) throw new FeatureDatabaseException(path, "no such database");
@@ -129,19 +129,19 @@ public sealed partial class FeatureDatabase : IDisposable
         /// </summary>
         public static ConnectionKind ReaderOf(string path)
         {
-            bool writable = !IsWriteProtected(path) && IsOnWritableStorage(path);
+            bool storageWritable = IsOnWritableStorage(path), writable = storageWritable && !IsWriteProtected(path);
             if (!writable && !HasWal(path)) return new(true, true, false);
-            if (!IsOnWritableStorage(path) && !File.Exists(path + "-shm"))
+            if (!storageWritable && !File.Exists(path + "-shm"))
                 throw new FeatureDatabaseException(path, "has a write-ahead log (-wal) that SQLite cannot read on read-only storage "
                     + "without its -shm; copy the database with its -wal to writable storage and open it once there");
             return new(true, false, writable && !File.Exists(path + "-wal") && !File.Exists(path + "-shm"));
         }
     }
 
-    private static SqliteConnection Connect(string path, ConnectionKind access)
+    private static SqliteConnection Connect(string path, ConnectionKind kind)
     {
-        var source = access.Immutable ? new Uri(path).AbsoluteUri + "?immutable=1" : path;
-        var c = new SqliteConnection(ConnectionString(source, access.ReadOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate));
+        var source = kind.Immutable ? new Uri(path).AbsoluteUri + "?immutable=1" : path;
+        var c = new SqliteConnection(ConnectionString(source, kind.ReadOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate));
         try
         {
             c.Open();
@@ -326,19 +326,19 @@ public sealed partial class FeatureDatabase : IDisposable
 
     /// <summary>The id of a camera with exactly these intrinsics, or null. Compared as stored (in
     /// COLMAP's convention), since the ±0.5 shift of the principal point may round its last bit.</summary>
-    public int? FindCamera(Camera like) => CamerasLike(like, "").FirstOrDefault();
+    public int? FindCamera(Camera like) => CamerasLike(like, "").Select(id => (int?)id).FirstOrDefault();
 
     /// <summary>Whether camera <paramref name="cameraId"/> has exactly these intrinsics (compared as <see cref="FindCamera"/> does).</summary>
-    public bool IsCamera(int cameraId, Camera like) => CamerasLike(like, "AND camera_id = $id", ("$id", cameraId)).Count > 0;
+    public bool IsCamera(int cameraId, Camera like) => CamerasLike(like, "AND camera_id = $id", ("$id", cameraId)).Any();
 
-    private List<int?> CamerasLike(Camera like, string and, params (string, object?)[] args)
+    private IEnumerable<int> CamerasLike(Camera like, string and, params (string, object?)[] args)
     {
         var stored = ColmapConvention.CameraToColmap(like).Params;
         return Rows($"SELECT camera_id, params FROM cameras WHERE model = $m AND width = $w AND height = $h {and} ORDER BY camera_id",
                 r => (Id: r.GetInt32(0), Params: Blobs.To<double>(Blob(r, 1))),
                 args.Concat(new (string, object?)[] { ("$m", like.Model.Id), ("$w", like.Width), ("$h", like.Height) }).ToArray())
             .Where(c => c.Params.AsSpan().SequenceEqual(stored))
-            .Select(c => (int?)c.Id).ToList();
+            .Select(c => c.Id);
     }
 
     public Camera? ReadCamera(int cameraId) => ReadCameras("WHERE camera_id = $id", ("$id", cameraId)).FirstOrDefault();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using R2D2.Localization.Features;
 using R2D2.Localization.Geometry;
@@ -92,7 +91,7 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
         try
         {
             var dir = TempDir.Create();
-            var (code, _, _) = Run("unshare", "-m", "--", "sh", "-c", ReadOnlyMount + " && ! touch \"$0/probe\" 2>/dev/null", dir);
+            var (code, _, _) = CliTests.Run("unshare", "-m", "--", "sh", "-c", ReadOnlyMount + " && ! touch \"$0/probe\" 2>/dev/null", dir);
             return code == 0;
         }
         catch (System.ComponentModel.Win32Exception)
@@ -101,20 +100,9 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
         }
     });
 
-    private static (int Code, string Out, string Err) Run(string program, params string[] args)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
-
     /// <summary>`localize ARGS` with <paramref name="folder"/> on read-only storage.</summary>
     private static (int Code, string Out, string Err) LocalizeReadOnly(string folder, params string[] args) =>
-        Run("unshare", new[] { "-m", "--", "sh", "-c", ReadOnlyMount + " && exec dotnet \"$@\"", folder, Path.Combine(AppContext.BaseDirectory, "localize.dll") }
+        CliTests.Run("unshare", new[] { "-m", "--", "sh", "-c", ReadOnlyMount + " && exec dotnet \"$@\"", folder, Path.Combine(AppContext.BaseDirectory, "localize.dll") }
             .Concat(args).ToArray());
 
     [Fact]

@@ -8,11 +8,13 @@ namespace R2D2.Localization.Tests;
 /// <summary>The `localize` program run as a user runs it: exit codes, one-line errors naming the path.</summary>
 public class CliTests
 {
-    internal static (int Code, string Out, string Err) Localize(params string[] args)
+    internal static (int Code, string Out, string Err) Localize(params string[] args) =>
+        Run("dotnet", args.Prepend(Path.Combine(AppContext.BaseDirectory, "localize.dll")).ToArray());
+
+    /// <summary>Runs a program to its end: exit code, stdout, stderr.</summary>
+    internal static (int Code, string Out, string Err) Run(string program, params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "localize.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(dll);
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

@@ -25,10 +25,11 @@ internal static class BuildMapCommand
         var map = new Option<string>("--map") { Description = "the map database to build (e.g. maps/NAME.db); reused and completed if it exists", Required = true };
         var pairs = new Option<string?>("--pairs") { Description = "a pairs file (`name1 name2`), or poses:K[:ANGLE] (default poses:20:90)" };
         var only = new Option<string[]?>("--only") { Description = "map only these images (names), e.g. a subset of the poses file", AllowMultipleArgumentsPerToken = true };
+        var allowEmpty = new Option<bool>("--allow-empty") { Description = "store a map without 3D points instead of failing (e.g. a tiny sample whose images do not overlap)" };
         var export = new Option<string?>("--export") { Description = "folder for the COLMAP text model (default: <map>_model next to the map; 'none' to skip); a PLY goes beside it" };
         var cmd = new Command("build-map", "Build a 3D map from daytime images with known poses: extract, pair, match, verify, triangulate.");
         net.AddTo(cmd); ex.AddTo(cmd);
-        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export, allowEmpty }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var settings = ex.Get(r);
@@ -41,12 +42,14 @@ internal static class BuildMapCommand
             if (subset is { Length: > 0 } && posed.Count != subset.Length)
                 throw new ArgumentException($"--only names image(s) not in {r.GetValue(poses)}: {string.Join(", ", subset.Except(posed.Select(p => p.Name)))}");
             if (posed.Count < 2) throw new ArgumentException($"{r.GetValue(poses)}: {posed.Count} posed image(s); a map needs 2 or more");
+            if (posed.Select(p => FeatureDatabase.ImageNameProblem(p.Name)).FirstOrDefault(x => x != null) is { } badName)
+                throw new ArgumentException($"{r.GetValue(poses)}: {badName}");
             var missing = posed.Where(p => !File.Exists(Path.Combine(root, p.Name))).Select(p => p.Name).ToList();
             if (missing.Count > 0)
                 throw new ArgumentException($"{r.GetValue(poses)} names {missing.Count} image(s) not found under {root}, e.g. {missing[0]}");
             posed = posed.Select(p => CheckSize(p, root)).ToList();
             var byName = posed.ToDictionary(p => p.Name);
-            var o = new MapBuildOptions();
+            var o = new MapBuildOptions { AllowEmpty = r.GetValue(allowEmpty) };
             string pairSpec = r.GetValue(pairs) ?? $"poses:{o.PairsPerImage}:{o.MaxViewAngleDeg}";
             List<ImagePair> pairList;
             if (pairSpec.StartsWith("poses:", StringComparison.Ordinal))
@@ -61,6 +64,7 @@ internal static class BuildMapCommand
 
             using var source = net.LoadSource(r, settings);
             using var db = FeatureDatabase.Open(mapPath);
+            MapBuilder.CheckResume(db, posed, source.Identity); // a resumed build with other inputs: refused before any write
             Console.WriteLine($"build-map: {posed.Count} posed images, {pairList.Count} pairs ({pairSpec}), {source.Description} → {mapPath}");
             if (!net.IsRootSift(r)) db.WriteNote("model_path", ModelPathNote(r.GetValue(net.Model)!));
             db.WriteNote("image_root", Path.GetFullPath(root));

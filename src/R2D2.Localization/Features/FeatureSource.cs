@@ -38,5 +38,34 @@ public sealed class FeatureSource : IDisposable
             $"RootSIFT (OpenCV SIFT, {extractor.Settings.MaxFeatures} features, ≤ {extractor.Settings.MaxSize} px)", null);
     }
 
+    /// <summary>
+    /// The extractor a map's queries need: the map's own (the same network, weights and settings;
+    /// RootSIFT with the map's settings). <paramref name="model"/> is the checkpoint the user gave
+    /// (--model; null when none), <paramref name="recordedModel"/> the one the map records
+    /// (build-map's note 'model_path'), used when no model is given. The errors say what to give instead.
+    /// </summary>
+    public static FeatureSource ForMap(ExtractorIdentity mapExtractor, string mapPath, string? model, string? recordedModel,
+        TorchSharp.torch.Device device, bool bf16)
+    {
+        if (mapExtractor.FeatureType == ExtractorIdentity.RootSiftType)
+            return ForRootSift(RootSiftSettings.FromJson(mapExtractor.Settings));
+        string leaveOut = recordedModel != null ? $" (or leave --model out to use {recordedModel})" : "";
+        if (string.Equals(model, ExtractorIdentity.RootSiftType, StringComparison.OrdinalIgnoreCase))
+            throw new R2D2Exception(mapPath, 0, $"was built with R2D2 features ({mapExtractor.Name}) and its queries need the same extractor, "
+                + $"so --model rootsift cannot query it: give the map's checkpoint with --model{leaveOut}, or build a RootSIFT map with `build-map --model rootsift`");
+        var path = model ?? recordedModel
+            ?? throw new R2D2Exception(mapPath, 0, $"does not record the checkpoint it was built with: give the checkpoint of {mapExtractor.Model} with --model");
+        if (!DefaultModel.IsDefault(path) && !File.Exists(path))
+            throw model != null
+                ? new R2D2Exception(path, 0, $"checkpoint not found; {mapPath} was built with {mapExtractor.Model}: give its checkpoint with --model{leaveOut}")
+                : new R2D2Exception(mapPath, 0, $"was built with the checkpoint {path}, which is gone (moved or deleted): give it with --model");
+        var net = ModelLoader.Load(path, device, new NetworkOptions { BFloat16 = bf16 });
+        var source = ForR2D2(net, ExtractionSettings.FromJson(mapExtractor.Settings), ModelLoader.ModelName(path));
+        var diff = mapExtractor.Differences(source.Identity, "in the map", "in this checkpoint");
+        if (diff.Count == 0) return source;
+        source.Dispose();
+        throw new R2D2Exception(path, 0, $"is not the model {mapPath} was built with ({string.Join("; ", diff)}): give the checkpoint of {mapExtractor.Model} with --model{leaveOut}");
+    }
+
     public void Dispose() => _owned?.Dispose();
 }

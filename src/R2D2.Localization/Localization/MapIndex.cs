@@ -12,9 +12,10 @@ namespace R2D2.Localization.Localization;
 public sealed class MapIndex
 {
     private MapIndex(string path, List<MapPoint> points, float[] descriptors, int dim, Dictionary<int, (string Name, Pose Pose)> images,
-        ExtractorIdentity extractor, (Dictionary<int, float[]> Descriptors, float[] Codebook, int Clusters)? retrieval)
+        ExtractorIdentity extractor, RetrievalIndex? retrieval, string? noRetrieval)
     {
         Path = path; Points = points; Descriptors = descriptors; Dim = dim; Images = images; Extractor = extractor; Retrieval = retrieval;
+        _noRetrieval = noRetrieval;
         for (int p = 0; p < points.Count; p++)
             foreach (var e in points[p].Track)
                 (PointsByImage.TryGetValue(e.ImageId, out var l) ? l : PointsByImage[e.ImageId] = new List<int>()).Add(p);
@@ -22,7 +23,9 @@ public sealed class MapIndex
 
     /// <summary>The map points each database image observes (indices into <see cref="Points"/>).</summary>
     public Dictionary<int, List<int>> PointsByImage { get; } = new();
-    public (Dictionary<int, float[]> Descriptors, float[] Codebook, int Clusters)? Retrieval { get; }
+    public RetrievalIndex? Retrieval { get; }
+    // Why there is no retrieval index (null when there is one).
+    private readonly string? _noRetrieval;
 
     public string Path { get; }
     public List<MapPoint> Points { get; }
@@ -44,13 +47,17 @@ public sealed class MapIndex
         for (int i = 0; i < points.Count; i++) points[i].Descriptor!.CopyTo(desc, i * dim);
         var images = db.ReadImages().Where(i => i.PriorRotation != null && i.PriorTranslation != null)
             .ToDictionary(i => i.Id, i => (i.Name, Pose.FromQuaternion(i.PriorRotation!, i.PriorTranslation!)));
-        return new MapIndex(db.Path, points, desc, dim, images, extractor, db.ReadRetrieval());
+        var retrieval = db.ReadRetrieval();
+        string? noRetrieval = retrieval != null ? null : db.RetrievalImages == 0
+            ? "the map has no retrieval index (its images have too few descriptors for a codebook); query it with --retrieval all"
+            : "map incomplete: it lacks the retrieval index that build-map stores with it (the build was stopped half-way); rerun build-map";
+        return new MapIndex(db.Path, points, desc, dim, images, extractor, retrieval, noRetrieval);
     }
 
     /// <summary>The k database images most similar to the query (VLAD dot product).</summary>
     public List<int> Retrieve(FeatureSet query, int k)
     {
-        if (Retrieval is not { } r) throw new InvalidOperationException($"{Path}: the map has no retrieval index (rebuild it with build-map)");
+        if (Retrieval is not { } r) throw new FeatureDatabaseException(Path, _noRetrieval!);
         var q = Vlad.Encode(query, r.Codebook, r.Clusters);
         return r.Descriptors.Select(kv => (kv.Key, Score: Dot(q, kv.Value))).OrderByDescending(x => x.Score).Take(k).Select(x => x.Key).ToList();
     }

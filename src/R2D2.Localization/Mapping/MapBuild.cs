@@ -53,12 +53,15 @@ public static class MapBuild
 
         var (points, stats) = MapBuilder.Triangulate(db, byName, o);
         Done("triangulate");
+        if (points.Count == 0 && !o.AllowEmpty) throw new EmptyMapException(db.Path, MapBuilder.WhyEmpty(db, pairs, stats, o));
         points = MapBuilder.Colorize(db, points, n => Path.Combine(imageRoot, n));
         Done("colour");
-        db.WriteMap(points, MapBuilder.SummaryJson(stats, posed.Count, seconds));
-        Done("store");
-        MapBuilder.BuildRetrieval(db);
+        var retrieval = MapBuilder.BuildRetrieval(db);
         Done("retrieval index");
+        // The map and its retrieval index in one transaction: a build killed here leaves the
+        // previous map (or none), never a map whose index is missing.
+        db.WriteMap(points, MapBuilder.SummaryJson(stats, posed.Count, seconds), retrieval);
+        Done("store");
         if (exportFolder != null)
         {
             MapBuilder.Export(db, points, byName, exportFolder, Path.Combine(exportFolder, "points3D.ply"));

@@ -19,6 +19,16 @@ public sealed record MapBuildOptions
     public double MaxReprojectionPx { get; init; } = 4;
     public double MinTriangulationAngleDeg { get; init; } = 1.5;
     public float MinSimilarity { get; init; } = float.NegativeInfinity;
+    /// <summary>Store a map without points instead of failing (<see cref="EmptyMapException"/>).</summary>
+    public bool AllowEmpty { get; init; }
+}
+
+/// <summary>A build that ends with no 3D point: the reason (no pairs, no verified matches, every
+/// track filtered) is in the message. Nothing is stored as the map; what the stages stored stays.</summary>
+public sealed class EmptyMapException : R2D2Exception
+{
+    public EmptyMapException(string database, string reason)
+        : base(database, 0, $"the map would hold no 3D point: {reason}. Nothing was stored as the map (pass --allow-empty to store it anyway)") { }
 }
 
 public sealed record TriangulationStats(int Tracks, int Points, int RejectedNoConsensus, int RejectedAngle, int CompletedObservations,
@@ -34,30 +44,68 @@ public sealed record TriangulationStats(int Tracks, int Points, int RejectedNoCo
 /// </summary>
 public static class MapBuilder
 {
-    /// <summary>Adds the cameras and images (with their poses as COLMAP pose priors); images
-    /// already there must have the same pose. Checks every input before writing anything.</summary>
+    /// <summary>Adds the cameras and images (with their poses as COLMAP pose priors). Images
+    /// already there (a resumed build) must have the input's camera and pose: the stored features,
+    /// verified matches and map were computed with those. Checks every input before writing anything.</summary>
     public static void RegisterImages(FeatureDatabase db, IReadOnlyList<PosedImage> images)
     {
-        var existing = db.ReadImages().ToDictionary(i => i.Name);
+        var existing = CheckRegistered(db, images);
         foreach (var im in images)
         {
-            if (!existing.TryGetValue(im.Name, out var e)) continue;
-            if (e.PriorRotation == null || e.PriorTranslation == null || !SamePose(Pose.FromQuaternion(e.PriorRotation, e.PriorTranslation), im.Pose))
-                throw new FeatureDatabaseException(db.Path, $"holds image '{im.Name}' with another pose than the input's; use another database");
-        }
-        foreach (var im in images)
-        {
-            if (existing.ContainsKey(im.Name)) continue;
+            if (existing.Contains(im.Name)) continue;
             int cam = db.FindCamera(im.Camera) ?? db.AddCamera(im.Camera);
             db.AddImage(new DatabaseImage(0, im.Name, cam, im.Pose.Quaternion, im.Pose.Translation));
         }
     }
 
+    /// <summary>Throws, writing nothing, when the database cannot go on with this build: features of
+    /// another extractor, or images stored with another camera or pose (see <see cref="RegisterImages"/>).
+    /// A resumed build calls it before it writes anything.</summary>
+    public static void CheckResume(FeatureDatabase db, IReadOnlyList<PosedImage> images, ExtractorIdentity extractor)
+    {
+        db.CheckExtractor(extractor);
+        CheckRegistered(db, images);
+    }
+
+    /// <summary>Refuses names the database cannot hold and images stored with another camera or
+    /// pose; returns the names already stored.</summary>
+    private static HashSet<string> CheckRegistered(FeatureDatabase db, IReadOnlyList<PosedImage> images)
+    {
+        foreach (var im in images)
+            if (FeatureDatabase.ImageNameProblem(im.Name) is { } problem) throw new R2D2Exception(problem);
+        var existing = db.ReadImages().ToDictionary(i => i.Name);
+        var changes = new List<string>();
+        foreach (var im in images)
+        {
+            if (!existing.TryGetValue(im.Name, out var e)) continue;
+            var how = new List<string>();
+            if (!db.IsCamera(e.CameraId, im.Camera)) how.Add($"camera {Describe(db.ReadCamera(e.CameraId))} in the database, {Describe(im.Camera)} now");
+            if (PoseChange(e, im.Pose) is { } pose) how.Add($"pose {pose}");
+            if (how.Count > 0) changes.Add($"'{im.Name}': {string.Join(", ", how)}");
+        }
+        if (changes.Count > 0)
+            throw new FeatureDatabaseException(db.Path, $"holds {changes.Count} image(s) whose camera or pose differs from what --poses/--intrinsics give now: "
+                + string.Join("; ", changes.Take(3)) + (changes.Count > 3 ? "; …" : "")
+                + ". Its features, matches and map were computed with the stored ones: use a new database, or the inputs it was built with");
+        return existing.Keys.ToHashSet();
+    }
+
+    private static string Describe(Camera? c) => c == null ? "(missing)"
+        : $"{c.Model.Name} {c.Width}×{c.Height} [{string.Join(", ", c.Params.Select(v => v.ToString("G7", System.Globalization.CultureInfo.InvariantCulture)))}]";
+
     // Stored as COLMAP pose priors (a unit quaternion): a slightly non-orthonormal input rotation
     // (Strecha's files are orthonormal to ~1e-6) comes back orthonormalized, hence the tolerance.
-    private static bool SamePose(Pose a, Pose b) =>
-        Rotations.AngleBetweenRotations(a.Rotation, b.Rotation) < 1e-5
-        && a.Translation.Zip(b.Translation, (x, y) => Math.Abs(x - y) / (1 + Math.Abs(x))).Max() < 1e-5;
+    private static string? PoseChange(DatabaseImage stored, Pose now)
+    {
+        if (stored.PriorRotation == null || stored.PriorTranslation == null) return "missing in the database";
+        var was = Pose.FromQuaternion(stored.PriorRotation, stored.PriorTranslation);
+        double angle = Rotations.AngleBetweenRotations(was.Rotation, now.Rotation);
+        bool moved = was.Translation.Zip(now.Translation, (x, y) => Math.Abs(x - y) / (1 + Math.Abs(x))).Max() >= 1e-5;
+        if (angle < 1e-5 && !moved) return null;
+        double shift = Math.Sqrt(was.CameraCenter.Zip(now.CameraCenter, (x, y) => (x - y) * (x - y)).Sum());
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"differs: rotated by {angle * 180 / Math.PI:G3}°, camera centre moved by {shift:G3}");
+    }
 
     public static List<ImagePair> PairsFromPoses(IReadOnlyList<PosedImage> images, MapBuildOptions o) =>
         PairSources.FromPoses(images.Select(i => (i.Name, i.Pose)).ToList(), o.PairsPerImage, o.MaxViewAngleDeg * Math.PI / 180);
@@ -217,9 +265,10 @@ public static class MapBuilder
 
     /// <summary>
     /// The retrieval index: a VLAD codebook (k-means of descriptors sampled from up to 500
-    /// images) and the VLAD descriptor of every image with features, stored in the database.
+    /// images) and the VLAD descriptor of every image with features; null when the images have
+    /// too few descriptors for the codebook. Stored with the map (<see cref="FeatureDatabase.WriteMap"/>).
     /// </summary>
-    public static int BuildRetrieval(FeatureDatabase db, int clusters = 64, int samplesPerImage = 200, int seed = 0)
+    public static RetrievalIndex? BuildRetrieval(FeatureDatabase db, int clusters = 64, int samplesPerImage = 200, int seed = 0)
     {
         var ids = db.ImagesWithFeatures().OrderBy(i => i).ToList();
         var rng = new Random(seed);
@@ -234,7 +283,7 @@ public static class MapBuilder
             for (int k = 0; k < Math.Min(samplesPerImage, f.Count); k++)
                 samples.AddRange(f.Descriptor(rng.Next(f.Count)).ToArray());
         }
-        if (dim == 0 || samples.Count / dim < clusters) return 0;
+        if (dim == 0 || samples.Count / dim < clusters) return null;
         var codebook = Localization.Vlad.TrainCodebook(samples.ToArray(), dim, clusters, seed: seed);
         var vlads = new Dictionary<int, float[]>();
         foreach (var id in ids)
@@ -242,8 +291,7 @@ public static class MapBuilder
             var f = db.ReadFeatures(id);
             if (f != null) vlads[id] = Localization.Vlad.Encode(f, codebook, clusters);
         }
-        db.WriteRetrieval(vlads, codebook, clusters);
-        return vlads.Count;
+        return new RetrievalIndex(vlads, codebook, clusters);
     }
 
     /// <summary>Colours each point from the first image that observes it (each image read once).</summary>
@@ -302,6 +350,24 @@ public static class MapBuilder
             p.Track.SelectMany(e => new[] { e.ImageId, e.KeypointIndex }).ToArray())).ToList();
         ColmapText.WriteModel(colmapFolder, new ColmapModel(cameras.Values.OrderBy(c => c.Id).ToList(), colmapImages, colmapPoints));
         if (plyPath != null) Ply.Write(plyPath, points.Select(p => (p.X, p.Y, p.Z, p.R, p.G, p.B)).ToList());
+    }
+
+    /// <summary>Why a build gave no point, from what its stages stored for these pairs: no pairs,
+    /// no matches, no match consistent with the poses, or every track rejected by the filters.</summary>
+    public static string WhyEmpty(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, TriangulationStats stats, MapBuildOptions o)
+    {
+        if (pairs.Count == 0)
+            return $"no overlapping pairs (no two images look within {o.MaxViewAngleDeg:G4}° of the same direction, or the pairs file lists none)";
+        var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
+        var keys = pairs.Select(p => ImagePairs.PairId(ids[p.Name1], ids[p.Name2])).ToHashSet();
+        long Sum(List<PairCount> counts) => counts.Where(c => keys.Contains(ImagePairs.PairId(c.ImageId1, c.ImageId2))).Sum(c => (long)c.Count);
+        long matches = Sum(db.ListMatchedPairs());
+        if (matches == 0) return $"no matches (in {pairs.Count} pair(s): do the images overlap?)";
+        if (Sum(db.ListGeometryPairs()) == 0)
+            return $"no verified matches (none of the {matches} matches of {pairs.Count} pair(s) lies within {o.EpipolarPx:G4} px of its epipolar line: "
+                + "do the poses and intrinsics fit the images?)";
+        return $"all {stats.Tracks} tracks were filtered ({stats.RejectedNoConsensus} without a triangulation within {o.MaxReprojectionPx:G4} px in two images, "
+            + $"{stats.RejectedAngle} with a triangulation angle under {o.MinTriangulationAngleDeg:G4}°)";
     }
 
     public static string SummaryJson(TriangulationStats s, int images, IReadOnlyDictionary<string, double> secondsPerStage) =>

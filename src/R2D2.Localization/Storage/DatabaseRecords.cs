@@ -62,6 +62,10 @@ public sealed record TwoViewGeometry(
 /// <summary>An image pair with the number of its matches (or inliers); ImageId1 &lt; ImageId2.</summary>
 public readonly record struct PairCount(int ImageId1, int ImageId2, int Count);
 
+/// <summary>A map's retrieval index: a VLAD codebook (Clusters × descriptor dimension, row-major)
+/// and the VLAD descriptor of each database image, by image id.</summary>
+public sealed record RetrievalIndex(IReadOnlyDictionary<int, float[]> Descriptors, float[] Codebook, int Clusters);
+
 /// <summary>What a database holds, for reports and resumable runs.</summary>
 public sealed record DatabaseSummary(
     string Path,

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using R2D2.Localization.Features;
 
 namespace R2D2.Localization.Storage;
@@ -36,17 +37,50 @@ public sealed record ExtractorIdentity(string FeatureType, string Model, string 
         if (DescriptorDim <= 0) throw new ArgumentException($"descriptor dimension must be positive (got {DescriptorDim})");
     }
 
-    /// <summary>The fields that make features of the two extractors incomparable.</summary>
-    public IReadOnlyList<string> Differences(ExtractorIdentity other)
+    /// <summary>
+    /// What makes features of <paramref name="other"/> incomparable with these: one entry per
+    /// field that differs, and per settings key, e.g. "max_size: 512 in the database, 1024 now"
+    /// (<paramref name="mine"/> and <paramref name="theirs"/> name the two sides).
+    /// </summary>
+    public IReadOnlyList<string> Differences(ExtractorIdentity other, string mine = "in the database", string theirs = "now")
     {
         var d = new List<string>();
-        if (FeatureType != other.FeatureType) d.Add($"feature type ({FeatureType} vs {other.FeatureType})");
-        if (Net != other.Net) d.Add($"network ({Net} vs {other.Net})");
-        if (WeightsHash != other.WeightsHash) d.Add($"weights ({WeightsHash} vs {other.WeightsHash})");
-        if (Settings != other.Settings) d.Add($"settings ({Settings} vs {other.Settings})");
-        if (DescriptorDim != other.DescriptorDim) d.Add($"descriptor dimension ({DescriptorDim} vs {other.DescriptorDim})");
+        void Add(string what, string a, string b)
+        {
+            if (a != b) d.Add($"{what}: {(a.Length > 0 ? a : "(none)")} {mine}, {(b.Length > 0 ? b : "(none)")} {theirs}");
+        }
+        Add("feature type", FeatureType, other.FeatureType);
+        Add("network", Net, other.Net);
+        Add("weights", WeightsHash, other.WeightsHash);
+        Add("descriptor dimension", DescriptorDim.ToString(), other.DescriptorDim.ToString());
+        // Settings of another feature type are another vocabulary: the type says it all.
+        if (FeatureType == other.FeatureType && Settings != other.Settings)
+        {
+            var (a, b) = (SettingsValues(Settings), SettingsValues(other.Settings));
+            if (a == null || b == null) Add("settings", Settings, other.Settings);
+            else
+                foreach (var key in a.Keys.Concat(b.Keys).Distinct())
+                    Add(key, a.GetValueOrDefault(key, ""), b.GetValueOrDefault(key, ""));
+        }
         return d;
     }
+
+    /// <summary>The settings JSON's keys and values as text; null when it is not a JSON object.</summary>
+    private static Dictionary<string, string>? SettingsValues(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)?
+                .ToDictionary(kv => kv.Key, kv => kv.Value.ValueKind == JsonValueKind.String ? kv.Value.GetString()! : kv.Value.GetRawText());
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The extractor in a few words (no settings), for messages.</summary>
+    public string Name => FeatureType == R2D2Type ? $"{FeatureType} {Model} ({Net}, weights {WeightsHash})" : FeatureType;
 
     public string Describe() => FeatureType == R2D2Type
         ? $"{FeatureType} {Model} ({Net}, weights {WeightsHash}, dim {DescriptorDim}, settings {Settings})"

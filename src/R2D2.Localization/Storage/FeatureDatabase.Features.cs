@@ -34,15 +34,7 @@ public sealed partial class FeatureDatabase
         extractor.Validate();
         InTransaction(() =>
         {
-            var stored = ReadExtractor();
-            if (stored != null)
-            {
-                var diff = stored.Differences(extractor);
-                if (diff.Count > 0)
-                    throw new FeatureDatabaseException(Path,
-                        $"holds features of {stored.Describe()}; refusing features of {extractor.Describe()} (they differ in {string.Join("; ", diff)}). Use another database.");
-                return 0;
-            }
+            if (CheckExtractor(extractor)) return 0;
             if (Long("SELECT count(*) FROM keypoints") > 0)
                 throw new FeatureDatabaseException(Path, "holds keypoints of an unrecorded extractor (a COLMAP database with features); refusing to mix features");
             foreach (var (key, value) in new[]
@@ -57,6 +49,20 @@ public sealed partial class FeatureDatabase
                 Execute("INSERT OR REPLACE INTO r2d2_meta(key, value) VALUES ($k, $v)", ("$k", key), ("$v", value));
             return 0;
         });
+    }
+
+    /// <summary>Throws a <see cref="FeatureDatabaseException"/> when the database holds features of
+    /// another extractor, naming what differs; writes nothing. True when it records this extractor,
+    /// false when it records none yet.</summary>
+    public bool CheckExtractor(ExtractorIdentity extractor)
+    {
+        var stored = Extractor;
+        if (stored == null) return false;
+        var diff = stored.Differences(extractor);
+        if (diff.Count > 0)
+            throw new FeatureDatabaseException(Path, $"holds features of {stored.Name}; refusing features that differ ({string.Join("; ", diff)}). "
+                + "Use another database, or the model and settings its features were extracted with.");
+        return true;
     }
 
     /// <summary>

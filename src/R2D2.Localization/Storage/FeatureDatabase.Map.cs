@@ -1,16 +1,19 @@
 
 namespace R2D2.Localization.Storage;
 
-// The map: triangulated points with their tracks and descriptors (table r2d2_points3d) and the
-// build summary (r2d2_meta 'map_summary'). Written whole in one transaction, so a map is either
-// the previous one or the new one, never half of each.
+// The map: triangulated points with their tracks and descriptors (table r2d2_points3d), the
+// retrieval index built for it (r2d2_retrieval, r2d2_meta 'retrieval_codebook') and the build
+// summary (r2d2_meta 'map_summary'). Written whole in one transaction, so a map is either the
+// previous one or the new one, never half of each nor one without its index.
 public sealed partial class FeatureDatabase
 {
     public bool HasMap => _hasProjectTables && Scalar("SELECT value FROM r2d2_meta WHERE key = 'map_summary'") != null;
 
     public string? MapSummary => _hasProjectTables ? Scalar("SELECT value FROM r2d2_meta WHERE key = 'map_summary'") as string : null;
 
-    public void WriteMap(IReadOnlyList<MapPoint> points, string summaryJson)
+    /// <summary>Stores the map with its retrieval index (null: the map has none, e.g. too few
+    /// descriptors for a codebook), replacing the previous map and index, in one transaction.</summary>
+    public void WriteMap(IReadOnlyList<MapPoint> points, string summaryJson, RetrievalIndex? retrieval = null)
     {
         InTransaction(() =>
         {
@@ -35,6 +38,7 @@ public sealed partial class FeatureDatabase
                 pD.Value = p.Descriptor == null ? DBNull.Value : Blobs.Float16(p.Descriptor);
                 cmd.ExecuteNonQuery();
             }
+            WriteRetrieval(retrieval);
             Execute("INSERT OR REPLACE INTO r2d2_meta(key, value) VALUES ('map_summary', $v)", ("$v", summaryJson));
             return 0;
         });
@@ -65,27 +69,35 @@ public sealed partial class FeatureDatabase
 
 public sealed partial class FeatureDatabase
 {
-    /// <summary>Global (retrieval) descriptors of the database images and their codebook, in one transaction.</summary>
-    public void WriteRetrieval(IReadOnlyDictionary<int, float[]> descriptors, float[] codebook, int clusters)
+    // Part of WriteMap's transaction. The number of indexed images is recorded (0 without an index),
+    // so a reader tells a map stored without an index from one whose index is missing.
+    private void WriteRetrieval(RetrievalIndex? retrieval)
     {
-        InTransaction(() =>
+        Execute("DELETE FROM r2d2_retrieval");
+        Execute("DELETE FROM r2d2_meta WHERE key = 'retrieval_codebook'");
+        if (retrieval != null)
         {
-            Execute("DELETE FROM r2d2_retrieval");
-            foreach (var (id, d) in descriptors)
+            foreach (var (id, d) in retrieval.Descriptors)
                 Execute("INSERT INTO r2d2_retrieval(image_id, descriptor) VALUES ($id, $d)", ("$id", id), ("$d", Blobs.Float16(d)));
-            Execute("INSERT OR REPLACE INTO r2d2_meta(key, value) VALUES ('retrieval_codebook', $v)",
-                ("$v", clusters + ":" + Convert.ToBase64String(Blobs.Of<float>(codebook))));
-            return 0;
-        });
+            Execute("INSERT INTO r2d2_meta(key, value) VALUES ('retrieval_codebook', $v)",
+                ("$v", retrieval.Clusters + ":" + Convert.ToBase64String(Blobs.Of<float>(retrieval.Codebook))));
+        }
+        Execute("INSERT OR REPLACE INTO r2d2_meta(key, value) VALUES ('retrieval_images', $v)", ("$v", (retrieval?.Descriptors.Count ?? 0).ToString()));
     }
 
-    public (Dictionary<int, float[]> Descriptors, float[] Codebook, int Clusters)? ReadRetrieval()
+    public RetrievalIndex? ReadRetrieval()
     {
         if (!_hasProjectTables || Scalar("SELECT value FROM r2d2_meta WHERE key = 'retrieval_codebook'") is not string cb) return null;
         int colon = cb.IndexOf(':');
         var codebook = Blobs.To<float>(Convert.FromBase64String(cb[(colon + 1)..]));
         var d = Rows("SELECT image_id, descriptor FROM r2d2_retrieval", r => (r.GetInt32(0), Blobs.FromFloat16(Blob(r, 1))))
             .ToDictionary(x => x.Item1, x => x.Item2);
-        return (d, codebook, int.Parse(cb[..colon]));
+        return new RetrievalIndex(d, codebook, int.Parse(cb[..colon]));
     }
+
+    /// <summary>The number of images the map's retrieval index was stored with: 0 when the map was
+    /// stored without one; null when the database does not say (no map, or a map whose build
+    /// stopped between storing the map and its index, before both were one transaction).</summary>
+    public int? RetrievalImages =>
+        _hasProjectTables && Scalar("SELECT value FROM r2d2_meta WHERE key = 'retrieval_images'") is string v ? int.Parse(v) : null;
 }

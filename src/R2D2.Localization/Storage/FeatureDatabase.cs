@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using R2D2.Localization.Geometry;
 
@@ -19,12 +20,15 @@ public sealed partial class FeatureDatabase : IDisposable
     private bool _imagesHavePriors;
     private IReadOnlySet<string> _geometryColumns = new HashSet<string>();
     private bool _hasProjectTables;
+    // A read-only instance that removes the -wal/-shm its connection created (see RemoveWalFiles).
+    private readonly bool _removesWalFiles;
 
-    private FeatureDatabase(string path, SqliteConnection db, bool readOnly, SchemaState state)
+    private FeatureDatabase(string path, SqliteConnection db, bool readOnly, SchemaState state, bool removesWalFiles = false)
     {
         Path = path;
         _db = db;
         IsReadOnly = readOnly;
+        _removesWalFiles = removesWalFiles;
         UseSchema(state);
     }
 
@@ -44,7 +48,8 @@ public sealed partial class FeatureDatabase : IDisposable
     /// b-tree — and a file that is not SQLite, is damaged, or has another schema raises a
     /// <see cref="FeatureDatabaseException"/> naming it, with nothing written. A COLMAP database
     /// opened for writing gains the r2d2_* tables (and COLMAP ≥ 3.7's two-view columns, as COLMAP
-    /// itself adds them). Read-only files (no write permission bits) can only be opened read-only.
+    /// itself adds them). Write-protected files and files on read-only storage (a read-only folder
+    /// or mount) can only be opened read-only; a read-only open leaves no -wal/-shm behind.
     /// </summary>
     public static FeatureDatabase Open(string path, bool readOnly = false)
     {
@@ -54,23 +59,23 @@ public sealed partial class FeatureDatabase : IDisposable
         {
             bool nonEmpty = CheckHeader(path);
             if (!nonEmpty && readOnly) throw new FeatureDatabaseException(path, "is an empty file, not a database");
-            if (!readOnly && IsWriteProtected(path))
-                throw new FeatureDatabaseException(path, "is write-protected; open it read-only or copy it");
+            if (!readOnly) RequireWritable(path);
             if (nonEmpty)
             {
                 // Inspect through a read-only connection first, so a foreign or damaged file is never written.
-                var probe = Connect(path, readOnly: true, immutable: IsWriteProtected(path) && !HasWal(path));
+                var kind = ConnectionKind.ReaderOf(path);
+                var probe = Connect(path, kind);
                 try
                 {
                     state = Inspect(probe, path);
-                    if (readOnly) return new FeatureDatabase(path, probe, true, state);
                 }
                 catch
                 {
-                    probe.Dispose();
+                    Close(probe, path, kind.RemovesWalFiles);
                     throw;
                 }
-                probe.Dispose();
+                if (readOnly) return new FeatureDatabase(path, probe, true, state, kind.RemovesWalFiles);
+                Close(probe, path, kind.RemovesWalFiles);
             }
         }
         else if (readOnly) throw new FeatureDatabaseException(path, "no such database");
@@ -78,9 +83,11 @@ public sealed partial class FeatureDatabase : IDisposable
         {
             var dir = System.IO.Path.GetDirectoryName(path);
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            if (!string.IsNullOrEmpty(dir) && !CanWrite(dir))
+                throw new FeatureDatabaseException(path, $"cannot be created: its folder {dir} is read-only");
         }
 
-        var db = Connect(path, readOnly: false, immutable: false);
+        var db = Connect(path, ConnectionKind.Writer);
         try
         {
             // WAL: readers never block the writer, and a killed writer leaves only uncommitted frames
@@ -107,30 +114,89 @@ public sealed partial class FeatureDatabase : IDisposable
     /// <summary>Opens a database for reading only; nothing is ever written.</summary>
     public static FeatureDatabase OpenReadOnly(string path) => Open(path, readOnly: true);
 
-    private static SqliteConnection Connect(string path, bool readOnly, bool immutable)
+    /// <summary>How SQLite is to open a file: for writing, for reading alongside other connections
+    /// (Mode=ReadOnly), or as "immutable" (no locks, no -wal/-shm).</summary>
+    internal readonly record struct ConnectionKind(bool ReadOnly, bool Immutable, bool RemovesWalFiles)
     {
-        // A write-protected file (a dataset) is read "immutable": SQLite then creates no -shm/-wal
-        // beside it, which also works in read-only folders. Never for a file with a live WAL,
-        // whose last commits live in that WAL.
-        var source = readOnly && immutable ? new Uri(path).AbsoluteUri + "?immutable=1" : path;
-        var cs = new SqliteConnectionStringBuilder
+        public static readonly ConnectionKind Writer = new(false, false, false);
+
+        /// <summary>
+        /// Immutable where SQLite cannot create its -wal/-shm beside the file (a read-only folder or
+        /// mount, where a plain read-only open fails with SQLite error 14) or must not (a
+        /// write-protected dataset). Never with a live WAL, whose last commits SQLite would then miss.
+        /// Otherwise a shared read-only open, which leaves -wal/-shm beside a WAL database: they are
+        /// removed on close when they were not there before (<see cref="RemoveWalFiles"/>).
+        /// </summary>
+        public static ConnectionKind ReaderOf(string path)
         {
-            DataSource = source,
-            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
-            Pooling = false, // a pooled connection would keep the file open after Dispose
-            Cache = SqliteCacheMode.Private,
-        };
-        var c = new SqliteConnection(cs.ToString());
+            bool storageWritable = IsOnWritableStorage(path), writable = storageWritable && !IsWriteProtected(path);
+            if (!writable && !HasWal(path)) return new(true, true, false);
+            if (!storageWritable && !File.Exists(path + "-shm"))
+                throw new FeatureDatabaseException(path, "has a write-ahead log (-wal) that SQLite cannot read on read-only storage "
+                    + "without its -shm; copy the database with its -wal to writable storage and open it once there");
+            return new(true, false, writable && !File.Exists(path + "-wal") && !File.Exists(path + "-shm"));
+        }
+    }
+
+    private static SqliteConnection Connect(string path, ConnectionKind kind)
+    {
+        var source = kind.Immutable ? new Uri(path).AbsoluteUri + "?immutable=1" : path;
+        var c = new SqliteConnection(ConnectionString(source, kind.ReadOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate));
         try
         {
             c.Open();
+            return c;
         }
         catch (SqliteException e)
         {
             c.Dispose();
             throw new FeatureDatabaseException(path, $"cannot be opened (SQLite error {e.SqliteErrorCode}: {e.Message})", e);
         }
-        return c;
+    }
+
+    private static string ConnectionString(string source, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
+    {
+        DataSource = source,
+        Mode = mode,
+        Pooling = false, // a pooled connection would keep the file open after Dispose
+        Cache = SqliteCacheMode.Private,
+    }.ToString();
+
+    private static void Close(SqliteConnection c, string path, bool removeWalFiles)
+    {
+        c.Dispose();
+        if (removeWalFiles) RemoveWalFiles(path);
+    }
+
+    /// <summary>
+    /// A read-only connection cannot checkpoint, so SQLite leaves the -wal and -shm it created for
+    /// it. A read-write connection that closes as the last one deletes them; with an empty WAL
+    /// there is nothing to checkpoint, so the database file itself is not written. While another
+    /// connection uses the file, they stay (they are its own).
+    /// </summary>
+    private static void RemoveWalFiles(string path)
+    {
+        if (!File.Exists(path + "-wal") && !File.Exists(path + "-shm")) return;
+        try
+        {
+            using var c = new SqliteConnection(ConnectionString(path, SqliteOpenMode.ReadWrite));
+            c.Open();
+            Exec(c, "PRAGMA query_only = ON; SELECT count(*) FROM sqlite_master;");
+        }
+        catch (SqliteException)
+        {
+            // Busy or gone: the files stay, which SQLite handles.
+        }
+    }
+
+    /// <summary>Refuses writes to a write-protected file (the shared datasets: even root must not
+    /// write them) and to files on read-only storage, before SQLite fails half-way with error 8 or 14.</summary>
+    private static void RequireWritable(string path)
+    {
+        if (IsWriteProtected(path))
+            throw new FeatureDatabaseException(path, "is read-only (write-protected) and this command writes to it; copy it to a writable file");
+        if (!IsOnWritableStorage(path))
+            throw new FeatureDatabaseException(path, "is on read-only storage (the file or its folder cannot be written) and this command writes to it; copy it to writable storage");
     }
 
     private static bool IsWriteProtected(string path)
@@ -140,10 +206,22 @@ public sealed partial class FeatureDatabase : IDisposable
         return (File.GetUnixFileMode(path) & anyWrite) == 0;
     }
 
+    /// <summary>Whether the file and its folder (where SQLite puts -wal, -shm and journals) can be
+    /// written: access(2) says so for root too on a read-only mount.</summary>
+    private static bool IsOnWritableStorage(string path) =>
+        CanWrite(path) && CanWrite(System.IO.Path.GetDirectoryName(path) ?? ".");
+
+    private static bool CanWrite(string path) => OperatingSystem.IsWindows() || AccessCall(path, WriteOk) == 0;
+
+    private const int WriteOk = 2; // W_OK
+
+    [LibraryImport("libc", EntryPoint = "access", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int AccessCall(string path, int mode);
+
     public void Dispose()
     {
         _tx?.Dispose();
-        _db.Dispose();
+        Close(_db, Path, _removesWalFiles);
     }
 
     // ---- SQL helpers -------------------------------------------------------------------------
@@ -248,14 +326,19 @@ public sealed partial class FeatureDatabase : IDisposable
 
     /// <summary>The id of a camera with exactly these intrinsics, or null. Compared as stored (in
     /// COLMAP's convention), since the ±0.5 shift of the principal point may round its last bit.</summary>
-    public int? FindCamera(Camera like)
+    public int? FindCamera(Camera like) => CamerasLike(like, "").Select(id => (int?)id).FirstOrDefault();
+
+    /// <summary>Whether camera <paramref name="cameraId"/> has exactly these intrinsics (compared as <see cref="FindCamera"/> does).</summary>
+    public bool IsCamera(int cameraId, Camera like) => CamerasLike(like, "AND camera_id = $id", ("$id", cameraId)).Any();
+
+    private IEnumerable<int> CamerasLike(Camera like, string and, params (string, object?)[] args)
     {
         var stored = ColmapConvention.CameraToColmap(like).Params;
-        return Rows("SELECT camera_id, params FROM cameras WHERE model = $m AND width = $w AND height = $h ORDER BY camera_id",
+        return Rows($"SELECT camera_id, params FROM cameras WHERE model = $m AND width = $w AND height = $h {and} ORDER BY camera_id",
                 r => (Id: r.GetInt32(0), Params: Blobs.To<double>(Blob(r, 1))),
-                ("$m", like.Model.Id), ("$w", like.Width), ("$h", like.Height))
+                args.Concat(new (string, object?)[] { ("$m", like.Model.Id), ("$w", like.Width), ("$h", like.Height) }).ToArray())
             .Where(c => c.Params.AsSpan().SequenceEqual(stored))
-            .Select(c => (int?)c.Id).FirstOrDefault();
+            .Select(c => c.Id);
     }
 
     public Camera? ReadCamera(int cameraId) => ReadCameras("WHERE camera_id = $id", ("$id", cameraId)).FirstOrDefault();
@@ -282,6 +365,7 @@ public sealed partial class FeatureDatabase : IDisposable
     public int AddImage(DatabaseImage image)
     {
         if (string.IsNullOrEmpty(image.Name)) throw new ArgumentException("an image needs a name");
+        if (ImageNameProblem(image.Name) is { } problem) throw new FeatureDatabaseException(Path, problem);
         if (image.PriorRotation is { Length: not 4 }) throw new ArgumentException("the prior rotation is a quaternion (w, x, y, z)");
         if (image.PriorTranslation is { Length: not 3 }) throw new ArgumentException("the prior translation has 3 values");
         bool hasPrior = image.PriorRotation != null || image.PriorTranslation != null;
@@ -314,6 +398,25 @@ public sealed partial class FeatureDatabase : IDisposable
     }
 
     public int AddImage(string name, int cameraId) => AddImage(new DatabaseImage(0, name, cameraId));
+
+    /// <summary>
+    /// Why a name cannot be an image's, or null. COLMAP's text model (images.txt: one image per
+    /// line, fields split at whitespace) and the project's lists and pairs files cannot hold line
+    /// breaks, tabs or other control characters, nor leading or trailing spaces: such a name would
+    /// corrupt the export or come back as another name, so the database refuses it.
+    /// </summary>
+    public static string? ImageNameProblem(string name)
+    {
+        string? what = name.Any(c => c is '\n' or '\r') ? "a line break"
+            : name.Any(char.IsControl) ? "a tab or another control character"
+            : name.Length > 0 && (char.IsWhiteSpace(name[0]) || char.IsWhiteSpace(name[^1])) ? "a leading or trailing space"
+            : null;
+        return what == null ? null
+            : $"image name '{Printable(name)}' holds {what}, which COLMAP's images.txt (one image per line) and the pairs and list files cannot hold; rename the image";
+    }
+
+    private static string Printable(string s) =>
+        string.Concat(s.Select(c => c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ when char.IsControl(c) => $"\\u{(int)c:x4}", _ => c.ToString() }));
 
     public DatabaseImage? FindImage(string name) => ReadImages("WHERE name = $n", ("$n", name)).FirstOrDefault();
 

@@ -39,7 +39,7 @@ internal static class QueryCommand
             TorchRuntime.SetThreads(r.GetValue(threads));
             var dev = TorchRuntime.ResolveDevice(r.GetValue(device));
             var (map, builtWith) = QueryInputs.LoadMap(mapPath);
-            using var source = QueryInputs.OpenSource(map, r.GetValue(model) ?? builtWith, dev, r.GetValue(precision) == "bf16");
+            using var source = FeatureSource.ForMap(map.Extractor, mapPath, r.GetValue(model), builtWith, dev, r.GetValue(precision) == "bf16");
             Console.WriteLine($"query: {list.Count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
             if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {map.Points.Count} 3D point(s): the queries will get fallback poses");
             var options = new LocalizerOptions

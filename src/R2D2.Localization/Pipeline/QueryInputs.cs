@@ -50,25 +50,4 @@ public static class QueryInputs
         }
         return result;
     }
-
-    /// <summary>The map's extractor: RootSIFT with its settings, or R2D2 loaded from the given
-    /// checkpoint, which must be the map's model (another is refused).</summary>
-    public static FeatureSource OpenSource(MapIndex map, string? modelPath, TorchSharp.torch.Device device, bool bf16)
-    {
-        var built = map.Extractor;
-        if (built.FeatureType == ExtractorIdentity.RootSiftType)
-            return FeatureSource.ForRootSift(RootSiftSettings.FromJson(built.Settings));
-        if (modelPath == null || !File.Exists(modelPath) && !DefaultModel.IsDefault(modelPath))
-            throw new R2D2Exception(map.Path, 0, $"built with model {built.Model}; give its checkpoint with --model" + (modelPath != null ? $" ({modelPath} is gone)" : ""));
-        var settings = ExtractionSettings.FromJson(built.Settings);
-        var net = ModelLoader.Load(modelPath, device, new NetworkOptions { BFloat16 = bf16 });
-        var source = FeatureSource.ForR2D2(net, settings, ModelLoader.ModelName(modelPath));
-        var diff = built.Differences(source.Identity);
-        if (diff.Count > 0)
-        {
-            source.Dispose();
-            throw new R2D2Exception(modelPath, 0, $"not the model {map.Path} was built with ({string.Join("; ", diff)})");
-        }
-        return source;
-    }
 }

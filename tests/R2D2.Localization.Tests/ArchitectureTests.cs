@@ -28,8 +28,6 @@ public class ArchitectureTests
     /// <summary>Edges that remain to be removed (folder → folder: why it is still there). Empty when the redesign is done.</summary>
     internal static readonly Dictionary<string, string> KnownViolations = new()
     {
-        ["Mapping -> Localization"] = "MapBuilder builds the retrieval index (Localization.Vlad): a stage, to move to Pipeline",
-        ["Storage -> Features"] = "ExtractorIdentity.ForR2D2(MultiScaleExtractor): the identity is data, its factory belongs to Features",
         ["Formats -> Storage"] = "Intrinsics reads cameras from a feature database: that reader belongs to Storage",
     };
 

@@ -27,7 +27,7 @@ public sealed class FeatureSource : IDisposable
     public static FeatureSource ForR2D2(R2D2Network network, ExtractionSettings settings, string modelName)
     {
         var extractor = new MultiScaleExtractor(network, settings);
-        return new FeatureSource(img => extractor.Extract(img), ExtractorIdentity.ForR2D2(extractor, modelName),
+        return new FeatureSource(img => extractor.Extract(img), ExtractorIdentity.ForR2D2(modelName, extractor.Network.Architecture.Net, extractor.Network.WeightsHash, extractor.Settings, extractor.Network.Architecture.DescriptorDim),
             $"R2D2 {modelName} ({network.Architecture.Net}) on {network.Device}", network);
     }
 

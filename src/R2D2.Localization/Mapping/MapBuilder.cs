@@ -284,12 +284,12 @@ public static class MapBuilder
                 samples.AddRange(f.Descriptor(rng.Next(f.Count)).ToArray());
         }
         if (dim == 0 || samples.Count / dim < clusters) return null;
-        var codebook = Localization.Vlad.TrainCodebook(samples.ToArray(), dim, clusters, seed: seed);
+        var codebook = Vlad.TrainCodebook(samples.ToArray(), dim, clusters, seed: seed);
         var vlads = new Dictionary<int, float[]>();
         foreach (var id in ids)
         {
             var f = db.ReadFeatures(id);
-            if (f != null) vlads[id] = Localization.Vlad.Encode(f, codebook, clusters);
+            if (f != null) vlads[id] = Vlad.Encode(f, codebook, clusters);
         }
         return new RetrievalIndex(vlads, codebook, clusters);
     }

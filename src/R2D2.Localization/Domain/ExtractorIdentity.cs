@@ -1,7 +1,6 @@
 using System.Text.Json;
-using R2D2.Localization.Features;
 
-namespace R2D2.Localization.Storage;
+namespace R2D2.Localization;
 
 /// <summary>
 /// Which extractor produced a database's features. Features are only comparable when the feature
@@ -18,10 +17,6 @@ public sealed record ExtractorIdentity(string FeatureType, string Model, string 
 
     public static ExtractorIdentity ForR2D2(string model, string net, string weightsHash, ExtractionSettings settings, int descriptorDim = 128) =>
         new(R2D2Type, model, net, weightsHash, settings.ToJson(), descriptorDim);
-
-    public static ExtractorIdentity ForR2D2(MultiScaleExtractor extractor, string model) =>
-        ForR2D2(model, extractor.Network.Architecture.Net, extractor.Network.WeightsHash, extractor.Settings,
-            extractor.Network.Architecture.DescriptorDim);
 
     /// <summary>RootSIFT has no network; <paramref name="settings"/> is its settings' JSON.</summary>
     public static ExtractorIdentity ForRootSift(string settings, int descriptorDim = 128) =>

@@ -1,7 +1,7 @@
 using R2D2.Localization.Features;
 using static TorchSharp.torch;
 
-namespace R2D2.Localization.Localization;
+namespace R2D2.Localization.Mapping;
 
 /// <summary>
 /// The global image descriptor used for retrieval, built from the local R2D2 (or RootSIFT)

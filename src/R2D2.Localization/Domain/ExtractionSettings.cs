@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace R2D2.Localization.Features;
+namespace R2D2.Localization;
 
 /// <summary>
 /// Multi-scale extraction settings; the defaults are the official extract.py's. Two feature sets

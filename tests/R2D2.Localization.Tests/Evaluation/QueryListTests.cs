@@ -74,7 +74,7 @@ public class QueryListTests
     {
         var path = Path.Combine(TempDir.Create(), "queries.txt");
         File.WriteAllText(path, "# Aachen-style list\na.jpg SIMPLE_RADIAL 1600 1200 1469.2 800 600 -0.035\n\n" + bad + "\n");
-        var e = Assert.Throws<InvalidDataException>(() => QueryList.ReadWithIntrinsics(path));
+        var e = Assert.Throws<FileFormatException>(() => QueryList.ReadWithIntrinsics(path));
         Assert.StartsWith($"{path}:4: ", e.Message);
         Assert.Contains(message, e.Message);
     }
@@ -84,10 +84,10 @@ public class QueryListTests
     {
         var path = Path.Combine(TempDir.Create(), "names.txt");
         File.WriteAllText(path, "a.jpg\nb.jpg SIMPLE_PINHOLE 640 480 500 320 240\n");
-        var e = Assert.Throws<InvalidDataException>(() => QueryList.ReadNames(path));
+        var e = Assert.Throws<FileFormatException>(() => QueryList.ReadNames(path));
         Assert.StartsWith($"{path}:2: expected one image name, found 7 fields", e.Message);
         File.WriteAllText(path, "a.jpg\nb.jpg\na.jpg\n");
-        e = Assert.Throws<InvalidDataException>(() => QueryList.ReadNames(path));
+        e = Assert.Throws<FileFormatException>(() => QueryList.ReadNames(path));
         Assert.StartsWith($"{path}:3: 'a.jpg' appears again", e.Message);
         Assert.Throws<FileNotFoundException>(() => QueryList.ReadNames(Path.Combine(TempDir.Create(), "none.txt")));
     }

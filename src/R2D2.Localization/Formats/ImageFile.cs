@@ -101,7 +101,7 @@ public static class ImageFile
         if (!info.Exists)
         {
             if (Directory.Exists(path)) throw new ImageFileException(path, "is a folder, not an image file");
-            if (info.LinkTarget is { } target) throw new ImageFileException(path, $"is a symbolic link to a missing file ({target})");
+            if (info.LinkTarget is { } target) throw new ImageFileException(path, $"is a broken symbolic link (to {target})");
             throw new ImageFileException(path, "file not found");
         }
         // Checked before opening: pipes and devices report 0 bytes, and opening a pipe would wait for a writer.
@@ -125,8 +125,8 @@ public static class ImageFile
     public static int ReducedSide(int side, int reduction) => (int)((side + (long)reduction - 1) / reduction);
 
     public static string OverLimit(ImageHeader header, long maxPixels) =>
-        $"image is {header.Width}×{header.Height} ({header.Pixels / 1e6:0.#} megapixels), over the limit of "
-        + $"{Math.Min(maxPixels, MaxPixelsLimit) / 1e6:0.#} megapixels (--max-pixels)";
+        $"image is {header.Width}×{header.Height} ({header.Pixels / 1e6:0.##} megapixels), over the limit of "
+        + $"{Math.Min(maxPixels, MaxPixelsLimit) / 1e6:0.##} megapixels (--max-pixels)";
 
     /// <summary>Wraps an RGB image as an OpenCV BGR Mat (for drawing and writing).</summary>
     public static Mat ToBgrMat(RgbImage img)

@@ -116,7 +116,8 @@ internal static class ExtractCommand
 
     private static void WriteStats(string path, List<ImageOutcome> done)
     {
-        double median = Evaluation.PoseEvaluation.Median(done.Select(o => o.Seconds));
+        // No image extracted: no median (NaN is not JSON).
+        double? median = done.Count > 0 ? Evaluation.PoseEvaluation.Median(done.Select(o => o.Seconds)) : null;
         var json = new Dictionary<string, object?>
         {
             ["tool"] = "r2d2.localization",

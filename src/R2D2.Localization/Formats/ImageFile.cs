@@ -98,12 +98,16 @@ public static class ImageFile
     public static ImageHeader ReadHeader(string path)
     {
         var info = new FileInfo(path);
-        if (!info.Exists)
+        if (Directory.Exists(path)) throw new ImageFileException(path, "is a folder, not an image file");
+        // FileInfo.Exists is true for a link whose target is missing: resolve it (a link loop throws).
+        if (info.LinkTarget is { } target)
         {
-            if (Directory.Exists(path)) throw new ImageFileException(path, "is a folder, not an image file");
-            if (info.LinkTarget is { } target) throw new ImageFileException(path, $"is a broken symbolic link (to {target})");
-            throw new ImageFileException(path, "file not found");
+            FileSystemInfo? final;
+            try { final = info.ResolveLinkTarget(returnFinalTarget: true); }
+            catch (IOException) { final = null; }
+            if (final is not { Exists: true }) throw new ImageFileException(path, $"is a broken symbolic link (to {target})");
         }
+        if (!info.Exists) throw new ImageFileException(path, "file not found");
         // Checked before opening: pipes and devices report 0 bytes, and opening a pipe would wait for a writer.
         if (info.Length == 0) throw new ImageFileException(path, "file is empty (or not a regular file)");
         return ImageHeader.Read(path);

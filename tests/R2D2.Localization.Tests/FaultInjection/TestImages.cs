@@ -71,9 +71,11 @@ internal static class TestImages
         return crc;
     }
 
-    /// <summary>The files of <paramref name="dir"/> (not below) with their bytes' hashes, to show inputs were left as they were.</summary>
+    /// <summary>The files of <paramref name="dir"/> (not below) with their bytes' hashes (links: their
+    /// targets), to show inputs were left as they were.</summary>
     public static Dictionary<string, string> Snapshot(string dir) =>
         Directory.EnumerateFiles(dir, "*", new EnumerationOptions { AttributesToSkip = 0 })
-            .Where(p => File.Exists(p))
-            .ToDictionary(p => Path.GetRelativePath(dir, p), p => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(p))));
+            .ToDictionary(p => Path.GetRelativePath(dir, p), p => new FileInfo(p).LinkTarget is { } target
+                ? "link to " + target
+                : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(p))));
 }

@@ -56,7 +56,7 @@ public static class ImageFile
     /// pixels (after reduction). <paramref name="reduction"/> 2, 4 or 8 decodes a sequential (not
     /// progressive) JPEG at that fraction of its size inside the decoder, so memory follows the
     /// reduced size; the result is ⌈W/r⌉×⌈H/r⌉ and its pixels are not those of a resize of the
-    /// whole image (see MultiScaleExtractor.ReadImage for when that is acceptable).
+    /// whole image (see MultiScaleExtractor.ExtractFile for when that is acceptable).
     /// </summary>
     public static RgbImage ReadRgb(string path, long maxPixels = DefaultMaxPixels, int reduction = 1)
     {

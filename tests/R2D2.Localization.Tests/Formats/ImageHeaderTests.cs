@@ -35,6 +35,22 @@ public class ImageHeaderTests
     }
 
     [Fact]
+    public void LinksAreFollowedAndBrokenOnesNamed()
+    {
+        var dir = TempDir.Create();
+        var png = TestImages.WriteBoat(dir, "a.png", 37, 23);
+        var link = Path.Combine(dir, "link.png");
+        File.CreateSymbolicLink(link, png);
+        Assert.Equal(37, ImageFile.ReadRgb(link).Width);
+        var broken = Path.Combine(dir, "broken.png");
+        File.CreateSymbolicLink(broken, Path.Combine(dir, "gone.png"));
+        Assert.Contains("broken symbolic link", Assert.Throws<ImageFileException>(() => ImageFile.ReadRgb(broken)).Message);
+        var folder = Path.Combine(dir, "folder.png");
+        Directory.CreateDirectory(folder);
+        Assert.Contains("is a folder", Assert.Throws<ImageFileException>(() => ImageFile.ReadRgb(folder)).Message);
+    }
+
+    [Fact]
     public void JpegFrameHeaderIsFoundAfterLargeSegments()
     {
         var dir = TempDir.Create();

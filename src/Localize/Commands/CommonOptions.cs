@@ -1,5 +1,6 @@
 using System.CommandLine;
 using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -13,7 +14,7 @@ internal sealed class NetworkOptionSet
         DefaultValueFactory = _ => DefaultModel.Name,
     };
     public readonly Option<string> Device = new("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
-    public readonly Option<int> Threads = new("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 };
+    public readonly Option<int> Threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 }.AtLeast(0);
     public readonly Option<bool> Exact = new("--exact")
     {
         Description = "evaluate batch norms separately, as the official code does, instead of folding them into the convolutions",
@@ -43,7 +44,7 @@ internal sealed class NetworkOptionSet
 
     /// <summary>The feature source the options name: R2D2 with the given settings, or RootSIFT.</summary>
     public FeatureSource LoadSource(ParseResult r, ExtractionSettings settings) =>
-        IsRootSift(r) ? FeatureSource.ForRootSift()
+        IsRootSift(r) ? FeatureSource.ForRootSift(maxPixels: settings.MaxPixels)
                       : FeatureSource.ForR2D2(Load(r), settings, ModelLoader.ModelName(r.GetValue(Model)!));
 
     public NetworkOptions Get(ParseResult r) => new()
@@ -54,7 +55,9 @@ internal sealed class NetworkOptionSet
     };
 }
 
-/// <summary>The multi-scale extraction settings, each an option; defaults are the official ones.</summary>
+/// <summary>The multi-scale extraction settings, each an option; defaults are the official ones.
+/// Values out of range are usage errors naming the option (<see cref="ExtractionSettings.Validate"/>
+/// then checks how they combine).</summary>
 internal sealed class ExtractionOptionSet
 {
     public readonly Option<double> ScaleF;
@@ -65,25 +68,32 @@ internal sealed class ExtractionOptionSet
     public readonly Option<float> RelThr;
     public readonly Option<float> RepThr;
     public readonly Option<int> TopK;
+    public readonly Option<long> MaxPixels;
     public readonly Option<bool> SubPixel = new("--subpixel") { Description = "refine keypoints by a quadratic fit of the repeatability peak" };
 
     /// <summary>The options with the official defaults, or with <paramref name="defaults"/> (a command's own, e.g. the demo's).</summary>
     public ExtractionOptionSet(ExtractionSettings? defaults = null)
     {
         var d = defaults ?? new ExtractionSettings();
-        ScaleF = new("--scale-f") { Description = "ratio between pyramid levels", DefaultValueFactory = _ => d.ScaleFactor };
-        MinSize = new("--min-size") { Description = "smallest level's longer side (px)", DefaultValueFactory = _ => d.MinSize };
-        MaxSize = new("--max-size") { Description = "largest level's longer side (px); 0: no cap", DefaultValueFactory = _ => d.MaxSize };
-        MinScale = new("--min-scale") { Description = "smallest level scale", DefaultValueFactory = _ => d.MinScale };
-        MaxScale = new("--max-scale") { Description = "largest level scale (≤ 1)", DefaultValueFactory = _ => d.MaxScale };
-        RelThr = new("--reliability-thr") { Description = "reliability threshold", DefaultValueFactory = _ => d.ReliabilityThreshold };
-        RepThr = new("--repeatability-thr") { Description = "repeatability threshold", DefaultValueFactory = _ => d.RepeatabilityThreshold };
-        TopK = new("--top-k") { Description = "keypoints kept per image (0: all)", DefaultValueFactory = _ => d.TopK };
+        ScaleF = new Option<double>("--scale-f") { Description = "ratio between pyramid levels (> 1)", DefaultValueFactory = _ => d.ScaleFactor }.Above(1);
+        MinSize = new Option<int>("--min-size") { Description = "smallest level's longer side (px)", DefaultValueFactory = _ => d.MinSize }.AtLeast(1);
+        MaxSize = new Option<int>("--max-size") { Description = "largest level's longer side (px); 0: no cap", DefaultValueFactory = _ => d.MaxSize }.AtLeast(0);
+        MinScale = new Option<double>("--min-scale") { Description = "smallest level scale", DefaultValueFactory = _ => d.MinScale }.Between(0, 1);
+        MaxScale = new Option<double>("--max-scale") { Description = "largest level scale (≤ 1)", DefaultValueFactory = _ => d.MaxScale }.Check(v => v > 0 && v <= 1, "in (0, 1]");
+        RelThr = new Option<float>("--reliability-thr") { Description = "reliability threshold", DefaultValueFactory = _ => d.ReliabilityThreshold }.Between(0, 1);
+        RepThr = new Option<float>("--repeatability-thr") { Description = "repeatability threshold", DefaultValueFactory = _ => d.RepeatabilityThreshold }.Between(0, 1);
+        TopK = new Option<int>("--top-k") { Description = "keypoints kept per image (0: all)", DefaultValueFactory = _ => d.TopK }.AtLeast(0);
+        MaxPixels = new Option<long>("--max-pixels")
+        {
+            Description = "images with more pixels are refused, except sequential JPEGs that --max-size lets decode at 1/2, 1/4 or 1/8 size "
+                + "(features then differ slightly from a whole decode)",
+            DefaultValueFactory = _ => d.MaxPixels,
+        }.Between(1, ImageFile.MaxPixelsLimit);
     }
 
     public void AddTo(Command c)
     {
-        foreach (var o in new Option[] { ScaleF, MinSize, MaxSize, MinScale, MaxScale, RelThr, RepThr, TopK, SubPixel }) c.Options.Add(o);
+        foreach (var o in new Option[] { ScaleF, MinSize, MaxSize, MinScale, MaxScale, RelThr, RepThr, TopK, MaxPixels, SubPixel }) c.Options.Add(o);
     }
 
     public ExtractionSettings Get(ParseResult r)
@@ -93,10 +103,34 @@ internal sealed class ExtractionOptionSet
             ScaleFactor = r.GetValue(ScaleF), MinSize = r.GetValue(MinSize), MaxSize = r.GetValue(MaxSize),
             MinScale = r.GetValue(MinScale), MaxScale = r.GetValue(MaxScale),
             ReliabilityThreshold = r.GetValue(RelThr), RepeatabilityThreshold = r.GetValue(RepThr),
-            TopK = r.GetValue(TopK), SubPixel = r.GetValue(SubPixel),
+            TopK = r.GetValue(TopK), SubPixel = r.GetValue(SubPixel), MaxPixels = r.GetValue(MaxPixels),
         };
         s.Validate();
         return s;
+    }
+}
+
+/// <summary>Range checks for numeric options: a value outside is a usage error (exit code 2) that
+/// names the option and the range. NaN is outside every range: CompareTo orders it below all numbers.</summary>
+internal static class OptionRange
+{
+    public static Option<T> AtLeast<T>(this Option<T> o, T min) where T : IComparable<T> =>
+        o.Check(v => v.CompareTo(min) >= 0, $"≥ {min}");
+
+    public static Option<T> Above<T>(this Option<T> o, T min) where T : IComparable<T> =>
+        o.Check(v => v.CompareTo(min) > 0, $"> {min}");
+
+    public static Option<T> Between<T>(this Option<T> o, T min, T max) where T : IComparable<T> =>
+        o.Check(v => v.CompareTo(min) >= 0 && v.CompareTo(max) <= 0, $"in [{min}, {max}]");
+
+    public static Option<T> Check<T>(this Option<T> o, Func<T, bool> ok, string range)
+    {
+        o.Validators.Add(result =>
+        {
+            var v = result.GetValueOrDefault<T>();
+            if (!ok(v)) result.AddError($"{o.Name} must be {range}, not {v}");
+        });
+        return o;
     }
 }
 

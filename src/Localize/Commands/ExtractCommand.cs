@@ -28,7 +28,7 @@ internal static class ExtractCommand
         format.AcceptOnlyFromAmong("safetensors", "r2d2");
         var overwrite = new Option<bool>("--overwrite") { Description = "extract again even when an up-to-date output exists" };
         var stats = new Option<string?>("--stats") { Description = "write timing and memory statistics to this JSON file" };
-        var warmup = new Option<int>("--warmup") { Description = "untimed extra runs on the first image before timing (benchmarks)" };
+        var warmup = new Option<int>("--warmup") { Description = "untimed extra runs on the first image before timing (benchmarks)" }.AtLeast(0);
 
         var cmd = new Command("extract", "Extract R2D2 keypoints and descriptors, one feature file per image.");
         net.AddTo(cmd); ex.AddTo(cmd);
@@ -38,6 +38,8 @@ internal static class ExtractCommand
             var settings = ex.Get(r);
             var inputs = ImageList.Resolve(r.GetValue(images)!);
             if (inputs.Count == 0) throw new ArgumentException("no images found in --images");
+            OutputFile.RefuseInputs(new[] { ("feature database", r.GetValue(database)), ("statistics file", r.GetValue(stats)) },
+                inputs.Select(i => ("image", (string?)i.Path)));
             if (r.GetValue(database) is { } dbPath)
             {
                 if (r.GetValue(outDir) != null) throw new ArgumentException("give --out or --database, not both");
@@ -55,7 +57,7 @@ internal static class ExtractCommand
 
             for (int i = 0; i < r.GetValue(warmup); i++)
             {
-                try { extractor.Extract(ImageFile.ReadRgb(inputs[0].Path)); } catch (Exception e) when (e is ImageFileException or ImageTooSmallException) { }
+                try { extractor.ExtractFile(inputs[0].Path); } catch (Exception e) when (e is ImageFileException or ImageTooSmallException) { }
             }
 
             Console.WriteLine($"extract: {inputs.Count} image(s), model {ModelLoader.ModelName(modelPath)} ({network.Architecture.Net}) on {network.Device}, "
@@ -67,7 +69,7 @@ internal static class ExtractCommand
                 var o = job.Run(img, output, fmt, r.GetValue(overwrite));
                 outcomes.Add(o);
                 if (o.Error != null) { Reporter.Error(o.Error); return null; }
-                return o.Skipped ? $"{img.Name}: up to date, skipped" : $"{img.Name}: {o.Keypoints} keypoints in {o.Seconds:F2} s";
+                return o.Skipped ? $"{img.Name}: up to date, skipped" : $"{img.Name}: {o.Keypoints} keypoints in {o.Seconds:F2} s" + Note(o);
             });
 
             var done = outcomes.Where(o => o.Error == null && !o.Skipped).ToList();
@@ -97,7 +99,7 @@ internal static class ExtractCommand
             {
                 if (o.Error != null) Reporter.Error(o.Error);
                 advance(o.Error != null ? $"{o.Image.Name}: failed" : o.Skipped ? $"{o.Image.Name}: stored already, skipped"
-                    : $"{o.Image.Name}: {o.Keypoints} keypoints in {o.Seconds:F2} s");
+                    : $"{o.Image.Name}: {o.Keypoints} keypoints in {o.Seconds:F2} s" + Note(o));
             }), logEvery: 1);
         var failed = outcomes.Where(o => o.Error != null).ToList();
         Console.WriteLine($"extract: {outcomes.Count(o => o.Error == null && !o.Skipped)} extracted, {outcomes.Count(o => o.Skipped)} skipped (stored), "
@@ -110,9 +112,12 @@ internal static class ExtractCommand
         return 0;
     }
 
+    private static string Note(ImageOutcome o) => o.ReductionNote is { } n ? $" ({n})" : "";
+
     private static void WriteStats(string path, List<ImageOutcome> done)
     {
-        double median = Evaluation.PoseEvaluation.Median(done.Select(o => o.Seconds));
+        // No image extracted: no median (NaN is not JSON).
+        double? median = done.Count > 0 ? Evaluation.PoseEvaluation.Median(done.Select(o => o.Seconds)) : null;
         var json = new Dictionary<string, object?>
         {
             ["tool"] = "r2d2.localization",
@@ -122,7 +127,7 @@ internal static class ExtractCommand
             ["median_seconds_per_image"] = median,
             ["peak_rss_mb"] = PeakRssMb(),
         };
-        File.WriteAllText(path, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+        OutputFile.WriteAllText(path, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>VmHWM from /proc/self/status (Linux), in MB.</summary>

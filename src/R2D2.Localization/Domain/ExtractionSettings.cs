@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using R2D2.Localization.Formats;
 
 namespace R2D2.Localization;
 
@@ -13,25 +14,36 @@ public sealed record ExtractionSettings
     public double ScaleFactor { get; init; } = Math.Pow(2, 0.25);
     /// <summary>Levels whose longer side is below this are not processed (px).</summary>
     public int MinSize { get; init; } = 256;
-    /// <summary>Levels whose longer side is above this are not processed (px); 0 or less: no cap.</summary>
+    /// <summary>Levels whose longer side is above this are not processed (px); 0: no cap.</summary>
     public int MaxSize { get; init; } = 1024;
     public double MinScale { get; init; } = 0.0;
     public double MaxScale { get; init; } = 1.0;
     public float ReliabilityThreshold { get; init; } = 0.7f;
     public float RepeatabilityThreshold { get; init; } = 0.7f;
-    /// <summary>Keypoints kept per image, best scores first; 0 or less keeps all.</summary>
+    /// <summary>Keypoints kept per image, best scores first; 0 keeps all.</summary>
     public int TopK { get; init; } = 5000;
     /// <summary>Refine each keypoint to sub-pixel precision by a quadratic fit of the repeatability
     /// peak in x and in y (off by default: the official extractor does not).</summary>
     public bool SubPixel { get; init; }
+    /// <summary>Images with more pixels are not decoded whole (see <see cref="MultiScaleExtractor.ExtractFile"/>).
+    /// A limit on inputs, not part of what the features are: it is not in <see cref="ToJson"/>, so
+    /// it does not change the extractor's identity.</summary>
+    public long MaxPixels { get; init; } = ImageFile.DefaultMaxPixels;
 
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of its range.</summary>
     public void Validate()
     {
-        if (!(ScaleFactor > 1)) throw new ArgumentException($"scale factor must be > 1 (got {ScaleFactor})");
+        if (!(ScaleFactor > 1) || !double.IsFinite(ScaleFactor)) throw new ArgumentException($"scale factor must be a number > 1 (got {ScaleFactor})");
         if (MinSize < 1) throw new ArgumentException($"min size must be ≥ 1 (got {MinSize})");
+        if (MaxSize < 0) throw new ArgumentException($"max size must be ≥ 0, 0 for no cap (got {MaxSize})");
         if (MaxSize > 0 && MaxSize < MinSize) throw new ArgumentException($"max size {MaxSize} is below min size {MinSize}");
-        if (MaxScale > 1) throw new ArgumentException($"max scale must be ≤ 1 (got {MaxScale})");
-        if (MinScale < 0 || MinScale > MaxScale) throw new ArgumentException($"min scale must be in [0, max scale] (got {MinScale})");
+        if (!(MaxScale > 0 && MaxScale <= 1)) throw new ArgumentException($"max scale must be in (0, 1] (got {MaxScale})");
+        if (!(MinScale >= 0 && MinScale <= MaxScale)) throw new ArgumentException($"min scale must be in [0, max scale] (got {MinScale})");
+        if (!(ReliabilityThreshold is >= 0 and <= 1)) throw new ArgumentException($"reliability threshold must be in [0, 1] (got {ReliabilityThreshold})");
+        if (!(RepeatabilityThreshold is >= 0 and <= 1)) throw new ArgumentException($"repeatability threshold must be in [0, 1] (got {RepeatabilityThreshold})");
+        if (TopK < 0) throw new ArgumentException($"top-k must be ≥ 0, 0 for all (got {TopK})");
+        if (MaxPixels < 1 || MaxPixels > ImageFile.MaxPixelsLimit)
+            throw new ArgumentException($"max pixels must be in [1, {ImageFile.MaxPixelsLimit}] (got {MaxPixels})");
     }
 
     /// <summary>Reads back <see cref="ToJson"/> (as stored in databases and feature files).</summary>

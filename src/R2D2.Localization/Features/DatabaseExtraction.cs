@@ -38,12 +38,13 @@ public static class DatabaseExtraction
                 try
                 {
                     var sw = Stopwatch.StartNew();
-                    var rgb = ImageFile.ReadRgb(image.Path);
-                    var features = source.Extract(rgb);
+                    var (features, reduction) = source.ExtractFile(image.Path);
                     double seconds = sw.Elapsed.TotalSeconds;
-                    int imageId = existing?.Id ?? db.AddImage(image.Name, CameraId(db, cameraFor?.Invoke(image) ?? GuessCamera(rgb.Width, rgb.Height)));
+                    // The file's size, also for an image decoded reduced: its keypoints are in the file's pixels.
+                    var camera = cameraFor?.Invoke(image) ?? GuessCamera(features.ImageWidth, features.ImageHeight);
+                    int imageId = existing?.Id ?? db.AddImage(image.Name, CameraId(db, camera));
                     db.WriteFeatures(imageId, features, source.Identity);
-                    outcome = new ImageOutcome(image, db.Path, features.Count, seconds, false, null);
+                    outcome = new ImageOutcome(image, db.Path, features.Count, seconds, false, null, reduction);
                 }
                 catch (ImageFileException e) { outcome = new ImageOutcome(image, null, 0, 0, false, e.Message); }
                 catch (ImageTooSmallException e) { outcome = new ImageOutcome(image, null, 0, 0, false, $"{image.Path}: {e.Message}"); }

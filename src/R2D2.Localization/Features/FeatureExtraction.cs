@@ -3,8 +3,13 @@ using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Features;
 
-/// <summary>The outcome of one image of an extraction run.</summary>
-public sealed record ImageOutcome(ImageInput Image, string? OutputPath, int Keypoints, double Seconds, bool Skipped, string? Error);
+/// <summary>The outcome of one image of an extraction run. <paramref name="Reduction"/>: the image was
+/// over the pixel limit and decoded at 1/Reduction of its size (1: decoded whole).</summary>
+public sealed record ImageOutcome(ImageInput Image, string? OutputPath, int Keypoints, double Seconds, bool Skipped, string? Error, int Reduction = 1)
+{
+    /// <summary>What the log says of an image decoded reduced, else null.</summary>
+    public string? ReductionNote => Reduction > 1 ? $"over --max-pixels, decoded at 1/{Reduction} size" : null;
+}
 
 /// <summary>
 /// Extracts features of many images into one file per image (hloc-style stage: inputs on disk to
@@ -30,9 +35,11 @@ public sealed class FeatureExtraction
         ["settings"] = _extractor.Settings.ToJson(),
     };
 
+    /// <summary>The image's feature file: its name's folders mirrored below <paramref name="outDir"/>
+    /// (see <see cref="ImageInput.OutputName"/>: never outside it).</summary>
     public static string OutputPath(string outDir, ImageInput image, FeatureFileFormat format)
     {
-        var rel = Path.GetDirectoryName(image.Name) ?? "";
+        var rel = Path.GetDirectoryName(image.OutputName) ?? "";
         return Path.Combine(outDir, rel, FeatureFiles.FileName(image.Path, format));
     }
 
@@ -44,12 +51,12 @@ public sealed class FeatureExtraction
         try
         {
             var sw = Stopwatch.StartNew();
-            var features = _extractor.Extract(ImageFile.ReadRgb(image.Path));
+            var (features, reduction) = _extractor.ExtractFile(image.Path);
             double seconds = sw.Elapsed.TotalSeconds;
             Directory.CreateDirectory(Path.GetDirectoryName(output)!);
             var meta = new Dictionary<string, string>(Metadata) { ["image"] = image.Name };
             FeatureFiles.Write(output, features, format, meta);
-            return new ImageOutcome(image, output, features.Count, seconds, false, null);
+            return new ImageOutcome(image, output, features.Count, seconds, false, null, reduction);
         }
         catch (ImageFileException e)
         {

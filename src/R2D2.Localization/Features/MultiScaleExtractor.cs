@@ -61,12 +61,15 @@ public sealed class MultiScaleExtractor
         {
             if (s - 0.001 <= maxS) levels.Add((nw, nh, s));
             s /= st.ScaleFactor;
-            nh = (int)Math.Round(height * s, MidpointRounding.ToEven);
-            nw = (int)Math.Round(width * s, MidpointRounding.ToEven);
+            nh = Side(height, s);
+            nw = Side(width, s);
             if (nw < 1 || nh < 1) break;
         }
         return levels;
     }
+
+    /// <summary>A level's side: Python's round (half to even) of side × scale, as the official code.</summary>
+    private static int Side(int side, double scale) => (int)Math.Round(side * scale, MidpointRounding.ToEven);
 
     public FeatureSet Extract(RgbImage image, List<PyramidLevel>? levelsOut = null)
     {
@@ -74,6 +77,54 @@ public sealed class MultiScaleExtractor
         return Extract(input, image.Width, image.Height, levelsOut);
     }
 
+    /// <summary>
+    /// Reads and extracts an image file; also returns the reduction it was decoded at (1: whole).
+    /// Within <see cref="ExtractionSettings.MaxPixels"/> the whole image is decoded and the pyramid
+    /// starts from it, as the official code's does: the features are the official ones. A larger
+    /// image is refused, except a sequential JPEG that can be decoded at 1/2, 1/4 or 1/8 size under
+    /// the limit while staying at least as large as the pyramid's first processed level (the
+    /// largest one --max-size lets through): then memory follows the reduced size and the pyramid
+    /// joins the official one's scales there, keypoints in the file's pixel coordinates. Its levels
+    /// are not bit-identical to the official ones (libjpeg's DCT scaling averages blocks; the
+    /// official pyramid resizes bilinearly, level after level, from the full image), which is why
+    /// only images that would otherwise be refused are decoded reduced.
+    /// </summary>
+    public (FeatureSet Features, int Reduction) ExtractFile(string path, List<PyramidLevel>? levelsOut = null)
+    {
+        var header = ImageFile.ReadHeader(path);
+        int reduction = ReductionFor(path, header);
+        var image = ImageFile.ReadRgb(path, Settings.MaxPixels, reduction);
+        using var input = NormalizedInput(image);
+        return (Extract(input, header.Width, header.Height, levelsOut), reduction);
+    }
+
+    /// <summary>1 for an image within the pixel limit, else the smallest JPEG reduction that fits
+    /// the limit and the pyramid (see <see cref="ExtractFile"/>); refuses the image when none does.</summary>
+    public int ReductionFor(string path, ImageHeader header)
+    {
+        long max = Math.Min(Settings.MaxPixels, ImageFile.MaxPixelsLimit);
+        if (header.Pixels <= max) return 1;
+        var plan = PlanLevels(header.Width, header.Height);
+        string why;
+        if (header.Format != ImageFormat.Jpeg) why = "only JPEGs can be decoded at reduced size";
+        else if (header.ProgressiveJpeg) why = "a progressive JPEG needs memory for the whole image to decode, even reduced";
+        else if (plan.Count == 0) why = "no pyramid level fits the size range";
+        else
+        {
+            foreach (int r in ImageFile.JpegReductions)
+            {
+                int w = ImageFile.ReducedSide(header.Width, r), h = ImageFile.ReducedSide(header.Height, r);
+                if ((long)w * h <= max && plan[0].Width <= w && plan[0].Height <= h) return r;
+            }
+            why = $"decoded at 1/2, 1/4 or 1/8 size it is either still over the limit or smaller than the pyramid's first level "
+                + $"({plan[0].Width}×{plan[0].Height}; a smaller --max-size allows more reduction)";
+        }
+        throw new ImageFileException(path, $"{ImageFile.OverLimit(header, max)}; {why}");
+    }
+
+    /// <summary>Extracts from the network input of a <paramref name="width"/>×<paramref name="height"/>
+    /// image, or of a reduced decode of it (then smaller: the pyramid starts at its first level
+    /// no larger than the input, resized from it).</summary>
     public FeatureSet Extract(Tensor input, int width, int height, List<PyramidLevel>? levelsOut = null)
     {
         var st = Settings;
@@ -88,9 +139,18 @@ public sealed class MultiScaleExtractor
         int dim = Network.Architecture.DescriptorDim;
 
         using var _ = no_grad();
-        int longSide = Math.Max(width, height);
         double s = 1.0;
+        int inH = (int)input.shape[2], inW = (int)input.shape[3];
+        while (Side(height, s) > inH || Side(width, s) > inW) s /= st.ScaleFactor;
+        if (s < plan[0].Scale - 1e-12)
+            throw new ArgumentException($"a {inW}×{inH} input is smaller than the first pyramid level of a {width}×{height} image");
         var level = input.to(Network.Device);
+        if (Side(height, s) != inH || Side(width, s) != inW)
+        {
+            var joined = F.interpolate(level, size: new long[] { Side(height, s), Side(width, s) }, mode: InterpolationMode.Bilinear, align_corners: false);
+            if (!ReferenceEquals(level, input)) level.Dispose();
+            level = joined;
+        }
         int planIndex = 0;
         while (planIndex < plan.Count)
         {
@@ -104,8 +164,7 @@ public sealed class MultiScaleExtractor
                 if (planIndex == plan.Count) break;
             }
             s /= st.ScaleFactor;
-            int h2 = (int)Math.Round(height * s, MidpointRounding.ToEven), w2 = (int)Math.Round(width * s, MidpointRounding.ToEven);
-            var next = F.interpolate(level, size: new long[] { h2, w2 }, mode: InterpolationMode.Bilinear, align_corners: false);
+            var next = F.interpolate(level, size: new long[] { Side(height, s), Side(width, s) }, mode: InterpolationMode.Bilinear, align_corners: false);
             if (!ReferenceEquals(level, input)) level.Dispose();
             level = next;
         }

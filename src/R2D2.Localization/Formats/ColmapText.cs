@@ -23,9 +23,11 @@ public static class ColmapText
 {
     private const double Shift = 0.5;
 
-    public static ColmapModel ReadModel(string folder)
+    /// <param name="supportedModelsOnly">Refuse cameras the map and query pipeline cannot project
+    /// (fisheye…); a model read for other uses may hold any COLMAP model.</param>
+    public static ColmapModel ReadModel(string folder, bool supportedModelsOnly = false)
     {
-        var cameras = ReadCameras(Path.Combine(folder, "cameras.txt"));
+        var cameras = ReadCameras(Path.Combine(folder, "cameras.txt"), supportedModelsOnly);
         var byId = cameras.ToDictionary(c => c.Id);
         var images = ReadImages(Path.Combine(folder, "images.txt"), byId);
         var pointsFile = Path.Combine(folder, "points3D.txt");
@@ -33,7 +35,7 @@ public static class ColmapText
         return new ColmapModel(cameras, images, points);
     }
 
-    public static List<Camera> ReadCameras(string file)
+    public static List<Camera> ReadCameras(string file, bool supportedModelsOnly = false)
     {
         var result = new List<Camera>();
         foreach (var (n, f) in PosedImages.DataLines(file))
@@ -45,8 +47,7 @@ public static class ColmapText
             var prm = f.Skip(4).Select(s => PosedImages.Number(s, file, n, "parameter")).ToArray();
             var cam = new Camera(PosedImages.Integer(f[0], file, n, "camera id"), model,
                 PosedImages.Integer(f[2], file, n, "width"), PosedImages.Integer(f[3], file, n, "height"), prm);
-            try { cam.Validate(); } catch (ArgumentException e) { throw new FileFormatException(file, n, e.Message); }
-            result.Add(cam.WithPrincipalPointShift(-Shift));
+            result.Add(PosedImages.Checked(cam, file, n, supportedModelsOnly).WithPrincipalPointShift(-Shift));
         }
         return result;
     }
@@ -65,7 +66,6 @@ public static class ColmapText
             if (f.Length < 10) throw new FileFormatException(file, n, "expected IMAGE_ID QW QX QY QZ TX TY TZ CAMERA_ID NAME");
             var q = f.Skip(1).Take(4).Select(s => PosedImages.Number(s, file, n, "quaternion")).ToArray();
             var t = f.Skip(5).Take(3).Select(s => PosedImages.Number(s, file, n, "translation")).ToArray();
-            if (q.All(v => v == 0)) throw new FileFormatException(file, n, "zero quaternion");
             int camId = PosedImages.Integer(f[8], file, n, "camera id");
             if (!cameras.TryGetValue(camId, out var cam)) throw new FileFormatException(file, n, $"camera {camId} is not in cameras.txt");
             string name = string.Join(" ", f.Skip(9)); // names may hold spaces
@@ -78,9 +78,10 @@ public static class ColmapText
             {
                 xy[2 * k] = PosedImages.Number(pts[3 * k], file, n + 1, "x") - Shift;
                 xy[2 * k + 1] = PosedImages.Number(pts[3 * k + 1], file, n + 1, "y") - Shift;
-                ids[k] = long.Parse(pts[3 * k + 2], CultureInfo.InvariantCulture);
+                ids[k] = PosedImages.Integer<long>(pts[3 * k + 2], file, n + 1, "point3D id");
             }
-            result.Add(new ColmapImage(PosedImages.Integer(f[0], file, n, "image id"), new PosedImage(name, cam, Pose.FromQuaternion(q, t)), xy, ids));
+            var pose = new Pose(PosedImages.Rotation(q, file, n), t);
+            result.Add(new ColmapImage(PosedImages.Integer(f[0], file, n, "image id"), new PosedImage(name, cam, pose), xy, ids));
             i += 2;
         }
         return result;
@@ -92,9 +93,9 @@ public static class ColmapText
         foreach (var (n, f) in PosedImages.DataLines(file))
         {
             if (f.Length < 8 || (f.Length - 8) % 2 != 0) throw new FileFormatException(file, n, "expected POINT3D_ID X Y Z R G B ERROR (IMAGE_ID POINT2D_IDX)...");
-            result.Add(new ColmapPoint(long.Parse(f[0], CultureInfo.InvariantCulture),
+            result.Add(new ColmapPoint(PosedImages.Integer<long>(f[0], file, n, "point3D id"),
                 PosedImages.Number(f[1], file, n, "X"), PosedImages.Number(f[2], file, n, "Y"), PosedImages.Number(f[3], file, n, "Z"),
-                byte.Parse(f[4], CultureInfo.InvariantCulture), byte.Parse(f[5], CultureInfo.InvariantCulture), byte.Parse(f[6], CultureInfo.InvariantCulture),
+                PosedImages.Integer<byte>(f[4], file, n, "R"), PosedImages.Integer<byte>(f[5], file, n, "G"), PosedImages.Integer<byte>(f[6], file, n, "B"),
                 PosedImages.Number(f[7], file, n, "error"), f.Skip(8).Select(s => PosedImages.Integer(s, file, n, "track")).ToArray()));
         }
         return result;

@@ -7,7 +7,8 @@ public sealed class RgbImage
 {
     public RgbImage(int width, int height, byte[] pixels)
     {
-        if (pixels.Length != width * height * 3) throw new ArgumentException("pixel buffer size does not match the image size");
+        if (width < 0 || height < 0 || pixels.LongLength != 3L * width * height)
+            throw new ArgumentException("pixel buffer size does not match the image size");
         Width = width; Height = height; Pixels = pixels;
     }
     public int Width { get; }
@@ -16,7 +17,7 @@ public sealed class RgbImage
 
     public RgbImage Crop(int x, int y, int w, int h)
     {
-        var p = new byte[w * h * 3];
+        var p = new byte[3L * w * h];
         for (int r = 0; r < h; r++) Buffer.BlockCopy(Pixels, ((y + r) * Width + x) * 3, p, r * w * 3, w * 3);
         return new RgbImage(w, h, p);
     }
@@ -31,59 +32,105 @@ public sealed class ImageFileException : R2D2Exception
 /// <summary>
 /// Reads images as RGB the way PIL's Image.open(...).convert('RGB') does for the official code:
 /// grey images are replicated to 3 channels and the EXIF orientation is NOT applied (PIL does not
-/// apply it either). Broken files raise <see cref="ImageFileException"/> naming the file.
+/// apply it either). The size is read from the header first (<see cref="ImageHeader"/>): an image
+/// over the pixel limit is refused before any decoding, so memory never depends on what a file
+/// claims. Broken, missing or unreadable files raise <see cref="ImageFileException"/> naming the file.
 /// </summary>
 public static class ImageFile
 {
     public static readonly string[] Extensions = { ".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".webp" };
 
+    /// <summary>The default pixel limit (100 megapixels: 300 MB decoded, 1.2 GB as the network's float input).</summary>
+    public const long DefaultMaxPixels = 100_000_000;
+
+    /// <summary>The most pixels an <see cref="RgbImage"/> can hold: its H×W×3 bytes are one .NET array.</summary>
+    public static readonly long MaxPixelsLimit = Array.MaxLength / 3;
+
+    /// <summary>The reductions JPEG decoders apply while decoding (libjpeg's DCT scaling).</summary>
+    public static readonly int[] JpegReductions = { 2, 4, 8 };
+
     public static bool IsImagePath(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
-    public static RgbImage ReadRgb(string path)
+    /// <summary>
+    /// Decodes <paramref name="path"/> as RGB, refusing images of more than <paramref name="maxPixels"/>
+    /// pixels (after reduction). <paramref name="reduction"/> 2, 4 or 8 decodes a sequential (not
+    /// progressive) JPEG at that fraction of its size inside the decoder, so memory follows the
+    /// reduced size; the result is ⌈W/r⌉×⌈H/r⌉ and its pixels are not those of a resize of the
+    /// whole image (see MultiScaleExtractor.ExtractFile for when that is acceptable).
+    /// </summary>
+    public static RgbImage ReadRgb(string path, long maxPixels = DefaultMaxPixels, int reduction = 1)
     {
-        if (!File.Exists(path)) throw new ImageFileException(path, "file not found");
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length == 0) throw new ImageFileException(path, "file is empty");
-        bool jpeg = bytes.Length >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF;
+        var header = ReadHeader(path);
+        if (reduction != 1 && !CanDecodeReduced(header, reduction))
+            throw new ArgumentException($"{path}: only sequential JPEGs can be decoded at 1/{reduction} size");
+        long w = ReducedSide(header.Width, reduction), h = ReducedSide(header.Height, reduction);
+        if (w * h > Math.Min(maxPixels, MaxPixelsLimit)) throw new ImageFileException(path, OverLimit(header, maxPixels));
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ImageFileException(path, $"cannot read: {e.Message}"); }
+        bool jpeg = header.Format == ImageFormat.Jpeg;
         if (jpeg && JpegStructure.Check(bytes) is { } problem)
             throw new ImageFileException(path, $"broken JPEG: {problem}");
-        using var mat = Cv2.ImDecode(bytes, ImreadModes.Color | ImreadModes.IgnoreOrientation);
-        if (mat.Empty())
-            throw new ImageFileException(path, jpeg ? "cannot decode this JPEG" : "not a readable image (unknown format or corrupt data)");
-        using var rgb = new Mat();
-        Cv2.CvtColor(mat, rgb, ColorConversionCodes.BGR2RGB);
-        int rows = rgb.Rows, cols = rgb.Cols;
-        var pixels = new byte[rows * cols * 3];
-        if (rgb.IsContinuous()) System.Runtime.InteropServices.Marshal.Copy(rgb.Data, pixels, 0, pixels.Length);
-        else for (int r = 0; r < rows; r++) System.Runtime.InteropServices.Marshal.Copy(rgb.Ptr(r), pixels, r * cols * 3, cols * 3);
-        return new RgbImage(cols, rows, pixels);
+        var mode = (reduction switch { 2 => ImreadModes.ReducedColor2, 4 => ImreadModes.ReducedColor4, 8 => ImreadModes.ReducedColor8, _ => ImreadModes.Color })
+            | ImreadModes.IgnoreOrientation;
+        Mat mat;
+        try { mat = Cv2.ImDecode(bytes, mode); }
+        catch (OpenCVException e) { throw new ImageFileException(path, $"cannot decode: {e.Message}"); }
+        using (mat)
+        {
+            if (mat.Empty())
+                throw new ImageFileException(path, jpeg ? "cannot decode this JPEG" : "not a readable image (corrupt data)");
+            // The decoder must agree with the header the limit was checked on.
+            if (mat.Cols != w || mat.Rows != h)
+                throw new ImageFileException(path, $"decodes to {mat.Cols}×{mat.Rows}, its header says {w}×{h}");
+            using var rgb = new Mat();
+            Cv2.CvtColor(mat, rgb, ColorConversionCodes.BGR2RGB);
+            int rows = rgb.Rows, cols = rgb.Cols;
+            var pixels = new byte[3L * rows * cols];
+            if (rgb.IsContinuous()) System.Runtime.InteropServices.Marshal.Copy(rgb.Data, pixels, 0, pixels.Length);
+            else for (int r = 0; r < rows; r++) System.Runtime.InteropServices.Marshal.Copy(rgb.Ptr(r), pixels, r * cols * 3, cols * 3);
+            return new RgbImage(cols, rows, pixels);
+        }
     }
 
-    /// <summary>Width and height from the file header (PNG, JPEG), else by decoding the image.</summary>
+    /// <summary>The file's format and size from its header; a missing, empty, dangling, special or
+    /// unreadable file raises <see cref="ImageFileException"/>.</summary>
+    public static ImageHeader ReadHeader(string path)
+    {
+        var info = new FileInfo(path);
+        if (Directory.Exists(path)) throw new ImageFileException(path, "is a folder, not an image file");
+        // FileInfo.Exists is true for a link whose target is missing: resolve it (a link loop throws).
+        if (info.LinkTarget is { } target)
+        {
+            FileSystemInfo? final;
+            try { final = info.ResolveLinkTarget(returnFinalTarget: true); }
+            catch (IOException) { final = null; }
+            if (final is not { Exists: true }) throw new ImageFileException(path, $"is a broken symbolic link (to {target})");
+        }
+        if (!info.Exists) throw new ImageFileException(path, "file not found");
+        // Checked before opening: pipes and devices report 0 bytes, and opening a pipe would wait for a writer.
+        if (info.Length == 0) throw new ImageFileException(path, "file is empty (or not a regular file)");
+        return ImageHeader.Read(path);
+    }
+
+    /// <summary>Width and height from the file header, without decoding.</summary>
     public static (int Width, int Height) ReadSize(string path)
     {
-        if (!File.Exists(path)) throw new ImageFileException(path, "file not found");
-        var head = new byte[64 * 1024];
-        int n;
-        using (var f = File.OpenRead(path)) n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        if (n >= 24 && head[0] == 0x89 && head[1] == (byte)'P' && head[2] == (byte)'N' && head[3] == (byte)'G')
-            return ((head[16] << 24) | (head[17] << 16) | (head[18] << 8) | head[19], (head[20] << 24) | (head[21] << 16) | (head[22] << 8) | head[23]);
-        if (n >= 4 && head[0] == 0xFF && head[1] == 0xD8)
-        {
-            int i = 2;
-            while (i + 9 < n)
-            {
-                if (head[i] != 0xFF) break;
-                byte m = head[i + 1];
-                int len = (head[i + 2] << 8) | head[i + 3];
-                if (m is >= 0xC0 and <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC)
-                    return ((head[i + 7] << 8) | head[i + 8], (head[i + 5] << 8) | head[i + 6]);
-                i += 2 + len;
-            }
-        }
-        var img = ReadRgb(path);
-        return (img.Width, img.Height);
+        var h = ReadHeader(path);
+        return (h.Width, h.Height);
     }
+
+    /// <summary>True when the decoder can produce this image at 1/<paramref name="reduction"/> size with memory
+    /// following the reduced size: sequential JPEGs (a progressive one keeps all its coefficients while decoding).</summary>
+    public static bool CanDecodeReduced(ImageHeader header, int reduction) =>
+        JpegReductions.Contains(reduction) && header.Format == ImageFormat.Jpeg && !header.ProgressiveJpeg;
+
+    /// <summary>A side's length decoded at 1/<paramref name="reduction"/>: libjpeg rounds up.</summary>
+    public static int ReducedSide(int side, int reduction) => (int)((side + (long)reduction - 1) / reduction);
+
+    public static string OverLimit(ImageHeader header, long maxPixels) =>
+        $"image is {header.Width}×{header.Height} ({header.Pixels / 1e6:0.##} megapixels), over the limit of "
+        + $"{Math.Min(maxPixels, MaxPixelsLimit) / 1e6:0.##} megapixels (--max-pixels)";
 
     /// <summary>Wraps an RGB image as an OpenCV BGR Mat (for drawing and writing).</summary>
     public static Mat ToBgrMat(RgbImage img)

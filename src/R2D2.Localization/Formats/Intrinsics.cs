@@ -16,8 +16,18 @@ public static class Intrinsics
         {
             using var db = FeatureDatabase.OpenReadOnly(path);
             var cams = db.ReadCameras().ToDictionary(c => c.Id);
-            return db.ReadImages().ToDictionary(i => i.Name, i => cams[i.CameraId]);
+            var result = new Dictionary<string, Camera>();
+            foreach (var image in db.ReadImages())
+            {
+                if (!cams.TryGetValue(image.CameraId, out var camera))
+                    throw new FileFormatException(path, 0, $"image '{image.Name}' names camera {image.CameraId}, which is not in the cameras table");
+                if ((camera.FindProblem() ?? camera.UnsupportedModelProblem) is { } problem)
+                    throw new FileFormatException(path, 0, $"image '{image.Name}': {problem}");
+                result[image.Name] = camera;
+            }
+            return result;
         }
+        // The list's cameras are checked as it is read.
         return QueryList.ReadWithIntrinsics(path).ToDictionary(q => q.Name, q => q.Camera!);
     }
 

@@ -42,7 +42,7 @@ public static class Nvm
             double focal = PosedImages.Number(f[1], file, n, "focal length");
             var q = f.Skip(2).Take(4).Select(s => PosedImages.Number(s, file, n, "quaternion")).ToArray();
             var centre = f.Skip(6).Take(3).Select(s => PosedImages.Number(s, file, n, "camera centre")).ToArray();
-            if (q.All(v => v == 0)) throw new FileFormatException(file, n, "zero quaternion");
+            var rotation = PosedImages.Rotation(q, file, n);
             if (imageRoot != null && !File.Exists(Path.Combine(imageRoot, name)))
                 throw new FileFormatException(file, n, $"image '{name}' not found under {imageRoot}");
             Camera camera;
@@ -59,10 +59,8 @@ public static class Nvm
                 // VisualSFM distorts the measurement: x_u = x_d·(1 + r·|x_d|²) (focal-normalized).
                 // Its inverse to third order is a RADIAL projection with k1 = −r, k2 = 3r².
                 double r = PosedImages.Number(f[9], file, n, "radial distortion");
-                camera = new Camera(c + 1, CameraModel.Radial, w, h, new[] { focal, (w - 1) / 2.0, (h - 1) / 2.0, -r, 3 * r * r });
+                camera = PosedImages.Checked(new Camera(c + 1, CameraModel.Radial, w, h, new[] { focal, (w - 1) / 2.0, (h - 1) / 2.0, -r, 3 * r * r }), file, n);
             }
-            if (camera.Params[0] <= 0) throw new FileFormatException(intrinsicsFile ?? file, n, $"'{name}': focal length {camera.Params[0]} is not positive");
-            var rotation = Rotations.FromQuaternion(q);
             result.Add(new PosedImage(name, camera, Pose.FromCameraCenter(rotation, centre)));
         }
         return result;

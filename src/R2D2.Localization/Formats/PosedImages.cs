@@ -23,7 +23,7 @@ public static class PosedImages
         if (Directory.Exists(path))
         {
             if (File.Exists(Path.Combine(path, "cameras.txt")) && File.Exists(Path.Combine(path, "images.txt")))
-                return ColmapText.ReadModel(path).Images.Select(i => i.Posed).ToList();
+                return ColmapText.ReadModel(path, supportedModelsOnly: true).Images.Select(i => i.Posed).ToList();
             if (Directory.EnumerateFiles(path, "*.camera").Any())
                 return StrechaCameras.ReadFolder(path);
         }
@@ -53,10 +53,28 @@ public static class PosedImages
         return v;
     }
 
-    internal static int Integer(string s, string file, int line, string what)
+    internal static int Integer(string s, string file, int line, string what) => Integer<int>(s, file, line, what);
+
+    /// <summary>A whole number of type <typeparamref name="T"/>; one out of the type's range is refused too.</summary>
+    internal static T Integer<T>(string s, string file, int line, string what) where T : System.Numerics.IBinaryInteger<T>
     {
-        if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
-            throw new FileFormatException(file, line, $"{what} '{s}' is not an integer");
+        if (!T.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
+            throw new FileFormatException(file, line, $"{what} '{s}' is not an integer (of type {typeof(T).Name})");
         return v;
     }
+
+    /// <summary>Refuses a camera that cannot be right (<see cref="Camera.FindProblem"/>) and, for the
+    /// map and query pipeline, a model it cannot project, naming the file and line.</summary>
+    internal static Camera Checked(Camera camera, string file, int line, bool supportedModelsOnly = true)
+    {
+        if (camera.FindProblem() is { } problem) throw new FileFormatException(file, line, problem);
+        if (supportedModelsOnly && camera.UnsupportedModelProblem is { } unsupported) throw new FileFormatException(file, line, unsupported);
+        return camera;
+    }
+
+    /// <summary>The rotation of a quaternion (w, x, y, z) read from a file, refused when it is none.</summary>
+    internal static double[] Rotation(double[] quaternion, string file, int line) =>
+        Rotations.FindQuaternionProblem(quaternion) is { } problem
+            ? throw new FileFormatException(file, line, problem)
+            : Rotations.FromQuaternion(quaternion);
 }

@@ -24,8 +24,9 @@ public sealed record QueryImage(string Name, Camera? Camera)
 /// top-left pixel at (0.5, 0.5): a 1600×1200 image has cx, cy = 800, 600). The reader moves them
 /// to the project's (centre of the top-left pixel at (0, 0): 799.5, 599.5) with
 /// <see cref="Camera.WithPrincipalPointShift"/>(−0.5), so the cameras it returns project like
-/// every other camera of the project. Blank lines and lines starting with # are skipped. Errors
-/// name the file and line.
+/// every other camera of the project. Blank lines and lines starting with # are skipped. Cameras
+/// that cannot be right (<see cref="Camera.FindProblem"/>) or that the pipeline cannot project
+/// (fisheye models…) are refused. Errors (<see cref="FileFormatException"/>) name the file and line.
 /// </summary>
 public static class QueryList
 {
@@ -39,23 +40,22 @@ public static class QueryList
         var queries = new List<QueryImage>();
         foreach (var (lineNo, fields) in DataLines(path))
         {
-            string where = $"{path}:{lineNo}";
             if (fields.Length < 4)
-                throw new InvalidDataException($"{where}: expected 'name MODEL width height params...', found {fields.Length} field(s)"
+                throw new FileFormatException(path, lineNo, $"expected 'name MODEL width height params...', found {fields.Length} field(s)"
                     + (fields.Length == 1 ? " (a list without intrinsics?)" : ""));
             CameraModel model;
             try { model = CameraModel.FromName(fields[1]); }
-            catch (ArgumentException e) { throw new InvalidDataException($"{where}: {e.Message}"); }
-            int width = PositiveInt(fields[2], "width", where), height = PositiveInt(fields[3], "height", where);
+            catch (ArgumentException e) { throw new FileFormatException(path, lineNo, e.Message); }
+            int width = PositiveInt(fields[2], "width", path, lineNo), height = PositiveInt(fields[3], "height", path, lineNo);
             int given = fields.Length - 4;
             if (given != model.ParamCount)
-                throw new InvalidDataException($"{where}: {model.Name} needs {model.ParamCount} parameter(s) ({string.Join(", ", model.ParamNames)}), found {given}");
+                throw new FileFormatException(path, lineNo, $"{model.Name} needs {model.ParamCount} parameter(s) ({string.Join(", ", model.ParamNames)}), found {given}");
             var p = new double[given];
             for (int i = 0; i < given; i++)
                 if (!double.TryParse(fields[4 + i], NumberStyles.Float, CultureInfo.InvariantCulture, out p[i]) || !double.IsFinite(p[i]))
-                    throw new InvalidDataException($"{where}: parameter {model.ParamNames[i]} ('{fields[4 + i]}') is not a finite number");
-            var camera = new Camera(queries.Count + 1, model, width, height, p).WithPrincipalPointShift(-ColmapPixelOffset);
-            queries.Add(new QueryImage(fields[0], camera));
+                    throw new FileFormatException(path, lineNo, $"parameter {model.ParamNames[i]} ('{fields[4 + i]}') is not a finite number");
+            var camera = PosedImages.Checked(new Camera(queries.Count + 1, model, width, height, p), path, lineNo);
+            queries.Add(new QueryImage(fields[0], camera.WithPrincipalPointShift(-ColmapPixelOffset)));
         }
         return queries;
     }
@@ -67,7 +67,7 @@ public static class QueryList
         foreach (var (lineNo, fields) in DataLines(path))
         {
             if (fields.Length != 1)
-                throw new InvalidDataException($"{path}:{lineNo}: expected one image name, found {fields.Length} fields"
+                throw new FileFormatException(path, lineNo, $"expected one image name, found {fields.Length} fields"
                     + " (a list with intrinsics? names cannot contain white space)");
             queries.Add(new QueryImage(fields[0], null));
         }
@@ -88,13 +88,13 @@ public static class QueryList
             if (line.Length == 0 || line.StartsWith('#')) continue;
             var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (!firstLine.TryAdd(fields[0], lineNo))
-                throw new InvalidDataException($"{path}:{lineNo}: '{fields[0]}' appears again (first on line {firstLine[fields[0]]})");
+                throw new FileFormatException(path, lineNo, $"'{fields[0]}' appears again (first on line {firstLine[fields[0]]})");
             yield return (lineNo, fields);
         }
     }
 
-    private static int PositiveInt(string text, string what, string where) =>
+    private static int PositiveInt(string text, string what, string path, int lineNo) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v > 0
             ? v
-            : throw new InvalidDataException($"{where}: {what} '{text}' is not a positive whole number");
+            : throw new FileFormatException(path, lineNo, $"{what} '{text}' is not a positive whole number");
 }

@@ -12,20 +12,30 @@ public static class StrechaCameras
 {
     public static PosedImage Read(string file, int cameraId = 1)
     {
-        var values = new List<double>();
+        // Every number with its line, so that errors can point at the row.
+        var values = new List<(double Value, int Line)>();
         int n = 0;
         foreach (var raw in File.ReadLines(file))
         {
             n++;
-            foreach (var s in PosedImages.Fields(raw)) values.Add(PosedImages.Number(s, file, n, "value"));
+            foreach (var s in PosedImages.Fields(raw)) values.Add((PosedImages.Number(s, file, n, "value"), n));
         }
         if (values.Count != 9 + 3 + 9 + 3 + 2) throw new FileFormatException(file, 0, $"expected 26 numbers (K, distortion, R, C, width height), found {values.Count}");
-        var k = values.Take(9).ToArray();
-        if (k[0] <= 0 || k[4] <= 0) throw new FileFormatException(file, 1, "focal length is not positive");
-        var camToWorld = values.Skip(12).Take(9).ToArray();
-        var centre = values.Skip(21).Take(3).ToArray();
-        int w = (int)values[24], h = (int)values[25];
-        var camera = new Camera(cameraId, CameraModel.Pinhole, w, h, new[] { k[0], k[4], k[2], k[5] });
+        double[] Take(int from, int count) => values.Skip(from).Take(count).Select(v => v.Value).ToArray();
+        int LineOf(int index) => values[index].Line;
+        var k = Take(0, 9);
+        // The camera is PINHOLE: a skew or a K whose last row is not (0 0 1) would be dropped silently.
+        if (k[1] != 0 || k[3] != 0 || k[6] != 0 || k[7] != 0 || k[8] != 1)
+            throw new FileFormatException(file, LineOf(0), "K must be [fx 0 cx; 0 fy cy; 0 0 1] (no skew)");
+        if (Take(9, 3).Any(d => d != 0))
+            throw new FileFormatException(file, LineOf(9), "non-zero distortion is not supported (the benchmark's cameras have none)");
+        var camToWorld = Take(12, 9);
+        if (Rotations.FindProblem(camToWorld) is { } problem) throw new FileFormatException(file, LineOf(12), problem);
+        var centre = Take(21, 3);
+        double w = values[24].Value, h = values[25].Value;
+        if (w != Math.Floor(w) || h != Math.Floor(h) || w < 1 || h < 1 || w > int.MaxValue || h > int.MaxValue)
+            throw new FileFormatException(file, LineOf(24), $"width and height must be positive whole numbers (got {w} {h})");
+        var camera = PosedImages.Checked(new Camera(cameraId, CameraModel.Pinhole, (int)w, (int)h, new[] { k[0], k[4], k[2], k[5] }), file, LineOf(0));
         // Name: the image file the .camera file describes ("0000.jpg.camera" → "0000.jpg").
         var name = Path.GetFileName(file);
         if (name.EndsWith(".camera", StringComparison.OrdinalIgnoreCase)) name = name[..^".camera".Length];

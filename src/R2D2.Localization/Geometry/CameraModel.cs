@@ -85,13 +85,52 @@ public sealed class CameraModel
 /// </summary>
 public sealed partial record Camera(int Id, CameraModel Model, int Width, int Height, double[] Params, bool HasPriorFocalLength = false)
 {
-    /// <summary>Throws when the parameter count does not fit the model or the size is not positive.</summary>
+    /// <summary>Radial distortion coefficients act on normalized coordinates, where real lenses stay
+    /// within |k1| ≲ 1; beyond this bound a value is a broken file, not a lens.</summary>
+    public const double MaxRadialCoefficient = 10;
+    /// <summary>FULL_OPENCV's radial term is a ratio of polynomials whose coefficients grow together
+    /// in real calibrations (OpenCV's rational model), so its bound is looser.</summary>
+    public const double MaxRationalCoefficient = 1000;
+    /// <summary>Tangential (decentering) coefficients of real lenses are ~1e-3.</summary>
+    public const double MaxTangentialCoefficient = 1;
+
+    /// <summary>Throws <see cref="ArgumentException"/> with <see cref="FindProblem"/>'s message.</summary>
     public void Validate()
     {
+        if (FindProblem() is { } problem) throw new ArgumentException(problem);
+    }
+
+    /// <summary>
+    /// Null when the camera can be right, else what is wrong: a parameter count that does not fit
+    /// the model, a size that is not positive, a parameter that is not finite, a focal length that is
+    /// not positive, a principal point outside [−W, 2W]×[−H, 2H] (an optical axis off the image by
+    /// more than its size), or a distortion coefficient beyond <see cref="MaxRadialCoefficient"/>
+    /// (<see cref="MaxRationalCoefficient"/> for FULL_OPENCV) or <see cref="MaxTangentialCoefficient"/>.
+    /// </summary>
+    public string? FindProblem()
+    {
         if (Params.Length != Model.ParamCount)
-            throw new ArgumentException($"camera {Id}: {Model.Name} needs {Model.ParamCount} parameters ({string.Join(", ", Model.ParamNames)}), got {Params.Length}");
+            return $"camera {Id}: {Model.Name} needs {Model.ParamCount} parameters ({string.Join(", ", Model.ParamNames)}), got {Params.Length}";
         if (Width <= 0 || Height <= 0)
-            throw new ArgumentException($"camera {Id}: size must be positive (got {Width}x{Height})");
+            return $"camera {Id}: size must be positive (got {Width}x{Height})";
+        double maxRadial = Model == CameraModel.FullOpenCV ? MaxRationalCoefficient : MaxRadialCoefficient;
+        for (int i = 0; i < Params.Length; i++)
+        {
+            string name = Model.ParamNames[i];
+            double v = Params[i];
+            string? bad = name switch
+            {
+                _ when !double.IsFinite(v) => "is not a finite number",
+                "f" or "fx" or "fy" or "width" or "height" when !(v > 0) => "must be positive",
+                "cx" when v < -Width || v > 2.0 * Width => $"lies outside [-{Width}, {2 * Width}] (the image width is {Width})",
+                "cy" when v < -Height || v > 2.0 * Height => $"lies outside [-{Height}, {2 * Height}] (the image height is {Height})",
+                "k" or "k0" or "k1" or "k2" or "k3" or "k4" or "k5" or "k6" when Math.Abs(v) > maxRadial => $"is beyond ±{maxRadial}",
+                "p0" or "p1" or "p2" when Math.Abs(v) > MaxTangentialCoefficient => $"is beyond ±{MaxTangentialCoefficient}",
+                _ => null,
+            };
+            if (bad != null) return $"camera {Id}: {Model.Name} parameter {name} = {v} {bad}";
+        }
+        return null;
     }
 
     /// <summary>The same camera with its principal point moved by (d, d): the change of pixel

@@ -4,24 +4,41 @@ namespace R2D2.Localization.Geometry;
 /// Projection, unprojection and undistortion of the camera models the pipeline uses, with
 /// COLMAP's formulas: SIMPLE_PINHOLE, PINHOLE, SIMPLE_RADIAL, RADIAL, OPENCV, FULL_OPENCV.
 /// Distortion acts on normalized coordinates (u, v) = (x/z, y/z); pixels = f·(u, v)_distorted + c.
+/// The other models (fisheye, division, FOV, EUCM…) are not projective even with zero
+/// coefficients, so they are refused (<see cref="UnsupportedModelProblem"/>), never approximated.
 /// </summary>
 public sealed partial record Camera
 {
+    /// <summary>The models this type projects and undistorts: the only ones the map and query pipeline takes.</summary>
+    public static IReadOnlyList<CameraModel> SupportedModels { get; } = new[]
+    {
+        CameraModel.SimplePinhole, CameraModel.Pinhole, CameraModel.SimpleRadial, CameraModel.Radial, CameraModel.OpenCV, CameraModel.FullOpenCV,
+    };
+
+    public bool IsSupported => SupportedModels.Contains(Model);
+
+    /// <summary>Null for a supported model, else the message that refuses it (naming the supported ones).</summary>
+    public string? UnsupportedModelProblem => IsSupported ? null
+        : $"camera model {Model.Name} is not supported by the map and query pipeline (supported: {string.Join(", ", SupportedModels.Select(m => m.Name))});"
+          + " undistort the images to one of these first";
+
     /// <summary>The pinhole part: focal lengths and principal point (project pixel convention).</summary>
     public PinholeIntrinsics Pinhole => Model.Name switch
     {
-        "SIMPLE_PINHOLE" or "SIMPLE_RADIAL" or "RADIAL" or "SIMPLE_RADIAL_FISHEYE" or "RADIAL_FISHEYE" or "SIMPLE_DIVISION"
-            => new PinholeIntrinsics(Params[0], Params[0], Params[1], Params[2]),
-        "PINHOLE" or "OPENCV" or "FULL_OPENCV" or "OPENCV_FISHEYE" or "FOV" or "THIN_PRISM_FISHEYE" or "DIVISION"
-            => new PinholeIntrinsics(Params[0], Params[1], Params[2], Params[3]),
-        _ => throw new NotSupportedException($"camera model {Model.Name} has no pinhole part here"),
+        "SIMPLE_PINHOLE" or "SIMPLE_RADIAL" or "RADIAL" => new PinholeIntrinsics(Params[0], Params[0], Params[1], Params[2]),
+        "PINHOLE" or "OPENCV" or "FULL_OPENCV" => new PinholeIntrinsics(Params[0], Params[1], Params[2], Params[3]),
+        _ => throw Unsupported(),
     };
 
     public bool HasDistortion => Model.Name switch
     {
         "SIMPLE_PINHOLE" or "PINHOLE" => false,
-        _ => Params.Skip(Model.Name is "SIMPLE_RADIAL" or "RADIAL" ? 3 : 4).Any(p => p != 0),
+        "SIMPLE_RADIAL" or "RADIAL" => Params.Skip(3).Any(p => p != 0),
+        "OPENCV" or "FULL_OPENCV" => Params.Skip(4).Any(p => p != 0),
+        _ => throw Unsupported(),
     };
+
+    private R2D2Exception Unsupported() => new($"camera {Id}: {UnsupportedModelProblem}");
 
     /// <summary>Pixel of a camera-frame point (z &gt; 0 expected).</summary>
     public (double X, double Y) Project(double x, double y, double z)
@@ -81,7 +98,7 @@ public sealed partial record Camera
                 return (u * radial + 2 * p1 * uv + p2 * (r2 + 2 * u * u), v * radial + 2 * p2 * uv + p1 * (r2 + 2 * v * v));
             }
             default:
-                throw new NotSupportedException($"camera model {Model.Name} is not supported for projection");
+                throw Unsupported();
         }
     }
 

@@ -74,6 +74,42 @@ public sealed class Pose
 /// <summary>3×3 rotation matrices (row-major double[9]) and Hamilton quaternions (w, x, y, z).</summary>
 public static class Rotations
 {
+    /// <summary>How far from orthonormal a rotation read from a file may be, ‖RᵀR − I‖ (Frobenius):
+    /// files print ~6 digits (Strecha's are orthonormal to ~1e-6); a wrong matrix is off by far more.</summary>
+    public const double OrthonormalityTolerance = 1e-3;
+    /// <summary>A quaternion shorter than this carries no direction: rounding would pick the rotation.</summary>
+    public const double MinQuaternionNorm = 1e-6;
+
+    /// <summary>Null when <paramref name="r"/> (3×3 row-major) is a rotation, else what is wrong: a
+    /// value that is not finite, ‖RᵀR − I‖ ≥ <see cref="OrthonormalityTolerance"/>, or det R &lt; 0
+    /// (a reflection, which no camera pose is).</summary>
+    public static string? FindProblem(ReadOnlySpan<double> r)
+    {
+        if (r.Length != 9) return "a rotation matrix has 9 values";
+        foreach (var v in r) if (!double.IsFinite(v)) return "the rotation matrix holds a value that is not a finite number";
+        double err = 0;
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+            {
+                double d = r[i] * r[j] + r[3 + i] * r[3 + j] + r[6 + i] * r[6 + j] - (i == j ? 1 : 0); // (RᵀR − I)ij
+                err += d * d;
+            }
+        err = Math.Sqrt(err);
+        if (!(err < OrthonormalityTolerance)) return $"the rotation matrix is not orthonormal (‖RᵀR − I‖ = {err:G3})";
+        double det = r[0] * (r[4] * r[8] - r[5] * r[7]) - r[1] * (r[3] * r[8] - r[5] * r[6]) + r[2] * (r[3] * r[7] - r[4] * r[6]);
+        if (det < 0) return "the rotation matrix is a reflection (determinant −1), not a rotation";
+        return null;
+    }
+
+    /// <summary>Null when <paramref name="q"/> (w, x, y, z) normalizes to a rotation, else what is wrong.</summary>
+    public static string? FindQuaternionProblem(ReadOnlySpan<double> q)
+    {
+        if (q.Length != 4) return "a quaternion has 4 values (w, x, y, z)";
+        foreach (var v in q) if (!double.IsFinite(v)) return "the quaternion holds a value that is not a finite number";
+        double n = Math.Sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+        return n < MinQuaternionNorm ? $"the quaternion's norm {n:G3} is ~0: it is no rotation" : null;
+    }
+
     /// <summary>R of a Hamilton quaternion (normalized first); R·v = q·v·q*.</summary>
     public static double[] FromQuaternion(ReadOnlySpan<double> q)
     {

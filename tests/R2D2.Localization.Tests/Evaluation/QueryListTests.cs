@@ -42,22 +42,31 @@ public class QueryListTests
     }
 
     [Fact]
-    public void AcceptsEveryColmapModelByName()
+    public void AcceptsEverySupportedModelByNameAndRefusesTheOthers()
     {
         var path = Path.Combine(TempDir.Create(), "queries.txt");
         // Every model with its parameter count; cx, cy (where the model has them) 320.5, 240.5.
-        File.WriteAllLines(path, CameraModel.All.Select(m => $"q/{m.Name}.jpg {m.Name.ToLowerInvariant()} 640 480 "
-            + string.Join(' ', m.ParamNames.Select(n => n switch { "cx" => "320.5", "cy" => "240.5", _ => "0.125" }))));
+        string Line(CameraModel m) => $"q/{m.Name}.jpg {m.Name.ToLowerInvariant()} 640 480 "
+            + string.Join(' ', m.ParamNames.Select(n => n switch { "cx" => "320.5", "cy" => "240.5", _ => "0.125" }));
+        File.WriteAllLines(path, Camera.SupportedModels.Select(Line));
         var queries = QueryList.ReadWithIntrinsics(path);
-        Assert.Equal(CameraModel.All.Count, queries.Count);
+        Assert.Equal(Camera.SupportedModels.Count, queries.Count);
         for (int i = 0; i < queries.Count; i++)
         {
-            var model = CameraModel.All[i];
+            var model = Camera.SupportedModels[i];
             var c = queries[i].Camera!;
             Assert.Same(model, c.Model);
             c.Validate();
             var expected = model.ParamNames.Select(n => n switch { "cx" => 320.0, "cy" => 240.0, _ => 0.125 });
             Assert.Equal(expected, c.Params);
+        }
+        // The others (fisheye, division, FOV…) would be projected wrongly: refused, naming the supported ones.
+        foreach (var model in CameraModel.All.Except(Camera.SupportedModels))
+        {
+            File.WriteAllLines(path, new[] { "# one query", Line(model) });
+            var e = Assert.Throws<FileFormatException>(() => QueryList.ReadWithIntrinsics(path));
+            Assert.StartsWith($"{path}:2: camera model {model.Name} is not supported", e.Message);
+            Assert.Contains("supported: SIMPLE_PINHOLE, PINHOLE, SIMPLE_RADIAL, RADIAL, OPENCV, FULL_OPENCV", e.Message);
         }
     }
 
@@ -70,11 +79,14 @@ public class QueryListTests
     [InlineData("q.jpg SIMPLE_PINHOLE 640.5 480 500 320 240", "width '640.5' is not a positive whole number")]
     [InlineData("q.jpg SIMPLE_PINHOLE 640 480 500 3x0 240", "parameter cx ('3x0') is not a finite number")]
     [InlineData("a.jpg SIMPLE_PINHOLE 640 480 500 320 240", "'a.jpg' appears again (first on line 2)")]
+    [InlineData("q.jpg SIMPLE_RADIAL 640 480 -500 320 240 0", "parameter f = -500 must be positive")]
+    [InlineData("q.jpg PINHOLE 640 480 500 500 320 5000", "parameter cy = 5000 lies outside [-480, 960]")]
+    [InlineData("q.jpg RADIAL 640 480 500 320 240 0.1 -40", "parameter k2 = -40 is beyond ±10")]
     public void BadIntrinsicsLinesNameFileAndLine(string bad, string message)
     {
         var path = Path.Combine(TempDir.Create(), "queries.txt");
         File.WriteAllText(path, "# Aachen-style list\na.jpg SIMPLE_RADIAL 1600 1200 1469.2 800 600 -0.035\n\n" + bad + "\n");
-        var e = Assert.Throws<InvalidDataException>(() => QueryList.ReadWithIntrinsics(path));
+        var e = Assert.Throws<FileFormatException>(() => QueryList.ReadWithIntrinsics(path));
         Assert.StartsWith($"{path}:4: ", e.Message);
         Assert.Contains(message, e.Message);
     }
@@ -84,10 +96,10 @@ public class QueryListTests
     {
         var path = Path.Combine(TempDir.Create(), "names.txt");
         File.WriteAllText(path, "a.jpg\nb.jpg SIMPLE_PINHOLE 640 480 500 320 240\n");
-        var e = Assert.Throws<InvalidDataException>(() => QueryList.ReadNames(path));
+        var e = Assert.Throws<FileFormatException>(() => QueryList.ReadNames(path));
         Assert.StartsWith($"{path}:2: expected one image name, found 7 fields", e.Message);
         File.WriteAllText(path, "a.jpg\nb.jpg\na.jpg\n");
-        e = Assert.Throws<InvalidDataException>(() => QueryList.ReadNames(path));
+        e = Assert.Throws<FileFormatException>(() => QueryList.ReadNames(path));
         Assert.StartsWith($"{path}:3: 'a.jpg' appears again", e.Message);
         Assert.Throws<FileNotFoundException>(() => QueryList.ReadNames(Path.Combine(TempDir.Create(), "none.txt")));
     }

@@ -1,0 +1,298 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using OpenCvSharp;
+using R2D2.Localization.Formats;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace R2D2.Localization.Tests.FaultInjection;
+
+/// <summary>
+/// Issue 13, input side: each bad input is replayed through the command line. Every case checks
+/// the exit code, a one-line message naming the file (and line), that the inputs are byte-identical
+/// afterwards, and that outputs are complete or absent.
+/// </summary>
+public class InputFaultTests
+{
+    private readonly ITestOutputHelper _out;
+    public InputFaultTests(ITestOutputHelper output) => _out = output;
+
+    // Small images and a small pyramid keep these fast.
+    private static readonly string[] Small = { "--min-size", "100", "--max-size", "200" };
+    private static string Model => SharedData.Model("r2d2_WASF_N16");
+
+    private static (int Code, string Out, string Err) Extract(string outDir, string[] images, params string[] extra) =>
+        CliTests.Localize(new[] { "extract", "--model", Model, "--out", outDir, "--images" }.Concat(images).Concat(Small).Concat(extra).ToArray());
+
+    private static void OneLineErrorNaming(string err, string path, string? message = null)
+    {
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("error:") && l.Contains(path)).ToList();
+        Assert.True(lines.Count >= 1, $"no error line names {path}:\n{err}");
+        if (message != null) Assert.True(lines.Any(l => l.Contains(message)), $"no error line says '{message}':\n{err}");
+        Assert.DoesNotContain("   at ", err); // no stack traces
+        Assert.DoesNotContain("Exception", err);
+    }
+
+    /// <summary>The files below <paramref name="dir"/>, relative, sorted (temporary files would show).</summary>
+    private static string[] FilesBelow(string dir) =>
+        Directory.Exists(dir) ? Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Select(p => Path.GetRelativePath(dir, p)).Order(StringComparer.Ordinal).ToArray() : Array.Empty<string>();
+
+    [Fact]
+    public void EachBadImageFailsAloneAndTheRunGoesOn()
+    {
+        var dir = TempDir.Create();
+        var images = Path.Combine(dir, "images");
+        Directory.CreateDirectory(images);
+        TestImages.WriteBoat(images, "good.png");
+        var jpg = File.ReadAllBytes(TestImages.WriteBoat(images, "corrupt.jpg"));
+        File.WriteAllBytes(Path.Combine(images, "corrupt.jpg"), jpg[..(jpg.Length / 2)]);
+        File.WriteAllBytes(Path.Combine(images, "empty.png"), Array.Empty<byte>());
+        File.WriteAllText(Path.Combine(images, "text.bmp"), "not an image");
+        File.CreateSymbolicLink(Path.Combine(images, "dangling.jpg"), Path.Combine(dir, "gone.jpg"));
+        TestImages.WriteConstantPng(Path.Combine(images, "huge.png"), 20000, 20000);
+        var before = TestImages.Snapshot(images);
+        var bad = new[] { "corrupt.jpg", "dangling.jpg", "empty.png", "huge.png", "text.bmp" };
+
+        foreach (var mode in new[] { "--out", "--database" })
+        {
+            var output = Path.Combine(dir, mode == "--out" ? "features" : "features.db");
+            var (code, stdout, err) = CliTests.Localize(new[] { "extract", "--model", Model, mode, output, "--images", images }.Concat(Small).ToArray());
+            Assert.True(code == 1, $"exit {code}\n{stdout}\n{err}");
+            Assert.Contains("1 extracted", stdout);
+            Assert.Contains("5 failed", stdout);
+            foreach (var b in bad) OneLineErrorNaming(err, Path.Combine(images, b));
+            OneLineErrorNaming(err, Path.Combine(images, "huge.png"), "20000×20000 (400 megapixels), over the limit of 100 megapixels");
+            OneLineErrorNaming(err, Path.Combine(images, "dangling.jpg"), "broken symbolic link");
+            Assert.Equal(before, TestImages.Snapshot(images));
+            if (mode == "--out")
+                Assert.Equal(new[] { "good.png.features.safetensors" }, FilesBelow(output)); // nothing for the failed ones, no leftovers
+        }
+    }
+
+    [Fact]
+    public void HugePngIsRefusedFromItsHeaderWithoutMemory()
+    {
+        var dir = TempDir.Create();
+        var small = TestImages.WriteBoat(dir, "small.png");
+        var huge = TestImages.WriteConstantPng(Path.Combine(dir, "huge.png"), 20000, 20000);
+        Assert.True(new FileInfo(huge).Length < 10_000_000); // a few MB for 400 megapixels
+        var (code, _, err) = Extract(Path.Combine(dir, "a"), new[] { small }, "--stats", Path.Combine(dir, "a.json"));
+        Assert.True(code == 0, err);
+        (code, _, err) = Extract(Path.Combine(dir, "b"), new[] { huge }, "--stats", Path.Combine(dir, "b.json"));
+        Assert.Equal(1, code);
+        OneLineErrorNaming(err, huge, "over the limit of 100 megapixels (--max-pixels)");
+        // Decoding it would take 1.2 GB (3 bytes a pixel) before anything else.
+        double baseline = PeakRssMb(Path.Combine(dir, "a.json")), peak = PeakRssMb(Path.Combine(dir, "b.json"));
+        _out.WriteLine($"peak RSS: {peak:F0} MB with the 20,000² PNG, {baseline:F0} MB with a small image");
+        Assert.True(peak < baseline + 150, $"peak RSS {peak:F0} MB, with a small image {baseline:F0} MB");
+        Assert.Empty(FilesBelow(Path.Combine(dir, "b")));
+    }
+
+    [Fact]
+    public void Png30000IsRefusedCleanlyEvenAtTheHighestLimit()
+    {
+        var dir = TempDir.Create();
+        var huge = TestImages.WriteConstantPng(Path.Combine(dir, "huge30k.png"), 30000, 30000);
+        var before = TestImages.Snapshot(dir);
+        foreach (var limit in new[] { "100000000", ImageFile.MaxPixelsLimit.ToString() })
+        {
+            var (code, _, err) = Extract(Path.Combine(dir, "out"), new[] { huge }, "--max-pixels", limit);
+            Assert.Equal(1, code);
+            OneLineErrorNaming(err, huge, "30000×30000 (900 megapixels), over the limit");
+            Assert.DoesNotContain("Overflow", err);
+        }
+        Assert.Equal(before, TestImages.Snapshot(dir));
+        Assert.Empty(FilesBelow(Path.Combine(dir, "out")));
+    }
+
+    [Fact]
+    public void LargeJpegOverTheLimitIsDecodedReducedWithBoundedMemory()
+    {
+        var dir = TempDir.Create();
+        var small = TestImages.WriteBoat(dir, "small.jpg");
+        var big = Path.Combine(dir, "big.jpg");
+        using (var m = new Mat(8192, 8192, MatType.CV_8UC1, new Scalar(128)))
+        {
+            Cv2.Circle(m, new Point(4096, 4096), 2000, new Scalar(30), -1); // something to find keypoints on
+            Cv2.ImWrite(big, m);
+        }
+        var (code, _, err) = Extract(Path.Combine(dir, "a"), new[] { small }, "--stats", Path.Combine(dir, "a.json"));
+        Assert.True(code == 0, err);
+        string stdout;
+        (code, stdout, err) = Extract(Path.Combine(dir, "b"), new[] { big }, "--max-pixels", "10000000", "--stats", Path.Combine(dir, "b.json"));
+        Assert.True(code == 0, err);
+        Assert.Contains("over --max-pixels, decoded at 1/4 size", stdout);
+        // Whole, it would be 200 MB decoded and 800 MB as the network's input (plus its normalization's
+        // temporaries); at 1/4, 13 MB and 50 MB (~200 MB with the temporaries).
+        double baseline = PeakRssMb(Path.Combine(dir, "a.json")), peak = PeakRssMb(Path.Combine(dir, "b.json"));
+        _out.WriteLine($"peak RSS: {peak:F0} MB with the 8192² JPEG at 1/4, {baseline:F0} MB with a small image");
+        Assert.True(peak < baseline + 500, $"peak RSS {peak:F0} MB, with a small image {baseline:F0} MB");
+        var (f, _) = FeatureFiles.ReadSafetensors(Path.Combine(dir, "b", "big.jpg.features.safetensors"));
+        Assert.Equal((8192, 8192), (f.ImageWidth, f.ImageHeight)); // keypoints in the file's pixels
+        Assert.All(f.X, x => Assert.InRange(x, -0.5f, 8191.5f));
+
+        // A limit that no reduction fits within the pyramid is refused, saying why.
+        (code, _, err) = Extract(Path.Combine(dir, "c"), new[] { big }, "--max-pixels", "10000", "--stats", Path.Combine(dir, "c.json"));
+        Assert.Equal(1, code);
+        OneLineErrorNaming(err, big, "smaller than the pyramid's first level");
+    }
+
+    [Fact]
+    public void ListEntriesWithDotDotWriteInsideOut()
+    {
+        var dir = TempDir.Create();
+        var day = Path.Combine(dir, "day");
+        Directory.CreateDirectory(day);
+        TestImages.WriteBoat(day, "a.png");
+        var lists = Path.Combine(dir, "lists");
+        Directory.CreateDirectory(lists);
+        var list = Path.Combine(lists, "list.txt");
+        File.WriteAllText(list, "../day/a.png\n");
+        var outDir = Path.Combine(dir, "lists", "out");
+        var (code, _, err) = Extract(outDir, new[] { list });
+        Assert.True(code == 0, err);
+        Assert.Equal(new[] { "__/day/a.png.features.safetensors" }, FilesBelow(outDir));
+        Assert.Equal(new[] { "a.png" }, FilesBelow(day)); // nothing written beside the input
+    }
+
+    [Fact]
+    public void SymlinkLoopInAFolderEndsAndEachImageIsExtractedOnce()
+    {
+        var dir = TempDir.Create();
+        var images = Path.Combine(dir, "images");
+        Directory.CreateDirectory(Path.Combine(images, "sub"));
+        TestImages.WriteBoat(images, "a.png");
+        TestImages.WriteBoat(Path.Combine(images, "sub"), "b.png", 150, 110);
+        Directory.CreateSymbolicLink(Path.Combine(images, "sub", "up"), images);
+        var sw = Stopwatch.StartNew();
+        var (code, stdout, err) = Extract(Path.Combine(dir, "out"), new[] { images });
+        Assert.True(code == 0, err);
+        Assert.Contains("extract: 2 image(s)", stdout);
+        Assert.Contains("2 extracted", stdout);
+        Assert.Equal(new[] { "a.png.features.safetensors", "sub/b.png.features.safetensors" }, FilesBelow(Path.Combine(dir, "out")));
+        Assert.True(sw.Elapsed.TotalSeconds < 60, $"took {sw.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData("--top-k", "-1", "--top-k must be ≥ 0")]
+    [InlineData("--max-size", "-5", "--max-size must be ≥ 0")]
+    [InlineData("--min-size", "0", "--min-size must be ≥ 1")]
+    [InlineData("--threads", "-2", "--threads must be ≥ 0")]
+    [InlineData("--scale-f", "1", "--scale-f must be > 1")]
+    [InlineData("--scale-f", "NaN", "--scale-f must be > 1")]
+    [InlineData("--reliability-thr", "1.5", "--reliability-thr must be in [0, 1]")]
+    [InlineData("--repeatability-thr", "-0.1", "--repeatability-thr must be in [0, 1]")]
+    [InlineData("--max-scale", "0", "--max-scale must be in (0, 1]")]
+    [InlineData("--min-scale", "-1", "--min-scale must be in [0, 1]")]
+    [InlineData("--max-pixels", "0", "--max-pixels must be in [1, ")]
+    [InlineData("--warmup", "-1", "--warmup must be ≥ 0")]
+    public void NumericOptionsOutOfRangeAreUsageErrors(string option, string value, string message)
+    {
+        var dir = TempDir.Create();
+        var img = TestImages.WriteBoat(dir, "a.png");
+        var (code, _, err) = CliTests.Localize("extract", "--model", Model, "--out", Path.Combine(dir, "out"), "--images", img, option, value);
+        Assert.True(code == 2, $"exit {code}: {err}");
+        Assert.Contains(message, err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")));
+    }
+
+    [Fact]
+    public void MinSizeAboveMaxSizeIsRefusedBeforeAnyWork()
+    {
+        var dir = TempDir.Create();
+        var img = TestImages.WriteBoat(dir, "a.png");
+        var (code, _, err) = CliTests.Localize("extract", "--model", Model, "--out", Path.Combine(dir, "out"), "--images", img, "--min-size", "300", "--max-size", "200");
+        Assert.Equal(1, code);
+        Assert.Contains("max size 200 is below min size 300", err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")));
+    }
+
+    // ---- Cameras and poses ----------------------------------------------------------------------
+
+    private static (int Code, string Out, string Err) BuildMap(string dir, string poses) =>
+        CliTests.Localize(new[] { "build-map", "--model", Model, "--images", Path.Combine(dir, "images"), "--poses", poses, "--map", Path.Combine(dir, "map.db") }.Concat(Small).ToArray());
+
+    /// <summary>A two-image COLMAP model whose files the cases break one line at a time.</summary>
+    private static string ColmapModel(string dir, string camera, string pose2)
+    {
+        Directory.CreateDirectory(Path.Combine(dir, "images"));
+        TestImages.WriteBoat(Path.Combine(dir, "images"), "a.png");
+        TestImages.WriteBoat(Path.Combine(dir, "images"), "b.png");
+        var model = Path.Combine(dir, "model");
+        Directory.CreateDirectory(model);
+        File.WriteAllText(Path.Combine(model, "cameras.txt"), $"# cameras\n{camera}\n");
+        File.WriteAllText(Path.Combine(model, "images.txt"), $"# images\n1 1 0 0 0 0 0 0 1 a.png\n\n{pose2} 1 b.png\n\n");
+        return model;
+    }
+
+    [Theory]
+    [InlineData("1 SIMPLE_PINHOLE 160 120 -150 80 60", "2 1 0 0 0 0.1 0 0", "cameras.txt:2:", "parameter f = -150 must be positive")]
+    [InlineData("1 SIMPLE_RADIAL 160 120 150 80 60 25", "2 1 0 0 0 0.1 0 0", "cameras.txt:2:", "parameter k = 25 is beyond ±10")]
+    [InlineData("1 PINHOLE 160 120 150 150 800 60", "2 1 0 0 0 0.1 0 0", "cameras.txt:2:", "parameter cx = 800 lies outside [-160, 320]")]
+    [InlineData("1 OPENCV_FISHEYE 160 120 150 150 80 60 0 0 0 0", "2 1 0 0 0 0.1 0 0", "cameras.txt:2:", "camera model OPENCV_FISHEYE is not supported")]
+    [InlineData("1 SIMPLE_RADIAL_FISHEYE 160 120 150 80 60 0.2", "2 1 0 0 0 0.1 0 0", "cameras.txt:2:", "supported: SIMPLE_PINHOLE, PINHOLE")]
+    [InlineData("1 SIMPLE_PINHOLE 160 120 150 80 60", "2 0 0 0 0 0.1 0 0", "images.txt:4:", "norm 0 is ~0")]
+    [InlineData("1 SIMPLE_PINHOLE 160 120 150 80 60", "2 1 0 nan 0 0.1 0 0", "images.txt:4:", "quaternion 'nan' is not a number")]
+    public void BadColmapCamerasAndPosesNameFileAndLine(string camera, string pose2, string where, string message)
+    {
+        var dir = TempDir.Create();
+        var model = ColmapModel(dir, camera, pose2);
+        var before = TestImages.Snapshot(model);
+        var (code, _, err) = BuildMap(dir, model);
+        Assert.Equal(1, code);
+        OneLineErrorNaming(err, Path.Combine(model, where), message);
+        Assert.Equal(before, TestImages.Snapshot(model));
+        Assert.False(File.Exists(Path.Combine(dir, "map.db"))); // refused before anything was written
+    }
+
+    [Theory]
+    [InlineData(4, "NEGATE", 5, "reflection")] // one row's sign flipped: still orthonormal, det −1
+    [InlineData(4, "0.9 -0.0945642 -0.887537", 5, "not orthonormal")]
+    [InlineData(3, "0.01 0 0", 4, "non-zero distortion is not supported")]
+    [InlineData(0, "2759.48 0.5 1520.69", 1, "no skew")]
+    [InlineData(8, "3072 -2048", 9, "width and height must be positive whole numbers")]
+    public void BadStrechaCamerasNameFileAndLine(int row, string replacement, int line, string message)
+    {
+        var dir = TempDir.Create();
+        var cams = Path.Combine(dir, "cameras");
+        Directory.CreateDirectory(cams);
+        Directory.CreateDirectory(Path.Combine(dir, "images"));
+        var source = SharedData.Path_("datasets", "strecha", "fountain-P11", "cameras");
+        foreach (var n in new[] { "0000.jpg.camera", "0001.jpg.camera" }) File.Copy(Path.Combine(source, n), Path.Combine(cams, n));
+        var bad = Path.Combine(cams, "0001.jpg.camera");
+        var lines = File.ReadAllLines(bad);
+        lines[row] = replacement == "NEGATE"
+            ? string.Join(' ', lines[row].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => v.StartsWith('-') ? v[1..] : "-" + v))
+            : replacement;
+        File.WriteAllLines(bad, lines);
+        var (code, _, err) = BuildMap(dir, cams);
+        Assert.Equal(1, code);
+        OneLineErrorNaming(err, $"{bad}:{line}:", message);
+        Assert.False(File.Exists(Path.Combine(dir, "map.db")));
+    }
+
+    [Theory]
+    [InlineData("q.png OPENCV_FISHEYE 160 120 150 150 80 60 0 0 0 0", "camera model OPENCV_FISHEYE is not supported by the map and query pipeline")]
+    [InlineData("q.png FOV 160 120 150 150 80 60 0.5", "camera model FOV is not supported")]
+    [InlineData("q.png SIMPLE_RADIAL 160 120 0 80 60 0", "parameter f = 0 must be positive")]
+    [InlineData("q.png SIMPLE_RADIAL 160 120 150 80 1e6 0", "parameter cy = 1000000 lies outside")]
+    public void BadQueryCamerasAreRefusedWithFileAndLine(string line, string message)
+    {
+        var dir = TempDir.Create();
+        TestImages.WriteBoat(dir, "q.png");
+        var list = Path.Combine(dir, "queries.txt");
+        File.WriteAllText(list, "# queries\n" + line + "\n");
+        var map = Path.Combine(dir, "map.db");
+        File.WriteAllBytes(map, new byte[] { 1, 2, 3 }); // never opened: the list is read first
+        var before = TestImages.Snapshot(dir);
+        var output = Path.Combine(dir, "out", "poses.txt");
+        var (code, _, err) = CliTests.Localize("query", "--map", map, "--queries", list, "--images", dir, "--output", output);
+        Assert.Equal(1, code);
+        OneLineErrorNaming(err, $"{list}:2:", message);
+        Assert.Equal(before, TestImages.Snapshot(dir));
+        Assert.False(File.Exists(output));
+    }
+
+    private static double PeakRssMb(string statsJson) =>
+        JsonNode.Parse(File.ReadAllText(statsJson))!["peak_rss_mb"]!.GetValue<double>();
+}

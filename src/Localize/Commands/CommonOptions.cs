@@ -88,7 +88,7 @@ internal sealed class ExtractionOptionSet
             Description = "images with more pixels are refused, except sequential JPEGs that --max-size lets decode at 1/2, 1/4 or 1/8 size "
                 + "(features then differ slightly from a whole decode)",
             DefaultValueFactory = _ => d.MaxPixels,
-        }.Between(1, ImageFile.MaxPixelsLimit);
+        }.Between(1, ImageLimits.MaxPixelsLimit);
     }
 
     public void AddTo(Command c)

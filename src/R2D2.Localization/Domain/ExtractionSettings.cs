@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using R2D2.Localization.Formats;
 
 namespace R2D2.Localization;
 
@@ -28,7 +27,7 @@ public sealed record ExtractionSettings
     /// <summary>Images with more pixels are not decoded whole (see <see cref="MultiScaleExtractor.ExtractFile"/>).
     /// A limit on inputs, not part of what the features are: it is not in <see cref="ToJson"/>, so
     /// it does not change the extractor's identity.</summary>
-    public long MaxPixels { get; init; } = ImageFile.DefaultMaxPixels;
+    public long MaxPixels { get; init; } = ImageLimits.DefaultMaxPixels;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of its range.</summary>
     public void Validate()
@@ -42,8 +41,8 @@ public sealed record ExtractionSettings
         if (!(ReliabilityThreshold is >= 0 and <= 1)) throw new ArgumentException($"reliability threshold must be in [0, 1] (got {ReliabilityThreshold})");
         if (!(RepeatabilityThreshold is >= 0 and <= 1)) throw new ArgumentException($"repeatability threshold must be in [0, 1] (got {RepeatabilityThreshold})");
         if (TopK < 0) throw new ArgumentException($"top-k must be ≥ 0, 0 for all (got {TopK})");
-        if (MaxPixels < 1 || MaxPixels > ImageFile.MaxPixelsLimit)
-            throw new ArgumentException($"max pixels must be in [1, {ImageFile.MaxPixelsLimit}] (got {MaxPixels})");
+        if (MaxPixels < 1 || MaxPixels > ImageLimits.MaxPixelsLimit)
+            throw new ArgumentException($"max pixels must be in [1, {ImageLimits.MaxPixelsLimit}] (got {MaxPixels})");
     }
 
     /// <summary>Reads back <see cref="ToJson"/> (as stored in databases and feature files).</summary>

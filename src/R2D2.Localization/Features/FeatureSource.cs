@@ -39,7 +39,7 @@ public sealed class FeatureSource : IDisposable
     }
 
     /// <param name="maxPixels">Larger images are refused (SIFT has no reduced decoding here).</param>
-    public static FeatureSource ForRootSift(RootSiftSettings? settings = null, long maxPixels = ImageFile.DefaultMaxPixels)
+    public static FeatureSource ForRootSift(RootSiftSettings? settings = null, long maxPixels = ImageLimits.DefaultMaxPixels)
     {
         var extractor = new RootSiftExtractor(settings);
         return new FeatureSource(img => extractor.Extract(img), path => (extractor.Extract(ImageFile.ReadRgb(path, maxPixels)), 1),

@@ -102,7 +102,7 @@ public sealed class MultiScaleExtractor
     /// the limit and the pyramid (see <see cref="ExtractFile"/>); refuses the image when none does.</summary>
     public int ReductionFor(string path, ImageHeader header)
     {
-        long max = Math.Min(Settings.MaxPixels, ImageFile.MaxPixelsLimit);
+        long max = Math.Min(Settings.MaxPixels, ImageLimits.MaxPixelsLimit);
         if (header.Pixels <= max) return 1;
         var plan = PlanLevels(header.Width, header.Height);
         string why;

@@ -40,12 +40,6 @@ public static class ImageFile
 {
     public static readonly string[] Extensions = { ".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".ppm", ".pgm", ".webp" };
 
-    /// <summary>The default pixel limit (100 megapixels: 300 MB decoded, 1.2 GB as the network's float input).</summary>
-    public const long DefaultMaxPixels = 100_000_000;
-
-    /// <summary>The most pixels an <see cref="RgbImage"/> can hold: its H×W×3 bytes are one .NET array.</summary>
-    public static readonly long MaxPixelsLimit = Array.MaxLength / 3;
-
     /// <summary>The reductions JPEG decoders apply while decoding (libjpeg's DCT scaling).</summary>
     public static readonly int[] JpegReductions = { 2, 4, 8 };
 
@@ -58,13 +52,13 @@ public static class ImageFile
     /// reduced size; the result is ⌈W/r⌉×⌈H/r⌉ and its pixels are not those of a resize of the
     /// whole image (see MultiScaleExtractor.ExtractFile for when that is acceptable).
     /// </summary>
-    public static RgbImage ReadRgb(string path, long maxPixels = DefaultMaxPixels, int reduction = 1)
+    public static RgbImage ReadRgb(string path, long maxPixels = ImageLimits.DefaultMaxPixels, int reduction = 1)
     {
         var header = ReadHeader(path);
         if (reduction != 1 && !CanDecodeReduced(header, reduction))
             throw new ArgumentException($"{path}: only sequential JPEGs can be decoded at 1/{reduction} size");
         long w = ReducedSide(header.Width, reduction), h = ReducedSide(header.Height, reduction);
-        if (w * h > Math.Min(maxPixels, MaxPixelsLimit)) throw new ImageFileException(path, OverLimit(header, maxPixels));
+        if (w * h > Math.Min(maxPixels, ImageLimits.MaxPixelsLimit)) throw new ImageFileException(path, OverLimit(header, maxPixels));
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ImageFileException(path, $"cannot read: {e.Message}"); }
@@ -130,7 +124,7 @@ public static class ImageFile
 
     public static string OverLimit(ImageHeader header, long maxPixels) =>
         $"image is {header.Width}×{header.Height} ({header.Pixels / 1e6:0.##} megapixels), over the limit of "
-        + $"{Math.Min(maxPixels, MaxPixelsLimit) / 1e6:0.##} megapixels (--max-pixels)";
+        + $"{Math.Min(maxPixels, ImageLimits.MaxPixelsLimit) / 1e6:0.##} megapixels (--max-pixels)";
 
     /// <summary>Wraps an RGB image as an OpenCV BGR Mat (for drawing and writing).</summary>
     public static Mat ToBgrMat(RgbImage img)

@@ -94,7 +94,7 @@ public class InputFaultTests
         var dir = TempDir.Create();
         var huge = TestImages.WriteConstantPng(Path.Combine(dir, "huge30k.png"), 30000, 30000);
         var before = TestImages.Snapshot(dir);
-        foreach (var limit in new[] { "100000000", ImageFile.MaxPixelsLimit.ToString() })
+        foreach (var limit in new[] { "100000000", ImageLimits.MaxPixelsLimit.ToString() })
         {
             var (code, _, err) = Extract(Path.Combine(dir, "out"), new[] { huge }, "--max-pixels", limit);
             Assert.Equal(1, code);

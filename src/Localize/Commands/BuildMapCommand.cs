@@ -36,7 +36,7 @@ internal static class BuildMapCommand
             var root = r.GetValue(images)!;
             if (!Directory.Exists(root)) throw new ArgumentException($"{root}: image folder not found");
             // 1. Read and check every input before anything is written.
-            var posedAll = PosedImages.Read(r.GetValue(poses)!, r.GetValue(intrinsics), root);
+            var posedAll = PosedImages.Read(r.GetValue(poses)!, r.GetValue(intrinsics) is { } cams ? Pipeline.CameraFiles.Read(cams) : null, r.GetValue(intrinsics), root);
             var subset = r.GetValue(only);
             var posed = subset is { Length: > 0 } ? posedAll.Where(p => subset.Contains(p.Name)).ToList() : posedAll;
             if (subset is { Length: > 0 } && posed.Count != subset.Length)

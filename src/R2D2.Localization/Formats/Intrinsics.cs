@@ -1,35 +1,18 @@
 using R2D2.Localization.Geometry;
-using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Formats;
 
 /// <summary>
 /// Cameras by image name from a list (`name MODEL w h params...`, COLMAP conventions, like
-/// Aachen's database_intrinsics.txt) or from a COLMAP database's camera and image tables (the
-/// visuallocalization.net local-feature evaluation databases).
+/// Aachen's database_intrinsics.txt), and their rescaling to other image sizes.
 /// </summary>
 public static class Intrinsics
 {
-    public static Dictionary<string, Camera> Read(string path)
-    {
-        if (path.EndsWith(".db", StringComparison.OrdinalIgnoreCase))
-        {
-            using var db = FeatureDatabase.OpenReadOnly(path);
-            var cams = db.ReadCameras().ToDictionary(c => c.Id);
-            var result = new Dictionary<string, Camera>();
-            foreach (var image in db.ReadImages())
-            {
-                if (!cams.TryGetValue(image.CameraId, out var camera))
-                    throw new FileFormatException(path, 0, $"image '{image.Name}' names camera {image.CameraId}, which is not in the cameras table");
-                if ((camera.FindProblem() ?? camera.UnsupportedModelProblem) is { } problem)
-                    throw new FileFormatException(path, 0, $"image '{image.Name}': {problem}");
-                result[image.Name] = camera;
-            }
-            return result;
-        }
+    /// <summary>A `name MODEL w h params...` list (a COLMAP database's cameras are read by
+    /// Storage; Pipeline.CameraFiles takes either).</summary>
+    public static Dictionary<string, Camera> Read(string path) =>
         // The list's cameras are checked as it is read.
-        return QueryList.ReadWithIntrinsics(path).ToDictionary(q => q.Name, q => q.Camera!);
-    }
+        QueryList.ReadWithIntrinsics(path).ToDictionary(q => q.Name, q => q.Camera!);
 
     /// <summary>
     /// The camera for an image whose actual size differs from the calibrated one (thumbnails,

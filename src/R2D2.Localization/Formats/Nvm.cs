@@ -13,9 +13,9 @@ namespace R2D2.Localization.Formats;
 /// </summary>
 public static class Nvm
 {
-    public static List<PosedImage> Read(string file, string? intrinsicsFile, string? imageRoot)
+    /// <param name="intrinsics">cameras by image name (from <paramref name="intrinsicsFile"/>, named in messages), or null</param>
+    public static List<PosedImage> Read(string file, IReadOnlyDictionary<string, Camera>? intrinsics, string? intrinsicsFile, string? imageRoot)
     {
-        var intrinsics = intrinsicsFile != null ? Intrinsics.Read(intrinsicsFile) : null;
         var result = new List<PosedImage>();
         using var reader = new StreamReader(file);
         int n = 0;

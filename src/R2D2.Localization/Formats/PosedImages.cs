@@ -16,10 +16,10 @@ public sealed class FileFormatException : R2D2Exception
 public static class PosedImages
 {
     /// <summary>A COLMAP model folder (cameras.txt + images.txt), an .nvm file, or a folder of Strecha .camera files.</summary>
-    public static List<PosedImage> Read(string path, string? intrinsicsFile = null, string? imageRoot = null)
+    public static List<PosedImage> Read(string path, IReadOnlyDictionary<string, Camera>? intrinsics = null, string? intrinsicsFile = null, string? imageRoot = null)
     {
         if (File.Exists(path) && path.EndsWith(".nvm", StringComparison.OrdinalIgnoreCase))
-            return Nvm.Read(path, intrinsicsFile, imageRoot);
+            return Nvm.Read(path, intrinsics, intrinsicsFile, imageRoot);
         if (Directory.Exists(path))
         {
             if (File.Exists(Path.Combine(path, "cameras.txt")) && File.Exists(Path.Combine(path, "images.txt")))

@@ -24,7 +24,7 @@ public static class QueryInputs
         if (intrinsicsPath == null) queries = QueryList.ReadWithIntrinsics(list);
         else
         {
-            var cams = Intrinsics.Read(intrinsicsPath);
+            var cams = CameraFiles.Read(intrinsicsPath);
             queries = QueryList.ReadNames(list).Select(q => cams.TryGetValue(q.Name, out var c) ? q with { Camera = c }
                 : throw new FileFormatException(list, 0, $"query '{q.Name}' has no camera in {intrinsicsPath}")).ToList();
         }

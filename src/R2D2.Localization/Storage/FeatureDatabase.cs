@@ -345,6 +345,25 @@ public sealed partial class FeatureDatabase : IDisposable
 
     public List<Camera> ReadCameras() => ReadCameras("");
 
+    /// <summary>Each image's camera, by image name, from a database opened read-only (the
+    /// visuallocalization.net local-feature evaluation databases give Aachen's intrinsics so).
+    /// Cameras the pipeline cannot project are refused, naming the image.</summary>
+    public static Dictionary<string, Camera> ReadCamerasByImage(string path)
+    {
+        using var db = OpenReadOnly(path);
+        var cams = db.ReadCameras().ToDictionary(c => c.Id);
+        var result = new Dictionary<string, Camera>();
+        foreach (var image in db.ReadImages())
+        {
+            if (!cams.TryGetValue(image.CameraId, out var camera))
+                throw new FeatureDatabaseException(path, $"image '{image.Name}' names camera {image.CameraId}, which is not in the cameras table");
+            if ((camera.FindProblem() ?? camera.UnsupportedModelProblem) is { } problem)
+                throw new FeatureDatabaseException(path, $"image '{image.Name}': {problem}");
+            result[image.Name] = camera;
+        }
+        return result;
+    }
+
     private List<Camera> ReadCameras(string where, params (string, object?)[] args) =>
         Rows($"SELECT camera_id, model, width, height, params, prior_focal_length FROM cameras {where} ORDER BY camera_id", r =>
         {

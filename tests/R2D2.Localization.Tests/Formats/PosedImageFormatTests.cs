@@ -62,7 +62,7 @@ public class PosedImageFormatTests
     [Fact]
     public void ReadsTheAachenNvm()
     {
-        var images = Nvm.Read(Aachen("3D-models", "aachen_cvpr2018_db.nvm"), null, Aachen("images_upright"));
+        var images = Nvm.Read(Aachen("3D-models", "aachen_cvpr2018_db.nvm"), null, null, Aachen("images_upright"));
         Assert.Equal(3, images.Count);
         var first = images[0];
         Assert.Equal("db/1045.jpg", first.Name);
@@ -81,7 +81,7 @@ public class PosedImageFormatTests
         {
             var path = Path.Combine(dir, $"bad{Guid.NewGuid():N}.nvm");
             File.WriteAllLines(path, lines);
-            var e = Assert.Throws<FileFormatException>(() => Nvm.Read(path, null, root));
+            var e = Assert.Throws<FileFormatException>(() => Nvm.Read(path, null, null, root));
             Assert.Contains($"{path}:{line}:", e.Message);
             Assert.Contains(message, e.Message);
         }

@@ -50,6 +50,7 @@ public static class OutputFile
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
         if (Directory.Exists(full)) throw new R2D2Exception(path, 0, "is a folder; an output file was expected");
+        RemoveStaleTemporaries(dir, Path.GetFileName(full));
         var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -66,6 +67,25 @@ public static class OutputFile
             try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
+    }
+
+    /// <summary>Temporary files of this output left by a writer that was killed (its process is gone):
+    /// the next write of the same output removes them, so a resumed run leaves no debris.</summary>
+    private static void RemoveStaleTemporaries(string dir, string name)
+    {
+        foreach (var f in Directory.EnumerateFiles(dir, $".{name}.*.tmp"))
+        {
+            var parts = Path.GetFileName(f)[(name.Length + 2)..].Split('.');
+            if (parts.Length != 3 || !int.TryParse(parts[0], out int pid) || pid == Environment.ProcessId || IsAlive(pid)) continue;
+            try { File.Delete(f); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
     }
 
     /// <summary>The path with every symbolic link resolved (of the file itself when it exists, else of

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Mapping;
-using R2D2.Localization.Matching;
 using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Pipeline;

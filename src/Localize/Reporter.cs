@@ -95,8 +95,24 @@ internal interface IItemBar
     void Finished(string? line);
 }
 
+/// <summary>A runner's progress on the console: a bar (or log lines) per stage and the time it
+/// took, lines about the run on stdout (after <paramref name="prefix"/>: the command's name), warnings and errors on stderr.</summary>
+internal class ConsoleProgress(string prefix = "", int? logEvery = null, bool stageTimes = true) : IProgressSink
+{
+    public void Stage(string name, int items, Action<Action<string>> work)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Reporter.Track(name, items, work, logEvery: logEvery ?? Math.Max(1, items / 20));
+        if (stageTimes) Console.WriteLine($"{name}: done in {sw.Elapsed.TotalSeconds:F1} s");
+    }
+
+    public void Info(string message) => Console.WriteLine(prefix.Length > 0 ? $"{prefix}: {message}" : message);
+    public void Warning(string message) => Reporter.Warn(message);
+    public void Error(string message) => Reporter.Error(message);
+}
+
 /// <summary>A query set's progress on the console: the bar or log lines, warnings and the errors of failed queries on stderr.</summary>
-internal sealed class ConsoleQueryProgress(IItemBar bar, Func<QueryOutcome, string> describe) : IQuerySetProgress
+internal sealed class ConsoleQueryProgress(IItemBar bar, Func<QueryOutcome, string> describe) : ConsoleProgress, IQuerySetProgress
 {
     /// <summary>Runs the query set under a bar titled "query"; <paramref name="describe"/> makes each query's status line.</summary>
     public static QuerySetSummary Run(QuerySetRunner runner, IReadOnlyList<QueryImage> queries, Func<QueryOutcome, string> describe)
@@ -110,22 +126,7 @@ internal sealed class ConsoleQueryProgress(IItemBar bar, Func<QueryOutcome, stri
 
     public void Finished(int index, int total, QueryOutcome outcome)
     {
-        if (outcome.IsError) Reporter.Error(outcome.Result.Warning ?? outcome.Query.Name);
+        if (outcome.IsError) Error(outcome.Result.Warning ?? outcome.Query.Name);
         bar.Finished(describe(outcome));
     }
-
-    public void Warning(string message) => Reporter.Warn(message);
-}
-
-/// <summary>Map-build progress on the console.</summary>
-internal sealed class ConsoleProgress : R2D2.Localization.Mapping.IMapBuildProgress
-{
-    public void Stage(string name, int items, Action<Action<string>> work)
-    {
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        Reporter.Track(name, items, work, logEvery: Math.Max(1, items / 20));
-        Console.WriteLine($"{name}: done in {sw.Elapsed.TotalSeconds:F1} s");
-    }
-
-    public void Error(string message) => Reporter.Error(message);
 }

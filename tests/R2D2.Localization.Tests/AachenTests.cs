@@ -66,7 +66,7 @@ public class AachenTests
         var dir = SharedData.Path_("datasets", "formats", "aachen-vlb");
         using var d = FeatureDatabase.OpenReadOnly(Path.Combine(dir, db));
         var ids = d.ReadImages().ToDictionary(i => i.Name, i => i.Id);
-        var cameras = Pipeline.CameraFiles.Read(Path.Combine(dir, db));
+        var cameras = R2D2.Localization.Pipeline.CameraFiles.Read(Path.Combine(dir, db));
         int lines = File.ReadLines(Path.Combine(dir, pairs)).Count(l => l.Trim().Length > 0);
         Assert.Equal(expected, lines);
         // Every pair's names resolve to image ids (PairSources throws with file:line otherwise).

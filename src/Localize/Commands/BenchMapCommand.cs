@@ -4,7 +4,7 @@ using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
 using R2D2.Localization.Mapping;
-using R2D2.Localization.Matching;
+using R2D2.Localization.Pipeline;
 using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Cli.Commands;
@@ -23,12 +23,13 @@ internal static class BenchMapCommand
         var keypoints = new Option<int>("--keypoints") { DefaultValueFactory = _ => 5000 };
         var pairsPerImage = new Option<int>("--pairs-per-image") { DefaultValueFactory = _ => 20 };
         var work = new Option<string>("--work") { DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "r2d2-bench-map") };
-        var threads = new Option<int>("--threads");
+        var hardware = new DeviceOptionSet("cpu");
         var cmd = new Command("bench-map", "Benchmark: map stages on synthetic posed images and features (peak memory, seconds per image).") { Hidden = true };
-        foreach (var o in new Option[] { images, keypoints, pairsPerImage, work, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { images, keypoints, pairsPerImage, work }) cmd.Options.Add(o);
+        hardware.AddTo(cmd);
         cmd.SetAction(r =>
         {
-            TorchRuntime.SetThreads(r.GetValue(threads));
+            var dev = hardware.Resolve(r);
             int n = r.GetValue(images), k = r.GetValue(keypoints);
             Directory.CreateDirectory(r.GetValue(work)!);
             var dbPath = Path.Combine(r.GetValue(work)!, $"synthetic-{n}x{k}.db");
@@ -40,7 +41,7 @@ internal static class BenchMapCommand
             Street? scene = new Street(n, k, seed: 1);
             using var db = FeatureDatabase.Open(dbPath);
             var identity = ExtractorIdentity.ForR2D2("synthetic", "Quad_L2Net_ConfCFS()", "0000000000000000", new ExtractionSettings());
-            MapBuilder.RegisterImages(db, scene.Images);
+            ImageRegistration.RegisterImages(db, scene.Images);
             var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
             for (int i = 0; i < n; i++) db.WriteFeatures(ids[scene.Images[i].Name], scene.Features(i), identity);
             var posedImages = scene.Images;
@@ -49,20 +50,19 @@ internal static class BenchMapCommand
             // Reset the peak-RSS mark (Linux: clear_refs 5) so it measures the map stages, not the generator.
             try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             Done("write synthetic features");
-            var o = new MapBuildOptions { PairsPerImage = r.GetValue(pairsPerImage) };
-            var pairs = MapBuilder.PairsFromPoses(posedImages, o);
-            DatabaseMatching.Run(db, pairs, TorchSharp.torch.CPU);
+            var pairs = PairsRunner.Run(PairSpec.FromPoses(r.GetValue(pairsPerImage)), posedImages);
+            MatchRunner.Run(db, pairs, new MatchOptions { Device = dev });
             Done("match");
             var byName = posedImages.ToDictionary(p => p.Name);
-            MapBuilder.VerifyWithPoses(db, pairs, byName, o);
+            Verification.Run(db, pairs, new VerifyOptions { Poses = byName });
             Done("verify");
-            var (points, stats) = MapBuilder.Triangulate(db, byName, o);
+            var (points, stats) = TriangulationRunner.Run(db, byName, new TriangulationOptions());
             Done("triangulate");
-            db.WriteMap(points, MapBuilder.SummaryJson(stats, n, seconds));
+            db.WriteMap(points, MapExport.SummaryJson(stats, n, seconds));
             Done("store");
             double bytes = new FileInfo(dbPath).Length + (File.Exists(dbPath + "-wal") ? new FileInfo(dbPath + "-wal").Length : 0);
             Console.WriteLine();
-            Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs; {n} images × {k} keypoints, {pairs.Count} pairs ({o.PairsPerImage} per image)");
+            Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs; {n} images × {k} keypoints, {pairs.Count} pairs ({r.GetValue(pairsPerImage)} per image)");
             Console.WriteLine($"{"stage",-26}{"seconds",10}{"s / image",12}");
             foreach (var (stage, s) in seconds) Console.WriteLine($"{stage,-26}{s,10:F1}{s / n,12:F4}");
             Console.WriteLine($"map: {stats.Points} points, mean track length {stats.MeanTrackLength:F2}, mean reprojection error {stats.MeanReprojectionErrorPx:F2} px");

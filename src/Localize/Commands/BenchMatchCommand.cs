@@ -24,16 +24,15 @@ internal static class BenchMatchCommand
         var seed = new Option<int>("--seed") { Description = "torch.manual_seed of the descriptors", DefaultValueFactory = _ => 0 };
         var warmup = new Option<int>("--warmup") { Description = "untimed pairs first (the first pair again)", DefaultValueFactory = _ => 1 };
         var blockRows = new Option<int>("--block-rows") { Description = "rows of the similarity matrix per block (0: the library's choice for the size)" };
-        var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)" };
-        var device = new Option<string>("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "cpu" };
+        var hardware = new DeviceOptionSet("cpu");
         var cmd = new Command("bench-match", "Benchmark: mutual nearest-neighbour matches per second on random descriptors (JSON).") { Hidden = true };
-        foreach (var o in new Option[] { keypoints, pairs, dim, seed, warmup, blockRows, threads, device }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { keypoints, pairs, dim, seed, warmup, blockRows }) cmd.Options.Add(o);
+        hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             int n = r.GetValue(keypoints), p = r.GetValue(pairs), d = r.GetValue(dim), w = r.GetValue(warmup), b = r.GetValue(blockRows);
             if (n < 1 || p < 1 || d < 1 || w < 0 || b < 0) throw new ArgumentException("--keypoints, --pairs and --dim must be ≥ 1, --warmup and --block-rows ≥ 0");
-            TorchRuntime.SetThreads(r.GetValue(threads));
-            var dev = TorchRuntime.ResolveDevice(r.GetValue(device));
+            var dev = hardware.Resolve(r);
             var images = RandomDescriptors(2 * p, n, d, r.GetValue(seed));
 
             List<Match> Run(int pair) => MutualNearestNeighbours.Match(images[2 * pair], n, images[2 * pair + 1], n, d, dev, blockRows: b);

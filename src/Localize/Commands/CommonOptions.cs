@@ -4,6 +4,29 @@ using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Cli.Commands;
 
+/// <summary>Where the tensors run (--device) and on how many CPU threads (--threads): every command that runs torch.</summary>
+internal sealed class DeviceOptionSet
+{
+    public readonly Option<string> Device;
+    public readonly Option<int> Threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+
+    public DeviceOptionSet(string defaultDevice = "auto") =>
+        Device = new("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => defaultDevice };
+
+    public void AddTo(Command c)
+    {
+        c.Options.Add(Device);
+        c.Options.Add(Threads);
+    }
+
+    /// <summary>Sets the CPU threads and returns the device the options name.</summary>
+    public TorchSharp.torch.Device Resolve(ParseResult r)
+    {
+        TorchRuntime.SetThreads(r.GetValue(Threads));
+        return TorchRuntime.ResolveDevice(r.GetValue(Device));
+    }
+}
+
 /// <summary>Options shared by the commands that run the network.</summary>
 internal sealed class NetworkOptionSet
 {
@@ -13,8 +36,8 @@ internal sealed class NetworkOptionSet
             + " or a .safetensors of this project (where a command allows it: 'rootsift' for the RootSIFT baseline)",
         DefaultValueFactory = _ => DefaultModel.Name,
     };
-    public readonly Option<string> Device = new("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
-    public readonly Option<int> Threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+    public readonly DeviceOptionSet Hardware = new();
+    public Option<string> Device => Hardware.Device;
     public readonly Option<bool> Exact = new("--exact")
     {
         Description = "evaluate batch norms separately, as the official code does, instead of folding them into the convolutions",
@@ -30,17 +53,17 @@ internal sealed class NetworkOptionSet
 
     public void AddTo(Command c)
     {
-        foreach (var o in new Option[] { Model, Device, Threads, Exact, ChannelsLast, Precision }) c.Options.Add(o);
+        c.Options.Add(Model);
+        Hardware.AddTo(c);
+        foreach (var o in new Option[] { Exact, ChannelsLast, Precision }) c.Options.Add(o);
     }
 
-    public R2D2Network Load(ParseResult r)
-    {
-        TorchRuntime.SetThreads(r.GetValue(Threads));
-        var device = TorchRuntime.ResolveDevice(r.GetValue(Device));
-        return ModelLoader.Load(r.GetValue(Model)!, device, Get(r));
-    }
+    public R2D2Network Load(ParseResult r) => ModelLoader.Load(r.GetValue(Model)!, Hardware.Resolve(r), Get(r));
 
     public bool IsRootSift(ParseResult r) => string.Equals(r.GetValue(Model), "rootsift", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The checkpoint a map built with these options records as its model; null for RootSIFT.</summary>
+    public string? MapModel(ParseResult r) => IsRootSift(r) ? null : r.GetValue(Model);
 
     /// <summary>The feature source the options name: R2D2 with the given settings, or RootSIFT.</summary>
     public FeatureSource LoadSource(ParseResult r, ExtractionSettings settings) =>

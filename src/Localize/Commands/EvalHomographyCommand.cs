@@ -24,8 +24,7 @@ internal static class EvalHomographyCommand
             Description = "folders: HPatches sequences (or their root), Oxford (img1, imgK, H1toKp), EVD (1/, 2/, h/)",
             Required = true, AllowMultipleArgumentsPerToken = true,
         };
-        var device = new Option<string>("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
-        var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)" };
+        var hardware = new DeviceOptionSet();
         var subpixel = new Option<bool>("--compare-subpixel") { Description = "also evaluate with sub-pixel keypoint refinement (extra rows)" };
         var precision = new Option<string>("--precision")
         {
@@ -42,12 +41,13 @@ internal static class EvalHomographyCommand
         };
         var ex = new ExtractionOptionSet();
         var cmd = new Command("eval-homography", "Mean matching accuracy (MMA) at 1–10 px of mutual nearest-neighbour matches under ground-truth homographies.");
-        foreach (var o in new Option[] { models, pairs, device, threads, subpixel, precision, siftFeatures, siftMaxSize }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { models, pairs }) cmd.Options.Add(o);
+        hardware.AddTo(cmd);
+        foreach (var o in new Option[] { subpixel, precision, siftFeatures, siftMaxSize }) cmd.Options.Add(o);
         ex.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            TorchRuntime.SetThreads(r.GetValue(threads));
-            var dev = TorchRuntime.ResolveDevice(r.GetValue(device));
+            var dev = hardware.Resolve(r);
             var all = r.GetValue(pairs)!.SelectMany(HomographyPairs.Find).ToList();
             if (all.Count == 0) throw new ArgumentException("no homography pairs found in --pairs");
             var settings = ex.Get(r);

@@ -1,7 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using R2D2.Localization.Features;
-using R2D2.Localization.Matching;
 using R2D2.Localization.Pipeline;
 using R2D2.Localization.Storage;
 
@@ -21,8 +18,7 @@ internal static class MatchCommand
             Required = true,
         };
         var minSim = new Option<float>("--min-similarity") { Description = "drop mutual matches whose descriptor similarity is below this", DefaultValueFactory = _ => -1f };
-        var device = new Option<string>("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
-        var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)" };
+        var hardware = new DeviceOptionSet();
         var verify = new Option<string>("--verify")
         {
             Description = "geometric verification into two_view_geometries: none, fundamental (OpenCV USAC F-matrix RANSAC, no poses needed), "
@@ -31,64 +27,28 @@ internal static class MatchCommand
         };
         verify.AcceptOnlyFromAmong("none", "fundamental", "poses");
         var cmd = new Command("match", "Match image pairs of a feature database (mutual nearest neighbours); resumable.");
-        foreach (var o in new Option[] { database, pairs, minSim, device, threads, verify }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { database, pairs, minSim }) cmd.Options.Add(o);
+        hardware.AddTo(cmd);
+        cmd.Options.Add(verify);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            TorchRuntime.SetThreads(r.GetValue(threads));
-            var dev = TorchRuntime.ResolveDevice(r.GetValue(device));
+            var dev = hardware.Resolve(r);
             var dbPath = r.GetValue(database)!;
             if (!File.Exists(dbPath)) throw new ArgumentException($"{dbPath}: database not found");
             using var db = FeatureDatabase.Open(dbPath);
-            var list = ResolvePairs(db, r.GetValue(pairs)!);
+            var list = PairsRunner.Run(PairSpec.Parse(r.GetValue(pairs)!), db);
             Console.WriteLine($"match: {list.Count} pair(s) in {dbPath} on {dev}");
-            var total = Stopwatch.StartNew();
-            int done = 0, skipped = 0;
-            long matches = 0;
-            Reporter.Track("match", list.Count, advance =>
-                DatabaseMatching.Run(db, list, dev, r.GetValue(minSim), onPair: o =>
-                {
-                    if (o.Skipped) skipped++; else { done++; matches += o.Matches; }
-                    advance($"{o.Pair.Name1} {o.Pair.Name2}: {(o.Skipped ? "stored" : o.Matches + " matches")}");
-                }));
-            double secs = total.Elapsed.TotalSeconds;
-            if (r.GetValue(verify) != "none")
+            // The log every 100 pairs and no stage time: the summary line below gives it.
+            var progress = new ConsoleProgress(logEvery: 100, stageTimes: false);
+            var m = MatchRunner.Run(db, list, new MatchOptions { Device = dev, MinSimilarity = r.GetValue(minSim) }, progress);
+            if (r.GetValue(verify) is var method && method != "none")
             {
-                int verified = 0;
-                Reporter.Track("verify", list.Count, advance =>
-                    verified = Verification.Run(db, list, r.GetValue(verify) == "poses", (p, n) => advance($"{p.Name1} {p.Name2}: {n} inliers")));
-                Console.WriteLine($"verify: {verified} pair(s) verified ({r.GetValue(verify)})");
+                int verified = Verification.Run(db, list, new VerifyOptions { Method = method == "poses" ? VerifyMethod.Poses : VerifyMethod.Fundamental }, progress);
+                Console.WriteLine($"verify: {verified} pair(s) verified ({method})");
             }
-            Console.WriteLine($"match: {done} matched ({(done > 0 ? done / secs : 0):F1} pairs/s, mean {(done > 0 ? matches / (double)done : 0):F0} matches), "
-                + $"{skipped} skipped (stored), {secs:F1} s");
+            Console.WriteLine($"match: {m.Matched} matched ({m.PairsPerSecond:F1} pairs/s, mean {m.MeanMatches:F0} matches), {m.Skipped} skipped (stored), {m.Seconds:F1} s");
             return 0;
         }));
         return cmd;
-    }
-
-    internal static List<ImagePair> ResolvePairs(FeatureDatabase db, string spec)
-    {
-        var images = db.ReadImages();
-        var names = images.Select(i => i.Name).ToList();
-        if (spec == "exhaustive") return PairSources.Exhaustive(names);
-        if (spec.StartsWith("poses:", StringComparison.Ordinal))
-        {
-            var (k, angle) = BuildMapCommand.ParsePoses(spec, 90);
-            var posed = images.Where(i => i.PriorRotation != null && i.PriorTranslation != null)
-                .Select(i => (i.Name, Geometry.Pose.FromQuaternion(i.PriorRotation!, i.PriorTranslation!))).ToList();
-            if (posed.Count < 2) throw new ArgumentException($"--pairs {spec}: the database holds {posed.Count} image(s) with pose priors; need 2 or more");
-            return PairSources.FromPoses(posed, k, angle * Math.PI / 180);
-        }
-        if (spec.StartsWith("covisibility:", StringComparison.Ordinal))
-        {
-            if (!int.TryParse(spec["covisibility:".Length..], out int k) || k < 1) throw new ArgumentException($"--pairs {spec}: expected covisibility:K");
-            if (!db.HasMap) throw new ArgumentException($"--pairs {spec}: {db.Path} holds no map to take covisibility from (run build-map first)");
-            var seen = new Dictionary<int, HashSet<long>>();
-            foreach (var p in db.ReadMap())
-                foreach (var e in p.Track)
-                    (seen.TryGetValue(e.ImageId, out var set) ? set : seen[e.ImageId] = new HashSet<long>()).Add(p.Id);
-            return PairSources.FromCovisibility(images.Where(i => seen.ContainsKey(i.Id))
-                .Select(i => (i.Name, (IReadOnlyCollection<long>)seen[i.Id])).ToList(), k);
-        }
-        return PairSources.ReadFile(spec, names.ToHashSet());
     }
 }

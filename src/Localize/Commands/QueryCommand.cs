@@ -18,8 +18,7 @@ internal static class QueryCommand
         var output = new Option<string>("--output") { Description = "submission file: `name qw qx qy qz tx ty tz` (world→camera) per query", Required = true };
         var csv = new Option<string?>("--csv") { Description = "per-query CSV (default: the output with .csv)" };
         var model = new Option<string?>("--model") { Description = "checkpoint (default: the one the map was built with); must be the map's model" };
-        var device = new Option<string>("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
-        var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)" };
+        var hardware = new DeviceOptionSet();
         var precision = new Option<string>("--precision") { Description = "fp32 or bf16 (see extract)", DefaultValueFactory = _ => "fp32" };
         var threshold = new Option<double>("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px)", DefaultValueFactory = _ => 12 };
         var retrieval = new Option<string>("--retrieval")
@@ -31,13 +30,14 @@ internal static class QueryCommand
         var resume = new Option<bool>("--resume") { Description = "keep the queries already in the output (and its CSV) and localize only the others" };
         var pairs = new Option<string?>("--pairs") { Description = "a pairs file `query db` per line (hloc, Aachen): match each query against those database images' points" };
         var cmd = new Command("query", "Localize query images against a map: features, 2D–3D matches, PnP-RANSAC; writes the submission and a CSV.");
-        foreach (var o in new Option[] { mapOpt, queries, intrinsics, images, output, csv, model, device, threads, precision, threshold, retrieval, pairs, resume }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { mapOpt, queries, intrinsics, images, output, csv, model }) cmd.Options.Add(o);
+        hardware.AddTo(cmd);
+        foreach (var o in new Option[] { precision, threshold, retrieval, pairs, resume }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var mapPath = r.GetValue(mapOpt)!;
             var list = QueryInputs.ReadQueries(r.GetValue(queries)!, r.GetValue(intrinsics));
-            TorchRuntime.SetThreads(r.GetValue(threads));
-            var dev = TorchRuntime.ResolveDevice(r.GetValue(device));
+            var dev = hardware.Resolve(r);
             var (map, builtWith) = QueryInputs.LoadMap(mapPath);
             using var source = FeatureSource.ForMap(map.Extractor, mapPath, r.GetValue(model), builtWith, dev, r.GetValue(precision) == "bf16");
             Console.WriteLine($"query: {list.Count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");

@@ -37,14 +37,13 @@ internal static class TrainCommand
             Description = "share of images that get a JPEG round trip (the rest are quantized to 8 bits); JPEG needs OpenCV's native library",
             DefaultValueFactory = _ => new PhotometricSettings().JpegProbability,
         };
-        var device = new Option<string>("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => "auto" };
-        var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)" };
+        var hardware = new DeviceOptionSet();
         var cmd = new Command("train", "Train R2D2 (the paper's AP, reliability, repeatability and peakiness losses) on pairs with known correspondences; resumable.");
-        foreach (var o in new Option[] { outDir, pairs, steps, batch, crop, lr, wd, warmup, seed, net, init, every, minutes, export, jpeg, device, threads }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { outDir, pairs, steps, batch, crop, lr, wd, warmup, seed, net, init, every, minutes, export, jpeg }) cmd.Options.Add(o);
+        hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            TorchRuntime.SetThreads(r.GetValue(threads));
-            var dev = TorchRuntime.ResolveDevice(r.GetValue(device));
+            var dev = hardware.Resolve(r);
             var settings = new TrainingSettings
             {
                 Net = r.GetValue(net)!, Steps = Positive(r.GetValue(steps), "--steps"), BatchSize = Positive(r.GetValue(batch), "--batch"),

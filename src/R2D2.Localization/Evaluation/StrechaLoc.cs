@@ -1,4 +1,5 @@
 using R2D2.Localization.Formats;
+using R2D2.Localization.Localization;
 
 namespace R2D2.Localization.Evaluation;
 
@@ -27,4 +28,21 @@ public static class StrechaLoc
 
     /// <summary>The extra threshold the protocol reports: (0.05 m, 0.5°).</summary>
     public static readonly PoseThreshold Fine = PoseThreshold.FromDegrees(0.05, 0.5);
+
+    /// <summary>Median reprojection error (px) of the query's PnP-inlier 3D points under the query's TRUE pose:
+    /// a check of the map's points against a camera the map never saw (NaN without inliers in front of it).</summary>
+    public static double TrueReprojection(QueryResult res, PosedImage truth, MapIndex map)
+    {
+        if (res.InlierXY == null || res.InlierPoints == null) return double.NaN;
+        var errs = new List<double>();
+        for (int k = 0; k < res.InlierPoints.Length; k++)
+        {
+            var p = map.Points[res.InlierPoints[k]];
+            var xc = truth.Pose.ToCamera(p.X, p.Y, p.Z);
+            if (xc[2] <= 0) continue;
+            var (u, v) = truth.Camera.Project(xc[0], xc[1], xc[2]);
+            errs.Add(Math.Sqrt((u - res.InlierXY[2 * k]) * (u - res.InlierXY[2 * k]) + (v - res.InlierXY[2 * k + 1]) * (v - res.InlierXY[2 * k + 1])));
+        }
+        return errs.Count == 0 ? double.NaN : PoseEvaluation.Median(errs);
+    }
 }

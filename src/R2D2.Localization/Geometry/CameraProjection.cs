@@ -64,6 +64,19 @@ public sealed partial record Camera
         return (k.Fx * u + k.Cx, k.Fy * v + k.Cy);
     }
 
+    /// <summary>Undistorted keypoints (pixels of the pinhole part); the input arrays themselves when the camera has no distortion.</summary>
+    public (float[] X, float[] Y) UndistortPixels(float[] x, float[] y)
+    {
+        if (!HasDistortion) return (x, y);
+        var ux = new float[x.Length]; var uy = new float[y.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            var (a, b) = UndistortPixel(x[i], y[i]);
+            ux[i] = (float)a; uy[i] = (float)b;
+        }
+        return (ux, uy);
+    }
+
     /// <summary>Distorted normalized coordinates of undistorted ones.</summary>
     public (double U, double V) Distort(double u, double v)
     {

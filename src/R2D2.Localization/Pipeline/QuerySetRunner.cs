@@ -32,13 +32,12 @@ public sealed record QueryOutcome(QueryImage Query, QueryResult Result, QuerySta
     public bool IsError => Status is QueryStatus.Unreadable or QueryStatus.Failed;
 }
 
-/// <summary>Where a run reports its progress (a terminal bar, log lines, nothing).</summary>
-public interface IQuerySetProgress
+/// <summary>Where a query set reports its progress: each query as it starts and ends, and the
+/// warnings of <see cref="IProgressSink"/> (rescaled intrinsics, no pose found).</summary>
+public interface IQuerySetProgress : IProgressSink
 {
     void Started(int index, int total, QueryImage query);
     void Finished(int index, int total, QueryOutcome outcome);
-    /// <summary>Something the user should know that does not stop the query (rescaled intrinsics, no pose found).</summary>
-    void Warning(string message);
 }
 
 /// <summary>The outcomes of a run, in the query list's order.</summary>
@@ -201,6 +200,5 @@ public sealed class QuerySetRunner
         public static readonly NoProgress Instance = new();
         public void Started(int index, int total, QueryImage query) { }
         public void Finished(int index, int total, QueryOutcome outcome) { }
-        public void Warning(string message) { }
     }
 }

@@ -4,6 +4,7 @@ using R2D2.Localization.Geometry;
 using R2D2.Localization.Localization;
 using R2D2.Localization.Mapping;
 using R2D2.Localization.Matching;
+using R2D2.Localization.Pipeline;
 using R2D2.Localization.Storage;
 using Xunit;
 using static R2D2.Localization.Tests.Storage.StorageTestData;
@@ -312,14 +313,14 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
             var f = RandomFeatures(new Random(3), 20);
             foreach (var id in ids) db.WriteFeatures(id, f, R2D2Extractor);
             var pairs = new List<ImagePair> { new("img1.jpg", "img2.jpg"), new("img2.jpg", "img3.jpg") };
-            Assert.Contains("no overlapping pairs", MapBuilder.WhyEmpty(db, new List<ImagePair>(), stats, o));
+            Assert.Contains("no overlapping pairs", MapBuildRunner.WhyEmpty(db, new List<ImagePair>(), stats, o));
             db.WriteMatches(ids[0], ids[1], new List<Match>());
-            Assert.Contains("no matches (in 2 pair(s)", MapBuilder.WhyEmpty(db, pairs, stats, o));
+            Assert.Contains("no matches (in 2 pair(s)", MapBuildRunner.WhyEmpty(db, pairs, stats, o));
             db.WriteMatches(ids[1], ids[2], Enumerable.Range(0, 7).Select(i => new Match(i, i, 1)).ToList());
             db.WriteTwoViewGeometry(ids[1], ids[2], new TwoViewGeometry(TwoViewConfiguration.Degenerate, new List<Match>()));
-            Assert.Contains("no verified matches (none of the 7 matches", MapBuilder.WhyEmpty(db, pairs, stats, o));
+            Assert.Contains("no verified matches (none of the 7 matches", MapBuildRunner.WhyEmpty(db, pairs, stats, o));
             db.WriteTwoViewGeometry(ids[1], ids[2], new TwoViewGeometry(TwoViewConfiguration.Calibrated, new List<Match> { new(1, 1, 1) }));
-            var why = MapBuilder.WhyEmpty(db, pairs, stats with { Tracks = 5, RejectedNoConsensus = 3, RejectedAngle = 2 }, o);
+            var why = MapBuildRunner.WhyEmpty(db, pairs, stats with { Tracks = 5, RejectedNoConsensus = 3, RejectedAngle = 2 }, o);
             Assert.Contains("all 5 tracks were filtered (3 without a triangulation", why);
             Assert.Contains("2 with a triangulation angle", why);
         }

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Mapping;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>What a map is built from: images with known poses, the folder their names are relative to, and the extractor.</summary>
+public sealed record MapBuildInputs(IReadOnlyList<PosedImage> Images, string ImageRoot, FeatureSource Source)
+{
+    /// <summary>The checkpoint the map records as its model (note 'model_path': query uses it when given no
+    /// --model): 'default' or a path; null: none (RootSIFT).</summary>
+    public string? Model { get; init; }
+}
+
+public sealed record MapBuildOptions
+{
+    public PairSpec Pairs { get; init; } = PairSpec.FromPoses(20, 90);
+    public MatchOptions Match { get; init; } = new();
+    /// <summary>Matches farther than this from their epipolar line (known poses) are dropped (px).</summary>
+    public double EpipolarPx { get; init; } = 4;
+    public TriangulationOptions Triangulation { get; init; } = new();
+    public RetrievalIndexOptions Retrieval { get; init; } = new();
+    /// <summary>Store a map without points instead of failing (<see cref="EmptyMapException"/>).</summary>
+    public bool AllowEmpty { get; init; }
+    /// <summary>Folder for the COLMAP text model and points3D.ply; null: no export.</summary>
+    public string? ExportFolder { get; init; }
+    /// <summary>Start from a new database, deleting what is there (the demo: its images were just rewritten).</summary>
+    public bool Fresh { get; init; }
+    /// <summary>A database that holds a map already is left as it is, and nothing runs (strecha-loc's reruns).</summary>
+    public bool KeepExistingMap { get; init; }
+}
+
+public sealed record MapBuildResult(TriangulationStats Stats, IReadOnlyDictionary<string, double> Seconds, int Images, int Pairs, string? ExportFolder);
+
+/// <summary>A build that ends with no 3D point: the reason (no pairs, no verified matches, every
+/// track filtered) is in the message. Nothing is stored as the map; what the stages stored stays.</summary>
+public sealed class EmptyMapException : R2D2Exception
+{
+    public EmptyMapException(string database, string reason)
+        : base(database, 0, $"the map would hold no 3D point: {reason}. Nothing was stored as the map (pass --allow-empty to store it anyway)") { }
+}
+
+/// <summary>
+/// build-map as a chain of the stage runners over one database (hloc style): pairs → register →
+/// extract → match → verify with the known poses → triangulate → colour → retrieval index →
+/// store → export. Every stage skips what the database already holds, so a killed build resumes
+/// where it stopped; a resumed build with other inputs is refused before anything is written.
+/// </summary>
+public static class MapBuildRunner
+{
+    /// <summary>Builds the map in the database at <paramref name="mapPath"/> (created if missing,
+    /// with its folder); null when <see cref="MapBuildOptions.KeepExistingMap"/> kept the map it holds.</summary>
+    public static MapBuildResult? Run(string mapPath, MapBuildInputs inputs, MapBuildOptions o, IProgressSink? progress = null)
+    {
+        progress ??= ProgressSink.None;
+        var pairs = PairsRunner.Run(o.Pairs, inputs.Images); // a bad pairs file stops the build before the database exists
+        if (o.Fresh) foreach (var f in new[] { mapPath, mapPath + "-wal", mapPath + "-shm" }) File.Delete(f);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(mapPath))!);
+        using var db = FeatureDatabase.Open(mapPath);
+        if (o.KeepExistingMap && db.HasMap) return null;
+        ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
+        progress.Info($"{inputs.Images.Count} posed images, {pairs.Count} pairs ({o.Pairs}), {inputs.Source.Description} → {mapPath}");
+        if (inputs.Model != null) db.WriteNote("model_path", DefaultModel.IsDefault(inputs.Model) ? DefaultModel.Name : Path.GetFullPath(inputs.Model));
+        db.WriteNote("image_root", Path.GetFullPath(inputs.ImageRoot));
+        return Build(db, inputs, pairs, o, progress);
+    }
+
+    private static MapBuildResult Build(FeatureDatabase db, MapBuildInputs inputs, List<ImagePair> pairs, MapBuildOptions o, IProgressSink progress)
+    {
+        var byName = inputs.Images.ToDictionary(p => p.Name);
+        var seconds = new Dictionary<string, double>();
+        var sw = Stopwatch.StartNew();
+        void Done(string name) { seconds[name] = Math.Round(sw.Elapsed.TotalSeconds, 2); sw.Restart(); }
+
+        ImageRegistration.RegisterImages(db, inputs.Images);
+        Done("register");
+        Extract(db, inputs, byName, progress);
+        Done("extract");
+        MatchRunner.Run(db, pairs, o.Match, progress);
+        Done("match");
+        Verification.Run(db, pairs, new VerifyOptions { Method = VerifyMethod.Poses, ThresholdPx = o.EpipolarPx, Poses = byName }, progress);
+        Done("verify");
+        var (points, stats) = TriangulationRunner.Run(db, byName, o.Triangulation, progress);
+        Done("triangulate");
+        if (points.Count == 0 && !o.AllowEmpty) throw new EmptyMapException(db.Path, WhyEmpty(db, pairs, stats, o));
+        points = MapExport.Colorize(db, points, n => Path.Combine(inputs.ImageRoot, n));
+        Done("colour");
+        var retrieval = RetrievalIndexRunner.Run(db, o.Retrieval, progress);
+        Done("retrieval index");
+        // The map and its retrieval index in one transaction: a build killed here leaves the
+        // previous map (or none), never a map whose index is missing.
+        db.WriteMap(points, MapExport.SummaryJson(stats, inputs.Images.Count, seconds), retrieval);
+        Done("store");
+        if (o.ExportFolder != null)
+        {
+            MapExport.Export(db, points, byName, o.ExportFolder, Path.Combine(o.ExportFolder, "points3D.ply"));
+            Done("export");
+        }
+        return new MapBuildResult(stats, seconds, inputs.Images.Count, pairs.Count, o.ExportFolder);
+    }
+
+    /// <summary>Features of every image not in the database yet; the map needs them all, so any unreadable image stops the build.</summary>
+    private static void Extract(FeatureDatabase db, MapBuildInputs inputs, Dictionary<string, PosedImage> byName, IProgressSink progress)
+    {
+        var images = inputs.Images.Select(p => new ImageInput(Path.Combine(inputs.ImageRoot, p.Name), p.Name)).ToList();
+        var failed = new List<string>();
+        progress.Stage("extract", images.Count, advance =>
+            DatabaseExtraction.Run(db, images, inputs.Source, i => byName[i.Name].Camera, res =>
+            {
+                if (res.Error != null) { progress.Error(res.Error); failed.Add(res.Error); }
+                advance(res.Error != null ? $"{res.Image.Name}: failed" : res.Skipped ? $"{res.Image.Name}: stored" : $"{res.Image.Name}: {res.Keypoints} keypoints, {res.Seconds:F1} s");
+            }));
+        if (failed.Count > 0) throw new InvalidDataException($"{failed.Count} image(s) could not be read; the map needs them all (fix them or drop them from the poses)");
+    }
+
+    /// <summary>Why a build gave no point, from what its stages stored for these pairs: no pairs,
+    /// no matches, no match consistent with the poses, or every track rejected by the filters.</summary>
+    internal static string WhyEmpty(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, TriangulationStats stats, MapBuildOptions o)
+    {
+        if (pairs.Count == 0)
+            return $"no overlapping pairs (no two images look within {o.Pairs.MaxViewAngleDeg:G4}° of the same direction, or the pairs file lists none)";
+        var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
+        var keys = pairs.Select(p => ImagePairs.PairId(ids[p.Name1], ids[p.Name2])).ToHashSet();
+        long Sum(List<PairCount> counts) => counts.Where(c => keys.Contains(ImagePairs.PairId(c.ImageId1, c.ImageId2))).Sum(c => (long)c.Count);
+        long matches = Sum(db.ListMatchedPairs());
+        if (matches == 0) return $"no matches (in {pairs.Count} pair(s): do the images overlap?)";
+        if (Sum(db.ListGeometryPairs()) == 0)
+            return $"no verified matches (none of the {matches} matches of {pairs.Count} pair(s) lies within {o.EpipolarPx:G4} px of its epipolar line: "
+                + "do the poses and intrinsics fit the images?)";
+        var t = o.Triangulation;
+        return $"all {stats.Tracks} tracks were filtered ({stats.RejectedNoConsensus} without a triangulation within {t.MaxReprojectionPx:G4} px in two images, "
+            + $"{stats.RejectedAngle} with a triangulation angle under {t.MinTriangulationAngleDeg:G4}°)";
+    }
+}

@@ -1,0 +1,39 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>What a map build reads before its first stage: the posed images, checked.</summary>
+public static class MapInputs
+{
+    /// <summary>
+    /// The posed images of a poses file (see <see cref="PosedImages.Read"/>), or the subset
+    /// <paramref name="only"/> names, each checked: 2 or more, names a database can hold, files
+    /// under <paramref name="imageRoot"/>. An image whose size differs from its camera's
+    /// (thumbnails, resized copies) gets the camera rescaled, with a warning.
+    /// </summary>
+    public static List<PosedImage> ReadPosed(string posesPath, string? intrinsicsPath, string imageRoot, IReadOnlyCollection<string>? only,
+        IProgressSink? progress = null)
+    {
+        if (!Directory.Exists(imageRoot)) throw new ArgumentException($"{imageRoot}: image folder not found");
+        var all = PosedImages.Read(posesPath, intrinsicsPath != null ? CameraFiles.Read(intrinsicsPath) : null, intrinsicsPath, imageRoot);
+        var posed = only is { Count: > 0 } ? all.Where(p => only.Contains(p.Name)).ToList() : all;
+        if (only is { Count: > 0 } && posed.Count != only.Count)
+            throw new ArgumentException($"--only names image(s) not in {posesPath}: {string.Join(", ", only.Except(posed.Select(p => p.Name)))}");
+        if (posed.Count < 2) throw new ArgumentException($"{posesPath}: {posed.Count} posed image(s); a map needs 2 or more");
+        if (posed.Select(p => FeatureDatabase.ImageNameProblem(p.Name)).FirstOrDefault(x => x != null) is { } badName)
+            throw new ArgumentException($"{posesPath}: {badName}");
+        var missing = posed.Where(p => !File.Exists(Path.Combine(imageRoot, p.Name))).Select(p => p.Name).ToList();
+        if (missing.Count > 0)
+            throw new ArgumentException($"{posesPath} names {missing.Count} image(s) not found under {imageRoot}, e.g. {missing[0]}");
+        return posed.Select(p => WithImageSize(p, imageRoot, progress ?? ProgressSink.None)).ToList();
+    }
+
+    private static PosedImage WithImageSize(PosedImage p, string root, IProgressSink progress)
+    {
+        var (w, h) = ImageFile.ReadSize(Path.Combine(root, p.Name));
+        if (Intrinsics.RescaledTo(p.Camera, w, h) is not { } scaled) return p;
+        progress.Warning($"{p.Name}: image is {w}×{h}, its camera {p.Camera.Width}×{p.Camera.Height}: intrinsics rescaled");
+        return p with { Camera = scaled };
+    }
+}

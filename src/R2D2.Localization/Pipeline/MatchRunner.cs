@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using R2D2.Localization.Matching;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Pipeline;
+
+public sealed record MatchOptions
+{
+    /// <summary>Where the nearest neighbours are searched (null: the CPU).</summary>
+    public TorchSharp.torch.Device? Device { get; init; }
+    /// <summary>Mutual matches whose descriptor similarity is below this are dropped.</summary>
+    public float MinSimilarity { get; init; } = float.NegativeInfinity;
+}
+
+/// <summary>Pairs matched now and pairs whose stored matches were kept.</summary>
+public sealed record MatchSummary(int Matched, int Skipped, long Matches, double Seconds)
+{
+    public double PairsPerSecond => Matched > 0 ? Matched / Seconds : 0;
+    public double MeanMatches => Matched > 0 ? Matches / (double)Matched : 0;
+}
+
+/// <summary>The match stage: mutual nearest neighbours of the pairs' descriptors into the
+/// database (resumable: pairs with stored matches are skipped; see <see cref="DatabaseMatching"/>).</summary>
+public static class MatchRunner
+{
+    public static MatchSummary Run(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, MatchOptions o, IProgressSink? progress = null)
+    {
+        var sw = Stopwatch.StartNew();
+        int done = 0, skipped = 0;
+        long matches = 0;
+        (progress ?? ProgressSink.None).Stage("match", pairs.Count, advance =>
+            DatabaseMatching.Run(db, pairs, o.Device, o.MinSimilarity, onPair: p =>
+            {
+                if (p.Skipped) skipped++; else { done++; matches += p.Matches; }
+                advance($"{p.Pair.Name1} {p.Pair.Name2}: {(p.Skipped ? "stored" : p.Matches + " matches")}");
+            }));
+        return new MatchSummary(done, skipped, matches, sw.Elapsed.TotalSeconds);
+    }
+}

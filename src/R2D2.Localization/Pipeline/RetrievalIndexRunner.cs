@@ -1,0 +1,54 @@
+using R2D2.Localization.Mapping;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Pipeline;
+
+public sealed record RetrievalIndexOptions
+{
+    /// <summary>Visual words of the VLAD codebook.</summary>
+    public int Clusters { get; init; } = 64;
+    /// <summary>Descriptors sampled per image for the codebook.</summary>
+    public int SamplesPerImage { get; init; } = 200;
+    /// <summary>Images the codebook samples (a random subset of this many).</summary>
+    public int SampleImages { get; init; } = 500;
+    public int Seed { get; init; }
+}
+
+/// <summary>
+/// The retrieval index stage: a VLAD codebook (k-means of descriptors sampled from a random subset
+/// of the images) and the VLAD descriptor of every image with features; null when the images have
+/// too few descriptors for the codebook. Reads the database; the index is stored with the map
+/// (<see cref="FeatureDatabase.WriteMap"/>).
+/// </summary>
+public static class RetrievalIndexRunner
+{
+    public static RetrievalIndex? Run(FeatureDatabase db, RetrievalIndexOptions o, IProgressSink? progress = null)
+    {
+        var ids = db.ImagesWithFeatures().OrderBy(i => i).ToList();
+        var rng = new Random(o.Seed);
+        var sampleImages = ids.OrderBy(_ => rng.Next()).Take(o.SampleImages).ToList();
+        var samples = new List<float>();
+        int dim = 0;
+        foreach (var id in sampleImages)
+        {
+            var f = db.ReadFeatures(id);
+            if (f == null || f.Count == 0) continue;
+            dim = f.Dim;
+            for (int k = 0; k < Math.Min(o.SamplesPerImage, f.Count); k++)
+                samples.AddRange(f.Descriptor(rng.Next(f.Count)).ToArray());
+        }
+        if (dim == 0 || samples.Count / dim < o.Clusters) return null;
+        var codebook = Vlad.TrainCodebook(samples.ToArray(), dim, o.Clusters, seed: o.Seed);
+        var vlads = new Dictionary<int, float[]>();
+        (progress ?? ProgressSink.None).Stage("retrieval index", ids.Count, advance =>
+        {
+            foreach (var id in ids)
+            {
+                var f = db.ReadFeatures(id);
+                if (f != null) vlads[id] = Vlad.Encode(f, codebook, o.Clusters);
+                advance($"image {id}");
+            }
+        });
+        return new RetrievalIndex(vlads, codebook, o.Clusters);
+    }
+}

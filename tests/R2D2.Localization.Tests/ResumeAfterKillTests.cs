@@ -28,7 +28,8 @@ public class ResumeAfterKillTests
         return images;
     }
 
-    private static Process Start(params string[] args)
+    /// <summary>Starts `localize` with its output drained (so it never blocks on a full pipe), to be killed.</summary>
+    internal static Process Start(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "localize.dll"));

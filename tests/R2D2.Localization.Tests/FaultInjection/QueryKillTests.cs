@@ -39,7 +39,7 @@ public class QueryKillTests
         for (int round = 0; round < 3; round++)
         {
             int before = File.Exists(killed) ? File.ReadAllLines(killed).Length : 0;
-            using var p = Start(Args(killed, resume: round > 0));
+            using var p = ResumeAfterKillTests.Start(Args(killed, resume: round > 0));
             var sw = Stopwatch.StartNew();
             while (!p.HasExited && (!File.Exists(killed) || File.ReadAllLines(killed).Length < before + 3))
             {
@@ -60,18 +60,5 @@ public class QueryKillTests
         // Temporary files of the killed writers were removed by the later writes.
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(killed)!, ".*.tmp"));
         Assert.Equal(File.ReadAllBytes(Path.ChangeExtension(reference, ".inliers.txt")), File.ReadAllBytes(Path.ChangeExtension(killed, ".inliers.txt")));
-    }
-
-    private static Process Start(string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "localize.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
     }
 }

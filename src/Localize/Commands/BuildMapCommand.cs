@@ -35,7 +35,7 @@ internal static class BuildMapCommand
             var mapPath = r.GetValue(map)!;
             var exportDir = r.GetValue(export) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(mapPath))!, Path.GetFileNameWithoutExtension(mapPath) + "_model");
             using var source = net.LoadSource(r, settings);
-            var result = MapBuildRunner.Run(mapPath, new MapBuildInputs(posed, root, source) { Model = net.MapModel(r) }, new MapBuildOptions
+            var result = MapBuildRunner.Run(mapPath, new MapBuildInputs(posed, root, source) { Model = net.MapModel(r), SourceFiles = new[] { ("poses", r.GetValue(poses)), ("intrinsics", r.GetValue(intrinsics)) } }, new MapBuildOptions
             {
                 Pairs = pairSpec,
                 Match = new MatchOptions { Device = net.Hardware.Resolve(r) },

@@ -20,6 +20,7 @@ internal static class QueryCommand
         var model = new Option<string?>("--model") { Description = "checkpoint (default: the one the map was built with); must be the map's model" };
         var hardware = new DeviceOptionSet();
         var precision = new Option<string>("--precision") { Description = "fp32 or bf16 (see extract)", DefaultValueFactory = _ => "fp32" };
+        precision.AcceptOnlyFromAmong("fp32", "bf16");
         var threshold = new Option<double>("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px)", DefaultValueFactory = _ => 12 };
         var retrieval = new Option<string>("--retrieval")
         {

@@ -58,9 +58,10 @@ public static class OutputFile
             {
                 write(s);
                 s.Flush(flushToDisk: true);
+                // Renamed while still open (and locked), so no other writer takes it for debris.
+                // rename(2) replaces a link at the destination by the file, leaving the link's target alone.
+                File.Move(tmp, full, overwrite: true);
             }
-            // rename(2) replaces a link at the destination by the file, leaving the link's target alone.
-            File.Move(tmp, full, overwrite: true);
         }
         catch
         {
@@ -69,23 +70,22 @@ public static class OutputFile
         }
     }
 
-    /// <summary>Temporary files of this output left by a writer that was killed (its process is gone):
-    /// the next write of the same output removes them, so a resumed run leaves no debris.</summary>
+    /// <summary>Temporary files of this output left by a writer that was killed: a writer holds its
+    /// temporary file open with an exclusive lock (FileShare.None is an flock on Unix) until it is
+    /// renamed, so one that opens exclusively is nobody's, and the next write of the output removes
+    /// it. No process ids: they mean nothing across containers or hosts sharing the folder.</summary>
     private static void RemoveStaleTemporaries(string dir, string name)
     {
         foreach (var f in Directory.EnumerateFiles(dir, $".{name}.*.tmp"))
         {
-            var parts = Path.GetFileName(f)[(name.Length + 2)..].Split('.');
-            if (parts.Length != 3 || !int.TryParse(parts[0], out int pid) || pid == Environment.ProcessId || IsAlive(pid)) continue;
-            try { File.Delete(f); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try
+            {
+                using (new FileStream(f, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
+                File.Delete(f);
+            }
+            catch (IOException) { } // in use by a live writer, or gone already
+            catch (UnauthorizedAccessException) { }
         }
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
-        catch (ArgumentException) { return false; }
-        catch (InvalidOperationException) { return false; }
     }
 
     /// <summary>The path with every symbolic link resolved (of the file itself when it exists, else of

@@ -106,7 +106,7 @@ public static class QueryOutputs
                     int.Parse(F("inliers"), inv), double.Parse(F("extract_s"), inv), double.Parse(F("match_s"), inv), double.Parse(F("pnp_s"), inv),
                     warning.Length > 0 ? warning : null, fallback.Length > 0 ? fallback : null);
             }
-            catch (FormatException) { throw new FileFormatException(csvPath, rec.Line, "not a line of `localize query`'s CSV (" + CsvHeader + ")"); }
+            catch (Exception e) when (e is FormatException or OverflowException) { throw new FileFormatException(csvPath, rec.Line, "not a line of `localize query`'s CSV (" + CsvHeader + ")"); }
             // CSVs written before the status column: not localized was a fallback.
             var status = column.ContainsKey("status") ? ParseStatus(F("status"), csvPath, rec.Line)
                 : r.Localized ? QueryStatus.Localized : QueryStatus.Fallback;

@@ -12,6 +12,9 @@ public sealed record MapBuildInputs(IReadOnlyList<PosedImage> Images, string Ima
     /// <summary>The checkpoint the map records as its model (note 'model_path': query uses it when given no
     /// --model): 'default' or a path; null: none (RootSIFT).</summary>
     public string? Model { get; init; }
+    /// <summary>The files the images and poses were read from (poses file or model folder, intrinsics),
+    /// with their roles: the map and the export must not overwrite them.</summary>
+    public IReadOnlyList<(string Role, string? Path)> SourceFiles { get; init; } = Array.Empty<(string, string?)>();
 }
 
 public sealed record MapBuildOptions
@@ -56,15 +59,39 @@ public static class MapBuildRunner
     {
         progress ??= ProgressSink.None;
         var pairs = PairsRunner.Run(o.Pairs, inputs.Images); // a bad pairs file stops the build before the database exists
+        RefuseOverwritingInputs(mapPath, inputs, o);
         if (o.Fresh) foreach (var f in new[] { mapPath, mapPath + "-wal", mapPath + "-shm" }) File.Delete(f);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(mapPath))!);
         using var db = FeatureDatabase.Open(mapPath);
-        if (o.KeepExistingMap && db.HasMap) return null;
+        if (o.KeepExistingMap && db.HasMap)
+        {
+            db.UseExtractor(inputs.Source.Identity); // a map of other features is refused, not reused
+            return null;
+        }
         ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
         progress.Info($"{inputs.Images.Count} posed images, {pairs.Count} pairs ({o.Pairs}), {inputs.Source.Description} → {mapPath}");
         if (inputs.Model != null) db.WriteNote("model_path", DefaultModel.IsDefault(inputs.Model) ? DefaultModel.Name : Path.GetFullPath(inputs.Model));
         db.WriteNote("image_root", Path.GetFullPath(inputs.ImageRoot));
         return Build(db, inputs, pairs, o, progress);
+    }
+
+    /// <summary>The map database and the export are refused when they would overwrite an input
+    /// (the poses, the intrinsics, an image): checked before anything is opened or written.</summary>
+    private static void RefuseOverwritingInputs(string mapPath, MapBuildInputs inputs, MapBuildOptions o)
+    {
+        var outputs = new List<(string, string?)> { ("map database", mapPath), ("map database's -wal", mapPath + "-wal"), ("map database's -shm", mapPath + "-shm") };
+        if (o.ExportFolder != null)
+            foreach (var f in new[] { "cameras.txt", "images.txt", "points3D.txt", "points3D.ply" })
+                outputs.Add(($"exported {f}", Path.Combine(o.ExportFolder, f)));
+        var ins = new List<(string, string?)>();
+        foreach (var (role, path) in inputs.SourceFiles)
+        {
+            if (path == null) continue;
+            if (Directory.Exists(path)) ins.AddRange(Directory.EnumerateFiles(path).Select(f => ((string)role, (string?)f)));
+            else ins.Add((role, path));
+        }
+        ins.AddRange(inputs.Images.Select(i => ("image", (string?)Path.Combine(inputs.ImageRoot, i.Name))));
+        OutputFile.RefuseInputs(outputs, ins);
     }
 
     private static MapBuildResult Build(FeatureDatabase db, MapBuildInputs inputs, List<ImagePair> pairs, MapBuildOptions o, IProgressSink progress)

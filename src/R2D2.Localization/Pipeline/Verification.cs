@@ -47,7 +47,7 @@ public static class Verification
         foreach (var im in db.ReadImages())
         {
             if (im.PriorRotation == null || im.PriorTranslation == null) continue;
-            posed[im.Name] = new PosedImage(im.Name, db.ReadCamera(im.CameraId)!, Pose.FromQuaternion(im.PriorRotation, im.PriorTranslation));
+            posed[im.Name] = new PosedImage(im.Name, (db.ReadCamera(im.CameraId) ?? throw new FeatureDatabaseException(db.Path, $"image '{im.Name}' names camera {im.CameraId}, which is not in the cameras table")), Pose.FromQuaternion(im.PriorRotation, im.PriorTranslation));
         }
         var missing = pairs.SelectMany(p => new[] { p.Name1, p.Name2 }).FirstOrDefault(n => !posed.ContainsKey(n));
         if (missing != null) throw new FeatureDatabaseException(db.Path, $"image '{missing}' has no pose prior: verify with 'fundamental' instead");
@@ -102,8 +102,8 @@ public static class Verification
             var matches = db.ReadMatches(a.Id, b.Id);
             if (matches == null) continue;
             var k1 = db.ReadKeypoints(a.Id)!; var k2 = db.ReadKeypoints(b.Id)!;
-            var (x1, y1) = db.ReadCamera(a.CameraId)!.UndistortPixels(k1.X, k1.Y);
-            var (x2, y2) = db.ReadCamera(b.CameraId)!.UndistortPixels(k2.X, k2.Y);
+            var (x1, y1) = CameraOf(db, a).UndistortPixels(k1.X, k1.Y);
+            var (x2, y2) = CameraOf(db, b).UndistortPixels(k2.X, k2.Y);
             var fit = EpipolarVerification.EstimateFundamental(x1, y1, x2, y2, matches, FundamentalMethod.Usac, thresholdPx);
             db.WriteTwoViewGeometry(a.Id, b.Id, new TwoViewGeometry(fit.F == null ? TwoViewConfiguration.Degenerate : TwoViewConfiguration.Uncalibrated,
                 fit.Inliers, F: fit.F));
@@ -112,4 +112,7 @@ public static class Verification
         }
         return n;
     }
+
+    private static Geometry.Camera CameraOf(FeatureDatabase db, DatabaseImage image) =>
+        db.ReadCamera(image.CameraId) ?? throw new FeatureDatabaseException(db.Path, $"image '{image.Name}' names camera {image.CameraId}, which is not in the cameras table");
 }

@@ -33,6 +33,10 @@ public sealed record DemoDataset(string DayFolder, string NightFolder, List<Pose
         Directory.CreateDirectory(dayFolder);
         Directory.CreateDirectory(nightFolder);
         var day = scene.DayImages();
+        // Names come from the scene file and the query list: they must stay inside the output folder.
+        foreach (var name in day.Select(d => d.Name).Concat(night.Select(n => n.Name)))
+            if (Path.IsPathRooted(name) || name.Split('/', '\\').Contains(".."))
+                throw new R2D2Exception($"image name '{name}' leaves the output folder (an absolute path or '..'); name images relative to it");
         foreach (var d in day)
         {
             OutputFile.WriteAllBytes(Path.Combine(dayFolder, d.Name), JpegCodec.Encode(renderer.RenderDay(d.Pose), scene.DayJpegQuality));

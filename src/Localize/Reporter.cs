@@ -106,7 +106,7 @@ internal class ConsoleProgress(string prefix = "", int? logEvery = null, bool st
         if (stageTimes) Console.WriteLine($"{name}: done in {sw.Elapsed.TotalSeconds:F1} s");
     }
 
-    public void Info(string message) => Console.WriteLine(prefix.Length > 0 ? $"{prefix}: {message}" : message);
+    public virtual void Info(string message) => Console.WriteLine(prefix.Length > 0 ? $"{prefix}: {message}" : message);
     public void Warning(string message) => Reporter.Warn(message);
     public void Error(string message) => Reporter.Error(message);
 }

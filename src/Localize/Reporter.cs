@@ -99,16 +99,24 @@ internal interface IItemBar
 /// took, lines about the run on stdout (after <paramref name="prefix"/>: the command's name), warnings and errors on stderr.</summary>
 internal class ConsoleProgress(string prefix = "", int? logEvery = null, bool stageTimes = true) : IProgressSink
 {
-    public void Stage(string name, int items, Action<Action<string>> work)
+    public virtual void Stage(string name, int items, Action<Action<string>> work)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         Reporter.Track(name, items, work, logEvery: logEvery ?? Math.Max(1, items / 20));
         if (stageTimes) Console.WriteLine($"{name}: done in {sw.Elapsed.TotalSeconds:F1} s");
     }
 
-    public void Info(string message) => Console.WriteLine(prefix.Length > 0 ? $"{prefix}: {message}" : message);
+    public virtual void Info(string message) => Console.WriteLine(prefix.Length > 0 ? $"{prefix}: {message}" : message);
     public void Warning(string message) => Reporter.Warn(message);
     public void Error(string message) => Reporter.Error(message);
+}
+
+/// <summary>A runner's progress with every item's status line printed: above the bar on a
+/// terminal, `[i/n] line` in logs; no stage times.</summary>
+internal sealed class ConsoleItemProgress(string prefix) : ConsoleProgress(prefix)
+{
+    public override void Stage(string name, int items, Action<Action<string>> work) =>
+        Reporter.Items(name, items, bar => work(line => bar.Finished(line)));
 }
 
 /// <summary>A query set's progress on the console: the bar or log lines, warnings and the errors of failed queries on stderr.</summary>

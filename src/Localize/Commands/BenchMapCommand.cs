@@ -36,7 +36,7 @@ internal static class BenchMapCommand
             foreach (var f in new[] { dbPath, dbPath + "-wal", dbPath + "-shm" }) if (File.Exists(f)) File.Delete(f);
             var seconds = new Dictionary<string, double>();
             var sw = Stopwatch.StartNew();
-            void Done(string s) { seconds[s] = sw.Elapsed.TotalSeconds; sw.Restart(); Console.WriteLine($"bench-map: {s} {seconds[s]:F1} s, peak RSS {ExtractCommand.PeakRssMb():F0} MB"); }
+            void Done(string s) { seconds[s] = sw.Elapsed.TotalSeconds; sw.Restart(); Console.WriteLine($"bench-map: {s} {seconds[s]:F1} s, peak RSS {ExtractRunner.PeakRssMb():F0} MB"); }
 
             Street? scene = new Street(n, k, seed: 1);
             using var db = FeatureDatabase.Open(dbPath);
@@ -66,7 +66,7 @@ internal static class BenchMapCommand
             Console.WriteLine($"{"stage",-26}{"seconds",10}{"s / image",12}");
             foreach (var (stage, s) in seconds) Console.WriteLine($"{stage,-26}{s,10:F1}{s / n,12:F4}");
             Console.WriteLine($"map: {stats.Points} points, mean track length {stats.MeanTrackLength:F2}, mean reprojection error {stats.MeanReprojectionErrorPx:F2} px");
-            Console.WriteLine($"peak RSS of the map stages {ExtractCommand.PeakRssMb():F0} MB; database {bytes / 1e6:F0} MB ({bytes / n / 1e6:F2} MB per image)");
+            Console.WriteLine($"peak RSS of the map stages {ExtractRunner.PeakRssMb():F0} MB; database {bytes / 1e6:F0} MB ({bytes / n / 1e6:F2} MB per image)");
             return 0;
         });
         return cmd;

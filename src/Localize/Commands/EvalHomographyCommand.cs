@@ -9,14 +9,11 @@ namespace R2D2.Localization.Cli.Commands;
 /// <summary>`localize eval-homography`: MMA of mutual-NN matches on pairs with a ground-truth homography.</summary>
 internal static class EvalHomographyCommand
 {
-    /// <summary>The --model value that selects the RootSIFT baseline instead of a checkpoint.</summary>
-    public const string RootSiftName = "rootsift";
-
     public static Command Create()
     {
         var models = new Option<string[]>("--model")
         {
-            Description = $"one or more checkpoints, and/or '{RootSiftName}' for the RootSIFT baseline (OpenCV SIFT)",
+            Description = $"one or more checkpoints, and/or '{HomographyEvalOptions.RootSiftName}' for the RootSIFT baseline (OpenCV SIFT)",
             Required = true, AllowMultipleArgumentsPerToken = true,
         };
         var pairs = new Option<string[]>("--pairs")
@@ -50,42 +47,19 @@ internal static class EvalHomographyCommand
             var dev = hardware.Resolve(r);
             var all = r.GetValue(pairs)!.SelectMany(HomographyPairs.Find).ToList();
             if (all.Count == 0) throw new ArgumentException("no homography pairs found in --pairs");
-            var settings = ex.Get(r);
-            var thresholds = MatchingAccuracy.DefaultThresholds;
-            var rows = new List<MmaRow>();
-            var netOptions = new NetworkOptions { BFloat16 = r.GetValue(precision) == "bf16" };
-            foreach (var modelPath in r.GetValue(models)!)
+            var options = new HomographyEvalOptions
             {
-                if (string.Equals(modelPath, RootSiftName, StringComparison.OrdinalIgnoreCase))
-                {
-                    var sift = new RootSiftExtractor(new RootSiftSettings { MaxFeatures = r.GetValue(siftFeatures), MaxSize = r.GetValue(siftMaxSize) });
-                    Console.Error.WriteLine($"eval-homography: {sift.Describe()} on {all.Count} pair(s)");
-                    // Its official and centre coordinates are the same numbers: one row.
-                    rows.AddRange(HomographyEvaluation.Run(all, p => sift.Extract(ImageFile.ReadRgb(p)),
-                        new[] { CoordinateConvention.Centre }, RootSiftName, thresholds, dev));
-                    continue;
-                }
-                using var net = ModelLoader.Load(modelPath, dev, netOptions);
-                var variants = new List<(string Label, ExtractionSettings S, CoordinateConvention[] C)>
-                {
-                    (ModelLoader.ModelName(modelPath) + (netOptions.BFloat16 ? " bf16" : ""), settings, new[] { CoordinateConvention.Official, CoordinateConvention.Centre }),
-                };
-                if (r.GetValue(subpixel))
-                    variants.Add((ModelLoader.ModelName(modelPath) + " +subpixel", settings with { SubPixel = true }, new[] { CoordinateConvention.Centre }));
-                foreach (var (label, s, conventions) in variants)
-                {
-                    var extractor = new MultiScaleExtractor(net, s);
-                    Console.Error.WriteLine($"eval-homography: {label} on {all.Count} pair(s)");
-                    rows.AddRange(HomographyEvaluation.Run(all, p => extractor.Extract(ImageFile.ReadRgb(p)), conventions, label, thresholds, dev));
-                }
-            }
-            Print(rows, thresholds, all.Count);
+                Models = r.GetValue(models)!, Extraction = ex.Get(r), BFloat16 = r.GetValue(precision) == "bf16", CompareSubPixel = r.GetValue(subpixel),
+                RootSift = new RootSiftSettings { MaxFeatures = r.GetValue(siftFeatures), MaxSize = r.GetValue(siftMaxSize) },
+            };
+            var rows = HomographyModelEvaluation.Run(all, options, dev, line => Console.Error.WriteLine($"eval-homography: {line}"));
+            Print(rows, options.Thresholds, all.Count);
             return 0;
         }));
         return cmd;
     }
 
-    private static void Print(List<MmaRow> rows, int[] thresholds, int pairs)
+    private static void Print(List<MmaRow> rows, IReadOnlyList<int> thresholds, int pairs)
     {
         int w = Math.Max(30, rows.Max(r => r.Label.Length) + 2);
         Console.WriteLine($"MMA over {pairs} pair(s), mutual nearest neighbours");

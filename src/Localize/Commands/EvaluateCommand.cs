@@ -39,22 +39,7 @@ internal static class EvaluateCommand
                 OutputFile.RefuseInputs(new[] { ("plot", (string?)plotPath) },
                     posePaths.Select(p => ("poses", (string?)p)).Append(("ground truth", truthPath)));
             }
-            var gt = Submission.Read(truthPath);
-            if (gt.Count == 0) throw new InvalidDataException($"{truthPath}: no poses in the ground truth");
-            var labels = Labels(posePaths);
-            var runs = new List<EvaluatedRun>();
-            Console.WriteLine($"ground truth: {truthPath}, {gt.Count} queries");
-            for (int i = 0; i < posePaths.Length; i++)
-            {
-                var estimates = Submission.Read(posePaths[i]);
-                var result = PoseEvaluation.Evaluate(estimates, gt);
-                runs.Add(new EvaluatedRun(labels[i], result));
-                Console.WriteLine($"{labels[i]}: {posePaths[i]}, {estimates.Count} poses; {result.LocalizedCount} of the {gt.Count} queries have one, "
-                    + $"{result.MissingCount} missing (counted as failures)");
-                if (result.Unmatched.Count > 0)
-                    Reporter.Warn($"{posePaths[i]}: {result.Unmatched.Count} pose(s) for images not in the ground truth, ignored "
-                        + $"(e.g. '{result.Unmatched[0]}'; names must match exactly, submissions use base names)");
-            }
+            var runs = PoseFilesEvaluation.Run(truthPath, posePaths, Console.WriteLine, Reporter.Warn);
             Console.WriteLine();
             foreach (var set in new[] { ThresholdSet.Aachen, ThresholdSet.AachenV1_0, extraSet }.Where(s => s.Thresholds.Count > 0))
             {
@@ -87,16 +72,6 @@ internal static class EvaluateCommand
             && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double deg) && deg > 0 && double.IsFinite(deg))
             return PoseThreshold.FromDegrees(m, deg);
         throw new ArgumentException($"--extra-threshold '{text}': expected METRES,DEGREES with both positive, e.g. 0.05,0.5");
-    }
-
-    /// <summary>Each poses file's name without extension; the parent folder is added when two
-    /// files share a name (run1/poses.txt, run2/poses.txt).</summary>
-    private static string[] Labels(string[] paths)
-    {
-        var stems = paths.Select(Path.GetFileNameWithoutExtension).ToArray();
-        return paths.Select((p, i) => stems.Count(s => s == stems[i]) > 1
-            ? $"{Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(p)))}/{stems[i]}"
-            : stems[i]!).ToArray();
     }
 
     private static string DefaultPlotPath(string posesPath) =>

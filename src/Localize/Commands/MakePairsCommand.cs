@@ -107,24 +107,8 @@ internal static class MakePairsCommand
                 source = new HomographyPairSource(imgs, r.GetValue(seed), r.GetValue(crop), photometric: photometric);
             }
             Console.WriteLine(source.Describe());
-            var outDir = r.GetValue(output)!;
-            Directory.CreateDirectory(outDir);
-            var times = new List<double>();
-            for (long i = r.GetValue(first), end = i + r.GetValue(count); i < end; i++)
-            {
-                var sw = Stopwatch.StartNew();
-                string note = "";
-                TrainingPair pair;
-                if (source is HomographyPairSource hs) { var sample = hs.Sample(i); pair = sample.Pair; note = sample.Night ? ", night" : ""; }
-                else if (source is MapPairSource ms) { var sample = ms.Sample(i); pair = sample.Pair; note = $", {sample.Image1} → {sample.Image2}"; }
-                else pair = source.Get(i);
-                times.Add(sw.Elapsed.TotalMilliseconds);
-                int known = 0;
-                for (int k = 0; k < pair.Width * pair.Height; k++) if (!float.IsNaN(pair.Flow[k])) known++;
-                var png = Path.Combine(outDir, $"pair_{i:D5}.png");
-                PairViz.WritePair(pair, png, r.GetValue(lines), (ulong)i);
-                Console.WriteLine($"{png}: {known} pixels with flow ({100.0 * known / (pair.Width * pair.Height):F1}%){note}, {times[^1]:F1} ms");
-            }
+            var times = PairPreviews.Write(source, r.GetValue(output)!, r.GetValue(first), r.GetValue(count), r.GetValue(lines), p => Console.WriteLine(p.Line))
+                .Select(p => p.Milliseconds).ToList();
             if (times.Count > 1)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Get: median {times.Order().ElementAt(times.Count / 2):F1} ms, first {times[0]:F1} ms (one thread)"));
             return 0;

@@ -28,6 +28,15 @@ public static class Retrieval
     public const int Auto = -1;
     public const int AutoMaxPointsForDirect = 100_000;
     public const int AutoImages = 20;
+
+    /// <summary>The --retrieval value: "auto" (<see cref="Auto"/>), "all" (0: every map point) or K (the points of the K most similar database images).</summary>
+    public static int Parse(string text) => text switch
+    {
+        "auto" => Auto,
+        "all" => 0,
+        var v when int.TryParse(v, out int k) && k > 0 => k,
+        var v => throw new ArgumentException($"--retrieval must be auto, all or a positive number, not '{v}'"),
+    };
 }
 
 /// <summary>

@@ -47,6 +47,21 @@ public sealed record QuerySetSummary(IReadOnlyList<QueryOutcome> Outcomes)
     /// <summary>An image could not be read or a query failed with an error (not merely "not localized").</summary>
     public bool HasErrors => Outcomes.Any(o => o.IsError);
 
+    /// <summary>Queries an earlier run had done, kept.</summary>
+    public int KeptCount => Outcomes.Count(o => o.Kept);
+
+    /// <summary>The median inliers and mean times per query (extract, match, PnP).</summary>
+    public string TimingLine
+    {
+        get
+        {
+            var results = Outcomes.Select(o => o.Result).ToList();
+            return $"query: median inliers {Evaluation.PoseEvaluation.Median(results.Select(x => (double)x.Inliers)):F0}; "
+                + $"mean time per query: extract {results.Average(x => x.ExtractSeconds):F2} s, match {results.Average(x => x.MatchSeconds):F3} s, "
+                + $"PnP {results.Average(x => x.PnpSeconds) * 1000:F1} ms";
+        }
+    }
+
     public string Line => $"query: {Outcomes.Count} queries, {Count(QueryStatus.Localized)} localized, {Count(QueryStatus.Fallback)} fallback, "
         + $"{Count(QueryStatus.Unreadable)} unreadable, {Count(QueryStatus.Failed)} failed";
 }

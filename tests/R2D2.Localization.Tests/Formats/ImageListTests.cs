@@ -57,7 +57,7 @@ public class ImageListTests
         Assert.Equal(entry, image.Name); // databases keep the name as written
         Assert.Equal(output, image.OutputName);
         var outDir = Path.Combine(dir, "out");
-        var path = Path.GetFullPath(Features.FeatureExtraction.OutputPath(outDir, image, FeatureFileFormat.Safetensors));
+        var path = Path.GetFullPath(global::R2D2.Localization.Pipeline.FeatureExtraction.OutputPath(outDir, image, FeatureFileFormat.Safetensors));
         Assert.StartsWith(outDir + "/", path);
     }
 

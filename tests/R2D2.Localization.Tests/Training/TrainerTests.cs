@@ -6,6 +6,15 @@ using static TorchSharp.torch;
 
 namespace R2D2.Localization.Tests.Training;
 
+/// <summary>Not parallel: one test sets libtorch's (process-wide) thread count for bit-identical
+/// sums, which must not change under another test's running kernels.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TorchThreadsCollection
+{
+    public const string Name = "torch threads (not parallel)";
+}
+
+[Collection(TorchThreadsCollection.Name)]
 public class TrainerTests
 {
     private static ITrainingPairSource Pairs(int crop = 48) =>

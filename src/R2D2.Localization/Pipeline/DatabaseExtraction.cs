@@ -1,9 +1,10 @@
 using System.Diagnostics;
+using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
 using R2D2.Localization.Storage;
 
-namespace R2D2.Localization.Features;
+namespace R2D2.Localization.Pipeline;
 
 /// <summary>
 /// Extracts features of images into a feature database (hloc-style stage). Resumable: images

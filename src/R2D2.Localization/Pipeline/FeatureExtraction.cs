@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 
-namespace R2D2.Localization.Features;
+namespace R2D2.Localization.Pipeline;
 
 /// <summary>The outcome of one image of an extraction run. <paramref name="Reduction"/>: the image was
 /// over the pixel limit and decoded at 1/Reduction of its size (1: decoded whole).</summary>

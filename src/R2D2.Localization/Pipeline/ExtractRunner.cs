@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Text.Json;
+using R2D2.Localization.Evaluation;
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>How an extraction into feature files runs (see <see cref="ExtractRunner.ToFiles"/>).</summary>
+public sealed record ExtractOptions
+{
+    /// <summary>The folder for one feature file per image (created if missing).</summary>
+    public required string OutputDir { get; init; }
+    public FeatureFileFormat Format { get; init; } = FeatureFileFormat.Safetensors;
+    /// <summary>Extract again even when an up-to-date output exists.</summary>
+    public bool Overwrite { get; init; }
+    /// <summary>Timing and memory statistics (JSON) of the extracted images; null: none written.</summary>
+    public string? StatsPath { get; init; }
+    /// <summary>Untimed extra runs on the first image before timing (benchmarks).</summary>
+    public int Warmup { get; init; }
+}
+
+/// <summary>The images of an extraction run, in the input order, and its time in all.</summary>
+public sealed record ExtractSummary(IReadOnlyList<ImageOutcome> Outcomes, double Seconds)
+{
+    public IReadOnlyList<ImageOutcome> Extracted => Outcomes.Where(o => o.Error == null && !o.Skipped).ToList();
+    public int SkippedCount => Outcomes.Count(o => o.Skipped);
+    public IReadOnlyList<ImageOutcome> Failed => Outcomes.Where(o => o.Error != null).ToList();
+    public bool HasErrors => Outcomes.Any(o => o.Error != null);
+
+    /// <summary>"N of M image(s) failed: paths".</summary>
+    public string FailureLine => $"{Failed.Count} of {Outcomes.Count} image(s) failed: {string.Join(", ", Failed.Select(f => f.Image.Path))}";
+}
+
+/// <summary>
+/// The extraction stage of many images: into one feature file per image (<see cref="FeatureExtraction"/>)
+/// or into a feature database (<see cref="DatabaseExtraction"/>). Resumable (up-to-date outputs are
+/// skipped), each image isolated (a bad image is reported as an error and the others go on). The
+/// progress sink gets a line about the run, one status line per image, the summary and, when
+/// images failed, an error naming them.
+/// </summary>
+public static class ExtractRunner
+{
+    public static ExtractSummary ToFiles(IReadOnlyList<ImageInput> images, MultiScaleExtractor extractor, string modelName,
+        ExtractOptions options, IProgressSink progress)
+    {
+        var job = new FeatureExtraction(extractor, modelName);
+        Directory.CreateDirectory(options.OutputDir);
+        for (int i = 0; i < options.Warmup && images.Count > 0; i++)
+        {
+            try { extractor.ExtractFile(images[0].Path); } catch (Exception e) when (e is ImageFileException or ImageTooSmallException) { }
+        }
+        var network = extractor.Network;
+        progress.Info($"{images.Count} image(s), model {modelName} ({network.Architecture.Net}) on {network.Device}, "
+            + $"{TorchSharp.torch.get_num_threads()} thread(s), format {options.Format.ToString().ToLowerInvariant()}");
+        var outcomes = new List<ImageOutcome>();
+        var total = Stopwatch.StartNew();
+        progress.Stage("extract", images.Count, advance =>
+        {
+            foreach (var image in images)
+            {
+                var o = job.Run(image, options.OutputDir, options.Format, options.Overwrite);
+                outcomes.Add(o);
+                if (o.Error != null) progress.Error(o.Error);
+                advance(o.Error != null ? image.Name : o.Skipped ? $"{image.Name}: up to date, skipped" : Extracted(o));
+            }
+        });
+        var summary = new ExtractSummary(outcomes, total.Elapsed.TotalSeconds);
+        progress.Info($"{summary.Extracted.Count} extracted, {summary.SkippedCount} skipped (up to date), {summary.Failed.Count} failed, "
+            + $"{summary.Seconds:F1} s in all; output in {options.OutputDir}");
+        if (options.StatsPath is { } statsPath) WriteStats(statsPath, summary.Extracted);
+        if (summary.HasErrors) progress.Error(summary.FailureLine);
+        return summary;
+    }
+
+    /// <summary>Extracts into the feature database at <paramref name="databasePath"/> (created if missing).</summary>
+    public static ExtractSummary ToDatabase(IReadOnlyList<ImageInput> images, FeatureSource source, string databasePath, IProgressSink progress)
+    {
+        using var db = FeatureDatabase.Open(databasePath);
+        progress.Info($"{images.Count} image(s) into {databasePath}, {source.Description}");
+        var total = Stopwatch.StartNew();
+        var outcomes = new List<ImageOutcome>();
+        progress.Stage("extract", images.Count, advance =>
+            outcomes = DatabaseExtraction.Run(db, images, source, onImage: o =>
+            {
+                if (o.Error != null) progress.Error(o.Error);
+                advance(o.Error != null ? $"{o.Image.Name}: failed" : o.Skipped ? $"{o.Image.Name}: stored already, skipped" : Extracted(o));
+            }));
+        var summary = new ExtractSummary(outcomes, total.Elapsed.TotalSeconds);
+        progress.Info($"{summary.Extracted.Count} extracted, {summary.SkippedCount} skipped (stored), "
+            + $"{summary.Failed.Count} failed, {summary.Seconds:F1} s; {db.Summary()}");
+        if (summary.HasErrors) progress.Error(summary.FailureLine);
+        return summary;
+    }
+
+    private static string Extracted(ImageOutcome o) =>
+        $"{o.Image.Name}: {o.Keypoints} keypoints in {o.Seconds:F2} s" + (o.ReductionNote is { } n ? $" ({n})" : "");
+
+    /// <summary>Timing and memory statistics of the extracted images (JSON).</summary>
+    public static void WriteStats(string path, IReadOnlyList<ImageOutcome> done)
+    {
+        // No image extracted: no median (NaN is not JSON).
+        double? median = done.Count > 0 ? PoseEvaluation.Median(done.Select(o => o.Seconds)) : null;
+        var json = new Dictionary<string, object?>
+        {
+            ["tool"] = "r2d2.localization",
+            ["torch"] = "libtorch " + TorchSharp.torch.__version__,
+            ["threads"] = TorchSharp.torch.get_num_threads(),
+            ["images"] = done.Select(o => new Dictionary<string, object> { ["name"] = o.Image.Name, ["seconds"] = o.Seconds, ["keypoints"] = o.Keypoints }).ToList(),
+            ["median_seconds_per_image"] = median,
+            ["peak_rss_mb"] = PeakRssMb(),
+        };
+        OutputFile.WriteAllText(path, JsonSerializer.Serialize(json, new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>VmHWM from /proc/self/status (Linux), in MB; null where it cannot be read.</summary>
+    public static double? PeakRssMb()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
+            if (line == null) return null;
+            return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+        }
+        catch (IOException) { return null; }
+    }
+}

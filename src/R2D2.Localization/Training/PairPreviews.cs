@@ -1,0 +1,40 @@
+using System.Diagnostics;
+
+namespace R2D2.Localization.Training;
+
+/// <summary>One pair drawn by <see cref="PairPreviews.Write"/>: its picture, the pixels of image 1
+/// with a flow target, what the source says of it (night, the map images) and the time to get it.</summary>
+public sealed record PairPreview(long Index, string Png, int KnownPixels, int Pixels, string Note, double Milliseconds)
+{
+    public string Line => $"{Png}: {KnownPixels} pixels with flow ({100.0 * KnownPixels / Pixels:F1}%){Note}, {Milliseconds:F1} ms";
+}
+
+/// <summary>Pictures of training pairs (image 1 | image 2, lines to the flow targets) and the time to generate each.</summary>
+public static class PairPreviews
+{
+    /// <summary>Writes pairs <paramref name="first"/> … first + count − 1 of the source as pair_NNNNN.png into
+    /// <paramref name="outDir"/> (created if missing), <paramref name="lines"/> correspondences drawn per pair.</summary>
+    public static List<PairPreview> Write(ITrainingPairSource source, string outDir, long first, int count, int lines, Action<PairPreview>? onPair = null)
+    {
+        Directory.CreateDirectory(outDir);
+        var previews = new List<PairPreview>();
+        for (long i = first, end = first + count; i < end; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            string note = "";
+            TrainingPair pair;
+            if (source is HomographyPairSource hs) { var sample = hs.Sample(i); pair = sample.Pair; note = sample.Night ? ", night" : ""; }
+            else if (source is MapPairSource ms) { var sample = ms.Sample(i); pair = sample.Pair; note = $", {sample.Image1} → {sample.Image2}"; }
+            else pair = source.Get(i);
+            double millis = sw.Elapsed.TotalMilliseconds;
+            int known = 0;
+            for (int k = 0; k < pair.Width * pair.Height; k++) if (!float.IsNaN(pair.Flow[k])) known++;
+            var png = Path.Combine(outDir, $"pair_{i:D5}.png");
+            PairViz.WritePair(pair, png, lines, (ulong)i);
+            var preview = new PairPreview(i, png, known, pair.Width * pair.Height, note, millis);
+            previews.Add(preview);
+            onPair?.Invoke(preview);
+        }
+        return previews;
+    }
+}

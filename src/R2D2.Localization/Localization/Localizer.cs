@@ -2,6 +2,7 @@ using System.Diagnostics;
 using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
+using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Localization;
 
@@ -94,6 +95,8 @@ public static class Localizer
     /// points, or of the first database image when there are none.</summary>
     public static (string Name, Pose Pose) Fallback(MapIndex map, IReadOnlyList<Match> matches)
     {
+        // A query without a pose gets a database image's: a map without posed images has none to give.
+        if (map.Images.Count == 0) throw new FeatureDatabaseException(map.Path, "holds no posed database image, so a query without a pose has no fallback (rerun build-map)");
         var votes = new Dictionary<int, int>();
         foreach (var m in matches)
             foreach (var e in map.Points[m.J].Track)

@@ -47,8 +47,6 @@ public sealed class MapIndex
         for (int i = 0; i < points.Count; i++) points[i].Descriptor!.CopyTo(desc, i * dim);
         var images = db.ReadImages().Where(i => i.PriorRotation != null && i.PriorTranslation != null)
             .ToDictionary(i => i.Id, i => (i.Name, Pose.FromQuaternion(i.PriorRotation!, i.PriorTranslation!)));
-        // Queries that find no pose get a database image's pose: a map needs at least one.
-        if (images.Count == 0) throw new FeatureDatabaseException(db.Path, "holds a map but no posed database image (rerun build-map)");
         var retrieval = db.ReadRetrieval();
         string? noRetrieval = retrieval != null ? null : db.RetrievalImages == 0
             ? "the map has no retrieval index (its images have too few descriptors for a codebook); query it with --retrieval all"

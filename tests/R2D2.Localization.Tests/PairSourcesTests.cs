@@ -20,10 +20,10 @@ public class PairSourcesTests
     public void UnknownImageNamesTheFileAndLine()
     {
         var known = new HashSet<string> { "a.jpg", "b.jpg" };
-        var e = Assert.Throws<InvalidDataException>(() => PairSources.Parse(new[] { "a.jpg b.jpg", "", "a.jpg c.jpg" }, "list.txt", known));
+        var e = Assert.Throws<R2D2.Localization.Formats.FileFormatException>(() => PairSources.Parse(new[] { "a.jpg b.jpg", "", "a.jpg c.jpg" }, "list.txt", known));
         Assert.StartsWith("list.txt:3: ", e.Message);
         Assert.Contains("'c.jpg'", e.Message);
-        var bad = Assert.Throws<InvalidDataException>(() => PairSources.Parse(new[] { "a.jpg b.jpg 0.5" }, "list.txt"));
+        var bad = Assert.Throws<R2D2.Localization.Formats.FileFormatException>(() => PairSources.Parse(new[] { "a.jpg b.jpg 0.5" }, "list.txt"));
         Assert.StartsWith("list.txt:1: ", bad.Message);
     }
 

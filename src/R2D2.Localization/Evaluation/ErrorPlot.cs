@@ -140,16 +140,9 @@ public static class ErrorPlot
         }
         else
         {
-            double step = NiceStep(axis.Max / 10);
+            double step = NiceNumbers.AtLeast(axis.Max / 10);
             for (int i = 0; i * step <= axis.Max * (1 + 1e-9); i++) yield return (i * step, Metres(i * step));
         }
-    }
-
-    /// <summary>1, 2 or 5 times a power of ten, at least <paramref name="rough"/>.</summary>
-    private static double NiceStep(double rough)
-    {
-        double p = Math.Pow(10, Math.Floor(Math.Log10(rough)));
-        return new[] { 1.0, 2, 5, 10 }.Select(m => m * p).First(v => v >= rough * (1 - 1e-9));
     }
 
     /// <summary>"1 cm", "10 cm", "1 m", "2.5 m": centimetres below a metre read better on a log axis.</summary>

@@ -294,7 +294,7 @@ public static class HtmlReport
             _ = ex; _ = ey;
         }
         // Scale bar.
-        double bar = NiceLength(span / 5);
+        double bar = NiceNumbers.AtMost(span / 5);
         svg.Append($"<line x1=\"20\" y1=\"{size - 20}\" x2=\"{(20 + bar * size / span).ToString("F1", Inv)}\" y2=\"{size - 20}\" stroke=\"#000\" stroke-width=\"2\"/>");
         svg.Append($"<text x=\"20\" y=\"{size - 26}\" font-size=\"12\">{bar.ToString("0.###", Inv)} m</text>");
         svg.Append($"<text x=\"{size - 160}\" y=\"{size - 10}\" font-size=\"11\" fill=\"#666\">axes: {"xyz"[a]} →, {"xyz"[b]} {(sb > 0 ? "↓" : "↑")}</text>");
@@ -306,12 +306,6 @@ public static class HtmlReport
     {
         // (e_a × e_b)·e_c for distinct axes: +1 for a cyclic order, −1 otherwise.
         return (a, b, c) is (0, 1, 2) or (1, 2, 0) or (2, 0, 1) ? 1 : -1;
-    }
-
-    private static double NiceLength(double rough)
-    {
-        double p = Math.Pow(10, Math.Floor(Math.Log10(rough)));
-        return new[] { 1.0, 2, 5, 10 }.Select(m => m * p).Last(v => v <= rough * 1.0001);
     }
 
     private static Mat Read(string path) => ImageFile.ToBgrMat(ImageFile.ReadRgb(path));

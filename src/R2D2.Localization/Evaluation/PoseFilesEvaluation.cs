@@ -11,7 +11,7 @@ public static class PoseFilesEvaluation
     public static List<EvaluatedRun> Run(string truthPath, IReadOnlyList<string> posePaths, Action<string>? info = null, Action<string>? warning = null)
     {
         var gt = Submission.Read(truthPath);
-        if (gt.Count == 0) throw new InvalidDataException($"{truthPath}: no poses in the ground truth");
+        if (gt.Count == 0) throw new Formats.FileFormatException(truthPath, 0, "no poses in the ground truth");
         var labels = Labels(posePaths);
         var runs = new List<EvaluatedRun>();
         info?.Invoke($"ground truth: {truthPath}, {gt.Count} queries");

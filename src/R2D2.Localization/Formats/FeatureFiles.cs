@@ -81,7 +81,7 @@ public static class FeatureFiles
     {
         var st = SafeTensors.Read(path);
         if (!st.Metadata.TryGetValue("format", out var fmt) || fmt != FormatTag)
-            throw new InvalidDataException($"{path}: not a feature file of this project (format '{fmt}')");
+            throw new FileFormatException(path, 0, $"not a feature file of this project (format '{fmt}')");
         var t = st.Tensors;
         var xy = t["keypoints"].ToFloat32();
         int n = xy.Length / 2;

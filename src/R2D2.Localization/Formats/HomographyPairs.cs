@@ -68,7 +68,7 @@ public static class HomographyPairs
         var m = Regex.Match(text, @"<data>(.*?)</data>", RegexOptions.Singleline);
         if (m.Success) text = m.Groups[1].Value;
         var numbers = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        if (numbers.Length != 9) throw new InvalidDataException($"{path}: expected 9 numbers of a 3×3 homography, found {numbers.Length}");
+        if (numbers.Length != 9) throw new FileFormatException(path, 0, $"expected 9 numbers of a 3×3 homography, found {numbers.Length}");
         return numbers.Select(s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
     }
 }

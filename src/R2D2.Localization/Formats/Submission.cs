@@ -72,18 +72,17 @@ public static class Submission
             lineNo++;
             var fields = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length == 0) continue;
-            string where = $"{source}:{lineNo}";
             if (fields.Length != 8)
-                throw new InvalidDataException($"{where}: expected 8 fields 'name qw qx qy qz tx ty tz', found {fields.Length}");
+                throw new FileFormatException(source, lineNo, $"expected 8 fields 'name qw qx qy qz tx ty tz', found {fields.Length}");
             var v = new double[7];
             for (int i = 0; i < 7; i++)
                 if (!double.TryParse(fields[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out v[i]) || !double.IsFinite(v[i]))
-                    throw new InvalidDataException($"{where}: field {i + 2} ('{fields[i + 1]}') is not a finite number");
+                    throw new FileFormatException(source, lineNo, $"field {i + 2} ('{fields[i + 1]}') is not a finite number");
             // Normalizing divides by the norm; a squared norm of 0 (or one that underflows to 0) has no direction.
             if (!(v[0] * v[0] + v[1] * v[1] + v[2] * v[2] + v[3] * v[3] > 0))
-                throw new InvalidDataException($"{where}: the quaternion of '{fields[0]}' is zero, which is no rotation");
+                throw new FileFormatException(source, lineNo, $"the quaternion of '{fields[0]}' is zero, which is no rotation");
             if (!firstLine.TryAdd(fields[0], lineNo))
-                throw new InvalidDataException($"{where}: '{fields[0]}' appears again (first on line {firstLine[fields[0]]})");
+                throw new FileFormatException(source, lineNo, $"'{fields[0]}' appears again (first on line {firstLine[fields[0]]})");
             images.Add((new ImagePose(fields[0], Pose.FromQuaternion(v.AsSpan(0, 4), v.AsSpan(4, 3))), raw));
         }
         return images;

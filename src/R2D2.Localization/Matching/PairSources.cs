@@ -16,7 +16,7 @@ public static class PairSources
 {
     /// <summary>Reads a pairs file. Blank lines and lines starting with # are skipped. A line that is
     /// not two names, or (with <paramref name="knownImages"/>) names an image outside it, throws an
-    /// <see cref="InvalidDataException"/> whose message starts with file:line.</summary>
+    /// <see cref="Formats.FileFormatException"/> naming the file and line.</summary>
     public static List<ImagePair> ReadFile(string path, IReadOnlySet<string>? knownImages = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: pairs file not found", path);
@@ -35,10 +35,10 @@ public static class PairSources
             if (line.Length == 0 || line[0] == '#') continue;
             var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (parts.Length != 2)
-                throw new InvalidDataException($"{source}:{lineNo}: expected two image names, found {parts.Length} field(s): '{line}'");
+                throw new Formats.FileFormatException(source, lineNo, $"expected two image names, found {parts.Length} field(s): '{line}'");
             if (knownImages != null)
                 foreach (var name in parts)
-                    if (!knownImages.Contains(name)) throw new InvalidDataException($"{source}:{lineNo}: unknown image '{name}'");
+                    if (!knownImages.Contains(name)) throw new Formats.FileFormatException(source, lineNo, $"unknown image '{name}'");
             pairs.Add(parts[0], parts[1]);
         }
         return pairs.Pairs;

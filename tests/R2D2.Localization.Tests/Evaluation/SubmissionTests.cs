@@ -73,7 +73,7 @@ public class SubmissionTests
     {
         var path = Path.Combine(TempDir.Create(), "poses.txt");
         File.WriteAllText(path, "b.jpg 1 0 0 0 0 0 0\n\n" + bad + "\n");
-        var e = Assert.Throws<InvalidDataException>(() => Submission.Read(path));
+        var e = Assert.Throws<FileFormatException>(() => Submission.Read(path));
         Assert.StartsWith($"{path}:3: ", e.Message);
         Assert.Contains(message, e.Message);
     }

@@ -54,7 +54,7 @@ public class StageRunnerTests
         // A pairs file names images of the list only.
         var file = Path.Combine(s.Folder, "pairs.txt");
         File.WriteAllText(file, "cam00.jpg cam01.jpg\ncam00.jpg other.jpg\n");
-        Assert.Contains("unknown image 'other.jpg'", Assert.Throws<InvalidDataException>(() => PairsRunner.Run(PairSpec.Parse(file), db)).Message);
+        Assert.Contains("unknown image 'other.jpg'", Assert.Throws<R2D2.Localization.Formats.FileFormatException>(() => PairsRunner.Run(PairSpec.Parse(file), db)).Message);
     }
 
     [Fact]

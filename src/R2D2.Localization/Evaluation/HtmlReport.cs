@@ -55,7 +55,7 @@ public static class HtmlReport
             if (!db.HasMap) throw new FeatureDatabaseException(mapPath, "holds no map (run build-map first)");
             points = db.ReadMap();
             images = db.ReadImages().Where(i => i.PriorRotation != null && i.PriorTranslation != null)
-                .ToDictionary(i => i.Id, i => (i.Name, Pose.FromQuaternion(i.PriorRotation!, i.PriorTranslation!)));
+                .ToDictionary(i => i.Id, i => (i.Name, i.PriorPose!));
             mapImageFolder ??= db.ReadNote("image_root");
         }
         var estimates = Submission.Read(posesPath);

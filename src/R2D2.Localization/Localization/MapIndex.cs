@@ -46,7 +46,7 @@ public sealed class MapIndex
         var desc = new float[points.Count * dim];
         for (int i = 0; i < points.Count; i++) points[i].Descriptor!.CopyTo(desc, i * dim);
         var images = db.ReadImages().Where(i => i.PriorRotation != null && i.PriorTranslation != null)
-            .ToDictionary(i => i.Id, i => (i.Name, Pose.FromQuaternion(i.PriorRotation!, i.PriorTranslation!)));
+            .ToDictionary(i => i.Id, i => (i.Name, i.PriorPose!));
         var retrieval = db.ReadRetrieval();
         string? noRetrieval = retrieval != null ? null : db.RetrievalImages == 0
             ? "the map has no retrieval index (its images have too few descriptors for a codebook); query it with --retrieval all"

@@ -61,7 +61,7 @@ public static class ImageRegistration
     private static string? PoseChange(DatabaseImage stored, Pose now)
     {
         if (stored.PriorRotation == null || stored.PriorTranslation == null) return "missing in the database";
-        var was = Pose.FromQuaternion(stored.PriorRotation, stored.PriorTranslation);
+        var was = stored.PriorPose!;
         double angle = Rotations.AngleBetweenRotations(was.Rotation, now.Rotation);
         bool moved = was.Translation.Zip(now.Translation, (x, y) => Math.Abs(x - y) / (1 + Math.Abs(x))).Max() >= 1e-5;
         if (angle < 1e-5 && !moved) return null;

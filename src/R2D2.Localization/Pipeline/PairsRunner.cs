@@ -64,7 +64,7 @@ public static class PairsRunner
         var images = db.ReadImages();
         return Run(spec, images.Select(i => i.Name).ToList(),
             () => images.Where(i => i.PriorRotation != null && i.PriorTranslation != null)
-                .Select(i => (i.Name, Pose.FromQuaternion(i.PriorRotation!, i.PriorTranslation!))).ToList(),
+                .Select(i => (i.Name, i.PriorPose!)).ToList(),
             "with pose priors in the database",
             () =>
             {

@@ -47,7 +47,7 @@ public static class Verification
         foreach (var im in db.ReadImages())
         {
             if (im.PriorRotation == null || im.PriorTranslation == null) continue;
-            posed[im.Name] = new PosedImage(im.Name, (db.ReadCamera(im.CameraId) ?? throw new FeatureDatabaseException(db.Path, $"image '{im.Name}' names camera {im.CameraId}, which is not in the cameras table")), Pose.FromQuaternion(im.PriorRotation, im.PriorTranslation));
+            posed[im.Name] = new PosedImage(im.Name, (db.ReadCamera(im.CameraId) ?? throw new FeatureDatabaseException(db.Path, $"image '{im.Name}' names camera {im.CameraId}, which is not in the cameras table")), im.PriorPose!);
         }
         var missing = pairs.SelectMany(p => new[] { p.Name1, p.Name2 }).FirstOrDefault(n => !posed.ContainsKey(n));
         if (missing != null) throw new FeatureDatabaseException(db.Path, $"image '{missing}' has no pose prior: verify with 'fundamental' instead");

@@ -6,7 +6,11 @@ namespace R2D2.Localization.Storage;
 /// layout), world→camera: a Hamilton quaternion (w, x, y, z) and a translation; null when absent
 /// or when the database uses COLMAP's newer layout without these columns.
 /// </summary>
-public sealed record DatabaseImage(int Id, string Name, int CameraId, double[]? PriorRotation = null, double[]? PriorTranslation = null);
+public sealed record DatabaseImage(int Id, string Name, int CameraId, double[]? PriorRotation = null, double[]? PriorTranslation = null)
+{
+    /// <summary>The pose prior (quaternion w, x, y, z and t, world→camera), or null when none is stored.</summary>
+    public Geometry.Pose? PriorPose => PriorRotation != null && PriorTranslation != null ? Geometry.Pose.FromQuaternion(PriorRotation, PriorTranslation) : null;
+}
 
 /// <summary>
 /// An image's keypoints as COLMAP stores them, in the project's pixel convention. COLMAP keeps

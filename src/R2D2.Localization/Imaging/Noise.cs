@@ -21,13 +21,50 @@ public static class Noise
     {
         x /= cell; y /= cell;
         long ix = (long)Math.Floor(x), iy = (long)Math.Floor(y);
-        double fx = x - ix, fy = y - iy;
+        return Smooth(Uniform(seed, ix, iy), Uniform(seed, ix + 1, iy), Uniform(seed, ix, iy + 1), Uniform(seed, ix + 1, iy + 1), x - ix, y - iy);
+    }
+
+    /// <summary>The lattice values a, b (row iy) and c, d (row iy + 1) blended at the cell offsets (fx, fy) by a smoothstep.</summary>
+    private static float Smooth(double a, double b, double c, double d, double fx, double fy)
+    {
         fx = fx * fx * (3 - 2 * fx); fy = fy * fy * (3 - 2 * fy);
-        double a = Uniform(seed, ix, iy), b = Uniform(seed, ix + 1, iy), c = Uniform(seed, ix, iy + 1), d = Uniform(seed, ix + 1, iy + 1);
         return (float)(a + fx * (b - a) + fy * (c + fx * (d - c) - a - fx * (b - a)));
     }
 
-    /// <summary>Three octaves of value noise in [0, 1].</summary>
-    public static float Fractal(int seed, double x, double y, double cell) =>
-        (4 * Value(seed, x, y, cell) + 2 * Value(seed + 1, x, y, cell / 2) + Value(seed + 2, x, y, cell / 4)) / 7;
+    /// <summary>Fractal value noise in [0, 1]: <paramref name="octaves"/> layers of <see cref="Value"/>
+    /// noise, each with half the cell size and half the amplitude of the one before (a 1/f-like spectrum).</summary>
+    public static float Fractal(int seed, double x, double y, double cell, int octaves = 3)
+    {
+        float sum = 0;
+        for (int k = 0; k < octaves; k++) sum += (1 << (octaves - 1 - k)) * Value(seed + k, x, y, cell / (1 << k));
+        return sum / ((1 << octaves) - 1);
+    }
+
+    /// <summary><see cref="Fractal"/> at every pixel (x, y) of a w×h image, row-major: the same values,
+    /// with each lattice value hashed once per octave instead of four times per pixel.</summary>
+    public static float[] FractalField(int seed, int w, int h, double cell, int octaves)
+    {
+        var sum = new float[w * h];
+        for (int k = 0; k < octaves; k++)
+        {
+            double c = cell / (1 << k);
+            int weight = 1 << (octaves - 1 - k), gw = (int)Math.Floor((w - 1) / c) + 2, gh = (int)Math.Floor((h - 1) / c) + 2;
+            var lattice = new double[gw * gh];
+            for (int j = 0; j < gh; j++)
+                for (int i = 0; i < gw; i++) lattice[j * gw + i] = Uniform(seed + k, i, j);
+            for (int y = 0; y < h; y++)
+            {
+                double fy = y / c;
+                int iy = (int)Math.Floor(fy);
+                for (int x = 0; x < w; x++)
+                {
+                    double fx = x / c;
+                    int ix = (int)Math.Floor(fx), o = iy * gw + ix;
+                    sum[y * w + x] += weight * Smooth(lattice[o], lattice[o + 1], lattice[o + gw], lattice[o + gw + 1], fx - ix, fy - iy);
+                }
+            }
+        }
+        for (int i = 0; i < sum.Length; i++) sum[i] /= (1 << octaves) - 1;
+        return sum;
+    }
 }

@@ -164,52 +164,11 @@ public sealed class SceneRenderer
     /// <summary>The night version: see the class summary; <paramref name="seed"/> drives the noise.</summary>
     public RgbImage RenderNight(Pose pose, int seed)
     {
-        int w = _scene.Width, h = _scene.Height;
         var n = _scene.Night;
-        var lin = BoxBlur(RenderLinear(pose, night: true), w, h, n.Blur);
-        double mean = 0;
-        foreach (var v in lin) mean += v;
-        mean /= lin.Length;
-        double gain = mean > 0 ? n.Exposure / mean : 1;
-        Parallel.For(0, h, row =>
-        {
-            for (int i = row * w * 3; i < (row + 1) * w * 3; i++)
-            {
-                double e = lin[i] * gain * n.FullWell;
-                double noisy = e + Math.Sqrt(Math.Max(e, 0)) * Noise.Gaussian(seed, 2L * i) + n.ReadNoise * Noise.Gaussian(seed, 2L * i + 1);
-                lin[i] = (float)Math.Clamp(noisy / n.FullWell, 0, 1);
-            }
-        });
+        var lin = RenderLinear(pose, night: true);
+        Blur.Box(lin, PixelLayout.Packed(_scene.Width, _scene.Height), n.Blur);
+        Sensor.Expose(lin, Sensor.AutoExposureGain(lin, n.Exposure), n.FullWell, n.ReadNoise, seed);
         return ToSrgb(lin);
-    }
-
-    private static float[] BoxBlur(float[] img, int w, int h, int size)
-    {
-        if (size <= 1) return img;
-        int r = size / 2;
-        var tmp = new float[img.Length];
-        var outp = new float[img.Length];
-        Parallel.For(0, h, y =>
-        {
-            for (int x = 0; x < w; x++)
-                for (int ch = 0; ch < 3; ch++)
-                {
-                    float s = 0; int cnt = 0;
-                    for (int dx = -r; dx <= r; dx++) { int xx = x + dx; if (xx < 0 || xx >= w) continue; s += img[(y * w + xx) * 3 + ch]; cnt++; }
-                    tmp[(y * w + x) * 3 + ch] = s / cnt;
-                }
-        });
-        Parallel.For(0, h, y =>
-        {
-            for (int x = 0; x < w; x++)
-                for (int ch = 0; ch < 3; ch++)
-                {
-                    float s = 0; int cnt = 0;
-                    for (int dy = -r; dy <= r; dy++) { int yy = y + dy; if (yy < 0 || yy >= h) continue; s += tmp[(yy * w + x) * 3 + ch]; cnt++; }
-                    outp[(y * w + x) * 3 + ch] = s / cnt;
-                }
-        });
-        return outp;
     }
 
     private RgbImage ToSrgb(float[] lin)

@@ -51,7 +51,7 @@ public static class Photometric
                 plane[i] = (v - m) * contrast + m + bright;
             }
         }
-        if (rng.Chance(s.BlurProbability)) PlanarImage.GaussianBlur(img, w, h, rng.Uniform(0.3, s.MaxBlurSigma));
+        if (rng.Chance(s.BlurProbability)) Blur.Gaussian(img, PixelLayout.Planar(w, h), rng.Uniform(0.3, s.MaxBlurSigma));
         if (rng.Chance(s.NoiseProbability))
         {
             float sigma = (float)rng.Uniform(0, s.MaxNoiseSigma);
@@ -62,9 +62,9 @@ public static class Photometric
 
     /// <summary>
     /// A night-like version of a day image: in linear light, a sodium-lamp tint (R 1, G 0.55,
-    /// B 0.22) over a dark ambient level plus 1–3 gaussian pools of light, a short exposure
-    /// (signal of a few photo-electrons: photon noise and read noise), a slight blur, then the gain
-    /// that brings the mean back up (auto-exposure), sRGB and 8 bits.
+    /// B 0.22) over a dark ambient level plus 1–3 gaussian pools of light, then the night sensor
+    /// (<see cref="Sensor"/>: auto-exposure to a low mean, a signal of a few photo-electrons with
+    /// photon and read noise), a slight blur (optics), sRGB and 8 bits.
     /// </summary>
     public static void Night(float[] img, int w, int h, Rng rng, PhotometricSettings s)
     {
@@ -93,7 +93,6 @@ public static class Photometric
                 light[y * w + x] = l;
             }
         Span<float> tint = stackalloc float[] { 1f, 0.55f * (float)rng.Uniform(0.9, 1.1), 0.22f * (float)rng.Uniform(0.8, 1.2) };
-        double sum = 0;
         for (int c = 0; c < 3; c++)
         {
             var plane = img.AsSpan(c * n, n);
@@ -101,20 +100,12 @@ public static class Photometric
             {
                 float v = Srgb.ToLinear(Math.Clamp(plane[i], 0, 1)) * tint[c] * light[i];
                 plane[i] = v;
-                sum += v;
             }
         }
         // Exposure: the linear mean becomes a few percent of full scale, counted in electrons.
-        float target = (float)rng.LogUniform(0.02, 0.08);
-        float exposure = sum > 0 ? (float)(target * img.Length / sum) : 1;
-        float fullWell = (float)rng.LogUniform(100, 400), read = (float)rng.Uniform(1, 4);
-        for (int i = 0; i < img.Length; i++)
-        {
-            float e = img[i] * exposure * fullWell;
-            e += MathF.Sqrt(MathF.Max(e, 0)) * rng.FastNormal() + read * rng.FastNormal();
-            img[i] = e / fullWell;
-        }
-        PlanarImage.GaussianBlur(img, w, h, rng.Uniform(0.4, 0.8));
+        double target = rng.LogUniform(0.02, 0.08), fullWell = rng.LogUniform(100, 400), read = rng.Uniform(1, 4);
+        Sensor.Expose(img, Sensor.AutoExposureGain(img, target), fullWell, read, seed: rng.Next(int.MaxValue));
+        Blur.Gaussian(img, PixelLayout.Planar(w, h), rng.Uniform(0.4, 0.8));
         for (int i = 0; i < img.Length; i++) img[i] = Srgb.FromLinear(Math.Clamp(img[i], 0, 1));
         Finish(img, w, h, rng, s);
     }

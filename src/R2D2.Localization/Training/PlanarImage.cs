@@ -1,3 +1,4 @@
+using R2D2.Localization.Imaging;
 using R2D2.Localization.Geometry;
 using R2D2.Localization.Formats;
 
@@ -5,8 +6,8 @@ namespace R2D2.Localization.Training;
 
 /// <summary>
 /// Helpers on planar float RGB images (3×H×W, [0, 1]; pixel centres at integer coordinates) that
-/// the pair sources share: conversion from and to 8-bit images, separable gaussian blur and
-/// bilinear sampling through a homography.
+/// the pair sources share: conversion from and to 8-bit images and bilinear sampling through a
+/// homography (blur: <see cref="Imaging.Blur"/>).
 /// </summary>
 public static class PlanarImage
 {
@@ -44,44 +45,6 @@ public static class PlanarImage
         for (int i = 0; i < planes.Length; i++) planes[i] = Math.Clamp(MathF.Round(planes[i] * 255f), 0f, 255f) * (1f / 255);
     }
 
-    /// <summary>In-place separable gaussian blur of each plane (borders replicated).</summary>
-    public static void GaussianBlur(float[] planes, int width, int height, double sigma)
-    {
-        if (sigma < 0.2) return;
-        int r = Math.Max(1, (int)Math.Ceiling(3 * sigma));
-        var k = new float[2 * r + 1];
-        double sum = 0;
-        for (int i = -r; i <= r; i++) sum += k[i + r] = (float)Math.Exp(-0.5 * i * i / (sigma * sigma));
-        for (int i = 0; i < k.Length; i++) k[i] = (float)(k[i] / sum);
-        int n = width * height, planesCount = planes.Length / n;
-        var line = new float[Math.Max(width, height) + 2 * r];
-        for (int c = 0; c < planesCount; c++)
-        {
-            var plane = planes.AsSpan(c * n, n);
-            for (int y = 0; y < height; y++)
-            {
-                var row = plane.Slice(y * width, width);
-                for (int x = -r; x < width + r; x++) line[x + r] = row[Math.Clamp(x, 0, width - 1)];
-                for (int x = 0; x < width; x++)
-                {
-                    float acc = 0;
-                    for (int j = 0; j < k.Length; j++) acc += k[j] * line[x + j];
-                    row[x] = acc;
-                }
-            }
-            for (int x = 0; x < width; x++)
-            {
-                for (int y = -r; y < height + r; y++) line[y + r] = plane[Math.Clamp(y, 0, height - 1) * width + x];
-                for (int y = 0; y < height; y++)
-                {
-                    float acc = 0;
-                    for (int j = 0; j < k.Length; j++) acc += k[j] * line[y + j];
-                    plane[y * width + x] = acc;
-                }
-            }
-        }
-    }
-
     /// <summary>Bilinear warp that first blurs the source where the warp shrinks it (local
     /// magnification at (cx, cy) of the output above 1.05), so the output does not alias. The
     /// source is left as it was.</summary>
@@ -91,7 +54,7 @@ public static class PlanarImage
         if (stretch > 1.05)
         {
             source = (float[])source.Clone();
-            GaussianBlur(source, sw, sh, 0.5 * Math.Sqrt(stretch * stretch - 1));
+            Blur.Gaussian(source, PixelLayout.Planar(sw, sh), 0.5 * Math.Sqrt(stretch * stretch - 1));
         }
         WarpBilinear(source, sw, sh, outToSource, output, ow, oh);
     }

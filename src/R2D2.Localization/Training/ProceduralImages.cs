@@ -1,4 +1,5 @@
 using R2D2.Localization.Imaging;
+
 namespace R2D2.Localization.Training;
 
 /// <summary>
@@ -88,7 +89,7 @@ public static class ProceduralImages
                 else if (r >= 6) covered += Text(cx, cy, (float)r);
             }
             Lighting();
-            if (_rng.Chance(0.5)) PlanarImage.GaussianBlur(Image, _w, _h, _rng.Uniform(0.3, 0.9));
+            if (_rng.Chance(0.5)) Blur.Gaussian(Image, PixelLayout.Planar(_w, _h), _rng.Uniform(0.3, 0.9));
             PlanarImage.Quantize(Image);
         }
 
@@ -434,45 +435,17 @@ public static class ProceduralImages
         }
     }
 
-    /// <summary>Fractal value noise in [0, 1]: octaves of bilinearly interpolated random lattices
-    /// with amplitude ∝ cell size (a 1/f-like spectrum).</summary>
+    /// <summary>A field of <see cref="Noise.Fractal"/> noise from a cell of a half to a sixth of the
+    /// image down to 2 px, stretched to [0, 1].</summary>
     private static float[] FractalNoise(Rng rng, int w, int h)
     {
-        var sum = new float[w * h];
-        int size = Math.Max(w, h);
-        double cell = Math.Max(2, size / rng.Uniform(2, 6));
-        var lattice = new float[64 * 64];
-        while (cell >= 2)
-        {
-            int gw = (int)Math.Ceiling(w / cell) + 2, gh = (int)Math.Ceiling(h / cell) + 2;
-            if (lattice.Length < gw * gh) lattice = new float[gw * gh];
-            for (int i = 0; i < gw * gh; i++) lattice[i] = (float)rng.NextDouble();
-            float amp = (float)cell, inv = (float)(1 / cell);
-            for (int y = 0; y < h; y++)
-            {
-                float fy = y * inv;
-                int iy = (int)fy;
-                float ty = fy - iy;
-                ty = ty * ty * (3 - 2 * ty);
-                int r0 = iy * gw, r1 = r0 + gw;
-                int o = y * w;
-                for (int x = 0; x < w; x++)
-                {
-                    float fx = x * inv;
-                    int ix = (int)fx;
-                    float tx = fx - ix;
-                    tx = tx * tx * (3 - 2 * tx);
-                    float top = lattice[r0 + ix] + tx * (lattice[r0 + ix + 1] - lattice[r0 + ix]);
-                    float bot = lattice[r1 + ix] + tx * (lattice[r1 + ix + 1] - lattice[r1 + ix]);
-                    sum[o + x] += amp * (top + ty * (bot - top));
-                }
-            }
-            cell /= 2;
-        }
+        double cell = Math.Max(2, Math.Max(w, h) / rng.Uniform(2, 6));
+        int octaves = 1 + (int)Math.Floor(Math.Log2(cell / 2)), seed = rng.Next(int.MaxValue);
+        var field = Noise.FractalField(seed, w, h, cell, octaves);
         float min = float.MaxValue, max = float.MinValue;
-        foreach (var v in sum) { if (v < min) min = v; if (v > max) max = v; }
+        foreach (var v in field) { if (v < min) min = v; if (v > max) max = v; }
         float scale = max > min ? 1 / (max - min) : 0;
-        for (int i = 0; i < sum.Length; i++) sum[i] = (sum[i] - min) * scale;
-        return sum;
+        for (int i = 0; i < field.Length; i++) field[i] = (field[i] - min) * scale;
+        return field;
     }
 }

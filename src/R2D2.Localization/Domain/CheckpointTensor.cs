@@ -23,7 +23,7 @@ public sealed class CheckpointTensor
     {
         long n = shape.Aggregate(1L, (a, b) => a * b);
         if (data.LongLength != n * dtype.Size())
-            throw new InvalidDataException($"tensor of shape [{string.Join(",", shape)}] needs {n * dtype.Size()} bytes, has {data.LongLength}");
+            throw new DataFormatException($"tensor of shape [{string.Join(",", shape)}] needs {n * dtype.Size()} bytes, has {data.LongLength}");
         DType = dtype; Shape = shape; Data = data;
     }
     public TensorDType DType { get; }
@@ -40,7 +40,7 @@ public sealed class CheckpointTensor
             case TensorDType.F64: for (int i = 0; i < r.Length; i++) r[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(Data.AsSpan(8 * i)); break;
             case TensorDType.F16: for (int i = 0; i < r.Length; i++) r[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(Data.AsSpan(2 * i)); break;
             case TensorDType.BF16: for (int i = 0; i < r.Length; i++) r[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(Data.AsSpan(2 * i)) << 16); break;
-            default: throw new InvalidDataException($"tensor of type {DType} is not floating point");
+            default: throw new DataFormatException($"tensor of type {DType} is not floating point");
         }
         return r;
     }

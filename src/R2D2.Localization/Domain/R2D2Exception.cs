@@ -23,3 +23,11 @@ public class R2D2Exception : Exception
     private static string Prefix(string? file, int line) =>
         file == null ? "" : line > 0 ? $"{file}:{line}: " : $"{file}: ";
 }
+
+/// <summary>Bytes that do not follow their format (a truncated or corrupt checkpoint, archive,
+/// blob or image header), raised by the low-level readers that see a stream, not a file name;
+/// the callers that know the file wrap it or name it.</summary>
+public class DataFormatException : R2D2Exception
+{
+    public DataFormatException(string message, Exception? inner = null) : base(message, inner) { }
+}

@@ -27,7 +27,7 @@ public sealed class Checkpoint
     public static Checkpoint FromSafeTensors(SafeTensors st)
     {
         if (!st.Metadata.TryGetValue("net", out var net))
-            throw new InvalidDataException("safetensors file has no 'net' entry in its metadata: not a model checkpoint");
+            throw new DataFormatException("safetensors file has no 'net' entry in its metadata: not a model checkpoint");
         return new Checkpoint(net, st.Tensors, st.Metadata.Where(kv => kv.Key != "net").ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 
@@ -49,13 +49,13 @@ public sealed class Checkpoint
             if (n >= 2 && head[0] == (byte)'P' && head[1] == (byte)'K') return LoadTorchZip(f);
             if (n >= 1 && head[0] == 0x80) return LoadTorchLegacy(f);
             if (n == 9 && head[8] == (byte)'{') return FromSafeTensors(SafeTensors.Read(f));
-            throw new InvalidDataException("not a PyTorch checkpoint (legacy or zip) nor a safetensors file");
+            throw new DataFormatException("not a PyTorch checkpoint (legacy or zip) nor a safetensors file");
         }
         catch (Exception e) when (e is EndOfStreamException)
         {
             throw new CheckpointException(path, "file is truncated (ends before its data does)", e);
         }
-        catch (Exception e) when (e is InvalidDataException or InvalidCastException or KeyNotFoundException or JsonException or FormatException)
+        catch (Exception e) when (e is DataFormatException or InvalidCastException or KeyNotFoundException or JsonException or FormatException)
         {
             throw new CheckpointException(path, e.Message, e);
         }
@@ -74,23 +74,23 @@ public sealed class Checkpoint
     {
         var plain = new Unpickler(f);
         if (plain.Load() is not long magic || unchecked((ulong)magic) != TorchLegacyMagic)
-            throw new InvalidDataException("legacy torch file with a wrong magic number");
+            throw new DataFormatException("legacy torch file with a wrong magic number");
         if (plain.Load() is not long protocol || protocol != 1001)
-            throw new InvalidDataException($"unsupported legacy torch protocol");
+            throw new DataFormatException($"unsupported legacy torch protocol");
         if (plain.Load() is Dictionary<object, object?> sysInfo && sysInfo.TryGetValue("little_endian", out var le) && le is false)
-            throw new InvalidDataException("big-endian checkpoints are not supported");
+            throw new DataFormatException("big-endian checkpoints are not supported");
 
         var storages = new Dictionary<string, StorageRef>();
         var root = new Unpickler(f, pid => PersistentStorage(pid, storages), RebuildCall).Load();
-        if (new Unpickler(f).Load() is not List<object?> keys) throw new InvalidDataException("storage key list missing");
+        if (new Unpickler(f).Load() is not List<object?> keys) throw new DataFormatException("storage key list missing");
         var buf8 = new byte[8];
         foreach (var k in keys)
         {
             var key = (string)k!;
-            if (!storages.TryGetValue(key, out var st)) throw new InvalidDataException($"storage {key} is not referenced");
+            if (!storages.TryGetValue(key, out var st)) throw new DataFormatException($"storage {key} is not referenced");
             f.ReadExactly(buf8);
             long count = BinaryPrimitives.ReadInt64LittleEndian(buf8);
-            if (count != st.Count) throw new InvalidDataException($"storage {key} has {count} elements, expected {st.Count}");
+            if (count != st.Count) throw new DataFormatException($"storage {key} has {count} elements, expected {st.Count}");
             var data = new byte[checked(count * st.DType.Size())];
             f.ReadExactly(data);
             st.Data = data;
@@ -102,7 +102,7 @@ public sealed class Checkpoint
     {
         using var zip = new ZipArchive(f, ZipArchiveMode.Read);
         var pkl = zip.Entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl") || e.FullName == "data.pkl")
-                  ?? throw new InvalidDataException("zip checkpoint without data.pkl");
+                  ?? throw new DataFormatException("zip checkpoint without data.pkl");
         string prefix = pkl.FullName[..^"data.pkl".Length];
         var storages = new Dictionary<string, StorageRef>();
         object? root;
@@ -115,7 +115,7 @@ public sealed class Checkpoint
         }
         foreach (var st in storages.Values)
         {
-            var e = zip.GetEntry(prefix + "data/" + st.Key) ?? throw new InvalidDataException($"storage data/{st.Key} missing");
+            var e = zip.GetEntry(prefix + "data/" + st.Key) ?? throw new DataFormatException($"storage data/{st.Key} missing");
             using var s = e.Open();
             var data = new byte[checked(st.Count * st.DType.Size())];
             s.ReadExactly(data);
@@ -129,8 +129,8 @@ public sealed class Checkpoint
         // ('storage', storage_type, key, location, numel[, view_metadata]); the location
         // ('cpu', 'cuda:0', ...) is ignored: everything loads to host memory.
         if (pid is not object?[] t || t.Length < 5 || t[0] as string != "storage")
-            throw new InvalidDataException("unexpected persistent id in checkpoint");
-        if (t.Length > 5 && t[5] is not null) throw new InvalidDataException("storage views are not supported");
+            throw new DataFormatException("unexpected persistent id in checkpoint");
+        if (t.Length > 5 && t[5] is not null) throw new DataFormatException("storage views are not supported");
         var type = (PyGlobal)t[1]!;
         var dtype = type.Name switch
         {
@@ -144,7 +144,7 @@ public sealed class Checkpoint
             "CharStorage" => TensorDType.I8,
             "ByteStorage" => TensorDType.U8,
             "BoolStorage" => TensorDType.BOOL,
-            _ => throw new InvalidDataException($"unsupported storage type {type}"),
+            _ => throw new DataFormatException($"unsupported storage type {type}"),
         };
         var key = Convert.ToString(t[2], System.Globalization.CultureInfo.InvariantCulture)!;
         if (!storages.TryGetValue(key, out var st))
@@ -173,13 +173,13 @@ public sealed class Checkpoint
 
     private static Checkpoint FromRoot(object? root)
     {
-        if (root is not Dictionary<object, object?> top) throw new InvalidDataException("checkpoint is not a dictionary");
+        if (root is not Dictionary<object, object?> top) throw new DataFormatException("checkpoint is not a dictionary");
         string net = top.TryGetValue("net", out var n) && n is string s ? s : "";
         object? sd = top.TryGetValue("state_dict", out var x) ? x : top.TryGetValue("model", out var m) ? m : null;
         if (sd is not Dictionary<object, object?> dict)
         {
             if (top.Values.Any(v => v is TensorRef)) dict = top; // a bare state_dict
-            else throw new InvalidDataException("checkpoint has no state_dict");
+            else throw new DataFormatException("checkpoint has no state_dict");
         }
         var result = new Dictionary<string, CheckpointTensor>();
         foreach (var (k, v) in dict)
@@ -197,7 +197,7 @@ public sealed class Checkpoint
 
     private static CheckpointTensor Materialize(TensorRef t)
     {
-        var src = t.Storage.Data ?? throw new InvalidDataException($"storage {t.Storage.Key} has no data");
+        var src = t.Storage.Data ?? throw new DataFormatException($"storage {t.Storage.Key} has no data");
         int es = t.Storage.DType.Size();
         long count = t.Shape.Aggregate(1L, (a, b) => a * b);
         var dst = new byte[count * es];
@@ -208,7 +208,7 @@ public sealed class Checkpoint
         {
             long off = t.Offset;
             for (int d = 0; d < idx.Length; d++) off += idx[d] * t.Stride[d];
-            if ((off + 1) * es > src.LongLength) throw new InvalidDataException($"tensor reads past its storage {t.Storage.Key}");
+            if ((off + 1) * es > src.LongLength) throw new DataFormatException($"tensor reads past its storage {t.Storage.Key}");
             Buffer.BlockCopy(src, (int)(off * es), dst, (int)(i * es), es);
             for (int d = idx.Length - 1; d >= 0; d--)
             {

@@ -13,7 +13,7 @@ public static class ModelLoader
         {
             return new R2D2Network(checkpoint, device, options);
         }
-        catch (Exception e) when (e is NotSupportedException or InvalidDataException)
+        catch (Exception e) when (e is NotSupportedException or DataFormatException)
         {
             throw new CheckpointException(path, e.Message, e);
         }

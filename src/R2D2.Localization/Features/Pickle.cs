@@ -114,17 +114,17 @@ public sealed class Unpickler
                 case '1': PopMark(); break; // POP_MARK
                 case '2': Push(Peek()); break; // DUP
                 default:
-                    throw new InvalidDataException($"unsupported pickle opcode 0x{op:x2} at byte {_s.Position - 1}");
+                    throw new DataFormatException($"unsupported pickle opcode 0x{op:x2} at byte {_s.Position - 1}");
             }
         }
     }
 
     private object? PersistentLoad(object? pid) =>
-        _persistentLoad is null ? throw new InvalidDataException("pickle holds persistent ids but no loader was given") : _persistentLoad(pid);
+        _persistentLoad is null ? throw new DataFormatException("pickle holds persistent ids but no loader was given") : _persistentLoad(pid);
 
     private object? Call(object? f, object?[] args)
     {
-        if (f is not PyGlobal g) throw new InvalidDataException($"pickle calls a non-global ({f})");
+        if (f is not PyGlobal g) throw new DataFormatException($"pickle calls a non-global ({f})");
         var r = _reduce?.Invoke(g, args);
         return r ?? new PyObject(g, args);
     }
@@ -141,7 +141,7 @@ public sealed class Unpickler
         {
             case List<object?> l: l.Add(v); break;
             case PyObject o: o.List.Add(v); break;
-            default: throw new InvalidDataException($"pickle appends to a {target?.GetType().Name ?? "None"}");
+            default: throw new DataFormatException($"pickle appends to a {target?.GetType().Name ?? "None"}");
         }
     }
 
@@ -151,7 +151,7 @@ public sealed class Unpickler
         {
             case IDictionary<object, object?> d: d[Key(k)] = v; break;
             case PyObject o: o.Items[Key(k)] = v; break;
-            default: throw new InvalidDataException($"pickle sets an item on a {target?.GetType().Name ?? "None"}");
+            default: throw new DataFormatException($"pickle sets an item on a {target?.GetType().Name ?? "None"}");
         }
     }
 
@@ -181,17 +181,17 @@ public sealed class Unpickler
     }
 
     private void Push(object? o) => _stack.Add(o);
-    private object? Peek() => _stack.Count > 0 ? _stack[^1] : throw new InvalidDataException("pickle stack underflow");
+    private object? Peek() => _stack.Count > 0 ? _stack[^1] : throw new DataFormatException("pickle stack underflow");
     private object? Pop()
     {
         var o = Peek();
         _stack.RemoveAt(_stack.Count - 1);
-        if (ReferenceEquals(o, Mark)) throw new InvalidDataException("pickle stack corrupted");
+        if (ReferenceEquals(o, Mark)) throw new DataFormatException("pickle stack corrupted");
         return o;
     }
     private object?[] PopMark()
     {
-        if (_marks.Count == 0) throw new InvalidDataException("pickle MARK missing");
+        if (_marks.Count == 0) throw new DataFormatException("pickle MARK missing");
         int m = _marks.Pop();
         var items = _stack.GetRange(m, _stack.Count - m).ToArray();
         _stack.RemoveRange(m, _stack.Count - m);
@@ -207,7 +207,7 @@ public sealed class Unpickler
 
     private byte[] ReadExact(int n)
     {
-        if (n < 0) throw new InvalidDataException("negative length in pickle");
+        if (n < 0) throw new DataFormatException("negative length in pickle");
         var buf = new byte[n];
         _s.ReadExactly(buf);
         return buf;

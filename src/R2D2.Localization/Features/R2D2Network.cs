@@ -71,9 +71,9 @@ public sealed class R2D2Network : IDisposable
         Tensor Param(string name, params long[] shape)
         {
             if (!sd.TryGetValue(name, out var t))
-                throw new InvalidDataException($"checkpoint for {checkpoint.Net} lacks '{name}'");
+                throw new DataFormatException($"checkpoint for {checkpoint.Net} lacks '{name}'");
             if (!t.Shape.SequenceEqual(shape))
-                throw new InvalidDataException($"'{name}' has shape [{string.Join(",", t.Shape)}], {checkpoint.Net} needs [{string.Join(",", shape)}]");
+                throw new DataFormatException($"'{name}' has shape [{string.Join(",", t.Shape)}], {checkpoint.Net} needs [{string.Join(",", shape)}]");
             return tensor(t.ToFloat32(), shape, dtype: float32);
         }
 

@@ -12,7 +12,7 @@ public sealed record NpyArray(string DType, long[] Shape, byte[] Data)
 
     public float[] AsFloat32()
     {
-        if (DType != "<f4") throw new InvalidDataException($"array is {DType}, not float32");
+        if (DType != "<f4") throw new DataFormatException($"array is {DType}, not float32");
         var r = new float[Data.Length / 4];
         Buffer.BlockCopy(Data, 0, r, 0, Data.Length);
         return r;
@@ -20,7 +20,7 @@ public sealed record NpyArray(string DType, long[] Shape, byte[] Data)
 
     public long[] AsInt64()
     {
-        if (DType != "<i8") throw new InvalidDataException($"array is {DType}, not int64");
+        if (DType != "<i8") throw new DataFormatException($"array is {DType}, not int64");
         var r = new long[Data.Length / 8];
         Buffer.BlockCopy(Data, 0, r, 0, Data.Length);
         return r;
@@ -87,13 +87,13 @@ public static class Npz
 
     public static NpyArray ReadNpy(byte[] b, string name)
     {
-        if (b.Length < 10 || b[0] != 0x93 || Encoding.ASCII.GetString(b, 1, 5) != "NUMPY") throw new InvalidDataException($"{name}: not a .npy array");
+        if (b.Length < 10 || b[0] != 0x93 || Encoding.ASCII.GetString(b, 1, 5) != "NUMPY") throw new DataFormatException($"{name}: not a .npy array");
         int major = b[6];
         int hlen = major == 1 ? BitConverter.ToUInt16(b, 8) : BitConverter.ToInt32(b, 8);
         int start = major == 1 ? 10 : 12;
         var header = Encoding.ASCII.GetString(b, start, hlen);
         var descr = DescrRx.Match(header).Groups[1].Value;
-        if (FortranRx.Match(header).Groups[1].Value == "True") throw new InvalidDataException($"{name}: Fortran-order arrays are not supported");
+        if (FortranRx.Match(header).Groups[1].Value == "True") throw new DataFormatException($"{name}: Fortran-order arrays are not supported");
         var shape = ShapeRx.Match(header).Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(long.Parse).ToArray();
         return new NpyArray(descr, shape, b[(start + hlen)..]);
     }

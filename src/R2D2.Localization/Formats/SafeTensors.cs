@@ -28,7 +28,7 @@ public sealed class SafeTensors
         var b8 = new byte[8];
         f.ReadExactly(b8);
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(b8);
-        if (n > 100_000_000 || (long)n > f.Length - 8) throw new InvalidDataException("safetensors header length is out of range");
+        if (n > 100_000_000 || (long)n > f.Length - 8) throw new DataFormatException("safetensors header length is out of range");
         var header = new byte[n];
         f.ReadExactly(header);
         var meta = new Dictionary<string, string>();
@@ -48,7 +48,7 @@ public sealed class SafeTensors
         var b8 = new byte[8];
         f.ReadExactly(b8);
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(b8);
-        if (n > 100_000_000 || (f.CanSeek && (long)n > f.Length - 8)) throw new InvalidDataException("safetensors header length is out of range");
+        if (n > 100_000_000 || (f.CanSeek && (long)n > f.Length - 8)) throw new DataFormatException("safetensors header length is out of range");
         var header = new byte[n];
         f.ReadExactly(header);
         var root = JsonNode.Parse(header)!.AsObject();
@@ -73,7 +73,7 @@ public sealed class SafeTensors
         var tensors = new Dictionary<string, CheckpointTensor>();
         foreach (var e in entries.OrderBy(e => e.Begin))
         {
-            if (e.Begin < 0 || e.End < e.Begin || e.End > dataLen) throw new InvalidDataException($"tensor {e.Name} has bad data offsets");
+            if (e.Begin < 0 || e.End < e.Begin || e.End > dataLen) throw new DataFormatException($"tensor {e.Name} has bad data offsets");
             tensors[e.Name] = new CheckpointTensor(e.DType, e.Shape, data[(int)e.Begin..(int)e.End]);
         }
         return new SafeTensors(tensors, meta);

@@ -78,7 +78,7 @@ public sealed class FeatureExtraction
             var meta = SafeTensors.ReadMetadata(output); // the header only: the descriptors are not needed
             return Metadata.All(kv => meta.TryGetValue(kv.Key, out var v) && v == kv.Value);
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or DataFormatException or System.Text.Json.JsonException or InvalidOperationException)
         {
             return false; // a half-written or foreign file: extract again
         }

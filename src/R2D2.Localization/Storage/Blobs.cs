@@ -20,7 +20,7 @@ internal static class Blobs
     {
         if (blob == null || blob.Length == 0) return System.Array.Empty<T>();
         int size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
-        if (blob.Length % size != 0) throw new InvalidDataException($"blob of {blob.Length} bytes is not a whole number of {size}-byte values");
+        if (blob.Length % size != 0) throw new DataFormatException($"blob of {blob.Length} bytes is not a whole number of {size}-byte values");
         return MemoryMarshal.Cast<byte, T>(blob).ToArray();
     }
 
@@ -56,7 +56,7 @@ internal static class Blobs
     public static List<Match> ToMatches(byte[]? blob, int rows, bool swap, float[]? similarity)
     {
         var data = To<uint>(blob);
-        if (data.Length != 2 * rows) throw new InvalidDataException($"match blob holds {data.Length / 2} rows, the table says {rows}");
+        if (data.Length != 2 * rows) throw new DataFormatException($"match blob holds {data.Length / 2} rows, the table says {rows}");
         var result = new List<Match>(rows);
         for (int k = 0; k < rows; k++)
         {

@@ -44,7 +44,7 @@ public sealed partial class FeatureDatabase
         {
             return Blobs.ToMatches(data, n, ImagePairs.IsSwapped(imageId1, imageId2), similarity);
         }
-        catch (InvalidDataException e)
+        catch (DataFormatException e)
         {
             throw new FeatureDatabaseException(Path, $"pair {imageId1}-{imageId2}: {e.Message}", e);
         }
@@ -107,7 +107,7 @@ public sealed partial class FeatureDatabase
         {
             inliers = Blobs.ToMatches(x.Data, x.Rows, swap, null);
         }
-        catch (InvalidDataException e)
+        catch (DataFormatException e)
         {
             throw new FeatureDatabaseException(Path, $"pair {imageId1}-{imageId2}: {e.Message}", e);
         }

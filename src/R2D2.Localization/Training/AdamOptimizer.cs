@@ -67,8 +67,8 @@ public sealed class AdamOptimizer : IDisposable
         using var _ = no_grad();
         foreach (var (name, _, m, v) in _state)
         {
-            var mv = values("adam.m." + name) ?? throw new InvalidDataException($"optimizer state lacks adam.m.{name}");
-            var vv = values("adam.v." + name) ?? throw new InvalidDataException($"optimizer state lacks adam.v.{name}");
+            var mv = values("adam.m." + name) ?? throw new DataFormatException($"optimizer state lacks adam.m.{name}");
+            var vv = values("adam.v." + name) ?? throw new DataFormatException($"optimizer state lacks adam.v.{name}");
             using (var t = tensor(mv, m.shape)) m.copy_(t);
             using (var t = tensor(vv, v.shape)) v.copy_(t);
         }

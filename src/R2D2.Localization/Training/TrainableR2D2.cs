@@ -49,7 +49,7 @@ public sealed class TrainableR2D2 : IDisposable
             else
             {
                 if (given != null && !given.Shape.SequenceEqual(shape))
-                    throw new InvalidDataException($"'{name}' has shape [{string.Join(",", given.Shape)}], {net} needs [{string.Join(",", shape)}]");
+                    throw new DataFormatException($"'{name}' has shape [{string.Join(",", given.Shape)}], {net} needs [{string.Join(",", shape)}]");
                 t = tensor(given?.ToFloat32() ?? init(), shape, dtype: float32);
             }
             t = t.to(Device).detach();

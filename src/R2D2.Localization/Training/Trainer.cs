@@ -73,7 +73,7 @@ public static class Trainer
                 throw new ArgumentException($"{outDir}: holds a training run with other settings or pairs (see {settingsPath}); use another --out or the same options");
             state = SafeTensors.Read(statePath);
             if (!state.Metadata.TryGetValue("format", out var tag) || tag != StateTag)
-                throw new InvalidDataException($"{statePath}: not a training state of this project");
+                throw new DataFormatException($"{statePath}: not a training state of this project");
             start = long.Parse(state.Metadata["step"], CultureInfo.InvariantCulture);
             resumeFrom = new Checkpoint(settings.Net, state.Tensors.Where(kv => !kv.Key.StartsWith("adam.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value));
             log?.Invoke($"resuming at step {start} from {statePath}");
@@ -147,7 +147,7 @@ public static class Trainer
             var row = Step(net, adam, sampler, pairs, settings, device, s);
             row = row with { Seconds = sw.Elapsed.TotalSeconds };
             if (!double.IsFinite(row.Loss))
-                throw new InvalidDataException($"the loss is not finite at step {row.Step}; the state saved last in {outDir} is kept (lower --lr?)");
+                throw new DataFormatException($"the loss is not finite at step {row.Step}; the state saved last in {outDir} is kept (lower --lr?)");
             logWriter.WriteLine(string.Join('\t', row.Step.ToString(CultureInfo.InvariantCulture), F(row.Loss), F(row.ApLoss), F(row.MeanAp), F(row.Cosim), F(row.Peaky),
                 row.Queries.ToString(CultureInfo.InvariantCulture), row.Seconds.ToString("F3", CultureInfo.InvariantCulture)));
             onStep?.Invoke(row);
@@ -215,7 +215,7 @@ public static class Trainer
         Parallel.For(0, batchSize, i => pairs[i] = source.Get(step * batchSize + i));
         for (int i = 1; i < batchSize; i++)
             if (pairs[i].Width != pairs[0].Width || pairs[i].Height != pairs[0].Height)
-                throw new InvalidDataException($"training pairs of one batch differ in size ({source.Describe()})");
+                throw new DataFormatException($"training pairs of one batch differ in size ({source.Describe()})");
         return pairs;
     }
 

@@ -147,6 +147,9 @@ public static class Trainer
             TruncateLog(validationPath, start);
             if (!File.Exists(validationPath) || new FileInfo(validationPath).Length == 0)
                 OutputFile.WriteAllText(validationPath, string.Join('\t', validation.Columns.Prepend("step")) + "\n");
+            // A resumed run does not repeat the row of the step it resumes at.
+            var lastRow = File.ReadLines(validationPath).Skip(1).LastOrDefault();
+            if (lastRow != null && long.TryParse(lastRow.Split('\t')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var lastStep)) validated = lastStep;
             if (start == 0) Validate(0);
         }
 

@@ -88,15 +88,19 @@ internal static class MakePairsCommand
         var seed = new Option<long>("--seed") { Description = "the source's seed", DefaultValueFactory = _ => 0 };
         var crop = new Option<int>("--crop") { Description = "crop size (px)", DefaultValueFactory = _ => 192 };
         var noJitter = new Option<bool>("--no-photometric") { Description = "no photometric changes" };
+        var spec = new Option<string?>("--pairs") { Description = "a `localize train --pairs` source instead (e.g. rendered:day-night)" };
+        var throughput = new Option<int>("--throughput") { Description = "also time this many more pairs on all cores (pairs/s)", DefaultValueFactory = _ => 0 };
         var lines = new Option<int>("--lines") { Description = "correspondences drawn per pair", DefaultValueFactory = _ => 40 };
         var cmd = new Command("preview",
             "Write training pairs as pictures (image 1 | image 2, with lines from image-1 pixels to their flow targets) and time their generation.");
-        foreach (var o in new Option[] { output, images, map, mapImages, count, first, seed, crop, noJitter, lines }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { output, images, map, mapImages, count, first, seed, crop, noJitter, lines, spec, throughput }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var photometric = r.GetValue(noJitter) ? PhotometricSettings.Off : new PhotometricSettings();
             ITrainingPairSource source;
-            if (r.GetValue(map) is { } db)
+            if (r.GetValue(spec) is { } pairsSpec)
+                source = TrainingPairSources.Parse(new[] { pairsSpec }, r.GetValue(crop), r.GetValue(seed), photometric);
+            else if (r.GetValue(map) is { } db)
             {
                 var root = r.GetValue(mapImages) ?? throw new ArgumentException("--map needs --map-images");
                 source = new MapPairSource(db, root, r.GetValue(seed), new MapPairSettings { CropSize = r.GetValue(crop), Photometric = photometric });
@@ -111,6 +115,9 @@ internal static class MakePairsCommand
                 .Select(p => p.Milliseconds).ToList();
             if (times.Count > 1)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Get: median {times.Order().ElementAt(times.Count / 2):F1} ms, first {times[0]:F1} ms (one thread)"));
+            if (r.GetValue(throughput) > 0)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"throughput: {PairPreviews.Throughput(source, r.GetValue(first) + r.GetValue(count), r.GetValue(throughput)):F1} pairs/s on {Environment.ProcessorCount} cores"));
             return 0;
         }));
         return cmd;

@@ -17,7 +17,8 @@ internal static class TrainCommand
         public readonly Option<string[]> Pairs = new("--pairs")
         {
             Description = "where pairs come from (several: taken in turn): 'generated' (homographies of images the project generates), "
-                + "'images:DIR' (homographies of the images in DIR), 'map:DB:IMAGES' (two images of a built map and their shared 3D points)",
+                + "'images:DIR' (homographies of the images in DIR), 'map:DB:IMAGES' (two images of a built map and their shared 3D points), "
+                + "'rendered[:day-day|day-night|night-night][:SCENE_FILE]' (two cameras of rendered scenes, by day and by night, flow from depth; generated scenes unless a scene file is named)",
             AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { "generated" },
         };
         public readonly Option<int> Steps = new("--steps") { Description = "optimization steps in all (a resumed run goes on to this many)", DefaultValueFactory = _ => D.Steps };
@@ -37,11 +38,13 @@ internal static class TrainCommand
             Description = "share of images that get a JPEG round trip (the rest are quantized to 8 bits); JPEG needs OpenCV's native library",
             DefaultValueFactory = _ => new PhotometricSettings().JpegProbability,
         };
+        public readonly Option<int> ValidateEvery = new("--validate-every") { Description = "MMA on rendered day/night pairs of held-apart scenes every this many steps (validation.tsv); 0: none", DefaultValueFactory = _ => 0 };
+        public readonly Option<int> ValidationPairs = new("--validation-pairs") { Description = "pairs of that validation", DefaultValueFactory = _ => 24 };
         public readonly DeviceOptionSet Hardware = new();
 
         public void AddTo(Command cmd)
         {
-            foreach (var o in new Option[] { OutDir, Pairs, Steps, Batch, Crop, Lr, Wd, Warmup, Seed, Net, Init, Every, Minutes, Export, Jpeg }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { OutDir, Pairs, Steps, Batch, Crop, Lr, Wd, Warmup, Seed, Net, Init, Every, Minutes, Export, Jpeg, ValidateEvery, ValidationPairs }) cmd.Options.Add(o);
             Hardware.AddTo(cmd);
         }
     }
@@ -78,6 +81,7 @@ internal static class TrainCommand
         {
             OutputDir = r.GetValue(o.OutDir)!, Settings = settings, Pairs = source, Device = dev,
             CheckpointEvery = Positive(r.GetValue(o.Every), "--checkpoint-every"), TimeLimitMinutes = r.GetValue(o.Minutes),
+            ValidateEvery = Math.Max(0, r.GetValue(o.ValidateEvery)), ValidationPairs = Positive(r.GetValue(o.ValidationPairs), "--validation-pairs"),
         };
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); Console.Error.WriteLine("stopping after this step (state is saved)"); };

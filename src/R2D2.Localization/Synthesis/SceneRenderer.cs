@@ -19,7 +19,7 @@ namespace R2D2.Localization.Synthesis;
 /// Deterministic: the same scene, pose and seed give the same bytes (rows are traced in parallel,
 /// each pixel independently; the noise is a hash of the seed and the pixel index).
 /// </summary>
-public sealed class SceneRenderer
+public sealed partial class SceneRenderer
 {
     private readonly DemoScene _scene;
     private readonly Texture[] _facadeTextures;

@@ -23,7 +23,8 @@ public static class PairPreviews
             var sw = Stopwatch.StartNew();
             string note = "";
             TrainingPair pair;
-            if (source is HomographyPairSource hs) { var sample = hs.Sample(i); pair = sample.Pair; note = sample.Night ? ", night" : ""; }
+            if (source is RenderedPairSource rs) { var sample = rs.Sample(i); pair = sample.Pair; note = $", scene {sample.SceneSeed}, {(sample.Night1 ? "night" : "day")} → {(sample.Night2 ? "night" : "day")}"; }
+            else if (source is HomographyPairSource hs) { var sample = hs.Sample(i); pair = sample.Pair; note = sample.Night ? ", night" : ""; }
             else if (source is MapPairSource ms) { var sample = ms.Sample(i); pair = sample.Pair; note = $", {sample.Image1} → {sample.Image2}"; }
             else pair = source.Get(i);
             double millis = sw.Elapsed.TotalMilliseconds;
@@ -36,5 +37,23 @@ public static class PairPreviews
             onPair?.Invoke(preview);
         }
         return previews;
+    }
+
+    /// <summary>Pairs per second getting pairs first … first + count − 1 on all cores, in batches of 8
+    /// as the trainer asks for them (<see cref="Trainer.Batch"/>), one batch after another.</summary>
+    public static double Throughput(ITrainingPairSource source, long first, int count)
+    {
+        var sw = Stopwatch.StartNew();
+        int batches = Math.Max(1, count / 8);
+        // As the trainer: several batches in flight at once.
+        var tasks = Enumerable.Range(0, batches).Select(b => Task.Run(() => Trainer.Batch(new Offset(source, first), b, 8))).ToArray();
+        Task.WaitAll(tasks);
+        return batches * 8 / sw.Elapsed.TotalSeconds;
+    }
+
+    private sealed class Offset(ITrainingPairSource inner, long first) : ITrainingPairSource
+    {
+        public TrainingPair Get(long index) => inner.Get(first + index);
+        public string Describe() => inner.Describe();
     }
 }

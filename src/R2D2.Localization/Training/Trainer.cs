@@ -40,6 +40,11 @@ public sealed record TrainingSettings
     public string? InitialWeights { get; init; }
 }
 
+/// <summary>A validation of the weights during training: <see cref="Evaluate"/> gets the current
+/// checkpoint and returns one number per column; run at step 0 of a new run, every
+/// <see cref="Every"/> steps and at the end, each a row of validation.tsv.</summary>
+public sealed record TrainingValidation(int Every, IReadOnlyList<string> Columns, Func<Checkpoint, double[]> Evaluate);
+
 /// <summary>One optimization step's numbers (the loss log's row).</summary>
 public sealed record TrainingStep(long Step, double Loss, double ApLoss, double MeanAp, double Cosim, double Peaky, int Queries, double Seconds);
 
@@ -48,17 +53,18 @@ public sealed record TrainingStep(long Step, double Loss, double ApLoss, double 
 /// source's pair s·B + i, so a run is repeatable and a resumed one continues with the same data),
 /// losses of <see cref="Losses"/>, <see cref="AdamOptimizer"/>. Output folder:
 /// settings.json, state.safetensors (weights + optimizer, for resuming), model.safetensors
-/// (the checkpoint to use), train-log.tsv (one row per step).
+/// (the checkpoint to use), train-log.tsv (one row per step), validation.tsv (with a validation).
 /// </summary>
 public static class Trainer
 {
-    public const string SettingsFile = "settings.json", StateFile = "state.safetensors", ModelFile = "model.safetensors", LogFile = "train-log.tsv";
+    public const string SettingsFile = "settings.json", StateFile = "state.safetensors", ModelFile = "model.safetensors", LogFile = "train-log.tsv", ValidationFile = "validation.tsv";
     private const string StateTag = "r2d2.localization/training-state-1";
 
     /// <summary>Trains (or resumes) into <paramref name="outDir"/> until settings.Steps; checkpoints
     /// every <paramref name="checkpointEvery"/> steps, at the end and on cancellation.</summary>
     public static void Run(ITrainingPairSource source, string outDir, TrainingSettings settings, Device device,
-        int checkpointEvery = 500, Action<TrainingStep>? onStep = null, Action<string>? log = null, CancellationToken cancel = default)
+        int checkpointEvery = 500, Action<TrainingStep>? onStep = null, Action<string>? log = null, CancellationToken cancel = default,
+        TrainingValidation? validation = null)
     {
         Directory.CreateDirectory(outDir);
         var settingsJson = JsonSerializer.Serialize(new { settings = settings with { Steps = 0 }, source = source.Describe() }, JsonOptions);
@@ -123,6 +129,30 @@ public static class Trainer
             });
         }
 
+        var validationPath = Path.Combine(outDir, ValidationFile);
+        long validated = -1;
+        void Validate(long step)
+        {
+            if (validation == null || step == validated) return;
+            var sw = Stopwatch.StartNew();
+            var values = validation.Evaluate(net.ToCheckpoint());
+            var line = string.Join('\t', values.Select(F).Prepend(step.ToString(CultureInfo.InvariantCulture)));
+            File.AppendAllText(validationPath, line + "\n");
+            validated = step;
+            log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"validation at step {step}: ")
+                + string.Join(", ", validation.Columns.Zip(values, (c, v) => $"{c} {F(v)}")) + string.Create(CultureInfo.InvariantCulture, $" ({sw.Elapsed.TotalSeconds:F1} s)"));
+        }
+        if (validation != null)
+        {
+            TruncateLog(validationPath, start);
+            if (!File.Exists(validationPath) || new FileInfo(validationPath).Length == 0)
+                OutputFile.WriteAllText(validationPath, string.Join('\t', validation.Columns.Prepend("step")) + "\n");
+            // A resumed run does not repeat the row of the step it resumes at.
+            var lastRow = File.ReadLines(validationPath).Skip(1).LastOrDefault();
+            if (lastRow != null && long.TryParse(lastRow.Split('\t')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var lastStep)) validated = lastStep;
+            if (start == 0) Validate(0);
+        }
+
         // Batches are generated ahead on the CPU cores while the device trains (enough of them in
         // flight to keep all cores busy: a GPU step is faster than one batch on one core).
         int ahead = Math.Max(1, Environment.ProcessorCount / settings.BatchSize) + 1;
@@ -152,9 +182,11 @@ public static class Trainer
                 row.Queries.ToString(CultureInfo.InvariantCulture), row.Seconds.ToString("F3", CultureInfo.InvariantCulture)));
             onStep?.Invoke(row);
             if ((s + 1) % checkpointEvery == 0) Save(s + 1);
+            if (validation != null && (s + 1) % validation.Every == 0) Validate(s + 1);
         }
         Task.WaitAll(pending.Values.ToArray());
         if (s > start || !File.Exists(Path.Combine(outDir, ModelFile))) Save(s);
+        if (s > start) Validate(s);
         static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
     }
 

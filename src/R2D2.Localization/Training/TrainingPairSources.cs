@@ -37,6 +37,28 @@ public static class TrainingPairSources
             if (!File.Exists(parts[1])) throw new ArgumentException($"--pairs {spec}: map database {parts[1]} not found");
             return new MapPairSource(parts[1], parts[2], seed, new MapPairSettings { CropSize = crop, Photometric = photometric });
         }
-        throw new ArgumentException($"--pairs {spec}: unknown pair source (expected generated, images:DIR or map:DB:IMAGES)");
+        if (spec == "rendered" || spec.StartsWith("rendered:", StringComparison.Ordinal))
+            return new RenderedPairSource(seed, ParseRendered(spec, crop, photometric));
+        throw new ArgumentException($"--pairs {spec}: unknown pair source (expected generated, images:DIR, map:DB:IMAGES or rendered[:LIGHTING][:SCENE_FILE])");
+    }
+
+    /// <summary>rendered[:day-day|day-night|night-night][:SCENE_FILE]: generated scenes unless a scene file is named.</summary>
+    private static RenderedPairSettings ParseRendered(string spec, int crop, PhotometricSettings photometric)
+    {
+        var s = new RenderedPairSettings { Width = crop, Height = crop, Photometric = photometric };
+        var rest = spec.Length > "rendered".Length ? spec["rendered:".Length..] : "";
+        var lightings = new Dictionary<string, RenderedLighting>
+        {
+            ["day-day"] = RenderedLighting.DayDay, ["day-night"] = RenderedLighting.DayNight, ["night-night"] = RenderedLighting.NightNight, ["mixed"] = RenderedLighting.Mixed,
+        };
+        int colon = rest.IndexOf(':');
+        var first = colon >= 0 ? rest[..colon] : rest;
+        if (lightings.TryGetValue(first, out var l)) { s = s with { Lighting = l }; rest = colon >= 0 ? rest[(colon + 1)..] : ""; }
+        if (rest.Length > 0)
+        {
+            if (!File.Exists(rest)) throw new ArgumentException($"--pairs {spec}: '{rest}' is neither a lighting (day-day, day-night, night-night, mixed) nor a scene file");
+            s = s with { SceneFile = rest };
+        }
+        return s;
     }
 }

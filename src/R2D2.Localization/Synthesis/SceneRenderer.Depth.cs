@@ -53,17 +53,8 @@ public sealed partial class SceneRenderer
 
         if (night)
         {
-            lin = BoxBlur(lin, w, h, n.Blur);
-            double mean = 0;
-            foreach (var v in lin) mean += v;
-            mean /= lin.Length;
-            double gain = mean > 0 ? n.Exposure / mean : 1;
-            for (int i = 0; i < lin.Length; i++)
-            {
-                double e = lin[i] * gain * n.FullWell;
-                double noisy = e + Math.Sqrt(Math.Max(e, 0)) * Noise.Gaussian(seed, 2L * i) + n.ReadNoise * Noise.Gaussian(seed, 2L * i + 1);
-                lin[i] = (float)Math.Clamp(noisy / n.FullWell, 0, 1);
-            }
+            Blur.Box(lin, PixelLayout.Packed(w, h), n.Blur);
+            Sensor.Expose(lin, Sensor.AutoExposureGain(lin, n.Exposure), n.FullWell, n.ReadNoise, seed);
         }
         int np = w * h;
         var rgb = new float[3 * np];

@@ -34,7 +34,7 @@ public sealed record TownRunResult(TownDataset Data, MapBuildResult Map, string 
 public static class TownRunner
 {
     /// <summary>Sized for under 15 minutes on 2 cores (see the README's town figures).</summary>
-    public const int DefaultImages = 200;
+    public const int DefaultImages = 150;
     /// <summary>The 10 nearest cameras within 45° of the same heading: neighbours along the street and across it.</summary>
     public static readonly PairSpec DefaultPairs = PairSpec.FromPoses(10, 45);
 
@@ -43,7 +43,9 @@ public static class TownRunner
     {
         var sw = Stopwatch.StartNew();
         data.CheckFolder();
-        var renderer = new SceneRenderer(data.Scene.Build(data.Day));
+        var scene = data.Scene.Build(data.Day);
+        progress.Info($"town: {scene.Facades.Count} buildings in {scene.Styles!.Count} styles, {scene.Lamps.Count} lamps, {data.Scene.SizeX:F0} × {data.Scene.SizeZ:F0} m");
+        var renderer = new SceneRenderer(scene);
         timings.Add(("render: scene", sw.Elapsed.TotalSeconds)); sw.Restart();
         data.WriteFiles();
         int rendered = 0;

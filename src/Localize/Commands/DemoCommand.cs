@@ -68,7 +68,7 @@ internal static class DemoCommand
 
     private static int Run(ParseResult r, Options o)
     {
-        if (TownDemo.ScenePath(r.GetValue(o.Scene)) is { } town) return TownDemo.Run(r, o, town);
+        if (TownDemo.ScenePath(r.GetValue(o.Scene), r.GetValue(o.Output)) is { } town) return TownDemo.Run(r, o, town);
         var t = new Timings();
         var inp = ReadInputs(r, o);
         var sc = inp.Scene;

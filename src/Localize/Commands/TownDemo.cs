@@ -13,8 +13,8 @@ namespace R2D2.Localization.Cli.Commands;
 internal static class TownDemo
 {
     /// <summary>The town file <paramref name="scene"/> names ('town', or a file starting with `town SEED`); null: not a town.</summary>
-    public static string? ScenePath(string? scene) =>
-        scene == "town" ? DemoCommand.RepoFile("out/town", "maps", DemoFiles.Town) : scene != null && TownScene.IsTownFile(scene) ? scene : null;
+    public static string? ScenePath(string? scene, string? outDir) =>
+        scene == "town" ? DemoCommand.RepoFile(outDir ?? "out/town", "maps", DemoFiles.Town) : scene != null && TownScene.IsTownFile(scene) ? scene : null;
 
     public static int Run(ParseResult r, DemoCommand.Options o, string scenePath)
     {

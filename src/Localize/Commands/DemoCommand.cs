@@ -21,14 +21,15 @@ internal static class DemoCommand
     /// <summary>The demo's pairs: the 6 nearest cameras within 60° (a small square, photos all around it).</summary>
     private static readonly PairSpec DemoPairs = PairSpec.FromPoses(6, 60);
 
-    private sealed class Options
+    internal sealed class Options
     {
         public readonly NetworkOptionSet Net = new();
         public readonly ExtractionOptionSet Extraction = new(DemoSettings);
-        public readonly Option<string?> Scene = new("--scene") { Description = "scene file (default: maps/demo-square.scene of the repository)" };
-        public readonly Option<string?> Queries = new("--queries") { Description = "night query list, `name MODEL w h params...` (default: queries/demo-square-night.txt)" };
+        public readonly Option<string?> Scene = new("--scene") { Description = "scene file, or 'town' (maps/town.scene: a generated town; see --images) (default: maps/demo-square.scene of the repository)" };
+        public readonly Option<string?> Queries = new("--queries") { Description = "night query list, `name MODEL w h params...` (default: queries/demo-square-night.txt); for a town, the number of night queries" };
+        public readonly Option<int> Images = new("--images") { Description = $"town: the number of database photos (default {TownRunner.DefaultImages}; the town file's streets set the maximum)", DefaultValueFactory = _ => TownRunner.DefaultImages };
         public readonly Option<string?> Truth = new("--ground-truth") { Description = "the queries' true poses, submission format (default: queries/demo-square-night.poses.txt)" };
-        public readonly Option<string> Output = new("--out") { Description = "output folder: images, map, poses, report (rewritten on each run)", DefaultValueFactory = _ => "out/demo" };
+        public readonly Option<string?> Output = new("--out") { Description = "output folder: images, map, poses, report (default out/demo, rewritten on each run; out/town for a town, resumed)" };
         public readonly Option<bool> RenderOnly = new("--render-only") { Description = "only render the day and night images" };
         public readonly Option<int> MaxDay = new("--max-day") { Description = "use only the first N day cameras (0: all; for quick checks)" };
         public readonly Option<int> MaxQueries = new("--max-queries") { Description = "localize only the first N queries (0: all)" };
@@ -37,7 +38,7 @@ internal static class DemoCommand
         public void AddTo(Command cmd)
         {
             Net.AddTo(cmd); Extraction.AddTo(cmd);
-            foreach (var o in new Option[] { Scene, Queries, Truth, Output, RenderOnly, MaxDay, MaxQueries, Scale }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { Scene, Queries, Images, Truth, Output, RenderOnly, MaxDay, MaxQueries, Scale }) cmd.Options.Add(o);
         }
     }
 
@@ -46,7 +47,7 @@ internal static class DemoCommand
         List<ImagePose> Truth, ExtractionSettings Settings);
 
     /// <summary>The stages' times in order: each stage ends when the next begins.</summary>
-    private sealed class Timings
+    internal sealed class Timings
     {
         public readonly List<(string Stage, double Seconds)> Items = new();
         public readonly Stopwatch Total = Stopwatch.StartNew(), Stage = Stopwatch.StartNew();
@@ -67,6 +68,7 @@ internal static class DemoCommand
 
     private static int Run(ParseResult r, Options o)
     {
+        if (TownDemo.ScenePath(r.GetValue(o.Scene), r.GetValue(o.Output)) is { } town) return TownDemo.Run(r, o, town);
         var t = new Timings();
         var inp = ReadInputs(r, o);
         var sc = inp.Scene;
@@ -105,7 +107,8 @@ internal static class DemoCommand
 
     private static Inputs ReadInputs(ParseResult r, Options o)
     {
-        var outDir = r.GetValue(o.Output)!;
+        var outDir = r.GetValue(o.Output) ?? "out/demo";
+        if (int.TryParse(r.GetValue(o.Queries), out _)) throw new ArgumentException("--queries N (a count) is for a town scene; the square takes a query list file");
         var scenePath = r.GetValue(o.Scene) ?? RepoFile(outDir, "maps", DemoFiles.Scene);
         var queryPath = r.GetValue(o.Queries) ?? RepoFile(outDir, "queries", DemoFiles.Queries);
         var truthPath = r.GetValue(o.Truth) ?? RepoFile(outDir, "queries", DemoFiles.GroundTruth);
@@ -182,7 +185,9 @@ internal static class DemoCommand
         return (runs, reportPath, truthSubset);
     }
 
-    private static void Print(List<EvaluatedRun> runs, Timings t)
+    private static void Print(List<EvaluatedRun> runs, Timings t) => Print(runs, t.Items);
+
+    internal static void Print(List<EvaluatedRun> runs, IReadOnlyList<(string Stage, double Seconds)> items)
     {
         Console.WriteLine();
         Console.Write(PoseEvaluationTable.Thresholds(ThresholdSet.Aachen, runs));
@@ -192,7 +197,7 @@ internal static class DemoCommand
         Console.Write(PoseEvaluationTable.Summary(runs));
         Console.WriteLine();
         Console.WriteLine("time per stage:");
-        foreach (var (stage, s) in t.Items) Console.WriteLine($"  {stage,-24}{s.ToString("F1", CultureInfo.InvariantCulture),8} s");
+        foreach (var (stage, s) in items) Console.WriteLine($"  {stage,-24}{s.ToString("F1", CultureInfo.InvariantCulture),8} s");
         Console.WriteLine();
     }
 

@@ -65,4 +65,23 @@ public static class Nvm
         }
         return result;
     }
+
+    /// <summary>Writes cameras as an NVM_V3 file without points (the part <see cref="Read"/> reads):
+    /// `name f qw qx qy qz cx cy cz 0 0` per image, the focal the camera's first (numbers exact, invariant culture).</summary>
+    public static void Write(string file, IEnumerable<PosedImage> images)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string R(double v) => v.ToString("R", inv);
+        var list = images.ToList();
+        var sb = new System.Text.StringBuilder();
+        sb.Append("NVM_V3\n\n").Append(list.Count).Append('\n');
+        foreach (var im in list)
+        {
+            if (im.Name.Any(char.IsWhiteSpace)) throw new ArgumentException($"NVM image names cannot hold white space: '{im.Name}'");
+            var q = im.Pose.Quaternion; var c = im.Pose.CameraCenter;
+            sb.Append($"{im.Name} {R(im.Camera.Params[0])} {R(q[0])} {R(q[1])} {R(q[2])} {R(q[3])} {R(c[0])} {R(c[1])} {R(c[2])} 0 0\n");
+        }
+        sb.Append("\n0\n");
+        OutputFile.WriteAllText(file, sb.ToString());
+    }
 }

@@ -60,6 +60,20 @@ public static class QueryList
         return queries;
     }
 
+    /// <summary>Writes a list with intrinsics (the reader's inverse: principal points moved back to
+    /// COLMAP's convention, numbers exact in the invariant culture).</summary>
+    public static void WriteWithIntrinsics(string path, IEnumerable<QueryImage> queries)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var q in queries)
+        {
+            if (q.Name.Any(char.IsWhiteSpace)) throw new ArgumentException($"query names cannot hold white space: '{q.Name}'");
+            var c = (q.Camera ?? throw new ArgumentException($"query '{q.Name}' has no camera")).WithPrincipalPointShift(ColmapPixelOffset);
+            sb.Append($"{q.Name} {c.Model.Name} {c.Width} {c.Height} {string.Join(' ', c.Params.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}\n");
+        }
+        OutputFile.WriteAllText(path, sb.ToString());
+    }
+
     /// <summary>Reads a list without intrinsics: one image name per line.</summary>
     public static List<QueryImage> ReadNames(string path)
     {

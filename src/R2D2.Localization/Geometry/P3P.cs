@@ -87,13 +87,20 @@ public static class P3P
     public static List<double> RealRoots(double[] poly)
     {
         int deg = poly.Length - 1;
+        // A degenerate minimal sample (coincident or collinear points, as repeated facades give) makes
+        // non-finite coefficients: no roots, so RANSAC draws again instead of failing the query.
+        if (!poly.All(double.IsFinite)) return new List<double>();
         while (deg > 0 && Math.Abs(poly[deg]) < 1e-14 * poly.Take(deg + 1).Max(Math.Abs)) deg--;
         var roots = new List<double>();
         if (deg < 1) return roots;
         var comp = Matrix<double>.Build.Dense(deg, deg);
         for (int i = 1; i < deg; i++) comp[i, i - 1] = 1;
         for (int i = 0; i < deg; i++) comp[i, deg - 1] = -poly[i] / poly[deg];
-        var ev = comp.Evd().EigenValues;
+        // Wildly scaled coefficients can still defeat the eigenvalue solver: no roots either.
+        if (!comp.Enumerate().All(double.IsFinite)) return roots;
+        Vector<System.Numerics.Complex> ev;
+        try { ev = comp.Evd().EigenValues; }
+        catch (MathNet.Numerics.NonConvergenceException) { return roots; }
         foreach (var z in ev)
         {
             if (Math.Abs(z.Imaginary) > 1e-6 * (1 + Math.Abs(z.Real))) continue;
@@ -105,7 +112,7 @@ public static class P3P
                 if (Math.Abs(df) < 1e-300) break;
                 x -= f / df;
             }
-            roots.Add(x);
+            if (double.IsFinite(x)) roots.Add(x);
         }
         return roots;
     }

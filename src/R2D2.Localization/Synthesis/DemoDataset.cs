@@ -56,7 +56,7 @@ public sealed record DemoDataset(string DayFolder, string NightFolder, List<Pose
 /// .poses.txt), embedded in the library so the demo runs where the repository is not.</summary>
 public static class DemoFiles
 {
-    public const string Scene = "demo-square.scene", Queries = "demo-square-night.txt", GroundTruth = "demo-square-night.poses.txt";
+    public const string Scene = "demo-square.scene", Town = "town.scene", Queries = "demo-square-night.txt", GroundTruth = "demo-square-night.poses.txt";
 
     /// <summary>Writes the embedded copy of one of them into <paramref name="folder"/> and returns its path.</summary>
     public static string Extract(string name, string folder)

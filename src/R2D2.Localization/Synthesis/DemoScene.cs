@@ -7,11 +7,20 @@ namespace R2D2.Localization.Synthesis;
 /// <summary>A vertical textured rectangle: from (X0, 0, Z0) to (X1, 0, Z1) on the ground, <see cref="Height"/> metres tall.</summary>
 public sealed record Facade(int Seed, double X0, double Z0, double X1, double Z1, double Height)
 {
+    /// <summary>The scene's style (index into <see cref="DemoScene.Styles"/>) whose shared texture it shows; null: its own texture from <see cref="Seed"/>.</summary>
+    public int? Style { get; init; }
+    /// <summary>Where along its style's texture the facade starts (metres): buildings of one style show different slices of it.</summary>
+    public double TextureOffset { get; init; }
+
     public double Width => Math.Sqrt((X1 - X0) * (X1 - X0) + (Z1 - Z0) * (Z1 - Z0));
 }
 
 /// <summary>The textured ground rectangle [X0, X1] × [Z0, Z1] at y = 0.</summary>
-public sealed record Ground(int Seed, double X0, double Z0, double X1, double Z1);
+public sealed record Ground(int Seed, double X0, double Z0, double X1, double Z1)
+{
+    /// <summary>When positive, the texture is one square tile of this size (metres) repeated: a town's ground is too large for one texture.</summary>
+    public double Tile { get; init; }
+}
 
 /// <summary>A street lamp: a gaussian pool of light of the given peak and width (metres) around its position.</summary>
 public sealed record Lamp(double X, double Y, double Z, double Intensity, double Sigma);
@@ -49,6 +58,11 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
     int DayJpegQuality, double[] SunDirection, Ground? Ground, IReadOnlyList<Facade> Facades, IReadOnlyList<Lamp> Lamps,
     NightSettings Night, IReadOnlyList<SceneCamera> DayCameras)
 {
+    /// <summary>Facade prototypes whose textures facades share (<see cref="Facade.Style"/>); null: every facade has its own.</summary>
+    public IReadOnlyList<Facade>? Styles { get; init; }
+    /// <summary>Cell size (metres) of the renderer's grid over the ground plane; 0: a sixteenth of the scene's extent.</summary>
+    public double GridCell { get; init; }
+
     /// <summary>The PINHOLE camera of every image, principal point at the image centre (project convention).</summary>
     public Camera Camera(int id = 1) => new(id, CameraModel.Pinhole, Width, Height, new[] { Focal, Focal, (Width - 1) / 2.0, (Height - 1) / 2.0 }, true);
 
@@ -158,7 +172,7 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
         return new DemoScene(Path.GetFileNameWithoutExtension(path), width, height, focal, texels, ss, dayJpeg, sun, ground, facades, lamps, night, cams);
     }
 
-    private static NightSettings ParseNight(IEnumerable<string> pairs, NightSettings s, string path, int ln)
+    internal static NightSettings ParseNight(IEnumerable<string> pairs, NightSettings s, string path, int ln)
     {
         foreach (var p in pairs)
         {

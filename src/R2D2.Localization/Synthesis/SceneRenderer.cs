@@ -29,15 +29,34 @@ public sealed partial class SceneRenderer
     {
         _scene = scene;
         _facadeTextures = new Texture[scene.Facades.Count];
-        Parallel.For(0, scene.Facades.Count, i => _facadeTextures[i] = ProceduralTextures.Facade(scene.Facades[i], scene.TexelsPerMetre));
-        _groundTexture = scene.Ground is { } g ? ProceduralTextures.Ground(g, scene.TexelsPerMetre) : null;
+        if (scene.Styles is { } styles)
+        {
+            // One texture per style, shared by its facades: memory grows with the styles, not the buildings.
+            var styleTextures = new Texture[styles.Count];
+            Parallel.For(0, styles.Count, i => styleTextures[i] = ProceduralTextures.Facade(styles[i], scene.TexelsPerMetre));
+            for (int i = 0; i < scene.Facades.Count; i++)
+                _facadeTextures[i] = scene.Facades[i].Style is int k && k >= 0 && k < styles.Count ? styleTextures[k]
+                    : throw new ArgumentException($"facade {i}: style {scene.Facades[i].Style} is not one of the scene's {styles.Count}");
+        }
+        else Parallel.For(0, scene.Facades.Count, i => _facadeTextures[i] = ProceduralTextures.Facade(scene.Facades[i], scene.TexelsPerMetre));
+        _groundTexture = scene.Ground is { } g
+            ? ProceduralTextures.Ground(g.Tile > 0 ? g with { X0 = 0, Z0 = 0, X1 = g.Tile, Z1 = g.Tile } : g, scene.TexelsPerMetre) : null;
+        _grid = BuildGrid(scene);
     }
 
-    /// <summary>With given textures (one per facade): for tests.</summary>
-    internal SceneRenderer(DemoScene scene, Texture[] facadeTextures, Texture? groundTexture)
+    /// <summary>With given textures (one per facade): for tests. <paramref name="bruteForce"/>: every
+    /// ray tests every facade and every lamp (the reference the grid must equal).</summary>
+    internal SceneRenderer(DemoScene scene, Texture[] facadeTextures, Texture? groundTexture, bool bruteForce = false)
     {
         _scene = scene; _facadeTextures = facadeTextures; _groundTexture = groundTexture;
+        _grid = bruteForce ? null : BuildGrid(scene);
     }
+
+    /// <summary>The same scene and textures traced by brute force (every facade, every lamp per ray): the grid's reference, for tests.</summary>
+    internal SceneRenderer BruteForce() => new(_scene, _facadeTextures, _groundTexture, bruteForce: true);
+
+    /// <summary>The acceleration grid; null: brute force (tests).</summary>
+    private readonly Grid? _grid;
 
     public DemoScene Scene => _scene;
 
@@ -49,33 +68,28 @@ public sealed partial class SceneRenderer
         double best = double.PositiveInfinity;
         int hit = -1;
         double hs = 0, ht = 0;
-        for (int i = 0; i < _scene.Facades.Count; i++)
+        // The ground's hit, when inside it: no facade beyond it can win, so the grid walk stops there.
+        double groundS = double.PositiveInfinity;
+        if (_scene.Ground is { } g0 && dy < -1e-12)
         {
-            var f = _scene.Facades[i];
-            double w = f.Width, ux = (f.X1 - f.X0) / w, uz = (f.Z1 - f.Z0) / w;
-            // Plane normal (uz, 0, −ux); distance along the ray to it.
-            double den = dx * uz - dz * ux;
-            if (Math.Abs(den) < 1e-12) continue;
-            double s = ((f.X0 - cx) * uz - (f.Z0 - cz) * ux) / den;
-            if (s <= 1e-6 || s >= best) continue;
-            double hx = cx + s * dx, hy = cy + s * dy, hz = cz + s * dz;
-            double a = (hx - f.X0) * ux + (hz - f.Z0) * uz;
-            if (a < 0 || a > w || hy < 0 || hy > f.Height) continue;
-            best = s; hit = i; hs = a; ht = f.Height - hy;
+            double s = -cy / dy, hx = cx + s * dx, hz = cz + s * dz;
+            if (s > 1e-6 && hx >= g0.X0 && hx <= g0.X1 && hz >= g0.Z0 && hz <= g0.Z1) groundS = s;
         }
-        if (_scene.Ground is { } g && dy < -1e-12)
+        if (_grid != null) WalkGrid(cx, cy, cz, dx, dy, dz, groundS, ref best, ref hit, ref hs, ref ht);
+        else
+            for (int i = 0; i < _scene.Facades.Count; i++) TestFacade(i, cx, cy, cz, dx, dy, dz, ref best, ref hit, ref hs, ref ht);
+        if (_scene.Ground is { } g && groundS < best)
         {
-            double s = -cy / dy;
-            if (s > 1e-6 && s < best)
+            double hx = cx + groundS * dx, hz = cz + groundS * dz;
+            px = hx; py = 0; pz = hz; nx = 0; nz = 0;
+            if (_groundTexture != null)
             {
-                double hx = cx + s * dx, hz = cz + s * dz;
-                if (hx >= g.X0 && hx <= g.X1 && hz >= g.Z0 && hz <= g.Z1)
-                {
-                    px = hx; py = 0; pz = hz; nx = 0; nz = 0;
-                    if (_groundTexture != null) _groundTexture.Sample((hx - g.X0) * _scene.TexelsPerMetre - 0.5, (hz - g.Z0) * _scene.TexelsPerMetre - 0.5, albedo);
-                    return Surface.Ground;
-                }
+                double u = hx - g.X0, v = hz - g.Z0;
+                // A tiled ground repeats one tile's texture.
+                if (g.Tile > 0) { u -= g.Tile * Math.Floor(u / g.Tile); v -= g.Tile * Math.Floor(v / g.Tile); }
+                _groundTexture.Sample(u * _scene.TexelsPerMetre - 0.5, v * _scene.TexelsPerMetre - 0.5, albedo);
             }
+            return Surface.Ground;
         }
         if (hit < 0) { px = py = pz = nx = nz = 0; return Surface.Sky; }
         var fh = _scene.Facades[hit];
@@ -83,8 +97,36 @@ public sealed partial class SceneRenderer
         nx = (fh.Z1 - fh.Z0) / fw; nz = -(fh.X1 - fh.X0) / fw;
         if (nx * dx + nz * dz > 0) { nx = -nx; nz = -nz; }
         px = cx + best * dx; py = cy + best * dy; pz = cz + best * dz;
-        _facadeTextures[hit].Sample(hs * _scene.TexelsPerMetre - 0.5, ht * _scene.TexelsPerMetre - 0.5, albedo);
+        _facadeTextures[hit].Sample((hs + fh.TextureOffset) * _scene.TexelsPerMetre - 0.5, ht * _scene.TexelsPerMetre - 0.5, albedo);
         return Surface.Facade;
+    }
+
+    /// <summary>Facade <paramref name="i"/> against the ray: when hit at 1e-6 &lt; s and nearer than
+    /// <paramref name="best"/> (or as near, with a lower index: the brute-force loop's order), it
+    /// becomes the hit, with its texture coordinates (metres from its start and from its top).</summary>
+    private void TestFacade(int i, double cx, double cy, double cz, double dx, double dy, double dz, ref double best, ref int hit, ref double hs, ref double ht)
+    {
+        var f = _scene.Facades[i];
+        double w = f.Width, ux = (f.X1 - f.X0) / w, uz = (f.Z1 - f.Z0) / w;
+        // Plane normal (uz, 0, −ux); distance along the ray to it.
+        double den = dx * uz - dz * ux;
+        if (Math.Abs(den) < 1e-12) return;
+        double s = ((f.X0 - cx) * uz - (f.Z0 - cz) * ux) / den;
+        if (s <= 1e-6 || s > best || (s == best && i > hit)) return;
+        double hx = cx + s * dx, hy = cy + s * dy, hz = cz + s * dz;
+        double a = (hx - f.X0) * ux + (hz - f.Z0) * uz;
+        if (a < 0 || a > w || hy < 0 || hy > f.Height) return;
+        best = s; hit = i; hs = a; ht = f.Height - hy;
+    }
+
+    /// <summary>The distance along the ray C + s·d (d need not be unit: s in its units) to the
+    /// nearest surface, or +∞ for the sky: the tracing entry point for depth and other tools.</summary>
+    private double TraceDistance(double cx, double cy, double cz, double dx, double dy, double dz)
+    {
+        Span<float> a = stackalloc float[3];
+        if (Trace(cx, cy, cz, dx, dy, dz, a, out var x, out var y, out var z, out _, out _) == Surface.Sky) return double.PositiveInfinity;
+        double ex = x - cx, ey = y - cy, ez = z - cz;
+        return Math.Sqrt((ex * ex + ey * ey + ez * ez) / (dx * dx + dy * dy + dz * dz));
     }
 
     /// <summary>The world point seen at pixel (u, v), or null for the sky (for tests and tools).</summary>
@@ -144,8 +186,11 @@ public sealed partial class SceneRenderer
                         else
                         {
                             light = n.Ambient;
-                            foreach (var lamp in _scene.Lamps)
+                            int cell = _grid?.CellOf(px, pz) ?? -1;
+                            int from = cell >= 0 ? _grid!.LampStart[cell] : 0, to = cell >= 0 ? _grid!.LampStart[cell + 1] : _scene.Lamps.Count;
+                            for (int k = from; k < to; k++)
                             {
+                                var lamp = _scene.Lamps[cell >= 0 ? _grid!.LampItems[k] : k];
                                 double ex = px - lamp.X, ey = py - lamp.Y, ez = pz - lamp.Z;
                                 light += lamp.Intensity * Math.Exp(-(ex * ex + ey * ey + ez * ez) / (2 * lamp.Sigma * lamp.Sigma));
                             }

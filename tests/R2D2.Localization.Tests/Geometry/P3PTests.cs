@@ -69,4 +69,13 @@ public class P3PTests
         Assert.Equal(3, roots.Length);
         Assert.Equal(-3, roots[0], 10); Assert.Equal(1, roots[1], 10); Assert.Equal(2, roots[2], 10);
     }
+
+    [Fact]
+    public void ADegeneratePolynomialHasNoRootsInsteadOfAnError()
+    {
+        // Coincident sample points (repeated facades in the town) gave NaN coefficients, and the
+        // eigenvalue solver's NonConvergenceException failed the whole query.
+        Assert.Empty(P3P.RealRoots(new[] { double.NaN, 1, 2, 1, 1 }));
+        Assert.Empty(P3P.RealRoots(new[] { 1, double.PositiveInfinity, 2, 1, 1 }));
+    }
 }

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using R2D2.Localization.Evaluation;
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Synthesis;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>How the town demo runs: its size and where it writes.</summary>
+public sealed record TownRunOptions
+{
+    public required string OutDir { get; init; }
+    /// <summary>Database photos: the first N of the trajectory.</summary>
+    public int Images { get; init; } = TownRunner.DefaultImages;
+    /// <summary>Night and day queries; null: the scene file's counts.</summary>
+    public int? NightQueries { get; init; }
+    public int? DayQueries { get; init; }
+    /// <summary>Pairs of the map: the nearest cameras looking the same way (a town is too large for all pairs).</summary>
+    public PairSpec Pairs { get; init; } = TownRunner.DefaultPairs;
+    public MatchOptions Match { get; init; } = new();
+    public Localization.LocalizerOptions Localizer { get; init; } = new();
+}
+
+/// <summary>What a town run measured: one evaluated run per query set, the time per stage, the outputs.</summary>
+public sealed record TownRunResult(TownDataset Data, MapBuildResult Map, string MapPath, List<EvaluatedRun> Runs,
+    List<(string Stage, double Seconds)> Timings, List<QuerySetSummary> Summaries, string ReportPath);
+
+/// <summary>
+/// The town demo: render the town (resuming), then the map from the database photos read back
+/// through the Aachen-format files (NVM + intrinsics, as `tools/aachen/run` gives them), resuming
+/// like build-map; the night (and day) queries; their errors against the true poses; the HTML
+/// report. The stages are the library's runners.
+/// </summary>
+public static class TownRunner
+{
+    /// <summary>Sized for under 15 minutes on 2 cores (see the README's town figures).</summary>
+    public const int DefaultImages = 150;
+    /// <summary>The 10 nearest cameras within 45° of the same heading: neighbours along the street and across it.</summary>
+    public static readonly PairSpec DefaultPairs = PairSpec.FromPoses(10, 45);
+
+    /// <summary>Renders what is missing and writes the Aachen-format files. The folder is checked first.</summary>
+    public static TownDataset Render(TownDataset data, IProgressSink progress, List<(string, double)> timings)
+    {
+        var sw = Stopwatch.StartNew();
+        data.CheckFolder();
+        var scene = data.Scene.Build(data.Day);
+        progress.Info($"town: {scene.Facades.Count} buildings in {scene.Styles!.Count} styles, {scene.Lamps.Count} lamps, {data.Scene.SizeX:F0} × {data.Scene.SizeZ:F0} m");
+        var renderer = new SceneRenderer(scene);
+        timings.Add(("render: scene", sw.Elapsed.TotalSeconds)); sw.Restart();
+        data.WriteFiles();
+        int rendered = 0;
+        progress.Stage("render", data.ImageCount, advance => data.Render(renderer, (name, done) =>
+        {
+            if (done) rendered++;
+            advance(done ? name : $"{name}: on disk");
+        }));
+        timings.Add(("render: images", sw.Elapsed.TotalSeconds));
+        progress.Info($"render: {rendered} image(s) rendered, {data.ImageCount - rendered} already on disk, in {data.ImageRoot}");
+        return data;
+    }
+
+    /// <summary>The whole run after rendering. <paramref name="runQueries"/> runs a query set (the
+    /// command line shows its progress), given the runner and the queries.</summary>
+    public static TownRunResult Run(TownDataset data, FeatureSource source, string? model, TorchSharp.torch.Device? device, TownRunOptions o,
+        IProgressSink progress, Func<QuerySetRunner, IReadOnlyList<QueryImage>, QuerySetSummary> runQueries, List<(string Stage, double Seconds)> timings,
+        string modelName)
+    {
+        var total = Stopwatch.StartNew();
+        var sw = Stopwatch.StartNew();
+        // The map from the files an Aachen user would have: the NVM and the intrinsics list.
+        var posed = MapInputs.ReadPosed(data.NvmPath, data.IntrinsicsPath, data.ImageRoot, null, progress);
+        var mapPath = Path.Combine(o.OutDir, "map.db");
+        var built = MapBuildRunner.Run(mapPath, new MapBuildInputs(posed, data.ImageRoot, source) { Model = model },
+            new MapBuildOptions { Pairs = o.Pairs, Match = o.Match }, progress)!;
+        foreach (var (stage, s) in built.Seconds) timings.Add(("map: " + stage, s));
+        sw.Restart();
+
+        var map = QueryInputs.LoadMap(mapPath).Map;
+        timings.Add(("query: load map", sw.Elapsed.TotalSeconds));
+        var runs = new List<EvaluatedRun>();
+        var summaries = new List<QuerySetSummary>();
+        string? nightPoses = null;
+        foreach (var night in new[] { true, false })
+        {
+            var shots = night ? data.Night : data.DayQueries;
+            if (shots.Count == 0) continue;
+            string kind = night ? "night" : "day";
+            var listPath = data.QueryList(night);
+            var posesPath = Path.Combine(o.OutDir, $"{kind}.txt");
+            var queries = QueryList.ReadWithIntrinsics(listPath);
+            var runner = new QuerySetRunner(map, source, device, new QuerySetOptions
+            {
+                ImageRoot = data.ImageRoot, OutputPath = posesPath, QueryListPath = listPath, Localizer = o.Localizer,
+                OtherInputs = new[] { ("ground truth", (string?)data.TruthPath(night)) },
+            });
+            var summary = runQueries(runner, queries);
+            summaries.Add(summary);
+            var results = summary.Outcomes.Select(x => x.Result).ToList();
+            timings.Add(($"query {kind}: extract", results.Sum(x => x.ExtractSeconds)));
+            timings.Add(($"query {kind}: match", results.Sum(x => x.MatchSeconds)));
+            timings.Add(($"query {kind}: PnP", results.Sum(x => x.PnpSeconds)));
+            var evaluation = PoseEvaluation.Evaluate(results.Select(x => new ImagePose(Submission.BaseName(x.Name), x.Pose)), Submission.Read(data.TruthPath(night)));
+            runs.Add(new EvaluatedRun($"{kind} ({modelName})", evaluation));
+            if (night) nightPoses = posesPath;
+        }
+        sw.Restart();
+        var reportPath = Path.Combine(o.OutDir, "report.html");
+        if (nightPoses != null)
+        {
+            var report = HtmlReport.Load(mapPath, nightPoses, data.TruthPath(true), data.ImageRoot, data.ImageRoot,
+                $"R2D2.Localization town: {data.Scene.Name}, {data.Day.Count} database photos, night queries, {modelName}");
+            timings.Add(("report", sw.Elapsed.TotalSeconds));
+            HtmlReport.Write(reportPath, report with
+            {
+                Timings = timings,
+                Notes = new[]
+                {
+                    $"town {data.Scene.Path}: {data.Day.Count} day photos (map), {data.Night.Count} night and {data.DayQueries.Count} day queries, {data.Scene.Width}×{data.Scene.Height}",
+                    $"features: {source.Description}; pairs {o.Pairs}",
+                },
+            });
+        }
+        WriteSummary(Path.Combine(o.OutDir, "summary.json"), data, built, runs, timings, o);
+        return new TownRunResult(data, built, mapPath, runs, timings, summaries, reportPath);
+    }
+
+    /// <summary>The run's figures for scripts (tools/bench/scale/town): the share within each of
+    /// Aachen's thresholds and the fine one per query set, the map, the time per stage.</summary>
+    private static void WriteSummary(string path, TownDataset data, MapBuildResult built, List<EvaluatedRun> runs, List<(string Stage, double Seconds)> timings, TownRunOptions o)
+    {
+        var thresholds = ThresholdSet.Aachen.Thresholds.Append(StrechaLoc.Fine).ToList();
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["images"] = data.Day.Count,
+            ["width"] = data.Scene.Width,
+            ["height"] = data.Scene.Height,
+            ["pairs"] = built.Pairs,
+            ["pair_spec"] = o.Pairs.ToString(),
+            ["points"] = built.Stats.Points,
+            ["mean_track_length"] = built.Stats.MeanTrackLength,
+            ["runs"] = new System.Text.Json.Nodes.JsonArray(runs.Select(r => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+            {
+                ["label"] = r.Label,
+                ["queries"] = r.Result.Queries.Count,
+                ["within"] = new System.Text.Json.Nodes.JsonArray(thresholds.Select(t => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+                {
+                    ["metres"] = t.PositionMetres, ["degrees"] = t.RotationDegrees, ["share"] = r.Result.ShareWithin(t),
+                }).ToArray()),
+                ["median_position_m"] = double.IsFinite(r.Result.MedianPositionMetres) ? r.Result.MedianPositionMetres : null,
+                ["median_rotation_deg"] = double.IsFinite(r.Result.MedianRotationRadians) ? r.Result.MedianRotationRadians * 180 / Math.PI : null,
+            }).ToArray()),
+            ["seconds"] = new System.Text.Json.Nodes.JsonArray(timings.Select(t => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonArray(t.Stage, Math.Round(t.Seconds, 2))).ToArray()),
+        };
+        OutputFile.WriteAllText(path, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+}

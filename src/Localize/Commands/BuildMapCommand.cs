@@ -59,8 +59,8 @@ internal static class BuildMapCommand
             var progress = new ConsoleProgress("build-map");
             var s = stageName switch
             {
-                "extract" => MapShardRunner.Extract(mapPath, inputs, part, progress),
-                "match" => MapShardRunner.Match(mapPath, r.GetValue(features)!, inputs, options, part, progress),
+                "extract" => ShardRunner.Extract(mapPath, inputs, part, progress),
+                "match" => ShardRunner.Match(mapPath, r.GetValue(features)!, inputs, options, part, progress),
                 _ => null,
             };
             if (s != null) Console.WriteLine($"{stageName} shard {s.Shard}: {s.Items} item(s), {s.Done} done now, {s.Stored} stored already, {s.Seconds:F1} s; {mapPath} complete");

@@ -48,6 +48,7 @@ public static class MergeRunner
         }
         // The last connection closed: the temporary database is whole in one file (no -wal).
         // A stale -wal of an earlier output would be replayed into the new file: removed first.
+        if (File.Exists(tmp + "-wal")) throw new FeatureDatabaseException(tmp, "kept a write-ahead log after closing; the merge is not moved into place");
         Delete(full + "-wal", full + "-shm");
         File.Move(tmp, full, overwrite: true);
         return new DatabaseMergeSummary(counts, merged);
@@ -67,9 +68,9 @@ public static class MergeRunner
         foreach (var input in inputs)
         {
             string? note;
-            using (var db = FeatureDatabase.OpenReadOnly(input)) note = db.ReadNote(MapShardRunner.ShardNote);
+            using (var db = FeatureDatabase.OpenReadOnly(input)) note = db.ReadNote(ShardRunner.ShardNote);
             if (note == null) continue;
-            var n = MapShardRunner.ParseNote(note) ?? throw new FeatureDatabaseException(Path.GetFullPath(input), $"has an unreadable shard note '{note}'");
+            var n = ShardRunner.ParseNote(note) ?? throw new FeatureDatabaseException(Path.GetFullPath(input), $"has an unreadable shard note '{note}'");
             var key = $"{n.Stage} job {n.Job} of {n.Shard.Count} shard(s)";
             (jobs.TryGetValue(key, out var l) ? l : jobs[key] = new()).Add((input, n.Shard, n.Done));
         }

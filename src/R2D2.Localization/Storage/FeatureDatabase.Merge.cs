@@ -20,7 +20,7 @@ public sealed partial class FeatureDatabase
         ("matches", "pair_id", false), ("r2d2_matches", "pair_id", true), ("two_view_geometries", "pair_id", false),
     };
 
-    /// <summary>The note a shard's database carries (see Pipeline's MapShardRunner), not merged.</summary>
+    /// <summary>The note a shard's database carries (see Pipeline's ShardRunner), not merged.</summary>
     public const string ShardNote = "shard";
 
     /// <summary>Rows per transaction of a merge: the write-ahead log stays small on large databases.</summary>
@@ -38,9 +38,11 @@ public sealed partial class FeatureDatabase
     /// the same id (another run's registration). Rows identical to stored ones are skipped, so merging
     /// a database twice changes nothing.
     /// </summary>
-    public MergeCounts MergeFrom(FeatureDatabase source, IReadOnlyCollection<string> settingNotes)
+    /// <param name="registrationOnly">Copy the cameras and images only (a match shard's database, whose
+    /// matches must name the images by the ids of the features it reads).</param>
+    public MergeCounts MergeFrom(FeatureDatabase source, IReadOnlyCollection<string> settingNotes, bool registrationOnly = false)
     {
-        if (source.HasMap) throw new FeatureDatabaseException(source.Path, "holds a map; merge takes databases of extraction and matching (build the map after the merge)");
+        if (!registrationOnly && source.HasMap) throw new FeatureDatabaseException(source.Path, "holds a map; merge takes databases of extraction and matching (build the map after the merge)");
         var theirs = source.Extractor;
         var ours = Extractor;
         if (theirs != null && ours != null && ours.Differences(theirs, "in the databases merged so far", "in this one") is { Count: > 0 } diff)
@@ -54,13 +56,15 @@ public sealed partial class FeatureDatabase
         foreach (var (table, key, project) in MergedTables)
         {
             if (project && (!source._hasProjectTables || !_hasProjectTables)) continue;
+            if (registrationOnly && table is not ("cameras" or "images")) continue;
             counts[table] = CopyRows(source, table, key);
         }
         // The notes of the inputs (checkpoint, image folder…), the first input's where they differ;
         // not a shard's own note (which shard of which job it is), which the merged whole is not.
         foreach (var (key, value) in source.Rows("SELECT key, value FROM r2d2_meta WHERE key LIKE 'note\\_%' ESCAPE '\\'", r => (r.GetString(0), r.GetString(1))))
             if (key != "note_" + ShardNote && ReadNote(key["note_".Length..]) == null) WriteNote(key["note_".Length..], value);
-        return new MergeCounts(counts["cameras"], counts["images"], counts.GetValueOrDefault("r2d2_features"), counts["matches"], counts["two_view_geometries"]);
+        return new MergeCounts(counts["cameras"], counts["images"], counts.GetValueOrDefault("r2d2_features"),
+            counts.GetValueOrDefault("matches"), counts.GetValueOrDefault("two_view_geometries"));
     }
 
     private int CopyRows(FeatureDatabase source, string table, string key)

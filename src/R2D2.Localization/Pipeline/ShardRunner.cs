@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
 using R2D2.Localization.Mapping;
 using R2D2.Localization.Storage;
 
@@ -13,7 +15,8 @@ public enum MapStage { All, Extract, Match }
 public sealed record ShardSummary(MapStage Stage, Shard Shard, int Items, int Done, int Stored, double Seconds);
 
 /// <summary>
-/// One shard of a map build's extraction or matching, into a database of its own that
+/// One shard of an extraction or a matching (of a map build, `build-map --stage`, or of
+/// `extract --database` and `match`), into a database of its own that
 /// `localize merge` joins (<see cref="MergeRunner"/>); the build then resumes on the merged
 /// database and finds every image and pair stored. A shard registers every posed image, exactly as
 /// the whole build does (same ids, cameras, pose priors), and works on its part of the items
@@ -21,8 +24,56 @@ public sealed record ShardSummary(MapStage Stage, Shard Shard, int Items, int Do
 /// counts. It is resumable like the build, and records which shard of which job it is (a hash of
 /// the stage, the items and the extractor), and when it is complete, for the merge to check.
 /// </summary>
-public static class MapShardRunner
+public static class ShardRunner
 {
+    /// <summary>Extracts shard <paramref name="shard"/> of the images (equal shares) into <paramref name="shardPath"/>,
+    /// every image registered first in the list's order (camera guessed from the size in its header)
+    /// as one process registers them when every image reads.</summary>
+    public static ExtractSummary ExtractDatabase(IReadOnlyList<ImageInput> images, FeatureSource source, string shardPath, Shard shard, IProgressSink? progress = null)
+    {
+        var job = Job(MapStage.Extract, shard, source.Identity, images.Select(i => i.Name));
+        using (var db = FeatureDatabase.Open(shardPath))
+        {
+            RefuseOtherShard(db, Describe(MapStage.Extract, shard, job));
+            db.CheckExtractor(source.Identity);
+            DatabaseExtraction.RegisterAll(db, images);
+        }
+        var summary = ExtractRunner.ToDatabase(shard.Take(images), source, shardPath, progress ?? ProgressSink.None);
+        using (var db = FeatureDatabase.Open(shardPath)) db.WriteNote(ShardNote, $"{Describe(MapStage.Extract, shard, job)} done");
+        return summary;
+    }
+
+    /// <summary>Matches shard <paramref name="shard"/> of the pairs (by cost, n1×n2 keypoints) of the
+    /// database at <paramref name="featuresPath"/> (read only) into <paramref name="shardPath"/>, which
+    /// gets its cameras and images (same ids).</summary>
+    public static MatchSummary MatchDatabase(string featuresPath, PairSpec spec, string shardPath, MatchOptions o, Shard shard, IProgressSink? progress = null)
+    {
+        Formats.OutputFile.RefuseInputs(new[] { ("match shard database", (string?)shardPath) }, new[] { ("features database", (string?)featuresPath) });
+        using var features = FeatureDatabase.OpenReadOnly(featuresPath);
+        if (features.ReadNote(ShardNote) is { } note) throw new FeatureDatabaseException(featuresPath, $"is shard {note}; match from the merged database (localize merge)");
+        var identity = features.Extractor ?? throw new FeatureDatabaseException(featuresPath, "holds no features (run extract first)");
+        var pairs = PairsRunner.Run(spec, features);
+        var counts = features.KeypointCounts();
+        var ids = features.ReadImages().ToDictionary(i => i.Name, i => i.Id);
+        long Keypoints(string name) => ids.TryGetValue(name, out int id) ? counts.GetValueOrDefault(id) : 0;
+        var mine = shard.Take(pairs, p => Keypoints(p.Name1) * Keypoints(p.Name2));
+        var job = Job(MapStage.Match, shard, identity, pairs.Select(p => p.Name1 + "\t" + p.Name2));
+        using var db = FeatureDatabase.Open(shardPath);
+        RefuseOtherShard(db, Describe(MapStage.Match, shard, job));
+        db.MergeFrom(features, new[] { "match_settings" }, registrationOnly: true);
+        db.WriteNote("match_settings", MatchSettings(o));
+        var m = MatchRunner.Run(db, mine, o, progress, features);
+        db.WriteNote(ShardNote, $"{Describe(MapStage.Match, shard, job)} done");
+        return m;
+    }
+
+    private static void RefuseOtherShard(FeatureDatabase db, string mine)
+    {
+        if (db.ReadNote(ShardNote) is { } note && note != mine && note != mine + " done")
+            throw new FeatureDatabaseException(db.Path, $"is shard {note}, not {mine} (another stage, shard or input list): use one database per shard");
+        if (db.ReadNote(ShardNote) == null) db.WriteNote(ShardNote, mine);
+    }
+
     /// <summary>The note a shard database carries: "STAGE I/N JOB" and, once complete, " done".</summary>
     public const string ShardNote = FeatureDatabase.ShardNote;
 
@@ -84,11 +135,8 @@ public static class MapShardRunner
         var db = FeatureDatabase.Open(path);
         try
         {
-            var mine = Describe(stage, shard, job);
-            if (db.ReadNote(ShardNote) is { } note && note != mine && note != mine + " done")
-                throw new FeatureDatabaseException(path, $"is shard {note}, not {mine} (another stage, shard or input list): use one database per shard");
             ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
-            if (db.ReadNote(ShardNote) == null) db.WriteNote(ShardNote, mine);
+            RefuseOtherShard(db, Describe(stage, shard, job));
             MapBuildRunner.WriteNotes(db, inputs);
             ImageRegistration.RegisterImages(db, inputs.Images);
             return db;

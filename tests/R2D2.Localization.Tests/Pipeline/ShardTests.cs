@@ -40,10 +40,10 @@ public class ShardTests
     }
 
     /// <summary>Demo images (6 day photos, 4 night queries, half size), their poses as a COLMAP model.</summary>
-    private static (string Dir, string[] Build, string[] Query) Demo()
+    private static (string Dir, string[] Build, string[] Query) Demo(int day = 6)
     {
         var dir = TempDir.Create();
-        var (code, stdout, err) = CliTests.Localize("demo", "--render-only", "--max-day", "6", "--max-queries", "4", "--scale", "0.5", "--out", dir);
+        var (code, stdout, err) = CliTests.Localize("demo", "--render-only", "--max-day", day.ToString(), "--max-queries", "4", "--scale", "0.5", "--out", dir);
         Assert.True(code == 0, err + stdout);
         var images = Path.Combine(dir, "images");
         var build = new[] { "build-map", "--images", Path.Combine(images, "day"), "--poses", Path.Combine(images, "day-model"), "--model", "rootsift",
@@ -78,7 +78,7 @@ public class ShardTests
         Ok(CliTests.Localize(build.Concat(new[] { "--map", P("single.db") }).ToArray()));
         Ran(CliTests.Localize(query.Concat(new[] { "--map", P("single.db"), "--output", P("single.txt") }).ToArray()));
 
-        const int n = 3;
+        const int n = 3; // 6 images, 15 pairs, 4 queries: shards of 2, 5 and 1–2
         for (int i = 0; i < n; i++)
             Ok(CliTests.Localize(build.Concat(new[] { "--stage", "extract", "--shard", $"{i}/{n}", "--map", P($"extract-{i}.db") }).ToArray()));
         var extracts = Enumerable.Range(0, n).Select(i => P($"extract-{i}.db")).ToArray();
@@ -126,6 +126,47 @@ public class ShardTests
         var missing = CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs.Take(2)).Concat(new[] { "--out", P("x.txt") }).ToArray());
         Assert.Equal(1, missing.Code);
         Assert.Contains("in none of the outputs", missing.Err);
+    }
+
+    [Fact]
+    public void ExtractAndMatchShardsOutsideAMapBuildMergeIntoOneRunsDatabase()
+    {
+        var (dir, _, _) = Demo(day: 4);
+        string P(string name) => Path.Combine(dir, name);
+        var day = Path.Combine(dir, "images", "day");
+        var extract = new[] { "extract", "--model", "rootsift", "--images", day };
+        Ok(CliTests.Localize(extract.Concat(new[] { "--database", P("one.db") }).ToArray()));
+        Ok(CliTests.Localize("match", "--database", P("one.db"), "--pairs", "exhaustive"));
+        for (int i = 0; i < 2; i++)
+            Ok(CliTests.Localize(extract.Concat(new[] { "--database", P($"e{i}.db"), "--shard", $"{i}/2" }).ToArray()));
+        Ok(CliTests.Localize("merge", "--databases", P("e0.db"), P("e1.db"), "--out", P("features.db")));
+        for (int i = 0; i < 2; i++)
+            Ok(CliTests.Localize("match", "--database", P("features.db"), "--pairs", "exhaustive", "--shard", $"{i}/2", "--out", P($"m{i}.db")));
+        Ok(CliTests.Localize("merge", "--databases", P("features.db"), P("m0.db"), P("m1.db"), "--out", P("merged.db")));
+        Assert.Equal(Rows(P("one.db")), Rows(P("merged.db")));
+    }
+
+    [Fact]
+    public void AMergeRefusesAnotherExtractorAndAnotherRegistration()
+    {
+        var dir = TempDir.Create();
+        FeatureDatabase Db(string name, string settings, params string[] images)
+        {
+            var db = FeatureDatabase.Open(Path.Combine(dir, name));
+            db.UseExtractor(ExtractorIdentity.ForRootSift(settings));
+            int cam = db.AddCamera(SyntheticMap.Camera);
+            foreach (var i in images) db.AddImage(i, cam);
+            return db;
+        }
+        using var a = Db("a.db", "{\"max_features\":5000}", "x.jpg", "y.jpg");
+        using var b = Db("b.db", "{\"max_features\":4000}", "x.jpg", "y.jpg");
+        using var c = Db("c.db", "{\"max_features\":5000}", "y.jpg", "x.jpg");
+        using var merged = FeatureDatabase.Open(Path.Combine(dir, "merged.db"));
+        merged.MergeFrom(a, Array.Empty<string>());
+        merged.MergeFrom(a, Array.Empty<string>()); // again: nothing changes
+        Assert.Equal(2, merged.ReadImages().Count);
+        Assert.Contains("another model or settings", Assert.Throws<FeatureDatabaseException>(() => merged.MergeFrom(b, Array.Empty<string>())).Message);
+        Assert.Contains("image 1 ('y.jpg') differs", Assert.Throws<FeatureDatabaseException>(() => merged.MergeFrom(c, Array.Empty<string>())).Message);
     }
 
     /// <summary>A CSV line without its times (which differ between runs).</summary>

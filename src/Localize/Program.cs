@@ -25,6 +25,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(EvaluateCommand.Create());
             root.Subcommands.Add(BuildMapCommand.Create());
             root.Subcommands.Add(QueryCommand.Create());
+            root.Subcommands.Add(MergeCommand.Create());
             root.Subcommands.Add(ReportCommand.Create());
             root.Subcommands.Add(StrechaLocCommand.Create());
             root.Subcommands.Add(TrainCommand.Create());

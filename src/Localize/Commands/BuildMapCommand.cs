@@ -22,9 +22,19 @@ internal static class BuildMapCommand
         var only = new Option<string[]?>("--only") { Description = "map only these images (names), e.g. a subset of the poses file", AllowMultipleArgumentsPerToken = true };
         var allowEmpty = new Option<bool>("--allow-empty") { Description = "store a map without 3D points instead of failing (e.g. a tiny sample whose images do not overlap)" };
         var export = new Option<string?>("--export") { Description = "folder for the COLMAP text model (default: <map>_model next to the map; 'none' to skip); a PLY goes beside it" };
+        var stage = new Option<string>("--stage")
+        {
+            Description = "all (the build), or one shard (--shard) of a long stage into --map, its own database, for `localize merge`: "
+                + "extract, or match (reading the merged extraction shards, --features)",
+            DefaultValueFactory = _ => "all",
+        };
+        stage.AcceptOnlyFromAmong("all", "extract", "match");
+        var features = new Option<string?>("--features") { Description = "with --stage match: the merged database of the extraction shards (read only)" };
+        var shard = new ShardOption();
         var cmd = new Command("build-map", "Build a 3D map from daytime images with known poses: extract, pair, match, verify, triangulate.");
         net.AddTo(cmd); ex.AddTo(cmd);
-        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export, allowEmpty }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export, allowEmpty, stage, features }) cmd.Options.Add(o);
+        shard.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var settings = ex.Get(r);
@@ -34,15 +44,27 @@ internal static class BuildMapCommand
             var pairSpec = r.GetValue(pairs) is { } p ? PairSpec.Parse(p) : new MapBuildOptions().Pairs;
             var mapPath = r.GetValue(map)!;
             var exportDir = r.GetValue(export) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(mapPath))!, Path.GetFileNameWithoutExtension(mapPath) + "_model");
+            var (stageName, part) = (r.GetValue(stage)!, shard.Get(r));
+            if ((stageName == "all") != (r.GetValue(shard.Shard) == null)) throw new ArgumentException("--stage extract|match and --shard go together");
+            if ((stageName == "match") != (r.GetValue(features) != null)) throw new ArgumentException("--features goes with --stage match (and it needs it)");
             using var source = net.LoadSource(r, settings);
-            var result = MapBuildRunner.Run(mapPath, new MapBuildInputs(posed, root, source) { Model = net.MapModel(r), SourceFiles = new[] { ("poses", r.GetValue(poses)), ("intrinsics", r.GetValue(intrinsics)) } }, new MapBuildOptions
+            var inputs = new MapBuildInputs(posed, root, source) { Model = net.MapModel(r), SourceFiles = new[] { ("poses", r.GetValue(poses)), ("intrinsics", r.GetValue(intrinsics)) } };
+            var options = new MapBuildOptions
             {
                 Pairs = pairSpec,
                 Match = new MatchOptions { Device = net.Hardware.Resolve(r) },
                 AllowEmpty = r.GetValue(allowEmpty),
                 ExportFolder = exportDir == "none" ? null : exportDir,
-            }, new ConsoleProgress("build-map"))!;
-            PrintSummary(mapPath, result);
+            };
+            var progress = new ConsoleProgress("build-map");
+            var s = stageName switch
+            {
+                "extract" => ShardRunner.Extract(mapPath, inputs, part, progress),
+                "match" => ShardRunner.Match(mapPath, r.GetValue(features)!, inputs, options, part, progress),
+                _ => null,
+            };
+            if (s != null) Console.WriteLine($"{stageName} shard {s.Shard}: {s.Items} item(s), {s.Done} done now, {s.Stored} stored already, {s.Seconds:F1} s; {mapPath} complete");
+            else PrintSummary(mapPath, MapBuildRunner.Run(mapPath, inputs, options, progress)!);
             return 0;
         }));
         return cmd;

@@ -133,6 +133,21 @@ internal sealed class ExtractionOptionSet
     }
 }
 
+/// <summary>--shard: the part of a stage's work one task of a cluster's array job runs.</summary>
+internal sealed class ShardOption
+{
+    public readonly Option<string?> Shard = new("--shard")
+    {
+        Description = "run shard I of N of the work (I from 0), into its own output, for `localize merge`: I/N, auto (Slurm's "
+            + "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN of SLURM_ARRAY_TASK_COUNT) or auto/N (index SLURM_ARRAY_TASK_ID, for a task resubmitted alone)",
+    };
+
+    public void AddTo(Command c) => c.Options.Add(Shard);
+
+    public R2D2.Localization.Shard Get(ParseResult r) =>
+        r.GetValue(Shard) is { } text ? R2D2.Localization.Shard.Parse(text, Environment.GetEnvironmentVariable) : R2D2.Localization.Shard.All;
+}
+
 /// <summary>Range checks for numeric options: a value outside is a usage error (exit code 2) that
 /// names the option and the range. NaN is outside every range: CompareTo orders it below all numbers.</summary>
 internal static class OptionRange

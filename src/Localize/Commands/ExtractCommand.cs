@@ -28,12 +28,14 @@ internal static class ExtractCommand
         public readonly Option<bool> Overwrite = new("--overwrite") { Description = "extract again even when an up-to-date output exists" };
         public readonly Option<string?> Stats = new("--stats") { Description = "write timing and memory statistics to this JSON file" };
         public readonly Option<int> Warmup = new Option<int>("--warmup") { Description = "untimed extra runs on the first image before timing (benchmarks)" }.AtLeast(0);
+        public readonly ShardOption Shard = new();
 
         public void AddTo(Command cmd)
         {
             Format.AcceptOnlyFromAmong("safetensors", "r2d2");
             Net.AddTo(cmd); Extraction.AddTo(cmd);
             foreach (var o in new Option[] { Images, OutDir, Database, Format, Overwrite, Stats, Warmup }) cmd.Options.Add(o);
+            Shard.AddTo(cmd);
         }
     }
 
@@ -51,13 +53,16 @@ internal static class ExtractCommand
         var settings = o.Extraction.Get(r);
         var inputs = ImageList.Resolve(r.GetValue(o.Images)!);
         if (inputs.Count == 0) throw new ArgumentException("no images found in --images");
+        var shard = o.Shard.Get(r);
         OutputFile.RefuseInputs(new[] { ("feature database", r.GetValue(o.Database)), ("statistics file", r.GetValue(o.Stats)) },
             inputs.Select(i => ("image", (string?)i.Path)));
         if (r.GetValue(o.Database) is { } dbPath)
         {
             if (r.GetValue(o.OutDir) != null) throw new ArgumentException("give --out or --database, not both");
             using var source = o.Net.LoadSource(r, settings);
-            return ExtractRunner.ToDatabase(inputs, source, dbPath, new ConsoleProgress("extract", logEvery: 1, stageTimes: false)).HasErrors ? 1 : 0;
+            var progress = new ConsoleProgress("extract", logEvery: 1, stageTimes: false);
+            var s = shard.IsAll ? ExtractRunner.ToDatabase(inputs, source, dbPath, progress) : ShardRunner.ExtractDatabase(inputs, source, dbPath, shard, progress);
+            return s.HasErrors ? 1 : 0;
         }
         if (r.GetValue(o.OutDir) == null) throw new ArgumentException("give --out DIR (feature files) or --database DB (feature database)");
         if (o.Net.IsRootSift(r)) throw new ArgumentException("RootSIFT features go into a database (--database); feature files are for R2D2");
@@ -68,7 +73,8 @@ internal static class ExtractCommand
             Format = r.GetValue(o.Format) == "r2d2" ? FeatureFileFormat.R2d2 : FeatureFileFormat.Safetensors,
             Overwrite = r.GetValue(o.Overwrite), StatsPath = r.GetValue(o.Stats), Warmup = r.GetValue(o.Warmup),
         };
-        var summary = ExtractRunner.ToFiles(inputs, new MultiScaleExtractor(network, settings), ModelLoader.ModelName(r.GetValue(o.Net.Model)!),
+        // Feature files are one per image: a shard writes its images' files, and needs no merge.
+        var summary = ExtractRunner.ToFiles(shard.Take(inputs), new MultiScaleExtractor(network, settings), ModelLoader.ModelName(r.GetValue(o.Net.Model)!),
             options, new ConsoleItemProgress("extract"));
         return summary.HasErrors ? 1 : 0;
     }

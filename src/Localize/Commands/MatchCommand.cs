@@ -26,15 +26,28 @@ internal static class MatchCommand
             DefaultValueFactory = _ => "none",
         };
         verify.AcceptOnlyFromAmong("none", "fundamental", "poses");
+        var shard = new ShardOption();
+        var shardOut = new Option<string?>("--out") { Description = "with --shard: the shard's own database for its matches (--database is read only), for `localize merge`" };
         var cmd = new Command("match", "Match image pairs of a feature database (mutual nearest neighbours); resumable.");
         foreach (var o in new Option[] { database, pairs, minSim }) cmd.Options.Add(o);
         hardware.AddTo(cmd);
         cmd.Options.Add(verify);
+        shard.AddTo(cmd);
+        cmd.Options.Add(shardOut);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var dev = hardware.Resolve(r);
             var dbPath = r.GetValue(database)!;
             if (!File.Exists(dbPath)) throw new ArgumentException($"{dbPath}: database not found");
+            if ((r.GetValue(shard.Shard) != null) != (r.GetValue(shardOut) != null)) throw new ArgumentException("--shard and --out go together");
+            if (r.GetValue(shardOut) is { } outPath)
+            {
+                if (r.GetValue(verify) != "none") throw new ArgumentException("--verify runs after the merge (its database has the keypoints): match --database MERGED --pairs ... --verify ...");
+                var s = ShardRunner.MatchDatabase(dbPath, PairSpec.Parse(r.GetValue(pairs)!), outPath,
+                    new MatchOptions { Device = dev, MinSimilarity = r.GetValue(minSim) }, shard.Get(r), new ConsoleProgress(logEvery: 100, stageTimes: false));
+                Console.WriteLine($"match shard {shard.Get(r)}: {s.Matched} matched, {s.Skipped} skipped (stored), {s.Seconds:F1} s → {outPath}");
+                return 0;
+            }
             using var db = FeatureDatabase.Open(dbPath);
             var list = PairsRunner.Run(PairSpec.Parse(r.GetValue(pairs)!), db);
             Console.WriteLine($"match: {list.Count} pair(s) in {dbPath} on {dev}");

@@ -19,6 +19,7 @@ internal static class QueryCommand
         public readonly Option<string?> Csv = new("--csv") { Description = "per-query CSV (default: the output with .csv)" };
         public readonly Option<string?> Model = new("--model") { Description = "checkpoint (default: the one the map was built with); must be the map's model" };
         public readonly DeviceOptionSet Hardware = new();
+        public readonly ShardOption Shard = new();
         public readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16 (see extract)", DefaultValueFactory = _ => "fp32" };
         public readonly Option<double> Threshold = new("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px)", DefaultValueFactory = _ => 12 };
         public readonly Option<string> Retrieval = new("--retrieval")
@@ -36,6 +37,7 @@ internal static class QueryCommand
             Hardware.AddTo(cmd);
             Precision.AcceptOnlyFromAmong("fp32", "bf16");
             foreach (var o in new Option[] { Precision, Threshold, Retrieval, Pairs, Resume }) cmd.Options.Add(o);
+            Shard.AddTo(cmd);
         }
     }
 
@@ -52,9 +54,11 @@ internal static class QueryCommand
     {
         var mapPath = r.GetValue(o.Map)!;
         var list = QueryInputs.ReadQueries(r.GetValue(o.Queries)!, r.GetValue(o.Intrinsics));
+        var shard = o.Shard.Get(r);
         var dev = o.Hardware.Resolve(r);
         var (map, builtWith) = QueryInputs.LoadMap(mapPath);
         using var source = FeatureSource.ForMap(map.Extractor, mapPath, r.GetValue(o.Model), builtWith, dev, r.GetValue(o.Precision) == "bf16");
+        if (!shard.IsAll) Console.WriteLine($"query: shard {shard}: {shard.Take(list).Count} of the list's {list.Count} queries");
         Console.WriteLine($"query: {list.Count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
         if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {map.Points.Count} 3D point(s): the queries will get fallback poses");
         var options = new LocalizerOptions
@@ -73,6 +77,7 @@ internal static class QueryCommand
             QueryListPath = r.GetValue(o.Queries),
             OtherInputs = new[] { ("intrinsics", r.GetValue(o.Intrinsics)), ("pairs file", r.GetValue(o.Pairs)) },
             Localizer = options,
+            Shard = shard,
         });
         var summary = ConsoleQueryProgress.Run(runner, list, Describe);
         if (summary.KeptCount > 0) Console.WriteLine($"query: {summary.KeptCount} query(ies) done in an earlier run, kept");

@@ -15,18 +15,28 @@ public sealed record PairOutcome(ImagePair Pair, int Matches, double Seconds, bo
 /// </summary>
 public static class DatabaseMatching
 {
+    /// <param name="features">Where the descriptors are read (null: <paramref name="db"/>): a shard of
+    /// the matching (`--shard`) reads the merged features and writes its matches into its own database,
+    /// whose images must have the same ids.</param>
     public static List<PairOutcome> Run(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, Device? device = null,
-        float minSimilarity = float.NegativeInfinity, int cachedImages = 64, Action<PairOutcome>? onPair = null)
+        float minSimilarity = float.NegativeInfinity, int cachedImages = 64, Action<PairOutcome>? onPair = null, FeatureDatabase? features = null)
     {
-        var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
-        var withFeatures = db.ImagesWithFeatures();
+        features ??= db;
+        var ids = features.ReadImages().ToDictionary(i => i.Name, i => i.Id);
+        if (!ReferenceEquals(features, db))
+        {
+            var here = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
+            if (here.Count != ids.Count || here.Any(kv => !ids.TryGetValue(kv.Key, out int id) || id != kv.Value))
+                throw new FeatureDatabaseException(db.Path, $"does not hold the images of {features.Path} under the same ids; its matches would name other images");
+        }
+        var withFeatures = features.ImagesWithFeatures();
         foreach (var p in pairs)
             foreach (var n in new[] { p.Name1, p.Name2 })
             {
                 if (!ids.TryGetValue(n, out var id)) throw new FeatureDatabaseException(db.Path, $"pair names image '{n}', which is not in the database");
-                if (!withFeatures.Contains(id)) throw new FeatureDatabaseException(db.Path, $"image '{n}' has no features yet (run extract first)");
+                if (!withFeatures.Contains(id)) throw new FeatureDatabaseException(features.Path, $"image '{n}' has no features yet (run extract first)");
             }
-        var cache = new FeatureCache(db, cachedImages);
+        var cache = new FeatureCache(features, cachedImages);
         var outcomes = new List<PairOutcome>();
         // Group by the first image so its descriptors are read once per group.
         foreach (var pair in pairs.OrderBy(p => ids[p.Name1]).ThenBy(p => ids[p.Name2]))

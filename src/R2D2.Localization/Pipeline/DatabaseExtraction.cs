@@ -56,5 +56,21 @@ public static class DatabaseExtraction
         return outcomes;
     }
 
+    /// <summary>Registers the images not in the database yet, in their order, each with the camera
+    /// guessed from the size its header gives (what <see cref="Run"/> registers when it extracts
+    /// them): shards of one list then give every image the same id. An image whose header cannot
+    /// be read is left to <see cref="Run"/>, which reports it.</summary>
+    public static void RegisterAll(FeatureDatabase db, IReadOnlyList<ImageInput> images)
+    {
+        foreach (var image in images)
+        {
+            if (db.FindImage(image.Name) != null) continue;
+            (int W, int H) size;
+            try { size = ImageFile.ReadSize(image.Path); }
+            catch (Exception e) when (e is ImageFileException or IOException or UnauthorizedAccessException) { continue; }
+            db.AddImage(image.Name, CameraId(db, GuessCamera(size.W, size.H)));
+        }
+    }
+
     private static int CameraId(FeatureDatabase db, Camera camera) => db.FindCamera(camera) ?? db.AddCamera(camera);
 }

@@ -70,14 +70,20 @@ public static class MapBuildRunner
         }
         ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
         progress.Info($"{inputs.Images.Count} posed images, {pairs.Count} pairs ({o.Pairs}), {inputs.Source.Description} → {mapPath}");
+        WriteNotes(db, inputs);
+        return Build(db, inputs, pairs, o, progress);
+    }
+
+    /// <summary>What a map records of its inputs: the checkpoint and the image folder.</summary>
+    internal static void WriteNotes(FeatureDatabase db, MapBuildInputs inputs)
+    {
         if (inputs.Model != null) db.WriteNote("model_path", DefaultModel.IsDefault(inputs.Model) ? DefaultModel.Name : Path.GetFullPath(inputs.Model));
         db.WriteNote("image_root", Path.GetFullPath(inputs.ImageRoot));
-        return Build(db, inputs, pairs, o, progress);
     }
 
     /// <summary>The map database and the export are refused when they would overwrite an input
     /// (the poses, the intrinsics, an image): checked before anything is opened or written.</summary>
-    private static void RefuseOverwritingInputs(string mapPath, MapBuildInputs inputs, MapBuildOptions o)
+    internal static void RefuseOverwritingInputs(string mapPath, MapBuildInputs inputs, MapBuildOptions o)
     {
         var outputs = new List<(string, string?)> { ("map database", mapPath), ("map database's -wal", mapPath + "-wal"), ("map database's -shm", mapPath + "-shm") };
         if (o.ExportFolder != null)
@@ -103,7 +109,7 @@ public static class MapBuildRunner
 
         ImageRegistration.RegisterImages(db, inputs.Images);
         Done("register");
-        Extract(db, inputs, byName, progress);
+        Extract(db, inputs, inputs.Images, byName, progress);
         Done("extract");
         MatchRunner.Run(db, pairs, o.Match, progress);
         Done("match");
@@ -129,9 +135,9 @@ public static class MapBuildRunner
     }
 
     /// <summary>Features of every image not in the database yet; the map needs them all, so any unreadable image stops the build.</summary>
-    private static void Extract(FeatureDatabase db, MapBuildInputs inputs, Dictionary<string, PosedImage> byName, IProgressSink progress)
+    internal static void Extract(FeatureDatabase db, MapBuildInputs inputs, IReadOnlyList<PosedImage> which, Dictionary<string, PosedImage> byName, IProgressSink progress)
     {
-        var images = inputs.Images.Select(p => new ImageInput(Path.Combine(inputs.ImageRoot, p.Name), p.Name)).ToList();
+        var images = which.Select(p => new ImageInput(Path.Combine(inputs.ImageRoot, p.Name), p.Name)).ToList();
         var failed = new List<string>();
         progress.Stage("extract", images.Count, advance =>
             DatabaseExtraction.Run(db, images, inputs.Source, i => byName[i.Name].Camera, res =>

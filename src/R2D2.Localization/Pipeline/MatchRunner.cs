@@ -23,7 +23,8 @@ public sealed record MatchSummary(int Matched, int Skipped, long Matches, double
 /// database (resumable: pairs with stored matches are skipped; see <see cref="DatabaseMatching"/>).</summary>
 public static class MatchRunner
 {
-    public static MatchSummary Run(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, MatchOptions o, IProgressSink? progress = null)
+    /// <param name="features">Where the descriptors are read (null: <paramref name="db"/>; see <see cref="DatabaseMatching.Run"/>).</param>
+    public static MatchSummary Run(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, MatchOptions o, IProgressSink? progress = null, FeatureDatabase? features = null)
     {
         var sw = Stopwatch.StartNew();
         int done = 0, skipped = 0;
@@ -33,7 +34,7 @@ public static class MatchRunner
             {
                 if (p.Skipped) skipped++; else { done++; matches += p.Matches; }
                 advance($"{p.Pair.Name1} {p.Pair.Name2}: {(p.Skipped ? "stored" : p.Matches + " matches")}");
-            }));
+            }, features: features));
         return new MatchSummary(done, skipped, matches, sw.Elapsed.TotalSeconds);
     }
 }

@@ -31,6 +31,17 @@ public static class QueryInputs
         return queries.Count > 0 ? queries : throw new FileFormatException(list, 0, "no queries");
     }
 
+    /// <summary>The queries of a list with intrinsics or of a names-only list, without their cameras' checks
+    /// mattering (a merge needs the names and their order).</summary>
+    public static List<QueryImage> ReadQueryNames(string list)
+    {
+        if (!File.Exists(list)) throw new FileFormatException(list, 0, "query list not found");
+        List<QueryImage> queries;
+        try { queries = QueryList.ReadWithIntrinsics(list); }
+        catch (FileFormatException) { queries = QueryList.ReadNames(list); }
+        return queries.Count > 0 ? queries : throw new FileFormatException(list, 0, "no queries");
+    }
+
     /// <summary>`query db` per line → database image ids per query name; unknown database images are errors (file:line).</summary>
     public static Dictionary<string, List<int>> ReadPairs(string path, MapIndex map)
     {

@@ -21,6 +21,9 @@ public sealed record QuerySetOptions
     /// <summary>Other files the run reads (intrinsics, pairs), which the outputs must not overwrite.</summary>
     public IReadOnlyList<(string Role, string? Path)> OtherInputs { get; init; } = Array.Empty<(string, string?)>();
     public LocalizerOptions Localizer { get; init; } = new();
+    /// <summary>The part of the list this run localizes (`--shard`): its outputs hold only those
+    /// queries, and `localize merge --queries` joins the shards' outputs in the list's order.</summary>
+    public Shard Shard { get; init; } = Shard.All;
 
     public string? Csv => CsvPath ?? (OutputPath == null ? null : Path.ChangeExtension(OutputPath, ".csv"));
 }
@@ -92,7 +95,8 @@ public sealed class QuerySetRunner
     public QuerySetSummary Run(IReadOnlyList<QueryImage> queries, IQuerySetProgress? progress = null)
     {
         progress ??= NoProgress.Instance;
-        RefuseCollidingNames(queries);
+        RefuseCollidingNames(queries); // the whole list: every shard refuses it alike
+        queries = _o.Shard.Take(queries);
         var imagePaths = queries.Select(q => Path.Combine(_o.ImageRoot, q.Name)).ToList();
         string? poses = _o.OutputPath, csv = _o.Csv;
         if (poses != null)

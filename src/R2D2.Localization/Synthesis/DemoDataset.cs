@@ -9,7 +9,9 @@ public sealed record DemoDataset(string DayFolder, string NightFolder, List<Pose
     /// <summary>Renders the scene's day cameras into <c>OUT/day/</c> and the night queries (the query
     /// list's names and cameras, the ground truth's poses) into <c>OUT/night/</c>, as JPEG.
     /// The queries' cameras must be the scene's (the renderer has one camera).
-    /// <paramref name="onImage"/> gets each written image's name.</summary>
+    /// <paramref name="onImage"/> gets each written image's name. The day photos' poses go to
+    /// <c>OUT/day-model/</c> as a COLMAP text model, for `localize build-map --poses` (the demo's
+    /// stages run by hand, or as the shards of a cluster's jobs).</summary>
     public static DemoDataset Render(SceneRenderer renderer, IReadOnlyList<QueryImage> queries, string queryListPath,
         IReadOnlyList<ImagePose> truth, string truthPath, string outFolder, Action<string>? onImage = null)
     {
@@ -42,6 +44,9 @@ public sealed record DemoDataset(string DayFolder, string NightFolder, List<Pose
             OutputFile.WriteAllBytes(Path.Combine(dayFolder, d.Name), JpegCodec.Encode(renderer.RenderDay(d.Pose), scene.DayJpegQuality));
             onImage?.Invoke(d.Name);
         }
+        var cam = new Geometry.Camera(1, camera.Model, camera.Width, camera.Height, camera.Params);
+        ColmapText.WriteModel(Path.Combine(outFolder, "day-model"), new ColmapModel(new List<Geometry.Camera> { cam },
+            day.Select((d, i) => new ColmapImage(i + 1, d with { Camera = cam }, Array.Empty<double>(), Array.Empty<long>())).ToList(), new List<ColmapPoint>()));
         foreach (var n in night)
         {
             var path = Path.Combine(nightFolder, n.Name);

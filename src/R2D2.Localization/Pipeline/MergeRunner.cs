@@ -1,0 +1,133 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Localization;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>What a merge of databases joined: per input, the rows it brought.</summary>
+public sealed record DatabaseMergeSummary(IReadOnlyList<(string Path, MergeCounts Counts)> Inputs, DatabaseSummary Merged);
+
+/// <summary>
+/// `localize merge`: joins the outputs of shards into what one process would have written.
+/// Databases (<see cref="Databases"/>): every row of every input, as stored (see
+/// <see cref="FeatureDatabase.MergeFrom"/>), after checking that the shards of each sharded job are
+/// all there and complete. Query outputs (<see cref="QueryOutputs"/>): the submission, CSV and
+/// inliers lines of every query, in the query list's order. Both write a temporary file beside the
+/// output and rename it over the output at the end, so a merge killed at any moment leaves the
+/// output as it was, and a rerun with the same inputs gives the same output.
+/// </summary>
+public static class MergeRunner
+{
+    public static DatabaseMergeSummary Databases(IReadOnlyList<string> inputs, string outPath, IProgressSink? progress = null)
+    {
+        progress ??= ProgressSink.None;
+        if (inputs.Count == 0) throw new ArgumentException("merge: no --databases given");
+        OutputFile.RefuseInputs(new[] { ("merged database", (string?)outPath) }, inputs.Select(i => ("input database", (string?)i)));
+        foreach (var i in inputs)
+            if (!File.Exists(i)) throw new FeatureDatabaseException(Path.GetFullPath(i), "no such database");
+        CheckShardsComplete(inputs);
+
+        var full = Path.GetFullPath(outPath);
+        var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.merge.tmp");
+        Delete(tmp); // a merge killed earlier: start again
+        var counts = new List<(string, MergeCounts)>();
+        DatabaseSummary merged;
+        using (var db = FeatureDatabase.Open(tmp))
+        {
+            progress.Stage("merge", inputs.Count, advance =>
+            {
+                foreach (var input in inputs)
+                {
+                    using var source = FeatureDatabase.OpenReadOnly(input);
+                    var c = db.MergeFrom(source, new[] { "match_settings" });
+                    counts.Add((input, c));
+                    advance($"{input}: {c.Images} images, {c.Features} with features, {c.MatchedPairs} matched pairs, {c.VerifiedPairs} verified");
+                }
+            });
+            merged = db.Summary() with { Path = full };
+        }
+        // The last connection closed: the temporary database is whole in one file (no -wal).
+        // A stale -wal of an earlier output would be replayed into the new file: removed first.
+        if (File.Exists(tmp + "-wal")) throw new FeatureDatabaseException(tmp, "kept a write-ahead log after closing; the merge is not moved into place");
+        Delete(full + "-wal", full + "-shm");
+        File.Move(tmp, full, overwrite: true);
+        return new DatabaseMergeSummary(counts, merged);
+    }
+
+    private static void Delete(params string[] paths)
+    {
+        foreach (var p in paths)
+            foreach (var f in new[] { p, p + "-wal", p + "-shm", p + "-journal" }.Distinct())
+                if (File.Exists(f)) File.Delete(f);
+    }
+
+    /// <summary>Every sharded job among the inputs must be there whole: shards 0..N-1 once each, all complete.</summary>
+    private static void CheckShardsComplete(IReadOnlyList<string> inputs)
+    {
+        var jobs = new Dictionary<string, List<(string Path, Shard Shard, bool Done)>>();
+        foreach (var input in inputs)
+        {
+            string? note;
+            using (var db = FeatureDatabase.OpenReadOnly(input)) note = db.ReadNote(ShardRunner.ShardNote);
+            if (note == null) continue;
+            var n = ShardRunner.ParseNote(note) ?? throw new FeatureDatabaseException(Path.GetFullPath(input), $"has an unreadable shard note '{note}'");
+            var key = $"{n.Stage} job {n.Job} of {n.Shard.Count} shard(s)";
+            (jobs.TryGetValue(key, out var l) ? l : jobs[key] = new()).Add((input, n.Shard, n.Done));
+        }
+        foreach (var (job, shards) in jobs)
+        {
+            var unfinished = shards.Where(s => !s.Done).ToList();
+            if (unfinished.Count > 0)
+                throw new FeatureDatabaseException(Path.GetFullPath(unfinished[0].Path), $"is shard {unfinished[0].Shard} of {job}, not complete: "
+                    + "run that shard again (it resumes) before merging");
+            var twice = shards.GroupBy(s => s.Shard.Index).FirstOrDefault(g => g.Count() > 1);
+            if (twice != null) throw new ArgumentException($"merge: shard {twice.Key} of {job} is given twice ({string.Join(", ", twice.Select(s => s.Path))})");
+            int count = shards[0].Shard.Count;
+            var missing = Enumerable.Range(0, count).Except(shards.Select(s => s.Shard.Index)).ToList();
+            if (missing.Count > 0)
+                throw new ArgumentException($"merge: {job} lacks shard(s) {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : "")}: give every shard's database");
+        }
+        var stages = jobs.Keys.Select(k => k.Split(' ')[0]).ToList();
+        if (stages.Count != stages.Distinct().Count())
+            throw new ArgumentException($"merge: shards of {stages.Count} jobs of one stage ({string.Join("; ", jobs.Keys)}): give the shards of one run");
+    }
+
+    /// <summary>
+    /// The query outputs of shards (each a submission with its .csv and .inliers.txt beside it, as
+    /// `localize query --shard` writes them) as one, in the order of <paramref name="queries"/>.
+    /// Every query must be in exactly one output (or in several with the same lines); a query in
+    /// none (a shard that did not finish) or an output's query that is not in the list is refused,
+    /// naming it, before anything is written.
+    /// </summary>
+    public static int QueryOutputs(string listPath, IReadOnlyList<string> outputs, string outPath, string? csvPath = null)
+    {
+        var queries = QueryInputs.ReadQueryNames(listPath);
+        if (outputs.Count == 0) throw new ArgumentException("merge: no --outputs given");
+        var csv = csvPath ?? Path.ChangeExtension(outPath, ".csv");
+        var ins = outputs.SelectMany(o => new[] { ("shard submission", (string?)o), ("shard CSV", Path.ChangeExtension(o, ".csv")), ("shard inliers", QueryInliers.PathFor(o)) })
+            .Append(("query list", listPath));
+        OutputFile.RefuseInputs(new[] { ("merged submission", (string?)outPath), ("merged CSV", csv), ("merged inliers", QueryInliers.PathFor(outPath)) }, ins);
+        var found = new Dictionary<string, (StoredQuery Query, string From)>(StringComparer.Ordinal);
+        foreach (var o in outputs)
+        {
+            var oc = Path.ChangeExtension(o, ".csv");
+            foreach (var f in new[] { o, oc })
+                if (!File.Exists(f)) throw new FileFormatException(f, 0, "not found (a shard's output: the submission and its .csv beside it)");
+            foreach (var (name, q) in Localization.QueryOutputs.ReadStored(o, oc))
+            {
+                if (found.TryGetValue(name, out var earlier) && (earlier.Query.Record.PoseLine != q.Record.PoseLine))
+                    throw new FileFormatException(o, 0, $"query '{name}' is also in {earlier.From}, with another pose: outputs of two runs?");
+                found.TryAdd(name, (q, o));
+            }
+        }
+        var names = queries.Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
+        if (found.Keys.FirstOrDefault(n => !names.Contains(n)) is { } stray)
+            throw new FileFormatException(found[stray].From, 0, $"query '{stray}' is not in the query list {listPath}: outputs of another list?");
+        var missing = queries.Where(q => !found.ContainsKey(q.Name)).Select(q => q.Name).ToList();
+        if (missing.Count > 0)
+            throw new R2D2Exception(listPath, 0, $"{missing.Count} of {queries.Count} queries are in none of the outputs (e.g. {string.Join(", ", missing.Take(3))}): "
+                + "a shard is missing or did not finish (rerun it; it resumes with --resume)");
+        Localization.QueryOutputs.Write(outPath, csv, queries.Select(q => found[q.Name].Query.Record).ToList());
+        return queries.Count;
+    }
+}

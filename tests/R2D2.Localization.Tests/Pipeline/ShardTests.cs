@@ -1,0 +1,195 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Storage;
+using Xunit;
+
+namespace R2D2.Localization.Tests.Pipeline;
+
+/// <summary>Shards (--shard) and their merge: which items a shard takes, and a map and poses built
+/// by shards and merged that equal one process's, on the demo scene at a small size with RootSIFT.</summary>
+public class ShardTests
+{
+    [Fact]
+    public void ParsesIndexOfCountAndSlurmsArrayVariables()
+    {
+        string? None(string _) => null;
+        Assert.Equal(new Shard(2, 4), Shard.Parse("2/4", None));
+        var env = new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "5", ["SLURM_ARRAY_TASK_MIN"] = "4", ["SLURM_ARRAY_TASK_COUNT"] = "4" };
+        Assert.Equal(new Shard(1, 4), Shard.Parse("auto", k => env.GetValueOrDefault(k)));
+        // A task resubmitted alone (sbatch --array=2): its count is 1, so auto/N takes the id itself.
+        var alone = new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "2", ["SLURM_ARRAY_TASK_MIN"] = "2", ["SLURM_ARRAY_TASK_COUNT"] = "1" };
+        Assert.Equal(new Shard(2, 4), Shard.Parse("auto/4", k => alone.GetValueOrDefault(k)));
+        Assert.Contains("from 0 to 3", Assert.Throws<ArgumentException>(() => Shard.Parse("4/4", None)).Message);
+        Assert.Contains("SLURM_ARRAY_TASK_ID is not set", Assert.Throws<ArgumentException>(() => Shard.Parse("auto", None)).Message);
+        Assert.Contains("expected I/N", Assert.Throws<ArgumentException>(() => Shard.Parse("1-4", None)).Message);
+    }
+
+    [Fact]
+    public void ShardsTakeEveryItemOnceInRunsOfAboutEqualCost()
+    {
+        var costs = new long[] { 40, 1, 1, 1, 10, 10, 10, 10, 1, 1, 1, 1, 1, 1, 1, 1 };
+        for (int n = 1; n <= 5; n++)
+        {
+            var parts = Enumerable.Range(0, n).Select(i => new Shard(i, n).Select(costs, c => c)).ToList();
+            Assert.Equal(Enumerable.Range(0, costs.Length), parts.SelectMany(p => p).OrderBy(i => i));
+            // Consecutive runs, in shard order.
+            Assert.Equal(Enumerable.Range(0, costs.Length), parts.SelectMany(p => p));
+            long total = costs.Sum(), max = costs.Max();
+            Assert.All(parts, p => Assert.InRange(p.Sum(i => costs[i]), 0, total / n + max));
+        }
+        Assert.Equal(new[] { 2, 3 }, new Shard(1, 2).Select(new long[] { 0, 0, 0, 0 }, c => c));
+    }
+
+    /// <summary>Demo images (6 day photos, 4 night queries, half size), their poses as a COLMAP model.</summary>
+    private static (string Dir, string[] Build, string[] Query) Demo(int day = 6)
+    {
+        var dir = TempDir.Create();
+        var (code, stdout, err) = CliTests.Localize("demo", "--render-only", "--max-day", day.ToString(), "--max-queries", "4", "--scale", "0.5", "--out", dir);
+        Assert.True(code == 0, err + stdout);
+        var images = Path.Combine(dir, "images");
+        var build = new[] { "build-map", "--images", Path.Combine(images, "day"), "--poses", Path.Combine(images, "day-model"), "--model", "rootsift",
+            "--pairs", "exhaustive", "--export", "none" };
+        var query = new[] { "query", "--queries", Path.Combine(SharedData.RepoRoot, "queries", "demo-square-night.txt"), "--images", Path.Combine(images, "night") };
+        return (dir, build, query);
+    }
+
+    private static string Ok((int Code, string Out, string Err) r)
+    {
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        return r.Out;
+    }
+
+    /// <summary>A query run: exit code 1 when a query failed (RootSIFT at night, at half size, may),
+    /// which still writes its line; the outputs are compared.</summary>
+    private static string Ran((int Code, string Out, string Err) r)
+    {
+        Assert.True(r.Code is 0 or 1 && r.Out.Contains("query: "), r.Err + r.Out);
+        return r.Out;
+    }
+
+    [Fact]
+    public void AMapAndPosesBuiltByShardsAndMergedEqualOneProcesss()
+    {
+        var (dir, build, query) = Demo();
+        string P(string name) => Path.Combine(dir, name);
+        var queries = query[2];
+        // The list holds 10 queries; 4 were rendered: a shorter list of those 4.
+        File.WriteAllLines(P("queries.txt"), File.ReadLines(queries).Where(l => l.Length > 0 && l[0] != '#').Take(4));
+        query[2] = P("queries.txt");
+        Ok(CliTests.Localize(build.Concat(new[] { "--map", P("single.db") }).ToArray()));
+        Ran(CliTests.Localize(query.Concat(new[] { "--map", P("single.db"), "--output", P("single.txt") }).ToArray()));
+
+        const int n = 3; // 6 images, 15 pairs, 4 queries: shards of 2, 5 and 1–2
+        for (int i = 0; i < n; i++)
+            Ok(CliTests.Localize(build.Concat(new[] { "--stage", "extract", "--shard", $"{i}/{n}", "--map", P($"extract-{i}.db") }).ToArray()));
+        var extracts = Enumerable.Range(0, n).Select(i => P($"extract-{i}.db")).ToArray();
+        // A merge that lacks a shard is refused, and writes nothing.
+        var partial = CliTests.Localize(new[] { "merge", "--databases" }.Concat(extracts.Take(2)).Concat(new[] { "--out", P("features.db") }).ToArray());
+        Assert.Equal(1, partial.Code);
+        Assert.Contains("lacks shard(s) 2", partial.Err);
+        Assert.False(File.Exists(P("features.db")));
+        // A stale temporary file of a killed merge is replaced.
+        File.WriteAllText(P(".features.db.merge.tmp"), "debris of a merge killed by kill -9");
+        Ok(CliTests.Localize(new[] { "merge", "--databases" }.Concat(extracts).Concat(new[] { "--out", P("features.db") }).ToArray()));
+        Assert.False(File.Exists(P(".features.db.merge.tmp")));
+        for (int i = 0; i < n; i++)
+            Ok(CliTests.Localize(build.Concat(new[] { "--stage", "match", "--shard", $"{i}/{n}", "--features", P("features.db"), "--map", P($"match-{i}.db") }).ToArray()));
+        var merge = new[] { "merge", "--databases", P("features.db") }.Concat(Enumerable.Range(0, n).Select(i => P($"match-{i}.db"))).Concat(new[] { "--out", P("sharded.db") }).ToArray();
+        Ok(CliTests.Localize(merge));
+        var firstMerge = Rows(P("sharded.db"));
+        Ok(CliTests.Localize(merge)); // idempotent
+        Assert.Equal(firstMerge, Rows(P("sharded.db")));
+        Ok(CliTests.Localize(build.Concat(new[] { "--map", P("sharded.db") }).ToArray()));
+        for (int i = 0; i < n; i++)
+            Ran(CliTests.Localize(query.Concat(new[] { "--map", P("sharded.db"), "--shard", $"{i}/{n}", "--output", P($"poses-{i}.txt") }).ToArray()));
+        var outputs = Enumerable.Range(0, n).Select(i => P($"poses-{i}.txt")).ToArray();
+        Ok(CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs).Concat(new[] { "--out", P("sharded.txt") }).ToArray()));
+
+        using (var single = FeatureDatabase.OpenReadOnly(P("single.db")))
+        using (var sharded = FeatureDatabase.OpenReadOnly(P("sharded.db")))
+        {
+            Assert.Equal(single.ReadImages().Select(i => (i.Id, i.Name, i.CameraId)), sharded.ReadImages().Select(i => (i.Id, i.Name, i.CameraId)));
+            var a = single.ReadMap();
+            var b = sharded.ReadMap();
+            Assert.True(a.Count > 100, $"{a.Count} points");
+            Assert.Equal(a.Count, b.Count);
+            for (int k = 0; k < a.Count; k++)
+            {
+                Assert.Equal(a[k].Track, b[k].Track);
+                Assert.True(Math.Abs(a[k].X - b[k].X) + Math.Abs(a[k].Y - b[k].Y) + Math.Abs(a[k].Z - b[k].Z) < 1e-6, $"point {a[k].Id} moved");
+            }
+        }
+        Assert.Equal(File.ReadAllText(P("single.txt")), File.ReadAllText(P("sharded.txt")));
+        Assert.Equal(File.ReadLines(P("single.inliers.txt")), File.ReadLines(P("sharded.inliers.txt")));
+        Assert.Equal(File.ReadLines(P("single.csv")).Select(Status), File.ReadLines(P("sharded.csv")).Select(Status));
+
+        // Outputs of a shard missing: refused, naming the list.
+        var missing = CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs.Take(2)).Concat(new[] { "--out", P("x.txt") }).ToArray());
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("in none of the outputs", missing.Err);
+    }
+
+    [Fact]
+    public void ExtractAndMatchShardsOutsideAMapBuildMergeIntoOneRunsDatabase()
+    {
+        var (dir, _, _) = Demo(day: 4);
+        string P(string name) => Path.Combine(dir, name);
+        var day = Path.Combine(dir, "images", "day");
+        var extract = new[] { "extract", "--model", "rootsift", "--images", day };
+        Ok(CliTests.Localize(extract.Concat(new[] { "--database", P("one.db") }).ToArray()));
+        Ok(CliTests.Localize("match", "--database", P("one.db"), "--pairs", "exhaustive"));
+        for (int i = 0; i < 2; i++)
+            Ok(CliTests.Localize(extract.Concat(new[] { "--database", P($"e{i}.db"), "--shard", $"{i}/2" }).ToArray()));
+        Ok(CliTests.Localize("merge", "--databases", P("e0.db"), P("e1.db"), "--out", P("features.db")));
+        for (int i = 0; i < 2; i++)
+            Ok(CliTests.Localize("match", "--database", P("features.db"), "--pairs", "exhaustive", "--shard", $"{i}/2", "--out", P($"m{i}.db")));
+        Ok(CliTests.Localize("merge", "--databases", P("features.db"), P("m0.db"), P("m1.db"), "--out", P("merged.db")));
+        Assert.Equal(Rows(P("one.db")), Rows(P("merged.db")));
+    }
+
+    [Fact]
+    public void AMergeRefusesAnotherExtractorAndAnotherRegistration()
+    {
+        var dir = TempDir.Create();
+        FeatureDatabase Db(string name, string settings, params string[] images)
+        {
+            var db = FeatureDatabase.Open(Path.Combine(dir, name));
+            db.UseExtractor(ExtractorIdentity.ForRootSift(settings));
+            int cam = db.AddCamera(SyntheticMap.Camera);
+            foreach (var i in images) db.AddImage(i, cam);
+            return db;
+        }
+        using var a = Db("a.db", "{\"max_features\":5000}", "x.jpg", "y.jpg");
+        using var b = Db("b.db", "{\"max_features\":4000}", "x.jpg", "y.jpg");
+        using var c = Db("c.db", "{\"max_features\":5000}", "y.jpg", "x.jpg");
+        using var merged = FeatureDatabase.Open(Path.Combine(dir, "merged.db"));
+        merged.MergeFrom(a, Array.Empty<string>());
+        merged.MergeFrom(a, Array.Empty<string>()); // again: nothing changes
+        Assert.Equal(2, merged.ReadImages().Count);
+        Assert.Contains("another model or settings", Assert.Throws<FeatureDatabaseException>(() => merged.MergeFrom(b, Array.Empty<string>())).Message);
+        Assert.Contains("image 1 ('y.jpg') differs", Assert.Throws<FeatureDatabaseException>(() => merged.MergeFrom(c, Array.Empty<string>())).Message);
+    }
+
+    /// <summary>A CSV line without its times (which differ between runs).</summary>
+    private static string Status(string csvLine)
+    {
+        var f = csvLine.Split(',');
+        return string.Join(",", f.Take(5).Concat(f.Skip(8)));
+    }
+
+    /// <summary>What a database holds, row by row (features, matches and their blobs), for comparing two merges.</summary>
+    private static List<string> Rows(string path)
+    {
+        using var db = FeatureDatabase.OpenReadOnly(path);
+        var rows = new List<string> { db.Summary().ToString().Replace(path, "") };
+        foreach (var im in db.ReadImages())
+        {
+            var f = db.ReadFeatures(im.Id)!;
+            rows.Add($"{im.Id} {im.Name} {im.CameraId} {f.Count} {Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Blobs(f.Descriptors)))}");
+        }
+        foreach (var p in db.ListMatchedPairs())
+            rows.Add($"{p.ImageId1}-{p.ImageId2}: {string.Join(" ", db.ReadMatches(p.ImageId1, p.ImageId2)!.Select(m => $"{m.I}:{m.J}"))}");
+        return rows;
+    }
+
+    private static byte[] Blobs(float[] v) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan()).ToArray();
+}

@@ -60,6 +60,20 @@ public static class QueryList
         return queries;
     }
 
+    /// <summary>Writes a list with intrinsics (`name MODEL w h params...`, principal points in COLMAP's
+    /// convention), which <see cref="ReadWithIntrinsics"/> reads back; names with white space cannot be written.</summary>
+    public static void WriteWithIntrinsics(string path, IEnumerable<(string Name, Camera Camera)> images)
+    {
+        var sb = new System.Text.StringBuilder();
+        foreach (var (name, camera) in images)
+        {
+            if (name.Length == 0 || name.Any(char.IsWhiteSpace)) throw new ArgumentException($"{path}: image name '{name}' cannot be written (empty or white space)");
+            var c = camera.WithPrincipalPointShift(ColmapPixelOffset);
+            sb.Append($"{name} {c.Model.Name} {c.Width} {c.Height} {string.Join(' ', c.Params.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}\n");
+        }
+        OutputFile.WriteAllText(path, sb.ToString());
+    }
+
     /// <summary>Reads a list without intrinsics: one image name per line.</summary>
     public static List<QueryImage> ReadNames(string path)
     {

@@ -21,6 +21,9 @@ public sealed record QuerySetOptions
     /// <summary>Other files the run reads (intrinsics, pairs), which the outputs must not overwrite.</summary>
     public IReadOnlyList<(string Role, string? Path)> OtherInputs { get; init; } = Array.Empty<(string, string?)>();
     public LocalizerOptions Localizer { get; init; } = new();
+    /// <summary>A kapture folder to write the localized queries' poses to (sensors/trajectories.txt,
+    /// with records_camera.txt and sensors.txt); the query list's timestamps and sensors when it is a kapture folder.</summary>
+    public string? KaptureOutput { get; init; }
 
     public string? Csv => CsvPath ?? (OutputPath == null ? null : Path.ChangeExtension(OutputPath, ".csv"));
 }
@@ -101,6 +104,14 @@ public sealed class QuerySetRunner
                 new[] { ("map", _map.Path), ("query list", _o.QueryListPath) }.Concat(_o.OtherInputs)
                     .Concat(imagePaths.Select(p => ("query image", (string?)p))));
 
+        if (_o.KaptureOutput != null)
+        {
+            // A kapture query folder lists its files under sensors/: the output must be another folder.
+            var kaptureInputs = _o.QueryListPath != null && Kapture.SensorsFolder(_o.QueryListPath) is { } qs
+                ? Directory.EnumerateFiles(qs).Select(f => ("query kapture file", (string?)f)) : Enumerable.Empty<(string, string?)>();
+            OutputFile.RefuseInputs(new[] { "sensors.txt", "records_camera.txt", "trajectories.txt" }.Select(f => ($"kapture {f}", (string?)Path.Combine(_o.KaptureOutput, "sensors", f))),
+                kaptureInputs.Concat(_o.OtherInputs).Append(("map", _map.Path)));
+        }
         // Queries with a pose (or found to have none) are kept; unreadable and failed ones are run again.
         var stored = _o.Resume && poses != null ? QueryOutputs.ReadStored(poses, csv!) : new Dictionary<string, StoredQuery>();
         var records = new QueryRecord?[queries.Count];
@@ -128,7 +139,23 @@ public sealed class QuerySetRunner
         }
         // Also when every query was kept: the outputs then hold exactly this list's queries.
         if (poses != null) QueryOutputs.Write(poses, csv!, records.OfType<QueryRecord>().ToList());
+        if (_o.KaptureOutput != null) WriteKapture(_o.KaptureOutput, outcomes);
         return new QuerySetSummary(outcomes);
+    }
+
+    /// <summary>The localized queries as kapture records: their timestamps and sensors from a kapture
+    /// query folder, else 0, 1, … and one sensor per camera.</summary>
+    private void WriteKapture(string folder, IReadOnlyList<QueryOutcome> outcomes)
+    {
+        var done = outcomes.Where(o => o.Status == QueryStatus.Localized && o.Query.Camera != null).ToList();
+        List<KaptureImage> images;
+        if (_o.QueryListPath != null && Kapture.IsKapture(_o.QueryListPath))
+        {
+            var byName = Kapture.Read(_o.QueryListPath).ToDictionary(k => k.Name);
+            images = done.Select(o => byName[o.Query.Name] with { Pose = o.Result.Pose }).ToList();
+        }
+        else images = Kapture.FromImages(done.Select(o => (o.Query.Name, o.Query.Camera!, (Pose?)o.Result.Pose)));
+        Kapture.Write(folder, images);
     }
 
     private QueryOutcome LocalizeOne(QueryImage q, string imagePath, IQuerySetProgress progress)

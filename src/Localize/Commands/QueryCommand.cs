@@ -15,6 +15,11 @@ internal static class QueryCommand
         public readonly Option<string> Queries = new("--queries") { Description = "query list: `name MODEL w h params...` per line (Aachen's *_queries_with_intrinsics.txt), names only with --intrinsics, or a kapture folder", Required = true };
         public readonly Option<string?> Intrinsics = new("--intrinsics") { Description = "cameras of the queries: a `name MODEL w h params...` list or a COLMAP database (for a names-only --queries list)" };
         public readonly Option<string?> Images = new("--images") { Description = "folder the query names are relative to (default for a kapture folder: its sensors/records_data)" };
+        public readonly Option<int> SubmissionFolders = new("--submission-folders")
+        {
+            Description = "keep the last N folders of each query's name in the submission (1 for multi-camera datasets: RobotCar Seasons' rear/NAME.jpg); default 0, the base name (Aachen)",
+            DefaultValueFactory = _ => 0,
+        };
         public readonly Option<string?> Kapture = new("--kapture-output") { Description = "also write the localized poses as a kapture folder (sensors/trajectories.txt, records_camera.txt, sensors.txt)" };
         public readonly Option<string> Output = new("--output") { Description = "submission file: `name qw qx qy qz tx ty tz` (world→camera) per query", Required = true };
         public readonly Option<string?> Csv = new("--csv") { Description = "per-query CSV (default: the output with .csv)" };
@@ -33,7 +38,7 @@ internal static class QueryCommand
 
         public void AddTo(Command cmd)
         {
-            foreach (var o in new Option[] { Map, Queries, Intrinsics, Images, Output, Csv, Kapture, Model }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { Map, Queries, Intrinsics, Images, Output, Csv, SubmissionFolders, Kapture, Model }) cmd.Options.Add(o);
             Hardware.AddTo(cmd);
             Precision.AcceptOnlyFromAmong("fp32", "bf16");
             foreach (var o in new Option[] { Precision, Threshold, Retrieval, Pairs, Resume }) cmd.Options.Add(o);
@@ -69,6 +74,7 @@ internal static class QueryCommand
         {
             ImageRoot = QueryInputs.ImageRoot(r.GetValue(o.Queries)!, r.GetValue(o.Images)),
             KaptureOutput = r.GetValue(o.Kapture),
+            SubmissionFolders = r.GetValue(o.SubmissionFolders) is var sf and >= 0 ? sf : throw new ArgumentException("--submission-folders must be 0 or more"),
             OutputPath = outPath,
             CsvPath = r.GetValue(o.Csv),
             Resume = r.GetValue(o.Resume),

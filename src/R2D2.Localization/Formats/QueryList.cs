@@ -10,6 +10,9 @@ public sealed record QueryImage(string Name, Camera? Camera)
 {
     /// <summary>The name the submission uses: the file name without folders.</summary>
     public string SubmissionName => Submission.BaseName(Name);
+
+    /// <summary>The name the submission uses with the last <paramref name="folders"/> folders kept (<see cref="Submission.NameFor"/>).</summary>
+    public string SubmissionNameWith(int folders) => Submission.NameFor(Name, folders);
 }
 
 /// <summary>

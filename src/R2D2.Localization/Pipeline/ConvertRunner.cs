@@ -12,7 +12,7 @@ public sealed record ConvertedImage(string Name, Camera? Camera, Pose? Pose);
 /// <summary>
 /// Poses and cameras from one format to another (`localize convert`): the source is recognised by
 /// what it is (a COLMAP model folder, binary or text; a kapture folder; an .nvm file; a folder of
-/// Strecha .camera files; a submission; a query list with intrinsics, or names only with
+/// Strecha .camera files; a feature database's cameras and pose priors; a submission; a query list with intrinsics, or names only with
 /// <c>--intrinsics</c>), the target named. Cameras given as intrinsics replace or supply the
 /// source's, by image name. A target that needs what the source lacks (a COLMAP model from a
 /// submission without intrinsics) is refused before anything is written.
@@ -49,6 +49,12 @@ public static class ConvertRunner
             else throw new FileFormatException(from, 0, "not a COLMAP model, a kapture folder or a folder of .camera files");
         }
         else if (!File.Exists(from)) throw new FileFormatException(from, 0, "not found");
+        else if (from.EndsWith(".db", StringComparison.OrdinalIgnoreCase))
+        {
+            using var db = Storage.FeatureDatabase.OpenReadOnly(from);
+            var dbCams = db.ReadCameras().ToDictionary(c => c.Id);
+            images = db.ReadImages().Select(i => new ConvertedImage(i.Name, dbCams.GetValueOrDefault(i.CameraId), i.PriorPose)).ToList();
+        }
         else if (from.EndsWith(".nvm", StringComparison.OrdinalIgnoreCase))
             images = Nvm.Read(from, cams, intrinsics, imageRoot).Select(p => new ConvertedImage(p.Name, p.Camera, p.Pose)).ToList();
         else images = ReadList(from);
@@ -132,11 +138,22 @@ public static class ConvertRunner
         }).ToList();
     }
 
-    /// <summary>Reads and writes; refuses a target that is the source.</summary>
-    public static (int Images, List<string> Written) Run(string from, string to, PoseFormat format, string? intrinsics = null, string? imageRoot = null)
+    /// <summary>Reads and writes; refuses a target that is the source. A feature database written as
+    /// kapture with <paramref name="features"/> takes its keypoints, descriptors and matches along
+    /// (<see cref="KaptureExportRunner"/>).</summary>
+    public static (int Images, List<string> Written) Run(string from, string to, PoseFormat format, string? intrinsics = null, string? imageRoot = null,
+        bool features = false)
     {
         if (Path.GetFullPath(from).TrimEnd('/') == Path.GetFullPath(to).TrimEnd('/'))
             throw new R2D2Exception(to, 0, "the output is the input; choose another path (nothing was written)");
+        bool fromDatabase = from.EndsWith(".db", StringComparison.OrdinalIgnoreCase) && File.Exists(from);
+        if (features && !(fromDatabase && format == PoseFormat.Kapture))
+            throw new ArgumentException("--features: only from a feature database (.db) to kapture");
+        if (fromDatabase && format == PoseFormat.Kapture && intrinsics == null)
+        {
+            var (n, _) = KaptureExportRunner.Run(from, to, features);
+            return (n, new[] { Path.Combine(to, "sensors") }.Concat(features ? new[] { Path.Combine(to, "reconstruction") } : Array.Empty<string>()).ToList());
+        }
         var images = Read(from, intrinsics, imageRoot);
         return (images.Count, Write(images, to, format, from));
     }

@@ -24,6 +24,8 @@ public sealed record QuerySetOptions
     /// <summary>A kapture folder to write the localized queries' poses to (sensors/trajectories.txt,
     /// with records_camera.txt and sensors.txt); the query list's timestamps and sensors when it is a kapture folder.</summary>
     public string? KaptureOutput { get; init; }
+    /// <summary>Folders kept before the file name in the submission (<see cref="Submission.NameFor"/>): 1 for multi-camera datasets such as RobotCar Seasons.</summary>
+    public int SubmissionFolders { get; init; }
 
     public string? Csv => CsvPath ?? (OutputPath == null ? null : Path.ChangeExtension(OutputPath, ".csv"));
 }
@@ -131,7 +133,7 @@ public sealed class QuerySetRunner
                 outcomes[i] = LocalizeOne(queries[i], imagePaths[i], progress);
                 if (poses != null)
                 {
-                    records[i] = QueryOutputs.Format(outcomes[i].Result, outcomes[i].Status, _map);
+                    records[i] = QueryOutputs.Format(outcomes[i].Result, outcomes[i].Status, _map, _o.SubmissionFolders);
                     QueryOutputs.Write(poses, csv!, records.OfType<QueryRecord>().ToList());
                 }
             }
@@ -211,14 +213,14 @@ public sealed class QuerySetRunner
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < queries.Count; i++)
         {
-            var name = queries[i].SubmissionName;
+            var name = queries[i].SubmissionNameWith(_o.SubmissionFolders);
             if (name.Length == 0 || name.Any(char.IsWhiteSpace))
                 throw new R2D2Exception(_o.QueryListPath, ListLine(i), $"query '{queries[i].Name}': a submission cannot name it (empty or contains white space)");
             if (!first.TryAdd(name, i))
                 throw new R2D2Exception(_o.QueryListPath, ListLine(i),
-                    $"query '{queries[i].Name}' has the base name '{name}' of '{queries[first[name]].Name}'"
+                    $"query '{queries[i].Name}' has the {(_o.SubmissionFolders == 0 ? "base" : "submission")} name '{name}' of '{queries[first[name]].Name}'"
                     + (ListLine(first[name]) is > 0 and var l ? $" (line {l})" : "")
-                    + "; the submission names images by base name, so they would be indistinguishable (nothing was localized)");
+                    + "; the submission names images by base name (with --submission-folders N, their last N folders too), so they would be indistinguishable (nothing was localized)");
         }
     }
 

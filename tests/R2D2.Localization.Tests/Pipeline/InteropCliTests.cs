@@ -84,7 +84,7 @@ public class InteropCliTests
         var dir = TempDir.Create();
         var db = Path.Combine(dir, "berlin.db");
         var (code, stdout, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", db, "--model", SharedData.Model("r2d2_WASF_N16"),
-            "--min-size", "256", "--max-size", "512", "--pairs", "exhaustive", "--export-format", "binary");
+            "--min-size", "192", "--max-size", "384", "--pairs", "exhaustive", "--export-format", "binary");
         Assert.True(code == 0, err + stdout);
         var model = ColmapBinary.ReadModel(Path.Combine(dir, "berlin_model"));
         Assert.Equal(3, model.Images.Count);
@@ -105,5 +105,40 @@ public class InteropCliTests
             Assert.Equal(t.Camera.Params, e.Camera.Params);
         }
         Assert.Equal(est.Select(e => e.Name), Submission.Read(poses).Select(p => p.Name));
+
+        // The map database as kapture, with its R2D2 keypoints, descriptors and matches.
+        var export = Path.Combine(dir, "export");
+        (code, stdout, err) = CliTests.Localize("convert", "--from", db, "--to", export, "--format", "kapture", "--features");
+        Assert.True(code == 0, err);
+        SamePosedNames(Kapture.ReadPosed(export), truth.Values.ToList());
+        using var fdb = R2D2.Localization.Storage.FeatureDatabase.OpenReadOnly(db);
+        var kp = fdb.ReadKeypoints(fdb.FindImage("02.jpg")!.Id)!;
+        var read = KaptureFeatures.ReadKeypoints(export, "r2d2", "02.jpg");
+        Assert.Equal((kp.X.Length, 3), (read.Rows, read.Columns));
+        Assert.Equal(kp.X[7], read.Values[21], 1e-4f);
+        Assert.Equal(128, KaptureFeatures.ReadDescriptors(export, "r2d2", "02.jpg").Columns);
+        Assert.Equal(3, KaptureFeatures.ListMatches(export, "r2d2").Count);
+    }
+
+    private static void SamePosedNames(List<PosedImage> a, List<PosedImage> b)
+    {
+        Assert.Equal(a.Select(p => p.Name).Order(), b.Select(p => p.Name).Order());
+        var bb = b.ToDictionary(p => p.Name);
+        Assert.All(a, p => Assert.True(Rotations.AngleBetweenRotations(p.Pose.Rotation, bb[p.Name].Pose.Rotation) < 1e-9));
+    }
+
+    [Fact]
+    public void SubmissionNamesCanKeepTheCameraFolder()
+    {
+        Assert.Equal("1417176586978230.jpg", Submission.NameFor("rear/1417176586978230.jpg", 0));
+        Assert.Equal("rear/1417176586978230.jpg", Submission.NameFor("overcast/rear/1417176586978230.jpg", 1));
+        Assert.Equal("a/b.jpg", Submission.NameFor("a/b.jpg", 3));
+        var dir = TempDir.Create();
+        var path = Path.Combine(dir, "poses.txt");
+        var poses = new[] { new ImagePose("night/rear/1.jpg", Pose.Identity), new ImagePose("night/left/1.jpg", Pose.Identity) };
+        Submission.Write(path, poses, folders: 1);
+        Assert.Equal(new[] { "rear/1.jpg", "left/1.jpg" }, Submission.Read(path).Select(p => p.Name));
+        // Without the folder the two cameras' images collide.
+        Assert.Contains("same base name '1.jpg'", Assert.Throws<ArgumentException>(() => Submission.Write(path, poses)).Message);
     }
 }

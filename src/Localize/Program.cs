@@ -26,6 +26,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(BuildMapCommand.Create());
             root.Subcommands.Add(QueryCommand.Create());
             root.Subcommands.Add(MergeCommand.Create());
+            root.Subcommands.Add(ConvertCommand.Create());
             root.Subcommands.Add(ReportCommand.Create());
             root.Subcommands.Add(StrechaLocCommand.Create());
             root.Subcommands.Add(TrainCommand.Create());

@@ -10,10 +10,10 @@ internal static class BuildMapCommand
     {
         var net = new NetworkOptionSet();
         var ex = new ExtractionOptionSet();
-        var images = new Option<string>("--images") { Description = "folder the image names of the poses file are relative to", Required = true };
+        var images = new Option<string?>("--images") { Description = "folder the image names of the poses file are relative to (default for a kapture folder: its sensors/records_data)" };
         var poses = new Option<string>("--poses")
         {
-            Description = "known poses: a COLMAP text model folder (cameras.txt, images.txt), an .nvm file, or a folder of Strecha .camera files",
+            Description = "known poses: a COLMAP model folder (cameras.bin/images.bin or cameras.txt/images.txt), a kapture folder (sensors/), an .nvm file, or a folder of Strecha .camera files",
             Required = true,
         };
         var intrinsics = new Option<string?>("--intrinsics") { Description = "with an .nvm: `name MODEL w h params...` per image (Aachen's database_intrinsics.txt) or a COLMAP database with the images' cameras" };
@@ -21,7 +21,7 @@ internal static class BuildMapCommand
         var pairs = new Option<string?>("--pairs") { Description = "a pairs file (`name1 name2`), 'exhaustive', or poses:K[:ANGLE] (default poses:20:90)" };
         var only = new Option<string[]?>("--only") { Description = "map only these images (names), e.g. a subset of the poses file", AllowMultipleArgumentsPerToken = true };
         var allowEmpty = new Option<bool>("--allow-empty") { Description = "store a map without 3D points instead of failing (e.g. a tiny sample whose images do not overlap)" };
-        var export = new Option<string?>("--export") { Description = "folder for the COLMAP text model (default: <map>_model next to the map; 'none' to skip); a PLY goes beside it" };
+        var export = new Option<string?>("--export") { Description = "folder for the COLMAP model (default: <map>_model next to the map; 'none' to skip); a PLY goes beside it" };
         var stage = new Option<string>("--stage")
         {
             Description = "all (the build), or one shard (--shard) of a long stage into --map, its own database, for `localize merge`: "
@@ -31,14 +31,16 @@ internal static class BuildMapCommand
         stage.AcceptOnlyFromAmong("all", "extract", "match");
         var features = new Option<string?>("--features") { Description = "with --stage match: the merged database of the extraction shards (read only)" };
         var shard = new ShardOption();
+        var exportFormat = new Option<string>("--export-format") { Description = "text (cameras.txt…) or binary (cameras.bin…)", DefaultValueFactory = _ => "text" };
+        exportFormat.AcceptOnlyFromAmong("text", "binary");
         var cmd = new Command("build-map", "Build a 3D map from daytime images with known poses: extract, pair, match, verify, triangulate.");
         net.AddTo(cmd); ex.AddTo(cmd);
-        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export, allowEmpty, stage, features }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export, exportFormat, allowEmpty, stage, features }) cmd.Options.Add(o);
         shard.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var settings = ex.Get(r);
-            var root = r.GetValue(images)!;
+            var root = MapInputs.ImageRoot(r.GetValue(poses)!, r.GetValue(images));
             // Every input is read and checked before anything is written.
             var posed = MapInputs.ReadPosed(r.GetValue(poses)!, r.GetValue(intrinsics), root, r.GetValue(only), new ConsoleProgress());
             var pairSpec = r.GetValue(pairs) is { } p ? PairSpec.Parse(p) : new MapBuildOptions().Pairs;
@@ -55,6 +57,7 @@ internal static class BuildMapCommand
                 Match = new MatchOptions { Device = net.Hardware.Resolve(r) },
                 AllowEmpty = r.GetValue(allowEmpty),
                 ExportFolder = exportDir == "none" ? null : exportDir,
+                ExportBinary = r.GetValue(exportFormat) == "binary",
             };
             var progress = new ConsoleProgress("build-map");
             var s = stageName switch
@@ -78,6 +81,6 @@ internal static class BuildMapCommand
             + $"(rejected: {st.RejectedNoConsensus} without consensus, {st.RejectedAngle} by angle; {st.CompletedObservations} observations completed), "
             + $"mean track length {st.MeanTrackLength:F2}, mean reprojection error {st.MeanReprojectionErrorPx:F3} px");
         Console.WriteLine("time per stage: " + string.Join(", ", result.Seconds.Select(kv => $"{kv.Key} {kv.Value:F1} s")));
-        if (result.ExportFolder != null) Console.WriteLine($"exported: {result.ExportFolder} (COLMAP text model, points3D.ply)");
+        if (result.ExportFolder != null) Console.WriteLine($"exported: {result.ExportFolder} (COLMAP model, points3D.ply)");
     }
 }

@@ -12,9 +12,15 @@ internal static class QueryCommand
     private sealed class Options
     {
         public readonly Option<string> Map = new("--map") { Description = "map database from build-map", Required = true };
-        public readonly Option<string> Queries = new("--queries") { Description = "query list: `name MODEL w h params...` per line (Aachen's *_queries_with_intrinsics.txt), or names only with --intrinsics", Required = true };
+        public readonly Option<string> Queries = new("--queries") { Description = "query list: `name MODEL w h params...` per line (Aachen's *_queries_with_intrinsics.txt), names only with --intrinsics, or a kapture folder", Required = true };
         public readonly Option<string?> Intrinsics = new("--intrinsics") { Description = "cameras of the queries: a `name MODEL w h params...` list or a COLMAP database (for a names-only --queries list)" };
-        public readonly Option<string> Images = new("--images") { Description = "folder the query names are relative to", Required = true };
+        public readonly Option<string?> Images = new("--images") { Description = "folder the query names are relative to (default for a kapture folder: its sensors/records_data)" };
+        public readonly Option<int> SubmissionFolders = new("--submission-folders")
+        {
+            Description = "keep the last N folders of each query's name in the submission (1 for multi-camera datasets: RobotCar Seasons' rear/NAME.jpg); default 0, the base name (Aachen)",
+            DefaultValueFactory = _ => 0,
+        };
+        public readonly Option<string?> Kapture = new("--kapture-output") { Description = "also write the localized poses as a kapture folder (sensors/trajectories.txt, records_camera.txt, sensors.txt)" };
         public readonly Option<string> Output = new("--output") { Description = "submission file: `name qw qx qy qz tx ty tz` (world→camera) per query", Required = true };
         public readonly Option<string?> Csv = new("--csv") { Description = "per-query CSV (default: the output with .csv)" };
         public readonly Option<string?> Model = new("--model") { Description = "checkpoint (default: the one the map was built with); must be the map's model" };
@@ -33,7 +39,7 @@ internal static class QueryCommand
 
         public void AddTo(Command cmd)
         {
-            foreach (var o in new Option[] { Map, Queries, Intrinsics, Images, Output, Csv, Model }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { Map, Queries, Intrinsics, Images, Output, Csv, SubmissionFolders, Kapture, Model }) cmd.Options.Add(o);
             Hardware.AddTo(cmd);
             Precision.AcceptOnlyFromAmong("fp32", "bf16");
             foreach (var o in new Option[] { Precision, Threshold, Retrieval, Pairs, Resume }) cmd.Options.Add(o);
@@ -70,7 +76,9 @@ internal static class QueryCommand
         var outPath = r.GetValue(o.Output)!;
         var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions
         {
-            ImageRoot = r.GetValue(o.Images)!,
+            ImageRoot = QueryInputs.ImageRoot(r.GetValue(o.Queries)!, r.GetValue(o.Images)),
+            KaptureOutput = r.GetValue(o.Kapture),
+            SubmissionFolders = r.GetValue(o.SubmissionFolders) is var sf and >= 0 ? sf : throw new ArgumentException("--submission-folders must be 0 or more"),
             OutputPath = outPath,
             CsvPath = r.GetValue(o.Csv),
             Resume = r.GetValue(o.Resume),

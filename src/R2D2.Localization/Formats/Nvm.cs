@@ -66,22 +66,24 @@ public static class Nvm
         return result;
     }
 
-    /// <summary>Writes cameras as an NVM_V3 file without points (the part <see cref="Read"/> reads):
-    /// `name f qw qx qy qz cx cy cz 0 0` per image, the focal the camera's first (numbers exact, invariant culture).</summary>
-    public static void Write(string file, IEnumerable<PosedImage> images)
+    /// <summary>Writes the cameras of an NVM_V3 file (no points): the focal length is the camera's
+    /// (f, or the mean of fx and fy) and the distortion 0; the exact cameras go to an intrinsics list
+    /// (<see cref="QueryList.WriteWithIntrinsics"/>), which <see cref="Read"/> takes.</summary>
+    public static void Write(string file, IReadOnlyList<PosedImage> images, string intrinsicsFile)
     {
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
-        string R(double v) => v.ToString("R", inv);
-        var list = images.ToList();
-        var sb = new System.Text.StringBuilder();
-        sb.Append("NVM_V3\n\n").Append(list.Count).Append('\n');
-        foreach (var im in list)
+        string N(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var sb = new System.Text.StringBuilder($"NVM_V3\n\n{images.Count}\n");
+        foreach (var im in images)
         {
-            if (im.Name.Any(char.IsWhiteSpace)) throw new ArgumentException($"NVM image names cannot hold white space: '{im.Name}'");
+            if (im.Name.Length == 0 || im.Name.Any(char.IsWhiteSpace)) throw new ArgumentException($"{file}: image name '{im.Name}' cannot be written (empty or white space)");
+            var names = im.Camera.Model.ParamNames;
+            double f = names[0] == "f" ? im.Camera.Params[0] : names[0] == "fx" ? (im.Camera.Params[0] + im.Camera.Params[1]) / 2
+                : throw new ArgumentException($"{im.Name}: {im.Camera.Model.Name} has no focal length for NVM");
             var q = im.Pose.Quaternion; var c = im.Pose.CameraCenter;
-            sb.Append($"{im.Name} {R(im.Camera.Params[0])} {R(q[0])} {R(q[1])} {R(q[2])} {R(q[3])} {R(c[0])} {R(c[1])} {R(c[2])} 0 0\n");
+            sb.Append($"{im.Name} {N(f)} {string.Join(' ', q.Concat(c).Select(N))} 0 0\n");
         }
-        sb.Append("\n0\n");
+        sb.Append("\n0\n\n0\n");
+        QueryList.WriteWithIntrinsics(intrinsicsFile, images.Select(i => (i.Name, i.Camera)));
         OutputFile.WriteAllText(file, sb.ToString());
     }
 }

@@ -15,19 +15,21 @@ public sealed class FileFormatException : R2D2Exception
 /// <summary>Reads posed cameras from COLMAP text models, NVM files (+ an intrinsics list) and Strecha .camera folders.</summary>
 public static class PosedImages
 {
-    /// <summary>A COLMAP model folder (cameras.txt + images.txt), an .nvm file, or a folder of Strecha .camera files.</summary>
+    /// <summary>A COLMAP model folder (binary or text), a kapture folder, an .nvm file, or a folder of Strecha .camera files.</summary>
     public static List<PosedImage> Read(string path, IReadOnlyDictionary<string, Camera>? intrinsics = null, string? intrinsicsFile = null, string? imageRoot = null)
     {
         if (File.Exists(path) && path.EndsWith(".nvm", StringComparison.OrdinalIgnoreCase))
             return Nvm.Read(path, intrinsics, intrinsicsFile, imageRoot);
         if (Directory.Exists(path))
         {
-            if (File.Exists(Path.Combine(path, "cameras.txt")) && File.Exists(Path.Combine(path, "images.txt")))
-                return ColmapText.ReadModel(path, supportedModelsOnly: true).Images.Select(i => i.Posed).ToList();
+            if (ColmapModels.IsModel(path))
+                return ColmapModels.Read(path, supportedModelsOnly: true).Images.Select(i => i.Posed).ToList();
+            if (Kapture.IsKapture(path))
+                return Kapture.ReadPosed(path, supportedModelsOnly: true);
             if (Directory.EnumerateFiles(path, "*.camera").Any())
                 return StrechaCameras.ReadFolder(path);
         }
-        throw new FileFormatException(path, 0, "not a COLMAP text model folder (cameras.txt, images.txt), an .nvm file, or a folder of .camera files");
+        throw new FileFormatException(path, 0, "not a COLMAP model folder (cameras.bin + images.bin or cameras.txt + images.txt), a kapture folder (sensors/sensors.txt), an .nvm file, or a folder of .camera files");
     }
 
     /// <summary>The non-blank, non-comment (#) lines of a text file, split into fields, with their line numbers.</summary>

@@ -10,6 +10,9 @@ public sealed record QueryImage(string Name, Camera? Camera)
 {
     /// <summary>The name the submission uses: the file name without folders.</summary>
     public string SubmissionName => Submission.BaseName(Name);
+
+    /// <summary>The name the submission uses with the last <paramref name="folders"/> folders kept (<see cref="Submission.NameFor"/>).</summary>
+    public string SubmissionNameWith(int folders) => Submission.NameFor(Name, folders);
 }
 
 /// <summary>
@@ -60,16 +63,16 @@ public static class QueryList
         return queries;
     }
 
-    /// <summary>Writes a list with intrinsics (the reader's inverse: principal points moved back to
-    /// COLMAP's convention, numbers exact in the invariant culture).</summary>
-    public static void WriteWithIntrinsics(string path, IEnumerable<QueryImage> queries)
+    /// <summary>Writes a list with intrinsics (`name MODEL w h params...`, principal points in COLMAP's
+    /// convention), which <see cref="ReadWithIntrinsics"/> reads back; names with white space cannot be written.</summary>
+    public static void WriteWithIntrinsics(string path, IEnumerable<(string Name, Camera Camera)> images)
     {
         var sb = new System.Text.StringBuilder();
-        foreach (var q in queries)
+        foreach (var (name, camera) in images)
         {
-            if (q.Name.Any(char.IsWhiteSpace)) throw new ArgumentException($"query names cannot hold white space: '{q.Name}'");
-            var c = (q.Camera ?? throw new ArgumentException($"query '{q.Name}' has no camera")).WithPrincipalPointShift(ColmapPixelOffset);
-            sb.Append($"{q.Name} {c.Model.Name} {c.Width} {c.Height} {string.Join(' ', c.Params.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}\n");
+            if (name.Length == 0 || name.Any(char.IsWhiteSpace)) throw new ArgumentException($"{path}: image name '{name}' cannot be written (empty or white space)");
+            var c = camera.WithPrincipalPointShift(ColmapPixelOffset);
+            sb.Append($"{name} {c.Model.Name} {c.Width} {c.Height} {string.Join(' ', c.Params.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}\n");
         }
         OutputFile.WriteAllText(path, sb.ToString());
     }

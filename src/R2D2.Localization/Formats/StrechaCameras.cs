@@ -42,6 +42,25 @@ public static class StrechaCameras
         return new PosedImage(name, camera, Pose.FromCameraCenter(Rotations.Transpose(camToWorld), centre));
     }
 
+    /// <summary>Writes <c>FOLDER/NAME.camera</c> for a PINHOLE or SIMPLE_PINHOLE camera (the format has
+    /// no distortion; other models are refused).</summary>
+    public static void Write(string folder, PosedImage image)
+    {
+        var c = image.Camera;
+        double fx, fy, cx, cy;
+        if (c.Model == CameraModel.Pinhole) (fx, fy, cx, cy) = (c.Params[0], c.Params[1], c.Params[2], c.Params[3]);
+        else if (c.Model == CameraModel.SimplePinhole) (fx, fy, cx, cy) = (c.Params[0], c.Params[0], c.Params[1], c.Params[2]);
+        else throw new ArgumentException($"{image.Name}: a .camera file holds a pinhole camera without distortion, not {c.Model.Name}");
+        var name = Submission.BaseName(image.Name);
+        string N(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var r = Rotations.Transpose(image.Pose.Rotation); // camera→world
+        var cc = image.Pose.CameraCenter;
+        var text = $"{N(fx)} 0 {N(cx)}\n0 {N(fy)} {N(cy)}\n0 0 1\n0 0 0\n"
+            + $"{N(r[0])} {N(r[1])} {N(r[2])}\n{N(r[3])} {N(r[4])} {N(r[5])}\n{N(r[6])} {N(r[7])} {N(r[8])}\n"
+            + $"{N(cc[0])} {N(cc[1])} {N(cc[2])}\n{c.Width} {c.Height}\n";
+        OutputFile.WriteAllText(Path.Combine(folder, name + ".camera"), text);
+    }
+
     public static List<PosedImage> ReadFolder(string folder) =>
         Directory.GetFiles(folder, "*.camera").OrderBy(f => f, StringComparer.Ordinal).Select((f, i) => Read(f, i + 1)).ToList();
 }

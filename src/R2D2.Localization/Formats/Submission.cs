@@ -19,29 +19,50 @@ public static class Submission
     /// these with ordinary float parsers, which accept it.</summary>
     private static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>The line of one image: its base name, the quaternion of R (w ≥ 0), then t.</summary>
-    public static string FormatLine(ImagePose image)
+    /// <summary>The line of one image: its base name (with its last <paramref name="folders"/>
+    /// folders, see <see cref="NameFor"/>), the quaternion of R (w ≥ 0), then t.</summary>
+    public static string FormatLine(ImagePose image, int folders = 0)
     {
         var q = image.Pose.Quaternion;
         var t = image.Pose.Translation;
-        return string.Join(' ', new[] { BaseName(image.Name) }.Concat(q.Concat(t).Select(Number)));
+        return string.Join(' ', new[] { NameFor(image.Name, folders) }.Concat(q.Concat(t).Select(Number)));
+    }
+
+    /// <summary>
+    /// The submission's name of an image: its base name, with its last <paramref name="folders"/>
+    /// folders in front. Multi-camera benchmarks name a query by its camera folder and file
+    /// (RobotCar Seasons: <c>rear/1417176586978230.jpg</c>), so their submissions need 1; Aachen's
+    /// and the single-camera ones need 0.
+    /// </summary>
+    public static string NameFor(string name, int folders)
+    {
+        if (folders < 0) throw new ArgumentException($"folders must be ≥ 0 (got {folders})");
+        var parts = name.Replace('\\', '/').Split('/');
+        return string.Join('/', parts.Skip(Math.Max(0, parts.Length - 1 - folders)));
+    }
+
+    /// <summary>The names an image may have in a submission, base name first (<see cref="NameFor"/> with 0, 1, … folders).</summary>
+    public static IEnumerable<string> CandidateNames(string name)
+    {
+        int depth = name.Count(c => c is '/' or '\\');
+        for (int k = 0; k <= depth; k++) yield return NameFor(name, k);
     }
 
     /// <summary>Writes one line per image, in the order given. Names are reduced to base names;
     /// two images with the same base name would be indistinguishable to the site, so they are
     /// refused.</summary>
-    public static void Write(string path, IEnumerable<ImagePose> images)
+    public static void Write(string path, IEnumerable<ImagePose> images, int folders = 0)
     {
         var lines = new List<string>();
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var image in images)
         {
-            var name = BaseName(image.Name);
+            var name = NameFor(image.Name, folders);
             if (name.Length == 0 || name.Any(char.IsWhiteSpace))
                 throw new ArgumentException($"{path}: image name '{image.Name}' cannot be written (empty or contains white space)");
             if (!seen.TryAdd(name, image.Name))
-                throw new ArgumentException($"{path}: '{image.Name}' and '{seen[name]}' have the same base name '{name}'");
-            lines.Add(FormatLine(image) + "\n");
+                throw new ArgumentException($"{path}: '{image.Name}' and '{seen[name]}' have the same {(folders == 0 ? "base" : "submission")} name '{name}'");
+            lines.Add(FormatLine(image, folders) + "\n");
         }
         OutputFile.WriteAllText(path, string.Concat(lines));
     }

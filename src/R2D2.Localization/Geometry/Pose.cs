@@ -62,6 +62,16 @@ public sealed class Pose
         return new[] { p[0] + Translation[0], p[1] + Translation[1], p[2] + Translation[2] };
     }
 
+    /// <summary>This pose followed by <paramref name="next"/> (world → this frame → next's frame):
+    /// R = R_next·R, t = R_next·t + t_next. A rig camera's pose is the rig's pose then the
+    /// camera's pose in the rig.</summary>
+    public Pose Then(Pose next)
+    {
+        var r = Rotations.Multiply(next.Rotation, Rotation);
+        var t = Rotations.Apply(next.Rotation, Translation[0], Translation[1], Translation[2]);
+        return new Pose(r, new[] { t[0] + next.Translation[0], t[1] + next.Translation[1], t[2] + next.Translation[2] });
+    }
+
     /// <summary>The pose of camera 2 relative to camera 1 (camera-1 → camera-2 coordinates): R = R₂R₁ᵀ, t = t₂ − R·t₁.</summary>
     public static Pose Relative(Pose pose1, Pose pose2)
     {

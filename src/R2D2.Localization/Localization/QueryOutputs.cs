@@ -50,8 +50,8 @@ public static class QueryOutputs
             : new QueryInlierSet(r.Name, Array.Empty<float>(), Array.Empty<long>());
 
     /// <summary>The three lines of a new result.</summary>
-    public static QueryRecord Format(QueryResult r, QueryStatus status, MapIndex map) =>
-        new(Submission.FormatLine(new ImagePose(r.Name, r.Pose)), FormatCsv(r, status), QueryInliers.FormatLine(InlierSet(r, map)));
+    public static QueryRecord Format(QueryResult r, QueryStatus status, MapIndex map, int submissionFolders = 0) =>
+        new(Submission.FormatLine(new ImagePose(r.Name, r.Pose), submissionFolders), FormatCsv(r, status), QueryInliers.FormatLine(InlierSet(r, map)));
 
     public static string FormatCsv(QueryResult x, QueryStatus status)
     {
@@ -96,7 +96,9 @@ public static class QueryOutputs
             string F(string name) => column.TryGetValue(name, out int i) && i < rec.Fields.Count ? rec.Fields[i]
                 : throw new FileFormatException(csvPath, rec.Line, $"no '{name}' field");
             var name = Csv.Text(F("name"));
-            if (name.Length == 0 || !poses.TryGetValue(Submission.BaseName(name), out var pose)) continue;
+            // The submission names it by base name, or with its camera folder(s) (--submission-folders).
+            if (name.Length == 0 || Submission.CandidateNames(name).FirstOrDefault(poses.ContainsKey) is not { } inSubmission) continue;
+            var pose = poses[inSubmission];
             QueryResult r;
             try
             {

@@ -30,8 +30,8 @@ public static class MapExport
         return result.ToList();
     }
 
-    /// <summary>The map as a COLMAP text model (every keypoint as a 2D point, observed ones with their point id) and a PLY cloud.</summary>
-    public static void Export(FeatureDatabase db, IReadOnlyList<MapPoint> points, IReadOnlyDictionary<string, PosedImage> posed, string colmapFolder, string? plyPath)
+    /// <summary>The map as a COLMAP model (text, or binary with <paramref name="binary"/>) (every keypoint as a 2D point, observed ones with their point id) and a PLY cloud.</summary>
+    public static void Export(FeatureDatabase db, IReadOnlyList<MapPoint> points, IReadOnlyDictionary<string, PosedImage> posed, string colmapFolder, string? plyPath, bool binary = false)
     {
         var images = db.ReadImages().Where(i => posed.ContainsKey(i.Name)).ToList();
         var obs = new Dictionary<int, Dictionary<int, long>>();
@@ -60,7 +60,7 @@ public static class MapExport
         }
         var colmapPoints = points.Select(p => new ColmapPoint(p.Id, p.X, p.Y, p.Z, p.R, p.G, p.B, p.Error,
             p.Track.SelectMany(e => new[] { e.ImageId, e.KeypointIndex }).ToArray())).ToList();
-        ColmapText.WriteModel(colmapFolder, new ColmapModel(cameras.Values.OrderBy(c => c.Id).ToList(), colmapImages, colmapPoints));
+        ColmapModels.Write(colmapFolder, new ColmapModel(cameras.Values.OrderBy(c => c.Id).ToList(), colmapImages, colmapPoints), binary);
         if (plyPath != null) Ply.Write(plyPath, points.Select(p => (p.X, p.Y, p.Z, p.R, p.G, p.B)).ToList());
     }
 

@@ -6,7 +6,7 @@ namespace R2D2.Localization.Matching;
 
 /// <summary>
 /// Where the image pairs to match come from: a pairs file (hloc and the Aachen local-feature
-/// evaluation write `name1 name2` per line), every pair of a list, camera poses (nearby cameras
+/// evaluation write `name1 name2` per line, kapture `name1, name2, score`), every pair of a list, camera poses (nearby cameras
 /// looking the same way), or a 3D model's covisibility. Every source returns unordered pairs once
 /// (a–b and b–a are the same pair; the first seen is kept, as written), no image paired with
 /// itself, in a deterministic order (the order of the input, then rank), so a run is reproducible
@@ -33,9 +33,8 @@ public static class PairSources
             lineNo++;
             var line = raw.Trim();
             if (line.Length == 0 || line[0] == '#') continue;
-            var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length != 2)
-                throw new Formats.FileFormatException(source, lineNo, $"expected two image names, found {parts.Length} field(s): '{line}'");
+            var (a, b) = PairsLine.Parse(line, source, lineNo);
+            var parts = new[] { a, b };
             if (knownImages != null)
                 foreach (var name in parts)
                     if (!knownImages.Contains(name)) throw new Formats.FileFormatException(source, lineNo, $"unknown image '{name}'");

@@ -29,6 +29,8 @@ public sealed record MapBuildOptions
     public bool AllowEmpty { get; init; }
     /// <summary>Folder for the COLMAP text model and points3D.ply; null: no export.</summary>
     public string? ExportFolder { get; init; }
+    /// <summary>Export the COLMAP model in COLMAP's binary form (cameras.bin…) instead of text.</summary>
+    public bool ExportBinary { get; init; }
     /// <summary>Start from a new database, deleting what is there (the demo: its images were just rewritten).</summary>
     public bool Fresh { get; init; }
     /// <summary>A database that holds a map already is left as it is, and nothing runs (strecha-loc's reruns).</summary>
@@ -87,7 +89,7 @@ public static class MapBuildRunner
     {
         var outputs = new List<(string, string?)> { ("map database", mapPath), ("map database's -wal", mapPath + "-wal"), ("map database's -shm", mapPath + "-shm") };
         if (o.ExportFolder != null)
-            foreach (var f in new[] { "cameras.txt", "images.txt", "points3D.txt", "points3D.ply" })
+            foreach (var f in new[] { "cameras", "images", "points3D" }.Select(f => f + (o.ExportBinary ? ".bin" : ".txt")).Append("points3D.ply"))
                 outputs.Add(($"exported {f}", Path.Combine(o.ExportFolder, f)));
         var ins = new List<(string, string?)>();
         foreach (var (role, path) in inputs.SourceFiles)
@@ -128,7 +130,7 @@ public static class MapBuildRunner
         Done("store");
         if (o.ExportFolder != null)
         {
-            MapExport.Export(db, points, byName, o.ExportFolder, Path.Combine(o.ExportFolder, "points3D.ply"));
+            MapExport.Export(db, points, byName, o.ExportFolder, Path.Combine(o.ExportFolder, "points3D.ply"), o.ExportBinary);
             Done("export");
         }
         return new MapBuildResult(stats, seconds, inputs.Images.Count, pairs.Count, o.ExportFolder);

@@ -29,6 +29,12 @@ public static class MapInputs
         return posed.Select(p => WithImageSize(p, imageRoot, progress ?? ProgressSink.None)).ToList();
     }
 
+    /// <summary>The folder the poses' image names are relative to: the one given, else a kapture
+    /// folder's sensors/records_data; other poses files need one.</summary>
+    public static string ImageRoot(string posesPath, string? images) =>
+        images ?? (Kapture.IsKapture(posesPath) ? Kapture.ImageRoot(posesPath)
+            : throw new ArgumentException($"--images is needed: {posesPath} is not a kapture folder (whose images are in sensors/records_data)"));
+
     private static PosedImage WithImageSize(PosedImage p, string root, IProgressSink progress)
     {
         var (w, h) = ImageFile.ReadSize(Path.Combine(root, p.Name));

@@ -17,11 +17,21 @@ public static class QueryInputs
         return (MapIndex.Load(db), db.ReadNote("model_path"));
     }
 
-    /// <summary>A query list with intrinsics, or a names-only list with the cameras of <paramref name="intrinsicsPath"/>; an empty list is refused.</summary>
+    /// <summary>The folder the query names are relative to: the one given, else a kapture folder's sensors/records_data.</summary>
+    public static string ImageRoot(string queries, string? images) =>
+        images ?? (Kapture.IsKapture(queries) ? Kapture.ImageRoot(queries)
+            : throw new ArgumentException($"--images is needed: {queries} is not a kapture folder (whose images are in sensors/records_data)"));
+
+    /// <summary>A kapture folder (its camera records and sensors), a query list with intrinsics, or a names-only list with the cameras of <paramref name="intrinsicsPath"/>; an empty list is refused.</summary>
     public static List<QueryImage> ReadQueries(string list, string? intrinsicsPath)
     {
         List<QueryImage> queries;
-        if (intrinsicsPath == null) queries = QueryList.ReadWithIntrinsics(list);
+        if (Kapture.IsKapture(list))
+        {
+            if (intrinsicsPath != null) throw new ArgumentException($"--intrinsics: the kapture folder {list} has its own cameras (sensors.txt)");
+            queries = Kapture.ReadQueries(list);
+        }
+        else if (intrinsicsPath == null) queries = QueryList.ReadWithIntrinsics(list);
         else
         {
             var cams = CameraFiles.Read(intrinsicsPath);
@@ -42,7 +52,7 @@ public static class QueryInputs
         return queries.Count > 0 ? queries : throw new FileFormatException(list, 0, "no queries");
     }
 
-    /// <summary>`query db` per line → database image ids per query name; unknown database images are errors (file:line).</summary>
+    /// <summary>`query db` per line (or kapture's `query, db, score`) → database image ids per query name; unknown database images are errors (file:line).</summary>
     public static Dictionary<string, List<int>> ReadPairs(string path, MapIndex map)
     {
         if (!File.Exists(path)) throw new FileFormatException(path, 0, "pairs file not found");
@@ -54,8 +64,8 @@ public static class QueryInputs
             n++;
             var line = raw.Trim();
             if (line.Length == 0 || line[0] == '#') continue;
-            var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length != 2) throw new FileFormatException(path, n, $"expected `query db`, found {f.Length} field(s)");
+            var (q, d) = PairsLine.Parse(line, path, n);
+            var f = new[] { q, d };
             if (!ids.TryGetValue(f[1], out int id)) throw new FileFormatException(path, n, $"'{f[1]}' is not an image of the map");
             (result.TryGetValue(f[0], out var l) ? l : result[f[0]] = new List<int>()).Add(id);
         }

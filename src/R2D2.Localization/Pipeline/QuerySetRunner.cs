@@ -24,6 +24,11 @@ public sealed record QuerySetOptions
     /// <summary>The part of the list this run localizes (`--shard`): its outputs hold only those
     /// queries, and `localize merge --queries` joins the shards' outputs in the list's order.</summary>
     public Shard Shard { get; init; } = Shard.All;
+    /// <summary>A kapture folder to write the localized queries' poses to (sensors/trajectories.txt,
+    /// with records_camera.txt and sensors.txt); the query list's timestamps and sensors when it is a kapture folder.</summary>
+    public string? KaptureOutput { get; init; }
+    /// <summary>Folders kept before the file name in the submission (<see cref="Submission.NameFor"/>): 1 for multi-camera datasets such as RobotCar Seasons.</summary>
+    public int SubmissionFolders { get; init; }
 
     public string? Csv => CsvPath ?? (OutputPath == null ? null : Path.ChangeExtension(OutputPath, ".csv"));
 }
@@ -105,6 +110,14 @@ public sealed class QuerySetRunner
                 new[] { ("map", _map.Path), ("query list", _o.QueryListPath) }.Concat(_o.OtherInputs)
                     .Concat(imagePaths.Select(p => ("query image", (string?)p))));
 
+        if (_o.KaptureOutput != null)
+        {
+            // A kapture query folder lists its files under sensors/: the output must be another folder.
+            var kaptureInputs = _o.QueryListPath != null && Kapture.SensorsFolder(_o.QueryListPath) is { } qs
+                ? Directory.EnumerateFiles(qs).Select(f => ("query kapture file", (string?)f)) : Enumerable.Empty<(string, string?)>();
+            OutputFile.RefuseInputs(new[] { "sensors.txt", "records_camera.txt", "trajectories.txt" }.Select(f => ($"kapture {f}", (string?)Path.Combine(_o.KaptureOutput, "sensors", f))),
+                kaptureInputs.Concat(_o.OtherInputs).Append(("map", _map.Path)));
+        }
         // Queries with a pose (or found to have none) are kept; unreadable and failed ones are run again.
         var stored = _o.Resume && poses != null ? QueryOutputs.ReadStored(poses, csv!) : new Dictionary<string, StoredQuery>();
         var records = new QueryRecord?[queries.Count];
@@ -124,7 +137,7 @@ public sealed class QuerySetRunner
                 outcomes[i] = LocalizeOne(queries[i], imagePaths[i], progress);
                 if (poses != null)
                 {
-                    records[i] = QueryOutputs.Format(outcomes[i].Result, outcomes[i].Status, _map);
+                    records[i] = QueryOutputs.Format(outcomes[i].Result, outcomes[i].Status, _map, _o.SubmissionFolders);
                     QueryOutputs.Write(poses, csv!, records.OfType<QueryRecord>().ToList());
                 }
             }
@@ -132,7 +145,23 @@ public sealed class QuerySetRunner
         }
         // Also when every query was kept: the outputs then hold exactly this list's queries.
         if (poses != null) QueryOutputs.Write(poses, csv!, records.OfType<QueryRecord>().ToList());
+        if (_o.KaptureOutput != null) WriteKapture(_o.KaptureOutput, outcomes);
         return new QuerySetSummary(outcomes);
+    }
+
+    /// <summary>The localized queries as kapture records: their timestamps and sensors from a kapture
+    /// query folder, else 0, 1, … and one sensor per camera.</summary>
+    private void WriteKapture(string folder, IReadOnlyList<QueryOutcome> outcomes)
+    {
+        var done = outcomes.Where(o => o.Status == QueryStatus.Localized && o.Query.Camera != null).ToList();
+        List<KaptureImage> images;
+        if (_o.QueryListPath != null && Kapture.IsKapture(_o.QueryListPath))
+        {
+            var byName = Kapture.Read(_o.QueryListPath).ToDictionary(k => k.Name);
+            images = done.Select(o => byName[o.Query.Name] with { Pose = o.Result.Pose }).ToList();
+        }
+        else images = Kapture.FromImages(done.Select(o => (o.Query.Name, o.Query.Camera!, (Pose?)o.Result.Pose)));
+        Kapture.Write(folder, images);
     }
 
     private QueryOutcome LocalizeOne(QueryImage q, string imagePath, IQuerySetProgress progress)
@@ -188,14 +217,14 @@ public sealed class QuerySetRunner
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < queries.Count; i++)
         {
-            var name = queries[i].SubmissionName;
+            var name = queries[i].SubmissionNameWith(_o.SubmissionFolders);
             if (name.Length == 0 || name.Any(char.IsWhiteSpace))
                 throw new R2D2Exception(_o.QueryListPath, ListLine(i), $"query '{queries[i].Name}': a submission cannot name it (empty or contains white space)");
             if (!first.TryAdd(name, i))
                 throw new R2D2Exception(_o.QueryListPath, ListLine(i),
-                    $"query '{queries[i].Name}' has the base name '{name}' of '{queries[first[name]].Name}'"
+                    $"query '{queries[i].Name}' has the {(_o.SubmissionFolders == 0 ? "base" : "submission")} name '{name}' of '{queries[first[name]].Name}'"
                     + (ListLine(first[name]) is > 0 and var l ? $" (line {l})" : "")
-                    + "; the submission names images by base name, so they would be indistinguishable (nothing was localized)");
+                    + "; the submission names images by base name (with --submission-folders N, their last N folders too), so they would be indistinguishable (nothing was localized)");
         }
     }
 

@@ -57,13 +57,12 @@ public sealed class TownDataset
         CheckFolder();
         OutputFile.WriteAllText(StampPath, Stamp);
         var db = Day.Select(Scene.Posed).ToList();
-        Nvm.Write(NvmPath, db);
-        Formats.QueryList.WriteWithIntrinsics(IntrinsicsPath, db.Select(p => new QueryImage(p.Name, p.Camera)));
+        Nvm.Write(NvmPath, db, IntrinsicsPath);
         ColmapText.WriteModel(ColmapFolder, new ColmapModel(new List<Geometry.Camera> { Scene.Camera() },
             db.Select((p, i) => new ColmapImage(i + 1, p, Array.Empty<double>(), Array.Empty<long>())).ToList(), new List<ColmapPoint>()));
         foreach (var (night, shots) in new[] { (true, Night), (false, DayQueries) })
         {
-            Formats.QueryList.WriteWithIntrinsics(QueryList(night), shots.Select(s => new QueryImage(s.Name, Scene.Camera())));
+            Formats.QueryList.WriteWithIntrinsics(QueryList(night), shots.Select(s => (s.Name, Scene.Camera())));
             Submission.Write(TruthPath(night), shots.Select(s => new ImagePose(Submission.BaseName(s.Name), s.Pose)));
         }
     }

@@ -19,7 +19,7 @@ namespace R2D2.Localization.Tests.Storage;
 /// </summary>
 public class ColmapInteropTests
 {
-    private static bool HasColmap()
+    internal static bool HasColmap()
     {
         try
         {
@@ -34,7 +34,7 @@ public class ColmapInteropTests
         }
     }
 
-    private static string Colmap(params string[] args)
+    internal static string Colmap(params string[] args)
     {
         var psi = new ProcessStartInfo("colmap") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);

@@ -1,0 +1,242 @@
+using PureHDF;
+
+namespace R2D2.Localization.Formats;
+
+/// <summary>One image's local features as hloc stores them: keypoints N × 2 (x, y), descriptors
+/// (here N × <see cref="Dim"/>, row-major; hloc's file holds D × N), scores N, and the image size.</summary>
+public sealed record HlocFeatures(float[] Keypoints, float[] Descriptors, int Dim, float[] Scores, int Width, int Height)
+{
+    public int Count => Keypoints.Length / 2;
+}
+
+/// <summary>
+/// hloc's HDF5 files, read and written with PureHDF (a maintained HDF5 library):
+/// <list type="bullet">
+/// <item>features.h5: a group per image, named by the image's path (folders are nested groups),
+/// with <c>keypoints</c> N × 2, <c>descriptors</c> D × N, <c>scores</c> N and <c>image_size</c>
+/// (width, height). hloc's keypoints put the centre of the top-left pixel at (0, 0), as the
+/// project does (hloc adds 0.5 only when it writes COLMAP's database), so they are not shifted;</item>
+/// <item>matches.h5: a group per pair named as hloc's <c>names_to_pair</c> composes it (each name
+/// with '/' replaced by '-', joined by '/'), with <c>matches0</c> (for each keypoint of the first
+/// image, the index in the second or −1) and <c>matching_scores0</c>;</item>
+/// <item>global descriptors: a group per image with <c>global_descriptor</c> D.</item>
+/// </list>
+/// hloc writes float16 and int16 by default: any float (16, 32, 64 bits) and integer (8 to 64
+/// bits) dataset is read. Written: float32 and int32. A missing group or dataset, or a file that is
+/// not HDF5, is a <see cref="FileFormatException"/> naming the file and the dataset.
+/// </summary>
+public static class Hloc
+{
+    /// <summary>hloc's key of a pair in matches.h5.</summary>
+    public static string PairKey(string name0, string name1) => name0.Replace('/', '-') + "/" + name1.Replace('/', '-');
+
+    public static void WriteFeatures(string path, IEnumerable<(string Name, HlocFeatures Features)> images)
+    {
+        var file = new H5File();
+        foreach (var (name, f) in images)
+        {
+            int n = f.Count;
+            if (f.Descriptors.Length != (long)n * f.Dim || f.Scores.Length != n)
+                throw new ArgumentException($"{name}: {n} keypoints, {f.Descriptors.Length} descriptor values of dimension {f.Dim}, {f.Scores.Length} scores");
+            var kp = new float[n, 2];
+            for (int i = 0; i < n; i++) { kp[i, 0] = f.Keypoints[2 * i]; kp[i, 1] = f.Keypoints[2 * i + 1]; }
+            var desc = new float[f.Dim, n]; // hloc's layout: D × N
+            for (int i = 0; i < n; i++)
+                for (int d = 0; d < f.Dim; d++) desc[d, i] = f.Descriptors[i * f.Dim + d];
+            var g = GroupAt(file, name);
+            g["keypoints"] = new H5Dataset(kp);
+            g["descriptors"] = new H5Dataset(desc);
+            g["scores"] = new H5Dataset((float[])f.Scores.Clone());
+            g["image_size"] = new H5Dataset(new long[] { f.Width, f.Height });
+        }
+        Write(path, file);
+    }
+
+    public static HlocFeatures ReadFeatures(string path, string name)
+    {
+        using var file = Open(path);
+        var kp = Floats(file, path, name + "/keypoints", out var kd);
+        if (kd.Length != 2 || kd[1] != 2) throw new FileFormatException(path, 0, $"dataset '{name}/keypoints' is {string.Join("×", kd)}, not N × 2");
+        int n = (int)kd[0];
+        var raw = Floats(file, path, name + "/descriptors", out var dd);
+        if (dd.Length != 2 || (int)dd[1] != n) throw new FileFormatException(path, 0, $"dataset '{name}/descriptors' is {string.Join("×", dd)}, not D × {n}");
+        int dim = (int)dd[0];
+        var desc = new float[raw.Length];
+        for (int d = 0; d < dim; d++)
+            for (int i = 0; i < n; i++) desc[i * dim + d] = raw[d * n + i];
+        var scores = Has(file, name + "/scores") ? Floats(file, path, name + "/scores", out _) : new float[n];
+        if (scores.Length != n) throw new FileFormatException(path, 0, $"dataset '{name}/scores' has {scores.Length} values for {n} keypoints");
+        var size = Has(file, name + "/image_size") ? Longs(file, path, name + "/image_size", out _) : new long[] { 0, 0 };
+        if (size.Length != 2) throw new FileFormatException(path, 0, $"dataset '{name}/image_size' has {size.Length} values, not 2 (width, height)");
+        return new HlocFeatures(kp, desc, dim, scores, (int)size[0], (int)size[1]);
+    }
+
+    /// <summary>The image names of a features or global-descriptors file: the groups holding
+    /// <paramref name="dataset"/>, as paths.</summary>
+    public static List<string> ListImages(string path, string dataset = "keypoints")
+    {
+        using var file = Open(path);
+        var names = new List<string>();
+        void Walk(IH5Group g, string prefix)
+        {
+            foreach (var child in g.Children())
+                if (child is IH5Group sub)
+                {
+                    var name = prefix.Length == 0 ? sub.Name : prefix + "/" + sub.Name;
+                    if (sub.LinkExists(dataset)) names.Add(name);
+                    else Walk(sub, name);
+                }
+        }
+        Walk(file, "");
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    /// <summary>Matches of each pair: for each keypoint of the first image, its match in the second or −1, with a score.</summary>
+    public static void WriteMatches(string path, IEnumerable<(string Name0, string Name1, int[] Matches0, float[] Scores0)> pairs)
+    {
+        var file = new H5File();
+        foreach (var (a, b, m, s) in pairs)
+        {
+            if (m.Length != s.Length) throw new ArgumentException($"{a} {b}: {m.Length} matches, {s.Length} scores");
+            var g = GroupAt(file, PairKey(a, b));
+            g["matches0"] = new H5Dataset((int[])m.Clone());
+            g["matching_scores0"] = new H5Dataset((float[])s.Clone());
+        }
+        Write(path, file);
+    }
+
+    /// <summary>The matches of (name0, name1), found under either order as hloc's find_pair does
+    /// (the reverse order's are turned around: indices of name0's keypoints, for
+    /// <paramref name="count0"/> keypoints).</summary>
+    public static (int[] Matches0, float[] Scores0) ReadMatches(string path, string name0, string name1, int count0)
+    {
+        using var file = Open(path);
+        var key = PairKey(name0, name1);
+        if (Has(file, key + "/matches0")) return ReadPair(file, path, key);
+        var reverse = PairKey(name1, name0);
+        if (!Has(file, reverse + "/matches0")) throw new FileFormatException(path, 0, $"no pair '{key}' (nor '{reverse}') with a 'matches0' dataset");
+        var (m1, s1) = ReadPair(file, path, reverse);
+        var m0 = Enumerable.Repeat(-1, count0).ToArray();
+        var s0 = new float[count0];
+        for (int j = 0; j < m1.Length; j++)
+            if (m1[j] >= 0)
+            {
+                if (m1[j] >= count0) throw new FileFormatException(path, 0, $"'{reverse}/matches0'[{j}] = {m1[j]}, beyond {count0} keypoints");
+                m0[m1[j]] = j; s0[m1[j]] = s1[j];
+            }
+        return (m0, s0);
+    }
+
+    private static (int[], float[]) ReadPair(IH5Group file, string path, string key)
+    {
+        var m = Longs(file, path, key + "/matches0", out _).Select(v => (int)v).ToArray();
+        var s = Has(file, key + "/matching_scores0") ? Floats(file, path, key + "/matching_scores0", out _) : new float[m.Length];
+        if (s.Length != m.Length) throw new FileFormatException(path, 0, $"'{key}': {m.Length} matches, {s.Length} scores");
+        return (m, s);
+    }
+
+    public static void WriteGlobal(string path, IEnumerable<(string Name, float[] Descriptor)> images)
+    {
+        var file = new H5File();
+        foreach (var (name, d) in images) GroupAt(file, name)["global_descriptor"] = new H5Dataset((float[])d.Clone());
+        Write(path, file);
+    }
+
+    public static float[] ReadGlobal(string path, string name)
+    {
+        using var file = Open(path);
+        return Floats(file, path, name + "/global_descriptor", out _);
+    }
+
+    private static H5Group GroupAt(H5Group root, string path)
+    {
+        var g = root;
+        foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!g.TryGetValue(part, out var child)) g[part] = child = new H5Group();
+            g = child as H5Group ?? throw new ArgumentException($"'{path}': '{part}' is a dataset and a group");
+        }
+        return g;
+    }
+
+    private static void Write(string path, H5File file) => OutputFile.Write(path, s =>
+    {
+        // PureHDF seeks while writing: it writes to memory, copied to the atomic output.
+        using var ms = new MemoryStream();
+        file.Write(ms);
+        ms.Position = 0;
+        ms.CopyTo(s);
+    });
+
+    private static PureHDF.VOL.Native.NativeFile Open(string path)
+    {
+        if (!File.Exists(path)) throw new FileFormatException(path, 0, "not found");
+        try { return H5File.OpenRead(path); }
+        catch (Exception e) when (e is not FileFormatException) { throw new FileFormatException(path, 0, $"not an HDF5 file ({e.Message})"); }
+    }
+
+    private static bool Has(IH5Group file, string path)
+    {
+        // LinkExists walks one level at a time; a missing parent group is "no".
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        IH5Group g = file;
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!g.LinkExists(parts[i])) return false;
+            if (i < parts.Length - 1)
+            {
+                if (g.Get(parts[i]) is not IH5Group sub) return false;
+                g = sub;
+            }
+        }
+        return true;
+    }
+
+    private static IH5Dataset Dataset(IH5Group file, string path, string name)
+    {
+        if (!Has(file, name)) throw new FileFormatException(path, 0, $"no dataset '{name}'");
+        return file.Get(name) as IH5Dataset ?? throw new FileFormatException(path, 0, $"'{name}' is not a dataset");
+    }
+
+    private static float[] Floats(IH5Group file, string path, string name, out ulong[] dims)
+    {
+        var ds = Dataset(file, path, name);
+        dims = ds.Space.Dimensions;
+        try
+        {
+            return (ds.Type.Class, ds.Type.Size) switch
+            {
+                (H5DataTypeClass.FloatingPoint, 2) => ds.Read<Half[]>().Select(v => (float)v).ToArray(),
+                (H5DataTypeClass.FloatingPoint, 4) => ds.Read<float[]>(),
+                (H5DataTypeClass.FloatingPoint, 8) => ds.Read<double[]>().Select(v => (float)v).ToArray(),
+                (H5DataTypeClass.FixedPoint, _) => Longs(file, path, name, out dims).Select(v => (float)v).ToArray(),
+                var t => throw new FileFormatException(path, 0, $"dataset '{name}' holds {t.Class} of {t.Size} bytes, not numbers"),
+            };
+        }
+        catch (Exception e) when (e is not FileFormatException) { throw new FileFormatException(path, 0, $"dataset '{name}' cannot be read ({e.Message})"); }
+    }
+
+    private static long[] Longs(IH5Group file, string path, string name, out ulong[] dims)
+    {
+        var ds = Dataset(file, path, name);
+        dims = ds.Space.Dimensions;
+        if (ds.Type.Class != H5DataTypeClass.FixedPoint) throw new FileFormatException(path, 0, $"dataset '{name}' holds {ds.Type.Class}, not integers");
+        bool signed = ds.Type.FixedPoint.IsSigned;
+        try
+        {
+            return (ds.Type.Size, signed) switch
+            {
+                (1, true) => ds.Read<sbyte[]>().Select(v => (long)v).ToArray(),
+                (1, false) => ds.Read<byte[]>().Select(v => (long)v).ToArray(),
+                (2, true) => ds.Read<short[]>().Select(v => (long)v).ToArray(),
+                (2, false) => ds.Read<ushort[]>().Select(v => (long)v).ToArray(),
+                (4, true) => ds.Read<int[]>().Select(v => (long)v).ToArray(),
+                (4, false) => ds.Read<uint[]>().Select(v => (long)v).ToArray(),
+                (8, true) => ds.Read<long[]>(),
+                _ => ds.Read<ulong[]>().Select(v => (long)v).ToArray(),
+            };
+        }
+        catch (Exception e) when (e is not FileFormatException) { throw new FileFormatException(path, 0, $"dataset '{name}' cannot be read ({e.Message})"); }
+    }
+}

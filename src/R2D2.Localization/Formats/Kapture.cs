@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text;
+using R2D2.Localization.Geometry;
+
+namespace R2D2.Localization.Formats;
+
+/// <summary>One camera record of a kapture folder: its timestamp and sensor, the image path (relative
+/// to sensors/records_data), the camera, and its pose when trajectories give one (rigs composed).</summary>
+public sealed record KaptureImage(long Timestamp, string SensorId, string Name, Camera Camera, Pose? Pose);
+
+/// <summary>
+/// kapture's sensor files (format 1.1, NAVER's published description), comma-separated with
+/// spaces trimmed, `#` lines skipped:
+/// <list type="bullet">
+/// <item>sensors/sensors.txt: `sensor_id, name, sensor_type, params...`; a camera's params are
+/// `MODEL, width, height, model params...` (COLMAP's models and parameter order); other sensor
+/// types are ignored;</item>
+/// <item>sensors/rigs.txt: `rig_id, sensor_id, qw, qx, qy, qz, tx, ty, tz`, the sensor's pose
+/// from the rig (rig → sensor);</item>
+/// <item>sensors/records_camera.txt: `timestamp, sensor_id, image_path` (under sensors/records_data);</item>
+/// <item>sensors/trajectories.txt: `timestamp, device_id, qw, qx, qy, qz, tx, ty, tz`, world →
+/// device, the device a camera or a rig (a rig camera's pose is the rig's, then the camera's in
+/// the rig).</item>
+/// </list>
+/// Pixel convention as COLMAP's (the first pixel's centre at (0.5, 0.5): kapture's samples put
+/// cx at W/2): principal points are shifted by 0.5 on read and write. Errors name the file and line.
+/// </summary>
+public static class Kapture
+{
+    public const string Header = "# kapture format: 1.1";
+    private const double Shift = 0.5;
+
+    /// <summary>The sensors folder of a kapture root (ROOT/sensors) or of the sensors folder itself.</summary>
+    public static string? SensorsFolder(string path)
+    {
+        if (!Directory.Exists(path)) return null;
+        if (File.Exists(Path.Combine(path, "sensors", "sensors.txt"))) return Path.Combine(path, "sensors");
+        if (File.Exists(Path.Combine(path, "sensors.txt")) && File.Exists(Path.Combine(path, "records_camera.txt"))) return path;
+        return null;
+    }
+
+    public static bool IsKapture(string path) => SensorsFolder(path) != null;
+
+    /// <summary>Where the images of a kapture folder are: sensors/records_data.</summary>
+    public static string ImageRoot(string path) =>
+        Path.Combine(SensorsFolder(path) ?? throw NotKapture(path), "records_data");
+
+    private static FileFormatException NotKapture(string path) =>
+        new(path, 0, "not a kapture folder (sensors/sensors.txt and sensors/records_camera.txt)");
+
+    /// <summary>The fields of kapture's data lines, with their line numbers.</summary>
+    internal static IEnumerable<(int Line, string[] Fields)> Lines(string file)
+    {
+        int n = 0;
+        foreach (var raw in File.ReadLines(file))
+        {
+            n++;
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            yield return (n, line.Split(',').Select(f => f.Trim()).ToArray());
+        }
+    }
+
+    /// <summary>Every camera record of the folder, with its camera and its pose (null when the
+    /// trajectories give none). <paramref name="supportedModelsOnly"/> refuses cameras the map and
+    /// query pipeline cannot project.</summary>
+    public static List<KaptureImage> Read(string path, bool supportedModelsOnly = false)
+    {
+        var sensors = SensorsFolder(path) ?? throw NotKapture(path);
+        var cameras = ReadCameras(Path.Combine(sensors, "sensors.txt"), supportedModelsOnly);
+        var rigsFile = Path.Combine(sensors, "rigs.txt");
+        var rigs = File.Exists(rigsFile) ? ReadRigs(rigsFile) : new Dictionary<string, Dictionary<string, Pose>>();
+        var trajFile = Path.Combine(sensors, "trajectories.txt");
+        var traj = File.Exists(trajFile) ? ReadTrajectories(trajFile) : new Dictionary<(long, string), Pose>();
+        var recordsFile = Path.Combine(sensors, "records_camera.txt");
+        if (!File.Exists(recordsFile)) throw new FileFormatException(recordsFile, 0, "not found (a kapture folder lists its images there)");
+        var result = new List<KaptureImage>();
+        foreach (var (n, f) in Lines(recordsFile))
+        {
+            if (f.Length != 3) throw new FileFormatException(recordsFile, n, $"expected `timestamp, device_id, image_path`, found {f.Length} field(s)");
+            long ts = PosedImages.Integer<long>(f[0], recordsFile, n, "timestamp");
+            if (!cameras.TryGetValue(f[1], out var cam)) throw new FileFormatException(recordsFile, n, $"sensor '{f[1]}' is not a camera of sensors.txt");
+            if (f[2].Length == 0) throw new FileFormatException(recordsFile, n, "empty image path");
+            Pose? pose = traj.TryGetValue((ts, f[1]), out var p) ? p : null;
+            if (pose == null)
+                foreach (var (rigId, members) in rigs)
+                    if (members.TryGetValue(f[1], out var camFromRig) && traj.TryGetValue((ts, rigId), out var rigFromWorld))
+                    {
+                        pose = rigFromWorld.Then(camFromRig);
+                        break;
+                    }
+            result.Add(new KaptureImage(ts, f[1], f[2], cam, pose));
+        }
+        return result;
+    }
+
+    /// <summary>The posed images of a kapture folder (mapping); a record without a pose is an error naming its line.</summary>
+    public static List<PosedImage> ReadPosed(string path, bool supportedModelsOnly = true)
+    {
+        var images = Read(path, supportedModelsOnly);
+        var missing = images.FindIndex(i => i.Pose == null);
+        if (missing >= 0)
+        {
+            var file = Path.Combine(SensorsFolder(path)!, "records_camera.txt");
+            throw new FileFormatException(file, LineOfRecord(file, missing), $"'{images[missing].Name}' has no pose in trajectories.txt (nor through rigs.txt)");
+        }
+        return images.Select(i => new PosedImage(i.Name, i.Camera, i.Pose!)).ToList();
+    }
+
+    /// <summary>The query images of a kapture folder with their cameras (poses, if any, are ignored).</summary>
+    public static List<QueryImage> ReadQueries(string path) =>
+        Read(path, supportedModelsOnly: true).Select(i => new QueryImage(i.Name, i.Camera)).ToList();
+
+    private static int LineOfRecord(string file, int index) => Lines(file).Skip(index).First().Line;
+
+    /// <summary>Cameras of sensors.txt by sensor id; ids are 1, 2, … in the file's order.</summary>
+    public static Dictionary<string, Camera> ReadCameras(string file, bool supportedModelsOnly = false)
+    {
+        if (!File.Exists(file)) throw new FileFormatException(file, 0, "not found");
+        var result = new Dictionary<string, Camera>(StringComparer.Ordinal);
+        foreach (var (n, f) in Lines(file))
+        {
+            if (f.Length < 3) throw new FileFormatException(file, n, $"expected `sensor_id, name, sensor_type, params...`, found {f.Length} field(s)");
+            if (f[2] != "camera") continue;
+            if (f.Length < 6) throw new FileFormatException(file, n, "a camera needs `MODEL, width, height, params...`");
+            CameraModel model;
+            try { model = CameraModel.FromName(f[3]); }
+            catch (ArgumentException e) { throw new FileFormatException(file, n, e.Message); }
+            var prm = f.Skip(6).Select(s => PosedImages.Number(s, file, n, "parameter")).ToArray();
+            var cam = new Camera(result.Count + 1, model, PosedImages.Integer(f[4], file, n, "width"), PosedImages.Integer(f[5], file, n, "height"), prm);
+            if (!result.TryAdd(f[0], PosedImages.Checked(cam, file, n, supportedModelsOnly).WithPrincipalPointShift(-Shift)))
+                throw new FileFormatException(file, n, $"sensor '{f[0]}' appears twice");
+        }
+        return result;
+    }
+
+    /// <summary>rig id → sensor id → the sensor's pose from the rig.</summary>
+    public static Dictionary<string, Dictionary<string, Pose>> ReadRigs(string file)
+    {
+        var result = new Dictionary<string, Dictionary<string, Pose>>(StringComparer.Ordinal);
+        foreach (var (n, f) in Lines(file))
+        {
+            if (f.Length != 9) throw new FileFormatException(file, n, $"expected `rig_id, sensor_id, qw, qx, qy, qz, tx, ty, tz`, found {f.Length} field(s)");
+            if (!result.TryGetValue(f[0], out var members)) result[f[0]] = members = new(StringComparer.Ordinal);
+            members[f[1]] = ReadPose(f, 2, file, n);
+        }
+        return result;
+    }
+
+    /// <summary>(timestamp, device id) → world → device.</summary>
+    public static Dictionary<(long, string), Pose> ReadTrajectories(string file)
+    {
+        var result = new Dictionary<(long, string), Pose>();
+        foreach (var (n, f) in Lines(file))
+        {
+            if (f.Length != 9) throw new FileFormatException(file, n, $"expected `timestamp, device_id, qw, qx, qy, qz, tx, ty, tz`, found {f.Length} field(s)");
+            var key = (PosedImages.Integer<long>(f[0], file, n, "timestamp"), f[1]);
+            if (!result.TryAdd(key, ReadPose(f, 2, file, n))) throw new FileFormatException(file, n, $"a second pose for timestamp {key.Item1}, device '{f[1]}'");
+        }
+        return result;
+    }
+
+    private static Pose ReadPose(string[] f, int at, string file, int n)
+    {
+        var q = f.Skip(at).Take(4).Select(s => PosedImages.Number(s, file, n, "quaternion")).ToArray();
+        var t = f.Skip(at + 4).Take(3).Select(s => PosedImages.Number(s, file, n, "translation")).ToArray();
+        return new Pose(PosedImages.Rotation(q, file, n), t);
+    }
+
+    private static string Num(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Writes ROOT/sensors/{sensors.txt, records_camera.txt, trajectories.txt} (each atomically):
+    /// one camera sensor per distinct camera (its id <c>cam{Id}</c> unless the records name one),
+    /// trajectories for the records with a pose. A name or sensor id with a comma or a line break
+    /// cannot be written and is refused before anything is.
+    /// </summary>
+    public static void Write(string root, IReadOnlyList<KaptureImage> images)
+    {
+        var sensors = new Dictionary<string, Camera>(StringComparer.Ordinal);
+        foreach (var im in images)
+        {
+            foreach (var s in new[] { im.Name, im.SensorId })
+                if (s.Length == 0 || s.IndexOfAny(new[] { ',', '\n', '\r' }) >= 0 || s.Trim() != s)
+                    throw new ArgumentException($"'{s}' cannot be written in a kapture file (empty, a comma, a line break or spaces around it)");
+            if (sensors.TryGetValue(im.SensorId, out var known) && (known.Model != im.Camera.Model || known.Width != im.Camera.Width
+                || known.Height != im.Camera.Height || !known.Params.SequenceEqual(im.Camera.Params)))
+                throw new ArgumentException($"sensor '{im.SensorId}' is given two different cameras");
+            sensors[im.SensorId] = im.Camera;
+        }
+        var dir = Path.Combine(root, "sensors");
+        var sb = new StringBuilder(Header + "\n# sensor_id, name, sensor_type, [sensor_params]+\n");
+        foreach (var (id, c) in sensors)
+        {
+            var cc = c.WithPrincipalPointShift(Shift);
+            sb.Append($"{id}, , camera, {cc.Model.Name}, {cc.Width}, {cc.Height}, {string.Join(", ", cc.Params.Select(Num))}\n");
+        }
+        var records = new StringBuilder(Header + "\n# timestamp, device_id, image_path\n");
+        var traj = new StringBuilder(Header + "\n# timestamp, device_id, qw, qx, qy, qz, tx, ty, tz\n");
+        foreach (var im in images)
+        {
+            records.Append($"{im.Timestamp}, {im.SensorId}, {im.Name}\n");
+            if (im.Pose is { } p) traj.Append($"{im.Timestamp}, {im.SensorId}, {string.Join(", ", p.Quaternion.Concat(p.Translation).Select(Num))}\n");
+        }
+        OutputFile.WriteAllText(Path.Combine(dir, "sensors.txt"), sb.ToString());
+        OutputFile.WriteAllText(Path.Combine(dir, "records_camera.txt"), records.ToString());
+        if (images.Any(i => i.Pose != null)) OutputFile.WriteAllText(Path.Combine(dir, "trajectories.txt"), traj.ToString());
+    }
+
+    /// <summary>The records for images given by name, camera and pose: timestamps 0, 1, … and one sensor per camera id.</summary>
+    public static List<KaptureImage> FromImages(IEnumerable<(string Name, Camera Camera, Pose? Pose)> images) =>
+        images.Select((im, i) => new KaptureImage(i, $"cam{im.Camera.Id}", im.Name, im.Camera, im.Pose)).ToList();
+}

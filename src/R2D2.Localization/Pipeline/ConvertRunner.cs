@@ -1,0 +1,160 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>The formats `localize convert` reads and writes.</summary>
+public enum PoseFormat { ColmapText, ColmapBinary, Kapture, Nvm, Strecha, Submission, QueryList }
+
+/// <summary>An image as a converter sees it: a camera and a pose when the source gives them.</summary>
+public sealed record ConvertedImage(string Name, Camera? Camera, Pose? Pose);
+
+/// <summary>
+/// Poses and cameras from one format to another (`localize convert`): the source is recognised by
+/// what it is (a COLMAP model folder, binary or text; a kapture folder; an .nvm file; a folder of
+/// Strecha .camera files; a feature database's cameras and pose priors; a submission; a query list with intrinsics, or names only with
+/// <c>--intrinsics</c>), the target named. Cameras given as intrinsics replace or supply the
+/// source's, by image name. A target that needs what the source lacks (a COLMAP model from a
+/// submission without intrinsics) is refused before anything is written.
+/// </summary>
+public static class ConvertRunner
+{
+    public static PoseFormat ParseFormat(string s) => s.ToLowerInvariant() switch
+    {
+        "colmap" or "colmap-text" => PoseFormat.ColmapText,
+        "colmap-bin" or "colmap-binary" => PoseFormat.ColmapBinary,
+        "kapture" => PoseFormat.Kapture,
+        "nvm" => PoseFormat.Nvm,
+        "strecha" => PoseFormat.Strecha,
+        "submission" => PoseFormat.Submission,
+        "query-list" or "queries" => PoseFormat.QueryList,
+        _ => throw new ArgumentException($"unknown format '{s}' (colmap-text, colmap-binary, kapture, nvm, strecha, submission, query-list)"),
+    };
+
+    /// <summary>Reads <paramref name="from"/>; <paramref name="intrinsics"/> (a `name MODEL w h
+    /// params...` list or a COLMAP database) gives cameras by name; <paramref name="imageRoot"/> the
+    /// images an NVM without intrinsics needs for their size.</summary>
+    public static List<ConvertedImage> Read(string from, string? intrinsics = null, string? imageRoot = null)
+    {
+        var cams = intrinsics != null ? CameraFiles.Read(intrinsics) : null;
+        List<ConvertedImage> images;
+        if (Directory.Exists(from))
+        {
+            if (ColmapModels.IsModel(from))
+                images = ColmapModels.Read(from).Images.Select(i => new ConvertedImage(i.Posed.Name, i.Posed.Camera, i.Posed.Pose)).ToList();
+            else if (Kapture.IsKapture(from))
+                images = Kapture.Read(from).Select(i => new ConvertedImage(i.Name, i.Camera, i.Pose)).ToList();
+            else if (Directory.EnumerateFiles(from, "*.camera").Any())
+                images = StrechaCameras.ReadFolder(from).Select(p => new ConvertedImage(p.Name, p.Camera, p.Pose)).ToList();
+            else throw new FileFormatException(from, 0, "not a COLMAP model, a kapture folder or a folder of .camera files");
+        }
+        else if (!File.Exists(from)) throw new FileFormatException(from, 0, "not found");
+        else if (from.EndsWith(".db", StringComparison.OrdinalIgnoreCase))
+        {
+            using var db = Storage.FeatureDatabase.OpenReadOnly(from);
+            var dbCams = db.ReadCameras().ToDictionary(c => c.Id);
+            images = db.ReadImages().Select(i => new ConvertedImage(i.Name, dbCams.GetValueOrDefault(i.CameraId), i.PriorPose)).ToList();
+        }
+        else if (from.EndsWith(".nvm", StringComparison.OrdinalIgnoreCase))
+            images = Nvm.Read(from, cams, intrinsics, imageRoot).Select(p => new ConvertedImage(p.Name, p.Camera, p.Pose)).ToList();
+        else images = ReadList(from);
+        if (cams != null)
+            images = images.Select(i => cams.TryGetValue(i.Name, out var c) ? i with { Camera = c } : i).ToList();
+        if (images.Count == 0) throw new FileFormatException(from, 0, "no images");
+        return images;
+    }
+
+    /// <summary>A text list: a submission (8 fields, numbers after the name), a query list with
+    /// intrinsics, or names only, told apart by the first data line.</summary>
+    private static List<ConvertedImage> ReadList(string file)
+    {
+        var first = File.ReadLines(file).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && l[0] != '#');
+        var f = first?.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) ?? Array.Empty<string>();
+        if (f.Length == 8 && double.TryParse(f[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
+            return Submission.Read(file).Select(p => new ConvertedImage(p.Name, null, p.Pose)).ToList();
+        if (f.Length == 1) return QueryList.ReadNames(file).Select(q => new ConvertedImage(q.Name, null, null)).ToList();
+        return QueryList.ReadWithIntrinsics(file).Select(q => new ConvertedImage(q.Name, q.Camera, null)).ToList();
+    }
+
+    /// <summary>Writes <paramref name="images"/> to <paramref name="to"/> in <paramref name="format"/>:
+    /// a folder for COLMAP, kapture and Strecha; a file for NVM (its intrinsics list beside it,
+    /// NAME.intrinsics.txt), a submission and a query list. Returns the paths written.</summary>
+    public static List<string> Write(IReadOnlyList<ConvertedImage> images, string to, PoseFormat format, string source)
+    {
+        bool needPose = format is not (PoseFormat.QueryList or PoseFormat.Kapture);
+        bool needCamera = format != PoseFormat.Submission;
+        var lackPose = images.FirstOrDefault(i => i.Pose == null);
+        if (needPose && lackPose != null) throw new R2D2Exception(source, 0, $"'{lackPose.Name}' has no pose, which {format} needs");
+        var lackCamera = images.FirstOrDefault(i => i.Camera == null);
+        if (needCamera && lackCamera != null) throw new R2D2Exception(source, 0, $"'{lackCamera.Name}' has no camera, which {format} needs (give --intrinsics)");
+        var withCameras = needCamera ? Renumbered(images) : images.ToList();
+        var posed = needPose && needCamera ? withCameras.Select(i => new PosedImage(i.Name, i.Camera!, i.Pose!)).ToList() : new();
+        switch (format)
+        {
+            case PoseFormat.ColmapText:
+            case PoseFormat.ColmapBinary:
+            {
+                var model = new ColmapModel(posed.Select(p => p.Camera).DistinctBy(c => c.Id).OrderBy(c => c.Id).ToList(),
+                    posed.Select((p, k) => new ColmapImage(k + 1, p, Array.Empty<double>(), Array.Empty<long>())).ToList(), new List<ColmapPoint>());
+                ColmapModels.Write(to, model, format == PoseFormat.ColmapBinary);
+                var ext = format == PoseFormat.ColmapBinary ? ".bin" : ".txt";
+                return new[] { "cameras", "images", "points3D" }.Select(f => Path.Combine(to, f + ext)).ToList();
+            }
+            case PoseFormat.Kapture:
+                Kapture.Write(to, Kapture.FromImages(withCameras.Select(i => (i.Name, i.Camera!, i.Pose))));
+                return new() { Path.Combine(to, "sensors") };
+            case PoseFormat.Nvm:
+            {
+                var intr = Path.ChangeExtension(to, ".intrinsics.txt");
+                Nvm.Write(to, posed, intr);
+                return new() { to, intr };
+            }
+            case PoseFormat.Strecha:
+                // Every camera is checked before the first file is written.
+                foreach (var p in posed)
+                    if (p.Camera.Model != CameraModel.Pinhole && p.Camera.Model != CameraModel.SimplePinhole)
+                        throw new R2D2Exception(source, 0, $"'{p.Name}': a .camera file holds a pinhole camera without distortion, not {p.Camera.Model.Name}");
+                foreach (var p in posed) StrechaCameras.Write(to, p);
+                return new() { to };
+            case PoseFormat.Submission:
+                Submission.Write(to, images.Select(i => new ImagePose(i.Name, i.Pose!)));
+                return new() { to };
+            default:
+                QueryList.WriteWithIntrinsics(to, withCameras.Select(i => (i.Name, i.Camera!)));
+                return new() { to };
+        }
+    }
+
+    /// <summary>Cameras numbered 1, 2, … with equal cameras (model, size, parameters) sharing an id.</summary>
+    private static List<ConvertedImage> Renumbered(IReadOnlyList<ConvertedImage> images)
+    {
+        var ids = new List<Camera>();
+        return images.Select(i =>
+        {
+            var c = i.Camera!;
+            int k = ids.FindIndex(o => o.Model == c.Model && o.Width == c.Width && o.Height == c.Height && o.Params.SequenceEqual(c.Params));
+            if (k < 0) { ids.Add(c); k = ids.Count - 1; }
+            return i with { Camera = c with { Id = k + 1 } };
+        }).ToList();
+    }
+
+    /// <summary>Reads and writes; refuses a target that is the source. A feature database written as
+    /// kapture with <paramref name="features"/> takes its keypoints, descriptors and matches along
+    /// (<see cref="KaptureExportRunner"/>).</summary>
+    public static (int Images, List<string> Written) Run(string from, string to, PoseFormat format, string? intrinsics = null, string? imageRoot = null,
+        bool features = false)
+    {
+        if (Path.GetFullPath(from).TrimEnd('/') == Path.GetFullPath(to).TrimEnd('/'))
+            throw new R2D2Exception(to, 0, "the output is the input; choose another path (nothing was written)");
+        bool fromDatabase = from.EndsWith(".db", StringComparison.OrdinalIgnoreCase) && File.Exists(from);
+        if (features && !(fromDatabase && format == PoseFormat.Kapture))
+            throw new ArgumentException("--features: only from a feature database (.db) to kapture");
+        if (fromDatabase && format == PoseFormat.Kapture && intrinsics == null)
+        {
+            var (n, _) = KaptureExportRunner.Run(from, to, features);
+            return (n, new[] { Path.Combine(to, "sensors") }.Concat(features ? new[] { Path.Combine(to, "reconstruction") } : Array.Empty<string>()).ToList());
+        }
+        var images = Read(from, intrinsics, imageRoot);
+        return (images.Count, Write(images, to, format, from));
+    }
+}

@@ -1,0 +1,45 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>
+/// A feature database (a map from build-map, or `extract --database`) as a kapture folder: the
+/// images with their cameras and stored poses (sensors/), and with <c>features</c> their keypoints
+/// (x, y, scale), descriptors (float32) and matches (with their similarity) in kapture's binary
+/// layout under reconstruction/, type <c>r2d2</c> (or the name given).
+/// </summary>
+public static class KaptureExportRunner
+{
+    public static (int Images, int Pairs) Run(string databasePath, string root, bool features, string type = "r2d2")
+    {
+        if (!File.Exists(databasePath)) throw new FileFormatException(databasePath, 0, "database not found");
+        using var db = FeatureDatabase.OpenReadOnly(databasePath);
+        var images = db.ReadImages();
+        var cameras = db.ReadCameras().ToDictionary(c => c.Id);
+        Kapture.Write(root, images.Select((im, i) => new KaptureImage(i, $"cam{im.CameraId}", im.Name,
+            cameras.TryGetValue(im.CameraId, out var c) ? c : throw new FileFormatException(databasePath, 0, $"image '{im.Name}' has no camera"), im.PriorPose)).ToList());
+        if (!features) return (images.Count, 0);
+        int dim = 0;
+        foreach (var im in images)
+        {
+            var f = db.ReadFeatures(im.Id);
+            if (f == null) continue;
+            var kp = new float[3 * f.X.Length];
+            for (int k = 0; k < f.X.Length; k++) { kp[3 * k] = f.X[k]; kp[3 * k + 1] = f.Y[k]; kp[3 * k + 2] = f.Scale[k]; }
+            KaptureFeatures.WriteKeypoints(root, type, im.Name, new FeatureArray(kp, 3));
+            KaptureFeatures.WriteDescriptors(root, type, im.Name, new FeatureArray(f.Descriptors, f.Dim));
+            dim = f.Dim;
+        }
+        KaptureFeatures.WriteKeypointsHeader(root, type, 3);
+        if (dim > 0) KaptureFeatures.WriteDescriptorsHeader(root, type, dim, type);
+        var names = images.ToDictionary(i => i.Id, i => i.Name);
+        var pairs = db.ListMatchedPairs();
+        foreach (var p in pairs)
+        {
+            var m = db.ReadMatches(p.ImageId1, p.ImageId2) ?? new();
+            KaptureFeatures.WriteMatches(root, type, names[p.ImageId1], names[p.ImageId2], m.Select(x => (x.I, x.J, (double)x.Similarity)).ToList());
+        }
+        return (images.Count, pairs.Count);
+    }
+}

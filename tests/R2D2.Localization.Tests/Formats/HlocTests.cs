@@ -1,0 +1,128 @@
+using System.Globalization;
+using R2D2.Localization.Formats;
+using Xunit;
+
+namespace R2D2.Localization.Tests.Formats;
+
+/// <summary>hloc's HDF5 files: written by h5py in the layout hloc's extract_features,
+/// match_features and global extraction produce (float16 and int16, as hloc's defaults), read by
+/// us; written by us, read by h5py; and refused with the file and dataset when malformed.</summary>
+public class HlocTests
+{
+    private static bool SkipWithoutH5py()
+    {
+        if (PythonTools.HasModule("h5py")) return false;
+        Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "CI must have python3-h5py (see tools/setup)");
+        return true;
+    }
+
+    /// <summary>The deterministic arrays both sides build: keypoint i at (i + 0.25, 2i + 0.5), descriptor value (d − i)/8, score i/16.</summary>
+    private const string Arrays = @"
+import h5py, numpy as np
+def names_to_pair(a, b): return '/'.join((a.replace('/', '-'), b.replace('/', '-')))
+N, D = 5, 4
+kp = np.stack([np.arange(N) + 0.25, 2 * np.arange(N) + 0.5], 1).astype(np.float32)
+desc = ((np.arange(D)[:, None] - np.arange(N)[None, :]) / 8).astype(np.float32)   # D x N
+scores = (np.arange(N) / 16).astype(np.float32)
+m0 = np.array([2, -1, 0, 4, -1], dtype=np.int16)
+ms0 = np.array([0.5, 0, 0.25, 0.75, 0], dtype=np.float16)
+";
+
+    private static HlocFeatures Expected()
+    {
+        const int n = 5, dim = 4;
+        var kp = new float[2 * n]; var desc = new float[n * dim]; var sc = new float[n];
+        for (int i = 0; i < n; i++)
+        {
+            kp[2 * i] = i + 0.25f; kp[2 * i + 1] = 2 * i + 0.5f; sc[i] = i / 16f;
+            for (int d = 0; d < dim; d++) desc[i * dim + d] = (d - i) / 8f;
+        }
+        return new HlocFeatures(kp, desc, dim, sc, 640, 480);
+    }
+
+    [Fact]
+    public void ReadsFilesInHlocsLayoutWrittenByH5py()
+    {
+        if (SkipWithoutH5py()) return;
+        var dir = TempDir.Create();
+        PythonTools.Run(Arrays + $@"
+with h5py.File('{dir}/features.h5', 'w') as fd:
+    grp = fd.create_group('db/1045.jpg')            # hloc: one group per image name, folders nested
+    grp.create_dataset('keypoints', data=kp.astype(np.float16))
+    grp['keypoints'].attrs['uncertainty'] = 0.5
+    grp.create_dataset('descriptors', data=desc.astype(np.float16))
+    grp.create_dataset('scores', data=scores.astype(np.float16))
+    grp.create_dataset('image_size', data=np.array([640, 480]))
+with h5py.File('{dir}/matches.h5', 'w') as fd:
+    grp = fd.create_group(names_to_pair('query/night/a.jpg', 'db/1045.jpg'))
+    grp.create_dataset('matches0', data=m0)
+    grp.create_dataset('matching_scores0', data=ms0)
+with h5py.File('{dir}/global.h5', 'w') as fd:
+    fd.create_group('db/1045.jpg').create_dataset('global_descriptor', data=np.arange(8, dtype=np.float32) / 8)
+");
+        var f = Hloc.ReadFeatures(Path.Combine(dir, "features.h5"), "db/1045.jpg");
+        var e = Expected();
+        Assert.Equal(e.Keypoints, f.Keypoints); // exact in float16
+        Assert.Equal(e.Descriptors, f.Descriptors);
+        Assert.Equal(e.Scores, f.Scores);
+        Assert.Equal((4, 640, 480), (f.Dim, f.Width, f.Height));
+        Assert.Equal(new[] { "db/1045.jpg" }, Hloc.ListImages(Path.Combine(dir, "features.h5")));
+        var (m, s) = Hloc.ReadMatches(Path.Combine(dir, "matches.h5"), "query/night/a.jpg", "db/1045.jpg", 5);
+        Assert.Equal(new[] { 2, -1, 0, 4, -1 }, m);
+        Assert.Equal(new[] { 0.5f, 0, 0.25f, 0.75f, 0 }, s);
+        // Asked the other way round, as hloc's find_pair: turned around.
+        var (r, rs) = Hloc.ReadMatches(Path.Combine(dir, "matches.h5"), "db/1045.jpg", "query/night/a.jpg", 5);
+        Assert.Equal(new[] { 2, -1, 0, -1, 3 }, r);
+        Assert.Equal(0.75f, rs[4]);
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => i / 8f), Hloc.ReadGlobal(Path.Combine(dir, "global.h5"), "db/1045.jpg"));
+    }
+
+    [Fact]
+    public void H5pyReadsOurFilesAsHlocWould()
+    {
+        if (SkipWithoutH5py()) return;
+        var dir = TempDir.Create();
+        var e = Expected();
+        Hloc.WriteFeatures(Path.Combine(dir, "features.h5"), new[] { ("db/1045.jpg", e), ("q.jpg", e with { Width = 1, Height = 2 }) });
+        Hloc.WriteMatches(Path.Combine(dir, "matches.h5"), new[] { ("query/night/a.jpg", "db/1045.jpg", new[] { 2, -1, 0, 4, -1 }, new[] { 0.5f, 0, 0.25f, 0.75f, 0 }) });
+        Hloc.WriteGlobal(Path.Combine(dir, "global.h5"), new[] { ("db/1045.jpg", new[] { 1f, 2, 3 }) });
+        var output = PythonTools.Run(Arrays + $@"
+with h5py.File('{dir}/features.h5', 'r') as fd:
+    g = fd['db/1045.jpg']
+    assert np.array_equal(g['keypoints'][()], kp), g['keypoints'][()]
+    assert np.array_equal(g['descriptors'][()], desc)
+    assert np.array_equal(g['scores'][()], scores)
+    assert list(g['image_size'][()]) == [640, 480]
+    assert list(fd['q.jpg']['image_size'][()]) == [1, 2]
+with h5py.File('{dir}/matches.h5', 'r') as fd:
+    g = fd[names_to_pair('query/night/a.jpg', 'db/1045.jpg')]
+    assert np.array_equal(g['matches0'][()], m0)
+    assert np.array_equal(g['matching_scores0'][()], ms0.astype(np.float32))
+with h5py.File('{dir}/global.h5', 'r') as fd:
+    assert list(fd['db/1045.jpg']['global_descriptor'][()]) == [1, 2, 3]
+print('ok')
+");
+        Assert.Equal("ok", output.Trim());
+        // And our reader reads our writer.
+        var back = Hloc.ReadFeatures(Path.Combine(dir, "features.h5"), "db/1045.jpg");
+        Assert.Equal(e.Descriptors, back.Descriptors);
+        Assert.Equal(new[] { "db/1045.jpg", "q.jpg" }, Hloc.ListImages(Path.Combine(dir, "features.h5")));
+    }
+
+    [Fact]
+    public void MissingDatasetsAndOtherFilesNameTheFileAndDataset()
+    {
+        var dir = TempDir.Create();
+        var path = Path.Combine(dir, "features.h5");
+        Hloc.WriteGlobal(path, new[] { ("a.jpg", new[] { 1f }) });
+        var before = File.ReadAllBytes(path);
+        var ex = Assert.Throws<FileFormatException>(() => Hloc.ReadFeatures(path, "a.jpg"));
+        Assert.Equal(path, ex.File);
+        Assert.Contains("no dataset 'a.jpg/keypoints'", ex.Message);
+        Assert.Contains("no pair", Assert.Throws<FileFormatException>(() => Hloc.ReadMatches(path, "a.jpg", "b.jpg", 1)).Message);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        var text = Path.Combine(dir, "notes.h5");
+        File.WriteAllText(text, "not hdf5");
+        Assert.Contains("not an HDF5 file", Assert.Throws<FileFormatException>(() => Hloc.ReadGlobal(text, "a.jpg")).Message);
+    }
+}

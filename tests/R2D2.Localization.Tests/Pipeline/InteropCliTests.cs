@@ -1,0 +1,144 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Pipeline;
+using Xunit;
+
+namespace R2D2.Localization.Tests.Pipeline;
+
+/// <summary>`localize convert` between every format, and a kapture folder mapped and localized end to end.</summary>
+public class InteropCliTests
+{
+    private static string Fountain => SharedData.Path_("datasets", "strecha", "fountain-P11", "cameras");
+    private static string Aachen => SharedData.Path_("datasets", "formats", "Aachen-Day-Night");
+    private static string Berlin => SharedData.Path_("datasets", "formats", "kapture", "berlin", "kapture");
+
+    private static void SamePosed(IReadOnlyList<PosedImage> a, IReadOnlyList<PosedImage> b)
+    {
+        var bb = b.ToDictionary(p => Submission.BaseName(p.Name));
+        Assert.Equal(a.Count, b.Count);
+        foreach (var p in a)
+        {
+            var q = bb[Submission.BaseName(p.Name)];
+            Assert.Equal(p.Camera.Model, q.Camera.Model);
+            Assert.Equal((p.Camera.Width, p.Camera.Height), (q.Camera.Width, q.Camera.Height));
+            for (int k = 0; k < p.Camera.Params.Length; k++) Assert.Equal(p.Camera.Params[k], q.Camera.Params[k], 9);
+            // Strecha's rotations have 6 digits; a quaternion makes them orthonormal.
+            for (int k = 0; k < 9; k++) Assert.Equal(p.Pose.Rotation[k], q.Pose.Rotation[k], 1e-5);
+            for (int k = 0; k < 3; k++) Assert.Equal(p.Pose.CameraCenter[k], q.Pose.CameraCenter[k], 1e-5);
+        }
+    }
+
+    [Fact]
+    public void StrechaCamerasGoThroughEveryFormatAndBack()
+    {
+        var dir = TempDir.Create();
+        var original = StrechaCameras.ReadFolder(Fountain);
+        string from = Fountain;
+        foreach (var (format, to) in new[] { ("colmap-binary", "bin"), ("colmap-text", "txt"), ("kapture", "kapture"), ("nvm", "model.nvm"), ("strecha", "strecha") })
+        {
+            var target = Path.Combine(dir, to);
+            var args = new[] { "convert", "--from", from, "--to", target, "--format", format }.ToList();
+            if (from.EndsWith(".nvm")) args.AddRange(new[] { "--intrinsics", Path.ChangeExtension(from, ".intrinsics.txt") });
+            var (code, stdout, err) = CliTests.Localize(args.ToArray());
+            Assert.True(code == 0, format + ": " + err);
+            Assert.Contains("convert: 11 image(s)", stdout);
+            var intr = from.EndsWith(".nvm") ? Intrinsics.Read(Path.ChangeExtension(from, ".intrinsics.txt")) : null;
+            SamePosed(original, format == "nvm" ? Nvm.Read(target, Intrinsics.Read(Path.ChangeExtension(target, ".intrinsics.txt")), null, null) : PosedImages.Read(target));
+            from = target;
+        }
+        // Submission and query list: poses and cameras apart, then together again.
+        var sub = Path.Combine(dir, "poses.txt");
+        var list = Path.Combine(dir, "list.txt");
+        Assert.Equal(0, CliTests.Localize("convert", "--from", from, "--to", sub, "--format", "submission").Code);
+        Assert.Equal(0, CliTests.Localize("convert", "--from", from, "--to", list, "--format", "query-list").Code);
+        var back = Path.Combine(dir, "back");
+        Assert.Equal(0, CliTests.Localize("convert", "--from", sub, "--intrinsics", list, "--to", back, "--format", "colmap-text").Code);
+        SamePosed(original, PosedImages.Read(back));
+        // A submission alone has no cameras: refused, nothing written.
+        var none = Path.Combine(dir, "none");
+        var (c, _, e) = CliTests.Localize("convert", "--from", sub, "--to", none, "--format", "kapture");
+        Assert.Equal(1, c);
+        Assert.Contains("no camera", e);
+        Assert.False(Directory.Exists(none));
+    }
+
+    [Fact]
+    public void KaptureQueriesBecomeTheQueryListTheyWereMadeFrom()
+    {
+        var dir = TempDir.Create();
+        var list = Path.Combine(dir, "queries.txt");
+        var (code, _, err) = CliTests.Localize("convert", "--from", SharedData.Path_("datasets", "formats", "kapture", "Aachen-Day-Night", "kapture", "query"),
+            "--to", list, "--format", "query-list");
+        Assert.True(code == 0, err);
+        var ours = QueryList.ReadWithIntrinsics(list);
+        var theirs = QueryList.ReadWithIntrinsics(Path.Combine(Aachen, "queries", "day_time_queries_with_intrinsics.txt")).ToDictionary(q => q.Name);
+        Assert.All(ours.Where(q => theirs.ContainsKey(q.Name)), q => Assert.Equal(theirs[q.Name].Camera!.Params, q.Camera!.Params));
+        Assert.Equal(theirs.Count, ours.Count(q => theirs.ContainsKey(q.Name)));
+    }
+
+    /// <summary>kapture's berlin sample: its three photos mapped with their kapture poses, then
+    /// localized as queries from the same folder; the poses written back as kapture trajectories.</summary>
+    [Fact]
+    public void BerlinKaptureIsMappedAndLocalizedEndToEnd()
+    {
+        var dir = TempDir.Create();
+        var db = Path.Combine(dir, "berlin.db");
+        var (code, stdout, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", db, "--model", SharedData.Model("r2d2_WASF_N16"),
+            "--min-size", "192", "--max-size", "384", "--pairs", "exhaustive", "--export-format", "binary");
+        Assert.True(code == 0, err + stdout);
+        var model = ColmapBinary.ReadModel(Path.Combine(dir, "berlin_model"));
+        Assert.Equal(3, model.Images.Count);
+        var poses = Path.Combine(dir, "poses.txt");
+        var kout = Path.Combine(dir, "result");
+        (code, stdout, err) = CliTests.Localize("query", "--map", db, "--queries", Berlin, "--output", poses, "--kapture-output", kout);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("3 localized", stdout);
+        var truth = Kapture.ReadPosed(Berlin).ToDictionary(p => p.Name);
+        var est = Kapture.Read(kout);
+        Assert.Equal(3, est.Count);
+        foreach (var e in est)
+        {
+            var t = truth[e.Name];
+            double d = Math.Sqrt(e.Pose!.CameraCenter.Zip(t.Pose.CameraCenter, (a, b) => (a - b) * (a - b)).Sum());
+            Assert.True(d < 0.5, $"{e.Name}: position error {d:F3}");
+            Assert.True(Rotations.AngleBetweenRotations(e.Pose.Rotation, t.Pose.Rotation) < 2 * Math.PI / 180, e.Name);
+            Assert.Equal(t.Camera.Params, e.Camera.Params);
+        }
+        Assert.Equal(est.Select(e => e.Name), Submission.Read(poses).Select(p => p.Name));
+
+        // The map database as kapture, with its R2D2 keypoints, descriptors and matches.
+        var export = Path.Combine(dir, "export");
+        (code, stdout, err) = CliTests.Localize("convert", "--from", db, "--to", export, "--format", "kapture", "--features");
+        Assert.True(code == 0, err);
+        SamePosedNames(Kapture.ReadPosed(export), truth.Values.ToList());
+        using var fdb = R2D2.Localization.Storage.FeatureDatabase.OpenReadOnly(db);
+        var kp = fdb.ReadKeypoints(fdb.FindImage("02.jpg")!.Id)!;
+        var read = KaptureFeatures.ReadKeypoints(export, "r2d2", "02.jpg");
+        Assert.Equal((kp.X.Length, 3), (read.Rows, read.Columns));
+        Assert.Equal(kp.X[7], read.Values[21], 1e-4f);
+        Assert.Equal(128, KaptureFeatures.ReadDescriptors(export, "r2d2", "02.jpg").Columns);
+        Assert.Equal(3, KaptureFeatures.ListMatches(export, "r2d2").Count);
+    }
+
+    private static void SamePosedNames(List<PosedImage> a, List<PosedImage> b)
+    {
+        Assert.Equal(a.Select(p => p.Name).Order(), b.Select(p => p.Name).Order());
+        var bb = b.ToDictionary(p => p.Name);
+        Assert.All(a, p => Assert.True(Rotations.AngleBetweenRotations(p.Pose.Rotation, bb[p.Name].Pose.Rotation) < 1e-9));
+    }
+
+    [Fact]
+    public void SubmissionNamesCanKeepTheCameraFolder()
+    {
+        Assert.Equal("1417176586978230.jpg", Submission.NameFor("rear/1417176586978230.jpg", 0));
+        Assert.Equal("rear/1417176586978230.jpg", Submission.NameFor("overcast/rear/1417176586978230.jpg", 1));
+        Assert.Equal("a/b.jpg", Submission.NameFor("a/b.jpg", 3));
+        var dir = TempDir.Create();
+        var path = Path.Combine(dir, "poses.txt");
+        var poses = new[] { new ImagePose("night/rear/1.jpg", Pose.Identity), new ImagePose("night/left/1.jpg", Pose.Identity) };
+        Submission.Write(path, poses, folders: 1);
+        Assert.Equal(new[] { "rear/1.jpg", "left/1.jpg" }, Submission.Read(path).Select(p => p.Name));
+        // Without the folder the two cameras' images collide.
+        Assert.Contains("same base name '1.jpg'", Assert.Throws<ArgumentException>(() => Submission.Write(path, poses)).Message);
+    }
+}

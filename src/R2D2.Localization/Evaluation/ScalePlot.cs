@@ -30,7 +30,7 @@ public static class ScalePlot
 
     public static Mat Render(IReadOnlyList<ScalePlotRow> rows)
     {
-        var canvas = new Mat(520, 1200, MatType.CV_8UC3, Scalar.All(255));
+        var canvas = new Mat(520, 1260, MatType.CV_8UC3, Scalar.All(255));
         var stages = rows.Select(r => r.Stage).Distinct().ToList();
         Panel(canvas, new Rect(80, 50, 440, 380), rows, stages, r => r.Seconds, "seconds per stage", slopeGuide: true);
         Panel(canvas, new Rect(640, 50, 440, 380), rows, stages, r => r.PeakRssMb / 1024, "peak RSS per stage (GB)", slopeGuide: false);

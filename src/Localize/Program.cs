@@ -33,6 +33,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(BenchPnpCommand.Create());
             root.Subcommands.Add(BenchMapCommand.Create());
             root.Subcommands.Add(BenchMatchCommand.Create());
+            root.Subcommands.Add(BenchScaleCommand.Create());
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {

@@ -51,10 +51,18 @@ public static class Localizer
     public static QueryResult Localize(string name, RgbImage image, Camera camera, FeatureSource source, MapIndex map,
         TorchSharp.torch.Device? device, LocalizerOptions? options = null)
     {
-        var o = options ?? new LocalizerOptions();
         var sw = Stopwatch.StartNew();
         var f = source.Extract(image);
-        double te = sw.Elapsed.TotalSeconds; sw.Restart();
+        return Localize(name, f, sw.Elapsed.TotalSeconds, camera, map, device, options);
+    }
+
+    /// <summary>One query from its features (extracted elsewhere, in <paramref name="extractSeconds"/>): matching, PnP, fallback.</summary>
+    public static QueryResult Localize(string name, FeatureSet f, double extractSeconds, Camera camera, MapIndex map,
+        TorchSharp.torch.Device? device, LocalizerOptions? options = null)
+    {
+        var o = options ?? new LocalizerOptions();
+        double te = extractSeconds;
+        var sw = Stopwatch.StartNew();
         List<Match> matches;
         if (o.PairsByQuery != null)
             matches = map.MatchToPointsOf(f, o.PairsByQuery.TryGetValue(name, out var ids) ? ids : new List<int>(), device, o.MinSimilarity);

@@ -42,11 +42,18 @@ public static class RetrievalIndexRunner
         var vlads = new Dictionary<int, float[]>();
         (progress ?? ProgressSink.None).Stage("retrieval index", ids.Count, advance =>
         {
-            foreach (var id in ids)
+            // Read in order, encoded in parallel a batch at a time: memory stays one batch of images.
+            int batch = 4 * Environment.ProcessorCount;
+            for (int start = 0; start < ids.Count; start += batch)
             {
-                var f = db.ReadFeatures(id);
-                if (f != null) vlads[id] = Vlad.Encode(f, codebook, o.Clusters);
-                advance($"image {id}");
+                var chunk = ids.Skip(start).Take(batch).Select(id => (Id: id, F: db.ReadFeatures(id))).ToList();
+                var encoded = new float[]?[chunk.Count];
+                Parallel.For(0, chunk.Count, i => encoded[i] = chunk[i].F is { } f ? Vlad.Encode(f, codebook, o.Clusters) : null);
+                for (int i = 0; i < chunk.Count; i++)
+                {
+                    if (encoded[i] is { } v) vlads[chunk[i].Id] = v;
+                    advance($"image {chunk[i].Id}");
+                }
             }
         });
         return new RetrievalIndex(vlads, codebook, o.Clusters);

@@ -122,4 +122,15 @@ public class StageRunnerTests
         Assert.Equal(4, progress.Lines.Count);
         Assert.Null(RetrievalIndexRunner.Run(db, new RetrievalIndexOptions { Clusters = 100_000 }));
     }
+
+    [Fact]
+    public void TheRetrievalIndexEncodedInParallelBatchesEqualsEachImageEncodedAlone()
+    {
+        // More images than one batch (4 per core), so that batches follow each other.
+        var s = new SyntheticMap(seed: 25, cameras: 4 * Environment.ProcessorCount + 3, points: 60);
+        using var db = FeatureDatabase.Open(s.DbPath);
+        var index = RetrievalIndexRunner.Run(db, new RetrievalIndexOptions { Clusters = 8 })!;
+        foreach (var id in db.ImagesWithFeatures())
+            Assert.Equal(Vlad.Encode(db.ReadFeatures(id)!, index.Codebook, index.Clusters), index.Descriptors[id]);
+    }
 }

@@ -1,0 +1,262 @@
+using System.Diagnostics;
+using System.Globalization;
+using R2D2.Localization.Evaluation;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Localization;
+using R2D2.Localization.Mapping;
+using R2D2.Localization.Storage;
+using R2D2.Localization.Synthesis;
+
+namespace R2D2.Localization.Pipeline;
+
+public enum ScaleStage
+{
+    /// <summary>A fresh database: the posed images registered and their synthetic features written, as extraction writes them.</summary>
+    Features,
+    /// <summary>Mutual-NN matching of the pairs from poses (the first <see cref="ScaleBenchOptions.MaxPairs"/> in matching order).</summary>
+    Match,
+    /// <summary>Verification with the poses of the pairs matched.</summary>
+    Verify,
+    /// <summary>The true correspondences of every pair not verified yet, written as its verified matches (when matching all pairs does not fit in the time).</summary>
+    TrueMatches,
+    /// <summary>Tracks and triangulation, then the retrieval index and the map stored.</summary>
+    Triangulate,
+    /// <summary>Queries against the stored map (retrieval, 2D–3D matching, PnP); extraction excluded.</summary>
+    Query,
+}
+
+public sealed record ScaleBenchOptions
+{
+    public required string Database { get; init; }
+    public SyntheticStreetOptions Street { get; init; } = new();
+    public int PairsPerImage { get; init; } = 20;
+    /// <summary>Match and verify only the first this many pairs (0: all).</summary>
+    public int MaxPairs { get; init; }
+    public int Queries { get; init; } = 20;
+    public int RetrievedImages { get; init; } = Retrieval.AutoImages;
+    public TorchSharp.torch.Device? Device { get; init; }
+}
+
+/// <summary>One measured stage: its work (<see cref="Units"/> of <see cref="Unit"/>), seconds, the
+/// process's peak RSS during it, the database's bytes after it, and a free-text note.</summary>
+public sealed record ScaleStageResult(string Stage, int Images, long Units, string Unit, double Seconds, double PeakRssMb, long DatabaseBytes, string Note)
+{
+    public const string Header = "stage\timages\tunits\tunit\tseconds\tpeak_rss_mb\tdatabase_bytes\tnote";
+
+    public string ToTsv() => string.Join('\t', Stage, Images, Units, Unit, Seconds.ToString("F3", CultureInfo.InvariantCulture),
+        PeakRssMb.ToString("F0", CultureInfo.InvariantCulture), DatabaseBytes, Note.Replace('\t', ' '));
+
+    public static ScaleStageResult FromTsv(string line, string file, int lineNo)
+    {
+        var f = line.Split('\t');
+        if (f.Length != 8 || !int.TryParse(f[1], out int images) || !long.TryParse(f[2], out long units)
+            || !double.TryParse(f[4], CultureInfo.InvariantCulture, out double s) || !double.TryParse(f[5], CultureInfo.InvariantCulture, out double rss)
+            || !long.TryParse(f[6], out long bytes))
+            throw new FileFormatException(file, lineNo, $"expected {Header.Replace('\t', ' ')}");
+        return new ScaleStageResult(f[0], images, units, f[3], s, rss, bytes, f[7]);
+    }
+}
+
+/// <summary>
+/// The scale benchmark's stages (tools/bench/scale/run): synthetic features of a street of any size
+/// (<see cref="SyntheticStreet"/>) through the real database, matching, verification, triangulation,
+/// map store and queries. One stage per call, so that a benchmark running each in its own process
+/// gets each stage's own peak memory.
+/// </summary>
+public static class ScaleBenchRunner
+{
+    public static List<ScaleStageResult> Run(ScaleStage stage, ScaleBenchOptions o, IProgressSink? progress = null)
+    {
+        progress ??= ProgressSink.None;
+        var street = new SyntheticStreet(o.Street);
+        var sw = Stopwatch.StartNew();
+        var results = new List<ScaleStageResult>();
+        void Result(string name, long units, string unit, string note, double? seconds = null)
+        {
+            var r = new ScaleStageResult(name, o.Street.Images, units, unit, seconds ?? sw.Elapsed.TotalSeconds, ExtractRunner.PeakRssMb() ?? 0, DatabaseBytes(o.Database), note);
+            results.Add(r);
+            ResetPeakRss();
+            sw.Restart();
+        }
+        if (stage == ScaleStage.Features)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(o.Database))!);
+            foreach (var f in new[] { o.Database, o.Database + "-wal", o.Database + "-shm" }) File.Delete(f);
+        }
+        using var db = stage == ScaleStage.Query ? FeatureDatabase.OpenReadOnly(o.Database) : FeatureDatabase.Open(o.Database);
+        var pairs = stage is ScaleStage.Match or ScaleStage.Verify or ScaleStage.TrueMatches ? Pairs(db, street, o) : new List<ImagePair>();
+        ResetPeakRss();
+        sw.Restart();
+        switch (stage)
+        {
+            case ScaleStage.Features:
+                WriteFeatures(db, street, progress);
+                Result("features", o.Street.Images, "images", $"{o.Street.Keypoints} keypoints per image");
+                break;
+            case ScaleStage.Match:
+                var m = MatchRunner.Run(db, pairs, new MatchOptions { Device = o.Device }, progress);
+                string where = o.Device is { } d && d.type != TorchSharp.DeviceType.CPU ? d.ToString() : $"cpu, {TorchSharp.torch.get_num_threads()} threads";
+                Result(o.Device is { } dv && dv.type != TorchSharp.DeviceType.CPU ? "match (gpu)" : "match (cpu)", m.Matched, "pairs", $"{m.MeanMatches:F0} matches per pair, {where}");
+                break;
+            case ScaleStage.Verify:
+                int v = Verification.Run(db, pairs, new VerifyOptions { Poses = street.Images.ToDictionary(i => i.Name) }, progress);
+                Result("verify", v, "pairs", "epipolar, 4 px");
+                break;
+            case ScaleStage.TrueMatches:
+                int t = WriteTrueMatches(db, street, pairs, progress);
+                Result("true matches", t, "pairs", "synthetic verified matches");
+                break;
+            case ScaleStage.Triangulate:
+                var byName = street.Images.ToDictionary(i => i.Name);
+                var (points, stats) = TriangulationRunner.Run(db, byName, new TriangulationOptions(), progress);
+                Result("triangulate", db.ListGeometryPairs().Count, "pairs",
+                    $"{stats.Points} points, track {stats.MeanTrackLength:F2}, {stats.MeanReprojectionErrorPx:F2} px");
+                var retrieval = RetrievalIndexRunner.Run(db, new RetrievalIndexOptions(), progress);
+                Result("retrieval index", o.Street.Images, "images", "VLAD, 64 words");
+                db.WriteMap(points, MapExport.SummaryJson(stats, o.Street.Images, new Dictionary<string, double>()), retrieval);
+                Result("store", points.Count, "points", "");
+                break;
+            case ScaleStage.Query:
+                Query(db, street, o, Result);
+                break;
+        }
+        return results;
+    }
+
+    private static List<ImagePair> Pairs(FeatureDatabase db, SyntheticStreet street, ScaleBenchOptions o)
+    {
+        var pairs = PairsRunner.Run(PairSpec.FromPoses(o.PairsPerImage), street.Images);
+        if (o.MaxPairs <= 0 || o.MaxPairs >= pairs.Count) return pairs;
+        // The first pairs in the order matching takes them (by image id), so the subset reuses images as the whole run would.
+        var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
+        return pairs.OrderBy(p => ids[p.Name1]).ThenBy(p => ids[p.Name2]).Take(o.MaxPairs).ToList();
+    }
+
+    private static void WriteFeatures(FeatureDatabase db, SyntheticStreet street, IProgressSink progress)
+    {
+        var identity = ExtractorIdentity.ForR2D2("synthetic", "Quad_L2Net_ConfCFS()", "0000000000000000", new ExtractionSettings());
+        ImageRegistration.RegisterImages(db, street.Images);
+        var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
+        progress.Stage("features", street.Images.Count, advance =>
+        {
+            // Generated in parallel a batch at a time (the generator is pure), written in order: memory stays one batch.
+            int batch = 2 * Environment.ProcessorCount;
+            for (int start = 0; start < street.Images.Count; start += batch)
+            {
+                var features = new FeatureSet[Math.Min(batch, street.Images.Count - start)];
+                Parallel.For(0, features.Length, i => features[i] = street.Features(start + i));
+                for (int i = 0; i < features.Length; i++)
+                {
+                    db.WriteFeatures(ids[street.Images[start + i].Name], features[i], identity);
+                    advance(street.Images[start + i].Name);
+                }
+            }
+        });
+    }
+
+    /// <summary>Each pair's true correspondences stored as its verified matches (with the poses'
+    /// F and relative pose), for pairs without a verified geometry yet. The point ids of every
+    /// image's detected facade points are generated first, in parallel (the generator is pure):
+    /// 16 bytes per true keypoint, ~35 MB per 1,000 images, the one table of this benchmark's own
+    /// scaffolding that grows with the street.</summary>
+    private static int WriteTrueMatches(FeatureDatabase db, SyntheticStreet street, List<ImagePair> pairs, IProgressSink progress)
+    {
+        var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
+        var index = street.Images.Select((im, c) => (im.Name, c)).ToDictionary(x => x.Name, x => x.c);
+        var trueIds = new long[street.Images.Count][];
+        Parallel.For(0, trueIds.Length, c =>
+        {
+            street.Features(c, out var p);
+            // Clutter (−1) kept out: (keypoint, point) pairs of the detected facade points only.
+            var kept = new List<long>();
+            for (int k = 0; k < p.Length; k++) if (p[k] >= 0) { kept.Add(k); kept.Add(p[k]); }
+            trueIds[c] = kept.ToArray();
+        });
+        long[] PointIds(int c)
+        {
+            var full = new long[street.Options.Keypoints];
+            Array.Fill(full, -1);
+            for (int i = 0; i < trueIds[c].Length; i += 2) full[trueIds[c][i]] = trueIds[c][i + 1];
+            return full;
+        }
+        int n = 0;
+        progress.Stage("true matches", pairs.Count, advance =>
+        {
+            foreach (var pair in pairs.OrderBy(p => ids[p.Name1]))
+            {
+                int a = ids[pair.Name1], b = ids[pair.Name2];
+                if (db.HasTwoViewGeometry(a, b)) { advance("stored"); continue; }
+                // The database stores a pair with the smaller id first; the matches follow that order.
+                var (ia, ib) = a < b ? (index[pair.Name1], index[pair.Name2]) : (index[pair.Name2], index[pair.Name1]);
+                var m = SyntheticStreet.TrueMatches(PointIds(ia), PointIds(ib));
+                var c1 = street.Images[ia]; var c2 = street.Images[ib];
+                var rel = Pose.Relative(c1.Pose, c2.Pose);
+                db.WriteTwoViewGeometry(Math.Min(a, b), Math.Max(a, b), new TwoViewGeometry(m.Count > 0 ? TwoViewConfiguration.Calibrated : TwoViewConfiguration.Degenerate, m,
+                    F: EpipolarVerification.FundamentalFromPoses(c1.Pose, c1.Camera.Pinhole, c2.Pose, c2.Camera.Pinhole), Rotation: rel.Quaternion, Translation: rel.Translation));
+                n++;
+                advance($"{pair.Name1} {pair.Name2}: {m.Count}");
+            }
+        });
+        return n;
+    }
+
+    private static void Query(FeatureDatabase db, SyntheticStreet street, ScaleBenchOptions o,
+        Action<string, long, string, string, double?> result)
+    {
+        var map = MapIndex.Load(db);
+        result("load map", map.Points.Count, "points", $"{map.Retrieval?.Descriptors.Count ?? 0} VLAD images", null);
+        var options = new LocalizerOptions { RetrievedImages = o.RetrievedImages };
+        var perQuery = new List<double>();
+        var errors = new List<double>();
+        int localized = 0;
+        double total = 0;
+        for (int q = 0; q < o.Queries; q++)
+        {
+            var (name, truth, f) = street.Query(q);
+            var r = Localizer.Localize(name, f, 0, SyntheticStreet.Camera, map, o.Device, options);
+            perQuery.Add(r.MatchSeconds + r.PnpSeconds);
+            total += r.MatchSeconds + r.PnpSeconds;
+            if (r.Localized) localized++;
+            errors.Add(r.Localized ? Dist(r.Pose.CameraCenter, truth.CameraCenter) : double.PositiveInfinity);
+        }
+        double median = perQuery.Count > 0 ? PoseEvaluation.Median(perQuery) : 0;
+        double medErr = errors.Count > 0 ? PoseEvaluation.Median(errors) : double.PositiveInfinity;
+        // Seconds of the row: the median per query (the figure the target is about), the total in the note.
+        result("query", o.Queries, "queries", $"median of {o.Queries} queries (match + PnP, retrieval {o.RetrievedImages}, total {total:F1} s); "
+            + $"{localized}/{o.Queries} localized, median position error {medErr:F3} m", median);
+    }
+
+    private static double Dist(double[] a, double[] b) => Math.Sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
+
+    private static long DatabaseBytes(string path) =>
+        new[] { path, path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
+
+    /// <summary>Resets the process's peak-RSS mark (Linux: clear_refs 5) so the next stage's peak is its own.</summary>
+    private static void ResetPeakRss()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>The benchmark's table from its stage rows (TSV of <see cref="ScaleStageResult"/>), and the plot.</summary>
+    public static string Report(string tsvPath, string? pngPath)
+    {
+        var rows = new List<ScaleStageResult>();
+        int lineNo = 0;
+        foreach (var line in File.ReadLines(tsvPath))
+        {
+            lineNo++;
+            if (line.Length == 0 || line.StartsWith("stage\t")) continue;
+            rows.Add(ScaleStageResult.FromTsv(line, tsvPath, lineNo));
+        }
+        var w = new StringWriter { NewLine = "\n" };
+        w.WriteLine($"{"stage",-16}{"images",8}{"units",12} {"unit",-8}{"seconds",10}{"s/unit",10}{"peak RSS MB",13}{"DB MB",10}{"DB MB/img",11}  note");
+        foreach (var r in rows)
+            w.WriteLine($"{r.Stage,-16}{r.Images,8}{r.Units,12} {r.Unit,-8}{r.Seconds,10:F1}{(r.Units > 0 ? r.Seconds / r.Units : 0),10:F4}{r.PeakRssMb,13:F0}"
+                + $"{r.DatabaseBytes / 1e6,10:F0}{r.DatabaseBytes / 1e6 / r.Images,11:F2}  {r.Note}");
+        if (pngPath != null) ScalePlot.Write(pngPath, rows.Select(r => new ScalePlotRow(r.Stage, r.Images, r.Seconds, r.PeakRssMb)).ToList());
+        return w.ToString();
+    }
+}

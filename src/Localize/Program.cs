@@ -27,6 +27,9 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(QueryCommand.Create());
             root.Subcommands.Add(MergeCommand.Create());
             root.Subcommands.Add(ConvertCommand.Create());
+            root.Subcommands.Add(BuildRetrievalCommand.Create());
+            root.Subcommands.Add(EvaluateRetrievalCommand.Create());
+            root.Subcommands.Add(BenchRetrievalCommand.Create());
             root.Subcommands.Add(ReportCommand.Create());
             root.Subcommands.Add(StrechaLocCommand.Create());
             root.Subcommands.Add(TrainCommand.Create());

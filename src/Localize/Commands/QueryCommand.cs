@@ -34,6 +34,13 @@ internal static class QueryCommand
                 + "by VLAD of the local descriptors), or 'auto' (all for maps of up to 100,000 points, else 20)",
             DefaultValueFactory = _ => "auto",
         };
+        public readonly Option<string> Method = new("--retrieval-method")
+        {
+            Description = "how --retrieval K picks images: vlad, asmk, auto (asmk when the map has its index, else vlad), pairs:FILE (hloc `q db` or kapture `q, db, score`), global:FOLDER (kapture global features)",
+            DefaultValueFactory = _ => "vlad",
+        };
+        public readonly Option<string> Matching = new("--matching") { Description = "2d3d: query descriptors against the map points'; 2d2d: against each retrieved image's, lifted to 3D (hloc)", DefaultValueFactory = _ => "2d3d" };
+        public readonly Option<bool> Clusters = new("--covisibility-clusters") { Description = "PnP per covisibility cluster of the retrieved images, keep the pose with most inliers (hloc)" };
         public readonly Option<bool> Resume = new("--resume") { Description = "keep the queries already in the output (and its CSV) and localize only the others" };
         public readonly Option<string?> Pairs = new("--pairs") { Description = "a pairs file `query db` per line (hloc, Aachen): match each query against those database images' points" };
 
@@ -42,7 +49,8 @@ internal static class QueryCommand
             foreach (var o in new Option[] { Map, Queries, Intrinsics, Images, Output, Csv, SubmissionFolders, Kapture, Model }) cmd.Options.Add(o);
             Hardware.AddTo(cmd);
             Precision.AcceptOnlyFromAmong("fp32", "bf16");
-            foreach (var o in new Option[] { Precision, Threshold, Retrieval, Pairs, Resume }) cmd.Options.Add(o);
+            Matching.AcceptOnlyFromAmong("2d3d", "2d2d");
+            foreach (var o in new Option[] { Precision, Threshold, Retrieval, Method, Matching, Clusters, Pairs, Resume }) cmd.Options.Add(o);
             Shard.AddTo(cmd);
         }
     }
@@ -72,6 +80,9 @@ internal static class QueryCommand
             Pnp = new Geometry.PnpOptions { ThresholdPx = r.GetValue(o.Threshold) },
             RetrievedImages = Localization.Retrieval.Parse(r.GetValue(o.Retrieval)!),
             PairsByQuery = r.GetValue(o.Pairs) is { } pf ? QueryInputs.ReadPairs(pf, map) : null,
+            RetrievalMethod = r.GetValue(o.Method) is { } m && m != "vlad" ? ImageRetrieval.Create(m, map) : null,
+            Matching = MatchingSchemes.Parse(r.GetValue(o.Matching)!),
+            CovisibilityClusters = r.GetValue(o.Clusters),
         };
         var outPath = r.GetValue(o.Output)!;
         var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions

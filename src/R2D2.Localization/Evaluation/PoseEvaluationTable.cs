@@ -44,7 +44,7 @@ public static class PoseEvaluationTable
 
     /// <summary>The first column left-aligned (labels), the others right-aligned (numbers), two
     /// spaces between columns, a rule under the header.</summary>
-    private static string Align(string[] header, IEnumerable<string[]> rows)
+    internal static string Align(string[] header, IEnumerable<string[]> rows)
     {
         var all = new List<string[]> { header };
         all.AddRange(rows);

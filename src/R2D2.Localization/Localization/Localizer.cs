@@ -22,6 +22,22 @@ public sealed record LocalizerOptions
     public int RetrievedImages { get; init; } = Retrieval.Auto;
     /// <summary>Database images to match against, per query name (a user's pairs file); overrides retrieval.</summary>
     public IReadOnlyDictionary<string, List<int>>? PairsByQuery { get; init; }
+    /// <summary>How the database images are picked when retrieving (null: the map's own, ASMK when it has the index, else VLAD).</summary>
+    public IImageRetrieval? RetrievalMethod { get; init; }
+    public MatchingScheme Matching { get; init; } = MatchingScheme.PointDescriptors;
+    /// <summary>Split the database images into covisibility clusters (images sharing map points),
+    /// run PnP on each cluster's matches and keep the pose with most inliers (hloc).</summary>
+    public bool CovisibilityClusters { get; init; }
+}
+
+/// <summary>How a query's keypoints are matched to the map.</summary>
+public enum MatchingScheme
+{
+    /// <summary>2D–3D: mutual nearest neighbours between the query's descriptors and the points' mean descriptors.</summary>
+    PointDescriptors,
+    /// <summary>2D–2D (hloc): mutual nearest neighbours between the query and each database image,
+    /// lifted to 3D through the image's keypoints that observe map points.</summary>
+    ImagePairs,
 }
 
 public static class Retrieval
@@ -63,28 +79,18 @@ public static class Localizer
         var o = options ?? new LocalizerOptions();
         double te = extractSeconds;
         var sw = Stopwatch.StartNew();
-        List<Match> matches;
-        if (o.PairsByQuery != null)
-            matches = map.MatchToPointsOf(f, o.PairsByQuery.TryGetValue(name, out var ids) ? ids : new List<int>(), device, o.MinSimilarity);
-        else
-        {
-            int k = o.RetrievedImages == Retrieval.Auto
-                ? (map.Points.Count <= Retrieval.AutoMaxPointsForDirect || map.Retrieval == null ? 0 : Retrieval.AutoImages)
-                : o.RetrievedImages;
-            matches = k == 0 ? map.MatchToPoints(f, device, o.MinSimilarity) : map.MatchToPointsOf(f, map.Retrieve(f, k), device, o.MinSimilarity);
-        }
+        var images = DatabaseImages(name, f, map, o);
+        var groups = images == null ? new List<List<int>?> { null }
+            : o.CovisibilityClusters ? map.CovisibilityClusters(images).Select(c => (List<int>?)c).ToList() : new List<List<int>?> { images };
+        var matchSets = groups.Select(g => MatchImages(f, g, map, device, o)).ToList();
         double tm = sw.Elapsed.TotalSeconds; sw.Restart();
-        var px = new double[2 * matches.Count];
-        var pw = new double[3 * matches.Count];
-        for (int k = 0; k < matches.Count; k++)
+        List<Match> matches = matchSets.Count == 1 ? matchSets[0] : matchSets.SelectMany(m => m).Distinct().ToList();
+        PnpResult? result = null;
+        foreach (var set in matchSets)
         {
-            var (ux, uy) = camera.UndistortPixel(f.X[matches[k].I], f.Y[matches[k].I]);
-            px[2 * k] = ux; px[2 * k + 1] = uy;
-            var p = map.Points[matches[k].J];
-            pw[3 * k] = p.X; pw[3 * k + 1] = p.Y; pw[3 * k + 2] = p.Z;
+            var r = Pnp(set, f, camera, map, o);
+            if (r != null && (result == null || r.Inliers.Length > result.Inliers.Length)) { result = r; matches = set; }
         }
-        var result = matches.Count >= 4 ? PnpRansac.Estimate(px, pw, camera.Pinhole, o.Pnp) : null;
-        if (map.Points.Count == 0) result = null;
         double tp = sw.Elapsed.TotalSeconds;
         if (result != null && result.Inliers.Length >= o.MinInliers)
         {
@@ -97,6 +103,39 @@ public static class Localizer
         string why = result == null ? $"{matches.Count} 2D–3D matches, no pose found" : $"only {result.Inliers.Length} inliers (< {o.MinInliers})";
         return new QueryResult(name, fallbackPose, false, f.Count, matches.Count, result?.Inliers.Length ?? 0, te, tm, tp,
             $"{name}: not localized ({why}); written with the pose of database image {fallbackName}", fallbackName);
+    }
+
+    private static PnpResult? Pnp(List<Match> matches, FeatureSet f, Camera camera, MapIndex map, LocalizerOptions o)
+    {
+        if (matches.Count < 4 || map.Points.Count == 0) return null;
+        var px = new double[2 * matches.Count];
+        var pw = new double[3 * matches.Count];
+        for (int k = 0; k < matches.Count; k++)
+        {
+            var (ux, uy) = camera.UndistortPixel(f.X[matches[k].I], f.Y[matches[k].I]);
+            px[2 * k] = ux; px[2 * k + 1] = uy;
+            var p = map.Points[matches[k].J];
+            pw[3 * k] = p.X; pw[3 * k + 1] = p.Y; pw[3 * k + 2] = p.Z;
+        }
+        return PnpRansac.Estimate(px, pw, camera.Pinhole, o.Pnp);
+    }
+
+    /// <summary>The database images a query is matched against, best first; null: every map point (2D–3D without retrieval).</summary>
+    public static List<int>? DatabaseImages(string name, FeatureSet f, MapIndex map, LocalizerOptions o)
+    {
+        if (o.PairsByQuery != null) return ImageRetrieval.Lookup(o.PairsByQuery, name) ?? new List<int>();
+        int k = o.RetrievedImages == Retrieval.Auto
+            ? (map.Points.Count <= Retrieval.AutoMaxPointsForDirect || (map.Retrieval == null && map.Asmk == null && o.RetrievalMethod == null) ? 0 : Retrieval.AutoImages)
+            : o.RetrievedImages;
+        if (k == 0) return o.Matching == MatchingScheme.ImagePairs ? map.Images.Keys.Order().ToList() : null;
+        return o.RetrievalMethod != null ? o.RetrievalMethod.Retrieve(name, f, k).ToList() : map.Retrieve(f, k);
+    }
+
+    /// <summary>2D–3D matches of the query against the given database images (null: every map point), by the options' scheme.</summary>
+    private static List<Match> MatchImages(FeatureSet f, List<int>? images, MapIndex map, TorchSharp.torch.Device? device, LocalizerOptions o)
+    {
+        if (o.Matching == MatchingScheme.ImagePairs) return map.MatchThroughImages(f, images ?? map.Images.Keys.Order().ToList(), device, o.MinSimilarity);
+        return images == null ? map.MatchToPoints(f, device, o.MinSimilarity) : map.MatchToPointsOf(f, images, device, o.MinSimilarity);
     }
 
     /// <summary>The fallback pose: that of the database image observing most of the matched

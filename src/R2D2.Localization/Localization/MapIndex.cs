@@ -12,18 +12,81 @@ namespace R2D2.Localization.Localization;
 public sealed class MapIndex
 {
     private MapIndex(string path, List<MapPoint> points, float[] descriptors, int dim, Dictionary<int, (string Name, Pose Pose)> images,
-        ExtractorIdentity extractor, RetrievalIndex? retrieval, string? noRetrieval)
+        ExtractorIdentity extractor, RetrievalIndex? retrieval, string? noRetrieval, AsmkIndex? asmk)
     {
+        Asmk = asmk;
         Path = path; Points = points; Descriptors = descriptors; Dim = dim; Images = images; Extractor = extractor; Retrieval = retrieval;
         _noRetrieval = noRetrieval;
         for (int p = 0; p < points.Count; p++)
             foreach (var e in points[p].Track)
+            {
                 (PointsByImage.TryGetValue(e.ImageId, out var l) ? l : PointsByImage[e.ImageId] = new List<int>()).Add(p);
+                _pointOfKeypoint[Key(e.ImageId, e.KeypointIndex)] = p;
+            }
+    }
+
+    private static long Key(int image, int keypoint) => ((long)image << 32) | (uint)keypoint;
+    private readonly Dictionary<long, int> _pointOfKeypoint = new();
+
+    /// <summary>The map point a database image's keypoint observes (index into <see cref="Points"/>), or -1.</summary>
+    public int PointOf(int imageId, int keypoint) => _pointOfKeypoint.TryGetValue(Key(imageId, keypoint), out var p) ? p : -1;
+
+    // The database images' features for 2D–2D matching, read on demand (a map of thousands of
+    // images does not fit in memory) and kept for the next queries, the most recent ones only.
+    private FeatureDatabase? _features;
+    private readonly Dictionary<int, (FeatureSet F, long Used)> _featureCache = new();
+    private long _uses;
+    private const int FeatureCacheImages = 64;
+
+    private FeatureSet? ImageFeatures(int imageId)
+    {
+        if (_featureCache.TryGetValue(imageId, out var hit)) { _featureCache[imageId] = (hit.F, ++_uses); return hit.F; }
+        _features ??= FeatureDatabase.OpenReadOnly(Path);
+        var f = _features.ReadFeatures(imageId);
+        if (f == null) return null;
+        if (_featureCache.Count >= FeatureCacheImages) _featureCache.Remove(_featureCache.MinBy(kv => kv.Value.Used).Key);
+        _featureCache[imageId] = (f, ++_uses);
+        return f;
+    }
+
+    /// <summary>2D–3D matches through the database images (hloc): mutual nearest neighbours of the
+    /// query's descriptors and each image's, kept where the image's keypoint observes a map point;
+    /// J indexes <see cref="Points"/>; a query keypoint lifted to the same point twice counts once.</summary>
+    public List<Match> MatchThroughImages(FeatureSet query, IEnumerable<int> imageIds, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity)
+    {
+        var result = new List<Match>();
+        var seen = new HashSet<long>();
+        foreach (var id in imageIds)
+        {
+            if (!PointsByImage.ContainsKey(id) || ImageFeatures(id) is not { } f || f.Dim != query.Dim) continue;
+            foreach (var m in MutualNearestNeighbours.Match(query.Descriptors, query.Count, f.Descriptors, f.Count, Dim, device, minSimilarity))
+                if (PointOf(id, m.J) is var p && p >= 0 && seen.Add(Key(m.I, p)))
+                    result.Add(new Match(m.I, p, m.Similarity));
+        }
+        return result;
+    }
+
+    /// <summary>The images grouped into connected components of covisibility (two images are
+    /// linked when they observe a common map point), in the order of their best-ranked image.</summary>
+    public List<List<int>> CovisibilityClusters(IReadOnlyList<int> imageIds)
+    {
+        var parent = imageIds.Distinct().ToDictionary(i => i, i => i);
+        int Find(int i) { while (parent[i] != i) i = parent[i] = parent[parent[i]]; return i; }
+        var owner = new Dictionary<int, int>();
+        foreach (var id in parent.Keys.ToList())
+            foreach (var p in PointsByImage.GetValueOrDefault(id) ?? new List<int>())
+                if (owner.TryGetValue(p, out var other)) { int a = Find(id), b = Find(other); if (a != b) parent[a] = b; }
+                else owner[p] = id;
+        var clusters = new Dictionary<int, List<int>>();
+        foreach (var id in imageIds.Distinct()) (clusters.TryGetValue(Find(id), out var l) ? l : clusters[Find(id)] = new List<int>()).Add(id);
+        return clusters.Values.ToList();
     }
 
     /// <summary>The map points each database image observes (indices into <see cref="Points"/>).</summary>
     public Dictionary<int, List<int>> PointsByImage { get; } = new();
     public RetrievalIndex? Retrieval { get; }
+    /// <summary>The ASMK inverted file, when the map has one (build-map, or build-retrieval on an existing map).</summary>
+    public AsmkIndex? Asmk { get; }
     // Why there is no retrieval index (null when there is one).
     private readonly string? _noRetrieval;
 
@@ -51,11 +114,25 @@ public sealed class MapIndex
         string? noRetrieval = retrieval != null ? null : db.RetrievalImages == 0
             ? "the map has no retrieval index (its images have too few descriptors for a codebook); query it with --retrieval all"
             : "map incomplete: it lacks the retrieval index that build-map stores with it (the build was stopped half-way); rerun build-map";
-        return new MapIndex(db.Path, points, desc, dim, images, extractor, retrieval, noRetrieval);
+        var asmkImages = db.ReadAsmkIndex();
+        var codebook = asmkImages == null ? null : AsmkCodebook.FromParts(dim, db.ReadAsmkParts());
+        var asmk = codebook == null ? null : new AsmkIndex(codebook, asmkImages!);
+        return new MapIndex(db.Path, points, desc, dim, images, extractor, retrieval, noRetrieval, asmk);
+    }
+
+    /// <summary>The k database images most similar to the query by the map's default retrieval (VLAD; see README "Retrieval").</summary>
+    public List<int> Retrieve(FeatureSet query, int k) => RetrieveVlad(query, k);
+
+    /// <summary>The k database images most similar to the query by ASMK, on up to <paramref name="threads"/> threads (0: all cores).</summary>
+    public List<int> RetrieveAsmk(FeatureSet query, int k, int threads = 0)
+    {
+        if (Asmk is not { } a) throw new FeatureDatabaseException(Path, "the map has no ASMK index (run `localize build-retrieval --map MAP`)");
+        var q = Mapping.Asmk.Encode(query.Descriptors, query.Count, a.Codebook, threads > 0 ? threads : Environment.ProcessorCount);
+        return a.Search(q, k).Select(x => x.ImageId).ToList();
     }
 
     /// <summary>The k database images most similar to the query (VLAD dot product).</summary>
-    public List<int> Retrieve(FeatureSet query, int k)
+    public List<int> RetrieveVlad(FeatureSet query, int k)
     {
         if (Retrieval is not { } r) throw new FeatureDatabaseException(Path, _noRetrieval!);
         var q = Vlad.Encode(query, r.Codebook, r.Clusters);

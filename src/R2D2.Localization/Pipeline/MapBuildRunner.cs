@@ -25,6 +25,8 @@ public sealed record MapBuildOptions
     public double EpipolarPx { get; init; } = 4;
     public TriangulationOptions Triangulation { get; init; } = new();
     public RetrievalIndexOptions Retrieval { get; init; } = new();
+    /// <summary>The ASMK index built with the map (null: none).</summary>
+    public AsmkOptions? Asmk { get; init; } = new();
     /// <summary>Store a map without points instead of failing (<see cref="EmptyMapException"/>).</summary>
     public bool AllowEmpty { get; init; }
     /// <summary>Folder for the COLMAP text model and points3D.ply; null: no export.</summary>
@@ -124,9 +126,11 @@ public static class MapBuildRunner
         Done("colour");
         var retrieval = RetrievalIndexRunner.Run(db, o.Retrieval, progress);
         Done("retrieval index");
-        // The map and its retrieval index in one transaction: a build killed here leaves the
+        var asmk = o.Asmk == null ? null : AsmkIndexRunner.Run(db, o.Asmk, progress);
+        if (o.Asmk != null) Done("ASMK index");
+        // The map and its retrieval indexes in one transaction: a build killed here leaves the
         // previous map (or none), never a map whose index is missing.
-        db.WriteMap(points, MapExport.SummaryJson(stats, inputs.Images.Count, seconds), retrieval);
+        db.WriteMap(points, MapExport.SummaryJson(stats, inputs.Images.Count, seconds), retrieval, asmk);
         Done("store");
         if (o.ExportFolder != null)
         {

@@ -52,23 +52,12 @@ public static class QueryInputs
         return queries.Count > 0 ? queries : throw new FileFormatException(list, 0, "no queries");
     }
 
-    /// <summary>`query db` per line (or kapture's `query, db, score`) → database image ids per query name; unknown database images are errors (file:line).</summary>
+    /// <summary>A pairs file (hloc's `query db` or kapture's `query, db, score`; see <see cref="RetrievalPairs"/>) →
+    /// database image ids per query name, best first; a database name the map lacks is an error naming the file.</summary>
     public static Dictionary<string, List<int>> ReadPairs(string path, MapIndex map)
     {
-        if (!File.Exists(path)) throw new FileFormatException(path, 0, "pairs file not found");
-        var ids = map.Images.ToDictionary(kv => kv.Value.Name, kv => kv.Key);
-        var result = new Dictionary<string, List<int>>();
-        int n = 0;
-        foreach (var raw in File.ReadLines(path))
-        {
-            n++;
-            var line = raw.Trim();
-            if (line.Length == 0 || line[0] == '#') continue;
-            var (q, d) = PairsLine.Parse(line, path, n);
-            var f = new[] { q, d };
-            if (!ids.TryGetValue(f[1], out int id)) throw new FileFormatException(path, n, $"'{f[1]}' is not an image of the map");
-            (result.TryGetValue(f[0], out var l) ? l : result[f[0]] = new List<int>()).Add(id);
-        }
-        return result;
+        var ids = map.Images.ToDictionary(kv => kv.Value.Name, kv => kv.Key, StringComparer.Ordinal);
+        return RetrievalPairs.Read(path).ToDictionary(kv => kv.Key, kv => kv.Value.Select(n => ids.TryGetValue(n, out int id) ? id
+            : throw new FileFormatException(path, 0, $"'{n}' is not an image of the map")).ToList(), StringComparer.Ordinal);
     }
 }

@@ -13,7 +13,8 @@ public sealed partial class FeatureDatabase
 
     /// <summary>Stores the map with its retrieval index (null: the map has none, e.g. too few
     /// descriptors for a codebook), replacing the previous map and index, in one transaction.</summary>
-    public void WriteMap(IReadOnlyList<MapPoint> points, string summaryJson, RetrievalIndex? retrieval = null)
+    /// <param name="asmk">the images' ASMK representations (their codebook stored by training), stored with the map when given.</param>
+    public void WriteMap(IReadOnlyList<MapPoint> points, string summaryJson, RetrievalIndex? retrieval = null, IReadOnlyDictionary<int, AsmkImage>? asmk = null)
     {
         InTransaction(() =>
         {
@@ -39,6 +40,7 @@ public sealed partial class FeatureDatabase
                 cmd.ExecuteNonQuery();
             }
             WriteRetrieval(retrieval);
+            if (asmk != null) WriteAsmkIndex(asmk);
             Execute("INSERT OR REPLACE INTO r2d2_meta(key, value) VALUES ('map_summary', $v)", ("$v", summaryJson));
             return 0;
         });

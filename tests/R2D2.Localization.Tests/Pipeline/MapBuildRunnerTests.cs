@@ -41,10 +41,10 @@ public class MapBuildRunnerTests
         var result = MapBuildRunner.Run(s.DbPath, new MapBuildInputs(s.Images, s.Folder, source),
             new MapBuildOptions { Pairs = PairSpec.Exhaustive, ExportFolder = export }, progress)!;
 
-        Assert.Equal(new[] { "extract", "match", "verify", "triangulate", "retrieval index" }, progress.Stages);
+        Assert.Equal(new[] { "extract", "match", "verify", "triangulate", "retrieval index", "ASMK vocabulary", "ASMK index" }, progress.Stages);
         Assert.All(progress.Lines.Where(l => l.StartsWith("extract:")), l => Assert.EndsWith(": stored", l));
         Assert.Contains("6 posed images, 15 pairs (exhaustive)", Assert.Single(progress.Infos));
-        Assert.Equal(new[] { "register", "extract", "match", "verify", "triangulate", "colour", "retrieval index", "store", "export" }, result.Seconds.Keys);
+        Assert.Equal(new[] { "register", "extract", "match", "verify", "triangulate", "colour", "retrieval index", "ASMK index", "store", "export" }, result.Seconds.Keys);
         Assert.Equal((6, 15), (result.Images, result.Pairs));
 
         using var db = FeatureDatabase.OpenReadOnly(s.DbPath);
@@ -58,6 +58,7 @@ public class MapBuildRunnerTests
         Assert.True(right >= 0.97 * map.Count, $"{right} of {map.Count} points right");
         Assert.All(map, p => Assert.Equal(128, p.Descriptor!.Length));
         Assert.Equal(6, db.ReadRetrieval()!.Descriptors.Count);
+        Assert.Equal(6, db.ReadAsmkIndex()!.Count);
         Assert.Equal(Path.GetFullPath(s.Folder), db.ReadNote("image_root"));
         Assert.Null(db.ReadNote("model_path")); // RootSIFT: no checkpoint
         Assert.Equal(map.Count, ColmapText.ReadModel(export).Points.Count);

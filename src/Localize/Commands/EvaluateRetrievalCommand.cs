@@ -1,0 +1,111 @@
+using System.CommandLine;
+using R2D2.Localization.Evaluation;
+using R2D2.Localization.Features;
+using R2D2.Localization.Localization;
+using R2D2.Localization.Pipeline;
+
+namespace R2D2.Localization.Cli.Commands;
+
+/// <summary>`localize evaluate-retrieval`: recall@k of retrieval methods against the map's ground
+/// truth, and optionally the poses each method's images give, by each matching scheme.</summary>
+internal static class EvaluateRetrievalCommand
+{
+    public static Command Create()
+    {
+        var map = new Option<string>("--map") { Description = "map database from build-map", Required = true };
+        var sets = new Option<string[]>("--set") { Description = "a query set LABEL:QUERY_LIST:IMAGE_FOLDER:GROUND_TRUTH (list with intrinsics, true poses in the submission format); repeatable", AllowMultipleArgumentsPerToken = true };
+        var strecha = new Option<string[]>("--strecha") { Description = "Strecha scene folders: their strecha-loc queries (odd images) by day and simulated night", AllowMultipleArgumentsPerToken = true };
+        var methods = new Option<string[]>("--methods") { Description = "vlad, asmk, oracle (the ground truth's ranking), pairs:FILE, global:FOLDER", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { "vlad", "asmk", "oracle" } };
+        var localize = new Option<string[]>("--localize") { Description = "also localize with each method's images: 2d3d and/or 2d2d", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => Array.Empty<string>() };
+        var retrieved = new Option<int>("--retrieved") { Description = "database images each query is localized against (and written per query with --write-gt-pairs)", DefaultValueFactory = _ => 20 }.AtLeast(1);
+        var clusters = new Option<bool>("--covisibility-clusters") { Description = "PnP per covisibility cluster of the images, keep the best (hloc)" };
+        var minShared = new Option<int>("--min-shared") { Description = "relevance: shared map points a database image needs (see README)", DefaultValueFactory = _ => new RelevanceOptions().MinSharedPoints }.AtLeast(1);
+        var gtPairs = new Option<string?>("--write-gt-pairs") { Description = "write the ground-truth pairs (`query db`, the best --retrieved relevant images per query): `query --pairs` on them is the oracle run" };
+        var model = new Option<string?>("--model") { Description = "checkpoint (default: the one the map was built with)" };
+        var hardware = new DeviceOptionSet();
+        var cmd = new Command("evaluate-retrieval", "Retrieval recall@1/5/10/20/50 against the map's ground truth (database images sharing map points with the query's true view), per method and query set.");
+        foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, model }) cmd.Options.Add(o);
+        hardware.AddTo(cmd);
+        cmd.SetAction(r => CommandErrors.Guard(() =>
+        {
+            var querySets = (r.GetValue(sets) ?? Array.Empty<string>()).Select(RetrievalQuerySet.Parse)
+                .Concat((r.GetValue(strecha) ?? Array.Empty<string>()).SelectMany(RetrievalQuerySet.Strecha)).ToList();
+            if (querySets.Count == 0) throw new ArgumentException("give at least one --set or --strecha");
+            var schemes = r.GetValue(localize)!.Select(MatchingSchemes.Parse).ToList();
+            var dev = hardware.Resolve(r);
+            var mapPath = r.GetValue(map)!;
+            var (index, builtWith) = QueryInputs.LoadMap(mapPath);
+            using var source = FeatureSource.ForMap(index.Extractor, mapPath, r.GetValue(model), builtWith, dev, false);
+            Console.WriteLine($"evaluate-retrieval: {mapPath} ({index.Images.Count} images, {index.Points.Count} points, ASMK index: {(index.Asmk != null ? $"{index.Asmk.Codebook.Words} words, {index.Asmk.MemoryBytes / 1e6:F1} MB" : "none")})");
+            var result = RetrievalEvaluationRunner.Run(index, source, dev, querySets, new RetrievalEvaluationOptions
+            {
+                Methods = r.GetValue(methods)!,
+                LocalizeSchemes = schemes,
+                RetrievedImages = r.GetValue(retrieved),
+                CovisibilityClusters = r.GetValue(clusters),
+                Relevance = new RelevanceOptions { MinSharedPoints = r.GetValue(minShared) },
+                GroundTruthPairsPath = r.GetValue(gtPairs),
+            }, new ConsoleProgress("evaluate-retrieval"));
+            Console.WriteLine();
+            Console.Write(RetrievalEvaluationTable.Recall(result));
+            if (result.Localization.Count > 0)
+            {
+                Console.WriteLine();
+                Console.Write(RetrievalEvaluationTable.Localization(result, ThresholdSet.Aachen.Thresholds.Append(StrechaLoc.Fine).ToList()));
+            }
+            if (r.GetValue(gtPairs) is { } p) Console.WriteLine($"wrote {p}");
+            return 0;
+        }));
+        return cmd;
+    }
+}
+
+/// <summary>`localize build-retrieval`: the ASMK index of an existing map (resumable vocabulary training).</summary>
+internal static class BuildRetrievalCommand
+{
+    public static Command Create()
+    {
+        var map = new Option<string>("--map") { Description = "map database from build-map", Required = true };
+        var words = new Option<int>("--words") { Description = "visual words (0: auto; rounded to a square)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var cmd = new Command("build-retrieval", "Add (or rebuild) the ASMK retrieval index of a map: vocabulary by k-means on the map's descriptors (resumes after a kill), inverted file stored in the map.");
+        foreach (var o in new Option[] { map, words, seed }) cmd.Options.Add(o);
+        cmd.SetAction(r => CommandErrors.Guard(() =>
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            int n = AsmkIndexRunner.AddToMap(r.GetValue(map)!, new AsmkOptions { Words = r.GetValue(words), Seed = r.GetValue(seed) }, new ConsoleProgress("build-retrieval"));
+            Console.WriteLine($"build-retrieval: ASMK index of {n} images stored in {r.GetValue(map)} ({sw.Elapsed.TotalSeconds:F1} s)");
+            return 0;
+        }));
+        return cmd;
+    }
+}
+
+/// <summary>`localize bench-retrieval`: ASMK's query side at scale on synthetic descriptors (no images).</summary>
+internal static class BenchRetrievalCommand
+{
+    public static Command Create()
+    {
+        var images = new Option<int>("--images") { DefaultValueFactory = _ => 4328 }.AtLeast(2);
+        var keypoints = new Option<int>("--keypoints") { DefaultValueFactory = _ => 2000 }.AtLeast(10);
+        var words = new Option<int>("--words") { DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 }.AtLeast(1);
+        var queries = new Option<int>("--queries") { DefaultValueFactory = _ => 50 }.AtLeast(1);
+        var cmd = new Command("bench-retrieval", "Benchmark: ASMK vocabulary, index memory and query time on a synthetic street of images (no images read).") { Hidden = true };
+        foreach (var o in new Option[] { images, keypoints, words, threads, queries }) cmd.Options.Add(o);
+        cmd.SetAction(r => CommandErrors.Guard(() =>
+        {
+            var x = RetrievalBenchmark.Run(new RetrievalBenchmarkOptions
+            {
+                Images = r.GetValue(images), Keypoints = r.GetValue(keypoints), Words = r.GetValue(words), Threads = r.GetValue(threads), Queries = r.GetValue(queries),
+            }, new ConsoleProgress("bench-retrieval"));
+            Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs, {r.GetValue(threads)} threads; {x.Images} images × {x.Keypoints} descriptors, {x.Words} words");
+            Console.WriteLine($"vocabulary {x.TrainSeconds:F1} s; encoding {x.EncodeSecondsPerImage * 1000:F1} ms per database image; inverted file {x.IndexBytes / 1e6:F1} MB ({x.IndexBytes / (double)x.Images / 1e3:F1} kB per image)");
+            Console.WriteLine($"per query: ASMK encode {x.QueryEncodeMs:F1} ms + search {x.QuerySearchMs:F1} ms = {x.QueryEncodeMs + x.QuerySearchMs:F1} ms; VLAD (encode + scan) {x.VladMs:F1} ms");
+            Console.WriteLine($"recall@1 (nearest image): ASMK {100 * x.AsmkRecallAt1:F0}%, VLAD {100 * x.VladRecallAt1:F0}%");
+            Console.WriteLine($"peak RSS {ExtractRunner.PeakRssMb():F0} MB");
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,135 @@
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Localization;
+
+namespace R2D2.Localization.Evaluation;
+
+/// <summary>Recall@k of one method on one query set, and its time per query.</summary>
+public sealed record RetrievalRecallRow(string Set, string Method, int Queries, int WithRelevant, double[] Recall, double MedianMs, double MeanMs);
+
+/// <summary>Poses of one query set with one method's images and one matching scheme.</summary>
+public sealed record RetrievalLocalizationRow(string Set, string Method, MatchingScheme Scheme, PoseEvaluationResult Result, double MedianInliers, double MeanMatchSeconds);
+
+public sealed record RetrievalEvaluationResult(IReadOnlyList<RetrievalRecallRow> Recall, IReadOnlyList<RetrievalLocalizationRow> Localization, IReadOnlyList<int> Ks);
+
+
+/// <summary>How relevance is decided: see <see cref="RetrievalEvaluation"/>.</summary>
+public sealed record RelevanceOptions
+{
+    /// <summary>A database image is relevant when it observes at least this many of the map points the query sees.</summary>
+    public int MinSharedPoints { get; init; } = 20;
+    /// <summary>Largest angle (degrees) between the query's and the database image's rays to a shared point.</summary>
+    public double MaxViewAngleDegrees { get; init; } = 60;
+    /// <summary>Side (px) of the cells of the query's coarse depth buffer.</summary>
+    public int DepthCellPx { get; init; } = 24;
+    /// <summary>A point farther than this factor × the nearest point of its cell is hidden behind it.</summary>
+    public double OcclusionFactor { get; init; } = 1.25;
+}
+
+/// <summary>
+/// Retrieval measured against the map itself. A map point is <em>seen</em> by a query with a
+/// true pose when it projects into the query image with positive depth, and is not hidden: the
+/// query image is cut into cells of <see cref="RelevanceOptions.DepthCellPx"/> px, and a point
+/// more than <see cref="RelevanceOptions.OcclusionFactor"/> × farther than the nearest map point
+/// of its cell counts as behind a surface (a coarse depth buffer of the map's own points, since a
+/// map has no surfaces). A database image <em>shares</em> a seen point when it observes it (the
+/// point's track) from within <see cref="RelevanceOptions.MaxViewAngleDegrees"/> of the query's
+/// ray (the other side of a wall does not count). A database image is <em>relevant</em> to the
+/// query when it shares at least <see cref="RelevanceOptions.MinSharedPoints"/> points. The
+/// ground-truth ranking orders the database images by shared points; its top N are the oracle
+/// pairs. Recall@k: the share of queries (with at least one relevant image) that have a relevant
+/// image among their k first retrieved ones.
+/// </summary>
+public static class RetrievalEvaluation
+{
+    /// <summary>Database images sharing points with the query (image id → shared points), for the true pose.</summary>
+    public static Dictionary<int, int> SharedPoints(MapIndex map, Camera camera, Pose truePose, RelevanceOptions? options = null)
+    {
+        var o = options ?? new RelevanceOptions();
+        int cw = Math.Max(1, (camera.Width + o.DepthCellPx - 1) / o.DepthCellPx), ch = Math.Max(1, (camera.Height + o.DepthCellPx - 1) / o.DepthCellPx);
+        var nearest = new double[cw * ch];
+        Array.Fill(nearest, double.PositiveInfinity);
+        var cell = new int[map.Points.Count];
+        var depth = new double[map.Points.Count];
+        for (int p = 0; p < map.Points.Count; p++)
+        {
+            cell[p] = -1;
+            var pt = map.Points[p];
+            var xc = truePose.ToCamera(pt.X, pt.Y, pt.Z);
+            if (xc[2] <= 1e-9) continue;
+            var (u, v) = camera.Project(xc[0], xc[1], xc[2]);
+            if (!(u >= -0.5 && v >= -0.5 && u < camera.Width - 0.5 && v < camera.Height - 0.5)) continue;
+            int c = Math.Min(cw - 1, (int)((u + 0.5) / o.DepthCellPx)) + cw * Math.Min(ch - 1, (int)((v + 0.5) / o.DepthCellPx));
+            cell[p] = c;
+            depth[p] = xc[2];
+            nearest[c] = Math.Min(nearest[c], xc[2]);
+        }
+        var qc = truePose.CameraCenter;
+        double cosMax = Math.Cos(o.MaxViewAngleDegrees * Math.PI / 180);
+        var centres = map.Images.ToDictionary(kv => kv.Key, kv => kv.Value.Pose.CameraCenter);
+        var shared = new Dictionary<int, int>();
+        for (int p = 0; p < map.Points.Count; p++)
+        {
+            if (cell[p] < 0 || depth[p] > o.OcclusionFactor * nearest[cell[p]]) continue;
+            var pt = map.Points[p];
+            foreach (var e in pt.Track)
+            {
+                if (!centres.TryGetValue(e.ImageId, out var dc)) continue;
+                if (Cos(pt.X - qc[0], pt.Y - qc[1], pt.Z - qc[2], pt.X - dc[0], pt.Y - dc[1], pt.Z - dc[2]) < cosMax) continue;
+                shared[e.ImageId] = shared.GetValueOrDefault(e.ImageId) + 1;
+            }
+        }
+        return shared;
+    }
+
+    private static double Cos(double ax, double ay, double az, double bx, double by, double bz)
+    {
+        double n = Math.Sqrt((ax * ax + ay * ay + az * az) * (bx * bx + by * by + bz * bz));
+        return n > 0 ? (ax * bx + ay * by + az * bz) / n : 1;
+    }
+
+    /// <summary>The ground-truth ranking: database images by shared points, most first (ties by id), relevant ones only.</summary>
+    public static List<int> RelevantRanking(Dictionary<int, int> shared, RelevanceOptions? options = null)
+    {
+        int min = (options ?? new RelevanceOptions()).MinSharedPoints;
+        return shared.Where(kv => kv.Value >= min).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).Select(kv => kv.Key).ToList();
+    }
+
+    /// <summary>Recall@k for each k: the share of the queries whose first k retrieved images hold a relevant one.
+    /// Queries without any relevant image are left out (the caller reports how many).</summary>
+    public static double[] RecallAt(IReadOnlyList<(IReadOnlyList<int> Retrieved, IReadOnlySet<int> Relevant)> queries, IReadOnlyList<int> ks)
+    {
+        var counted = queries.Where(q => q.Relevant.Count > 0).ToList();
+        return ks.Select(k => counted.Count == 0 ? double.NaN
+            : counted.Count(q => q.Retrieved.Take(k).Any(q.Relevant.Contains)) / (double)counted.Count).ToArray();
+    }
+}
+
+/// <summary>The tables of <c>localize evaluate-retrieval</c>.</summary>
+public static class RetrievalEvaluationTable
+{
+    public static string Recall(RetrievalEvaluationResult r)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var header = new[] { "set", "method", "queries", "with relevant" }.Concat(r.Ks.Select(k => $"R@{k}")).Concat(new[] { "ms/query (median)", "ms/query (mean)" }).ToArray();
+        var rows = r.Recall.Select(x => new[] { x.Set, x.Method, x.Queries.ToString(inv), x.WithRelevant.ToString(inv) }
+            .Concat(x.Recall.Select(v => double.IsNaN(v) ? "-" : (100 * v).ToString("F1", inv) + "%"))
+            .Concat(new[] { x.MedianMs.ToString("F1", inv), x.MeanMs.ToString("F1", inv) }).ToArray());
+        return PoseEvaluationTable.Align(header, rows);
+    }
+
+    public static string Localization(RetrievalEvaluationResult r, IReadOnlyList<PoseThreshold> thresholds)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var header = new[] { "set", "images from", "matching" }.Concat(thresholds.Select(t => t.ToString()))
+            .Concat(new[] { "median pos", "median rot", "med inliers", "match s/query" }).ToArray();
+        var rows = r.Localization.Select(x => new[] { x.Set, x.Method, x.Scheme == MatchingScheme.ImagePairs ? "2d2d" : "2d3d" }
+            .Concat(thresholds.Select(t => (100 * x.Result.ShareWithin(t)).ToString("F1", inv) + "%"))
+            .Concat(new[]
+            {
+                double.IsPositiveInfinity(x.Result.MedianPositionMetres) ? "inf" : (x.Result.MedianPositionMetres * 100).ToString("F2", inv) + " cm",
+                double.IsPositiveInfinity(x.Result.MedianRotationRadians) ? "inf" : (x.Result.MedianRotationRadians * 180 / Math.PI).ToString("F3", inv) + "°",
+                x.MedianInliers.ToString("F0", inv), x.MeanMatchSeconds.ToString("F3", inv),
+            }).ToArray());
+        return PoseEvaluationTable.Align(header, rows);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using R2D2.Localization.Formats;
+
+namespace R2D2.Localization.Localization;
+
+/// <summary>Picks the database images a query is matched against, best first.</summary>
+public interface IImageRetrieval
+{
+    string Name { get; }
+    /// <summary>Up to k database image ids, best first.</summary>
+    IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k);
+}
+
+/// <summary>
+/// The retrieval methods, by the name `--retrieval-method` takes: `vlad` (the map's VLAD of the
+/// local descriptors), `asmk` (the map's ASMK inverted file), `auto` (ASMK when the map has its
+/// index, else VLAD), `pairs:FILE` (a pairs file of hloc's or kapture's layout, see
+/// <see cref="RetrievalPairs"/>) and `global:FOLDER` (kapture global features of the database and
+/// query images, ranked by dot product).
+/// </summary>
+public static class ImageRetrieval
+{
+    public static IImageRetrieval Create(string spec, MapIndex map)
+    {
+        if (spec.StartsWith("pairs:", StringComparison.Ordinal)) return new FromPairs(spec, RetrievalPairs.Read(spec[6..]), map);
+        if (spec.StartsWith("global:", StringComparison.Ordinal)) return new FromGlobal(spec, KaptureGlobalFeatures.Read(spec[7..]), map);
+        return spec switch
+        {
+            "vlad" => new Local("vlad", map, (f, k) => map.RetrieveVlad(f, k)),
+            "asmk" => new Local("asmk", map, (f, k) => map.RetrieveAsmk(f, k)),
+            "auto" => map.Asmk != null ? Create("asmk", map) : Create("vlad", map),
+            _ => throw new ArgumentException($"--retrieval-method must be auto, vlad, asmk, pairs:FILE or global:FOLDER, not '{spec}'"),
+        };
+    }
+
+    private sealed class Local(string name, MapIndex map, Func<FeatureSet, int, List<int>> retrieve) : IImageRetrieval
+    {
+        public string Name => name;
+        public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k) => retrieve(query, k);
+        public override string ToString() => $"{name} ({map.Path})";
+    }
+
+    /// <summary>A query's entry in a file keyed by names: its own name, else the one entry with its base name.</summary>
+    internal static T? Lookup<T>(IReadOnlyDictionary<string, T> byName, string queryName) where T : class
+    {
+        if (byName.TryGetValue(queryName, out var v)) return v;
+        var baseName = Submission.BaseName(queryName);
+        var hits = byName.Where(kv => Submission.BaseName(kv.Key) == baseName).Take(2).ToList();
+        return hits.Count == 1 ? hits[0].Value : null;
+    }
+
+    private sealed class FromPairs : IImageRetrieval
+    {
+        private readonly Dictionary<string, List<int>> _byQuery;
+        public FromPairs(string name, Dictionary<string, List<string>> pairs, MapIndex map)
+        {
+            Name = name;
+            var ids = map.Images.ToDictionary(kv => kv.Value.Name, kv => kv.Key, StringComparer.Ordinal);
+            var unknown = pairs.SelectMany(kv => kv.Value).FirstOrDefault(n => !ids.ContainsKey(n));
+            if (unknown != null) throw new FileFormatException(name[6..], 0, $"'{unknown}' is not an image of the map {map.Path}");
+            _byQuery = pairs.ToDictionary(kv => kv.Key, kv => kv.Value.Select(n => ids[n]).ToList(), StringComparer.Ordinal);
+        }
+        public string Name { get; }
+        public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k) => (Lookup(_byQuery, queryName) ?? new List<int>()).Take(k).ToList();
+    }
+
+    private sealed class FromGlobal : IImageRetrieval
+    {
+        private readonly Dictionary<string, float[]> _all;
+        private readonly List<(int Id, float[] D)> _db;
+        public FromGlobal(string name, Dictionary<string, float[]> all, MapIndex map)
+        {
+            Name = name;
+            _all = all;
+            _db = map.Images.Where(kv => all.ContainsKey(kv.Value.Name)).Select(kv => (kv.Key, all[kv.Value.Name])).OrderBy(x => x.Key).ToList();
+            if (_db.Count == 0) throw new FileFormatException(name[7..], 0, $"holds no global feature of an image of the map {map.Path}");
+        }
+        public string Name { get; }
+        public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k)
+        {
+            var q = Lookup(_all, queryName) ?? throw new R2D2Exception(Name[7..], 0, $"no global feature of the query '{queryName}'");
+            if (q.Length != _db[0].D.Length) throw new R2D2Exception(Name[7..], 0, $"the query's global feature has {q.Length} values, the database's {_db[0].D.Length}");
+            return _db.Select(x => (x.Id, S: Dot(q, x.D))).OrderByDescending(x => x.S).ThenBy(x => x.Id).Take(k).Select(x => x.Id).ToList();
+        }
+        private static double Dot(float[] a, float[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
+    }
+
+    /// <summary>Runs a method and times it (seconds).</summary>
+    public static (IReadOnlyList<int> Ids, double Seconds) Timed(IImageRetrieval method, string queryName, FeatureSet query, int k)
+    {
+        var sw = Stopwatch.StartNew();
+        var ids = method.Retrieve(queryName, query, k);
+        return (ids, sw.Elapsed.TotalSeconds);
+    }
+}
+
+public static class MatchingSchemes
+{
+    /// <summary>The --matching value: 2d3d (<see cref="MatchingScheme.PointDescriptors"/>) or 2d2d (<see cref="MatchingScheme.ImagePairs"/>).</summary>
+    public static MatchingScheme Parse(string text) => text switch
+    {
+        "2d3d" => MatchingScheme.PointDescriptors,
+        "2d2d" => MatchingScheme.ImagePairs,
+        _ => throw new ArgumentException($"--matching must be 2d3d or 2d2d, not '{text}'"),
+    };
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using R2D2.Localization.Mapping;
+
+namespace R2D2.Localization.Pipeline;
+
+public sealed record RetrievalBenchmarkOptions
+{
+    public int Images { get; init; } = 4328;
+    public int Keypoints { get; init; } = 2000;
+    /// <summary>Visual words (0: as the map build chooses).</summary>
+    public int Words { get; init; }
+    public int Queries { get; init; } = 50;
+    public int Threads { get; init; } = 2;
+    public int Seed { get; init; }
+}
+
+public sealed record RetrievalBenchmarkResult(int Images, int Keypoints, int Words, double TrainSeconds, double EncodeSecondsPerImage,
+    long IndexBytes, double QueryEncodeMs, double QuerySearchMs, double VladMs, double AsmkRecallAt1, double VladRecallAt1);
+
+/// <summary>
+/// ASMK's query side at scale without images: a street of synthetic images, each seeing a window
+/// of synthetic points (descriptors drawn around a few thousand patterns, so the vocabulary has
+/// structure to learn, with noise per view) plus distractors; the queries are new views of
+/// windows between two database images. Times the vocabulary, the encoding, the query's encoding
+/// and search (on <see cref="RetrievalBenchmarkOptions.Threads"/> threads) and VLAD's for
+/// comparison, and reports the inverted file's memory and recall@1 (the nearest image by window).
+/// </summary>
+public static class RetrievalBenchmark
+{
+    private const int Dim = 128, PointsPerImage = 1200, Step = 400, Patterns = 4096;
+
+    public static RetrievalBenchmarkResult Run(RetrievalBenchmarkOptions o, IProgressSink? progress = null)
+    {
+        progress ??= ProgressSink.None;
+        var rng = new Random(o.Seed);
+        var patterns = new float[Patterns][];
+        for (int i = 0; i < Patterns; i++) patterns[i] = Unit(rng, null, 0);
+        float[] Point(int p) { var r = new Random(HashCode.Combine(o.Seed, p)); return Unit(r, patterns[r.Next(Patterns)], 0.6); }
+        FeatureSet View(int first, int seed)
+        {
+            var r = new Random(seed);
+            var d = new List<float>(o.Keypoints * Dim);
+            int n = 0;
+            for (int p = first; p < first + PointsPerImage && n < o.Keypoints * 6 / 10; p++)
+                if (r.NextDouble() < 0.5) { d.AddRange(Unit(r, Point(p), 0.15)); n++; }
+            for (; n < o.Keypoints; n++) d.AddRange(Unit(r, patterns[r.Next(Patterns)], 0.8));
+            var z = new float[n];
+            return new FeatureSet { ImageWidth = 1, ImageHeight = 1, X = z, Y = z, OfficialX = z, OfficialY = z, Scale = z, Score = z, Reliability = z, Repeatability = z, Descriptors = d.ToArray(), Dim = Dim };
+        }
+
+        var sw = Stopwatch.StartNew();
+        int words = o.Words > 0 ? o.Words : (int)Math.Clamp(Math.Min(8L * o.Keypoints, (long)o.Images * o.Keypoints / 10), 64, 65536);
+        int side = Math.Max(2, (int)Math.Round(Math.Sqrt(words)));
+        int samples = Math.Min(o.Images * o.Keypoints, Math.Min(1_500_000, 20 * side * side));
+        var x = new float[samples * Dim];
+        for (int s = 0; s < samples;)
+        {
+            var f = View(rng.Next(o.Images) * Step, rng.Next());
+            for (int i = 0; i < f.Count && s < samples; i += 10, s++) Array.Copy(f.Descriptors, i * Dim, x, s * Dim, Dim);
+        }
+        var coarse = Vlad.TrainCodebook(x, Dim, side, 10, o.Seed);
+        var cells = Enumerable.Range(0, side).Select(_ => new List<int>()).ToArray();
+        var cells1 = new AsmkCodebook(Dim, coarse, Enumerable.Range(0, side).Select(c => coarse.AsSpan(c * Dim, Dim).ToArray()).ToArray());
+        for (int i = 0; i < samples; i++) cells[cells1.Assign(x.AsSpan(i * Dim, Dim), out _)].Add(i);
+        var fine = cells.Select((m, c) =>
+        {
+            var sub = m.SelectMany(i => x.AsSpan(i * Dim, Dim).ToArray()).ToArray();
+            int k = Math.Clamp(m.Count / 4, 1, side);
+            return m.Count == 0 ? coarse.AsSpan(c * Dim, Dim).ToArray() : m.Count <= k ? sub : Vlad.TrainCodebook(sub, Dim, k, 10, c + 1);
+        }).ToList();
+        var cb = new AsmkCodebook(Dim, coarse, fine);
+        var vladCodebook = Vlad.TrainCodebook(x.AsSpan(0, Math.Min(samples, 50_000) * Dim).ToArray(), Dim, 64, 10, o.Seed);
+        double train = sw.Elapsed.TotalSeconds;
+
+        sw.Restart();
+        var db = new Dictionary<int, AsmkImage>();
+        var vlad = new float[o.Images][];
+        progress.Stage("encode database", o.Images, advance =>
+        {
+            for (int i = 0; i < o.Images; i++)
+            {
+                var f = View(i * Step, 1_000_000 + i);
+                db[i] = Asmk.Encode(f.Descriptors, f.Count, cb, o.Threads);
+                vlad[i] = Vlad.Encode(f, vladCodebook, 64);
+                advance($"image {i}");
+            }
+        });
+        double encode = sw.Elapsed.TotalSeconds / o.Images;
+        var index = new AsmkIndex(cb, db);
+
+        double encMs = 0, searchMs = 0, vladMs = 0;
+        int asmkHits = 0, vladHits = 0;
+        for (int q = 0; q < o.Queries; q++)
+        {
+            int i = rng.Next(o.Images - 1);
+            var f = View(i * Step + Step / 4, 2_000_000 + q); // closest to image i
+            sw.Restart();
+            var e = Asmk.Encode(f.Descriptors, f.Count, cb, o.Threads);
+            encMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
+            var top = index.Search(e, 20);
+            searchMs += sw.Elapsed.TotalMilliseconds; sw.Restart();
+            var v = Vlad.Encode(f, vladCodebook, 64);
+            int best = 0; double bestS = double.NegativeInfinity;
+            for (int j = 0; j < o.Images; j++) { double s = 0; for (int t = 0; t < v.Length; t++) s += v[t] * vlad[j][t]; if (s > bestS) { bestS = s; best = j; } }
+            vladMs += sw.Elapsed.TotalMilliseconds;
+            if (top.Count > 0 && top[0].ImageId == i) asmkHits++;
+            if (best == i) vladHits++;
+        }
+        return new RetrievalBenchmarkResult(o.Images, o.Keypoints, cb.Words, train, encode, index.MemoryBytes,
+            encMs / o.Queries, searchMs / o.Queries, vladMs / o.Queries, (double)asmkHits / o.Queries, (double)vladHits / o.Queries);
+    }
+
+    private static float[] Unit(Random rng, float[]? around, double noise)
+    {
+        var v = new float[Dim];
+        double n = 0;
+        for (int i = 0; i < Dim; i++)
+        {
+            double g = (rng.NextDouble() * 2 - 1) * 1.7320508; // uniform, unit variance (cheaper than a gaussian)
+            v[i] = (float)(around == null ? g : around[i] + noise * g / Math.Sqrt(Dim));
+            n += v[i] * v[i];
+        }
+        for (int i = 0; i < Dim; i++) v[i] /= (float)Math.Sqrt(n);
+        return v;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using R2D2.Localization.Evaluation;
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Localization;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>Queries with true poses: a list with intrinsics, the folder its names are relative to, the ground truth (submission format).</summary>
+public sealed record RetrievalQuerySet(string Label, IReadOnlyList<QueryImage> Queries, string ImageRoot, IReadOnlyList<ImagePose> Truth)
+{
+    /// <summary>`LABEL:LIST:IMAGES:TRUTH` (a query list with intrinsics, its image folder, the true poses).</summary>
+    public static RetrievalQuerySet Parse(string spec)
+    {
+        var f = spec.Split(':');
+        if (f.Length != 4) throw new ArgumentException($"--set '{spec}': expected LABEL:QUERY_LIST:IMAGE_FOLDER:GROUND_TRUTH");
+        return new RetrievalQuerySet(f[0], QueryInputs.ReadQueries(f[1], null), f[2], Submission.Read(f[3]));
+    }
+
+    /// <summary>The strecha-loc protocol's queries of a Strecha scene: the odd images, by day and (simulated) night.</summary>
+    public static IEnumerable<RetrievalQuerySet> Strecha(string folder)
+    {
+        var scene = StrechaLoc.Load(folder);
+        var queries = scene.Queries.Select(q => new QueryImage(q.Name, q.Camera)).ToList();
+        var truth = scene.Queries.Select(q => new ImagePose(q.Name, q.Pose)).ToList();
+        yield return new RetrievalQuerySet($"{scene.Name} day", queries, scene.DayImages, truth);
+        yield return new RetrievalQuerySet($"{scene.Name} night", queries, scene.NightImages, truth);
+    }
+}
+
+public sealed record RetrievalEvaluationOptions
+{
+    /// <summary>Methods of <see cref="ImageRetrieval.Create"/>; "oracle" is the ground-truth ranking.</summary>
+    public IReadOnlyList<string> Methods { get; init; } = new[] { "vlad", "asmk" };
+    public IReadOnlyList<int> Ks { get; init; } = new[] { 1, 5, 10, 20, 50 };
+    public RelevanceOptions Relevance { get; init; } = new();
+    /// <summary>Also localize each query with each method's first <see cref="RetrievedImages"/> images, by each scheme.</summary>
+    public IReadOnlyList<MatchingScheme> LocalizeSchemes { get; init; } = Array.Empty<MatchingScheme>();
+    public int RetrievedImages { get; init; } = 20;
+    public bool CovisibilityClusters { get; init; }
+    /// <summary>Where to write the ground-truth pairs (`query db`, the first <see cref="RetrievedImages"/> relevant images of each query); null: not written.</summary>
+    public string? GroundTruthPairsPath { get; init; }
+    public Geometry.PnpOptions Pnp { get; init; } = new();
+}
+
+/// <summary>
+/// Measures retrieval against the map's ground truth (<see cref="RetrievalEvaluation"/>): each
+/// query's features are extracted once, every method ranks the database images for it, and
+/// recall@k is counted against the relevant images of the query's true pose. Optionally each
+/// method's first images are then used to localize the query by each matching scheme (the
+/// oracle: the ground truth's best images), so retrieval and pose accuracy come from one run on
+/// the same features.
+/// </summary>
+public static class RetrievalEvaluationRunner
+{
+    public const string Oracle = "oracle";
+
+    public static RetrievalEvaluationResult Run(MapIndex map, FeatureSource source, TorchSharp.torch.Device? device,
+        IReadOnlyList<RetrievalQuerySet> sets, RetrievalEvaluationOptions o, IProgressSink? progress = null)
+    {
+        progress ??= ProgressSink.None;
+        var methods = o.Methods.Select(m => m == Oracle ? null : ImageRetrieval.Create(m, map)).ToList();
+        int kMax = Math.Max(o.Ks.Max(), o.RetrievedImages);
+        var recallRows = new List<RetrievalRecallRow>();
+        var locRows = new List<RetrievalLocalizationRow>();
+        var gtPairs = new List<(string, string, double?)>();
+        foreach (var set in sets)
+        {
+            var truth = set.Truth.ToDictionary(t => Submission.BaseName(t.Name), t => t.Pose);
+            var perMethod = o.Methods.Select(_ => new List<(IReadOnlyList<int> Retrieved, IReadOnlySet<int> Relevant)>()).ToList();
+            var times = o.Methods.Select(_ => new List<double>()).ToList();
+            var estimates = new Dictionary<(int, MatchingScheme), List<QueryResult>>();
+            progress.Stage($"retrieval: {set.Label}", set.Queries.Count, advance =>
+            {
+                foreach (var q in set.Queries)
+                {
+                    if (!truth.TryGetValue(q.SubmissionName, out var pose)) { advance($"{q.Name}: no true pose, skipped"); continue; }
+                    var image = ImageFile.ReadRgb(Path.Combine(set.ImageRoot, q.Name));
+                    var camera = q.Camera ?? throw new R2D2Exception(null, 0, $"query '{q.Name}' has no camera");
+                    camera = Intrinsics.RescaledTo(camera, image.Width, image.Height) ?? camera;
+                    var sw = Stopwatch.StartNew();
+                    var f = source.Extract(image);
+                    double te = sw.Elapsed.TotalSeconds;
+                    var shared = RetrievalEvaluation.SharedPoints(map, camera, pose, o.Relevance);
+                    var ranking = RetrievalEvaluation.RelevantRanking(shared, o.Relevance);
+                    var relevant = ranking.ToHashSet();
+                    gtPairs.AddRange(ranking.Take(o.RetrievedImages).Select(id => (q.Name, map.Images[id].Name, (double?)null)));
+                    for (int m = 0; m < methods.Count; m++)
+                    {
+                        var (ids, seconds) = methods[m] == null ? (ranking.Take(kMax).ToList(), 0.0) : ImageRetrieval.Timed(methods[m]!, q.Name, f, kMax);
+                        perMethod[m].Add((ids, relevant));
+                        times[m].Add(seconds);
+                        foreach (var scheme in o.LocalizeSchemes)
+                        {
+                            var lo = new LocalizerOptions
+                            {
+                                Pnp = o.Pnp, Matching = scheme, CovisibilityClusters = o.CovisibilityClusters,
+                                PairsByQuery = new Dictionary<string, List<int>> { [q.Name] = ids.Take(o.RetrievedImages).ToList() },
+                            };
+                            var res = Localizer.Localize(q.Name, f, te, camera, map, device, lo);
+                            (estimates.TryGetValue((m, scheme), out var l) ? l : estimates[(m, scheme)] = new()).Add(res);
+                        }
+                    }
+                    advance($"{q.Name}: {relevant.Count} relevant images");
+                }
+            });
+            for (int m = 0; m < methods.Count; m++)
+            {
+                recallRows.Add(new RetrievalRecallRow(set.Label, o.Methods[m], perMethod[m].Count, perMethod[m].Count(x => x.Relevant.Count > 0),
+                    RetrievalEvaluation.RecallAt(perMethod[m], o.Ks), times[m].Count > 0 ? PoseEvaluation.Median(times[m]) * 1000 : double.NaN,
+                    times[m].Count > 0 ? times[m].Average() * 1000 : double.NaN));
+                foreach (var scheme in o.LocalizeSchemes)
+                {
+                    var results = estimates.GetValueOrDefault((m, scheme)) ?? new List<QueryResult>();
+                    var eval = PoseEvaluation.Evaluate(results.Where(r => r.Localized).Select(r => new ImagePose(Submission.BaseName(r.Name), r.Pose)),
+                        set.Queries.Where(q => truth.ContainsKey(q.SubmissionName)).Select(q => new ImagePose(q.SubmissionName, truth[q.SubmissionName])));
+                    locRows.Add(new RetrievalLocalizationRow(set.Label, o.Methods[m], scheme, eval,
+                        results.Count > 0 ? PoseEvaluation.Median(results.Select(r => (double)r.Inliers)) : 0, results.Count > 0 ? results.Average(r => r.MatchSeconds) : 0));
+                }
+            }
+        }
+        if (o.GroundTruthPairsPath != null) RetrievalPairs.Write(o.GroundTruthPairsPath, gtPairs);
+        return new RetrievalEvaluationResult(recallRows, locRows, o.Ks);
+    }
+}

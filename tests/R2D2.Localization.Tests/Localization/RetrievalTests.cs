@@ -1,0 +1,127 @@
+using R2D2.Localization.Evaluation;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Localization;
+using R2D2.Localization.Pipeline;
+using R2D2.Localization.Storage;
+using R2D2.Localization.Tests.Pipeline;
+using Xunit;
+
+namespace R2D2.Localization.Tests.Localization;
+
+/// <summary>Retrieval on a built synthetic map: the ASMK index built with the map and resumable,
+/// relevance from the true poses, recall, the 2D–2D scheme, pairs files and global features.</summary>
+public class RetrievalTests
+{
+    private static (SyntheticMap S, MapIndex Map) Built(int seed)
+    {
+        var s = new SyntheticMap(seed, cameras: 6, points: 300);
+        using var source = SyntheticMap.Source();
+        MapBuildRunner.Run(s.DbPath, new MapBuildInputs(s.Images, s.Folder, source), new MapBuildOptions { Pairs = PairSpec.Exhaustive });
+        using var db = FeatureDatabase.OpenReadOnly(s.DbPath);
+        return (s, MapIndex.Load(db));
+    }
+
+    private static FeatureSet Stored(string dbPath, int id)
+    {
+        using var db = FeatureDatabase.OpenReadOnly(dbPath);
+        return db.ReadFeatures(id)!;
+    }
+
+    [Fact]
+    public void EachImageIsItsOwnBestAsmkMatchAndTheMostRelevantToItsOwnPose()
+    {
+        var (s, map) = Built(11);
+        Assert.NotNull(map.Asmk);
+        foreach (var (id, (name, pose)) in map.Images)
+        {
+            Assert.Equal(id, map.RetrieveAsmk(Stored(s.DbPath, id), 3)[0]);
+            var shared = RetrievalEvaluation.SharedPoints(map, SyntheticMap.Camera, pose);
+            var ranking = RetrievalEvaluation.RelevantRanking(shared);
+            Assert.Contains(id, ranking); // relevant to its own pose (in a random cloud, without surfaces, the depth buffer hides some of its points, so not always first)
+            Assert.InRange(shared[id], 20, map.PointsByImage[id].Count); // its points are in its own view, some hidden behind nearer ones
+        }
+    }
+
+    [Fact]
+    public void RecallCountsQueriesWithARelevantImageAmongTheFirstK()
+    {
+        var q = new List<(IReadOnlyList<int>, IReadOnlySet<int>)>
+        {
+            (new[] { 1, 2, 3 }, new HashSet<int> { 1 }),
+            (new[] { 4, 5, 6 }, new HashSet<int> { 6 }),
+            (new[] { 7 }, new HashSet<int>()), // no relevant image: left out
+        };
+        Assert.Equal(new[] { 0.5, 0.5, 1.0 }, RetrievalEvaluation.RecallAt(q, new[] { 1, 2, 3 }));
+    }
+
+    [Fact]
+    public void TwoDTwoDMatchingLocalizesAsWellAsTwoDThreeD()
+    {
+        var (s, map) = Built(12);
+        int id = map.Images.Keys.Min();
+        var f = Stored(s.DbPath, id);
+        foreach (var scheme in new[] { MatchingScheme.PointDescriptors, MatchingScheme.ImagePairs })
+            foreach (bool clusters in new[] { false, true })
+            {
+                var res = Localizer.Localize("q", f, 0, SyntheticMap.Camera, map, null,
+                    new LocalizerOptions { Matching = scheme, RetrievedImages = 3, CovisibilityClusters = clusters, RetrievalMethod = ImageRetrieval.Create("asmk", map) });
+                Assert.True(res.Localized, res.Warning);
+                Assert.InRange(PoseEvaluation.PositionError(res.Pose, map.Images[id].Pose), 0, 0.05);
+            }
+        Assert.Single(map.CovisibilityClusters(map.Images.Keys.ToList()));
+    }
+
+    [Fact]
+    public void AsmkTrainingResumesFromTheStoredPartsAndRestartsForOtherSettings()
+    {
+        var s = new SyntheticMap(13, cameras: 4, points: 200);
+        using var db = FeatureDatabase.Open(s.DbPath);
+        var o = new AsmkOptions { Words = 64 };
+        var first = AsmkIndexRunner.Train(db, o, ProgressSink.None)!;
+        var marker = Enumerable.Repeat(0.5f, 128).ToArray();
+        db.WriteAsmkPart(3, marker); // as if a killed run had stored this part
+        var resumed = AsmkIndexRunner.Train(db, o, ProgressSink.None)!;
+        Assert.Equal(first.Coarse, resumed.Coarse);
+        Assert.Equal(marker, resumed.Fine[3]);
+        var other = AsmkIndexRunner.Train(db, o with { Words = 100 }, ProgressSink.None)!;
+        Assert.NotEqual(marker, other.Fine[3]);
+        Assert.Equal(10, other.Coarse.Length / 128);
+    }
+
+    [Fact]
+    public void PairsFilesOfHlocAndKaptureAreReadBestFirst()
+    {
+        var dir = TempDir.Create();
+        var hloc = Path.Combine(dir, "pairs.txt");
+        File.WriteAllText(hloc, "# hloc\nquery/night/a.jpg db/2.jpg\nquery/night/a.jpg db/1.jpg\n\nquery/night/b.jpg db/3.jpg\n");
+        var p = RetrievalPairs.Read(hloc);
+        Assert.Equal(new[] { "db/2.jpg", "db/1.jpg" }, p["query/night/a.jpg"]);
+        var kapture = Path.Combine(dir, "kpairs.txt");
+        File.WriteAllText(kapture, "# kapture format: 1.1\nq.jpg, db/1.jpg, 0.2\nq.jpg, db/2.jpg, 0.9\nq.jpg, db/3.jpg, 0.5\n");
+        Assert.Equal(new[] { "db/2.jpg", "db/3.jpg", "db/1.jpg" }, RetrievalPairs.Read(kapture)["q.jpg"]);
+        File.WriteAllText(kapture, "q.jpg, db/1.jpg, 0.2\nq.jpg, db/2.jpg, high\n");
+        var e = Assert.Throws<FileFormatException>(() => RetrievalPairs.Read(kapture));
+        Assert.Contains(kapture + ":2", e.Message);
+        Assert.Null(ImageRetrieval.Lookup(new Dictionary<string, string> { ["x/a.jpg"] = "1", ["y/a.jpg"] = "2" }, "a.jpg"));
+        Assert.Equal("1", ImageRetrieval.Lookup(new Dictionary<string, string> { ["x/a.jpg"] = "1" }, "night/a.jpg"));
+    }
+
+    [Fact]
+    public void KaptureGlobalFeaturesRankTheDatabaseByDotProduct()
+    {
+        var (_, map) = Built(14);
+        var root = Path.Combine(TempDir.Create(), "global_features", "gem");
+        var files = Path.Combine(root, "global_features");
+        Directory.CreateDirectory(files);
+        File.WriteAllText(Path.Combine(root, "global_features.txt"), "# kapture format: 1.1\n# name, dtype, dsize, metric_type\ngem, float32, 4, L2\n");
+        void Write(string name, float[] v) { var f = Path.Combine(files, name + ".gfeat"); Directory.CreateDirectory(Path.GetDirectoryName(f)!); File.WriteAllBytes(f, v.SelectMany(BitConverter.GetBytes).ToArray()); }
+        var ids = map.Images.Keys.Order().ToList();
+        for (int i = 0; i < ids.Count; i++) Write(map.Images[ids[i]].Name, new float[] { i, 1, 0, 0 });
+        Write("query/q.jpg", new float[] { 2, 1, 0, 0 });
+        var method = ImageRetrieval.Create("global:" + files, map);
+        Assert.Equal(ids[2], method.Retrieve("query/q.jpg", null!, 1)[0]);
+        File.WriteAllBytes(Path.Combine(files, "bad.gfeat"), new byte[3]);
+        var e = Assert.Throws<FileFormatException>(() => KaptureGlobalFeatures.Read(files));
+        Assert.Contains("bad.gfeat", e.Message);
+    }
+}

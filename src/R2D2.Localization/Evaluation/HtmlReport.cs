@@ -219,7 +219,7 @@ public static class HtmlReport
         string missing = q.ImagePath == null ? "no query image given" : q.Status == QueryStatus.Unreadable || File.Exists(q.ImagePath) ? "image unreadable" : "image not found";
         if (best.Count == 0 && query == null) return;
         if (best.Count == 0) best.Add((-1, 0));
-        int width = q.Localized && d.Queries.Count > o.SmallPicturesAbove ? o.PictureWidth / 2 : o.PictureWidth;
+        int width = d.Queries.Count > o.SmallPicturesAbove ? o.PictureWidth / 2 : o.PictureWidth;
         sb.Append("<div class=\"imgs\">");
         foreach (var (id, shared) in best)
         {

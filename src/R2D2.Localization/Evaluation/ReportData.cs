@@ -51,7 +51,7 @@ public sealed record ReportOptions
 {
     /// <summary>Each query's picture (the query beside a database image) is at most this wide, in pixels.</summary>
     public int PictureWidth { get; init; } = 1000;
-    /// <summary>Above this many queries, localized queries get pictures half as wide (failures keep theirs).</summary>
+    /// <summary>Above this many queries, pictures are half as wide (the page stays under ~40 MB for 1,000 queries).</summary>
     public int SmallPicturesAbove { get; init; } = 100;
     public int JpegQuality { get; init; } = 75;
     /// <summary>Match lines drawn per picture, of each kind (inliers, outliers), sampled evenly.</summary>

@@ -100,7 +100,7 @@ internal static class DemoCommand
         var (runs, reportPath, truthSubset) = Report(inp, data, results, mapPath, posesPath, modelName, source.Description, t);
         Print(runs, t);
         Console.WriteLine($"report: {reportPath}");
-        Console.WriteLine($"outputs: {posesPath} (+ .csv, .inliers.txt), {mapPath}; `localize report --map {mapPath} --poses {posesPath} "
+        Console.WriteLine($"outputs: {posesPath} (+ .csv, .inliers.txt, .matches.txt, .run.json), {mapPath}; `localize report --map {mapPath} --poses {posesPath} "
             + $"--ground-truth {truthSubset} --query-images {data.NightFolder}` rebuilds the report");
         return summary.HasErrors ? 1 : 0;
     }

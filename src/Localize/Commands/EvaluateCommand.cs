@@ -16,7 +16,9 @@ internal static class EvaluateCommand
             Required = true, AllowMultipleArgumentsPerToken = true,
         };
         var truth = new Option<string>("--ground-truth") { Description = "ground-truth poses, same format", Required = true };
-        var plot = new Option<string?>("--plot") { Description = "cumulative error plot (PNG); default: <first poses file>.errors.png beside it" };
+        var labels = new Option<string[]>("--label") { Description = "the name of a run in the tables, the plot and its CSV: one --label per --poses file, in order (default: the file's name)" };
+        var plot = new Option<string?>("--plot") { Description = "cumulative error plot (.png or .svg); default: <first poses file>.errors.png beside it" };
+        var noCsv = new Option<bool>("--no-csv") { Description = "write no per-query CSV (default: <poses file>.errors.csv beside each poses file)" };
         var noPlot = new Option<bool>("--no-plot") { Description = "write no plot" };
         var linear = new Option<bool>("--linear") { Description = "linear position axis (0–10 m) instead of log (1 cm–10 m)" };
         var extra = new Option<string[]>("--extra-threshold")
@@ -25,21 +27,20 @@ internal static class EvaluateCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var cmd = new Command("evaluate", "Score estimated poses against ground truth: shares within the Aachen thresholds (current and v1.0), "
-            + "median errors, missing queries (counted as failures), and a cumulative error plot.");
-        foreach (var o in new Option[] { poses, truth, plot, noPlot, linear, extra }) cmd.Options.Add(o);
+            + "median errors, missing queries (counted as failures), a cumulative error plot, and each run's errors query by query (CSV).");
+        foreach (var o in new Option[] { poses, labels, truth, plot, noPlot, linear, extra, noCsv }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var extraSet = new ThresholdSet("extra", (r.GetValue(extra) ?? Array.Empty<string>()).Select(ParseThreshold).ToList());
             var truthPath = r.GetValue(truth)!;
             var posePaths = r.GetValue(poses)!;
             var plotPath = r.GetValue(noPlot) ? null : r.GetValue(plot) ?? DefaultPlotPath(posePaths[0]);
-            if (plotPath != null)
-            {
-                OutputFile.ImageExtension(plotPath);
-                OutputFile.RefuseInputs(new[] { ("plot", (string?)plotPath) },
-                    posePaths.Select(p => ("poses", (string?)p)).Append(("ground truth", truthPath)));
-            }
-            var runs = PoseFilesEvaluation.Run(truthPath, posePaths, Console.WriteLine, Reporter.Warn);
+            var csvPaths = r.GetValue(noCsv) ? Array.Empty<string>() : posePaths.Select(PoseFilesEvaluation.ErrorsCsvPathFor).ToArray();
+            if (plotPath != null) ErrorPlot.CheckPath(plotPath);
+            OutputFile.RefuseInputs(csvPaths.Select(p => ("per-query CSV", (string?)p)).Append(("plot", plotPath)),
+                posePaths.Select(p => ("poses", (string?)p)).Append(("ground truth", truthPath)));
+            var given = r.GetValue(labels) is { Length: > 0 } l ? l : null;
+            var runs = PoseFilesEvaluation.Run(truthPath, posePaths, Console.WriteLine, Reporter.Warn, given);
             Console.WriteLine();
             foreach (var set in new[] { ThresholdSet.Aachen, ThresholdSet.AachenV1_0, extraSet }.Where(s => s.Thresholds.Count > 0))
             {
@@ -49,6 +50,12 @@ internal static class EvaluateCommand
             Console.Write(PoseEvaluationTable.Summary(runs));
             Console.WriteLine("(missing queries count as failures in the shares and as infinite errors in the medians)");
 
+            var thresholds = ThresholdSet.Aachen.Thresholds.Concat(ThresholdSet.AachenV1_0.Thresholds).Concat(extraSet.Thresholds).ToList();
+            for (int i = 0; i < csvPaths.Length; i++)
+            {
+                PoseFilesEvaluation.WriteErrorsCsv(csvPaths[i], runs[i], thresholds);
+                Console.WriteLine($"per-query errors of {runs[i].Label}: {csvPaths[i]}");
+            }
             if (plotPath != null)
             {
                 ErrorPlot.Write(plotPath, runs, new ErrorPlotSettings

@@ -70,9 +70,12 @@ internal static class QueryCommand
         var list = QueryInputs.ReadQueries(r.GetValue(o.Queries)!, r.GetValue(o.Intrinsics));
         var shard = o.Shard.Get(r);
         var dev = o.Hardware.Resolve(r);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var (map, builtWith) = QueryInputs.LoadMap(mapPath);
+        double loadMap = clock.Elapsed.TotalSeconds;
         using var source = FeatureSource.ForMap(map.Extractor, mapPath, r.GetValue(o.Model), builtWith, dev, r.GetValue(o.Precision) == "bf16");
         if (!shard.IsAll) Console.WriteLine($"query: shard {shard}: {shard.Take(list).Count} of the list's {list.Count} queries");
+        double loadModel = clock.Elapsed.TotalSeconds - loadMap;
         Console.WriteLine($"query: {list.Count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
         if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {map.Points.Count} 3D point(s): the queries will get fallback poses");
         var options = new LocalizerOptions
@@ -97,12 +100,14 @@ internal static class QueryCommand
             OtherInputs = new[] { ("intrinsics", r.GetValue(o.Intrinsics)), ("pairs file", r.GetValue(o.Pairs)) },
             Localizer = options,
             Shard = shard,
+            SetupStages = new[] { ("load map", loadMap), ("load model", loadModel) },
         });
         var summary = ConsoleQueryProgress.Run(runner, list, Describe);
         if (summary.KeptCount > 0) Console.WriteLine($"query: {summary.KeptCount} query(ies) done in an earlier run, kept");
         Console.WriteLine(summary.TimingLine);
         Console.WriteLine(summary.Line);
-        Console.WriteLine($"wrote {outPath}, {r.GetValue(o.Csv) ?? Path.ChangeExtension(outPath, ".csv")} and {QueryInliers.PathFor(outPath)}");
+        Console.WriteLine($"wrote {outPath}, {r.GetValue(o.Csv) ?? Path.ChangeExtension(outPath, ".csv")}, {QueryInliers.PathFor(outPath)}, "
+            + $"{QueryMatches.PathFor(outPath)} and {QueryRunInfo.PathFor(outPath)}");
         return summary.HasErrors ? 1 : 0;
     }
 

@@ -5,342 +5,249 @@ using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
 using R2D2.Localization.Localization;
 using R2D2.Localization.Mapping;
-using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Evaluation;
 
-/// <summary>One query of a report: its estimate (null: the run has none for it), the truth when known, its inliers.</summary>
-public sealed record ReportQuery(string Name, Pose? Estimate, Pose? Truth, bool Localized, int Matches, int Inliers,
-    QueryInlierSet? InlierSet, string? FallbackImage, string? Warning, string? ImagePath);
-
-/// <summary>Everything a report shows; <see cref="HtmlReport.Load"/> gathers it from a run's files.</summary>
-public sealed record ReportData(string Title, string MapPath, IReadOnlyList<MapPoint> Points,
-    IReadOnlyDictionary<int, (string Name, Pose Pose)> MapImages, string? MapImageFolder, IReadOnlyList<ReportQuery> Queries,
-    PoseEvaluationResult? Evaluation)
-{
-    /// <summary>Time per stage (seconds), shown as a table when given.</summary>
-    public IReadOnlyList<(string Stage, double Seconds)> Timings { get; init; } = Array.Empty<(string, double)>();
-    /// <summary>Lines shown under the title (model, scene, command).</summary>
-    public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
-    /// <summary>Keypoints of a map image (for drawing where the matched points are in it); null: none drawn.</summary>
-    public Func<int, Keypoints?>? MapKeypoints { get; init; }
-}
-
 /// <summary>
-/// One self-contained HTML page about a localization run (images as data URIs, the map as inline
-/// SVG; nothing is fetched): the thresholds table and the cumulative error plot (<see cref="ErrorPlot"/>),
-/// the map's points seen from above with the database cameras and each query's true and
-/// estimated position, and per query its image with the PnP inliers, the database image that
-/// shares most of those points (with them marked), and the estimated and true positions.
+/// One self-contained HTML page about a localization run (pictures as data URIs, plots and the
+/// top view as inline SVG, one inline script; nothing is fetched): the thresholds table and the
+/// cumulative error plot (<see cref="ErrorPlot"/>), the settings, model and time per stage the run
+/// recorded, a table of all queries that sorts and filters, the map in 3D and from above, and per
+/// query a card: its picture beside the database image(s) sharing most of its matches with the
+/// match lines (<see cref="ReportPictures"/>), the reason of a failure in words, and its pose,
+/// a fallback labelled as such.
 /// </summary>
 public static class HtmlReport
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Gathers a report from the files of a run: the map database, the submission
-    /// (with the CSV and inliers file beside it when present) and, optionally, the ground truth and
-    /// the image folders.</summary>
+    /// <summary>Gathers a report from the files of a run (<see cref="ReportLoader.Load"/>).</summary>
     public static ReportData Load(string mapPath, string posesPath, string? groundTruthPath, string? queryImageFolder, string? mapImageFolder,
-        string? title = null)
-    {
-        if (!File.Exists(mapPath)) throw new FileFormatException(mapPath, 0, "map database not found");
-        if (queryImageFolder != null && !Directory.Exists(queryImageFolder))
-            throw new FileFormatException(queryImageFolder, 0, "query image folder not found");
-        if (mapImageFolder != null && !Directory.Exists(mapImageFolder))
-            throw new FileFormatException(mapImageFolder, 0, "map image folder not found");
-        List<MapPoint> points;
-        Dictionary<int, (string Name, Pose Pose)> images;
-        using (var db = FeatureDatabase.OpenReadOnly(mapPath))
-        {
-            if (!db.HasMap) throw new FeatureDatabaseException(mapPath, "holds no map (run build-map first)");
-            points = db.ReadMap();
-            images = db.ReadImages().Where(i => i.PriorRotation != null && i.PriorTranslation != null)
-                .ToDictionary(i => i.Id, i => (i.Name, i.PriorPose!));
-            mapImageFolder ??= db.ReadNote("image_root");
-        }
-        var estimates = Submission.Read(posesPath);
-        var csv = QueryOutputs.Read(posesPath, Path.ChangeExtension(posesPath, ".csv")).Values.ToDictionary(r => Submission.BaseName(r.Name));
-        var inlierPath = QueryInliers.PathFor(posesPath);
-        var inliers = File.Exists(inlierPath) ? QueryInliers.Read(inlierPath).Values.ToDictionary(s => Submission.BaseName(s.Name)) : new();
-        var truth = groundTruthPath != null ? Submission.Read(groundTruthPath) : null;
-        if (truth is { Count: 0 }) throw new FileFormatException(groundTruthPath!, 0, "no poses in the ground truth; nothing to evaluate against");
-        var truthByName = truth?.ToDictionary(t => t.Name, t => t.Pose);
-        var fullNames = csv.ToDictionary(kv => kv.Key, kv => kv.Value.Name);
-        var queries = estimates.Select(e =>
-        {
-            csv.TryGetValue(e.Name, out var row);
-            inliers.TryGetValue(e.Name, out var set);
-            string? img = queryImageFolder == null ? null : Path.Combine(queryImageFolder, fullNames.GetValueOrDefault(e.Name, e.Name));
-            return new ReportQuery(e.Name, e.Pose, truthByName?.GetValueOrDefault(e.Name), row?.Localized ?? true, row?.Matches ?? 0,
-                row?.Inliers ?? set?.Count ?? 0, set, row?.FallbackImage, row?.Warning, img);
-        }).ToList();
-        // Ground-truth queries without an estimate are listed too (as missing).
-        if (truth != null)
-            foreach (var t in truth.Where(t => estimates.All(e => e.Name != t.Name)))
-                queries.Add(new ReportQuery(t.Name, null, t.Pose, false, 0, 0, null, null, "no estimate in " + posesPath, null));
-        var evaluation = truth != null ? PoseEvaluation.Evaluate(estimates, truth) : null;
-        return new ReportData(title ?? $"Localization report: {Path.GetFileName(posesPath)} against {Path.GetFileName(mapPath)}", mapPath, points, images,
-            mapImageFolder, queries, evaluation)
-        {
-            // Read when drawn (one image per query), not all at once: a large map holds gigabytes of keypoints.
-            MapKeypoints = id => { using var db = FeatureDatabase.OpenReadOnly(mapPath); return db.ReadKeypoints(id); },
-        };
-    }
+        string? title = null) => ReportLoader.Load(mapPath, posesPath, groundTruthPath, queryImageFolder, mapImageFolder, title);
 
     /// <summary>The files <see cref="Load"/> reads, which a report must not overwrite.</summary>
-    public static IEnumerable<(string Role, string? Path)> InputsOf(string mapPath, string posesPath, string? groundTruthPath) => new[]
-    {
-        ("map", mapPath), ("poses", posesPath), ("CSV", Path.ChangeExtension(posesPath, ".csv")),
-        ("inliers file", QueryInliers.PathFor(posesPath)), ("ground truth", groundTruthPath),
-    };
+    public static IEnumerable<(string Role, string? Path)> InputsOf(string mapPath, string posesPath, string? groundTruthPath) =>
+        ReportLoader.InputsOf(mapPath, posesPath, groundTruthPath);
 
-    public static void Write(string htmlPath, ReportData data)
-    {
-        OutputFile.WriteAllText(htmlPath, Render(data));
-    }
+    public static void Write(string htmlPath, ReportData data) => OutputFile.WriteAllText(htmlPath, Render(data));
+
+    private const string Style =
+        "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1500px}h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc}"
+        + "h3{font-size:15px;margin:0 0 4px}nav a{margin-right:14px}"
+        + "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f2f2f2}"
+        + "td:first-child,th:first-child,td.t,th.t{text-align:left}#qtable th{cursor:pointer;user-select:none}#qtable th[aria-sort=ascending]::after{content:' ▲'}"
+        + "#qtable th[aria-sort=descending]::after{content:' ▼'}#qtable tr.bad td{background:#fff3f3}.filters{margin:8px 0}.filters input{width:220px}"
+        + ".q{border:1px solid #ddd;border-radius:6px;padding:10px;margin:12px 0}.q.bad{border-color:#d33}.imgs{display:flex;gap:10px;flex-wrap:wrap}.imgs figure{margin:0}"
+        + "figcaption{font-size:12px;color:#555;max-width:640px}.ok{color:#183}.fail{color:#c22}.fb{color:#666;font-weight:bold}.why{color:#a11;font-weight:600}"
+        + ".note{color:#555;font-size:13px}img{display:block}img.thumb{max-width:640px;width:100%;height:auto;cursor:zoom-in;border:1px solid #ccc}"
+        + "#lightbox{position:fixed;inset:0;background:rgba(0,0,0,.85);overflow:auto;z-index:10;cursor:zoom-out}#lightbox img{margin:20px auto;max-width:none}"
+        + ".views{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start}canvas#view3d{border:1px solid #ccc;max-width:100%;touch-action:none;cursor:grab}"
+        + ".settings td{text-align:left;font-size:13px}.kv td:first-child{color:#555}.plot{margin:8px 0}.plot svg text{font-family:'DejaVu Sans',system-ui,sans-serif}";
 
     public static string Render(ReportData d)
     {
         var sb = new StringBuilder();
-        sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(d.Title)).Append("</title>\n<style>\n")
-          .Append("body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1400px}h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc}")
-          .Append("table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}")
-          .Append(".q{border:1px solid #ddd;border-radius:6px;padding:10px;margin:12px 0}.q.bad{border-color:#d33}.imgs{display:flex;gap:10px;flex-wrap:wrap}.imgs figure{margin:0}")
-          .Append("figcaption{font-size:12px;color:#555}.ok{color:#183}.fail{color:#c22}.note{color:#555;font-size:13px}img{display:block}\n</style></head><body>\n");
+        sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(d.Title)).Append("</title>\n<style>")
+          .Append(Style).Append("</style></head><body>\n");
         sb.Append("<h1>").Append(E(d.Title)).Append("</h1>\n");
         foreach (var n in d.Notes) sb.Append("<div class=\"note\">").Append(E(n)).Append("</div>\n");
-        sb.Append("<div class=\"note\">map: ").Append(E(d.MapPath)).Append($", {d.Points.Count.ToString("N0", Inv)} points, {d.MapImages.Count} images; {d.Queries.Count} queries</div>\n");
+        int failed = d.Queries.Count(q => !q.Localized);
+        sb.Append("<div class=\"note\">map: ").Append(E(d.MapPath)).Append($", {d.Points.Count.ToString("N0", Inv)} points, {d.MapImages.Count} database images; ")
+          .Append($"{d.Queries.Count} queries, {d.Queries.Count - failed} localized, {failed} not</div>\n");
+        sb.Append("<nav class=\"note\"><a href=\"#results\">results</a><a href=\"#run\">run</a><a href=\"#table\">all queries</a>")
+          .Append("<a href=\"#map\">map</a><a href=\"#queries\">query by query</a></nav>\n");
 
+        Results(sb, d);
+        Run(sb, d);
+        var errors = d.Evaluation?.Queries.ToDictionary(q => q.Name);
+        Table(sb, d, errors);
+        sb.Append("<h2 id=\"map\">The map</h2>\n<div class=\"views\"><div>").Append(MapViews.View3D(d))
+          .Append("<div class=\"note\">In 3D: map points in their colour, database cameras as blue frustums, each query's true position (green circle) "
+                  + "and the pose the run gives it (red cross; grey: a fallback pose, a database image's). Drag to turn, wheel to zoom.</div></div>\n<div>")
+          .Append(MapViews.TopView(d))
+          .Append("<div class=\"note\">From above (the static view): the same, database cameras with their viewing direction and name.</div></div></div>\n");
+
+        sb.Append("<h2 id=\"queries\">Query by query</h2>\n<div class=\"note\">Each picture: the query (left) beside the database image that shares most of its "
+                  + "matched points (right); lines join a match to where that image sees the point, green for PnP-RANSAC inliers, red for outliers "
+                  + "(at most ").Append(d.Options.MaxLinesPerKind).Append(" of each, sampled evenly); circles in the query mark all its matches. Click a picture to see it full size.</div>\n");
+        var pointsById = d.Points.ToDictionary(p => p.Id);
+        foreach (var q in d.Queries) Card(sb, d, q, pointsById, errors?.GetValueOrDefault(q.Name));
+        sb.Append("<div id=\"lightbox\" hidden><img alt=\"\"></div>\n<script>").Append(ReportScript.Source).Append("</script>\n</body></html>\n");
+        return sb.ToString();
+    }
+
+    private static void Results(StringBuilder sb, ReportData d)
+    {
         sb.Append("<h2 id=\"results\">Results</h2>\n");
+        var reasons = d.Queries.Where(q => !q.Localized).GroupBy(q => q.Missing ? "no pose in the run" : QueryFailure.Words(q.Reason))
+            .OrderByDescending(g => g.Count()).ToList();
         if (d.Evaluation is { } ev)
         {
             var thresholds = ThresholdSet.Aachen.Thresholds.Concat(new[] { StrechaLoc.Fine }).ToList();
             sb.Append("<table><tr><th>queries</th>");
             foreach (var t in thresholds) sb.Append("<th>").Append(E(t.ToString())).Append("</th>");
-            sb.Append("<th>localized</th><th>median position</th><th>median rotation</th></tr>\n<tr><td>")
-              .Append(ev.Queries.Count).Append("</td>");
+            sb.Append("<th>localized</th><th>median position</th><th>median rotation</th></tr>\n<tr><td>").Append(ev.Queries.Count).Append("</td>");
             foreach (var t in thresholds) sb.Append("<td>").Append((100 * ev.ShareWithin(t)).ToString("F1", Inv)).Append(" %</td>");
-            int localized = d.Queries.Count(q => q.Localized);
-            sb.Append("<td>").Append(localized).Append("</td><td>").Append(Metres(ev.MedianPositionMetres)).Append("</td><td>")
+            sb.Append("<td>").Append(d.Queries.Count(q => q.Localized)).Append("</td><td>").Append(Metres(ev.MedianPositionMetres)).Append("</td><td>")
               .Append(Degrees(ev.MedianRotationRadians)).Append("</td></tr></table>\n");
-            sb.Append("<div class=\"imgs\">");
-            using var plot = ErrorPlot.Render(new[] { new EvaluatedRun("queries", ev) }, new ErrorPlotSettings
-            {
-                MinMetres = 0.001, MaxMetres = 10, Width = 900, Height = 520,
-                Markers = thresholds,
-            });
-            sb.Append("<figure><img alt=\"cumulative error plot\" src=\"").Append(DataUri(plot, ".png")).Append("\"><figcaption>Cumulative position error")
-              .Append(" (dots: share within both the position and the rotation bound)</figcaption></figure>\n");
         }
-        else sb.Append("<p>No ground truth given: no errors.</p>\n<div class=\"imgs\">");
-        if (d.Timings.Count > 0)
+        else sb.Append("<p>No ground truth given: no errors.</p>\n");
+        if (reasons.Count > 0)
         {
-            sb.Append("<table><tr><th>stage</th><th>seconds</th></tr>\n");
-            foreach (var (stage, s) in d.Timings) sb.Append("<tr><td>").Append(E(stage)).Append("</td><td>").Append(s.ToString("F1", Inv)).Append("</td></tr>\n");
+            sb.Append("<table><tr><th>not localized, because</th><th>queries</th></tr>\n");
+            foreach (var g in reasons) sb.Append("<tr><td>").Append(E(g.Key)).Append("</td><td>").Append(g.Count()).Append("</td></tr>\n");
             sb.Append("</table>\n");
         }
+        if (d.Evaluation is { } e)
+        {
+            var svg = ErrorPlot.Svg(new[] { new EvaluatedRun("queries", e) }, new ErrorPlotSettings
+            {
+                MinMetres = 0.001, MaxMetres = 10, Width = 900, Height = 520,
+                Markers = ThresholdSet.Aachen.Thresholds.Concat(new[] { StrechaLoc.Fine }).ToList(),
+            });
+            // The document's XML declaration has no place inside HTML, nor do namespace declarations
+            // (HTML puts <svg> in its namespace itself): the page then names no URL at all.
+            int start = svg.IndexOf("<svg", StringComparison.Ordinal);
+            svg = (start >= 0 ? svg[start..] : svg).Replace(" xmlns=\"http://www.w3.org/2000/svg\"", "").Replace(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "");
+            sb.Append("<figure class=\"plot\">").Append(svg)
+              .Append("<figcaption>Cumulative position error (dots: share within both the position and the rotation bound)</figcaption></figure>\n");
+        }
+    }
+
+    private static void Run(StringBuilder sb, ReportData d)
+    {
+        sb.Append("<h2 id=\"run\">The run</h2>\n<div class=\"views\">");
+        if (d.Run is { } run)
+        {
+            sb.Append("<div><table class=\"settings kv\"><tr><th colspan=\"2\">settings and model, as the query run recorded them</th></tr>\n");
+            foreach (var (k, v) in run.Settings) sb.Append("<tr><td>").Append(E(k)).Append("</td><td>").Append(E(v)).Append("</td></tr>\n");
+            sb.Append("</table></div>\n");
+            Stages(sb, "time per stage of the query run", run.Stages);
+        }
+        else sb.Append("<p class=\"note\">The query run recorded no description (its <code>.run.json</code> is missing: a run of an older version).</p>");
+        if (d.Timings.Count > 0) Stages(sb, "time per stage, all of the job", d.Timings);
         sb.Append("</div>\n");
-
-        sb.Append("<h2 id=\"map\">The map from above</h2>\n").Append(TopView(d)).Append('\n')
-          .Append("<div class=\"note\">Dots: map points, in their colour; blue: database cameras (line: viewing direction); "
-                  + "green circle: a query's true position; red cross: its estimate.</div>\n");
-
-        sb.Append("<h2 id=\"queries\">Queries</h2>\n");
-        var pointsById = d.Points.ToDictionary(p => p.Id);
-        var errorsByName = d.Evaluation?.Queries.ToDictionary(q => q.Name);
-        foreach (var q in d.Queries) QuerySection(sb, d, q, pointsById, errorsByName?.GetValueOrDefault(q.Name));
-        sb.Append("</body></html>\n");
-        return sb.ToString();
     }
 
-    private static void QuerySection(StringBuilder sb, ReportData d, ReportQuery q, Dictionary<long, MapPoint> pointsById, QueryError? err)
+    private static void Stages(StringBuilder sb, string title, IEnumerable<(string Stage, double Seconds)> stages)
     {
-        bool good = q.Localized && (err == null || err.Within(ThresholdSet.Aachen.Thresholds[0]));
-        sb.Append("<div class=\"q").Append(good ? "" : " bad").Append("\" id=\"q-").Append(E(q.Name)).Append("\"><b>").Append(E(q.Name)).Append("</b> ");
-        sb.Append(q.Localized ? "<span class=\"ok\">localized</span>" : "<span class=\"fail\">not localized</span>");
-        sb.Append($", {q.Inliers} inliers");
-        if (q.Matches > 0) sb.Append($" of {q.Matches} matches");
-        if (err != null && !err.Missing) sb.Append($"; error {Metres(err.PositionMetres)}, {Degrees(err.RotationRadians)}");
-        sb.Append("<br><span class=\"note\">");
-        sb.Append(q.Estimate != null ? "estimated position (" + Vec(q.Estimate.CameraCenter) + ")" : "no estimate");
-        if (q.Truth != null) sb.Append(", true position (").Append(Vec(q.Truth.CameraCenter)).Append(")");
-        sb.Append("</span>");
-        if (q.Warning != null) sb.Append("<br><span class=\"note\">").Append(E(q.Warning)).Append("</span>");
-        sb.Append("<div class=\"imgs\">");
-        // The query with its inliers.
-        if (q.ImagePath != null && File.Exists(q.ImagePath))
+        sb.Append("<div><table><tr><th colspan=\"2\">").Append(E(title)).Append("</th></tr><tr><th>stage</th><th>seconds</th></tr>\n");
+        foreach (var (stage, s) in stages) sb.Append("<tr><td>").Append(E(stage)).Append("</td><td>").Append(s.ToString("F1", Inv)).Append("</td></tr>\n");
+        sb.Append("</table></div>\n");
+    }
+
+    private static string StatusWord(ReportQuery q) =>
+        q.Missing ? "missing" : q.Status is { } s ? QueryOutputs.Word(s) : q.Localized ? "localized" : "fallback";
+
+    /// <summary>Good: localized and, with ground truth, within the tightest Aachen threshold.</summary>
+    private static bool Good(ReportQuery q, QueryError? err) => q.Localized && (err == null || err.Within(ThresholdSet.Aachen.Thresholds[0]));
+
+    private static void Table(StringBuilder sb, ReportData d, Dictionary<string, QueryError>? errors)
+    {
+        sb.Append("<h2 id=\"table\">All queries</h2>\n<div class=\"filters\"><input id=\"qfilter\" type=\"search\" placeholder=\"filter by name, status, reason\" aria-label=\"filter\"> ")
+          .Append("<select id=\"qshow\" aria-label=\"show\"><option value=\"all\">all</option><option value=\"failed\">not localized</option>")
+          .Append("<option value=\"localized\">localized</option>");
+        if (errors != null) sb.Append("<option value=\"outside\">localized, outside ").Append(E(ThresholdSet.Aachen.Thresholds[0].ToString())).Append("</option>");
+        sb.Append("</select> <span id=\"qcount\" class=\"note\">").Append(d.Queries.Count).Append(" queries</span> <span class=\"note\">(click a column's header to sort)</span></div>\n");
+        sb.Append("<table id=\"qtable\"><thead><tr><th data-type=\"num\">#</th><th class=\"t\">query</th><th class=\"t\">status</th><th class=\"t\">reason</th>")
+          .Append("<th data-type=\"num\">inliers</th><th data-type=\"num\">matches</th>");
+        if (errors != null) sb.Append("<th data-type=\"num\">position error</th><th data-type=\"num\">rotation error</th>");
+        sb.Append("<th data-type=\"num\">time (s)</th></tr></thead><tbody>\n");
+        for (int i = 0; i < d.Queries.Count; i++)
         {
-            using var img = Read(q.ImagePath);
-            if (q.InlierSet is { } s) DrawPoints(img, Enumerable.Range(0, s.Count).Select(i => (s.XY[2 * i], s.XY[2 * i + 1])));
-            using var small = Shrink(img);
-            sb.Append("<figure><img alt=\"query\" src=\"").Append(DataUri(small, ".jpg")).Append("\"><figcaption>query ").Append(E(q.Name))
-              .Append($", {q.InlierSet?.Count ?? 0} inliers (green)</figcaption></figure>");
-        }
-        // The database image sharing most inlier points.
-        var (dbId, shared) = MatchedImage(d, q, pointsById);
-        if (dbId is int id && d.MapImages.TryGetValue(id, out var mi))
-        {
-            string? path = d.MapImageFolder != null ? Path.Combine(d.MapImageFolder, mi.Name) : null;
-            if (path != null && File.Exists(path))
+            var q = d.Queries[i];
+            var err = errors?.GetValueOrDefault(q.Name);
+            var show = new List<string> { q.Localized ? "localized" : "failed" };
+            if (q.Localized && err != null && !err.Within(ThresholdSet.Aachen.Thresholds[0])) show.Add("outside");
+            string reason = q.Localized ? "" : q.Missing ? "no pose in the run" : QueryFailure.Words(q.Reason);
+            sb.Append("<tr data-i=\"").Append(i).Append("\" data-name=\"").Append(E(q.Name)).Append("\" data-show=\"").Append(string.Join(' ', show)).Append('"')
+              .Append(Good(q, err) ? "" : " class=\"bad\"").Append("><td>").Append(i + 1).Append("</td><td class=\"t\"><a href=\"#q-").Append(E(q.Name)).Append("\">")
+              .Append(E(q.Name)).Append("</a></td><td class=\"t\">").Append(StatusWord(q)).Append("</td><td class=\"t\">").Append(E(reason)).Append("</td><td>")
+              .Append(q.Inliers).Append("</td><td>").Append(q.Matches).Append("</td>");
+            if (errors != null)
             {
-                using var img = Read(path);
-                var kp = d.MapKeypoints?.Invoke(id);
-                if (kp != null && q.InlierSet is { } s)
-                    DrawPoints(img, s.PointIds.Where(pointsById.ContainsKey).SelectMany(pid => pointsById[pid].Track.Where(e => e.ImageId == id))
-                        .Where(e => e.KeypointIndex < kp.Count).Select(e => (kp.X[e.KeypointIndex], kp.Y[e.KeypointIndex])));
-                using var small = Shrink(img);
-                sb.Append("<figure><img alt=\"matched database image\" src=\"").Append(DataUri(small, ".jpg")).Append("\"><figcaption>database image ")
-                  .Append(E(mi.Name)).Append(shared > 0 ? $", sharing {shared} of the inlier points (green)" : " (the fallback pose's)").Append("</figcaption></figure>");
+                double pos = err?.PositionMetres ?? double.PositiveInfinity, rot = err?.RotationRadians ?? double.PositiveInfinity;
+                sb.Append("<td data-v=\"").Append(Num(pos)).Append("\">").Append(err == null ? "–" : Metres(pos)).Append("</td><td data-v=\"")
+                  .Append(Num(rot * 180 / Math.PI)).Append("\">").Append(err == null ? "–" : Degrees(rot)).Append("</td>");
             }
-            else sb.Append("<p class=\"note\">matched database image: ").Append(E(mi.Name)).Append(shared > 0 ? $" ({shared} shared inlier points)" : "").Append("</p>");
+            sb.Append("<td data-v=\"").Append(q.Seconds is double s ? Num(s) : "Infinity").Append("\">").Append(q.Seconds?.ToString("F2", Inv) ?? "–").Append("</td></tr>\n");
         }
-        sb.Append("</div></div>\n");
+        sb.Append("</tbody></table>\n");
     }
 
-    /// <summary>The map image observing most of the query's inlier points (or its fallback image), and how many.</summary>
-    internal static (int? Id, int Shared) MatchedImage(ReportData d, ReportQuery q, Dictionary<long, MapPoint> pointsById)
+    private static string Num(double v) => double.IsPositiveInfinity(v) ? "Infinity" : double.IsNaN(v) ? "NaN" : v.ToString("R", Inv);
+
+    private static void Card(StringBuilder sb, ReportData d, ReportQuery q, Dictionary<long, MapPoint> pointsById, QueryError? err)
     {
-        var votes = new Dictionary<int, int>();
-        if (q.InlierSet is { } s)
-            foreach (var pid in s.PointIds)
-                if (pointsById.TryGetValue(pid, out var p))
-                    foreach (var imageId in p.Track.Select(e => e.ImageId).Distinct())
-                        votes[imageId] = votes.GetValueOrDefault(imageId) + 1;
-        if (votes.Count > 0)
+        sb.Append("<section class=\"q").Append(Good(q, err) ? "" : " bad").Append("\" id=\"q-").Append(E(q.Name)).Append("\"><h3>").Append(E(q.Name)).Append(' ');
+        sb.Append(q.Localized ? "<span class=\"ok\">localized</span>" : $"<span class=\"fail\">not localized ({StatusWord(q)})</span>");
+        sb.Append($" <span class=\"note\">{q.Inliers} inliers of {q.Matches} matches");
+        if (q.Seconds is double secs) sb.Append(", ").Append(secs.ToString("F2", Inv)).Append(" s");
+        sb.Append("</span></h3>\n");
+        if (!q.Localized)
         {
-            var best = votes.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).First();
-            return (best.Key, best.Value);
+            string why = q.Missing ? "the run has no pose for this query" + (q.Warning != null ? $" ({q.Warning})" : "")
+                : QueryFailure.Explain(q.Reason, q.Matches, q.Inliers, d.Run?.MinInliers, q.Warning);
+            sb.Append("<div class=\"why\">Why: ").Append(E(why)).Append("</div>\n");
         }
-        if (q.FallbackImage != null)
+        sb.Append("<div class=\"note\">");
+        if (q.Estimate == null) sb.Append("no pose");
+        else if (q.IsFallback)
+            sb.Append("<span class=\"fb\">fallback pose</span>: the pose of database image ").Append(E(q.FallbackImage ?? "?"))
+              .Append(", written so the submission has a line for the query; not an estimate (position ").Append(Vec(q.Estimate.CameraCenter)).Append(')');
+        else sb.Append("estimated position (").Append(Vec(q.Estimate.CameraCenter)).Append(')');
+        if (q.Truth != null) sb.Append("; true position (").Append(Vec(q.Truth.CameraCenter)).Append(')');
+        if (err != null && !err.Missing)
+            sb.Append(q.IsFallback ? "; the fallback pose is " : "; error ").Append(Metres(err.PositionMetres)).Append(", ").Append(Degrees(err.RotationRadians))
+              .Append(q.IsFallback ? " off" : "");
+        sb.Append("</div>\n");
+        if (!q.Missing) Pictures(sb, d, q, pointsById);
+        sb.Append("</section>\n");
+    }
+
+    private static void Pictures(StringBuilder sb, ReportData d, ReportQuery q, Dictionary<long, MapPoint> pointsById)
+    {
+        var o = d.Options;
+        // Runs written before the matches file have the inliers only.
+        var matches = q.MatchSet ?? (q.InlierSet is { } s ? new QueryMatchSet(q.Name, s.XY, s.PointIds, Enumerable.Repeat(true, s.Count).ToArray())
+            : QueryMatchSet.Empty(q.Name));
+        var best = ReportPictures.BestImages(matches, pointsById, q.Localized ? 1 : o.DatabaseImagesForFailures);
+        if (best.Count == 0 && q.FallbackImage != null)
             foreach (var (id, im) in d.MapImages)
-                if (im.Name == q.FallbackImage) return (id, 0);
-        return (null, 0);
-    }
-
-    /// <summary>The map from above as SVG: the ground plane is the one across the cameras' mean "down" axis.</summary>
-    private static string TopView(ReportData d)
-    {
-        var cams = d.MapImages.Values.Select(i => i.Pose).ToList();
-        // Vertical axis: the world axis most aligned with the cameras' mean down direction (row 2 of R).
-        var down = new double[3];
-        foreach (var p in cams) for (int k = 0; k < 3; k++) down[k] += p.Rotation[3 + k];
-        int vert = Enumerable.Range(0, 3).OrderByDescending(k => Math.Abs(down[k])).First();
-        int a = vert == 0 ? 1 : 0, b = vert == 2 ? 1 : 2;
-        // Screen x = axis a, screen y = axis b; seen from above (against "up" = −down) it must not be mirrored:
-        // e_a × e_b must point away from the viewer, i.e. along "down".
-        double cross = Cross(a, b, vert);
-        double sb = cross * down[vert] > 0 ? 1 : -1;
-        var pts = new List<(double X, double Y)>();
-        foreach (var p in cams) { var c = p.CameraCenter; pts.Add((c[a], sb * c[b])); }
-        foreach (var q in d.Queries)
+                if (im.Name == q.FallbackImage) { best.Add((id, 0)); break; }
+        using var query = q.ImagePath != null && File.Exists(q.ImagePath) ? TryRead(q.ImagePath) : null;
+        string missing = q.ImagePath == null ? "no query image given" : q.Status == QueryStatus.Unreadable || File.Exists(q.ImagePath) ? "image unreadable" : "image not found";
+        if (best.Count == 0 && query == null) return;
+        if (best.Count == 0) best.Add((-1, 0));
+        int width = d.Queries.Count > o.SmallPicturesAbove ? o.PictureWidth / 2 : o.PictureWidth;
+        sb.Append("<div class=\"imgs\">");
+        foreach (var (id, shared) in best)
         {
-            if (q.Estimate != null) { var c = q.Estimate.CameraCenter; pts.Add((c[a], sb * c[b])); }
-            if (q.Truth != null) { var c = q.Truth.CameraCenter; pts.Add((c[a], sb * c[b])); }
+            d.MapImages.TryGetValue(id, out var mi);
+            string? path = mi.Name != null && d.MapImageFolder != null ? Path.Combine(d.MapImageFolder, mi.Name) : null;
+            using var db = path != null && File.Exists(path) ? TryRead(path) : null;
+            var drawn = id >= 0 ? ReportPictures.InImage(matches, id, pointsById, d.MapKeypoints?.Invoke(id)) : new List<DrawnMatch>();
+            var (jpeg, st) = ReportPictures.Draw(query, db, drawn, width, o.MaxLinesPerKind, o.JpegQuality, missing);
+            string dbName = mi.Name ?? "none";
+            sb.Append("<figure><img class=\"thumb\" loading=\"lazy\" alt=\"query ").Append(E(q.Name)).Append(" and database image ").Append(E(dbName))
+              .Append("\" src=\"data:image/jpeg;base64,").Append(Convert.ToBase64String(jpeg)).Append("\"><figcaption>left: query ").Append(E(q.Name))
+              .Append("; right: database image ").Append(E(dbName));
+            if (shared > 0) sb.Append(matches.InlierCount > 0 ? $", which sees {shared} of the {matches.InlierCount} inliers" : $", which sees {shared} of the {matches.Count} matched points");
+            else if (mi.Name != null) sb.Append(" (the fallback pose's image; it sees none of the matches)");
+            if (db == null && mi.Name != null) sb.Append(" (not found in ").Append(E(d.MapImageFolder ?? "no folder")).Append(')');
+            sb.Append(". Lines: ").Append(st.InlierLines).Append(" of ").Append(st.InliersInImage).Append(" inliers (green), ")
+              .Append(st.OutlierLines).Append(" of ").Append(st.OutliersInImage).Append(" outliers (red) that this image sees.</figcaption></figure>");
         }
-        var mapXY = d.Points.Select(p => { double[] x = { p.X, p.Y, p.Z }; return (X: x[a], Y: sb * x[b]); }).ToList();
-        // Extent: all cameras and the central 98% of the points (a few far points must not shrink the picture).
-        double Q(IEnumerable<double> v, double f) { var s = v.OrderBy(x => x).ToArray(); return s.Length == 0 ? 0 : s[(int)Math.Clamp(f * (s.Length - 1), 0, s.Length - 1)]; }
-        var xs = pts.Select(p => p.X).Concat(new[] { Q(mapXY.Select(p => p.X), 0.01), Q(mapXY.Select(p => p.X), 0.99) }).ToList();
-        var ys = pts.Select(p => p.Y).Concat(new[] { Q(mapXY.Select(p => p.Y), 0.01), Q(mapXY.Select(p => p.Y), 0.99) }).ToList();
-        if (mapXY.Count == 0) { xs = pts.Select(p => p.X).ToList(); ys = pts.Select(p => p.Y).ToList(); }
-        double x0 = xs.Min(), x1 = xs.Max(), y0 = ys.Min(), y1 = ys.Max();
-        double span = Math.Max(Math.Max(x1 - x0, y1 - y0), 1e-6) * 1.08;
-        double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-        const int size = 760;
-        double S(double v) => size * 0.5 + (v) * size / span;
-        string Px(double x) => S(x - cx).ToString("F1", Inv);
-        string Py(double y) => S(y - cy).ToString("F1", Inv);
-        var svg = new StringBuilder();
-        svg.Append($"<svg width=\"{size}\" height=\"{size}\" viewBox=\"0 0 {size} {size}\" style=\"background:#fafafa;border:1px solid #ccc\">");
-        // Points, subsampled to at most 20,000 for the page's size.
-        int step = Math.Max(1, mapXY.Count / 20000);
-        for (int i = 0; i < mapXY.Count; i += step)
-        {
-            var p = d.Points[i];
-            svg.Append($"<circle cx=\"{Px(mapXY[i].X)}\" cy=\"{Py(mapXY[i].Y)}\" r=\"1.2\" fill=\"#{p.R:x2}{p.G:x2}{p.B:x2}\"/>");
-        }
-        double arrow = span * 0.03;
-        foreach (var (name, pose) in d.MapImages.Values)
-        {
-            var c = pose.CameraCenter; var v = pose.ViewingDirection;
-            double len = Math.Sqrt(v[a] * v[a] + v[b] * v[b]);
-            double ex = len > 1e-9 ? v[a] / len * arrow : 0, ey = len > 1e-9 ? sb * v[b] / len * arrow : 0;
-            svg.Append($"<line x1=\"{Px(c[a])}\" y1=\"{Py(sb * c[b])}\" x2=\"{Px(c[a] + ex)}\" y2=\"{Py(sb * c[b] + ey)}\" stroke=\"#2255cc\" stroke-width=\"1.5\"/>");
-            svg.Append($"<circle cx=\"{Px(c[a])}\" cy=\"{Py(sb * c[b])}\" r=\"3\" fill=\"#2255cc\"><title>{E(name)}</title></circle>");
-        }
-        foreach (var q in d.Queries)
-        {
-            if (q.Estimate == null)
-            {
-                if (q.Truth is { } missing)
-                {
-                    var m = missing.CameraCenter;
-                    svg.Append($"<circle cx=\"{Px(m[a])}\" cy=\"{Py(sb * m[b])}\" r=\"6\" fill=\"none\" stroke=\"#1a9a3a\" stroke-width=\"2\" stroke-dasharray=\"3 2\"><title>{E(q.Name)} (true; no estimate)</title></circle>");
-                }
-                continue;
-            }
-            var e = q.Estimate.CameraCenter;
-            if (q.Truth != null)
-            {
-                var t = q.Truth.CameraCenter;
-                svg.Append($"<line x1=\"{Px(t[a])}\" y1=\"{Py(sb * t[b])}\" x2=\"{Px(e[a])}\" y2=\"{Py(sb * e[b])}\" stroke=\"#999\" stroke-width=\"1\"/>");
-                svg.Append($"<circle cx=\"{Px(t[a])}\" cy=\"{Py(sb * t[b])}\" r=\"6\" fill=\"none\" stroke=\"#1a9a3a\" stroke-width=\"2\"><title>{E(q.Name)} (true)</title></circle>");
-            }
-            string ex = Px(e[a]), ey = Py(sb * e[b]);
-            double X = S(e[a] - cx), Y = S(sb * e[b] - cy);
-            svg.Append($"<path d=\"M{(X - 5).ToString("F1", Inv)} {(Y - 5).ToString("F1", Inv)}L{(X + 5).ToString("F1", Inv)} {(Y + 5).ToString("F1", Inv)}"
-                + $"M{(X - 5).ToString("F1", Inv)} {(Y + 5).ToString("F1", Inv)}L{(X + 5).ToString("F1", Inv)} {(Y - 5).ToString("F1", Inv)}\" stroke=\"#d22\" stroke-width=\"2\"><title>{E(q.Name)} (estimate)</title></path>");
-            svg.Append($"<text x=\"{(X + 7).ToString("F1", Inv)}\" y=\"{(Y - 7).ToString("F1", Inv)}\" font-size=\"11\" fill=\"#333\">{E(Path.GetFileNameWithoutExtension(q.Name))}</text>");
-            _ = ex; _ = ey;
-        }
-        // Scale bar.
-        double bar = NiceNumbers.AtMost(span / 5);
-        svg.Append($"<line x1=\"20\" y1=\"{size - 20}\" x2=\"{(20 + bar * size / span).ToString("F1", Inv)}\" y2=\"{size - 20}\" stroke=\"#000\" stroke-width=\"2\"/>");
-        svg.Append($"<text x=\"20\" y=\"{size - 26}\" font-size=\"12\">{bar.ToString("0.###", Inv)} m</text>");
-        svg.Append($"<text x=\"{size - 160}\" y=\"{size - 10}\" font-size=\"11\" fill=\"#666\">axes: {"xyz"[a]} →, {"xyz"[b]} {(sb > 0 ? "↓" : "↑")}</text>");
-        svg.Append("</svg>");
-        return svg.ToString();
+        sb.Append("</div>\n");
     }
 
-    private static double Cross(int a, int b, int c)
+    private static Mat? TryRead(string path)
     {
-        // (e_a × e_b)·e_c for distinct axes: +1 for a cyclic order, −1 otherwise.
-        return (a, b, c) is (0, 1, 2) or (1, 2, 0) or (2, 0, 1) ? 1 : -1;
+        try { return ImageFile.ToBgrMat(ImageFile.ReadRgb(path)); }
+        catch (Exception e) when (e is R2D2Exception or IOException or UnauthorizedAccessException or NotSupportedException) { return null; }
     }
 
-    private static Mat Read(string path) => ImageFile.ToBgrMat(ImageFile.ReadRgb(path));
-
-    private static void DrawPoints(Mat img, IEnumerable<(float X, float Y)> points)
-    {
-        const int shift = 4;
-        int radius = Math.Max(3, img.Cols / 160);
-        foreach (var (x, y) in points)
-        {
-            var c = new Point((int)Math.Round(x * (1 << shift)), (int)Math.Round(y * (1 << shift)));
-            Cv2.Circle(img, c, (radius + 1) << shift, Scalar.All(0), 1, LineTypes.AntiAlias, shift);
-            Cv2.Circle(img, c, radius << shift, new Scalar(60, 220, 60), 2, LineTypes.AntiAlias, shift);
-        }
-    }
-
-    /// <summary>At most 560 px wide: the page stays a few MB.</summary>
-    private static Mat Shrink(Mat img)
-    {
-        const int maxWidth = 560;
-        if (img.Cols <= maxWidth) return img.Clone();
-        var small = new Mat();
-        Cv2.Resize(img, small, new Size(maxWidth, (int)Math.Round(img.Rows * (double)maxWidth / img.Cols)), 0, 0, InterpolationFlags.Area);
-        return small;
-    }
-
-    private static string DataUri(Mat img, string ext)
-    {
-        var p = ext == ".jpg" ? new[] { new ImageEncodingParam(ImwriteFlags.JpegQuality, 82) } : Array.Empty<ImageEncodingParam>();
-        Cv2.ImEncode(ext, img, out var bytes, p);
-        return $"data:image/{(ext == ".jpg" ? "jpeg" : "png")};base64,{Convert.ToBase64String(bytes)}";
-    }
-
-    /// <summary>Escapes the characters HTML gives a meaning (the page is UTF-8: others stay as they are).</summary>
-    private static string E(string s) => s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&quot;");
+    private static string E(string s) => HtmlText.E(s);
     private static string Vec(double[] c) => string.Join(", ", c.Select(v => v.ToString("F2", Inv)));
     private static string Metres(double m) => double.IsPositiveInfinity(m) ? "∞" : double.IsNaN(m) ? "–" : m < 1 ? (m * 100).ToString("F1", Inv) + " cm" : m.ToString("F2", Inv) + " m";
     private static string Degrees(double r) => double.IsPositiveInfinity(r) ? "∞" : double.IsNaN(r) ? "–" : (r * 180 / Math.PI).ToString("F2", Inv) + "°";

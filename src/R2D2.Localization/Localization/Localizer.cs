@@ -6,10 +6,14 @@ using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Localization;
 
-/// <summary>The outcome of one query; <see cref="Pose"/> is the fallback when not localized.</summary>
+/// <summary>The outcome of one query; <see cref="Pose"/> is the fallback when not localized.
+/// <see cref="InlierXY"/>/<see cref="InlierPoints"/> are the accepted pose's PnP inliers (null
+/// when not localized); <see cref="MatchXY"/>/<see cref="MatchPoints"/>/<see cref="MatchInliers"/>
+/// are all 2D–3D matches with RANSAC's verdict on each (also when too few were inliers), which
+/// reports draw to show why a query failed.</summary>
 public sealed record QueryResult(string Name, Pose Pose, bool Localized, int Keypoints, int Matches, int Inliers,
     double ExtractSeconds, double MatchSeconds, double PnpSeconds, string? Warning, string? FallbackImage,
-    float[]? InlierXY = null, int[]? InlierPoints = null);
+    float[]? InlierXY = null, int[]? InlierPoints = null, float[]? MatchXY = null, int[]? MatchPoints = null, bool[]? MatchInliers = null);
 
 public sealed record LocalizerOptions
 {
@@ -64,6 +68,9 @@ public static class Retrieval
 /// </summary>
 public static class Localizer
 {
+    /// <summary>P3P needs three matches and a fourth to choose among its solutions: with fewer, PnP is not tried.</summary>
+    public const int MinMatchesForPnp = 4;
+
     public static QueryResult Localize(string name, RgbImage image, Camera camera, FeatureSource source, MapIndex map,
         TorchSharp.torch.Device? device, LocalizerOptions? options = null)
     {
@@ -92,22 +99,28 @@ public static class Localizer
             if (r != null && (result == null || r.Inliers.Length > result.Inliers.Length)) { result = r; matches = set; }
         }
         double tp = sw.Elapsed.TotalSeconds;
+        // Every match with RANSAC's verdict, kept whatever the outcome: what a report draws.
+        var matchXY = matches.SelectMany(m => new[] { f.X[m.I], f.Y[m.I] }).ToArray();
+        var matchPoints = matches.Select(m => m.J).ToArray();
+        var matchInliers = new bool[matches.Count];
+        if (result != null) foreach (var i in result.Inliers) matchInliers[i] = true;
         if (result != null && result.Inliers.Length >= o.MinInliers)
         {
             var inlierXY = result.Inliers.SelectMany(i => new[] { f.X[matches[i].I], f.Y[matches[i].I] }).ToArray();
             var inlierPoints = result.Inliers.Select(i => matches[i].J).ToArray();
             return new QueryResult(name, result.Pose, true, f.Count, matches.Count, result.Inliers.Length, te, tm, tp, null, null,
-                inlierXY, inlierPoints);
+                inlierXY, inlierPoints, matchXY, matchPoints, matchInliers);
         }
         var (fallbackName, fallbackPose) = Fallback(map, matches);
         string why = result == null ? $"{matches.Count} 2D–3D matches, no pose found" : $"only {result.Inliers.Length} inliers (< {o.MinInliers})";
         return new QueryResult(name, fallbackPose, false, f.Count, matches.Count, result?.Inliers.Length ?? 0, te, tm, tp,
-            $"{name}: not localized ({why}); written with the pose of database image {fallbackName}", fallbackName);
+            $"{name}: not localized ({why}); written with the pose of database image {fallbackName}", fallbackName,
+            MatchXY: matchXY, MatchPoints: matchPoints, MatchInliers: matchInliers);
     }
 
     private static PnpResult? Pnp(List<Match> matches, FeatureSet f, Camera camera, MapIndex map, LocalizerOptions o)
     {
-        if (matches.Count < 4 || map.Points.Count == 0) return null;
+        if (matches.Count < MinMatchesForPnp || map.Points.Count == 0) return null;
         var px = new double[2 * matches.Count];
         var pw = new double[3 * matches.Count];
         for (int k = 0; k < matches.Count; k++)

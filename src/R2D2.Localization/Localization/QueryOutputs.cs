@@ -15,8 +15,8 @@ public enum QueryStatus
     Failed,
 }
 
-/// <summary>One query's lines in the three output files (without line breaks).</summary>
-public sealed record QueryRecord(string PoseLine, string CsvLine, string InliersLine);
+/// <summary>One query's lines in the four output files (without line breaks).</summary>
+public sealed record QueryRecord(string PoseLine, string CsvLine, string InliersLine, string MatchesLine);
 
 /// <summary>A query of an earlier run: its result as read back, and its lines as they stand.</summary>
 public sealed record StoredQuery(QueryResult Result, QueryStatus Status, QueryRecord Record);
@@ -24,9 +24,11 @@ public sealed record StoredQuery(QueryResult Result, QueryStatus Status, QueryRe
 /// <summary>
 /// What a run of queries leaves on disk: the submission (<c>poses.txt</c>), the per-query CSV
 /// (<c>poses.csv</c>, RFC 4180: keypoints, matches, inliers, time per stage, fallback image,
-/// warning, status) and the inliers (<c>poses.inliers.txt</c>, <see cref="QueryInliers"/>), which
+/// warning, status), the inliers (<c>poses.inliers.txt</c>, <see cref="QueryInliers"/>) and all
+/// matches with their RANSAC verdict (<c>poses.matches.txt</c>, <see cref="QueryMatches"/>), which
 /// reports draw. Written whole after every query (each file atomically, see <see cref="OutputFile"/>)
-/// and read back by a resumed run and by `localize report`.
+/// and read back by a resumed run and by `localize report`. The run's settings and time per stage
+/// go beside them (<see cref="QueryRunInfo"/>).
 /// </summary>
 public static class QueryOutputs
 {
@@ -49,9 +51,16 @@ public static class QueryOutputs
             ? new QueryInlierSet(r.Name, r.InlierXY, r.InlierPoints.Select(i => map.Points[i].Id).ToArray())
             : new QueryInlierSet(r.Name, Array.Empty<float>(), Array.Empty<long>());
 
-    /// <summary>The three lines of a new result.</summary>
+    /// <summary>All matches of a result with the map's point ids and RANSAC's verdicts (empty when none were recorded).</summary>
+    public static QueryMatchSet MatchSet(QueryResult r, MapIndex map) =>
+        r.MatchXY != null && r.MatchPoints != null && r.MatchInliers != null
+            ? new QueryMatchSet(r.Name, r.MatchXY, r.MatchPoints.Select(i => map.Points[i].Id).ToArray(), r.MatchInliers)
+            : QueryMatchSet.Empty(r.Name);
+
+    /// <summary>The four lines of a new result.</summary>
     public static QueryRecord Format(QueryResult r, QueryStatus status, MapIndex map, int submissionFolders = 0) =>
-        new(Submission.FormatLine(new ImagePose(r.Name, r.Pose), submissionFolders), FormatCsv(r, status), QueryInliers.FormatLine(InlierSet(r, map)));
+        new(Submission.FormatLine(new ImagePose(r.Name, r.Pose), submissionFolders), FormatCsv(r, status), QueryInliers.FormatLine(InlierSet(r, map)),
+            QueryMatches.FormatLine(MatchSet(r, map)));
 
     public static string FormatCsv(QueryResult x, QueryStatus status)
     {
@@ -61,10 +70,11 @@ public static class QueryOutputs
             Csv.Field(x.FallbackImage ?? ""), Csv.Field(x.Warning ?? "", quote: true), Word(status));
     }
 
-    /// <summary>Writes the three files from the records, in their order: the inliers and the CSV
-    /// before the submission, so a query in the submission is in the others too.</summary>
+    /// <summary>Writes the four files from the records, in their order: the matches, the inliers and
+    /// the CSV before the submission, so a query in the submission is in the others too.</summary>
     public static void Write(string posesPath, string csvPath, IReadOnlyList<QueryRecord> records)
     {
+        OutputFile.WriteAllText(QueryMatches.PathFor(posesPath), string.Concat(records.Select(r => r.MatchesLine + "\n")));
         OutputFile.WriteAllText(QueryInliers.PathFor(posesPath), string.Concat(records.Select(r => r.InliersLine + "\n")));
         OutputFile.WriteAllText(csvPath, CsvHeader + "\n" + string.Concat(records.Select(r => r.CsvLine + "\n")));
         OutputFile.WriteAllText(posesPath, string.Concat(records.Select(r => r.PoseLine + "\n")));
@@ -75,8 +85,9 @@ public static class QueryOutputs
     public static Dictionary<string, QueryResult> Read(string posesPath, string csvPath) =>
         ReadStored(posesPath, csvPath).ToDictionary(kv => kv.Key, kv => kv.Value.Result);
 
-    /// <summary>As <see cref="Read"/>, with each query's status and lines (its inliers line from the
-    /// inliers file beside the submission; an empty set when that file lacks it).</summary>
+    /// <summary>As <see cref="Read"/>, with each query's status and lines (its inliers and matches
+    /// lines from the files beside the submission; empty sets when they lack it, as for runs
+    /// written before the matches file).</summary>
     public static Dictionary<string, StoredQuery> ReadStored(string posesPath, string csvPath)
     {
         var result = new Dictionary<string, StoredQuery>(StringComparer.Ordinal);
@@ -85,6 +96,8 @@ public static class QueryOutputs
         foreach (var p in Submission.ReadLines(posesPath)) poses[p.Image.Name] = p;
         var inliersPath = QueryInliers.PathFor(posesPath);
         var inliers = File.Exists(inliersPath) ? QueryInliers.ReadLines(inliersPath) : new();
+        var matchesPath = QueryMatches.PathFor(posesPath);
+        var matches = File.Exists(matchesPath) ? QueryMatches.ReadLines(matchesPath) : new();
         var records = Csv.Read(File.ReadAllText(csvPath), csvPath).Where(r => r.Raw.Length > 0).ToList();
         if (records.Count == 0) return result;
         var column = ColumnsOf(records[0], csvPath);
@@ -114,7 +127,8 @@ public static class QueryOutputs
                 : r.Localized ? QueryStatus.Localized : QueryStatus.Fallback;
             var inlierLine = inliers.TryGetValue(name, out var il) ? il.Line
                 : QueryInliers.FormatLine(new QueryInlierSet(name, Array.Empty<float>(), Array.Empty<long>()));
-            result[name] = new StoredQuery(r, status, new QueryRecord(pose.Line, current ? rec.Raw : FormatCsv(r, status), inlierLine));
+            var matchLine = matches.TryGetValue(name, out var ml) ? ml.Line : QueryMatches.FormatLine(QueryMatchSet.Empty(name));
+            result[name] = new StoredQuery(r, status, new QueryRecord(pose.Line, current ? rec.Raw : FormatCsv(r, status), inlierLine, matchLine));
         }
         return result;
     }

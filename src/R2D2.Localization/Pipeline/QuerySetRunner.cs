@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
@@ -29,6 +31,8 @@ public sealed record QuerySetOptions
     public string? KaptureOutput { get; init; }
     /// <summary>Folders kept before the file name in the submission (<see cref="Submission.NameFor"/>): 1 for multi-camera datasets such as RobotCar Seasons.</summary>
     public int SubmissionFolders { get; init; }
+    /// <summary>Stages the caller ran before the queries (load the map, the model) with their seconds, recorded in the run description.</summary>
+    public IReadOnlyList<(string Stage, double Seconds)> SetupStages { get; init; } = Array.Empty<(string, double)>();
 
     public string? Csv => CsvPath ?? (OutputPath == null ? null : Path.ChangeExtension(OutputPath, ".csv"));
 }
@@ -76,8 +80,9 @@ public sealed record QuerySetSummary(IReadOnlyList<QueryOutcome> Outcomes)
 
 /// <summary>
 /// Localizes a set of queries against a map: reads each image, rescales its intrinsics to the
-/// image's size, localizes, and writes the submission, CSV and inliers after every query (each
-/// atomically), so a killed run loses at most the query in progress. Each query is isolated: an
+/// image's size, localizes, and writes the submission, CSV, inliers, matches and the run's
+/// description (<see cref="QueryRunInfo"/>: settings, model, time per stage) after every query
+/// (each atomically), so a killed run loses at most the query in progress. Each query is isolated: an
 /// unreadable image or any error while localizing it becomes that query's failure, with its
 /// reason and the fallback pose, and the run goes on. Before any work, names that would collide
 /// in the submission are refused, and so are outputs that would overwrite an input.
@@ -88,6 +93,9 @@ public sealed class QuerySetRunner
     private readonly FeatureSource _source;
     private readonly TorchSharp.torch.Device? _device;
     private readonly QuerySetOptions _o;
+    private readonly DateTime _started = DateTime.UtcNow;
+    private readonly Stopwatch _wall = Stopwatch.StartNew();
+    private double _writeSeconds;
 
     public QuerySetRunner(MapIndex map, FeatureSource source, TorchSharp.torch.Device? device, QuerySetOptions options)
     {
@@ -106,7 +114,8 @@ public sealed class QuerySetRunner
         string? poses = _o.OutputPath, csv = _o.Csv;
         if (poses != null)
             OutputFile.RefuseInputs(
-                new[] { ("submission", poses), ("CSV", csv), ("inliers file", QueryInliers.PathFor(poses)) },
+                new[] { ("submission", poses), ("CSV", csv), ("inliers file", QueryInliers.PathFor(poses)), ("matches file", QueryMatches.PathFor(poses)),
+                    ("run description", QueryRunInfo.PathFor(poses)) },
                 new[] { ("map", _map.Path), ("query list", _o.QueryListPath) }.Concat(_o.OtherInputs)
                     .Concat(imagePaths.Select(p => ("query image", (string?)p))));
 
@@ -121,7 +130,7 @@ public sealed class QuerySetRunner
         // Queries with a pose (or found to have none) are kept; unreadable and failed ones are run again.
         var stored = _o.Resume && poses != null ? QueryOutputs.ReadStored(poses, csv!) : new Dictionary<string, StoredQuery>();
         var records = new QueryRecord?[queries.Count];
-        var outcomes = new QueryOutcome[queries.Count];
+        var outcomes = new QueryOutcome?[queries.Count];
         for (int i = 0; i < queries.Count; i++)
             if (stored.TryGetValue(queries[i].Name, out var s) && s.Status is QueryStatus.Localized or QueryStatus.Fallback)
             {
@@ -137,16 +146,67 @@ public sealed class QuerySetRunner
                 outcomes[i] = LocalizeOne(queries[i], imagePaths[i], progress);
                 if (poses != null)
                 {
-                    records[i] = QueryOutputs.Format(outcomes[i].Result, outcomes[i].Status, _map, _o.SubmissionFolders);
-                    QueryOutputs.Write(poses, csv!, records.OfType<QueryRecord>().ToList());
+                    records[i] = QueryOutputs.Format(outcomes[i]!.Result, outcomes[i]!.Status, _map, _o.SubmissionFolders);
+                    WriteOutputs(poses, csv!, records, outcomes);
                 }
             }
-            progress.Finished(i, queries.Count, outcomes[i]);
+            progress.Finished(i, queries.Count, outcomes[i]!);
         }
         // Also when every query was kept: the outputs then hold exactly this list's queries.
-        if (poses != null) QueryOutputs.Write(poses, csv!, records.OfType<QueryRecord>().ToList());
-        if (_o.KaptureOutput != null) WriteKapture(_o.KaptureOutput, outcomes);
-        return new QuerySetSummary(outcomes);
+        if (poses != null) WriteOutputs(poses, csv!, records, outcomes);
+        if (_o.KaptureOutput != null) WriteKapture(_o.KaptureOutput, outcomes.Select(o => o!).ToList());
+        return new QuerySetSummary(outcomes.Select(o => o!).ToList());
+    }
+
+    private void WriteOutputs(string poses, string csv, QueryRecord?[] records, QueryOutcome?[] outcomes)
+    {
+        var sw = Stopwatch.StartNew();
+        QueryOutputs.Write(poses, csv, records.OfType<QueryRecord>().ToList());
+        _writeSeconds += sw.Elapsed.TotalSeconds;
+        var done = outcomes.OfType<QueryOutcome>().ToList();
+        QueryRunInfo.Write(QueryRunInfo.PathFor(poses), RunSettings(records.Length, done), _o.SetupStages.Concat(new[]
+        {
+            ("query: extract", done.Sum(o => o.Result.ExtractSeconds)),
+            ("query: match", done.Sum(o => o.Result.MatchSeconds)),
+            ("query: PnP", done.Sum(o => o.Result.PnpSeconds)),
+            ("write outputs", _writeSeconds),
+            ("total (this invocation)", _wall.Elapsed.TotalSeconds + _o.SetupStages.Sum(s => s.Seconds)),
+        }));
+    }
+
+    /// <summary>What the run description records: when, against what, with which model and settings, how far.</summary>
+    private IEnumerable<(string, object?)> RunSettings(int total, IReadOnlyList<QueryOutcome> done)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        yield return ("started", _started.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", inv));
+        yield return ("updated", DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", inv));
+        yield return ("map", _map.Path);
+        yield return ("map_points", _map.Points.Count);
+        yield return ("map_images", _map.Images.Count);
+        yield return ("query_list", _o.QueryListPath);
+        yield return ("image_root", _o.ImageRoot);
+        foreach (var (role, path) in _o.OtherInputs.Where(i => i.Path != null)) yield return (role.Replace(' ', '_'), path);
+        yield return ("queries", total);
+        yield return ("done", done.Count);
+        yield return ("kept_from_earlier_run", done.Count(o => o.Kept));
+        foreach (var s in Enum.GetValues<QueryStatus>()) yield return (QueryOutputs.Word(s), done.Count(o => o.Status == s));
+        yield return ("features", _source.Description);
+        var id = _source.Identity;
+        yield return ("extractor", new (string, object?)[]
+        {
+            ("type", id.FeatureType), ("model", id.Model), ("net", id.Net), ("weights", id.WeightsHash),
+            ("settings", id.Settings.TrimStart().StartsWith('{') ? new JsonObjectText(id.Settings) : id.Settings),
+        });
+        var l = _o.Localizer;
+        yield return ("localizer", new (string, object?)[]
+        {
+            ("pnp_threshold_px", l.Pnp.ThresholdPx), ("pnp_confidence", l.Pnp.Confidence), ("pnp_max_iterations", l.Pnp.MaxIterations),
+            ("min_inliers", l.MinInliers),
+            ("min_similarity", float.IsNegativeInfinity(l.MinSimilarity) ? null : l.MinSimilarity),
+            ("matched_against", l.PairsByQuery != null ? "the pairs file's database images"
+                : l.RetrievedImages == Retrieval.Auto ? "auto" : l.RetrievedImages == 0 ? "all map points" : $"the points of the {l.RetrievedImages} most similar database images"),
+        });
+        yield return ("device", _device?.ToString() ?? "cpu");
     }
 
     /// <summary>The localized queries as kapture records: their timestamps and sensors from a kapture

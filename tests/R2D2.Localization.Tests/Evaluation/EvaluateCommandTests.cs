@@ -91,4 +91,39 @@ public class EvaluateCommandTests
             Assert.DoesNotContain("   at ", stderr);
         }
     }
+
+    [Fact]
+    public void LabelsNameTheRunsAndEachRunGetsItsPerQueryCsv()
+    {
+        var dir = TempDir.Create();
+        var (poses, gt) = WriteRun(dir);
+        var plot = Path.Combine(dir, "cmp.svg");
+        var (code, stdout, stderr) = CliTests.Localize("evaluate", "--poses", poses, gt, "--label", "night, R2D2", "--label", "truth",
+            "--ground-truth", gt, "--plot", plot, "--extra-threshold", "0.05,0.5");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(new[] { "night,", "R2D2", "50.0%", "75.0%", "90.0%" }, Row(stdout, "Aachen (current)", 0));
+        Assert.Equal("truth", Row(stdout, "Aachen (current)", 1)[0]);
+        Assert.Contains("night, R2D2 (18/20 with a pose)", File.ReadAllText(plot));
+        // One CSV per run beside its poses: a row per ground-truth query, errors in m and °, 0/1 per threshold.
+        var csv = File.ReadAllLines(Path.Combine(dir, "run", "poses.errors.csv"));
+        Assert.Equal("name,run,has_pose,position_error_m,rotation_error_deg,within_0.25m_2deg,within_0.5m_5deg,within_5m_10deg,"
+            + "within_0.5m_2deg,within_1m_5deg,within_0.05m_0.5deg", csv[0]);
+        Assert.Equal(21, csv.Length);
+        var rows = csv.Skip(1).Select(l => Csv.Read(l, "x").Single().Fields).ToList();
+        Assert.All(rows, r => Assert.Equal("night, R2D2", r[1]));
+        var exact = rows[0];
+        Assert.Equal(("IMG_000.jpg", "1", "1"), (exact[0], exact[2], exact[5]));
+        Assert.True(double.Parse(exact[3], System.Globalization.CultureInfo.InvariantCulture) < 1e-6);
+        var off = rows[12]; // 0.3 m and 1° off: outside (0.25 m, 2°), inside (0.5 m, 5°)
+        Assert.InRange(double.Parse(off[3], System.Globalization.CultureInfo.InvariantCulture), 0.299, 0.301);
+        Assert.InRange(double.Parse(off[4], System.Globalization.CultureInfo.InvariantCulture), 0.99, 1.01);
+        Assert.Equal(new[] { "0", "1", "1", "1", "1", "0" }, off.Skip(5));
+        Assert.Equal(new[] { "IMG_019.jpg", "night, R2D2", "0", "", "", "0", "0", "0", "0", "0", "0" }, rows[19]); // missing
+        Assert.Contains($"per-query errors of truth: {Path.Combine(dir, "gt.errors.csv")}", stdout);
+
+        // A label per poses file, or an error.
+        (code, _, stderr) = CliTests.Localize("evaluate", "--poses", poses, gt, "--label", "one", "--ground-truth", gt, "--no-plot", "--no-csv");
+        Assert.Equal(1, code);
+        Assert.Contains("1 label(s) for 2 poses file(s)", stderr);
+    }
 }

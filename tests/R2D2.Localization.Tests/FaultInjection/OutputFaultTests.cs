@@ -100,7 +100,7 @@ public class OutputFaultTests(TinyMap tiny)
         var txt = Path.Combine(dir, "x.txt");
         var (code, _, err) = CliTests.Localize("evaluate", "--poses", truth, "--ground-truth", truth, "--plot", txt);
         Assert.Equal(1, code);
-        Assert.Contains($"{txt}: an image is written here", err);
+        Assert.Contains($"{txt}: a plot is written here", err);
         Assert.Contains(".png", err);
         Assert.DoesNotContain("   at ", err);
         Assert.False(File.Exists(txt));

@@ -60,5 +60,10 @@ public class QueryKillTests
         // Temporary files of the killed writers were removed by the later writes.
         Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(killed)!, ".*.tmp"));
         Assert.Equal(File.ReadAllBytes(Path.ChangeExtension(reference, ".inliers.txt")), File.ReadAllBytes(Path.ChangeExtension(killed, ".inliers.txt")));
+        Assert.Equal(File.ReadAllBytes(Path.ChangeExtension(reference, ".matches.txt")), File.ReadAllBytes(Path.ChangeExtension(killed, ".matches.txt")));
+        // The run description counts the queries of the four invocations, kept ones included.
+        var run = R2D2.Localization.Localization.QueryRunInfo.Read(Path.ChangeExtension(killed, ".run.json"));
+        Assert.Contains(("done", "40"), run.Settings);
+        Assert.Contains(run.Settings, s => s.Key == "kept_from_earlier_run" && int.Parse(s.Value) >= 9);
     }
 }

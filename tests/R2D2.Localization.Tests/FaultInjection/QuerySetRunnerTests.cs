@@ -75,6 +75,45 @@ public class QuerySetRunnerTests(TinyMap tiny)
         Assert.Equal(new[] { 1, 2, 3 }, seen);
         Assert.Equal(3, File.ReadAllLines(Path.ChangeExtension(poses, ".csv")).Length - 1);
         Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
+        // Every match with RANSAC's verdict, as many as the CSV counts; the inliers among them are the inliers file's.
+        var matches = QueryMatches.Read(QueryMatches.PathFor(poses));
+        var inliers = QueryInliers.Read(QueryInliers.PathFor(poses));
+        foreach (var o in summary.Outcomes)
+        {
+            var m = matches[o.Query.Name];
+            Assert.Equal(o.Result.Matches, m.Count);
+            Assert.Equal(o.Result.Inliers, m.InlierCount);
+            Assert.Equal(inliers[o.Query.Name].PointIds.Order(), m.PointIds.Where((_, i) => m.Inlier[i]).Order());
+        }
+        // The run description: settings, model and time per stage.
+        var run = QueryRunInfo.Read(QueryRunInfo.PathFor(poses));
+        Assert.Equal(12, run.MinInliers);
+        Assert.Contains(("done", "3"), run.Settings);
+        Assert.Contains(("extractor.type", "rootsift"), run.Settings);
+        Assert.Equal(new[] { "query: extract", "query: match", "query: PnP", "write outputs", "total (this invocation)" }, run.Stages.Select(s => s.Stage));
+    }
+
+    [Fact]
+    public void AQueryThatIsNotLocalizedKeepsItsMatchesAndTheReportExplainsIt()
+    {
+        var dir = tiny.Workspace("day_01.jpg", "day_02.jpg");
+        var (map, source) = TinyMap.Load(dir);
+        using var _ = source;
+        var poses = Path.Combine(dir, "poses.txt");
+        // More inliers required than any query has: every query falls back, with its matches recorded.
+        var options = new QuerySetOptions { ImageRoot = dir, OutputPath = poses, Localizer = new LocalizerOptions { MinInliers = 100_000 } };
+        var summary = new QuerySetRunner(map, source, null, options).Run(new[] { new QueryImage("day_01.jpg", DayCamera) });
+        var o = Assert.Single(summary.Outcomes);
+        Assert.Equal(QueryStatus.Fallback, o.Status);
+        var m = QueryMatches.Read(QueryMatches.PathFor(poses))["day_01.jpg"];
+        Assert.True(m.Count > 20 && m.InlierCount == o.Result.Inliers && m.InlierCount > 0, $"{m.Count} matches, {m.InlierCount} inliers");
+        Assert.Equal(0, QueryInliers.Read(QueryInliers.PathFor(poses))["day_01.jpg"].Count);
+
+        var data = R2D2.Localization.Evaluation.HtmlReport.Load(Path.Combine(dir, "map.db"), poses, null, dir, null);
+        var html = R2D2.Localization.Evaluation.HtmlReport.Render(data);
+        Assert.Contains($"Why: too few inliers: {o.Result.Inliers} of {o.Result.Matches} matches agree on a pose, at least 100000 are needed", html);
+        Assert.Contains("<span class=\"fb\">fallback pose</span>", html);
+        Assert.Matches("Lines: [1-9][0-9]* of [1-9][0-9]* inliers \\(green\\), [1-9][0-9]* of [1-9][0-9]* outliers \\(red\\)", html);
     }
 
     [Fact]

@@ -156,9 +156,8 @@ public class TownTests
             var cam = new global::R2D2.Localization.Geometry.Camera(1, global::R2D2.Localization.Geometry.CameraModel.SimpleRadial, 100, 80, new[] { 90.0, 49.5, 39.5, 0 });
             var images = new[] { new PosedImage("db/a.jpg", cam, DemoScene.LookAlong(1, 2, 3, 30, 5)), new PosedImage("db/b.jpg", cam, DemoScene.LookAlong(-1, 1.5, 0, 200, -3)) };
             var nvm = Path.Combine(dir, "m.nvm");
-            Nvm.Write(nvm, images);
             var intr = Path.Combine(dir, "intrinsics.txt");
-            QueryList.WriteWithIntrinsics(intr, images.Select(i => new QueryImage(i.Name, i.Camera)));
+            Nvm.Write(nvm, images, intr);
             var back = Nvm.Read(nvm, Intrinsics.Read(intr), intr, null);
             Assert.Equal(images.Select(i => i.Name), back.Select(b => b.Name));
             for (int i = 0; i < 2; i++)

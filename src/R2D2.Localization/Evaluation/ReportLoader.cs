@@ -1,0 +1,105 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Localization;
+using R2D2.Localization.Mapping;
+using R2D2.Localization.Storage;
+
+namespace R2D2.Localization.Evaluation;
+
+/// <summary>Gathers a report's data from the files of a query run: the map database, the submission
+/// with the CSV, inliers, matches and run description beside it, and optionally the ground truth
+/// and the image folders. Reads only; nothing is matched again.</summary>
+public static class ReportLoader
+{
+    public static ReportData Load(string mapPath, string posesPath, string? groundTruthPath, string? queryImageFolder, string? mapImageFolder,
+        string? title = null)
+    {
+        if (!File.Exists(mapPath)) throw new FileFormatException(mapPath, 0, "map database not found");
+        if (!File.Exists(posesPath)) throw new FileFormatException(posesPath, 0, "poses file not found");
+        if (queryImageFolder != null && !Directory.Exists(queryImageFolder))
+            throw new FileFormatException(queryImageFolder, 0, "query image folder not found");
+        if (mapImageFolder != null && !Directory.Exists(mapImageFolder))
+            throw new FileFormatException(mapImageFolder, 0, "map image folder not found");
+        List<MapPoint> points;
+        Dictionary<int, (string Name, Pose Pose)> images;
+        var cameras = new Dictionary<int, Camera>();
+        using (var db = FeatureDatabase.OpenReadOnly(mapPath))
+        {
+            if (!db.HasMap) throw new FeatureDatabaseException(mapPath, "holds no map (run build-map first)");
+            points = db.ReadMap();
+            var posed = db.ReadImages().Where(i => i.PriorRotation != null && i.PriorTranslation != null).ToList();
+            images = posed.ToDictionary(i => i.Id, i => (i.Name, i.PriorPose!));
+            var byId = db.ReadCameras().ToDictionary(c => c.Id);
+            foreach (var i in posed)
+                if (byId.TryGetValue(i.CameraId, out var c)) cameras[i.Id] = c;
+            mapImageFolder ??= db.ReadNote("image_root");
+        }
+        var estimates = Submission.Read(posesPath);
+        var csvPath = Path.ChangeExtension(posesPath, ".csv");
+        var stored = QueryOutputs.ReadStored(posesPath, csvPath).Values.ToDictionary(r => Submission.BaseName(r.Result.Name));
+        var inlierPath = QueryInliers.PathFor(posesPath);
+        var inliers = File.Exists(inlierPath) ? QueryInliers.Read(inlierPath).Values.ToDictionary(s => Submission.BaseName(s.Name)) : new();
+        var matchPath = QueryMatches.PathFor(posesPath);
+        var matches = File.Exists(matchPath) ? QueryMatches.Read(matchPath).Values.ToDictionary(s => Submission.BaseName(s.Name)) : new();
+        var runPath = QueryRunInfo.PathFor(posesPath);
+        var run = File.Exists(runPath) ? QueryRunInfo.Read(runPath) : null;
+        var truth = groundTruthPath != null ? Submission.Read(groundTruthPath) : null;
+        if (truth is { Count: 0 }) throw new FileFormatException(groundTruthPath!, 0, "no poses in the ground truth; nothing to evaluate against");
+        var truthByName = truth?.ToDictionary(t => t.Name, t => t.Pose);
+        var queries = estimates.Select(e =>
+        {
+            stored.TryGetValue(e.Name, out var row);
+            inliers.TryGetValue(e.Name, out var set);
+            matches.TryGetValue(e.Name, out var all);
+            var r = row?.Result;
+            string? img = queryImageFolder == null ? null : Path.Combine(queryImageFolder, r?.Name ?? e.Name);
+            return new ReportQuery(e.Name, e.Pose, truthByName?.GetValueOrDefault(e.Name), r?.Localized ?? true, r?.Matches ?? all?.Count ?? 0,
+                r?.Inliers ?? set?.Count ?? 0, set, r?.FallbackImage, r?.Warning, img)
+            {
+                Status = row?.Status,
+                MatchSet = all,
+                Seconds = r == null ? null : r.ExtractSeconds + r.MatchSeconds + r.PnpSeconds,
+            };
+        }).ToList();
+        // Ground-truth queries without an estimate are listed too (as missing).
+        if (truth != null)
+        {
+            var named = estimates.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var t in truth.Where(t => !named.Contains(t.Name)))
+                queries.Add(new ReportQuery(t.Name, null, t.Pose, false, 0, 0, null, null, "no pose in " + posesPath, null));
+        }
+        var evaluation = truth != null ? PoseEvaluation.Evaluate(estimates, truth) : null;
+        return new ReportData(title ?? $"Localization report: {Path.GetFileName(posesPath)} against {Path.GetFileName(mapPath)}", mapPath, points, images,
+            mapImageFolder, queries, evaluation)
+        {
+            MapKeypoints = KeypointReader(mapPath),
+            MapCameras = cameras,
+            Run = run,
+        };
+    }
+
+    /// <summary>The files <see cref="Load"/> reads, which a report must not overwrite.</summary>
+    public static IEnumerable<(string Role, string? Path)> InputsOf(string mapPath, string posesPath, string? groundTruthPath) => new[]
+    {
+        ("map", mapPath), ("poses", posesPath), ("CSV", Path.ChangeExtension(posesPath, ".csv")),
+        ("inliers file", QueryInliers.PathFor(posesPath)), ("matches file", QueryMatches.PathFor(posesPath)),
+        ("run description", QueryRunInfo.PathFor(posesPath)), ("ground truth", groundTruthPath),
+    };
+
+    /// <summary>Keypoints read when drawn, not all at once (a large map holds gigabytes of them),
+    /// with the last few kept: neighbouring queries often share their database image.</summary>
+    private static Func<int, Keypoints?> KeypointReader(string mapPath)
+    {
+        var cache = new Dictionary<int, Keypoints?>();
+        var order = new Queue<int>();
+        return id =>
+        {
+            if (cache.TryGetValue(id, out var kp)) return kp;
+            using (var db = FeatureDatabase.OpenReadOnly(mapPath)) kp = db.ReadKeypoints(id);
+            cache[id] = kp;
+            order.Enqueue(id);
+            if (order.Count > 8) cache.Remove(order.Dequeue());
+            return kp;
+        };
+    }
+}

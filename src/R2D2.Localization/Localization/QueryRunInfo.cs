@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using R2D2.Localization.Formats;
+
+namespace R2D2.Localization.Localization;
+
+/// <summary>
+/// What a run of queries was and how long it took, written beside its outputs
+/// (<c>poses.run.json</c>, atomically, after every query) so that `localize report` can show the
+/// settings, the model and the time per stage of the run it reports on: the map, the inputs, the
+/// extractor's identity and settings, the localizer's settings, the counts per status, and the
+/// seconds per stage (the per-query stages summed over the queries in the outputs, kept ones
+/// included; setup and writing as this invocation measured them).
+/// </summary>
+public sealed record QueryRunInfo
+{
+    public const string FormatName = "localize query run 1";
+
+    /// <summary>Settings in the order written, nested keys joined by dots (<c>extractor.settings.top_k</c>).</summary>
+    public IReadOnlyList<(string Key, string Value)> Settings { get; init; } = Array.Empty<(string, string)>();
+    public IReadOnlyList<(string Stage, double Seconds)> Stages { get; init; } = Array.Empty<(string, double)>();
+    /// <summary>The minimum PnP inlier count the run required (null when not recorded).</summary>
+    public int? MinInliers { get; init; }
+
+    /// <summary>The run description beside a submission: <c>poses.txt</c> → <c>poses.run.json</c>.</summary>
+    public static string PathFor(string posesPath) => Path.ChangeExtension(posesPath, ".run.json");
+
+    /// <summary>Writes the JSON atomically. <paramref name="settings"/> are written in order: a value
+    /// that is itself a JSON object (an extractor's settings) is nested as one.</summary>
+    public static void Write(string path, IEnumerable<(string Key, object? Value)> settings, IEnumerable<(string Stage, double Seconds)> stages)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteString("format", FormatName);
+            foreach (var (key, value) in settings) WriteValue(w, key, value);
+            w.WriteStartArray("stages");
+            foreach (var (stage, s) in stages)
+            {
+                w.WriteStartObject();
+                w.WriteString("stage", stage);
+                w.WriteNumber("seconds", Math.Round(s, 4));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        OutputFile.WriteAllText(path, Encoding.UTF8.GetString(ms.ToArray()) + "\n");
+    }
+
+    private static void WriteValue(Utf8JsonWriter w, string key, object? value)
+    {
+        switch (value)
+        {
+            case null: w.WriteNull(key); break;
+            case bool b: w.WriteBoolean(key, b); break;
+            case int i: w.WriteNumber(key, i); break;
+            case long l: w.WriteNumber(key, l); break;
+            case double d when double.IsFinite(d): w.WriteNumber(key, d); break;
+            case double d: w.WriteString(key, d.ToString(CultureInfo.InvariantCulture)); break;
+            case float f when float.IsFinite(f): w.WriteNumber(key, f); break;
+            case float f: w.WriteString(key, f.ToString(CultureInfo.InvariantCulture)); break;
+            case JsonObjectText j: w.WritePropertyName(key); using (var doc = JsonDocument.Parse(j.Json)) doc.RootElement.WriteTo(w); break;
+            case IEnumerable<(string Key, object? Value)> nested:
+                w.WriteStartObject(key);
+                foreach (var (k, v) in nested) WriteValue(w, k, v);
+                w.WriteEndObject();
+                break;
+            default: w.WriteString(key, Convert.ToString(value, CultureInfo.InvariantCulture)); break;
+        }
+    }
+
+    /// <summary>Reads a run description; a file that is not one is an error naming it.</summary>
+    public static QueryRunInfo Read(string path)
+    {
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new FileFormatException(path, (int)(e.LineNumber ?? -1) + 1, "not JSON: " + e.Message); }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("format", out var f) || f.ValueKind != JsonValueKind.String || f.GetString() != FormatName)
+                throw new FileFormatException(path, 1, $"not a query run description (\"format\": \"{FormatName}\")");
+            var settings = new List<(string, string)>();
+            var stages = new List<(string, double)>();
+            int? minInliers = null;
+            foreach (var p in root.EnumerateObject())
+            {
+                if (p.Name == "format") continue;
+                if (p.Name == "stages" && p.Value.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (var s in p.Value.EnumerateArray())
+                        if (s.ValueKind == JsonValueKind.Object && s.TryGetProperty("stage", out var n) && n.ValueKind == JsonValueKind.String
+                            && s.TryGetProperty("seconds", out var sec) && sec.ValueKind == JsonValueKind.Number)
+                            stages.Add((n.GetString()!, sec.GetDouble()));
+                        else throw new FileFormatException(path, 0, "a stage is not {\"stage\": NAME, \"seconds\": NUMBER}");
+                    continue;
+                }
+                Flatten(p.Name, p.Value, settings);
+            }
+            foreach (var (k, v) in settings)
+                if (k == "localizer.min_inliers" && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int m)) minInliers = m;
+            return new QueryRunInfo { Settings = settings, Stages = stages, MinInliers = minInliers };
+        }
+    }
+
+    private static void Flatten(string key, JsonElement e, List<(string, string)> into)
+    {
+        if (e.ValueKind == JsonValueKind.Object)
+            foreach (var p in e.EnumerateObject()) Flatten(key + "." + p.Name, p.Value, into);
+        else into.Add((key, e.ValueKind switch
+        {
+            JsonValueKind.String => e.GetString()!,
+            JsonValueKind.Null => "–",
+            _ => e.GetRawText(),
+        }));
+    }
+}
+
+/// <summary>A JSON object given as text (an extractor's settings as stored), written nested in <see cref="QueryRunInfo"/>.</summary>
+public sealed record JsonObjectText(string Json);

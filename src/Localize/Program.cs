@@ -30,6 +30,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(BenchPnpCommand.Create());
             root.Subcommands.Add(BenchMapCommand.Create());
             root.Subcommands.Add(BenchMatchCommand.Create());
+            root.Subcommands.Add(BenchNetCommand.Create());
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {

@@ -37,6 +37,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(BenchMapCommand.Create());
             root.Subcommands.Add(BenchMatchCommand.Create());
             root.Subcommands.Add(BenchScaleCommand.Create());
+            root.Subcommands.Add(BenchNetCommand.Create());
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {

@@ -29,7 +29,9 @@ public class RawParityTests
     }
 
     public static IEnumerable<object[]> Cases() =>
-        from m in SharedData.Models from fold in new[] { false, true } select new object[] { m, fold };
+        from m in SharedData.Models
+        from v in new[] { (Fold: false, Nhwc: false), (Fold: true, Nhwc: false), (Fold: true, Nhwc: true) }
+        select new object[] { m, v.Fold, v.Nhwc };
 
     // Bounds that hold on any x86-64 CPU. fp32 convolutions sum in an order that depends on the
     // kernel (AVX2 vs AVX-512, oneDNN vs MKL), so the same network moves by a few ULPs of the
@@ -47,9 +49,10 @@ public class RawParityTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void OutputsEqualOfficial(string model, bool optimized)
+    public void OutputsEqualOfficial(string model, bool optimized, bool channelsLast)
     {
-        var options = new NetworkOptions { FoldBatchNorm = optimized, ChannelsLast = optimized };
+        // Default layout: oneDNN's blocked one on the CPU; channels-last: NHWC convolutions.
+        var options = new NetworkOptions { FoldBatchNorm = optimized, ChannelsLast = channelsLast };
         using var net = new R2D2Network(Checkpoint.Load(SharedData.Model(model)), CPU, options);
         using var input = MultiScaleExtractor.NormalizedInput(Crop());
         using var output = net.Forward(input, keepLogits: true);

@@ -61,6 +61,22 @@ public sealed class R2D2Architecture
         DescriptorDim = dim;
     }
 
+    /// <summary>Multiply-adds of the convolutions per input pixel (heads excluded: 0.1% more),
+    /// each convolution counted at its own resolution (after the Fast variant's pooling).</summary>
+    public double MacsPerPixel
+    {
+        get
+        {
+            double macs = 0, area = 1;
+            foreach (var op in _ops)
+            {
+                if (op is ConvOp c) macs += area * c.InChannels * c.OutChannels * c.Kernel * c.Kernel;
+                else if (op is MaxPoolOp p) area /= (double)p.Kernel * p.Kernel;
+            }
+            return macs;
+        }
+    }
+
     private void AddConv(int outChannels, int k = 3, int stride = 1, bool bn = true, bool relu = true, int pool = 1)
     {
         if (!_dilated && stride != 1) throw new NotSupportedException("strided (non-dilated) R2D2 variants are not supported");

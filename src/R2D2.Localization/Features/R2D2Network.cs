@@ -28,6 +28,18 @@ public sealed record NetworkOptions
     /// <summary>Run convolutions in channels-last (NHWC) memory layout. Off by default: with
     /// libtorch 2.10 on the AMD EPYC we measure on, the whole pyramid gains nothing from it.</summary>
     public bool ChannelsLast { get; init; }
+    /// <summary>On the CPU, keep the activations in oneDNN's blocked layout (nChw16c) from one
+    /// convolution to the next, with the weights reordered into it once at load and each ReLU
+    /// applied in place there. Plain NCHW convolutions run the same oneDNN kernels but reorder
+    /// input, output and weights to and from that layout on every call: three extra passes over
+    /// the activations per layer, about a third of the time on 2 cores. Same kernels, so the
+    /// outputs are bit-identical to the plain path. Ignored on GPUs and with
+    /// <see cref="ChannelsLast"/>.</summary>
+    public bool OneDnnLayout { get; init; } = true;
+    /// <summary>Zero-pad the input of a convolution with a large padding (the last layer)
+    /// beforehand, so that oneDNN runs it with its direct kernel instead of im2col + sgemm (see
+    /// <see cref="OneDnnConvolutions.NeedsExplicitPadding"/>). CPU only.</summary>
+    public bool ExplicitPadding { get; init; } = true;
     /// <summary>Run the convolution trunk in bfloat16 (heads and normalization stay float32):
     /// about twice as fast on CPUs with AVX512-BF16 and on GPUs, not bit-equal to the official
     /// float32 outputs.</summary>
@@ -42,7 +54,7 @@ public sealed record NetworkOptions
 public sealed class R2D2Network : IDisposable
 {
     private abstract record Layer;
-    private sealed record Conv(Tensor Weight, Tensor Bias, long Padding, long Dilation) : Layer;
+    private sealed record Conv(Tensor Weight, Tensor Bias, long Padding, long Dilation, long MacsPerPixel) : Layer;
     private sealed record Norm(Tensor Mean, Tensor Var, Tensor? Weight, Tensor? Bias) : Layer;
     private sealed record Relu : Layer;
     private sealed record MaxPool(long Kernel) : Layer;
@@ -99,7 +111,8 @@ public sealed class R2D2Network : IDisposable
                             b = b.to(float64).sub(mean).mul(scale).add(shift).to(float32);
                             i++;
                         }
-                        _layers.Add(new Conv(Own(w, layoutWeights: true), Own(b), c.Padding, c.Dilation));
+                        _layers.Add(new Conv(Own(w, layoutWeights: true), Own(b), c.Padding, c.Dilation,
+                            (long)c.InChannels * c.OutChannels * c.Kernel * c.Kernel));
                         break;
                     }
                     case BatchNormOp bn:
@@ -116,8 +129,14 @@ public sealed class R2D2Network : IDisposable
             int dim = Architecture.DescriptorDim;
             _headWeight = Own(cat(new[] { Param("clf.weight", 2, dim, 1, 1), Param("sal.weight", 1, dim, 1, 1) }, 0), layoutWeights: true, trunk: false);
             _headBias = Own(cat(new[] { Param("clf.bias", 2), Param("sal.bias", 1) }, 0), trunk: false);
+            if (Options.OneDnnLayout && !Options.ChannelsLast && Device.type == DeviceType.CPU) _oneDnn = new OneDnnConvolutions(_layers.OfType<Conv>().Select(c => (c.Weight, c.Padding, c.Dilation)).ToList(), Options.ExplicitPadding);
         }
     }
+
+    private readonly OneDnnConvolutions? _oneDnn;
+
+    /// <summary>Whether the convolutions run in oneDNN's blocked layout (see <see cref="NetworkOptions.OneDnnLayout"/>).</summary>
+    public bool UsesOneDnnLayout => _oneDnn != null;
 
     private Tensor Own(Tensor t, bool layoutWeights = false, bool trunk = true)
     {
@@ -132,23 +151,86 @@ public sealed class R2D2Network : IDisposable
     /// <summary>NCHW tensor with NHWC strides (TorchSharp has no memory_format argument).</summary>
     public static Tensor ToChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
+    /// <summary>One convolution's share of a forward pass (<see cref="ProfileConvolutions"/>).</summary>
+    public sealed record ConvTiming(int Index, long InChannels, long OutChannels, long Kernel, long Dilation, long Width, long Height, double Seconds)
+    {
+        /// <summary>2 FLOP per multiply-add.</summary>
+        public double Flop => 2.0 * InChannels * OutChannels * Kernel * Kernel * Width * Height;
+    }
+
+    /// <summary>Times each convolution (with the ReLU after it) of the trunk on a normalized
+    /// 1×3×H×W image: the best of <paramref name="rounds"/> forward passes, layer by layer.</summary>
+    public IReadOnlyList<ConvTiming> ProfileConvolutions(Tensor image, int rounds = 3)
+    {
+        using var _ = no_grad();
+        var best = new Dictionary<int, ConvTiming>();
+        for (int r = 0; r < rounds; r++)
+        {
+            using var x = Trunk(image, (i, c, shape, sec) =>
+            {
+                if (!best.TryGetValue(i, out var t) || sec < t.Seconds)
+                    best[i] = new ConvTiming(i, c.Weight.shape[1], c.Weight.shape[0], c.Weight.shape[2], c.Dilation, shape[3], shape[2], sec);
+            });
+        }
+        return best.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToList();
+    }
+
     /// <summary>Runs the network on a normalized 1×3×H×W image (any device; moved to ours).</summary>
     public NetworkOutput Forward(Tensor image, bool keepLogits = false)
     {
         using var _ = no_grad();
+        return Heads(Trunk(image, null), keepLogits);
+    }
+
+    /// <summary>The layers up to the descriptor features (1×D×H×W, dense, the trunk's dtype);
+    /// <paramref name="timing"/> gets each convolution's seconds (ReLU included) when given.</summary>
+    private Tensor Trunk(Tensor image, Action<int, Conv, long[], double>? timing)
+    {
         // Each activation is freed as soon as the next exists (as PyTorch's reference counting
         // does): peak memory stays at two activations, and the allocator hands the block just
         // freed to the next layer instead of faulting in fresh pages.
         var x = image.to(Device);
         if (Options.BFloat16) x = Replace(x, x.to(bfloat16), image);
         if (Options.ChannelsLast && Device.type == DeviceType.CPU) x = Replace(x, ToChannelsLast(x), image);
-        foreach (var layer in _layers)
+        bool blocked = false; // x is a oneDNN (MKLDNN) tensor
+        int convIndex = 0;
+        for (int li = 0; li < _layers.Count; li++)
         {
+            var layer = _layers[li];
+            if (blocked && layer is not (Conv or Relu))
+            {
+                x = Replace(x, _oneDnn!.ToDense(x), image);
+                blocked = false;
+            }
             switch (layer)
             {
                 case Conv c:
-                    x = Replace(x, F.conv2d(x, c.Weight, c.Bias, strides: new long[] { 1, 1 }, padding: new[] { c.Padding, c.Padding }, dilation: new[] { c.Dilation, c.Dilation }), image);
+                {
+                    long t0 = timing != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+                    long[] shape = x.shape;
+                    bool relu = li + 1 < _layers.Count && _layers[li + 1] is Relu;
+                    if (_oneDnn != null)
+                    {
+                        if (!blocked) { x = Replace(x, _oneDnn.ToBlocked(x), image); blocked = true; }
+                        x = Replace(x, _oneDnn.Convolve(convIndex, x, c.Bias, relu), image);
+                        blocked = !_oneDnn.PadsExplicitly(convIndex); // see there: dense out
+                        if (relu) li++;
+                    }
+                    else
+                    {
+                        long pad = c.Padding;
+                        if (Device.type == DeviceType.CPU && Options.ExplicitPadding && OneDnnConvolutions.NeedsExplicitPadding(pad))
+                        {
+                            x = Replace(x, F.pad(x, new[] { pad, pad, pad, pad }), image);
+                            pad = 0;
+                        }
+                        x = Replace(x, F.conv2d(x, c.Weight, c.Bias, strides: new long[] { 1, 1 }, padding: new[] { pad, pad }, dilation: new[] { c.Dilation, c.Dilation }), image);
+                        if (relu) { x.relu_(); li++; }
+                    }
+                    timing?.Invoke(convIndex, c, shape, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds);
+                    convIndex++;
                     break;
+                }
                 case Norm n:
                     x = Replace(x, F.batch_norm(x, n.Mean, n.Var, n.Weight, n.Bias, training: false, momentum: 0.1, eps: BatchNormEps), image);
                     break;
@@ -166,9 +248,16 @@ public sealed class R2D2Network : IDisposable
                     break;
             }
         }
+        if (blocked) x = Replace(x, _oneDnn!.ToDense(x), image);
+        return ReferenceEquals(x, image) ? x.alias() : x;
+    }
+
+    /// <summary>The heads on the trunk's features <paramref name="x"/> (disposed here).</summary>
+    private NetworkOutput Heads(Tensor x, bool keepLogits)
+    {
         using var scope = NewDisposeScope();
         var features = x;
-        if (Options.BFloat16) features = Replace(x, x.to(float32), image);
+        if (features.dtype != float32) { features = x.to(float32); x.Dispose(); }
         using (var sq = features.square())
         {
             var heads = F.conv2d(sq, _headWeight, _headBias).contiguous();
@@ -178,7 +267,7 @@ public sealed class R2D2Network : IDisposable
             var sp = F.softplus(repLogits);
             var repeatability = sp.div(sp.add(1)).contiguous();
             var descriptors = F.normalize(features.contiguous(), p: 2, dim: 1);
-            if (!ReferenceEquals(features, image)) features.Dispose();
+            features.Dispose();
             return new NetworkOutput
             {
                 Descriptors = descriptors.MoveToOuterDisposeScope(),
@@ -212,6 +301,7 @@ public sealed class R2D2Network : IDisposable
 
     public void Dispose()
     {
+        _oneDnn?.Dispose();
         foreach (var t in _owned) t.Dispose();
         _owned.Clear();
     }

@@ -26,6 +26,27 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>The CPU's attainable float32 rate on the current threads: an n×n sgemm through
+    /// torch.matmul (libtorch's BLAS), best of <paramref name="rounds"/> after one warm-up, in
+    /// GFLOP/s (2n³ FLOP per product). The yardstick of the network's efficiency.</summary>
+    public static double SgemmGflops(int n = 4096, int rounds = 5)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        random.manual_seed(0);
+        var a = randn(n, n, dtype: float32);
+        var b = randn(n, n, dtype: float32);
+        torch.matmul(a, b).Dispose();
+        double best = double.PositiveInfinity;
+        for (int i = 0; i < rounds; i++)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            a.matmul(b).Dispose();
+            best = Math.Min(best, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        return 2.0 * n * n * n / best / 1e9;
+    }
+
     /// <summary>Sets the intra-op threads (0 = all cores).</summary>
     public static void SetThreads(int threads)
     {

@@ -238,6 +238,8 @@ public sealed class QuerySetRunner
         try
         {
             var camera = q.Camera ?? throw new R2D2Exception(_o.QueryListPath, 0, $"query '{q.Name}' has no camera");
+            // A camera that cannot be right (e.g. focal 0) fails its query with the reason, not as a pose that RANSAC never finds.
+            if (camera.FindProblem() is { } problem) throw new R2D2Exception(_o.QueryListPath, 0, $"query '{q.Name}': {problem}");
             if (Intrinsics.RescaledTo(camera, image.Width, image.Height) is { } scaled)
             {
                 progress.Warning($"{q.Name}: image is {image.Width}×{image.Height}, the list says {camera.Width}×{camera.Height}: intrinsics rescaled");

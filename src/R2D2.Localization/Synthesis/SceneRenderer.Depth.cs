@@ -80,34 +80,4 @@ public sealed partial class SceneRenderer
         if (Trace(c[0], c[1], c[2], dx, dy, dz, albedo, out var px, out var py, out var pz, out _, out _) == Surface.Sky) return float.PositiveInfinity;
         return (float)(r[6] * (px - c[0]) + r[7] * (py - c[1]) + r[8] * (pz - c[2]));
     }
-
-    private void AddRadiance(double[] c, double[] r, double x, double y, bool night, NightSettings n, Span<float> albedo, Span<double> acc)
-    {
-        double dx = r[0] * x + r[3] * y + r[6], dy = r[1] * x + r[4] * y + r[7], dz = r[2] * x + r[5] * y + r[8];
-        var surface = Trace(c[0], c[1], c[2], dx, dy, dz, albedo, out var px, out var py, out var pz, out var nx, out var nz);
-        if (surface == Surface.Sky)
-        {
-            double len = Math.Sqrt(dx * dx + dy * dy + dz * dz), up = Math.Max(0, dy / len);
-            if (night) { acc[0] += 0.004; acc[1] += 0.003; acc[2] += 0.003; }
-            else { acc[0] += 0.55 - 0.35 * up; acc[1] += 0.65 - 0.3 * up; acc[2] += 0.85 - 0.1 * up; }
-            return;
-        }
-        double light;
-        if (!night)
-        {
-            var sun = _scene.SunDirection;
-            double cos = surface == Surface.Ground ? sun[1] : nx * sun[0] + nz * sun[2];
-            light = 0.45 + 0.75 * Math.Max(0, cos);
-        }
-        else
-        {
-            light = n.Ambient;
-            foreach (var lamp in _scene.Lamps)
-            {
-                double ex = px - lamp.X, ey = py - lamp.Y, ez = pz - lamp.Z;
-                light += lamp.Intensity * Math.Exp(-(ex * ex + ey * ey + ez * ez) / (2 * lamp.Sigma * lamp.Sigma));
-            }
-        }
-        for (int ch = 0; ch < 3; ch++) acc[ch] += albedo[ch] * light * (night ? n.Tint[ch] : 1);
-    }
 }

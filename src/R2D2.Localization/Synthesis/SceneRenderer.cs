@@ -154,7 +154,6 @@ public sealed partial class SceneRenderer
         var k = _scene.Camera().Pinhole;
         var r = pose.Rotation;
         var c = pose.CameraCenter;
-        var sun = _scene.SunDirection;
         var n = _scene.Night;
         Parallel.For(0, h, row =>
         {
@@ -167,41 +166,48 @@ public sealed partial class SceneRenderer
                     for (int sx = 0; sx < ss; sx++)
                     {
                         double u = col + (sx + 0.5) / ss - 0.5, v = row + (sy + 0.5) / ss - 0.5;
-                        double x = (u - k.Cx) / k.Fx, y = (v - k.Cy) / k.Fy;
-                        double dx = r[0] * x + r[3] * y + r[6], dy = r[1] * x + r[4] * y + r[7], dz = r[2] * x + r[5] * y + r[8];
-                        var surface = Trace(c[0], c[1], c[2], dx, dy, dz, albedo, out var px, out var py, out var pz, out var nx, out var nz);
-                        if (surface == Surface.Sky)
-                        {
-                            double len = Math.Sqrt(dx * dx + dy * dy + dz * dz), up = Math.Max(0, dy / len);
-                            if (night) { acc[0] += 0.004; acc[1] += 0.003; acc[2] += 0.003; }
-                            else { acc[0] += 0.55 - 0.35 * up; acc[1] += 0.65 - 0.3 * up; acc[2] += 0.85 - 0.1 * up; }
-                            continue;
-                        }
-                        double light;
-                        if (!night)
-                        {
-                            double cos = surface == Surface.Ground ? sun[1] : nx * sun[0] + nz * sun[2];
-                            light = 0.45 + 0.75 * Math.Max(0, cos);
-                        }
-                        else
-                        {
-                            light = n.Ambient;
-                            int cell = _grid?.CellOf(px, pz) ?? -1;
-                            int from = cell >= 0 ? _grid!.LampStart[cell] : 0, to = cell >= 0 ? _grid!.LampStart[cell + 1] : _scene.Lamps.Count;
-                            for (int k = from; k < to; k++)
-                            {
-                                var lamp = _scene.Lamps[cell >= 0 ? _grid!.LampItems[k] : k];
-                                double ex = px - lamp.X, ey = py - lamp.Y, ez = pz - lamp.Z;
-                                light += lamp.Intensity * Math.Exp(-(ex * ex + ey * ey + ez * ez) / (2 * lamp.Sigma * lamp.Sigma));
-                            }
-                        }
-                        for (int ch = 0; ch < 3; ch++) acc[ch] += albedo[ch] * light * (night ? n.Tint[ch] : 1);
+                        AddRadiance(c, r, (u - k.Cx) / k.Fx, (v - k.Cy) / k.Fy, night, n, albedo, acc);
                     }
                 int i = (row * w + col) * 3;
                 for (int ch = 0; ch < 3; ch++) img[i + ch] = (float)(acc[ch] / (ss * ss));
             }
         });
         return img;
+    }
+
+    /// <summary>Adds to <paramref name="acc"/> the linear radiance of the ray through normalized image point (x, y, 1):
+    /// the sky, or the hit surface's albedo under the sun (day) or the lamps' pools and the ambient light with the sodium tint (night).</summary>
+    private void AddRadiance(double[] c, double[] r, double x, double y, bool night, NightSettings n, Span<float> albedo, Span<double> acc)
+    {
+        double dx = r[0] * x + r[3] * y + r[6], dy = r[1] * x + r[4] * y + r[7], dz = r[2] * x + r[5] * y + r[8];
+        var surface = Trace(c[0], c[1], c[2], dx, dy, dz, albedo, out var px, out var py, out var pz, out var nx, out var nz);
+        if (surface == Surface.Sky)
+        {
+            double len = Math.Sqrt(dx * dx + dy * dy + dz * dz), up = Math.Max(0, dy / len);
+            if (night) { acc[0] += 0.004; acc[1] += 0.003; acc[2] += 0.003; }
+            else { acc[0] += 0.55 - 0.35 * up; acc[1] += 0.65 - 0.3 * up; acc[2] += 0.85 - 0.1 * up; }
+            return;
+        }
+        double light;
+        if (!night)
+        {
+            var sun = _scene.SunDirection;
+            double cos = surface == Surface.Ground ? sun[1] : nx * sun[0] + nz * sun[2];
+            light = 0.45 + 0.75 * Math.Max(0, cos);
+        }
+        else
+        {
+            light = n.Ambient;
+            int cell = _grid?.CellOf(px, pz) ?? -1;
+            int from = cell >= 0 ? _grid!.LampStart[cell] : 0, to = cell >= 0 ? _grid!.LampStart[cell + 1] : _scene.Lamps.Count;
+            for (int k = from; k < to; k++)
+            {
+                var lamp = _scene.Lamps[cell >= 0 ? _grid!.LampItems[k] : k];
+                double ex = px - lamp.X, ey = py - lamp.Y, ez = pz - lamp.Z;
+                light += lamp.Intensity * Math.Exp(-(ex * ex + ey * ey + ez * ez) / (2 * lamp.Sigma * lamp.Sigma));
+            }
+        }
+        for (int ch = 0; ch < 3; ch++) acc[ch] += albedo[ch] * light * (night ? n.Tint[ch] : 1);
     }
 
     public RgbImage RenderDay(Pose pose) => ToSrgb(RenderLinear(pose, night: false));

@@ -37,7 +37,7 @@ internal static class QueryCommand
         public readonly Option<string> Method = new("--retrieval-method")
         {
             Description = "how --retrieval K picks images: vlad, asmk, auto (asmk when the map has its index, else vlad), pairs:FILE (hloc `q db` or kapture `q, db, score`), global:FOLDER (kapture global features)",
-            DefaultValueFactory = _ => "vlad",
+            DefaultValueFactory = _ => "auto",
         };
         public readonly Option<string> Matching = new("--matching") { Description = "2d3d: query descriptors against the map points'; 2d2d: against each retrieved image's, lifted to 3D (hloc)", DefaultValueFactory = _ => "2d3d" };
         public readonly Option<bool> Clusters = new("--covisibility-clusters") { Description = "PnP per covisibility cluster of the retrieved images, keep the pose with most inliers (hloc)" };

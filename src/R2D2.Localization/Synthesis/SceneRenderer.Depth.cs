@@ -25,37 +25,9 @@ public sealed partial class SceneRenderer
         if (width < 1 || height < 1 || !(focal > 0) || supersampling < 1) throw new ArgumentOutOfRangeException(nameof(width), "a view needs a positive size, focal and supersampling");
         var n = nightSettings ?? _scene.Night;
         int w = width, h = height, ss = supersampling;
-        double cxp = (w - 1) / 2.0, cyp = (h - 1) / 2.0;
-        var lin = new float[w * h * 3];
         var depth = new float[w * h];
-        var r = pose.Rotation;
-        var c = pose.CameraCenter;
-        void Row(int row)
-        {
-            Span<float> albedo = stackalloc float[3];
-            Span<double> acc = stackalloc double[3];
-            for (int col = 0; col < w; col++)
-            {
-                acc.Clear();
-                for (int sy = 0; sy < ss; sy++)
-                    for (int sx = 0; sx < ss; sx++)
-                    {
-                        double u = col + (sx + 0.5) / ss - 0.5, v = row + (sy + 0.5) / ss - 0.5;
-                        AddRadiance(c, r, (u - cxp) / focal, (v - cyp) / focal, night, n, albedo, acc);
-                    }
-                int i = (row * w + col) * 3;
-                for (int ch = 0; ch < 3; ch++) lin[i + ch] = (float)(acc[ch] / (ss * ss));
-                depth[row * w + col] = DepthAlong(c, r, (col - cxp) / focal, (row - cyp) / focal, albedo);
-            }
-        }
-        if (parallel) Parallel.For(0, h, Row);
-        else for (int row = 0; row < h; row++) Row(row);
-
-        if (night)
-        {
-            Blur.Box(lin, PixelLayout.Packed(w, h), n.Blur);
-            Sensor.Expose(lin, Sensor.AutoExposureGain(lin, n.Exposure), n.FullWell, n.ReadNoise, seed);
-        }
+        var lin = RenderLinear(pose, new PinholeIntrinsics(focal, focal, (w - 1) / 2.0, (h - 1) / 2.0), w, h, ss, night, n, depth, parallel);
+        if (night) NightOptics(lin, w, h, n, seed);
         int np = w * h;
         var rgb = new float[3 * np];
         for (int p = 0; p < np; p++)

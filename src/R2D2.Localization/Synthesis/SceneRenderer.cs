@@ -146,16 +146,18 @@ public sealed partial class SceneRenderer
         return (pose.CameraCenter, new[] { r[0] * x + r[3] * y + r[6], r[1] * x + r[4] * y + r[7], r[2] * x + r[5] * y + r[8] });
     }
 
-    /// <summary>Linear radiance, H×W×3, averaged over the S×S rays of each pixel.</summary>
-    private float[] RenderLinear(Pose pose, bool night)
+    /// <summary>Linear radiance, H×W×3, averaged over the S×S rays of each pixel, of the scene's camera.</summary>
+    private float[] RenderLinear(Pose pose, bool night) =>
+        RenderLinear(pose, _scene.Camera().Pinhole, _scene.Width, _scene.Height, _scene.Supersampling, night, _scene.Night, depth: null, parallel: true);
+
+    /// <summary>Linear radiance, H×W×3, averaged over the S×S rays of each pixel, of any pinhole camera;
+    /// with <paramref name="depth"/>, also the camera z of the surface at each pixel centre (+∞: the sky).</summary>
+    private float[] RenderLinear(Pose pose, PinholeIntrinsics k, int w, int h, int ss, bool night, NightSettings n, float[]? depth, bool parallel)
     {
-        int w = _scene.Width, h = _scene.Height, ss = _scene.Supersampling;
         var img = new float[w * h * 3];
-        var k = _scene.Camera().Pinhole;
         var r = pose.Rotation;
         var c = pose.CameraCenter;
-        var n = _scene.Night;
-        Parallel.For(0, h, row =>
+        void Row(int row)
         {
             Span<float> albedo = stackalloc float[3];
             Span<double> acc = stackalloc double[3];
@@ -170,8 +172,11 @@ public sealed partial class SceneRenderer
                     }
                 int i = (row * w + col) * 3;
                 for (int ch = 0; ch < 3; ch++) img[i + ch] = (float)(acc[ch] / (ss * ss));
+                if (depth != null) depth[row * w + col] = DepthAlong(c, r, (col - k.Cx) / k.Fx, (row - k.Cy) / k.Fy, albedo);
             }
-        });
+        }
+        if (parallel) Parallel.For(0, h, Row);
+        else for (int row = 0; row < h; row++) Row(row);
         return img;
     }
 
@@ -217,9 +222,15 @@ public sealed partial class SceneRenderer
     {
         var n = _scene.Night;
         var lin = RenderLinear(pose, night: true);
-        Blur.Box(lin, PixelLayout.Packed(_scene.Width, _scene.Height), n.Blur);
-        Sensor.Expose(lin, Sensor.AutoExposureGain(lin, n.Exposure), n.FullWell, n.ReadNoise, seed);
+        NightOptics(lin, _scene.Width, _scene.Height, n, seed);
         return ToSrgb(lin);
+    }
+
+    /// <summary>In place on linear radiance (H×W×3): the lens's box blur, then the night sensor.</summary>
+    private static void NightOptics(float[] lin, int w, int h, NightSettings n, int seed)
+    {
+        Blur.Box(lin, PixelLayout.Packed(w, h), n.Blur);
+        Sensor.Expose(lin, Sensor.AutoExposureGain(lin, n.Exposure), n.FullWell, n.ReadNoise, seed);
     }
 
     private RgbImage ToSrgb(float[] lin)

@@ -99,15 +99,8 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
         var night = new NightSettings();
         var cams = new List<SceneCamera>();
         var names = new Dictionary<string, int>(StringComparer.Ordinal);
-        int lineNo = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var (ln, f) in SceneFileLines.Read(path))
         {
-            lineNo++;
-            int hash = raw.IndexOf('#');
-            var line = (hash >= 0 ? raw[..hash] : raw).Trim();
-            if (line.Length == 0) continue;
-            var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            int ln = lineNo;
             void Count(int n, string form)
             {
                 if (f.Length != n) throw new FileFormatException(path, ln, $"expected '{form}', found {f.Length} field(s)");

@@ -52,13 +52,7 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
     public static bool IsTownFile(string path)
     {
         if (!File.Exists(path)) return false;
-        foreach (var raw in File.ReadLines(path))
-        {
-            int hash = raw.IndexOf('#');
-            var line = (hash >= 0 ? raw[..hash] : raw).Trim();
-            if (line.Length == 0) continue;
-            return line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0] == "town";
-        }
+        foreach (var (_, f) in SceneFileLines.Read(path)) return f[0] == "town";
         return false;
     }
 
@@ -75,16 +69,9 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
         var s = new TownScene(path, 0, 6, 6, 40, 30, 10, 3, 10, 8, 14, 9, 17, 14, 4.5, 1.0, 3.0, 3, 4, 1.6, 8, 30, 10,
             512, 384, 400, 48, 2, 92, new[] { 0.45, 0.75, -0.5 }, new NightSettings(), 24, 6);
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        int lineNo = 0;
         bool first = true;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var (ln, f) in SceneFileLines.Read(path))
         {
-            lineNo++;
-            int hash = raw.IndexOf('#');
-            var line = (hash >= 0 ? raw[..hash] : raw).Trim();
-            if (line.Length == 0) continue;
-            var f = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            int ln = lineNo;
             if (first && f[0] != "town") throw new FileFormatException(path, ln, $"a town file starts with 'town SEED', found '{f[0]}'");
             first = false;
             if (!seen.TryAdd(f[0], ln)) throw new FileFormatException(path, ln, $"'{f[0]}' appears again (first on line {seen[f[0]]})");

@@ -23,7 +23,7 @@ public class PairSourcesTests
         var e = Assert.Throws<R2D2.Localization.Formats.FileFormatException>(() => PairSources.Parse(new[] { "a.jpg b.jpg", "", "a.jpg c.jpg" }, "list.txt", known));
         Assert.StartsWith("list.txt:3: ", e.Message);
         Assert.Contains("'c.jpg'", e.Message);
-        var bad = Assert.Throws<R2D2.Localization.Formats.FileFormatException>(() => PairSources.Parse(new[] { "a.jpg b.jpg 0.5" }, "list.txt"));
+        var bad = Assert.Throws<R2D2.Localization.Formats.FileFormatException>(() => PairSources.Parse(new[] { "a.jpg b.jpg c.jpg" }, "list.txt"));
         Assert.StartsWith("list.txt:1: ", bad.Message);
     }
 

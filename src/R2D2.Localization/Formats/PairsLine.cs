@@ -4,26 +4,27 @@ namespace R2D2.Localization.Formats;
 
 /// <summary>
 /// One line of a pairs file, in either form users have: hloc's and the Aachen evaluation's
-/// `name1 name2` (white space), or kapture's `name1, name2[, score]` (commas; the score, when
-/// there, is a number and is not used). Blank and `#` lines are skipped by the callers.
+/// `name1 name2` (white space), or kapture's `name1, name2[, score]` (commas); either may carry a
+/// third field, a finite number (a retrieval score). Blank and `#` lines are skipped by the callers.
+/// The one reader of such lines: matching pairs and retrieval pairs accept the same files.
 /// </summary>
 public static class PairsLine
 {
-    /// <summary>The two names of <paramref name="line"/> (trimmed, not blank), or an error naming the file and line.</summary>
-    public static (string Name1, string Name2) Parse(string line, string file, int lineNo)
+    /// <summary>The two names of <paramref name="line"/> (trimmed, not blank) and the score if any, or an error naming the file and line.</summary>
+    public static (string Name1, string Name2, double? Score) Parse(string line, string file, int lineNo)
     {
-        if (line.Contains(','))
-        {
-            var f = line.Split(',').Select(s => s.Trim()).ToArray();
-            if (f.Length is < 2 or > 3 || f[0].Length == 0 || f[1].Length == 0)
-                throw new FileFormatException(file, lineNo, $"expected `name1, name2[, score]` (kapture), found {f.Length} field(s): '{line}'");
-            if (f.Length == 3 && !double.TryParse(f[2], NumberStyles.Float, CultureInfo.InvariantCulture, out _))
-                throw new FileFormatException(file, lineNo, $"score '{f[2]}' is not a number");
-            return (f[0], f[1]);
-        }
-        var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length != 2)
-            throw new FileFormatException(file, lineNo, $"expected two image names (`name1 name2`, or kapture's `name1, name2, score`), found {parts.Length} field(s): '{line}'");
-        return (parts[0], parts[1]);
+        bool commas = line.Contains(',');
+        var f = commas
+            ? line.Split(',').Select(s => s.Trim()).ToArray()
+            : line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (f.Length is < 2 or > 3 || f[0].Length == 0 || f[1].Length == 0)
+            throw new FileFormatException(file, lineNo, commas
+                ? $"expected `name1, name2[, score]` (kapture), found {f.Length} field(s): '{line}'"
+                : $"expected two image names (`name1 name2`, or kapture's `name1, name2, score`), found {f.Length} field(s): '{line}'");
+        if (f.Length == 2) return (f[0], f[1], null);
+        if (!double.TryParse(f[2], NumberStyles.Float, CultureInfo.InvariantCulture, out double score))
+            throw new FileFormatException(file, lineNo, $"score '{f[2]}' is not a number");
+        if (!double.IsFinite(score)) throw new FileFormatException(file, lineNo, $"score '{f[2]}' is not finite");
+        return (f[0], f[1], score);
     }
 }

@@ -21,16 +21,8 @@ public static class RetrievalPairs
             n++;
             var line = raw.Trim();
             if (line.Length == 0 || line[0] == '#') continue;
-            string[] f = line.Contains(',')
-                ? line.Split(',').Select(s => s.Trim()).ToArray()
-                : line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length is < 2 or > 3 || f[0].Length == 0 || f[1].Length == 0)
-                throw new FileFormatException(path, n, $"expected `query db` or `query, db, score`, found {f.Length} field(s)");
-            double score = 0;
-            if (f.Length == 3 && !double.TryParse(f[2], NumberStyles.Float, CultureInfo.InvariantCulture, out score))
-                throw new FileFormatException(path, n, $"score '{f[2]}' is not a number");
-            if (!double.IsFinite(score)) throw new FileFormatException(path, n, $"score '{f[2]}' is not finite");
-            (scored.TryGetValue(f[0], out var l) ? l : scored[f[0]] = new()).Add((f[1], score, n));
+            var (query, db, score) = PairsLine.Parse(line, path, n);
+            (scored.TryGetValue(query, out var l) ? l : scored[query] = new()).Add((db, score ?? 0, n));
         }
         return scored.ToDictionary(kv => kv.Key,
             kv => kv.Value.OrderByDescending(x => x.Score).ThenBy(x => x.Order).Select(x => x.Db).Distinct().ToList(), StringComparer.Ordinal);

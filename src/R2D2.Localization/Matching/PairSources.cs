@@ -33,7 +33,7 @@ public static class PairSources
             lineNo++;
             var line = raw.Trim();
             if (line.Length == 0 || line[0] == '#') continue;
-            var (a, b) = PairsLine.Parse(line, source, lineNo);
+            var (a, b, _) = PairsLine.Parse(line, source, lineNo);
             var parts = new[] { a, b };
             if (knownImages != null)
                 foreach (var name in parts)

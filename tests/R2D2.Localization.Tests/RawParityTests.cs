@@ -70,7 +70,7 @@ public class RawParityTests
         var settings = new ExtractionSettings();
         var rep = output.Repeatability;
         var maxima = rep.eq(nn.functional.max_pool2d(rep, new long[] { 3, 3 }, new long[] { 1, 1 }, new long[] { 1, 1 }))
-            .logical_and(rep.ge(settings.RepeatabilityThreshold)).logical_and(output.Reliability.ge(settings.ReliabilityThreshold));
+            .logical_and(rep.Ge(settings.RepeatabilityThreshold)).logical_and(output.Reliability.Ge(settings.ReliabilityThreshold));
         var idx = maxima.view(-1).nonzero().view(-1).data<long>().ToArray();
         int h = (int)rep.shape[2], w = (int)rep.shape[3];
         var repV = rep.contiguous().data<float>().ToArray();

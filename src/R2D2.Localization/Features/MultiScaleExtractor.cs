@@ -42,7 +42,7 @@ public sealed class MultiScaleExtractor
     {
         using var scope = NewDisposeScope();
         var u8 = tensor(image.Pixels, new long[] { image.Height, image.Width, 3 }, dtype: ScalarType.Byte);
-        var x = u8.permute(2, 0, 1).contiguous().to(float32).div(255);
+        var x = u8.permute(2, 0, 1).contiguous().to(float32).Div(255);
         var mean = tensor(InputMean, dtype: float32).view(3, 1, 1);
         var std = tensor(InputStd, dtype: float32).view(3, 1, 1);
         return x.sub(mean).div(std).unsqueeze(0).MoveToOuterDisposeScope();
@@ -200,8 +200,8 @@ public sealed class MultiScaleExtractor
         // The map may be smaller than the level (Fast-R2D2 on odd sizes): index in its own grid.
         int mw = (int)rep.shape[3], mh = (int)rep.shape[2];
         var maxima = rep.eq(F.max_pool2d(rep, new long[] { 3, 3 }, new long[] { 1, 1 }, new long[] { 1, 1 }))
-            .logical_and(rep.ge(Settings.RepeatabilityThreshold))
-            .logical_and(rel.ge(Settings.ReliabilityThreshold));
+            .logical_and(rep.Ge(Settings.RepeatabilityThreshold))
+            .logical_and(rel.Ge(Settings.ReliabilityThreshold));
         var idx = maxima.view(-1).nonzero().view(-1);
         int count = (int)idx.shape[0];
         if (count == 0) return;

@@ -104,11 +104,11 @@ public sealed class R2D2Network : IDisposable
                         {
                             // y = γ·(conv(x) − μ)/√(σ²+ε) + β  =  conv'(x) with w' = w·s, b' = (b − μ)·s + β.
                             var mean = Param($"ops.{bn.Index}.running_mean", bn.Channels).to(float64);
-                            var scale = Param($"ops.{bn.Index}.running_var", bn.Channels).to(float64).add(BatchNormEps).rsqrt();
+                            var scale = Param($"ops.{bn.Index}.running_var", bn.Channels).to(float64).Add(BatchNormEps).rsqrt();
                             if (bn.Affine) scale = scale.mul(Param($"ops.{bn.Index}.weight", bn.Channels).to(float64));
                             var shift = bn.Affine ? Param($"ops.{bn.Index}.bias", bn.Channels).to(float64) : zeros(bn.Channels, dtype: float64);
                             w = w.to(float64).mul(scale.view(-1, 1, 1, 1)).to(float32);
-                            b = b.to(float64).sub(mean).mul(scale).add(shift).to(float32);
+                            b = b.to(float64).sub(mean).mul(scale).Add(shift).to(float32);
                             i++;
                         }
                         _layers.Add(new Conv(Own(w, layoutWeights: true), Own(b), c.Padding, c.Dilation,
@@ -258,14 +258,14 @@ public sealed class R2D2Network : IDisposable
         using var scope = NewDisposeScope();
         var features = x;
         if (features.dtype != float32) { features = x.to(float32); x.Dispose(); }
-        using (var sq = features.square())
+        using (var sq = features.Square())
         {
             var heads = F.conv2d(sq, _headWeight, _headBias).contiguous();
             var relLogits = heads.narrow(1, 0, 2);
             var repLogits = heads.narrow(1, 2, 1);
             var reliability = F.softmax(relLogits, 1).narrow(1, 1, 1).contiguous();
-            var sp = F.softplus(repLogits);
-            var repeatability = sp.div(sp.add(1)).contiguous();
+            var sp = repLogits.Softplus();
+            var repeatability = sp.div(sp.Add(1)).contiguous();
             var descriptors = F.normalize(features.contiguous(), p: 2, dim: 1);
             features.Dispose();
             return new NetworkOutput

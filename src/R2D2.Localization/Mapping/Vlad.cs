@@ -22,14 +22,14 @@ public static class Vlad
         var x = tensor(samples, new long[] { n, dim });
         var rng = new Random(seed);
         var centres = new List<int> { rng.Next(n) };
-        var d2 = full(n, float.PositiveInfinity);
+        var d2 = TorchScalars.Full(n, float.PositiveInfinity);
         // Each step's temporaries (n × dim) are freed at its end; only d2 and the codebook outlive it,
         // so memory follows the samples, not samples × clusters (1.7 GB for 12,000 samples before).
         for (int c = 1; c < clusters; c++)
         {
             using var step = NewDisposeScope();
             var last = x[centres[^1]].unsqueeze(0);
-            d2 = minimum(d2, x.sub(last).square().sum(1)).MoveToOuterDisposeScope();
+            d2 = minimum(d2, x.sub(last).Square().sum(1)).MoveToOuterDisposeScope();
             var w = d2.data<float>().ToArray();
             double total = w.Sum(v => (double)v), pick = rng.NextDouble() * total, acc = 0;
             int chosen = n - 1;
@@ -40,11 +40,11 @@ public static class Vlad
         for (int it = 0; it < iterations; it++)
         {
             using var step = NewDisposeScope();
-            var assign = x.mm(cb.t()).mul(2).sub(cb.square().sum(1).unsqueeze(0)).argmax(1); // argmin ‖x − c‖²
-            var sums = zeros(clusters, dim).index_add_(0, assign, x, 1);
-            var counts = zeros(clusters).index_add_(0, assign, ones(n), 1);
-            var empty = counts.eq(0);
-            cb = where(empty.unsqueeze(1), cb, sums.div(counts.clamp_min(1).unsqueeze(1))).MoveToOuterDisposeScope();
+            var assign = x.mm(cb.t()).Mul(2).sub(cb.Square().sum(1).unsqueeze(0)).argmax(1); // argmin ‖x − c‖²
+            var sums = zeros(clusters, dim).IndexAddInPlace(0, assign, x);
+            var counts = zeros(clusters).IndexAddInPlace(0, assign, ones(n));
+            var empty = counts.Eq(0);
+            cb = where(empty.unsqueeze(1), cb, sums.div(counts.ClampMin(1).unsqueeze(1))).MoveToOuterDisposeScope();
         }
         return cb.contiguous().data<float>().ToArray();
     }

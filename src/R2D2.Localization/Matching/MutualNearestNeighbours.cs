@@ -1,3 +1,4 @@
+using R2D2.Localization.Features;
 using static TorchSharp.torch;
 
 namespace R2D2.Localization.Matching;
@@ -52,7 +53,7 @@ public static class MutualNearestNeighbours
         var b = tensor(desc2, new long[] { n2, dim }).to(device);
         var rowArg = new long[n1];
         var rowMax = new float[n1];
-        var colBest = full(n2, float.NegativeInfinity, device: device);
+        var colBest = TorchScalars.Full(n2, float.NegativeInfinity, device);
         var colArg = zeros(n2, dtype: int64, device: device);
         for (int start = 0; start < n1; start += blockRows)
         {
@@ -65,7 +66,7 @@ public static class MutualNearestNeighbours
             var (cMax, cArg) = s.max(0);
             var better = cMax.gt(colBest); // strict: ties keep the earlier row, like argmax over all rows
             colBest.copy_(where(better, cMax, colBest));
-            colArg.copy_(where(better, cArg.add(start), colArg));
+            colArg.copy_(where(better, cArg.Add(start), colArg));
         }
         var colArgHost = colArg.cpu().data<long>().ToArray();
         return new SimilarityScan.Best(rowMax, rowArg.Select(v => (int)v).ToArray(), colArgHost.Select(v => (int)v).ToArray());

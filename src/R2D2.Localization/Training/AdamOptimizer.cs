@@ -1,3 +1,4 @@
+using R2D2.Localization.Features;
 using static TorchSharp.torch;
 
 namespace R2D2.Localization.Training;
@@ -42,11 +43,11 @@ public sealed class AdamOptimizer : IDisposable
         {
             var g = p.grad;
             if (g is null) continue;
-            if (WeightDecay != 0) g = g.add(p, alpha: WeightDecay);
-            m.mul_(Beta1).add_(g, alpha: 1 - Beta1);
-            v.mul_(Beta2).addcmul_(g, g, value: 1 - Beta2);
-            var denom = v.sqrt().div_(Math.Sqrt(bc2)).add_(Epsilon);
-            p.addcdiv_(m, denom, value: -LearningRate / bc1);
+            if (WeightDecay != 0) g = g.Add(p, alpha: WeightDecay);
+            m.MulInPlace(Beta1).AddInPlace(g, alpha: 1 - Beta1);
+            v.MulInPlace(Beta2).AddcmulInPlace(g, g, value: 1 - Beta2);
+            var denom = v.sqrt().DivInPlace(Math.Sqrt(bc2)).AddInPlace(Epsilon);
+            p.AddcdivInPlace(m, denom, value: -LearningRate / bc1);
         }
     }
 

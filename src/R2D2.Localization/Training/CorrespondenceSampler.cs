@@ -1,3 +1,4 @@
+using R2D2.Localization.Features;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -118,8 +119,8 @@ public sealed class CorrespondenceSampler
         long[] Offsets((int Dx, int Dy)[] o) => o.Select(v => (long)v.Dy * w + v.Dx).ToArray();
         var qi = tensor(qIdx.ToArray(), device: dev);
         var ti = tensor(tIdx.ToArray(), device: dev);
-        var posIdx = ti.unsqueeze(1).add(tensor(Offsets(_positive), device: dev).unsqueeze(0));   // Q×P
-        var ringIdx = ti.unsqueeze(1).add(tensor(Offsets(_ring), device: dev).unsqueeze(0));      // Q×R
+        var posIdx = ti.unsqueeze(1).Add(tensor(Offsets(_positive), device: dev).unsqueeze(0));   // Q×P
+        var ringIdx = ti.unsqueeze(1).Add(tensor(Offsets(_ring), device: dev).unsqueeze(0));      // Q×R
 
         var flat1 = desc1.permute(0, 2, 3, 1).reshape(-1, d);
         var flat2 = desc2.permute(0, 2, 3, 1).reshape(-1, d);
@@ -133,13 +134,13 @@ public sealed class CorrespondenceSampler
         Tensor Column(IEnumerable<int> v) => tensor(v.ToArray(), device: dev);
         var (tb, tgx, tgy) = (Column(tPos.Select(t => t.B)).unsqueeze(1), Column(tPos.Select(t => t.X)).unsqueeze(1), Column(tPos.Select(t => t.Y)).unsqueeze(1));
         var (db, dx, dy) = (Column(dPos.Select(t => t.B)).unsqueeze(0), Column(dPos.Select(t => t.X)).unsqueeze(0), Column(dPos.Select(t => t.Y)).unsqueeze(0));
-        var near = tb.eq(db).logical_and(tgx.sub(dx).square().add(tgy.sub(dy).square()).lt(_s.NegativeRadius * _s.NegativeRadius));
+        var near = tb.eq(db).logical_and(tgx.sub(dx).Square().Add(tgy.sub(dy).Square()).Lt(_s.NegativeRadius * _s.NegativeRadius));
         var mask = near.logical_not().to(desc1.dtype);
         var scores = cat(new[] { sPos, sRing, sDist }, 1);
         var labels = zeros_like(scores);
-        labels.narrow(1, 0, 1).fill_(1);
+        labels.narrow(1, 0, 1).FillInPlace(1);
         var weights = cat(new[] { ones_like(sPos), ones_like(sRing), mask }, 1);
-        var reliability = rel1.flatten().index_select(0, qi).add(rel2.flatten().index_select(0, ti)).mul(0.5);
+        var reliability = rel1.flatten().index_select(0, qi).Add(rel2.flatten().index_select(0, ti)).Mul(0.5);
         return new SampledScores(scores, labels, weights, reliability, nq);
     }
 

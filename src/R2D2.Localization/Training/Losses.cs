@@ -1,3 +1,4 @@
+using R2D2.Localization.Features;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -23,11 +24,11 @@ public static class Losses
         double delta = (max - min) / (bins - 1);
         var centres = linspace(max, min, bins, dtype: scores.dtype, device: scores.device);
         var s = scores.unsqueeze(-1);
-        var q = s.sub(centres).abs().div(delta).neg().add(1).clamp_min(0);
+        var q = s.sub(centres).abs().Div(delta).neg().Add(1).ClampMin(0);
         // Saturate the end bins: a score above the top centre belongs wholly to the top bin, one below
         // the bottom centre wholly to the bottom bin.
-        var top = s.ge(max).to(scores.dtype);
-        var bottom = s.le(min).to(scores.dtype);
+        var top = s.Ge(max).to(scores.dtype);
+        var bottom = s.Le(min).to(scores.dtype);
         var ends = cat(new[] { top, zeros_like(q.narrow(-1, 1, bins - 2)), bottom }, -1);
         return q.maximum(ends);
     }
@@ -47,8 +48,8 @@ public static class Losses
         var w = weights is null ? ones_like(scores) : weights;
         var h = Histogram(scores, w, bins, min, max);                     // Q×K
         var r = Histogram(scores, w.mul(labels), bins, min, max);
-        var precision = ThroughNextBin(r).div(ThroughNextBin(h).add(1e-16));
-        var recall = r.div(w.mul(labels).sum(1, keepdim: true).add(1e-16));
+        var precision = ThroughNextBin(r).div(ThroughNextBin(h).Add(1e-16));
+        var recall = r.div(w.mul(labels).sum(1, keepdim: true).Add(1e-16));
         return precision.mul(recall).sum(1);
     }
 
@@ -61,12 +62,12 @@ public static class Losses
     public static Tensor Histogram(Tensor scores, Tensor weights, int bins, double min = 0, double max = 1)
     {
         double delta = (max - min) / (bins - 1);
-        var pos = scores.neg().add(max).div(delta).clamp(0, bins - 1);      // 0 at the top centre
+        var pos = scores.neg().Add(max).Div(delta).Clamp(0, bins - 1);      // 0 at the top centre
         var lower = pos.detach().floor().to(int64);
         var f = pos.sub(lower.to(pos.dtype));                                 // in [0, 1)
         // One spare column takes the (zero) share of scores on the last centre.
         var h = zeros(scores.shape[0], bins + 1, dtype: scores.dtype, device: scores.device);
-        h = h.scatter_add(1, lower, weights.mul(f.neg().add(1))).scatter_add(1, lower.add(1), weights.mul(f));
+        h = h.scatter_add(1, lower, weights.mul(f.neg().Add(1))).scatter_add(1, lower.Add(1), weights.mul(f));
         return h.narrow(1, 0, bins);
     }
 
@@ -81,7 +82,7 @@ public static class Losses
     /// <summary>The paper's reliability-weighted AP loss per query: 1 − [AP·R + κ(1 − R)], so an
     /// unreliable pixel (R → 0) costs 1 − κ whatever its AP, and learning R pays off where AP &gt; κ.</summary>
     public static Tensor ReliabilityWeightedAp(Tensor ap, Tensor reliability, double kappa = 0.5) =>
-        ap.mul(reliability).add(reliability.neg().add(1).mul(kappa)).neg().add(1);
+        ap.mul(reliability).Add(reliability.neg().Add(1).Mul(kappa)).neg().Add(1);
 
     /// <summary>
     /// Repeatability similarity: 1 − mean cosine similarity between N×N windows (stride N/2) of the
@@ -97,8 +98,8 @@ public static class Losses
         var p1 = F.normalize(Windows(rep1.mul(m)), p: 2, dim: 1);
         var p2 = F.normalize(Windows(rep2Warped.mul(m)), p: 2, dim: 1);
         var cos = p1.mul(p2).sum(1);                                                  // B×L
-        var keep = Windows(m).mean(new long[] { 1 }).ge(0.5).to(cos.dtype);
-        return cos.mul(keep).sum().div(keep.sum().clamp_min(1)).neg().add(1);
+        var keep = Windows(m).mean(new long[] { 1 }).Ge(0.5).to(cos.dtype);
+        return cos.mul(keep).sum().div(keep.sum().ClampMin(1)).neg().Add(1);
     }
 
     /// <summary>
@@ -113,7 +114,7 @@ public static class Losses
         var pad = new long[] { n / 2, n / 2 };
         var peak = F.max_pool2d(smooth, k, one, pad);
         var mean = F.avg_pool2d(smooth, k, one, pad);
-        return peak.sub(mean).mean().neg().add(1);
+        return peak.sub(mean).mean().neg().Add(1);
     }
 
     /// <summary>Image 2's map sampled at the flow's positions (bilinear, pixel centres); zero where
@@ -124,8 +125,8 @@ public static class Losses
         var valid = flow.isnan().any(1, keepdim: true).logical_not();
         var f = flow.nan_to_num(0);
         // grid_sample with align_corners=false: −1 and 1 are the outer edges of the border pixels.
-        var gx = f.narrow(1, 0, 1).add(0.5).mul(2.0 / w2).sub(1);
-        var gy = f.narrow(1, 1, 1).add(0.5).mul(2.0 / h2).sub(1);
+        var gx = f.narrow(1, 0, 1).Add(0.5).Mul(2.0 / w2).Sub(1);
+        var gy = f.narrow(1, 1, 1).Add(0.5).Mul(2.0 / h2).Sub(1);
         var grid = cat(new[] { gx, gy }, 1).permute(0, 2, 3, 1);
         var warped = F.grid_sample(map2, grid, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Zeros, align_corners: false);
         var v = valid.to(map2.dtype);

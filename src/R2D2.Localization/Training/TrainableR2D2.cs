@@ -115,7 +115,7 @@ public sealed class TrainableR2D2 : IDisposable
                         bn.Affine ? _tensors[$"ops.{bn.Index}.weight"] : null, bn.Affine ? _tensors[$"ops.{bn.Index}.bias"] : null,
                         training: training, momentum: BatchNormMomentum, eps: BatchNormEps);
                     if (training)
-                        using (no_grad()) _tensors[$"ops.{bn.Index}.num_batches_tracked"].add_(1);
+                        using (no_grad()) _tensors[$"ops.{bn.Index}.num_batches_tracked"].AddInPlace(1);
                     break;
                 case ReluOp: x = F.relu(x); break;
                 case MaxPoolOp p: x = F.max_pool2d(x, new long[] { p.Kernel, p.Kernel }, new long[] { p.Kernel, p.Kernel }); break;
@@ -126,10 +126,10 @@ public sealed class TrainableR2D2 : IDisposable
             }
         }
         // Heads as in the official network: both read the squared features.
-        var sq = x.square();
+        var sq = x.Square();
         var reliability = F.softmax(F.conv2d(sq, _tensors["clf.weight"], _tensors["clf.bias"]), 1).narrow(1, 1, 1);
-        var sp = F.softplus(F.conv2d(sq, _tensors["sal.weight"], _tensors["sal.bias"]));
-        var repeatability = sp.div(sp.add(1));
+        var sp = F.conv2d(sq, _tensors["sal.weight"], _tensors["sal.bias"]).Softplus();
+        var repeatability = sp.div(sp.Add(1));
         var descriptors = F.normalize(x, p: 2, dim: 1);
         return new TrainingOutput(descriptors, reliability, repeatability);
     }

@@ -225,8 +225,8 @@ public static class Trainer
         }
         var (warped, valid) = Losses.WarpByFlow(p2, flow);
         var cosim = Losses.CosineSimilarity(p1, warped, valid, settings.Window);
-        var peaky = Losses.Peakiness(p1, settings.Window).add(Losses.Peakiness(p2, settings.Window)).mul(0.5);
-        var loss = apLoss.add(cosim.mul(settings.CosimWeight)).add(peaky.mul(settings.PeakyWeight));
+        var peaky = Losses.Peakiness(p1, settings.Window).Add(Losses.Peakiness(p2, settings.Window)).Mul(0.5);
+        var loss = apLoss.Add(cosim.Mul(settings.CosimWeight)).Add(peaky.Mul(settings.PeakyWeight));
         loss.backward();
         adam.Step();
         return new TrainingStep(step + 1, loss.item<float>(), apLoss.item<float>(), meanAp.item<float>(), cosim.item<float>(), peaky.item<float>(), sampled.Queries, 0);

@@ -1,3 +1,4 @@
+using R2D2.Localization.Features;
 using R2D2.Localization.Training;
 using Xunit;
 using static TorchSharp.torch;
@@ -55,7 +56,7 @@ public class LossTests
     public void ScatteredHistogramEqualsTheSumOfMemberships()
     {
         var g = new TorchSharp.torch.Generator(11);
-        var scores = rand(new long[] { 7, 50 }, generator: g).mul(1.6).sub(0.3); // beyond both ends too
+        var scores = rand(new long[] { 7, 50 }, generator: g).Mul(1.6).Sub(0.3); // beyond both ends too
         var w = rand(new long[] { 7, 50 }, generator: g);
         foreach (int bins in new[] { 2, 5, 20 })
         {
@@ -117,14 +118,14 @@ public class LossTests
         double expected = 1 - total / (h * w);
         Assert.Equal(expected, Values(Losses.Peakiness(tensor(m).view(1, 1, h, w), n))[0], 5);
         // A constant map has no peak at all: (far from the zero padding) max − mean = 0.
-        Assert.True(Values(Losses.Peakiness(full(new long[] { 1, 1, 40, 40 }, 0.3f), 4))[0] > 0.95);
+        Assert.True(Values(Losses.Peakiness(TorchScalars.Full(new long[] { 1, 1, 40, 40 }, 0.3f), 4))[0] > 0.95);
     }
 
     [Fact]
     public void WarpByFlowSamplesImageTwoAtTheFlow()
     {
         int h = 4, w = 5;
-        var map2 = arange(h * w, dtype: float32).view(1, 1, h, w);
+        var map2 = TorchScalars.Arange(h * w, dtype: float32).view(1, 1, h, w);
         var flow = new float[2 * h * w];
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
@@ -155,7 +156,7 @@ public class LossTests
             for (int x = 0; x < w; x++) { flow[y * w + x] = x + shift; flow[h * w + y * w + x] = y; }
         var pair = new TrainingPair(new float[3 * h * w], new float[3 * h * w], flow, h, w, Dense: true);
         var sampler = new CorrespondenceSampler(new SamplerSettings { Border = 8, QueryStep = 8, DistractorStep = 4 });
-        var rel = full(new long[] { 1, 1, h, w }, 0.5f);
+        var rel = TorchScalars.Full(new long[] { 1, 1, h, w }, 0.5f);
         var s = sampler.Sample(d1, d2, rel, rel, new[] { pair }, rng);
         Assert.True(s.Queries > 0);
         var scores = s.Scores.cpu();
@@ -163,7 +164,7 @@ public class LossTests
             Assert.Equal(1.0, scores[q, 0].item<float>(), 4); // the positive is the query itself
         Assert.All(Values(s.Labels.narrow(1, 1, s.Labels.shape[1] - 1)), v => Assert.Equal(0, v));
         // Each query loses the distractors within 5 px of its target: a 4-px grid puts 4 to 9 there.
-        var removed = Values(s.Weights.eq(0).sum(1).to(float32));
+        var removed = Values(s.Weights.Eq(0).sum(1).to(float32));
         Assert.All(removed, v => Assert.InRange(v, 4, 9));
         Assert.All(Values(s.Reliability), v => Assert.Equal(0.5, v, 5));
         // AP with perfect descriptors is high: every negative is a random direction.

@@ -20,6 +20,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(VizCommands.Create());
             root.Subcommands.Add(EvalHomographyCommand.Create());
             root.Subcommands.Add(EvalRenderedCommand.Create());
+            root.Subcommands.Add(EvalWxbsCommand.Create());
             root.Subcommands.Add(MakePairsCommand.Create());
             root.Subcommands.Add(MatchCommand.Create());
             root.Subcommands.Add(EvaluateCommand.Create());

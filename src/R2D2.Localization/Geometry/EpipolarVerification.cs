@@ -11,6 +11,9 @@ public enum FundamentalMethod
     Usac,
     /// <summary>OpenCV's USAC with MAGSAC++ scoring (USAC_MAGSAC).</summary>
     UsacMagsac,
+    /// <summary>OpenCV's normalized 8-point algorithm on all matches at once (FM_8POINT), no
+    /// sampling: for correspondences known to be right (hand-labelled ones); every match is kept.</summary>
+    EightPoint,
 }
 
 /// <summary>A fundamental matrix (3×3 row-major, x₂ᵀ·F·x₁ = 0; null when none was found) and the matches it keeps.</summary>
@@ -57,6 +60,15 @@ public static class EpipolarVerification
                 n2 > 0 ? Math.Abs(algebraic) / n2 : double.PositiveInfinity);
     }
 
+    /// <summary>The symmetric epipolar distance √(d₁² + d₂²) of the two distances of <see cref="Distances"/>
+    /// (px): the square root of Hartley &amp; Zisserman's symmetric epipolar error (eq. 11.10), as
+    /// kornia's symmetrical_epipolar_distance(squared=False) computes it. +∞ when a line is undefined.</summary>
+    public static double SymmetricDistance(ReadOnlySpan<double> f, double x1, double y1, double x2, double y2)
+    {
+        var (d1, d2) = Distances(f, x1, y1, x2, y2);
+        return Math.Sqrt(d1 * d1 + d2 * d2);
+    }
+
     /// <summary>The matches whose keypoints are both within <paramref name="maxErrorPx"/> of their
     /// partner's epipolar line (symmetric, as hloc checks both images).</summary>
     public static List<Match> KeepConsistent(float[] x1, float[] y1, float[] x2, float[] y2, IReadOnlyList<Match> matches,
@@ -92,13 +104,15 @@ public static class EpipolarVerification
         using var mask = new Mat();
         using var f = Cv2.FindFundamentalMat(p1, p2, OpenCvMethod(method), thresholdPx, confidence, mask);
         // A 3×3 result; the 7-point solver alone may stack several (9×3), which RANSAC never returns.
-        if (f.Empty() || f.Rows != 3 || f.Cols != 3 || mask.Empty()) return new FundamentalFit(null, new List<Match>());
+        // The 8-point solver fills no mask: it keeps every match.
+        bool all = method == FundamentalMethod.EightPoint;
+        if (f.Empty() || f.Rows != 3 || f.Cols != 3 || (!all && mask.Empty())) return new FundamentalFit(null, new List<Match>());
         var fd = new double[9];
         for (int r = 0; r < 3; r++)
             for (int c = 0; c < 3; c++) fd[3 * r + c] = f.Type() == MatType.CV_64FC1 ? f.At<double>(r, c) : f.At<float>(r, c);
         var inliers = new List<Match>();
         for (int i = 0; i < matches.Count; i++)
-            if (mask.At<byte>(i) != 0) inliers.Add(matches[i]);
+            if (all || mask.At<byte>(i) != 0) inliers.Add(matches[i]);
         return new FundamentalFit(fd, inliers);
     }
 
@@ -109,6 +123,7 @@ public static class EpipolarVerification
         FundamentalMethod.Ransac => FundamentalMatMethods.Ransac,
         FundamentalMethod.Usac => (FundamentalMatMethods)32,
         FundamentalMethod.UsacMagsac => (FundamentalMatMethods)38,
+        FundamentalMethod.EightPoint => FundamentalMatMethods.Point8,
         _ => throw new ArgumentOutOfRangeException(nameof(method)),
     };
 }

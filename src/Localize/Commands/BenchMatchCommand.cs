@@ -76,7 +76,9 @@ internal static class BenchMatchCommand
         random.manual_seed(seed);
         var x = randn(count, n, dim, dtype: float32);
         x = x.div(x.norm(-1, true, 2));
-        return Enumerable.Range(0, count).Select(i => x[i].contiguous().data<float>().ToArray()).ToArray();
+        var rows = new float[count][];
+        for (int i = 0; i < count; i++) rows[i] = x[i].contiguous().data<float>().ToArray(); // here, in the scope (a lambda would need its own)
+        return rows;
     }
 
     private static double PeakRssMb()

@@ -52,7 +52,11 @@ internal sealed class OneDnnConvolutions : IDisposable
         }
         _unit = jit.compile(src.ToString());
         using var _ = no_grad();
-        for (int i = 0; i < convs.Count; i++) _weights.Add(_unit.invoke<Tensor>($"pack_{i}", convs[i].Weight.contiguous()));
+        for (int i = 0; i < convs.Count; i++)
+        {
+            using var dense = convs[i].Weight.contiguous(); // held through the call
+            _weights.Add(_unit.invoke<Tensor>($"pack_{i}", dense).DetachFromDisposeScope()); // ours: disposed in Dispose
+        }
     }
 
     /// <summary>
@@ -65,7 +69,12 @@ internal sealed class OneDnnConvolutions : IDisposable
     /// </summary>
     public static bool NeedsExplicitPadding(long padding) => padding >= 8;
 
-    public Tensor ToBlocked(Tensor x) => _unit.invoke<Tensor>("to_blocked", x.is_contiguous() ? x : x.contiguous());
+    public Tensor ToBlocked(Tensor x)
+    {
+        if (x.is_contiguous()) return _unit.invoke<Tensor>("to_blocked", x);
+        using var dense = x.contiguous(); // held through the call
+        return _unit.invoke<Tensor>("to_blocked", dense);
+    }
 
     public Tensor ToDense(Tensor x) => _unit.invoke<Tensor>("to_dense", x);
 

@@ -91,6 +91,9 @@ public sealed class R2D2Network : IDisposable
 
         using (no_grad())
         {
+            // The scope holds the temporaries (Param's tensors, the folding's) through the native
+            // calls that read them; what the network keeps, Own detaches from it.
+            using var scope = NewDisposeScope();
             var ops = Architecture.Ops;
             for (int i = 0; i < ops.Count; i++)
             {
@@ -138,18 +141,24 @@ public sealed class R2D2Network : IDisposable
     /// <summary>Whether the convolutions run in oneDNN's blocked layout (see <see cref="NetworkOptions.OneDnnLayout"/>).</summary>
     public bool UsesOneDnnLayout => _oneDnn != null;
 
+    /// <summary>A tensor the network keeps (and disposes): on its device, detached from autograd and from any DisposeScope.</summary>
     private Tensor Own(Tensor t, bool layoutWeights = false, bool trunk = true)
     {
+        using var scope = NewDisposeScope();
         var d = t.to(Device);
         if (trunk && Options.BFloat16) d = d.to(bfloat16);
         if (layoutWeights && Options.ChannelsLast) d = ToChannelsLast(d);
-        d = d.detach();
+        d = d.detach().DetachFromDisposeScope();
         _owned.Add(d);
         return d;
     }
 
     /// <summary>NCHW tensor with NHWC strides (TorchSharp has no memory_format argument).</summary>
-    public static Tensor ToChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    public static Tensor ToChannelsLast(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2).MoveToOuterDisposeScope();
+    }
 
     /// <summary>One convolution's share of a forward pass (<see cref="ProfileConvolutions"/>).</summary>
     public sealed record ConvTiming(int Index, long InChannels, long OutChannels, long Kernel, long Dilation, long Width, long Height, double Seconds)
@@ -235,7 +244,7 @@ public sealed class R2D2Network : IDisposable
                     x = Replace(x, F.batch_norm(x, n.Mean, n.Var, n.Weight, n.Bias, training: false, momentum: 0.1, eps: BatchNormEps), image);
                     break;
                 case Relu:
-                    if (ReferenceEquals(x, image)) x = x.relu(); else x.relu_();
+                    if (ReferenceEquals(x, image)) x = image.relu(); else x.relu_(); // (x is image: held by the caller)
                     break;
                 case MaxPool p:
                     x = Replace(x, F.max_pool2d(x, new[] { p.Kernel, p.Kernel }, new[] { p.Kernel, p.Kernel }), image);
@@ -249,7 +258,7 @@ public sealed class R2D2Network : IDisposable
             }
         }
         if (blocked) x = Replace(x, _oneDnn!.ToDense(x), image);
-        return ReferenceEquals(x, image) ? x.alias() : x;
+        return ReferenceEquals(x, image) ? image.alias() : x;
     }
 
     /// <summary>The heads on the trunk's features <paramref name="x"/> (disposed here).</summary>

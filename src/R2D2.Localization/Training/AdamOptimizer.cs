@@ -24,7 +24,10 @@ public sealed class AdamOptimizer : IDisposable
         LearningRate = learningRate;
         WeightDecay = weightDecay;
         foreach (var (name, p) in parameters)
-            _state.Add((name, p, zeros_like(p).detach(), zeros_like(p).detach()));
+        {
+            using Tensor m = zeros_like(p), v = zeros_like(p); // held through detach
+            _state.Add((name, p, m.detach(), v.detach()));
+        }
     }
 
     public void ZeroGrad()

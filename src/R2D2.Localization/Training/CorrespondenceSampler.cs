@@ -101,6 +101,7 @@ public sealed class CorrespondenceSampler
         var dev = desc1.device;
         if (nq == 0)
             return new SampledScores(zeros(0, 1, device: dev), zeros(0, 1, device: dev), zeros(0, 1, device: dev), zeros(0, device: dev), 0);
+        using var scope = NewDisposeScope();
 
         // Distractors: a grid over every image 2 of the batch.
         int gx = rng.Next(_s.DistractorStep), gy = rng.Next(_s.DistractorStep);
@@ -141,7 +142,8 @@ public sealed class CorrespondenceSampler
         labels.narrow(1, 0, 1).FillInPlace(1);
         var weights = cat(new[] { ones_like(sPos), ones_like(sRing), mask }, 1);
         var reliability = rel1.flatten().index_select(0, qi).Add(rel2.flatten().index_select(0, ti)).Mul(0.5);
-        return new SampledScores(scores, labels, weights, reliability, nq);
+        return new SampledScores(scores.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope(),
+            reliability.MoveToOuterDisposeScope(), nq);
     }
 
     private static void Shuffle<T>(List<T> list, Random rng)

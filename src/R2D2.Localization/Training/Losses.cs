@@ -22,6 +22,7 @@ public static class Losses
     {
         if (bins < 2) throw new ArgumentOutOfRangeException(nameof(bins), "at least 2 bins");
         double delta = (max - min) / (bins - 1);
+        using var scope = NewDisposeScope();
         var centres = linspace(max, min, bins, dtype: scores.dtype, device: scores.device);
         var s = scores.unsqueeze(-1);
         var q = s.sub(centres).abs().Div(delta).neg().Add(1).ClampMin(0);
@@ -30,7 +31,7 @@ public static class Losses
         var top = s.Ge(max).to(scores.dtype);
         var bottom = s.Le(min).to(scores.dtype);
         var ends = cat(new[] { top, zeros_like(q.narrow(-1, 1, bins - 2)), bottom }, -1);
-        return q.maximum(ends);
+        return q.maximum(ends).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -45,12 +46,13 @@ public static class Losses
     /// </summary>
     public static Tensor AveragePrecision(Tensor scores, Tensor labels, Tensor? weights = null, int bins = 20, double min = 0, double max = 1)
     {
+        using var scope = NewDisposeScope();
         var w = weights is null ? ones_like(scores) : weights;
         var h = Histogram(scores, w, bins, min, max);                     // Q×K
         var r = Histogram(scores, w.mul(labels), bins, min, max);
         var precision = ThroughNextBin(r).div(ThroughNextBin(h).Add(1e-16));
         var recall = r.div(w.mul(labels).sum(1, keepdim: true).Add(1e-16));
-        return precision.mul(recall).sum(1);
+        return precision.mul(recall).sum(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -62,27 +64,32 @@ public static class Losses
     public static Tensor Histogram(Tensor scores, Tensor weights, int bins, double min = 0, double max = 1)
     {
         double delta = (max - min) / (bins - 1);
+        using var scope = NewDisposeScope();
         var pos = scores.neg().Add(max).Div(delta).Clamp(0, bins - 1);      // 0 at the top centre
         var lower = pos.detach().floor().to(int64);
         var f = pos.sub(lower.to(pos.dtype));                                 // in [0, 1)
         // One spare column takes the (zero) share of scores on the last centre.
         var h = zeros(scores.shape[0], bins + 1, dtype: scores.dtype, device: scores.device);
         h = h.scatter_add(1, lower, weights.mul(f.neg().Add(1))).scatter_add(1, lower.Add(1), weights.mul(f));
-        return h.narrow(1, 0, bins);
+        return h.narrow(1, 0, bins).MoveToOuterDisposeScope();
     }
 
     /// <summary>Cumulative sums over bins 0..k+1 (the last bin: 0..last).</summary>
     private static Tensor ThroughNextBin(Tensor perBin)
     {
+        using var scope = NewDisposeScope();
         var c = perBin.cumsum(1);
         long k = c.shape[1];
-        return cat(new[] { c.narrow(1, 1, k - 1), c.narrow(1, k - 1, 1) }, 1);
+        return cat(new[] { c.narrow(1, 1, k - 1), c.narrow(1, k - 1, 1) }, 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>The paper's reliability-weighted AP loss per query: 1 − [AP·R + κ(1 − R)], so an
     /// unreliable pixel (R → 0) costs 1 − κ whatever its AP, and learning R pays off where AP &gt; κ.</summary>
-    public static Tensor ReliabilityWeightedAp(Tensor ap, Tensor reliability, double kappa = 0.5) =>
-        ap.mul(reliability).Add(reliability.neg().Add(1).Mul(kappa)).neg().Add(1);
+    public static Tensor ReliabilityWeightedAp(Tensor ap, Tensor reliability, double kappa = 0.5)
+    {
+        using var scope = NewDisposeScope();
+        return ap.mul(reliability).Add(reliability.neg().Add(1).Mul(kappa)).neg().Add(1).MoveToOuterDisposeScope();
+    }
 
     /// <summary>
     /// Repeatability similarity: 1 − mean cosine similarity between N×N windows (stride N/2) of the
@@ -92,6 +99,7 @@ public static class Losses
     /// </summary>
     public static Tensor CosineSimilarity(Tensor rep1, Tensor rep2Warped, Tensor? valid = null, int n = 16)
     {
+        using var scope = NewDisposeScope();
         var m = valid ?? ones_like(rep1);
         long stride = Math.Max(1, n / 2);
         Tensor Windows(Tensor t) => F.unfold(t, n, dilation: 1, padding: 0, stride: stride);   // B×N²×L
@@ -99,7 +107,7 @@ public static class Losses
         var p2 = F.normalize(Windows(rep2Warped.mul(m)), p: 2, dim: 1);
         var cos = p1.mul(p2).sum(1);                                                  // B×L
         var keep = Windows(m).mean(new long[] { 1 }).Ge(0.5).to(cos.dtype);
-        return cos.mul(keep).sum().div(keep.sum().ClampMin(1)).neg().Add(1);
+        return cos.mul(keep).sum().div(keep.sum().ClampMin(1)).neg().Add(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -108,13 +116,14 @@ public static class Losses
     /// </summary>
     public static Tensor Peakiness(Tensor rep, int n = 16)
     {
+        using var scope = NewDisposeScope();
         var smooth = F.avg_pool2d(rep, new long[] { 3, 3 }, new long[] { 1, 1 }, new long[] { 1, 1 });
         var k = new long[] { n + 1, n + 1 };
         var one = new long[] { 1, 1 };
         var pad = new long[] { n / 2, n / 2 };
         var peak = F.max_pool2d(smooth, k, one, pad);
         var mean = F.avg_pool2d(smooth, k, one, pad);
-        return peak.sub(mean).mean().neg().Add(1);
+        return peak.sub(mean).mean().neg().Add(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Image 2's map sampled at the flow's positions (bilinear, pixel centres); zero where
@@ -122,6 +131,7 @@ public static class Losses
     public static (Tensor Warped, Tensor Valid) WarpByFlow(Tensor map2, Tensor flow)
     {
         long h2 = map2.shape[2], w2 = map2.shape[3];
+        using var scope = NewDisposeScope();
         var valid = flow.isnan().any(1, keepdim: true).logical_not();
         var f = flow.nan_to_num(0);
         // grid_sample with align_corners=false: −1 and 1 are the outer edges of the border pixels.
@@ -130,6 +140,6 @@ public static class Losses
         var grid = cat(new[] { gx, gy }, 1).permute(0, 2, 3, 1);
         var warped = F.grid_sample(map2, grid, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Zeros, align_corners: false);
         var v = valid.to(map2.dtype);
-        return (warped.mul(v), v);
+        return (warped.mul(v).MoveToOuterDisposeScope(), v.MoveToOuterDisposeScope());
     }
 }

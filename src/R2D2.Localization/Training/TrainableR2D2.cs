@@ -43,6 +43,7 @@ public sealed class TrainableR2D2 : IDisposable
         void Add(string name, long[] shape, bool learn, Func<float[]> init, bool counter = false)
         {
             var given = initial(name);
+            using var scope = NewDisposeScope();
             Tensor t;
             if (counter)
                 t = tensor(given != null ? BitConverter.ToInt64(given.Data) : 0L, dtype: int64);
@@ -52,7 +53,7 @@ public sealed class TrainableR2D2 : IDisposable
                     throw new DataFormatException($"'{name}' has shape [{string.Join(",", given.Shape)}], {net} needs [{string.Join(",", shape)}]");
                 t = tensor(given?.ToFloat32() ?? init(), shape, dtype: float32);
             }
-            t = t.to(Device).detach();
+            t = t.to(Device).detach().DetachFromDisposeScope(); // ours: disposed in Dispose
             if (learn)
             {
                 t = t.requires_grad_(true);
@@ -101,6 +102,7 @@ public sealed class TrainableR2D2 : IDisposable
     /// the batch's statistics and update their running ones, as PyTorch's do.</summary>
     public TrainingOutput Forward(Tensor images, bool training = true)
     {
+        using var scope = NewDisposeScope();
         var x = images;
         foreach (var op in Architecture.Ops)
         {
@@ -131,13 +133,14 @@ public sealed class TrainableR2D2 : IDisposable
         var sp = F.conv2d(sq, _tensors["sal.weight"], _tensors["sal.bias"]).Softplus();
         var repeatability = sp.div(sp.Add(1));
         var descriptors = F.normalize(x, p: 2, dim: 1);
-        return new TrainingOutput(descriptors, reliability, repeatability);
+        return new TrainingOutput(descriptors.MoveToOuterDisposeScope(), reliability.MoveToOuterDisposeScope(), repeatability.MoveToOuterDisposeScope());
     }
 
     /// <summary>The weights and statistics as a checkpoint with the official names.</summary>
     public Checkpoint ToCheckpoint(IReadOnlyDictionary<string, string>? metadata = null)
     {
         var sd = new Dictionary<string, CheckpointTensor>(StringComparer.Ordinal);
+        using var scope = NewDisposeScope();
         foreach (var (name, t) in _tensors)
         {
             using var cpu = t.detach().cpu().contiguous();

@@ -114,6 +114,7 @@ public static class Trainer
         };
         void Save(long step)
         {
+            using var scope = NewDisposeScope();
             var ckpt = net.ToCheckpoint(new Dictionary<string, string>(metadata) { ["training_steps"] = step.ToString(CultureInfo.InvariantCulture) });
             var all = new Dictionary<string, CheckpointTensor>(ckpt.StateDict);
             foreach (var (k, t) in adam.StateTensors())
@@ -265,7 +266,8 @@ public static class Trainer
             }
             i++;
         }
-        return tensor(data, new long[] { b, 3, h, w }).to(device);
+        using var batch = tensor(data, new long[] { b, 3, h, w }); // held through the copy
+        return batch.to(device);
     }
 
     private static void TruncateLog(string path, long lastStep)

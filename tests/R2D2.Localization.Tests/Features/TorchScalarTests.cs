@@ -214,7 +214,7 @@ internal static class ScalarScan
         return why;
     }
 
-    private static string Name(MethodBase m) => $"{m.DeclaringType?.Name}.{m.Name}({string.Join(", ", m.GetParameters().Select(p => p.ParameterType.Name))})";
+    internal static string Name(MethodBase m) => $"{m.DeclaringType?.Name}.{m.Name}({string.Join(", ", m.GetParameters().Select(p => p.ParameterType.Name))})";
 
     /// <summary>Offset and target of each call, callvirt, newobj and ldftn in <paramref name="m"/>.</summary>
     private static IEnumerable<(int Offset, MethodBase Callee)> Calls(MethodBase m)
@@ -251,7 +251,7 @@ internal static class ScalarScan
     }
 
     /// <summary>file:line of the statement at <paramref name="offset"/> (the repository's relative path), else the method.</summary>
-    private static string Where(MetadataReader? pdb, MethodBase m, int offset)
+    internal static string Where(MetadataReader? pdb, MethodBase m, int offset)
     {
         if (pdb != null)
         {

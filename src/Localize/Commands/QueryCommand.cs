@@ -31,7 +31,7 @@ internal static class QueryCommand
         public readonly Option<string> Retrieval = new("--retrieval")
         {
             Description = "2D–3D matching against: 'all' map points, K (the points of the K database images most similar to the query, "
-                + "by VLAD of the local descriptors), or 'auto' (all for maps of up to 100,000 points, else 20)",
+                + "by --retrieval-method), or 'auto' (20 when the map has more images and an ASMK index; with VLAD only, 20 above 100,000 points; else all)",
             DefaultValueFactory = _ => "auto",
         };
         public readonly Option<string> Method = new("--retrieval-method")

@@ -137,11 +137,21 @@ public static class Localizer
     public static List<int>? DatabaseImages(string name, FeatureSet f, MapIndex map, LocalizerOptions o)
     {
         if (o.PairsByQuery != null) return ImageRetrieval.Lookup(o.PairsByQuery, name) ?? new List<int>();
-        int k = o.RetrievedImages == Retrieval.Auto
-            ? (map.Points.Count <= Retrieval.AutoMaxPointsForDirect || (map.Retrieval == null && map.Asmk == null && o.RetrievalMethod == null) ? 0 : Retrieval.AutoImages)
-            : o.RetrievedImages;
+        int k = o.RetrievedImages == Retrieval.Auto ? AutoImages(map, o) : o.RetrievedImages;
         if (k == 0) return o.Matching == MatchingScheme.ImagePairs ? map.Images.Keys.Order().ToList() : null;
         return o.RetrievalMethod != null ? o.RetrievalMethod.Retrieve(name, f, k).ToList() : map.Retrieve(f, k);
+    }
+
+    /// <summary>--retrieval auto: the top <see cref="Retrieval.AutoImages"/> images whenever the map has
+    /// more and an ASMK index (or another retrieval method) to pick them; with VLAD only, above
+    /// <see cref="Retrieval.AutoMaxPointsForDirect"/> points; else every point (0). On the town, ASMK's
+    /// top 20 beat matching every point at 100 and 300 images (at 300: 63 % against 53 % within
+    /// (0.25 m, 2°)): among repeated facades the mutual nearest neighbour over all points is often a twin.</summary>
+    private static int AutoImages(MapIndex map, LocalizerOptions o)
+    {
+        if (map.Images.Count <= Retrieval.AutoImages) return 0;
+        if (map.Asmk != null || o.RetrievalMethod != null) return Retrieval.AutoImages;
+        return map.Retrieval != null && map.Points.Count > Retrieval.AutoMaxPointsForDirect ? Retrieval.AutoImages : 0;
     }
 
     /// <summary>2D–3D matches of the query against the given database images (null: every map point), by the options' scheme.</summary>

@@ -48,11 +48,10 @@ internal static class DemoCommand
         if (TownRunner.ScenePath(r.GetValue(o.Scene), r.GetValue(o.Output)) is { } town) return TownDemo.Run(r, o, town);
         var t = new StageTimings();
         if (int.TryParse(r.GetValue(o.Queries), out _)) throw new ArgumentException("--queries N (a count) is for a town scene; the square takes a query list file");
-        var settings = o.Extraction.Get(r);
         var inp = DemoRunner.Read(new DemoOptions
         {
-            OutDir = r.GetValue(o.Output) ?? "out/demo", ScenePath = r.GetValue(o.Scene), QueryPath = r.GetValue(o.Queries), TruthPath = r.GetValue(o.Truth),
-            MaxDay = r.GetValue(o.MaxDay), MaxQueries = r.GetValue(o.MaxQueries), Scale = r.GetValue(o.Scale), Settings = settings,
+            OutDir = r.GetValue(o.Output) ?? DemoRunner.DefaultOutDir, ScenePath = r.GetValue(o.Scene), QueryPath = r.GetValue(o.Queries), TruthPath = r.GetValue(o.Truth),
+            MaxDay = r.GetValue(o.MaxDay), MaxQueries = r.GetValue(o.MaxQueries), Scale = r.GetValue(o.Scale), Settings = o.Extraction.Get(r),
         });
         var sc = inp.Scene;
         Console.WriteLine($"demo: scene {inp.ScenePath} ({sc.Facades.Count} facades, {sc.DayCameras.Count} day photos, {sc.Width}×{sc.Height}), "

@@ -11,7 +11,7 @@ internal static class TownDemo
     public static int Run(ParseResult r, DemoCommand.Options o, string scenePath)
     {
         var total = Stopwatch.StartNew();
-        var outDir = r.GetValue(o.Output) ?? "out/town";
+        var outDir = r.GetValue(o.Output) ?? TownRunner.DefaultOutDir;
         var queries = r.GetValue(o.Queries);
         int? night = queries == null ? null : int.TryParse(queries, out int n) && n >= 0 ? n
             : throw new ArgumentException($"--queries {queries}: a town takes the number of night queries");

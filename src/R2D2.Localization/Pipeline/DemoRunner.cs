@@ -13,7 +13,7 @@ namespace R2D2.Localization.Pipeline;
 public sealed record DemoOptions
 {
     /// <summary>Images, map, poses and report (rewritten on each run).</summary>
-    public string OutDir { get; init; } = "out/demo";
+    public string OutDir { get; init; } = DemoRunner.DefaultOutDir;
     public string? ScenePath { get; init; }
     /// <summary>The night query list, `name MODEL w h params...`.</summary>
     public string? QueryPath { get; init; }
@@ -72,6 +72,9 @@ public interface IDemoProgress : IProgressSink
 /// </summary>
 public static class DemoRunner
 {
+    /// <summary>Where the square demo writes by default.</summary>
+    public const string DefaultOutDir = "out/demo";
+
     /// <summary>The demo's extraction: the official settings with fewer keypoints (small images, 2-core budget).</summary>
     public static readonly ExtractionSettings DefaultSettings = new() { TopK = 2000 };
 

@@ -33,6 +33,8 @@ public sealed record TownRunResult(TownDataset Data, MapBuildResult Map, string 
 /// </summary>
 public static class TownRunner
 {
+    /// <summary>Where the town demo writes by default (resumed).</summary>
+    public const string DefaultOutDir = "out/town";
     /// <summary>Sized for under 15 minutes on 2 cores (see the README's town figures).</summary>
     public const int DefaultImages = 150;
     /// <summary>The 10 nearest cameras within 45° of the same heading: neighbours along the street and across it.</summary>
@@ -41,7 +43,7 @@ public static class TownRunner
     /// <summary>The town file <paramref name="scene"/> names ('town': the repository's, see
     /// <see cref="DemoFiles.Locate"/>; or a file starting with `town SEED`); null: not a town.</summary>
     public static string? ScenePath(string? scene, string? outDir) =>
-        scene == "town" ? DemoFiles.Locate(outDir ?? "out/town", "maps", DemoFiles.Town) : scene != null && TownScene.IsTownFile(scene) ? scene : null;
+        scene == "town" ? DemoFiles.Locate(outDir ?? DefaultOutDir, "maps", DemoFiles.Town) : scene != null && TownScene.IsTownFile(scene) ? scene : null;
 
     /// <summary>The town of the file at <paramref name="scenePath"/>, its images <paramref name="scale"/>
     /// times the file's size, with the first <paramref name="images"/> database photos and

@@ -40,7 +40,7 @@ public class AachenTests
         }
         // The checks name the file and line of a missing image.
         var broken = TempDir.Create();
-        CopyTree(dataset, broken);
+        TempDir.CopyTree(dataset, broken);
         File.Delete(Path.Combine(broken, "images_upright", "db", "4446.jpg"));
         psi.ArgumentList[2] = broken;
         using var p2 = Process.Start(psi)!;
@@ -49,12 +49,6 @@ public class AachenTests
         p2.WaitForExit();
         Assert.Equal(1, p2.ExitCode);
         Assert.True(err2.Contains("aachen_cvpr2018_db.nvm:5: image db/4446.jpg not found"), err2);
-    }
-
-    private static void CopyTree(string from, string to)
-    {
-        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(d.Replace(from, to));
-        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(f, f.Replace(from, to));
     }
 
     [Theory]

@@ -104,6 +104,14 @@ internal static class TempDir
         Directory.CreateDirectory(d);
         return d;
     }
+
+    /// <summary>Copies the folder <paramref name="from"/> with everything below it to <paramref name="to"/>.</summary>
+    public static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var d in Directory.GetDirectories(from, "*", SearchOption.AllDirectories)) Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, d)));
+        foreach (var f in Directory.GetFiles(from, "*", SearchOption.AllDirectories)) File.Copy(f, Path.Combine(to, Path.GetRelativePath(from, f)));
+    }
 }
 
 internal static class PythonTools

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using PureHDF;
 
 namespace R2D2.Localization.Formats;
@@ -21,9 +23,12 @@ public sealed record HlocFeatures(float[] Keypoints, float[] Descriptors, int Di
 /// image, the index in the second or −1) and <c>matching_scores0</c>;</item>
 /// <item>global descriptors: a group per image with <c>global_descriptor</c> D.</item>
 /// </list>
-/// hloc writes float16 and int16 by default: any float (16, 32, 64 bits) and integer (8 to 64
-/// bits) dataset is read. Written: float32 and int32. A missing group or dataset, or a file that is
-/// not HDF5, is a <see cref="FileFormatException"/> naming the file and the dataset.
+/// hloc writes float16 and int16 by default (float32 and int32 with as_half off), other tools
+/// float64 and int64: any float (16, 32, 64 bits) and integer (8 to 64 bits, signed or not)
+/// dataset is read, in either byte order, compressed or not. Written: float32 and int32. A missing
+/// group or dataset, a dataset of other values (strings, booleans, complex numbers, an integer
+/// beyond 64-bit signed), a match index below −1 or beyond an int, or a file that is not HDF5, is a
+/// <see cref="FileFormatException"/> naming the file and the dataset.
 /// </summary>
 public static class Hloc
 {
@@ -67,7 +72,8 @@ public static class Hloc
         var scores = Has(file, name + "/scores") ? Floats(file, path, name + "/scores", out _) : new float[n];
         if (scores.Length != n) throw new FileFormatException(path, 0, $"dataset '{name}/scores' has {scores.Length} values for {n} keypoints");
         var size = Has(file, name + "/image_size") ? Longs(file, path, name + "/image_size", out _) : new long[] { 0, 0 };
-        if (size.Length != 2) throw new FileFormatException(path, 0, $"dataset '{name}/image_size' has {size.Length} values, not 2 (width, height)");
+        if (size.Length != 2 || size.Any(v => v < 0 || v > int.MaxValue))
+            throw new FileFormatException(path, 0, $"dataset '{name}/image_size' is [{string.Join(", ", size)}], not 2 sizes (width, height)");
         return new HlocFeatures(kp, desc, dim, scores, (int)size[0], (int)size[1]);
     }
 
@@ -130,7 +136,10 @@ public static class Hloc
 
     private static (int[], float[]) ReadPair(IH5Group file, string path, string key)
     {
-        var m = Longs(file, path, key + "/matches0", out _).Select(v => (int)v).ToArray();
+        var raw = Longs(file, path, key + "/matches0", out _);
+        if (Array.FindIndex(raw, v => v < -1 || v > int.MaxValue) is var bad and >= 0)
+            throw new FileFormatException(path, 0, $"'{key}/matches0'[{bad}] = {raw[bad]}: neither a keypoint index nor -1");
+        var m = raw.Select(v => (int)v).ToArray();
         var s = Has(file, key + "/matching_scores0") ? Floats(file, path, key + "/matching_scores0", out _) : new float[m.Length];
         if (s.Length != m.Length) throw new FileFormatException(path, 0, $"'{key}': {m.Length} matches, {s.Length} scores");
         return (m, s);
@@ -207,9 +216,9 @@ public static class Hloc
         {
             return (ds.Type.Class, ds.Type.Size) switch
             {
-                (H5DataTypeClass.FloatingPoint, 2) => ds.Read<Half[]>().Select(v => (float)v).ToArray(),
-                (H5DataTypeClass.FloatingPoint, 4) => ds.Read<float[]>(),
-                (H5DataTypeClass.FloatingPoint, 8) => ds.Read<double[]>().Select(v => (float)v).ToArray(),
+                (H5DataTypeClass.FloatingPoint, 2) => Read<Half>(ds).Select(v => (float)v).ToArray(),
+                (H5DataTypeClass.FloatingPoint, 4) => Read<float>(ds),
+                (H5DataTypeClass.FloatingPoint, 8) => Read<double>(ds).Select(v => (float)v).ToArray(),
                 (H5DataTypeClass.FixedPoint, _) => Longs(file, path, name, out dims).Select(v => (float)v).ToArray(),
                 var t => throw new FileFormatException(path, 0, $"dataset '{name}' holds {t.Class} of {t.Size} bytes, not numbers"),
             };
@@ -227,16 +236,34 @@ public static class Hloc
         {
             return (ds.Type.Size, signed) switch
             {
-                (1, true) => ds.Read<sbyte[]>().Select(v => (long)v).ToArray(),
-                (1, false) => ds.Read<byte[]>().Select(v => (long)v).ToArray(),
-                (2, true) => ds.Read<short[]>().Select(v => (long)v).ToArray(),
-                (2, false) => ds.Read<ushort[]>().Select(v => (long)v).ToArray(),
-                (4, true) => ds.Read<int[]>().Select(v => (long)v).ToArray(),
-                (4, false) => ds.Read<uint[]>().Select(v => (long)v).ToArray(),
-                (8, true) => ds.Read<long[]>(),
-                _ => ds.Read<ulong[]>().Select(v => (long)v).ToArray(),
+                (1, true) => Read<sbyte>(ds).Select(v => (long)v).ToArray(),
+                (1, false) => Read<byte>(ds).Select(v => (long)v).ToArray(),
+                (2, true) => Read<short>(ds).Select(v => (long)v).ToArray(),
+                (2, false) => Read<ushort>(ds).Select(v => (long)v).ToArray(),
+                (4, true) => Read<int>(ds).Select(v => (long)v).ToArray(),
+                (4, false) => Read<uint>(ds).Select(v => (long)v).ToArray(),
+                (8, true) => Read<long>(ds),
+                (8, false) => Read<ulong>(ds).Select(v => v <= long.MaxValue ? (long)v
+                    : throw new FileFormatException(path, 0, $"dataset '{name}' holds {v}, beyond a 64-bit signed integer")).ToArray(),
+                var t => throw new FileFormatException(path, 0, $"dataset '{name}' holds integers of {t.Size} bytes, not 1 to 8"),
             };
         }
         catch (Exception e) when (e is not FileFormatException) { throw new FileFormatException(path, 0, $"dataset '{name}' cannot be read ({e.Message})"); }
+    }
+
+    /// <summary>The dataset's values as <typeparamref name="T"/> (of the dataset's size). PureHDF
+    /// reads only the machine's byte order: big-endian data (h5py's '&gt;f8', files from big-endian
+    /// machines) is read as bytes and each value's bytes reversed here.</summary>
+    private static T[] Read<T>(IH5Dataset ds) where T : unmanaged
+    {
+        try { return ds.Read<T[]>(); }
+        catch (Exception e) when (e.Message.Contains("byte order", StringComparison.OrdinalIgnoreCase))
+        {
+            var raw = ds.Read<byte[]>();
+            int size = Unsafe.SizeOf<T>();
+            if (raw.Length % size != 0) throw new InvalidDataException($"{raw.Length} bytes are no whole number of {size}-byte values");
+            for (int i = 0; i < raw.Length; i += size) raw.AsSpan(i, size).Reverse();
+            return MemoryMarshal.Cast<byte, T>(raw).ToArray();
+        }
     }
 }

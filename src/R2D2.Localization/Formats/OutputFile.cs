@@ -124,10 +124,14 @@ public static class OutputFile
 
     /// <summary>
     /// Throws (naming both) when an output resolves to one of the command's inputs, or two outputs
-    /// resolve to the same file. Inputs that are folders are refused as outputs only when equal.
-    /// Nothing is written before this check, so the inputs stay as they were.
+    /// resolve to the same file. Inputs that are folders are refused as output files only when equal.
+    /// An output folder (<paramref name="outputFolders"/>: a folder the command writes files into) is
+    /// refused when it is an input, holds an input (a file or folder below it), or lies inside an
+    /// input folder (a COLMAP model, kapture's sensors/). Nothing is written before this check, so
+    /// the inputs stay as they were.
     /// </summary>
-    public static void RefuseInputs(IEnumerable<(string Role, string? Path)> outputs, IEnumerable<(string Role, string? Path)> inputs)
+    public static void RefuseInputs(IEnumerable<(string Role, string? Path)> outputs, IEnumerable<(string Role, string? Path)> inputs,
+        IEnumerable<(string Role, string? Path)>? outputFolders = null)
     {
         var ins = inputs.Where(i => !string.IsNullOrEmpty(i.Path)).Select(i => (i.Role, i.Path, Real: RealPath(i.Path!))).ToList();
         var seen = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -142,5 +146,23 @@ public static class OutputFile
                 throw new R2D2Exception(path, 0, $"the {role} and the {other} are the same file; choose distinct output paths (nothing was written)");
             seen[real] = role;
         }
+        foreach (var (role, path) in outputFolders ?? Array.Empty<(string, string?)>())
+        {
+            if (string.IsNullOrEmpty(path)) continue;
+            var real = RealPath(path).TrimEnd(Path.DirectorySeparatorChar);
+            foreach (var i in ins)
+            {
+                var input = i.Real.TrimEnd(Path.DirectorySeparatorChar);
+                string? why = input == real ? $"is the {i.Role} ({i.Path})"
+                    : IsBelow(input, real) ? $"holds the {i.Role} ({i.Path})"
+                    : Directory.Exists(i.Path) && IsBelow(real, input) ? $"lies inside the {i.Role} ({i.Path})"
+                    : null;
+                if (why != null) throw new R2D2Exception(path, 0, $"the {role} {why}; choose a folder apart from the inputs (nothing was written)");
+            }
+        }
     }
+
+    /// <summary>Whether the path <paramref name="inner"/> lies below the folder <paramref name="folder"/> (both real and full).</summary>
+    private static bool IsBelow(string inner, string folder) =>
+        inner.Length > folder.Length + 1 && inner.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 }

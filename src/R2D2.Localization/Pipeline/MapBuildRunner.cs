@@ -86,7 +86,9 @@ public static class MapBuildRunner
     }
 
     /// <summary>The map database and the export are refused when they would overwrite an input
-    /// (the poses, the intrinsics, an image): checked before anything is opened or written.</summary>
+    /// (the poses, the intrinsics, an image), and the export folder when it is an input folder, holds
+    /// an input, or lies inside an input folder (a COLMAP model, a kapture folder's sensors/): checked
+    /// before anything is opened or written.</summary>
     internal static void RefuseOverwritingInputs(string mapPath, MapBuildInputs inputs, MapBuildOptions o)
     {
         var outputs = new List<(string, string?)> { ("map database", mapPath), ("map database's -wal", mapPath + "-wal"), ("map database's -shm", mapPath + "-shm") };
@@ -97,11 +99,14 @@ public static class MapBuildRunner
         foreach (var (role, path) in inputs.SourceFiles)
         {
             if (path == null) continue;
-            if (Directory.Exists(path)) ins.AddRange(Directory.EnumerateFiles(path).Select(f => ((string)role, (string?)f)));
-            else ins.Add((role, path));
+            // A kapture folder's inputs are its sensors/ (the files and, below them, the images); its root may hold other outputs.
+            var folder = Kapture.SensorsFolder(path) ?? (Directory.Exists(path) ? path : null);
+            if (folder == null) { ins.Add((role, path)); continue; }
+            ins.Add(($"{role} folder", folder));
+            ins.AddRange(Directory.EnumerateFiles(folder).Select(f => ((string)role, (string?)f)));
         }
         ins.AddRange(inputs.Images.Select(i => ("image", (string?)Path.Combine(inputs.ImageRoot, i.Name))));
-        OutputFile.RefuseInputs(outputs, ins);
+        OutputFile.RefuseInputs(outputs, ins, new[] { ("export folder", o.ExportFolder) });
     }
 
     private static MapBuildResult Build(FeatureDatabase db, MapBuildInputs inputs, List<ImagePair> pairs, MapBuildOptions o, IProgressSink progress)

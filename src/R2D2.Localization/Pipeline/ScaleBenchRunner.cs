@@ -133,7 +133,8 @@ public static class ScaleBenchRunner
         return pairs.OrderBy(p => ids[p.Name1]).ThenBy(p => ids[p.Name2]).Take(o.MaxPairs).ToList();
     }
 
-    private static void WriteFeatures(FeatureDatabase db, SyntheticStreet street, IProgressSink progress)
+    /// <summary>Registers the street's posed images and writes their synthetic features, as extraction writes them.</summary>
+    internal static void WriteFeatures(FeatureDatabase db, SyntheticStreet street, IProgressSink progress)
     {
         var identity = ExtractorIdentity.ForR2D2("synthetic", "Quad_L2Net_ConfCFS()", "0000000000000000", new ExtractionSettings());
         ImageRegistration.RegisterImages(db, street.Images);
@@ -229,11 +230,11 @@ public static class ScaleBenchRunner
 
     private static double Dist(double[] a, double[] b) => Math.Sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
 
-    private static long DatabaseBytes(string path) =>
+    internal static long DatabaseBytes(string path) =>
         new[] { path, path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
 
     /// <summary>Resets the process's peak-RSS mark (Linux: clear_refs 5) so the next stage's peak is its own.</summary>
-    private static void ResetPeakRss()
+    internal static void ResetPeakRss()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();

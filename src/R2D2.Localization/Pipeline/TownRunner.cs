@@ -33,10 +33,28 @@ public sealed record TownRunResult(TownDataset Data, MapBuildResult Map, string 
 /// </summary>
 public static class TownRunner
 {
+    /// <summary>Where the town demo writes by default (resumed).</summary>
+    public const string DefaultOutDir = "out/town";
     /// <summary>Sized for under 15 minutes on 2 cores (see the README's town figures).</summary>
     public const int DefaultImages = 150;
     /// <summary>The 10 nearest cameras within 45° of the same heading: neighbours along the street and across it.</summary>
     public static readonly PairSpec DefaultPairs = PairSpec.FromPoses(10, 45);
+
+    /// <summary>The town file <paramref name="scene"/> names ('town': the repository's, see
+    /// <see cref="DemoFiles.Locate"/>; or a file starting with `town SEED`); null: not a town.</summary>
+    public static string? ScenePath(string? scene, string? outDir) =>
+        scene == "town" ? DemoFiles.Locate(outDir ?? DefaultOutDir, "maps", DemoFiles.Town) : scene != null && TownScene.IsTownFile(scene) ? scene : null;
+
+    /// <summary>The town of the file at <paramref name="scenePath"/>, its images <paramref name="scale"/>
+    /// times the file's size, with the first <paramref name="images"/> database photos and
+    /// <paramref name="nightQueries"/> night queries (null: the file's count) in <paramref name="outDir"/>:
+    /// a count too large, or a folder made from another town, stops here, before any work.</summary>
+    public static TownDataset Open(string scenePath, string outDir, double scale, int images, int? nightQueries)
+    {
+        var data = new TownDataset(TownScene.Load(scenePath).Scaled(scale), outDir, images, nightQueries);
+        data.CheckFolder();
+        return data;
+    }
 
     /// <summary>Renders what is missing and writes the Aachen-format files. The folder is checked first.</summary>
     public static TownDataset Render(TownDataset data, IProgressSink progress, List<(string, double)> timings)
@@ -59,11 +77,10 @@ public static class TownRunner
         return data;
     }
 
-    /// <summary>The whole run after rendering. <paramref name="runQueries"/> runs a query set (the
-    /// command line shows its progress), given the runner and the queries.</summary>
+    /// <summary>The whole run after rendering; the query sets run through <paramref name="progress"/>
+    /// (the command line shows their progress), each query described with its error against its true pose.</summary>
     public static TownRunResult Run(TownDataset data, FeatureSource source, string? model, TorchSharp.torch.Device? device, TownRunOptions o,
-        IProgressSink progress, Func<QuerySetRunner, IReadOnlyList<QueryImage>, QuerySetSummary> runQueries, List<(string Stage, double Seconds)> timings,
-        string modelName)
+        IDemoProgress progress, List<(string Stage, double Seconds)> timings, string modelName)
     {
         var total = Stopwatch.StartNew();
         var sw = Stopwatch.StartNew();
@@ -93,13 +110,16 @@ public static class TownRunner
                 ImageRoot = data.ImageRoot, OutputPath = posesPath, QueryListPath = listPath, Localizer = o.Localizer,
                 OtherInputs = new[] { ("ground truth", (string?)data.TruthPath(night)) },
             });
-            var summary = runQueries(runner, queries);
+            var truthList = Submission.Read(data.TruthPath(night));
+            var truth = new Dictionary<string, Geometry.Pose>();
+            foreach (var t in truthList) truth[t.Name] = t.Pose;
+            var summary = progress.RunQueries(runner, queries, x => DemoRunner.Describe(x, truth[x.Query.SubmissionName]));
             summaries.Add(summary);
             var results = summary.Outcomes.Select(x => x.Result).ToList();
             timings.Add(($"query {kind}: extract", results.Sum(x => x.ExtractSeconds)));
             timings.Add(($"query {kind}: match", results.Sum(x => x.MatchSeconds)));
             timings.Add(($"query {kind}: PnP", results.Sum(x => x.PnpSeconds)));
-            var evaluation = PoseEvaluation.Evaluate(results.Select(x => new ImagePose(Submission.BaseName(x.Name), x.Pose)), Submission.Read(data.TruthPath(night)));
+            var evaluation = PoseEvaluation.Evaluate(results.Select(x => new ImagePose(Submission.BaseName(x.Name), x.Pose)), truthList);
             runs.Add(new EvaluatedRun($"{kind} ({modelName})", evaluation));
             if (night) nightPoses = posesPath;
         }

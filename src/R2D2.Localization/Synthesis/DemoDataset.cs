@@ -63,6 +63,22 @@ public static class DemoFiles
 {
     public const string Scene = "demo-square.scene", Town = "town.scene", Queries = "demo-square-night.txt", GroundTruth = "demo-square-night.poses.txt";
 
+    /// <summary>A demo file of the repository (<paramref name="folder"/>/<paramref name="name"/>):
+    /// relative to the working directory when there, else found above the program's folder (so the
+    /// demo runs from anywhere in a clone), else the copy embedded in the library, written to
+    /// <paramref name="outDir"/>/scene/ (so it runs outside a clone too).</summary>
+    public static string Locate(string outDir, string folder, string name)
+    {
+        var rel = Path.Combine(folder, name);
+        if (File.Exists(rel)) return rel;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            var p = Path.Combine(dir.FullName, rel);
+            if (File.Exists(p) && File.Exists(Path.Combine(dir.FullName, "R2D2.Localization.sln"))) return p;
+        }
+        return Extract(name, Path.Combine(outDir, "scene"));
+    }
+
     /// <summary>Writes the embedded copy of one of them into <paramref name="folder"/> and returns its path.</summary>
     public static string Extract(string name, string folder)
     {

@@ -1,9 +1,11 @@
+using R2D2.Localization.Formats;
 using Xunit;
 
 namespace R2D2.Localization.Tests.FaultInjection;
 
 /// <summary>build-map never writes over its own inputs: the map database or the exported model
-/// landing on an image or on the poses is refused before anything is opened, inputs unchanged.</summary>
+/// landing on an image or on the poses, or an export folder that is, holds or lies inside an input
+/// folder (kapture's sensors/), is refused before anything is opened, inputs unchanged.</summary>
 public class MapOutputFaultTests
 {
     [Fact]
@@ -31,5 +33,61 @@ public class MapOutputFaultTests
         Assert.Equal(1, code);
         Assert.Contains("would overwrite the poses", err);
         Assert.Equal(before, TinyMap.Hashes(dir));
+    }
+
+    [Fact]
+    public void AnExportFolderInsideOrAroundAKaptureInputIsRefusedNamingBoth()
+    {
+        var dir = TempDir.Create();
+        var kapture = Path.Combine(dir, "kapture");
+        TempDir.CopyTree(SharedData.Path_("datasets", "formats", "kapture", "berlin", "kapture"), kapture);
+        var sensors = Path.Combine(kapture, "sensors");
+        var map = Path.Combine(dir, "map.db");
+        var before = TinyMap.Hashes(dir);
+        foreach (var (export, why) in new[]
+        {
+            (Path.Combine(sensors, "model"), $"lies inside the poses folder ({sensors})"),
+            (Path.Combine(sensors, "records_data"), $"lies inside the poses folder ({sensors})"),
+            (sensors, $"is the poses folder ({sensors})"),
+            (kapture, $"holds the poses folder ({sensors})"),
+            (dir, "holds the poses folder"),
+        })
+        {
+            var (code, _, err) = CliTests.Localize("build-map", "--poses", kapture, "--map", map, "--model", "rootsift", "--export", export);
+            Assert.True(code == 1, err);
+            Assert.Contains($"{export}: the export folder {why}", err);
+            Assert.DoesNotContain("   at ", err);
+            Assert.Equal(before, TinyMap.Hashes(dir));
+            Assert.False(File.Exists(map));
+        }
+    }
+
+    [Fact]
+    public void AnOutputFolderThatIsHoldsOrLiesInsideAnInputIsRefused()
+    {
+        var dir = TempDir.Create();
+        var model = Path.Combine(dir, "model");
+        Directory.CreateDirectory(model);
+        var poses = Path.Combine(model, "images.txt");
+        File.WriteAllText(poses, "");
+        var image = Path.Combine(dir, "images", "a.jpg");
+        var ins = new[] { ("model folder", (string?)model), ("poses", poses), ("image", image) };
+        void Refused(string folder, string why)
+        {
+            var e = Assert.Throws<R2D2Exception>(() => OutputFile.RefuseInputs(Array.Empty<(string, string?)>(), ins, new[] { ("export folder", (string?)folder) }));
+            Assert.Equal(folder, e.File);
+            Assert.Contains($"the export folder {why}", e.Message);
+        }
+        Refused(model, $"is the model folder ({model})");
+        Refused(model + "/", $"is the model folder ({model})");
+        Refused(Path.Combine(model, "sub", "deeper"), $"lies inside the model folder ({model})");
+        Refused(dir, $"holds the model folder ({model})");
+        Refused(Path.Combine(dir, "images"), $"holds the image ({image})");
+        // Beside the inputs, or a name that only starts like an input folder's: written.
+        OutputFile.RefuseInputs(Array.Empty<(string, string?)>(), ins, new[] { ("export folder", (string?)Path.Combine(dir, "export")) });
+        OutputFile.RefuseInputs(Array.Empty<(string, string?)>(), ins, new[] { ("export folder", (string?)(model + "2")) });
+        OutputFile.RefuseInputs(Array.Empty<(string, string?)>(), ins, new[] { ("export folder", (string?)null) });
+        // A file inside an input folder is no folder: only its own path is checked.
+        OutputFile.RefuseInputs(new[] { ("map", (string?)Path.Combine(model, "map.db")) }, ins);
     }
 }

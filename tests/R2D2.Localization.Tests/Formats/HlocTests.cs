@@ -5,8 +5,10 @@ using Xunit;
 namespace R2D2.Localization.Tests.Formats;
 
 /// <summary>hloc's HDF5 files: written by h5py in the layout hloc's extract_features,
-/// match_features and global extraction produce (float16 and int16, as hloc's defaults), read by
-/// us; written by us, read by h5py; and refused with the file and dataset when malformed.</summary>
+/// match_features and global extraction produce (float16 and int16, as hloc's defaults; the
+/// float32 / float64 / int64 / unsigned / big-endian / compressed datasets of other tools), read by
+/// us; written by us, read by h5py; and refused with the file and dataset when malformed.
+/// Skipped without python3-h5py (the files are written by /usr/bin/python3), except on CI.</summary>
 public class HlocTests
 {
     private static bool SkipWithoutH5py()
@@ -75,6 +77,82 @@ with h5py.File('{dir}/global.h5', 'w') as fd:
         Assert.Equal(new[] { 2, -1, 0, -1, 3 }, r);
         Assert.Equal(0.75f, rs[4]);
         Assert.Equal(Enumerable.Range(0, 8).Select(i => i / 8f), Hloc.ReadGlobal(Path.Combine(dir, "global.h5"), "db/1045.jpg"));
+    }
+
+    /// <summary>The dtypes hloc writes (float16 / float32 with as_half off, int16 / int32 matches)
+    /// and those other tools write (float64 keypoints, int64 matches, unsigned or 32-bit image
+    /// sizes, big-endian, gzip-compressed chunks): read to the same values.</summary>
+    [Theory]
+    [InlineData("float32", "float32", "float32", "int32", "float32", "int64")]
+    [InlineData("float64", "float64", "float64", "int64", "float64", "int32")]
+    [InlineData("float64", "float16", "float16", "int8", "float16", "uint16")]
+    [InlineData(">f8", ">f4", ">f2", ">i8", ">f8", ">u8")]
+    [InlineData("float32", "float32", "float64", "int64 gzip", "float32", "uint32")]
+    public void ReadsEveryNumericDtypeOtherToolsWrite(string keypoints, string descriptors, string scores, string matches, string matchScores, string imageSize)
+    {
+        if (SkipWithoutH5py()) return;
+        var dir = TempDir.Create();
+        static string Create(string name, string data, string dtype) =>
+            $"grp.create_dataset('{name}', data={data}.astype('{dtype.Split(' ')[0]}'){(dtype.EndsWith(" gzip") ? ", compression='gzip', chunks=True" : "")})\n";
+        PythonTools.Run(Arrays + $@"
+with h5py.File('{dir}/features.h5', 'w') as fd:
+    grp = fd.create_group('db/1045.jpg')
+    {Create("keypoints", "kp", keypoints)}    {Create("descriptors", "desc", descriptors)}    {Create("scores", "scores", scores)}    {Create("image_size", "np.array([640, 480])", imageSize)}
+with h5py.File('{dir}/matches.h5', 'w') as fd:
+    grp = fd.create_group(names_to_pair('query/night/a.jpg', 'db/1045.jpg'))
+    {Create("matches0", "m0", matches)}    {Create("matching_scores0", "ms0", matchScores)}
+with h5py.File('{dir}/global.h5', 'w') as fd:
+    grp = fd.create_group('db/1045.jpg')
+    {Create("global_descriptor", "(np.arange(8) / 8)", descriptors)}
+");
+        var f = Hloc.ReadFeatures(Path.Combine(dir, "features.h5"), "db/1045.jpg");
+        var e = Expected();
+        Assert.Equal(e.Keypoints, f.Keypoints); // every value exact in float16
+        Assert.Equal(e.Descriptors, f.Descriptors);
+        Assert.Equal(e.Scores, f.Scores);
+        Assert.Equal((4, 640, 480), (f.Dim, f.Width, f.Height));
+        var (m, s) = Hloc.ReadMatches(Path.Combine(dir, "matches.h5"), "query/night/a.jpg", "db/1045.jpg", 5);
+        Assert.Equal(new[] { 2, -1, 0, 4, -1 }, m);
+        Assert.Equal(new[] { 0.5f, 0, 0.25f, 0.75f, 0 }, s);
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => i / 8f), Hloc.ReadGlobal(Path.Combine(dir, "global.h5"), "db/1045.jpg"));
+    }
+
+    /// <summary>Datasets no reader can turn into numbers (strings, booleans, complex numbers), and
+    /// match indices an int cannot hold or below −1, stop the read naming the file and the dataset.</summary>
+    [Fact]
+    public void DtypesThatAreNoNumbersAndImpossibleIndicesNameTheFileAndDataset()
+    {
+        if (SkipWithoutH5py()) return;
+        var dir = TempDir.Create();
+        PythonTools.Run(Arrays + $@"
+with h5py.File('{dir}/features.h5', 'w') as fd:
+    fd.create_group('s').create_dataset('keypoints', data=np.array([[b'a', b'b']]))
+    fd.create_group('b').create_dataset('keypoints', data=np.zeros((2, 2), dtype=bool))
+    fd.create_group('c').create_dataset('keypoints', data=np.zeros((2, 2), dtype=np.complex64))
+    g = fd.create_group('i'); g.create_dataset('keypoints', data=kp); g.create_dataset('descriptors', data=desc); g.create_dataset('image_size', data=np.array([6.5, 4]))
+with h5py.File('{dir}/matches.h5', 'w') as fd:
+    fd.create_group('a.jpg').create_dataset('b.jpg/matches0', data=np.array([0, 2**40, -1], dtype=np.int64))
+    fd.create_group('c.jpg').create_dataset('d.jpg/matches0', data=np.array([0, -2, -1], dtype=np.int32))
+    fd.create_group('e.jpg').create_dataset('f.jpg/matches0', data=np.array([0.0, 1.0], dtype=np.float32))
+");
+        var features = Path.Combine(dir, "features.h5");
+        var matches = Path.Combine(dir, "matches.h5");
+        var before = new[] { File.ReadAllBytes(features), File.ReadAllBytes(matches) };
+        void Refused(Action read, string path, string dataset, string why)
+        {
+            var ex = Assert.Throws<FileFormatException>(read);
+            Assert.Equal(path, ex.File);
+            Assert.Contains($"'{dataset}'", ex.Message);
+            Assert.Contains(why, ex.Message);
+        }
+        Refused(() => Hloc.ReadFeatures(features, "s"), features, "s/keypoints", "not numbers");
+        Refused(() => Hloc.ReadFeatures(features, "b"), features, "b/keypoints", "not numbers");
+        Refused(() => Hloc.ReadFeatures(features, "c"), features, "c/keypoints", "not numbers");
+        Refused(() => Hloc.ReadFeatures(features, "i"), features, "i/image_size", "not integers");
+        Refused(() => Hloc.ReadMatches(matches, "a.jpg", "b.jpg", 3), matches, "a.jpg/b.jpg/matches0", "1099511627776");
+        Refused(() => Hloc.ReadMatches(matches, "d.jpg", "c.jpg", 3), matches, "c.jpg/d.jpg/matches0", "-2");
+        Refused(() => Hloc.ReadMatches(matches, "e.jpg", "f.jpg", 2), matches, "e.jpg/f.jpg/matches0", "not integers");
+        Assert.Equal(before, new[] { File.ReadAllBytes(features), File.ReadAllBytes(matches) });
     }
 
     [Fact]

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using R2D2.Localization.Evaluation;
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Localization;
+using R2D2.Localization.Synthesis;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>What the square demo runs on: its files (null: the repository's, see
+/// <see cref="DemoFiles.Locate"/>) and the reductions for quick checks.</summary>
+public sealed record DemoOptions
+{
+    /// <summary>Images, map, poses and report (rewritten on each run).</summary>
+    public string OutDir { get; init; } = DemoRunner.DefaultOutDir;
+    public string? ScenePath { get; init; }
+    /// <summary>The night query list, `name MODEL w h params...`.</summary>
+    public string? QueryPath { get; init; }
+    /// <summary>The queries' true poses, submission format.</summary>
+    public string? TruthPath { get; init; }
+    /// <summary>Only the first N day cameras (at least 2; 0: all).</summary>
+    public int MaxDay { get; init; }
+    /// <summary>Only the first N queries (0: all).</summary>
+    public int MaxQueries { get; init; }
+    /// <summary>The images this many times the scene's size, in (0, 4].</summary>
+    public double Scale { get; init; } = 1;
+    public ExtractionSettings Settings { get; init; } = DemoRunner.DefaultSettings;
+}
+
+/// <summary>What the square demo runs on, read and checked before anything is written.</summary>
+public sealed record DemoInputs(string OutDir, string ScenePath, string QueryPath, string TruthPath, DemoScene Scene, List<QueryImage> Queries,
+    List<ImagePose> Truth, ExtractionSettings Settings)
+{
+    /// <summary>The images the rendering writes: the day photos and the night queries.</summary>
+    public int ImageCount => Scene.DayCameras.Count + Queries.Count;
+}
+
+/// <summary>What a square demo run measured and wrote.</summary>
+public sealed record DemoRunResult(string MapPath, MapBuildResult Map, string PosesPath, QuerySetSummary Summary, List<EvaluatedRun> Runs,
+    string ReportPath, string TruthSubset, double ReportSeconds);
+
+/// <summary>The stages' times in order: each stage ends when the next begins; the total runs from the start.</summary>
+public sealed class StageTimings
+{
+    public readonly List<(string Stage, double Seconds)> Items = new();
+    private readonly Stopwatch _total = Stopwatch.StartNew(), _stage = Stopwatch.StartNew();
+
+    /// <summary>The stage that began when the last one ended is done now.</summary>
+    public void Done(string stage) { Items.Add((stage, _stage.Elapsed.TotalSeconds)); _stage.Restart(); }
+    /// <summary>A stage measured elsewhere (a runner's own times); the next stage begins now.</summary>
+    public void Add(string stage, double seconds) { Items.Add((stage, seconds)); _stage.Restart(); }
+    /// <summary>Adds the time since the start as "total".</summary>
+    public void AddTotal() => Items.Add(("total", _total.Elapsed.TotalSeconds));
+}
+
+/// <summary>What the demos (the square, the town) show while they run: the query sets under the
+/// command line's bar, and the map when it is built. The defaults show nothing.</summary>
+public interface IDemoProgress : IProgressSink
+{
+    /// <summary>Runs a query set; <paramref name="describe"/> makes each query's status line (its error against the true pose).</summary>
+    QuerySetSummary RunQueries(QuerySetRunner runner, IReadOnlyList<QueryImage> queries, Func<QueryOutcome, string> describe) => runner.Run(queries);
+    /// <summary>The square demo's map is built (the town's result carries its map).</summary>
+    void MapBuilt(string mapPath, MapBuildResult result) { }
+}
+
+/// <summary>
+/// The square demo (`localize demo`): read the scene, the night query list and the true poses
+/// (the repository's by default), render the day photos and night queries, build the map from the
+/// day photos in a fresh database, localize the queries, evaluate them, write the HTML report. The
+/// stages are the library's runners.
+/// </summary>
+public static class DemoRunner
+{
+    /// <summary>Where the square demo writes by default.</summary>
+    public const string DefaultOutDir = "out/demo";
+
+    /// <summary>The demo's extraction: the official settings with fewer keypoints (small images, 2-core budget).</summary>
+    public static readonly ExtractionSettings DefaultSettings = new() { TopK = 2000 };
+
+    /// <summary>The demo's pairs: the 6 nearest cameras within 60° (a small square, photos all around it).</summary>
+    public static readonly PairSpec Pairs = PairSpec.FromPoses(6, 60);
+
+    /// <summary>Reads and checks the inputs (the reductions applied); nothing is written but the
+    /// embedded demo files where the repository's are not found.</summary>
+    public static DemoInputs Read(DemoOptions o)
+    {
+        var scenePath = o.ScenePath ?? DemoFiles.Locate(o.OutDir, "maps", DemoFiles.Scene);
+        var queryPath = o.QueryPath ?? DemoFiles.Locate(o.OutDir, "queries", DemoFiles.Queries);
+        var truthPath = o.TruthPath ?? DemoFiles.Locate(o.OutDir, "queries", DemoFiles.GroundTruth);
+        var sc = DemoScene.Load(scenePath);
+        if (o.MaxDay > 0) sc = sc with { DayCameras = sc.DayCameras.Take(Math.Max(2, o.MaxDay)).ToList() };
+        var queryList = QueryList.ReadWithIntrinsics(queryPath);
+        if (o.MaxQueries > 0) queryList = queryList.Take(o.MaxQueries).ToList();
+        var gt = Submission.Read(truthPath);
+        if (o.Scale != 1)
+        {
+            if (!(o.Scale > 0 && o.Scale <= 4)) throw new ArgumentException($"--scale {o.Scale}: expected a factor in (0, 4]");
+            int w = (int)Math.Round(sc.Width * o.Scale), h = (int)Math.Round(sc.Height * o.Scale);
+            sc = sc with { Width = w, Height = h, Focal = sc.Focal * w / sc.Width };
+            queryList = queryList.Select(q => q with { Camera = q.Camera is { } c ? Intrinsics.RescaledTo(c, w, h) ?? c : null }).ToList();
+        }
+        return new DemoInputs(o.OutDir, scenePath, queryPath, truthPath, sc, queryList, gt, o.Settings);
+    }
+
+    /// <summary>Renders the day photos and night queries into OUT/images (see <see cref="DemoDataset.Render"/>).</summary>
+    public static DemoDataset Render(DemoInputs inp, IProgressSink progress, StageTimings t)
+    {
+        var renderer = new SceneRenderer(inp.Scene);
+        t.Done("render: textures");
+        DemoDataset data = null!;
+        progress.Stage("render", inp.ImageCount,
+            advance => data = DemoDataset.Render(renderer, inp.Queries, inp.QueryPath, inp.Truth, inp.TruthPath, Path.Combine(inp.OutDir, "images"), advance));
+        t.Done("render: images");
+        return data;
+    }
+
+    /// <summary>The run after rendering: the map (a fresh database: the images were just rewritten),
+    /// the queries, their evaluation and the report (with the timings up to it).</summary>
+    public static DemoRunResult Run(DemoInputs inp, DemoDataset data, FeatureSource source, string? model, TorchSharp.torch.Device? device,
+        IDemoProgress progress, StageTimings t, string modelName)
+    {
+        var mapPath = Path.Combine(inp.OutDir, "map.db");
+        progress.Info($"features {source.Description}, top-k {inp.Settings.TopK}");
+        var built = MapBuildRunner.Run(mapPath, new MapBuildInputs(data.Day, data.DayFolder, source) { Model = model },
+            new MapBuildOptions { Pairs = Pairs, Match = new MatchOptions { Device = device }, Fresh = true }, progress)!;
+        progress.MapBuilt(mapPath, built);
+        foreach (var (stage, s) in built.Seconds) t.Add("map: " + stage, s);
+
+        var posesPath = Path.Combine(inp.OutDir, "poses.txt");
+        var truthByName = inp.Truth.ToDictionary(g => g.Name, g => g.Pose);
+        var runner = new QuerySetRunner(QueryInputs.LoadMap(mapPath).Map, source, device,
+            new QuerySetOptions { ImageRoot = data.NightFolder, OutputPath = posesPath, QueryListPath = inp.QueryPath });
+        var summary = progress.RunQueries(runner, data.Night.Select(q => new QueryImage(q.Name, q.Camera)).ToList(),
+            o => Describe(o, truthByName[o.Query.SubmissionName]));
+        var results = summary.Outcomes.Select(x => x.Result).ToList();
+        t.Add("query: extract", results.Sum(x => x.ExtractSeconds));
+        t.Add("query: match", results.Sum(x => x.MatchSeconds));
+        t.Add("query: PnP", results.Sum(x => x.PnpSeconds));
+
+        var truthOfQueries = inp.Truth.Where(g => results.Any(x => Submission.BaseName(x.Name) == g.Name)).ToList();
+        var evaluation = PoseEvaluation.Evaluate(results.Select(x => new ImagePose(Submission.BaseName(x.Name), x.Pose)), truthOfQueries);
+        var runs = new List<EvaluatedRun> { new($"night ({modelName})", evaluation) };
+        var truthSubset = Path.Combine(inp.OutDir, "ground-truth.txt");
+        Submission.Write(truthSubset, truthOfQueries);
+        var reportPath = Path.Combine(inp.OutDir, "report.html");
+        var report = HtmlReport.Load(mapPath, posesPath, truthSubset, data.NightFolder, data.DayFolder, $"R2D2.Localization demo: {inp.Scene.Name}, night queries, {modelName}");
+        t.Done("evaluate");
+        t.AddTotal();
+        var sw = Stopwatch.StartNew();
+        HtmlReport.Write(reportPath, report with
+        {
+            Timings = t.Items,
+            Notes = new[]
+            {
+                $"scene {inp.ScenePath}: {inp.Scene.DayCameras.Count} day photos (map), {inp.Queries.Count} night queries ({inp.QueryPath}), {inp.Scene.Width}×{inp.Scene.Height}",
+                $"features: {source.Description}; settings {inp.Settings.ToJson()}",
+            },
+        });
+        return new DemoRunResult(mapPath, built, posesPath, summary, runs, reportPath, truthSubset, sw.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>A query's status line in the demos: localized or not (or its error), inliers, its error against the true pose, its time.</summary>
+    public static string Describe(QueryOutcome o, Pose truth)
+    {
+        var res = o.Result;
+        return $"{o.Query.Name}: {(o.IsError ? QueryOutputs.Word(o.Status) : res.Localized ? "localized" : "NOT localized")}, {res.Inliers} inliers, error "
+            + $"{PoseEvaluation.PositionError(res.Pose, truth) * 100:F1} cm / {PoseEvaluation.RotationError(res.Pose, truth) * 180 / Math.PI:F2}°, "
+            + $"{res.ExtractSeconds + res.MatchSeconds + res.PnpSeconds:F1} s";
+    }
+}

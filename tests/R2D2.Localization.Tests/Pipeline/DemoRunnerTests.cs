@@ -1,0 +1,85 @@
+using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Localization;
+using R2D2.Localization.Pipeline;
+using R2D2.Localization.Synthesis;
+using Xunit;
+
+namespace R2D2.Localization.Tests.Pipeline;
+
+/// <summary>The demos' runners without the network: the square's inputs (the repository's files,
+/// the reductions for quick checks), the town's scene and folder, a query's status line.
+/// The whole run is DemoCliTests' and TownTests'.</summary>
+public class DemoRunnerTests
+{
+    [Fact]
+    public void TheSquaresInputsAreTheRepositorysFilesReducedAsAsked()
+    {
+        var dir = TempDir.Create();
+        var full = DemoRunner.Read(new DemoOptions { OutDir = dir });
+        Assert.Equal(Path.GetFullPath(Path.Combine(SharedData.RepoRoot, "maps", DemoFiles.Scene)), Path.GetFullPath(full.ScenePath));
+        Assert.Equal(Path.GetFullPath(Path.Combine(SharedData.RepoRoot, "queries", DemoFiles.Queries)), Path.GetFullPath(full.QueryPath));
+        Assert.Equal(Path.GetFullPath(Path.Combine(SharedData.RepoRoot, "queries", DemoFiles.GroundTruth)), Path.GetFullPath(full.TruthPath));
+        Assert.Equal(DemoRunner.DefaultSettings, full.Settings);
+        Assert.Equal(full.Scene.DayCameras.Count + full.Queries.Count, full.ImageCount);
+        Assert.True(full.Queries.Count > 2 && full.Scene.DayCameras.Count > 5);
+        Assert.Empty(Directory.GetFileSystemEntries(dir)); // found in the clone: nothing extracted
+
+        var small = DemoRunner.Read(new DemoOptions { OutDir = dir, MaxDay = 5, MaxQueries = 2, Scale = 0.5 });
+        Assert.Equal(full.Scene.DayCameras.Take(5), small.Scene.DayCameras);
+        Assert.Equal(full.Queries.Take(2).Select(q => q.Name), small.Queries.Select(q => q.Name));
+        Assert.Equal((int)Math.Round(full.Scene.Width * 0.5), small.Scene.Width);
+        Assert.Equal(small.Scene.Focal, full.Scene.Focal * small.Scene.Width / full.Scene.Width, 12);
+        Assert.All(small.Queries, q => Assert.Equal((small.Scene.Width, small.Scene.Height), (q.Camera!.Width, q.Camera.Height)));
+        // A map needs two photos.
+        Assert.Equal(2, DemoRunner.Read(new DemoOptions { OutDir = dir, MaxDay = 1 }).Scene.DayCameras.Count);
+
+        var e = Assert.Throws<ArgumentException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, Scale = 5 }));
+        Assert.Contains("--scale 5", e.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(dir));
+    }
+
+    [Fact]
+    public void AMissingQueryListStopsTheReadNamingIt()
+    {
+        var dir = TempDir.Create();
+        var missing = Path.Combine(dir, "none.txt");
+        var e = Assert.ThrowsAny<Exception>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, QueryPath = missing }));
+        Assert.Contains(missing, e.Message);
+    }
+
+    [Fact]
+    public void TheTownIsNamedByWordOrByItsFileAndItsFolderIsCheckedBeforeAnyWork()
+    {
+        var dir = TempDir.Create();
+        var repoTown = TownRunner.ScenePath("town", dir)!;
+        Assert.Equal(Path.GetFullPath(Path.Combine(SharedData.RepoRoot, "maps", DemoFiles.Town)), Path.GetFullPath(repoTown));
+        Assert.Equal(repoTown, TownRunner.ScenePath(repoTown, dir));
+        Assert.Null(TownRunner.ScenePath(Path.Combine(SharedData.RepoRoot, "maps", DemoFiles.Scene), dir));
+        Assert.Null(TownRunner.ScenePath(null, dir));
+
+        var data = TownRunner.Open(repoTown, dir, 0.25, 4, 1);
+        Assert.Equal((4, 1), (data.Day.Count, data.Night.Count));
+        Assert.Equal(data.Scene.Width, (int)Math.Round(TownScene.Load(repoTown).Width * 0.25));
+        data.WriteFiles();
+        // The same folder with another town (more photos) is refused; so is a count beyond the streets.
+        var e = Assert.Throws<R2D2Exception>(() => TownRunner.Open(repoTown, dir, 0.25, 5, 1));
+        Assert.Contains("another town", e.Message);
+        Assert.Throws<ArgumentException>(() => TownRunner.Open(repoTown, TempDir.Create(), 0.25, data.Scene.MaxImages + 1, 1));
+    }
+
+    [Fact]
+    public void AQuerysLineGivesItsErrorAgainstTheTruePose()
+    {
+        var truth = DemoScene.LookAlong(0, 1.6, 0, 0, 0);
+        var off = DemoScene.LookAlong(0.1, 1.6, 0, 0, 0);
+        var query = new QueryImage("night/q.jpg", null);
+        var result = new QueryResult("night/q.jpg", off, true, 100, 50, 40, 1, 2, 0.5, null, null);
+        Assert.Equal("night/q.jpg: localized, 40 inliers, error 10.0 cm / 0.00°, 3.5 s",
+            DemoRunner.Describe(new QueryOutcome(query, result, QueryStatus.Localized, false), truth));
+        Assert.StartsWith("night/q.jpg: NOT localized, ",
+            DemoRunner.Describe(new QueryOutcome(query, result with { Localized = false }, QueryStatus.Fallback, false), truth));
+        Assert.StartsWith("night/q.jpg: unreadable, ",
+            DemoRunner.Describe(new QueryOutcome(query, result with { Localized = false }, QueryStatus.Unreadable, false), truth));
+    }
+}

@@ -1,12 +1,15 @@
 
 namespace R2D2.Localization.Storage;
 
-// Features of an image: COLMAP's keypoints row (x, y and the scale as an isotropic affine shape,
-// in COLMAP's pixel convention), the descriptors (R2D2: float16 in r2d2_features; RootSIFT:
-// uint8 in COLMAP's descriptors table, as COLMAP stores SIFT), and the per-keypoint extras.
+// Features of an image: COLMAP's keypoints row (x, y, scale, orientation, in COLMAP's pixel
+// convention), the descriptors (R2D2: float16 in r2d2_features; RootSIFT: uint8 in COLMAP's
+// descriptors table, as COLMAP stores SIFT), and the per-keypoint extras.
 public sealed partial class FeatureDatabase
 {
-    private const int KeypointColumns = 6; // x, y, a11, a12, a21, a22: what COLMAP itself writes
+    /// <summary>x, y, scale, orientation: COLMAP's 4-column keypoints (COLMAP reads 2, 4 or 6
+    /// columns). Schema 1 wrote 6 (x, y and the isotropic shape a11 = a22 = scale, a12 = a21 = 0),
+    /// which carries nothing more for upright keypoints and costs 8 bytes a keypoint; both read alike.</summary>
+    private const int KeypointColumns = 4;
 
     /// <summary>COLMAP quantizes L2-normalized SIFT descriptors as min(255, round(512·v)).</summary>
     private const float ColmapDescriptorScale = 512f;
@@ -80,8 +83,8 @@ public sealed partial class FeatureDatabase
             var row = kp.AsSpan(i * KeypointColumns, KeypointColumns);
             row[0] = ColmapConvention.ToColmap(features.X[i]);
             row[1] = ColmapConvention.ToColmap(features.Y[i]);
-            row[2] = features.Scale[i]; // isotropic shape: a11 = a22 = scale, a12 = a21 = 0
-            row[5] = features.Scale[i];
+            row[2] = features.Scale[i];
+            row[3] = 0; // orientation: R2D2 and RootSIFT keypoints are upright
         }
         byte[]? official = null;
         if (features.OfficialX.Length == n && features.OfficialY.Length == n)
@@ -96,6 +99,7 @@ public sealed partial class FeatureDatabase
             if (Scalar("SELECT 1 FROM images WHERE image_id = $id", ("$id", imageId)) == null)
                 throw new FeatureDatabaseException(Path, $"has no image {imageId}; add the image before its features");
             UseExtractor(extractor);
+            RequireSchemaVersion(SchemaVersion); // this row's layout (derived scores) needs a reader of this schema
             Execute("INSERT OR REPLACE INTO keypoints(image_id, rows, cols, data) VALUES ($id, $r, $c, $d)",
                 ("$id", imageId), ("$r", n), ("$c", KeypointColumns), ("$d", Blobs.Of<float>(kp)));
             byte[]? ours = null;
@@ -112,10 +116,29 @@ public sealed partial class FeatureDatabase
             Execute("INSERT OR REPLACE INTO r2d2_features(image_id, image_width, image_height, rows, dim, descriptors, scores, reliability, repeatability, official_xy) " +
                     "VALUES ($id, $w, $h, $r, $dim, $d, $s, $rel, $rep, $o)",
                 ("$id", imageId), ("$w", features.ImageWidth), ("$h", features.ImageHeight), ("$r", n), ("$dim", features.Dim),
-                ("$d", ours), ("$s", Blobs.Of<float>(features.Score)), ("$rel", Blobs.Of<float>(features.Reliability)),
+                ("$d", ours), ("$s", ScoresUnlessDerived(features)), ("$rel", Blobs.Of<float>(features.Reliability)),
                 ("$rep", Blobs.Of<float>(features.Repeatability)), ("$o", official));
             return 0;
         });
+    }
+
+    /// <summary>The scores' blob, or null when every score is reliability × repeatability in float32
+    /// to the bit (R2D2's definition, so its scores cost nothing): the reader recomputes them.</summary>
+    private static byte[]? ScoresUnlessDerived(FeatureSet f)
+    {
+        for (int i = 0; i < f.Count; i++)
+            if (BitConverter.SingleToInt32Bits(f.Score[i]) != BitConverter.SingleToInt32Bits(f.Reliability[i] * f.Repeatability[i]))
+                return Blobs.Of<float>(f.Score);
+        return f.Count == 0 ? Blobs.Of<float>(f.Score) : null;
+    }
+
+    /// <summary>Scores read back: the stored ones, or reliability × repeatability where none are stored.</summary>
+    private static float[] ScoresOf(float[] stored, float[] reliability, float[] repeatability)
+    {
+        if (stored.Length > 0 || reliability.Length != repeatability.Length) return stored;
+        var s = new float[reliability.Length];
+        for (int i = 0; i < s.Length; i++) s[i] = reliability[i] * repeatability[i];
+        return s;
     }
 
     private static void Check(FeatureSet f, ExtractorIdentity extractor)
@@ -161,6 +184,7 @@ public sealed partial class FeatureDatabase
             ("$id", imageId));
         if (rows.Count == 0) return null;
         var row = rows[0];
+        row.Score = ScoresOf(row.Score, row.Rel, row.Rep);
         var kp = ReadKeypoints(imageId) ?? throw new FeatureDatabaseException(Path, $"image {imageId} has features but no keypoints row");
         float[] desc;
         if (row.Desc != null) desc = Blobs.FromFloat16(row.Desc);

@@ -82,18 +82,12 @@ public static class TriangulationRunner
         foreach (var im in images)
         {
             if (!count.TryGetValue(im.Id, out int c)) continue;
-            var kp = db.ReadKeypoints(im.Id);
-            if (kp == null) continue;
-            var pi = posed[im.Name];
             var at = byImage.AsSpan(first[im.Id], c);
+            var keypoints = new int[c];
+            for (int j = 0; j < c; j++) keypoints[j] = At(at[j]).KeypointIndex;
             var x = new float[c]; var y = new float[c];
-            for (int j = 0; j < c; j++)
-            {
-                int k = At(at[j]).KeypointIndex;
-                if (k >= kp.Count)
-                    throw new FeatureDatabaseException(db.Path, $"image {im.Id} ('{im.Name}'): a verified match names keypoint {k} of its {kp.Count}");
-                x[j] = kp.X[k]; y[j] = kp.Y[k];
-            }
+            if (!db.ReadKeypointPixels(im.Id, keypoints, x, y)) continue;
+            var pi = posed[im.Name];
             var (ux, uy) = pi.Camera.UndistortPixels(x, y);
             for (int j = 0; j < c; j++) { xy[2 * at[j]] = ux[j]; xy[2 * at[j] + 1] = uy[j]; }
             views[im.Id] = new View(pi.Camera.ProjectionMatrix(pi.Pose), pi.Pose.CameraCenter);
@@ -127,7 +121,7 @@ public static class TriangulationRunner
         return results.OfType<TriangulatedTrack>().ToList();
     }
 
-    /// <summary>The map points (ids from 1, grey) with the normalized mean descriptor of their observations, one image's features in memory at a time.</summary>
+    /// <summary>The map points (ids from 1, grey) with the normalized mean descriptor of their observations, one image's observed descriptors in memory at a time.</summary>
     private static List<MapPoint> WithMeanDescriptors(FeatureDatabase db, List<TriangulatedTrack> points)
     {
         var sums = new float[points.Count][];
@@ -140,12 +134,13 @@ public static class TriangulationRunner
             }
         foreach (var (imageId, obs) in byImage)
         {
-            var f = db.ReadFeatures(imageId);
-            if (f == null) continue;
-            foreach (var (p, k) in obs)
+            // Only the observed keypoints' descriptors (not the image's 20,000 in float32).
+            var rows = db.ReadDescriptorRows(imageId, obs.Select(o => o.Keypoint).ToArray(), out int dim);
+            if (rows == null) continue;
+            for (int i = 0; i < obs.Count; i++)
             {
-                var s = sums[p] ??= new float[f.Dim];
-                var d = f.Descriptor(k);
+                var s = sums[obs[i].Point] ??= new float[dim];
+                var d = rows.AsSpan(i * dim, dim);
                 for (int j = 0; j < s.Length; j++) s[j] += d[j];
             }
         }

@@ -169,6 +169,10 @@ public sealed partial class FeatureDatabase
     public bool HasFeatures(int imageId) =>
         _hasProjectTables && Scalar("SELECT 1 FROM r2d2_features WHERE image_id = $id", ("$id", imageId)) != null;
 
+    /// <summary>The number of keypoints of an image's features (<see cref="ReadFeatures"/>' Count), or null when it has none.</summary>
+    public int? FeatureCount(int imageId) =>
+        _hasProjectTables && Scalar("SELECT rows FROM r2d2_features WHERE image_id = $id", ("$id", imageId)) is { } n ? Convert.ToInt32(n) : null;
+
     /// <summary>Ids of the images with features, for resuming a run.</summary>
     public HashSet<int> ImagesWithFeatures() =>
         _hasProjectTables ? Rows("SELECT image_id FROM r2d2_features", r => r.GetInt32(0)).ToHashSet() : new HashSet<int>();
@@ -251,6 +255,69 @@ public sealed partial class FeatureDatabase
             }
         }
         return new Keypoints(x, y, scale, angle, cols);
+    }
+
+    /// <summary>
+    /// The pixels (project convention) of some of an image's keypoints, read from the stored row
+    /// without decoding the others (no array per keypoint of the image); false when the image has
+    /// no keypoints. Throws when an index is beyond the image's keypoints.
+    /// </summary>
+    public bool ReadKeypointPixels(int imageId, ReadOnlySpan<int> keypoints, Span<float> x, Span<float> y)
+    {
+        using var cmd = Command("SELECT rows, cols, data FROM keypoints WHERE image_id = $id", ("$id", imageId));
+        using var r = cmd.ExecuteReader();
+        if (!r.Read()) return false;
+        int n = r.GetInt32(0), cols = r.GetInt32(1);
+        if (cols != 2 && cols != 4 && cols != 6)
+            throw new FeatureDatabaseException(Path, $"image {imageId}: keypoints have {cols} columns (COLMAP writes 2, 4 or 6)");
+        long bytes = r.IsDBNull(2) ? 0 : r.GetBytes(2, 0, null, 0, 0);
+        if (bytes != 4L * n * cols)
+            throw new FeatureDatabaseException(Path, $"image {imageId}: keypoint blob holds {bytes} bytes for {n}×{cols} float32");
+        var buffer = new byte[8];
+        for (int i = 0; i < keypoints.Length; i++)
+        {
+            int k = keypoints[i];
+            if (k < 0 || k >= n) throw new FeatureDatabaseException(Path, $"image {imageId}: keypoint {k} asked for, the image has {n}");
+            r.GetBytes(2, 4L * k * cols, buffer, 0, 8);
+            x[i] = ColmapConvention.FromColmap(BitConverter.ToSingle(buffer, 0));
+            y[i] = ColmapConvention.FromColmap(BitConverter.ToSingle(buffer, 4));
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Some of an image's descriptors (row i: keypoint <paramref name="keypoints"/>[i]), as
+    /// <see cref="ReadFeatures"/> gives them, without decoding the others; null when the image has
+    /// no features.
+    /// </summary>
+    public float[]? ReadDescriptorRows(int imageId, ReadOnlySpan<int> keypoints, out int dim)
+    {
+        dim = 0;
+        if (!_hasProjectTables) return null;
+        using var cmd = Command("SELECT rows, dim, descriptors FROM r2d2_features WHERE image_id = $id", ("$id", imageId));
+        using var r = cmd.ExecuteReader();
+        if (!r.Read()) return null;
+        int n = r.GetInt32(0), d = dim = r.GetInt32(1);
+        var result = new float[keypoints.Length * d];
+        if (r.IsDBNull(2))
+        {
+            // RootSIFT: COLMAP's uint8 rows, re-normalized as ReadFeatures does.
+            var f = ReadFeatures(imageId) ?? throw new FeatureDatabaseException(Path, $"image {imageId} has features but no descriptors");
+            for (int i = 0; i < keypoints.Length; i++) f.Descriptor(Row(keypoints[i])).CopyTo(result.AsSpan(i * d, d));
+            return result;
+        }
+        if (r.GetBytes(2, 0, null, 0, 0) != 2L * n * d)
+            throw new FeatureDatabaseException(Path, $"image {imageId}: descriptor blob does not hold {n}×{d} float16");
+        var buffer = new byte[2 * d];
+        for (int i = 0; i < keypoints.Length; i++)
+        {
+            r.GetBytes(2, 2L * d * Row(keypoints[i]), buffer, 0, buffer.Length);
+            var h = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(buffer);
+            for (int j = 0; j < d; j++) result[i * d + j] = (float)h[j];
+        }
+        return result;
+
+        int Row(int k) => k >= 0 && k < n ? k : throw new FeatureDatabaseException(Path, $"image {imageId}: keypoint {k} asked for, the image has {n}");
     }
 
     /// <summary>COLMAP's uint8 descriptors of an image (e.g. SIFT in a COLMAP database); null when absent.</summary>

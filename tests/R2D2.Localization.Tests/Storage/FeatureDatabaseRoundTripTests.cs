@@ -207,6 +207,50 @@ public class FeatureDatabaseRoundTripTests
         }
     }
 
+    [Fact]
+    public void SomeRowsReadAsReadFeaturesGivesThem()
+    {
+        var (db, path, ids) = NewDatabase(3);
+        var f = RandomFeatures(new Random(11), 150);
+        var sift = RandomFeatures(new Random(12), 80, nonNegative: true);
+        int[] rows = { 149, 0, 7, 7, 64 };
+        using (db)
+        {
+            db.WriteFeatures(ids[0], f, R2D2Extractor);
+            var g = db.ReadFeatures(ids[0])!;
+            Assert.Equal(150, db.FeatureCount(ids[0]));
+            Assert.Null(db.FeatureCount(ids[1]));
+            Assert.Null(db.ReadDescriptorRows(ids[1], rows, out _));
+            Assert.False(db.ReadKeypointPixels(ids[1], rows, new float[5], new float[5]));
+            var d = db.ReadDescriptorRows(ids[0], rows, out int dim)!;
+            Assert.Equal(128, dim);
+            for (int i = 0; i < rows.Length; i++) Assert.Equal(g.Descriptor(rows[i]).ToArray(), d.AsSpan(i * dim, dim).ToArray());
+            var (x, y) = (new float[5], new float[5]);
+            Assert.True(db.ReadKeypointPixels(ids[0], rows, x, y));
+            Assert.Equal(rows.Select(k => g.X[k]), x);
+            Assert.Equal(rows.Select(k => g.Y[k]), y);
+            Assert.Throws<FeatureDatabaseException>(() => db.ReadDescriptorRows(ids[0], new[] { 150 }, out _));
+            Assert.Throws<FeatureDatabaseException>(() => db.ReadKeypointPixels(ids[0], new[] { -1 }, new float[1], new float[1]));
+        }
+        // RootSIFT (COLMAP's uint8 rows) in a database of its own, and schema 1's 6-column keypoints.
+        var (db2, path2, ids2) = NewDatabase(1);
+        using (db2) db2.WriteFeatures(ids2[0], sift, ExtractorIdentity.ForRootSift("{\"root\":true}"));
+        var kp4 = RawBlob<float>(path2, $"SELECT data FROM keypoints WHERE image_id = {ids2[0]}");
+        var kp6 = new float[80 * 6];
+        for (int i = 0; i < 80; i++) { kp6[6 * i] = kp4[4 * i]; kp6[6 * i + 1] = kp4[4 * i + 1]; kp6[6 * i + 2] = kp6[6 * i + 5] = kp4[4 * i + 2]; }
+        RawExecute(path2, $"UPDATE keypoints SET cols = 6, data = $a WHERE image_id = {ids2[0]}", Bytes(kp6));
+        using var ro = FeatureDatabase.OpenReadOnly(path2);
+        var h = ro.ReadFeatures(ids2[0])!;
+        int[] some = { 79, 3 };
+        var hd = ro.ReadDescriptorRows(ids2[0], some, out int hdim)!;
+        Assert.Equal(h.Descriptor(79).ToArray(), hd.AsSpan(0, hdim).ToArray());
+        Assert.Equal(h.Descriptor(3).ToArray(), hd.AsSpan(hdim, hdim).ToArray());
+        var (sx, sy) = (new float[2], new float[2]);
+        Assert.True(ro.ReadKeypointPixels(ids2[0], some, sx, sy));
+        Assert.Equal(new[] { h.X[79], h.X[3] }, sx);
+        Assert.Equal(new[] { h.Y[79], h.Y[3] }, sy);
+    }
+
     private static FeatureSet WithDerivedScores(FeatureSet f) => new()
     {
         ImageWidth = f.ImageWidth, ImageHeight = f.ImageHeight, X = f.X, Y = f.Y, OfficialX = f.OfficialX, OfficialY = f.OfficialY,

@@ -11,25 +11,41 @@ namespace R2D2.Localization.Localization;
 /// </summary>
 public sealed class MapIndex
 {
-    private MapIndex(string path, List<MapPoint> points, float[] descriptors, int dim, Dictionary<int, (string Name, Pose Pose)> images,
+    private MapIndex(string path, List<MapPoint> points, Half[] descriptors, int dim, Dictionary<int, (string Name, Pose Pose)> images,
         ExtractorIdentity extractor, RetrievalIndex? retrieval, string? noRetrieval, AsmkIndex? asmk)
     {
         Asmk = asmk;
         Path = path; Points = points; Descriptors = descriptors; Dim = dim; Images = images; Extractor = extractor; Retrieval = retrieval;
         _noRetrieval = noRetrieval;
+        var observed = new Dictionary<int, List<long>>();
         for (int p = 0; p < points.Count; p++)
             foreach (var e in points[p].Track)
             {
                 (PointsByImage.TryGetValue(e.ImageId, out var l) ? l : PointsByImage[e.ImageId] = new List<int>()).Add(p);
-                _pointOfKeypoint[Key(e.ImageId, e.KeypointIndex)] = p;
+                (observed.TryGetValue(e.ImageId, out var o) ? o : observed[e.ImageId] = new List<long>()).Add(Key(e.KeypointIndex, p));
             }
+        foreach (var l in PointsByImage.Values) l.TrimExcess();
+        foreach (var (image, l) in observed)
+        {
+            var a = l.ToArray();
+            Array.Sort(a);
+            _pointOfKeypoint[image] = a;
+        }
     }
 
-    private static long Key(int image, int keypoint) => ((long)image << 32) | (uint)keypoint;
-    private readonly Dictionary<long, int> _pointOfKeypoint = new();
+    private static long Key(int high, int low) => ((long)high << 32) | (uint)low;
+    // Per image, its observations as (keypoint, point) in 8 bytes, ascending: a binary search finds a
+    // keypoint's point (the last one, were a keypoint named by two points).
+    private readonly Dictionary<int, long[]> _pointOfKeypoint = new();
 
     /// <summary>The map point a database image's keypoint observes (index into <see cref="Points"/>), or -1.</summary>
-    public int PointOf(int imageId, int keypoint) => _pointOfKeypoint.TryGetValue(Key(imageId, keypoint), out var p) ? p : -1;
+    public int PointOf(int imageId, int keypoint)
+    {
+        if (keypoint < 0 || !_pointOfKeypoint.TryGetValue(imageId, out var a)) return -1;
+        int at = Array.BinarySearch(a, Key(keypoint, -1)); // (keypoint, 0xFFFFFFFF): after all of the keypoint's, never found
+        if (at < 0) at = ~at;
+        return at > 0 && (int)(a[at - 1] >> 32) == keypoint ? (int)a[at - 1] : -1;
+    }
 
     // The database images' features for 2D–2D matching, read on demand (a map of thousands of
     // images does not fit in memory) and kept for the next queries, the most recent ones only.
@@ -91,9 +107,11 @@ public sealed class MapIndex
     private readonly string? _noRetrieval;
 
     public string Path { get; }
+    /// <summary>The points, without their descriptors (Descriptor null): those are <see cref="Descriptors"/>.</summary>
     public List<MapPoint> Points { get; }
-    /// <summary>Row-major Points.Count × Dim.</summary>
-    public float[] Descriptors { get; }
+    /// <summary>Row-major Points.Count × Dim, as the map stores them (float16, so exact): each point's once.</summary>
+    public Half[] Descriptors { get; }
+    private float[]? _allDescriptors; // float32 copy for matching against every point (small maps), made on first use
     public int Dim { get; }
     public Dictionary<int, (string Name, Pose Pose)> Images { get; }
     public ExtractorIdentity Extractor { get; }
@@ -102,12 +120,10 @@ public sealed class MapIndex
     {
         if (!db.HasMap) throw new FeatureDatabaseException(db.Path, "holds no map (run build-map first)");
         var extractor = db.Extractor ?? throw new FeatureDatabaseException(db.Path, "records no extractor");
-        var points = db.ReadMap().Where(p => p.Descriptor != null).ToList();
+        var points = db.ReadMapPoints(out var desc, out int dim);
         // A built map without points (images that do not overlap) is no input error: every query
         // then gets its fallback pose, and the command says so.
-        int dim = points.Count > 0 ? points[0].Descriptor!.Length : extractor.DescriptorDim;
-        var desc = new float[points.Count * dim];
-        for (int i = 0; i < points.Count; i++) points[i].Descriptor!.CopyTo(desc, i * dim);
+        if (points.Count == 0) dim = extractor.DescriptorDim;
         var images = db.ReadImages().Where(i => i.PriorRotation != null && i.PriorTranslation != null)
             .ToDictionary(i => i.Id, i => (i.Name, i.PriorPose!));
         var retrieval = db.ReadRetrieval();
@@ -148,13 +164,26 @@ public sealed class MapIndex
         var candidates = imageIds.Where(PointsByImage.ContainsKey).SelectMany(i => PointsByImage[i]).Distinct().OrderBy(p => p).ToArray();
         if (candidates.Length == 0) return new List<Match>();
         var sub = new float[candidates.Length * Dim];
-        for (int c = 0; c < candidates.Length; c++) Array.Copy(Descriptors, candidates[c] * Dim, sub, c * Dim, Dim);
+        for (int c = 0; c < candidates.Length; c++) ToFloat(Descriptors.AsSpan(candidates[c] * Dim, Dim), sub.AsSpan(c * Dim, Dim));
         return MutualNearestNeighbours.Match(query.Descriptors, query.Count, sub, candidates.Length, Dim, device, minSimilarity)
             .Select(m => m with { J = candidates[m.J] }).ToList();
     }
 
     /// <summary>2D–3D matches: mutual nearest neighbours between the query's descriptors and the
     /// points' (mean) descriptors, on the device.</summary>
-    public List<Match> MatchToPoints(FeatureSet query, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity) =>
-        MutualNearestNeighbours.Match(query.Descriptors, query.Count, Descriptors, Points.Count, Dim, device, minSimilarity);
+    public List<Match> MatchToPoints(FeatureSet query, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity)
+    {
+        if (_allDescriptors == null)
+        {
+            var all = new float[Descriptors.Length];
+            ToFloat(Descriptors, all);
+            Interlocked.CompareExchange(ref _allDescriptors, all, null);
+        }
+        return MutualNearestNeighbours.Match(query.Descriptors, query.Count, _allDescriptors, Points.Count, Dim, device, minSimilarity);
+    }
+
+    private static void ToFloat(ReadOnlySpan<Half> from, Span<float> to)
+    {
+        for (int i = 0; i < from.Length; i++) to[i] = (float)from[i];
+    }
 }

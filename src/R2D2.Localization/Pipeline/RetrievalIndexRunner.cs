@@ -31,11 +31,14 @@ public static class RetrievalIndexRunner
         int dim = 0;
         foreach (var id in sampleImages)
         {
-            var f = db.ReadFeatures(id);
-            if (f == null || f.Count == 0) continue;
-            dim = f.Dim;
-            for (int k = 0; k < Math.Min(o.SamplesPerImage, f.Count); k++)
-                samples.AddRange(f.Descriptor(rng.Next(f.Count)).ToArray());
+            // The sampled rows only, not the image's every descriptor in float32.
+            int count = db.FeatureCount(id) ?? 0;
+            if (count == 0) continue;
+            var rows = new int[Math.Min(o.SamplesPerImage, count)];
+            for (int k = 0; k < rows.Length; k++) rows[k] = rng.Next(count);
+            if (db.ReadDescriptorRows(id, rows, out int d) is not { } sampled) continue;
+            dim = d;
+            samples.AddRange(sampled);
         }
         if (dim == 0 || samples.Count / dim < o.Clusters) return null;
         var codebook = Vlad.TrainCodebook(samples.ToArray(), dim, o.Clusters, seed: o.Seed);

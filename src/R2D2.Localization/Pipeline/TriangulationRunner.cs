@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
 using R2D2.Localization.Mapping;
@@ -9,10 +8,11 @@ namespace R2D2.Localization.Pipeline;
 public sealed record TriangulationResult(List<MapPoint> Points, TriangulationStats Stats);
 
 /// <summary>
-/// The triangulate stage: tracks from the verified matches the database holds (union-find), each
-/// triangulated on its own with the known poses (<see cref="TrackTriangulation"/>, in parallel),
-/// and each point given the normalized mean of its observations' descriptors. Keypoints are
-/// undistorted with their camera first. Reads the database, writes nothing.
+/// The triangulate stage: tracks from the verified matches the database holds (union-find over the
+/// matched keypoints only, <see cref="TrackSet"/>), each triangulated on its own with the known
+/// poses (<see cref="TrackTriangulation"/>, in parallel), and each point given the normalized mean
+/// of its observations' descriptors. The tracks' keypoints are undistorted with their camera
+/// first; keypoints no track names are never held. Reads the database, writes nothing.
 /// </summary>
 public static class TriangulationRunner
 {
@@ -24,8 +24,9 @@ public static class TriangulationRunner
         {
             var images = db.ReadImages().Where(i => posed.ContainsKey(i.Name)).ToList();
             var tracks = Tracks(db, images);
-            var views = Views(db, images, posed);
-            var points = TriangulateAll(tracks, views, o, out int noConsensus, out int smallAngle);
+            var views = Views(db, images, posed, tracks, out var xy);
+            var points = TriangulateAll(tracks, views, xy, o, out int noConsensus, out int smallAngle);
+            views = null!; xy = null!;
             var mapPoints = WithMeanDescriptors(db, points);
             var stats = new TriangulationStats(tracks.Count, mapPoints.Count, noConsensus, smallAngle, points.Sum(p => p.Completed),
                 mapPoints.Count == 0 ? 0 : mapPoints.Average(p => p.Track.Length), mapPoints.Count == 0 ? 0 : mapPoints.Average(p => p.Error));
@@ -35,61 +36,92 @@ public static class TriangulationRunner
         return result;
     }
 
-    private static List<(TrackElement[] Track, TrackElement[] Conflicts)> Tracks(FeatureDatabase db, List<DatabaseImage> images)
+    /// <summary>The tracks of the verified matches between the given images; the matches are read
+    /// from the database twice (see <see cref="TrackSet.Build"/>), never held.</summary>
+    private static TrackSet Tracks(FeatureDatabase db, List<DatabaseImage> images)
     {
         var byId = images.Select(i => i.Id).ToHashSet();
-        var builder = new TrackBuilder();
-        foreach (var pair in db.ListGeometryPairs())
+        var pairs = db.ListGeometryPairs().Where(p => byId.Contains(p.ImageId1) && byId.Contains(p.ImageId2)).ToList();
+        return TrackSet.Build(add =>
         {
-            if (!byId.Contains(pair.ImageId1) || !byId.Contains(pair.ImageId2)) continue;
-            var g = db.ReadTwoViewGeometry(pair.ImageId1, pair.ImageId2);
-            if (g == null) continue;
-            foreach (var m in g.Inliers) builder.AddMatch(pair.ImageId1, m.I, pair.ImageId2, m.J);
-        }
-        return builder.BuildWithConflicts();
+            foreach (var pair in pairs)
+            {
+                var g = db.ReadTwoViewGeometry(pair.ImageId1, pair.ImageId2);
+                if (g == null) continue;
+                foreach (var m in g.Inliers) add(pair.ImageId1, m.I, pair.ImageId2, m.J);
+            }
+        });
     }
 
-    /// <summary>Undistorted keypoints, projection matrix and camera centre of every image with keypoints (keypoints only: ~8 bytes each).</summary>
-    private sealed record View(float[] X, float[] Y, double[] Projection, double[] Centre)
-    {
-        public TrackObservation Observe(TrackElement e) => new(e, new Observation(Projection, X[e.KeypointIndex], Y[e.KeypointIndex]), Centre);
-    }
+    /// <summary>An image's projection matrix and camera centre.</summary>
+    private sealed record View(double[] Projection, double[] Centre);
 
-    private static Dictionary<int, View> Views(FeatureDatabase db, List<DatabaseImage> images, IReadOnlyDictionary<string, PosedImage> posed)
+    /// <summary>
+    /// The undistorted pixels of the tracks' observations (<paramref name="xy"/>: x, y of each of the
+    /// tracks' elements, then of their conflicts), one image's keypoints read at a time: only the
+    /// keypoints the tracks name are kept (8 bytes each), not every keypoint of every image. Images
+    /// without keypoints get no view, and their observations are left out, as before.
+    /// </summary>
+    private static Dictionary<int, View> Views(FeatureDatabase db, List<DatabaseImage> images, IReadOnlyDictionary<string, PosedImage> posed,
+        TrackSet tracks, out float[] xy)
     {
+        int n = tracks.ElementCount + tracks.ConflictCount;
+        TrackElement At(int i) => i < tracks.ElementCount ? tracks.AllElements[i] : tracks.AllConflicts[i - tracks.ElementCount];
+        // The observations grouped by image (counting sort), so each image's keypoints are read once.
+        var count = new Dictionary<int, int>();
+        for (int i = 0; i < n; i++) { int im = At(i).ImageId; count[im] = count.GetValueOrDefault(im) + 1; }
+        var first = new Dictionary<int, int>();
+        int total = 0;
+        foreach (var (im, c) in count) { first[im] = total; total += c; }
+        var byImage = new int[n];
+        var fill = new Dictionary<int, int>(first);
+        for (int i = 0; i < n; i++) byImage[fill[At(i).ImageId]++] = i;
+
+        xy = new float[2 * n];
         var views = new Dictionary<int, View>();
         foreach (var im in images)
         {
-            var kp = db.ReadKeypoints(im.Id);
-            if (kp == null) continue;
+            if (!count.TryGetValue(im.Id, out int c)) continue;
+            var at = byImage.AsSpan(first[im.Id], c);
+            var keypoints = new int[c];
+            for (int j = 0; j < c; j++) keypoints[j] = At(at[j]).KeypointIndex;
+            var x = new float[c]; var y = new float[c];
+            if (!db.ReadKeypointPixels(im.Id, keypoints, x, y)) continue;
             var pi = posed[im.Name];
-            var (ux, uy) = pi.Camera.UndistortPixels(kp.X, kp.Y);
-            views[im.Id] = new View(ux, uy, pi.Camera.ProjectionMatrix(pi.Pose), pi.Pose.CameraCenter);
+            var (ux, uy) = pi.Camera.UndistortPixels(x, y);
+            for (int j = 0; j < c; j++) { xy[2 * at[j]] = ux[j]; xy[2 * at[j] + 1] = uy[j]; }
+            views[im.Id] = new View(pi.Camera.ProjectionMatrix(pi.Pose), pi.Pose.CameraCenter);
         }
         return views;
     }
 
     /// <summary>The tracks' points in track order (the seed of track t is t, so the result does not depend on the threads).</summary>
-    private static List<TriangulatedTrack> TriangulateAll(List<(TrackElement[] Track, TrackElement[] Conflicts)> tracks, Dictionary<int, View> views,
+    private static List<TriangulatedTrack> TriangulateAll(TrackSet tracks, Dictionary<int, View> views, float[] xy,
         TriangulationOptions o, out int noConsensus, out int smallAngle)
     {
-        var results = new ConcurrentBag<(int Index, TriangulatedTrack Point)>();
+        var results = new TriangulatedTrack?[tracks.Count];
         int[] rejected = new int[3];
         Parallel.For(0, tracks.Count, t =>
         {
-            var (track, conflicts) = tracks[t];
-            var outcome = TrackTriangulation.Triangulate(
-                track.Where(e => views.ContainsKey(e.ImageId)).Select(e => views[e.ImageId].Observe(e)).ToList(),
-                conflicts.Where(e => views.ContainsKey(e.ImageId)).Select(e => views[e.ImageId].Observe(e)).ToList(), o, new Random(t));
-            if (outcome.Point != null) results.Add((t, outcome.Point));
+            List<TrackObservation> Observe(ReadOnlySpan<TrackElement> elements, int offset)
+            {
+                var l = new List<TrackObservation>(elements.Length);
+                for (int i = 0; i < elements.Length; i++)
+                    if (views.TryGetValue(elements[i].ImageId, out var v))
+                        l.Add(new TrackObservation(elements[i], new Observation(v.Projection, xy[2 * (offset + i)], xy[2 * (offset + i) + 1]), v.Centre));
+                return l;
+            }
+            var outcome = TrackTriangulation.Triangulate(Observe(tracks.Track(t), tracks.StartOf(t)),
+                Observe(tracks.Conflicts(t), tracks.ElementCount + tracks.ConflictStartOf(t)), o, new Random(t));
+            if (outcome.Point != null) results[t] = outcome.Point;
             else Interlocked.Increment(ref rejected[(int)outcome.Rejection]);
         });
         noConsensus = rejected[(int)TrackRejection.NoConsensus];
         smallAngle = rejected[(int)TrackRejection.SmallAngle];
-        return results.OrderBy(r => r.Index).Select(r => r.Point).ToList();
+        return results.OfType<TriangulatedTrack>().ToList();
     }
 
-    /// <summary>The map points (ids from 1, grey) with the normalized mean descriptor of their observations, one image's features in memory at a time.</summary>
+    /// <summary>The map points (ids from 1, grey) with the normalized mean descriptor of their observations, one image's observed descriptors in memory at a time.</summary>
     private static List<MapPoint> WithMeanDescriptors(FeatureDatabase db, List<TriangulatedTrack> points)
     {
         var sums = new float[points.Count][];
@@ -102,12 +134,13 @@ public static class TriangulationRunner
             }
         foreach (var (imageId, obs) in byImage)
         {
-            var f = db.ReadFeatures(imageId);
-            if (f == null) continue;
-            foreach (var (p, k) in obs)
+            // Only the observed keypoints' descriptors (not the image's 20,000 in float32).
+            var rows = db.ReadDescriptorRows(imageId, obs.Select(o => o.Keypoint).ToArray(), out int dim);
+            if (rows == null) continue;
+            for (int i = 0; i < obs.Count; i++)
             {
-                var s = sums[p] ??= new float[f.Dim];
-                var d = f.Descriptor(k);
+                var s = sums[obs[i].Point] ??= new float[dim];
+                var d = rows.AsSpan(i * dim, dim);
                 for (int j = 0; j < s.Length; j++) s[j] += d[j];
             }
         }

@@ -1,12 +1,15 @@
 
 namespace R2D2.Localization.Storage;
 
-// Features of an image: COLMAP's keypoints row (x, y and the scale as an isotropic affine shape,
-// in COLMAP's pixel convention), the descriptors (R2D2: float16 in r2d2_features; RootSIFT:
-// uint8 in COLMAP's descriptors table, as COLMAP stores SIFT), and the per-keypoint extras.
+// Features of an image: COLMAP's keypoints row (x, y, scale, orientation, in COLMAP's pixel
+// convention), the descriptors (R2D2: float16 in r2d2_features; RootSIFT: uint8 in COLMAP's
+// descriptors table, as COLMAP stores SIFT), and the per-keypoint extras.
 public sealed partial class FeatureDatabase
 {
-    private const int KeypointColumns = 6; // x, y, a11, a12, a21, a22: what COLMAP itself writes
+    /// <summary>x, y, scale, orientation: COLMAP's 4-column keypoints (COLMAP reads 2, 4 or 6
+    /// columns). Schema 1 wrote 6 (x, y and the isotropic shape a11 = a22 = scale, a12 = a21 = 0),
+    /// which carries nothing more for upright keypoints and costs 8 bytes a keypoint; both read alike.</summary>
+    private const int KeypointColumns = 4;
 
     /// <summary>COLMAP quantizes L2-normalized SIFT descriptors as min(255, round(512·v)).</summary>
     private const float ColmapDescriptorScale = 512f;
@@ -80,8 +83,8 @@ public sealed partial class FeatureDatabase
             var row = kp.AsSpan(i * KeypointColumns, KeypointColumns);
             row[0] = ColmapConvention.ToColmap(features.X[i]);
             row[1] = ColmapConvention.ToColmap(features.Y[i]);
-            row[2] = features.Scale[i]; // isotropic shape: a11 = a22 = scale, a12 = a21 = 0
-            row[5] = features.Scale[i];
+            row[2] = features.Scale[i];
+            row[3] = 0; // orientation: R2D2 and RootSIFT keypoints are upright
         }
         byte[]? official = null;
         if (features.OfficialX.Length == n && features.OfficialY.Length == n)
@@ -96,6 +99,7 @@ public sealed partial class FeatureDatabase
             if (Scalar("SELECT 1 FROM images WHERE image_id = $id", ("$id", imageId)) == null)
                 throw new FeatureDatabaseException(Path, $"has no image {imageId}; add the image before its features");
             UseExtractor(extractor);
+            RequireSchemaVersion(SchemaVersion); // this row's layout (derived scores) needs a reader of this schema
             Execute("INSERT OR REPLACE INTO keypoints(image_id, rows, cols, data) VALUES ($id, $r, $c, $d)",
                 ("$id", imageId), ("$r", n), ("$c", KeypointColumns), ("$d", Blobs.Of<float>(kp)));
             byte[]? ours = null;
@@ -112,10 +116,29 @@ public sealed partial class FeatureDatabase
             Execute("INSERT OR REPLACE INTO r2d2_features(image_id, image_width, image_height, rows, dim, descriptors, scores, reliability, repeatability, official_xy) " +
                     "VALUES ($id, $w, $h, $r, $dim, $d, $s, $rel, $rep, $o)",
                 ("$id", imageId), ("$w", features.ImageWidth), ("$h", features.ImageHeight), ("$r", n), ("$dim", features.Dim),
-                ("$d", ours), ("$s", Blobs.Of<float>(features.Score)), ("$rel", Blobs.Of<float>(features.Reliability)),
+                ("$d", ours), ("$s", ScoresUnlessDerived(features)), ("$rel", Blobs.Of<float>(features.Reliability)),
                 ("$rep", Blobs.Of<float>(features.Repeatability)), ("$o", official));
             return 0;
         });
+    }
+
+    /// <summary>The scores' blob, or null when every score is reliability × repeatability in float32
+    /// to the bit (R2D2's definition, so its scores cost nothing): the reader recomputes them.</summary>
+    private static byte[]? ScoresUnlessDerived(FeatureSet f)
+    {
+        for (int i = 0; i < f.Count; i++)
+            if (BitConverter.SingleToInt32Bits(f.Score[i]) != BitConverter.SingleToInt32Bits(f.Reliability[i] * f.Repeatability[i]))
+                return Blobs.Of<float>(f.Score);
+        return f.Count == 0 ? Blobs.Of<float>(f.Score) : null;
+    }
+
+    /// <summary>Scores read back: the stored ones, or reliability × repeatability where none are stored.</summary>
+    private static float[] ScoresOf(float[] stored, float[] reliability, float[] repeatability)
+    {
+        if (stored.Length > 0 || reliability.Length != repeatability.Length) return stored;
+        var s = new float[reliability.Length];
+        for (int i = 0; i < s.Length; i++) s[i] = reliability[i] * repeatability[i];
+        return s;
     }
 
     private static void Check(FeatureSet f, ExtractorIdentity extractor)
@@ -146,6 +169,10 @@ public sealed partial class FeatureDatabase
     public bool HasFeatures(int imageId) =>
         _hasProjectTables && Scalar("SELECT 1 FROM r2d2_features WHERE image_id = $id", ("$id", imageId)) != null;
 
+    /// <summary>The number of keypoints of an image's features (<see cref="ReadFeatures"/>' Count), or null when it has none.</summary>
+    public int? FeatureCount(int imageId) =>
+        _hasProjectTables && Scalar("SELECT rows FROM r2d2_features WHERE image_id = $id", ("$id", imageId)) is { } n ? Convert.ToInt32(n) : null;
+
     /// <summary>Ids of the images with features, for resuming a run.</summary>
     public HashSet<int> ImagesWithFeatures() =>
         _hasProjectTables ? Rows("SELECT image_id FROM r2d2_features", r => r.GetInt32(0)).ToHashSet() : new HashSet<int>();
@@ -161,6 +188,7 @@ public sealed partial class FeatureDatabase
             ("$id", imageId));
         if (rows.Count == 0) return null;
         var row = rows[0];
+        row.Score = ScoresOf(row.Score, row.Rel, row.Rep);
         var kp = ReadKeypoints(imageId) ?? throw new FeatureDatabaseException(Path, $"image {imageId} has features but no keypoints row");
         float[] desc;
         if (row.Desc != null) desc = Blobs.FromFloat16(row.Desc);
@@ -227,6 +255,69 @@ public sealed partial class FeatureDatabase
             }
         }
         return new Keypoints(x, y, scale, angle, cols);
+    }
+
+    /// <summary>
+    /// The pixels (project convention) of some of an image's keypoints, read from the stored row
+    /// without decoding the others (no array per keypoint of the image); false when the image has
+    /// no keypoints. Throws when an index is beyond the image's keypoints.
+    /// </summary>
+    public bool ReadKeypointPixels(int imageId, ReadOnlySpan<int> keypoints, Span<float> x, Span<float> y)
+    {
+        using var cmd = Command("SELECT rows, cols, data FROM keypoints WHERE image_id = $id", ("$id", imageId));
+        using var r = cmd.ExecuteReader();
+        if (!r.Read()) return false;
+        int n = r.GetInt32(0), cols = r.GetInt32(1);
+        if (cols != 2 && cols != 4 && cols != 6)
+            throw new FeatureDatabaseException(Path, $"image {imageId}: keypoints have {cols} columns (COLMAP writes 2, 4 or 6)");
+        long bytes = r.IsDBNull(2) ? 0 : r.GetBytes(2, 0, null, 0, 0);
+        if (bytes != 4L * n * cols)
+            throw new FeatureDatabaseException(Path, $"image {imageId}: keypoint blob holds {bytes} bytes for {n}×{cols} float32");
+        var buffer = new byte[8];
+        for (int i = 0; i < keypoints.Length; i++)
+        {
+            int k = keypoints[i];
+            if (k < 0 || k >= n) throw new FeatureDatabaseException(Path, $"image {imageId}: keypoint {k} asked for, the image has {n}");
+            r.GetBytes(2, 4L * k * cols, buffer, 0, 8);
+            x[i] = ColmapConvention.FromColmap(BitConverter.ToSingle(buffer, 0));
+            y[i] = ColmapConvention.FromColmap(BitConverter.ToSingle(buffer, 4));
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Some of an image's descriptors (row i: keypoint <paramref name="keypoints"/>[i]), as
+    /// <see cref="ReadFeatures"/> gives them, without decoding the others; null when the image has
+    /// no features.
+    /// </summary>
+    public float[]? ReadDescriptorRows(int imageId, ReadOnlySpan<int> keypoints, out int dim)
+    {
+        dim = 0;
+        if (!_hasProjectTables) return null;
+        using var cmd = Command("SELECT rows, dim, descriptors FROM r2d2_features WHERE image_id = $id", ("$id", imageId));
+        using var r = cmd.ExecuteReader();
+        if (!r.Read()) return null;
+        int n = r.GetInt32(0), d = dim = r.GetInt32(1);
+        var result = new float[keypoints.Length * d];
+        if (r.IsDBNull(2))
+        {
+            // RootSIFT: COLMAP's uint8 rows, re-normalized as ReadFeatures does.
+            var f = ReadFeatures(imageId) ?? throw new FeatureDatabaseException(Path, $"image {imageId} has features but no descriptors");
+            for (int i = 0; i < keypoints.Length; i++) f.Descriptor(Row(keypoints[i])).CopyTo(result.AsSpan(i * d, d));
+            return result;
+        }
+        if (r.GetBytes(2, 0, null, 0, 0) != 2L * n * d)
+            throw new FeatureDatabaseException(Path, $"image {imageId}: descriptor blob does not hold {n}×{d} float16");
+        var buffer = new byte[2 * d];
+        for (int i = 0; i < keypoints.Length; i++)
+        {
+            r.GetBytes(2, 2L * d * Row(keypoints[i]), buffer, 0, buffer.Length);
+            var h = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(buffer);
+            for (int j = 0; j < d; j++) result[i * d + j] = (float)h[j];
+        }
+        return result;
+
+        int Row(int k) => k >= 0 && k < n ? k : throw new FeatureDatabaseException(Path, $"image {imageId}: keypoint {k} asked for, the image has {n}");
     }
 
     /// <summary>COLMAP's uint8 descriptors of an image (e.g. SIFT in a COLMAP database); null when absent.</summary>

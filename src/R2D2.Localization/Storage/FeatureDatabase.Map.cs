@@ -47,20 +47,52 @@ public sealed partial class FeatureDatabase
     }
 
     public List<MapPoint> ReadMap() => !_hasProjectTables ? new List<MapPoint>() : Rows(
-        "SELECT point_id, x, y, z, color, error, track, descriptor FROM r2d2_points3d ORDER BY point_id", r =>
-        {
-            var t = Blobs.To<int>(Blob(r, 6));
-            var track = new TrackElement[t.Length / 2];
-            for (int i = 0; i < track.Length; i++) track[i] = new TrackElement(t[2 * i], t[2 * i + 1]);
-            long c = r.GetInt64(4);
-            var d = Blob(r, 7);
-            return new MapPoint(r.GetInt64(0), r.GetDouble(1), r.GetDouble(2), r.GetDouble(3),
-                (byte)(c >> 16), (byte)(c >> 8), (byte)c, r.GetDouble(5), track, d == null ? null : Blobs.FromFloat16(d));
-        });
+        "SELECT point_id, x, y, z, color, error, track, descriptor FROM r2d2_points3d ORDER BY point_id", r => PointOf(r, withDescriptor: true));
 }
 
 public sealed partial class FeatureDatabase
 {
+    /// <summary>
+    /// The map's points that have a descriptor, in point order, each without it (Descriptor null):
+    /// the descriptors go into one array, row i that of point i, as stored (float16), so a loaded map
+    /// holds each descriptor once, in 2 bytes a value, and no array per point. All must have one size
+    /// (<paramref name="dim"/>; 0 when there are none).
+    /// </summary>
+    public List<MapPoint> ReadMapPoints(out Half[] descriptors, out int dim)
+    {
+        descriptors = System.Array.Empty<Half>();
+        dim = 0;
+        if (!_hasProjectTables) return new List<MapPoint>();
+        var (count, minBytes, maxBytes) = Rows("SELECT count(*), min(length(descriptor)), max(length(descriptor)) FROM r2d2_points3d WHERE descriptor IS NOT NULL",
+            r => (r.GetInt32(0), r.IsDBNull(1) ? 0L : r.GetInt64(1), r.IsDBNull(2) ? 0L : r.GetInt64(2)))[0];
+        if (minBytes != maxBytes || maxBytes % 2 != 0)
+            throw new FeatureDatabaseException(Path, $"map point descriptors have different or odd sizes ({minBytes} to {maxBytes} bytes)");
+        int d = dim = (int)(maxBytes / 2);
+        var all = descriptors = new Half[(long)count * d];
+        var buffer = new byte[maxBytes];
+        int i = 0;
+        var points = Rows("SELECT point_id, x, y, z, color, error, track, descriptor FROM r2d2_points3d WHERE descriptor IS NOT NULL ORDER BY point_id", r =>
+        {
+            if (i >= count) throw new FeatureDatabaseException(Path, "the map changed while it was read");
+            r.GetBytes(7, 0, buffer, 0, buffer.Length);
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, Half>(buffer).CopyTo(all.AsSpan(i++ * d, d));
+            return PointOf(r, withDescriptor: false);
+        });
+        if (i != count) throw new FeatureDatabaseException(Path, "the map changed while it was read");
+        return points;
+    }
+
+    private static MapPoint PointOf(Microsoft.Data.Sqlite.SqliteDataReader r, bool withDescriptor)
+    {
+        var t = Blobs.To<int>(Blob(r, 6));
+        var track = new TrackElement[t.Length / 2];
+        for (int i = 0; i < track.Length; i++) track[i] = new TrackElement(t[2 * i], t[2 * i + 1]);
+        long c = r.GetInt64(4);
+        var d = withDescriptor ? Blob(r, 7) : null;
+        return new MapPoint(r.GetInt64(0), r.GetDouble(1), r.GetDouble(2), r.GetDouble(3),
+            (byte)(c >> 16), (byte)(c >> 8), (byte)c, r.GetDouble(5), track, d == null ? null : Blobs.FromFloat16(d));
+    }
+
     /// <summary>A note of the project's in r2d2_meta (e.g. 'model_path', the checkpoint a map was built with).</summary>
     public string? ReadNote(string key) =>
         _hasProjectTables ? Scalar("SELECT value FROM r2d2_meta WHERE key = $k", ("$k", "note_" + key)) as string : null;

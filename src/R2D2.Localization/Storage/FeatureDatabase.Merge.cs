@@ -51,6 +51,8 @@ public sealed partial class FeatureDatabase
             if (ReadNote(key) is { } mine && source.ReadNote(key) is { } other && mine != other)
                 throw new FeatureDatabaseException(source.Path, $"was made with {key} {other}, the databases before it with {mine}");
         if (theirs != null) UseExtractor(theirs);
+        // Rows are copied as stored: the merged file needs a reader of the newest layout among them.
+        if (source.StoredSchemaVersion() is var version && version > StoredSchemaVersion()) RequireSchemaVersion(version);
 
         var counts = new Dictionary<string, int>();
         foreach (var (table, key, project) in MergedTables)

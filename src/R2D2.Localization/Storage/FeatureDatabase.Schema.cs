@@ -8,8 +8,15 @@ namespace R2D2.Localization.Storage;
 // tables for what COLMAP lacks. Opening an existing file checks it before anything is written.
 public sealed partial class FeatureDatabase
 {
-    /// <summary>Version of the project's r2d2_* tables; a newer database is refused.</summary>
-    public const int SchemaVersion = 1;
+    /// <summary>
+    /// Version of the project's stored layout; a newer database is refused. 1: keypoints as 6
+    /// columns, scores always stored. 2: keypoints as 4 columns (x, y, scale, orientation) and
+    /// r2d2_features.scores NULL where every score is reliability × repeatability (recomputed on
+    /// read). This build reads both (and mixed files: a version-1 database that this build writes
+    /// features to, or merges version-2 rows into, is marked 2, so older builds refuse it by name
+    /// instead of misreading its rows).
+    /// </summary>
+    public const int SchemaVersion = 2;
 
     private const string ColmapTables = """
         CREATE TABLE IF NOT EXISTS cameras (
@@ -218,6 +225,12 @@ public sealed partial class FeatureDatabase
             throw new FeatureDatabaseException(path, $"is damaged or not a readable SQLite database (SQLite error {e.SqliteErrorCode}: {e.Message})", e);
         }
     }
+
+    /// <summary>Marks the database as needing a reader of at least <paramref name="version"/> (never
+    /// lowers it); inside the caller's transaction when there is one.</summary>
+    private void RequireSchemaVersion(int version) => InTransaction(() =>
+        Execute("UPDATE r2d2_meta SET value = $v WHERE key = 'schema_version' AND CAST(value AS INTEGER) < $n",
+            ("$v", version.ToString()), ("$n", version)));
 
     private static HashSet<string> ColumnsOf(SqliteConnection c, string table)
     {

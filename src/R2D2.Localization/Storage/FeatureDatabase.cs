@@ -93,7 +93,9 @@ public sealed partial class FeatureDatabase : IDisposable
             // WAL: readers never block the writer, and a killed writer leaves only uncommitted frames
             // behind, which SQLite discards. NORMAL sync is safe against process kills (not power loss
             // of the last commits, which stay consistent but may be lost).
-            Exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;");
+            // journal_size_limit: after a checkpoint, the next write truncates the WAL to 64 MB, so a
+            // long process keeps no log the size of its largest transaction (the map: ~0.5 KB a point).
+            Exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA journal_size_limit = 67108864;");
             var fdb = new FeatureDatabase(path, db, false, state);
             fdb.CreateMissingSchema(state);
             fdb.UseSchema(Inspect(db, path));
@@ -290,6 +292,18 @@ public sealed partial class FeatureDatabase : IDisposable
         {
             _tx = null;
         }
+    }
+
+    /// <summary>Copies the write-ahead log into the database file and empties it, as closing the
+    /// last connection does (then the file alone holds everything); nothing for a read-only instance.
+    /// False when another connection's reader kept part of the log.</summary>
+    public bool Checkpoint()
+    {
+        if (IsReadOnly) return true;
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        using var r = cmd.ExecuteReader();
+        return r.Read() && r.GetInt32(0) == 0;
     }
 
     /// <summary>SQLite's full consistency check (reads the whole file); throws when it finds damage.</summary>

@@ -122,14 +122,143 @@ public class FeatureDatabaseRoundTripTests
             Assert.Equal((2, 2, 500L), (s.ImagesWithFeatures, s.ImagesWithKeypoints, s.Keypoints));
             Assert.Equal(FeatureDatabase.SchemaVersion, s.SchemaVersion);
         }
-        // What COLMAP reads: 6 columns, x + 0.5, y + 0.5, an isotropic shape of the scale; no uint8 descriptors.
-        Assert.Equal(6L, RawCount(path, $"SELECT cols FROM keypoints WHERE image_id = {ids[0]}"));
+        // What COLMAP reads: 4 columns, x + 0.5, y + 0.5, the scale, orientation 0; no uint8 descriptors.
+        Assert.Equal(4L, RawCount(path, $"SELECT cols FROM keypoints WHERE image_id = {ids[0]}"));
         var kp = RawBlob<float>(path, $"SELECT data FROM keypoints WHERE image_id = {ids[0]}");
-        Assert.Equal(500 * 6, kp.Length);
-        Assert.Equal(new[] { (float)(f.X[7] + 0.5), (float)(f.Y[7] + 0.5), f.Scale[7], 0f, 0f, f.Scale[7] }, kp.AsSpan(42, 6).ToArray());
+        Assert.Equal(500 * 4, kp.Length);
+        Assert.Equal(new[] { (float)(f.X[7] + 0.5), (float)(f.Y[7] + 0.5), f.Scale[7], 0f }, kp.AsSpan(28, 4).ToArray());
+        // Scores that are not reliability × repeatability are stored as they are.
+        Assert.Equal(500L * 4, RawCount(path, $"SELECT length(scores) FROM r2d2_features WHERE image_id = {ids[0]}"));
         Assert.Equal(0L, RawCount(path, "SELECT count(*) FROM descriptors"));
         Assert.Equal(500L * 128 * 2, RawCount(path, $"SELECT length(descriptors) FROM r2d2_features WHERE image_id = {ids[0]}"));
     }
+
+    [Fact]
+    public void ScoresThatAreReliabilityTimesRepeatabilityAreRecomputedNotStored()
+    {
+        var (db, path, ids) = NewDatabase(1);
+        var f = WithDerivedScores(RandomFeatures(new Random(7), 300));
+        using (db) db.WriteFeatures(ids[0], f, R2D2Extractor);
+        Assert.IsType<DBNull>(RawScalar(path, $"SELECT scores FROM r2d2_features WHERE image_id = {ids[0]}"));
+        using (var ro = FeatureDatabase.OpenReadOnly(path))
+        {
+            var g = ro.ReadFeatures(ids[0])!;
+            Assert.Equal(f.Score, g.Score); // to the bit: the same float32 product
+            Assert.Equal(f.Reliability, g.Reliability);
+            Assert.Equal(f.Repeatability, g.Repeatability);
+        }
+        // Per keypoint beyond the descriptors: 16 bytes of keypoints, 8 of reliability and
+        // repeatability, 8 of official coordinates (schema 1: 24 + 12 + 8).
+        Assert.Equal(300L * 16, RawCount(path, $"SELECT length(data) FROM keypoints WHERE image_id = {ids[0]}"));
+        Assert.Equal(300L * 16, RawCount(path, $"SELECT length(reliability) + length(repeatability) + length(official_xy) FROM r2d2_features WHERE image_id = {ids[0]}"));
+    }
+
+    [Fact]
+    public void SchemaOneDatabasesReadAsBeforeAndAreMarkedTwoOnceWrittenTo()
+    {
+        var (db, path, ids) = NewDatabase(2);
+        var f = WithDerivedScores(RandomFeatures(new Random(8), 200));
+        var f2 = RandomFeatures(new Random(9), 100);
+        using (db) db.WriteFeatures(ids[0], f, R2D2Extractor);
+        // Rewrite the row as schema 1 stored it: 6 keypoint columns (x, y, a11, a12, a21, a22), scores always.
+        var kp4 = RawBlob<float>(path, $"SELECT data FROM keypoints WHERE image_id = {ids[0]}");
+        var kp6 = new float[200 * 6];
+        for (int i = 0; i < 200; i++) { kp6[6 * i] = kp4[4 * i]; kp6[6 * i + 1] = kp4[4 * i + 1]; kp6[6 * i + 2] = kp6[6 * i + 5] = kp4[4 * i + 2]; }
+        RawExecute(path, $"UPDATE keypoints SET cols = 6, data = $a WHERE image_id = {ids[0]}", Bytes(kp6));
+        RawExecute(path, $"UPDATE r2d2_features SET scores = $a WHERE image_id = {ids[0]}", Bytes(f.Score));
+        RawExecute(path, "UPDATE r2d2_meta SET value = '1' WHERE key = 'schema_version'");
+        using (var ro = FeatureDatabase.OpenReadOnly(path))
+        {
+            Assert.Equal(1, ro.Summary().SchemaVersion);
+            var g = ro.ReadFeatures(ids[0])!;
+            Assert.Equal(f.Scale, g.Scale);
+            Assert.Equal(f.Score, g.Score);
+            Assert.Equal(6, ro.ReadKeypoints(ids[0])!.StoredColumns);
+            Assert.Equal(new float[200], ro.ReadKeypoints(ids[0])!.Orientation);
+        }
+        // Writing schema-2 rows into a schema-1 file marks it 2, so an older build refuses it by name
+        // instead of misreading the rows; its schema-1 rows still read.
+        using (var rw = FeatureDatabase.Open(path))
+        {
+            Assert.Equal(1, rw.Summary().SchemaVersion);
+            rw.WriteFeatures(ids[1], f2, R2D2Extractor);
+            Assert.Equal(2, rw.Summary().SchemaVersion);
+            Assert.Equal(f.Score, rw.ReadFeatures(ids[0])!.Score);
+            Assert.Equal(f2.Score, rw.ReadFeatures(ids[1])!.Score);
+        }
+        RawExecute(path, "UPDATE r2d2_meta SET value = '3' WHERE key = 'schema_version'");
+        Assert.Contains("newer R2D2.Localization (schema 3", Assert.Throws<FeatureDatabaseException>(() => FeatureDatabase.OpenReadOnly(path)).Message);
+    }
+
+    [Fact]
+    public void MergingSchemaTwoRowsIntoASchemaOneDatabaseMarksItTwo()
+    {
+        var (older, olderPath, _) = NewDatabase(0);
+        older.Dispose();
+        RawExecute(olderPath, "UPDATE r2d2_meta SET value = '1' WHERE key = 'schema_version'");
+        var (source, _, ids) = NewDatabase(1);
+        using (source)
+        {
+            source.WriteFeatures(ids[0], WithDerivedScores(RandomFeatures(new Random(10), 50)), R2D2Extractor);
+            using var target = FeatureDatabase.Open(olderPath);
+            target.MergeFrom(source, Array.Empty<string>());
+            Assert.Equal(2, target.Summary().SchemaVersion);
+            Assert.Equal(source.ReadFeatures(ids[0])!.Score, target.ReadFeatures(ids[0])!.Score);
+        }
+    }
+
+    [Fact]
+    public void SomeRowsReadAsReadFeaturesGivesThem()
+    {
+        var (db, path, ids) = NewDatabase(3);
+        var f = RandomFeatures(new Random(11), 150);
+        var sift = RandomFeatures(new Random(12), 80, nonNegative: true);
+        int[] rows = { 149, 0, 7, 7, 64 };
+        using (db)
+        {
+            db.WriteFeatures(ids[0], f, R2D2Extractor);
+            var g = db.ReadFeatures(ids[0])!;
+            Assert.Equal(150, db.FeatureCount(ids[0]));
+            Assert.Null(db.FeatureCount(ids[1]));
+            Assert.Null(db.ReadDescriptorRows(ids[1], rows, out _));
+            Assert.False(db.ReadKeypointPixels(ids[1], rows, new float[5], new float[5]));
+            var d = db.ReadDescriptorRows(ids[0], rows, out int dim)!;
+            Assert.Equal(128, dim);
+            for (int i = 0; i < rows.Length; i++) Assert.Equal(g.Descriptor(rows[i]).ToArray(), d.AsSpan(i * dim, dim).ToArray());
+            var (x, y) = (new float[5], new float[5]);
+            Assert.True(db.ReadKeypointPixels(ids[0], rows, x, y));
+            Assert.Equal(rows.Select(k => g.X[k]), x);
+            Assert.Equal(rows.Select(k => g.Y[k]), y);
+            Assert.Throws<FeatureDatabaseException>(() => db.ReadDescriptorRows(ids[0], new[] { 150 }, out _));
+            Assert.Throws<FeatureDatabaseException>(() => db.ReadKeypointPixels(ids[0], new[] { -1 }, new float[1], new float[1]));
+        }
+        // RootSIFT (COLMAP's uint8 rows) in a database of its own, and schema 1's 6-column keypoints.
+        var (db2, path2, ids2) = NewDatabase(1);
+        using (db2) db2.WriteFeatures(ids2[0], sift, ExtractorIdentity.ForRootSift("{\"root\":true}"));
+        var kp4 = RawBlob<float>(path2, $"SELECT data FROM keypoints WHERE image_id = {ids2[0]}");
+        var kp6 = new float[80 * 6];
+        for (int i = 0; i < 80; i++) { kp6[6 * i] = kp4[4 * i]; kp6[6 * i + 1] = kp4[4 * i + 1]; kp6[6 * i + 2] = kp6[6 * i + 5] = kp4[4 * i + 2]; }
+        RawExecute(path2, $"UPDATE keypoints SET cols = 6, data = $a WHERE image_id = {ids2[0]}", Bytes(kp6));
+        using var ro = FeatureDatabase.OpenReadOnly(path2);
+        var h = ro.ReadFeatures(ids2[0])!;
+        int[] some = { 79, 3 };
+        var hd = ro.ReadDescriptorRows(ids2[0], some, out int hdim)!;
+        Assert.Equal(h.Descriptor(79).ToArray(), hd.AsSpan(0, hdim).ToArray());
+        Assert.Equal(h.Descriptor(3).ToArray(), hd.AsSpan(hdim, hdim).ToArray());
+        var (sx, sy) = (new float[2], new float[2]);
+        Assert.True(ro.ReadKeypointPixels(ids2[0], some, sx, sy));
+        Assert.Equal(new[] { h.X[79], h.X[3] }, sx);
+        Assert.Equal(new[] { h.Y[79], h.Y[3] }, sy);
+    }
+
+    private static FeatureSet WithDerivedScores(FeatureSet f) => new()
+    {
+        ImageWidth = f.ImageWidth, ImageHeight = f.ImageHeight, X = f.X, Y = f.Y, OfficialX = f.OfficialX, OfficialY = f.OfficialY,
+        Scale = f.Scale, Reliability = f.Reliability, Repeatability = f.Repeatability,
+        Score = f.Reliability.Zip(f.Repeatability, (a, b) => a * b).ToArray(), Descriptors = f.Descriptors, Dim = f.Dim,
+    };
+
+    private static byte[] Bytes(float[] v) => System.Runtime.InteropServices.MemoryMarshal.AsBytes(v.AsSpan()).ToArray();
 
     [Fact]
     public void RootSiftDescriptorsGoToColmapsUint8Table()

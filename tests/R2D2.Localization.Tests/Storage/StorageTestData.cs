@@ -64,6 +64,17 @@ internal static class StorageTestData
         return cmd.ExecuteScalar();
     }
 
+    /// <summary>A raw write (for building files as older builds wrote them); $a binds <paramref name="blob"/>.</summary>
+    public static void RawExecute(string path, string sql, byte[]? blob = null)
+    {
+        using var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWrite, Pooling = false }.ToString());
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        if (blob != null) cmd.Parameters.AddWithValue("$a", blob);
+        cmd.ExecuteNonQuery();
+    }
+
     public static long RawCount(string path, string sql) => Convert.ToInt64(RawScalar(path, sql));
 
     public static T[] RawBlob<T>(string path, string sql) where T : unmanaged

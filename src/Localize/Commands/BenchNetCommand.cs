@@ -23,7 +23,7 @@ internal static class BenchNetCommand
             Description = "network variants to time against each other in interleaved rounds: " + string.Join(", ", NetworkBenchRunner.Variants.Keys),
             AllowMultipleArgumentsPerToken = true,
         };
-        var rounds = new Option<int>("--rounds") { Description = "timed rounds of --compare", DefaultValueFactory = _ => 3 };
+        var rounds = new Option<int>("--rounds") { Description = "timed rounds of --compare (0: only its per-layer profile)", DefaultValueFactory = _ => 3 };
         var json = new Option<string>("--json") { Description = "output JSON file", Required = true };
         var ex = new ExtractionOptionSet();
         var cmd = new Command("bench-net", "Benchmark: sgemm peak, pyramid FLOPs, per-layer profile, variant A/B (JSON).") { Hidden = true };
@@ -36,7 +36,7 @@ internal static class BenchNetCommand
             {
                 Model = r.GetValue(model)!, Images = r.GetValue(images)!, Extraction = ex.Get(r),
                 SgemmSize = r.GetValue(sgemm), ProfileRounds = r.GetValue(profile),
-                Compare = r.GetValue(compare) ?? Array.Empty<string>(), Rounds = Math.Max(1, r.GetValue(rounds)),
+                Compare = r.GetValue(compare) ?? Array.Empty<string>(), Rounds = Math.Max(0, r.GetValue(rounds)),
             }, new ConsoleProgress("bench-net"));
             OutputFile.WriteAllText(r.GetValue(json)!, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
             return 0;

@@ -44,6 +44,14 @@ public sealed record NetworkOptions
     /// about twice as fast on CPUs with AVX512-BF16 and on GPUs, not bit-equal to the official
     /// float32 outputs.</summary>
     public bool BFloat16 { get; init; }
+    /// <summary>Largest space-to-batch factor for the dilated convolutions (1: off): a
+    /// convolution with dilation d and padding p runs as the convolution with dilation d/f and
+    /// padding p/f of the f² phase sub-images of its input, f the largest power of two up to this
+    /// that divides both (<see cref="PhaseSplit"/>); consecutive convolutions with the same f
+    /// stay split. Same products, another summation order.</summary>
+    public int SplitDilated { get; init; } = 1;
+    /// <summary>Only convolutions with at least this dilation are split (<see cref="SplitDilated"/>).</summary>
+    public int SplitMinDilation { get; init; } = 2;
 }
 
 /// <summary>
@@ -54,7 +62,12 @@ public sealed record NetworkOptions
 public sealed class R2D2Network : IDisposable
 {
     private abstract record Layer;
-    private sealed record Conv(Tensor Weight, Tensor Bias, long Padding, long Dilation, long MacsPerPixel) : Layer;
+    private sealed record Conv(Tensor Weight, Tensor Bias, long Padding, long Dilation, long MacsPerPixel, int Split) : Layer
+    {
+        /// <summary>Padding and dilation of the convolution of each phase sub-image.</summary>
+        public long SplitPadding => Padding / Split;
+        public long SplitDilation => Dilation / Split;
+    }
     private sealed record Norm(Tensor Mean, Tensor Var, Tensor? Weight, Tensor? Bias) : Layer;
     private sealed record Relu : Layer;
     private sealed record MaxPool(long Kernel) : Layer;
@@ -115,7 +128,8 @@ public sealed class R2D2Network : IDisposable
                             i++;
                         }
                         _layers.Add(new Conv(Own(w, layoutWeights: true), Own(b), c.Padding, c.Dilation,
-                            (long)c.InChannels * c.OutChannels * c.Kernel * c.Kernel));
+                            (long)c.InChannels * c.OutChannels * c.Kernel * c.Kernel,
+                            c.Dilation >= Options.SplitMinDilation ? PhaseSplit.Factor(c.Kernel, c.Padding, c.Dilation, Options.SplitDilated) : 1));
                         break;
                     }
                     case BatchNormOp bn:
@@ -132,7 +146,7 @@ public sealed class R2D2Network : IDisposable
             int dim = Architecture.DescriptorDim;
             _headWeight = Own(cat(new[] { Param("clf.weight", 2, dim, 1, 1), Param("sal.weight", 1, dim, 1, 1) }, 0), layoutWeights: true, trunk: false);
             _headBias = Own(cat(new[] { Param("clf.bias", 2), Param("sal.bias", 1) }, 0), trunk: false);
-            if (Options.OneDnnLayout && !Options.ChannelsLast && Device.type == DeviceType.CPU) _oneDnn = new OneDnnConvolutions(_layers.OfType<Conv>().Select(c => (c.Weight, c.Padding, c.Dilation)).ToList(), Options.ExplicitPadding);
+            if (Options.OneDnnLayout && !Options.ChannelsLast && Device.type == DeviceType.CPU) _oneDnn = new OneDnnConvolutions(_layers.OfType<Conv>().Select(c => (c.Weight, c.SplitPadding, c.SplitDilation)).ToList(), Options.ExplicitPadding);
         }
     }
 
@@ -161,7 +175,10 @@ public sealed class R2D2Network : IDisposable
     }
 
     /// <summary>One convolution's share of a forward pass (<see cref="ProfileConvolutions"/>).</summary>
-    public sealed record ConvTiming(int Index, long InChannels, long OutChannels, long Kernel, long Dilation, long Width, long Height, double Seconds)
+    /// <param name="Split">the phase-split factor it ran with (<see cref="NetworkOptions.SplitDilated"/>)</param>
+    /// <param name="LayoutSeconds">the part of <paramref name="Seconds"/> spent splitting its input and merging its output</param>
+    public sealed record ConvTiming(int Index, long InChannels, long OutChannels, long Kernel, long Dilation, long Width, long Height, double Seconds,
+        int Split = 1, double LayoutSeconds = 0)
     {
         /// <summary>2 FLOP per multiply-add.</summary>
         public double Flop => 2.0 * InChannels * OutChannels * Kernel * Kernel * Width * Height;
@@ -175,10 +192,10 @@ public sealed class R2D2Network : IDisposable
         var best = new Dictionary<int, ConvTiming>();
         for (int r = 0; r < rounds; r++)
         {
-            using var x = Trunk(image, (i, c, shape, sec) =>
+            using var x = Trunk(image, (i, c, shape, sec, layoutSec) =>
             {
                 if (!best.TryGetValue(i, out var t) || sec < t.Seconds)
-                    best[i] = new ConvTiming(i, c.Weight.shape[1], c.Weight.shape[0], c.Weight.shape[2], c.Dilation, shape[3], shape[2], sec);
+                    best[i] = new ConvTiming(i, c.Weight.shape[1], c.Weight.shape[0], c.Weight.shape[2], c.Dilation, shape[3], shape[2], sec, c.Split, layoutSec);
             });
         }
         return best.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToList();
@@ -192,8 +209,10 @@ public sealed class R2D2Network : IDisposable
     }
 
     /// <summary>The layers up to the descriptor features (1×D×H×W, dense, the trunk's dtype);
-    /// <paramref name="timing"/> gets each convolution's seconds (ReLU included) when given.</summary>
-    private Tensor Trunk(Tensor image, Action<int, Conv, long[], double>? timing)
+    /// <paramref name="timing"/> gets, when given, each convolution's seconds (its ReLU included,
+    /// and for the last one its output brought back to a dense map) and the part of them spent
+    /// splitting and merging phase sub-images (<see cref="NetworkOptions.SplitDilated"/>).</summary>
+    private Tensor Trunk(Tensor image, Action<int, Conv, long[], double, double>? timing)
     {
         // Each activation is freed as soon as the next exists (as PyTorch's reference counting
         // does): peak memory stays at two activations, and the allocator hands the block just
@@ -201,64 +220,146 @@ public sealed class R2D2Network : IDisposable
         var x = image.to(Device);
         if (Options.BFloat16) x = Replace(x, x.to(bfloat16), image);
         if (Options.ChannelsLast && Device.type == DeviceType.CPU) x = Replace(x, ToChannelsLast(x), image);
-        bool blocked = false; // x is a oneDNN (MKLDNN) tensor
+        // The activations: the map itself (split 1), or the phase sub-images of a map of
+        // height × width split by `split` (PhaseSplit), one tensor per block.
+        var xs = new[] { x };
+        int split = 1;
+        long height = x.shape[2], width = x.shape[3];
+        bool blocked = false; // xs are oneDNN (MKLDNN) tensors
+        void Dense()
+        {
+            if (!blocked) return;
+            for (int i = 0; i < xs.Length; i++) xs[i] = Replace(xs[i], _oneDnn!.ToDense(xs[i]), image);
+            blocked = false;
+        }
+        void Resplit(int factor)
+        {
+            if (factor == split) return;
+            Dense();
+            if (split > 1)
+            {
+                var merged = PhaseSplit.Merge(xs, split, height, width);
+                foreach (var p in xs) p.Dispose(); // parts are never the caller's image
+                xs = new[] { merged };
+                split = 1;
+            }
+            if (factor > 1)
+            {
+                var parts = PhaseSplit.Split(xs[0], factor);
+                if (!ReferenceEquals(xs[0], image)) xs[0].Dispose();
+                xs = parts;
+                split = factor;
+            }
+        }
+        int lastConv = _layers.FindLastIndex(l => l is Conv);
         int convIndex = 0;
         for (int li = 0; li < _layers.Count; li++)
         {
             var layer = _layers[li];
-            if (blocked && layer is not (Conv or Relu))
-            {
-                x = Replace(x, _oneDnn!.ToDense(x), image);
-                blocked = false;
-            }
+            if (blocked && layer is not (Conv or Relu)) Dense();
+            if (layer is not (Conv or Relu or Norm)) Resplit(1); // pointwise layers take the parts as they are
             switch (layer)
             {
                 case Conv c:
                 {
                     long t0 = timing != null ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-                    long[] shape = x.shape;
+                    long[] shape = { image.shape[0], c.Weight.shape[1], height, width };
+                    bool last = li == lastConv;
+                    double layoutSec = 0;
+                    if (c.Split != split)
+                    {
+                        Resplit(c.Split);
+                        if (timing != null) layoutSec = System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                    }
                     bool relu = li + 1 < _layers.Count && _layers[li + 1] is Relu;
                     if (_oneDnn != null)
                     {
-                        if (!blocked) { x = Replace(x, _oneDnn.ToBlocked(x), image); blocked = true; }
-                        x = Replace(x, _oneDnn.Convolve(convIndex, x, c.Bias, relu), image);
+                        // Phase sub-images fresh from a split go in dense when this is the last
+                        // convolution of the split (oneDNN reorders them once, and its output
+                        // comes out dense, ready for the merge); else into the blocked layout.
+                        if (!blocked && !(split > 1 && SplitRunEnds(li)))
+                        {
+                            for (int i = 0; i < xs.Length; i++) xs[i] = Replace(xs[i], _oneDnn.ToBlocked(xs[i]), image);
+                            blocked = true;
+                        }
+                        for (int i = 0; i < xs.Length; i++) xs[i] = Replace(xs[i], _oneDnn.Convolve(convIndex, xs[i], c.Bias, relu), image);
                         blocked = !_oneDnn.PadsExplicitly(convIndex); // see there: dense out
-                        if (relu) li++;
                     }
                     else
                     {
-                        long pad = c.Padding;
-                        if (Device.type == DeviceType.CPU && Options.ExplicitPadding && OneDnnConvolutions.NeedsExplicitPadding(pad))
+                        long pad = c.SplitPadding;
+                        bool padFirst = Device.type == DeviceType.CPU && Options.ExplicitPadding && OneDnnConvolutions.NeedsExplicitPadding(pad);
+                        for (int i = 0; i < xs.Length; i++)
                         {
-                            x = Replace(x, F.pad(x, new[] { pad, pad, pad, pad }), image);
-                            pad = 0;
+                            var xi = xs[i];
+                            if (padFirst) xi = Replace(xi, F.pad(xi, new[] { pad, pad, pad, pad }), image);
+                            long p = padFirst ? 0 : pad;
+                            xs[i] = Replace(xi, F.conv2d(xi, c.Weight, c.Bias, strides: new long[] { 1, 1 }, padding: new[] { p, p }, dilation: new[] { c.SplitDilation, c.SplitDilation }), image);
+                            if (relu) xs[i].relu_();
                         }
-                        x = Replace(x, F.conv2d(x, c.Weight, c.Bias, strides: new long[] { 1, 1 }, padding: new[] { pad, pad }, dilation: new[] { c.Dilation, c.Dilation }), image);
-                        if (relu) { x.relu_(); li++; }
                     }
-                    timing?.Invoke(convIndex, c, shape, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds);
+                    if (relu) li++;
+                    if (last && timing != null)
+                    {
+                        // The last convolution's output, dense and merged, is what the heads take.
+                        Dense();
+                        if (split > 1)
+                        {
+                            long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+                            Resplit(1);
+                            layoutSec += System.Diagnostics.Stopwatch.GetElapsedTime(t1).TotalSeconds;
+                        }
+                    }
+                    timing?.Invoke(convIndex, c, shape, System.Diagnostics.Stopwatch.GetElapsedTime(t0).TotalSeconds, layoutSec);
                     convIndex++;
                     break;
                 }
                 case Norm n:
-                    x = Replace(x, F.batch_norm(x, n.Mean, n.Var, n.Weight, n.Bias, training: false, momentum: 0.1, eps: BatchNormEps), image);
+                    for (int i = 0; i < xs.Length; i++)
+                        xs[i] = Replace(xs[i], F.batch_norm(xs[i], n.Mean, n.Var, n.Weight, n.Bias, training: false, momentum: 0.1, eps: BatchNormEps), image);
                     break;
                 case Relu:
+<<<<<<< HEAD
                     if (ReferenceEquals(x, image)) x = image.relu(); else x.relu_(); // (x is image: held by the caller)
+=======
+                    for (int i = 0; i < xs.Length; i++)
+                        if (ReferenceEquals(xs[i], image)) xs[i] = xs[i].relu(); else xs[i].relu_();
+>>>>>>> dilated
                     break;
                 case MaxPool p:
-                    x = Replace(x, F.max_pool2d(x, new[] { p.Kernel, p.Kernel }, new[] { p.Kernel, p.Kernel }), image);
+                    xs[0] = Replace(xs[0], F.max_pool2d(xs[0], new[] { p.Kernel, p.Kernel }, new[] { p.Kernel, p.Kernel }), image);
                     break;
                 case AvgPool p:
-                    x = Replace(x, F.avg_pool2d(x, new[] { p.Kernel, p.Kernel }, new[] { p.Kernel, p.Kernel }), image);
+                    xs[0] = Replace(xs[0], F.avg_pool2d(xs[0], new[] { p.Kernel, p.Kernel }, new[] { p.Kernel, p.Kernel }), image);
                     break;
                 case Upsample u:
-                    x = Replace(x, F.interpolate(x, scale_factor: new[] { u.Factor, u.Factor }, mode: InterpolationMode.Bilinear, align_corners: false), image);
+                    xs[0] = Replace(xs[0], F.interpolate(xs[0], scale_factor: new[] { u.Factor, u.Factor }, mode: InterpolationMode.Bilinear, align_corners: false), image);
                     break;
             }
+            if (split == 1) { height = xs[0].shape[2]; width = xs[0].shape[3]; }
         }
+<<<<<<< HEAD
         if (blocked) x = Replace(x, _oneDnn!.ToDense(x), image);
         return ReferenceEquals(x, image) ? image.alias() : x;
+=======
+        Dense();
+        Resplit(1);
+        x = xs[0];
+        return ReferenceEquals(x, image) ? x.alias() : x;
+>>>>>>> dilated
+    }
+
+    /// <summary>Whether the convolution at layer <paramref name="li"/> is the last one with its
+    /// split factor before another factor, a layer that needs the whole map, or the end.</summary>
+    private bool SplitRunEnds(int li)
+    {
+        int split = ((Conv)_layers[li]).Split;
+        for (int j = li + 1; j < _layers.Count; j++)
+        {
+            if (_layers[j] is Conv next) return next.Split != split;
+            if (_layers[j] is not (Relu or Norm)) return true;
+        }
+        return true;
     }
 
     /// <summary>The heads on the trunk's features <paramref name="x"/> (disposed here).</summary>

@@ -43,6 +43,20 @@ public static class NetworkBenchRunner
         ["fp32-unfolded"] = new() { FoldBatchNorm = false },
         ["bf16"] = new() { BFloat16 = true },
         ["bf16-nchw"] = new() { BFloat16 = true, OneDnnLayout = false },
+        // Phase split of the dilated convolutions (NetworkOptions.SplitDilated): -sF-dD splits the
+        // convolutions with dilation ≥ D by up to F.
+        ["fp32-split1"] = new() { SplitDilated = 1 },
+        ["fp32-s2-d2"] = new() { SplitDilated = 2 },
+        ["fp32-s4-d2"] = new() { SplitDilated = 4 },
+        ["fp32-s16-d2"] = new() { SplitDilated = 16 },
+        ["fp32-s2-d16"] = new() { SplitDilated = 2, SplitMinDilation = 16 },
+        ["fp32-s4-d16"] = new() { SplitDilated = 4, SplitMinDilation = 16 },
+        ["fp32-s8-d16"] = new() { SplitDilated = 8, SplitMinDilation = 16 },
+        ["fp32-s4-d8"] = new() { SplitDilated = 4, SplitMinDilation = 8 },
+        ["fp32-nchw-s4-d16"] = new() { OneDnnLayout = false, SplitDilated = 4, SplitMinDilation = 16 },
+        ["bf16-split1"] = new() { BFloat16 = true, SplitDilated = 1 },
+        ["bf16-s4-d16"] = new() { BFloat16 = true, SplitDilated = 4, SplitMinDilation = 16 },
+        ["bf16-s4-d8"] = new() { BFloat16 = true, SplitDilated = 4, SplitMinDilation = 8 },
     };
 
     public static Dictionary<string, object?> Run(NetworkBenchOptions o, IProgressSink progress)
@@ -63,6 +77,7 @@ public static class NetworkBenchRunner
         result["macs_per_pixel"] = macs;
         var images = o.Images.Select(p => (Path: p, Image: ImageFile.ReadRgb(p, o.Extraction.MaxPixels))).ToList();
         var levels = new List<(int W, int H)>();
+        (int W, int H)[] ProfileSizes() => new[] { levels.MaxBy(l => (long)l.W * l.H), levels.MinBy(l => (long)l.W * l.H) }.Distinct().ToArray();
         result["images"] = images.Select(im =>
         {
             var plan = extractor.PlanLevels(im.Image.Width, im.Image.Height);
@@ -77,7 +92,7 @@ public static class NetworkBenchRunner
 
         if (o.ProfileRounds > 0 && levels.Count > 0)
         {
-            var sizes = new[] { levels.MaxBy(l => (long)l.W * l.H), levels.MinBy(l => (long)l.W * l.H) }.Distinct();
+            var sizes = ProfileSizes();
             var profile = new List<Dictionary<string, object>>();
             foreach (var (w, h) in sizes)
             {
@@ -89,6 +104,7 @@ public static class NetworkBenchRunner
                     {
                         ["size"] = $"{w}x{h}", ["conv"] = t.Index + 1, ["in"] = t.InChannels, ["out"] = t.OutChannels,
                         ["kernel"] = t.Kernel, ["dilation"] = t.Dilation, ["ms"] = t.Seconds * 1e3, ["gflops"] = t.Flop / t.Seconds / 1e9,
+                        ["split"] = t.Split, ["layout_ms"] = t.LayoutSeconds * 1e3,
                     });
             }
             result["layers"] = profile;
@@ -99,6 +115,7 @@ public static class NetworkBenchRunner
             var nets = o.Compare.ToDictionary(v => v, v => ModelLoader.Load(o.Model, CPU, Variants[v]));
             try
             {
+                if (o.ProfileRounds > 0 && levels.Count > 0) result["layers_compare"] = ProfileVariants(nets, o.Compare, ProfileSizes(), o.ProfileRounds, progress);
                 var seconds = o.Compare.ToDictionary(v => v, _ => new List<double>());
                 double Time(string v)
                 {
@@ -107,7 +124,7 @@ public static class NetworkBenchRunner
                     foreach (var im in images) ex.Extract(im.Image);
                     return Stopwatch.GetElapsedTime(t0).TotalSeconds;
                 }
-                foreach (var v in o.Compare) Time(v); // warm-up
+                if (o.Rounds > 0) foreach (var v in o.Compare) Time(v); // warm-up
                 for (int r = 0; r < o.Rounds; r++)
                 {
                     // Alternate the order so neither variant always runs right after the other.
@@ -118,7 +135,7 @@ public static class NetworkBenchRunner
                         progress.Info($"round {r + 1}/{o.Rounds} {v}: {seconds[v][^1]:F2} s");
                     }
                 }
-                result["compare"] = seconds.ToDictionary(kv => kv.Key, kv => (object)new Dictionary<string, object>
+                if (o.Rounds > 0) result["compare"] = seconds.ToDictionary(kv => kv.Key, kv => (object)new Dictionary<string, object>
                 {
                     ["seconds"] = kv.Value, ["median"] = PoseEvaluation.Median(kv.Value), ["min"] = kv.Value.Min(), ["max"] = kv.Value.Max(),
                 });
@@ -129,5 +146,32 @@ public static class NetworkBenchRunner
             }
         }
         return result;
+    }
+
+    /// <summary>The per-layer profile of each variant at each size, in interleaved passes (the
+    /// order alternating between passes), the best pass kept per layer and variant.</summary>
+    private static List<Dictionary<string, object>> ProfileVariants(IReadOnlyDictionary<string, R2D2Network> nets, IReadOnlyList<string> variants,
+        IReadOnlyList<(int W, int H)> sizes, int rounds, IProgressSink progress)
+    {
+        var profile = new List<Dictionary<string, object>>();
+        foreach (var (w, h) in sizes)
+        {
+            progress.Info($"per-layer profile of {string.Join(", ", variants)} at {w}×{h} ...");
+            using var x = randn(1, 3, h, w, dtype: float32);
+            foreach (var v in variants) nets[v].ProfileConvolutions(x, 1); // warm-up
+            var best = variants.ToDictionary(v => v, _ => new Dictionary<int, R2D2Network.ConvTiming>());
+            for (int r = 0; r < rounds; r++)
+                foreach (var v in r % 2 == 0 ? variants : variants.Reverse())
+                    foreach (var t in nets[v].ProfileConvolutions(x, 1))
+                        if (!best[v].TryGetValue(t.Index, out var b) || t.Seconds < b.Seconds) best[v][t.Index] = t;
+            foreach (var v in variants)
+                foreach (var t in best[v].Values.OrderBy(t => t.Index))
+                    profile.Add(new Dictionary<string, object>
+                    {
+                        ["variant"] = v, ["size"] = $"{w}x{h}", ["conv"] = t.Index + 1, ["kernel"] = t.Kernel, ["dilation"] = t.Dilation,
+                        ["split"] = t.Split, ["ms"] = t.Seconds * 1e3, ["layout_ms"] = t.LayoutSeconds * 1e3, ["gflops"] = t.Flop / t.Seconds / 1e9,
+                    });
+        }
+        return profile;
     }
 }

@@ -224,7 +224,7 @@ public sealed class R2D2Network : IDisposable
         // height × width split by `split` (PhaseSplit), one tensor per block.
         var xs = new[] { x };
         int split = 1;
-        long height = x.shape[2], width = x.shape[3];
+        long height = xs[0].shape[2], width = xs[0].shape[3];
         bool blocked = false; // xs are oneDNN (MKLDNN) tensors
         void Dense()
         {
@@ -319,12 +319,8 @@ public sealed class R2D2Network : IDisposable
                         xs[i] = Replace(xs[i], F.batch_norm(xs[i], n.Mean, n.Var, n.Weight, n.Bias, training: false, momentum: 0.1, eps: BatchNormEps), image);
                     break;
                 case Relu:
-<<<<<<< HEAD
-                    if (ReferenceEquals(x, image)) x = image.relu(); else x.relu_(); // (x is image: held by the caller)
-=======
                     for (int i = 0; i < xs.Length; i++)
-                        if (ReferenceEquals(xs[i], image)) xs[i] = xs[i].relu(); else xs[i].relu_();
->>>>>>> dilated
+                        if (ReferenceEquals(xs[i], image)) xs[i] = image.relu(); else xs[i].relu_(); // (image: held by the caller)
                     break;
                 case MaxPool p:
                     xs[0] = Replace(xs[0], F.max_pool2d(xs[0], new[] { p.Kernel, p.Kernel }, new[] { p.Kernel, p.Kernel }), image);
@@ -338,15 +334,10 @@ public sealed class R2D2Network : IDisposable
             }
             if (split == 1) { height = xs[0].shape[2]; width = xs[0].shape[3]; }
         }
-<<<<<<< HEAD
-        if (blocked) x = Replace(x, _oneDnn!.ToDense(x), image);
-        return ReferenceEquals(x, image) ? image.alias() : x;
-=======
         Dense();
         Resplit(1);
         x = xs[0];
-        return ReferenceEquals(x, image) ? x.alias() : x;
->>>>>>> dilated
+        return ReferenceEquals(x, image) ? image.alias() : x;
     }
 
     /// <summary>Whether the convolution at layer <paramref name="li"/> is the last one with its

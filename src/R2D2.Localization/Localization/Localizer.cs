@@ -143,14 +143,15 @@ public static class Localizer
     }
 
     /// <summary>--retrieval auto: the top <see cref="Retrieval.AutoImages"/> images whenever the map has
-    /// more and an ASMK index (or another retrieval method) to pick them; with VLAD only, above
+    /// more and they are picked by ASMK, a pairs file or global features; by VLAD, only above
     /// <see cref="Retrieval.AutoMaxPointsForDirect"/> points; else every point (0). On the town, ASMK's
     /// top 20 beat matching every point at 100 and 300 images (at 300: 63 % against 53 % within
     /// (0.25 m, 2°)): among repeated facades the mutual nearest neighbour over all points is often a twin.</summary>
     private static int AutoImages(MapIndex map, LocalizerOptions o)
     {
         if (map.Images.Count <= Retrieval.AutoImages) return 0;
-        if (map.Asmk != null || o.RetrievalMethod != null) return Retrieval.AutoImages;
+        bool vlad = o.RetrievalMethod is null || o.RetrievalMethod.Name == "vlad"; // null: map.Retrieve, VLAD
+        if (!vlad) return Retrieval.AutoImages;
         return map.Retrieval != null && map.Points.Count > Retrieval.AutoMaxPointsForDirect ? Retrieval.AutoImages : 0;
     }
 

@@ -41,6 +41,7 @@ internal static class QueryCommand
         };
         public readonly Option<string> Matching = new("--matching") { Description = "2d3d: query descriptors against the map points'; 2d2d: against each retrieved image's, lifted to 3D (hloc)", DefaultValueFactory = _ => "2d3d" };
         public readonly Option<bool> Clusters = new("--covisibility-clusters") { Description = "PnP per covisibility cluster of the retrieved images, keep the pose with most inliers (hloc)" };
+        public readonly Option<int> Guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP: each map point near the query is compared with the keypoints near its projection, then PnP again (0: off)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
         public readonly Option<bool> Resume = new("--resume") { Description = "keep the queries already in the output (and its CSV) and localize only the others" };
         public readonly Option<string?> Pairs = new("--pairs") { Description = "a pairs file `query db` per line (hloc, Aachen): match each query against those database images' points" };
 
@@ -50,7 +51,7 @@ internal static class QueryCommand
             Hardware.AddTo(cmd);
             Precision.AcceptOnlyFromAmong("fp32", "bf16");
             Matching.AcceptOnlyFromAmong("2d3d", "2d2d");
-            foreach (var o in new Option[] { Precision, Threshold, Retrieval, Method, Matching, Clusters, Pairs, Resume }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { Precision, Threshold, Retrieval, Method, Matching, Clusters, Guided, Pairs, Resume }) cmd.Options.Add(o);
             Shard.AddTo(cmd);
         }
     }
@@ -86,6 +87,7 @@ internal static class QueryCommand
             RetrievalMethod = r.GetValue(o.Method) is { } m && m != "vlad" ? ImageRetrieval.Create(m, map) : null,
             Matching = MatchingSchemes.Parse(r.GetValue(o.Matching)!),
             CovisibilityClusters = r.GetValue(o.Clusters),
+            Guided = new GuidedMatchingOptions { Rounds = r.GetValue(o.Guided) },
         };
         var outPath = r.GetValue(o.Output)!;
         var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions

@@ -32,6 +32,8 @@ public sealed record LocalizerOptions
     /// <summary>Split the database images into covisibility clusters (images sharing map points),
     /// run PnP on each cluster's matches and keep the pose with most inliers (hloc).</summary>
     public bool CovisibilityClusters { get; init; }
+    /// <summary>Re-match guided by the first pose and re-estimate (<see cref="GuidedMatching"/>).</summary>
+    public GuidedMatchingOptions Guided { get; init; } = new();
 }
 
 /// <summary>How a query's keypoints are matched to the map.</summary>
@@ -87,16 +89,23 @@ public static class Localizer
         double te = extractSeconds;
         var sw = Stopwatch.StartNew();
         var images = DatabaseImages(name, f, map, o);
-        var groups = images == null ? new List<List<int>?> { null }
-            : o.CovisibilityClusters ? map.CovisibilityClusters(images).Select(c => (List<int>?)c).ToList() : new List<List<int>?> { images };
+        var groups = Groups(images, map, o);
         var matchSets = groups.Select(g => MatchImages(f, g, map, device, o)).ToList();
         double tm = sw.Elapsed.TotalSeconds; sw.Restart();
         List<Match> matches = matchSets.Count == 1 ? matchSets[0] : matchSets.SelectMany(m => m).Distinct().ToList();
         PnpResult? result = null;
-        foreach (var set in matchSets)
+        for (int g = 0; g < matchSets.Count; g++)
         {
-            var r = Pnp(set, f, camera, map, o);
-            if (r != null && (result == null || r.Inliers.Length > result.Inliers.Length)) { result = r; matches = set; }
+            var r = Pnp(matchSets[g], f, camera, map, o);
+            var m = matchSets[g];
+            for (int round = 0; round < o.Guided.Rounds && r != null && r.Inliers.Length >= o.MinInliers; round++)
+            {
+                var guided = Guided(f, camera, map, r, m, groups[g], o.Guided);
+                var r2 = Pnp(guided, f, camera, map, o);
+                if (r2 == null || r2.Inliers.Length <= r.Inliers.Length) break;
+                r = r2; m = guided;
+            }
+            if (r != null && (result == null || r.Inliers.Length > result.Inliers.Length)) { result = r; matches = m; }
         }
         double tp = sw.Elapsed.TotalSeconds;
         // Every match with RANSAC's verdict, kept whatever the outcome: what a report draws.
@@ -131,6 +140,36 @@ public static class Localizer
             pw[3 * k] = p.X; pw[3 * k + 1] = p.Y; pw[3 * k + 2] = p.Z;
         }
         return PnpRansac.Estimate(px, pw, camera.Pinhole, o.Pnp);
+    }
+
+    /// <summary>The image sets the query is matched and posed against, each on its own: every point
+    /// (null), the database images, or with clusters each covisibility cluster of them.</summary>
+    private static List<List<int>?> Groups(List<int>? images, MapIndex map, LocalizerOptions o)
+    {
+        if (images == null) return new List<List<int>?> { null };
+        if (!o.CovisibilityClusters) return new List<List<int>?> { images };
+        return map.CovisibilityClusters(images).Select(c => (List<int>?)c).ToList();
+    }
+
+    /// <summary>Guided matches for the pose of <paramref name="first"/>: the points of the matched
+    /// images and of every image that observes at least <see cref="GuidedMatchingOptions.MinImageVotes"/>
+    /// of its inlier points (every point when the query was matched against all of them).</summary>
+    private static List<Match> Guided(FeatureSet f, Camera camera, MapIndex map, PnpResult first, List<Match> matches,
+        List<int>? images, GuidedMatchingOptions g)
+    {
+        IReadOnlyList<int> candidates;
+        if (images == null) candidates = Enumerable.Range(0, map.Points.Count).ToArray();
+        else
+        {
+            var votes = new Dictionary<int, int>();
+            foreach (var i in first.Inliers)
+                foreach (var e in map.Points[matches[i].J].Track) votes[e.ImageId] = votes.GetValueOrDefault(e.ImageId) + 1;
+            candidates = images.Concat(votes.Where(v => v.Value >= g.MinImageVotes).Select(v => v.Key)).Distinct()
+                .Where(map.PointsByImage.ContainsKey).SelectMany(id => map.PointsByImage[id]).Distinct().ToArray();
+        }
+        var (ux, uy) = camera.UndistortPixels(f.X, f.Y);
+        return GuidedMatching.Find(first.Pose, camera.Pinhole, f.ImageWidth, f.ImageHeight, ux, uy, f.Descriptors, f.Dim,
+            candidates, j => (map.Points[j].X, map.Points[j].Y, map.Points[j].Z), map.Descriptors, g);
     }
 
     /// <summary>The database images a query is matched against, best first; null: every map point (2D–3D without retrieval).</summary>

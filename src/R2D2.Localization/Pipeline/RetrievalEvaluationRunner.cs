@@ -42,6 +42,9 @@ public sealed record RetrievalEvaluationOptions
     /// <summary>Where to write the ground-truth pairs (`query db`, the first <see cref="RetrievedImages"/> relevant images of each query); null: not written.</summary>
     public string? GroundTruthPairsPath { get; init; }
     public Geometry.PnpOptions Pnp { get; init; } = new();
+    /// <summary>Folder of cached query features (<see cref="QueryFeatureCache"/>); null: extract every run.</summary>
+    public string? FeaturesCache { get; init; }
+    public GuidedMatchingOptions Guided { get; init; } = new();
 }
 
 /// <summary>
@@ -65,6 +68,7 @@ public static class RetrievalEvaluationRunner
         var recallRows = new List<RetrievalRecallRow>();
         var locRows = new List<RetrievalLocalizationRow>();
         var gtPairs = new List<(string, string, double?)>();
+        var cache = o.FeaturesCache == null ? null : new QueryFeatureCache(o.FeaturesCache, source.Identity);
         foreach (var set in sets)
         {
             var truth = set.Truth.ToDictionary(t => Submission.BaseName(t.Name), t => t.Pose);
@@ -79,9 +83,7 @@ public static class RetrievalEvaluationRunner
                     var image = ImageFile.ReadRgb(Path.Combine(set.ImageRoot, q.Name));
                     var camera = q.Camera ?? throw new R2D2Exception(null, 0, $"query '{q.Name}' has no camera");
                     camera = Intrinsics.RescaledTo(camera, image.Width, image.Height) ?? camera;
-                    var sw = Stopwatch.StartNew();
-                    var f = source.Extract(image);
-                    double te = sw.Elapsed.TotalSeconds;
+                    var (f, te) = cache != null ? cache.GetOrExtract(q.Name, image, source.Extract) : Timed(source, image);
                     var shared = RetrievalEvaluation.SharedPoints(map, camera, pose, o.Relevance);
                     var ranking = RetrievalEvaluation.RelevantRanking(shared, o.Relevance);
                     var relevant = ranking.ToHashSet();
@@ -95,7 +97,7 @@ public static class RetrievalEvaluationRunner
                         {
                             var lo = new LocalizerOptions
                             {
-                                Pnp = o.Pnp, Matching = scheme, CovisibilityClusters = o.CovisibilityClusters,
+                                Pnp = o.Pnp, Matching = scheme, CovisibilityClusters = o.CovisibilityClusters, Guided = o.Guided,
                                 PairsByQuery = new Dictionary<string, List<int>> { [q.Name] = ids.Take(o.RetrievedImages).ToList() },
                             };
                             var res = Localizer.Localize(q.Name, f, te, camera, map, device, lo);
@@ -122,5 +124,12 @@ public static class RetrievalEvaluationRunner
         }
         if (o.GroundTruthPairsPath != null) RetrievalPairs.Write(o.GroundTruthPairsPath, gtPairs);
         return new RetrievalEvaluationResult(recallRows, locRows, o.Ks);
+    }
+
+    private static (FeatureSet, double) Timed(FeatureSource source, RgbImage image)
+    {
+        var sw = Stopwatch.StartNew();
+        var f = source.Extract(image);
+        return (f, sw.Elapsed.TotalSeconds);
     }
 }

@@ -1,0 +1,64 @@
+using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
+
+namespace R2D2.Localization.Pipeline;
+
+/// <summary>
+/// Query features kept between runs (`evaluate-retrieval --features-cache DIR`): a sweep over
+/// retrieval and matching settings then extracts each query once instead of once per run. A file
+/// is `DIR/&lt;query name&gt;.features.safetensors` (the query's folders mirrored) and is used only when
+/// its metadata names the same extractor (<see cref="ExtractorIdentity.Describe"/>) and image size;
+/// otherwise the query is extracted again and the file replaced (atomically).
+/// </summary>
+public sealed class QueryFeatureCache
+{
+    private const string IdentityKey = "extractor";
+    private readonly string _folder;
+    private readonly string _identity;
+
+    public QueryFeatureCache(string folder, ExtractorIdentity identity)
+    {
+        _folder = folder;
+        _identity = identity.Describe();
+    }
+
+    public int Hits { get; private set; }
+    public int Misses { get; private set; }
+
+    public string PathOf(string queryName)
+    {
+        var rel = queryName.Replace('\\', '/').TrimStart('/');
+        if (rel.Split('/').Any(p => p == ".."))
+            throw new ArgumentException($"query name '{queryName}' leaves the features cache folder");
+        return Path.Combine(_folder, rel + ".features.safetensors");
+    }
+
+    /// <summary>The cached features of the query, or <paramref name="extract"/>'s (then cached).
+    /// Seconds: the extraction's, or the original extraction's when cached (stored with it).</summary>
+    public (FeatureSet Features, double Seconds) GetOrExtract(string queryName, RgbImage image, Func<RgbImage, FeatureSet> extract)
+    {
+        var path = PathOf(queryName);
+        if (File.Exists(path))
+        {
+            var (f, meta) = FeatureFiles.ReadSafetensors(path);
+            if (meta.GetValueOrDefault(IdentityKey) == _identity && f.ImageWidth == image.Width && f.ImageHeight == image.Height
+                && double.TryParse(meta.GetValueOrDefault("extract_seconds"), System.Globalization.CultureInfo.InvariantCulture, out var s))
+            {
+                Hits++;
+                return (f, s);
+            }
+        }
+        Misses++;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var features = extract(image);
+        double seconds = sw.Elapsed.TotalSeconds;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        FeatureFiles.WriteSafetensors(path, features, new Dictionary<string, string>
+        {
+            [IdentityKey] = _identity,
+            ["image"] = queryName,
+            ["extract_seconds"] = seconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        return (features, seconds);
+    }
+}

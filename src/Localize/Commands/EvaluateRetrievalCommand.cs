@@ -18,7 +18,7 @@ internal static class EvaluateRetrievalCommand
         var methods = new Option<string[]>("--methods") { Description = "vlad, asmk, oracle (the ground truth's ranking), pairs:FILE, global:FOLDER", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { "vlad", "asmk", "oracle" } };
         var localize = new Option<string[]>("--localize") { Description = "also localize with each method's images: 2d3d and/or 2d2d", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => Array.Empty<string>() };
         var retrieved = new Option<int>("--retrieved") { Description = "database images each query is localized against (and written per query with --write-gt-pairs)", DefaultValueFactory = _ => 20 }.AtLeast(1);
-        var clusters = new Option<bool>("--covisibility-clusters") { Description = "PnP per covisibility cluster of the images, keep the best (hloc)" };
+        var clusters = new Option<bool?>("--covisibility-clusters") { Description = "PnP per covisibility cluster of the images, keep the best (hloc); default: on for the retrieval methods, off for the oracle; true or false for all" };
         var minShared = new Option<int>("--min-shared") { Description = "relevance: shared map points a database image needs (see README)", DefaultValueFactory = _ => new RelevanceOptions().MinSharedPoints }.AtLeast(1);
         var gtPairs = new Option<string?>("--write-gt-pairs") { Description = "write the ground-truth pairs (`query db`, the best --retrieved relevant images per query): `query --pairs` on them is the oracle run" };
         var model = new Option<string?>("--model") { Description = "checkpoint (default: the one the map was built with)" };

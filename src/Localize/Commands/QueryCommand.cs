@@ -40,7 +40,7 @@ internal static class QueryCommand
             DefaultValueFactory = _ => "auto",
         };
         public readonly Option<string> Matching = new("--matching") { Description = "2d3d: query descriptors against the map points'; 2d2d: against each retrieved image's, lifted to 3D (hloc)", DefaultValueFactory = _ => "2d3d" };
-        public readonly Option<bool> Clusters = new("--covisibility-clusters") { Description = "PnP per covisibility cluster of the retrieved images, keep the pose with most inliers (hloc)" };
+        public readonly Option<bool?> Clusters = new("--covisibility-clusters") { Description = "PnP per covisibility cluster of the database images, keep the pose with most inliers (hloc); default: on for retrieved images, off for --pairs; `--covisibility-clusters false` turns it off" };
         public readonly Option<int> Guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP: each map point near the query is compared with the keypoints near its projection, then PnP again (0: off)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
         public readonly Option<bool> Resume = new("--resume") { Description = "keep the queries already in the output (and its CSV) and localize only the others" };
         public readonly Option<string?> Pairs = new("--pairs") { Description = "a pairs file `query db` per line (hloc, Aachen): match each query against those database images' points" };

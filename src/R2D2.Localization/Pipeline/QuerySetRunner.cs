@@ -205,7 +205,7 @@ public sealed class QuerySetRunner
             ("min_similarity", float.IsNegativeInfinity(l.MinSimilarity) ? null : l.MinSimilarity),
             ("matched_against", l.PairsByQuery != null ? "the pairs file's database images"
                 : l.RetrievedImages == Retrieval.Auto ? "auto" : l.RetrievedImages == 0 ? "all map points" : $"the points of the {l.RetrievedImages} most similar database images"),
-            ("matching", l.Matching == MatchingScheme.ImagePairs ? "2d2d" : "2d3d"), ("covisibility_clusters", l.CovisibilityClusters),
+            ("matching", l.Matching == MatchingScheme.ImagePairs ? "2d2d" : "2d3d"), ("covisibility_clusters", l.CovisibilityClusters is { } c ? c ? "on" : "off" : "auto"),
             ("guided_rounds", l.Guided.Rounds),
         });
         yield return ("device", _device?.ToString() ?? "cpu");

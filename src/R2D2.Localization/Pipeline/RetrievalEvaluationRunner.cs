@@ -38,7 +38,8 @@ public sealed record RetrievalEvaluationOptions
     /// <summary>Also localize each query with each method's first <see cref="RetrievedImages"/> images, by each scheme.</summary>
     public IReadOnlyList<MatchingScheme> LocalizeSchemes { get; init; } = Array.Empty<MatchingScheme>();
     public int RetrievedImages { get; init; } = 20;
-    public bool CovisibilityClusters { get; init; }
+    /// <summary>Null (auto): clusters for the retrieval methods, not for the oracle (as query's auto treats retrieved images and a pairs file).</summary>
+    public bool? CovisibilityClusters { get; init; }
     /// <summary>Where to write the ground-truth pairs (`query db`, the first <see cref="RetrievedImages"/> relevant images of each query); null: not written.</summary>
     public string? GroundTruthPairsPath { get; init; }
     public Geometry.PnpOptions Pnp { get; init; } = new();
@@ -97,7 +98,7 @@ public static class RetrievalEvaluationRunner
                         {
                             var lo = new LocalizerOptions
                             {
-                                Pnp = o.Pnp, Matching = scheme, CovisibilityClusters = o.CovisibilityClusters, Guided = o.Guided,
+                                Pnp = o.Pnp, Matching = scheme, CovisibilityClusters = o.CovisibilityClusters ?? methods[m] != null, Guided = o.Guided,
                                 PairsByQuery = new Dictionary<string, List<int>> { [q.Name] = ids.Take(o.RetrievedImages).ToList() },
                             };
                             var res = Localizer.Localize(q.Name, f, te, camera, map, device, lo);

@@ -81,7 +81,7 @@ public static class GuidedMatching
                         int i = byCell[e];
                         double dx = keypointsX[i] - u, dy = keypointsY[i] - v;
                         if (dx * dx + dy * dy > r2) continue;
-                        float s = Dot(queryDescriptors.AsSpan(i * dim, dim), pd);
+                        float s = Mapping.Asmk.Dot(queryDescriptors.AsSpan(i * dim, dim), pd);
                         if (s > s1) { s2 = s1; s1 = s; best = i; }
                         else if (s > s2) s2 = s;
                     }
@@ -92,12 +92,5 @@ public static class GuidedMatching
             if (s1 > bestForKeypoint[best].Similarity) bestForKeypoint[best] = new Match(best, j, s1);
         }
         return bestForKeypoint.Where(m => m.J >= 0).ToList();
-    }
-
-    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        float s = 0;
-        for (int i = 0; i < a.Length; i++) s += a[i] * b[i];
-        return s;
     }
 }

@@ -84,7 +84,7 @@ internal static class QueryCommand
             Pnp = new Geometry.PnpOptions { ThresholdPx = r.GetValue(o.Threshold) },
             RetrievedImages = Localization.Retrieval.Parse(r.GetValue(o.Retrieval)!),
             PairsByQuery = r.GetValue(o.Pairs) is { } pf ? QueryInputs.ReadPairs(pf, map) : null,
-            RetrievalMethod = r.GetValue(o.Method) is { } m && m != "vlad" ? ImageRetrieval.Create(m, map) : null,
+            RetrievalMethod = ImageRetrieval.Create(r.GetValue(o.Method)!, map),
             Matching = MatchingSchemes.Parse(r.GetValue(o.Matching)!),
             CovisibilityClusters = r.GetValue(o.Clusters),
             Guided = new GuidedMatchingOptions { Rounds = r.GetValue(o.Guided) },

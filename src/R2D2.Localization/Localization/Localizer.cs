@@ -26,7 +26,8 @@ public sealed record LocalizerOptions
     public int RetrievedImages { get; init; } = Retrieval.Auto;
     /// <summary>Database images to match against, per query name (a user's pairs file); overrides retrieval.</summary>
     public IReadOnlyDictionary<string, List<int>>? PairsByQuery { get; init; }
-    /// <summary>How the database images are picked when retrieving (null: the map's own, ASMK when it has the index, else VLAD).</summary>
+    /// <summary>How the database images are picked when retrieving (null: the map's own, ASMK when it has the index, else VLAD,
+    /// as `--retrieval-method auto`; the demo and every runner get the same choice as `localize query`).</summary>
     public IImageRetrieval? RetrievalMethod { get; init; }
     public MatchingScheme Matching { get; init; } = MatchingScheme.PointDescriptors;
     /// <summary>Split the database images into covisibility clusters (images sharing map points),
@@ -181,7 +182,7 @@ public static class Localizer
         if (o.PairsByQuery != null) return ImageRetrieval.Lookup(o.PairsByQuery, name) ?? new List<int>();
         int k = o.RetrievedImages == Retrieval.Auto ? AutoImages(map, o) : o.RetrievedImages;
         if (k == 0) return o.Matching == MatchingScheme.ImagePairs ? map.Images.Keys.Order().ToList() : null;
-        return o.RetrievalMethod != null ? o.RetrievalMethod.Retrieve(name, f, k).ToList() : map.Retrieve(f, k);
+        return (o.RetrievalMethod ?? ImageRetrieval.Create("auto", map)).Retrieve(name, f, k).ToList();
     }
 
     /// <summary>--retrieval auto: the top <see cref="Retrieval.AutoImages"/> images whenever the map has
@@ -192,7 +193,7 @@ public static class Localizer
     private static int AutoImages(MapIndex map, LocalizerOptions o)
     {
         if (map.Images.Count <= Retrieval.AutoImages) return 0;
-        bool vlad = o.RetrievalMethod is null || o.RetrievalMethod.Name == "vlad"; // null: map.Retrieve, VLAD
+        bool vlad = (o.RetrievalMethod?.Name ?? (map.Asmk != null ? "asmk" : "vlad")) == "vlad"; // null: auto, as in ImageRetrieval.Create
         if (!vlad) return Retrieval.AutoImages;
         return map.Retrieval != null && map.Points.Count > Retrieval.AutoMaxPointsForDirect ? Retrieval.AutoImages : 0;
     }

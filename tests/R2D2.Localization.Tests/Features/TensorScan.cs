@@ -40,30 +40,14 @@ namespace R2D2.Localization.Tests.Features;
 /// </summary>
 internal static class TensorScan
 {
-    private const BindingFlags Declared = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
     private static readonly Dictionary<short, OpCode> Codes = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
         .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
     private static readonly Assembly Torch = typeof(Tensor).Assembly;
 
     /// <summary>"file:line: what" for each place in <paramref name="types"/> (nested types are listed on their own);
     /// <paramref name="ours"/>: the assemblies whose methods are read for the parameters they may drop.</summary>
-    public static List<string> Violations(IEnumerable<Type> types, IReadOnlyCollection<Assembly> ours)
-    {
-        var found = new List<string>();
-        foreach (var group in types.GroupBy(t => t.Assembly))
-        {
-            using var pe = new PEReader(File.OpenRead(group.Key.Location));
-            pe.TryOpenAssociatedPortablePdb(group.Key.Location, p => File.Exists(p) ? File.OpenRead(p) : null, out var provider, out _);
-            using (provider)
-            {
-                var pdb = provider?.GetMetadataReader();
-                foreach (var m in group.SelectMany(t => t.GetMethods(Declared).Cast<MethodBase>().Concat(t.GetConstructors(Declared))))
-                    foreach (var (offset, what) in Scan(m, ours))
-                        found.Add($"{ScalarScan.Where(pdb, m, offset)}: {what}");
-            }
-        }
-        return found.Distinct().Order(StringComparer.Ordinal).ToList();
-    }
+    public static List<string> Violations(IEnumerable<Type> types, IReadOnlyCollection<Assembly> ours) =>
+        ScalarScan.Report(types, (pdb, m) => Scan(m, ours).Select(x => $"{ScalarScan.Where(pdb, m, x.Offset)}: {x.What}"));
 
     private sealed record Instr(int Offset, OpCode Op, long Operand, MethodBase? Callee, int[] Targets);
 

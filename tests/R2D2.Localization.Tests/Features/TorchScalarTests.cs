@@ -172,7 +172,14 @@ internal static class ScalarScan
     }
 
     /// <summary>"file:line: what" for each place in <paramref name="types"/> (nested types are listed on their own).</summary>
-    public static List<string> Violations(IEnumerable<Type> types)
+    public static List<string> Violations(IEnumerable<Type> types) => Report(types, (pdb, m) =>
+        Calls(m).Select(c => MakesScalar(c.Callee) ? $"{Where(pdb, m, c.Offset)}: {Name(c.Callee)} makes a Scalar"
+            : Why(c.Callee) is { } why ? $"{Where(pdb, m, c.Offset)}: {Name(c.Callee)} {why}" : null).OfType<string>());
+
+    /// <summary>What <paramref name="report"/> says of each declared method and constructor of
+    /// <paramref name="types"/>, given its assembly's portable PDB (null without one, for
+    /// <see cref="Where"/>), distinct and sorted: the walk both IL scans share.</summary>
+    internal static List<string> Report(IEnumerable<Type> types, Func<MetadataReader?, MethodBase, IEnumerable<string>> report)
     {
         var found = new List<string>();
         foreach (var group in types.GroupBy(t => t.Assembly))
@@ -183,9 +190,7 @@ internal static class ScalarScan
             {
                 var pdb = provider?.GetMetadataReader();
                 foreach (var m in group.SelectMany(t => t.GetMethods(Declared).Cast<MethodBase>().Concat(t.GetConstructors(Declared))))
-                    foreach (var (offset, callee) in Calls(m))
-                        if (MakesScalar(callee)) found.Add($"{Where(pdb, m, offset)}: {Name(callee)} makes a Scalar");
-                        else if (Why(callee) is { } why) found.Add($"{Where(pdb, m, offset)}: {Name(callee)} {why}");
+                    found.AddRange(report(pdb, m));
             }
         }
         return found.Distinct().Order(StringComparer.Ordinal).ToList();

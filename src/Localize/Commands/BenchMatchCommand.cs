@@ -61,7 +61,7 @@ internal static class BenchMatchCommand
                 ["mean_matches"] = (double)matches / p,
                 // Σ i·keypoints + j over all matches: equal to the PyTorch side's when the matches are.
                 ["match_checksum"] = checksum,
-                ["peak_rss_mb"] = PeakRssMb(),
+                ["peak_rss_mb"] = R2D2.Localization.Pipeline.ExtractRunner.PeakRssMb() ?? double.NaN,
             };
             Console.WriteLine(JsonSerializer.Serialize(result));
             return 0;
@@ -81,10 +81,4 @@ internal static class BenchMatchCommand
         return rows;
     }
 
-    private static double PeakRssMb()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmHWM:")) return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
-        return double.NaN;
-    }
 }

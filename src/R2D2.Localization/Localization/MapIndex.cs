@@ -139,11 +139,11 @@ public sealed class MapIndex
     /// <summary>The k database images most similar to the query by the map's default retrieval (VLAD; see README "Retrieval").</summary>
     public List<int> Retrieve(FeatureSet query, int k) => RetrieveVlad(query, k);
 
-    /// <summary>The k database images most similar to the query by ASMK, on up to <paramref name="threads"/> threads (0: all cores).</summary>
-    public List<int> RetrieveAsmk(FeatureSet query, int k, int threads = 0)
+    /// <summary>The k database images most similar to the query by ASMK.</summary>
+    public List<int> RetrieveAsmk(FeatureSet query, int k)
     {
         if (Asmk is not { } a) throw new FeatureDatabaseException(Path, "the map has no ASMK index (run `localize build-retrieval --map MAP`)");
-        var q = Mapping.Asmk.Encode(query.Descriptors, query.Count, a.Codebook, threads > 0 ? threads : Environment.ProcessorCount);
+        var q = Mapping.Asmk.Encode(query.Descriptors, query.Count, a.Codebook);
         return a.Search(q, k).Select(x => x.ImageId).ToList();
     }
 

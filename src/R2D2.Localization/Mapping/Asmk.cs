@@ -1,5 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace R2D2.Localization.Mapping;
 
@@ -17,8 +19,8 @@ public sealed class AsmkCodebook
         Dim = dim; Coarse = coarse; Fine = fine;
         FineStart = new int[fine.Count + 1];
         for (int c = 0; c < fine.Count; c++) FineStart[c + 1] = FineStart[c] + fine[c].Length / dim;
-        _coarseNorm = Norms(coarse, dim);
-        _fineNorm = fine.Select(f => Norms(f, dim)).ToArray();
+        _coarse = new Centres(coarse, dim);
+        _fine = fine.Select(f => new Centres(f, dim)).ToArray();
     }
 
     /// <summary>The codebook from its stored parts (-1: coarse centres; c: the fine centres of
@@ -39,35 +41,119 @@ public sealed class AsmkCodebook
     /// <summary>The first word of each coarse centre; the last entry is the number of words.</summary>
     public int[] FineStart { get; }
     public int Words => FineStart[^1];
-    private readonly float[] _coarseNorm;
-    private readonly float[][] _fineNorm;
-
-    private static float[] Norms(float[] c, int dim)
-    {
-        var n = new float[c.Length / dim];
-        for (int i = 0; i < n.Length; i++) n[i] = Asmk.Dot(c.AsSpan(i * dim, dim), c.AsSpan(i * dim, dim));
-        return n;
-    }
+    private readonly Centres _coarse;
+    private readonly Centres[] _fine;
 
     /// <summary>The word of a descriptor, and the fine centre it is the residual to.</summary>
     public int Assign(ReadOnlySpan<float> x, out ReadOnlySpan<float> centre)
     {
-        int c = Nearest(Coarse, _coarseNorm, x);
-        int j = Nearest(Fine[c], _fineNorm[c], x);
+        int c = _coarse.Nearest(x);
+        int j = _fine[c].Nearest(x);
         centre = Fine[c].AsSpan(j * Dim, Dim);
         return FineStart[c] + j;
     }
 
-    // argmin ‖x − c‖² = argmin ‖c‖² − 2 x·c
-    private int Nearest(float[] centres, float[] norms, ReadOnlySpan<float> x)
+    /// <summary>The fine centre of a word.</summary>
+    public ReadOnlySpan<float> Centre(int word)
     {
-        int best = 0; float bestD = float.PositiveInfinity;
-        for (int i = 0; i < norms.Length; i++)
+        int c = Array.BinarySearch(FineStart, word);
+        if (c < 0) c = ~c - 1;
+        else while (c + 1 < FineStart.Length && FineStart[c + 1] == word) c++; // cells without words share a start
+        return Fine[c].AsSpan((word - FineStart[c]) * Dim, Dim);
+    }
+
+    /// <summary>The words of many descriptors (row-major count × dim), as <see cref="Assign"/> gives
+    /// them, on up to <paramref name="threads"/> threads (0: all cores).</summary>
+    public int[] AssignAll(float[] descriptors, int count, int threads = 0)
+    {
+        var words = new int[count];
+        int t = Math.Max(1, Math.Min(threads > 0 ? threads : Environment.ProcessorCount, count / 256));
+        Parallel.For(0, t, new ParallelOptions { MaxDegreeOfParallelism = t }, k =>
         {
-            float d = norms[i] - 2 * Asmk.Dot(centres.AsSpan(i * Dim, Dim), x);
-            if (d < bestD) { bestD = d; best = i; }
+            for (int i = (int)((long)count * k / t), end = (int)((long)count * (k + 1) / t); i < end; i++)
+                words[i] = Assign(descriptors.AsSpan(i * Dim, Dim), out _);
+        });
+        return words;
+    }
+
+    /// <summary>
+    /// Centres stored for the nearest-centre search: transposed (dim rows of the centres' k-th
+    /// components, padded to a multiple of 8 centres) so that x·c for 64 centres at a time is a
+    /// sum of broadcast x[k] times one row, without the horizontal sums a dot product per centre
+    /// needs (about 4× faster). Padding centres have norm +∞, so they never win.
+    /// </summary>
+    private sealed class Centres
+    {
+        private readonly int _dim, _count, _padded;
+        private readonly float[] _t, _norm;
+
+        public Centres(float[] rowMajor, int dim)
+        {
+            _dim = dim; _count = rowMajor.Length / dim; _padded = (_count + 7) / 8 * 8;
+            _t = new float[dim * _padded];
+            _norm = new float[_padded];
+            Array.Fill(_norm, float.PositiveInfinity);
+            for (int j = 0; j < _count; j++)
+            {
+                float n = 0;
+                for (int k = 0; k < dim; k++) { float v = rowMajor[j * dim + k]; _t[k * _padded + j] = v; n = MathF.FusedMultiplyAdd(v, v, n); }
+                _norm[j] = n;
+            }
         }
-        return best;
+
+        /// <summary>argmin ‖x − c‖² = argmin ‖c‖² − 2 x·c (ties: the first centre).</summary>
+        public int Nearest(ReadOnlySpan<float> x)
+        {
+            int best = 0;
+            float bestD = float.PositiveInfinity;
+            Span<float> dots = stackalloc float[64];
+            ref float t = ref MemoryMarshal.GetArrayDataReference(_t);
+            for (int j0 = 0; j0 < _padded; j0 += 64)
+            {
+                int width = Math.Min(64, _padded - j0);
+                if (width == 64) Dots64(x, ref t, j0, dots);
+                else DotsNarrow(x, ref t, j0, width, dots);
+                for (int i = 0; i < width; i++)
+                {
+                    float d = _norm[j0 + i] - 2 * dots[i];
+                    if (d < bestD) { bestD = d; best = j0 + i; }
+                }
+            }
+            return best;
+        }
+
+        // Eight accumulators of 8 centres each, in registers; x[k] broadcast once per row.
+        private void Dots64(ReadOnlySpan<float> x, ref float t, int j0, Span<float> dots)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            for (int k = 0; k < _dim; k++)
+            {
+                var xk = Vector256.Create(x[k]);
+                ref float row = ref Unsafe.Add(ref t, k * _padded + j0);
+                a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 0), a0);
+                a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 24), a3);
+                a4 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 32), a4);
+                a5 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 40), a5);
+                a6 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 48), a6);
+                a7 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 56), a7);
+            }
+            a0.CopyTo(dots); a1.CopyTo(dots[8..]); a2.CopyTo(dots[16..]); a3.CopyTo(dots[24..]);
+            a4.CopyTo(dots[32..]); a5.CopyTo(dots[40..]); a6.CopyTo(dots[48..]); a7.CopyTo(dots[56..]);
+        }
+
+        // The last, narrower block (fewer than 64 centres left): the same sums, 8 centres at a time.
+        private void DotsNarrow(ReadOnlySpan<float> x, ref float t, int j0, int width, Span<float> dots)
+        {
+            for (int v = 0; v < width; v += 8)
+            {
+                Vector256<float> a = default;
+                for (int k = 0; k < _dim; k++)
+                    a = Vector256.FusedMultiplyAdd(Vector256.Create(x[k]), Vector256.LoadUnsafe(ref Unsafe.Add(ref t, k * _padded + j0 + v)), a);
+                a.CopyTo(dots[v..]);
+            }
+        }
     }
 }
 
@@ -98,35 +184,33 @@ public static class Asmk
         return s;
     }
 
-    /// <summary>The ASMK representation of an image's descriptors (row-major count × dim), on up to
-    /// <paramref name="threads"/> threads (the assignment dominates).</summary>
-    public static AsmkImage Encode(float[] descriptors, int count, AsmkCodebook codebook, int threads = 1)
+    /// <summary>The ASMK representation of an image's descriptors (row-major count × dim); the
+    /// assignment, which dominates, runs on libtorch's threads.</summary>
+    public static AsmkImage Encode(float[] descriptors, int count, AsmkCodebook codebook)
     {
         int dim = codebook.Dim;
-        var word = new int[count];
-        var residual = new float[count * dim];
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-        {
-            for (int i = (int)((long)count * t / threads), end = (int)((long)count * (t + 1) / threads); i < end; i++)
-            {
-                var x = descriptors.AsSpan(i * dim, dim);
-                word[i] = codebook.Assign(x, out var c);
-                for (int k = 0; k < dim; k++) residual[i * dim + k] = x[k] - c[k];
-            }
-        });
-        var order = Enumerable.Range(0, count).OrderBy(i => word[i]).ToArray();
+        var word = codebook.AssignAll(descriptors, count);
+        // The descriptors by word, in input order within a word: one sort of (word, index) keys.
+        var order = new long[count];
+        for (int i = 0; i < count; i++) order[i] = (long)word[i] << 32 | (uint)i;
+        Array.Sort(order);
         var words = new List<int>();
         var codes = new List<ulong>();
         int cw = CodeWords(dim);
         var sum = new double[dim];
-        for (int s = 0; s < order.Length;)
+        var code = new ulong[cw];
+        for (int s = 0; s < count;)
         {
-            int w = word[order[s]], e = s;
+            int w = (int)(order[s] >> 32), e = s;
+            var c = codebook.Centre(w);
             Array.Clear(sum);
-            for (; e < order.Length && word[order[e]] == w; e++)
-                for (int k = 0; k < dim; k++) sum[k] += residual[order[e] * dim + k];
+            for (; e < count && (int)(order[e] >> 32) == w; e++)
+            {
+                var x = descriptors.AsSpan((int)(uint)order[e] * dim, dim);
+                for (int k = 0; k < dim; k++) sum[k] += x[k] - c[k];
+            }
             words.Add(w);
-            var code = new ulong[cw];
+            Array.Clear(code);
             for (int k = 0; k < dim; k++) if (sum[k] > 0) code[k >> 6] |= 1UL << (k & 63);
             codes.AddRange(code);
             s = e;
@@ -186,24 +270,35 @@ public sealed class AsmkIndex
     /// <summary>Bytes the inverted file holds (postings, codes, per-image and per-word arrays).</summary>
     public long MemoryBytes => _postImage.LongLength * 4 + _postCode.LongLength * 8 + (_start.LongLength + _ids.LongLength) * 4 + (_idf.LongLength + _norm.LongLength + _lut.LongLength) * 8;
 
-    /// <summary>The k best database images for an encoded query, best first, with their scores.</summary>
-    public List<(int ImageId, double Score)> Search(AsmkImage query, int k)
+    // Query words are scored in this many parts, each into its own score array, summed in a fixed
+    // order: the scores do not depend on the number of threads.
+    private const int Parts = 4;
+
+    /// <summary>The k best database images for an encoded query, best first, with their scores;
+    /// the postings are scanned on up to <paramref name="threads"/> threads (0: all cores).</summary>
+    public List<(int ImageId, double Score)> Search(AsmkImage query, int k, int threads = 0)
     {
-        var score = new double[_ids.Length];
-        double qn = 0;
-        for (int q = 0; q < query.Words.Length; q++)
+        int n = query.Words.Length;
+        var partial = new double[Parts][];
+        // Parts of about equal postings, not of equal words: a common word costs thousands.
+        long postings = 0;
+        foreach (var w in query.Words) postings += _start[w + 1] - _start[w];
+        var bounds = new int[Parts + 1];
+        long acc = 0;
+        for (int q = 0, part = 1; q < n && part < Parts; q++)
         {
-            int w = query.Words[q];
-            double idf = _idf[w];
-            qn += idf;
-            if (idf <= 0) continue;
-            for (int p = _start[w]; p < _start[w + 1]; p++)
-            {
-                int h = 0;
-                for (int j = 0; j < _cw; j++) h += BitOperations.PopCount(_postCode[p * _cw + j] ^ query.Codes[q * _cw + j]);
-                score[_postImage[p]] += idf * _lut[h];
-            }
+            acc += _start[query.Words[q] + 1] - _start[query.Words[q]];
+            if (acc * Parts >= postings * part) bounds[part++] = q + 1;
         }
+        for (int part = 1; part <= Parts; part++) bounds[part] = part == Parts ? n : Math.Max(bounds[part], bounds[part - 1]);
+        int t = Math.Clamp(threads > 0 ? threads : Environment.ProcessorCount, 1, Parts);
+        Parallel.For(0, Parts, new ParallelOptions { MaxDegreeOfParallelism = t }, part =>
+            partial[part] = ScorePart(query, bounds[part], bounds[part + 1]));
+        var score = partial[0];
+        for (int part = 1; part < Parts; part++)
+            for (int i = 0; i < score.Length; i++) score[i] += partial[part][i];
+        double qn = 0;
+        foreach (var w in query.Words) qn += _idf[w];
         qn = Math.Sqrt(qn);
         var best = new PriorityQueue<int, double>();
         for (int i = 0; i < score.Length; i++)
@@ -217,5 +312,39 @@ public sealed class AsmkIndex
         while (best.TryDequeue(out var i, out var s)) result.Add((_ids[i], s));
         result.Reverse();
         return result;
+    }
+
+    // Σ idf·σ(u) per database image over query words [from, to).
+    private double[] ScorePart(AsmkImage query, int from, int to)
+    {
+        var score = new double[_ids.Length];
+        ref ulong codes = ref MemoryMarshal.GetArrayDataReference(_postCode);
+        ref int images = ref MemoryMarshal.GetArrayDataReference(_postImage);
+        ref double lut = ref MemoryMarshal.GetArrayDataReference(_lut);
+        ref double s = ref MemoryMarshal.GetArrayDataReference(score);
+        for (int q = from; q < to; q++)
+        {
+            int w = query.Words[q];
+            double idf = _idf[w];
+            if (idf <= 0) continue;
+            int end = _start[w + 1];
+            if (_cw == 2)
+            {
+                ulong a = query.Codes[2 * q], b = query.Codes[2 * q + 1];
+                for (int p = _start[w]; p < end; p++)
+                {
+                    int h = BitOperations.PopCount(Unsafe.Add(ref codes, 2 * p) ^ a) + BitOperations.PopCount(Unsafe.Add(ref codes, 2 * p + 1) ^ b);
+                    Unsafe.Add(ref s, Unsafe.Add(ref images, p)) += idf * Unsafe.Add(ref lut, h);
+                }
+                continue;
+            }
+            for (int p = _start[w]; p < end; p++)
+            {
+                int h = 0;
+                for (int j = 0; j < _cw; j++) h += BitOperations.PopCount(_postCode[p * _cw + j] ^ query.Codes[q * _cw + j]);
+                score[_postImage[p]] += idf * _lut[h];
+            }
+        }
+        return score;
     }
 }

@@ -121,7 +121,8 @@ public static class ExtractRunner
         {
             var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:"));
             if (line == null) return null;
-            return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+            // "VmHWM:\t 123456 kB": a tab, then the figure padded to 8 places (none left from 10 GB on).
+            return double.Parse(line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
         }
         catch (IOException) { return null; }
     }

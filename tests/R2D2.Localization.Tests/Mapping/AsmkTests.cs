@@ -58,7 +58,7 @@ public class AsmkTests
         var fine = Enumerable.Range(0, 16).Select(c => Vlad.TrainCodebook(samples.Skip(c * 250 * dim).Take(250 * dim).ToArray(), dim, 16, 5, c)).ToList();
         var cb = new AsmkCodebook(dim, coarse, fine);
         var db = new Dictionary<int, AsmkImage>();
-        for (int i = 0; i < images; i++) { var v = View(i * step); db[100 + i] = Asmk.Encode(v, v.Length / dim, cb, threads: 2); }
+        for (int i = 0; i < images; i++) { var v = View(i * step); db[100 + i] = Asmk.Encode(v, v.Length / dim, cb); }
         var index = new AsmkIndex(cb, db);
         Assert.True(index.MemoryBytes > 0);
         for (int i = 0; i < images; i += 7)
@@ -71,5 +71,86 @@ public class AsmkTests
         }
         // An image against itself scores 1.
         Assert.Equal(1, index.Search(db[105], 1)[0].Score, 6);
+        // The scan's parts run on any number of threads with the same scores, and as a plain sum over the postings.
+        var query = db[110];
+        var one = index.Search(query, images, threads: 1);
+        Assert.Equal(one, index.Search(query, images, threads: 2));
+        var plain = new Dictionary<int, double>();
+        double Idf(int w) => Math.Log((double)images / db.Values.Count(im => im.Words.Contains(w)));
+        double qn = 0;
+        foreach (var w in query.Words) qn += Idf(w);
+        foreach (var (id, im) in db)
+        {
+            double sc = 0;
+            for (int a = 0; a < query.Words.Length; a++)
+                for (int b = 0; b < im.Words.Length; b++)
+                    if (query.Words[a] == im.Words[b])
+                    {
+                        int h = System.Numerics.BitOperations.PopCount(query.Codes[2 * a] ^ im.Codes[2 * b]) + System.Numerics.BitOperations.PopCount(query.Codes[2 * a + 1] ^ im.Codes[2 * b + 1]);
+                        sc += Idf(query.Words[a]) * Asmk.Selectivity(h, dim);
+                    }
+            if (sc > 0) plain[id] = sc / Math.Sqrt(qn * im.Words.Sum(Idf));
+        }
+        Assert.Equal(plain.Count, one.Count);
+        foreach (var (id, sc) in one) Assert.Equal(plain[id], sc, 9);
+    }
+
+    /// <summary>The assignment over transposed centres finds the nearest coarse centre, then the
+    /// nearest of its fine centres, as a plain search of ‖x − c‖² does: fine codebooks of 3, 8, 64,
+    /// 70 and 200 words (the 64-wide and the narrow paths), for one descriptor and for many on threads.</summary>
+    [Fact]
+    public void TheAssignmentIsTheNearestCentreOfAPlainSearch()
+    {
+        var rng = new Random(5);
+        const int dim = 128;
+        var sizes = new[] { 3, 8, 64, 70, 200 };
+        var coarse = Enumerable.Range(0, sizes.Length).SelectMany(_ => Unit(rng, dim)).ToArray();
+        var fine = sizes.Select(n => Enumerable.Range(0, n).SelectMany(_ => Unit(rng, dim)).ToArray()).ToList();
+        var cb = new AsmkCodebook(dim, coarse, fine);
+        int Plain(float[] centres, ReadOnlySpan<float> x)
+        {
+            int best = 0; double bestD = double.PositiveInfinity;
+            for (int i = 0; i < centres.Length / dim; i++)
+            {
+                double d = 0;
+                for (int k = 0; k < dim; k++) d += (double)(x[k] - centres[i * dim + k]) * (x[k] - centres[i * dim + k]);
+                if (d < bestD) { bestD = d; best = i; }
+            }
+            return best;
+        }
+        const int count = 3000;
+        var x = Enumerable.Range(0, count).SelectMany(_ => Unit(rng, dim)).ToArray();
+        var all = cb.AssignAll(x, count, threads: 2);
+        var seen = new HashSet<int>();
+        for (int i = 0; i < count; i++)
+        {
+            var xi = x.AsSpan(i * dim, dim);
+            int c = Plain(coarse, xi);
+            int expected = cb.FineStart[c] + Plain(fine[c], xi);
+            Assert.Equal(expected, all[i]);
+            Assert.Equal(expected, cb.Assign(xi, out var centre));
+            Assert.Equal(fine[c].AsSpan((expected - cb.FineStart[c]) * dim, dim).ToArray(), centre.ToArray());
+            Assert.Equal(centre.ToArray(), cb.Centre(expected).ToArray());
+            seen.Add(c);
+        }
+        Assert.Equal(sizes.Length, seen.Count);
+    }
+
+    [Fact]
+    public void AKilledVocabularyTrainingResumesWithTheSamePartsAndTrainsOnlyWhatIsMissing()
+    {
+        var rng = new Random(9);
+        const int dim = 16, side = 6;
+        var samples = Enumerable.Range(0, 2000).SelectMany(_ => Unit(rng, dim)).ToArray();
+        var stored = new Dictionary<int, float[]>();
+        var full = AsmkVocabulary.Train(samples, dim, side, 5, 3, new Dictionary<int, float[]>(), (p, c) => stored[p] = c);
+        Assert.Equal(side + 1, stored.Count);
+        // As if killed after the coarse centres and two cells.
+        var known = stored.Where(kv => kv.Key < 2).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var trained = new List<int>();
+        var resumed = AsmkVocabulary.Train(samples, dim, side, 5, 3, known, (p, _) => trained.Add(p));
+        Assert.Equal(Enumerable.Range(2, side - 2), trained);
+        Assert.Equal(full.Coarse, resumed.Coarse);
+        for (int c = 0; c < side; c++) Assert.Equal(full.Fine[c], resumed.Fine[c]);
     }
 }

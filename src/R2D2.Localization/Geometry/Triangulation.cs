@@ -15,8 +15,8 @@ public static class Triangulation
     /// <summary>Linear (DLT) triangulation: the X minimizing ‖A·X‖ with rows x·P₃ − P₁,
     /// y·P₃ − P₂ (each row normalized for conditioning), solved about the first camera's centre
     /// (X = O + X′): with world coordinates far from the cameras the plain system lost its
-    /// precision (a street 3 km long, each camera pair 1.5 m apart, kept 5 % of its points, and
-    /// UTM coordinates would keep none). Null when degenerate.</summary>
+    /// precision (the scale benchmark's 3.2 km street kept 18 % of its tracks, 1.5 m between
+    /// cameras 8 m from the facades). Null when degenerate.</summary>
     public static double[]? Dlt(IReadOnlyList<Observation> obs)
     {
         if (obs.Count < 2) return null;

@@ -180,9 +180,10 @@ public static class Localizer
     public static List<int>? DatabaseImages(string name, FeatureSet f, MapIndex map, LocalizerOptions o)
     {
         if (o.PairsByQuery != null) return ImageRetrieval.Lookup(o.PairsByQuery, name) ?? new List<int>();
-        int k = o.RetrievedImages == Retrieval.Auto ? AutoImages(map, o) : o.RetrievedImages;
+        var method = o.RetrievalMethod ?? ImageRetrieval.Create("auto", map);
+        int k = o.RetrievedImages == Retrieval.Auto ? AutoImages(map, method) : o.RetrievedImages;
         if (k == 0) return o.Matching == MatchingScheme.ImagePairs ? map.Images.Keys.Order().ToList() : null;
-        return (o.RetrievalMethod ?? ImageRetrieval.Create("auto", map)).Retrieve(name, f, k).ToList();
+        return method.Retrieve(name, f, k).ToList();
     }
 
     /// <summary>--retrieval auto: the top <see cref="Retrieval.AutoImages"/> images whenever the map has
@@ -190,11 +191,10 @@ public static class Localizer
     /// <see cref="Retrieval.AutoMaxPointsForDirect"/> points; else every point (0). On the town, ASMK's
     /// top 20 beat matching every point at 100 and 300 images (at 300: 63 % against 53 % within
     /// (0.25 m, 2°)): among repeated facades the mutual nearest neighbour over all points is often a twin.</summary>
-    private static int AutoImages(MapIndex map, LocalizerOptions o)
+    private static int AutoImages(MapIndex map, IImageRetrieval method)
     {
         if (map.Images.Count <= Retrieval.AutoImages) return 0;
-        bool vlad = (o.RetrievalMethod?.Name ?? (map.Asmk != null ? "asmk" : "vlad")) == "vlad"; // null: auto, as in ImageRetrieval.Create
-        if (!vlad) return Retrieval.AutoImages;
+        if (method.Name != "vlad") return Retrieval.AutoImages;
         return map.Retrieval != null && map.Points.Count > Retrieval.AutoMaxPointsForDirect ? Retrieval.AutoImages : 0;
     }
 

@@ -46,6 +46,42 @@ public class MatchingTests
         return Enumerable.Range(0, n1).Where(i => nn21[nn12[i]] == i).Select(i => (i, nn12[i])).ToHashSet();
     }
 
+    /// <summary>Within cells: the brute force over the pairs that share a cell (set 1's one, among
+    /// set 2's k), ties to the lower index; the same whatever the threads; with every cell listed for
+    /// set 2, the full mutual nearest neighbours.</summary>
+    [Theory]
+    [InlineData(300, 200, 5, 2, false)]
+    [InlineData(257, 301, 7, 3, true)] // small integer descriptors: exact dot products, many ties
+    [InlineData(40, 9, 3, 1, true)]
+    public void CellMutualNearestNeighboursEqualBruteForceWithinCells(int n1, int n2, int cellCount, int k, bool integers)
+    {
+        var rng = new Random(6);
+        int dim = integers ? 8 : 16;
+        var a = integers ? Enumerable.Range(0, n1 * dim).Select(_ => (float)rng.Next(3)).ToArray() : RandomDescriptors(rng, n1, dim);
+        var b = integers ? Enumerable.Range(0, n2 * dim).Select(_ => (float)rng.Next(3)).ToArray() : RandomDescriptors(rng, n2, dim);
+        var cell1 = Enumerable.Range(0, n1).Select(_ => rng.Next(-1, cellCount)).ToArray(); // −1: compared with nothing
+        var cells2 = Enumerable.Range(0, n2 * k).Select(_ => rng.Next(-1, cellCount)).ToArray(); // repeats and −1 included
+        double Sim(int i, int j) { double s = 0; for (int d = 0; d < dim; d++) s += a[i * dim + d] * b[j * dim + d]; return s; }
+        bool Shares(int i, int j) => cell1[i] >= 0 && cells2.AsSpan(j * k, k).Contains(cell1[i]);
+        int Best(IEnumerable<int> candidates, Func<int, double> sim)
+        {
+            int best = -1; double bestS = double.NegativeInfinity;
+            foreach (var c in candidates) if (sim(c) > bestS) { best = c; bestS = sim(c); }
+            return best;
+        }
+        var nn12 = Enumerable.Range(0, n1).Select(i => Best(Enumerable.Range(0, n2).Where(j => Shares(i, j)), j => Sim(i, j))).ToArray();
+        var nn21 = Enumerable.Range(0, n2).Select(j => Best(Enumerable.Range(0, n1).Where(i => Shares(i, j)), i => Sim(i, j))).ToArray();
+        var expected = Enumerable.Range(0, n1).Where(i => nn12[i] >= 0 && nn21[nn12[i]] == i).Select(i => (i, nn12[i])).ToHashSet();
+        Assert.NotEmpty(expected);
+        foreach (int threads in new[] { 1, 3 })
+            Assert.Equal(expected, CellMutualNearestNeighbours.Match(a, n1, cell1, b, n2, cells2, k, dim, cellCount, threads: threads).Select(m => (m.I, m.J)).ToHashSet());
+        if (!integers) return;
+        var everyCell = Enumerable.Range(0, n2).SelectMany(_ => Enumerable.Range(0, cellCount)).ToArray();
+        var inACell = cell1.Select(c => Math.Max(c, 0)).ToArray();
+        Assert.Equal(BruteForce(a, n1, b, n2, dim),
+            CellMutualNearestNeighbours.Match(a, n1, inACell, b, n2, everyCell, cellCount, dim, cellCount).Select(m => (m.I, m.J)).ToHashSet());
+    }
+
     [Theory]
     [InlineData(257, 301, 0)]
     [InlineData(257, 301, 5)]

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using R2D2.Localization.Localization;
 using R2D2.Localization.Pipeline;
 using R2D2.Localization.Synthesis;
 
@@ -23,9 +24,10 @@ internal static class BenchScaleCommand
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0 };
         var report = new Option<string?>("--report") { Description = "TSV of collected rows: print the table (and --plot PNG)" };
         var plot = new Option<string?>("--plot");
+        var pointCells = QueryCommand.PointCellsOption();
         var hardware = new DeviceOptionSet("cpu");
         var cmd = new Command("bench-scale", "Benchmark: map and query stages at Aachen scale on synthetic features (one stage per run).") { Hidden = true };
-        foreach (var o in new Option[] { stage, database, images, keypoints, pairsPerImage, maxPairs, queries, seed, report, plot }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { stage, database, images, keypoints, pairsPerImage, maxPairs, queries, seed, report, plot, pointCells }) cmd.Options.Add(o);
         hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
@@ -44,7 +46,7 @@ internal static class BenchScaleCommand
                 Database = db,
                 Street = new SyntheticStreetOptions { Images = r.GetValue(images), Keypoints = r.GetValue(keypoints), Seed = r.GetValue(seed) },
                 PairsPerImage = r.GetValue(pairsPerImage), MaxPairs = r.GetValue(maxPairs), Queries = r.GetValue(queries),
-                Device = hardware.Resolve(r),
+                Device = hardware.Resolve(r), PointCells = PointSearch.Parse(r.GetValue(pointCells)!),
             };
             // Rows prefixed so that the script finds them among the progress lines.
             foreach (var row in ScaleBenchRunner.Run(s, o, new ConsoleProgress("bench-scale"))) Console.WriteLine("bench-scale\t" + row.ToTsv());

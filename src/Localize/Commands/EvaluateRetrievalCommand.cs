@@ -23,10 +23,11 @@ internal static class EvaluateRetrievalCommand
         var gtPairs = new Option<string?>("--write-gt-pairs") { Description = "write the ground-truth pairs (`query db`, the best --retrieved relevant images per query): `query --pairs` on them is the oracle run" };
         var model = new Option<string?>("--model") { Description = "checkpoint (default: the one the map was built with)" };
         var guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP (see query)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
+        var pointCells = QueryCommand.PointCellsOption();
         var cacheDir = new Option<string?>("--features-cache") { Description = "folder that keeps each query's features between runs (reused when extractor and image size match), so a sweep of settings extracts once" };
         var hardware = new DeviceOptionSet();
         var cmd = new Command("evaluate-retrieval", "Retrieval recall@1/5/10/20/50 against the map's ground truth (database images sharing map points with the query's true view), per method and query set.");
-        foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, model, cacheDir, guided }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, model, cacheDir, guided, pointCells }) cmd.Options.Add(o);
         hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
@@ -49,6 +50,7 @@ internal static class EvaluateRetrievalCommand
                 GroundTruthPairsPath = r.GetValue(gtPairs),
                 FeaturesCache = r.GetValue(cacheDir),
                 Guided = new GuidedMatchingOptions { Rounds = r.GetValue(guided) },
+                PointCells = PointSearch.Parse(r.GetValue(pointCells)!),
             }, new ConsoleProgress("evaluate-retrieval"));
             Console.WriteLine();
             Console.Write(RetrievalEvaluationTable.Recall(result));

@@ -42,6 +42,7 @@ internal static class QueryCommand
         public readonly Option<string> Matching = new("--matching") { Description = "2d3d: query descriptors against the map points'; 2d2d: against each retrieved image's, lifted to 3D (hloc)", DefaultValueFactory = _ => "2d3d" };
         public readonly Option<bool?> Clusters = new("--covisibility-clusters") { Description = "PnP per covisibility cluster of the database images, keep the pose with most inliers (hloc); default: on for retrieved images, off for --pairs; `--covisibility-clusters false` turns it off" };
         public readonly Option<int> Guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP: each map point near the query is compared with the keypoints near its projection, then PnP again (0: off)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
+        public readonly Option<string> PointCells = PointCellsOption();
         public readonly Option<bool> Resume = new("--resume") { Description = "keep the queries already in the output (and its CSV) and localize only the others" };
         public readonly Option<string?> Pairs = new("--pairs") { Description = "a pairs file `query db` per line (hloc, Aachen): match each query against those database images' points" };
 
@@ -51,10 +52,17 @@ internal static class QueryCommand
             Hardware.AddTo(cmd);
             Precision.AcceptOnlyFromAmong("fp32", "bf16");
             Matching.AcceptOnlyFromAmong("2d3d", "2d2d");
-            foreach (var o in new Option[] { Precision, Threshold, Retrieval, Method, Matching, Clusters, Guided, Pairs, Resume }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { Precision, Threshold, Retrieval, Method, Matching, Clusters, Guided, PointCells, Pairs, Resume }) cmd.Options.Add(o);
             Shard.AddTo(cmd);
         }
     }
+
+    /// <summary>--point-cells, shared by query and evaluate-retrieval.</summary>
+    internal static Option<string> PointCellsOption() => new Option<string>("--point-cells")
+    {
+        Description = $"2D–3D search within the map's ASMK vocabulary cells: compare each query descriptor only with the points that have its coarse cell among their N nearest (0: with every point, exact; auto: {PointSearch.AutoCells} from {PointSearch.AutoMinPairs / 1_000_000} M query × point pairs, else exact)",
+        DefaultValueFactory = _ => "auto",
+    };
 
     public static Command Create()
     {
@@ -88,6 +96,7 @@ internal static class QueryCommand
             Matching = MatchingSchemes.Parse(r.GetValue(o.Matching)!),
             CovisibilityClusters = r.GetValue(o.Clusters),
             Guided = new GuidedMatchingOptions { Rounds = r.GetValue(o.Guided) },
+            PointCells = PointSearch.Parse(r.GetValue(o.PointCells)!),
         };
         var outPath = r.GetValue(o.Output)!;
         var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions

@@ -21,7 +21,13 @@ public sealed record PnpResult(Pose Pose, int[] Inliers, int Iterations);
 /// </summary>
 public static class PnpRansac
 {
-    public static PnpResult? Estimate(ReadOnlySpan<double> pixels, ReadOnlySpan<double> points, PinholeIntrinsics k, PnpOptions? options = null)
+    /// <param name="inliersToBeat">the caller keeps the pose only if it has more inliers than this
+    /// (another match set's pose has that many): the adaptive stop then assumes at least this many
+    /// + 1 inliers, so a set that cannot beat it is given up after the iterations that would have
+    /// found such a pose with <see cref="PnpOptions.Confidence"/>, not after MaxIterations. The
+    /// samples are the same; only when to stop changes.</param>
+    public static PnpResult? Estimate(ReadOnlySpan<double> pixels, ReadOnlySpan<double> points, PinholeIntrinsics k, PnpOptions? options = null,
+        int inliersToBeat = 0)
     {
         var o = options ?? new PnpOptions();
         int n = pixels.Length / 2;
@@ -45,7 +51,7 @@ public static class PnpRansac
         Pose? best = null;
         double bestScore = double.PositiveInfinity;
         int bestInliers = 0, iterations = 0;
-        long needed = o.MaxIterations;
+        long needed = inliersToBeat > 0 ? Needed(inliersToBeat + 1, n, o) : o.MaxIterations;
         Span<int> sample = stackalloc int[3];
         var b9 = new double[9];
         var p9 = new double[9];
@@ -73,9 +79,7 @@ public static class PnpRansac
                     candidate = refined; score = s2; count = c2;
                 }
                 best = candidate; bestScore = score; bestInliers = count;
-                double w = (double)bestInliers / n;
-                double denom = Math.Log(1 - w * w * w);
-                needed = denom >= 0 ? o.MaxIterations : w >= 1 ? 0 : (long)Math.Ceiling(Math.Log(1 - o.Confidence) / denom);
+                needed = Needed(Math.Max(bestInliers, inliersToBeat + 1), n, o);
             }
         }
         if (best == null) return null;
@@ -88,6 +92,15 @@ public static class PnpRansac
         var m = centroid;
         var world = new Pose(r, new[] { t[0] - (r[0] * m[0] + r[1] * m[1] + r[2] * m[2]), t[1] - (r[3] * m[0] + r[4] * m[1] + r[5] * m[2]), t[2] - (r[6] * m[0] + r[7] * m[1] + r[8] * m[2]) });
         return new PnpResult(world, finalInliers, iterations);
+    }
+
+    /// <summary>RANSAC's iterations for <see cref="PnpOptions.Confidence"/> of drawing one all-inlier
+    /// minimal sample when <paramref name="inliers"/> of the <paramref name="n"/> matches are inliers.</summary>
+    private static long Needed(int inliers, int n, PnpOptions o)
+    {
+        double w = Math.Min(1.0, (double)inliers / n);
+        double denom = Math.Log(1 - w * w * w);
+        return denom >= 0 ? o.MaxIterations : w >= 1 ? 0 : (long)Math.Ceiling(Math.Log(1 - o.Confidence) / denom);
     }
 
     /// <summary>Squared reprojection error (px²); +∞ behind the camera.</summary>

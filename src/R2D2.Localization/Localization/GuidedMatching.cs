@@ -81,7 +81,7 @@ public static class GuidedMatching
                         int i = byCell[e];
                         double dx = keypointsX[i] - u, dy = keypointsY[i] - v;
                         if (dx * dx + dy * dy > r2) continue;
-                        float s = Mapping.Asmk.Dot(queryDescriptors.AsSpan(i * dim, dim), pd);
+                        float s = Matching.Similarity.Dot(queryDescriptors.AsSpan(i * dim, dim), pd);
                         if (s > s1) { s2 = s1; s1 = s; best = i; }
                         else if (s > s2) s2 = s;
                     }

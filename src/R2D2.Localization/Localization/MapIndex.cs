@@ -5,6 +5,10 @@ using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Localization;
 
+/// <summary>A query's cells for the 2D–3D search within vocabulary cells: each query descriptor's
+/// nearest coarse centre, how many nearest cells each point gets, and the number of cells.</summary>
+public sealed record CellSearch(int[] QueryCells, int CellsPerPoint, int CellCount);
+
 /// <summary>
 /// The query side of a map: 3D points with their descriptors, and the database images' poses
 /// and observations (for the fallback pose and reports).
@@ -159,15 +163,71 @@ public sealed class MapIndex
     private static double Dot(float[] a, float[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
 
     /// <summary>2D–3D matches against the points observed by the given database images only
-    /// (retrieved, or named by a pairs file); J indexes <see cref="Points"/>.</summary>
-    public List<Match> MatchToPointsOf(FeatureSet query, IEnumerable<int> imageIds, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity)
+    /// (retrieved, or named by a pairs file); J indexes <see cref="Points"/>. With
+    /// <paramref name="cells"/> (<see cref="QueryCells"/>) a query descriptor is compared only with
+    /// the points that have its coarse vocabulary cell among their nearest
+    /// (<see cref="CellMutualNearestNeighbours"/>); null: with every point (exact).</summary>
+    public List<Match> MatchToPointsOf(FeatureSet query, IEnumerable<int> imageIds, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity,
+        CellSearch? cells = null)
     {
-        var candidates = imageIds.Where(PointsByImage.ContainsKey).SelectMany(i => PointsByImage[i]).Distinct().OrderBy(p => p).ToArray();
+        var candidates = PointsObservedBy(imageIds);
         if (candidates.Length == 0) return new List<Match>();
         var sub = new float[candidates.Length * Dim];
         for (int c = 0; c < candidates.Length; c++) ToFloat(Descriptors.AsSpan(candidates[c] * Dim, Dim), sub.AsSpan(c * Dim, Dim));
-        return MutualNearestNeighbours.Match(query.Descriptors, query.Count, sub, candidates.Length, Dim, device, minSimilarity)
-            .Select(m => m with { J = candidates[m.J] }).ToList();
+        var matches = cells != null
+            ? CellMutualNearestNeighbours.Match(query.Descriptors, query.Count, cells.QueryCells, sub, candidates.Length,
+                PointCells(candidates, cells.CellsPerPoint), cells.CellsPerPoint, Dim, cells.CellCount, minSimilarity)
+            : MutualNearestNeighbours.Match(query.Descriptors, query.Count, sub, candidates.Length, Dim, device, minSimilarity);
+        return matches.Select(m => m with { J = candidates[m.J] }).ToList();
+    }
+
+    /// <summary>The points the images observe, each once, ascending.</summary>
+    public int[] PointsObservedBy(IEnumerable<int> imageIds)
+    {
+        var lists = imageIds.Distinct().Where(PointsByImage.ContainsKey).Select(i => PointsByImage[i]).ToList();
+        var all = new int[lists.Sum(l => l.Count)];
+        int n = 0;
+        foreach (var l in lists) { l.CopyTo(all, n); n += l.Count; }
+        Array.Sort(all);
+        int unique = 0;
+        for (int i = 0; i < all.Length; i++) if (unique == 0 || all[i] != all[unique - 1]) all[unique++] = all[i];
+        return all[..unique];
+    }
+
+    /// <summary>A query's vocabulary cells for <see cref="MatchToPointsOf"/>: each descriptor's
+    /// nearest coarse ASMK centre; null when the map has no ASMK index or <paramref name="cellsPerPoint"/> is 0.</summary>
+    public CellSearch? QueryCells(FeatureSet query, int cellsPerPoint)
+    {
+        if (cellsPerPoint <= 0 || Asmk is not { } a) return null;
+        return new CellSearch(a.Codebook.CoarseCellsOf(query.Descriptors, query.Count, 1), cellsPerPoint, a.Codebook.CoarseCells);
+    }
+
+    // Each point's nearest coarse cells, computed when a query first needs them and kept (the same
+    // points come back with every query of a place): per point k cells, and whether they are set.
+    private readonly Dictionary<int, (int[] Cells, bool[] Done)> _pointCells = new();
+
+    private int[] PointCells(int[] points, int k)
+    {
+        var codebook = Asmk!.Codebook;
+        (int[] Cells, bool[] Done) cache;
+        lock (_pointCells)
+            if (!_pointCells.TryGetValue(k, out cache)) _pointCells[k] = cache = (new int[Points.Count * k], new bool[Points.Count]);
+        var missing = points.Where(p => !Volatile.Read(ref cache.Done[p])).ToArray();
+        if (missing.Length > 0)
+        {
+            var d = new float[missing.Length * Dim];
+            for (int m = 0; m < missing.Length; m++) ToFloat(Descriptors.AsSpan(missing[m] * Dim, Dim), d.AsSpan(m * Dim, Dim));
+            var computed = codebook.CoarseCellsOf(d, missing.Length, k);
+            for (int m = 0; m < missing.Length; m++)
+            {
+                // Racing queries write the same values; a point counts as done only after its cells.
+                Array.Copy(computed, m * k, cache.Cells, missing[m] * k, k);
+                Volatile.Write(ref cache.Done[missing[m]], true);
+            }
+        }
+        var cells = new int[points.Length * k];
+        for (int c = 0; c < points.Length; c++) Array.Copy(cache.Cells, points[c] * k, cells, c * k, k);
+        return cells;
     }
 
     /// <summary>2D–3D matches: mutual nearest neighbours between the query's descriptors and the

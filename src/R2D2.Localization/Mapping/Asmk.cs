@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using R2D2.Localization.Matching;
 
 namespace R2D2.Localization.Mapping;
 
@@ -53,6 +54,24 @@ public sealed class AsmkCodebook
         return FineStart[c] + j;
     }
 
+    /// <summary>The number of coarse centres (cells of the first level).</summary>
+    public int CoarseCells => Fine.Count;
+
+    /// <summary>The coarse cells of many descriptors (row-major count × dim): per descriptor its
+    /// <paramref name="k"/> nearest coarse centres, nearest first (count × k, row-major; −1 where
+    /// there are fewer than k centres), on up to <paramref name="threads"/> threads (0: all cores).</summary>
+    public int[] CoarseCellsOf(float[] descriptors, int count, int k, int threads = 0)
+    {
+        var cells = new int[count * k];
+        int t = Math.Max(1, Math.Min(threads > 0 ? threads : Environment.ProcessorCount, count / 256));
+        Parallel.For(0, t, new ParallelOptions { MaxDegreeOfParallelism = t }, part =>
+        {
+            for (int i = (int)((long)count * part / t), end = (int)((long)count * (part + 1) / t); i < end; i++)
+                _coarse.Nearest(descriptors.AsSpan(i * Dim, Dim), cells.AsSpan(i * k, k));
+        });
+        return cells;
+    }
+
     /// <summary>The fine centre of a word.</summary>
     public ReadOnlySpan<float> Centre(int word)
     {
@@ -66,38 +85,49 @@ public sealed class AsmkCodebook
     /// them, on up to <paramref name="threads"/> threads (0: all cores).</summary>
     public int[] AssignAll(float[] descriptors, int count, int threads = 0)
     {
+        var coarse = CoarseCellsOf(descriptors, count, 1, threads);
+        // The fine search cell by cell, so that a cell's fine centres (up to 128 kB) stay in cache
+        // for all of its descriptors instead of being fetched again for each one.
+        var start = new int[CoarseCells + 1];
+        foreach (var c in coarse) start[c + 1]++;
+        for (int c = 0; c < CoarseCells; c++) start[c + 1] += start[c];
+        var fill = (int[])start.Clone();
+        var byCell = new int[count];
+        for (int i = 0; i < count; i++) byCell[fill[coarse[i]]++] = i;
         var words = new int[count];
         int t = Math.Max(1, Math.Min(threads > 0 ? threads : Environment.ProcessorCount, count / 256));
-        Parallel.For(0, t, new ParallelOptions { MaxDegreeOfParallelism = t }, k =>
+        Parallel.For(0, CoarseCells, new ParallelOptions { MaxDegreeOfParallelism = t }, c =>
         {
-            for (int i = (int)((long)count * k / t), end = (int)((long)count * (k + 1) / t); i < end; i++)
-                words[i] = Assign(descriptors.AsSpan(i * Dim, Dim), out _);
+            for (int a = start[c]; a < start[c + 1]; a++)
+            {
+                int i = byCell[a];
+                words[i] = FineStart[c] + _fine[c].Nearest(descriptors.AsSpan(i * Dim, Dim));
+            }
         });
         return words;
     }
 
     /// <summary>
-    /// Centres stored for the nearest-centre search: transposed (dim rows of the centres' k-th
-    /// components, padded to a multiple of 8 centres) so that x·c for 64 centres at a time is a
-    /// sum of broadcast x[k] times one row, without the horizontal sums a dot product per centre
-    /// needs (~2× faster per thread: `localize bench-retrieval` prints the ratio). Padding centres have norm
-    /// +∞, so they never win.
+    /// Centres stored for the nearest-centre search, transposed (<see cref="TransposedDots"/>).
+    /// Padding centres have norm +∞, so they never win.
     /// </summary>
     private sealed class Centres
     {
-        private readonly int _dim, _count, _padded;
+        private readonly int _padded;
         private readonly float[] _t, _norm;
 
         public Centres(float[] rowMajor, int dim)
         {
-            _dim = dim; _count = rowMajor.Length / dim; _padded = (_count + 7) / 8 * 8;
+            int count = rowMajor.Length / dim;
+            _padded = TransposedDots.Padded(count);
             _t = new float[dim * _padded];
+            TransposedDots.Transpose(rowMajor, count, dim, _padded, _t);
             _norm = new float[_padded];
             Array.Fill(_norm, float.PositiveInfinity);
-            for (int j = 0; j < _count; j++)
+            for (int j = 0; j < count; j++)
             {
                 float n = 0;
-                for (int k = 0; k < dim; k++) { float v = rowMajor[j * dim + k]; _t[k * _padded + j] = v; n = MathF.FusedMultiplyAdd(v, v, n); }
+                for (int k = 0; k < dim; k++) { float v = rowMajor[j * dim + k]; n = MathF.FusedMultiplyAdd(v, v, n); }
                 _norm[j] = n;
             }
         }
@@ -105,54 +135,38 @@ public sealed class AsmkCodebook
         /// <summary>argmin ‖x − c‖² = argmin ‖c‖² − 2 x·c (ties: the first centre).</summary>
         public int Nearest(ReadOnlySpan<float> x)
         {
-            int best = 0;
-            float bestD = float.PositiveInfinity;
+            Span<int> best = stackalloc int[1];
+            Nearest(x, best);
+            return best[0];
+        }
+
+        /// <summary>The best.Length nearest centres, nearest first (ties: the first centre; −1 past the count).</summary>
+        public void Nearest(ReadOnlySpan<float> x, Span<int> best)
+        {
+            int k = best.Length;
+            best.Fill(-1);
+            Span<float> bestD = stackalloc float[k];
+            bestD.Fill(float.PositiveInfinity);
             Span<float> dots = stackalloc float[64];
-            ref float t = ref MemoryMarshal.GetArrayDataReference(_t);
             for (int j0 = 0; j0 < _padded; j0 += 64)
             {
                 int width = Math.Min(64, _padded - j0);
-                if (width == 64) Dots64(x, ref t, j0, dots);
-                else DotsNarrow(x, ref t, j0, width, dots);
-                for (int i = 0; i < width; i++)
+                TransposedDots.Dots(x, _t, _padded, j0, width, dots);
+                // 8 centres at a time: a group none of whose distances beats the k-th best is skipped
+                // whole (most are); the others are inserted one by one, in order, as before.
+                for (int g = 0; g < width; g += 8)
                 {
-                    float d = _norm[j0 + i] - 2 * dots[i];
-                    if (d < bestD) { bestD = d; best = j0 + i; }
+                    var d8 = Vector256.Create(_norm.AsSpan(j0 + g, 8)) - Vector256.Create(dots.Slice(g, 8)) * 2f;
+                    if (Vector256.LessThan(d8, Vector256.Create(bestD[k - 1])) == Vector256<float>.Zero) continue;
+                    for (int i = g; i < g + 8; i++)
+                    {
+                        float d = d8[i - g];
+                        if (!(d < bestD[k - 1])) continue;
+                        int at = k - 1;
+                        for (; at > 0 && d < bestD[at - 1]; at--) { bestD[at] = bestD[at - 1]; best[at] = best[at - 1]; }
+                        bestD[at] = d; best[at] = j0 + i;
+                    }
                 }
-            }
-            return best;
-        }
-
-        // Eight accumulators of 8 centres each, in registers; x[k] broadcast once per row.
-        private void Dots64(ReadOnlySpan<float> x, ref float t, int j0, Span<float> dots)
-        {
-            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-            for (int k = 0; k < _dim; k++)
-            {
-                var xk = Vector256.Create(x[k]);
-                ref float row = ref Unsafe.Add(ref t, k * _padded + j0);
-                a0 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 0), a0);
-                a1 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 8), a1);
-                a2 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 16), a2);
-                a3 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 24), a3);
-                a4 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 32), a4);
-                a5 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 40), a5);
-                a6 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 48), a6);
-                a7 = Vector256.FusedMultiplyAdd(xk, Vector256.LoadUnsafe(ref row, 56), a7);
-            }
-            a0.CopyTo(dots); a1.CopyTo(dots[8..]); a2.CopyTo(dots[16..]); a3.CopyTo(dots[24..]);
-            a4.CopyTo(dots[32..]); a5.CopyTo(dots[40..]); a6.CopyTo(dots[48..]); a7.CopyTo(dots[56..]);
-        }
-
-        // The last, narrower block (fewer than 64 centres left): the same sums, 8 centres at a time.
-        private void DotsNarrow(ReadOnlySpan<float> x, ref float t, int j0, int width, Span<float> dots)
-        {
-            for (int v = 0; v < width; v += 8)
-            {
-                Vector256<float> a = default;
-                for (int k = 0; k < _dim; k++)
-                    a = Vector256.FusedMultiplyAdd(Vector256.Create(x[k]), Vector256.LoadUnsafe(ref Unsafe.Add(ref t, k * _padded + j0 + v)), a);
-                a.CopyTo(dots[v..]);
             }
         }
     }
@@ -173,50 +187,51 @@ public static class Asmk
 
     public static int CodeWords(int dim) => (dim + 63) / 64;
 
-    internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
-    {
-        int n = a.Length, w = Vector<float>.Count, i = 0;
-        var acc = Vector<float>.Zero;
-        var va = MemoryMarshal.Cast<float, Vector<float>>(a);
-        var vb = MemoryMarshal.Cast<float, Vector<float>>(b);
-        for (int k = 0; k < va.Length; k++) acc += va[k] * vb[k];
-        float s = Vector.Dot(acc, Vector<float>.One);
-        for (i = va.Length * w; i < n; i++) s += a[i] * b[i];
-        return s;
-    }
-
     /// <summary>The ASMK representation of an image's descriptors (row-major count × dim); the
     /// assignment, which dominates, runs on all cores.</summary>
     public static AsmkImage Encode(float[] descriptors, int count, AsmkCodebook codebook)
     {
-        int dim = codebook.Dim;
+        int dim = codebook.Dim, cw = CodeWords(dim);
         var word = codebook.AssignAll(descriptors, count);
         // The descriptors by word, in input order within a word: one sort of (word, index) keys.
         var order = new long[count];
         for (int i = 0; i < count; i++) order[i] = (long)word[i] << 32 | (uint)i;
         Array.Sort(order);
-        var words = new List<int>();
-        var codes = new List<ulong>();
-        int cw = CodeWords(dim);
-        var sum = new double[dim];
-        var code = new ulong[cw];
-        for (int s = 0; s < count;)
+        var runs = new List<int>();
+        for (int s = 0; s < count; s++) if (s == 0 || order[s] >> 32 != order[s - 1] >> 32) runs.Add(s);
+        runs.Add(count);
+        var words = new int[runs.Count - 1];
+        var codes = new ulong[words.Length * cw];
+        // Each word's code on its own: parts of the words on threads give the same bytes.
+        int parts = Math.Max(1, Math.Min(Environment.ProcessorCount, words.Length / 1024));
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
-            int w = (int)(order[s] >> 32), e = s;
-            var c = codebook.Centre(w);
-            Array.Clear(sum);
-            for (; e < count && (int)(order[e] >> 32) == w; e++)
+            var sum = new double[dim];
+            for (int r = (int)((long)words.Length * part / parts), end = (int)((long)words.Length * (part + 1) / parts); r < end; r++)
             {
-                var x = descriptors.AsSpan((int)(uint)order[e] * dim, dim);
-                for (int k = 0; k < dim; k++) sum[k] += x[k] - c[k];
+                int w = words[r] = (int)(order[runs[r]] >> 32);
+                var c = codebook.Centre(w);
+                Array.Clear(sum);
+                for (int e = runs[r]; e < runs[r + 1]; e++) AddResidual(descriptors.AsSpan((int)(uint)order[e] * dim, dim), c, sum);
+                var code = codes.AsSpan(r * cw, cw);
+                for (int k = 0; k < dim; k++) if (sum[k] > 0) code[k >> 6] |= 1UL << (k & 63);
             }
-            words.Add(w);
-            Array.Clear(code);
-            for (int k = 0; k < dim; k++) if (sum[k] > 0) code[k >> 6] |= 1UL << (k & 63);
-            codes.AddRange(code);
-            s = e;
-        }
-        return new AsmkImage(words.ToArray(), codes.ToArray());
+        });
+        return new AsmkImage(words, codes);
+    }
+
+    /// <summary>sum += x − c, the difference in float32 and the sum in float64 (8 components at a time).</summary>
+    private static void AddResidual(ReadOnlySpan<float> x, ReadOnlySpan<float> c, Span<double> sum)
+    {
+        int k = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; k + 8 <= x.Length; k += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.Create(x.Slice(k, 8)) - Vector256.Create(c.Slice(k, 8)));
+                (Vector256.Create(sum.Slice(k, 4)) + lo).CopyTo(sum.Slice(k, 4));
+                (Vector256.Create(sum.Slice(k + 4, 4)) + hi).CopyTo(sum.Slice(k + 4, 4));
+            }
+        for (; k < x.Length; k++) sum[k] += x[k] - c[k];
     }
 
     /// <summary>σ(u) for a Hamming distance h of d-bit codes.</summary>

@@ -1,3 +1,4 @@
+using R2D2.Localization.Matching;
 using System.Diagnostics;
 using R2D2.Localization.Mapping;
 using R2D2.Localization.Imaging;
@@ -121,7 +122,7 @@ public static class RetrievalBenchmark
             for (int i = 0; i < centres.Length / dim; i++)
             {
                 var c = centres.AsSpan(i * dim, dim);
-                float d = Asmk.Dot(c, c) - 2 * Asmk.Dot(c, x);
+                float d = Similarity.Dot(c, c) - 2 * Similarity.Dot(c, x);
                 if (d < bestD) { bestD = d; best = i; }
             }
             return best;

@@ -46,6 +46,8 @@ public sealed record RetrievalEvaluationOptions
     /// <summary>Folder of cached query features (<see cref="QueryFeatureCache"/>); null: extract every run.</summary>
     public string? FeaturesCache { get; init; }
     public GuidedMatchingOptions Guided { get; init; } = new();
+    /// <summary><see cref="LocalizerOptions.PointCells"/> of every localization.</summary>
+    public int? PointCells { get; init; }
 }
 
 /// <summary>
@@ -98,7 +100,7 @@ public static class RetrievalEvaluationRunner
                         {
                             var lo = new LocalizerOptions
                             {
-                                Pnp = o.Pnp, Matching = scheme, CovisibilityClusters = o.CovisibilityClusters ?? methods[m] != null, Guided = o.Guided,
+                                Pnp = o.Pnp, Matching = scheme, CovisibilityClusters = o.CovisibilityClusters ?? methods[m] != null, Guided = o.Guided, PointCells = o.PointCells,
                                 PairsByQuery = new Dictionary<string, List<int>> { [q.Name] = ids.Take(o.RetrievedImages).ToList() },
                             };
                             var res = Localizer.Localize(q.Name, f, te, camera, map, device, lo);

@@ -36,6 +36,8 @@ public sealed record ScaleBenchOptions
     public int Queries { get; init; } = 20;
     public int RetrievedImages { get; init; } = Retrieval.AutoImages;
     public TorchSharp.torch.Device? Device { get; init; }
+    /// <summary>The queries' <see cref="LocalizerOptions.PointCells"/>.</summary>
+    public int? PointCells { get; init; }
 }
 
 /// <summary>One measured stage: its work (<see cref="Units"/> of <see cref="Unit"/>), seconds, the
@@ -215,36 +217,50 @@ public static class ScaleBenchRunner
     {
         var map = MapIndex.Load(db);
         result("load map", map.Points.Count, "points", $"{map.Retrieval?.Descriptors.Count ?? 0} VLAD images, {map.Asmk?.Images.Count ?? 0} ASMK images", null);
-        var options = new LocalizerOptions { RetrievedImages = o.RetrievedImages };
         var retrieval = ImageRetrieval.Create("auto", map);
+        var options = new LocalizerOptions { RetrievedImages = o.RetrievedImages, PointCells = o.PointCells, RetrievalMethod = retrieval };
+        var main = RunQueries(street, map, o, options);
+        // The reference in the same process: the exact search, when the options' search was not exact.
+        var probe = street.Query(0).Features;
+        int cells = Localizer.PointCells(probe, Localizer.DatabaseImages("probe", probe, map, options) ?? new List<int>(), map, options);
+        var exact = cells > 0 ? RunQueries(street, map, o, options with { PointCells = 0 }) : null;
+        string search = cells > 0 ? $"search within {cells} cells per point" : "exact search";
+        string reference = exact == null ? "" : $"; exact search: median {exact.Median:F3} s (ratio {main.Median / exact.Median:F2}), {exact.Localized}/{o.Queries} localized, median inliers {exact.MedianInliers:F0}";
+        // Seconds of the row: the median per query (the figure the target is about), the total and the parts' medians in the note.
+        result("query", o.Queries, "queries", $"median of {o.Queries} queries (match + PnP, {retrieval.Name} retrieval {o.RetrievedImages}, {search}, total {main.Total:F1} s; "
+            + $"medians: retrieval {main.Retrieval:F3} s, retrieval + matching {main.Matching:F3} s, PnP {main.Pnp:F3} s); "
+            + $"{main.Localized}/{o.Queries} localized, median position error {main.MedianError:F3} m, median inliers {main.MedianInliers:F0}{reference}", main.Median);
+    }
+
+    private sealed record QueryRun(double Median, double Total, double Retrieval, double Matching, double Pnp, int Localized, double MedianError, double MedianInliers);
+
+    private static QueryRun RunQueries(SyntheticStreet street, MapIndex map, ScaleBenchOptions o, LocalizerOptions options)
+    {
         var perQuery = new List<double>();
         var retrieve = new List<double>();
         var match = new List<double>();
         var pnp = new List<double>();
         var errors = new List<double>();
+        var inliers = new List<double>();
         int localized = 0;
-        double total = 0;
         for (int q = 0; q < o.Queries; q++)
         {
             var (name, truth, f) = street.Query(q);
             // Retrieval on its own first (its time is inside the localizer's matching time too): the row's breakdown.
             var sw = Stopwatch.StartNew();
-            retrieval.Retrieve(name, f, o.RetrievedImages);
+            options.RetrievalMethod!.Retrieve(name, f, o.RetrievedImages);
             retrieve.Add(sw.Elapsed.TotalSeconds);
-            var r = Localizer.Localize(name, f, 0, SyntheticStreet.Camera, map, o.Device, options with { RetrievalMethod = retrieval });
+            var r = Localizer.Localize(name, f, 0, SyntheticStreet.Camera, map, o.Device, options);
             perQuery.Add(r.MatchSeconds + r.PnpSeconds);
             match.Add(r.MatchSeconds);
             pnp.Add(r.PnpSeconds);
-            total += r.MatchSeconds + r.PnpSeconds;
+            inliers.Add(r.Inliers);
             if (r.Localized) localized++;
             errors.Add(r.Localized ? Dist(r.Pose.CameraCenter, truth.CameraCenter) : double.PositiveInfinity);
         }
         double Median(List<double> v) => v.Count > 0 ? PoseEvaluation.Median(v) : 0;
-        double medErr = errors.Count > 0 ? PoseEvaluation.Median(errors) : double.PositiveInfinity;
-        // Seconds of the row: the median per query (the figure the target is about), the total and the parts' medians in the note.
-        result("query", o.Queries, "queries", $"median of {o.Queries} queries (match + PnP, {retrieval.Name} retrieval {o.RetrievedImages}, total {total:F1} s; "
-            + $"medians: retrieval {Median(retrieve):F3} s, retrieval + matching {Median(match):F3} s, PnP {Median(pnp):F3} s); "
-            + $"{localized}/{o.Queries} localized, median position error {medErr:F3} m", Median(perQuery));
+        return new QueryRun(Median(perQuery), perQuery.Sum(), Median(retrieve), Median(match), Median(pnp), localized,
+            errors.Count > 0 ? Median(errors) : double.PositiveInfinity, Median(inliers));
     }
 
     private static double Dist(double[] a, double[] b) => Math.Sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));

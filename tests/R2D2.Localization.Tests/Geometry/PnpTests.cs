@@ -77,6 +77,23 @@ public class PnpTests
         }
     }
 
+    /// <summary>A match set that cannot beat the inliers found elsewhere is given up after the
+    /// iterations that would have found such a pose (38 for 301 of 500), not after 10,000; a set
+    /// that beats the bound gets the same pose and inliers as without it.</summary>
+    [Fact]
+    public void ASetThatCannotBeatTheBestPoseIsGivenUpEarly()
+    {
+        var (_, px, pw, _) = Scene(3, 500, 1.0);
+        Assert.Equal(new PnpOptions().MaxIterations, PnpRansac.Estimate(px, pw, K)!.Iterations);
+        Assert.InRange(PnpRansac.Estimate(px, pw, K, inliersToBeat: 300)!.Iterations, 1, 38);
+        var (_, px2, pw2, _) = Scene(5, 500, 0.5);
+        var free = PnpRansac.Estimate(px2, pw2, K)!;
+        var bounded = PnpRansac.Estimate(px2, pw2, K, inliersToBeat: 100)!;
+        Assert.Equal(free.Inliers, bounded.Inliers);
+        Assert.Equal(free.Pose.Rotation, bounded.Pose.Rotation);
+        Assert.Equal(free.Pose.Translation, bounded.Pose.Translation);
+    }
+
     [Fact]
     public void NoiselessRefinementIsExact()
     {

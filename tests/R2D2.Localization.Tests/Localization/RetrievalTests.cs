@@ -71,6 +71,28 @@ public class RetrievalTests
         Assert.Single(map.CovisibilityClusters(map.Images.Keys.ToList()));
     }
 
+    /// <summary>The search within vocabulary cells: with every cell listed per point it finds the
+    /// exact search's matches; with a few it localizes; auto keeps a small map's search exact.</summary>
+    [Fact]
+    public void TheSearchWithinCellsFindsTheExactMatchesWhenEveryCellIsListedAndLocalizes()
+    {
+        var (s, map) = Built(15);
+        int id = map.Images.Keys.Min();
+        var f = Stored(s.DbPath, id);
+        var ids = map.Images.Keys.ToList();
+        int cellCount = map.Asmk!.Codebook.CoarseCells;
+        var exact = map.MatchToPointsOf(f, ids, null).Select(m => (m.I, m.J)).ToHashSet();
+        var everyCell = map.MatchToPointsOf(f, ids, null, cells: map.QueryCells(f, cellCount)).Select(m => (m.I, m.J)).ToHashSet();
+        Assert.Equal(exact, everyCell);
+        Assert.Null(map.QueryCells(f, 0));
+        Assert.Equal(0, Localizer.PointCells(f, ids, map, new LocalizerOptions())); // a few hundred points: exact
+        Assert.Equal(2, Localizer.PointCells(f, ids, map, new LocalizerOptions { PointCells = 2 }));
+        var res = Localizer.Localize("q", f, 0, SyntheticMap.Camera, map, null,
+            new LocalizerOptions { RetrievedImages = 3, PointCells = 2, RetrievalMethod = ImageRetrieval.Create("asmk", map) });
+        Assert.True(res.Localized, res.Warning);
+        Assert.InRange(PoseEvaluation.PositionError(res.Pose, map.Images[id].Pose), 0, 0.05);
+    }
+
     [Fact]
     public void AsmkTrainingResumesFromTheStoredPartsAndRestartsForOtherSettings()
     {

@@ -95,6 +95,61 @@ public class AsmkTests
         foreach (var (id, sc) in one) Assert.Equal(plain[id], sc, 9);
     }
 
+    /// <summary>An image's encoding, words in parts on threads and residuals 8 components at a
+    /// time, is byte for byte the plain one: per word in ascending order, the sign of the sum of its
+    /// descriptors' residuals (float32 differences summed in float64).</summary>
+    [Fact]
+    public void TheEncodingIsTheSignOfEachWordsResidualSum()
+    {
+        var rng = new Random(9);
+        const int dim = 128;
+        var cb = new AsmkCodebook(dim, Enumerable.Range(0, 64).SelectMany(_ => Unit(rng, dim)).ToArray(),
+            Enumerable.Range(0, 64).Select(_ => Enumerable.Range(0, 64).SelectMany(_ => Unit(rng, dim)).ToArray()).ToList());
+        const int count = 20_000;
+        var x = Enumerable.Range(0, count).SelectMany(_ => Unit(rng, dim)).ToArray();
+        var image = Asmk.Encode(x, count, cb);
+        var assigned = cb.AssignAll(x, count);
+        var words = assigned.Distinct().Order().ToArray();
+        Assert.True(words.Length > 3000);
+        Assert.Equal(words, image.Words);
+        var codes = new ulong[words.Length * 2];
+        for (int r = 0; r < words.Length; r++)
+        {
+            var sum = new double[dim];
+            var c = cb.Centre(words[r]);
+            for (int i = 0; i < count; i++)
+                if (assigned[i] == words[r])
+                    for (int k = 0; k < dim; k++) sum[k] += x[i * dim + k] - c[k];
+            for (int k = 0; k < dim; k++) if (sum[k] > 0) codes[2 * r + (k >> 6)] |= 1UL << (k & 63);
+        }
+        Assert.Equal(codes, image.Codes);
+    }
+
+    /// <summary>A descriptor's k nearest coarse cells, nearest first, are those of a plain search
+    /// (all of them and −1 past the number of cells); the first is the cell <see cref="AsmkCodebook.Assign"/> takes.</summary>
+    [Fact]
+    public void TheCoarseCellsAreTheNearestCentresInOrder()
+    {
+        var rng = new Random(8);
+        const int dim = 128;
+        var coarse = Enumerable.Range(0, 70).SelectMany(_ => Unit(rng, dim)).ToArray();
+        var cb = new AsmkCodebook(dim, coarse, Enumerable.Range(0, 70).Select(_ => Unit(rng, dim)).ToList());
+        const int count = 600;
+        var x = Enumerable.Range(0, count).SelectMany(_ => Unit(rng, dim)).ToArray();
+        foreach (int k in new[] { 1, 5, 72 })
+        {
+            var cells = cb.CoarseCellsOf(x, count, k, threads: 2);
+            for (int i = 0; i < count; i++)
+            {
+                double D(int c) { double d = 0; for (int j = 0; j < dim; j++) d += (double)(x[i * dim + j] - coarse[c * dim + j]) * (x[i * dim + j] - coarse[c * dim + j]); return d; }
+                var got = cells.AsSpan(i * k, k).ToArray();
+                if (k <= 5) Assert.Equal(Enumerable.Range(0, 70).OrderBy(D).Take(k), got);
+                else Assert.Equal(Enumerable.Range(-1, 71).Prepend(-1), got.Order()); // far centres' order is float rounding's
+                Assert.InRange(cb.Assign(x.AsSpan(i * dim, dim), out _) - cb.FineStart[cells[i * k]], 0, cb.Fine[cells[i * k]].Length / dim - 1);
+            }
+        }
+    }
+
     /// <summary>The assignment over transposed centres finds the nearest coarse centre, then the
     /// nearest of its fine centres, as a plain search of ‖x − c‖² does: fine codebooks of 3, 8, 64,
     /// 70 and 200 words (the 64-wide and the narrow paths), for one descriptor and for many on threads.</summary>

@@ -140,10 +140,6 @@ public sealed class MapIndex
         return new MapIndex(db.Path, points, desc, dim, images, extractor, retrieval, noRetrieval, asmk);
     }
 
-    /// <summary>The k database images most similar to the query by VLAD (the localizer's default is
-    /// ASMK when the map has its index: <see cref="ImageRetrieval.Create"/> "auto").</summary>
-    public List<int> Retrieve(FeatureSet query, int k) => RetrieveVlad(query, k);
-
     /// <summary>The k database images most similar to the query by ASMK.</summary>
     public List<int> RetrieveAsmk(FeatureSet query, int k)
     {

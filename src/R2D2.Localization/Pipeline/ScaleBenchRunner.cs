@@ -290,7 +290,7 @@ public static class ScaleBenchRunner
         var w = new StringWriter { NewLine = "\n" };
         w.WriteLine($"{"stage",-16}{"images",8}{"units",12} {"unit",-8}{"seconds",10}{"s/unit",10}{"peak RSS MB",13}{"DB MB",10}{"DB MB/img",11}  note");
         foreach (var r in rows)
-            w.WriteLine($"{r.Stage,-16}{r.Images,8}{r.Units,12} {r.Unit,-8}{r.Seconds,10:F1}{(r.Units > 0 ? r.Seconds / r.Units : 0),10:F4}{r.PeakRssMb,13:F0}"
+            w.WriteLine($"{r.Stage,-16}{r.Images,8}{r.Units,12} {r.Unit,-8}{r.Seconds,10:F3}{(r.Units > 0 ? r.Seconds / r.Units : 0),10:F4}{r.PeakRssMb,13:F0}"
                 + $"{r.DatabaseBytes / 1e6,10:F0}{r.DatabaseBytes / 1e6 / r.Images,11:F2}  {r.Note}");
         if (pngPath != null) ScalePlot.Write(pngPath, rows.Select(r => new ScalePlotRow(r.Stage, r.Images, r.Seconds, r.PeakRssMb)).ToList());
         return w.ToString();

@@ -232,7 +232,7 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
         }
         using var db = FeatureDatabase.OpenReadOnly(path);
         var map = MapIndex.Load(db);
-        var e = Assert.Throws<FeatureDatabaseException>(() => map.Retrieve(RandomFeatures(new Random(1), 10), 2));
+        var e = Assert.Throws<FeatureDatabaseException>(() => map.RetrieveVlad(RandomFeatures(new Random(1), 10), 2));
         Assert.Contains(path, e.Message);
         Assert.Contains("--retrieval all", e.Message);
     }

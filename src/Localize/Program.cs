@@ -4,7 +4,7 @@ using R2D2.Localization.Cli.Commands;
 
 // `localize`: a thin command line over the R2D2.Localization library. Commands parse options,
 // call the library and print; exit codes: 0 success, 1 failed input or run, 2 usage error.
-return Cli.Run(args);
+return ProcessEnd.Exit(Cli.Run(args));
 
 namespace R2D2.Localization.Cli
 {

@@ -91,7 +91,7 @@ public class InteropCliTests
         var poses = Path.Combine(dir, "poses.txt");
         var kout = Path.Combine(dir, "result");
         (code, stdout, err) = CliTests.Localize("query", "--map", db, "--queries", Berlin, "--output", poses, "--kapture-output", kout);
-        Assert.True(code == 0, err + stdout);
+        Assert.True(code == 0, $"exit {code}: " + err + stdout);
         Assert.Contains("3 localized", stdout);
         var truth = Kapture.ReadPosed(Berlin).ToDictionary(p => p.Name);
         var est = Kapture.Read(kout);

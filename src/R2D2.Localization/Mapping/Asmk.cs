@@ -121,7 +121,7 @@ public sealed class AsmkCodebook
             int count = rowMajor.Length / dim;
             _padded = TransposedDots.Padded(count);
             _t = new float[dim * _padded];
-            TransposedDots.Transpose(rowMajor, count, dim, _padded, _t);
+            TransposedDots.Transpose(rowMajor, Enumerable.Range(0, count).ToArray(), dim, _padded, _t);
             _norm = new float[_padded];
             Array.Fill(_norm, float.PositiveInfinity);
             for (int j = 0; j < count; j++)

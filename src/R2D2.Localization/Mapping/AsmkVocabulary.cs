@@ -38,13 +38,14 @@ public static class AsmkVocabulary
         return new AsmkCodebook(dim, coarse, fine);
     }
 
-    /// <summary>The samples of each coarse cell (a codebook whose cells hold one word each: the word is the cell).</summary>
+    /// <summary>The samples of each coarse cell (the fine parts are not trained yet: a codebook whose
+    /// cells hold their coarse centre as their one word, of which only the coarse level is used).</summary>
     private static List<int>[] CoarseCells(float[] x, int dim, float[] coarse, int side)
     {
         var cb = new AsmkCodebook(dim, coarse, Enumerable.Range(0, side).Select(c => coarse.AsSpan(c * dim, dim).ToArray()).ToArray());
         var cells = Enumerable.Range(0, side).Select(_ => new List<int>()).ToArray();
-        var word = cb.AssignAll(x, x.Length / dim);
-        for (int i = 0; i < word.Length; i++) cells[word[i]].Add(i);
+        var cell = cb.CoarseCellsOf(x, x.Length / dim, 1);
+        for (int i = 0; i < cell.Length; i++) cells[cell[i]].Add(i);
         return cells;
     }
 }

@@ -43,12 +43,7 @@ public static class CellMutualNearestNeighbours
             int padded = TransposedDots.Padded(width);
             if (buffers.Block.Length < dim * padded) buffers = (new float[dim * padded], new float[padded]);
             var block = buffers.Block.AsSpan(0, dim * padded);
-            block.Clear();
-            for (int e = 0; e < width; e++)
-            {
-                var row = desc2.AsSpan(members2[e0 + e] * dim, dim);
-                for (int k = 0; k < dim; k++) block[k * padded + e] = row[k];
-            }
+            TransposedDots.Transpose(desc2, members2.AsSpan(e0, width), dim, padded, block);
             var dots = buffers.Dots.AsSpan(0, padded);
             for (int a = start1[c]; a < start1[c + 1]; a++)
             {

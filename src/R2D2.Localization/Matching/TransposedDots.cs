@@ -13,13 +13,17 @@ namespace R2D2.Localization.Matching;
 /// </summary>
 internal static class TransposedDots
 {
-    /// <summary>Rows of <paramref name="block"/> (dim × <paramref name="padded"/>) from row-major
-    /// vectors; padding columns are zero.</summary>
-    public static void Transpose(ReadOnlySpan<float> rowMajor, int count, int dim, int padded, Span<float> block)
+    /// <summary>Rows of <paramref name="block"/> (dim × <paramref name="padded"/>) from the vectors
+    /// <paramref name="rows"/> of row-major <paramref name="rowMajor"/>, in that order; padding
+    /// columns are zero.</summary>
+    public static void Transpose(ReadOnlySpan<float> rowMajor, ReadOnlySpan<int> rows, int dim, int padded, Span<float> block)
     {
         block[..(dim * padded)].Clear();
-        for (int j = 0; j < count; j++)
-            for (int k = 0; k < dim; k++) block[k * padded + j] = rowMajor[j * dim + k];
+        for (int j = 0; j < rows.Length; j++)
+        {
+            var v = rowMajor.Slice(rows[j] * dim, dim);
+            for (int k = 0; k < dim; k++) block[k * padded + j] = v[k];
+        }
     }
 
     public static int Padded(int count) => (count + 7) / 8 * 8;

@@ -1,7 +1,7 @@
-using R2D2.Localization.Matching;
 using System.Diagnostics;
-using R2D2.Localization.Mapping;
 using R2D2.Localization.Imaging;
+using R2D2.Localization.Mapping;
+using R2D2.Localization.Matching;
 
 namespace R2D2.Localization.Pipeline;
 
@@ -25,8 +25,9 @@ public sealed record RetrievalBenchmarkResult(int Images, int Keypoints, int Wor
 /// of synthetic points (descriptors drawn around a few thousand patterns, so the vocabulary has
 /// structure to learn, with noise per view) plus distractors; the queries are new views of
 /// windows between two database images. Times the vocabulary, the encoding, the query's encoding
-/// (its assignment against the reference, a dot product per centre on one thread) and search
-/// (libtorch on <see cref="RetrievalBenchmarkOptions.Threads"/> threads) and VLAD's for comparison, and reports the inverted file's memory and recall@1 (the nearest image by window).
+/// (its assignment on <see cref="RetrievalBenchmarkOptions.Threads"/> threads against the
+/// reference, a dot product per centre on one thread) and search, and VLAD's for comparison, and
+/// reports the inverted file's memory and recall@1 (the nearest image by window).
 /// </summary>
 public static class RetrievalBenchmark
 {

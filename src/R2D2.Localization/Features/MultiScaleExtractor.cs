@@ -194,7 +194,7 @@ public sealed class MultiScaleExtractor
         List<float> rels, List<float> reps, List<float[]> descs)
     {
         using var scope = NewDisposeScope();
-        using var output = Network.Forward(level);
+        using var output = Network.ForwardForKeypoints(level);
         var rep = output.Repeatability;
         var rel = output.Reliability;
         // The map may be smaller than the level (Fast-R2D2 on odd sizes): index in its own grid.
@@ -207,8 +207,8 @@ public sealed class MultiScaleExtractor
         if (count == 0) return;
         var c = rel.view(-1).index_select(0, idx).cpu().data<float>().ToArray();
         var q = rep.view(-1).index_select(0, idx).cpu().data<float>().ToArray();
-        var d = output.Descriptors.view(dim, -1).index_select(1, idx).t().contiguous().cpu().data<float>().ToArray();
         var flat = idx.cpu().data<long>().ToArray();
+        var d = output.DescriptorsAt(flat);
         float[]? repMap = Settings.SubPixel ? rep.cpu().contiguous().data<float>().ToArray() : null;
 
         float scale = (float)(32 / s);

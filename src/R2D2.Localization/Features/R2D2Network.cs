@@ -19,6 +19,71 @@ public sealed class NetworkOutput : IDisposable
     }
 }
 
+/// <summary>
+/// What extraction needs of one forward pass: the two score maps whole (1×1×H×W float32, on the
+/// network's device) and the L2-normalized descriptors only at the pixels asked for. On the CPU
+/// the heads run fused (<see cref="FusedHeads"/>) and the 128-channel map is never normalized
+/// as a whole; elsewhere it holds <see cref="R2D2Network.Forward"/>'s output.
+/// </summary>
+public sealed class KeypointMaps : IDisposable
+{
+    private readonly NetworkOutput? _output;
+    private readonly Tensor? _features; // 1×C×H×W float32, contiguous, on the CPU, not normalized
+    private readonly float[]? _norm;    // ‖x‖ per pixel
+
+    internal KeypointMaps(NetworkOutput output)
+    {
+        _output = output;
+        Reliability = output.Reliability;
+        Repeatability = output.Repeatability;
+        Dim = (int)output.Descriptors.shape[1];
+    }
+
+    internal KeypointMaps(Tensor reliability, Tensor repeatability, Tensor features, float[] norm)
+    {
+        Reliability = reliability;
+        Repeatability = repeatability;
+        _features = features;
+        _norm = norm;
+        Dim = (int)features.shape[1];
+    }
+
+    public Tensor Reliability { get; }
+    public Tensor Repeatability { get; }
+    public int Dim { get; }
+
+    /// <summary>The descriptors (x / max(‖x‖, 1e-12), as torch's normalize) at the given
+    /// row-major pixel indices of the map: count × <see cref="Dim"/>, row-major.</summary>
+    public unsafe float[] DescriptorsAt(long[] pixels)
+    {
+        if (_output != null)
+        {
+            using var scope = NewDisposeScope();
+            using var idx = tensor(pixels, dtype: int64).to(_output.Descriptors.device);
+            return _output.Descriptors.view(Dim, -1).index_select(1, idx).t().contiguous().cpu().data<float>().ToArray();
+        }
+        long plane = _features!.shape[2] * _features.shape[3];
+        var d = new float[pixels.Length * Dim];
+        fixed (byte* bytes = _features.bytes)
+        {
+            var x = (float*)bytes;
+            for (int k = 0; k < pixels.Length; k++)
+            {
+                long p = pixels[k];
+                float norm = MathF.Max(_norm![p], 1e-12f);
+                for (int c = 0; c < Dim; c++) d[k * Dim + c] = x[c * plane + p] / norm;
+            }
+        }
+        return d;
+    }
+
+    public void Dispose()
+    {
+        if (_output != null) { _output.Dispose(); return; }
+        Reliability.Dispose(); Repeatability.Dispose(); _features!.Dispose();
+    }
+}
+
 /// <summary>Options that change how the forward pass is computed, not what it computes.</summary>
 public sealed record NetworkOptions
 {
@@ -48,10 +113,17 @@ public sealed record NetworkOptions
     /// convolution with dilation d and padding p runs as the convolution with dilation d/f and
     /// padding p/f of the f² phase sub-images of its input, f the largest power of two up to this
     /// that divides both (<see cref="PhaseSplit"/>); consecutive convolutions with the same f
-    /// stay split. Same products, another summation order.</summary>
-    public int SplitDilated { get; init; } = 1;
+    /// stay split. Same products, another summation order. CPU only. Null (the default): 4 in
+    /// float32 (with <see cref="SplitMinDilation"/> 16, R2D2's last convolution runs at
+    /// dilation 4 on 16 sub-images: oneDNN's direct kernel is slow at dilation 16, not at 8),
+    /// 1 in bfloat16 (where splitting measured slower); see README "Speed".</summary>
+    public int? SplitDilated { get; init; }
     /// <summary>Only convolutions with at least this dilation are split (<see cref="SplitDilated"/>).</summary>
-    public int SplitMinDilation { get; init; } = 2;
+    public int SplitMinDilation { get; init; } = 16;
+    /// <summary>For extraction on the CPU, compute the heads in one fused pass over the features and
+    /// normalize the descriptors only at the keypoints (<see cref="FusedHeads"/>) instead of with
+    /// libtorch's operators over the whole map. Same formulas, other summation order.</summary>
+    public bool FusedHeads { get; init; } = true;
 }
 
 /// <summary>
@@ -77,6 +149,7 @@ public sealed class R2D2Network : IDisposable
     private const double BatchNormEps = 1e-5;
     private readonly List<Layer> _layers = new();
     private readonly Tensor _headWeight, _headBias; // clf (2 rows) and sal (1 row) stacked: 3×D×1×1
+    private readonly float[] _headsWeight, _headsBias; // the same on the host, for FusedHeads
     private readonly List<Tensor> _owned = new();
 
     public R2D2Architecture Architecture { get; }
@@ -129,7 +202,7 @@ public sealed class R2D2Network : IDisposable
                         }
                         _layers.Add(new Conv(Own(w, layoutWeights: true), Own(b), c.Padding, c.Dilation,
                             (long)c.InChannels * c.OutChannels * c.Kernel * c.Kernel,
-                            c.Dilation >= Options.SplitMinDilation ? PhaseSplit.Factor(c.Kernel, c.Padding, c.Dilation, Options.SplitDilated) : 1));
+                            c.Dilation >= Options.SplitMinDilation && Device.type == DeviceType.CPU ? PhaseSplit.Factor(c.Kernel, c.Padding, c.Dilation, Options.SplitDilated ?? (Options.BFloat16 ? 1 : 4)) : 1));
                         break;
                     }
                     case BatchNormOp bn:
@@ -146,6 +219,8 @@ public sealed class R2D2Network : IDisposable
             int dim = Architecture.DescriptorDim;
             _headWeight = Own(cat(new[] { Param("clf.weight", 2, dim, 1, 1), Param("sal.weight", 1, dim, 1, 1) }, 0), layoutWeights: true, trunk: false);
             _headBias = Own(cat(new[] { Param("clf.bias", 2), Param("sal.bias", 1) }, 0), trunk: false);
+            _headsWeight = _headWeight.cpu().contiguous().data<float>().ToArray();
+            _headsBias = _headBias.cpu().contiguous().data<float>().ToArray();
             if (Options.OneDnnLayout && !Options.ChannelsLast && Device.type == DeviceType.CPU) _oneDnn = new OneDnnConvolutions(_layers.OfType<Conv>().Select(c => (c.Weight, c.SplitPadding, c.SplitDilation)).ToList(), Options.ExplicitPadding);
         }
     }
@@ -206,6 +281,25 @@ public sealed class R2D2Network : IDisposable
     {
         using var _ = no_grad();
         return Heads(Trunk(image, null), keepLogits);
+    }
+
+    /// <summary>Runs the network on a normalized 1×3×H×W image for extraction: the score maps,
+    /// and descriptors where asked (<see cref="KeypointMaps"/>).</summary>
+    public unsafe KeypointMaps ForwardForKeypoints(Tensor image)
+    {
+        using var _ = no_grad();
+        if (!Options.FusedHeads || Device.type != DeviceType.CPU || image.shape[0] != 1) return new KeypointMaps(Heads(Trunk(image, null), keepLogits: false));
+        using var scope = NewDisposeScope();
+        var x = Trunk(image, null);
+        var features = x.dtype == float32 && x.is_contiguous() ? x : x.to(float32).contiguous();
+        if (!ReferenceEquals(features, x)) x.Dispose();
+        long h = features.shape[2], w = features.shape[3];
+        var reliability = empty(1, 1, h, w, dtype: float32);
+        var repeatability = empty(1, 1, h, w, dtype: float32);
+        var norm = new float[h * w];
+        fixed (byte* f = features.bytes, rel = reliability.bytes, rep = repeatability.bytes)
+            Features.FusedHeads.Run((float*)f, (int)features.shape[1], h * w, _headsWeight, _headsBias, (float*)rel, (float*)rep, norm, get_num_threads());
+        return new KeypointMaps(reliability.MoveToOuterDisposeScope(), repeatability.MoveToOuterDisposeScope(), features.MoveToOuterDisposeScope(), norm);
     }
 
     /// <summary>The layers up to the descriptor features (1×D×H×W, dense, the trunk's dtype);

@@ -82,10 +82,12 @@ public sealed class AsmkCodebook
     }
 
     /// <summary>The words of many descriptors (row-major count × dim), as <see cref="Assign"/> gives
-    /// them, on up to <paramref name="threads"/> threads (0: all cores).</summary>
-    public int[] AssignAll(float[] descriptors, int count, int threads = 0)
+    /// them, on up to <paramref name="threads"/> threads (0: all cores); <paramref name="coarse"/>:
+    /// their nearest coarse centres when the caller has them already (<see cref="CoarseCellsOf"/> with k = 1).</summary>
+    public int[] AssignAll(float[] descriptors, int count, int threads = 0, int[]? coarse = null)
     {
-        var coarse = CoarseCellsOf(descriptors, count, 1, threads);
+        if (coarse != null && coarse.Length != count) throw new ArgumentException($"{coarse.Length} coarse cells for {count} descriptors");
+        coarse ??= CoarseCellsOf(descriptors, count, 1, threads);
         // The fine search cell by cell, so that a cell's fine centres (up to 128 kB) stay in cache
         // for all of its descriptors instead of being fetched again for each one.
         var start = new int[CoarseCells + 1];
@@ -188,11 +190,12 @@ public static class Asmk
     public static int CodeWords(int dim) => (dim + 63) / 64;
 
     /// <summary>The ASMK representation of an image's descriptors (row-major count × dim); the
-    /// assignment, which dominates, runs on all cores.</summary>
-    public static AsmkImage Encode(float[] descriptors, int count, AsmkCodebook codebook)
+    /// assignment, which dominates, runs on all cores. <paramref name="coarse"/>: the descriptors'
+    /// nearest coarse centres when the caller has them (<see cref="AsmkCodebook.AssignAll"/>).</summary>
+    public static AsmkImage Encode(float[] descriptors, int count, AsmkCodebook codebook, int[]? coarse = null)
     {
         int dim = codebook.Dim, cw = CodeWords(dim);
-        var word = codebook.AssignAll(descriptors, count);
+        var word = codebook.AssignAll(descriptors, count, coarse: coarse);
         // The descriptors by word, in input order within a word: one sort of (word, index) keys.
         var order = new long[count];
         for (int i = 0; i < count; i++) order[i] = (long)word[i] << 32 | (uint)i;

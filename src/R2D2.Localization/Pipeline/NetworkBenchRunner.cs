@@ -13,7 +13,7 @@ public sealed record NetworkBenchOptions
     public required string Model { get; init; }
     public required IReadOnlyList<string> Images { get; init; }
     public ExtractionSettings Extraction { get; init; } = new();
-    /// <summary>Side of the sgemm that measures the CPU's peak (0: skip it).</summary>
+    /// <summary>Side of the sgemm that measures the CPU's peak (0: skip it and the FMA peak, <see cref="FmaPeak"/>).</summary>
     public int SgemmSize { get; init; } = 4096;
     /// <summary>Forward passes per profiled size (best kept; 0: no per-layer profile).</summary>
     public int ProfileRounds { get; init; } = 2;
@@ -36,19 +36,22 @@ public static class NetworkBenchRunner
     public static readonly IReadOnlyDictionary<string, NetworkOptions> Variants = new Dictionary<string, NetworkOptions>
     {
         ["fp32"] = new(),
-        ["fp32-nchw"] = new() { OneDnnLayout = false },
-        ["fp32-gemm-pad"] = new() { ExplicitPadding = false },
-        ["fp32-nchw-gemm-pad"] = new() { OneDnnLayout = false, ExplicitPadding = false },
-        ["fp32-nhwc"] = new() { ChannelsLast = true },
+        // Earlier defaults and steps, unsplit (SplitDilated = 1) as they were measured.
+        ["fp32-before-split"] = new() { SplitDilated = 1, FusedHeads = false },
+        ["fp32-nchw"] = new() { OneDnnLayout = false, SplitDilated = 1, FusedHeads = false },
+        ["fp32-gemm-pad"] = new() { ExplicitPadding = false, SplitDilated = 1, FusedHeads = false },
+        ["fp32-nchw-gemm-pad"] = new() { OneDnnLayout = false, ExplicitPadding = false, SplitDilated = 1, FusedHeads = false },
+        ["fp32-nhwc"] = new() { ChannelsLast = true, SplitDilated = 1 },
         ["fp32-unfolded"] = new() { FoldBatchNorm = false },
+        ["fp32-torch-heads"] = new() { FusedHeads = false },
         ["bf16"] = new() { BFloat16 = true },
-        ["bf16-nchw"] = new() { BFloat16 = true, OneDnnLayout = false },
+        ["bf16-nchw"] = new() { BFloat16 = true, OneDnnLayout = false, SplitDilated = 1 },
         // Phase split of the dilated convolutions (NetworkOptions.SplitDilated): -sF-dD splits the
         // convolutions with dilation ≥ D by up to F.
         ["fp32-split1"] = new() { SplitDilated = 1 },
-        ["fp32-s2-d2"] = new() { SplitDilated = 2 },
-        ["fp32-s4-d2"] = new() { SplitDilated = 4 },
-        ["fp32-s16-d2"] = new() { SplitDilated = 16 },
+        ["fp32-s2-d2"] = new() { SplitDilated = 2, SplitMinDilation = 2 },
+        ["fp32-s4-d2"] = new() { SplitDilated = 4, SplitMinDilation = 2 },
+        ["fp32-s16-d2"] = new() { SplitDilated = 16, SplitMinDilation = 2 },
         ["fp32-s2-d16"] = new() { SplitDilated = 2, SplitMinDilation = 16 },
         ["fp32-s4-d16"] = new() { SplitDilated = 4, SplitMinDilation = 16 },
         ["fp32-s8-d16"] = new() { SplitDilated = 8, SplitMinDilation = 16 },
@@ -68,6 +71,8 @@ public static class NetworkBenchRunner
         {
             progress.Info($"sgemm {o.SgemmSize}² ...");
             result["sgemm"] = new Dictionary<string, object> { ["n"] = o.SgemmSize, ["gflops"] = TorchRuntime.SgemmGflops(o.SgemmSize) };
+            progress.Info("FMA peak ...");
+            result["fma"] = new Dictionary<string, object> { ["lanes"] = FmaPeak.Lanes, ["gflops"] = FmaPeak.Gflops(get_num_threads()) };
         }
 
         using var net = ModelLoader.Load(o.Model, CPU, new NetworkOptions());

@@ -142,11 +142,16 @@ public class PhaseSplitTests
     [Fact]
     public void ProfileReportsTheSplit()
     {
-        using var net = new R2D2Network(Checkpoint.Load(SharedData.Model("r2d2_WASF_N16")), CPU, new NetworkOptions { SplitDilated = 16 });
+        using var net = new R2D2Network(Checkpoint.Load(SharedData.Model("r2d2_WASF_N16")), CPU, new NetworkOptions { SplitDilated = 16, SplitMinDilation = 2 });
         using var x = Input(161, 121);
         var layers = net.ProfileConvolutions(x, rounds: 1);
         Assert.Equal(new[] { 1, 1, 1, 2, 2, 4, 2, 4, 8 }, layers.Select(l => l.Split));
         Assert.All(layers, l => Assert.True(l.Width == 161 && l.Height == 121 && l.LayoutSeconds <= l.Seconds));
         Assert.Equal(0, layers[0].LayoutSeconds);
+        // The default: float32 splits the last convolution (dilation 16) by 4; bfloat16 none.
+        using var byDefault = new R2D2Network(Checkpoint.Load(SharedData.Model("r2d2_WASF_N16")), CPU);
+        Assert.Equal(new[] { 1, 1, 1, 1, 1, 1, 1, 1, 4 }, byDefault.ProfileConvolutions(x, rounds: 1).Select(l => l.Split));
+        using var bf16 = new R2D2Network(Checkpoint.Load(SharedData.Model("r2d2_WASF_N16")), CPU, new NetworkOptions { BFloat16 = true });
+        Assert.All(bf16.ProfileConvolutions(x, rounds: 1), l => Assert.Equal(1, l.Split));
     }
 }

@@ -123,6 +123,11 @@ public class AsmkTests
             for (int k = 0; k < dim; k++) if (sum[k] > 0) codes[2 * r + (k >> 6)] |= 1UL << (k & 63);
         }
         Assert.Equal(codes, image.Codes);
+        // Given the coarse cells (as the query side shares them with the 2D–3D search): the same encoding.
+        var given = Asmk.Encode(x, count, cb, cb.CoarseCellsOf(x, count, 1));
+        Assert.Equal(image.Words, given.Words);
+        Assert.Equal(image.Codes, given.Codes);
+        Assert.Throws<ArgumentException>(() => Asmk.Encode(x, count, cb, new int[count - 1]));
     }
 
     /// <summary>A descriptor's k nearest coarse cells, nearest first, are those of a plain search

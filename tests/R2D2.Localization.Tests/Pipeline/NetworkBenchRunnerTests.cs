@@ -18,6 +18,7 @@ public class NetworkBenchRunnerTests
             SgemmSize = 128, ProfileRounds = 1, Compare = new[] { "fp32", "fp32-nchw" }, Rounds = 1,
         }, ProgressSink.None);
         Assert.True((double)((Dictionary<string, object>)r["sgemm"]!)["gflops"] > 0);
+        Assert.True((double)((Dictionary<string, object>)r["fma"]!)["gflops"] > 0);
         var image = Assert.Single((List<Dictionary<string, object>>)r["images"]!);
         Assert.Equal(256L * 256, image["pyramid_pixels"]);
         Assert.Equal(2 * 483168.0 * 256 * 256 / 1e9, (double)image["gflop"], 1e-9);

@@ -39,51 +39,54 @@ public static class FmaPeak
     private const int Accumulators = 12;
 
     private static float Chains(long iterations) =>
-        Vector512.IsHardwareAccelerated ? Chains512(iterations) : Fma.IsSupported ? Chains256(iterations) : Chains128(iterations);
+        Vector512.IsHardwareAccelerated ? Chains<Vector512<float>, Ops512>(iterations)
+        : Fma.IsSupported ? Chains<Vector256<float>, Ops256>(iterations)
+        : Chains<Vector128<float>, Ops128>(iterations);
 
-    private static float Chains512(long n)
+    /// <summary>The vector operations a chain needs; a struct per width, so the JIT compiles each
+    /// instantiation to plain vector instructions.</summary>
+    private interface IOps<TV>
     {
-        var m = Vector512.Create(0.999999f); var a = Vector512.Create(1e-7f);
-        Vector512<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
-        for (long i = 0; i < n; i++)
-        {
-            c0 = Avx512F.FusedMultiplyAdd(c0, m, a); c1 = Avx512F.FusedMultiplyAdd(c1, m, a);
-            c2 = Avx512F.FusedMultiplyAdd(c2, m, a); c3 = Avx512F.FusedMultiplyAdd(c3, m, a);
-            c4 = Avx512F.FusedMultiplyAdd(c4, m, a); c5 = Avx512F.FusedMultiplyAdd(c5, m, a);
-            c6 = Avx512F.FusedMultiplyAdd(c6, m, a); c7 = Avx512F.FusedMultiplyAdd(c7, m, a);
-            c8 = Avx512F.FusedMultiplyAdd(c8, m, a); c9 = Avx512F.FusedMultiplyAdd(c9, m, a);
-            c10 = Avx512F.FusedMultiplyAdd(c10, m, a); c11 = Avx512F.FusedMultiplyAdd(c11, m, a);
-        }
-        return Vector512.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+        static abstract TV Splat(float x);
+        static abstract TV MultiplyAdd(TV a, TV b, TV c);
+        static abstract float Sum(TV v);
     }
 
-    private static float Chains256(long n)
+    private struct Ops512 : IOps<Vector512<float>>
     {
-        var m = Vector256.Create(0.999999f); var a = Vector256.Create(1e-7f);
-        Vector256<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
-        for (long i = 0; i < n; i++)
-        {
-            c0 = Fma.MultiplyAdd(c0, m, a); c1 = Fma.MultiplyAdd(c1, m, a);
-            c2 = Fma.MultiplyAdd(c2, m, a); c3 = Fma.MultiplyAdd(c3, m, a);
-            c4 = Fma.MultiplyAdd(c4, m, a); c5 = Fma.MultiplyAdd(c5, m, a);
-            c6 = Fma.MultiplyAdd(c6, m, a); c7 = Fma.MultiplyAdd(c7, m, a);
-            c8 = Fma.MultiplyAdd(c8, m, a); c9 = Fma.MultiplyAdd(c9, m, a);
-            c10 = Fma.MultiplyAdd(c10, m, a); c11 = Fma.MultiplyAdd(c11, m, a);
-        }
-        return Vector256.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+        public static Vector512<float> Splat(float x) => Vector512.Create(x);
+        public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Avx512F.FusedMultiplyAdd(a, b, c);
+        public static float Sum(Vector512<float> v) => Vector512.Sum(v);
+    }
+
+    private struct Ops256 : IOps<Vector256<float>>
+    {
+        public static Vector256<float> Splat(float x) => Vector256.Create(x);
+        public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Fma.MultiplyAdd(a, b, c);
+        public static float Sum(Vector256<float> v) => Vector256.Sum(v);
     }
 
     /// <summary>Without FMA: a multiply and an add (2 FLOP) per step, counted the same.</summary>
-    private static float Chains128(long n)
+    private struct Ops128 : IOps<Vector128<float>>
     {
-        var m = Vector128.Create(0.999999f); var a = Vector128.Create(1e-7f);
-        Vector128<float> c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
+        public static Vector128<float> Splat(float x) => Vector128.Create(x);
+        public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => a * b + c;
+        public static float Sum(Vector128<float> v) => Vector128.Sum(v);
+    }
+
+    private static float Chains<TV, TOps>(long n) where TV : struct where TOps : struct, IOps<TV>
+    {
+        var m = TOps.Splat(0.999999f); var a = TOps.Splat(1e-7f);
+        TV c0 = a, c1 = a, c2 = a, c3 = a, c4 = a, c5 = a, c6 = a, c7 = a, c8 = a, c9 = a, c10 = a, c11 = a;
         for (long i = 0; i < n; i++)
         {
-            c0 = c0 * m + a; c1 = c1 * m + a; c2 = c2 * m + a; c3 = c3 * m + a;
-            c4 = c4 * m + a; c5 = c5 * m + a; c6 = c6 * m + a; c7 = c7 * m + a;
-            c8 = c8 * m + a; c9 = c9 * m + a; c10 = c10 * m + a; c11 = c11 * m + a;
+            c0 = TOps.MultiplyAdd(c0, m, a); c1 = TOps.MultiplyAdd(c1, m, a); c2 = TOps.MultiplyAdd(c2, m, a);
+            c3 = TOps.MultiplyAdd(c3, m, a); c4 = TOps.MultiplyAdd(c4, m, a); c5 = TOps.MultiplyAdd(c5, m, a);
+            c6 = TOps.MultiplyAdd(c6, m, a); c7 = TOps.MultiplyAdd(c7, m, a); c8 = TOps.MultiplyAdd(c8, m, a);
+            c9 = TOps.MultiplyAdd(c9, m, a); c10 = TOps.MultiplyAdd(c10, m, a); c11 = TOps.MultiplyAdd(c11, m, a);
         }
-        return Vector128.Sum(c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7 + c8 + c9 + c10 + c11);
+        // Summed so the chains are not dead code.
+        return TOps.Sum(c0) + TOps.Sum(c1) + TOps.Sum(c2) + TOps.Sum(c3) + TOps.Sum(c4) + TOps.Sum(c5)
+            + TOps.Sum(c6) + TOps.Sum(c7) + TOps.Sum(c8) + TOps.Sum(c9) + TOps.Sum(c10) + TOps.Sum(c11);
     }
 }

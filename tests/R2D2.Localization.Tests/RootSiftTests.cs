@@ -82,7 +82,7 @@ public class RootSiftTests
         var ex = new RootSiftExtractor();
         var f1 = ex.Extract(ImageFile.ReadRgb(pair.Image1));
         var f2 = ex.Extract(ImageFile.ReadRgb(pair.Image2));
-        var m = Matching.MutualNearestNeighbours.Match(f1.Descriptors, f1.Count, f2.Descriptors, f2.Count, f1.Dim);
+        var m = R2D2.Localization.Matching.MutualNearestNeighbours.Match(f1.Descriptors, f1.Count, f2.Descriptors, f2.Count, f1.Dim);
         var mma = R2D2.Localization.Evaluation.MatchingAccuracy.OfPair(m, f1.X, f1.Y, f2.X, f2.Y, pair.H, new[] { 1, 2, 3, 5, 10 });
         var expected = new[] { .310, .434, .471, .537, .654 };
         for (int t = 0; t < expected.Length; t++) Assert.InRange(mma[t], expected[t] - 0.02, expected[t] + 0.02);

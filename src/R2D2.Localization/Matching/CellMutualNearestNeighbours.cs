@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace R2D2.Localization.Matching;
 
 /// <summary>
@@ -34,30 +36,29 @@ public static class CellMutualNearestNeighbours
         Array.Fill(entryMax, float.NegativeInfinity);
         Array.Fill(entryArg, -1);
         int t = Math.Max(1, threads > 0 ? threads : Environment.ProcessorCount);
-        // Per cell: its set-2 members transposed into one block (TransposedDots), then each set-1
-        // member against the whole block, 64 at a time.
-        Parallel.For(0, cellCount, new ParallelOptions { MaxDegreeOfParallelism = t }, () => (Block: Array.Empty<float>(), Dots: Array.Empty<float>()), (c, _, buffers) =>
+        // Per cell: its set-2 members transposed into one block (TransposedDots), then the set-1
+        // members against the whole block, four at a time.
+        Parallel.For(0, cellCount, new ParallelOptions { MaxDegreeOfParallelism = t }, () => (Block: Array.Empty<float>(), Dots: Array.Empty<float>(), Rows: new float[4 * dim]), (c, _, buffers) =>
         {
             int e0 = start2[c], width = start2[c + 1] - e0;
             if (width == 0 || start1[c] == start1[c + 1]) return buffers;
             int padded = TransposedDots.Padded(width);
-            if (buffers.Block.Length < dim * padded) buffers = (new float[dim * padded], new float[padded]);
+            if (buffers.Block.Length < dim * padded) buffers = (new float[dim * padded], new float[4 * padded], buffers.Rows);
             var block = buffers.Block.AsSpan(0, dim * padded);
             TransposedDots.Transpose(desc2, members2.AsSpan(e0, width), dim, padded, block);
-            var dots = buffers.Dots.AsSpan(0, padded);
-            for (int a = start1[c]; a < start1[c + 1]; a++)
+            // Four set-1 members at a time (copied side by side), each then taken in order as before.
+            for (int a0 = start1[c]; a0 < start1[c + 1]; a0 += 4)
             {
-                int i = members1[a];
-                TransposedDots.Dots(desc1.AsSpan(i * dim, dim), block, padded, 0, padded, dots);
-                float best = rowMax[i]; int arg = rowArg[i];
-                for (int e = 0; e < width; e++)
+                int rows = Math.Min(4, start1[c + 1] - a0);
+                for (int r = 0; r < rows; r++) desc1.AsSpan(members1[a0 + r] * dim, dim).CopyTo(buffers.Rows.AsSpan(r * dim, dim));
+                TransposedDots.DotsRows(buffers.Rows, rows, dim, block, padded, 0, padded, buffers.Dots, padded);
+                for (int r = 0; r < rows; r++)
                 {
-                    float s = dots[e];
+                    int i = members1[a0 + r];
+                    var (s, e) = Update(buffers.Dots.AsSpan(r * padded, width), i, entryMax.AsSpan(e0, width), entryArg.AsSpan(e0, width));
                     int j = members2[e0 + e];
-                    if (s > best || (s == best && j < arg)) { best = s; arg = j; }
-                    if (s > entryMax[e0 + e] || (s == entryMax[e0 + e] && i < entryArg[e0 + e])) { entryMax[e0 + e] = s; entryArg[e0 + e] = i; }
+                    if (s > rowMax[i] || (s == rowMax[i] && j < rowArg[i])) { rowMax[i] = s; rowArg[i] = j; }
                 }
-                rowMax[i] = best; rowArg[i] = arg;
             }
             return buffers;
         }, _ => { });
@@ -77,6 +78,52 @@ public static class CellMutualNearestNeighbours
             if (j >= 0 && colArg[j] == i && rowMax[i] >= minSimilarity) result.Add(new Match(i, j, rowMax[i]));
         }
         return result;
+    }
+
+    /// <summary>One set-1 descriptor i against a cell's set-2 entries: each entry whose best so far it
+    /// beats takes it (ties keep the earlier i: a cell's set-1 members come in ascending order, so an
+    /// entry's current i is always lower), and its own best entry, the first of equal ones (entries
+    /// are in ascending j), 8 at a time.</summary>
+    private static (float Best, int Entry) Update(ReadOnlySpan<float> dots, int i, Span<float> entryMax, Span<int> entryArg)
+    {
+        int width = dots.Length, e = 0;
+        float best = float.NegativeInfinity; int arg = 0;
+        if (Vector256.IsHardwareAccelerated && width >= 8)
+        {
+            var bestV = Vector256.Create(float.NegativeInfinity);
+            var bestE = Vector256<int>.Zero;
+            var lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            var iv = Vector256.Create(i);
+            for (; e + 8 <= width; e += 8)
+            {
+                var s = Vector256.Create(dots.Slice(e, 8));
+                var gt = Vector256.GreaterThan(s, bestV);
+                bestV = Vector256.ConditionalSelect(gt, s, bestV);
+                bestE = Vector256.ConditionalSelect(gt.AsInt32(), lane + Vector256.Create(e), bestE);
+                var m = Vector256.Create(entryMax.Slice(e, 8));
+                var up = Vector256.GreaterThan(s, m);
+                Vector256.ConditionalSelect(up, s, m).CopyTo(entryMax.Slice(e, 8));
+                Vector256.ConditionalSelect(up.AsInt32(), iv, Vector256.Create(entryArg.Slice(e, 8))).CopyTo(entryArg.Slice(e, 8));
+            }
+            // Each lane kept its first maximum; of the lanes at the maximum, the lowest entry.
+            best = MaxOf(bestV);
+            arg = int.MaxValue;
+            for (int l = 0; l < 8; l++) if (bestV[l] == best && bestE[l] < arg) arg = bestE[l];
+        }
+        for (; e < width; e++)
+        {
+            float s = dots[e];
+            if (s > best) { best = s; arg = e; }
+            if (s > entryMax[e]) { entryMax[e] = s; entryArg[e] = i; }
+        }
+        return (best, arg);
+    }
+
+    private static float MaxOf(Vector256<float> v)
+    {
+        float m = v[0];
+        for (int l = 1; l < 8; l++) m = Math.Max(m, v[l]);
+        return m;
     }
 
     /// <summary>Members of each cell, by a counting sort (a descriptor named twice by the same cell is listed once).</summary>

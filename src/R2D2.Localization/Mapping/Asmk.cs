@@ -251,21 +251,40 @@ public sealed class AsmkCodebook
             best.Fill(-1);
             Span<float> bestD = stackalloc float[k];
             bestD.Fill(float.PositiveInfinity);
-            // 8 centres at a time: a group none of whose distances beats the k-th best is skipped
-            // whole (most are); the others are inserted one by one, in order.
-            for (int g = 0; g < _padded; g += 8)
+            Span<float> group = stackalloc float[16];
+            // 16 (or 8) centres at a time: a group none of whose distances beats the k-th best is
+            // skipped whole (most are); the others' lanes that beat it are inserted in order of index.
+            int g = 0;
+            if (Vector512.IsHardwareAccelerated)
+                for (; g + 16 <= _padded; g += 16)
+                {
+                    var d16 = Vector512.Create(_norm.AsSpan(g, 16)) - Vector512.Create(dots.Slice(g, 16)) * 2f;
+                    ulong lanes = Vector512.LessThan(d16, Vector512.Create(bestD[k - 1])).ExtractMostSignificantBits();
+                    if (lanes == 0) continue;
+                    d16.CopyTo(group);
+                    for (; lanes != 0; lanes &= lanes - 1)
+                    {
+                        int l = BitOperations.TrailingZeroCount(lanes);
+                        Insert(group[l], g + l, best, bestD);
+                    }
+                }
+            for (; g < _padded; g += 8)
             {
                 var d8 = Vector256.Create(_norm.AsSpan(g, 8)) - Vector256.Create(dots.Slice(g, 8)) * 2f;
                 if (Vector256.LessThan(d8, Vector256.Create(bestD[k - 1])) == Vector256<float>.Zero) continue;
-                for (int i = g; i < g + 8; i++)
-                {
-                    float d = d8[i - g];
-                    if (!(d < bestD[k - 1])) continue;
-                    int at = k - 1;
-                    for (; at > 0 && d < bestD[at - 1]; at--) { bestD[at] = bestD[at - 1]; best[at] = best[at - 1]; }
-                    bestD[at] = d; best[at] = i;
-                }
+                d8.CopyTo(group);
+                for (int l = 0; l < 8; l++) Insert(group[l], g + l, best, bestD);
             }
+        }
+
+        // Centre i at distance d into the sorted best list, when it beats the last (ties: the earlier centre stays first).
+        private static void Insert(float d, int i, Span<int> best, Span<float> bestD)
+        {
+            int k = best.Length;
+            if (!(d < bestD[k - 1])) return;
+            int at = k - 1;
+            for (; at > 0 && d < bestD[at - 1]; at--) { bestD[at] = bestD[at - 1]; best[at] = best[at - 1]; }
+            bestD[at] = d; best[at] = i;
         }
 
         // The one nearest: per lane of 16 its first minimum, then the lowest index at the minimum of

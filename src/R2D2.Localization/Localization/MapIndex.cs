@@ -179,7 +179,9 @@ public sealed class MapIndex
         var candidates = PointsObservedBy(imageIds);
         if (candidates.Length == 0) return new List<Match>();
         // The cell search takes the candidates' descriptors in a pooled buffer (longer than needed):
-        // ~10 MB a query of fresh pages, a fault each, cost ~50 ms on the project's VM.
+        // ~10 MB a query of fresh pages, a fault each, cost ~50 ms on the project's VM. The exact
+        // search copies its arrays into libtorch tensors of their exact size, so a longer buffer
+        // would only add a copy there.
         var sub = cells != null ? ArrayPool<float>.Shared.Rent(candidates.Length * Dim) : new float[candidates.Length * Dim];
         try
         {

@@ -40,22 +40,31 @@ internal sealed class NetworkOptionSet
     public Option<string> Device => Hardware.Device;
     public readonly Option<bool> Exact = new("--exact")
     {
-        Description = "evaluate batch norms separately, as the official code does, instead of folding them into the convolutions",
+        Description = "evaluate batch norms separately, as the official code does, instead of folding them into the convolutions (then every convolution is direct)",
+    };
+    public readonly Option<string> Convolutions = new("--convolutions")
+    {
+        Description = "auto (Winograd's where the CPU has AVX-512 or AVX2 with FMA, about twice as fast), winograd, or direct (oneDNN's kernels only); float32 on the CPU",
+        DefaultValueFactory = _ => "auto",
     };
     public readonly Option<bool> ChannelsLast = new("--channels-last") { Description = "run convolutions in NHWC memory layout" };
     public readonly Option<string> Precision = new("--precision")
     {
-        Description = "fp32 (equal to the official outputs) or bf16 (convolutions in bfloat16: ~1.7x faster on CPUs with AVX512-BF16, ~98% of the keypoints)",
+        Description = "fp32 (equal to the official outputs) or bf16 (convolutions in bfloat16, ~98% of the keypoints: on CPUs with AVX512-BF16 as fast as fp32's Winograd convolutions, slower without; faster on GPUs)",
         DefaultValueFactory = _ => "fp32",
     };
 
-    public NetworkOptionSet() => Precision.AcceptOnlyFromAmong("fp32", "bf16");
+    public NetworkOptionSet()
+    {
+        Precision.AcceptOnlyFromAmong("fp32", "bf16");
+        Convolutions.AcceptOnlyFromAmong("auto", "winograd", "direct");
+    }
 
     public void AddTo(Command c)
     {
         c.Options.Add(Model);
         Hardware.AddTo(c);
-        foreach (var o in new Option[] { Exact, ChannelsLast, Precision }) c.Options.Add(o);
+        foreach (var o in new Option[] { Exact, ChannelsLast, Precision, Convolutions }) c.Options.Add(o);
     }
 
     public R2D2Network Load(ParseResult r) => ModelLoader.Load(r.GetValue(Model)!, Hardware.Resolve(r), Get(r));
@@ -75,6 +84,7 @@ internal sealed class NetworkOptionSet
         FoldBatchNorm = !r.GetValue(Exact),
         ChannelsLast = r.GetValue(ChannelsLast),
         BFloat16 = r.GetValue(Precision) == "bf16",
+        Winograd = r.GetValue(Convolutions) switch { "winograd" => true, "direct" => false, _ => null },
     };
 }
 

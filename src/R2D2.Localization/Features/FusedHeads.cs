@@ -39,20 +39,57 @@ internal static class FusedHeads
             acc.Clear();
             fixed (float* a = acc)
                 Accumulate((float*)x + p0, channels, pixels, n, weight, a);
-            float b0 = bias[0], b1 = bias[1], b2 = bias[2];
             for (int i = 0; i < n; i++)
-            {
-                float s0 = acc[i] + b0, s1 = acc[Chunk + i] + b1, s2 = acc[2 * Chunk + i] + b2;
-                // softmax over the two clf logits, channel 1 (as torch: shifted by the max)
-                float m = MathF.Max(s0, s1);
-                float e0 = MathF.Exp(s0 - m), e1 = MathF.Exp(s1 - m);
-                ((float*)rel)[p0 + i] = e1 / (e0 + e1);
-                // torch's softplus (beta 1, threshold 20)
-                float sp = s2 > 20f ? s2 : LogOnePlusExp(s2);
-                ((float*)rep)[p0 + i] = sp / (sp + 1f);
-                norm[p0 + i] = MathF.Sqrt(acc[3 * Chunk + i]);
-            }
+                Finish(acc[i], acc[Chunk + i], acc[2 * Chunk + i], acc[3 * Chunk + i], bias, p0 + i, (float*)rel, (float*)rep, norm);
         });
+    }
+
+    /// <summary>The same heads on a channels-last map (P×C, a pixel's channels contiguous: the
+    /// Winograd trunk's output), C a multiple of 16: each pixel's four sums over its channels in
+    /// 16 lanes, then across the lanes.</summary>
+    public static unsafe void RunChannelsLast(float* features, int channels, long pixels, float[] weight, float[] bias,
+        float* reliability, float* repeatability, float[] norm, int threads)
+    {
+        if (weight.Length != 3 * channels || bias.Length != 3) throw new ArgumentException("the heads need 3×C weights and 3 biases");
+        if (channels % 16 != 0) throw new ArgumentException("channels-last heads need a multiple of 16 channels");
+        if (norm.Length < pixels) throw new ArgumentException("norm buffer too small");
+        long chunks = (pixels + Chunk - 1) / Chunk;
+        nint x = (nint)features, rel = (nint)reliability, rep = (nint)repeatability;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, chunk =>
+        {
+            long p0 = chunk * Chunk, p1 = Math.Min(pixels, p0 + Chunk);
+            fixed (float* w = weight)
+                for (long p = p0; p < p1; p++)
+                {
+                    float* px = (float*)x + p * channels;
+                    Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                    for (int c = 0; c < channels; c += 16)
+                    {
+                        var v = Vector512.Load(px + c);
+                        var sq = v * v;
+                        a0 = Vector512.FusedMultiplyAdd(Vector512.Load(w + c), sq, a0);
+                        a1 = Vector512.FusedMultiplyAdd(Vector512.Load(w + channels + c), sq, a1);
+                        a2 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 2 * channels + c), sq, a2);
+                        a3 += sq;
+                    }
+                    Finish(Vector512.Sum(a0), Vector512.Sum(a1), Vector512.Sum(a2), Vector512.Sum(a3), bias, p, (float*)rel, (float*)rep, norm);
+                }
+        });
+    }
+
+    /// <summary>Pixel <paramref name="p"/>'s outputs from its sums Σw·x² (the three head rows,
+    /// before the bias) and Σx².</summary>
+    private static unsafe void Finish(float s0, float s1, float s2, float sumSquares, float[] bias, long p, float* rel, float* rep, float[] norm)
+    {
+        s0 += bias[0]; s1 += bias[1]; s2 += bias[2];
+        // softmax over the two clf logits, channel 1 (as torch: shifted by the max)
+        float m = MathF.Max(s0, s1);
+        float e0 = MathF.Exp(s0 - m), e1 = MathF.Exp(s1 - m);
+        rel[p] = e1 / (e0 + e1);
+        // torch's softplus (beta 1, threshold 20)
+        float sp = s2 > 20f ? s2 : LogOnePlusExp(s2);
+        rep[p] = sp / (sp + 1f);
+        norm[p] = MathF.Sqrt(sumSquares);
     }
 
     /// <summary>log(1 + eˣ) as log1p(exp(x)), in double so the small-x end keeps its digits.</summary>

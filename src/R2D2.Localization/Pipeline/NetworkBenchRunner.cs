@@ -36,6 +36,8 @@ public static class NetworkBenchRunner
     public static readonly IReadOnlyDictionary<string, NetworkOptions> Variants = new Dictionary<string, NetworkOptions>
     {
         ["fp32"] = new(),
+        // The direct (oneDNN) convolutions everywhere: the default before Winograd.
+        ["fp32-direct"] = new() { Winograd = false },
         // Earlier defaults and steps, unsplit (SplitDilated = 1) as they were measured.
         ["fp32-before-split"] = new() { SplitDilated = 1, FusedHeads = false },
         ["fp32-nchw"] = new() { OneDnnLayout = false, SplitDilated = 1, FusedHeads = false },

@@ -16,13 +16,15 @@ public class FusedHeadsTests
     }
 
     [Theory]
-    [InlineData("r2d2_WASF_N16", false, 161, 121)]
-    [InlineData("r2d2_WASF_N16", false, 160, 96)]
-    [InlineData("r2d2_WASF_N16", true, 161, 121)]   // bfloat16 trunk: the features converted first
-    [InlineData("faster2d2_WASF_N16", false, 161, 121)]
-    public void FusedHeadsEqualLibtorchsHeads(string model, bool bf16, int w, int h)
+    [InlineData("r2d2_WASF_N16", false, 161, 121, false)]
+    [InlineData("r2d2_WASF_N16", false, 160, 96, false)]
+    [InlineData("r2d2_WASF_N16", true, 161, 121, false)]   // bfloat16 trunk: the features converted first
+    [InlineData("faster2d2_WASF_N16", false, 161, 121, false)]
+    [InlineData("r2d2_WASF_N16", false, 77, 53, true)]      // Winograd trunk: channels-last features
+    [InlineData("faster2d2_WASF_N16", false, 77, 53, true)] // the same, brought back for the upsampling
+    public void FusedHeadsEqualLibtorchsHeads(string model, bool bf16, int w, int h, bool winograd)
     {
-        using var net = new R2D2Network(Checkpoint.Load(SharedData.Model(model)), CPU, new NetworkOptions { BFloat16 = bf16 });
+        using var net = new R2D2Network(Checkpoint.Load(SharedData.Model(model)), CPU, new NetworkOptions { BFloat16 = bf16, Winograd = winograd });
         using var x = MultiScaleExtractor.NormalizedInput(ImageFile.ReadRgb(SharedData.Path_("reference", "r2d2", "images", "boat.png")).Crop(0, 0, w, h));
         using var full = net.Forward(x);
         using var maps = net.ForwardForKeypoints(x);
@@ -34,7 +36,7 @@ public class FusedHeadsTests
         {
             var u = Values(a); var v = Values(b);
             double worst = u.Zip(v, (p, q) => Math.Abs(p - q)).Max();
-            Assert.True(worst <= 2e-6, $"{model} bf16={bf16} {w}×{h} {name}: max |difference| {worst}");
+            Assert.True(worst <= 2e-6, $"{model} bf16={bf16} winograd={winograd} {w}×{h} {name}: max |difference| {worst}");
         }
         // Descriptors at every pixel of the map, as the normalized map has them.
         int dim = maps.Dim;
@@ -46,7 +48,7 @@ public class FusedHeadsTests
         for (long p = 0; p < plane; p++)
             for (int c = 0; c < dim; c++)
                 err = Math.Max(err, Math.Abs(at[p * dim + c] - map[c * plane + p]));
-        Assert.True(err <= 1e-6, $"{model} bf16={bf16} {w}×{h} descriptors: max |difference| {err}");
+        Assert.True(err <= 1e-6, $"{model} bf16={bf16} winograd={winograd} {w}×{h} descriptors: max |difference| {err}");
     }
 
     [Fact]

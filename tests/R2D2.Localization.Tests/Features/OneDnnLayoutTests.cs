@@ -21,8 +21,8 @@ public class OneDnnLayoutTests
     public void BlockedLayoutEqualsNchw(string model, bool bf16)
     {
         var ckpt = Checkpoint.Load(SharedData.Model(model));
-        using var blocked = new R2D2Network(ckpt, CPU, new NetworkOptions { BFloat16 = bf16 });
-        using var plain = new R2D2Network(ckpt, CPU, new NetworkOptions { BFloat16 = bf16, OneDnnLayout = false });
+        using var blocked = new R2D2Network(ckpt, CPU, new NetworkOptions { BFloat16 = bf16, Winograd = false });
+        using var plain = new R2D2Network(ckpt, CPU, new NetworkOptions { BFloat16 = bf16, OneDnnLayout = false, Winograd = false });
         Assert.True(blocked.UsesOneDnnLayout);
         Assert.False(plain.UsesOneDnnLayout);
         using var x = Input();

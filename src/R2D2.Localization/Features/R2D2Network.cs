@@ -121,7 +121,8 @@ public sealed record NetworkOptions
     /// stay split. Same products, another summation order. CPU only. Null (the default): 4 in
     /// float32 (with <see cref="SplitMinDilation"/> 16, R2D2's last convolution runs at
     /// dilation 4 on 16 sub-images: oneDNN's direct kernel is slow at dilation 16, not at 8),
-    /// 1 in bfloat16 (where splitting measured slower); see README "Speed".</summary>
+    /// 1 in bfloat16 (where splitting measured slower); see README "Speed". Winograd's
+    /// convolutions (<see cref="Winograd"/>) take any dilation and are never split.</summary>
     public int? SplitDilated { get; init; }
     /// <summary>Only convolutions with at least this dilation are split (<see cref="SplitDilated"/>).</summary>
     public int SplitMinDilation { get; init; } = 16;
@@ -359,7 +360,8 @@ public sealed class R2D2Network : IDisposable
         void Planar()
         {
             if (!nhwc) return;
-            xs[0] = Replace(xs[0], xs[0].permute(0, 3, 1, 2).contiguous(), image);
+            using var view = xs[0].permute(0, 3, 1, 2);
+            xs[0] = Replace(xs[0], view.contiguous(), image);
             nhwc = false;
         }
         void Dense()
@@ -412,7 +414,12 @@ public sealed class R2D2Network : IDisposable
                     if (c.Winograd != null)
                     {
                         Dense();
-                        if (!nhwc) { xs[0] = Replace(xs[0], xs[0].permute(0, 2, 3, 1).contiguous(), image); nhwc = true; }
+                        if (!nhwc)
+                        {
+                            using var view = xs[0].permute(0, 2, 3, 1);
+                            xs[0] = Replace(xs[0], view.contiguous(), image);
+                            nhwc = true;
+                        }
                         var y = empty(xs[0].shape[0], height, width, c.Winograd.OutChannels, dtype: float32);
                         RunWinograd(c.Winograd, xs[0], y, relu);
                         xs[0] = Replace(xs[0], y, image);

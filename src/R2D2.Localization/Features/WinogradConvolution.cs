@@ -381,7 +381,8 @@ public sealed unsafe class WinogradConvolution : IDisposable
 
     /// <summary>m[r][0..64) = Σ_c v[r][c] · u[c][0..64) for 6 rows in 16-lane vectors (AVX-512:
     /// 24 accumulators of its 32 registers); v and m rows <paramref name="cin"/> and
-    /// <paramref name="mStride"/> apart, u rows 64 apart.</summary>
+    /// <paramref name="mStride"/> apart, u rows 64 apart. Written out row by row: the
+    /// accumulators must be locals for the JIT to keep them in registers.</summary>
     private static void Product16(float* v, int cin, float* u, float* m, int mStride)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;

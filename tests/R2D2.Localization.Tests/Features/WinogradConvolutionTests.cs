@@ -21,7 +21,8 @@ public class WinogradConvolutionTests
     private static unsafe float[] Run(WinogradConvolution conv, Tensor x, bool relu, int threads)
     {
         long h = x.shape[2], w = x.shape[3];
-        using var nhwc = x.permute(0, 2, 3, 1).contiguous();
+        using var view = x.permute(0, 2, 3, 1);
+        using var nhwc = view.contiguous();
         using var y = zeros(1, h, w, conv.OutChannels);
         fixed (byte* xp = nhwc.bytes, yp = y.bytes) conv.Run((float*)xp, (float*)yp, (int)h, (int)w, relu, threads);
         using var nchw = y.permute(0, 3, 1, 2);
@@ -43,8 +44,8 @@ public class WinogradConvolutionTests
         int pad = d * (k - 1) / 2;
         var gen = new TorchSharp.torch.Generator((ulong)(1234 + cin + k * 7 + d * 13 + h));
         using var x = randn(new long[] { 1, cin, h, w }, generator: gen).relu_();
-        using var weight = randn(new long[] { cout, cin, k, k }, generator: gen).mul_(1.0 / Math.Sqrt(cin * k * k));
-        using var bias = randn(new long[] { cout }, generator: gen).mul_(0.1);
+        using var weight = randn(new long[] { cout, cin, k, k }, generator: gen).MulInPlace(1.0 / Math.Sqrt(cin * k * k));
+        using var bias = randn(new long[] { cout }, generator: gen).MulInPlace(0.1);
         using var direct0 = F.conv2d(x, weight, bias, padding: new long[] { pad, pad }, dilation: new long[] { d, d });
         using var direct = relu ? direct0.relu() : direct0.alias();
         var expected = Values(direct);

@@ -23,7 +23,7 @@ public sealed unsafe class WinogradConvolution : IDisposable
 {
     private const int Points = 16;      // transformed points per tile (4 × 4)
     private const int Rows = 6;         // tiles per register block
-    private const int Cols = 64;        // output channels per register block (4 × 16 lanes)
+    private const int Cols = 64;        // output channels per register block (4 × 16 lanes; the last block may be narrower)
     private const int BlockTiles = 48;  // tiles per block (a multiple of Rows)
 
     private readonly float* _u;         // transformed kernels: [point][Cout/64][Cin][64]
@@ -44,10 +44,13 @@ public sealed unsafe class WinogradConvolution : IDisposable
     public static bool Accelerated => Vector512.IsHardwareAccelerated || (Vector256.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Fma.IsSupported);
 
     /// <summary>Whether a convolution can run here: 2×2 or 3×3, output of the input's size,
-    /// channels in multiples of 16 in and 64 out.</summary>
+    /// channels in multiples of 16.</summary>
     public static bool Supports(int inChannels, int outChannels, int kernel, int padding, int dilation) =>
         (kernel == 2 || kernel == 3) && dilation >= 1 && 2 * padding == dilation * (kernel - 1)
-        && inChannels % 16 == 0 && inChannels > 0 && outChannels % Cols == 0 && outChannels > 0;
+        && inChannels % 16 == 0 && inChannels > 0 && outChannels % 16 == 0 && outChannels > 0;
+
+    /// <summary>Output channels of register block <paramref name="block"/>: 64, or fewer for the last.</summary>
+    private int BlockWidth(int block) => Math.Min(Cols, OutChannels - block * Cols);
 
     /// <param name="weight">Cout × Cin × k × k, row-major (torch's layout)</param>
     /// <param name="bias">Cout</param>
@@ -58,7 +61,7 @@ public sealed unsafe class WinogradConvolution : IDisposable
         if (vectorBits is not (0 or 256 or 512)) throw new ArgumentException("vector bits: 0, 256 or 512", nameof(vectorBits));
         _lanes = (vectorBits == 0 ? (Vector512.IsHardwareAccelerated ? 512 : 256) : vectorBits) / 32;
         if (!Supports(inChannels, outChannels, kernel, padding, dilation))
-            throw new ArgumentException($"Winograd convolution needs a 2×2 or 3×3 same-size kernel, Cin % 16 = 0 and Cout % 64 = 0 (got {outChannels}×{inChannels}×{kernel}×{kernel}, padding {padding}, dilation {dilation})");
+            throw new ArgumentException($"Winograd convolution needs a 2×2 or 3×3 same-size kernel and channels in multiples of 16 (got {outChannels}×{inChannels}×{kernel}×{kernel}, padding {padding}, dilation {dilation})");
         if (weight.Length != outChannels * inChannels * kernel * kernel || bias.Length != outChannels)
             throw new ArgumentException("weight or bias of the wrong size");
         InChannels = inChannels; OutChannels = outChannels; Kernel = kernel; Padding = padding; Dilation = dilation;
@@ -70,7 +73,6 @@ public sealed unsafe class WinogradConvolution : IDisposable
             ? new double[,] { { 1, 0, 0 }, { 0.5, 0.5, 0.5 }, { 0.5, -0.5, 0.5 }, { 0, 0, 1 } }
             : new double[,] { { 1, 0 }, { 0.5, 0.5 }, { 0.5, -0.5 }, { 0, 1 } };
         _u = (float*)NativeMemory.AlignedAlloc((nuint)(Points * outChannels * inChannels * sizeof(float)), 64);
-        int blocks = outChannels / Cols;
         for (int o = 0; o < outChannels; o++)
             for (int c = 0; c < inChannels; c++)
             {
@@ -82,7 +84,8 @@ public sealed unsafe class WinogradConvolution : IDisposable
                         for (int k = 0; k < kernel; k++)
                             for (int l = 0; l < kernel; l++)
                                 s += g[a, k] * weight[w0 + k * kernel + l] * g[b, l];
-                        _u[(((long)(a * 4 + b) * blocks + o / Cols) * inChannels + c) * Cols + o % Cols] = (float)s;
+                        // Point-major, then blocks of output channels, each Cin rows of its width.
+                        _u[((long)(a * 4 + b) * outChannels + o / Cols * Cols) * inChannels + (long)c * BlockWidth(o / Cols) + o % Cols] = (float)s;
                     }
             }
     }
@@ -162,16 +165,23 @@ public sealed unsafe class WinogradConvolution : IDisposable
             else
                 for (int p = 0; p < Points; p++) new Span<float>(v + p * vStride + t * cin, cin).Clear();
         }
-        int blocks = cout / Cols;
+        int blocks = (cout + Cols - 1) / Cols;
         for (int p = 0; p < Points; p++)
             for (int b = 0; b < blocks; b++)
             {
-                float* u = _u + ((long)p * blocks + b) * cin * Cols;
+                float* u = _u + ((long)p * cout + b * Cols) * cin;
+                int bw = BlockWidth(b);
                 for (int t = 0; t < rows; t += Rows)
                 {
-                    float* mt = m + p * mStride + t * cout + b * Cols;
-                    if (TO.Count == 16) Product16(v + p * vStride + t * cin, cin, u, mt, cout);
-                    else for (int q = 0; q < Cols; q += 16) Product8(v + p * vStride + t * cin, cin, u + q, mt + q, cout);
+                    float* vt = v + p * vStride + t * cin, mt = m + p * mStride + t * cout + b * Cols;
+                    if (TO.Count == 8) { for (int q = 0; q < bw; q += 16) Product8(vt, cin, u + q, bw, mt + q, cout); continue; }
+                    switch (bw)
+                    {
+                        case 64: Product16<Vectors4>(vt, cin, u, mt, cout); break;
+                        case 48: Product16<Vectors3>(vt, cin, u, mt, cout); break;
+                        case 32: Product16<Vectors2>(vt, cin, u, mt, cout); break;
+                        default: Product16<Vectors1>(vt, cin, u, mt, cout); break;
+                    }
                 }
             }
         fixed (float* bias = _bias)
@@ -349,15 +359,16 @@ public sealed unsafe class WinogradConvolution : IDisposable
     }
 
     /// <summary>m[r][0..16) = Σ_c v[r][c] · u[c][0..16) for 6 rows in 8-lane vectors (AVX2: 12
-    /// accumulators of its 16 registers); u rows 64 apart as for <see cref="Product16"/>.</summary>
-    private static void Product8(float* v, int cin, float* u, float* m, int mStride)
+    /// accumulators of its 16 registers); u rows <paramref name="uStride"/> apart.</summary>
+    private static void Product8(float* v, int cin, float* u, int uStride, float* m, int mStride)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         float* v1 = v + cin, v2 = v1 + cin, v3 = v2 + cin, v4 = v3 + cin, v5 = v4 + cin;
-        for (int c = 0; c < cin; c++, u += Cols)
+        for (int c = 0; c < cin; c++)
         {
             var u0 = Vector256.Load(u); var u1 = Vector256.Load(u + 8);
+            u += uStride;
             var b = Vector256.Create(v[c]);
             c00 = Vector256.FusedMultiplyAdd(b, u0, c00); c01 = Vector256.FusedMultiplyAdd(b, u1, c01);
             b = Vector256.Create(v1[c]);
@@ -379,12 +390,14 @@ public sealed unsafe class WinogradConvolution : IDisposable
         c50.Store(m); c51.Store(m + 8);
     }
 
-    /// <summary>m[r][0..64) = Σ_c v[r][c] · u[c][0..64) for 6 rows in 16-lane vectors (AVX-512:
-    /// 24 accumulators of its 32 registers); v and m rows <paramref name="cin"/> and
-    /// <paramref name="mStride"/> apart, u rows 64 apart. Written out row by row: the
-    /// accumulators must be locals for the JIT to keep them in registers.</summary>
-    private static void Product16(float* v, int cin, float* u, float* m, int mStride)
+    /// <summary>m[r][0..16·V) = Σ_c v[r][c] · u[c][0..16·V) for 6 rows in 16-lane vectors, V = 1–4
+    /// (AVX-512: up to 24 accumulators of its 32 registers); v and m rows <paramref name="cin"/> and
+    /// <paramref name="mStride"/> apart, u rows 16·V apart. Written out row by row: the
+    /// accumulators must be locals for the JIT to keep them in registers; the vectors beyond V
+    /// are compiled away (<typeparamref name="TW"/> is a constant per instantiation).</summary>
+    private static void Product16<TW>(float* v, int cin, float* u, float* m, int mStride) where TW : struct, IVectors
     {
+        int n = TW.Count, stride = 16 * n;
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
@@ -392,36 +405,52 @@ public sealed unsafe class WinogradConvolution : IDisposable
         Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
         Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
         float* v1 = v + cin, v2 = v1 + cin, v3 = v2 + cin, v4 = v3 + cin, v5 = v4 + cin;
-        for (int c = 0; c < cin; c++, u += Cols)
+        for (int c = 0; c < cin; c++, u += stride)
         {
-            var u0 = Vector512.Load(u); var u1 = Vector512.Load(u + 16);
-            var u2 = Vector512.Load(u + 32); var u3 = Vector512.Load(u + 48);
-            var b = Vector512.Create(v[c]);
-            c00 = Vector512.FusedMultiplyAdd(b, u0, c00); c01 = Vector512.FusedMultiplyAdd(b, u1, c01);
-            c02 = Vector512.FusedMultiplyAdd(b, u2, c02); c03 = Vector512.FusedMultiplyAdd(b, u3, c03);
-            b = Vector512.Create(v1[c]);
-            c10 = Vector512.FusedMultiplyAdd(b, u0, c10); c11 = Vector512.FusedMultiplyAdd(b, u1, c11);
-            c12 = Vector512.FusedMultiplyAdd(b, u2, c12); c13 = Vector512.FusedMultiplyAdd(b, u3, c13);
-            b = Vector512.Create(v2[c]);
-            c20 = Vector512.FusedMultiplyAdd(b, u0, c20); c21 = Vector512.FusedMultiplyAdd(b, u1, c21);
-            c22 = Vector512.FusedMultiplyAdd(b, u2, c22); c23 = Vector512.FusedMultiplyAdd(b, u3, c23);
-            b = Vector512.Create(v3[c]);
-            c30 = Vector512.FusedMultiplyAdd(b, u0, c30); c31 = Vector512.FusedMultiplyAdd(b, u1, c31);
-            c32 = Vector512.FusedMultiplyAdd(b, u2, c32); c33 = Vector512.FusedMultiplyAdd(b, u3, c33);
-            b = Vector512.Create(v4[c]);
-            c40 = Vector512.FusedMultiplyAdd(b, u0, c40); c41 = Vector512.FusedMultiplyAdd(b, u1, c41);
-            c42 = Vector512.FusedMultiplyAdd(b, u2, c42); c43 = Vector512.FusedMultiplyAdd(b, u3, c43);
-            b = Vector512.Create(v5[c]);
-            c50 = Vector512.FusedMultiplyAdd(b, u0, c50); c51 = Vector512.FusedMultiplyAdd(b, u1, c51);
-            c52 = Vector512.FusedMultiplyAdd(b, u2, c52); c53 = Vector512.FusedMultiplyAdd(b, u3, c53);
+            var u0 = Vector512.Load(u);
+            var u1 = n > 1 ? Vector512.Load(u + 16) : default;
+            var u2 = n > 2 ? Vector512.Load(u + 32) : default;
+            var u3 = n > 3 ? Vector512.Load(u + 48) : default;
+            Row(Vector512.Create(v[c]), u0, u1, u2, u3, n, ref c00, ref c01, ref c02, ref c03);
+            Row(Vector512.Create(v1[c]), u0, u1, u2, u3, n, ref c10, ref c11, ref c12, ref c13);
+            Row(Vector512.Create(v2[c]), u0, u1, u2, u3, n, ref c20, ref c21, ref c22, ref c23);
+            Row(Vector512.Create(v3[c]), u0, u1, u2, u3, n, ref c30, ref c31, ref c32, ref c33);
+            Row(Vector512.Create(v4[c]), u0, u1, u2, u3, n, ref c40, ref c41, ref c42, ref c43);
+            Row(Vector512.Create(v5[c]), u0, u1, u2, u3, n, ref c50, ref c51, ref c52, ref c53);
         }
-        c00.Store(m); c01.Store(m + 16); c02.Store(m + 32); c03.Store(m + 48); m += mStride;
-        c10.Store(m); c11.Store(m + 16); c12.Store(m + 32); c13.Store(m + 48); m += mStride;
-        c20.Store(m); c21.Store(m + 16); c22.Store(m + 32); c23.Store(m + 48); m += mStride;
-        c30.Store(m); c31.Store(m + 16); c32.Store(m + 32); c33.Store(m + 48); m += mStride;
-        c40.Store(m); c41.Store(m + 16); c42.Store(m + 32); c43.Store(m + 48); m += mStride;
-        c50.Store(m); c51.Store(m + 16); c52.Store(m + 32); c53.Store(m + 48);
+        Store(m, n, c00, c01, c02, c03); m += mStride;
+        Store(m, n, c10, c11, c12, c13); m += mStride;
+        Store(m, n, c20, c21, c22, c23); m += mStride;
+        Store(m, n, c30, c31, c32, c33); m += mStride;
+        Store(m, n, c40, c41, c42, c43); m += mStride;
+        Store(m, n, c50, c51, c52, c53);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row(Vector512<float> b, Vector512<float> u0, Vector512<float> u1, Vector512<float> u2, Vector512<float> u3, int n,
+        ref Vector512<float> c0, ref Vector512<float> c1, ref Vector512<float> c2, ref Vector512<float> c3)
+    {
+        c0 = Vector512.FusedMultiplyAdd(b, u0, c0);
+        if (n > 1) c1 = Vector512.FusedMultiplyAdd(b, u1, c1);
+        if (n > 2) c2 = Vector512.FusedMultiplyAdd(b, u2, c2);
+        if (n > 3) c3 = Vector512.FusedMultiplyAdd(b, u3, c3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* m, int n, Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3)
+    {
+        c0.Store(m);
+        if (n > 1) c1.Store(m + 16);
+        if (n > 2) c2.Store(m + 32);
+        if (n > 3) c3.Store(m + 48);
+    }
+
+    /// <summary>A register block's width in 16-lane vectors, as a type, so that each width compiles to its own kernel.</summary>
+    private interface IVectors { static abstract int Count { get; } }
+    private struct Vectors1 : IVectors { public static int Count => 1; }
+    private struct Vectors2 : IVectors { public static int Count => 2; }
+    private struct Vectors3 : IVectors { public static int Count => 3; }
+    private struct Vectors4 : IVectors { public static int Count => 4; }
 
     public void Dispose()
     {

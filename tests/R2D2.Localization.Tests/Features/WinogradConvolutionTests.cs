@@ -39,6 +39,10 @@ public class WinogradConvolutionTests
     [InlineData(16, 64, 3, 16, 10, 7, true)]    // dilation beyond the map: only the centre tap
     [InlineData(16, 64, 2, 2, 1, 1, false)]     // one pixel
     [InlineData(16, 64, 3, 3, 14, 25, false)]   // odd dilation
+    [InlineData(32, 32, 3, 1, 15, 12, true)]    // conv 2: a register block of 32 output channels
+    [InlineData(48, 96, 3, 1, 11, 13, true)]    // r2d2_WASF_N8_big's conv 3: 64 + 32
+    [InlineData(96, 48, 2, 4, 9, 17, false)]    // 48
+    [InlineData(16, 80, 3, 2, 8, 8, false)]     // 64 + 16
     public void EqualsTheDirectConvolution(int cin, int cout, int k, int d, int h, int w, bool relu)
     {
         int pad = d * (k - 1) / 2;
@@ -68,7 +72,8 @@ public class WinogradConvolutionTests
 
     [Theory]
     [InlineData(3, 32, 3, 1, 1)]    // R2D2's first convolution: 3 channels in
-    [InlineData(32, 32, 3, 1, 1)]   // 32 out: not a multiple of 64
+    [InlineData(32, 40, 3, 1, 1)]   // 40 out: not a multiple of 16
+    [InlineData(24, 64, 3, 1, 1)]   // 24 in
     [InlineData(64, 64, 5, 2, 1)]   // 5×5
     [InlineData(64, 64, 3, 0, 1)]   // output smaller than the input
     public void RefusesWhatItCannotRun(int cin, int cout, int k, int pad, int d)

@@ -88,7 +88,10 @@ public class WinogradConvolutionTests
         var ckpt = Checkpoint.Load(SharedData.Model("r2d2_WASF_N16"));
         using var wino = new R2D2Network(ckpt, CPU, new NetworkOptions { Winograd = true });
         using var direct = new R2D2Network(ckpt, CPU, new NetworkOptions { Winograd = false });
-        using var x = MultiScaleExtractor.NormalizedInput(ImageFile.ReadRgb(SharedData.Path_("reference", "r2d2", "images", "boat.png")).Crop(100, 80, 67, 45));
+        var boat = ImageFile.ReadRgb(SharedData.Path_("reference", "r2d2", "images", "boat.png"));
+        using var x1 = MultiScaleExtractor.NormalizedInput(boat.Crop(100, 80, 67, 45));
+        using var x2 = MultiScaleExtractor.NormalizedInput(boat.Crop(300, 200, 67, 45));
+        using var x = cat(new[] { x1, x2 }, 0); // a batch of two: each image its own map
         using var a = wino.Forward(x);
         using var b = direct.Forward(x);
         foreach (var (p, q, name, bound) in new[] { (a.Reliability, b.Reliability, "reliability", 1e-5), (a.Repeatability, b.Repeatability, "repeatability", 1e-5), (a.Descriptors, b.Descriptors, "descriptors", 1e-5) })

@@ -98,9 +98,28 @@ print(c['net'], len(sd), sum(v.numel() for v in sd.values()), float(sd['clf.bias
 
 internal static class TempDir
 {
+    /// <summary>This test process's folder, below which every <see cref="Create"/> is: deleted when
+    /// the process exits (unless R2D2_KEEP_TEST_FILES=1), so that runs do not pile up in the
+    /// temporary folder (some 280 folders per run).</summary>
+    private static readonly string Root = CreateRoot();
+
+    private static string CreateRoot()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "r2d2-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
+        Directory.CreateDirectory(root);
+        if (Environment.GetEnvironmentVariable("R2D2_KEEP_TEST_FILES") != "1")
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                try { Directory.Delete(root, recursive: true); }
+                catch (IOException) { } // a file still open: the next cleaner of /tmp takes it
+                catch (UnauthorizedAccessException) { }
+            };
+        return root;
+    }
+
     public static string Create()
     {
-        var d = Path.Combine(Path.GetTempPath(), "r2d2-tests", Guid.NewGuid().ToString("N")[..8]);
+        var d = Path.Combine(Root, Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(d);
         return d;
     }

@@ -26,7 +26,7 @@ public sealed unsafe class WinogradConvolution : IDisposable
     private const int Cols = 64;        // output channels per register block (4 × 16 lanes; the last block may be narrower)
     private const int BlockTiles = 48;  // tiles per block (a multiple of Rows)
 
-    private readonly float* _u;         // transformed kernels: [point][Cout/64][Cin][64]
+    private readonly float* _u;         // transformed kernels: [point][block of ≤ 64 output channels][Cin][the block's width]
     private readonly float* _zeros;     // Cin zeros: the taps outside the map
     private readonly int _lanes;        // float lanes of the vectors the transforms and products run on: 16 or 8
     private readonly float[] _bias;

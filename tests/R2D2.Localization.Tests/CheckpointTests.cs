@@ -98,23 +98,39 @@ print(c['net'], len(sd), sum(v.numel() for v in sd.values()), float(sd['clf.bias
 
 internal static class TempDir
 {
-    /// <summary>This test process's folder, below which every <see cref="Create"/> is: deleted when
-    /// the process exits (unless R2D2_KEEP_TEST_FILES=1), so that runs do not pile up in the
-    /// temporary folder (some 280 folders per run).</summary>
+    /// <summary>This test process's folder, below which every <see cref="Create"/> is, so that runs
+    /// do not pile up in the temporary folder (some 280 folders per run). It is deleted when the
+    /// process exits, and, since the test host may be ended without its exit handlers, by the
+    /// next run once its process is gone (R2D2_KEEP_TEST_FILES=1 keeps them all).</summary>
     private static readonly string Root = CreateRoot();
 
     private static string CreateRoot()
     {
-        var root = Path.Combine(Path.GetTempPath(), "r2d2-tests", $"run-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
+        var parent = Path.Combine(Path.GetTempPath(), "r2d2-tests");
+        var root = Path.Combine(parent, $"run-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}");
         Directory.CreateDirectory(root);
-        if (Environment.GetEnvironmentVariable("R2D2_KEEP_TEST_FILES") != "1")
-            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-            {
-                try { Directory.Delete(root, recursive: true); }
-                catch (IOException) { } // a file still open: the next cleaner of /tmp takes it
-                catch (UnauthorizedAccessException) { }
-            };
+        if (Environment.GetEnvironmentVariable("R2D2_KEEP_TEST_FILES") == "1") return root;
+        foreach (var old in Directory.EnumerateDirectories(parent, "run-*"))
+        {
+            var parts = Path.GetFileName(old).Split('-');
+            if (parts.Length == 3 && int.TryParse(parts[1], out int pid) && pid != Environment.ProcessId && !Running(pid)) Delete(old);
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Delete(root);
         return root;
+    }
+
+    private static bool Running(int pid)
+    {
+        try { using var p = System.Diagnostics.Process.GetProcessById(pid); return !p.HasExited; }
+        catch (ArgumentException) { return false; } // no such process
+        catch (InvalidOperationException) { return false; }
+    }
+
+    private static void Delete(string folder)
+    {
+        try { Directory.Delete(folder, recursive: true); }
+        catch (IOException) { } // another run deleting it too, or a file still open: left for later
+        catch (UnauthorizedAccessException) { }
     }
 
     public static string Create()

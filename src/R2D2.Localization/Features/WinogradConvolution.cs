@@ -175,12 +175,12 @@ public sealed unsafe class WinogradConvolution : IDisposable
                 {
                     float* vt = v + p * vStride + t * cin, mt = m + p * mStride + t * cout + b * Cols;
                     if (TO.Count == 8) { for (int q = 0; q < bw; q += 16) Product8(vt, cin, u + q, bw, mt + q, cout); continue; }
-                    switch (bw)
+                    switch (bw) // 6 tiles × the block's width (RegisterBlock)
                     {
-                        case 64: Product16<Vectors4>(vt, cin, u, mt, cout); break;
-                        case 48: Product16<Vectors3>(vt, cin, u, mt, cout); break;
-                        case 32: Product16<Vectors2>(vt, cin, u, mt, cout); break;
-                        default: Product16<Vectors1>(vt, cin, u, mt, cout); break;
+                        case 64: RegisterBlock.Product<RegisterBlock.Six, RegisterBlock.Four>(vt, cin, u, bw, cin, mt, cout); break;
+                        case 48: RegisterBlock.Product<RegisterBlock.Six, RegisterBlock.Three>(vt, cin, u, bw, cin, mt, cout); break;
+                        case 32: RegisterBlock.Product<RegisterBlock.Six, RegisterBlock.Two>(vt, cin, u, bw, cin, mt, cout); break;
+                        default: RegisterBlock.Product<RegisterBlock.Six, RegisterBlock.One>(vt, cin, u, bw, cin, mt, cout); break;
                     }
                 }
             }
@@ -359,7 +359,8 @@ public sealed unsafe class WinogradConvolution : IDisposable
     }
 
     /// <summary>m[r][0..16) = Σ_c v[r][c] · u[c][0..16) for 6 rows in 8-lane vectors (AVX2: 12
-    /// accumulators of its 16 registers); u rows <paramref name="uStride"/> apart.</summary>
+    /// accumulators of its 16 registers); u rows <paramref name="uStride"/> apart. The AVX-512 blocks
+    /// are <see cref="RegisterBlock.Product"/>'s.</summary>
     private static void Product8(float* v, int cin, float* u, int uStride, float* m, int mStride)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -390,67 +391,6 @@ public sealed unsafe class WinogradConvolution : IDisposable
         c50.Store(m); c51.Store(m + 8);
     }
 
-    /// <summary>m[r][0..16·V) = Σ_c v[r][c] · u[c][0..16·V) for 6 rows in 16-lane vectors, V = 1–4
-    /// (AVX-512: up to 24 accumulators of its 32 registers); v and m rows <paramref name="cin"/> and
-    /// <paramref name="mStride"/> apart, u rows 16·V apart. Written out row by row: the
-    /// accumulators must be locals for the JIT to keep them in registers; the vectors beyond V
-    /// are compiled away (<typeparamref name="TW"/> is a constant per instantiation).</summary>
-    private static void Product16<TW>(float* v, int cin, float* u, float* m, int mStride) where TW : struct, IVectors
-    {
-        int n = TW.Count, stride = 16 * n;
-        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
-        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
-        float* v1 = v + cin, v2 = v1 + cin, v3 = v2 + cin, v4 = v3 + cin, v5 = v4 + cin;
-        for (int c = 0; c < cin; c++, u += stride)
-        {
-            var u0 = Vector512.Load(u);
-            var u1 = n > 1 ? Vector512.Load(u + 16) : default;
-            var u2 = n > 2 ? Vector512.Load(u + 32) : default;
-            var u3 = n > 3 ? Vector512.Load(u + 48) : default;
-            Row(Vector512.Create(v[c]), u0, u1, u2, u3, n, ref c00, ref c01, ref c02, ref c03);
-            Row(Vector512.Create(v1[c]), u0, u1, u2, u3, n, ref c10, ref c11, ref c12, ref c13);
-            Row(Vector512.Create(v2[c]), u0, u1, u2, u3, n, ref c20, ref c21, ref c22, ref c23);
-            Row(Vector512.Create(v3[c]), u0, u1, u2, u3, n, ref c30, ref c31, ref c32, ref c33);
-            Row(Vector512.Create(v4[c]), u0, u1, u2, u3, n, ref c40, ref c41, ref c42, ref c43);
-            Row(Vector512.Create(v5[c]), u0, u1, u2, u3, n, ref c50, ref c51, ref c52, ref c53);
-        }
-        Store(m, n, c00, c01, c02, c03); m += mStride;
-        Store(m, n, c10, c11, c12, c13); m += mStride;
-        Store(m, n, c20, c21, c22, c23); m += mStride;
-        Store(m, n, c30, c31, c32, c33); m += mStride;
-        Store(m, n, c40, c41, c42, c43); m += mStride;
-        Store(m, n, c50, c51, c52, c53);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Row(Vector512<float> b, Vector512<float> u0, Vector512<float> u1, Vector512<float> u2, Vector512<float> u3, int n,
-        ref Vector512<float> c0, ref Vector512<float> c1, ref Vector512<float> c2, ref Vector512<float> c3)
-    {
-        c0 = Vector512.FusedMultiplyAdd(b, u0, c0);
-        if (n > 1) c1 = Vector512.FusedMultiplyAdd(b, u1, c1);
-        if (n > 2) c2 = Vector512.FusedMultiplyAdd(b, u2, c2);
-        if (n > 3) c3 = Vector512.FusedMultiplyAdd(b, u3, c3);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* m, int n, Vector512<float> c0, Vector512<float> c1, Vector512<float> c2, Vector512<float> c3)
-    {
-        c0.Store(m);
-        if (n > 1) c1.Store(m + 16);
-        if (n > 2) c2.Store(m + 32);
-        if (n > 3) c3.Store(m + 48);
-    }
-
-    /// <summary>A register block's width in 16-lane vectors, as a type, so that each width compiles to its own kernel.</summary>
-    private interface IVectors { static abstract int Count { get; } }
-    private struct Vectors1 : IVectors { public static int Count => 1; }
-    private struct Vectors2 : IVectors { public static int Count => 2; }
-    private struct Vectors3 : IVectors { public static int Count => 3; }
-    private struct Vectors4 : IVectors { public static int Count => 4; }
 
     public void Dispose()
     {

@@ -2,6 +2,8 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
+using R2D2.Localization.Features;
+
 namespace R2D2.Localization.Matching;
 
 /// <summary>
@@ -68,63 +70,20 @@ internal static class TransposedDots
             DotsRows(all, 4, dim, block, padded, j0, width, dots, stride);
             return;
         }
-        ref float t = ref MemoryMarshal.GetReference(block);
-        ref float x = ref MemoryMarshal.GetReference(xs);
-        ref float d = ref MemoryMarshal.GetReference(dots);
+        // Four vectors × 64 (then 16) columns: RegisterBlock's kernel, the block's rows loaded once for the four.
         int j = 0;
-        for (; j + 64 <= width; j += 64) Dots4x64(ref x, dim, ref t, padded, j0 + j, ref Unsafe.Add(ref d, j), stride);
-        for (; j + 16 <= width; j += 16) Dots4x16(ref x, dim, ref t, padded, j0 + j, ref Unsafe.Add(ref d, j), stride);
+        unsafe
+        {
+            fixed (float* x = xs, t = block, d = dots)
+            {
+                for (; j + 64 <= width; j += 64)
+                    RegisterBlock.Product<RegisterBlock.Four, RegisterBlock.Four>(x, dim, t + j0 + j, padded, dim, d + j, stride);
+                for (; j + 16 <= width; j += 16)
+                    RegisterBlock.Product<RegisterBlock.Four, RegisterBlock.One>(x, dim, t + j0 + j, padded, dim, d + j, stride);
+            }
+        }
         for (; j < width; j += 8)
             for (int r = 0; r < 4; r++) Dots(xs.Slice(r * dim, dim), block, padded, j0 + j, 8, dots.Slice(r * stride + j, 8));
-    }
-
-    // Four vectors × 64 columns: sixteen 512-bit accumulators; per component four row loads and four broadcasts.
-    private static void Dots4x64(ref float x, int dim, ref float t, int padded, int j0, ref float d, int stride)
-    {
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
-        for (int k = 0; k < dim; k++)
-        {
-            ref float row = ref Unsafe.Add(ref t, k * padded + j0);
-            var c0 = Vector512.LoadUnsafe(ref row, 0);
-            var c1 = Vector512.LoadUnsafe(ref row, 16);
-            var c2 = Vector512.LoadUnsafe(ref row, 32);
-            var c3 = Vector512.LoadUnsafe(ref row, 48);
-            var x0 = Vector512.Create(Unsafe.Add(ref x, k));
-            a00 = Vector512.FusedMultiplyAdd(x0, c0, a00); a01 = Vector512.FusedMultiplyAdd(x0, c1, a01);
-            a02 = Vector512.FusedMultiplyAdd(x0, c2, a02); a03 = Vector512.FusedMultiplyAdd(x0, c3, a03);
-            var x1 = Vector512.Create(Unsafe.Add(ref x, dim + k));
-            a10 = Vector512.FusedMultiplyAdd(x1, c0, a10); a11 = Vector512.FusedMultiplyAdd(x1, c1, a11);
-            a12 = Vector512.FusedMultiplyAdd(x1, c2, a12); a13 = Vector512.FusedMultiplyAdd(x1, c3, a13);
-            var x2 = Vector512.Create(Unsafe.Add(ref x, 2 * dim + k));
-            a20 = Vector512.FusedMultiplyAdd(x2, c0, a20); a21 = Vector512.FusedMultiplyAdd(x2, c1, a21);
-            a22 = Vector512.FusedMultiplyAdd(x2, c2, a22); a23 = Vector512.FusedMultiplyAdd(x2, c3, a23);
-            var x3 = Vector512.Create(Unsafe.Add(ref x, 3 * dim + k));
-            a30 = Vector512.FusedMultiplyAdd(x3, c0, a30); a31 = Vector512.FusedMultiplyAdd(x3, c1, a31);
-            a32 = Vector512.FusedMultiplyAdd(x3, c2, a32); a33 = Vector512.FusedMultiplyAdd(x3, c3, a33);
-        }
-        a00.StoreUnsafe(ref d, 0); a01.StoreUnsafe(ref d, 16); a02.StoreUnsafe(ref d, 32); a03.StoreUnsafe(ref d, 48);
-        ref float d1 = ref Unsafe.Add(ref d, stride);
-        a10.StoreUnsafe(ref d1, 0); a11.StoreUnsafe(ref d1, 16); a12.StoreUnsafe(ref d1, 32); a13.StoreUnsafe(ref d1, 48);
-        ref float d2 = ref Unsafe.Add(ref d, 2 * stride);
-        a20.StoreUnsafe(ref d2, 0); a21.StoreUnsafe(ref d2, 16); a22.StoreUnsafe(ref d2, 32); a23.StoreUnsafe(ref d2, 48);
-        ref float d3 = ref Unsafe.Add(ref d, 3 * stride);
-        a30.StoreUnsafe(ref d3, 0); a31.StoreUnsafe(ref d3, 16); a32.StoreUnsafe(ref d3, 32); a33.StoreUnsafe(ref d3, 48);
-    }
-
-    private static void Dots4x16(ref float x, int dim, ref float t, int padded, int j0, ref float d, int stride)
-    {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        for (int k = 0; k < dim; k++)
-        {
-            var c = Vector512.LoadUnsafe(ref Unsafe.Add(ref t, k * padded + j0));
-            a0 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref x, k)), c, a0);
-            a1 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref x, dim + k)), c, a1);
-            a2 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref x, 2 * dim + k)), c, a2);
-            a3 = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref x, 3 * dim + k)), c, a3);
-        }
-        a0.StoreUnsafe(ref d); a1.StoreUnsafe(ref Unsafe.Add(ref d, stride));
-        a2.StoreUnsafe(ref Unsafe.Add(ref d, 2 * stride)); a3.StoreUnsafe(ref Unsafe.Add(ref d, 3 * stride));
     }
 
     // Eight accumulators of 8 vectors each, in registers; x[k] broadcast once per row.

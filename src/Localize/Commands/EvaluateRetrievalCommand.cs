@@ -24,10 +24,13 @@ internal static class EvaluateRetrievalCommand
         var model = new Option<string?>("--model") { Description = "checkpoint (default: the one the map was built with)" };
         var guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP (see query)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
         var pointCells = QueryCommand.PointCellsOption();
+        var threshold = new Option<double>("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
+        var lossScale = new Option<double>("--pnp-loss-scale") { Description = "scale (px) of the Cauchy loss of PnP's final refinement", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
+        var verify = new Option<int?>("--verify-candidates") { Description = "candidate poses verified against the map around them (see query); default: as query, on for the retrieval methods and off for the oracle" };
         var cacheDir = new Option<string?>("--features-cache") { Description = "folder that keeps each query's features between runs (reused when extractor and image size match), so a sweep of settings extracts once" };
         var hardware = new DeviceOptionSet();
         var cmd = new Command("evaluate-retrieval", "Retrieval recall@1/5/10/20/50 against the map's ground truth (database images sharing map points with the query's true view), per method and query set.");
-        foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, model, cacheDir, guided, pointCells }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, model, cacheDir, guided, pointCells, verify, threshold, lossScale }) cmd.Options.Add(o);
         hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
@@ -51,6 +54,8 @@ internal static class EvaluateRetrievalCommand
                 FeaturesCache = r.GetValue(cacheDir),
                 Guided = new GuidedMatchingOptions { Rounds = r.GetValue(guided) },
                 PointCells = PointSearch.Parse(r.GetValue(pointCells)!),
+                Pnp = QueryCommand.PnpOptionsOf(r.GetValue(threshold), r.GetValue(lossScale)),
+                VerifiedCandidates = r.GetValue(verify) is < 0 ? throw new ArgumentException("--verify-candidates must be 0 or more") : r.GetValue(verify),
             }, new ConsoleProgress("evaluate-retrieval"));
             Console.WriteLine();
             Console.Write(RetrievalEvaluationTable.Recall(result));

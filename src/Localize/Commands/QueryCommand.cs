@@ -27,7 +27,12 @@ internal static class QueryCommand
         public readonly DeviceOptionSet Hardware = new();
         public readonly ShardOption Shard = new();
         public readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16 (see extract)", DefaultValueFactory = _ => "fp32" };
-        public readonly Option<double> Threshold = new("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px)", DefaultValueFactory = _ => 12 };
+        public readonly Option<double> Threshold = new("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
+        public readonly Option<double> LossScale = new("--pnp-loss-scale") { Description = "scale (px) of the Cauchy loss of PnP's final refinement", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
+        public readonly Option<int?> Verify = new("--verify-candidates")
+        {
+            Description = $"pose the query again against the map around each of the N best cluster poses (the database images that see what it would see) and keep the pose with most inliers; 0: off; default: {LocalizerOptions.AutoVerifiedCandidates} for retrieved images, off for --pairs",
+        };
         public readonly Option<string> Retrieval = new("--retrieval")
         {
             Description = "2D–3D matching against: 'all' map points, K (the points of the K database images most similar to the query, "
@@ -52,12 +57,17 @@ internal static class QueryCommand
             Hardware.AddTo(cmd);
             Precision.AcceptOnlyFromAmong("fp32", "bf16");
             Matching.AcceptOnlyFromAmong("2d3d", "2d2d");
-            foreach (var o in new Option[] { Precision, Threshold, Retrieval, Method, Matching, Clusters, Guided, PointCells, Pairs, Resume }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { Precision, Threshold, LossScale, Retrieval, Method, Matching, Clusters, Guided, PointCells, Verify, Pairs, Resume }) cmd.Options.Add(o);
             Shard.AddTo(cmd);
         }
     }
 
     /// <summary>--point-cells, shared by query and evaluate-retrieval.</summary>
+    /// <summary>PnP's threshold and loss scale from the command line, refused unless positive.</summary>
+    internal static Geometry.PnpOptions PnpOptionsOf(double thresholdPx, double lossScalePx) =>
+        thresholdPx > 0 && lossScalePx > 0 ? new Geometry.PnpOptions { ThresholdPx = thresholdPx, LossScalePx = lossScalePx }
+            : throw new ArgumentException("--pnp-threshold and --pnp-loss-scale must be positive");
+
     internal static Option<string> PointCellsOption() => new Option<string>("--point-cells")
     {
         Description = $"2D–3D search within the map's ASMK vocabulary cells: compare each query descriptor only with the points that have its coarse cell among their N nearest (0: with every point, exact; auto: {PointSearch.AutoCells} from {PointSearch.AutoMinPairs / 1_000_000} M query × point pairs, else exact)",
@@ -89,7 +99,7 @@ internal static class QueryCommand
         if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {map.Points.Count} 3D point(s): the queries will get fallback poses");
         var options = new LocalizerOptions
         {
-            Pnp = new Geometry.PnpOptions { ThresholdPx = r.GetValue(o.Threshold) },
+            Pnp = PnpOptionsOf(r.GetValue(o.Threshold), r.GetValue(o.LossScale)),
             RetrievedImages = Localization.Retrieval.Parse(r.GetValue(o.Retrieval)!),
             PairsByQuery = r.GetValue(o.Pairs) is { } pf ? QueryInputs.ReadPairs(pf, map) : null,
             RetrievalMethod = ImageRetrieval.Create(r.GetValue(o.Method)!, map),
@@ -97,6 +107,7 @@ internal static class QueryCommand
             CovisibilityClusters = r.GetValue(o.Clusters),
             Guided = new GuidedMatchingOptions { Rounds = r.GetValue(o.Guided) },
             PointCells = PointSearch.Parse(r.GetValue(o.PointCells)!),
+            VerifiedCandidates = r.GetValue(o.Verify) is < 0 ? throw new ArgumentException("--verify-candidates must be 0 or more") : r.GetValue(o.Verify),
         };
         var outPath = r.GetValue(o.Output)!;
         var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions

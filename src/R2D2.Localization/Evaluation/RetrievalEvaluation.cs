@@ -12,19 +12,6 @@ public sealed record RetrievalLocalizationRow(string Set, string Method, Matchin
 public sealed record RetrievalEvaluationResult(IReadOnlyList<RetrievalRecallRow> Recall, IReadOnlyList<RetrievalLocalizationRow> Localization, IReadOnlyList<int> Ks);
 
 
-/// <summary>How relevance is decided: see <see cref="RetrievalEvaluation"/>.</summary>
-public sealed record RelevanceOptions
-{
-    /// <summary>A database image is relevant when it observes at least this many of the map points the query sees.</summary>
-    public int MinSharedPoints { get; init; } = 20;
-    /// <summary>Largest angle (degrees) between the query's and the database image's rays to a shared point.</summary>
-    public double MaxViewAngleDegrees { get; init; } = 60;
-    /// <summary>Side (px) of the cells of the query's coarse depth buffer.</summary>
-    public int DepthCellPx { get; init; } = 24;
-    /// <summary>A point farther than this factor × the nearest point of its cell is hidden behind it.</summary>
-    public double OcclusionFactor { get; init; } = 1.25;
-}
-
 /// <summary>
 /// Retrieval measured against the map itself. A map point is <em>seen</em> by a query with a
 /// true pose when it projects into the query image with positive depth, and is not hidden: the
@@ -42,57 +29,12 @@ public sealed record RelevanceOptions
 public static class RetrievalEvaluation
 {
     /// <summary>Database images sharing points with the query (image id → shared points), for the true pose.</summary>
-    public static Dictionary<int, int> SharedPoints(MapIndex map, Camera camera, Pose truePose, RelevanceOptions? options = null)
-    {
-        var o = options ?? new RelevanceOptions();
-        int cw = Math.Max(1, (camera.Width + o.DepthCellPx - 1) / o.DepthCellPx), ch = Math.Max(1, (camera.Height + o.DepthCellPx - 1) / o.DepthCellPx);
-        var nearest = new double[cw * ch];
-        Array.Fill(nearest, double.PositiveInfinity);
-        var cell = new int[map.Points.Count];
-        var depth = new double[map.Points.Count];
-        for (int p = 0; p < map.Points.Count; p++)
-        {
-            cell[p] = -1;
-            var pt = map.Points[p];
-            var xc = truePose.ToCamera(pt.X, pt.Y, pt.Z);
-            if (xc[2] <= 1e-9) continue;
-            var (u, v) = camera.Project(xc[0], xc[1], xc[2]);
-            if (!(u >= -0.5 && v >= -0.5 && u < camera.Width - 0.5 && v < camera.Height - 0.5)) continue;
-            int c = Math.Min(cw - 1, (int)((u + 0.5) / o.DepthCellPx)) + cw * Math.Min(ch - 1, (int)((v + 0.5) / o.DepthCellPx));
-            cell[p] = c;
-            depth[p] = xc[2];
-            nearest[c] = Math.Min(nearest[c], xc[2]);
-        }
-        var qc = truePose.CameraCenter;
-        double cosMax = Math.Cos(o.MaxViewAngleDegrees * Math.PI / 180);
-        var centres = map.Images.ToDictionary(kv => kv.Key, kv => kv.Value.Pose.CameraCenter);
-        var shared = new Dictionary<int, int>();
-        for (int p = 0; p < map.Points.Count; p++)
-        {
-            if (cell[p] < 0 || depth[p] > o.OcclusionFactor * nearest[cell[p]]) continue;
-            var pt = map.Points[p];
-            foreach (var e in pt.Track)
-            {
-                if (!centres.TryGetValue(e.ImageId, out var dc)) continue;
-                if (Cos(pt.X - qc[0], pt.Y - qc[1], pt.Z - qc[2], pt.X - dc[0], pt.Y - dc[1], pt.Z - dc[2]) < cosMax) continue;
-                shared[e.ImageId] = shared.GetValueOrDefault(e.ImageId) + 1;
-            }
-        }
-        return shared;
-    }
-
-    private static double Cos(double ax, double ay, double az, double bx, double by, double bz)
-    {
-        double n = Math.Sqrt((ax * ax + ay * ay + az * az) * (bx * bx + by * by + bz * bz));
-        return n > 0 ? (ax * bx + ay * by + az * bz) / n : 1;
-    }
+    public static Dictionary<int, int> SharedPoints(MapIndex map, Camera camera, Pose truePose, RelevanceOptions? options = null) =>
+        PoseVisibility.SharedPoints(map, camera, truePose, options);
 
     /// <summary>The ground-truth ranking: database images by shared points, most first (ties by id), relevant ones only.</summary>
-    public static List<int> RelevantRanking(Dictionary<int, int> shared, RelevanceOptions? options = null)
-    {
-        int min = (options ?? new RelevanceOptions()).MinSharedPoints;
-        return shared.Where(kv => kv.Value >= min).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).Select(kv => kv.Key).ToList();
-    }
+    public static List<int> RelevantRanking(Dictionary<int, int> shared, RelevanceOptions? options = null) =>
+        PoseVisibility.Ranking(shared, options);
 
     /// <summary>Recall@k for each k: the share of the queries whose first k retrieved images hold a relevant one.
     /// Queries without any relevant image are left out (the caller reports how many).</summary>

@@ -46,6 +46,18 @@ public sealed record LocalizerOptions
     /// <see cref="PointSearch.AutoMinPairs"/> pairs, else exact. Needs the map's ASMK index (exact
     /// without it) and applies to retrieved or listed images' points.</summary>
     public int? PointCells { get; init; }
+    /// <summary>Verify the retrieved images' best poses against the map around them: each of the
+    /// (up to) this many cluster poses with most inliers (at least <see cref="MinInliers"/>) is
+    /// matched again against the database images that see what it would see
+    /// (<see cref="PoseVisibility"/>), then posed again; the pose with most inliers wins. Among
+    /// repeated facades a twin's cluster can hold more inliers than the true place's, whose
+    /// neighbouring buildings only the map around the true pose adds. 0: off; null (auto):
+    /// <see cref="AutoVerifiedCandidates"/> for retrieved images, off for a pairs file's (the user's
+    /// choice of images). On the town's 100 night queries at 1,000 images, 5 put 74 % within
+    /// (0.25 m, 2°) against 70 % without (README, "The town").</summary>
+    public int? VerifiedCandidates { get; init; }
+
+    public const int AutoVerifiedCandidates = 5;
 }
 
 /// <summary>How a query's keypoints are matched to the map.</summary>
@@ -130,11 +142,16 @@ public static class Localizer
         // The set with most matches first: its pose's inliers then bound the others', and a set that
         // cannot beat them is given up after a few RANSAC iterations (a wrong cluster of one image
         // ran all 10,000: 6 of them were half of a query's time on the scale benchmark's street).
-        // Equal inlier counts keep the earlier set, so the larger one.
+        // Equal inlier counts keep the earlier set, so the larger one. When candidates are
+        // verified, a set must beat the fewest inliers of the best VerifiedCandidates instead.
+        int verified = images == null ? 0 : o.VerifiedCandidates ?? (o.PairsByQuery == null ? LocalizerOptions.AutoVerifiedCandidates : 0);
+        bool verify = verified > 0;
+        var candidates = new List<(PnpResult Pose, List<Match> Matches)>();
         var order = Enumerable.Range(0, matchSets.Count).OrderByDescending(g => matchSets[g].Count).ToList();
         foreach (int g in order)
         {
-            int toBeat = result?.Inliers.Length ?? 0;
+            int toBeat = !verify ? result?.Inliers.Length ?? 0
+                : candidates.Count >= verified ? candidates[verified - 1].Pose.Inliers.Length : 0;
             if (toBeat > 0 && matchSets[g].Count <= toBeat) continue;
             var r = Pnp(matchSets[g], f, camera, map, o, toBeat);
             var m = matchSets[g];
@@ -146,6 +163,20 @@ public static class Localizer
                 r = r2; m = guided;
             }
             if (r != null && (result == null || r.Inliers.Length > result.Inliers.Length)) { result = r; matches = m; }
+            if (verify && r != null && r.Inliers.Length >= o.MinInliers)
+            {
+                candidates.Add((r, m));
+                // Stable: equal counts keep the earlier (larger) set first.
+                candidates = candidates.OrderByDescending(c => c.Pose.Inliers.Length).ToList();
+            }
+        }
+        foreach (var (pose, poseMatches) in candidates.Take(verified))
+        {
+            var ids = ImagesSeeing(pose, poseMatches, camera, map, images!.Count);
+            if (ids.Count == 0) continue;
+            var around = MatchImages(f, ids, map, device, o, cells);
+            var r = Pnp(around, f, camera, map, o, result!.Inliers.Length);
+            if (r != null && r.Inliers.Length > result.Inliers.Length) { result = r; matches = around; }
         }
         double tp = sw.Elapsed.TotalSeconds;
         // Every match with RANSAC's verdict, kept whatever the outcome: what a report draws.
@@ -180,6 +211,29 @@ public static class Localizer
             pw[3 * k] = p.X; pw[3 * k + 1] = p.Y; pw[3 * k + 2] = p.Z;
         }
         return PnpRansac.Estimate(px, pw, camera.Pinhole, o.Pnp, inliersToBeat);
+    }
+
+    /// <summary>The database images (at most <paramref name="count"/>, most shared points first)
+    /// that see the map points the pose <paramref name="candidate"/> would see. Only points of
+    /// images whose centres lie within 3× the median depth of its inliers are considered, so the
+    /// cost follows the neighbourhood, not the map (scale-free: the radius is in the map's units).</summary>
+    private static List<int> ImagesSeeing(PnpResult candidate, List<Match> matches, Camera camera, MapIndex map, int count)
+    {
+        var pose = candidate.Pose;
+        var c = pose.CameraCenter;
+        var depths = new List<double>();
+        foreach (var i in candidate.Inliers) { var p = map.Points[matches[i].J]; depths.Add(pose.ToCamera(p.X, p.Y, p.Z)[2]); }
+        if (depths.Count == 0) return new List<int>();
+        depths.Sort();
+        double radius = 3 * depths[depths.Count / 2];
+        var near = map.Images.Where(kv =>
+        {
+            var d = kv.Value.Pose.CameraCenter;
+            double dx = d[0] - c[0], dy = d[1] - c[1], dz = d[2] - c[2];
+            return dx * dx + dy * dy + dz * dz <= radius * radius;
+        }).Select(kv => kv.Key).ToList();
+        var shared = PoseVisibility.SharedPoints(map, camera, pose, null, map.PointsObservedBy(near));
+        return PoseVisibility.Ranking(shared).Take(count).ToList();
     }
 
     /// <summary>Cells per point of the 2D–3D search against <paramref name="images"/>' points (0: exact).</summary>

@@ -71,6 +71,41 @@ public class RetrievalTests
         Assert.Single(map.CovisibilityClusters(map.Images.Keys.ToList()));
     }
 
+    /// <summary>Visibility over a list of points is the whole map's when the list holds every
+    /// point; over one image's points it still finds that image.</summary>
+    [Fact]
+    public void VisibilityOverAListOfPointsIsTheWholeMapsWhenItHoldsThemAll()
+    {
+        var (_, map) = Built(16);
+        foreach (var (id, (_, pose)) in map.Images)
+        {
+            var all = PoseVisibility.SharedPoints(map, SyntheticMap.Camera, pose);
+            var listed = PoseVisibility.SharedPoints(map, SyntheticMap.Camera, pose, null, Enumerable.Range(0, map.Points.Count).ToList());
+            Assert.Equal(all.OrderBy(kv => kv.Key), listed.OrderBy(kv => kv.Key));
+            var own = PoseVisibility.SharedPoints(map, SyntheticMap.Camera, pose, null, map.PointsByImage[id]);
+            Assert.Equal(id, PoseVisibility.Ranking(own)[0]);
+        }
+    }
+
+    /// <summary>Verifying the cluster poses against the map around them keeps a correct pose and
+    /// never loses inliers (a candidate replaces the pose only with more); off for a pairs file.</summary>
+    [Fact]
+    public void VerifiedCandidatesKeepTheTruePoseWithAtLeastAsManyInliers()
+    {
+        var (s, map) = Built(17);
+        foreach (int id in map.Images.Keys)
+        {
+            var f = Stored(s.DbPath, id);
+            QueryResult Run(int? verified) => Localizer.Localize("q", f, 0, SyntheticMap.Camera, map, null,
+                new LocalizerOptions { RetrievedImages = 2, VerifiedCandidates = verified, RetrievalMethod = ImageRetrieval.Create("asmk", map) });
+            var off = Run(0);
+            var on = Run(null);
+            Assert.True(on.Localized, on.Warning);
+            Assert.InRange(PoseEvaluation.PositionError(on.Pose, map.Images[id].Pose), 0, 0.05);
+            Assert.True(on.Inliers >= off.Inliers, $"image {id}: {on.Inliers} inliers verified, {off.Inliers} without");
+        }
+    }
+
     /// <summary>The search within vocabulary cells: with every cell listed per point it finds the
     /// exact search's matches; with a few it localizes; auto keeps a small map's search exact.</summary>
     [Fact]

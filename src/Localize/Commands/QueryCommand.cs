@@ -27,7 +27,7 @@ internal static class QueryCommand
         public readonly DeviceOptionSet Hardware = new();
         public readonly ShardOption Shard = new();
         public readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16 (see extract)", DefaultValueFactory = _ => "fp32" };
-        public readonly Option<double> Threshold = new("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
+        public readonly Option<double> Threshold = new("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px of the largest pyramid level: the image's pixels when its longer side is at most the map's max size, else scaled up with it)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
         public readonly Option<double> LossScale = new("--pnp-loss-scale") { Description = "scale (px) of the Cauchy loss of PnP's final refinement", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
         public readonly Option<int?> Verify = new("--verify-candidates")
         {

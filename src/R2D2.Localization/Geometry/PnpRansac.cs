@@ -6,7 +6,8 @@ public sealed record PnpOptions
     /// Aachen's 1,600 px queries); with a wide threshold, points on one facade fit a pose moved
     /// along the facade by a metre while a few wrong matches elsewhere join its inliers. On the
     /// town's 100 night queries (512×384) 8 px with <see cref="LossScalePx"/> 2 put 84 % / 70 %
-    /// within (0.25 m, 2°) at 100 / 1,000 images against 12 px and 4 px's 80 % / 67 %.</summary>
+    /// within (0.25 m, 2°) at 100 / 1,000 images against 12 px and 4 px's 80 % / 67 %. The
+    /// localizer gives it in pixels of the largest pyramid level (<c>Localizer.DetectionScale</c>).</summary>
     public double ThresholdPx { get; init; } = 8;
     public double Confidence { get; init; } = 0.9999;
     public int MinIterations { get; init; } = 16;

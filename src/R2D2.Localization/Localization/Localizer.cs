@@ -210,7 +210,28 @@ public static class Localizer
             var p = map.Points[matches[k].J];
             pw[3 * k] = p.X; pw[3 * k + 1] = p.Y; pw[3 * k + 2] = p.Z;
         }
-        return PnpRansac.Estimate(px, pw, camera.Pinhole, o.Pnp, inliersToBeat);
+        double s = DetectionScale(f, map.Extractor);
+        var pnp = s == 1 ? o.Pnp : o.Pnp with { ThresholdPx = o.Pnp.ThresholdPx * s, LossScalePx = o.Pnp.LossScalePx * s };
+        return PnpRansac.Estimate(px, pw, camera.Pinhole, pnp, inliersToBeat);
+    }
+
+    /// <summary>The image's pixels per pixel of the largest level its features were detected on:
+    /// longer side / the extractor's max size when the image is larger, else 1. PnP's threshold and
+    /// loss scale are in those pixels (a keypoint's error grows with it): 8 px is 8 px on the town's
+    /// 512×384 photos, 12.5 px on Aachen's 1,600 px queries (hloc: 12), 24 px on Strecha's 3,072 px
+    /// images, where a fixed 8 px lost a night query of strecha-loc within (0.05 m, 0.5°).</summary>
+    public static double DetectionScale(FeatureSet f, ExtractorIdentity extractor)
+    {
+        int longer = Math.Max(f.ImageWidth, f.ImageHeight);
+        try
+        {
+            using var settings = System.Text.Json.JsonDocument.Parse(extractor.Settings);
+            if (settings.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && settings.RootElement.TryGetProperty("max_size", out var m) && m.TryGetInt32(out int max) && max > 0 && longer > max)
+                return (double)longer / max;
+        }
+        catch (System.Text.Json.JsonException) { } // settings that are not JSON name no max size
+        return 1;
     }
 
     /// <summary>The database images (at most <paramref name="count"/>, most shared points first)

@@ -87,6 +87,23 @@ public class RetrievalTests
         }
     }
 
+    /// <summary>PnP's pixels are the largest pyramid level's: 1 up to the extractor's max size,
+    /// the ratio above it; settings without a max size (or not JSON) leave the image's pixels.</summary>
+    [Theory]
+    [InlineData(512, 384, 1024, 1.0)]
+    [InlineData(1024, 768, 1024, 1.0)]
+    [InlineData(3072, 2048, 1024, 3.0)]
+    [InlineData(1200, 1600, 1024, 1.5625)]
+    [InlineData(3072, 2048, 0, 1.0)]
+    public void DetectionScaleIsTheImageOverTheLargestLevel(int width, int height, int maxSize, double expected)
+    {
+        var none = Array.Empty<float>();
+        var f = new FeatureSet { ImageWidth = width, ImageHeight = height, X = none, Y = none, OfficialX = none, OfficialY = none, Scale = none, Score = none, Reliability = none, Repeatability = none, Descriptors = none, Dim = 128 };
+        var identity = ExtractorIdentity.ForRootSift(new R2D2.Localization.Features.RootSiftSettings { MaxSize = maxSize }.ToJson());
+        Assert.Equal(expected, Localizer.DetectionScale(f, identity), 9);
+        Assert.Equal(1.0, Localizer.DetectionScale(f, ExtractorIdentity.ForRootSift("not json")));
+    }
+
     /// <summary>Verifying the cluster poses against the map around them keeps a correct pose and
     /// never loses inliers (a candidate replaces the pose only with more); off for a pairs file.</summary>
     [Fact]

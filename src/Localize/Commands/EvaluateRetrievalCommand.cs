@@ -25,7 +25,7 @@ internal static class EvaluateRetrievalCommand
         var guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP (see query)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
         var pointCells = QueryCommand.PointCellsOption();
         var threshold = new Option<double>("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px of the largest pyramid level, see query)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
-        var lossScale = new Option<double>("--pnp-loss-scale") { Description = "scale (px) of the Cauchy loss of PnP's final refinement", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
+        var lossScale = new Option<double>("--pnp-loss-scale") { Description = "scale of the Cauchy loss of PnP's final refinement (px of the largest pyramid level, see query)", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
         var verify = new Option<int?>("--verify-candidates") { Description = "candidate poses verified against the map around them (see query); default: as query, on for the retrieval methods and off for the oracle" };
         var cacheDir = new Option<string?>("--features-cache") { Description = "folder that keeps each query's features between runs (reused when extractor and image size match), so a sweep of settings extracts once" };
         var hardware = new DeviceOptionSet();

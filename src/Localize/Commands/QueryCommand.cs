@@ -28,7 +28,7 @@ internal static class QueryCommand
         public readonly ShardOption Shard = new();
         public readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16 (see extract)", DefaultValueFactory = _ => "fp32" };
         public readonly Option<double> Threshold = new("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px of the largest pyramid level: the image's pixels when its longer side is at most the map's max size, else scaled up with it)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
-        public readonly Option<double> LossScale = new("--pnp-loss-scale") { Description = "scale (px) of the Cauchy loss of PnP's final refinement", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
+        public readonly Option<double> LossScale = new("--pnp-loss-scale") { Description = "scale of the Cauchy loss of PnP's final refinement (px of the largest pyramid level, as --pnp-threshold)", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
         public readonly Option<int?> Verify = new("--verify-candidates")
         {
             Description = $"pose the query again against the map around each of the N best cluster poses (the database images that see what it would see) and keep the pose with most inliers; 0: off; default: {LocalizerOptions.AutoVerifiedCandidates} for retrieved images, off for --pairs",
@@ -62,12 +62,12 @@ internal static class QueryCommand
         }
     }
 
-    /// <summary>--point-cells, shared by query and evaluate-retrieval.</summary>
     /// <summary>PnP's threshold and loss scale from the command line, refused unless positive.</summary>
     internal static Geometry.PnpOptions PnpOptionsOf(double thresholdPx, double lossScalePx) =>
         thresholdPx > 0 && lossScalePx > 0 ? new Geometry.PnpOptions { ThresholdPx = thresholdPx, LossScalePx = lossScalePx }
             : throw new ArgumentException("--pnp-threshold and --pnp-loss-scale must be positive");
 
+    /// <summary>--point-cells, shared by query and evaluate-retrieval.</summary>
     internal static Option<string> PointCellsOption() => new Option<string>("--point-cells")
     {
         Description = $"2D–3D search within the map's ASMK vocabulary cells: compare each query descriptor only with the points that have its coarse cell among their N nearest (0: with every point, exact; auto: {PointSearch.AutoCells} from {PointSearch.AutoMinPairs / 1_000_000} M query × point pairs, else exact)",

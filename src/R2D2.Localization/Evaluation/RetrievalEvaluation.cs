@@ -13,18 +13,13 @@ public sealed record RetrievalEvaluationResult(IReadOnlyList<RetrievalRecallRow>
 
 
 /// <summary>
-/// Retrieval measured against the map itself. A map point is <em>seen</em> by a query with a
-/// true pose when it projects into the query image with positive depth, and is not hidden: the
-/// query image is cut into cells of <see cref="RelevanceOptions.DepthCellPx"/> px, and a point
-/// more than <see cref="RelevanceOptions.OcclusionFactor"/> × farther than the nearest map point
-/// of its cell counts as behind a surface (a coarse depth buffer of the map's own points, since a
-/// map has no surfaces). A database image <em>shares</em> a seen point when it observes it (the
-/// point's track) from within <see cref="RelevanceOptions.MaxViewAngleDegrees"/> of the query's
-/// ray (the other side of a wall does not count). A database image is <em>relevant</em> to the
-/// query when it shares at least <see cref="RelevanceOptions.MinSharedPoints"/> points. The
-/// ground-truth ranking orders the database images by shared points; its top N are the oracle
-/// pairs. Recall@k: the share of queries (with at least one relevant image) that have a relevant
-/// image among their k first retrieved ones.
+/// Retrieval measured against the map itself. A database image is <em>relevant</em> to a query
+/// with a true pose when it shares at least <see cref="RelevanceOptions.MinSharedPoints"/> of the
+/// map points that pose sees (<see cref="PoseVisibility"/>: projected, not hidden behind nearer
+/// points, observed from within 60° of the query's rays). The ground-truth ranking orders the
+/// database images by shared points; its top N are the oracle pairs. Recall@k: the share of
+/// queries (with at least one relevant image) that have a relevant image among their k first
+/// retrieved ones.
 /// </summary>
 public static class RetrievalEvaluation
 {

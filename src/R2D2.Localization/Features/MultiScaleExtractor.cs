@@ -41,10 +41,10 @@ public sealed class MultiScaleExtractor
     public static Tensor NormalizedInput(RgbImage image)
     {
         using var scope = NewDisposeScope();
-        var u8 = tensor(image.Pixels, new long[] { image.Height, image.Width, 3 }, dtype: ScalarType.Byte);
+        var u8 = TorchScalars.Copied<byte>(image.Pixels, new long[] { image.Height, image.Width, 3 }, ScalarType.Byte);
         var x = u8.permute(2, 0, 1).contiguous().to(float32).Div(255);
-        var mean = tensor(InputMean, dtype: float32).view(3, 1, 1);
-        var std = tensor(InputStd, dtype: float32).view(3, 1, 1);
+        var mean = TorchScalars.Copied<float>(InputMean, new long[] { 3, 1, 1 }, float32);
+        var std = TorchScalars.Copied<float>(InputStd, new long[] { 3, 1, 1 }, float32);
         return x.sub(mean).div(std).unsqueeze(0).MoveToOuterDisposeScope();
     }
 

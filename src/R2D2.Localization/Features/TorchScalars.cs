@@ -67,4 +67,23 @@ internal static class TorchScalars
                 ?.CreateDelegate<Func<Tensor, Scalar, Scalar, Tensor>>()
             ?? throw new MissingMethodException("TorchSharp's Tensor.softplus1(Scalar, Scalar) is gone: see TorchScalars.Softplus");
     }
+
+    /// <summary>A CPU tensor of <paramref name="shape"/> holding a copy of <paramref name="values"/>
+    /// in memory libtorch allocated. Why not <c>torch.tensor(array)</c>: it pins a copy of the
+    /// array and hands libtorch a managed callback that frees it, which libtorch then calls from
+    /// whichever thread frees the storage. Runs of `localize demo` died inside the .NET runtime on
+    /// a thread entering managed code from native code; tensors made here have no callback.</summary>
+    public static Tensor Copied<T>(ReadOnlySpan<T> values, ReadOnlySpan<long> shape, ScalarType dtype) where T : unmanaged
+    {
+        var t = empty(shape, dtype: dtype);
+        long count = 1;
+        foreach (var d in shape) count *= d;
+        if (count != values.Length || count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() != t.NumberOfElements * t.ElementSize)
+        {
+            t.Dispose();
+            throw new ArgumentException($"{values.Length} values for a tensor of {count} {dtype} elements");
+        }
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(values).CopyTo(t.bytes);
+        return t;
+    }
 }

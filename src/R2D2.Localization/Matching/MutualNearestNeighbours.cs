@@ -49,8 +49,8 @@ public static class MutualNearestNeighbours
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var a = tensor(desc1, new long[] { n1, dim }).to(device);
-        var b = tensor(desc2, new long[] { n2, dim }).to(device);
+        var a = TorchScalars.Copied<float>(desc1.AsSpan(0, n1 * dim), new long[] { n1, dim }, float32).to(device);
+        var b = TorchScalars.Copied<float>(desc2.AsSpan(0, n2 * dim), new long[] { n2, dim }, float32).to(device);
         var rowArg = new long[n1];
         var rowMax = new float[n1];
         var colBest = TorchScalars.Full(n2, float.NegativeInfinity, device);

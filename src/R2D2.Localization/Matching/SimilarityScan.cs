@@ -28,8 +28,8 @@ internal static class SimilarityScan
         Array.Fill(colArg, -1);
 
         using var _ = no_grad();
-        using var a = tensor(Exactly(desc1, n1 * dim), new long[] { n1, dim });
-        using var b = tensor(Exactly(desc2, n2 * dim), new long[] { n2, dim });
+        using var a = Features.TorchScalars.Copied<float>(desc1.AsSpan(0, n1 * dim), new long[] { n1, dim }, float32);
+        using var b = Features.TorchScalars.Copied<float>(desc2.AsSpan(0, n2 * dim), new long[] { n2, dim }, float32);
         using var bt = b.t();
         blockRows = Math.Min(blockRows, n1);
         using var buffer = empty(blockRows, n2, dtype: float32);
@@ -73,8 +73,6 @@ internal static class SimilarityScan
         }
         return new Best(rowMax, rowArg, colArg);
     }
-
-    private static float[] Exactly(float[] values, int count) => values.Length == count ? values : values.AsSpan(0, count).ToArray();
 
     /// <summary>
     /// Scans columns [c0, c1) of a rows × n2 block whose first row is row <paramref name="rowOffset"/>

@@ -147,18 +147,19 @@ public static class Localizer
         int verified = images == null ? 0 : o.VerifiedCandidates ?? (o.PairsByQuery == null ? LocalizerOptions.AutoVerifiedCandidates : 0);
         bool verify = verified > 0;
         var candidates = new List<(PnpResult Pose, List<Match> Matches)>();
+        var pnp = ScaledPnp(f, map, o); // once per query: the settings' JSON is parsed here, not per PnP
         var order = Enumerable.Range(0, matchSets.Count).OrderByDescending(g => matchSets[g].Count).ToList();
         foreach (int g in order)
         {
             int toBeat = !verify ? result?.Inliers.Length ?? 0
                 : candidates.Count >= verified ? candidates[verified - 1].Pose.Inliers.Length : 0;
             if (toBeat > 0 && matchSets[g].Count <= toBeat) continue;
-            var r = Pnp(matchSets[g], f, camera, map, o, toBeat);
+            var r = Pnp(matchSets[g], f, camera, map, pnp, toBeat);
             var m = matchSets[g];
             for (int round = 0; round < o.Guided.Rounds && r != null && r.Inliers.Length >= o.MinInliers; round++)
             {
                 var guided = Guided(f, camera, map, r, m, groups[g], o.Guided);
-                var r2 = Pnp(guided, f, camera, map, o, r.Inliers.Length);
+                var r2 = Pnp(guided, f, camera, map, pnp, r.Inliers.Length);
                 if (r2 == null || r2.Inliers.Length <= r.Inliers.Length) break;
                 r = r2; m = guided;
             }
@@ -175,7 +176,7 @@ public static class Localizer
             var ids = ImagesSeeing(pose, poseMatches, camera, map, images!.Count);
             if (ids.Count == 0) continue;
             var around = MatchImages(f, ids, map, device, o, cells);
-            var r = Pnp(around, f, camera, map, o, result!.Inliers.Length);
+            var r = Pnp(around, f, camera, map, pnp, result!.Inliers.Length);
             if (r != null && r.Inliers.Length > result.Inliers.Length) { result = r; matches = around; }
         }
         double tp = sw.Elapsed.TotalSeconds;
@@ -198,7 +199,7 @@ public static class Localizer
             MatchXY: matchXY, MatchPoints: matchPoints, MatchInliers: matchInliers);
     }
 
-    private static PnpResult? Pnp(List<Match> matches, FeatureSet f, Camera camera, MapIndex map, LocalizerOptions o, int inliersToBeat)
+    private static PnpResult? Pnp(List<Match> matches, FeatureSet f, Camera camera, MapIndex map, PnpOptions pnp, int inliersToBeat)
     {
         if (matches.Count < MinMatchesForPnp || map.Points.Count == 0) return null;
         var px = new double[2 * matches.Count];
@@ -210,9 +211,14 @@ public static class Localizer
             var p = map.Points[matches[k].J];
             pw[3 * k] = p.X; pw[3 * k + 1] = p.Y; pw[3 * k + 2] = p.Z;
         }
-        double s = DetectionScale(f, map.Extractor);
-        var pnp = s == 1 ? o.Pnp : o.Pnp with { ThresholdPx = o.Pnp.ThresholdPx * s, LossScalePx = o.Pnp.LossScalePx * s };
         return PnpRansac.Estimate(px, pw, camera.Pinhole, pnp, inliersToBeat);
+    }
+
+    /// <summary>The options' PnP settings in the image's pixels (<see cref="DetectionScale"/>).</summary>
+    private static PnpOptions ScaledPnp(FeatureSet f, MapIndex map, LocalizerOptions o)
+    {
+        double s = DetectionScale(f, map.Extractor);
+        return s == 1 ? o.Pnp : o.Pnp with { ThresholdPx = o.Pnp.ThresholdPx * s, LossScalePx = o.Pnp.LossScalePx * s };
     }
 
     /// <summary>The image's pixels per pixel of the largest level its features were detected on:

@@ -62,7 +62,8 @@ public sealed class KeypointMaps : IDisposable
         if (_output != null)
         {
             using var scope = NewDisposeScope();
-            using var idx = tensor(pixels, dtype: int64).to(_output.Descriptors.device);
+            using var idxCpu = TorchScalars.Copied<long>(pixels, new long[] { pixels.Length }, int64);
+            using var idx = idxCpu.to(_output.Descriptors.device);
             return _output.Descriptors.view(Dim, -1).index_select(1, idx).t().contiguous().cpu().data<float>().ToArray();
         }
         long plane = _norm!.Length;
@@ -186,7 +187,7 @@ public sealed class R2D2Network : IDisposable
                 throw new DataFormatException($"checkpoint for {checkpoint.Net} lacks '{name}'");
             if (!t.Shape.SequenceEqual(shape))
                 throw new DataFormatException($"'{name}' has shape [{string.Join(",", t.Shape)}], {checkpoint.Net} needs [{string.Join(",", shape)}]");
-            return tensor(t.ToFloat32(), shape, dtype: float32);
+            return TorchScalars.Copied<float>(t.ToFloat32(), shape, float32); // no managed deleter (TorchScalars.Copied)
         }
 
         using (no_grad())

@@ -166,14 +166,16 @@ public static class Localizer
             if (r != null && (result == null || r.Inliers.Length > result.Inliers.Length)) { result = r; matches = m; }
             if (verify && r != null && r.Inliers.Length >= o.MinInliers)
             {
-                candidates.Add((r, m));
-                // Stable: equal counts keep the earlier (larger) set first.
-                candidates = candidates.OrderByDescending(c => c.Pose.Inliers.Length).ToList();
+                // Kept sorted, most inliers first; equal counts keep the earlier (larger) set first.
+                int at = candidates.FindIndex(c => c.Pose.Inliers.Length < r.Inliers.Length);
+                candidates.Insert(at < 0 ? candidates.Count : at, (r, m));
             }
         }
+        // The database cameras' centres, once per query for all candidates.
+        var centres = candidates.Count == 0 ? null : map.Images.Select(kv => (Id: kv.Key, Centre: kv.Value.Pose.CameraCenter)).ToList();
         foreach (var (pose, poseMatches) in candidates.Take(verified))
         {
-            var ids = ImagesSeeing(pose, poseMatches, camera, map, images!.Count);
+            var ids = ImagesSeeing(pose, poseMatches, camera, map, centres!, images!.Count);
             if (ids.Count == 0) continue;
             var around = MatchImages(f, ids, map, device, o, cells);
             var r = Pnp(around, f, camera, map, pnp, result!.Inliers.Length);
@@ -244,7 +246,8 @@ public static class Localizer
     /// that see the map points the pose <paramref name="candidate"/> would see. Only points of
     /// images whose centres lie within 3× the median depth of its inliers are considered, so the
     /// cost follows the neighbourhood, not the map (scale-free: the radius is in the map's units).</summary>
-    private static List<int> ImagesSeeing(PnpResult candidate, List<Match> matches, Camera camera, MapIndex map, int count)
+    private static List<int> ImagesSeeing(PnpResult candidate, List<Match> matches, Camera camera, MapIndex map,
+        List<(int Id, double[] Centre)> centres, int count)
     {
         var pose = candidate.Pose;
         var c = pose.CameraCenter;
@@ -253,12 +256,12 @@ public static class Localizer
         if (depths.Count == 0) return new List<int>();
         depths.Sort();
         double radius = 3 * depths[depths.Count / 2];
-        var near = map.Images.Where(kv =>
+        var near = centres.Where(e =>
         {
-            var d = kv.Value.Pose.CameraCenter;
+            var d = e.Centre;
             double dx = d[0] - c[0], dy = d[1] - c[1], dz = d[2] - c[2];
             return dx * dx + dy * dy + dz * dz <= radius * radius;
-        }).Select(kv => kv.Key).ToList();
+        }).Select(e => e.Id).ToList();
         var shared = PoseVisibility.SharedPoints(map, camera, pose, null, map.PointsObservedBy(near));
         return PoseVisibility.Ranking(shared).Take(count).ToList();
     }

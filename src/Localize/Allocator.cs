@@ -9,9 +9,18 @@ namespace R2D2.Localization.Cli;
 /// the run in the kernel). jemalloc keeps and reuses them; it has to be preloaded before the
 /// process starts, so on Linux, when Debian's libjemalloc2 is installed, `localize` re-executes
 /// itself once (execve: the same process, no child) with it preloaded. R2D2_ALLOCATOR=glibc
-/// turns this off; a jemalloc already in LD_PRELOAD is kept as it is.
+/// turns this off.
+/// <para>libstdc++ is preloaded ahead of jemalloc, so C++'s operators new and delete are
+/// libstdc++'s, which call malloc and free (jemalloc's), and jemalloc never sees a sized delete.
+/// jemalloc trusts the size a sized delete gives it to pick the free list, and TorchSharp 0.107
+/// gives a wrong one: <c>THSJIT_FreeTensorOrScalarArray</c> frees the argument array of every
+/// TorchScript call (<c>new TensorOrScalar[n]</c>) with a scalar <c>delete</c>, 24 bytes for an
+/// array of 72 (the oneDNN convolutions' three arguments). The block then went back to the
+/// 32-byte list, was handed out again inside live objects, and the heap broke: segfaults in
+/// jemalloc, oneDNN or the .NET runtime, seconds later and far away (README, "A runtime crash
+/// and its cause"). glibc's free ignores the size, which is why runs with it never failed.</para>
 /// </summary>
-internal static class Allocator
+public static class Allocator
 {
     private static readonly string[] JemallocPaths =
     {
@@ -19,6 +28,8 @@ internal static class Allocator
         "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2",
         "/usr/lib64/libjemalloc.so.2",
     };
+
+    private const string Libstdcxx = "libstdc++.so.6";
 
     // Freed pages are never returned to the system: any decay (even 5 s) purges the activations
     // between layers and brings the page faults back (measured on 7 EVD images: 69 s and 3.9 GB
@@ -32,14 +43,34 @@ internal static class Allocator
     [DllImport("libc", SetLastError = true)]
     private static extern int execve(string path, string?[] argv, string?[] envp);
 
+    /// <summary>The LD_PRELOAD to run with, or null to run as the process is: jemalloc with
+    /// libstdc++ ahead of it, then what was preloaded already. A preload that has jemalloc without
+    /// libstdc++ before it gets libstdc++ in front; one that has both is kept.</summary>
+    /// <param name="preload">the current LD_PRELOAD (colon- or space-separated)</param>
+    /// <param name="jemalloc">the jemalloc found on the system, or null</param>
+    /// <param name="libstdcxx">libstdc++ beside it, or null when there is none (then jemalloc is not used)</param>
+    public static string? Preload(string preload, string? jemalloc, string? libstdcxx)
+    {
+        var entries = preload.Split(new[] { ':', ' ' }, StringSplitOptions.RemoveEmptyEntries);
+        int je = Array.FindIndex(entries, e => Path.GetFileName(e).StartsWith("libjemalloc", StringComparison.Ordinal));
+        int cxx = Array.FindIndex(entries, e => Path.GetFileName(e).StartsWith("libstdc++", StringComparison.Ordinal));
+        if (je >= 0)
+            return cxx >= 0 && cxx < je ? null : libstdcxx == null ? null : string.Join(":", new[] { libstdcxx }.Concat(entries));
+        if (jemalloc == null || libstdcxx == null) return null;
+        return string.Join(":", new[] { libstdcxx, jemalloc }.Concat(entries));
+    }
+
     public static void UseJemalloc(string[] args)
     {
         if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("R2D2_ALLOCATOR") == "glibc") return;
-        var preload = Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "";
-        if (preload.Contains("jemalloc")) return;
         var lib = JemallocPaths.FirstOrDefault(File.Exists);
+        var cxx = lib == null ? null : Path.Combine(Path.GetDirectoryName(lib)!, Libstdcxx);
+        var current = Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "";
+        var preload = Preload(current, lib, cxx != null && File.Exists(cxx) ? cxx : null);
+        // A jemalloc preloaded by the user keeps the user's MALLOC_CONF (or jemalloc's defaults).
+        bool ownConf = !current.Contains("jemalloc", StringComparison.Ordinal);
         var exe = Environment.ProcessPath;
-        if (lib == null || exe == null) return;
+        if (preload == null || exe == null) return;
         var argv = new List<string?> { exe };
         // Run through the dotnet host, the program is its first argument; through the apphost, it is the host.
         if (Path.GetFileNameWithoutExtension(exe) == "dotnet") argv.Add(Environment.GetCommandLineArgs()[0]);
@@ -49,24 +80,24 @@ internal static class Allocator
         foreach (DictionaryEntry kv in Environment.GetEnvironmentVariables())
         {
             var key = (string)kv.Key;
-            if (key is "LD_PRELOAD" or "MALLOC_CONF") continue;
+            if (key == "LD_PRELOAD" || (ownConf && key == "MALLOC_CONF")) continue;
             env.Add($"{key}={kv.Value}");
         }
-        env.Add("LD_PRELOAD=" + (preload.Length > 0 ? lib + ":" + preload : lib));
-        env.Add("MALLOC_CONF=" + (Environment.GetEnvironmentVariable("MALLOC_CONF") ?? JemallocConf));
+        env.Add("LD_PRELOAD=" + preload);
+        if (ownConf) env.Add("MALLOC_CONF=" + (Environment.GetEnvironmentVariable("MALLOC_CONF") ?? JemallocConf));
         env.Add(null);
         execve(exe, argv.ToArray(), env.ToArray());
-        // Only reached when execve failed: go on with glibc.
+        // Only reached when execve failed: go on as the process is.
     }
 }
 
 /// <summary>
 /// Ends the process without running the native libraries' static destructors. At exit, with
-/// jemalloc preloaded, OpenCvSharpExtern's destructors (zxing's QR-code tables) freed memory while
-/// libgomp's threads still ran, and the process died of SIGSEGV after its work was done: exit 139
-/// instead of 0 in about one loaded test run in four (core: jemalloc's mutex under
-/// zxing::qrcode::Version::~Version, called from exit()). Every output is written and closed by
-/// then; the console is flushed here.
+/// jemalloc preloaded, OpenCvSharpExtern's destructors (zxing's QR-code tables) crashed in
+/// jemalloc after the work was done: exit 139 instead of 0 in about one loaded test run in four.
+/// That was most likely the broken heap of <see cref="Allocator"/>'s remarks, found later; exiting
+/// here stays, as nothing is left to do: every output is written and closed by then, the console
+/// is flushed here.
 /// </summary>
 internal static class ProcessEnd
 {

@@ -23,16 +23,6 @@ public class CliTests
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>The program runs without tiered compilation (see Localize.csproj and the README's
-    /// "A runtime crash and its mitigation"): the setting reaches the runtime through the
-    /// runtimeconfig file beside localize.dll, which `dotnet localize.dll` and the apphost both read.</summary>
-    [Fact]
-    public void TheProgramRunsWithoutTieredCompilation()
-    {
-        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "localize.runtimeconfig.json")))!;
-        Assert.False(config["runtimeOptions"]!["configProperties"]!["System.Runtime.TieredCompilation"]!.GetValue<bool>());
-    }
-
     // Small images and a small pyramid keep these fast.
     private static readonly string[] Small = { "--min-size", "100", "--max-size", "200" };
     private static string Model => SharedData.Model("r2d2_WASF_N16");

@@ -27,10 +27,11 @@ internal static class EvaluateRetrievalCommand
         var threshold = new Option<double>("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px of the largest pyramid level, see query)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
         var lossScale = new Option<double>("--pnp-loss-scale") { Description = "scale of the Cauchy loss of PnP's final refinement (px of the largest pyramid level, see query)", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
         var verify = new Option<int?>("--verify-candidates") { Description = "candidate poses verified against the map around them (see query); default: as query, on for the retrieval methods and off for the oracle" };
+        var verifyShare = QueryCommand.VerifyShareOption();
         var cacheDir = new Option<string?>("--features-cache") { Description = "folder that keeps each query's features between runs (reused when extractor and image size match), so a sweep of settings extracts once" };
         var hardware = new DeviceOptionSet();
         var cmd = new Command("evaluate-retrieval", "Retrieval recall@1/5/10/20/50 against the map's ground truth (database images sharing map points with the query's true view), per method and query set.");
-        foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, model, cacheDir, guided, pointCells, verify, threshold, lossScale }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, model, cacheDir, guided, pointCells, verify, verifyShare, threshold, lossScale }) cmd.Options.Add(o);
         hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
@@ -56,6 +57,7 @@ internal static class EvaluateRetrievalCommand
                 PointCells = PointSearch.Parse(r.GetValue(pointCells)!),
                 Pnp = QueryCommand.PnpOptionsOf(r.GetValue(threshold), r.GetValue(lossScale)),
                 VerifiedCandidates = r.GetValue(verify) is < 0 ? throw new ArgumentException("--verify-candidates must be 0 or more") : r.GetValue(verify),
+                VerifyMinShare = r.GetValue(verifyShare),
             }, new ConsoleProgress("evaluate-retrieval"));
             Console.WriteLine();
             Console.Write(RetrievalEvaluationTable.Recall(result));

@@ -33,6 +33,7 @@ internal static class QueryCommand
         {
             Description = $"pose the query again against the map around each of the N best cluster poses (the database images that see what it would see) and keep the pose with most inliers; 0: off; default: {LocalizerOptions.AutoVerifiedCandidates} for retrieved images, off for --pairs",
         };
+        public readonly Option<double> VerifyShare = VerifyShareOption();
         public readonly Option<string> Retrieval = new("--retrieval")
         {
             Description = "2D–3D matching against: 'all' map points, K (the points of the K database images most similar to the query, "
@@ -57,7 +58,7 @@ internal static class QueryCommand
             Hardware.AddTo(cmd);
             Precision.AcceptOnlyFromAmong("fp32", "bf16");
             Matching.AcceptOnlyFromAmong("2d3d", "2d2d");
-            foreach (var o in new Option[] { Precision, Threshold, LossScale, Retrieval, Method, Matching, Clusters, Guided, PointCells, Verify, Pairs, Resume }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { Precision, Threshold, LossScale, Retrieval, Method, Matching, Clusters, Guided, PointCells, Verify, VerifyShare, Pairs, Resume }) cmd.Options.Add(o);
             Shard.AddTo(cmd);
         }
     }
@@ -66,6 +67,13 @@ internal static class QueryCommand
     internal static Geometry.PnpOptions PnpOptionsOf(double thresholdPx, double lossScalePx) =>
         thresholdPx > 0 && lossScalePx > 0 ? new Geometry.PnpOptions { ThresholdPx = thresholdPx, LossScalePx = lossScalePx }
             : throw new ArgumentException("--pnp-threshold and --pnp-loss-scale must be positive");
+
+    /// <summary>--verify-min-share, shared by query, evaluate-retrieval and bench-scale.</summary>
+    internal static Option<double> VerifyShareOption() => new Option<double>("--verify-min-share")
+    {
+        Description = "verify only the candidates with at least this share of the best candidate's inliers (the best always; 0: all N)",
+        DefaultValueFactory = _ => new LocalizerOptions().VerifyMinShare,
+    }.Between(0.0, 1.0);
 
     /// <summary>--point-cells, shared by query and evaluate-retrieval.</summary>
     internal static Option<string> PointCellsOption() => new Option<string>("--point-cells")
@@ -108,6 +116,7 @@ internal static class QueryCommand
             Guided = new GuidedMatchingOptions { Rounds = r.GetValue(o.Guided) },
             PointCells = PointSearch.Parse(r.GetValue(o.PointCells)!),
             VerifiedCandidates = r.GetValue(o.Verify) is < 0 ? throw new ArgumentException("--verify-candidates must be 0 or more") : r.GetValue(o.Verify),
+            VerifyMinShare = r.GetValue(o.VerifyShare),
         };
         var outPath = r.GetValue(o.Output)!;
         var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions

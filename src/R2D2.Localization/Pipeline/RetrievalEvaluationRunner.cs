@@ -37,6 +37,8 @@ public sealed record RetrievalEvaluationOptions
     public RelevanceOptions Relevance { get; init; } = new();
     /// <summary>Candidate poses verified (<see cref="LocalizerOptions.VerifiedCandidates"/>); null: as `query` (on for the retrieval methods, off for the oracle).</summary>
     public int? VerifiedCandidates { get; init; }
+    /// <summary><see cref="LocalizerOptions.VerifyMinShare"/>.</summary>
+    public double VerifyMinShare { get; init; } = new LocalizerOptions().VerifyMinShare;
     /// <summary>Also localize each query with each method's first <see cref="RetrievedImages"/> images, by each scheme.</summary>
     public IReadOnlyList<MatchingScheme> LocalizeSchemes { get; init; } = Array.Empty<MatchingScheme>();
     public int RetrievedImages { get; init; } = 20;
@@ -104,7 +106,7 @@ public static class RetrievalEvaluationRunner
                             {
                                 Pnp = o.Pnp, Matching = scheme, CovisibilityClusters = o.CovisibilityClusters ?? methods[m] != null,
                                 // As `query` does: verified for retrieved images, not for the ground truth's.
-                                VerifiedCandidates = o.VerifiedCandidates ?? (methods[m] != null ? LocalizerOptions.AutoVerifiedCandidates : 0), Guided = o.Guided, PointCells = o.PointCells,
+                                VerifiedCandidates = o.VerifiedCandidates ?? (methods[m] != null ? LocalizerOptions.AutoVerifiedCandidates : 0), VerifyMinShare = o.VerifyMinShare, Guided = o.Guided, PointCells = o.PointCells,
                                 PairsByQuery = new Dictionary<string, List<int>> { [q.Name] = ids.Take(o.RetrievedImages).ToList() },
                             };
                             var res = Localizer.Localize(q.Name, f, te, camera, map, device, lo);

@@ -105,7 +105,8 @@ public class RetrievalTests
     }
 
     /// <summary>Verifying the cluster poses against the map around them keeps a correct pose and
-    /// never loses inliers (a candidate replaces the pose only with more); off for a pairs file.</summary>
+    /// never loses inliers (a candidate replaces the pose only with more), whatever share of the
+    /// best's inliers a candidate needs to be verified (0: all, 1: the best only); off for a pairs file.</summary>
     [Fact]
     public void VerifiedCandidatesKeepTheTruePoseWithAtLeastAsManyInliers()
     {
@@ -113,13 +114,16 @@ public class RetrievalTests
         foreach (int id in map.Images.Keys)
         {
             var f = Stored(s.DbPath, id);
-            QueryResult Run(int? verified) => Localizer.Localize("q", f, 0, SyntheticMap.Camera, map, null,
-                new LocalizerOptions { RetrievedImages = 2, VerifiedCandidates = verified, RetrievalMethod = ImageRetrieval.Create("asmk", map) });
-            var off = Run(0);
-            var on = Run(null);
-            Assert.True(on.Localized, on.Warning);
-            Assert.InRange(PoseEvaluation.PositionError(on.Pose, map.Images[id].Pose), 0, 0.05);
-            Assert.True(on.Inliers >= off.Inliers, $"image {id}: {on.Inliers} inliers verified, {off.Inliers} without");
+            QueryResult Run(int? verified, double share) => Localizer.Localize("q", f, 0, SyntheticMap.Camera, map, null,
+                new LocalizerOptions { RetrievedImages = 2, VerifiedCandidates = verified, VerifyMinShare = share, RetrievalMethod = ImageRetrieval.Create("asmk", map) });
+            var off = Run(0, 0.5);
+            foreach (double share in new[] { 0.5, 0, 1 })
+            {
+                var on = Run(null, share);
+                Assert.True(on.Localized, on.Warning);
+                Assert.InRange(PoseEvaluation.PositionError(on.Pose, map.Images[id].Pose), 0, 0.05);
+                Assert.True(on.Inliers >= off.Inliers, $"image {id}, share {share}: {on.Inliers} inliers verified, {off.Inliers} without");
+            }
         }
     }
 

@@ -42,7 +42,7 @@ internal static class QueryCommand
         };
         public readonly Option<string> Method = new("--retrieval-method")
         {
-            Description = "how --retrieval K picks images: vlad, asmk, auto (asmk when the map has its index, else vlad), pairs:FILE (hloc `q db` or kapture `q, db, score`), global:FOLDER (kapture global features)",
+            Description = "how --retrieval K picks images: vlad, asmk, auto (asmk when the map has its index, else vlad), pairs:FILE (hloc `q db` or kapture `q, db, score`), global:PATH (global descriptors, ranked by cosine: a kapture global_features folder or hloc's global-feats-*.h5)",
             DefaultValueFactory = _ => "auto",
         };
         public readonly Option<string> Matching = new("--matching") { Description = "2d3d: query descriptors against the map points'; 2d2d: against each retrieved image's, lifted to 3D (hloc)", DefaultValueFactory = _ => "2d3d" };

@@ -158,6 +158,22 @@ public static class Hloc
         return Floats(file, path, name + "/global_descriptor", out _);
     }
 
+    /// <summary>Every image's global descriptor of a file (hloc's global-feats-*.h5), by image
+    /// name, as stored (not normalized); a value that is not finite names the file and dataset.</summary>
+    public static Dictionary<string, float[]> ReadAllGlobal(string path)
+    {
+        var names = ListImages(path, "global_descriptor");
+        using var file = Open(path);
+        var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            var v = Floats(file, path, name + "/global_descriptor", out _);
+            if (v.Any(x => !float.IsFinite(x))) throw new FileFormatException(path, 0, $"dataset '{name}/global_descriptor' holds a value that is not finite");
+            result[name] = v;
+        }
+        return result;
+    }
+
     private static H5Group GroupAt(H5Group root, string path)
     {
         var g = root;

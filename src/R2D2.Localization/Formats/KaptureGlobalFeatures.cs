@@ -5,7 +5,7 @@ namespace R2D2.Localization.Formats;
 /// little-endian values of one image's descriptor, described by `global_features.txt` in that
 /// folder or the one above it (kapture 1.1 puts the files in `global_features/NAME/global_features/`
 /// and the description beside that folder): a data line `name, dtype, dsize, metric_type`
-/// (dtype float32, float64 or float16). Returned L2-normalized, by image name (the path below the
+/// (dtype float32, float64 or float16). Returned as stored, by image name (the path below the
 /// folder, '/'-separated, without `.gfeat`).
 /// </summary>
 public static class KaptureGlobalFeatures
@@ -31,8 +31,6 @@ public static class KaptureGlobalFeatures
                     _ => (float)BitConverter.ToHalf(data, 2 * i),
                 };
             if (v.Any(x => !float.IsFinite(x))) throw new FileFormatException(file, 0, "holds a value that is not finite");
-            double n = Math.Sqrt(v.Sum(x => (double)x * x));
-            if (n > 0) for (int i = 0; i < dsize; i++) v[i] = (float)(v[i] / n);
             var name = Path.GetRelativePath(folder, file).Replace('\\', '/');
             result[name[..^".gfeat".Length]] = v;
         }

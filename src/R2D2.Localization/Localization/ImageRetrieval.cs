@@ -15,21 +15,23 @@ public interface IImageRetrieval
 /// The retrieval methods, by the name `--retrieval-method` takes: `vlad` (the map's VLAD of the
 /// local descriptors), `asmk` (the map's ASMK inverted file), `auto` (ASMK when the map has its
 /// index, else VLAD), `pairs:FILE` (a pairs file of hloc's or kapture's layout, see
-/// <see cref="RetrievalPairs"/>) and `global:FOLDER` (kapture global features of the database and
-/// query images, ranked by dot product).
+/// <see cref="RetrievalPairs"/>) and `global:PATH` (global descriptors of the database and query
+/// images, ranked by cosine similarity: a kapture `global_features` folder, or hloc's
+/// global-feats-*.h5 file).
 /// </summary>
 public static class ImageRetrieval
 {
     public static IImageRetrieval Create(string spec, MapIndex map)
     {
         if (spec.StartsWith("pairs:", StringComparison.Ordinal)) return new FromPairs(spec, RetrievalPairs.Read(spec[6..]), map);
-        if (spec.StartsWith("global:", StringComparison.Ordinal)) return new FromGlobal(spec, KaptureGlobalFeatures.Read(spec[7..]), map);
+        if (spec.StartsWith("global:", StringComparison.Ordinal))
+            return new FromGlobal(spec, File.Exists(spec[7..]) ? Hloc.ReadAllGlobal(spec[7..]) : KaptureGlobalFeatures.Read(spec[7..]), map);
         return spec switch
         {
             "vlad" => new Local("vlad", map, (f, k) => map.RetrieveVlad(f, k)),
             "asmk" => new Local("asmk", map, (f, k) => map.RetrieveAsmk(f, k)),
             "auto" => map.Asmk != null ? Create("asmk", map) : Create("vlad", map),
-            _ => throw new ArgumentException($"--retrieval-method must be auto, vlad, asmk, pairs:FILE or global:FOLDER, not '{spec}'"),
+            _ => throw new ArgumentException($"--retrieval-method must be auto, vlad, asmk, pairs:FILE or global:PATH, not '{spec}'"),
         };
     }
 
@@ -64,25 +66,31 @@ public static class ImageRetrieval
         public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k) => (Lookup(_byQuery, queryName) ?? new List<int>()).Take(k).ToList();
     }
 
+    /// <summary>Ranks by cosine similarity, so descriptors stored unnormalized rank as normalized
+    /// ones (NetVLAD's and AP-GeM's are normalized already).</summary>
     private sealed class FromGlobal : IImageRetrieval
     {
         private readonly Dictionary<string, float[]> _all;
-        private readonly List<(int Id, float[] D)> _db;
+        private readonly List<(int Id, float[] D, double Norm)> _db;
         public FromGlobal(string name, Dictionary<string, float[]> all, MapIndex map)
         {
             Name = name;
             _all = all;
-            _db = map.Images.Where(kv => all.ContainsKey(kv.Value.Name)).Select(kv => (kv.Key, all[kv.Value.Name])).OrderBy(x => x.Key).ToList();
+            _db = map.Images.Where(kv => all.ContainsKey(kv.Value.Name)).Select(kv => (kv.Key, all[kv.Value.Name], Norm(all[kv.Value.Name]))).OrderBy(x => x.Key).ToList();
             if (_db.Count == 0) throw new FileFormatException(name[7..], 0, $"holds no global feature of an image of the map {map.Path}");
+            var odd = _db.FirstOrDefault(x => x.D.Length != _db[0].D.Length);
+            if (odd.D != null) throw new FileFormatException(name[7..], 0, $"the global feature of '{map.Images[odd.Id].Name}' has {odd.D.Length} values, that of '{map.Images[_db[0].Id].Name}' {_db[0].D.Length}");
         }
         public string Name { get; }
         public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k)
         {
             var q = Lookup(_all, queryName) ?? throw new R2D2Exception(Name[7..], 0, $"no global feature of the query '{queryName}'");
             if (q.Length != _db[0].D.Length) throw new R2D2Exception(Name[7..], 0, $"the query's global feature has {q.Length} values, the database's {_db[0].D.Length}");
-            return _db.Select(x => (x.Id, S: Dot(q, x.D))).OrderByDescending(x => x.S).ThenBy(x => x.Id).Take(k).Select(x => x.Id).ToList();
+            double qn = Norm(q);
+            return _db.Select(x => (x.Id, S: Dot(q, x.D) / Math.Max(qn * x.Norm, double.Epsilon))).OrderByDescending(x => x.S).ThenBy(x => x.Id).Take(k).Select(x => x.Id).ToList();
         }
         private static double Dot(float[] a, float[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
+        private static double Norm(float[] a) => Math.Sqrt(Dot(a, a));
     }
 
     /// <summary>Runs a method and times it (seconds).</summary>

@@ -77,6 +77,9 @@ with h5py.File('{dir}/global.h5', 'w') as fd:
         Assert.Equal(new[] { 2, -1, 0, -1, 3 }, r);
         Assert.Equal(0.75f, rs[4]);
         Assert.Equal(Enumerable.Range(0, 8).Select(i => i / 8f), Hloc.ReadGlobal(Path.Combine(dir, "global.h5"), "db/1045.jpg"));
+        var all = Hloc.ReadAllGlobal(Path.Combine(dir, "global.h5"));
+        Assert.Equal(new[] { "db/1045.jpg" }, all.Keys);
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => i / 8f), all["db/1045.jpg"]);
     }
 
     /// <summary>The dtypes hloc writes (float16 / float32 with as_half off, int16 / int32 matches)

@@ -202,4 +202,30 @@ public class RetrievalTests
         var e = Assert.Throws<FileFormatException>(() => KaptureGlobalFeatures.Read(files));
         Assert.Contains("bad.gfeat", e.Message);
     }
+
+    /// <summary>hloc's global-feats-*.h5 as `global:FILE`: ranked by cosine, so a descriptor's
+    /// length does not count; a value that is not finite, or a file that is not HDF5, is refused
+    /// naming the file.</summary>
+    [Fact]
+    public void HlocGlobalFeaturesRankTheDatabaseByCosine()
+    {
+        var (_, map) = Built(14);
+        var dir = TempDir.Create();
+        var h5 = Path.Combine(dir, "global-feats-netvlad.h5");
+        var ids = map.Images.Keys.Order().ToList();
+        // Database image i points at (i, 1): the query's (2, 1) direction is image 2's, whatever the lengths.
+        var entries = ids.Select((id, i) => (map.Images[id].Name, new float[] { i * (i + 1f), i + 1f, 0 }))
+            .Append(("query/night/q.jpg", new float[] { 10, 5, 0 }));
+        Hloc.WriteGlobal(h5, entries);
+        var method = ImageRetrieval.Create("global:" + h5, map);
+        Assert.Equal(ids[2], method.Retrieve("query/night/q.jpg", null!, 1)[0]);
+        Assert.Equal(ids[2], method.Retrieve("q.jpg", null!, 1)[0]); // by base name, as pairs files
+        Hloc.WriteGlobal(h5, new[] { (map.Images[ids[0]].Name, new[] { 1f, float.NaN, 0 }) });
+        var e = Assert.Throws<FileFormatException>(() => ImageRetrieval.Create("global:" + h5, map));
+        Assert.Contains(h5, e.Message);
+        Assert.Contains("not finite", e.Message);
+        var text = Path.Combine(dir, "global.h5");
+        File.WriteAllText(text, "not hdf5\n");
+        Assert.Contains("not an HDF5 file", Assert.Throws<FileFormatException>(() => ImageRetrieval.Create("global:" + text, map)).Message);
+    }
 }

@@ -51,14 +51,18 @@ public static class Allocator
     /// <param name="libstdcxx">libstdc++ beside it, or null when there is none (then jemalloc is not used)</param>
     public static string? Preload(string preload, string? jemalloc, string? libstdcxx)
     {
-        var entries = preload.Split(new[] { ':', ' ' }, StringSplitOptions.RemoveEmptyEntries);
-        int je = Array.FindIndex(entries, e => Path.GetFileName(e).StartsWith("libjemalloc", StringComparison.Ordinal));
+        var entries = Entries(preload);
+        int je = Array.FindIndex(entries, IsJemalloc);
         int cxx = Array.FindIndex(entries, e => Path.GetFileName(e).StartsWith("libstdc++", StringComparison.Ordinal));
         if (je >= 0)
             return cxx >= 0 && cxx < je ? null : libstdcxx == null ? null : string.Join(":", new[] { libstdcxx }.Concat(entries));
         if (jemalloc == null || libstdcxx == null) return null;
         return string.Join(":", new[] { libstdcxx, jemalloc }.Concat(entries));
     }
+
+    private static string[] Entries(string preload) => preload.Split(new[] { ':', ' ' }, StringSplitOptions.RemoveEmptyEntries);
+
+    private static bool IsJemalloc(string entry) => Path.GetFileName(entry).StartsWith("libjemalloc", StringComparison.Ordinal);
 
     public static void UseJemalloc(string[] args)
     {
@@ -68,7 +72,7 @@ public static class Allocator
         var current = Environment.GetEnvironmentVariable("LD_PRELOAD") ?? "";
         var preload = Preload(current, lib, cxx != null && File.Exists(cxx) ? cxx : null);
         // A jemalloc preloaded by the user keeps the user's MALLOC_CONF (or jemalloc's defaults).
-        bool ownConf = !current.Contains("jemalloc", StringComparison.Ordinal);
+        bool ownConf = !Entries(current).Any(IsJemalloc);
         var exe = Environment.ProcessPath;
         if (preload == null || exe == null) return;
         var argv = new List<string?> { exe };

@@ -25,10 +25,10 @@ internal static class BenchScaleCommand
         var report = new Option<string?>("--report") { Description = "TSV of collected rows: print the table (and --plot PNG)" };
         var plot = new Option<string?>("--plot");
         var pointCells = QueryCommand.PointCellsOption();
-        var verify = new Option<int?>("--verify-candidates") { Description = "as query's (default: the localizer's)" };
+        var verify = QueryCommand.VerifyOption("as query's (default: the localizer's)");
         var verifyShare = QueryCommand.VerifyShareOption();
-        var threshold = new Option<double>("--pnp-threshold") { Description = "as query's", DefaultValueFactory = _ => new R2D2.Localization.Geometry.PnpOptions().ThresholdPx };
-        var lossScale = new Option<double>("--pnp-loss-scale") { Description = "as query's", DefaultValueFactory = _ => new R2D2.Localization.Geometry.PnpOptions().LossScalePx };
+        var threshold = QueryCommand.ThresholdOption();
+        var lossScale = QueryCommand.LossScaleOption();
         var hardware = new DeviceOptionSet("cpu");
         var cmd = new Command("bench-scale", "Benchmark: map and query stages at Aachen scale on synthetic features (one stage per run).") { Hidden = true };
         foreach (var o in new Option[] { stage, database, images, keypoints, pairsPerImage, maxPairs, queries, seed, report, plot, pointCells, verify, verifyShare, threshold, lossScale }) cmd.Options.Add(o);
@@ -51,7 +51,7 @@ internal static class BenchScaleCommand
                 Street = new SyntheticStreetOptions { Images = r.GetValue(images), Keypoints = r.GetValue(keypoints), Seed = r.GetValue(seed) },
                 PairsPerImage = r.GetValue(pairsPerImage), MaxPairs = r.GetValue(maxPairs), Queries = r.GetValue(queries),
                 Device = hardware.Resolve(r), PointCells = PointSearch.Parse(r.GetValue(pointCells)!),
-                VerifiedCandidates = r.GetValue(verify) is < 0 ? throw new ArgumentException("--verify-candidates must be 0 or more") : r.GetValue(verify),
+                VerifiedCandidates = QueryCommand.VerifiedCandidatesOf(r.GetValue(verify)),
                 VerifyMinShare = r.GetValue(verifyShare),
                 Pnp = QueryCommand.PnpOptionsOf(r.GetValue(threshold), r.GetValue(lossScale)),
             };

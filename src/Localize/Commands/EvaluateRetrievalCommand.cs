@@ -24,9 +24,9 @@ internal static class EvaluateRetrievalCommand
         var model = new Option<string?>("--model") { Description = "checkpoint (default: the one the map was built with)" };
         var guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP (see query)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
         var pointCells = QueryCommand.PointCellsOption();
-        var threshold = new Option<double>("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px of the largest pyramid level, see query)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
-        var lossScale = new Option<double>("--pnp-loss-scale") { Description = "scale of the Cauchy loss of PnP's final refinement (px of the largest pyramid level, see query)", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
-        var verify = new Option<int?>("--verify-candidates") { Description = "candidate poses verified against the map around them (see query); default: as query, on for the retrieval methods and off for the oracle" };
+        var threshold = QueryCommand.ThresholdOption();
+        var lossScale = QueryCommand.LossScaleOption();
+        var verify = QueryCommand.VerifyOption("candidate poses verified against the map around them (see query); default: as query, on for the retrieval methods and off for the oracle");
         var verifyShare = QueryCommand.VerifyShareOption();
         var cacheDir = new Option<string?>("--features-cache") { Description = "folder that keeps each query's features between runs (reused when extractor and image size match), so a sweep of settings extracts once" };
         var hardware = new DeviceOptionSet();
@@ -56,7 +56,7 @@ internal static class EvaluateRetrievalCommand
                 Guided = new GuidedMatchingOptions { Rounds = r.GetValue(guided) },
                 PointCells = PointSearch.Parse(r.GetValue(pointCells)!),
                 Pnp = QueryCommand.PnpOptionsOf(r.GetValue(threshold), r.GetValue(lossScale)),
-                VerifiedCandidates = r.GetValue(verify) is < 0 ? throw new ArgumentException("--verify-candidates must be 0 or more") : r.GetValue(verify),
+                VerifiedCandidates = QueryCommand.VerifiedCandidatesOf(r.GetValue(verify)),
                 VerifyMinShare = r.GetValue(verifyShare),
             }, new ConsoleProgress("evaluate-retrieval"));
             Console.WriteLine();

@@ -27,12 +27,9 @@ internal static class QueryCommand
         public readonly DeviceOptionSet Hardware = new();
         public readonly ShardOption Shard = new();
         public readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16 (see extract)", DefaultValueFactory = _ => "fp32" };
-        public readonly Option<double> Threshold = new("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px of the largest pyramid level: the image's pixels when its longer side is at most the map's max size, else scaled up with it)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
-        public readonly Option<double> LossScale = new("--pnp-loss-scale") { Description = "scale of the Cauchy loss of PnP's final refinement (px of the largest pyramid level, as --pnp-threshold)", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
-        public readonly Option<int?> Verify = new("--verify-candidates")
-        {
-            Description = $"pose the query again against the map around each of the N best cluster poses (the database images that see what it would see) and keep the pose with most inliers; 0: off; default: {LocalizerOptions.AutoVerifiedCandidates} for retrieved images, off for --pairs",
-        };
+        public readonly Option<double> Threshold = ThresholdOption();
+        public readonly Option<double> LossScale = LossScaleOption();
+        public readonly Option<int?> Verify = VerifyOption($"pose the query again against the map around each of the N best cluster poses (the database images that see what it would see) and keep the pose with most inliers; 0: off; default: {LocalizerOptions.AutoVerifiedCandidates} for retrieved images, off for --pairs");
         public readonly Option<double> VerifyShare = VerifyShareOption();
         public readonly Option<string> Retrieval = new("--retrieval")
         {
@@ -67,6 +64,18 @@ internal static class QueryCommand
     internal static Geometry.PnpOptions PnpOptionsOf(double thresholdPx, double lossScalePx) =>
         thresholdPx > 0 && lossScalePx > 0 ? new Geometry.PnpOptions { ThresholdPx = thresholdPx, LossScalePx = lossScalePx }
             : throw new ArgumentException("--pnp-threshold and --pnp-loss-scale must be positive");
+
+    /// <summary>--pnp-threshold and --pnp-loss-scale, shared by query, evaluate-retrieval and bench-scale
+    /// (read together by <see cref="PnpOptionsOf"/>).</summary>
+    internal static Option<double> ThresholdOption() => new("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px of the largest pyramid level: the image's pixels when its longer side is at most the map's max size, else scaled up with it)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
+
+    internal static Option<double> LossScaleOption() => new("--pnp-loss-scale") { Description = "scale of the Cauchy loss of PnP's final refinement (px of the largest pyramid level, as --pnp-threshold)", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
+
+    /// <summary>--verify-candidates (what its default means differs by command), read by <see cref="VerifiedCandidatesOf"/>.</summary>
+    internal static Option<int?> VerifyOption(string description) => new("--verify-candidates") { Description = description };
+
+    internal static int? VerifiedCandidatesOf(int? value) =>
+        value is < 0 ? throw new ArgumentException("--verify-candidates must be 0 or more") : value;
 
     /// <summary>--verify-min-share, shared by query, evaluate-retrieval and bench-scale.</summary>
     internal static Option<double> VerifyShareOption() => new Option<double>("--verify-min-share")
@@ -115,7 +124,7 @@ internal static class QueryCommand
             CovisibilityClusters = r.GetValue(o.Clusters),
             Guided = new GuidedMatchingOptions { Rounds = r.GetValue(o.Guided) },
             PointCells = PointSearch.Parse(r.GetValue(o.PointCells)!),
-            VerifiedCandidates = r.GetValue(o.Verify) is < 0 ? throw new ArgumentException("--verify-candidates must be 0 or more") : r.GetValue(o.Verify),
+            VerifiedCandidates = VerifiedCandidatesOf(r.GetValue(o.Verify)),
             VerifyMinShare = r.GetValue(o.VerifyShare),
         };
         var outPath = r.GetValue(o.Output)!;

@@ -82,6 +82,11 @@ public static class Hloc
     public static List<string> ListImages(string path, string dataset = "keypoints")
     {
         using var file = Open(path);
+        return ListImages(file, dataset);
+    }
+
+    private static List<string> ListImages(IH5Group file, string dataset)
+    {
         var names = new List<string>();
         void Walk(IH5Group g, string prefix)
         {
@@ -162,8 +167,8 @@ public static class Hloc
     /// name, as stored (not normalized); a value that is not finite names the file and dataset.</summary>
     public static Dictionary<string, float[]> ReadAllGlobal(string path)
     {
-        var names = ListImages(path, "global_descriptor");
         using var file = Open(path);
+        var names = ListImages(file, "global_descriptor");
         var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var name in names)
         {

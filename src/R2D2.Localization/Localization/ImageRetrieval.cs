@@ -76,7 +76,7 @@ public static class ImageRetrieval
         {
             Name = name;
             _all = all;
-            _db = map.Images.Where(kv => all.ContainsKey(kv.Value.Name)).Select(kv => (kv.Key, all[kv.Value.Name], Norm(all[kv.Value.Name]))).OrderBy(x => x.Key).ToList();
+            _db = map.Images.Where(kv => all.ContainsKey(kv.Value.Name)).Select(kv => { var d = all[kv.Value.Name]; return (kv.Key, d, Norm(d)); }).OrderBy(x => x.Key).ToList();
             if (_db.Count == 0) throw new FileFormatException(name[7..], 0, $"holds no global feature of an image of the map {map.Path}");
             var odd = _db.FirstOrDefault(x => x.D.Length != _db[0].D.Length);
             if (odd.D != null) throw new FileFormatException(name[7..], 0, $"the global feature of '{map.Images[odd.Id].Name}' has {odd.D.Length} values, that of '{map.Images[_db[0].Id].Name}' {_db[0].D.Length}");

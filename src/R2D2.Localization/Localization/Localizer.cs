@@ -183,14 +183,12 @@ public static class Localizer
                 candidates.Insert(at < 0 ? candidates.Count : at, (r, m));
             }
         }
-        // The database cameras' centres, once per query for all candidates.
-        var centres = candidates.Count == 0 ? null : map.Images.Select(kv => (Id: kv.Key, Centre: kv.Value.Pose.CameraCenter)).ToList();
         // Only candidates close to the best are verified: one with far fewer inliers rarely wins
         // after verification, and each costs a matching and a PnP.
         int minShared = (int)Math.Ceiling(o.VerifyMinShare * (candidates.Count > 0 ? candidates[0].Pose.Inliers.Length : 0));
         foreach (var (pose, poseMatches) in candidates.Take(verified).Where(c => c.Pose.Inliers.Length >= minShared))
         {
-            var ids = ImagesSeeing(pose, poseMatches, camera, map, centres!, images!.Count);
+            var ids = ImagesSeeing(pose, poseMatches, camera, map, images!.Count);
             if (ids.Count == 0) continue;
             var around = MatchImages(f, ids, map, device, o, cells);
             var r = Pnp(around, f, camera, map, pnp, result!.Inliers.Length);
@@ -261,8 +259,7 @@ public static class Localizer
     /// that see the map points the pose <paramref name="candidate"/> would see. Only points of
     /// images whose centres lie within 3× the median depth of its inliers are considered, so the
     /// cost follows the neighbourhood, not the map (scale-free: the radius is in the map's units).</summary>
-    private static List<int> ImagesSeeing(PnpResult candidate, List<Match> matches, Camera camera, MapIndex map,
-        List<(int Id, double[] Centre)> centres, int count)
+    private static List<int> ImagesSeeing(PnpResult candidate, List<Match> matches, Camera camera, MapIndex map, int count)
     {
         var pose = candidate.Pose;
         var c = pose.CameraCenter;
@@ -271,7 +268,7 @@ public static class Localizer
         if (depths.Count == 0) return new List<int>();
         depths.Sort();
         double radius = 3 * depths[depths.Count / 2];
-        var near = centres.Where(e =>
+        var near = map.CameraCentres.Where(e =>
         {
             var d = e.Centre;
             double dx = d[0] - c[0], dy = d[1] - c[1], dz = d[2] - c[2];

@@ -38,6 +38,13 @@ public sealed class MapIndex
         }
     }
 
+    private List<(int Id, double[] Centre)>? _cameraCentres;
+
+    /// <summary>The database images' camera centres, computed once for the map (candidate
+    /// verification looks for the images near each pose of every query).</summary>
+    public IReadOnlyList<(int Id, double[] Centre)> CameraCentres =>
+        _cameraCentres ??= Images.Select(kv => (kv.Key, kv.Value.Pose.CameraCenter)).ToList();
+
     private static long Key(int high, int low) => ((long)high << 32) | (uint)low;
     // Per image, its observations as (keypoint, point) in 8 bytes, ascending: a binary search finds a
     // keypoint's point (the last one, were a keypoint named by two points).

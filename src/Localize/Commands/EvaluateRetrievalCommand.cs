@@ -28,10 +28,11 @@ internal static class EvaluateRetrievalCommand
         var lossScale = QueryCommand.LossScaleOption();
         var verify = QueryCommand.VerifyOption("candidate poses verified against the map around them (see query); default: as query, on for the retrieval methods and off for the oracle");
         var verifyShare = QueryCommand.VerifyShareOption();
+        var perQuery = new Option<string?>("--per-query") { Description = "write each localized query's diagnosis as CSV: errors, relevant images matched, reprojection error of its inliers under the estimate and the true pose, support at both, verdict (see README)" };
         var cacheDir = new Option<string?>("--features-cache") { Description = "folder that keeps each query's features between runs (reused when extractor and image size match), so a sweep of settings extracts once" };
         var hardware = new DeviceOptionSet();
         var cmd = new Command("evaluate-retrieval", "Retrieval recall@1/5/10/20/50 against the map's ground truth (database images sharing map points with the query's true view), per method and query set.");
-        foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, model, cacheDir, guided, pointCells, verify, verifyShare, threshold, lossScale }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, perQuery, model, cacheDir, guided, pointCells, verify, verifyShare, threshold, lossScale }) cmd.Options.Add(o);
         hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
@@ -52,6 +53,7 @@ internal static class EvaluateRetrievalCommand
                 CovisibilityClusters = r.GetValue(clusters),
                 Relevance = new RelevanceOptions { MinSharedPoints = r.GetValue(minShared) },
                 GroundTruthPairsPath = r.GetValue(gtPairs),
+                DiagnosesPath = r.GetValue(perQuery),
                 FeaturesCache = r.GetValue(cacheDir),
                 Guided = new GuidedMatchingOptions { Rounds = r.GetValue(guided) },
                 PointCells = PointSearch.Parse(r.GetValue(pointCells)!),
@@ -65,8 +67,12 @@ internal static class EvaluateRetrievalCommand
             {
                 Console.WriteLine();
                 Console.Write(RetrievalEvaluationTable.Localization(result, ThresholdSet.Aachen.Thresholds.Append(StrechaLoc.Fine).ToList()));
+                Console.WriteLine();
+                Console.WriteLine($"verdicts against ({ThresholdSet.Aachen.Thresholds[0]}) (see README, \"Why a query missed\"):");
+                Console.Write(RetrievalEvaluationTable.Verdicts(result));
             }
             if (r.GetValue(gtPairs) is { } p) Console.WriteLine($"wrote {p}");
+            if (r.GetValue(perQuery) is { } pq) Console.WriteLine($"wrote {pq}");
             return 0;
         }));
         return cmd;

@@ -10,12 +10,15 @@ namespace R2D2.Localization.Pipeline;
 /// <summary>Queries with true poses: a list with intrinsics, the folder its names are relative to, the ground truth (submission format).</summary>
 public sealed record RetrievalQuerySet(string Label, IReadOnlyList<QueryImage> Queries, string ImageRoot, IReadOnlyList<ImagePose> Truth)
 {
+    /// <summary>The files (or folder) the set was read from: no output may overwrite them.</summary>
+    public IReadOnlyList<string> Sources { get; init; } = Array.Empty<string>();
+
     /// <summary>`LABEL:LIST:IMAGES:TRUTH` (a query list with intrinsics, its image folder, the true poses).</summary>
     public static RetrievalQuerySet Parse(string spec)
     {
         var f = spec.Split(':');
         if (f.Length != 4) throw new ArgumentException($"--set '{spec}': expected LABEL:QUERY_LIST:IMAGE_FOLDER:GROUND_TRUTH");
-        return new RetrievalQuerySet(f[0], QueryInputs.ReadQueries(f[1], null), f[2], Submission.Read(f[3]));
+        return new RetrievalQuerySet(f[0], QueryInputs.ReadQueries(f[1], null), f[2], Submission.Read(f[3])) { Sources = new[] { f[1], f[3] } };
     }
 
     /// <summary>The strecha-loc protocol's queries of a Strecha scene: the odd images, by day and (simulated) night.</summary>
@@ -24,8 +27,8 @@ public sealed record RetrievalQuerySet(string Label, IReadOnlyList<QueryImage> Q
         var scene = StrechaLoc.Load(folder);
         var queries = scene.Queries.Select(q => new QueryImage(q.Name, q.Camera)).ToList();
         var truth = scene.Queries.Select(q => new ImagePose(q.Name, q.Pose)).ToList();
-        yield return new RetrievalQuerySet($"{scene.Name} day", queries, scene.DayImages, truth);
-        yield return new RetrievalQuerySet($"{scene.Name} night", queries, scene.NightImages, truth);
+        yield return new RetrievalQuerySet($"{scene.Name} day", queries, scene.DayImages, truth) { Sources = new[] { folder } };
+        yield return new RetrievalQuerySet($"{scene.Name} night", queries, scene.NightImages, truth) { Sources = new[] { folder } };
     }
 }
 
@@ -47,6 +50,10 @@ public sealed record RetrievalEvaluationOptions
     /// <summary>Where to write the ground-truth pairs (`query db`, the first <see cref="RetrievedImages"/> relevant images of each query); null: not written.</summary>
     public string? GroundTruthPairsPath { get; init; }
     public Geometry.PnpOptions Pnp { get; init; } = new();
+    /// <summary>Where to write every localized query's diagnosis as CSV (<see cref="RetrievalEvaluationTable.DiagnosesCsv"/>); null: not written.</summary>
+    public string? DiagnosesPath { get; init; }
+    /// <summary>The threshold a query's diagnosis counts as within (<see cref="QueryDiagnoses"/>): the finest of Aachen's.</summary>
+    public PoseThreshold DiagnosedWithin { get; init; } = ThresholdSet.Aachen.Thresholds[0];
     /// <summary>Folder of cached query features (<see cref="QueryFeatureCache"/>); null: extract every run.</summary>
     public string? FeaturesCache { get; init; }
     public GuidedMatchingOptions Guided { get; init; } = new();
@@ -70,11 +77,17 @@ public static class RetrievalEvaluationRunner
         IReadOnlyList<RetrievalQuerySet> sets, RetrievalEvaluationOptions o, IProgressSink? progress = null)
     {
         progress ??= ProgressSink.None;
+        // Checked before any work: an output that is an input would be lost (the map, a query list, a pairs file).
+        OutputFile.RefuseInputs(new[] { ("ground-truth pairs file", o.GroundTruthPairsPath), ("per-query CSV", o.DiagnosesPath) },
+            sets.SelectMany(s => s.Sources.Select(p => ("query set file", (string?)p)))
+                .Concat(o.Methods.Where(m => m.StartsWith("pairs:") || m.StartsWith("global:")).Select(m => ("retrieval input", (string?)m[(m.IndexOf(':') + 1)..])))
+                .Append(("map database", map.Path)));
         var methods = o.Methods.Select(m => m == Oracle ? null : ImageRetrieval.Create(m, map)).ToList();
         int kMax = Math.Max(o.Ks.Max(), o.RetrievedImages);
         var recallRows = new List<RetrievalRecallRow>();
         var locRows = new List<RetrievalLocalizationRow>();
         var gtPairs = new List<(string, string, double?)>();
+        var diagnoses = new List<RetrievalDiagnosisRow>();
         var cache = o.FeaturesCache == null ? null : new QueryFeatureCache(o.FeaturesCache, source.Identity);
         foreach (var set in sets)
         {
@@ -110,6 +123,8 @@ public static class RetrievalEvaluationRunner
                                 PairsByQuery = new Dictionary<string, List<int>> { [q.Name] = ids.Take(o.RetrievedImages).ToList() },
                             };
                             var res = Localizer.Localize(q.Name, f, te, camera, map, device, lo);
+                            diagnoses.Add(new RetrievalDiagnosisRow(set.Label, o.Methods[m], scheme,
+                                QueryDiagnoses.Diagnose(res, pose, f, camera, map, lo.PairsByQuery![q.Name], ranking, o.DiagnosedWithin)));
                             (estimates.TryGetValue((m, scheme), out var l) ? l : estimates[(m, scheme)] = new()).Add(res);
                         }
                     }
@@ -132,7 +147,8 @@ public static class RetrievalEvaluationRunner
             }
         }
         if (o.GroundTruthPairsPath != null) RetrievalPairs.Write(o.GroundTruthPairsPath, gtPairs);
-        return new RetrievalEvaluationResult(recallRows, locRows, o.Ks);
+        if (o.DiagnosesPath != null) OutputFile.WriteAllText(o.DiagnosesPath, RetrievalEvaluationTable.DiagnosesCsv(new RetrievalEvaluationResult(recallRows, locRows, o.Ks, diagnoses)));
+        return new RetrievalEvaluationResult(recallRows, locRows, o.Ks, diagnoses);
     }
 
     private static (FeatureSet, double) Timed(FeatureSource source, RgbImage image)

@@ -54,6 +54,39 @@ public class OutputFaultTests(TinyMap tiny)
         }
     }
 
+    /// <summary>evaluate-retrieval's outputs (the per-query diagnosis CSV, the ground-truth pairs)
+    /// are refused when they are the map or a query set's file; a run writes one diagnosed row per
+    /// query and method, and leaves its inputs as they were.</summary>
+    [Fact]
+    public void EvaluateRetrievalDiagnosesEachQueryAndRefusesOutputsThatAreInputs()
+    {
+        var dir = tiny.Workspace();
+        foreach (var n in new[] { "night_00.jpg", "night_01.jpg" }) File.Copy(Path.Combine(tiny.Folder, "images", "night", n), Path.Combine(dir, n));
+        var truth = Path.Combine(dir, "truth.txt");
+        File.Copy(Path.Combine(tiny.Folder, "ground-truth.txt"), truth);
+        var list = List(dir, Good("night_00.jpg"), Good("night_01.jpg"));
+        var map = Path.Combine(dir, "map.db");
+        string[] Args(params string[] extra) => new[] { "evaluate-retrieval", "--map", map, "--set", $"night:{list}:{dir}:{truth}", "--methods", "oracle", "asmk", "--localize", "2d3d" }.Concat(extra).ToArray();
+        var before = TinyMap.Hashes(dir);
+        foreach (var (option, path, role) in new[] { ("--per-query", map, "the map database"), ("--write-gt-pairs", list, "the query set file"), ("--per-query", truth, "the query set file") })
+        {
+            var (code, _, err) = CliTests.Localize(Args(option, path));
+            Assert.Equal(1, code);
+            Assert.Contains($"would overwrite {role}", err);
+            Assert.Contains("nothing was written", err);
+            foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
+        }
+        var csv = Path.Combine(dir, "diagnosis.csv");
+        var (ok, stdout, error) = CliTests.Localize(Args("--per-query", csv));
+        Assert.True(ok == 0, error + stdout);
+        Assert.Contains("verdicts against (0.25 m, 2°)", stdout);
+        var lines = File.ReadAllLines(csv);
+        Assert.Equal(1 + 2 * 2, lines.Length); // a header, then 2 queries × 2 methods
+        var labels = Enum.GetValues<R2D2.Localization.Evaluation.QueryVerdict>().Select(R2D2.Localization.Evaluation.QueryDiagnoses.Label).ToHashSet();
+        Assert.All(lines.Skip(1), l => Assert.Contains(l.Split(',')[^1], labels));
+        foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
+    }
+
     [Fact]
     public void ReportOutputThatIsTheMapOrThePosesIsRefused()
     {

@@ -24,14 +24,10 @@ internal static class BenchScaleCommand
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0 };
         var report = new Option<string?>("--report") { Description = "TSV of collected rows: print the table (and --plot PNG)" };
         var plot = new Option<string?>("--plot");
-        var pointCells = QueryCommand.PointCellsOption();
-        var verify = QueryCommand.VerifyOption("as query's (default: the localizer's)");
-        var verifyShare = QueryCommand.VerifyShareOption();
-        var threshold = QueryCommand.ThresholdOption();
-        var lossScale = QueryCommand.LossScaleOption();
+        var pose = new QueryCommand.PoseOptions("as query's (default: the localizer's)");
         var hardware = new DeviceOptionSet("cpu");
         var cmd = new Command("bench-scale", "Benchmark: map and query stages at Aachen scale on synthetic features (one stage per run).") { Hidden = true };
-        foreach (var o in new Option[] { stage, database, images, keypoints, pairsPerImage, maxPairs, queries, seed, report, plot, pointCells, verify, verifyShare, threshold, lossScale }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { stage, database, images, keypoints, pairsPerImage, maxPairs, queries, seed, report, plot }.Concat(pose.All)) cmd.Options.Add(o);
         hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
@@ -50,10 +46,7 @@ internal static class BenchScaleCommand
                 Database = db,
                 Street = new SyntheticStreetOptions { Images = r.GetValue(images), Keypoints = r.GetValue(keypoints), Seed = r.GetValue(seed) },
                 PairsPerImage = r.GetValue(pairsPerImage), MaxPairs = r.GetValue(maxPairs), Queries = r.GetValue(queries),
-                Device = hardware.Resolve(r), PointCells = PointSearch.Parse(r.GetValue(pointCells)!),
-                VerifiedCandidates = QueryCommand.VerifiedCandidatesOf(r.GetValue(verify)),
-                VerifyMinShare = r.GetValue(verifyShare),
-                Pnp = QueryCommand.PnpOptionsOf(r.GetValue(threshold), r.GetValue(lossScale)),
+                Device = hardware.Resolve(r), Localizer = pose.Read(r),
             };
             // Rows prefixed so that the script finds them among the progress lines.
             foreach (var row in ScaleBenchRunner.Run(s, o, new ConsoleProgress("bench-scale"))) Console.WriteLine("bench-scale\t" + row.ToTsv());

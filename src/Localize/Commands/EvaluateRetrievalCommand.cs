@@ -23,16 +23,12 @@ internal static class EvaluateRetrievalCommand
         var gtPairs = new Option<string?>("--write-gt-pairs") { Description = "write the ground-truth pairs (`query db`, the best --retrieved relevant images per query): `query --pairs` on them is the oracle run" };
         var model = new Option<string?>("--model") { Description = "checkpoint (default: the one the map was built with)" };
         var guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP (see query)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
-        var pointCells = QueryCommand.PointCellsOption();
-        var threshold = QueryCommand.ThresholdOption();
-        var lossScale = QueryCommand.LossScaleOption();
-        var verify = QueryCommand.VerifyOption("candidate poses verified against the map around them (see query); default: as query, on for the retrieval methods and off for the oracle");
-        var verifyShare = QueryCommand.VerifyShareOption();
+        var pose = new QueryCommand.PoseOptions("candidate poses verified against the map around them (see query); default: as query, on for the retrieval methods and off for the oracle");
         var perQuery = new Option<string?>("--per-query") { Description = "write each localized query's diagnosis as CSV: errors, relevant images matched, reprojection error of its inliers under the estimate and the true pose, support at both, verdict (see README)" };
         var cacheDir = new Option<string?>("--features-cache") { Description = "folder that keeps each query's features between runs (reused when extractor and image size match), so a sweep of settings extracts once" };
         var hardware = new DeviceOptionSet();
         var cmd = new Command("evaluate-retrieval", "Retrieval recall@1/5/10/20/50 against the map's ground truth (database images sharing map points with the query's true view), per method and query set.");
-        foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, perQuery, model, cacheDir, guided, pointCells, verify, verifyShare, threshold, lossScale }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, perQuery, model, cacheDir, guided }.Concat(pose.All)) cmd.Options.Add(o);
         hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
@@ -50,16 +46,11 @@ internal static class EvaluateRetrievalCommand
                 Methods = r.GetValue(methods)!,
                 LocalizeSchemes = schemes,
                 RetrievedImages = r.GetValue(retrieved),
-                CovisibilityClusters = r.GetValue(clusters),
                 Relevance = new RelevanceOptions { MinSharedPoints = r.GetValue(minShared) },
                 GroundTruthPairsPath = r.GetValue(gtPairs),
                 DiagnosesPath = r.GetValue(perQuery),
                 FeaturesCache = r.GetValue(cacheDir),
-                Guided = new GuidedMatchingOptions { Rounds = r.GetValue(guided) },
-                PointCells = PointSearch.Parse(r.GetValue(pointCells)!),
-                Pnp = QueryCommand.PnpOptionsOf(r.GetValue(threshold), r.GetValue(lossScale)),
-                VerifiedCandidates = QueryCommand.VerifiedCandidatesOf(r.GetValue(verify)),
-                VerifyMinShare = r.GetValue(verifyShare),
+                Localizer = pose.Read(r) with { Guided = new GuidedMatchingOptions { Rounds = r.GetValue(guided) }, CovisibilityClusters = r.GetValue(clusters) },
             }, new ConsoleProgress("evaluate-retrieval"));
             Console.WriteLine();
             Console.Write(RetrievalEvaluationTable.Recall(result));

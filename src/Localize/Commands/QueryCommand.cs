@@ -27,10 +27,7 @@ internal static class QueryCommand
         public readonly DeviceOptionSet Hardware = new();
         public readonly ShardOption Shard = new();
         public readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16 (see extract)", DefaultValueFactory = _ => "fp32" };
-        public readonly Option<double> Threshold = ThresholdOption();
-        public readonly Option<double> LossScale = LossScaleOption();
-        public readonly Option<int?> Verify = VerifyOption($"pose the query again against the map around each of the N best cluster poses (the database images that see what it would see) and keep the pose with most inliers; 0: off; default: {LocalizerOptions.AutoVerifiedCandidates} for retrieved images, off for --pairs");
-        public readonly Option<double> VerifyShare = VerifyShareOption();
+        public readonly PoseOptions Pose = new($"pose the query again against the map around each of the N best cluster poses (the database images that see what it would see) and keep the pose with most inliers; 0: off; default: {LocalizerOptions.AutoVerifiedCandidates} for retrieved images, off for --pairs");
         public readonly Option<string> Retrieval = new("--retrieval")
         {
             Description = "2D–3D matching against: 'all' map points, K (the points of the K database images most similar to the query, "
@@ -45,7 +42,6 @@ internal static class QueryCommand
         public readonly Option<string> Matching = new("--matching") { Description = "2d3d: query descriptors against the map points'; 2d2d: against each retrieved image's, lifted to 3D (hloc)", DefaultValueFactory = _ => "2d3d" };
         public readonly Option<bool?> Clusters = new("--covisibility-clusters") { Description = "PnP per covisibility cluster of the database images, keep the pose with most inliers (hloc); default: on for retrieved images, off for --pairs; `--covisibility-clusters false` turns it off" };
         public readonly Option<int> Guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP: each map point near the query is compared with the keypoints near its projection, then PnP again (0: off)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
-        public readonly Option<string> PointCells = PointCellsOption();
         public readonly Option<bool> Resume = new("--resume") { Description = "keep the queries already in the output (and its CSV) and localize only the others" };
         public readonly Option<string?> Pairs = new("--pairs") { Description = "a pairs file `query db` per line (hloc, Aachen): match each query against those database images' points" };
 
@@ -55,41 +51,49 @@ internal static class QueryCommand
             Hardware.AddTo(cmd);
             Precision.AcceptOnlyFromAmong("fp32", "bf16");
             Matching.AcceptOnlyFromAmong("2d3d", "2d2d");
-            foreach (var o in new Option[] { Precision, Threshold, LossScale, Retrieval, Method, Matching, Clusters, Guided, PointCells, Verify, VerifyShare, Pairs, Resume }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { Precision, Pose.Threshold, Pose.LossScale, Retrieval, Method, Matching, Clusters, Guided, Pose.PointCells, Pose.Verify, Pose.VerifyShare, Pairs, Resume }) cmd.Options.Add(o);
             Shard.AddTo(cmd);
         }
     }
 
-    /// <summary>PnP's threshold and loss scale from the command line, refused unless positive.</summary>
-    internal static Geometry.PnpOptions PnpOptionsOf(double thresholdPx, double lossScalePx) =>
-        thresholdPx > 0 && lossScalePx > 0 ? new Geometry.PnpOptions { ThresholdPx = thresholdPx, LossScalePx = lossScalePx }
-            : throw new ArgumentException("--pnp-threshold and --pnp-loss-scale must be positive");
-
-    /// <summary>--pnp-threshold and --pnp-loss-scale, shared by query, evaluate-retrieval and bench-scale
-    /// (read together by <see cref="PnpOptionsOf"/>).</summary>
-    internal static Option<double> ThresholdOption() => new("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px of the largest pyramid level: the image's pixels when its longer side is at most the map's max size, else scaled up with it)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
-
-    internal static Option<double> LossScaleOption() => new("--pnp-loss-scale") { Description = "scale of the Cauchy loss of PnP's final refinement (px of the largest pyramid level, as --pnp-threshold)", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
-
-    /// <summary>--verify-candidates (what its default means differs by command), read by <see cref="VerifiedCandidatesOf"/>.</summary>
-    internal static Option<int?> VerifyOption(string description) => new("--verify-candidates") { Description = description };
-
-    internal static int? VerifiedCandidatesOf(int? value) =>
-        value is < 0 ? throw new ArgumentException("--verify-candidates must be 0 or more") : value;
-
-    /// <summary>--verify-min-share, shared by query, evaluate-retrieval and bench-scale.</summary>
-    internal static Option<double> VerifyShareOption() => new Option<double>("--verify-min-share")
+    /// <summary>
+    /// The localizer's options that query, evaluate-retrieval and bench-scale share, defined once:
+    /// --pnp-threshold, --pnp-loss-scale, --verify-candidates (its default's meaning differs by
+    /// command, hence the description), --verify-min-share and --point-cells.
+    /// </summary>
+    internal sealed class PoseOptions(string verifyDescription)
     {
-        Description = "verify only the candidates with at least this share of the best candidate's inliers (the best always; 0: all N)",
-        DefaultValueFactory = _ => new LocalizerOptions().VerifyMinShare,
-    }.Between(0.0, 1.0);
+        public readonly Option<double> Threshold = new("--pnp-threshold") { Description = "PnP-RANSAC inlier threshold (px of the largest pyramid level: the image's pixels when its longer side is at most the map's max size, else scaled up with it)", DefaultValueFactory = _ => new Geometry.PnpOptions().ThresholdPx };
+        public readonly Option<double> LossScale = new("--pnp-loss-scale") { Description = "scale of the Cauchy loss of PnP's final refinement (px of the largest pyramid level, as --pnp-threshold)", DefaultValueFactory = _ => new Geometry.PnpOptions().LossScalePx };
+        public readonly Option<int?> Verify = new("--verify-candidates") { Description = verifyDescription };
+        public readonly Option<double> VerifyShare = new Option<double>("--verify-min-share")
+        {
+            Description = "verify only the candidates with at least this share of the best candidate's inliers (the best always; 0: all N)",
+            DefaultValueFactory = _ => new LocalizerOptions().VerifyMinShare,
+        }.Between(0.0, 1.0);
+        public readonly Option<string> PointCells = new("--point-cells")
+        {
+            Description = $"2D–3D search within the map's ASMK vocabulary cells: compare each query descriptor only with the points that have its coarse cell among their N nearest (0: with every point, exact; auto: {PointSearch.AutoCells} from {PointSearch.AutoMinPairs / 1_000_000} M query × point pairs, else exact)",
+            DefaultValueFactory = _ => "auto",
+        };
 
-    /// <summary>--point-cells, shared by query and evaluate-retrieval.</summary>
-    internal static Option<string> PointCellsOption() => new Option<string>("--point-cells")
-    {
-        Description = $"2D–3D search within the map's ASMK vocabulary cells: compare each query descriptor only with the points that have its coarse cell among their N nearest (0: with every point, exact; auto: {PointSearch.AutoCells} from {PointSearch.AutoMinPairs / 1_000_000} M query × point pairs, else exact)",
-        DefaultValueFactory = _ => "auto",
-    };
+        public IEnumerable<Option> All => new Option[] { PointCells, Verify, VerifyShare, Threshold, LossScale };
+
+        /// <summary>The localizer's defaults with these five as given; refused unless PnP's two are
+        /// positive and --verify-candidates is 0 or more.</summary>
+        public LocalizerOptions Read(ParseResult r)
+        {
+            double threshold = r.GetValue(Threshold), lossScale = r.GetValue(LossScale);
+            if (!(threshold > 0 && lossScale > 0)) throw new ArgumentException("--pnp-threshold and --pnp-loss-scale must be positive");
+            return new LocalizerOptions
+            {
+                Pnp = new Geometry.PnpOptions { ThresholdPx = threshold, LossScalePx = lossScale },
+                PointCells = PointSearch.Parse(r.GetValue(PointCells)!),
+                VerifiedCandidates = r.GetValue(Verify) is < 0 ? throw new ArgumentException("--verify-candidates must be 0 or more") : r.GetValue(Verify),
+                VerifyMinShare = r.GetValue(VerifyShare),
+            };
+        }
+    }
 
     public static Command Create()
     {
@@ -114,18 +118,14 @@ internal static class QueryCommand
         double loadModel = clock.Elapsed.TotalSeconds - loadMap;
         Console.WriteLine($"query: {list.Count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
         if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {map.Points.Count} 3D point(s): the queries will get fallback poses");
-        var options = new LocalizerOptions
+        var options = o.Pose.Read(r) with
         {
-            Pnp = PnpOptionsOf(r.GetValue(o.Threshold), r.GetValue(o.LossScale)),
             RetrievedImages = Localization.Retrieval.Parse(r.GetValue(o.Retrieval)!),
             PairsByQuery = r.GetValue(o.Pairs) is { } pf ? QueryInputs.ReadPairs(pf, map) : null,
             RetrievalMethod = ImageRetrieval.Create(r.GetValue(o.Method)!, map),
             Matching = MatchingSchemes.Parse(r.GetValue(o.Matching)!),
             CovisibilityClusters = r.GetValue(o.Clusters),
             Guided = new GuidedMatchingOptions { Rounds = r.GetValue(o.Guided) },
-            PointCells = PointSearch.Parse(r.GetValue(o.PointCells)!),
-            VerifiedCandidates = VerifiedCandidatesOf(r.GetValue(o.Verify)),
-            VerifyMinShare = r.GetValue(o.VerifyShare),
         };
         var outPath = r.GetValue(o.Output)!;
         var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions

@@ -155,6 +155,8 @@ public static class Localizer
         int verified = images == null ? 0 : o.VerifiedCandidates ?? (o.PairsByQuery == null ? LocalizerOptions.AutoVerifiedCandidates : 0);
         bool verify = verified > 0;
         var candidates = new List<(PnpResult Pose, List<Match> Matches)>();
+        // The fewest inliers a candidate needs to be verified, given the best pose's.
+        int MinVerified(int best) => (int)Math.Ceiling(o.VerifyMinShare * best);
         var pnp = ScaledPnp(f, map, o); // once per query: the settings' JSON is parsed here, not per PnP
         var order = Enumerable.Range(0, matchSets.Count).OrderByDescending(g => matchSets[g].Count).ToList();
         foreach (int g in order)
@@ -164,7 +166,7 @@ public static class Localizer
             // small clusters' full RANSAC runs were 0.6 of a query's 0.9 s).
             int best = result?.Inliers.Length ?? 0;
             int toBeat = !verify ? best
-                : Math.Max(candidates.Count >= verified ? candidates[verified - 1].Pose.Inliers.Length : 0, (int)Math.Ceiling(o.VerifyMinShare * best) - 1);
+                : Math.Max(candidates.Count >= verified ? candidates[verified - 1].Pose.Inliers.Length : 0, MinVerified(best) - 1);
             if (toBeat > 0 && matchSets[g].Count <= toBeat) continue;
             var r = Pnp(matchSets[g], f, camera, map, pnp, toBeat);
             var m = matchSets[g];
@@ -185,7 +187,7 @@ public static class Localizer
         }
         // Only candidates close to the best are verified: one with far fewer inliers rarely wins
         // after verification, and each costs a matching and a PnP.
-        int minShared = (int)Math.Ceiling(o.VerifyMinShare * (candidates.Count > 0 ? candidates[0].Pose.Inliers.Length : 0));
+        int minShared = MinVerified(result?.Inliers.Length ?? 0); // the best candidate's count, when there is one
         foreach (var (pose, poseMatches) in candidates.Take(verified).Where(c => c.Pose.Inliers.Length >= minShared))
         {
             var ids = ImagesSeeing(pose, poseMatches, camera, map, images!.Count);

@@ -38,27 +38,22 @@ public sealed record RetrievalEvaluationOptions
     public IReadOnlyList<string> Methods { get; init; } = new[] { "vlad", "asmk" };
     public IReadOnlyList<int> Ks { get; init; } = new[] { 1, 5, 10, 20, 50 };
     public RelevanceOptions Relevance { get; init; } = new();
-    /// <summary>Candidate poses verified (<see cref="LocalizerOptions.VerifiedCandidates"/>); null: as `query` (on for the retrieval methods, off for the oracle).</summary>
-    public int? VerifiedCandidates { get; init; }
-    /// <summary><see cref="LocalizerOptions.VerifyMinShare"/>.</summary>
-    public double VerifyMinShare { get; init; } = new LocalizerOptions().VerifyMinShare;
+    /// <summary>The localizer's settings for every localization; the images are each method's. Null
+    /// <see cref="LocalizerOptions.VerifiedCandidates"/> and <see cref="LocalizerOptions.CovisibilityClusters"/>
+    /// mean what `query` does for retrieved images and for a pairs file: on for the retrieval
+    /// methods, off for the oracle (the ground truth's images).</summary>
+    public LocalizerOptions Localizer { get; init; } = new();
     /// <summary>Also localize each query with each method's first <see cref="RetrievedImages"/> images, by each scheme.</summary>
     public IReadOnlyList<MatchingScheme> LocalizeSchemes { get; init; } = Array.Empty<MatchingScheme>();
     public int RetrievedImages { get; init; } = 20;
-    /// <summary>Null (auto): clusters for the retrieval methods, not for the oracle (as query's auto treats retrieved images and a pairs file).</summary>
-    public bool? CovisibilityClusters { get; init; }
     /// <summary>Where to write the ground-truth pairs (`query db`, the first <see cref="RetrievedImages"/> relevant images of each query); null: not written.</summary>
     public string? GroundTruthPairsPath { get; init; }
-    public Geometry.PnpOptions Pnp { get; init; } = new();
     /// <summary>Where to write every localized query's diagnosis as CSV (<see cref="RetrievalEvaluationTable.DiagnosesCsv"/>); null: not written.</summary>
     public string? DiagnosesPath { get; init; }
     /// <summary>The threshold a query's diagnosis counts as within (<see cref="QueryDiagnoses"/>): the finest of Aachen's.</summary>
     public PoseThreshold DiagnosedWithin { get; init; } = ThresholdSet.Aachen.Thresholds[0];
     /// <summary>Folder of cached query features (<see cref="QueryFeatureCache"/>); null: extract every run.</summary>
     public string? FeaturesCache { get; init; }
-    public GuidedMatchingOptions Guided { get; init; } = new();
-    /// <summary><see cref="LocalizerOptions.PointCells"/> of every localization.</summary>
-    public int? PointCells { get; init; }
 }
 
 /// <summary>
@@ -115,11 +110,11 @@ public static class RetrievalEvaluationRunner
                         times[m].Add(seconds);
                         foreach (var scheme in o.LocalizeSchemes)
                         {
-                            var lo = new LocalizerOptions
+                            var lo = o.Localizer with
                             {
-                                Pnp = o.Pnp, Matching = scheme, CovisibilityClusters = o.CovisibilityClusters ?? methods[m] != null,
+                                Matching = scheme, CovisibilityClusters = o.Localizer.CovisibilityClusters ?? methods[m] != null,
                                 // As `query` does: verified for retrieved images, not for the ground truth's.
-                                VerifiedCandidates = o.VerifiedCandidates ?? (methods[m] != null ? LocalizerOptions.AutoVerifiedCandidates : 0), VerifyMinShare = o.VerifyMinShare, Guided = o.Guided, PointCells = o.PointCells,
+                                VerifiedCandidates = o.Localizer.VerifiedCandidates ?? (methods[m] != null ? LocalizerOptions.AutoVerifiedCandidates : 0),
                                 PairsByQuery = new Dictionary<string, List<int>> { [q.Name] = ids.Take(o.RetrievedImages).ToList() },
                             };
                             var res = Localizer.Localize(q.Name, f, te, camera, map, device, lo);

@@ -36,14 +36,9 @@ public sealed record ScaleBenchOptions
     public int Queries { get; init; } = 20;
     public int RetrievedImages { get; init; } = Retrieval.AutoImages;
     public TorchSharp.torch.Device? Device { get; init; }
-    /// <summary>The queries' <see cref="LocalizerOptions.PointCells"/>.</summary>
-    public int? PointCells { get; init; }
-    /// <summary>The queries' <see cref="LocalizerOptions.VerifiedCandidates"/> (null: the localizer's default).</summary>
-    public int? VerifiedCandidates { get; init; }
-    /// <summary>The queries' <see cref="LocalizerOptions.VerifyMinShare"/>.</summary>
-    public double VerifyMinShare { get; init; } = new LocalizerOptions().VerifyMinShare;
-    /// <summary>The queries' PnP settings.</summary>
-    public Geometry.PnpOptions Pnp { get; init; } = new();
+    /// <summary>The queries' localizer settings (PnP, verification, search within cells); the
+    /// retrieval method and <see cref="RetrievedImages"/> are the benchmark's.</summary>
+    public LocalizerOptions Localizer { get; init; } = new();
 }
 
 /// <summary>One measured stage: its work (<see cref="Units"/> of <see cref="Unit"/>), seconds, the
@@ -224,7 +219,7 @@ public static class ScaleBenchRunner
         var map = MapIndex.Load(db);
         result("load map", map.Points.Count, "points", $"{map.Retrieval?.Descriptors.Count ?? 0} VLAD images, {map.Asmk?.Images.Count ?? 0} ASMK images", null);
         var retrieval = ImageRetrieval.Create("auto", map);
-        var options = new LocalizerOptions { RetrievedImages = o.RetrievedImages, PointCells = o.PointCells, RetrievalMethod = retrieval, VerifiedCandidates = o.VerifiedCandidates, VerifyMinShare = o.VerifyMinShare, Pnp = o.Pnp };
+        var options = o.Localizer with { RetrievedImages = o.RetrievedImages, RetrievalMethod = retrieval };
         var main = RunQueries(street, map, o, options);
         // The reference in the same process: the exact search, when the options' search was not exact.
         var probe = street.Query(0).Features;
@@ -234,7 +229,7 @@ public static class ScaleBenchRunner
         string reference = exact == null ? "" : $"; exact search: median {exact.Median:F3} s (ratio {main.Median / exact.Median:F2}), {exact.Localized}/{o.Queries} localized, median inliers {exact.MedianInliers:F0}";
         // Seconds of the row: the median per query (the figure the target is about), the total and the parts' medians in the note.
         result("query", o.Queries, "queries", $"median of {o.Queries} queries (match + PnP, {retrieval.Name} retrieval {o.RetrievedImages}, {search}, "
-            + $"PnP {o.Pnp.ThresholdPx.ToString(CultureInfo.InvariantCulture)} px, verified candidates {(o.VerifiedCandidates?.ToString(CultureInfo.InvariantCulture) ?? "default")} with ≥ {o.VerifyMinShare.ToString(CultureInfo.InvariantCulture)} of the best's inliers, total {main.Total:F1} s; "
+            + $"PnP {options.Pnp.ThresholdPx.ToString(CultureInfo.InvariantCulture)} px, verified candidates {(options.VerifiedCandidates?.ToString(CultureInfo.InvariantCulture) ?? "default")} with ≥ {options.VerifyMinShare.ToString(CultureInfo.InvariantCulture)} of the best's inliers, total {main.Total:F1} s; "
             + $"medians: retrieval {main.Retrieval:F3} s, retrieval + matching {main.Matching:F3} s, PnP {main.Pnp:F3} s); "
             + $"{main.Localized}/{o.Queries} localized, median position error {main.MedianError:F3} m, median inliers {main.MedianInliers:F0}{reference}", main.Median);
     }

@@ -83,6 +83,14 @@ public static class RetrievalEvaluationRunner
         var locRows = new List<RetrievalLocalizationRow>();
         var gtPairs = new List<(string, string, double?)>();
         var diagnoses = new List<RetrievalDiagnosisRow>();
+        // Every query image with a true pose is looked for before any work: a missing one would
+        // otherwise stop the run after the queries before it (minutes on a large set).
+        foreach (var set in sets)
+        {
+            var named = set.Truth.Select(t => Submission.BaseName(t.Name)).ToHashSet();
+            if (set.Queries.FirstOrDefault(q => named.Contains(q.SubmissionName) && !File.Exists(Path.Combine(set.ImageRoot, q.Name))) is { } gone)
+                throw new R2D2Exception(Path.Combine(set.ImageRoot, gone.Name), 0, $"query image of set '{set.Label}' not found (nothing was evaluated)");
+        }
         var cache = o.FeaturesCache == null ? null : new QueryFeatureCache(o.FeaturesCache, source.Identity);
         foreach (var set in sets)
         {

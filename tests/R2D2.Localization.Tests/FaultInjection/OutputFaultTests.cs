@@ -55,8 +55,9 @@ public class OutputFaultTests(TinyMap tiny)
     }
 
     /// <summary>evaluate-retrieval's outputs (the per-query diagnosis CSV, the ground-truth pairs)
-    /// are refused when they are the map or a query set's file; a run writes one diagnosed row per
-    /// query and method, and leaves its inputs as they were.</summary>
+    /// are refused when they are the map or a query set's file, and a missing query image is named
+    /// before any work; a run writes one diagnosed row per query and method, and leaves its inputs
+    /// as they were.</summary>
     [Fact]
     public void EvaluateRetrievalDiagnosesEachQueryAndRefusesOutputsThatAreInputs()
     {
@@ -77,6 +78,13 @@ public class OutputFaultTests(TinyMap tiny)
             foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
         }
         var csv = Path.Combine(dir, "diagnosis.csv");
+        // A query image of the set that is gone: named before any query is evaluated, nothing written.
+        File.Move(Path.Combine(dir, "night_01.jpg"), Path.Combine(dir, "away.jpg"));
+        var (gone, _, goneErr) = CliTests.Localize(Args("--per-query", csv));
+        Assert.Equal(1, gone);
+        Assert.Contains($"{Path.Combine(dir, "night_01.jpg")}: query image of set 'night' not found", goneErr);
+        Assert.False(File.Exists(csv));
+        File.Move(Path.Combine(dir, "away.jpg"), Path.Combine(dir, "night_01.jpg"));
         var (ok, stdout, error) = CliTests.Localize(Args("--per-query", csv));
         Assert.True(ok == 0, error + stdout);
         Assert.Contains("verdicts against (0.25 m, 2°)", stdout);

@@ -60,7 +60,7 @@ internal static class EvaluateRetrievalCommand
                 Console.Write(RetrievalEvaluationTable.Localization(result, ThresholdSet.Aachen.Thresholds.Append(StrechaLoc.Fine).ToList()));
                 Console.WriteLine();
                 Console.WriteLine($"verdicts against ({ThresholdSet.Aachen.Thresholds[0]}) (see README, \"Why a query missed\"):");
-                Console.Write(RetrievalEvaluationTable.Verdicts(result));
+                Console.Write(QueryDiagnoses.Table(result.Diagnoses));
             }
             if (r.GetValue(gtPairs) is { } p) Console.WriteLine($"wrote {p}");
             if (r.GetValue(perQuery) is { } pq) Console.WriteLine($"wrote {pq}");

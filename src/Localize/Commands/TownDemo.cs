@@ -34,6 +34,12 @@ internal static class TownDemo
         BuildMapCommand.PrintSummary(result.MapPath, result.Map);
         timings.Add(("total", total.Elapsed.TotalSeconds));
         DemoCommand.Print(result.Runs, timings);
+        if (result.Diagnoses.Count > 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"why queries missed ({R2D2.Localization.Evaluation.ThresholdSet.Aachen.Thresholds[0]}; README, \"Why a query missed\"; per query: {TownRunner.DiagnosisPath(outDir, "night")}):");
+            Console.Write(R2D2.Localization.Evaluation.QueryDiagnoses.Table(result.Diagnoses));
+        }
         Console.WriteLine($"report: {result.ReportPath}");
         return result.Summaries.Any(s => s.HasErrors) ? 1 : 0;
     }

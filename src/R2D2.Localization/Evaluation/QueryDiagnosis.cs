@@ -37,6 +37,9 @@ public sealed record QueryDiagnosis(string Name, bool Localized, int Inliers, do
     int RelevantImages, int RelevantMatched, double ResidualAtEstimatePx, double ResidualAtTruthPx,
     int EvidenceAtEstimate, int EvidenceAtTruth, QueryVerdict Verdict);
 
+/// <summary>One localized query of a set, retrieval method and matching scheme, diagnosed.</summary>
+public sealed record QueryDiagnosisRow(string Set, string Method, MatchingScheme Scheme, QueryDiagnosis Query);
+
 /// <summary>
 /// Why a localized query missed, from its features, its result and its true pose: retrieval (no
 /// relevant image), a look-alike place (posed far off where the query's keypoints find at least as
@@ -110,6 +113,39 @@ public static class QueryDiagnoses
         Array.Sort(d);
         return d.Length % 2 == 1 ? d[d.Length / 2] : (d[d.Length / 2 - 1] + d[d.Length / 2]) / 2;
     }
+
+    /// <summary>Per set, method and scheme: how many queries got each verdict.</summary>
+    public static string Table(IEnumerable<QueryDiagnosisRow> rows)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var verdicts = Enum.GetValues<QueryVerdict>();
+        var header = new[] { "set", "images from", "matching", "queries" }.Concat(verdicts.Select(Label)).ToArray();
+        var lines = rows.GroupBy(d => (d.Set, d.Method, d.Scheme))
+            .Select(g => new[] { g.Key.Set, g.Key.Method, SchemeName(g.Key.Scheme), g.Count().ToString(inv) }
+                .Concat(verdicts.Select(v => g.Count(d => d.Query.Verdict == v).ToString(inv))).ToArray());
+        return PoseEvaluationTable.Align(header, lines);
+    }
+
+    /// <summary>Every diagnosed query as CSV, one row each (empty fields: not computed).</summary>
+    public static string Csv(IEnumerable<QueryDiagnosisRow> rows)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string Num(double v) => double.IsNaN(v) ? "" : double.IsPositiveInfinity(v) ? "inf" : v.ToString("R", inv);
+        string Count(int v) => v < 0 ? "" : v.ToString(inv);
+        var sb = new StringBuilder("set,method,matching,query,localized,inliers,position_error_m,rotation_error_deg,relevant_images,relevant_matched,"
+            + "residual_px_estimate,residual_px_truth,evidence_estimate,evidence_truth,verdict\n");
+        foreach (var d in rows)
+        {
+            var q = d.Query;
+            sb.AppendJoin(',', Formats.Csv.Field(d.Set), Formats.Csv.Field(d.Method), SchemeName(d.Scheme), Formats.Csv.Field(q.Name), q.Localized ? "1" : "0",
+                q.Inliers.ToString(inv), Num(q.PositionErrorMetres), Num(q.RotationErrorDegrees), q.RelevantImages.ToString(inv), q.RelevantMatched.ToString(inv),
+                Num(q.ResidualAtEstimatePx), Num(q.ResidualAtTruthPx), Count(q.EvidenceAtEstimate), Count(q.EvidenceAtTruth), Label(q.Verdict)).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>A matching scheme as the tables write it.</summary>
+    public static string SchemeName(MatchingScheme s) => s == MatchingScheme.ImagePairs ? "2d2d" : "2d3d";
 
     /// <summary>The verdict as the tables and the CSV write it.</summary>
     public static string Label(QueryVerdict v) => v switch

@@ -9,11 +9,8 @@ public sealed record RetrievalRecallRow(string Set, string Method, int Queries, 
 /// <summary>Poses of one query set with one method's images and one matching scheme.</summary>
 public sealed record RetrievalLocalizationRow(string Set, string Method, MatchingScheme Scheme, PoseEvaluationResult Result, double MedianInliers, double MeanMatchSeconds);
 
-/// <summary>One localized query of a method and scheme, diagnosed (<see cref="QueryDiagnoses"/>).</summary>
-public sealed record RetrievalDiagnosisRow(string Set, string Method, MatchingScheme Scheme, QueryDiagnosis Query);
-
 public sealed record RetrievalEvaluationResult(IReadOnlyList<RetrievalRecallRow> Recall, IReadOnlyList<RetrievalLocalizationRow> Localization, IReadOnlyList<int> Ks,
-    IReadOnlyList<RetrievalDiagnosisRow> Diagnoses);
+    IReadOnlyList<QueryDiagnosisRow> Diagnoses);
 
 
 /// <summary>
@@ -74,35 +71,5 @@ public static class RetrievalEvaluationTable
         return PoseEvaluationTable.Align(header, rows);
     }
 
-    /// <summary>Per set, method and scheme: how many queries got each verdict.</summary>
-    public static string Verdicts(RetrievalEvaluationResult r)
-    {
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
-        var verdicts = Enum.GetValues<QueryVerdict>();
-        var header = new[] { "set", "images from", "matching", "queries" }.Concat(verdicts.Select(QueryDiagnoses.Label)).ToArray();
-        var rows = r.Diagnoses.GroupBy(d => (d.Set, d.Method, d.Scheme))
-            .Select(g => new[] { g.Key.Set, g.Key.Method, SchemeName(g.Key.Scheme), g.Count().ToString(inv) }
-                .Concat(verdicts.Select(v => g.Count(d => d.Query.Verdict == v).ToString(inv))).ToArray());
-        return PoseEvaluationTable.Align(header, rows);
-    }
-
-    /// <summary>Every diagnosed query as CSV, one row each (empty fields: not computed).</summary>
-    public static string DiagnosesCsv(RetrievalEvaluationResult r)
-    {
-        var inv = System.Globalization.CultureInfo.InvariantCulture;
-        string Num(double v) => double.IsNaN(v) ? "" : double.IsPositiveInfinity(v) ? "inf" : v.ToString("R", inv);
-        string Count(int v) => v < 0 ? "" : v.ToString(inv);
-        var sb = new System.Text.StringBuilder("set,method,matching,query,localized,inliers,position_error_m,rotation_error_deg,relevant_images,relevant_matched,"
-            + "residual_px_estimate,residual_px_truth,evidence_estimate,evidence_truth,verdict\n");
-        foreach (var d in r.Diagnoses)
-        {
-            var q = d.Query;
-            sb.AppendJoin(',', Formats.Csv.Field(d.Set), Formats.Csv.Field(d.Method), SchemeName(d.Scheme), Formats.Csv.Field(q.Name), q.Localized ? "1" : "0",
-                q.Inliers.ToString(inv), Num(q.PositionErrorMetres), Num(q.RotationErrorDegrees), q.RelevantImages.ToString(inv), q.RelevantMatched.ToString(inv),
-                Num(q.ResidualAtEstimatePx), Num(q.ResidualAtTruthPx), Count(q.EvidenceAtEstimate), Count(q.EvidenceAtTruth), QueryDiagnoses.Label(q.Verdict)).Append('\n');
-        }
-        return sb.ToString();
-    }
-
-    private static string SchemeName(MatchingScheme s) => s == MatchingScheme.ImagePairs ? "2d2d" : "2d3d";
+    private static string SchemeName(MatchingScheme s) => QueryDiagnoses.SchemeName(s);
 }

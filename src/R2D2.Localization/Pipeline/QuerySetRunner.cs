@@ -33,6 +33,10 @@ public sealed record QuerySetOptions
     public int SubmissionFolders { get; init; }
     /// <summary>Stages the caller ran before the queries (load the map, the model) with their seconds, recorded in the run description.</summary>
     public IReadOnlyList<(string Stage, double Seconds)> SetupStages { get; init; } = Array.Empty<(string, double)>();
+    /// <summary>Called after each query localized in this run (not those kept from an earlier one)
+    /// with its features and the camera it was posed with: what a caller with true poses needs to
+    /// diagnose it (<see cref="Evaluation.QueryDiagnoses"/>). Null: nothing kept.</summary>
+    public Action<QueryImage, FeatureSet, Camera, QueryResult>? Localized { get; init; }
 
     public string? Csv => CsvPath ?? (OutputPath == null ? null : Path.ChangeExtension(OutputPath, ".csv"));
 }
@@ -237,9 +241,12 @@ public sealed class QuerySetRunner
         {
             return Failure(q, QueryStatus.Unreadable, Reason(e));
         }
+        Camera camera;
+        FeatureSet f;
+        QueryResult res;
         try
         {
-            var camera = q.Camera ?? throw new R2D2Exception(_o.QueryListPath, 0, $"query '{q.Name}' has no camera");
+            camera = q.Camera ?? throw new R2D2Exception(_o.QueryListPath, 0, $"query '{q.Name}' has no camera");
             // A camera that cannot be right (e.g. focal 0) fails its query with the reason, not as a pose that RANSAC never finds.
             if (camera.FindProblem() is { } problem) throw new R2D2Exception(_o.QueryListPath, 0, $"query '{q.Name}': {problem}");
             if (Intrinsics.RescaledTo(camera, image.Width, image.Height) is { } scaled)
@@ -247,9 +254,10 @@ public sealed class QuerySetRunner
                 progress.Warning($"{q.Name}: image is {image.Width}×{image.Height}, the list says {camera.Width}×{camera.Height}: intrinsics rescaled");
                 camera = scaled;
             }
-            var res = Localization.Localizer.Localize(q.Name, image, camera, _source, _map, _device, _o.Localizer);
+            var sw = Stopwatch.StartNew();
+            f = _source.Extract(image);
+            res = Localization.Localizer.Localize(q.Name, f, sw.Elapsed.TotalSeconds, camera, _map, _device, _o.Localizer);
             if (res.Warning != null) progress.Warning(res.Warning);
-            return new QueryOutcome(q, res, res.Localized ? QueryStatus.Localized : QueryStatus.Fallback, Kept: false);
         }
         // Whatever one query throws (a camera model without a pinhole part, a solver that does not
         // converge on a degenerate camera, ...) is that query's failure, not the run's.
@@ -257,6 +265,8 @@ public sealed class QuerySetRunner
         {
             return Failure(q, QueryStatus.Failed, $"{q.Name}: localization failed: {Reason(e)}");
         }
+        _o.Localized?.Invoke(q, f, camera, res); // the caller's code: its errors are its own, not the query's
+        return new QueryOutcome(q, res, res.Localized ? QueryStatus.Localized : QueryStatus.Fallback, Kept: false);
     }
 
     private QueryOutcome Failure(QueryImage q, QueryStatus status, string reason)

@@ -48,7 +48,7 @@ public sealed record RetrievalEvaluationOptions
     public int RetrievedImages { get; init; } = 20;
     /// <summary>Where to write the ground-truth pairs (`query db`, the first <see cref="RetrievedImages"/> relevant images of each query); null: not written.</summary>
     public string? GroundTruthPairsPath { get; init; }
-    /// <summary>Where to write every localized query's diagnosis as CSV (<see cref="RetrievalEvaluationTable.DiagnosesCsv"/>); null: not written.</summary>
+    /// <summary>Where to write every localized query's diagnosis as CSV (<see cref="QueryDiagnoses.Csv"/>); null: not written.</summary>
     public string? DiagnosesPath { get; init; }
     /// <summary>The threshold a query's diagnosis counts as within (<see cref="QueryDiagnoses"/>): the finest of Aachen's.</summary>
     public PoseThreshold DiagnosedWithin { get; init; } = ThresholdSet.Aachen.Thresholds[0];
@@ -82,7 +82,7 @@ public static class RetrievalEvaluationRunner
         var recallRows = new List<RetrievalRecallRow>();
         var locRows = new List<RetrievalLocalizationRow>();
         var gtPairs = new List<(string, string, double?)>();
-        var diagnoses = new List<RetrievalDiagnosisRow>();
+        var diagnoses = new List<QueryDiagnosisRow>();
         // Every query image with a true pose is looked for before any work: a missing one would
         // otherwise stop the run after the queries before it (minutes on a large set).
         foreach (var set in sets)
@@ -126,7 +126,7 @@ public static class RetrievalEvaluationRunner
                                 PairsByQuery = new Dictionary<string, List<int>> { [q.Name] = ids.Take(o.RetrievedImages).ToList() },
                             };
                             var res = Localizer.Localize(q.Name, f, te, camera, map, device, lo);
-                            diagnoses.Add(new RetrievalDiagnosisRow(set.Label, o.Methods[m], scheme,
+                            diagnoses.Add(new QueryDiagnosisRow(set.Label, o.Methods[m], scheme,
                                 QueryDiagnoses.Diagnose(res, pose, f, camera, map, lo.PairsByQuery![q.Name], ranking, o.DiagnosedWithin)));
                             (estimates.TryGetValue((m, scheme), out var l) ? l : estimates[(m, scheme)] = new()).Add(res);
                         }
@@ -150,7 +150,7 @@ public static class RetrievalEvaluationRunner
             }
         }
         if (o.GroundTruthPairsPath != null) RetrievalPairs.Write(o.GroundTruthPairsPath, gtPairs);
-        if (o.DiagnosesPath != null) OutputFile.WriteAllText(o.DiagnosesPath, RetrievalEvaluationTable.DiagnosesCsv(new RetrievalEvaluationResult(recallRows, locRows, o.Ks, diagnoses)));
+        if (o.DiagnosesPath != null) OutputFile.WriteAllText(o.DiagnosesPath, QueryDiagnoses.Csv(diagnoses));
         return new RetrievalEvaluationResult(recallRows, locRows, o.Ks, diagnoses);
     }
 

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using R2D2.Localization.Evaluation;
 using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
+using R2D2.Localization.Localization;
 using R2D2.Localization.Synthesis;
 
 namespace R2D2.Localization.Pipeline;
@@ -22,14 +24,16 @@ public sealed record TownRunOptions
 }
 
 /// <summary>What a town run measured: one evaluated run per query set, the time per stage, the outputs.</summary>
+/// <param name="Diagnoses">every localized query's diagnosis against its true pose (<see cref="QueryDiagnoses"/>), night then day</param>
 public sealed record TownRunResult(TownDataset Data, MapBuildResult Map, string MapPath, List<EvaluatedRun> Runs,
-    List<(string Stage, double Seconds)> Timings, List<QuerySetSummary> Summaries, string ReportPath);
+    List<(string Stage, double Seconds)> Timings, List<QuerySetSummary> Summaries, string ReportPath, List<QueryDiagnosisRow> Diagnoses);
 
 /// <summary>
 /// The town demo: render the town (resuming), then the map from the database photos read back
 /// through the Aachen-format files (NVM + intrinsics, as `tools/aachen/run` gives them), resuming
-/// like build-map; the night (and day) queries; their errors against the true poses; the HTML
-/// report. The stages are the library's runners.
+/// like build-map; the night (and day) queries; their errors against the true poses and why each
+/// one missed (<see cref="QueryDiagnoses"/>: KIND.diagnosis.csv); the HTML report. The stages are
+/// the library's runners.
 /// </summary>
 public static class TownRunner
 {
@@ -96,6 +100,7 @@ public static class TownRunner
         timings.Add(("query: load map", sw.Elapsed.TotalSeconds));
         var runs = new List<EvaluatedRun>();
         var summaries = new List<QuerySetSummary>();
+        var diagnoses = new List<QueryDiagnosisRow>();
         string? nightPoses = null;
         foreach (var night in new[] { true, false })
         {
@@ -105,14 +110,17 @@ public static class TownRunner
             var listPath = data.QueryList(night);
             var posesPath = Path.Combine(o.OutDir, $"{kind}.txt");
             var queries = QueryList.ReadWithIntrinsics(listPath);
-            var runner = new QuerySetRunner(map, source, device, new QuerySetOptions
-            {
-                ImageRoot = data.ImageRoot, OutputPath = posesPath, QueryListPath = listPath, Localizer = o.Localizer,
-                OtherInputs = new[] { ("ground truth", (string?)data.TruthPath(night)) },
-            });
             var truthList = Submission.Read(data.TruthPath(night));
             var truth = new Dictionary<string, Geometry.Pose>();
             foreach (var t in truthList) truth[t.Name] = t.Pose;
+            var diagnosed = new List<QueryDiagnosisRow>();
+            var method = o.Localizer.RetrievalMethod ?? ImageRetrieval.Create("auto", map);
+            var runner = new QuerySetRunner(map, source, device, new QuerySetOptions
+            {
+                ImageRoot = data.ImageRoot, OutputPath = posesPath, QueryListPath = listPath, Localizer = o.Localizer,
+                OtherInputs = new[] { ("ground truth", (string?)data.TruthPath(night)), ("diagnosis CSV", DiagnosisPath(o.OutDir, kind)) },
+                Localized = (q, f, camera, res) => diagnosed.Add(Diagnose(kind, method, q, f, camera, res, truth[q.SubmissionName], map, o.Localizer)),
+            });
             var summary = progress.RunQueries(runner, queries, x => DemoRunner.Describe(x, truth[x.Query.SubmissionName]));
             summaries.Add(summary);
             var results = summary.Outcomes.Select(x => x.Result).ToList();
@@ -121,6 +129,8 @@ public static class TownRunner
             timings.Add(($"query {kind}: PnP", results.Sum(x => x.PnpSeconds)));
             var evaluation = PoseEvaluation.Evaluate(results.Select(x => new ImagePose(Submission.BaseName(x.Name), x.Pose)), truthList);
             runs.Add(new EvaluatedRun($"{kind} ({modelName})", evaluation));
+            OutputFile.WriteAllText(DiagnosisPath(o.OutDir, kind), QueryDiagnoses.Csv(diagnosed));
+            diagnoses.AddRange(diagnosed);
             if (night) nightPoses = posesPath;
         }
         sw.Restart();
@@ -140,13 +150,27 @@ public static class TownRunner
                 },
             });
         }
-        WriteSummary(Path.Combine(o.OutDir, "summary.json"), data, built, runs, timings, o);
-        return new TownRunResult(data, built, mapPath, runs, timings, summaries, reportPath);
+        WriteSummary(Path.Combine(o.OutDir, "summary.json"), data, built, runs, diagnoses, timings, o);
+        return new TownRunResult(data, built, mapPath, runs, timings, summaries, reportPath, diagnoses);
+    }
+
+    /// <summary>Where a query set's diagnoses are written: OUT/KIND.diagnosis.csv.</summary>
+    public static string DiagnosisPath(string outDir, string kind) => Path.Combine(outDir, $"{kind}.diagnosis.csv");
+
+    /// <summary>One query's diagnosis: matched against the images the localizer retrieves for it (every image when it matched every point).</summary>
+    private static QueryDiagnosisRow Diagnose(string kind, IImageRetrieval method, QueryImage q, FeatureSet f, Camera camera, QueryResult res,
+        Geometry.Pose truth, MapIndex map, LocalizerOptions lo)
+    {
+        var images = Localizer.DatabaseImages(q.Name, f, map, lo);
+        var relevant = PoseVisibility.Ranking(PoseVisibility.SharedPoints(map, camera, truth));
+        var d = QueryDiagnoses.Diagnose(res, truth, f, camera, map, images ?? map.Images.Keys.ToList(), relevant, ThresholdSet.Aachen.Thresholds[0]);
+        return new QueryDiagnosisRow(kind, images == null ? "all points" : method.Name, lo.Matching, d);
     }
 
     /// <summary>The run's figures for scripts (tools/bench/scale/town): the share within each of
     /// Aachen's thresholds and the fine one per query set, the map, the time per stage.</summary>
-    private static void WriteSummary(string path, TownDataset data, MapBuildResult built, List<EvaluatedRun> runs, List<(string Stage, double Seconds)> timings, TownRunOptions o)
+    private static void WriteSummary(string path, TownDataset data, MapBuildResult built, List<EvaluatedRun> runs, List<QueryDiagnosisRow> diagnoses,
+        List<(string Stage, double Seconds)> timings, TownRunOptions o)
     {
         var thresholds = ThresholdSet.Aachen.Thresholds.Append(StrechaLoc.Fine).ToList();
         var json = new System.Text.Json.Nodes.JsonObject
@@ -169,6 +193,9 @@ public static class TownRunner
                 ["median_position_m"] = double.IsFinite(r.Result.MedianPositionMetres) ? r.Result.MedianPositionMetres : null,
                 ["median_rotation_deg"] = double.IsFinite(r.Result.MedianRotationRadians) ? r.Result.MedianRotationRadians * 180 / Math.PI : null,
             }).ToArray()),
+            // Per query set (night, day), how many queries got each verdict of QueryDiagnoses.
+            ["verdicts"] = new System.Text.Json.Nodes.JsonObject(diagnoses.GroupBy(d => d.Set).Select(g => new KeyValuePair<string, System.Text.Json.Nodes.JsonNode?>(g.Key,
+                new System.Text.Json.Nodes.JsonObject(Enum.GetValues<QueryVerdict>().Select(v => new KeyValuePair<string, System.Text.Json.Nodes.JsonNode?>(QueryDiagnoses.Label(v), g.Count(d => d.Query.Verdict == v))))))),
             ["seconds"] = new System.Text.Json.Nodes.JsonArray(timings.Select(t => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonArray(t.Stage, Math.Round(t.Seconds, 2))).ToArray()),
         };
         OutputFile.WriteAllText(path, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");

@@ -125,8 +125,7 @@ public class QueryDiagnosisTests
         var d = QueryDiagnoses.Diagnose(res, truth, Stored(s.DbPath, id), SyntheticMap.Camera, map, new[] { id }, Relevant(map, truth), Fine);
         Assert.Equal(QueryVerdict.NotLocalized, d.Verdict);
         Assert.True(double.IsNaN(d.ResidualAtEstimatePx) && double.IsNaN(d.ResidualAtTruthPx));
-        var csv = RetrievalEvaluationTable.DiagnosesCsv(new RetrievalEvaluationResult(Array.Empty<RetrievalRecallRow>(), Array.Empty<RetrievalLocalizationRow>(),
-            new[] { 1 }, new[] { new RetrievalDiagnosisRow("night", "asmk", MatchingScheme.PointDescriptors, d) })).Split('\n');
+        var csv = QueryDiagnoses.Csv(new[] { new QueryDiagnosisRow("night", "asmk", MatchingScheme.PointDescriptors, d) }).Split('\n');
         Assert.StartsWith("set,method,matching,query,", csv[0]);
         var fields = csv[1].Split(',');
         Assert.Equal(new[] { "night", "asmk", "2d3d", "q", "0", "2" }, fields[..6]);

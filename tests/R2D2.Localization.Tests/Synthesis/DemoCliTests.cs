@@ -44,6 +44,31 @@ public class DemoCliTests
         Assert.Contains("database image day_", again); // the map's image folder comes from the database
     }
 
+    /// <summary>The town end to end on a small reduction (30 photos at a quarter size, RootSIFT: no
+    /// network): its tables, and every query diagnosed, in the printed table, in KIND.diagnosis.csv
+    /// and in summary.json's verdict counts.</summary>
+    [Fact]
+    public void TheTownRunsEndToEndAndDiagnosesEveryQuery()
+    {
+        var dir = TempDir.Create();
+        var (code, stdout, err) = CliTests.Localize("demo", "--scene", "town", "--images", "30", "--queries", "4", "--scale", "0.25",
+            "--model", "rootsift", "--out", dir);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("0.25 m, 2°", stdout);
+        Assert.Contains("why queries missed", stdout);
+        var labels = Enum.GetValues<R2D2.Localization.Evaluation.QueryVerdict>().Select(R2D2.Localization.Evaluation.QueryDiagnoses.Label).ToHashSet();
+        foreach (var (kind, count) in new[] { ("night", 4), ("day", 10) })
+        {
+            var rows = File.ReadAllLines(Path.Combine(dir, $"{kind}.diagnosis.csv")).Skip(1).ToList();
+            Assert.Equal(count, rows.Count);
+            Assert.All(rows, r => Assert.StartsWith(kind + ",", r));
+            Assert.All(rows, r => Assert.Contains(r.Split(',')[^1], labels));
+        }
+        using var summary = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")));
+        var night = summary.RootElement.GetProperty("verdicts").GetProperty("night");
+        Assert.Equal(4, night.EnumerateObject().Sum(v => v.Value.GetInt32()));
+    }
+
     [Fact]
     public void AMalformedSceneFileStopsTheDemoNamingFileAndLine()
     {

@@ -58,7 +58,8 @@ public static class QueryDiagnoses
         IReadOnlyCollection<int> matchedImages, IReadOnlyList<int> relevantRanking, PoseThreshold within,
         double farMetres = 5, double farDegrees = 10)
     {
-        double pos = PoseEvaluation.PositionError(result.Pose, truth), rot = PoseEvaluation.RotationError(result.Pose, truth) * 180 / Math.PI;
+        var error = new QueryError(result.Name, PoseEvaluation.PositionError(result.Pose, truth), PoseEvaluation.RotationError(result.Pose, truth));
+        double pos = error.PositionMetres, rot = error.RotationDegrees;
         var relevant = relevantRanking.ToHashSet();
         int relevantMatched = matchedImages.Count(relevant.Contains);
         double resEst = double.NaN, resTrue = double.NaN;
@@ -69,7 +70,7 @@ public static class QueryDiagnoses
         {
             resEst = MedianResidual(result, result.Pose, camera, map);
             resTrue = MedianResidual(result, truth, camera, map);
-            if (pos <= within.PositionMetres && rot * Math.PI / 180 <= within.RotationRadians) verdict = QueryVerdict.Within;
+            if (error.Within(within)) verdict = QueryVerdict.Within;
             else if (relevantMatched == 0) verdict = QueryVerdict.NoRelevantImage;
             else if (pos > farMetres || rot > farDegrees)
             {
@@ -110,8 +111,7 @@ public static class QueryDiagnoses
             var (u, v) = camera.Project(xc[0], xc[1], xc[2]);
             d[k] = Math.Sqrt((u - result.InlierXY[2 * k]) * (u - result.InlierXY[2 * k]) + (v - result.InlierXY[2 * k + 1]) * (v - result.InlierXY[2 * k + 1]));
         }
-        Array.Sort(d);
-        return d.Length % 2 == 1 ? d[d.Length / 2] : (d[d.Length / 2 - 1] + d[d.Length / 2]) / 2;
+        return PoseEvaluation.Median(d);
     }
 
     /// <summary>Per set, method and scheme: how many queries got each verdict.</summary>

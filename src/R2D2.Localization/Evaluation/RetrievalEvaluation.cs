@@ -60,7 +60,7 @@ public static class RetrievalEvaluationTable
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var header = new[] { "set", "images from", "matching" }.Concat(thresholds.Select(t => t.ToString()))
             .Concat(new[] { "median pos", "median rot", "med inliers", "match s/query" }).ToArray();
-        var rows = r.Localization.Select(x => new[] { x.Set, x.Method, SchemeName(x.Scheme) }
+        var rows = r.Localization.Select(x => new[] { x.Set, x.Method, QueryDiagnoses.SchemeName(x.Scheme) }
             .Concat(thresholds.Select(t => (100 * x.Result.ShareWithin(t)).ToString("F1", inv) + "%"))
             .Concat(new[]
             {
@@ -70,6 +70,4 @@ public static class RetrievalEvaluationTable
             }).ToArray());
         return PoseEvaluationTable.Align(header, rows);
     }
-
-    private static string SchemeName(MatchingScheme s) => QueryDiagnoses.SchemeName(s);
 }

@@ -111,7 +111,7 @@ public static class TownRunner
             var posesPath = Path.Combine(o.OutDir, $"{kind}.txt");
             var queries = QueryList.ReadWithIntrinsics(listPath);
             var truthList = Submission.Read(data.TruthPath(night));
-            var truth = new Dictionary<string, Geometry.Pose>();
+            var truth = new Dictionary<string, Pose>();
             foreach (var t in truthList) truth[t.Name] = t.Pose;
             var diagnosed = new List<QueryDiagnosisRow>();
             var method = o.Localizer.RetrievalMethod ?? ImageRetrieval.Create("auto", map);
@@ -159,7 +159,7 @@ public static class TownRunner
 
     /// <summary>One query's diagnosis: matched against the images the localizer retrieves for it (every image when it matched every point).</summary>
     private static QueryDiagnosisRow Diagnose(string kind, IImageRetrieval method, QueryImage q, FeatureSet f, Camera camera, QueryResult res,
-        Geometry.Pose truth, MapIndex map, LocalizerOptions lo)
+        Pose truth, MapIndex map, LocalizerOptions lo)
     {
         var images = Localizer.DatabaseImages(q.Name, f, map, lo);
         var relevant = PoseVisibility.Ranking(PoseVisibility.SharedPoints(map, camera, truth));

@@ -1,8 +1,6 @@
 using R2D2.Localization.Evaluation;
 using R2D2.Localization.Geometry;
 using R2D2.Localization.Localization;
-using R2D2.Localization.Pipeline;
-using R2D2.Localization.Storage;
 using R2D2.Localization.Tests.Pipeline;
 using Xunit;
 
@@ -14,21 +12,6 @@ namespace R2D2.Localization.Tests.Evaluation;
 public class QueryDiagnosisTests
 {
     private static readonly PoseThreshold Fine = ThresholdSet.Aachen.Thresholds[0];
-
-    private static (SyntheticMap S, MapIndex Map) Built()
-    {
-        var s = new SyntheticMap(21, cameras: 6, points: 300);
-        using var source = SyntheticMap.Source();
-        MapBuildRunner.Run(s.DbPath, new MapBuildInputs(s.Images, s.Folder, source), new MapBuildOptions { Pairs = PairSpec.Exhaustive });
-        using var db = FeatureDatabase.OpenReadOnly(s.DbPath);
-        return (s, MapIndex.Load(db));
-    }
-
-    private static FeatureSet Stored(string dbPath, int id)
-    {
-        using var db = FeatureDatabase.OpenReadOnly(dbPath);
-        return db.ReadFeatures(id)!;
-    }
 
     private static List<int> Relevant(MapIndex map, Pose pose) =>
         RetrievalEvaluation.RelevantRanking(RetrievalEvaluation.SharedPoints(map, SyntheticMap.Camera, pose));
@@ -55,10 +38,10 @@ public class QueryDiagnosisTests
     [Fact]
     public void AnImagesOwnFeaturesAreWithinAndFitTheTruePose()
     {
-        var (s, map) = Built();
+        var (s, map) = SyntheticMap.Built(21);
         int id = map.Images.Keys.Min();
         var truth = map.Images[id].Pose;
-        var f = Stored(s.DbPath, id);
+        var f = SyntheticMap.Stored(s.DbPath, id);
         var images = map.Images.Keys.ToList();
         var res = Localizer.Localize("q", f, 0, SyntheticMap.Camera, map, null, new LocalizerOptions { PairsByQuery = new Dictionary<string, List<int>> { ["q"] = images } });
         var d = QueryDiagnoses.Diagnose(res, truth, f, SyntheticMap.Camera, map, images, Relevant(map, truth), Fine);
@@ -71,11 +54,11 @@ public class QueryDiagnosisTests
     [Fact]
     public void NearMissesAreTheRefinementsWhenTheTruthFitsBetterElseUndetermined()
     {
-        var (s, map) = Built();
+        var (s, map) = SyntheticMap.Built(21);
         int id = map.Images.Keys.Min();
         var truth = map.Images[id].Pose;
         var near = Moved(truth, 0.5);
-        var f = Stored(s.DbPath, id);
+        var f = SyntheticMap.Stored(s.DbPath, id);
         var relevant = Relevant(map, truth);
         var fitsTruth = QueryDiagnoses.Diagnose(Exact(map, id, near, truth), truth, f, SyntheticMap.Camera, map, relevant, relevant, Fine);
         Assert.Equal(QueryVerdict.Refinement, fitsTruth.Verdict);
@@ -92,14 +75,14 @@ public class QueryDiagnosisTests
     [Fact]
     public void FarPosesAreLookAlikesOrWrongPlacesByTheirSupportAndRetrievalsMissWithoutARelevantImage()
     {
-        var (s, map) = Built();
+        var (s, map) = SyntheticMap.Built(21);
         var ids = map.Images.Keys.Order().ToList();
         int a = ids[0], b = ids[^1];
         var poseA = map.Images[a].Pose;
         var poseB = map.Images[b].Pose;
         Assert.True(PoseEvaluation.PositionError(poseA, poseB) > 0.01);
-        var fa = Stored(s.DbPath, a);
-        var fb = Stored(s.DbPath, b);
+        var fa = SyntheticMap.Stored(s.DbPath, a);
+        var fb = SyntheticMap.Stored(s.DbPath, b);
         var relevantA = Relevant(map, poseA);
         // Far means beyond 1 cm here: the synthetic cameras are a few metres apart.
         QueryDiagnosis Far(FeatureSet f, IReadOnlyCollection<int> matched) =>
@@ -118,11 +101,11 @@ public class QueryDiagnosisTests
     [Fact]
     public void AQueryWithoutAPoseIsNotLocalizedAndItsResidualsAreLeftEmpty()
     {
-        var (s, map) = Built();
+        var (s, map) = SyntheticMap.Built(21);
         int id = map.Images.Keys.Min();
         var truth = map.Images[id].Pose;
         var res = new QueryResult("q", truth, false, 0, 3, 2, 0, 0, 0, "too few", null);
-        var d = QueryDiagnoses.Diagnose(res, truth, Stored(s.DbPath, id), SyntheticMap.Camera, map, new[] { id }, Relevant(map, truth), Fine);
+        var d = QueryDiagnoses.Diagnose(res, truth, SyntheticMap.Stored(s.DbPath, id), SyntheticMap.Camera, map, new[] { id }, Relevant(map, truth), Fine);
         Assert.Equal(QueryVerdict.NotLocalized, d.Verdict);
         Assert.True(double.IsNaN(d.ResidualAtEstimatePx) && double.IsNaN(d.ResidualAtTruthPx));
         var csv = QueryDiagnoses.Csv(new[] { new QueryDiagnosisRow("night", "asmk", MatchingScheme.PointDescriptors, d) }).Split('\n');

@@ -12,29 +12,14 @@ namespace R2D2.Localization.Tests.Localization;
 /// relevance from the true poses, recall, the 2D–2D scheme, pairs files and global features.</summary>
 public class RetrievalTests
 {
-    private static (SyntheticMap S, MapIndex Map) Built(int seed)
-    {
-        var s = new SyntheticMap(seed, cameras: 6, points: 300);
-        using var source = SyntheticMap.Source();
-        MapBuildRunner.Run(s.DbPath, new MapBuildInputs(s.Images, s.Folder, source), new MapBuildOptions { Pairs = PairSpec.Exhaustive });
-        using var db = FeatureDatabase.OpenReadOnly(s.DbPath);
-        return (s, MapIndex.Load(db));
-    }
-
-    private static FeatureSet Stored(string dbPath, int id)
-    {
-        using var db = FeatureDatabase.OpenReadOnly(dbPath);
-        return db.ReadFeatures(id)!;
-    }
-
     [Fact]
     public void EachImageIsItsOwnBestAsmkMatchAndTheMostRelevantToItsOwnPose()
     {
-        var (s, map) = Built(11);
+        var (s, map) = SyntheticMap.Built(11);
         Assert.NotNull(map.Asmk);
         foreach (var (id, (name, pose)) in map.Images)
         {
-            Assert.Equal(id, map.RetrieveAsmk(Stored(s.DbPath, id), 3)[0]);
+            Assert.Equal(id, map.RetrieveAsmk(SyntheticMap.Stored(s.DbPath, id), 3)[0]);
             var shared = RetrievalEvaluation.SharedPoints(map, SyntheticMap.Camera, pose);
             var ranking = RetrievalEvaluation.RelevantRanking(shared);
             Assert.Contains(id, ranking); // relevant to its own pose (in a random cloud, without surfaces, the depth buffer hides some of its points, so not always first)
@@ -57,9 +42,9 @@ public class RetrievalTests
     [Fact]
     public void TwoDTwoDMatchingLocalizesAsWellAsTwoDThreeD()
     {
-        var (s, map) = Built(12);
+        var (s, map) = SyntheticMap.Built(12);
         int id = map.Images.Keys.Min();
-        var f = Stored(s.DbPath, id);
+        var f = SyntheticMap.Stored(s.DbPath, id);
         foreach (var scheme in new[] { MatchingScheme.PointDescriptors, MatchingScheme.ImagePairs })
             foreach (bool clusters in new[] { false, true })
             {
@@ -76,7 +61,7 @@ public class RetrievalTests
     [Fact]
     public void VisibilityOverAListOfPointsIsTheWholeMapsWhenItHoldsThemAll()
     {
-        var (_, map) = Built(16);
+        var (_, map) = SyntheticMap.Built(16);
         foreach (var (id, (_, pose)) in map.Images)
         {
             var all = PoseVisibility.SharedPoints(map, SyntheticMap.Camera, pose);
@@ -110,10 +95,10 @@ public class RetrievalTests
     [Fact]
     public void VerifiedCandidatesKeepTheTruePoseWithAtLeastAsManyInliers()
     {
-        var (s, map) = Built(17);
+        var (s, map) = SyntheticMap.Built(17);
         foreach (int id in map.Images.Keys)
         {
-            var f = Stored(s.DbPath, id);
+            var f = SyntheticMap.Stored(s.DbPath, id);
             QueryResult Run(int? verified, double share) => Localizer.Localize("q", f, 0, SyntheticMap.Camera, map, null,
                 new LocalizerOptions { RetrievedImages = 2, VerifiedCandidates = verified, VerifyMinShare = share, RetrievalMethod = ImageRetrieval.Create("asmk", map) });
             var off = Run(0, 0.5);
@@ -132,9 +117,9 @@ public class RetrievalTests
     [Fact]
     public void TheSearchWithinCellsFindsTheExactMatchesWhenEveryCellIsListedAndLocalizes()
     {
-        var (s, map) = Built(15);
+        var (s, map) = SyntheticMap.Built(15);
         int id = map.Images.Keys.Min();
-        var f = Stored(s.DbPath, id);
+        var f = SyntheticMap.Stored(s.DbPath, id);
         var ids = map.Images.Keys.ToList();
         int cellCount = map.Asmk!.Codebook.CoarseCells;
         var exact = map.MatchToPointsOf(f, ids, null).Select(m => (m.I, m.J)).ToHashSet();
@@ -187,7 +172,7 @@ public class RetrievalTests
     [Fact]
     public void KaptureGlobalFeaturesRankTheDatabaseByDotProduct()
     {
-        var (_, map) = Built(14);
+        var (_, map) = SyntheticMap.Built(14);
         var root = Path.Combine(TempDir.Create(), "global_features", "gem");
         var files = Path.Combine(root, "global_features");
         Directory.CreateDirectory(files);
@@ -209,7 +194,7 @@ public class RetrievalTests
     [Fact]
     public void HlocGlobalFeaturesRankTheDatabaseByCosine()
     {
-        var (_, map) = Built(14);
+        var (_, map) = SyntheticMap.Built(14);
         var dir = TempDir.Create();
         var h5 = Path.Combine(dir, "global-feats-netvlad.h5");
         var ids = map.Images.Keys.Order().ToList();

@@ -1,6 +1,7 @@
 using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
+using R2D2.Localization.Localization;
 using R2D2.Localization.Mapping;
 using R2D2.Localization.Storage;
 using R2D2.Localization.Tests.Geometry;
@@ -54,6 +55,24 @@ internal sealed class SyntheticMap
 
     /// <summary>The extractor whose identity the features carry (its extraction never runs: every image is stored).</summary>
     public static FeatureSource Source() => FeatureSource.ForRootSift();
+
+    /// <summary>A synthetic map of 6 cameras and 300 points built (exhaustive pairs, with its ASMK index) and loaded.</summary>
+    public static (SyntheticMap S, MapIndex Map) Built(int seed)
+    {
+        var s = new SyntheticMap(seed, cameras: 6, points: 300);
+        using var source = Source();
+        R2D2.Localization.Pipeline.MapBuildRunner.Run(s.DbPath, new R2D2.Localization.Pipeline.MapBuildInputs(s.Images, s.Folder, source),
+            new R2D2.Localization.Pipeline.MapBuildOptions { Pairs = R2D2.Localization.Pipeline.PairSpec.Exhaustive });
+        using var db = FeatureDatabase.OpenReadOnly(s.DbPath);
+        return (s, MapIndex.Load(db));
+    }
+
+    /// <summary>The stored features of image <paramref name="id"/> of a database.</summary>
+    public static FeatureSet Stored(string dbPath, int id)
+    {
+        using var db = FeatureDatabase.OpenReadOnly(dbPath);
+        return db.ReadFeatures(id)!;
+    }
 
     /// <summary>12 of 128 dimensions set, unit length: two points' descriptors barely overlap.</summary>
     private static float[] SparseDescriptor(Random rng)

@@ -22,7 +22,8 @@ public sealed record PnpResult(Pose Pose, int[] Inliers, int Iterations);
 /// <summary>
 /// Absolute pose from 2D–3D matches: LO-RANSAC over minimal P3P samples with an MSAC score and an
 /// adaptive iteration count; each new best model is locally optimized (robust Gauss–Newton on its
-/// inliers, then re-scored); the final pose is refined on all inliers with a Cauchy loss.
+/// inliers, then re-scored); the final pose is refined on all inliers with a Cauchy loss, and its
+/// inliers are those within the threshold of the refined pose.
 /// </summary>
 public static class PnpRansac
 {
@@ -92,7 +93,11 @@ public static class PnpRansac
         if (inliers.Length < 4) return null;
         var final = PoseRefinement.Refine(best, px, pw, k, inliers, o.LossScalePx, iterations: 20);
         var finalInliers = Inliers(final, px, pw, k, thr2);
-        if (finalInliers.Length < inliers.Length) { final = best; finalInliers = inliers; }
+        // The refined pose is kept even when a few marginal matches fall outside the threshold:
+        // going back to the local optimization's pose (refined with the threshold as loss scale) for
+        // one inlier fewer cost precision (town and demo night queries: README, "Localizing
+        // queries"). Only a refinement that lost half the inliers (diverged) is undone.
+        if (2 * finalInliers.Length < inliers.Length) { final = best; finalInliers = inliers; }
         var r = final.Rotation; var t = final.Translation;
         var m = centroid;
         var world = new Pose(r, new[] { t[0] - (r[0] * m[0] + r[1] * m[1] + r[2] * m[2]), t[1] - (r[3] * m[0] + r[4] * m[1] + r[5] * m[2]), t[2] - (r[6] * m[0] + r[7] * m[1] + r[8] * m[2]) });

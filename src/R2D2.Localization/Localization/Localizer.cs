@@ -11,10 +11,12 @@ namespace R2D2.Localization.Localization;
 /// <see cref="InlierXY"/>/<see cref="InlierPoints"/> are the accepted pose's PnP inliers (null
 /// when not localized); <see cref="MatchXY"/>/<see cref="MatchPoints"/>/<see cref="MatchInliers"/>
 /// are all 2D–3D matches with RANSAC's verdict on each (also when too few were inliers), which
-/// reports draw to show why a query failed.</summary>
+/// reports draw to show why a query failed. <see cref="DatabaseImages"/>: the database images it was
+/// matched against (retrieved or listed; null: every map point, or not localized here).</summary>
 public sealed record QueryResult(string Name, Pose Pose, bool Localized, int Keypoints, int Matches, int Inliers,
     double ExtractSeconds, double MatchSeconds, double PnpSeconds, string? Warning, string? FallbackImage,
-    float[]? InlierXY = null, int[]? InlierPoints = null, float[]? MatchXY = null, int[]? MatchPoints = null, bool[]? MatchInliers = null);
+    float[]? InlierXY = null, int[]? InlierPoints = null, float[]? MatchXY = null, int[]? MatchPoints = null, bool[]? MatchInliers = null,
+    IReadOnlyList<int>? DatabaseImages = null);
 
 public sealed record LocalizerOptions
 {
@@ -207,13 +209,13 @@ public static class Localizer
             var inlierXY = result.Inliers.SelectMany(i => new[] { f.X[matches[i].I], f.Y[matches[i].I] }).ToArray();
             var inlierPoints = result.Inliers.Select(i => matches[i].J).ToArray();
             return new QueryResult(name, result.Pose, true, f.Count, matches.Count, result.Inliers.Length, te, tm, tp, null, null,
-                inlierXY, inlierPoints, matchXY, matchPoints, matchInliers);
+                inlierXY, inlierPoints, matchXY, matchPoints, matchInliers, images);
         }
         var (fallbackName, fallbackPose) = Fallback(map, matches);
         string why = result == null ? $"{matches.Count} 2D–3D matches, no pose found" : $"only {result.Inliers.Length} inliers (< {o.MinInliers})";
         return new QueryResult(name, fallbackPose, false, f.Count, matches.Count, result?.Inliers.Length ?? 0, te, tm, tp,
             $"{name}: not localized ({why}); written with the pose of database image {fallbackName}", fallbackName,
-            MatchXY: matchXY, MatchPoints: matchPoints, MatchInliers: matchInliers);
+            MatchXY: matchXY, MatchPoints: matchPoints, MatchInliers: matchInliers, DatabaseImages: images);
     }
 
     private static PnpResult? Pnp(List<Match> matches, FeatureSet f, Camera camera, MapIndex map, PnpOptions pnp, int inliersToBeat)

@@ -127,7 +127,7 @@ public static class RetrievalEvaluationRunner
                             };
                             var res = Localizer.Localize(q.Name, f, te, camera, map, device, lo);
                             diagnoses.Add(new QueryDiagnosisRow(set.Label, o.Methods[m], scheme,
-                                QueryDiagnoses.Diagnose(res, pose, f, camera, map, lo.PairsByQuery![q.Name], ranking, o.DiagnosedWithin)));
+                                QueryDiagnoses.Diagnose(res, pose, f, camera, map, res.DatabaseImages!, ranking, o.DiagnosedWithin)));
                             (estimates.TryGetValue((m, scheme), out var l) ? l : estimates[(m, scheme)] = new()).Add(res);
                         }
                     }

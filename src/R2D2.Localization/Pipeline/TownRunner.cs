@@ -119,7 +119,7 @@ public static class TownRunner
             {
                 ImageRoot = data.ImageRoot, OutputPath = posesPath, QueryListPath = listPath, Localizer = o.Localizer,
                 OtherInputs = new[] { ("ground truth", (string?)data.TruthPath(night)), ("diagnosis CSV", DiagnosisPath(o.OutDir, kind)) },
-                Localized = (q, f, camera, res) => diagnosed.Add(Diagnose(kind, method, q, f, camera, res, truth[q.SubmissionName], map, o.Localizer)),
+                Localized = (q, f, camera, res) => diagnosed.Add(Diagnose(kind, method, f, camera, res, truth[q.SubmissionName], map, o.Localizer)),
             });
             var summary = progress.RunQueries(runner, queries, x => DemoRunner.Describe(x, truth[x.Query.SubmissionName]));
             summaries.Add(summary);
@@ -157,11 +157,11 @@ public static class TownRunner
     /// <summary>Where a query set's diagnoses are written: OUT/KIND.diagnosis.csv.</summary>
     public static string DiagnosisPath(string outDir, string kind) => Path.Combine(outDir, $"{kind}.diagnosis.csv");
 
-    /// <summary>One query's diagnosis: matched against the images the localizer retrieves for it (every image when it matched every point).</summary>
-    private static QueryDiagnosisRow Diagnose(string kind, IImageRetrieval method, QueryImage q, FeatureSet f, Camera camera, QueryResult res,
+    /// <summary>One query's diagnosis: matched against the images the localizer retrieved for it (every image when it matched every point).</summary>
+    private static QueryDiagnosisRow Diagnose(string kind, IImageRetrieval method, FeatureSet f, Camera camera, QueryResult res,
         Pose truth, MapIndex map, LocalizerOptions lo)
     {
-        var images = Localizer.DatabaseImages(q.Name, f, map, lo);
+        var images = res.DatabaseImages;
         var relevant = PoseVisibility.Ranking(PoseVisibility.SharedPoints(map, camera, truth));
         var d = QueryDiagnoses.Diagnose(res, truth, f, camera, map, images ?? map.Images.Keys.ToList(), relevant, ThresholdSet.Aachen.Thresholds[0]);
         return new QueryDiagnosisRow(kind, images == null ? "all points" : method.Name, lo.Matching, d);

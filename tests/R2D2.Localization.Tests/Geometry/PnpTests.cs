@@ -94,6 +94,29 @@ public class PnpTests
         Assert.Equal(free.Pose.Translation, bounded.Pose.Translation);
     }
 
+    /// <summary>Wrong matches 8.5 px off their true projections, all the same way (a facade's
+    /// repeated window one cell over), lie near the 8 px threshold: the local optimization, whose loss
+    /// scale is the threshold, is pulled until most of them count as inliers; the final Cauchy
+    /// refinement (2 px) lets many go again. Its pose is kept although it has fewer inliers: going
+    /// back to the local optimization's pose for that (the rule before) kept 47–59 of the 60 wrong
+    /// matches and a mean rotation error of 0.10° over these 8 scenes, against 17–33 and 0.02°.</summary>
+    [Fact]
+    public void TheFinalRefinementIsKeptWhenMarginalMatchesLeaveIt()
+    {
+        var rotationErrors = new List<double>();
+        for (int seed = 0; seed < 8; seed++)
+        {
+            var (truth, px, pw, _) = Scene(seed, 180, 0, noisePx: 1);
+            var shifted = px.Select((v, i) => i >= 240 && i % 2 == 0 ? v + 8.5 : v).ToArray(); // the last 60
+            var res = PnpRansac.Estimate(shifted, pw, K)!;
+            int wrong = res.Inliers.Count(i => i >= 120);
+            Assert.True(wrong <= 40, $"seed {seed}: {wrong} of the 60 wrong matches are inliers");
+            Assert.True(res.Inliers.Count(i => i < 120) >= 115, $"seed {seed}: {res.Inliers.Count(i => i < 120)} of 120 right matches");
+            rotationErrors.Add(Error(res.Pose, truth).RotationDeg);
+        }
+        Assert.True(rotationErrors.Average() < 0.05, $"mean rotation error {rotationErrors.Average():F3}°");
+    }
+
     [Fact]
     public void NoiselessRefinementIsExact()
     {

@@ -122,6 +122,18 @@ public static class OutputFile
         return parentDir == null ? info.FullName : Path.Combine(RealDirectory(parentDir.FullName), info.Name);
     }
 
+    /// <summary>An input as <see cref="RefuseInputs"/> sees it: a file as itself; a folder (a COLMAP
+    /// model, Strecha .camera files) as the folder and its files; a kapture folder as its sensors/
+    /// and the files there (its root may hold other outputs).</summary>
+    public static IEnumerable<(string Role, string? Path)> InputsOf(string role, string? path)
+    {
+        if (path == null) yield break;
+        var folder = Kapture.SensorsFolder(path) ?? (Directory.Exists(path) ? path : null);
+        if (folder == null) { yield return (role, path); yield break; }
+        yield return ($"{role} folder", folder);
+        foreach (var f in Directory.EnumerateFiles(folder)) yield return (role, f);
+    }
+
     /// <summary>
     /// Throws (naming both) when an output resolves to one of the command's inputs, or two outputs
     /// resolve to the same file. Inputs that are folders are refused as output files only when equal.

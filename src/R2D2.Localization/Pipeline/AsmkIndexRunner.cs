@@ -51,21 +51,41 @@ public static class AsmkIndexRunner
         if (!File.Exists(mapPath)) throw new FileFormatException(mapPath, 0, "map not found");
         using var db = FeatureDatabase.Open(mapPath);
         if (!db.HasMap) throw new FeatureDatabaseException(mapPath, "holds no map (run build-map first)");
+        if (TooFew(db, o) is { } why) throw new FeatureDatabaseException(mapPath, why);
         var index = Run(db, o, progress) ?? throw new FeatureDatabaseException(mapPath, "has too few descriptors for an ASMK vocabulary");
         db.WriteAsmkIndex(index);
         return index.Count;
     }
 
-    /// <summary>The vocabulary: the stored one when complete for these settings, else trained (resuming from the stored parts); null when the database has too few descriptors.</summary>
-    public static AsmkCodebook? Train(FeatureDatabase db, AsmkOptions o, IProgressSink progress)
+    /// <summary>Why the database cannot train a vocabulary with these options (null: it can),
+    /// checked before anything is written: a rebuild's training starts by replacing the index.</summary>
+    public static string? TooFew(FeatureDatabase db, AsmkOptions o)
+    {
+        var (ids, _, total, side, samples) = Plan(db, o);
+        if (ids.Count == 0 || total < MinDescriptors) return $"has {total:N0} descriptors: too few for an ASMK vocabulary (at least {MinDescriptors})";
+        if (samples < side) return $"has {total:N0} descriptors: too few for {side}×{side} visual words (--words {o.Words}); fewer words, or the default (0)";
+        return null;
+    }
+
+    private const int MinDescriptors = 256;
+
+    private static (List<int> Ids, Dictionary<int, int> Counts, long Total, int Side, int Samples) Plan(FeatureDatabase db, AsmkOptions o)
     {
         var ids = db.ImagesWithFeatures().Order().ToList();
         var counts = ids.ToDictionary(id => id, id => db.FeatureCount(id) ?? 0);
         long total = counts.Values.Sum(c => (long)c);
-        if (ids.Count == 0 || total < 256) return null;
+        if (ids.Count == 0) return (ids, counts, 0, 0, 0);
         int words = o.Words > 0 ? o.Words : (int)Math.Clamp(Math.Min(8 * total / ids.Count, total / 10), 64, 65536);
         int side = Math.Max(2, (int)Math.Round(Math.Sqrt(words)));
         int samples = (int)Math.Min(total, Math.Min(o.MaxSamples, (long)o.SamplesPerWord * side * side));
+        return (ids, counts, total, side, samples);
+    }
+
+    /// <summary>The vocabulary: the stored one when complete for these settings, else trained (resuming from the stored parts); null when the database has too few descriptors.</summary>
+    public static AsmkCodebook? Train(FeatureDatabase db, AsmkOptions o, IProgressSink progress)
+    {
+        if (TooFew(db, o) != null) return null;
+        var (ids, counts, total, side, samples) = Plan(db, o);
         var settings = $"{{\"coarse\":{side},\"fine\":{side},\"samples\":{samples},\"iterations\":{o.Iterations},\"seed\":{o.Seed}}}";
         db.BeginAsmkTraining(settings);
         var parts = db.ReadAsmkParts();

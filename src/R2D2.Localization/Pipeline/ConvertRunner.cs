@@ -138,14 +138,25 @@ public static class ConvertRunner
         }).ToList();
     }
 
-    /// <summary>Reads and writes; refuses a target that is the source. A feature database written as
+    /// <summary>The output is refused when it would overwrite the source or the intrinsics (a file of
+    /// the source's folder, the intrinsics list as an NVM's side file), and an output folder when it
+    /// is an input folder, holds an input or lies inside one: checked before anything is read or written.</summary>
+    private static void RefuseOverwritingInputs(string from, string to, PoseFormat format, string? intrinsics)
+    {
+        var ins = OutputFile.InputsOf("input", from).Concat(OutputFile.InputsOf("intrinsics", intrinsics)).ToList();
+        bool folder = format is PoseFormat.ColmapText or PoseFormat.ColmapBinary or PoseFormat.Kapture or PoseFormat.Strecha;
+        var outputs = new List<(string, string?)> { ($"{format} output", to) };
+        if (format == PoseFormat.Nvm) outputs.Add(("NVM's intrinsics list", Path.ChangeExtension(to, ".intrinsics.txt")));
+        OutputFile.RefuseInputs(outputs, ins, folder ? new[] { ("output folder", (string?)to) } : null);
+    }
+
+    /// <summary>Reads and writes; refuses a target that would overwrite an input. A feature database written as
     /// kapture with <paramref name="features"/> takes its keypoints, descriptors and matches along
     /// (<see cref="KaptureExportRunner"/>).</summary>
     public static (int Images, List<string> Written) Run(string from, string to, PoseFormat format, string? intrinsics = null, string? imageRoot = null,
         bool features = false)
     {
-        if (Path.GetFullPath(from).TrimEnd('/') == Path.GetFullPath(to).TrimEnd('/'))
-            throw new R2D2Exception(to, 0, "the output is the input; choose another path (nothing was written)");
+        RefuseOverwritingInputs(from, to, format, intrinsics);
         bool fromDatabase = from.EndsWith(".db", StringComparison.OrdinalIgnoreCase) && File.Exists(from);
         if (features && !(fromDatabase && format == PoseFormat.Kapture))
             throw new ArgumentException("--features: only from a feature database (.db) to kapture");

@@ -96,15 +96,7 @@ public static class MapBuildRunner
             foreach (var f in new[] { "cameras", "images", "points3D" }.Select(f => f + (o.ExportBinary ? ".bin" : ".txt")).Append("points3D.ply"))
                 outputs.Add(($"exported {f}", Path.Combine(o.ExportFolder, f)));
         var ins = new List<(string, string?)>();
-        foreach (var (role, path) in inputs.SourceFiles)
-        {
-            if (path == null) continue;
-            // A kapture folder's inputs are its sensors/ (the files and, below them, the images); its root may hold other outputs.
-            var folder = Kapture.SensorsFolder(path) ?? (Directory.Exists(path) ? path : null);
-            if (folder == null) { ins.Add((role, path)); continue; }
-            ins.Add(($"{role} folder", folder));
-            ins.AddRange(Directory.EnumerateFiles(folder).Select(f => ((string)role, (string?)f)));
-        }
+        foreach (var (role, path) in inputs.SourceFiles) ins.AddRange(OutputFile.InputsOf(role, path));
         ins.AddRange(inputs.Images.Select(i => ("image", (string?)Path.Combine(inputs.ImageRoot, i.Name))));
         OutputFile.RefuseInputs(outputs, ins, new[] { ("export folder", o.ExportFolder) });
     }

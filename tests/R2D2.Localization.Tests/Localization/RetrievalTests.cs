@@ -151,6 +151,20 @@ public class RetrievalTests
         Assert.Equal(10, other.Coarse.Length / 128);
     }
 
+    /// <summary>A rebuild whose vocabulary cannot be trained (more words than descriptors) is
+    /// refused before the index is touched: it used to empty the stored index and codebook first.</summary>
+    [Fact]
+    public void ARebuildThatCannotTrainLeavesTheMapAsItWas()
+    {
+        var (s, _) = SyntheticMap.Built(21);
+        var before = Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(File.ReadAllBytes(s.DbPath)));
+        var e = Assert.Throws<FeatureDatabaseException>(() => AsmkIndexRunner.AddToMap(s.DbPath, new AsmkOptions { Words = 100_000_000 }));
+        Assert.Contains("too few for 10000×10000 visual words", e.Message);
+        Assert.Equal(before, Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(File.ReadAllBytes(s.DbPath))));
+        using var db = FeatureDatabase.OpenReadOnly(s.DbPath);
+        Assert.Equal(6, db.ReadAsmkIndex()!.Count);
+    }
+
     [Fact]
     public void PairsFilesOfHlocAndKaptureAreReadBestFirst()
     {

@@ -62,6 +62,45 @@ public class InteropCliTests
         Assert.False(Directory.Exists(none));
     }
 
+    /// <summary>An output that would overwrite an input is refused before anything is written: a
+    /// file of the source model's folder, the intrinsics list (as the output or as an NVM's side
+    /// file), a folder holding the inputs. Each of these was overwritten before.</summary>
+    [Fact]
+    public void ConvertRefusesOutputsThatWouldOverwriteItsInputs()
+    {
+        var dir = TempDir.Create();
+        var model = Path.Combine(dir, "model");
+        ConvertRunner.Run(Fountain, model, PoseFormat.ColmapText);
+        var sub = Path.Combine(dir, "sub.txt");
+        var list = Path.Combine(dir, "list.txt");
+        ConvertRunner.Run(Fountain, sub, PoseFormat.Submission);
+        ConvertRunner.Run(Fountain, list, PoseFormat.QueryList);
+        var side = Path.Combine(dir, "a.intrinsics.txt");
+        File.Copy(list, side);
+        var both = Path.Combine(dir, "both");
+        Directory.CreateDirectory(both);
+        File.Copy(sub, Path.Combine(both, "images.txt"));
+        File.Copy(list, Path.Combine(both, "cameras.txt"));
+        string Hashes() => string.Join(" ", Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Order()
+            .Select(f => f + ":" + Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(File.ReadAllBytes(f)))));
+        var before = Hashes();
+        foreach (var (from, to, format, intrinsics, words) in new (string, string, PoseFormat, string?, string)[]
+        {
+            (model, Path.Combine(model, "images.txt"), PoseFormat.Submission, null, "would overwrite the input"),
+            (sub, list, PoseFormat.QueryList, list, "would overwrite the intrinsics"),
+            (sub, Path.Combine(dir, "a.nvm"), PoseFormat.Nvm, side, "NVM's intrinsics list would overwrite the intrinsics"),
+            (Path.Combine(both, "images.txt"), both, PoseFormat.ColmapText, Path.Combine(both, "cameras.txt"), "output folder holds the input"),
+            (model, Path.Combine(model, "sub"), PoseFormat.Kapture, null, "lies inside the input folder"),
+        })
+        {
+            var e = Assert.Throws<R2D2Exception>(() => ConvertRunner.Run(from, to, format, intrinsics));
+            Assert.Contains(words, e.Message);
+            Assert.Contains("nothing was written", e.Message);
+        }
+        Assert.Equal(before, Hashes());
+        Assert.False(File.Exists(Path.Combine(dir, "a.nvm")));
+    }
+
     [Fact]
     public void KaptureQueriesBecomeTheQueryListTheyWereMadeFrom()
     {

@@ -137,7 +137,8 @@ internal static class QueryCommand
             CsvPath = r.GetValue(o.Csv),
             Resume = r.GetValue(o.Resume),
             QueryListPath = r.GetValue(o.Queries),
-            OtherInputs = new[] { ("intrinsics", r.GetValue(o.Intrinsics)), ("pairs file", r.GetValue(o.Pairs)) },
+            OtherInputs = new[] { ("intrinsics", r.GetValue(o.Intrinsics)), ("pairs file", r.GetValue(o.Pairs)) }
+                .Concat(ImageRetrieval.InputOf(r.GetValue(o.Method)!) is { } ri ? new[] { ri } : Array.Empty<(string, string?)>()).ToArray(),
             Localizer = options,
             Shard = shard,
             SetupStages = new[] { ("load map", loadMap), ("load model", loadModel) },

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using R2D2.Localization.Evaluation;
+using R2D2.Localization;
 using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Cli.Commands;
@@ -23,6 +24,9 @@ internal static class ReportCommand
         {
             var path = r.GetValue(output)!;
             OutputFile.RefuseInputs(new[] { ("report", (string?)path) }, HtmlReport.InputsOf(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth)));
+            // The report reads query and map photos: an .html name keeps it off every one of them.
+            if (!(path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".htm", StringComparison.OrdinalIgnoreCase)))
+                throw new R2D2Exception(path, 0, "the report is an HTML file: give --output a name ending in .html (nothing was written)");
             var data = HtmlReport.Load(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth), r.GetValue(queryImages), r.GetValue(mapImages), r.GetValue(title));
             HtmlReport.Write(path, data);
             Console.WriteLine($"report: {path} ({data.Queries.Count} queries, {data.Points.Count} map points, {new FileInfo(path).Length / 1024} KiB)");

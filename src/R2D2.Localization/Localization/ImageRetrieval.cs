@@ -21,6 +21,13 @@ public interface IImageRetrieval
 /// </summary>
 public static class ImageRetrieval
 {
+    /// <summary>The file or folder a method reads (pairs:FILE, global:PATH), for the commands that
+    /// must not write over it; null for the map's own methods.</summary>
+    public static (string Role, string? Path)? InputOf(string spec) =>
+        spec.StartsWith("pairs:", StringComparison.Ordinal) ? ("retrieval pairs file", spec[6..])
+        : spec.StartsWith("global:", StringComparison.Ordinal) ? ("global descriptors", spec[7..])
+        : null;
+
     public static IImageRetrieval Create(string spec, MapIndex map)
     {
         if (spec.StartsWith("pairs:", StringComparison.Ordinal)) return new FromPairs(spec, RetrievalPairs.Read(spec[6..]), map);

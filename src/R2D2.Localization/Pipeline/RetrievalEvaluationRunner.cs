@@ -75,7 +75,7 @@ public static class RetrievalEvaluationRunner
         // Checked before any work: an output that is an input would be lost (the map, a query list, a pairs file).
         OutputFile.RefuseInputs(new[] { ("ground-truth pairs file", o.GroundTruthPairsPath), ("per-query CSV", o.DiagnosesPath) },
             sets.SelectMany(s => s.Sources.Select(p => ("query set file", (string?)p)))
-                .Concat(o.Methods.Where(m => m.StartsWith("pairs:") || m.StartsWith("global:")).Select(m => ("retrieval input", (string?)m[(m.IndexOf(':') + 1)..])))
+                .Concat(o.Methods.Select(ImageRetrieval.InputOf).OfType<(string, string?)>())
                 .Append(("map database", map.Path)));
         var methods = o.Methods.Select(m => m == Oracle ? null : ImageRetrieval.Create(m, map)).ToList();
         int kMax = Math.Max(o.Ks.Max(), o.RetrievedImages);

@@ -34,10 +34,13 @@ public class OutputFaultTests(TinyMap tiny)
     {
         var dir = tiny.Workspace("day_01.jpg");
         var list = List(dir, Good("day_01.jpg"));
+        var pairs = Path.Combine(dir, "pairs.txt");
+        File.WriteAllText(pairs, "day_01.jpg day_02.jpg\n");
         var before = TinyMap.Hashes(dir);
         foreach (var (args, role) in new[]
         {
             (new[] { "--output", Path.Combine(dir, "map.db") }, "the map"),
+            (new[] { "--output", pairs, "--retrieval", "1", "--retrieval-method", "pairs:" + pairs }, "the retrieval pairs file"),
             (new[] { "--output", list }, "the query list"),
             (new[] { "--output", Path.Combine(dir, "p.txt"), "--csv", Path.Combine(dir, "day_01.jpg") }, "the query image"),
             (new[] { "--output", Path.Combine(dir, "p.txt"), "--csv", Path.Combine(dir, "p.inliers.txt") }, "the inliers file and the CSV are the same file"),
@@ -96,7 +99,7 @@ public class OutputFaultTests(TinyMap tiny)
     }
 
     [Fact]
-    public void ReportOutputThatIsTheMapOrThePosesIsRefused()
+    public void ReportOutputThatIsTheMapThePosesOrAPhotoIsRefused()
     {
         var dir = tiny.Workspace("day_01.jpg");
         var poses = Path.Combine(dir, "poses.txt");
@@ -109,6 +112,12 @@ public class OutputFaultTests(TinyMap tiny)
             Assert.Contains($"would overwrite {role}", err);
             foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
         }
+        // A query photo (the report reads them) was overwritten with HTML: only .html names are taken.
+        var photo = Path.Combine(dir, "day_01.jpg");
+        var (c, _, e) = CliTests.Localize("report", "--map", Path.Combine(dir, "map.db"), "--poses", poses, "--query-images", dir, "--output", photo);
+        Assert.Equal(1, c);
+        Assert.Contains("ending in .html", e);
+        foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
     }
 
     [Fact]

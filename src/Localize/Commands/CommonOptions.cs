@@ -192,7 +192,9 @@ internal static class CommandErrors
             return body();
         }
         // The library's own errors share one base; the system ones are bad paths and files.
-        catch (Exception e) when (e is R2D2Exception or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException)
+        // A database error the library did not name (its statements name the file) is still one line, not a stack trace.
+        catch (Exception e) when (e is R2D2Exception or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
+                                  or System.Data.Common.DbException)
         {
             Reporter.Error(e.Message);
             return 1;

@@ -244,29 +244,43 @@ public sealed partial class FeatureDatabase : IDisposable
         return cmd;
     }
 
-    private int Execute(string sql, params (string Name, object? Value)[] args)
+    private int Execute(string sql, params (string Name, object? Value)[] args) => Named(() =>
     {
         using var cmd = Command(sql, args);
         return cmd.ExecuteNonQuery();
-    }
+    });
 
-    private object? Scalar(string sql, params (string Name, object? Value)[] args)
+    private object? Scalar(string sql, params (string Name, object? Value)[] args) => Named(() =>
     {
         using var cmd = Command(sql, args);
         var v = cmd.ExecuteScalar();
         return v is DBNull ? null : v;
+    });
+
+    /// <summary>An SQLite failure of a statement (a table or column a damaged or foreign database
+    /// lacks) as this project's error naming the file, not an unhandled exception.</summary>
+    private T Named<T>(Func<T> statement)
+    {
+        try
+        {
+            return statement();
+        }
+        catch (SqliteException e)
+        {
+            throw new FeatureDatabaseException(Path, $"is damaged or not a database of this project (SQLite error {e.SqliteErrorCode}: {e.Message})", e);
+        }
     }
 
     private long Long(string sql, params (string Name, object? Value)[] args) => Convert.ToInt64(Scalar(sql, args) ?? 0L);
 
-    private List<T> Rows<T>(string sql, Func<SqliteDataReader, T> row, params (string Name, object? Value)[] args)
+    private List<T> Rows<T>(string sql, Func<SqliteDataReader, T> row, params (string Name, object? Value)[] args) => Named(() =>
     {
         using var cmd = Command(sql, args);
         using var r = cmd.ExecuteReader();
         var list = new List<T>();
         while (r.Read()) list.Add(row(r));
         return list;
-    }
+    });
 
     private static byte[]? Blob(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetFieldValue<byte[]>(i);
 

@@ -220,6 +220,26 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
         AssertNoWalFiles(db);
     }
 
+    /// <summary>A map that lost one of its tables (damage, or another tool's hands) is a one-line
+    /// error naming the map and the table: it was an unhandled exception with a stack trace (exit 134).</summary>
+    [Fact]
+    public void AMapMissingATableIsAnErrorNamingItNotAStackTrace()
+    {
+        var db = _map.Copy();
+        using (var c = new SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "DROP TABLE r2d2_points3d;";
+            cmd.ExecuteNonQuery();
+        }
+        string before = Sha(db);
+        var output = Path.Combine(TempDir.Create(), "poses.txt");
+        AssertCleanError(Query(db, output), db, "no such table: r2d2_points3d");
+        Assert.Equal(before, Sha(db));
+        AssertNoWalFiles(db);
+    }
+
     [Fact]
     public void AMapStoredWithoutAnIndexSaysToQueryWithoutRetrieval()
     {

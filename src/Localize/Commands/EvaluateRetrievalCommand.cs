@@ -25,7 +25,7 @@ internal static class EvaluateRetrievalCommand
         var guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP (see query)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
         var pose = new QueryCommand.PoseOptions("candidate poses verified against the map around them (see query); default: as query, on for the retrieval methods and off for the oracle");
         var perQuery = new Option<string?>("--per-query") { Description = "write each localized query's diagnosis as CSV: errors, relevant images matched, reprojection error of its inliers under the estimate and the true pose, support at both, verdict (see README)" };
-        var cacheDir = new Option<string?>("--features-cache") { Description = "folder that keeps each query's features between runs (reused when extractor and image size match), so a sweep of settings extracts once" };
+        var cacheDir = new Option<string?>("--features-cache") { Description = "folder that keeps each query's features between runs (reused when the extractor, the image size and its pixels match), so a sweep of settings extracts once" };
         var hardware = new DeviceOptionSet();
         var cmd = new Command("evaluate-retrieval", "Retrieval recall@1/5/10/20/50 against the map's ground truth (database images sharing map points with the query's true view), per method and query set.");
         foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, perQuery, model, cacheDir, guided }.Concat(pose.All)) cmd.Options.Add(o);

@@ -7,12 +7,14 @@ namespace R2D2.Localization.Pipeline;
 /// Query features kept between runs (`evaluate-retrieval --features-cache DIR`): a sweep over
 /// retrieval and matching settings then extracts each query once instead of once per run. A file
 /// is `DIR/&lt;query name&gt;.features.safetensors` (the query's folders mirrored) and is used only when
-/// its metadata names the same extractor (<see cref="ExtractorIdentity.Describe"/>) and image size;
-/// otherwise the query is extracted again and the file replaced (atomically).
+/// its metadata names the same extractor (<see cref="ExtractorIdentity.Describe"/>), image size and
+/// pixels (a hash: two sets may hold other photos under the same names, day and night copies of a
+/// scene); otherwise the query is extracted again and the file replaced (atomically).
 /// </summary>
 public sealed class QueryFeatureCache
 {
     private const string IdentityKey = "extractor";
+    private const string PixelsKey = "pixels_sha256";
     private readonly string _folder;
     private readonly string _identity;
 
@@ -38,10 +40,12 @@ public sealed class QueryFeatureCache
     public (FeatureSet Features, double Seconds) GetOrExtract(string queryName, RgbImage image, Func<RgbImage, FeatureSet> extract)
     {
         var path = PathOf(queryName);
+        var pixels = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(image.Pixels));
         if (File.Exists(path))
         {
             var (f, meta) = FeatureFiles.ReadSafetensors(path);
             if (meta.GetValueOrDefault(IdentityKey) == _identity && f.ImageWidth == image.Width && f.ImageHeight == image.Height
+                && meta.GetValueOrDefault(PixelsKey) == pixels
                 && double.TryParse(meta.GetValueOrDefault("extract_seconds"), System.Globalization.CultureInfo.InvariantCulture, out var s))
             {
                 Hits++;
@@ -57,6 +61,7 @@ public sealed class QueryFeatureCache
         {
             [IdentityKey] = _identity,
             ["image"] = queryName,
+            [PixelsKey] = pixels,
             ["extract_seconds"] = seconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         });
         return (features, seconds);

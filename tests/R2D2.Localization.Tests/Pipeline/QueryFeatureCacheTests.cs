@@ -29,7 +29,7 @@ public class QueryFeatureCacheTests
     }
 
     [Fact]
-    public void AnotherExtractorOrImageSizeExtractsAgain()
+    public void AnotherExtractorImageSizeOrPhotoExtractsAgain()
     {
         var dir = TempDir.Create();
         var features = StorageTestData.RandomFeatures(new Random(2), 50);
@@ -43,6 +43,16 @@ public class QueryFeatureCacheTests
         Assert.Equal(1, cache.Misses);
         new QueryFeatureCache(dir, other).GetOrExtract("q.jpg", new RgbImage(800, 600, new byte[800 * 600 * 3]), Extract);
         Assert.Equal(3, calls);
+        // Another photo of the same name and size (a night copy of a day query, another set's
+        // folder): its own features, not the first one's.
+        new QueryFeatureCache(dir, other).GetOrExtract("q.jpg", Image, Extract);
+        Assert.Equal(4, calls); // the 800×600 features replaced the file
+        new QueryFeatureCache(dir, other).GetOrExtract("q.jpg", Image, Extract);
+        Assert.Equal(4, calls);
+        var night = (byte[])Image.Pixels.Clone();
+        night[12345] = 1;
+        new QueryFeatureCache(dir, other).GetOrExtract("q.jpg", new RgbImage(Image.Width, Image.Height, night), Extract);
+        Assert.Equal(5, calls);
     }
 
     [Fact]

@@ -28,7 +28,32 @@ public sealed record QueryRunInfo
 
     /// <summary>Writes the JSON atomically. <paramref name="settings"/> are written in order: a value
     /// that is itself a JSON object (an extractor's settings) is nested as one.</summary>
-    public static void Write(string path, IEnumerable<(string Key, object? Value)> settings, IEnumerable<(string Stage, double Seconds)> stages)
+    public static void Write(string path, IEnumerable<(string Key, object? Value)> settings, IEnumerable<(string Stage, double Seconds)> stages) =>
+        OutputFile.WriteAllText(path, Json(settings, stages));
+
+    /// <summary>The settings as <see cref="Read"/> gives them back (flattened, as text).</summary>
+    public static IReadOnlyList<(string Key, string Value)> Flattened(IEnumerable<(string Key, object? Value)> settings) =>
+        Parse(Json(settings, Array.Empty<(string, double)>()), "(settings)").Settings;
+
+    /// <summary>
+    /// What a resumed run must share with the run that wrote the kept queries: the map, the image
+    /// folder, the other inputs, the extractor and the localizer's settings (not the list, which may
+    /// grow, nor the device or the counts). Each difference as `key: earlier → now`; keys the
+    /// earlier run did not record are not compared.
+    /// </summary>
+    public static List<string> Differences(IReadOnlyList<(string Key, string Value)> earlier, IReadOnlyList<(string Key, string Value)> now)
+    {
+        static bool Compared(string k) => k is "map" or "map_points" or "map_images" or "image_root" or "intrinsics" or "pairs_file"
+            or "retrieval_pairs_file" or "global_descriptors" || k.StartsWith("extractor.", StringComparison.Ordinal) || k.StartsWith("localizer.", StringComparison.Ordinal);
+        var before = earlier.Where(e => Compared(e.Key)).ToDictionary(e => e.Key, e => e.Value);
+        var after = now.Where(e => Compared(e.Key)).ToDictionary(e => e.Key, e => e.Value);
+        return before.Where(b => after.GetValueOrDefault(b.Key, "–") != b.Value).Select(b => $"{b.Key}: {b.Value} → {after.GetValueOrDefault(b.Key, "–")}")
+            .Concat(after.Where(a => !before.ContainsKey(a.Key) && a.Key is "intrinsics" or "pairs_file" or "retrieval_pairs_file" or "global_descriptors")
+                .Select(a => $"{a.Key}: – → {a.Value}"))
+            .ToList();
+    }
+
+    private static string Json(IEnumerable<(string Key, object? Value)> settings, IEnumerable<(string Stage, double Seconds)> stages)
     {
         using var ms = new MemoryStream();
         using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -47,7 +72,7 @@ public sealed record QueryRunInfo
             w.WriteEndArray();
             w.WriteEndObject();
         }
-        OutputFile.WriteAllText(path, Encoding.UTF8.GetString(ms.ToArray()) + "\n");
+        return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
     }
 
     private static void WriteValue(Utf8JsonWriter w, string key, object? value)
@@ -73,10 +98,12 @@ public sealed record QueryRunInfo
     }
 
     /// <summary>Reads a run description; a file that is not one is an error naming it.</summary>
-    public static QueryRunInfo Read(string path)
+    public static QueryRunInfo Read(string path) => Parse(File.ReadAllText(path), path);
+
+    private static QueryRunInfo Parse(string text, string path)
     {
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllText(path)); }
+        try { doc = JsonDocument.Parse(text); }
         catch (JsonException e) { throw new FileFormatException(path, (int)(e.LineNumber ?? -1) + 1, "not JSON: " + e.Message); }
         using (doc)
         {

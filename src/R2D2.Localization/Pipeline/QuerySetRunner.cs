@@ -133,6 +133,15 @@ public sealed class QuerySetRunner
         }
         // Queries with a pose (or found to have none) are kept; unreadable and failed ones are run again.
         var stored = _o.Resume && poses != null ? QueryOutputs.ReadStored(poses, csv!) : new Dictionary<string, StoredQuery>();
+        if (stored.Count > 0 && File.Exists(QueryRunInfo.PathFor(poses!)))
+        {
+            // Kept poses must come from the same map, photos and settings, or the outputs would mix two runs.
+            var runInfo = QueryRunInfo.PathFor(poses!);
+            var differences = QueryRunInfo.Differences(QueryRunInfo.Read(runInfo).Settings, QueryRunInfo.Flattened(RunSettings(queries.Count, Array.Empty<QueryOutcome>())));
+            if (differences.Count > 0)
+                throw new R2D2Exception(runInfo, 0, $"--resume: the earlier run differs ({string.Join("; ", differences)}); "
+                    + "resume with its inputs and settings, or localize every query again without --resume (nothing was written)");
+        }
         var records = new QueryRecord?[queries.Count];
         var outcomes = new QueryOutcome?[queries.Count];
         for (int i = 0; i < queries.Count; i++)

@@ -295,7 +295,7 @@ public class OutputFaultTests(TinyMap tiny)
     }
 
     [Fact]
-    public void CsvQuotingSurvivesCommasQuotesAndFormulasAndResume()
+    public void CsvQuotingSurvivesCommasQuotesAndFormulasAndResumeButNotOtherSettings()
     {
         const string formula = "=HYPERLINK(\"x\",1).jpg", comma = "a,b.jpg";
         var dir = tiny.Workspace();
@@ -322,6 +322,23 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Contains($"{formula}: done earlier", stdout);
         Assert.Contains($"{comma}: done earlier", stdout);
         Assert.Equal(before, OutputsOf(poses).Select(TinyMap.Hash).ToList());
+
+        // Resumed with other settings or another image folder: the kept poses would be another run's.
+        var other = Path.Combine(dir, "other");
+        Directory.CreateDirectory(other);
+        foreach (var (images, extra, difference) in new[]
+        {
+            (dir, new[] { "--pnp-threshold", "30" }, "localizer.pnp_threshold_px: 8 → 30"),
+            (other, Array.Empty<string>(), $"image_root: {dir} → {other}"),
+        })
+        {
+            (code, _, err) = CliTests.Localize(new[] { "query", "--map", Path.Combine(dir, "map.db"), "--queries", list, "--images", images,
+                "--output", poses, "--resume" }.Concat(extra).ToArray());
+            Assert.Equal(1, code);
+            Assert.Contains(difference, err);
+            Assert.Contains("nothing was written", err);
+            Assert.Equal(before, OutputsOf(poses).Select(TinyMap.Hash).ToList());
+        }
     }
 
     [Fact]

@@ -107,6 +107,17 @@ public static class MergeRunner
         var ins = outputs.SelectMany(o => new[] { ("shard submission", (string?)o), ("shard CSV", Path.ChangeExtension(o, ".csv")), ("shard inliers", QueryInliers.PathFor(o)) })
             .Append(("query list", listPath));
         OutputFile.RefuseInputs(new[] { ("merged submission", (string?)outPath), ("merged CSV", csv), ("merged inliers", QueryInliers.PathFor(outPath)) }, ins);
+        // Shards of one run share its map, photos and settings (their run descriptions say so): outputs
+        // against two maps would mix point ids in the merged inliers.
+        (string Path, IReadOnlyList<(string, string)> Settings)? first = null;
+        foreach (var o in outputs.Select(QueryRunInfo.PathFor).Where(File.Exists))
+        {
+            var settings = QueryRunInfo.Read(o).Settings;
+            if (first == null) { first = (o, settings); continue; }
+            var differences = QueryRunInfo.Differences(first.Value.Settings, settings);
+            if (differences.Count > 0)
+                throw new FileFormatException(o, 0, $"this shard's run differs from {first.Value.Path}'s ({string.Join("; ", differences)}): shards of two runs? (nothing was written)");
+        }
         var found = new Dictionary<string, (StoredQuery Query, string From)>(StringComparer.Ordinal);
         foreach (var o in outputs)
         {

@@ -126,6 +126,14 @@ public class ShardTests
         var missing = CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs.Take(2)).Concat(new[] { "--out", P("x.txt") }).ToArray());
         Assert.Equal(1, missing.Code);
         Assert.Contains("in none of the outputs", missing.Err);
+
+        // A shard run against another map (its run description says so): refused, nothing written.
+        var runInfo = R2D2.Localization.Localization.QueryRunInfo.PathFor(outputs[1]);
+        File.WriteAllText(runInfo, File.ReadAllText(runInfo).Replace(P("sharded.db"), P("other.db")));
+        var mixed = CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs).Concat(new[] { "--out", P("y.txt") }).ToArray());
+        Assert.Equal(1, mixed.Code);
+        Assert.Contains($"map: {P("sharded.db")} → {P("other.db")}", mixed.Err);
+        Assert.False(File.Exists(P("y.txt")));
     }
 
     [Fact]

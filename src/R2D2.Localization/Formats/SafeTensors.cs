@@ -21,7 +21,8 @@ public sealed class SafeTensors
     public IReadOnlyDictionary<string, CheckpointTensor> Tensors { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    /// <summary>Only the metadata of a file: its header, without reading the tensors.</summary>
+    /// <summary>Only the metadata of a file: its header, without reading the tensors; throws when the
+    /// file's length is not the header's and its tensors' data.</summary>
     public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
     {
         using var f = File.OpenRead(path);
@@ -31,9 +32,15 @@ public sealed class SafeTensors
         if (n > 100_000_000 || (long)n > f.Length - 8) throw new DataFormatException("safetensors header length is out of range");
         var header = new byte[n];
         f.ReadExactly(header);
+        var root = JsonNode.Parse(header)!.AsObject();
         var meta = new Dictionary<string, string>();
-        if (JsonNode.Parse(header)!.AsObject()["__metadata__"] is JsonObject m)
+        if (root["__metadata__"] is JsonObject m)
             foreach (var (k, v) in m) meta[k] = v!.GetValue<string>();
+        // The tensors' data must all be there: a file cut short keeps its header (a resumed
+        // extraction took such a file for done).
+        long end = root.Where(e => e.Key != "__metadata__").Select(e => e.Value!["data_offsets"]!.AsArray()[1]!.GetValue<long>()).DefaultIfEmpty(0).Max();
+        if (f.Length != 8 + (long)n + end)
+            throw new DataFormatException($"{path}: {f.Length} bytes where the header's tensors need {8 + (long)n + end}: cut short or not one file");
         return meta;
     }
 

@@ -105,5 +105,13 @@ public class ExtractRunnerTests
         var redone = ExtractRunner.ToFiles(new[] { images[0] }, other, "r2d2_default", options with { StatsPath = null }, ProgressSink.None);
         Assert.Equal(0, redone.SkippedCount);
         Assert.InRange(Assert.Single(redone.Extracted).Keypoints, 1, 100);
+
+        // A file cut short (its header whole) is not up to date: extracted again.
+        var path = redone.Extracted[0].OutputPath!;
+        var whole = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, whole[..(whole.Length - 100)]);
+        var cut = ExtractRunner.ToFiles(new[] { images[0] }, other, "r2d2_default", options with { StatsPath = null }, ProgressSink.None);
+        Assert.Equal(0, cut.SkippedCount);
+        Assert.Equal(whole.Length, new FileInfo(path).Length);
     }
 }

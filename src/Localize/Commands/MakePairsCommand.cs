@@ -21,10 +21,10 @@ internal static class MakePairsCommand
     private static Command Procedural()
     {
         var output = new Option<string>("--out") { Description = "folder for the images", Required = true };
-        var count = new Option<int>("--count") { Description = "images to write", DefaultValueFactory = _ => 8 };
+        var count = new Option<int>("--count") { Description = "images to write", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var seed = new Option<long>("--seed") { Description = "seed of the first image (image i has seed + i)", DefaultValueFactory = _ => 0 };
-        var width = new Option<int>("--width") { DefaultValueFactory = _ => 512 };
-        var height = new Option<int>("--height") { DefaultValueFactory = _ => 384 };
+        var width = new Option<int>("--width") { DefaultValueFactory = _ => 512 }.AtLeast(8);
+        var height = new Option<int>("--height") { DefaultValueFactory = _ => 384 }.AtLeast(8);
         var cmd = new Command("procedural", "Write procedural training images (the default model's only training data) as PNG, and time them.");
         foreach (var o in new Option[] { output, count, seed, width, height }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
@@ -54,9 +54,9 @@ internal static class MakePairsCommand
         };
         var output = new Option<string>("--out") { Description = "folder to write the sequences to (one subfolder per photo)", Required = true };
         var seed = new Option<long>("--seed") { Description = "random seed (the same seed and photos give the same sequences)", DefaultValueFactory = _ => 0 };
-        var warps = new Option<int>("--warps") { Description = "warped images per sequence (HPatches: 5)", DefaultValueFactory = _ => 5 };
-        var maxSize = new Option<int>("--max-size") { Description = "downscale photos so the longer side is at most this (px)", DefaultValueFactory = _ => 1024 };
-        var night = new Option<double>("--night") { Description = "probability that a warped image is made night-like", DefaultValueFactory = _ => 0.25 };
+        var warps = new Option<int>("--warps") { Description = "warped images per sequence (HPatches: 5)", DefaultValueFactory = _ => 5 }.AtLeast(1);
+        var maxSize = new Option<int>("--max-size") { Description = "downscale photos so the longer side is at most this (px)", DefaultValueFactory = _ => 1024 }.AtLeast(64);
+        var night = new Option<double>("--night") { Description = "probability that a warped image is made night-like", DefaultValueFactory = _ => 0.25 }.Between(0.0, 1.0);
         var noJitter = new Option<bool>("--no-photometric") { Description = "geometric changes only (no brightness, blur, noise or night)" };
         var cmd = new Command("hpatches",
             "Write HPatches-style sequences (1.png, 2.png …, H_1_2 …; homographies in pixel-centre coordinates) from photos: random viewpoint " +
@@ -83,14 +83,14 @@ internal static class MakePairsCommand
         var images = new Option<string?>("--images") { Description = "homography pairs from this folder of photos (default: procedural images)" };
         var map = new Option<string?>("--map") { Description = "map pairs from this map database (needs --map-images)" };
         var mapImages = new Option<string?>("--map-images") { Description = "the image folder the map was built from" };
-        var count = new Option<int>("--count") { Description = "pairs to draw", DefaultValueFactory = _ => 8 };
+        var count = new Option<int>("--count") { Description = "pairs to draw", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var first = new Option<long>("--first") { Description = "index of the first pair", DefaultValueFactory = _ => 0 };
         var seed = new Option<long>("--seed") { Description = "the source's seed", DefaultValueFactory = _ => 0 };
-        var crop = new Option<int>("--crop") { Description = "crop size (px)", DefaultValueFactory = _ => 192 };
+        var crop = new Option<int>("--crop") { Description = "crop size (px)", DefaultValueFactory = _ => 192 }.AtLeast(8);
         var noJitter = new Option<bool>("--no-photometric") { Description = "no photometric changes" };
         var spec = new Option<string?>("--pairs") { Description = "a `localize train --pairs` source instead (e.g. rendered:day-night)" };
-        var throughput = new Option<int>("--throughput") { Description = "also time this many more pairs on all cores (pairs/s)", DefaultValueFactory = _ => 0 };
-        var lines = new Option<int>("--lines") { Description = "correspondences drawn per pair", DefaultValueFactory = _ => 40 };
+        var throughput = new Option<int>("--throughput") { Description = "also time this many more pairs on all cores (pairs/s)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var lines = new Option<int>("--lines") { Description = "correspondences drawn per pair", DefaultValueFactory = _ => 40 }.AtLeast(0);
         var cmd = new Command("preview",
             "Write training pairs as pictures (image 1 | image 2, with lines from image-1 pixels to their flow targets) and time their generation.");
         foreach (var o in new Option[] { output, images, map, mapImages, count, first, seed, crop, noJitter, lines, spec, throughput }) cmd.Options.Add(o);

@@ -17,7 +17,7 @@ internal static class MatchCommand
                 + "most 3D points of the map in the database)",
             Required = true,
         };
-        var minSim = new Option<float>("--min-similarity") { Description = "drop mutual matches whose descriptor similarity is below this", DefaultValueFactory = _ => -1f };
+        var minSim = new Option<float>("--min-similarity") { Description = "drop mutual matches whose descriptor similarity (cosine, -1 to 1) is below this", DefaultValueFactory = _ => -1f }.Between(-1f, 1f);
         var hardware = new DeviceOptionSet();
         var verify = new Option<string>("--verify")
         {

@@ -196,6 +196,25 @@ public class InputFaultTests
         Assert.False(Directory.Exists(Path.Combine(dir, "out")));
     }
 
+    /// <summary>Other commands' numeric options: out of range is a usage error before any work (a
+    /// similarity of 5 stored every pair without matches, which a corrected rerun then skipped).</summary>
+    [Theory]
+    [InlineData("match --database x.db --pairs exhaustive --min-similarity 5", "--min-similarity must be in [-1, 1]")]
+    [InlineData("match --database x.db --pairs exhaustive --min-similarity NaN", "--min-similarity must be in [-1, 1]")]
+    [InlineData("make-pairs hpatches --images x --out o --night 5", "--night must be in [0, 1]")]
+    [InlineData("make-pairs hpatches --images x --out o --max-size 1", "--max-size must be ≥ 64")]
+    [InlineData("make-pairs hpatches --images x --out o --warps 0", "--warps must be ≥ 1")]
+    [InlineData("make-pairs preview --out o --count -3", "--count must be ≥ 1")]
+    [InlineData("make-pairs preview --out o --crop 0", "--crop must be ≥ 8")]
+    public void OtherCommandsNumericOptionsOutOfRangeAreUsageErrors(string command, string message)
+    {
+        var dir = TempDir.Create();
+        var (code, _, err) = CliTests.Localize(command.Split(' ').Select(a => a is "x.db" or "x" or "o" ? Path.Combine(dir, a) : a).ToArray());
+        Assert.True(code == 2, $"exit {code}: {err}");
+        Assert.Contains(message, err);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+    }
+
     [Fact]
     public void MinSizeAboveMaxSizeIsRefusedBeforeAnyWork()
     {

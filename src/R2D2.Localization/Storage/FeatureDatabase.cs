@@ -54,6 +54,9 @@ public sealed partial class FeatureDatabase : IDisposable
     public static FeatureDatabase Open(string path, bool readOnly = false)
     {
         path = System.IO.Path.GetFullPath(path);
+        // SQLite puts -wal/-shm beside the file a symbolic link points to: the checks for them
+        // (and their removal after a read-only open) must look there too.
+        if (new FileInfo(path).LinkTarget != null && new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true) is { } target) path = target.FullName;
         var state = EmptyState;
         if (File.Exists(path))
         {

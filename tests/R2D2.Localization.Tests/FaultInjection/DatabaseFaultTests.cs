@@ -171,6 +171,16 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
         Assert.Equal(before, Sha(db2));
         AssertNoWalFiles(db2);
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(db2)!));
+
+        // Through a symbolic link: SQLite's -wal/-shm go beside the link's target, and stay away there too.
+        var link = Path.Combine(TempDir.Create(), "link.db");
+        File.CreateSymbolicLink(link, db2);
+        using (var d = FeatureDatabase.OpenReadOnly(link)) Assert.True(d.HasMap);
+        q = Query(link, Path.Combine(TempDir.Create(), "poses.txt"));
+        Assert.True(q.Code == 0, q.Err);
+        Assert.Equal(before, Sha(db2));
+        AssertNoWalFiles(db2);
+        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(db2)!));
     }
 
     [Fact]

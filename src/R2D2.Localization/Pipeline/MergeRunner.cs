@@ -28,12 +28,15 @@ public static class MergeRunner
         CheckShardsComplete(inputs);
 
         var full = Path.GetFullPath(outPath);
+        if (Directory.Exists(full) || outPath.EndsWith('/') || outPath.EndsWith(Path.DirectorySeparatorChar))
+            throw new ArgumentException($"merge: --out {outPath} is a folder; give the merged database's file name (e.g. {Path.Combine(outPath, "merged.db")})");
         var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.merge.tmp");
         Delete(tmp); // a merge killed earlier: start again
         var counts = new List<(string, MergeCounts)>();
         DatabaseSummary merged;
-        using (var db = FeatureDatabase.Open(tmp))
+        try
         {
+            using var db = FeatureDatabase.Open(tmp);
             progress.Stage("merge", inputs.Count, advance =>
             {
                 foreach (var input in inputs)
@@ -45,6 +48,11 @@ public static class MergeRunner
                 }
             });
             merged = db.Summary() with { Path = full };
+        }
+        catch
+        {
+            Delete(tmp); // a refused input: no half-merged file left beside the output
+            throw;
         }
         // The last connection closed: the temporary database is whole in one file (no -wal).
         // A stale -wal of an earlier output would be replayed into the new file: removed first.

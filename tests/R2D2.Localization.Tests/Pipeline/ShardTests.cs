@@ -134,6 +134,17 @@ public class ShardTests
         Assert.Equal(1, mixed.Code);
         Assert.Contains($"map: {P("sharded.db")} → {P("other.db")}", mixed.Err);
         Assert.False(File.Exists(P("y.txt")));
+
+        // A database merge refused half-way (an input holds a map) leaves no temporary file; a folder as --out is named as such.
+        var withMap = CliTests.Localize("merge", "--databases", P("features.db"), P("sharded.db"), "--out", P("z.db"));
+        Assert.Equal(1, withMap.Code);
+        Assert.Contains("holds a map", withMap.Err);
+        Assert.False(File.Exists(P(".z.db.merge.tmp")));
+        Assert.False(File.Exists(P("z.db")));
+        var folder = CliTests.Localize("merge", "--databases", P("features.db"), "--out", dir + "/");
+        Assert.Equal(1, folder.Code);
+        Assert.Contains("is a folder", folder.Err);
+        Assert.False(File.Exists(P(".merge.tmp")));
     }
 
     [Fact]

@@ -10,6 +10,9 @@ namespace R2D2.Localization.Formats;
 /// used instead, as the Aachen benchmark prescribes. Without one, a RADIAL camera with the NVM
 /// focal, the principal point at the image centre and VisualSFM's measurement distortion inverted
 /// to third order is made (the image must exist under <paramref name="imageRoot"/> for its size).
+/// NVM_V3_R9T files hold the rotation matrix (9 values, row-major) instead of the quaternion. The
+/// line after the cameras must be the number of points (or the end): a camera line beyond the
+/// count is an error, not ignored. Only the first model of a file is read.
 /// </summary>
 public static class Nvm
 {
@@ -30,19 +33,25 @@ public static class Nvm
             }
         }
         var header = Next();
-        if (header == null || !header.StartsWith("NVM_V3")) throw new FileFormatException(file, n, "not an NVM_V3 file");
+        var version = header == null ? "" : PosedImages.Fields(header)[0];
+        if (version is not ("NVM_V3" or "NVM_V3_R9T"))
+            throw new FileFormatException(file, n, version.StartsWith("NVM_V3") ? $"{version} is not read (NVM_V3 and NVM_V3_R9T are)" : "not an NVM_V3 file");
+        bool matrix = version == "NVM_V3_R9T";
+        int rotationValues = matrix ? 9 : 4, fields = 7 + rotationValues;
+        string layout = matrix ? "`name f r11 r12 r13 r21 r22 r23 r31 r32 r33 cx cy cz k 0`" : "`name f qw qx qy qz cx cy cz k 0`";
         var countLine = Next();
         if (countLine == null || !int.TryParse(countLine, out int count) || count < 0) throw new FileFormatException(file, n, "expected the number of cameras");
         for (int c = 0; c < count; c++)
         {
             var line = Next() ?? throw new FileFormatException(file, n, $"file ends after {c} of {count} cameras");
             var f = PosedImages.Fields(line);
-            if (f.Length < 10) throw new FileFormatException(file, n, "expected `name f qw qx qy qz cx cy cz k 0`");
+            if (f.Length != fields) throw new FileFormatException(file, n, $"{f.Length} fields where {version} has {fields}: {layout}");
             string name = f[0];
             double focal = PosedImages.Number(f[1], file, n, "focal length");
-            var q = f.Skip(2).Take(4).Select(s => PosedImages.Number(s, file, n, "quaternion")).ToArray();
-            var centre = f.Skip(6).Take(3).Select(s => PosedImages.Number(s, file, n, "camera centre")).ToArray();
-            var rotation = PosedImages.Rotation(q, file, n);
+            var r = f.Skip(2).Take(rotationValues).Select(s => PosedImages.Number(s, file, n, matrix ? "rotation" : "quaternion")).ToArray();
+            var centre = f.Skip(2 + rotationValues).Take(3).Select(s => PosedImages.Number(s, file, n, "camera centre")).ToArray();
+            var rotation = !matrix ? PosedImages.Rotation(r, file, n)
+                : Rotations.FindProblem(r) is { } problem ? throw new FileFormatException(file, n, problem) : r;
             if (imageRoot != null && !File.Exists(Path.Combine(imageRoot, name)))
                 throw new FileFormatException(file, n, $"image '{name}' not found under {imageRoot}");
             Camera camera;
@@ -58,11 +67,15 @@ public static class Nvm
                 var (w, h) = ImageFile.ReadSize(Path.Combine(imageRoot, name));
                 // VisualSFM distorts the measurement: x_u = x_d·(1 + r·|x_d|²) (focal-normalized).
                 // Its inverse to third order is a RADIAL projection with k1 = −r, k2 = 3r².
-                double r = PosedImages.Number(f[9], file, n, "radial distortion");
-                camera = PosedImages.Checked(new Camera(c + 1, CameraModel.Radial, w, h, new[] { focal, (w - 1) / 2.0, (h - 1) / 2.0, -r, 3 * r * r }), file, n);
+                double k = PosedImages.Number(f[5 + rotationValues], file, n, "radial distortion");
+                camera = PosedImages.Checked(new Camera(c + 1, CameraModel.Radial, w, h, new[] { focal, (w - 1) / 2.0, (h - 1) / 2.0, -k, 3 * k * k }), file, n);
             }
             result.Add(new PosedImage(name, camera, Pose.FromCameraCenter(rotation, centre)));
         }
+        // The points' count follows (or nothing): another camera line means the count was wrong.
+        var points = Next();
+        if (points != null && !(PosedImages.Fields(points) is [var p] && int.TryParse(p, out int np) && np >= 0))
+            throw new FileFormatException(file, n, $"expected the number of points after the {count} cameras the file declares (a camera line beyond that count?)");
         return result;
     }
 

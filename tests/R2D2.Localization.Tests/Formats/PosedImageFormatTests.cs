@@ -87,13 +87,52 @@ public class PosedImageFormatTests
         }
         var malformed = (string[])good.Clone();
         malformed[4] = "db/4446.jpg 1556.98 0.118 nonsense";
-        Expect(malformed, "expected", 5);
+        Expect(malformed, "4 fields where NVM_V3 has 11", 5);
+        var extraField = (string[])good.Clone();
+        extraField[4] += " 7";
+        Expect(extraField, "12 fields where NVM_V3 has 11", 5);
+        // A camera line beyond the declared count was dropped without a word.
+        var beyond = good.Take(6).Append(good[4]).Concat(good.Skip(6)).ToArray();
+        Expect(beyond, "expected the number of points after the 3 cameras", 7);
+        var other = (string[])good.Clone();
+        other[0] = "NVM_V3_KRT";
+        Expect(other, "NVM_V3_KRT is not read", 1);
         var missing = (string[])good.Clone();
         missing[3] = missing[3].Replace("db/1045.jpg", "db/none.jpg");
         Expect(missing, "not found", 4);
         var zero = (string[])good.Clone();
         zero[3] = zero[3].Replace("1084.59000000", "0");
         Expect(zero, "not positive", 4);
+    }
+
+    /// <summary>NVM_V3_R9T holds the rotation matrix: the same cameras as the quaternion file (its
+    /// nine values were read as a quaternion and a centre before).</summary>
+    [Fact]
+    public void TheRotationMatrixVariantGivesTheSamePoses()
+    {
+        var good = File.ReadAllLines(Aachen("3D-models", "aachen_cvpr2018_db.nvm"));
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var r9t = good.Select((l, i) =>
+        {
+            if (i == 0) return "NVM_V3_R9T";
+            var f = l.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (i < 3 || i > 5) return l; // the three camera lines
+            var r = Rotations.FromQuaternion(f.Skip(2).Take(4).Select(v => double.Parse(v, inv)).ToArray());
+            return string.Join(' ', f.Take(2).Concat(r.Select(v => v.ToString("R", inv))).Concat(f.Skip(6)));
+        }).ToArray();
+        var path = Path.Combine(TempDir.Create(), "r9t.nvm");
+        File.WriteAllLines(path, r9t);
+        var a = Nvm.Read(Aachen("3D-models", "aachen_cvpr2018_db.nvm"), null, null, Aachen("images_upright"));
+        var b = Nvm.Read(path, null, null, Aachen("images_upright"));
+        Assert.Equal(a.Select(p => p.Name), b.Select(p => p.Name));
+        for (int i = 0; i < a.Count; i++)
+        {
+            Near(a[i].Pose.CameraCenter, b[i].Pose.CameraCenter, 1e-9);
+            Near(a[i].Pose.Rotation, b[i].Pose.Rotation, 1e-12);
+        }
+        r9t[3] = r9t[3].Replace(r9t[3].Split(' ')[2], "2");
+        File.WriteAllLines(path, r9t);
+        Assert.Contains("not orthonormal", Assert.Throws<FileFormatException>(() => Nvm.Read(path, null, null, Aachen("images_upright"))).Message);
     }
 
     [Fact]

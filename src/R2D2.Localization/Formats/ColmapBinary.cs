@@ -85,6 +85,7 @@ public static class ColmapBinary
             var p = new double[model.ParamCount];
             for (int k = 0; k < p.Length; k++) p[k] = r.F64();
             var cam = new Camera((int)id, model, (int)w, (int)h, p);
+            if (result.Any(c => c.Id == cam.Id)) throw r.Error($"camera id {id} is given twice");
             if (cam.FindProblem() is { } problem) throw r.Error(problem);
             if (supportedModelsOnly && cam.UnsupportedModelProblem is { } unsupported) throw r.Error(unsupported);
             result.Add(cam.WithPrincipalPointShift(-Shift));
@@ -98,6 +99,8 @@ public static class ColmapBinary
         using var r = new Reader(file);
         int count = r.Count(4 + 56 + 4 + 1 + 8, "images");
         var result = new List<ColmapImage>(count);
+        var ids = new HashSet<uint>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < count; i++)
         {
             r.Record = $"image record {i + 1} of {count}";
@@ -108,19 +111,21 @@ public static class ColmapBinary
             string name = r.Name();
             r.Record = $"image record {i + 1} of {count} ({name})";
             if (id > int.MaxValue) throw r.Error($"image id {id} out of range");
+            if (!ids.Add(id)) throw r.Error($"image id {id} is given twice");
+            if (!names.Add(name)) throw r.Error($"image '{name}' is given twice: one pose per image");
             if (camId > int.MaxValue || !cameras.TryGetValue((int)camId, out var cam)) throw r.Error($"camera {camId} is not in cameras.bin");
             if (Rotations.FindQuaternionProblem(q) is { } qp) throw r.Error(qp);
             if (t.Any(v => !double.IsFinite(v))) throw r.Error("translation is not finite");
             int n = r.Count(24, "2D points");
             var xy = new double[2 * n];
-            var ids = new long[n];
+            var pointIds = new long[n];
             for (int k = 0; k < n; k++)
             {
                 xy[2 * k] = r.F64() - Shift;
                 xy[2 * k + 1] = r.F64() - Shift;
-                ids[k] = unchecked((long)r.U64()); // 2^64−1 (no point) reads as −1
+                pointIds[k] = unchecked((long)r.U64()); // 2^64−1 (no point) reads as −1
             }
-            result.Add(new ColmapImage((int)id, new PosedImage(name, cam, new Pose(Rotations.FromQuaternion(q), t)), xy, ids));
+            result.Add(new ColmapImage((int)id, new PosedImage(name, cam, new Pose(Rotations.FromQuaternion(q), t)), xy, pointIds));
         }
         r.End();
         return result;

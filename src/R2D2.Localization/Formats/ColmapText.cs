@@ -38,14 +38,17 @@ public static class ColmapText
     public static List<Camera> ReadCameras(string file, bool supportedModelsOnly = false)
     {
         var result = new List<Camera>();
+        var lineOf = new Dictionary<int, int>();
         foreach (var (n, f) in PosedImages.DataLines(file))
         {
             if (f.Length < 4) throw new FileFormatException(file, n, "expected CAMERA_ID MODEL WIDTH HEIGHT PARAMS...");
+            int cameraId = PosedImages.Integer(f[0], file, n, "camera id");
+            if (!lineOf.TryAdd(cameraId, n)) throw new FileFormatException(file, n, $"camera {cameraId} is also on line {lineOf[cameraId]}");
             CameraModel model;
             try { model = CameraModel.FromName(f[1]); }
             catch (ArgumentException e) { throw new FileFormatException(file, n, e.Message); }
             var prm = f.Skip(4).Select(s => PosedImages.Number(s, file, n, "parameter")).ToArray();
-            var cam = new Camera(PosedImages.Integer(f[0], file, n, "camera id"), model,
+            var cam = new Camera(cameraId, model,
                 PosedImages.Integer(f[2], file, n, "width"), PosedImages.Integer(f[3], file, n, "height"), prm);
             result.Add(PosedImages.Checked(cam, file, n, supportedModelsOnly).WithPrincipalPointShift(-Shift));
         }
@@ -56,6 +59,8 @@ public static class ColmapText
     {
         var result = new List<ColmapImage>();
         var lines = File.ReadAllLines(file);
+        var idLine = new Dictionary<int, int>();
+        var nameLine = new Dictionary<string, int>(StringComparer.Ordinal);
         int i = 0;
         while (i < lines.Length)
         {
@@ -69,6 +74,9 @@ public static class ColmapText
             int camId = PosedImages.Integer(f[8], file, n, "camera id");
             if (!cameras.TryGetValue(camId, out var cam)) throw new FileFormatException(file, n, $"camera {camId} is not in cameras.txt");
             string name = string.Join(" ", f.Skip(9)); // names may hold spaces
+            int id = PosedImages.Integer(f[0], file, n, "image id");
+            if (!idLine.TryAdd(id, n)) throw new FileFormatException(file, n, $"image id {id} is also on line {idLine[id]}");
+            if (!nameLine.TryAdd(name, n)) throw new FileFormatException(file, n, $"image '{name}' is also on line {nameLine[name]}: one pose per image");
             // The POINTS2D line (may be empty or missing at the end of the file).
             var pts = i + 1 < lines.Length ? PosedImages.Fields(lines[i + 1]) : Array.Empty<string>();
             if (pts.Length % 3 != 0) throw new FileFormatException(file, n + 1, "POINTS2D must be (X, Y, POINT3D_ID) triples");
@@ -81,7 +89,7 @@ public static class ColmapText
                 ids[k] = PosedImages.Integer<long>(pts[3 * k + 2], file, n + 1, "point3D id");
             }
             var pose = new Pose(PosedImages.Rotation(q, file, n), t);
-            result.Add(new ColmapImage(PosedImages.Integer(f[0], file, n, "image id"), new PosedImage(name, cam, pose), xy, ids));
+            result.Add(new ColmapImage(id, new PosedImage(name, cam, pose), xy, ids));
             i += 2;
         }
         return result;
@@ -103,6 +111,9 @@ public static class ColmapText
 
     public static void WriteModel(string folder, ColmapModel model)
     {
+        // COLMAP and hloc read a name up to its first space: such a name would come back as another.
+        if (model.Images.FirstOrDefault(i => i.Posed.Name.Length == 0 || i.Posed.Name.Any(char.IsWhiteSpace)) is { } bad)
+            throw new R2D2Exception(Path.Combine(folder, "images.txt"), 0, $"image name '{bad.Posed.Name}' cannot be written (empty or white space; COLMAP reads a name up to its first space)");
         Directory.CreateDirectory(folder);
         var inv = CultureInfo.InvariantCulture;
         string R(double v) => v.ToString("R", inv);

@@ -41,12 +41,14 @@ public static class Nvm
         string layout = matrix ? "`name f r11 r12 r13 r21 r22 r23 r31 r32 r33 cx cy cz k 0`" : "`name f qw qx qy qz cx cy cz k 0`";
         var countLine = Next();
         if (countLine == null || !int.TryParse(countLine, out int count) || count < 0) throw new FileFormatException(file, n, "expected the number of cameras");
+        var lineOf = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int c = 0; c < count; c++)
         {
             var line = Next() ?? throw new FileFormatException(file, n, $"file ends after {c} of {count} cameras");
             var f = PosedImages.Fields(line);
             if (f.Length != fields) throw new FileFormatException(file, n, $"{f.Length} fields where {version} has {fields}: {layout}");
             string name = f[0];
+            if (!lineOf.TryAdd(name, n)) throw new FileFormatException(file, n, $"image '{name}' is also on line {lineOf[name]}: one pose per image");
             double focal = PosedImages.Number(f[1], file, n, "focal length");
             var r = f.Skip(2).Take(rotationValues).Select(s => PosedImages.Number(s, file, n, matrix ? "rotation" : "quaternion")).ToArray();
             var centre = f.Skip(2 + rotationValues).Take(3).Select(s => PosedImages.Number(s, file, n, "camera centre")).ToArray();

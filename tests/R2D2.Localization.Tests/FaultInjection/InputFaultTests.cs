@@ -252,6 +252,8 @@ public class InputFaultTests
     [InlineData("1 SIMPLE_RADIAL_FISHEYE 160 120 150 80 60 0.2", "2 1 0 0 0 0.1 0 0", "cameras.txt:2:", "supported: SIMPLE_PINHOLE, PINHOLE")]
     [InlineData("1 SIMPLE_PINHOLE 160 120 150 80 60", "2 0 0 0 0 0.1 0 0", "images.txt:4:", "norm 0 is ~0")]
     [InlineData("1 SIMPLE_PINHOLE 160 120 150 80 60", "2 1 0 nan 0 0.1 0 0", "images.txt:4:", "quaternion 'nan' is not a number")]
+    [InlineData("1 SIMPLE_PINHOLE 160 120 150 80 60", "1 1 0 0 0 0.1 0 0", "images.txt:4:", "image id 1 is also on line 2")]
+    [InlineData("1 SIMPLE_PINHOLE 160 120 150 80 60\n1 PINHOLE 160 120 150 150 80 60", "2 1 0 0 0 0.1 0 0", "cameras.txt:3:", "camera 1 is also on line 2")]
     public void BadColmapCamerasAndPosesNameFileAndLine(string camera, string pose2, string where, string message)
     {
         var dir = TempDir.Create();
@@ -262,6 +264,20 @@ public class InputFaultTests
         OneLineErrorNaming(err, Path.Combine(model, where), message);
         Assert.Equal(before, TestImages.Snapshot(model));
         Assert.False(File.Exists(Path.Combine(dir, "map.db"))); // refused before anything was written
+    }
+
+    /// <summary>Two poses for one image name: an error naming the line (it was .NET's "An item with
+    /// the same key has already been added" after the map database had been created).</summary>
+    [Fact]
+    public void AColmapImageNamedTwiceIsRefusedBeforeTheMapIsCreated()
+    {
+        var dir = TempDir.Create();
+        var model = ColmapModel(dir, "1 SIMPLE_PINHOLE 160 120 150 80 60", "2 1 0 0 0 0.1 0 0");
+        File.WriteAllText(Path.Combine(model, "images.txt"), File.ReadAllText(Path.Combine(model, "images.txt")).Replace("b.png", "a.png"));
+        var (code, _, err) = BuildMap(dir, model);
+        Assert.Equal(1, code);
+        OneLineErrorNaming(err, Path.Combine(model, "images.txt:4:"), "image 'a.png' is also on line 2");
+        Assert.False(File.Exists(Path.Combine(dir, "map.db")));
     }
 
     [Theory]

@@ -135,6 +135,19 @@ public class PosedImageFormatTests
         Assert.Contains("not orthonormal", Assert.Throws<FileFormatException>(() => Nvm.Read(path, null, null, Aachen("images_upright"))).Message);
     }
 
+    /// <summary>COLMAP and hloc read an images.txt name up to its first space: a name with one is
+    /// refused before anything is written (it was written, to be read back as another name).</summary>
+    [Fact]
+    public void AColmapTextModelRefusesNamesWithSpaces()
+    {
+        var cam = new Camera(1, CameraModel.SimplePinhole, 640, 480, new[] { 500.0, 320, 240 });
+        var model = new ColmapModel(new List<Camera> { cam },
+            new List<ColmapImage> { new(1, new PosedImage("my 0000.jpg", cam, Pose.Identity), Array.Empty<double>(), Array.Empty<long>()) }, new List<ColmapPoint>());
+        var folder = Path.Combine(TempDir.Create(), "model");
+        Assert.Contains("'my 0000.jpg' cannot be written", Assert.Throws<R2D2Exception>(() => ColmapText.WriteModel(folder, model)).Message);
+        Assert.False(Directory.Exists(folder));
+    }
+
     [Fact]
     public void StrechaCamerasProjectAsDocumented()
     {

@@ -35,6 +35,9 @@ internal static class StrechaLocCommand
             var dev = hardware.Resolve(r);
             var settings = ex.Get(r);
             var loaded = r.GetValue(scenes)!.Select(StrechaLoc.Load).ToList();
+            // The name keys the work folder and the table: two scenes of one name would share a map.
+            if (loaded.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1) is { } same)
+                throw new R2D2Exception($"--scenes: {string.Join(" and ", same.Select(s => s.Folder))} have the same name '{same.Key}' (it names the work folder): give each scene once, or rename one");
             bool failed = false;
             var rows = new List<Row>();
             foreach (var modelPath in r.GetValue(models)!)

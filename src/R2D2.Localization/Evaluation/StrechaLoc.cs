@@ -17,12 +17,23 @@ public static class StrechaLoc
         public string NightImages => Path.Combine(Folder, "night");
     }
 
+    /// <summary>The scene in <paramref name="folder"/>, split by position in the sorted images/
+    /// listing (every image needs its cameras/NAME.camera: a missing one would shift the split
+    /// and turn map images into queries).</summary>
     public static Scene Load(string folder)
     {
-        var cams = StrechaCameras.ReadFolder(Path.Combine(folder, "cameras"));
-        if (cams.Count < 4) throw new FileFormatException(folder, 0, $"a Strecha scene needs 4 or more .camera files in cameras/, found {cams.Count}");
-        var map = cams.Where((_, i) => i % 2 == 0).ToList();
-        var queries = cams.Where((_, i) => i % 2 == 1).ToList();
+        string images = Path.Combine(folder, "images"), cameras = Path.Combine(folder, "cameras");
+        if (!Directory.Exists(images)) throw new FileFormatException(images, 0, "a Strecha scene folder holds images/, cameras/ and night/: images/ is missing");
+        var names = Directory.GetFiles(images).Where(ImageFile.IsImagePath).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        if (names.Count < 4) throw new FileFormatException(images, 0, $"a Strecha scene needs 4 or more images, found {names.Count}");
+        var posed = names.Select((name, i) =>
+        {
+            var camera = Path.Combine(cameras, name + ".camera");
+            if (!File.Exists(camera)) throw new FileFormatException(camera, 0, $"is missing: every image of {images} needs its camera (the map/query split goes by position)");
+            return StrechaCameras.Read(camera, i + 1);
+        }).ToList();
+        var map = posed.Where((_, i) => i % 2 == 0).ToList();
+        var queries = posed.Where((_, i) => i % 2 == 1).ToList();
         return new Scene(Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')), folder, map, queries);
     }
 

@@ -30,6 +30,20 @@ public static class ImageRegistration
         CheckRegistered(db, images);
     }
 
+    /// <summary>Throws when a finished map kept as it is (strecha-loc's reruns) is not of exactly
+    /// these images with these cameras and poses: a work folder reused for another scene held its map.</summary>
+    public static void CheckKept(FeatureDatabase db, IReadOnlyList<PosedImage> images)
+    {
+        var stored = CheckRegistered(db, images);
+        var given = images.Select(i => i.Name).ToHashSet();
+        var missing = given.Where(n => !stored.Contains(n)).ToList();
+        var extra = stored.Where(n => !given.Contains(n)).ToList();
+        if (missing.Count + extra.Count > 0)
+            throw new FeatureDatabaseException(db.Path, $"holds a map of other images ({missing.Count} of the {given.Count} given are not in it"
+                + (missing.Count > 0 ? $", e.g. '{missing[0]}'" : "") + $"; it holds {extra.Count} not given" + (extra.Count > 0 ? $", e.g. '{extra[0]}'" : "")
+                + "): it was built from other inputs; use another folder or delete it");
+    }
+
     /// <summary>Refuses names the database cannot hold and images stored with another camera or
     /// pose; returns the names already stored.</summary>
     private static HashSet<string> CheckRegistered(FeatureDatabase db, IReadOnlyList<PosedImage> images)

@@ -35,7 +35,8 @@ public sealed record MapBuildOptions
     public bool ExportBinary { get; init; }
     /// <summary>Start from a new database, deleting what is there (the demo: its images were just rewritten).</summary>
     public bool Fresh { get; init; }
-    /// <summary>A database that holds a map already is left as it is, and nothing runs (strecha-loc's reruns).</summary>
+    /// <summary>A database that holds a map of the same images, poses and features already is left
+    /// as it is, and nothing runs (strecha-loc's reruns); a map of other inputs is refused.</summary>
     public bool KeepExistingMap { get; init; }
 }
 
@@ -70,6 +71,7 @@ public static class MapBuildRunner
         if (o.KeepExistingMap && db.HasMap)
         {
             db.UseExtractor(inputs.Source.Identity); // a map of other features is refused, not reused
+            ImageRegistration.CheckKept(db, inputs.Images); // and one of other images or poses
             return null;
         }
         ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);

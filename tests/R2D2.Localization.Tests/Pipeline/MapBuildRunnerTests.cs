@@ -88,6 +88,16 @@ public class MapBuildRunnerTests
         var kept = new RecordingProgress();
         Assert.Null(MapBuildRunner.Run(s.DbPath, inputs, new MapBuildOptions { KeepExistingMap = true }, kept));
         Assert.Empty(kept.Stages);
+
+        // A kept map of other images or poses (strecha-loc's work folder reused for another scene
+        // with the same image names) is refused, not used silently.
+        var bytes = File.ReadAllBytes(s.DbPath);
+        var fewer = inputs with { Images = s.Images.Take(4).ToList() };
+        Assert.Contains("holds a map of other images (0 of the 4 given are not in it; it holds 1 not given, e.g. 'cam04.jpg')",
+            Assert.Throws<FeatureDatabaseException>(() => MapBuildRunner.Run(s.DbPath, fewer, new MapBuildOptions { KeepExistingMap = true })).Message);
+        var moved = inputs with { Images = s.Images.Select((p, i) => i == 2 ? p with { Pose = new Pose(p.Pose.Rotation, p.Pose.Translation.Select(t => t + 1).ToArray()) } : p).ToList() };
+        Assert.Contains("'cam02.jpg': pose differs", Assert.Throws<FeatureDatabaseException>(() => MapBuildRunner.Run(s.DbPath, moved, new MapBuildOptions { KeepExistingMap = true })).Message);
+        Assert.Equal(bytes, File.ReadAllBytes(s.DbPath));
     }
 
     [Fact]

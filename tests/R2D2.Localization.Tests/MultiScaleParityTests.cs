@@ -83,7 +83,7 @@ public class BFloat16Tests
     private readonly ITestOutputHelper _out;
     public BFloat16Tests(ITestOutputHelper output) => _out = output;
 
-    [Fact]
+    [Features.BFloat16Fact]
     public void BFloat16ExtractionStaysCloseToOfficial()
     {
         using var net = new R2D2Network(Checkpoint.Load(SharedData.Model("r2d2_WASF_N16")), null, new NetworkOptions { BFloat16 = true });

@@ -50,7 +50,7 @@ internal sealed class NetworkOptionSet
     public readonly Option<bool> ChannelsLast = new("--channels-last") { Description = "run convolutions in NHWC memory layout" };
     public readonly Option<string> Precision = new("--precision")
     {
-        Description = "fp32 (equal to the official outputs) or bf16 (convolutions in bfloat16, ~98% of the keypoints: on CPUs with AVX512-BF16 as fast as fp32's Winograd convolutions, slower without; faster on GPUs)",
+        Description = "fp32 (equal to the official outputs) or bf16 (convolutions in bfloat16, ~98% of the keypoints: on CPUs with AVX512-BF16 as fast as fp32's Winograd convolutions, slower without; faster on GPUs; refused on CPUs without AVX-512 BW/VL/DQ or AVX-NE-CONVERT)",
         DefaultValueFactory = _ => "fp32",
     };
 

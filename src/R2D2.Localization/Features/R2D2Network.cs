@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -173,11 +174,20 @@ public sealed class R2D2Network : IDisposable
     /// <summary>A short identity of the weights (hash of the state dict), for databases and files.</summary>
     public string WeightsHash { get; }
 
+    /// <summary>Whether oneDNN runs bfloat16 convolutions on this CPU (it refuses them below
+    /// AVX-512 BW+VL+DQ, or AVX-NE-CONVERT: CPUID leaf 7 subleaf 1, EDX bit 5).</summary>
+    public static bool CpuRunsBFloat16 =>
+        (Avx512BW.IsSupported && Avx512BW.VL.IsSupported && Avx512DQ.IsSupported)
+        || (X86Base.IsSupported && (X86Base.CpuId(7, 1).Edx & (1 << 5)) != 0);
+
     public R2D2Network(Checkpoint checkpoint, Device? device = null, NetworkOptions? options = null)
     {
         Architecture = R2D2Architecture.Parse(checkpoint.Net);
         Device = device ?? CPU;
         Options = options ?? new NetworkOptions();
+        if (Options.BFloat16 && Device.type == DeviceType.CPU && !CpuRunsBFloat16)
+            throw new R2D2Exception("bfloat16 (--precision bf16) on the CPU needs AVX-512 BW/VL/DQ or AVX-NE-CONVERT, which this CPU lacks "
+                + "(oneDNN has no bfloat16 convolution for it): use float32, the default, or a GPU");
         WeightsHash = HashStateDict(checkpoint);
         var sd = checkpoint.StateDict;
 

@@ -148,13 +148,19 @@ public class PhaseSplitTests
         Assert.Equal(new[] { 1, 1, 1, 2, 2, 4, 2, 4, 8 }, layers.Select(l => l.Split));
         Assert.All(layers, l => Assert.True(l.Width == 161 && l.Height == 121 && l.LayoutSeconds <= l.Seconds));
         Assert.Equal(0, layers[0].LayoutSeconds);
-        // Direct float32 convolutions split the last one (dilation 16) by 4; bfloat16 none; the
+        // Direct float32 convolutions split the last one (dilation 16) by 4 (bfloat16 none: below); the
         // Winograd ones (the default on AVX-512 and AVX2 CPUs) take any dilation as it is.
         using var direct = new R2D2Network(Checkpoint.Load(SharedData.Model("r2d2_WASF_N16")), CPU, new NetworkOptions { Winograd = false });
         Assert.Equal(new[] { 1, 1, 1, 1, 1, 1, 1, 1, 4 }, direct.ProfileConvolutions(x, rounds: 1).Select(l => l.Split));
         using var byDefault = new R2D2Network(Checkpoint.Load(SharedData.Model("r2d2_WASF_N16")), CPU);
         Assert.Equal(WinogradConvolution.Accelerated ? new[] { 1, 1, 1, 1, 1, 1, 1, 1, 1 } : new[] { 1, 1, 1, 1, 1, 1, 1, 1, 4 },
             byDefault.ProfileConvolutions(x, rounds: 1).Select(l => l.Split));
+    }
+
+    [BFloat16Fact]
+    public void BFloat16SplitsNothing()
+    {
+        using var x = Input(161, 121);
         using var bf16 = new R2D2Network(Checkpoint.Load(SharedData.Model("r2d2_WASF_N16")), CPU, new NetworkOptions { BFloat16 = true });
         Assert.All(bf16.ProfileConvolutions(x, rounds: 1), l => Assert.Equal(1, l.Split));
     }

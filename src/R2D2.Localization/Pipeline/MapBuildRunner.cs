@@ -99,8 +99,20 @@ public static class MapBuildRunner
                 outputs.Add(($"exported {f}", Path.Combine(o.ExportFolder, f)));
         var ins = new List<(string, string?)>();
         foreach (var (role, path) in inputs.SourceFiles) ins.AddRange(OutputFile.InputsOf(role, path));
+        if (o.Pairs.Kind == PairSourceKind.File) ins.Add(("pairs file", o.Pairs.Text));
         ins.AddRange(inputs.Images.Select(i => ("image", (string?)Path.Combine(inputs.ImageRoot, i.Name))));
         OutputFile.RefuseInputs(outputs, ins, new[] { ("export folder", o.ExportFolder) });
+        CheckExport(inputs, o);
+    }
+
+    /// <summary>What the export would fail on after the whole build: a file where its folder goes,
+    /// and (text models) image names COLMAP would read as others.</summary>
+    private static void CheckExport(MapBuildInputs inputs, MapBuildOptions o)
+    {
+        if (o.ExportFolder == null) return;
+        if (File.Exists(o.ExportFolder)) throw new R2D2Exception(o.ExportFolder, 0, "is a file: --export takes a folder (created if missing)");
+        if (!o.ExportBinary && inputs.Images.FirstOrDefault(i => i.Name.Any(char.IsWhiteSpace)) is { } spaced)
+            throw new R2D2Exception(o.ExportFolder, 0, $"image name '{spaced.Name}' holds white space, which a COLMAP text model cannot hold (COLMAP reads a name up to its first space): export in binary (--export-format binary) or rename the image");
     }
 
     private static MapBuildResult Build(FeatureDatabase db, MapBuildInputs inputs, List<ImagePair> pairs, MapBuildOptions o, IProgressSink progress)

@@ -33,6 +33,32 @@ public class MapOutputFaultTests
         Assert.Equal(1, code);
         Assert.Contains("would overwrite the poses", err);
         Assert.Equal(before, TinyMap.Hashes(dir));
+
+        // An export onto the pairs file, or onto any file, failed with .NET's "already exists"
+        // after the whole build (the map stored); now before the database is created.
+        var pairs = Path.Combine(dir, "pairs.txt");
+        File.WriteAllText(pairs, "0000.jpg 0002.jpg\n");
+        var other = Path.Combine(dir, "notes.txt");
+        File.WriteAllText(other, "mine\n");
+        before = TinyMap.Hashes(dir);
+        var map = Path.Combine(dir, "map.db");
+        foreach (var (export, why) in new[] { (pairs, "pairs file"), (other, "is a file: --export takes a folder") })
+        {
+            (code, _, err) = CliTests.Localize(Args(map, export).Concat(new[] { "--pairs", pairs }).ToArray());
+            Assert.True(code == 1, err);
+            Assert.Contains(export, err);
+            Assert.Contains(why, err);
+            Assert.False(File.Exists(map));
+            Assert.Equal(before, TinyMap.Hashes(dir));
+        }
+
+        // A name with a space cannot go into a text model: said before the build, not after it.
+        File.Move(Path.Combine(images, "0002.jpg"), Path.Combine(images, "my 0002.jpg"));
+        File.Move(Path.Combine(cameras, "0002.jpg.camera"), Path.Combine(cameras, "my 0002.jpg.camera"));
+        (code, _, err) = CliTests.Localize(Args(map, Path.Combine(dir, "model")));
+        Assert.True(code == 1, err);
+        Assert.Contains("image name 'my 0002.jpg' holds white space", err);
+        Assert.False(File.Exists(map));
     }
 
     [Fact]

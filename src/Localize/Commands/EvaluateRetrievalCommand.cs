@@ -64,7 +64,9 @@ internal static class EvaluateRetrievalCommand
             }
             if (r.GetValue(gtPairs) is { } p) Console.WriteLine($"wrote {p}");
             if (r.GetValue(perQuery) is { } pq) Console.WriteLine($"wrote {pq}");
-            return 0;
+            foreach (var e in result.Errors) Reporter.Error(e);
+            if (result.Errors.Count > 0) Reporter.Error($"{result.Errors.Count} query image(s) could not be read or extracted: counted as nothing retrieved and not localized");
+            return result.Errors.Count > 0 ? 1 : 0;
         }));
         return cmd;
     }

@@ -10,7 +10,12 @@ public sealed record RetrievalRecallRow(string Set, string Method, int Queries, 
 public sealed record RetrievalLocalizationRow(string Set, string Method, MatchingScheme Scheme, PoseEvaluationResult Result, double MedianInliers, double MeanMatchSeconds);
 
 public sealed record RetrievalEvaluationResult(IReadOnlyList<RetrievalRecallRow> Recall, IReadOnlyList<RetrievalLocalizationRow> Localization, IReadOnlyList<int> Ks,
-    IReadOnlyList<QueryDiagnosisRow> Diagnoses);
+    IReadOnlyList<QueryDiagnosisRow> Diagnoses)
+{
+    /// <summary>Queries that could not be read or extracted, a line each (file and reason): they
+    /// count as queries with nothing retrieved and no pose; the run went on.</summary>
+    public IReadOnlyList<string> Errors { get; init; } = Array.Empty<string>();
+}
 
 
 /// <summary>

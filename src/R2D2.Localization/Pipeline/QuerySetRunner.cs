@@ -287,7 +287,7 @@ public sealed class QuerySetRunner
 
     /// <summary>An exception in words, on one line: the library's own messages name the file; others
     /// get their kind.</summary>
-    private static string Reason(Exception e)
+    internal static string Reason(Exception e)
     {
         var text = e is R2D2Exception or IOException or UnauthorizedAccessException or NotSupportedException ? e.Message : $"{e.Message} ({e.GetType().Name})";
         return string.Join(' ', text.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries));

@@ -90,7 +90,12 @@ public static class RetrievalEvaluationRunner
             var named = set.Truth.Select(t => Submission.BaseName(t.Name)).ToHashSet();
             if (set.Queries.FirstOrDefault(q => named.Contains(q.SubmissionName) && !File.Exists(Path.Combine(set.ImageRoot, q.Name))) is { } gone)
                 throw new R2D2Exception(Path.Combine(set.ImageRoot, gone.Name), 0, $"query image of set '{set.Label}' not found (nothing was evaluated)");
+            // No query with a true pose: every figure would be NaN, and the run would say nothing.
+            if (set.Queries.Count > 0 && !set.Queries.Any(q => named.Contains(q.SubmissionName)))
+                throw new R2D2Exception(set.Sources.LastOrDefault(), 0, $"set '{set.Label}': none of its {set.Queries.Count} queries (e.g. '{set.Queries[0].SubmissionName}') has a true pose here "
+                    + "(names are compared without their folders)");
         }
+        var errors = new List<string>();
         var cache = o.FeaturesCache == null ? null : new QueryFeatureCache(o.FeaturesCache, source.Identity);
         foreach (var set in sets)
         {
@@ -103,10 +108,29 @@ public static class RetrievalEvaluationRunner
                 foreach (var q in set.Queries)
                 {
                     if (!truth.TryGetValue(q.SubmissionName, out var pose)) { advance($"{q.Name}: no true pose, skipped"); continue; }
-                    var image = ImageFile.ReadRgb(Path.Combine(set.ImageRoot, q.Name));
-                    var camera = q.Camera ?? throw new R2D2Exception(null, 0, $"query '{q.Name}' has no camera");
-                    camera = Intrinsics.RescaledTo(camera, image.Width, image.Height) ?? camera;
-                    var (f, te) = cache != null ? cache.GetOrExtract(q.Name, image, source.Extract) : Timed(source, image);
+                    Camera camera;
+                    FeatureSet f;
+                    double te;
+                    var path = Path.Combine(set.ImageRoot, q.Name);
+                    try
+                    {
+                        var image = ImageFile.ReadRgb(path);
+                        camera = q.Camera ?? throw new R2D2Exception(null, 0, $"query '{q.Name}' has no camera");
+                        camera = Intrinsics.RescaledTo(camera, image.Width, image.Height) ?? camera;
+                        (f, te) = cache != null ? cache.GetOrExtract(q.Name, image, source.Extract) : Timed(source, image);
+                    }
+                    // One unreadable or too small photo is that query's failure (nothing retrieved, no
+                    // pose), not the run's: the run goes on and says so at the end.
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        var reason = QuerySetRunner.Reason(e);
+                        errors.Add(reason.Contains(path) ? reason : $"{path}: {reason}");
+                        var relevantToIt = q.Camera == null ? new HashSet<int>()
+                            : RetrievalEvaluation.RelevantRanking(RetrievalEvaluation.SharedPoints(map, q.Camera, pose, o.Relevance), o.Relevance).ToHashSet();
+                        foreach (var list in perMethod) list.Add((Array.Empty<int>(), relevantToIt));
+                        advance($"{q.Name}: FAILED ({errors[^1]})");
+                        continue;
+                    }
                     var shared = RetrievalEvaluation.SharedPoints(map, camera, pose, o.Relevance);
                     var ranking = RetrievalEvaluation.RelevantRanking(shared, o.Relevance);
                     var relevant = ranking.ToHashSet();
@@ -151,7 +175,7 @@ public static class RetrievalEvaluationRunner
         }
         if (o.GroundTruthPairsPath != null) RetrievalPairs.Write(o.GroundTruthPairsPath, gtPairs);
         if (o.DiagnosesPath != null) OutputFile.WriteAllText(o.DiagnosesPath, QueryDiagnoses.Csv(diagnoses));
-        return new RetrievalEvaluationResult(recallRows, locRows, o.Ks, diagnoses);
+        return new RetrievalEvaluationResult(recallRows, locRows, o.Ks, diagnoses) { Errors = errors };
     }
 
     private static (FeatureSet, double) Timed(FeatureSource source, RgbImage image)

@@ -96,6 +96,26 @@ public class OutputFaultTests(TinyMap tiny)
         var labels = Enum.GetValues<R2D2.Localization.Evaluation.QueryVerdict>().Select(R2D2.Localization.Evaluation.QueryDiagnoses.Label).ToHashSet();
         Assert.All(lines.Skip(1), l => Assert.Contains(l.Split(',')[^1], labels));
         foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
+
+        // A photo that cannot be read is that query's failure, named, not the run's (it stopped the
+        // run): the other query is evaluated, the exit code says one failed.
+        var broken = Path.Combine(dir, "night_01.jpg");
+        var bytes = File.ReadAllBytes(broken);
+        File.WriteAllBytes(broken, bytes.Take(200).ToArray());
+        var (partial, partialOut, partialErr) = CliTests.Localize(Args("--per-query", csv));
+        Assert.True(partial == 1, partialErr + partialOut);
+        Assert.Contains(broken, partialErr);
+        Assert.Contains("1 query image(s) could not be read or extracted", partialErr);
+        Assert.Contains("verdicts against (0.25 m, 2°)", partialOut);
+        Assert.Equal(1 + 2, File.ReadAllLines(csv).Length); // the readable query, by both methods
+        File.WriteAllBytes(broken, bytes);
+
+        // Ground truth that names none of the queries: refused, naming the file (it printed NaN and exited 0).
+        var other = Path.Combine(dir, "other-truth.txt");
+        File.WriteAllText(other, "elsewhere.jpg 1 0 0 0 0 0 0\n");
+        var (none, _, noneErr) = CliTests.Localize(new[] { "evaluate-retrieval", "--map", map, "--set", $"night:{list}:{dir}:{other}", "--methods", "oracle" });
+        Assert.Equal(1, none);
+        Assert.Contains($"{other}: set 'night': none of its 2 queries", noneErr);
     }
 
     [Fact]

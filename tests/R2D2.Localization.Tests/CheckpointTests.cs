@@ -94,6 +94,22 @@ print(c['net'], len(sd), sum(v.numel() for v in sd.values()), float(sd['clf.bias
             Assert.Contains("truncated", e.Message);
         }
     }
+
+    /// <summary>Weights with a NaN (a diverged training) are refused naming the file and tensor; they
+    /// were taken, and every query fell back to a database image's pose.</summary>
+    [Fact]
+    public void NonFiniteWeightsAreRefusedNamingTheFileAndTensor()
+    {
+        var ckpt = Checkpoint.Load(SharedData.Model("r2d2_WASF_N16"));
+        var (name, tensor) = ckpt.StateDict.First(kv => kv.Value.DType == TensorDType.F32);
+        var values = tensor.ToFloat32();
+        values[3] = float.NaN;
+        var broken = ckpt.StateDict.ToDictionary(kv => kv.Key, kv => kv.Key == name ? CheckpointTensor.FromFloat32(values, tensor.Shape) : kv.Value);
+        var path = Path.Combine(TempDir.Create(), "nan.safetensors");
+        new Checkpoint(ckpt.Net, broken).SaveSafeTensors(path);
+        var e = Assert.Throws<CheckpointException>(() => Checkpoint.Load(path));
+        Assert.StartsWith($"{path}: '{name}' holds a non-finite value (NaN at index 3)", e.Message);
+    }
 }
 
 internal static class TempDir

@@ -46,10 +46,16 @@ public sealed class Checkpoint
             var head = new byte[9];
             int n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
             f.Position = 0;
-            if (n >= 2 && head[0] == (byte)'P' && head[1] == (byte)'K') return LoadTorchZip(f);
-            if (n >= 1 && head[0] == 0x80) return LoadTorchLegacy(f);
-            if (n == 9 && head[8] == (byte)'{') return FromSafeTensors(SafeTensors.Read(f));
-            throw new DataFormatException("not a PyTorch checkpoint (legacy or zip) nor a safetensors file");
+            var checkpoint = n >= 2 && head[0] == (byte)'P' && head[1] == (byte)'K' ? LoadTorchZip(f)
+                : n >= 1 && head[0] == 0x80 ? LoadTorchLegacy(f)
+                : n == 9 && head[8] == (byte)'{' ? FromSafeTensors(SafeTensors.Read(f))
+                : throw new DataFormatException("not a PyTorch checkpoint (legacy or zip) nor a safetensors file");
+            // A diverged training's weights: every output would be NaN, every query a fallback pose.
+            foreach (var (name, t) in checkpoint.StateDict)
+                if (t.DType is TensorDType.F32 or TensorDType.F64 or TensorDType.F16 or TensorDType.BF16
+                    && Array.FindIndex(t.ToFloat32(), v => !float.IsFinite(v)) is var i and >= 0)
+                    throw new DataFormatException($"'{name}' holds a non-finite value ({t.ToFloat32()[i]} at index {i}): the weights are broken (a diverged training?)");
+            return checkpoint;
         }
         catch (Exception e) when (e is EndOfStreamException)
         {

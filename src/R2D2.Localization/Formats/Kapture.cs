@@ -75,10 +75,15 @@ public static class Kapture
         var recordsFile = Path.Combine(sensors, "records_camera.txt");
         if (!File.Exists(recordsFile)) throw new FileFormatException(recordsFile, 0, "not found (a kapture folder lists its images there)");
         var result = new List<KaptureImage>();
+        // One record per (timestamp, camera) and per image: a second would take the first's pose.
+        var recordLine = new Dictionary<(long, string), int>();
+        var pathLine = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (n, f) in Lines(recordsFile))
         {
             if (f.Length != 3) throw new FileFormatException(recordsFile, n, $"expected `timestamp, device_id, image_path`, found {f.Length} field(s)");
             long ts = PosedImages.Integer<long>(f[0], recordsFile, n, "timestamp");
+            if (!recordLine.TryAdd((ts, f[1]), n)) throw new FileFormatException(recordsFile, n, $"timestamp {ts}, camera '{f[1]}' is also on line {recordLine[(ts, f[1])]}: one image per camera and timestamp");
+            if (!pathLine.TryAdd(f[2], n)) throw new FileFormatException(recordsFile, n, $"image '{f[2]}' is also on line {pathLine[f[2]]}");
             if (!cameras.TryGetValue(f[1], out var cam)) throw new FileFormatException(recordsFile, n, $"sensor '{f[1]}' is not a camera of sensors.txt");
             if (f[2].Length == 0) throw new FileFormatException(recordsFile, n, "empty image path");
             Pose? pose = traj.TryGetValue((ts, f[1]), out var p) ? p : null;

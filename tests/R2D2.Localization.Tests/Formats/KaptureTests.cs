@@ -120,6 +120,20 @@ public class KaptureTests
         File.AppendAllText(rec, "9, nosuch, x.jpg\n");
         e = Assert.Throws<FileFormatException>(() => Kapture.Read(dir));
         Assert.Equal((rec, 6), (e.File, e.Line));
+        // A second record for one (timestamp, camera), or one image twice: both took the first's pose.
+        var records = File.ReadAllLines(rec).Take(5).ToList();
+        var last = records[^1].Split(',').Select(x => x.Trim()).ToArray();
+        foreach (var (extra, message) in new[]
+        {
+            ($"{last[0]}, {last[1]}, other.jpg", $"timestamp {last[0]}, camera '{last[1]}' is also on line 5"),
+            ($"77, {last[1]}, {last[2]}", $"image '{last[2]}' is also on line 5"),
+        })
+        {
+            File.WriteAllLines(rec, records.Append(extra));
+            e = Assert.Throws<FileFormatException>(() => Kapture.Read(dir));
+            Assert.Equal((rec, 6), (e.File, e.Line));
+            Assert.Contains(message, e.Message);
+        }
     }
 
     [Fact]

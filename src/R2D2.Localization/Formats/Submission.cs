@@ -104,7 +104,11 @@ public static class Submission
                 throw new FileFormatException(source, lineNo, $"the quaternion of '{fields[0]}' is zero, which is no rotation");
             if (!firstLine.TryAdd(fields[0], lineNo))
                 throw new FileFormatException(source, lineNo, $"'{fields[0]}' appears again (first on line {firstLine[fields[0]]})");
-            images.Add((new ImagePose(fields[0], Pose.FromQuaternion(v.AsSpan(0, 4), v.AsSpan(4, 3))), raw));
+            var pose = Pose.FromQuaternion(v.AsSpan(0, 4), v.AsSpan(4, 3));
+            // t near the double range gives a centre −Rᵀt that overflows: an error of ∞ or NaN, not a pose.
+            if (!pose.CameraCenter.All(double.IsFinite))
+                throw new FileFormatException(source, lineNo, $"the camera centre of '{fields[0]}' (−Rᵀt) overflows: the translation is too large");
+            images.Add((new ImagePose(fields[0], pose), raw));
         }
         return images;
     }

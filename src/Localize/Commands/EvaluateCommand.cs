@@ -34,6 +34,8 @@ internal static class EvaluateCommand
             var extraSet = new ThresholdSet("extra", (r.GetValue(extra) ?? Array.Empty<string>()).Select(ParseThreshold).ToList());
             var truthPath = r.GetValue(truth)!;
             var posePaths = r.GetValue(poses)!;
+            if (posePaths.GroupBy(Path.GetFullPath).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new ArgumentException($"--poses: {twice.First()} is given {twice.Count()} times (each file is one run: its rows, its curve, its per-query CSV)");
             var plotPath = r.GetValue(noPlot) ? null : r.GetValue(plot) ?? DefaultPlotPath(posePaths[0]);
             var csvPaths = r.GetValue(noCsv) ? Array.Empty<string>() : posePaths.Select(PoseFilesEvaluation.ErrorsCsvPathFor).ToArray();
             if (plotPath != null) ErrorPlot.CheckPath(plotPath);

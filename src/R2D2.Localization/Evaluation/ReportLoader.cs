@@ -43,6 +43,7 @@ public static class ReportLoader
         var matches = File.Exists(matchPath) ? QueryMatches.Read(matchPath).Values.ToDictionary(s => Submission.BaseName(s.Name)) : new();
         var runPath = QueryRunInfo.PathFor(posesPath);
         var run = File.Exists(runPath) ? QueryRunInfo.Read(runPath) : null;
+        RefuseAnotherMapsRun(mapPath, points, runPath, run, (inlierPath, inliers.Values.Select(s => (s.Name, s.PointIds))), (matchPath, matches.Values.Select(s => (s.Name, s.PointIds))));
         var truth = groundTruthPath != null ? Submission.Read(groundTruthPath) : null;
         if (truth is { Count: 0 }) throw new FileFormatException(groundTruthPath!, 0, "no poses in the ground truth; nothing to evaluate against");
         var truthByName = truth?.ToDictionary(t => t.Name, t => t.Pose);
@@ -85,6 +86,24 @@ public static class ReportLoader
         ("inliers file", QueryInliers.PathFor(posesPath)), ("matches file", QueryMatches.PathFor(posesPath)),
         ("run description", QueryRunInfo.PathFor(posesPath)), ("ground truth", groundTruthPath),
     };
+
+    /// <summary>The inliers and matches name map points by id, so they must be of this map: a run
+    /// against a map of another size (run.json's map_points), or a point id the map does not hold,
+    /// is refused (the report drew another map's points, or none, without a word).</summary>
+    private static void RefuseAnotherMapsRun(string mapPath, List<MapPoint> points, string runPath, QueryRunInfo? run,
+        params (string File, IEnumerable<(string Query, long[] PointIds)> Sets)[] files)
+    {
+        var settings = run?.Settings.ToDictionary(kv => kv.Key, kv => kv.Value);
+        if (settings != null && settings.TryGetValue("map_points", out var recorded) && recorded != points.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            throw new R2D2Exception(runPath, 0, $"the query run was against a map of {recorded} points ({settings.GetValueOrDefault("map", "?")}); "
+                + $"{mapPath} holds {points.Count}: report against the run's map");
+        var ids = points.Select(p => p.Id).ToHashSet();
+        foreach (var (file, sets) in files)
+            foreach (var (query, pointIds) in sets)
+                foreach (var id in pointIds)
+                    if (!ids.Contains(id))
+                        throw new FileFormatException(file, 0, $"query '{query}' names map point {id}, which {mapPath} does not hold: the file is of another map (report against the run's map)");
+    }
 
     /// <summary>Keypoints read when drawn, not all at once (a large map holds gigabytes of them),
     /// with the last few kept: neighbouring queries often share their database image.</summary>

@@ -48,7 +48,14 @@ public static class QueryList
                     + (fields.Length == 1 ? " (a list without intrinsics?)" : ""));
             CameraModel model;
             try { model = CameraModel.FromName(fields[1]); }
-            catch (ArgumentException e) { throw new FileFormatException(path, lineNo, e.Message); }
+            catch (ArgumentException e)
+            {
+                // A name with a space shifts every field: say that, not "unknown model 'copy.jpg'".
+                int at = Array.FindIndex(fields, 2, f => CameraModel.All.Any(m => m.Name == f));
+                throw new FileFormatException(path, lineNo, at > 0
+                    ? $"image name '{string.Join(" ", fields.Take(at))}' holds white space, which separates the fields: rename the image"
+                    : e.Message);
+            }
             int width = PositiveInt(fields[2], "width", path, lineNo), height = PositiveInt(fields[3], "height", path, lineNo);
             int given = fields.Length - 4;
             if (given != model.ParamCount)

@@ -83,6 +83,8 @@ public class EvaluateCommandTests
             (new[] { "--poses", broken, "--ground-truth", gt }, $"error: {broken}:2: expected 8 fields"),
             (new[] { "--poses", poses, "--ground-truth", Path.Combine(dir, "none.txt") }, $"error: {Path.Combine(dir, "none.txt")}: poses file not found"),
             (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "0.05" }, "error: --extra-threshold '0.05': expected METRES,DEGREES"),
+            // It said "the per-query CSV and the per-query CSV are the same file".
+            (new[] { "--poses", poses, poses, "--ground-truth", gt }, $"error: --poses: {poses} is given 2 times"),
         })
         {
             var (code, _, stderr) = CliTests.Localize(new[] { "evaluate", "--no-plot" }.Concat(args).ToArray());

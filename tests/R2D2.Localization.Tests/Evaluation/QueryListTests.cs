@@ -75,6 +75,7 @@ public class QueryListTests
     [InlineData("q.jpg PINHOLE 640 480 500 500 320", "PINHOLE needs 4 parameter(s) (fx, fy, cx, cy), found 3")]
     [InlineData("q.jpg SIMPLE_RADIAL 640 480 500 320 240 0 0", "SIMPLE_RADIAL needs 4 parameter(s) (f, cx, cy, k), found 5")]
     [InlineData("q.jpg FISHEYE_PLUS 640 480 500 320 240", "unknown COLMAP camera model 'FISHEYE_PLUS'")]
+    [InlineData("my copy.jpg SIMPLE_PINHOLE 640 480 500 320 240", "image name 'my copy.jpg' holds white space")] // was "unknown model 'copy.jpg'"
     [InlineData("q.jpg SIMPLE_PINHOLE 640 0 500 320 240", "height '0' is not a positive whole number")]
     [InlineData("q.jpg SIMPLE_PINHOLE 640.5 480 500 320 240", "width '640.5' is not a positive whole number")]
     [InlineData("q.jpg SIMPLE_PINHOLE 640 480 500 3x0 240", "parameter cx ('3x0') is not a finite number")]

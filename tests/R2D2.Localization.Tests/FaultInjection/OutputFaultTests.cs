@@ -158,6 +158,29 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Equal(1, code);
         Assert.Contains($"{missing}: query image folder not found", err);
         Assert.False(File.Exists(report));
+
+        // A run against another map: its run description's point count differs, or its inliers name
+        // points this map lacks. The report drew another map's points (or none) without a word.
+        var map = Path.Combine(dir, "map.db");
+        var runJson = Path.ChangeExtension(poses, ".run.json");
+        var json = File.ReadAllText(runJson);
+        var points = System.Text.RegularExpressions.Regex.Match(json, "\"map_points\": (\\d+)").Groups[1].Value;
+        File.WriteAllText(runJson, json.Replace($"\"map_points\": {points}", "\"map_points\": 123456"));
+        (code, _, err) = CliTests.Localize("report", "--map", map, "--poses", poses, "--output", report);
+        Assert.Equal(1, code);
+        Assert.Contains($"{runJson}: the query run was against a map of 123456 points", err);
+        Assert.Contains($"{map} holds {points}", err);
+        File.WriteAllText(runJson, json);
+        var inliers = Path.ChangeExtension(poses, ".inliers.txt");
+        var text = File.ReadAllText(inliers);
+        var line = File.ReadAllLines(inliers).First(l => !l.StartsWith('#') && l.Split(' ').Length > 3);
+        var fields = line.Split(' ');
+        fields[^1] = "987654321"; // the last inlier's point id
+        File.WriteAllText(inliers, text.Replace(line, string.Join(' ', fields)));
+        (code, _, err) = CliTests.Localize("report", "--map", map, "--poses", poses, "--output", report);
+        Assert.Equal(1, code);
+        Assert.Contains($"{inliers}: query 'day_01.jpg' names map point 987654321, which {map} does not hold", err);
+        Assert.False(File.Exists(report));
     }
 
     [Fact]

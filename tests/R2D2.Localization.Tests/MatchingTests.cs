@@ -162,4 +162,32 @@ public class MatchingTests
         Assert.Equal(225.67123, p.H[2], 5);
         Assert.Equal(7, HomographyPairs.Find(SharedData.Path_("datasets", "evd")).Count);
     }
+
+    /// <summary>A homography without its image, or one that is not a finite invertible matrix, is an
+    /// error naming the file: the pair was skipped silently (scores over fewer pairs), and a NaN or
+    /// singular H was scored.</summary>
+    [Fact]
+    public void IncompletePairsAndBadHomographiesNameTheFile()
+    {
+        var dir = Path.Combine(TempDir.Create(), "evd");
+        TempDir.CopyTree(SharedData.Path_("datasets", "evd"), dir);
+        var h = Path.Combine(dir, "h", "cat.txt");
+        var good = File.ReadAllText(h);
+        File.Move(Path.Combine(dir, "2", "cat.png"), Path.Combine(dir, "cat.png"));
+        var e = Assert.Throws<FileFormatException>(() => HomographyPairs.Find(dir));
+        Assert.StartsWith($"{h}: relates cat.*, which is not in {Path.Combine(dir, "2")}", e.Message);
+        File.Move(Path.Combine(dir, "cat.png"), Path.Combine(dir, "2", "cat.png"));
+        foreach (var (matrix, message) in new[]
+        {
+            ("1 0 0 0 NaN 0 0 0 1", "value 5 ('NaN') is not a finite number"),
+            ("1 0 0 0 1 0 0 0 x", "value 9 ('x') is not a finite number"),
+            ("1 2 3 2 4 6 0 0 1", "the homography is singular"),
+        })
+        {
+            File.WriteAllText(h, matrix);
+            Assert.StartsWith($"{h}: {message}", Assert.Throws<FileFormatException>(() => HomographyPairs.Find(dir)).Message);
+        }
+        File.WriteAllText(h, good);
+        Assert.Equal(7, HomographyPairs.Find(dir).Count);
+    }
 }

@@ -27,9 +27,9 @@ public static class HomographyPairs
             foreach (var h in Directory.GetFiles(Path.Combine(folder, "h"), "*.txt").OrderBy(p => p, StringComparer.Ordinal))
             {
                 var stem = Path.GetFileNameWithoutExtension(h);
-                var i1 = FindImage(Path.Combine(folder, "1"), stem);
-                var i2 = FindImage(Path.Combine(folder, "2"), stem);
-                if (i1 != null && i2 != null) pairs.Add(new HomographyPair($"{name}/{stem}", i1, i2, ReadMatrix(h)));
+                var i1 = Needed(h, Path.Combine(folder, "1"), stem);
+                var i2 = Needed(h, Path.Combine(folder, "2"), stem);
+                pairs.Add(new HomographyPair($"{name}/{stem}", i1, i2, ReadMatrix(h)));
             }
             return pairs;
         }
@@ -37,9 +37,8 @@ public static class HomographyPairs
         foreach (var f in files.Where(f => Regex.IsMatch(f!, @"^H_1_\d+$")).OrderBy(f => f, StringComparer.Ordinal))
         {
             var k = f![4..];
-            var i1 = FindImage(folder, "1");
-            var i2 = FindImage(folder, k);
-            if (i1 != null && i2 != null) pairs.Add(new HomographyPair($"{name}/1-{k}", i1, i2, ReadMatrix(Path.Combine(folder, f))));
+            var h = Path.Combine(folder, f);
+            pairs.Add(new HomographyPair($"{name}/1-{k}", Needed(h, folder, "1"), Needed(h, folder, k), ReadMatrix(h)));
         }
         // Oxford: H1toKp[.xml]
         foreach (var f in files.Where(f => Regex.IsMatch(f!, @"^H1to\d+p(\.xml|\.txt)?$")).OrderBy(f => f, StringComparer.Ordinal))
@@ -47,7 +46,8 @@ public static class HomographyPairs
             var k = Regex.Match(f!, @"^H1to(\d+)p").Groups[1].Value;
             var i1 = files.Where(x => ImageFile.IsImagePath(x!) && Regex.IsMatch(Path.GetFileNameWithoutExtension(x!), @"\D1$|^1$")).Select(x => Path.Combine(folder, x!)).FirstOrDefault();
             var i2 = files.Where(x => ImageFile.IsImagePath(x!) && Regex.IsMatch(Path.GetFileNameWithoutExtension(x!), $@"\D{k}$|^{k}$")).Select(x => Path.Combine(folder, x!)).FirstOrDefault();
-            if (i1 != null && i2 != null) pairs.Add(new HomographyPair($"{name}/1-{k}", i1, i2, ReadMatrix(Path.Combine(folder, f!))));
+            var h = Path.Combine(folder, f!);
+            pairs.Add(new HomographyPair($"{name}/1-{k}", i1 ?? throw MissingImage(h, folder, "image 1"), i2 ?? throw MissingImage(h, folder, $"image {k}"), ReadMatrix(h)));
         }
         if (pairs.Count == 0)
         {
@@ -61,6 +61,14 @@ public static class HomographyPairs
     private static string? FindImage(string folder, string stem) =>
         ImageFile.Extensions.Select(e => Path.Combine(folder, stem + e)).FirstOrDefault(File.Exists);
 
+    /// <summary>The image a homography file relates; a missing one is an error (the pair was
+    /// skipped silently, and the scores were over fewer pairs than the dataset has).</summary>
+    private static string Needed(string homography, string folder, string stem) =>
+        FindImage(folder, stem) ?? throw MissingImage(homography, folder, $"{stem}.*");
+
+    private static FileFormatException MissingImage(string homography, string folder, string what) =>
+        new(homography, 0, $"relates {what}, which is not in {folder} (looked for {string.Join(", ", ImageFile.Extensions)})");
+
     /// <summary>Reads a 3×3 matrix: nine numbers as text, or the data of an OpenCV XML matrix.</summary>
     public static double[] ReadMatrix(string path)
     {
@@ -69,6 +77,13 @@ public static class HomographyPairs
         if (m.Success) text = m.Groups[1].Value;
         var numbers = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (numbers.Length != 9) throw new FileFormatException(path, 0, $"expected 9 numbers of a 3×3 homography, found {numbers.Length}");
-        return numbers.Select(s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
+        var h = numbers.Select((s, i) => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v
+            : throw new FileFormatException(path, 0, $"value {i + 1} ('{s}') is not a finite number")).ToArray();
+        // A singular H maps the image onto a line: no pair can be scored against it.
+        double det = h[0] * (h[4] * h[8] - h[5] * h[7]) - h[1] * (h[3] * h[8] - h[5] * h[6]) + h[2] * (h[3] * h[7] - h[4] * h[6]);
+        double scale = h.Max(Math.Abs);
+        if (!(Math.Abs(det) > 1e-12 * scale * scale * scale))
+            throw new FileFormatException(path, 0, $"the homography is singular (determinant {det:G3}): not a map between two images");
+        return h;
     }
 }

@@ -95,6 +95,16 @@ print(c['net'], len(sd), sum(v.numel() for v in sd.values()), float(sd['clf.bias
         }
     }
 
+    [Fact]
+    public void AFolderGivenAsCheckpointOrDatabaseSaysItIsAFolder()
+    {
+        var dir = TempDir.Create();
+        Assert.Contains("is a folder: give a checkpoint file", Assert.Throws<CheckpointException>(() => Checkpoint.Load(dir)).Message); // was "file not found"
+        var e = Assert.Throws<R2D2.Localization.Storage.FeatureDatabaseException>(() => R2D2.Localization.Storage.FeatureDatabase.Open(dir));
+        Assert.Contains("is a folder: give the database file", e.Message); // was SQLite error 14
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+    }
+
     /// <summary>Weights with a NaN (a diverged training) are refused naming the file and tensor; they
     /// were taken, and every query fell back to a database image's pose.</summary>
     [Fact]

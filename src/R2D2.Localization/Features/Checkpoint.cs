@@ -39,6 +39,7 @@ public sealed class Checkpoint
     /// <summary>Loads any supported format; errors name the file.</summary>
     public static Checkpoint Load(string path)
     {
+        if (Directory.Exists(path)) throw new CheckpointException(path, "is a folder: give a checkpoint file (.pt, .pth or .safetensors)");
         if (!File.Exists(path)) throw new CheckpointException(path, "file not found");
         try
         {

@@ -57,6 +57,7 @@ public sealed partial class FeatureDatabase : IDisposable
         // SQLite puts -wal/-shm beside the file a symbolic link points to: the checks for them
         // (and their removal after a read-only open) must look there too.
         if (new FileInfo(path).LinkTarget != null && new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true) is { } target) path = target.FullName;
+        if (Directory.Exists(path)) throw new FeatureDatabaseException(path, "is a folder: give the database file (e.g. map.db)");
         var state = EmptyState;
         if (File.Exists(path))
         {

@@ -20,6 +20,8 @@ public class PairsLineTests
     [InlineData("q.jpg, , 1", "found 3 field(s)")]
     [InlineData("q.jpg, db/1.jpg, nan", "score 'nan' is not finite")]
     [InlineData("a b c d", "found 4 field(s)")]
+    [InlineData("MZ\u0090\0\u0003 x", "holds binary bytes: not a pairs file")] // an executable given as pairs: its bytes were quoted back
+    [InlineData("q.jpg \uFFFD.jpg", "holds binary bytes")]
     public void AMalformedLineNamesTheFileAndLine(string line, string message)
     {
         var e = Assert.Throws<FileFormatException>(() => PairsLine.Parse(line, "pairs.txt", 7));

@@ -40,6 +40,20 @@ public class DatabaseCliTests
         Assert.Equal(before, Sha(db));
     }
 
+    /// <summary>--verify poses on images extracted without poses: said before the matching (it
+    /// was said after all the pairs had been matched and stored), the database left as it was.</summary>
+    [Fact]
+    public void VerifyingWithPosesThatAreNotThereIsRefusedBeforeMatching()
+    {
+        var (_, _, db) = Setup();
+        var before = Sha(db);
+        var (code, stdout, err) = CliTests.Localize("match", "--database", db, "--pairs", "exhaustive", "--verify", "poses");
+        Assert.Equal(1, code);
+        Assert.Contains("has no pose prior: verify with 'fundamental' instead", err);
+        Assert.DoesNotContain("matched", stdout);
+        Assert.Equal(before, Sha(db));
+    }
+
     [Fact]
     public void FeaturesOfAnotherModelAreRefusedAndNothingIsWritten()
     {

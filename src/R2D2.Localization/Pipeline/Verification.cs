@@ -40,6 +40,13 @@ public static class Verification
         return verified;
     }
 
+    /// <summary>Throws what <see cref="Run"/> would throw before verifying anything (an image of a
+    /// pair without a pose prior), so that a caller can check before the matching it follows.</summary>
+    public static void Check(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, VerifyOptions o)
+    {
+        if (o.Method == VerifyMethod.Poses && o.Poses == null) PosePriors(db, pairs);
+    }
+
     /// <summary>The cameras and pose priors of the database's images; every image of a pair must have a prior.</summary>
     private static Dictionary<string, PosedImage> PosePriors(FeatureDatabase db, IReadOnlyList<ImagePair> pairs)
     {

@@ -138,4 +138,20 @@ public class ImageListTests
         Assert.Equal("adam.png", Assert.Single(ImageList.Resolve(new[] { Path.Combine(dir, "1") })).Name);
         Assert.Throws<InputListException>(() => ImageList.Resolve(new[] { Path.Combine(dir, "1", "adam.png"), Path.Combine(dir, "2", "adam.png") }));
     }
+
+    /// <summary>A list line that is a path with spaces names that image (it was refused: "'my' is not
+    /// an image file name"); a line with more columns still gives its first.</summary>
+    [Fact]
+    public void ListLinesWithSpacesInTheImagePath()
+    {
+        var dir = TempDir.Create();
+        Directory.CreateDirectory(Path.Combine(dir, "day shots"));
+        File.WriteAllText(Path.Combine(dir, "day shots", "my photo.png"), "x");
+        File.WriteAllText(Path.Combine(dir, "q.jpg"), "x");
+        var list = Path.Combine(dir, "list.txt");
+        File.WriteAllLines(list, new[] { "day shots/my photo.png", "q.jpg SIMPLE_RADIAL 1600 1200 1469.2 800 600 -0.035", "gone photo.png" });
+        var images = ImageList.Resolve(new[] { list });
+        Assert.Equal(new[] { "day shots/my photo.png", "q.jpg", "gone photo.png" }, images.Select(i => i.Name));
+        Assert.Equal(Path.Combine(dir, "day shots", "my photo.png"), images[0].Path);
+    }
 }

@@ -20,7 +20,8 @@ public sealed class InputListException : R2D2Exception
 
 /// <summary>
 /// Expands what users pass as images: image files, folders (every image below, recursively,
-/// sorted by name) and text lists (.txt, one image path per line, relative to the list's folder;
+/// sorted by name) and text lists (.txt, one image path per line, relative to the list's folder,
+/// further columns ignored unless the whole line names an image, as a path with spaces does;
 /// blank lines and lines starting with # are skipped). Folder walks follow symbolic links to
 /// folders but enter each real folder once, so a link loop ends and no image comes twice.
 /// </summary>
@@ -52,8 +53,11 @@ public static class ImageList
                     lineNo++;
                     var line = raw.Trim();
                     if (line.Length == 0 || line.StartsWith('#')) continue;
-                    // Lists such as Aachen's query files carry more columns: the first is the image.
+                    // Lists such as Aachen's query files carry more columns: the first is the image;
+                    // unless the whole line names an image (a path with spaces).
                     var name = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0];
+                    if (name != line && ImageFile.IsImagePath(line) && (!ImageFile.IsImagePath(name) || File.Exists(Path.Combine(dir, line))))
+                        name = line;
                     var path = Path.IsPathRooted(name) ? name : Path.Combine(dir, name);
                     if (!ImageFile.IsImagePath(path))
                         throw new InputListException(input, lineNo, $"'{name}' is not an image file name");

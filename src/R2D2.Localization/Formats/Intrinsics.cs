@@ -18,12 +18,17 @@ public static class Intrinsics
     /// The camera for an image whose actual size differs from the calibrated one (thumbnails,
     /// downscaled copies): focal lengths scale with the size, and the principal point so that
     /// pixel centres map onto pixel centres, c' = (c + 0.5)·s − 0.5. Null when the sizes agree.
-    /// Distortion parameters act on normalized coordinates and stay as they are.
+    /// Distortion parameters act on normalized coordinates and stay as they are. An image of
+    /// another shape (beyond a pixel of rounding: a crop, or one stored rotated by 90°) is no
+    /// rescaled copy and its camera does not apply: an error, not a stretched camera.
     /// </summary>
     public static Camera? RescaledTo(Camera camera, int width, int height)
     {
         if (camera.Width == width && camera.Height == height) return null;
         double sx = (double)width / camera.Width, sy = (double)height / camera.Height;
+        if (Math.Abs(width - camera.Width * sy) > 1 && Math.Abs(height - camera.Height * sx) > 1)
+            throw new R2D2Exception($"image is {width}×{height}, its camera {camera.Width}×{camera.Height}: another shape, not a rescaled copy "
+                + "(a crop, or rotated by 90°?), so the camera's intrinsics do not apply to it");
         var p = (double[])camera.Params.Clone();
         var names = camera.Model.ParamNames;
         for (int i = 0; i < names.Count; i++)

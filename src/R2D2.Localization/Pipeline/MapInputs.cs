@@ -1,4 +1,5 @@
 using R2D2.Localization.Formats;
+using R2D2.Localization.Geometry;
 using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Pipeline;
@@ -37,8 +38,12 @@ public static class MapInputs
 
     private static PosedImage WithImageSize(PosedImage p, string root, IProgressSink progress)
     {
-        var (w, h) = ImageFile.ReadSize(Path.Combine(root, p.Name));
-        if (Intrinsics.RescaledTo(p.Camera, w, h) is not { } scaled) return p;
+        var path = Path.Combine(root, p.Name);
+        var (w, h) = ImageFile.ReadSize(path);
+        Camera? scaled;
+        try { scaled = Intrinsics.RescaledTo(p.Camera, w, h); }
+        catch (R2D2Exception e) { throw new R2D2Exception(path, 0, e.Message); }
+        if (scaled == null) return p;
         progress.Warning($"{p.Name}: image is {w}×{h}, its camera {p.Camera.Width}×{p.Camera.Height}: intrinsics rescaled");
         return p with { Camera = scaled };
     }

@@ -103,6 +103,11 @@ public static class ImageList
         }
         foreach (var entry in entries)
         {
+            // .NET decodes names as UTF-8; other bytes become U+FFFD, and the decoded name opens
+            // nothing (each such image was "not found").
+            if (entry.Contains('\uFFFD'))
+                throw new InputListException(dir, 0, $"'{Path.GetFileName(entry)}' is not a UTF-8 file name (the marks stand for bytes of another encoding): "
+                    + "rename it (e.g. convmv -f latin1 -t utf8 --notest)");
             var name = prefix + Path.GetFileName(entry);
             // Directory.Exists follows links; a dangling link or a link loop is not a folder and, with an
             // image extension, is listed so that its extraction reports it.

@@ -13,6 +13,19 @@ public class ImageListTests
         File.WriteAllBytes(path, new byte[] { 1 });
     }
 
+    /// <summary>A file name in Latin-1 (not UTF-8) is named as such: .NET decodes it with a U+FFFD
+    /// that opens nothing, and each such image was reported "not found".</summary>
+    [Fact]
+    public void AFileNameThatIsNotUtf8IsSaidToBeOne()
+    {
+        var root = Path.Combine(TempDir.Create(), "images");
+        Touch(Path.Combine(root, "a.jpg"));
+        using (var touch = Process.Start(new ProcessStartInfo("/bin/sh", new[] { "-c", "touch \"$(printf 'caf\\351.jpg')\"" }) { WorkingDirectory = root })!)
+            touch.WaitForExit();
+        var e = Assert.Throws<InputListException>(() => ImageList.Resolve(new[] { root }));
+        Assert.StartsWith($"{root}: 'caf\uFFFD.jpg' is not a UTF-8 file name", e.Message);
+    }
+
     [Fact]
     public void SymlinkLoopsEndAndEachFolderIsWalkedOnce()
     {

@@ -12,13 +12,6 @@ namespace R2D2.Localization.Cli.Commands;
 /// model and scene the map-build runner, then the query-set runner by day and by night.</summary>
 internal static class StrechaLocCommand
 {
-    private const string Day = "day", Night = "night (simulated)";
-
-    /// <summary>A localized query with its true pose (names prefixed with the scene) and reproj@GT.</summary>
-    private sealed record Sample(QueryResult Query, PosedImage Truth, double TrueReprojPx);
-
-    private sealed record Row(string Condition, string Model, PoseEvaluationResult Result, double MedianInliers, double MedianTrueReprojPx);
-
     public static Command Create()
     {
         var scenes = new Option<string[]>("--scenes") { Description = "Strecha scene folders (images/, night/, cameras/)", Required = true, AllowMultipleArgumentsPerToken = true };
@@ -32,76 +25,22 @@ internal static class StrechaLocCommand
         ex.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var dev = hardware.Resolve(r);
-            var settings = ex.Get(r);
-            var loaded = r.GetValue(scenes)!.Select(StrechaLoc.Load).ToList();
-            // The name keys the work folder and the table: two scenes of one name would share a map.
-            if (loaded.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1) is { } same)
-                throw new R2D2Exception($"--scenes: {string.Join(" and ", same.Select(s => s.Folder))} have the same name '{same.Key}' (it names the work folder): give each scene once, or rename one");
-            bool failed = false;
-            var rows = new List<Row>();
-            foreach (var modelPath in r.GetValue(models)!)
-            {
-                bool rootsift = modelPath.Equals("rootsift", StringComparison.OrdinalIgnoreCase);
-                string modelName = rootsift ? "RootSIFT" : ModelLoader.ModelName(modelPath);
-                using var source = rootsift ? FeatureSource.ForRootSift() : FeatureSource.ForR2D2(ModelLoader.Load(modelPath, dev), settings, modelName);
-                var perCondition = new Dictionary<string, List<Sample>> { [Day] = new(), [Night] = new() };
-                foreach (var scene in loaded)
+            var result = StrechaLocRunner.Run(r.GetValue(scenes)!, r.GetValue(models)!,
+                new StrechaLocOptions { WorkFolder = r.GetValue(work)!, Device = hardware.Resolve(r), Extraction = ex.Get(r) },
+                new StrechaLocReport
                 {
-                    var mapPath = Path.Combine(r.GetValue(work)!, scene.Name, modelName + ".db");
-                    var built = MapBuildRunner.Run(mapPath, new MapBuildInputs(scene.Map, scene.DayImages, source) { Model = rootsift ? null : modelPath },
-                        new MapBuildOptions { Match = new MatchOptions { Device = dev }, KeepExistingMap = true }, new ConsoleProgress("strecha-loc"));
-                    if (built != null) BuildMapCommand.PrintSummary(mapPath, built);
-                    var map = QueryInputs.LoadMap(mapPath).Map;
-                    foreach (var (condition, folder) in new[] { (Day, scene.DayImages), (Night, scene.NightImages) })
-                        failed |= Localize(scene, condition, folder, map, source, dev, perCondition[condition]);
-                }
-                foreach (var (condition, list) in perCondition)
-                {
-                    var result = PoseEvaluation.Evaluate(list.ToDictionary(x => x.Query.Name, x => x.Query.Pose), list.Select(x => KeyValuePair.Create(x.Truth.Name, x.Truth.Pose)));
-                    rows.Add(new Row(condition, modelName, result, PoseEvaluation.Median(list.Select(x => (double)x.Query.Inliers)), PoseEvaluation.Median(list.Select(x => x.TrueReprojPx))));
-                }
-            }
-            Print(rows, loaded.Select(s => s.Name).ToList());
-            return failed ? 1 : 0;
+                    MapBuilt = BuildMapCommand.PrintSummary,
+                    QueryLine = Console.WriteLine, // no bar: the lines are the protocol's log
+                    Error = Reporter.Error,
+                    Warning = Reporter.Warn,
+                }, new ConsoleProgress("strecha-loc"));
+            Print(result.Rows, result.Scenes);
+            return result.HasErrors ? 1 : 0;
         }));
         return cmd;
     }
 
-    /// <summary>The scene's queries in one condition, through the query-set runner, a line each; true when a query failed with an error.</summary>
-    private static bool Localize(StrechaLoc.Scene scene, string condition, string folder, MapIndex map, FeatureSource source, TorchSharp.torch.Device dev,
-        List<Sample> samples)
-    {
-        var truth = scene.Queries.ToDictionary(q => q.Name);
-        var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions { ImageRoot = folder });
-        var summary = runner.Run(scene.Queries.Select(q => new QueryImage(q.Name, q.Camera)).ToList(), new LinePerQuery(o =>
-        {
-            var (res, q) = (o.Result, truth[o.Query.Name]);
-            return $"  {scene.Name} {condition} {q.Name}: {(res.Localized ? "ok" : "FAILED")}, {res.Inliers} inliers, "
-                + $"error {PoseEvaluation.PositionError(res.Pose, q.Pose) * 100:F1} cm / {PoseEvaluation.RotationError(res.Pose, q.Pose) * 180 / Math.PI:F2}°";
-        }));
-        foreach (var o in summary.Outcomes)
-        {
-            var q = truth[o.Query.Name];
-            samples.Add(new Sample(o.Result with { Name = $"{scene.Name}/{q.Name}" }, q with { Name = $"{scene.Name}/{q.Name}" }, StrechaLoc.TrueReprojection(o.Result, q, map)));
-        }
-        if (summary.HasErrors) Reporter.Warn($"{scene.Name} {condition}: {summary.Line}");
-        return summary.HasErrors;
-    }
-
-    /// <summary>A line per finished query on stdout (no bar: the lines are the protocol's log), failures on stderr.</summary>
-    private sealed class LinePerQuery(Func<QueryOutcome, string> describe) : IQuerySetProgress
-    {
-        public void Started(int index, int total, QueryImage query) { }
-
-        public void Finished(int index, int total, QueryOutcome outcome)
-        {
-            if (outcome.IsError) Reporter.Error(outcome.Result.Warning ?? outcome.Query.Name);
-            Console.WriteLine(describe(outcome));
-        }
-    }
-
-    private static void Print(List<Row> rows, List<string> scenes)
+    private static void Print(IReadOnlyList<StrechaLocRow> rows, IReadOnlyList<string> scenes)
     {
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine();

@@ -54,14 +54,12 @@ internal static class MatchCommand
             // The log every 100 pairs and no stage time: the summary line below gives it.
             var progress = new ConsoleProgress(logEvery: 100, stageTimes: false);
             var method = r.GetValue(verify)!;
-            var verifyOptions = new VerifyOptions { Method = method == "poses" ? VerifyMethod.Poses : VerifyMethod.Fundamental };
-            if (method != "none") Verification.Check(db, list, verifyOptions); // images without poses: said before the matching, not after it
-            var m = MatchRunner.Run(db, list, new MatchOptions { Device = dev, MinSimilarity = r.GetValue(minSim) }, progress);
-            if (method != "none")
+            var m = MatchRunner.Run(db, list, new MatchOptions
             {
-                int verified = Verification.Run(db, list, verifyOptions, progress);
-                Console.WriteLine($"verify: {verified} pair(s) verified ({method})");
-            }
+                Device = dev, MinSimilarity = r.GetValue(minSim),
+                Verify = method == "none" ? null : new VerifyOptions { Method = method == "poses" ? VerifyMethod.Poses : VerifyMethod.Fundamental },
+            }, progress);
+            if (m.Verified is { } verified) Console.WriteLine($"verify: {verified} pair(s) verified ({method})");
             Console.WriteLine($"match: {m.Matched} matched ({m.PairsPerSecond:F1} pairs/s, mean {m.MeanMatches:F0} matches), {m.Skipped} skipped (stored), {m.Seconds:F1} s");
             return 0;
         }));

@@ -10,6 +10,8 @@ public sealed record MatchOptions
     public TorchSharp.torch.Device? Device { get; init; }
     /// <summary>Mutual matches whose descriptor similarity is below this are dropped.</summary>
     public float MinSimilarity { get; init; } = float.NegativeInfinity;
+    /// <summary>Verify the pairs after matching (null: not here; build-map verifies as its own stage).</summary>
+    public VerifyOptions? Verify { get; init; }
 }
 
 /// <summary>Pairs matched now and pairs whose stored matches were kept.</summary>
@@ -17,6 +19,8 @@ public sealed record MatchSummary(int Matched, int Skipped, long Matches, double
 {
     public double PairsPerSecond => Matched > 0 ? Matched / Seconds : 0;
     public double MeanMatches => Matched > 0 ? Matches / (double)Matched : 0;
+    /// <summary>Pairs verified now (<see cref="MatchOptions.Verify"/>); null when not asked.</summary>
+    public int? Verified { get; init; }
 }
 
 /// <summary>The match stage: mutual nearest neighbours of the pairs' descriptors into the
@@ -26,6 +30,8 @@ public static class MatchRunner
     /// <param name="features">Where the descriptors are read (null: <paramref name="db"/>; see <see cref="DatabaseMatching.Run"/>).</param>
     public static MatchSummary Run(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, MatchOptions o, IProgressSink? progress = null, FeatureDatabase? features = null)
     {
+        // What verification would refuse (images without poses) is said before the matching, not after it.
+        if (o.Verify != null) Verification.Check(db, pairs, o.Verify);
         var sw = Stopwatch.StartNew();
         int done = 0, skipped = 0;
         long matches = 0;
@@ -35,6 +41,7 @@ public static class MatchRunner
                 if (p.Skipped) skipped++; else { done++; matches += p.Matches; }
                 advance($"{p.Pair.Name1} {p.Pair.Name2}: {(p.Skipped ? "stored" : p.Matches + " matches")}");
             }, features: features));
-        return new MatchSummary(done, skipped, matches, sw.Elapsed.TotalSeconds);
+        double seconds = sw.Elapsed.TotalSeconds;
+        return new MatchSummary(done, skipped, matches, seconds) { Verified = o.Verify == null ? null : Verification.Run(db, pairs, o.Verify, progress) };
     }
 }

@@ -70,6 +70,42 @@ public static class OutputFile
         }
     }
 
+    /// <summary>Writes several files that belong together (a submission and the files beside it):
+    /// every one to its temporary file first, then all renamed at the end, so that a kill leaves
+    /// the old set or the new one, short of the instant of the renames (each file stays whole).</summary>
+    public static void WriteAllTextsTogether(IReadOnlyList<(string Path, string Text)> files)
+    {
+        var open = new List<(FileStream Stream, string Tmp, string Full)>();
+        try
+        {
+            foreach (var (path, text) in files)
+            {
+                var full = Path.GetFullPath(path);
+                var dir = Path.GetDirectoryName(full)!;
+                Directory.CreateDirectory(dir);
+                if (Directory.Exists(full)) throw new R2D2Exception(path, 0, "is a folder; an output file was expected");
+                RemoveStaleTemporaries(dir, Path.GetFileName(full));
+                var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+                var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                open.Add((stream, tmp, full));
+                var bytes = new UTF8Encoding(false).GetBytes(text);
+                stream.Write(bytes, 0, bytes.Length);
+                stream.Flush(flushToDisk: true);
+            }
+            foreach (var (_, tmp, full) in open) File.Move(tmp, full, overwrite: true); // still open and locked, as in Write
+        }
+        catch
+        {
+            foreach (var (_, tmp, _) in open)
+                try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+        finally
+        {
+            foreach (var (stream, _, _) in open) stream.Dispose();
+        }
+    }
+
     /// <summary>Temporary files of this output left by a writer that was killed: a writer holds its
     /// temporary file open with an exclusive lock (FileShare.None is an flock on Unix) until it is
     /// renamed, so one that opens exclusively is nobody's, and the next write of the output removes

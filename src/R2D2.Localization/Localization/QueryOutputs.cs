@@ -70,14 +70,18 @@ public static class QueryOutputs
             Csv.Field(x.FallbackImage ?? ""), Csv.Field(x.Warning ?? "", quote: true), Word(status));
     }
 
-    /// <summary>Writes the four files from the records, in their order: the matches, the inliers and
-    /// the CSV before the submission, so a query in the submission is in the others too.</summary>
+    /// <summary>Writes the four files from the records, together (<see cref="OutputFile.WriteAllTextsTogether"/>:
+    /// all written, then all renamed), the submission last, so a query in the submission is in the
+    /// others too.</summary>
     public static void Write(string posesPath, string csvPath, IReadOnlyList<QueryRecord> records)
     {
-        OutputFile.WriteAllText(QueryMatches.PathFor(posesPath), string.Concat(records.Select(r => r.MatchesLine + "\n")));
-        OutputFile.WriteAllText(QueryInliers.PathFor(posesPath), string.Concat(records.Select(r => r.InliersLine + "\n")));
-        OutputFile.WriteAllText(csvPath, CsvHeader + "\n" + string.Concat(records.Select(r => r.CsvLine + "\n")));
-        OutputFile.WriteAllText(posesPath, string.Concat(records.Select(r => r.PoseLine + "\n")));
+        OutputFile.WriteAllTextsTogether(new[]
+        {
+            (QueryMatches.PathFor(posesPath), string.Concat(records.Select(r => r.MatchesLine + "\n"))),
+            (QueryInliers.PathFor(posesPath), string.Concat(records.Select(r => r.InliersLine + "\n"))),
+            (csvPath, CsvHeader + "\n" + string.Concat(records.Select(r => r.CsvLine + "\n"))),
+            (posesPath, string.Concat(records.Select(r => r.PoseLine + "\n"))),
+        });
     }
 
     /// <summary>The queries of an earlier run that are both in its CSV and in its submission,

@@ -133,10 +133,13 @@ public sealed class QuerySetRunner
         }
         // Queries with a pose (or found to have none) are kept; unreadable and failed ones are run again.
         var stored = _o.Resume && poses != null ? QueryOutputs.ReadStored(poses, csv!) : new Dictionary<string, StoredQuery>();
-        if (stored.Count > 0 && File.Exists(QueryRunInfo.PathFor(poses!)))
+        if (stored.Count > 0)
         {
             // Kept poses must come from the same map, photos and settings, or the outputs would mix two runs.
             var runInfo = QueryRunInfo.PathFor(poses!);
+            if (!File.Exists(runInfo))
+                throw new R2D2Exception(runInfo, 0, "--resume: the run description of the outputs is missing, so the settings of their poses are unknown "
+                    + "(a run of an older version, or one killed as it began): localize every query again without --resume (nothing was written)");
             var differences = QueryRunInfo.Differences(QueryRunInfo.Read(runInfo).Settings, QueryRunInfo.Flattened(RunSettings(queries.Count, Array.Empty<QueryOutcome>())));
             if (differences.Count > 0)
                 throw new R2D2Exception(runInfo, 0, $"--resume: the earlier run differs ({string.Join("; ", differences)}); "
@@ -151,6 +154,10 @@ public sealed class QuerySetRunner
                 outcomes[i] = new QueryOutcome(queries[i], s.Result, s.Status, Kept: true);
             }
 
+        // The outputs hold the kept queries only, and the run description is this run's, before any
+        // query is localized: a kill from here on leaves outputs whose description is their own (a
+        // stale description beside new poses let a resume with the old settings keep them).
+        if (poses != null) WriteOutputs(poses, csv!, records, outcomes);
         for (int i = 0; i < queries.Count; i++)
         {
             progress.Started(i, queries.Count, queries[i]);

@@ -1,5 +1,6 @@
 using R2D2.Localization.Formats;
 using R2D2.Localization.Localization;
+using R2D2.Localization.Pipeline;
 using Xunit;
 
 namespace R2D2.Localization.Tests.FaultInjection;
@@ -382,6 +383,33 @@ public class OutputFaultTests(TinyMap tiny)
             Assert.Contains("nothing was written", err);
             Assert.Equal(before, OutputsOf(poses).Select(TinyMap.Hash).ToList());
         }
+
+        // Outputs without their run description (an older version's, or a run killed as it began):
+        // --resume cannot tell their settings, and kept them under any.
+        var runJson = QueryRunInfo.PathFor(poses);
+        var description = File.ReadAllText(runJson);
+        File.Delete(runJson);
+        (code, _, err) = Query(dir, list, poses, "--resume", "--pnp-threshold", "30");
+        Assert.Equal(1, code);
+        Assert.Contains($"{runJson}: --resume: the run description of the outputs is missing", err);
+        File.WriteAllText(runJson, description);
+
+        // A fresh run with other settings, killed at its first query (here: its progress throws):
+        // its description and empty outputs are on disk already. The earlier run's description stayed
+        // beside the new run's first poses, and a resume with the earlier settings kept them.
+        var map = QueryInputs.LoadMap(Path.Combine(dir, "map.db")).Map;
+        using var source = R2D2.Localization.Features.FeatureSource.ForRootSift();
+        var settings = new QuerySetOptions { ImageRoot = dir, OutputPath = poses, QueryListPath = list,
+            Localizer = new LocalizerOptions { Pnp = new LocalizerOptions().Pnp with { ThresholdPx = 30 } } };
+        Assert.Throws<TimeoutException>(() => new QuerySetRunner(map, source, null, settings).Run(QueryInputs.ReadQueries(list, null), new KilledAtFirstQuery()));
+        Assert.Contains("\"pnp_threshold_px\": 30", File.ReadAllText(runJson));
+        Assert.Empty(QueryOutputs.ReadStored(poses, csvPath));
+    }
+
+    private sealed class KilledAtFirstQuery : IQuerySetProgress
+    {
+        public void Started(int index, int total, QueryImage query) => throw new TimeoutException("killed");
+        public void Finished(int index, int total, QueryOutcome outcome) { }
     }
 
     [Fact]

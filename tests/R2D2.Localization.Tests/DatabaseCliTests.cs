@@ -54,6 +54,23 @@ public class DatabaseCliTests
         Assert.Equal(before, Sha(db));
     }
 
+    /// <summary>A rerun with another --min-similarity over stored matches (a killed run's) is refused:
+    /// the stored pairs were skipped and kept the first threshold beside the new one's.</summary>
+    [Fact]
+    public void MatchingAgainWithAnotherThresholdIsRefused()
+    {
+        var (_, _, db) = Setup();
+        var (code, _, err) = CliTests.Localize("match", "--database", db, "--pairs", "exhaustive");
+        Assert.True(code == 0, err);
+        var before = Sha(db);
+        (code, _, err) = CliTests.Localize("match", "--database", db, "--pairs", "exhaustive", "--min-similarity", "0.95");
+        Assert.Equal(1, code);
+        Assert.Contains($"{db}: holds matches made with min_similarity -1, not min_similarity 0.95", err);
+        Assert.Equal(before, Sha(db));
+        (code, _, err) = CliTests.Localize("match", "--database", db, "--pairs", "exhaustive");
+        Assert.True(code == 0, err); // the same settings resume
+    }
+
     [Fact]
     public void FeaturesOfAnotherModelAreRefusedAndNothingIsWritten()
     {

@@ -32,6 +32,7 @@ public static class MatchRunner
     {
         // What verification would refuse (images without poses) is said before the matching, not after it.
         if (o.Verify != null) Verification.Check(db, pairs, o.Verify);
+        RecordSettings(db, o);
         var sw = Stopwatch.StartNew();
         int done = 0, skipped = 0;
         long matches = 0;
@@ -43,5 +44,22 @@ public static class MatchRunner
             }, features: features));
         double seconds = sw.Elapsed.TotalSeconds;
         return new MatchSummary(done, skipped, matches, seconds) { Verified = o.Verify == null ? null : Verification.Run(db, pairs, o.Verify, progress) };
+    }
+
+    /// <summary>The matching settings a database records (<c>match_settings</c>; merge refuses shards that differ).</summary>
+    public static string Settings(MatchOptions o) =>
+        "min_similarity " + o.MinSimilarity.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Records the settings before any pair is matched; a database whose stored matches were
+    /// made with other settings is refused (the skipped pairs would keep them: a kill and a rerun
+    /// with another --min-similarity mixed two thresholds). Matches stored without a record (an
+    /// older version's) are taken as they are.</summary>
+    private static void RecordSettings(FeatureDatabase db, MatchOptions o)
+    {
+        var now = Settings(o);
+        if (db.ReadNote("match_settings") is { } stored && stored != now && db.HasAnyMatches)
+            throw new FeatureDatabaseException(db.Path, $"holds matches made with {stored}, not {now}: a rerun would keep them beside new ones. "
+                + "Match with the same settings, or into a database without matches (nothing was written)");
+        if (db.ReadNote("match_settings") != now) db.WriteNote("match_settings", now);
     }
 }

@@ -61,7 +61,7 @@ public static class ShardRunner
         using var db = FeatureDatabase.Open(shardPath);
         RefuseOtherShard(db, Describe(MapStage.Match, shard, job));
         db.MergeFrom(features, new[] { "match_settings" }, registrationOnly: true);
-        db.WriteNote("match_settings", MatchSettings(o));
+        db.WriteNote("match_settings", MatchRunner.Settings(o));
         var m = MatchRunner.Run(db, mine, o, progress, features);
         db.WriteNote(ShardNote, $"{Describe(MapStage.Match, shard, job)} done");
         return m;
@@ -118,16 +118,12 @@ public static class ShardRunner
         var job = Job(MapStage.Match, shard, inputs.Source.Identity, pairs.Select(p => p.Name1 + "\t" + p.Name2));
         using var db = OpenShard(shardPath, inputs, MapStage.Match, shard, job);
         db.UseExtractor(inputs.Source.Identity);
-        db.WriteNote("match_settings", MatchSettings(o.Match));
+        db.WriteNote("match_settings", MatchRunner.Settings(o.Match));
         progress.Info($"match shard {shard}: {mine.Count} of {pairs.Count} pairs ({o.Pairs}), features of {featuresPath} → {shardPath}");
         var m = MatchRunner.Run(db, mine, o.Match, progress, features);
         db.WriteNote(ShardNote, $"{Describe(MapStage.Match, shard, job)} done");
         return new ShardSummary(MapStage.Match, shard, mine.Count, m.Matched, m.Skipped, sw.Elapsed.TotalSeconds);
     }
-
-    /// <summary>The matching settings a match shard records (merge refuses shards that differ).</summary>
-    public static string MatchSettings(MatchOptions o) =>
-        "min_similarity " + o.MinSimilarity.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The shard database, refused when it is another shard or holds other images; the posed images registered.</summary>
     private static FeatureDatabase OpenShard(string path, MapBuildInputs inputs, MapStage stage, Shard shard, string job)

@@ -24,6 +24,9 @@ public sealed partial class FeatureDatabase
         });
     }
 
+    /// <summary>Whether any pair has stored matches.</summary>
+    public bool HasAnyMatches => Scalar("SELECT 1 FROM matches LIMIT 1") != null;
+
     public bool HasMatches(int imageId1, int imageId2) =>
         Scalar("SELECT 1 FROM matches WHERE pair_id = $p", ("$p", ImagePairs.PairId(imageId1, imageId2))) != null;
 

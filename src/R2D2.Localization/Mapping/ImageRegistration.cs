@@ -27,7 +27,14 @@ public static class ImageRegistration
     public static void CheckResume(FeatureDatabase db, IReadOnlyList<PosedImage> images, ExtractorIdentity extractor)
     {
         db.CheckExtractor(extractor);
-        CheckRegistered(db, images);
+        var stored = CheckRegistered(db, images);
+        // Images beyond the inputs (a build begun with more, resumed with --only): their features
+        // would go into the retrieval indexes, which would then retrieve images without map points.
+        var given = images.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        var others = stored.Where(n => !given.Contains(n)).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        if (others.Count > 0)
+            throw new FeatureDatabaseException(db.Path, $"holds {others.Count} image(s) that are not among the {given.Count} given (e.g. '{others[0]}'): "
+                + "it was begun with other inputs (another --poses or --only). Use a new database, or the inputs it was begun with (nothing was written)");
     }
 
     /// <summary>Throws when a finished map kept as it is (strecha-loc's reruns) is not of exactly

@@ -98,6 +98,12 @@ public class MapBuildRunnerTests
         var moved = inputs with { Images = s.Images.Select((p, i) => i == 2 ? p with { Pose = new Pose(p.Pose.Rotation, p.Pose.Translation.Select(t => t + 1).ToArray()) } : p).ToList() };
         Assert.Contains("'cam02.jpg': pose differs", Assert.Throws<FeatureDatabaseException>(() => MapBuildRunner.Run(s.DbPath, moved, new MapBuildOptions { KeepExistingMap = true })).Message);
         Assert.Equal(bytes, File.ReadAllBytes(s.DbPath));
+
+        // A build resumed with fewer images (--only after a kill) is refused: the images left out
+        // went into its retrieval indexes, which then retrieved images without map points.
+        Assert.Contains("holds 1 image(s) that are not among the 4 given (e.g. 'cam04.jpg')",
+            Assert.Throws<FeatureDatabaseException>(() => MapBuildRunner.Run(s.DbPath, fewer, new MapBuildOptions())).Message);
+        Assert.Equal(bytes, File.ReadAllBytes(s.DbPath));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using OpenCvSharp;
 
@@ -50,6 +51,7 @@ public static class OutputFile
         var dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
         if (Directory.Exists(full)) throw new R2D2Exception(path, 0, "is a folder; an output file was expected");
+        RefuseSpecialFile(full, path);
         RemoveStaleTemporaries(dir, Path.GetFileName(full));
         var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
@@ -84,6 +86,7 @@ public static class OutputFile
                 var dir = Path.GetDirectoryName(full)!;
                 Directory.CreateDirectory(dir);
                 if (Directory.Exists(full)) throw new R2D2Exception(path, 0, "is a folder; an output file was expected");
+                RefuseSpecialFile(full, path);
                 RemoveStaleTemporaries(dir, Path.GetFileName(full));
                 var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
                 var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
@@ -105,6 +108,25 @@ public static class OutputFile
             foreach (var (stream, _, _) in open) stream.Dispose();
         }
     }
+
+    /// <summary>A device, a pipe or a socket at the destination would be replaced by the renamed
+    /// file (/dev/full became a regular file, as root): refused. A link to a regular file is fine.</summary>
+    private static void RefuseSpecialFile(string full, string path)
+    {
+        if (!File.Exists(full) || !OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return;
+        var st = new byte[256];
+        try
+        {
+            if (stat(full, st) != 0) return;
+        }
+        catch (EntryPointNotFoundException) { return; } // a C library without a plain stat symbol: not checked
+        const uint TypeMask = 0xF000, Regular = 0x8000;
+        if ((BitConverter.ToUInt32(st, 24) & TypeMask) != Regular) // st_mode's offset in x86-64's struct stat
+            throw new R2D2Exception(path, 0, "is not a regular file (a device, a pipe or a socket): an output written there would replace it");
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int stat(string path, byte[] buf);
 
     /// <summary>Temporary files of this output left by a writer that was killed: a writer holds its
     /// temporary file open with an exclusive lock (FileShare.None is an flock on Unix) until it is

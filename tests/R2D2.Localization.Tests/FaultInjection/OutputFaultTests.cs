@@ -412,6 +412,20 @@ public class OutputFaultTests(TinyMap tiny)
         public void Finished(int index, int total, QueryOutcome outcome) { }
     }
 
+    /// <summary>A pipe (or a device) at an output path is refused: the renamed file replaced it
+    /// (as root, /dev/full became a regular file).</summary>
+    [Fact]
+    public void AnOutputThatIsAPipeIsRefusedNotReplaced()
+    {
+        var fifo = Path.Combine(TempDir.Create(), "out.txt");
+        using (var mk = System.Diagnostics.Process.Start("mkfifo", fifo)) mk.WaitForExit();
+        var e = Assert.Throws<R2D2Exception>(() => OutputFile.WriteAllText(fifo, "x"));
+        Assert.Contains("is not a regular file", e.Message);
+        Assert.Throws<R2D2Exception>(() => OutputFile.WriteAllTextsTogether(new[] { (fifo, "x") }));
+        using (var test = System.Diagnostics.Process.Start("test", new[] { "-p", fifo })) { test.WaitForExit(); Assert.Equal(0, test.ExitCode); } // still a pipe
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(fifo)!, "*.tmp"));
+    }
+
     [Fact]
     public void AWriterThatDiesMidwayLeavesTheOldFileAndNoTemporaryFile()
     {

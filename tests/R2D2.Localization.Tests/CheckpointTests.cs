@@ -103,6 +103,16 @@ print(c['net'], len(sd), sum(v.numel() for v in sd.values()), float(sd['clf.bias
         var e = Assert.Throws<R2D2.Localization.Storage.FeatureDatabaseException>(() => R2D2.Localization.Storage.FeatureDatabase.Open(dir));
         Assert.Contains("is a folder: give the database file", e.Message); // was SQLite error 14
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+        // An empty file where a map or features must be: refused, not made into a database (build-retrieval did).
+        var empty = Path.Combine(dir, "empty.db");
+        File.WriteAllBytes(empty, Array.Empty<byte>());
+        Assert.Contains("is an empty file, not a database", Assert.Throws<R2D2.Localization.Storage.FeatureDatabaseException>(() => R2D2.Localization.Storage.FeatureDatabase.OpenExisting(empty)).Message);
+        Assert.Equal(0, new FileInfo(empty).Length);
+        var (code, _, err) = CliTests.Localize("build-retrieval", "--map", empty);
+        Assert.Equal(1, code);
+        Assert.Contains("is an empty file", err);
+        Assert.Equal(new[] { empty }, Directory.GetFiles(dir));
+        Assert.Equal(0, new FileInfo(empty).Length);
     }
 
     /// <summary>Weights with a NaN (a diverged training) are refused naming the file and tensor; they

@@ -48,7 +48,7 @@ internal static class MatchCommand
                 Console.WriteLine($"match shard {shard.Get(r)}: {s.Matched} matched, {s.Skipped} skipped (stored), {s.Seconds:F1} s → {outPath}");
                 return 0;
             }
-            using var db = FeatureDatabase.Open(dbPath);
+            using var db = FeatureDatabase.OpenExisting(dbPath);
             var list = PairsRunner.Run(PairSpec.Parse(r.GetValue(pairs)!), db);
             Console.WriteLine($"match: {list.Count} pair(s) in {dbPath} on {dev}");
             // The log every 100 pairs and no stage time: the summary line below gives it.

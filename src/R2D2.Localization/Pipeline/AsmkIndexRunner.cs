@@ -49,7 +49,7 @@ public static class AsmkIndexRunner
     public static int AddToMap(string mapPath, AsmkOptions o, IProgressSink? progress = null)
     {
         if (!File.Exists(mapPath)) throw new FileFormatException(mapPath, 0, "map not found");
-        using var db = FeatureDatabase.Open(mapPath);
+        using var db = FeatureDatabase.OpenExisting(mapPath);
         if (!db.HasMap) throw new FeatureDatabaseException(mapPath, "holds no map (run build-map first)");
         if (TooFew(db, o) is { } why) throw new FeatureDatabaseException(mapPath, why);
         var index = Run(db, o, progress) ?? throw new FeatureDatabaseException(mapPath, "has too few descriptors for an ASMK vocabulary");

@@ -120,6 +120,15 @@ public sealed partial class FeatureDatabase : IDisposable
     /// <summary>Opens a database for reading only; nothing is ever written.</summary>
     public static FeatureDatabase OpenReadOnly(string path) => Open(path, readOnly: true);
 
+    /// <summary>Opens for writing a database that must exist already (a map to add to, features to
+    /// match): a missing or empty file is refused, not made into a new database.</summary>
+    public static FeatureDatabase OpenExisting(string path)
+    {
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new FeatureDatabaseException(path, "not found");
+        if (File.Exists(path) && new FileInfo(path).Length == 0) throw new FeatureDatabaseException(path, "is an empty file, not a database");
+        return Open(path);
+    }
+
     /// <summary>How SQLite is to open a file: for writing, for reading alongside other connections
     /// (Mode=ReadOnly), or as "immutable" (no locks, no -wal/-shm).</summary>
     internal readonly record struct ConnectionKind(bool ReadOnly, bool Immutable, bool RemovesWalFiles)

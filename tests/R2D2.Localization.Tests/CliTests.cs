@@ -134,6 +134,15 @@ public class CliTests
         using var h = Cv2.ImRead(hm);
         Assert.Equal(160, k.Cols);
         Assert.Equal(3 * 160, h.Cols);
+        // The picture onto the image it draws: refused (it overwrote the photo).
+        var before = File.ReadAllBytes(img);
+        foreach (var kind in new[] { "keypoints", "heatmaps" })
+        {
+            (code, _, err) = Localize("viz", kind, img, "--model", Model, "--out", img);
+            Assert.Equal(1, code);
+            Assert.Contains("the picture would overwrite the image", err);
+            Assert.Equal(before, File.ReadAllBytes(img));
+        }
     }
 
     [Fact]

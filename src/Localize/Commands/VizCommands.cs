@@ -29,10 +29,11 @@ internal static class VizCommands
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var path = r.GetValue(image)!;
+            var png = r.GetValue(output) ?? Path.GetFileNameWithoutExtension(path) + ".keypoints.png";
+            OutputFile.RefuseInputs(new[] { ("picture", (string?)png) }, new[] { ("image", (string?)path), ("model", r.GetValue(net.Model)) });
             var rgb = ImageFile.ReadRgb(path);
             using var network = net.Load(r);
             var f = new MultiScaleExtractor(network, ex.Get(r)).Extract(rgb);
-            var png = r.GetValue(output) ?? Path.GetFileNameWithoutExtension(path) + ".keypoints.png";
             FeatureViz.WriteKeypoints(rgb, f, png);
             Console.WriteLine($"wrote {png}: {f.Count} keypoints");
             return 0;
@@ -51,6 +52,8 @@ internal static class VizCommands
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var path = r.GetValue(image)!;
+            var png = r.GetValue(output) ?? Path.GetFileNameWithoutExtension(path) + ".heatmaps.png";
+            OutputFile.RefuseInputs(new[] { ("picture", (string?)png) }, new[] { ("image", (string?)path), ("model", r.GetValue(net.Model)) });
             var rgb = ImageFile.ReadRgb(path);
             using var network = net.Load(r);
             using var scope = NewDisposeScope();
@@ -64,7 +67,6 @@ internal static class VizCommands
             }
             using var o = network.Forward(input);
             int h = (int)o.Repeatability.shape[2], w = (int)o.Repeatability.shape[3];
-            var png = r.GetValue(output) ?? Path.GetFileNameWithoutExtension(path) + ".heatmaps.png";
             FeatureViz.WriteHeatmaps(rgb, o.Repeatability.cpu().data<float>().ToArray(), o.Reliability.cpu().data<float>().ToArray(), w, h, png);
             Console.WriteLine($"wrote {png} ({w}×{h} maps)");
             return 0;

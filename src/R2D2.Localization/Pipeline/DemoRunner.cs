@@ -85,6 +85,8 @@ public static class DemoRunner
     /// embedded demo files where the repository's are not found.</summary>
     public static DemoInputs Read(DemoOptions o)
     {
+        if (o.MaxDay < 0) throw new ArgumentException($"--max-day {o.MaxDay}: expected 0 (all) or more");
+        if (o.MaxQueries < 0) throw new ArgumentException($"--max-queries {o.MaxQueries}: expected 0 (all) or more");
         var scenePath = o.ScenePath ?? DemoFiles.Locate(o.OutDir, "maps", DemoFiles.Scene);
         var queryPath = o.QueryPath ?? DemoFiles.Locate(o.OutDir, "queries", DemoFiles.Queries);
         var truthPath = o.TruthPath ?? DemoFiles.Locate(o.OutDir, "queries", DemoFiles.GroundTruth);
@@ -100,7 +102,20 @@ public static class DemoRunner
             sc = sc with { Width = w, Height = h, Focal = sc.Focal * w / sc.Width };
             queryList = queryList.Select(q => q with { Camera = q.Camera is { } c ? Intrinsics.RescaledTo(c, w, h) ?? c : null }).ToList();
         }
+        RefuseOverwritingInputs(o.OutDir, scenePath, queryPath, truthPath);
         return new DemoInputs(o.OutDir, scenePath, queryPath, truthPath, sc, queryList, gt, o.Settings);
+    }
+
+    /// <summary>The scene, the query list and the ground truth must not be among the files the demo
+    /// writes into OUT (a ground truth at OUT/poses.txt became the estimates): refused before anything is written.</summary>
+    private static void RefuseOverwritingInputs(string outDir, string scenePath, string queryPath, string truthPath)
+    {
+        var poses = Path.Combine(outDir, "poses.txt");
+        var outputs = new[] { "map.db", "map.db-wal", "map.db-shm", "ground-truth.txt", "report.html" }.Select(f => ("demo output", (string?)Path.Combine(outDir, f)))
+            .Concat(new[] { poses, Path.ChangeExtension(poses, ".csv"), QueryInliers.PathFor(poses), QueryMatches.PathFor(poses), QueryRunInfo.PathFor(poses) }
+                .Select(f => ("demo output", (string?)f)));
+        OutputFile.RefuseInputs(outputs, new[] { ("scene", (string?)scenePath), ("query list", queryPath), ("ground truth", truthPath) },
+            new[] { ("image folder", (string?)Path.Combine(outDir, "images")) });
     }
 
     /// <summary>Renders the day photos and night queries into OUT/images (see <see cref="DemoDataset.Render"/>).</summary>

@@ -48,6 +48,23 @@ public class DemoRunnerTests
         Assert.Contains(missing, e.Message);
     }
 
+    /// <summary>An input at one of the demo's output names (a ground truth at OUT/poses.txt became
+    /// the estimates), and negative reductions, are refused before anything is written.</summary>
+    [Fact]
+    public void InputsAmongTheOutputsAndNegativeReductionsAreRefused()
+    {
+        var dir = TempDir.Create();
+        var truth = Path.Combine(dir, "poses.txt");
+        File.Copy(Path.Combine(SharedData.RepoRoot, "queries", "demo-square-night.poses.txt"), truth);
+        var before = File.ReadAllBytes(truth);
+        var e = Assert.Throws<R2D2Exception>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, TruthPath = truth }));
+        Assert.Contains("would overwrite the ground truth", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(truth));
+        Assert.Equal(new[] { truth }, Directory.GetFileSystemEntries(dir));
+        Assert.Contains("--max-day -1", Assert.Throws<ArgumentException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, MaxDay = -1 })).Message);
+        Assert.Contains("--max-queries -2", Assert.Throws<ArgumentException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, MaxQueries = -2 })).Message);
+    }
+
     [Fact]
     public void TheTownIsNamedByWordOrByItsFileAndItsFolderIsCheckedBeforeAnyWork()
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
 using R2D2.Localization.Pipeline;
 using R2D2.Localization.Training;
 
@@ -23,22 +24,22 @@ internal static class TrainCommand
         };
         public readonly Option<int> Steps = new("--steps") { Description = "optimization steps in all (a resumed run goes on to this many)", DefaultValueFactory = _ => D.Steps };
         public readonly Option<int> Batch = new("--batch") { Description = "image pairs per step", DefaultValueFactory = _ => D.BatchSize };
-        public readonly Option<int> Crop = new("--crop") { Description = "crop side in pixels", DefaultValueFactory = _ => 192 };
-        public readonly Option<double> Lr = new("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => D.LearningRate };
-        public readonly Option<double> Wd = new("--weight-decay") { Description = "Adam weight decay (L2)", DefaultValueFactory = _ => D.WeightDecay };
-        public readonly Option<int> Warmup = new("--kappa-warmup") { Description = "steps over which κ of the reliability loss grows from 0 to 0.5 (training from scratch needs it; see README)", DefaultValueFactory = _ => 0 };
+        public readonly Option<int> Crop = new Option<int>("--crop") { Description = "crop side in pixels", DefaultValueFactory = _ => 192 }.Between(8, 2048);
+        public readonly Option<double> Lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => D.LearningRate }.Check(v => v > 0 && v <= 1, "in (0, 1]");
+        public readonly Option<double> Wd = new Option<double>("--weight-decay") { Description = "Adam weight decay (L2)", DefaultValueFactory = _ => D.WeightDecay }.Between(0.0, 1.0);
+        public readonly Option<int> Warmup = new Option<int>("--kappa-warmup") { Description = "steps over which κ of the reliability loss grows from 0 to 0.5 (training from scratch needs it; see README)", DefaultValueFactory = _ => 0 }.AtLeast(0);
         public readonly Option<long> Seed = new("--seed") { Description = "seed of the initialization, the pairs and the sampling", DefaultValueFactory = _ => 0 };
         public readonly Option<string> Net = new("--net") { Description = "network, as the official checkpoints name it", DefaultValueFactory = _ => D.Net };
         public readonly Option<string?> Init = new("--init") { Description = "start from these weights (fine-tuning) instead of a random initialization" };
         public readonly Option<int> Every = new("--checkpoint-every") { Description = "save the state every this many steps", DefaultValueFactory = _ => 500 };
-        public readonly Option<double> Minutes = new("--time-limit") { Description = "stop (saving the state) after this many minutes; 0: no limit", DefaultValueFactory = _ => 0 };
+        public readonly Option<double> Minutes = new Option<double>("--time-limit") { Description = "stop (saving the state) after this many minutes; 0: no limit", DefaultValueFactory = _ => 0 }.Check(v => v >= 0 && double.IsFinite(v), "≥ 0");
         public readonly Option<string?> Export = new("--export-torch") { Description = "also write the final weights as a zip-format PyTorch file (.pt) that torch.load reads" };
-        public readonly Option<double> Jpeg = new("--jpeg-probability")
+        public readonly Option<double> Jpeg = new Option<double>("--jpeg-probability")
         {
             Description = "share of images that get a JPEG round trip (the rest are quantized to 8 bits); JPEG needs OpenCV's native library",
             DefaultValueFactory = _ => new PhotometricSettings().JpegProbability,
-        };
-        public readonly Option<int> ValidateEvery = new("--validate-every") { Description = "MMA on rendered day/night pairs of held-apart scenes every this many steps (validation.tsv); 0: none", DefaultValueFactory = _ => 0 };
+        }.Between(0.0, 1.0);
+        public readonly Option<int> ValidateEvery = new Option<int>("--validate-every") { Description = "MMA on rendered day/night pairs of held-apart scenes every this many steps (validation.tsv); 0: none", DefaultValueFactory = _ => 0 }.AtLeast(0);
         public readonly Option<int> ValidationPairs = new("--validation-pairs") { Description = "pairs of that validation", DefaultValueFactory = _ => 24 };
         public readonly DeviceOptionSet Hardware = new();
 
@@ -74,14 +75,22 @@ internal static class TrainCommand
             PairOptions = string.Create(CultureInfo.InvariantCulture, $"--pairs {string.Join(' ', r.GetValue(o.Pairs)!)} --crop {r.GetValue(o.Crop)} --jpeg-probability {r.GetValue(o.Jpeg)}"),
             Seed = r.GetValue(o.Seed), InitialWeights = r.GetValue(o.Init),
         };
-        R2D2Architecture.Parse(settings.Net);
+        try { R2D2Architecture.Parse(settings.Net); }
+        catch (NotSupportedException e) { throw new ArgumentException($"--net: {e.Message}"); }
+        // The export must not replace the starting weights or one of the run's own files.
+        var outDir = r.GetValue(o.OutDir)!;
+        OutputFile.RefuseInputs(new[] { ("PyTorch export", r.GetValue(o.Export)) },
+            new[] { ("initial weights", settings.InitialWeights) }.Concat(new[] { "model.safetensors", "state.safetensors", "settings.json", "train-log.tsv", "validation.tsv" }
+                .Select(f => ($"run's {f}", (string?)Path.Combine(outDir, f)))));
+        if (r.GetValue(o.Export) is { } export && Path.GetFullPath(export).TrimEnd('/') == Path.GetFullPath(outDir).TrimEnd('/'))
+            throw new ArgumentException($"--export-torch {export} is the --out folder: give a file (.pt)");
         var photometric = new PhotometricSettings { JpegProbability = r.GetValue(o.Jpeg) };
         var source = TrainingPairSources.Parse(r.GetValue(o.Pairs)!, Positive(r.GetValue(o.Crop), "--crop"), settings.Seed, photometric);
         var options = new TrainOptions
         {
-            OutputDir = r.GetValue(o.OutDir)!, Settings = settings, Pairs = source, Device = dev,
+            OutputDir = outDir, Settings = settings, Pairs = source, Device = dev,
             CheckpointEvery = Positive(r.GetValue(o.Every), "--checkpoint-every"), TimeLimitMinutes = r.GetValue(o.Minutes),
-            ValidateEvery = Math.Max(0, r.GetValue(o.ValidateEvery)), ValidationPairs = Positive(r.GetValue(o.ValidationPairs), "--validation-pairs"),
+            ValidateEvery = r.GetValue(o.ValidateEvery), ValidationPairs = Positive(r.GetValue(o.ValidationPairs), "--validation-pairs"),
         };
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); Console.Error.WriteLine("stopping after this step (state is saved)"); };

@@ -48,4 +48,38 @@ print(c['net'], sum(v.numel() for v in c['state_dict'].values()))
         Assert.Contains("/nonexistent/photos", err);
         Assert.Empty(Directory.GetFiles(dir));
     }
+
+    /// <summary>Values out of range are usage errors naming the option (they trained: a negative
+    /// learning rate, a JPEG probability of 2); an unknown --net is one line (it was a stack trace);
+    /// an export onto the starting weights or the run's own model is refused before training.</summary>
+    [Fact]
+    public void BadSettingsAndAnExportOverAnInputAreRefusedBeforeTraining()
+    {
+        var dir = TempDir.Create();
+        var run = Path.Combine(dir, "run");
+        string[] Args(params string[] extra) => new[] { "train", "--out", run, "--steps", "1", "--batch", "1", "--crop", "64", "--jpeg-probability", "0" }.Concat(extra).ToArray();
+        foreach (var (option, value) in new[] { ("--lr", "-1"), ("--lr", "NaN"), ("--weight-decay", "-1"), ("--kappa-warmup", "-1"), ("--time-limit", "-1"),
+                     ("--validate-every", "-1"), ("--jpeg-probability", "2"), ("--crop", "100000") })
+        {
+            var (code, _, err) = CliTests.Localize(Args(option, value));
+            Assert.True(code == 2, $"{option} {value}: {err}");
+            Assert.Contains(option, err);
+        }
+        var (c, _, e) = CliTests.Localize(Args("--net", "Foo()"));
+        Assert.Equal(1, c);
+        Assert.Contains("--net: unknown network 'Foo()'", e);
+        Assert.DoesNotContain("   at ", e);
+        var init = Path.Combine(dir, "init.safetensors");
+        File.Copy(SharedData.Model("r2d2_WASF_N16"), Path.Combine(dir, "official.pt"));
+        R2D2.Localization.Features.Checkpoint.Load(Path.Combine(dir, "official.pt")).SaveSafeTensors(init);
+        var before = File.ReadAllBytes(init);
+        foreach (var export in new[] { init, Path.Combine(run, "model.safetensors") })
+        {
+            (c, _, e) = CliTests.Localize(Args("--init", init, "--export-torch", export));
+            Assert.Equal(1, c);
+            Assert.Contains("the PyTorch export would overwrite", e);
+        }
+        Assert.Equal(before, File.ReadAllBytes(init));
+        Assert.False(Directory.Exists(run));
+    }
 }

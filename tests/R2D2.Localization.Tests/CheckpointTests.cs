@@ -115,6 +115,20 @@ print(c['net'], len(sd), sum(v.numel() for v in sd.values()), float(sd['clf.bias
         Assert.Equal(0, new FileInfo(empty).Length);
     }
 
+    /// <summary>A checkpoint naming an unknown network: one line (model info ended with an unhandled
+    /// NotSupportedException and exit 134).</summary>
+    [Fact]
+    public void AnUnknownNetworkIsOneLine()
+    {
+        var ckpt = Checkpoint.Load(SharedData.Model("r2d2_WASF_N16"));
+        var path = Path.Combine(TempDir.Create(), "foo.safetensors");
+        new Checkpoint("Foo()", ckpt.StateDict).SaveSafeTensors(path);
+        var (code, _, err) = CliTests.Localize("model", "info", path);
+        Assert.Equal(1, code);
+        Assert.Contains("unknown network 'Foo()'", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
     /// <summary>Weights with a NaN (a diverged training) are refused naming the file and tensor; they
     /// were taken, and every query fell back to a database image's pose.</summary>
     [Fact]

@@ -191,13 +191,22 @@ internal static class CommandErrors
         {
             return body();
         }
-        // The library's own errors share one base; the system ones are bad paths and files.
-        // A database error the library did not name (its statements name the file) is still one line, not a stack trace.
-        catch (Exception e) when (e is R2D2Exception or ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException
-                                  or System.Data.Common.DbException)
+        // Parallel work wraps what one of its tasks threw: the first such error is the one to say.
+        catch (AggregateException a) when (a.Flatten().InnerExceptions.FirstOrDefault(IsUserError) is { } e)
+        {
+            Reporter.Error(e.Message);
+            return 1;
+        }
+        catch (Exception e) when (IsUserError(e))
         {
             Reporter.Error(e.Message);
             return 1;
         }
     }
+
+    // The library's own errors share one base; the system ones are bad paths and files; an unknown
+    // network or format is NotSupported. A database error the library did not name (its statements
+    // name the file) is still one line, not a stack trace.
+    private static bool IsUserError(Exception e) => e is R2D2Exception or ArgumentException or IOException or InvalidDataException
+        or UnauthorizedAccessException or NotSupportedException or System.Data.Common.DbException;
 }

@@ -73,7 +73,10 @@ internal static class EvalWxbsCommand
             options.RootSift.Validate();
             var result = WxbsRunner.Run(all, options, dev, new StderrProgress());
             Print(result, options, r.GetValue(ransac)!, all.Count, r.GetValue(perPair));
-            return 0;
+            var failures = result.Methods.SelectMany(m => m.Failures.Select(f => $"{m.Summary.Label}: {f}")).ToList();
+            foreach (var f in failures) Reporter.Error(f);
+            if (failures.Count > 0) Reporter.Error($"{failures.Count} pair run(s) failed: scored as unsolved");
+            return failures.Count > 0 ? 1 : 0;
         }));
         return cmd;
     }

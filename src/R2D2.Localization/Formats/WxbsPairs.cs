@@ -43,7 +43,30 @@ public static class WxbsPairs
         var corrs = ReadCorrespondences(Path.Combine(folder, CorrespondencesFile));
         var errorsPath = Path.Combine(folder, LabellingErrorsFile);
         var errors = File.Exists(errorsPath) ? ReadLabellingErrors(errorsPath, corrs.Count) : null;
-        return new WxbsPair(name, FindImage(folder, "01"), FindImage(folder, "02"), corrs, errors);
+        string image1 = FindImage(folder, "01"), image2 = FindImage(folder, "02");
+        // An unreadable photo is that pair's failure when it is extracted, not the listing's.
+        if (Size(image1) is { } size1 && Size(image2) is { } size2) CheckInside(Path.Combine(folder, CorrespondencesFile), corrs, size1, size2);
+        return new WxbsPair(name, image1, image2, corrs, errors);
+    }
+
+    private static (int Width, int Height)? Size(string image)
+    {
+        try { return ImageFile.ReadSize(image); }
+        catch (ImageFileException) { return null; }
+    }
+
+    /// <summary>Every point within its image (a pixel of slack for the labels' rounding): a point
+    /// far outside was scored as it was, into a meaningless error.</summary>
+    private static void CheckInside(string path, List<Correspondence> corrs, (int Width, int Height) size1, (int Width, int Height) size2)
+    {
+        var lines = PosedImages.DataLines(path).Select(d => d.Line).ToList();
+        for (int i = 0; i < corrs.Count; i++)
+        {
+            var c = corrs[i];
+            foreach (var (x, y, (w, h), which) in new[] { (c.X1, c.Y1, size1, "01"), (c.X2, c.Y2, size2, "02") })
+                if (x < -1 || y < -1 || x > w || y > h)
+                    throw new FileFormatException(path, lines[i], $"point ({x}, {y}) lies outside image {which} ({w}×{h})");
+        }
     }
 
     /// <summary><c>x1 y1 x2 y2</c> per line (blank lines and # comments skipped); at least one.</summary>

@@ -30,7 +30,12 @@ public sealed record WxbsEvalOptions
 public sealed record WxbsPairResult(string Pair, string Method, int Keypoints1, int Keypoints2, int Matches, int Inliers,
     double[] Errors, double MeanError, double? LabellingError, double Seconds);
 
-public sealed record WxbsMethodResult(WxbsSummary Summary, IReadOnlyList<WxbsPairResult> Pairs, double Seconds);
+public sealed record WxbsMethodResult(WxbsSummary Summary, IReadOnlyList<WxbsPairResult> Pairs, double Seconds)
+{
+    /// <summary>Pairs that could not be read or extracted, a line each: scored as unsolved (every
+    /// error infinite); the run went on.</summary>
+    public IReadOnlyList<string> Failures { get; init; } = Array.Empty<string>();
+}
 
 /// <summary>Every method's result, and the labelling's own row (the solved shares of the pairs'
 /// leave-one-out label errors: the ceiling no F estimate can be expected to pass; null when a pair has none).</summary>
@@ -76,13 +81,27 @@ public static class WxbsRunner
         WxbsEvalOptions o, TorchSharp.torch.Device device, IProgressSink progress, Stopwatch sw)
     {
         var rows = new List<WxbsPairResult>();
+        var failures = new List<string>();
         progress.Stage(label, pairs.Count, advance =>
         {
             foreach (var pair in pairs)
             {
                 var t0 = sw.Elapsed;
-                var f1 = extract(ImageFile.ReadRgb(pair.Image1, o.Extraction.MaxPixels));
-                var f2 = extract(ImageFile.ReadRgb(pair.Image2, o.Extraction.MaxPixels));
+                FeatureSet f1, f2;
+                try
+                {
+                    f1 = extract(ImageFile.ReadRgb(pair.Image1, o.Extraction.MaxPixels));
+                    f2 = extract(ImageFile.ReadRgb(pair.Image2, o.Extraction.MaxPixels));
+                }
+                // One unreadable pair fails alone (it stopped the run, and the pairs done were lost).
+                catch (R2D2Exception e)
+                {
+                    failures.Add($"{pair.Name}: {e.Message}");
+                    var unsolved = Enumerable.Repeat(double.PositiveInfinity, pair.Correspondences.Count).ToArray();
+                    rows.Add(new WxbsPairResult(pair.Name, label, 0, 0, 0, 0, unsolved, WxbsEvaluation.PairError(unsolved), null, (sw.Elapsed - t0).TotalSeconds));
+                    advance($"{pair.Name}: FAILED ({e.Message})");
+                    continue;
+                }
                 var matches = MutualNearestNeighbours.Match(f1.Descriptors, f1.Count, f2.Descriptors, f2.Count, f1.Dim, device);
                 var fit = EpipolarVerification.EstimateFundamental(f1.X, f1.Y, f2.X, f2.Y, matches, o.Ransac, o.RansacThresholdPx, o.RansacConfidence);
                 var errors = WxbsEvaluation.Errors(fit.F, pair.Correspondences);
@@ -99,6 +118,6 @@ public static class WxbsRunner
             MeanMatches = rows.Count == 0 ? 0 : rows.Average(r => r.Matches),
             MeanKeypoints = rows.Count == 0 ? 0 : rows.Average(r => (r.Keypoints1 + r.Keypoints2) / 2.0),
         };
-        return new WxbsMethodResult(summary, rows, sw.Elapsed.TotalSeconds);
+        return new WxbsMethodResult(summary, rows, sw.Elapsed.TotalSeconds) { Failures = failures };
     }
 }

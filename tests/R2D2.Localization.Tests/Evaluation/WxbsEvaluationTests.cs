@@ -136,4 +136,30 @@ public class WxbsEvaluationTests
         Assert.Contains(lines, l => l.StartsWith("tyn") && l.Contains("rootsift"));
         Assert.Contains("[1/1] rootsift: tyn", stderr);
     }
+
+    /// <summary>A labelled point far outside its image is an error naming the line (it was scored);
+    /// a pair whose photo cannot be decoded fails alone, scored as unsolved, the table printed and
+    /// the exit code 1 (it stopped the run and lost the pairs done).</summary>
+    [Fact]
+    public void PointsOutsideTheImageAreRefusedAndABrokenPairFailsAlone()
+    {
+        var dir = TempDir.Create();
+        string good = Path.Combine(dir, "good"), broken = Path.Combine(dir, "broken"), outside = Path.Combine(dir, "outside");
+        foreach (var d in new[] { good, broken, outside }) TempDir.CopyTree(WgalbsPair("flood"), d);
+        var corrs = Path.Combine(outside, "corrs.txt");
+        var lines = File.ReadAllLines(corrs);
+        lines[2] = "99999 " + string.Join(' ', lines[2].Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1));
+        File.WriteAllLines(corrs, lines);
+        var (code, _, err) = CliTests.Localize("eval-wxbs", "--model", "rootsift", "--sift-max-size", "256", "--sift-features", "500", "--pairs", outside);
+        Assert.Equal(1, code);
+        Assert.Contains($"{corrs}:3: point (99999,", err);
+        var png = Path.Combine(broken, "02.png");
+        File.WriteAllBytes(png, File.ReadAllBytes(png).Take(300).ToArray()); // the header whole, the pixels cut
+        string stdout;
+        (code, stdout, err) = CliTests.Localize("eval-wxbs", "--model", "rootsift", "--sift-max-size", "256", "--sift-features", "500", "--pairs", good, broken, "--device", "cpu");
+        Assert.Equal(1, code);
+        Assert.Contains(stdout.Split('\n'), l => l.StartsWith("rootsift"));
+        Assert.Contains("broken: ", err);
+        Assert.Contains("1 pair run(s) failed", err);
+    }
 }

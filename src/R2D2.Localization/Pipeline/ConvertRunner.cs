@@ -148,6 +148,20 @@ public static class ConvertRunner
         var outputs = new List<(string, string?)> { ($"{format} output", to) };
         if (format == PoseFormat.Nvm) outputs.Add(("NVM's intrinsics list", Path.ChangeExtension(to, ".intrinsics.txt")));
         OutputFile.RefuseInputs(outputs, ins, folder ? new[] { ("output folder", (string?)to) } : null);
+        if (folder && OtherModelIn(to, format) is { } other)
+            throw new R2D2Exception(to, 0, $"holds {other} already: {format} beside it would leave two sets of poses, and readers take one of them "
+                + "(COLMAP binary before text, kapture before Strecha). Give an empty folder, or remove the other model (nothing was written)");
+    }
+
+    /// <summary>The other model an output folder holds, which the write would not replace.</summary>
+    private static string? OtherModelIn(string folder, PoseFormat format)
+    {
+        if (!Directory.Exists(folder)) return null;
+        if (format != PoseFormat.ColmapBinary && ColmapModels.IsBinary(folder)) return "a COLMAP binary model (cameras.bin, images.bin)";
+        if (format != PoseFormat.ColmapText && ColmapModels.IsText(folder)) return "a COLMAP text model (cameras.txt, images.txt)";
+        if (format != PoseFormat.Kapture && Kapture.IsKapture(folder)) return "a kapture folder (sensors/)";
+        if (format != PoseFormat.Strecha && Directory.EnumerateFiles(folder, "*.camera").Any()) return "Strecha .camera files";
+        return null;
     }
 
     /// <summary>Reads and writes; refuses a target that would overwrite an input. A feature database written as

@@ -91,6 +91,8 @@ public class InteropCliTests
             (sub, Path.Combine(dir, "a.nvm"), PoseFormat.Nvm, side, "NVM's intrinsics list would overwrite the intrinsics"),
             (Path.Combine(both, "images.txt"), both, PoseFormat.ColmapText, Path.Combine(both, "cameras.txt"), "output folder holds the input"),
             (model, Path.Combine(model, "sub"), PoseFormat.Kapture, null, "lies inside the input folder"),
+            // Another model in the output folder: two would be left, and readers took the binary one.
+            (sub, model, PoseFormat.ColmapBinary, list, "holds a COLMAP text model (cameras.txt, images.txt) already"),
         })
         {
             var e = Assert.Throws<R2D2Exception>(() => ConvertRunner.Run(from, to, format, intrinsics));

@@ -22,8 +22,8 @@ internal static class EvalRenderedCommand
         {
             var dev = hardware.Resolve(r);
             var wh = r.GetValue(size)!.Split('x');
-            if (wh.Length != 2 || !int.TryParse(wh[0], CultureInfo.InvariantCulture, out var w) || !int.TryParse(wh[1], CultureInfo.InvariantCulture, out var h) || w < 16 || h < 16)
-                throw new ArgumentException($"--size {r.GetValue(size)}: expected WxH (at least 16x16)");
+            if (wh.Length != 2 || !int.TryParse(wh[0], CultureInfo.InvariantCulture, out var w) || !int.TryParse(wh[1], CultureInfo.InvariantCulture, out var h) || w < 16 || h < 16 || w > 4096 || h > 4096)
+                throw new ArgumentException($"--size {r.GetValue(size)}: expected WxH, from 16x16 to 4096x4096");
             int n = r.GetValue(count) > 0 ? r.GetValue(count) : throw new ArgumentException("--pairs must be positive");
             var rows = RenderedModelEvaluation.Run(r.GetValue(models)!, n, w, h, ex.Get(r), dev, line => Console.Error.WriteLine($"eval-rendered: {line}"));
             int width = Math.Max(30, rows.Max(x => x.Label.Length) + 2);

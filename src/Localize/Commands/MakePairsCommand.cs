@@ -23,8 +23,8 @@ internal static class MakePairsCommand
         var output = new Option<string>("--out") { Description = "folder for the images", Required = true };
         var count = new Option<int>("--count") { Description = "images to write", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var seed = new Option<long>("--seed") { Description = "seed of the first image (image i has seed + i)", DefaultValueFactory = _ => 0 };
-        var width = new Option<int>("--width") { DefaultValueFactory = _ => 512 }.AtLeast(8);
-        var height = new Option<int>("--height") { DefaultValueFactory = _ => 384 }.AtLeast(8);
+        var width = new Option<int>("--width") { DefaultValueFactory = _ => 512 }.Between(8, 8192);
+        var height = new Option<int>("--height") { DefaultValueFactory = _ => 384 }.Between(8, 8192);
         var cmd = new Command("procedural", "Write procedural training images (the default model's only training data) as PNG, and time them.");
         foreach (var o in new Option[] { output, count, seed, width, height }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
@@ -84,9 +84,9 @@ internal static class MakePairsCommand
         var map = new Option<string?>("--map") { Description = "map pairs from this map database (needs --map-images)" };
         var mapImages = new Option<string?>("--map-images") { Description = "the image folder the map was built from" };
         var count = new Option<int>("--count") { Description = "pairs to draw", DefaultValueFactory = _ => 8 }.AtLeast(1);
-        var first = new Option<long>("--first") { Description = "index of the first pair", DefaultValueFactory = _ => 0 };
+        var first = new Option<long>("--first") { Description = "index of the first pair", DefaultValueFactory = _ => 0 }.AtLeast(0L);
         var seed = new Option<long>("--seed") { Description = "the source's seed", DefaultValueFactory = _ => 0 };
-        var crop = new Option<int>("--crop") { Description = "crop size (px)", DefaultValueFactory = _ => 192 }.AtLeast(8);
+        var crop = new Option<int>("--crop") { Description = "crop size (px)", DefaultValueFactory = _ => 192 }.Between(8, 2048);
         var noJitter = new Option<bool>("--no-photometric") { Description = "no photometric changes" };
         var spec = new Option<string?>("--pairs") { Description = "a `localize train --pairs` source instead (e.g. rendered:day-night)" };
         var throughput = new Option<int>("--throughput") { Description = "also time this many more pairs on all cores (pairs/s)", DefaultValueFactory = _ => 0 }.AtLeast(0);

@@ -115,10 +115,15 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
                 case "image":
                     Count(4, "image WIDTH HEIGHT FOCAL");
                     width = (int)Positive(I(1, "width"), "width"); height = (int)Positive(I(2, "height"), "height"); focal = Positive(D(3, "focal"), "focal");
+                    if (width > 8192 || height > 8192) throw new FileFormatException(path, ln, $"image {width}×{height}: at most 8192 pixels a side");
                     break;
                 case "texels-per-metre": Count(2, "texels-per-metre N"); texels = Positive(D(1, "texels per metre"), "texels per metre"); break;
-                case "supersampling": Count(2, "supersampling S"); ss = (int)Positive(I(1, "supersampling"), "supersampling"); break;
-                case "day-jpeg": Count(2, "day-jpeg QUALITY"); dayJpeg = Math.Clamp(I(1, "quality"), 1, 100); break;
+                case "supersampling": Count(2, "supersampling S"); ss = (int)Positive(I(1, "supersampling"), "supersampling");
+                    if (ss > 8) throw new FileFormatException(path, ln, $"supersampling {ss}: at most 8 (64 samples a pixel)");
+                    break;
+                case "day-jpeg": Count(2, "day-jpeg QUALITY"); dayJpeg = I(1, "quality");
+                    if (dayJpeg is < 1 or > 100) throw new FileFormatException(path, ln, $"day-jpeg {dayJpeg}: a JPEG quality in [1, 100]");
+                    break;
                 case "sun":
                     Count(4, "sun X Y Z");
                     sun = new[] { D(1, "x"), D(2, "y"), D(3, "z") };

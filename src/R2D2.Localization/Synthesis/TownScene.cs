@@ -208,8 +208,13 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
 
     /// <summary>Queries taken near the first photos: each from a photo drawn at random, moved by 0.5–2.5 m
     /// (staying 2 m off the facades), at 1.2–2.2 m, turned by up to ±25° and pitched −5° to 15°.</summary>
+    /// <summary>The most queries of a kind a town takes (Aachen v1.1 has 191 night queries; far more
+    /// only ran out of memory).</summary>
+    public const int MaxQueries = 100_000;
+
     public List<TownShot> QueryShots(IReadOnlyList<TownShot> day, int count, bool night)
     {
+        if (count < 0 || count > MaxQueries) throw new ArgumentException($"--queries {count}: from 0 to {MaxQueries} {(night ? "night" : "day")} queries");
         var shots = new List<TownShot>(count);
         string kind = night ? "night" : "day";
         var rng = new Rng(Rng.Hash((ulong)Seed, night ? 202UL : 303UL, (ulong)day.Count));

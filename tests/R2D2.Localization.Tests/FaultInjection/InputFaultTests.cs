@@ -205,7 +205,10 @@ public class InputFaultTests
     [InlineData("make-pairs hpatches --images x --out o --max-size 1", "--max-size must be ≥ 64")]
     [InlineData("make-pairs hpatches --images x --out o --warps 0", "--warps must be ≥ 1")]
     [InlineData("make-pairs preview --out o --count -3", "--count must be ≥ 1")]
-    [InlineData("make-pairs preview --out o --crop 0", "--crop must be ≥ 8")]
+    [InlineData("make-pairs preview --out o --crop 0", "--crop must be in [8, 2048]")]
+    [InlineData("make-pairs preview --out o --crop 100000", "--crop must be in [8, 2048]")] // an overflow's stack trace
+    [InlineData("make-pairs preview --out o --first -1", "--first must be ≥ 0")] // wrote pair_-00001.png
+    [InlineData("make-pairs procedural --out o --width 100000 --count 1", "--width must be in [8, 8192]")]
     public void OtherCommandsNumericOptionsOutOfRangeAreUsageErrors(string command, string message)
     {
         var dir = TempDir.Create();

@@ -63,6 +63,11 @@ public class DemoRunnerTests
         Assert.Equal(new[] { truth }, Directory.GetFileSystemEntries(dir));
         Assert.Contains("--max-day -1", Assert.Throws<ArgumentException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, MaxDay = -1 })).Message);
         Assert.Contains("--max-queries -2", Assert.Throws<ArgumentException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, MaxQueries = -2 })).Message);
+        // A town with 100,000,000 queries ran out of memory (exit 134) with a half-written folder.
+        var town = Path.Combine(dir, "town");
+        Assert.Contains("--queries 100000000: from 0 to 100000", Assert.Throws<ArgumentException>(
+            () => TownRunner.Open(Path.Combine(SharedData.RepoRoot, "maps", "town.scene"), town, 0.25, 10, 100_000_000)).Message);
+        Assert.False(Directory.Exists(town));
     }
 
     [Fact]

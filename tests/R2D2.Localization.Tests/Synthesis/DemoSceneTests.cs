@@ -91,6 +91,9 @@ public class DemoSceneTests
     [InlineData("image 64 48 50\nwindow 1 2\n", 2, "unknown keyword 'window'")]
     [InlineData("image 64 48 50\nnight ambient=0.1 glow=2\n", 2, "unknown key 'glow'")]
     [InlineData("image 64 48 50\nfacade 1 0 0 1 0 5\nday a 0 1 0 0 0\nday a 0 1 1 0 0\n", 4, "'a' appears again")]
+    [InlineData("image 40000 30000 31250\n", 1, "at most 8192 pixels a side")] // rendered 20000×15000 images with no cap
+    [InlineData("image 64 48 50\nsupersampling 1000\n", 2, "supersampling 1000: at most 8")]
+    [InlineData("image 64 48 50\nday-jpeg 200\n", 2, "day-jpeg 200: a JPEG quality in [1, 100]")] // was taken as 100
     public void ABadSceneFileNamesTheFileAndLine(string text, int line, string message)
     {
         var path = Path.Combine(TempDir.Create(), "bad.scene");

@@ -30,6 +30,7 @@ internal static class MakePairsCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var outDir = r.GetValue(output)!;
+            OutputFile.RefuseFileAsFolder(outDir, "--out");
             Directory.CreateDirectory(outDir);
             int w = r.GetValue(width), h = r.GetValue(height);
             for (long s = r.GetValue(seed), end = s + r.GetValue(count); s < end; s++)
@@ -54,7 +55,7 @@ internal static class MakePairsCommand
         };
         var output = new Option<string>("--out") { Description = "folder to write the sequences to (one subfolder per photo)", Required = true };
         var seed = new Option<long>("--seed") { Description = "random seed (the same seed and photos give the same sequences)", DefaultValueFactory = _ => 0 };
-        var warps = new Option<int>("--warps") { Description = "warped images per sequence (HPatches: 5)", DefaultValueFactory = _ => 5 }.AtLeast(1);
+        var warps = new Option<int>("--warps") { Description = "warped images per sequence (HPatches: 5)", DefaultValueFactory = _ => 5 }.Between(1, 1000);
         var maxSize = new Option<int>("--max-size") { Description = "downscale photos so the longer side is at most this (px)", DefaultValueFactory = _ => 1024 }.AtLeast(64);
         var night = new Option<double>("--night") { Description = "probability that a warped image is made night-like", DefaultValueFactory = _ => 0.25 }.Between(0.0, 1.0);
         var noJitter = new Option<bool>("--no-photometric") { Description = "geometric changes only (no brightness, blur, noise or night)" };
@@ -69,6 +70,7 @@ internal static class MakePairsCommand
             var photometric = r.GetValue(noJitter) ? PhotometricSettings.Off : new PhotometricSettings { NightProbability = r.GetValue(night) };
             var o = new HPatchesOptions { Seed = r.GetValue(seed), Warps = r.GetValue(warps), MaxSide = r.GetValue(maxSize), Photometric = photometric };
             var outDir = r.GetValue(output)!;
+            OutputFile.RefuseFileAsFolder(outDir, "--out");
             var sequences = HPatchesSequences.Write(files, outDir, o, s =>
                 Console.WriteLine($"{Path.GetFileName(s.Folder)}: {s.Width}x{s.Height}, {s.H.Count} warps{Nights(s)} from {s.Source}"));
             Console.WriteLine($"wrote {sequences.Count} sequence(s) to {outDir} (seed {o.Seed})");
@@ -111,6 +113,7 @@ internal static class MakePairsCommand
                 source = new HomographyPairSource(imgs, r.GetValue(seed), r.GetValue(crop), photometric: photometric);
             }
             Console.WriteLine(source.Describe());
+            OutputFile.RefuseFileAsFolder(r.GetValue(output)!, "--out");
             var times = PairPreviews.Write(source, r.GetValue(output)!, r.GetValue(first), r.GetValue(count), r.GetValue(lines), p => Console.WriteLine(p.Line))
                 .Select(p => p.Milliseconds).ToList();
             if (times.Count > 1)

@@ -79,6 +79,7 @@ internal static class TrainCommand
         catch (NotSupportedException e) { throw new ArgumentException($"--net: {e.Message}"); }
         // The export must not replace the starting weights or one of the run's own files.
         var outDir = r.GetValue(o.OutDir)!;
+        OutputFile.RefuseFileAsFolder(outDir, "--out");
         OutputFile.RefuseInputs(new[] { ("PyTorch export", r.GetValue(o.Export)) },
             new[] { ("initial weights", settings.InitialWeights) }.Concat(new[] { "model.safetensors", "state.safetensors", "settings.json", "train-log.tsv", "validation.tsv" }
                 .Select(f => ($"run's {f}", (string?)Path.Combine(outDir, f)))));

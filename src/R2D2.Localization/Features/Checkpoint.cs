@@ -62,7 +62,7 @@ public sealed class Checkpoint
         {
             throw new CheckpointException(path, "file is truncated (ends before its data does)", e);
         }
-        catch (Exception e) when (e is DataFormatException or InvalidCastException or KeyNotFoundException or JsonException or FormatException)
+        catch (Exception e) when (e is DataFormatException or InvalidCastException or KeyNotFoundException or JsonException or FormatException or ArgumentException)
         {
             throw new CheckpointException(path, e.Message, e);
         }

@@ -72,6 +72,13 @@ public static class OutputFile
         }
     }
 
+    /// <summary>A file where an output folder goes: said as such (it was .NET's "could not find a
+    /// part of the path" or "already exists" once the work was under way).</summary>
+    public static void RefuseFileAsFolder(string folder, string option)
+    {
+        if (File.Exists(folder)) throw new R2D2Exception(folder, 0, $"is a file: {option} takes a folder (created if missing)");
+    }
+
     /// <summary>Writes several files that belong together (a submission and the files beside it):
     /// every one to its temporary file first, then all renamed at the end, so that a kill leaves
     /// the old set or the new one, short of the instant of the renames (each file stays whole).</summary>

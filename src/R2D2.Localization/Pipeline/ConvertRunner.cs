@@ -148,6 +148,7 @@ public static class ConvertRunner
         var outputs = new List<(string, string?)> { ($"{format} output", to) };
         if (format == PoseFormat.Nvm) outputs.Add(("NVM's intrinsics list", Path.ChangeExtension(to, ".intrinsics.txt")));
         OutputFile.RefuseInputs(outputs, ins, folder ? new[] { ("output folder", (string?)to) } : null);
+        if (folder) OutputFile.RefuseFileAsFolder(to, $"--to (a {format} output)");
         if (folder && OtherModelIn(to, format) is { } other)
             throw new R2D2Exception(to, 0, $"holds {other} already: {format} beside it would leave two sets of poses, and readers take one of them "
                 + "(COLMAP binary before text, kapture before Strecha). Give an empty folder, or remove the other model (nothing was written)");

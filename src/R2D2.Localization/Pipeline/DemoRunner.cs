@@ -85,6 +85,7 @@ public static class DemoRunner
     /// embedded demo files where the repository's are not found.</summary>
     public static DemoInputs Read(DemoOptions o)
     {
+        OutputFile.RefuseFileAsFolder(o.OutDir, "--out");
         if (o.MaxDay < 0) throw new ArgumentException($"--max-day {o.MaxDay}: expected 0 (all) or more");
         if (o.MaxQueries < 0) throw new ArgumentException($"--max-queries {o.MaxQueries}: expected 0 (all) or more");
         var scenePath = o.ScenePath ?? DemoFiles.Locate(o.OutDir, "maps", DemoFiles.Scene);

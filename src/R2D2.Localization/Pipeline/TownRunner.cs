@@ -55,6 +55,7 @@ public static class TownRunner
     /// a count too large, or a folder made from another town, stops here, before any work.</summary>
     public static TownDataset Open(string scenePath, string outDir, double scale, int images, int? nightQueries)
     {
+        OutputFile.RefuseFileAsFolder(outDir, "--out");
         var data = new TownDataset(TownScene.Load(scenePath).Scaled(scale), outDir, images, nightQueries);
         data.CheckFolder();
         return data;

@@ -203,7 +203,8 @@ public class InputFaultTests
     [InlineData("match --database x.db --pairs exhaustive --min-similarity NaN", "--min-similarity must be in [-1, 1]")]
     [InlineData("make-pairs hpatches --images x --out o --night 5", "--night must be in [0, 1]")]
     [InlineData("make-pairs hpatches --images x --out o --max-size 1", "--max-size must be ≥ 64")]
-    [InlineData("make-pairs hpatches --images x --out o --warps 0", "--warps must be ≥ 1")]
+    [InlineData("make-pairs hpatches --images x --out o --warps 0", "--warps must be in [1, 1000]")]
+    [InlineData("make-pairs hpatches --images x --out o --warps 100000", "--warps must be in [1, 1000]")] // wrote 11,000 files and on
     [InlineData("make-pairs preview --out o --count -3", "--count must be ≥ 1")]
     [InlineData("make-pairs preview --out o --crop 0", "--crop must be in [8, 2048]")]
     [InlineData("make-pairs preview --out o --crop 100000", "--crop must be in [8, 2048]")] // an overflow's stack trace

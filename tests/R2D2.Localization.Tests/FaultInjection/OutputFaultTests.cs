@@ -412,6 +412,24 @@ public class OutputFaultTests(TinyMap tiny)
         public void Finished(int index, int total, QueryOutcome outcome) { }
     }
 
+    /// <summary>A file given where a command writes a folder: said as such, the file untouched (it was
+    /// "could not find a part of the path" or "already exists", after some work).</summary>
+    [Theory]
+    [InlineData("demo --model rootsift --max-day 3 --max-queries 1 --scale 0.25 --out FILE", "--out takes a folder")]
+    [InlineData("train --out FILE --steps 1", "--out takes a folder")]
+    [InlineData("make-pairs preview --out FILE --count 1", "--out takes a folder")]
+    [InlineData("convert --from STRECHA --to FILE --format kapture", "--to (a Kapture output) takes a folder")]
+    public void AFileWhereAFolderGoesIsSaidToBeOne(string command, string message)
+    {
+        var file = Path.Combine(TempDir.Create(), "afile.txt");
+        File.WriteAllText(file, "mine\n");
+        var args = command.Split(' ').Select(a => a == "FILE" ? file : a == "STRECHA" ? SharedData.Path_("datasets", "strecha", "fountain-P11", "cameras") : a).ToArray();
+        var (code, _, err) = CliTests.Localize(args);
+        Assert.Equal(1, code);
+        Assert.Contains($"{file}: is a file: {message}", err);
+        Assert.Equal("mine\n", File.ReadAllText(file));
+    }
+
     /// <summary>A pipe (or a device) at an output path is refused: the renamed file replaced it
     /// (as root, /dev/full became a regular file).</summary>
     [Fact]

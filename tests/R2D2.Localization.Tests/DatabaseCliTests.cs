@@ -71,6 +71,22 @@ public class DatabaseCliTests
         Assert.True(code == 0, err); // the same settings resume
     }
 
+    /// <summary>R2D2's extraction options given with RootSIFT are refused (they were ignored: the
+    /// database said 5000 features at 1024 px whatever --top-k and --max-size said).</summary>
+    [Fact]
+    public void R2D2OptionsWithRootSiftAreRefused()
+    {
+        var (dir, images, _) = Setup();
+        var db = Path.Combine(dir, "other.db");
+        foreach (var option in new[] { "--top-k", "--max-size" })
+        {
+            var (code, _, err) = CliTests.Localize("extract", "--model", "rootsift", "--images", images, "--database", db, option, "512");
+            Assert.Equal(1, code);
+            Assert.Contains($"{option} applies to R2D2 models", err);
+            Assert.False(File.Exists(db));
+        }
+    }
+
     [Fact]
     public void FeaturesOfAnotherModelAreRefusedAndNothingIsWritten()
     {

@@ -49,7 +49,7 @@ internal static class BuildMapCommand
             var (stageName, part) = (r.GetValue(stage)!, shard.Get(r));
             if ((stageName == "all") != (r.GetValue(shard.Shard) == null)) throw new ArgumentException("--stage extract|match and --shard go together");
             if ((stageName == "match") != (r.GetValue(features) != null)) throw new ArgumentException("--features goes with --stage match (and it needs it)");
-            using var source = net.LoadSource(r, settings);
+            using var source = net.LoadSource(r, settings, ex);
             var inputs = new MapBuildInputs(posed, root, source) { Model = net.MapModel(r), SourceFiles = new[] { ("poses", r.GetValue(poses)), ("intrinsics", r.GetValue(intrinsics)) } };
             var options = new MapBuildOptions
             {

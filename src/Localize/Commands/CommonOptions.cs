@@ -75,9 +75,15 @@ internal sealed class NetworkOptionSet
     public string? MapModel(ParseResult r) => IsRootSift(r) ? null : r.GetValue(Model);
 
     /// <summary>The feature source the options name: R2D2 with the given settings, or RootSIFT.</summary>
-    public FeatureSource LoadSource(ParseResult r, ExtractionSettings settings) =>
-        IsRootSift(r) ? FeatureSource.ForRootSift(maxPixels: settings.MaxPixels)
-                      : FeatureSource.ForR2D2(Load(r), settings, ModelLoader.ModelName(r.GetValue(Model)!));
+    /// <param name="given">the command's extraction options: those given to RootSIFT, which does not use them, are refused
+    /// (--top-k and --max-size were ignored without a word)</param>
+    public FeatureSource LoadSource(ParseResult r, ExtractionSettings settings, ExtractionOptionSet given)
+    {
+        if (IsRootSift(r) && given.R2D2OnlyGiven(r) is { } option)
+            throw new ArgumentException($"{option} applies to R2D2 models; RootSIFT extracts its own 5000 features at ≤ 1024 px (--max-pixels applies to both)");
+        return IsRootSift(r) ? FeatureSource.ForRootSift(maxPixels: settings.MaxPixels)
+                             : FeatureSource.ForR2D2(Load(r), settings, ModelLoader.ModelName(r.GetValue(Model)!));
+    }
 
     public NetworkOptions Get(ParseResult r) => new()
     {
@@ -128,6 +134,11 @@ internal sealed class ExtractionOptionSet
     {
         foreach (var o in new Option[] { ScaleF, MinSize, MaxSize, MinScale, MaxScale, RelThr, RepThr, TopK, MaxPixels, SubPixel }) c.Options.Add(o);
     }
+
+    /// <summary>The first option only R2D2's extraction uses that the command line gives, or null.</summary>
+    public string? R2D2OnlyGiven(ParseResult r) =>
+        new Option[] { ScaleF, MinSize, MaxSize, MinScale, MaxScale, RelThr, RepThr, TopK, SubPixel }
+            .FirstOrDefault(o => r.GetResult(o) is { Implicit: false })?.Name;
 
     public ExtractionSettings Get(ParseResult r)
     {

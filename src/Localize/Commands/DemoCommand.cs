@@ -57,7 +57,7 @@ internal static class DemoCommand
         Console.WriteLine($"demo: scene {inp.ScenePath} ({sc.Facades.Count} facades, {sc.DayCameras.Count} day photos, {sc.Width}×{sc.Height}), "
             + $"{inp.Queries.Count} night queries ({inp.QueryPath}) → {inp.OutDir}");
         // The model before the rendering: a missing checkpoint stops the demo at once.
-        using var source = r.GetValue(o.RenderOnly) ? null : o.Net.LoadSource(r, inp.Settings);
+        using var source = r.GetValue(o.RenderOnly) ? null : o.Net.LoadSource(r, inp.Settings, o.Extraction);
         var dev = o.Net.Hardware.Resolve(r);
         t.Done("load model");
         var data = DemoRunner.Render(inp, new ConsoleProgress("demo", logEvery: Math.Max(1, inp.ImageCount / 6), stageTimes: false), t);

@@ -59,7 +59,7 @@ internal static class ExtractCommand
         if (r.GetValue(o.Database) is { } dbPath)
         {
             if (r.GetValue(o.OutDir) != null) throw new ArgumentException("give --out or --database, not both");
-            using var source = o.Net.LoadSource(r, settings);
+            using var source = o.Net.LoadSource(r, settings, o.Extraction);
             var progress = new ConsoleProgress("extract", logEvery: 1, stageTimes: false);
             var s = shard.IsAll ? ExtractRunner.ToDatabase(inputs, source, dbPath, progress) : ShardRunner.ExtractDatabase(inputs, source, dbPath, shard, progress);
             return s.HasErrors ? 1 : 0;

@@ -21,7 +21,7 @@ internal static class TownDemo
         Console.WriteLine($"demo: town {scenePath} ({town.BlocksX}×{town.BlocksZ} blocks, {town.Styles} styles, {town.Width}×{town.Height}), "
             + $"{data.Day.Count} database photos (at most {town.MaxImages}), {data.Night.Count} night and {data.DayQueries.Count} day queries → {outDir}");
         var timings = new List<(string Stage, double Seconds)>();
-        using var source = r.GetValue(o.RenderOnly) ? null : o.Net.LoadSource(r, settings);
+        using var source = r.GetValue(o.RenderOnly) ? null : o.Net.LoadSource(r, settings, o.Extraction);
         timings.Add(("load model", total.Elapsed.TotalSeconds));
         var progress = new ConsoleDemoProgress();
         TownRunner.Render(data, progress, timings);

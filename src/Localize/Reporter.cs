@@ -84,6 +84,11 @@ internal static class Reporter
     }
 
     public static void Error(string message) => Console.Error.WriteLine($"error: {message}");
+    /// <summary>A path as a shell reads it back: quoted when it holds anything but plain characters
+    /// (a printed command with "sp ace/dëmo out" in it could not be pasted).</summary>
+    public static string Shell(string path) =>
+        path.Length > 0 && path.All(c => char.IsAsciiLetterOrDigit(c) || "/._-+=:,@%".Contains(c)) ? path : "'" + path.Replace("'", "'\\''") + "'";
+
     public static void Warn(string message) => Console.Error.WriteLine($"warning: {message}");
 }
 

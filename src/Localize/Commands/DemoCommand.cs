@@ -68,8 +68,8 @@ internal static class DemoCommand
         Console.WriteLine($"report: written in {result.ReportSeconds:F1} s");
         Print(result.Runs, t.Items);
         Console.WriteLine($"report: {result.ReportPath}");
-        Console.WriteLine($"outputs: {result.PosesPath} (+ .csv, .inliers.txt, .matches.txt, .run.json), {result.MapPath}; `localize report --map {result.MapPath} "
-            + $"--poses {result.PosesPath} --ground-truth {result.TruthSubset} --query-images {data.NightFolder}` rebuilds the report");
+        Console.WriteLine($"outputs: {result.PosesPath} (+ .csv, .inliers.txt, .matches.txt, .run.json), {result.MapPath}; `localize report --map {Reporter.Shell(result.MapPath)} "
+            + $"--poses {Reporter.Shell(result.PosesPath)} --ground-truth {Reporter.Shell(result.TruthSubset)} --query-images {Reporter.Shell(data.NightFolder)}` rebuilds the report");
         return result.Summary.HasErrors ? 1 : 0;
     }
 

@@ -101,7 +101,11 @@ public static class DemoRunner
             if (!(o.Scale > 0 && o.Scale <= 4)) throw new ArgumentException($"--scale {o.Scale}: expected a factor in (0, 4]");
             int w = (int)Math.Round(sc.Width * o.Scale), h = (int)Math.Round(sc.Height * o.Scale);
             sc = sc with { Width = w, Height = h, Focal = sc.Focal * w / sc.Width };
-            queryList = queryList.Select(q => q with { Camera = q.Camera is { } c ? Intrinsics.RescaledTo(c, w, h) ?? c : null }).ToList();
+            queryList = queryList.Select(q =>
+            {
+                try { return q with { Camera = q.Camera is { } c ? Intrinsics.RescaledTo(c, w, h) ?? c : null }; }
+                catch (R2D2Exception e) { throw new R2D2Exception(queryPath, 0, $"'{q.Name}': {e.Message} (the scene {scenePath} renders {w}×{h})"); }
+            }).ToList();
         }
         RefuseOverwritingInputs(o.OutDir, scenePath, queryPath, truthPath);
         return new DemoInputs(o.OutDir, scenePath, queryPath, truthPath, sc, queryList, gt, o.Settings);

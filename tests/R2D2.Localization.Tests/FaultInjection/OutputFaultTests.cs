@@ -430,6 +430,22 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Equal("mine\n", File.ReadAllText(file));
     }
 
+    /// <summary>The demo's printed report command quotes paths with spaces (it could not be pasted);
+    /// bash reads it back as the same paths.</summary>
+    [Fact]
+    public void TheDemosPrintedCommandQuotesPathsWithSpaces()
+    {
+        var outDir = Path.Combine(TempDir.Create(), "sp ace", "dëmo out");
+        var (code, stdout, err) = CliTests.Localize("demo", "--model", "rootsift", "--max-day", "3", "--max-queries", "1", "--scale", "0.25", "--out", outDir);
+        Assert.True(code == 0, err);
+        var command = stdout.Split('`')[1];
+        Assert.Contains($"--map '{Path.Combine(outDir, "map.db")}'", command);
+        var echo = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", new[] { "-c", "printf '%s\\n' " + command }) { RedirectStandardOutput = true })!;
+        var words = echo.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        echo.WaitForExit();
+        Assert.Equal(Path.Combine(outDir, "map.db"), words[Array.IndexOf(words, "--map") + 1]);
+    }
+
     /// <summary>A pipe (or a device) at an output path is refused: the renamed file replaced it
     /// (as root, /dev/full became a regular file).</summary>
     [Fact]

@@ -30,12 +30,12 @@ internal static class EvalHomographyCommand
         };
         precision.AcceptOnlyFromAmong("fp32", "bf16");
         var siftDefaults = new RootSiftSettings();
-        var siftFeatures = new Option<int>("--sift-features") { Description = "RootSIFT: OpenCV SIFT's nfeatures", DefaultValueFactory = _ => siftDefaults.MaxFeatures };
+        var siftFeatures = new Option<int>("--sift-features") { Description = "RootSIFT: OpenCV SIFT's nfeatures", DefaultValueFactory = _ => siftDefaults.MaxFeatures }.Between(1, 1_000_000);
         var siftMaxSize = new Option<int>("--sift-max-size")
         {
             Description = "RootSIFT: downscale images so the longer side is at most this (px); 0: full size",
             DefaultValueFactory = _ => siftDefaults.MaxSize,
-        };
+        }.Between(0, 16384);
         var ex = new ExtractionOptionSet();
         var cmd = new Command("eval-homography", "Mean matching accuracy (MMA) at 1–10 px of mutual nearest-neighbour matches under ground-truth homographies.");
         foreach (var o in new Option[] { models, pairs }) cmd.Options.Add(o);

@@ -44,12 +44,12 @@ internal static class EvalWxbsCommand
         };
         precision.AcceptOnlyFromAmong("fp32", "bf16");
         var siftDefaults = new RootSiftSettings();
-        var siftFeatures = new Option<int>("--sift-features") { Description = "RootSIFT: OpenCV SIFT's nfeatures", DefaultValueFactory = _ => siftDefaults.MaxFeatures };
+        var siftFeatures = new Option<int>("--sift-features") { Description = "RootSIFT: OpenCV SIFT's nfeatures", DefaultValueFactory = _ => siftDefaults.MaxFeatures }.Between(1, 1_000_000);
         var siftMaxSize = new Option<int>("--sift-max-size")
         {
             Description = "RootSIFT: downscale images so the longer side is at most this (px); 0: full size",
             DefaultValueFactory = _ => siftDefaults.MaxSize,
-        };
+        }.Between(0, 16384);
         var ex = new ExtractionOptionSet();
         var cmd = new Command("eval-wxbs", "WxBS (wide baseline, day/night) pairs: F by RANSAC from mutual nearest-neighbour matches, "
             + "scored by the symmetric epipolar distance of the hand-labelled correspondences; the share of pairs whose mean error is below 1–20 px.");
@@ -60,8 +60,13 @@ internal static class EvalWxbsCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             // The pairs first: a bad file is reported before the network runtime starts.
-            var all = r.GetValue(pairs)!.SelectMany(WxbsPairs.Find).ToList();
-            if (all.Count == 0) throw new ArgumentException($"no WxBS pairs (folders with {WxbsPairs.CorrespondencesFile}) found in --pairs");
+            var all = new List<WxbsPair>();
+            foreach (var folder in r.GetValue(pairs)!)
+            {
+                var found = WxbsPairs.Find(folder);
+                if (found.Count == 0) throw new ArgumentException($"{folder}: no WxBS pair (a folder with 01.png, 02.png and {WxbsPairs.CorrespondencesFile}) in it or below it");
+                all.AddRange(found);
+            }
             var dev = hardware.Resolve(r);
             var options = new WxbsEvalOptions
             {

@@ -28,6 +28,7 @@ public static class WxbsPairs
     /// <paramref name="folder"/> (a single pair by its folder's name).</summary>
     public static List<WxbsPair> Find(string folder)
     {
+        if (File.Exists(folder)) throw new InputListException($"{folder}: is a file: --pairs takes WxBS pair folders (01.png, 02.png, {CorrespondencesFile}) or folders holding them");
         if (!Directory.Exists(folder)) throw new InputListException($"{folder}: folder not found");
         if (File.Exists(Path.Combine(folder, CorrespondencesFile)))
             return new List<WxbsPair> { Read(folder, Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'))) };

@@ -153,6 +153,14 @@ public class WxbsEvaluationTests
         var (code, _, err) = CliTests.Localize("eval-wxbs", "--model", "rootsift", "--sift-max-size", "256", "--sift-features", "500", "--pairs", outside);
         Assert.Equal(1, code);
         Assert.Contains($"{corrs}:3: point (99999,", err);
+        // A file, or a folder without pairs, named as such ("folder not found"; "no pairs found in --pairs").
+        (code, _, err) = CliTests.Localize("eval-wxbs", "--model", "rootsift", "--pairs", corrs);
+        Assert.Contains($"{corrs}: is a file", err);
+        var empty = Path.Combine(dir, "empty");
+        Directory.CreateDirectory(empty);
+        (code, _, err) = CliTests.Localize("eval-wxbs", "--model", "rootsift", "--pairs", good, empty);
+        Assert.Equal(1, code);
+        Assert.Contains($"{empty}: no WxBS pair", err);
         var png = Path.Combine(broken, "02.png");
         File.WriteAllBytes(png, File.ReadAllBytes(png).Take(300).ToArray()); // the header whole, the pixels cut
         string stdout;

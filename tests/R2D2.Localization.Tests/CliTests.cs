@@ -143,6 +143,9 @@ public class CliTests
             Assert.Contains("the picture would overwrite the image", err);
             Assert.Equal(before, File.ReadAllBytes(img));
         }
+        (code, _, err) = Localize("viz", "keypoints", img, "--model", "rootsift", "--out", kp);
+        Assert.Equal(1, code);
+        Assert.Contains("--model rootsift: this command needs an R2D2 checkpoint", err); // "rootsift: file not found"
     }
 
     [Fact]

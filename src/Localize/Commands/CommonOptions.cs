@@ -67,7 +67,9 @@ internal sealed class NetworkOptionSet
         foreach (var o in new Option[] { Exact, ChannelsLast, Precision, Convolutions }) c.Options.Add(o);
     }
 
-    public R2D2Network Load(ParseResult r) => ModelLoader.Load(r.GetValue(Model)!, Hardware.Resolve(r), Get(r));
+    public R2D2Network Load(ParseResult r) => IsRootSift(r)
+        ? throw new ArgumentException("--model rootsift: this command needs an R2D2 checkpoint (RootSIFT has no network; 'default' is the embedded model)")
+        : ModelLoader.Load(r.GetValue(Model)!, Hardware.Resolve(r), Get(r));
 
     public bool IsRootSift(ParseResult r) => string.Equals(r.GetValue(Model), "rootsift", StringComparison.OrdinalIgnoreCase);
 

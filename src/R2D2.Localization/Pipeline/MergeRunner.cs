@@ -82,6 +82,10 @@ public static class MergeRunner
             var key = $"{n.Stage} job {n.Job} of {n.Shard.Count} shard(s)";
             (jobs.TryGetValue(key, out var l) ? l : jobs[key] = new()).Add((input, n.Shard, n.Done));
         }
+        // Shards of two jobs of one stage (other images or settings): each job looked incomplete.
+        if (jobs.GroupBy(j => j.Key[..j.Key.IndexOf(" job ", StringComparison.Ordinal)]).FirstOrDefault(g => g.Count() > 1) is { } mixed)
+            throw new ArgumentException($"merge: the {mixed.Key} shards given are of {mixed.Count()} different jobs ("
+                + string.Join("; ", mixed.Select(j => $"{j.Value[0].Path}: {j.Key}")) + "): merge the shards of one job (same inputs and settings)");
         foreach (var (job, shards) in jobs)
         {
             var unfinished = shards.Where(s => !s.Done).ToList();

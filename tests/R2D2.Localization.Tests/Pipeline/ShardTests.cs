@@ -87,6 +87,12 @@ public class ShardTests
         Assert.Equal(1, partial.Code);
         Assert.Contains("lacks shard(s) 2", partial.Err);
         Assert.False(File.Exists(P("features.db")));
+        // A shard of another job (here: another shard count) is named as such (it said "lacks shard(s) 2").
+        Ok(CliTests.Localize(build.Concat(new[] { "--stage", "extract", "--shard", "1/2", "--map", P("other-job.db") }).ToArray()));
+        var twoJobs = CliTests.Localize(new[] { "merge", "--databases" }.Concat(extracts.Take(2)).Concat(new[] { P("other-job.db"), "--out", P("features.db") }).ToArray());
+        Assert.Equal(1, twoJobs.Code);
+        Assert.Contains("shards given are of 2 different jobs", twoJobs.Err);
+        Assert.False(File.Exists(P("features.db")));
         // A stale temporary file of a killed merge is replaced.
         File.WriteAllText(P(".features.db.merge.tmp"), "debris of a merge killed by kill -9");
         Ok(CliTests.Localize(new[] { "merge", "--databases" }.Concat(extracts).Concat(new[] { "--out", P("features.db") }).ToArray()));

@@ -53,7 +53,7 @@ public static class OutputFile
         if (Directory.Exists(full)) throw new R2D2Exception(path, 0, "is a folder; an output file was expected");
         RefuseSpecialFile(full, path);
         RemoveStaleTemporaries(dir, Path.GetFileName(full));
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var tmp = TemporaryFor(dir, Path.GetFileName(full));
         try
         {
             using (var s = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -95,7 +95,7 @@ public static class OutputFile
                 if (Directory.Exists(full)) throw new R2D2Exception(path, 0, "is a folder; an output file was expected");
                 RefuseSpecialFile(full, path);
                 RemoveStaleTemporaries(dir, Path.GetFileName(full));
-                var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+                var tmp = TemporaryFor(dir, Path.GetFileName(full));
                 var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
                 open.Add((stream, tmp, full));
                 var bytes = new UTF8Encoding(false).GetBytes(text);
@@ -135,13 +135,19 @@ public static class OutputFile
     [DllImport("libc", SetLastError = true)]
     private static extern int stat(string path, byte[] buf);
 
+    /// <summary>The temporary file of an output: its name's first 100 characters, the process and a
+    /// GUID (the whole name, plus 46, went past the 255-byte limit of a file name for long names).</summary>
+    private static string TemporaryFor(string dir, string name) => Path.Combine(dir, $".{Stem(name)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+
+    private static string Stem(string name) => name.Length <= 100 ? name : name[..100];
+
     /// <summary>Temporary files of this output left by a writer that was killed: a writer holds its
     /// temporary file open with an exclusive lock (FileShare.None is an flock on Unix) until it is
     /// renamed, so one that opens exclusively is nobody's, and the next write of the output removes
     /// it. No process ids: they mean nothing across containers or hosts sharing the folder.</summary>
     private static void RemoveStaleTemporaries(string dir, string name)
     {
-        foreach (var f in Directory.EnumerateFiles(dir, $".{name}.*.tmp"))
+        foreach (var f in Directory.EnumerateFiles(dir, $".{Stem(name)}.*.tmp"))
         {
             try
             {

@@ -446,6 +446,18 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Equal(Path.Combine(outDir, "map.db"), words[Array.IndexOf(words, "--map") + 1]);
     }
 
+    /// <summary>A long file name (230 characters) is written: its temporary file's name, the whole
+    /// name plus 46, went past the 255-byte limit (".NET: the path is too long", naming the temporary file).</summary>
+    [Fact]
+    public void ALongOutputNameIsWritten()
+    {
+        var path = Path.Combine(TempDir.Create(), new string('a', 226) + ".txt");
+        OutputFile.WriteAllText(path, "x");
+        OutputFile.WriteAllTextsTogether(new[] { (path, "y") });
+        Assert.Equal("y", File.ReadAllText(path));
+        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!));
+    }
+
     /// <summary>A pipe (or a device) at an output path is refused: the renamed file replaced it
     /// (as root, /dev/full became a regular file).</summary>
     [Fact]

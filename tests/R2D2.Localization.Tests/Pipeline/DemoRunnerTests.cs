@@ -70,6 +70,17 @@ public class DemoRunnerTests
         Assert.False(Directory.Exists(town));
     }
 
+    /// <summary>--images on the square was ignored (all 18 photos rendered): refused like --queries N.</summary>
+    [Fact]
+    public void TheSquareRefusesATownsImageCount()
+    {
+        var outDir = Path.Combine(TempDir.Create(), "demo");
+        var (code, _, err) = CliTests.Localize("demo", "--images", "3", "--out", outDir);
+        Assert.Equal(1, code);
+        Assert.Contains("--images N is for a town scene", err);
+        Assert.False(Directory.Exists(outDir));
+    }
+
     [Fact]
     public void TheTownIsNamedByWordOrByItsFileAndItsFolderIsCheckedBeforeAnyWork()
     {

@@ -27,7 +27,14 @@ public sealed record TrainOptions
 /// <summary>How far a run got: its last step, the steps per second of this run, the model it wrote.</summary>
 public sealed record TrainSummary(long LastStep, double StepsPerSecond, string ModelPath)
 {
-    public string Line => string.Create(CultureInfo.InvariantCulture, $"trained to step {LastStep} ({StepsPerSecond:F2} steps/s this run); model: {ModelPath}");
+    /// <summary>Steps this run trained (0: the state was at --steps already).</summary>
+    public long StepsThisRun { get; init; }
+    /// <summary>The run's --steps.</summary>
+    public long Steps { get; init; }
+
+    public string Line => StepsThisRun == 0
+        ? string.Create(CultureInfo.InvariantCulture, $"nothing to train: the run is at --steps {Steps} or past it (a larger --steps goes on); model: {ModelPath}")
+        : string.Create(CultureInfo.InvariantCulture, $"trained to step {LastStep} ({StepsPerSecond:F2} steps/s this run); model: {ModelPath}");
 }
 
 /// <summary>
@@ -53,7 +60,10 @@ public static class TrainRunner
                 },
                 progress.Info, stop.Token, Validation(options, progress)));
         double rate = first < 0 ? 0 : (last - first + 1) / sw.Elapsed.TotalSeconds;
-        return new TrainSummary(last, rate, Path.Combine(options.OutputDir, Trainer.ModelFile));
+        return new TrainSummary(last, rate, Path.Combine(options.OutputDir, Trainer.ModelFile))
+        {
+            StepsThisRun = first < 0 ? 0 : last - first + 1, Steps = options.Settings.Steps,
+        };
     }
 
     /// <summary>The validation of <see cref="TrainOptions.ValidateEvery"/>: MMA at 1/3/5 px of the

@@ -20,6 +20,11 @@ public class TrainCliTests
         Assert.Contains("resuming at step 1", err);
         Assert.Contains("trained to step 2", stdout);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(run, Trainer.LogFile)).Length); // header + 2 steps
+        // Fewer steps than done: nothing to train, said so (it said "trained to step 0").
+        (code, stdout, err) = CliTests.Localize(Args(1));
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("nothing to train: the run is at --steps 1 or past it", stdout);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, Trainer.LogFile)).Length);
         // Other data (a different JPEG share) in the same folder is refused, the state kept.
         (code, _, err) = CliTests.Localize(Args(3).Append("--jpeg-probability").Append("0.5").ToArray());
         Assert.Equal(1, code);

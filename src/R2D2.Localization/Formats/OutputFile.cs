@@ -45,32 +45,7 @@ public static class OutputFile
 
     /// <summary>Writes <paramref name="path"/> atomically with <paramref name="write"/>; on any failure the
     /// destination is left as it was and the temporary file is removed.</summary>
-    public static void Write(string path, Action<Stream> write)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        if (Directory.Exists(full)) throw new R2D2Exception(path, 0, "is a folder; an output file was expected");
-        RefuseSpecialFile(full, path);
-        RemoveStaleTemporaries(dir, Path.GetFileName(full));
-        var tmp = TemporaryFor(dir, Path.GetFileName(full));
-        try
-        {
-            using (var s = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(s);
-                s.Flush(flushToDisk: true);
-                // Renamed while still open (and locked), so no other writer takes it for debris.
-                // rename(2) replaces a link at the destination by the file, leaving the link's target alone.
-                File.Move(tmp, full, overwrite: true);
-            }
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
-    }
+    public static void Write(string path, Action<Stream> write) => WriteTogether(new[] { (path, write) });
 
     /// <summary>A file where an output folder goes: said as such (it was .NET's "could not find a
     /// part of the path" or "already exists" once the work was under way).</summary>
@@ -82,12 +57,19 @@ public static class OutputFile
     /// <summary>Writes several files that belong together (a submission and the files beside it):
     /// every one to its temporary file first, then all renamed at the end, so that a kill leaves
     /// the old set or the new one, short of the instant of the renames (each file stays whole).</summary>
-    public static void WriteAllTextsTogether(IReadOnlyList<(string Path, string Text)> files)
+    public static void WriteAllTextsTogether(IReadOnlyList<(string Path, string Text)> files) =>
+        WriteTogether(files.Select(f => (f.Path, (Action<Stream>)(s =>
+        {
+            var bytes = new UTF8Encoding(false).GetBytes(f.Text);
+            s.Write(bytes, 0, bytes.Length);
+        }))).ToList());
+
+    private static void WriteTogether(IReadOnlyList<(string Path, Action<Stream> Write)> files)
     {
         var open = new List<(FileStream Stream, string Tmp, string Full)>();
         try
         {
-            foreach (var (path, text) in files)
+            foreach (var (path, write) in files)
             {
                 var full = Path.GetFullPath(path);
                 var dir = Path.GetDirectoryName(full)!;
@@ -98,11 +80,12 @@ public static class OutputFile
                 var tmp = TemporaryFor(dir, Path.GetFileName(full));
                 var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
                 open.Add((stream, tmp, full));
-                var bytes = new UTF8Encoding(false).GetBytes(text);
-                stream.Write(bytes, 0, bytes.Length);
+                write(stream);
                 stream.Flush(flushToDisk: true);
             }
-            foreach (var (_, tmp, full) in open) File.Move(tmp, full, overwrite: true); // still open and locked, as in Write
+            // Renamed while still open (and locked), so no other writer takes them for debris.
+            // rename(2) replaces a link at the destination by the file, leaving the link's target alone.
+            foreach (var (_, tmp, full) in open) File.Move(tmp, full, overwrite: true);
         }
         catch
         {

@@ -59,7 +59,7 @@ public static class MatchRunner
         var now = Settings(o);
         if (db.ReadNote("match_settings") is { } stored && stored != now && db.HasAnyMatches)
             throw new FeatureDatabaseException(db.Path, $"holds matches made with {stored}, not {now}: a rerun would keep them beside new ones. "
-                + "Match with the same settings, or into a database without matches (nothing was written)");
+                + "Match with the same settings, or into a database without matches (no match was written)");
         if (db.ReadNote("match_settings") != now) db.WriteNote("match_settings", now);
     }
 }

@@ -61,8 +61,7 @@ public static class ShardRunner
         using var db = FeatureDatabase.Open(shardPath);
         RefuseOtherShard(db, Describe(MapStage.Match, shard, job));
         db.MergeFrom(features, new[] { "match_settings" }, registrationOnly: true);
-        db.WriteNote("match_settings", MatchRunner.Settings(o));
-        var m = MatchRunner.Run(db, mine, o, progress, features);
+        var m = MatchRunner.Run(db, mine, o, progress, features); // records match_settings, refusing a rerun with others
         db.WriteNote(ShardNote, $"{Describe(MapStage.Match, shard, job)} done");
         return m;
     }
@@ -118,7 +117,6 @@ public static class ShardRunner
         var job = Job(MapStage.Match, shard, inputs.Source.Identity, pairs.Select(p => p.Name1 + "\t" + p.Name2));
         using var db = OpenShard(shardPath, inputs, MapStage.Match, shard, job);
         db.UseExtractor(inputs.Source.Identity);
-        db.WriteNote("match_settings", MatchRunner.Settings(o.Match));
         progress.Info($"match shard {shard}: {mine.Count} of {pairs.Count} pairs ({o.Pairs}), features of {featuresPath} → {shardPath}");
         var m = MatchRunner.Run(db, mine, o.Match, progress, features);
         db.WriteNote(ShardNote, $"{Describe(MapStage.Match, shard, job)} done");

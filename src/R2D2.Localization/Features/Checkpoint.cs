@@ -53,9 +53,15 @@ public sealed class Checkpoint
                 : throw new DataFormatException("not a PyTorch checkpoint (legacy or zip) nor a safetensors file");
             // A diverged training's weights: every output would be NaN, every query a fallback pose.
             foreach (var (name, t) in checkpoint.StateDict)
-                if (t.DType is TensorDType.F32 or TensorDType.F64 or TensorDType.F16 or TensorDType.BF16
-                    && Array.FindIndex(t.ToFloat32(), v => !float.IsFinite(v)) is var i and >= 0)
-                    throw new DataFormatException($"'{name}' holds a non-finite value ({t.ToFloat32()[i]} at index {i}): the weights are broken (a diverged training?)");
+            {
+                if (t.DType is not (TensorDType.F32 or TensorDType.F64 or TensorDType.F16 or TensorDType.BF16)) continue;
+                // float32 (every published checkpoint) is read in place; the others converted once.
+                ReadOnlySpan<float> values = t.DType == TensorDType.F32 ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.Data) : t.ToFloat32();
+                int i = 0;
+                while (i < values.Length && float.IsFinite(values[i])) i++;
+                if (i < values.Length)
+                    throw new DataFormatException($"'{name}' holds a non-finite value ({values[i]} at index {i}): the weights are broken (a diverged training?)");
+            }
             return checkpoint;
         }
         catch (Exception e) when (e is EndOfStreamException)

@@ -41,12 +41,14 @@ public static class WxbsPairs
     public static WxbsPair Read(string folder, string? name = null)
     {
         name ??= Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'));
-        var corrs = ReadCorrespondences(Path.Combine(folder, CorrespondencesFile));
+        var corrsPath = Path.Combine(folder, CorrespondencesFile);
+        var read = ReadWithLines(corrsPath);
+        var corrs = read.Select(r => r.Correspondence).ToList();
         var errorsPath = Path.Combine(folder, LabellingErrorsFile);
         var errors = File.Exists(errorsPath) ? ReadLabellingErrors(errorsPath, corrs.Count) : null;
         string image1 = FindImage(folder, "01"), image2 = FindImage(folder, "02");
-        // An unreadable photo is that pair's failure when it is extracted, not the listing's.
-        if (Size(image1) is { } size1 && Size(image2) is { } size2) CheckInside(Path.Combine(folder, CorrespondencesFile), corrs, size1, size2);
+        // An unreadable photo is that pair's failure when it is extracted, not the listing's: its points go unchecked.
+        if (Size(image1) is { } size1 && Size(image2) is { } size2) CheckInside(corrsPath, read, size1, size2);
         return new WxbsPair(name, image1, image2, corrs, errors);
     }
 
@@ -58,28 +60,26 @@ public static class WxbsPairs
 
     /// <summary>Every point within its image (a pixel of slack for the labels' rounding): a point
     /// far outside was scored as it was, into a meaningless error.</summary>
-    private static void CheckInside(string path, List<Correspondence> corrs, (int Width, int Height) size1, (int Width, int Height) size2)
+    private static void CheckInside(string path, List<(Correspondence Correspondence, int Line)> corrs, (int Width, int Height) size1, (int Width, int Height) size2)
     {
-        var lines = PosedImages.DataLines(path).Select(d => d.Line).ToList();
-        for (int i = 0; i < corrs.Count; i++)
-        {
-            var c = corrs[i];
+        foreach (var (c, line) in corrs)
             foreach (var (x, y, (w, h), which) in new[] { (c.X1, c.Y1, size1, "01"), (c.X2, c.Y2, size2, "02") })
                 if (x < -1 || y < -1 || x > w || y > h)
-                    throw new FileFormatException(path, lines[i], $"point ({x}, {y}) lies outside image {which} ({w}×{h})");
-        }
+                    throw new FileFormatException(path, line, $"point ({x}, {y}) lies outside image {which} ({w}×{h})");
     }
 
     /// <summary><c>x1 y1 x2 y2</c> per line (blank lines and # comments skipped); at least one.</summary>
-    public static List<Correspondence> ReadCorrespondences(string path)
+    public static List<Correspondence> ReadCorrespondences(string path) => ReadWithLines(path).Select(r => r.Correspondence).ToList();
+
+    private static List<(Correspondence Correspondence, int Line)> ReadWithLines(string path)
     {
         if (!File.Exists(path)) throw new FileFormatException(path, 0, "file not found");
-        var list = new List<Correspondence>();
+        var list = new List<(Correspondence, int)>();
         foreach (var (line, f) in PosedImages.DataLines(path))
         {
             if (f.Length != 4) throw new FileFormatException(path, line, $"expected 4 numbers (x1 y1 x2 y2), found {f.Length} fields");
-            list.Add(new Correspondence(PosedImages.Number(f[0], path, line, "x1"), PosedImages.Number(f[1], path, line, "y1"),
-                PosedImages.Number(f[2], path, line, "x2"), PosedImages.Number(f[3], path, line, "y2")));
+            list.Add((new Correspondence(PosedImages.Number(f[0], path, line, "x1"), PosedImages.Number(f[1], path, line, "y1"),
+                PosedImages.Number(f[2], path, line, "x2"), PosedImages.Number(f[3], path, line, "y2")), line));
         }
         if (list.Count == 0) throw new FileFormatException(path, 0, "no correspondences");
         return list;

@@ -73,6 +73,13 @@ public static class QueryOutputs
     /// <summary>Writes the four files from the records, together (<see cref="OutputFile.WriteAllTextsTogether"/>:
     /// all written, then all renamed), the submission last, so a query in the submission is in the
     /// others too.</summary>
+    /// <summary>The files a run of queries writes beside its submission, with their roles.</summary>
+    public static IReadOnlyList<(string Role, string? Path)> Files(string posesPath, string? csvPath = null) => new (string, string?)[]
+    {
+        ("submission", posesPath), ("CSV", csvPath ?? Path.ChangeExtension(posesPath, ".csv")), ("inliers file", QueryInliers.PathFor(posesPath)),
+        ("matches file", QueryMatches.PathFor(posesPath)), ("run description", QueryRunInfo.PathFor(posesPath)),
+    };
+
     public static void Write(string posesPath, string csvPath, IReadOnlyList<QueryRecord> records)
     {
         OutputFile.WriteAllTextsTogether(new[]

@@ -115,10 +115,8 @@ public static class DemoRunner
     /// writes into OUT (a ground truth at OUT/poses.txt became the estimates): refused before anything is written.</summary>
     private static void RefuseOverwritingInputs(string outDir, string scenePath, string queryPath, string truthPath)
     {
-        var poses = Path.Combine(outDir, "poses.txt");
-        var outputs = new[] { "map.db", "map.db-wal", "map.db-shm", "ground-truth.txt", "report.html" }.Select(f => ("demo output", (string?)Path.Combine(outDir, f)))
-            .Concat(new[] { poses, Path.ChangeExtension(poses, ".csv"), QueryInliers.PathFor(poses), QueryMatches.PathFor(poses), QueryRunInfo.PathFor(poses) }
-                .Select(f => ("demo output", (string?)f)));
+        var outputs = new[] { "map.db", "map.db-wal", "map.db-shm", "ground-truth.txt", "report.html" }.Select(f => Path.Combine(outDir, f))
+            .Concat(QueryOutputs.Files(Path.Combine(outDir, "poses.txt")).Select(f => f.Path!)).Select(f => ("demo output", (string?)f));
         OutputFile.RefuseInputs(outputs, new[] { ("scene", (string?)scenePath), ("query list", queryPath), ("ground truth", truthPath) },
             new[] { ("image folder", (string?)Path.Combine(outDir, "images")) });
     }

@@ -57,9 +57,11 @@ public static class MatchRunner
     private static void RecordSettings(FeatureDatabase db, MatchOptions o)
     {
         var now = Settings(o);
-        if (db.ReadNote("match_settings") is { } stored && stored != now && db.HasAnyMatches)
+        var stored = db.ReadNote("match_settings");
+        if (stored == now) return;
+        if (stored != null && db.HasAnyMatches)
             throw new FeatureDatabaseException(db.Path, $"holds matches made with {stored}, not {now}: a rerun would keep them beside new ones. "
                 + "Match with the same settings, or into a database without matches (no match was written)");
-        if (db.ReadNote("match_settings") != now) db.WriteNote("match_settings", now);
+        db.WriteNote("match_settings", now);
     }
 }

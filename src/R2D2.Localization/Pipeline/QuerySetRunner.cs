@@ -118,8 +118,7 @@ public sealed class QuerySetRunner
         string? poses = _o.OutputPath, csv = _o.Csv;
         if (poses != null)
             OutputFile.RefuseInputs(
-                new[] { ("submission", poses), ("CSV", csv), ("inliers file", QueryInliers.PathFor(poses)), ("matches file", QueryMatches.PathFor(poses)),
-                    ("run description", QueryRunInfo.PathFor(poses)) },
+                QueryOutputs.Files(poses, csv),
                 new[] { ("map", _map.Path), ("query list", _o.QueryListPath) }.Concat(_o.OtherInputs)
                     .Concat(imagePaths.Select(p => ("query image", (string?)p))));
 

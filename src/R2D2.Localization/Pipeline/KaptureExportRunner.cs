@@ -7,14 +7,39 @@ namespace R2D2.Localization.Pipeline;
 /// A feature database (a map from build-map, or `extract --database`) as a kapture folder: the
 /// images with their cameras and stored poses (sensors/), and with <c>features</c> their keypoints
 /// (x, y, scale), descriptors (float32) and matches (with their similarity) in kapture's binary
-/// layout under reconstruction/, type <c>r2d2</c> (or the name given).
+/// layout under reconstruction/, type <c>r2d2</c> (or the name given). The export is written into
+/// a staging folder inside the output (<see cref="StagingName"/>) and its sensors/ and
+/// reconstruction/ then renamed into place (replacing an earlier export's, not merged with them), so
+/// a kill leaves the earlier export or the new one, short of the instant of the renames, and never
+/// half a set of features beside a full set of images; the next run removes what a kill left staged.
 /// </summary>
 public static class KaptureExportRunner
 {
+    public const string StagingName = ".kapture-export.partial";
+
     public static (int Images, int Pairs) Run(string databasePath, string root, bool features, string type = "r2d2")
     {
         if (!File.Exists(databasePath)) throw new FileFormatException(databasePath, 0, "database not found");
         using var db = FeatureDatabase.OpenReadOnly(databasePath);
+        var staging = Path.Combine(root, StagingName);
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        var result = Write(db, staging, features, type);
+        foreach (var entry in new[] { "sensors", "reconstruction" })
+        {
+            var fresh = Path.Combine(staging, entry);
+            if (!Directory.Exists(fresh)) continue;
+            var target = Path.Combine(root, entry);
+            var old = Path.Combine(staging, entry + ".old");
+            if (Directory.Exists(target)) Directory.Move(target, old);
+            Directory.Move(fresh, target);
+        }
+        Directory.Delete(staging, recursive: true);
+        return result;
+    }
+
+    private static (int Images, int Pairs) Write(FeatureDatabase db, string root, bool features, string type)
+    {
+        var databasePath = db.Path;
         var images = db.ReadImages();
         var cameras = db.ReadCameras().ToDictionary(c => c.Id);
         Kapture.Write(root, images.Select((im, i) => new KaptureImage(i, $"cam{im.CameraId}", im.Name,

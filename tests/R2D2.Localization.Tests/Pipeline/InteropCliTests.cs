@@ -159,6 +159,19 @@ public class InteropCliTests
         Assert.Equal(kp.X[7], read.Values[21], 1e-4f);
         Assert.Equal(128, KaptureFeatures.ReadDescriptors(export, "r2d2", "02.jpg").Columns);
         Assert.Equal(3, KaptureFeatures.ListMatches(export, "r2d2").Count);
+
+        // Again over that export, with features of an image the map lacks (an earlier export of
+        // another map) and what a killed run left staged: the new export replaces the old one whole.
+        KaptureFeatures.WriteKeypoints(export, "r2d2", "stale.jpg", new FeatureArray(new float[] { 1, 2, 3 }, 3));
+        var staged = Path.Combine(export, KaptureExportRunner.StagingName, "reconstruction");
+        Directory.CreateDirectory(staged);
+        File.WriteAllText(Path.Combine(staged, "half.txt"), "killed");
+        (code, stdout, err) = CliTests.Localize("convert", "--from", db, "--to", export, "--format", "kapture", "--features");
+        Assert.True(code == 0, err);
+        Assert.False(Directory.Exists(Path.Combine(export, KaptureExportRunner.StagingName)));
+        Assert.Empty(Directory.GetFiles(export, "stale.jpg*", SearchOption.AllDirectories));
+        Assert.Equal((kp.X.Length, 3), (KaptureFeatures.ReadKeypoints(export, "r2d2", "02.jpg").Rows, 3));
+        SamePosedNames(Kapture.ReadPosed(export), truth.Values.ToList());
     }
 
     private static void SamePosedNames(List<PosedImage> a, List<PosedImage> b)

@@ -49,6 +49,22 @@ public class AachenTests
         p2.WaitForExit();
         Assert.Equal(1, p2.ExitCode);
         Assert.True(err2.Contains("aachen_cvpr2018_db.nvm:5: image db/4446.jpg not found"), err2);
+        // An option neither the script's nor build-map's fails before the dataset is looked at (it
+        // reached localize only after the checks); so does a --top-k that is not a number.
+        foreach (var (extra, said) in new[] { ("--topk", "--topk: not an option of this script nor of localize build-map"), ("--top-k", "--top-k x: expected a number") })
+        {
+            psi.ArgumentList[2] = "/nonexistent/aachen";
+            psi.ArgumentList.Add(extra);
+            psi.ArgumentList.Add("x");
+            using var p3 = Process.Start(psi)!;
+            var err3 = p3.StandardError.ReadToEnd();
+            p3.StandardOutput.ReadToEnd();
+            p3.WaitForExit();
+            Assert.Equal(1, p3.ExitCode);
+            Assert.True(err3.Contains(said), err3);
+            psi.ArgumentList.RemoveAt(psi.ArgumentList.Count - 1);
+            psi.ArgumentList.RemoveAt(psi.ArgumentList.Count - 1);
+        }
     }
 
     [Theory]

@@ -88,6 +88,11 @@ public static class DemoRunner
         OutputFile.RefuseFileAsFolder(o.OutDir, "--out");
         if (o.MaxDay < 0) throw new ArgumentException($"--max-day {o.MaxDay}: expected 0 (all) or more");
         if (o.MaxQueries < 0) throw new ArgumentException($"--max-queries {o.MaxQueries}: expected 0 (all) or more");
+        // Inputs given are checked before the embedded files are written for those not given (a
+        // missing --scene left OUT/scene/ with the embedded query list behind).
+        foreach (var (option, path) in new[] { ("--scene", o.ScenePath), ("--queries", o.QueryPath), ("--ground-truth", o.TruthPath) })
+            if (path != null && !File.Exists(path))
+                throw new R2D2Exception(path, 0, Directory.Exists(path) ? $"is a folder: {option} takes a file" : $"not found ({option})");
         var scenePath = o.ScenePath ?? DemoFiles.Locate(o.OutDir, "maps", DemoFiles.Scene);
         var queryPath = o.QueryPath ?? DemoFiles.Locate(o.OutDir, "queries", DemoFiles.Queries);
         var truthPath = o.TruthPath ?? DemoFiles.Locate(o.OutDir, "queries", DemoFiles.GroundTruth);

@@ -46,6 +46,13 @@ public class DemoRunnerTests
         var missing = Path.Combine(dir, "none.txt");
         var e = Assert.ThrowsAny<Exception>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, QueryPath = missing }));
         Assert.Contains(missing, e.Message);
+        // A missing scene or a folder as the truth stops it before the embedded files of the inputs
+        // not given are written (OUT/scene/ was left behind where the repository's are not found).
+        var scene = Assert.Throws<R2D2Exception>(() => DemoRunner.Read(new DemoOptions { OutDir = Path.Combine(dir, "out"), ScenePath = missing }));
+        Assert.Equal($"{missing}: not found (--scene)", scene.Message);
+        var truth = Assert.Throws<R2D2Exception>(() => DemoRunner.Read(new DemoOptions { OutDir = Path.Combine(dir, "out"), TruthPath = dir }));
+        Assert.Contains("is a folder: --ground-truth takes a file", truth.Message);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")));
     }
 
     /// <summary>An input at one of the demo's output names (a ground truth at OUT/poses.txt became

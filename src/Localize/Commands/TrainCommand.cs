@@ -39,8 +39,8 @@ internal static class TrainCommand
             Description = "share of images that get a JPEG round trip (the rest are quantized to 8 bits); JPEG needs OpenCV's native library",
             DefaultValueFactory = _ => new PhotometricSettings().JpegProbability,
         }.Between(0.0, 1.0);
-        public readonly Option<int> ValidateEvery = new Option<int>("--validate-every") { Description = "MMA on rendered day/night pairs of held-apart scenes every this many steps (validation.tsv); 0: none", DefaultValueFactory = _ => 0 }.AtLeast(0);
-        public readonly Option<int> ValidationPairs = new("--validation-pairs") { Description = "pairs of that validation", DefaultValueFactory = _ => 24 };
+        public readonly Option<int> ValidateEvery = new Option<int>("--validate-every") { Description = "MMA on held-apart rendered day/night pairs and viewpoint pairs every this many steps (validation.tsv), keeping each validated step's weights (validated/) and the best by their score (best.safetensors); 0: none", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        public readonly Option<int> ValidationPairs = new("--validation-pairs") { Description = "pairs of each validation set", DefaultValueFactory = _ => 24 };
         public readonly DeviceOptionSet Hardware = new();
 
         public void AddTo(Command cmd)
@@ -81,7 +81,7 @@ internal static class TrainCommand
         var outDir = r.GetValue(o.OutDir)!;
         OutputFile.RefuseFileAsFolder(outDir, "--out");
         OutputFile.RefuseInputs(new[] { ("PyTorch export", r.GetValue(o.Export)) },
-            new[] { ("initial weights", settings.InitialWeights) }.Concat(new[] { "model.safetensors", "state.safetensors", "settings.json", "train-log.tsv", "validation.tsv" }
+            new[] { ("initial weights", settings.InitialWeights) }.Concat(new[] { "model.safetensors", "state.safetensors", "settings.json", "train-log.tsv", "validation.tsv", "best.safetensors" }
                 .Select(f => ($"run's {f}", (string?)Path.Combine(outDir, f)))));
         if (r.GetValue(o.Export) is { } export && Path.GetFullPath(export).TrimEnd('/') == Path.GetFullPath(outDir).TrimEnd('/'))
             throw new ArgumentException($"--export-torch {export} is the --out folder: give a file (.pt)");

@@ -18,14 +18,18 @@ public static class RenderedPairsEvaluation
     public static readonly int[] Thresholds = { 1, 3, 5 };
 
     public static MmaRow Run(IReadOnlyList<RenderedPairSample> pairs, Func<RgbImage, FeatureSet> extract, string label,
+        IReadOnlyList<int>? thresholds = null, TorchSharp.torch.Device? device = null) =>
+        Run(pairs.Select(s => s.Pair).ToList(), extract, label, thresholds, device);
+
+    /// <summary>The same over any pairs with a true flow (rendered, or homography pairs).</summary>
+    public static MmaRow Run(IReadOnlyList<TrainingPair> pairs, Func<RgbImage, FeatureSet> extract, string label,
         IReadOnlyList<int>? thresholds = null, TorchSharp.torch.Device? device = null)
     {
         thresholds ??= Thresholds;
         var sums = new double[thresholds.Count];
         double matches = 0, keypoints = 0;
-        foreach (var sample in pairs)
+        foreach (var p in pairs)
         {
-            var p = sample.Pair;
             var f1 = extract(PlanarImage.ToRgb(p.Image1, p.Width, p.Height));
             var f2 = extract(PlanarImage.ToRgb(p.Image2, p.Width, p.Height));
             var m = MutualNearestNeighbours.Match(f1.Descriptors, f1.Count, f2.Descriptors, f2.Count, f1.Dim, device);
@@ -79,22 +83,66 @@ public static class RenderedPairsEvaluation
     }
 }
 
-/// <summary>Several models' MMA on the same rendered validation pairs (<c>localize eval-rendered</c>).</summary>
+/// <summary>
+/// The training validation (`localize train --validate-every`, `localize eval-rendered`): MMA at
+/// 1/3/5 px on two fixed sets no training run draws. Day/night: rendered pairs of held-apart
+/// scenes (<see cref="RenderedPairSource.Validation"/>: illumination and viewpoint change, what the
+/// night queries need). Viewpoint: homography pairs of held-apart procedural images
+/// (<see cref="HomographyPairSource.Validation"/>: what graf measures, and what a run on rendered
+/// pairs alone forgot). The score, by which a run keeps its best weights, is the mean of the two
+/// sets' MMA at 3 px: neither may be traded away for the other.
+/// </summary>
+public sealed class ValidationSets
+{
+    public static readonly IReadOnlyList<string> Columns = new[] { "mma1", "mma3", "mma5", "matches", "keypoints", "vp_mma1", "vp_mma3", "vp_mma5", "vp_matches", "score" };
+    public const string ScoreColumn = "score";
+
+    public required IReadOnlyList<TrainingPair> DayNight { get; init; }
+    public required IReadOnlyList<TrainingPair> Viewpoint { get; init; }
+
+    /// <summary><paramref name="pairs"/> of each set: day/night at width×height, viewpoint pairs square at the larger side.</summary>
+    public static ValidationSets Make(int pairs, int width = 384, int height = 288) => new()
+    {
+        DayNight = RenderedPairSource.Validation(pairs, width, height).Select(p => p.Pair).ToList(),
+        Viewpoint = HomographyPairSource.Validation(pairs, Math.Max(width, height)).Select(p => p.Pair).ToList(),
+    };
+
+    public (MmaRow DayNight, MmaRow Viewpoint) Evaluate(Func<RgbImage, FeatureSet> extract, string label, TorchSharp.torch.Device? device = null) =>
+        (RenderedPairsEvaluation.Run(DayNight, extract, label, device: device), RenderedPairsEvaluation.Run(Viewpoint, extract, label, device: device));
+
+    public static double Score(MmaRow dayNight, MmaRow viewpoint) => (dayNight.Mma[1] + viewpoint.Mma[1]) / 2;
+
+    /// <summary>The values of <see cref="Columns"/>.</summary>
+    public static double[] Row(MmaRow dayNight, MmaRow viewpoint) =>
+        dayNight.Mma.Concat(new[] { dayNight.MeanMatches, dayNight.MeanKeypoints }).Concat(viewpoint.Mma)
+            .Concat(new[] { viewpoint.MeanMatches, Score(dayNight, viewpoint) }).ToArray();
+}
+
+/// <summary>Several models on the same validation pairs (<c>localize eval-rendered</c>).</summary>
 public static class RenderedModelEvaluation
 {
-    public static List<MmaRow> Run(IReadOnlyList<string> models, int pairCount, int width, int height, ExtractionSettings extraction,
+    public static List<(MmaRow DayNight, MmaRow Viewpoint)> Run(IReadOnlyList<string> models, int pairCount, int width, int height, ExtractionSettings extraction,
         TorchSharp.torch.Device device, Action<string>? log = null)
     {
-        log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"rendering {pairCount} day/night validation pair(s) at {width}×{height}"));
-        var pairs = RenderedPairSource.Validation(pairCount, width, height);
-        var rows = new List<MmaRow>();
-        foreach (var model in models)
+        // Every model loaded before the pairs are made: a bad path fails at once, not after the first model's run.
+        var nets = new List<R2D2Network>();
+        try
         {
-            using var net = ModelLoader.Load(model, device);
-            var extractor = new MultiScaleExtractor(net, extraction);
-            log?.Invoke($"{ModelLoader.ModelName(model)} on {pairs.Count} pair(s)");
-            rows.Add(RenderedPairsEvaluation.Run(pairs, img => extractor.Extract(img), ModelLoader.ModelName(model), device: device));
+            foreach (var model in models) nets.Add(ModelLoader.Load(model, device));
+            log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"rendering {pairCount} day/night validation pair(s) at {width}×{height} and {pairCount} viewpoint pair(s) at {Math.Max(width, height)}²"));
+            var sets = ValidationSets.Make(pairCount, width, height);
+            var rows = new List<(MmaRow, MmaRow)>();
+            foreach (var (model, net) in models.Zip(nets))
+            {
+                var extractor = new MultiScaleExtractor(net, extraction);
+                log?.Invoke($"{ModelLoader.ModelName(model)} on {pairCount} + {pairCount} pair(s)");
+                rows.Add(sets.Evaluate(img => extractor.Extract(img), ModelLoader.ModelName(model), device));
+            }
+            return rows;
         }
-        return rows;
+        finally
+        {
+            foreach (var net in nets) net.Dispose();
+        }
     }
 }

@@ -19,7 +19,7 @@ public sealed record TrainOptions
     public int CheckpointEvery { get; init; } = 500;
     /// <summary>Stop (saving the state) after this many minutes; 0: no limit.</summary>
     public double TimeLimitMinutes { get; init; }
-    /// <summary>MMA on rendered day/night validation pairs every this many steps (validation.tsv); 0: none.</summary>
+    /// <summary>MMA on the validation sets every this many steps (validation.tsv, validated/, best.safetensors); 0: none.</summary>
     public int ValidateEvery { get; init; }
     public int ValidationPairs { get; init; } = 24;
 }
@@ -32,9 +32,13 @@ public sealed record TrainSummary(long LastStep, double StepsPerSecond, string M
     /// <summary>The run's --steps.</summary>
     public long Steps { get; init; }
 
-    public string Line => StepsThisRun == 0
+    /// <summary>The best validated step so far and its weights (with a validation).</summary>
+    public (long Step, double Score, string Path)? Best { get; init; }
+
+    public string Line => (StepsThisRun == 0
         ? string.Create(CultureInfo.InvariantCulture, $"nothing to train: the run is at --steps {Steps} or past it (a larger --steps goes on); model: {ModelPath}")
-        : string.Create(CultureInfo.InvariantCulture, $"trained to step {LastStep} ({StepsPerSecond:F2} steps/s this run); model: {ModelPath}");
+        : string.Create(CultureInfo.InvariantCulture, $"trained to step {LastStep} ({StepsPerSecond:F2} steps/s this run); model: {ModelPath}"))
+        + (Best is { } b ? string.Create(CultureInfo.InvariantCulture, $"; best validated: step {b.Step} (score {b.Score:F4}): {b.Path}") : "");
 }
 
 /// <summary>
@@ -50,6 +54,7 @@ public static class TrainRunner
         if (options.TimeLimitMinutes > 0) stop.CancelAfter(TimeSpan.FromMinutes(options.TimeLimitMinutes));
         var sw = Stopwatch.StartNew();
         long first = -1, last = 0;
+        var validation = Validation(options, progress);
         progress.Stage("training", options.Settings.Steps, tick =>
             Trainer.Run(options.Pairs, options.OutputDir, options.Settings, options.Device, options.CheckpointEvery,
                 s =>
@@ -58,30 +63,31 @@ public static class TrainRunner
                     last = s.Step;
                     tick(string.Create(CultureInfo.InvariantCulture, $"step {s.Step} loss {s.Loss:F4} (AP {s.MeanAp:F3}, cosim {s.Cosim:F3}, peaky {s.Peaky:F3}) {s.Seconds:F2} s"));
                 },
-                progress.Info, stop.Token, Validation(options, progress)));
+                progress.Info, stop.Token, validation));
         double rate = first < 0 ? 0 : (last - first + 1) / sw.Elapsed.TotalSeconds;
         return new TrainSummary(last, rate, Path.Combine(options.OutputDir, Trainer.ModelFile))
         {
             StepsThisRun = first < 0 ? 0 : last - first + 1, Steps = options.Settings.Steps,
+            Best = validation != null && Trainer.BestValidated(options.OutputDir, validation) is { } b ? (b.Step, b.Score, Path.Combine(options.OutputDir, Trainer.BestFile)) : null,
         };
     }
 
     /// <summary>The validation of <see cref="TrainOptions.ValidateEvery"/>: MMA at 1/3/5 px of the
-    /// current weights (the default extraction) on day/night pairs of held-apart rendered scenes.</summary>
+    /// current weights (the default extraction) on <see cref="ValidationSets"/>, whose score picks
+    /// best.safetensors.</summary>
     private static TrainingValidation? Validation(TrainOptions options, IProgressSink progress)
     {
         if (options.ValidateEvery <= 0) return null;
         var sw = Stopwatch.StartNew();
-        var pairs = RenderedPairSource.Validation(options.ValidationPairs);
-        progress.Info(string.Create(CultureInfo.InvariantCulture, $"validation: {pairs.Count} rendered day/night pairs of held-apart scenes ({sw.Elapsed.TotalSeconds:F1} s to render), every {options.ValidateEvery} steps → {Trainer.ValidationFile}"));
-        var columns = RenderedPairsEvaluation.Thresholds.Select(t => $"mma{t}").Concat(new[] { "matches", "keypoints" }).ToList();
-        return new TrainingValidation(options.ValidateEvery, columns, checkpoint =>
+        var sets = ValidationSets.Make(options.ValidationPairs);
+        progress.Info(string.Create(CultureInfo.InvariantCulture, $"validation: {sets.DayNight.Count} rendered day/night pairs of held-apart scenes and {sets.Viewpoint.Count} viewpoint pairs of held-apart procedural images ({sw.Elapsed.TotalSeconds:F1} s to make), every {options.ValidateEvery} steps → {Trainer.ValidationFile}, {Trainer.ValidatedFolder}/, {Trainer.BestFile}"));
+        return new TrainingValidation(options.ValidateEvery, ValidationSets.Columns, checkpoint =>
         {
             using var net = new R2D2Network(checkpoint, options.Device);
             var extractor = new MultiScaleExtractor(net, new ExtractionSettings());
-            var row = RenderedPairsEvaluation.Run(pairs, img => extractor.Extract(img), "validation", device: options.Device);
-            return row.Mma.Concat(new[] { row.MeanMatches, row.MeanKeypoints }).ToArray();
-        });
+            var (dayNight, viewpoint) = sets.Evaluate(img => extractor.Extract(img), "validation", options.Device);
+            return ValidationSets.Row(dayNight, viewpoint);
+        }, ValidationSets.ScoreColumn);
     }
 
     /// <summary>Writes a trained model as a zip-format PyTorch file (.pt) that torch.load reads.</summary>

@@ -116,4 +116,19 @@ public sealed class HomographyPairSource : ITrainingPairSource
     }
 
     private static readonly double[] Identity = { 1, 0, 0, 0, 1, 0, 0, 0, 1 };
+
+    /// <summary>The seed of <see cref="Validation"/>'s pairs; `localize train` derives its sources'
+    /// seeds from --seed by small steps, so training never draws these images.</summary>
+    public const long ValidationSeed = long.MinValue;
+
+    /// <summary>A fixed set of viewpoint-change pairs of procedural images (the training
+    /// distribution of homographies, no photometric change): the validation that sees a model
+    /// forget viewpoint changes (graf) while it learns illumination from rendered pairs.</summary>
+    public static IReadOnlyList<HomographyPairSample> Validation(int count, int size = 256)
+    {
+        var source = new HomographyPairSource(new ProceduralImageSource(), ValidationSeed, size, photometric: PhotometricSettings.Off);
+        var pairs = new HomographyPairSample[count];
+        Parallel.For(0, count, i => pairs[i] = source.Sample(i));
+        return pairs;
+    }
 }

@@ -42,8 +42,11 @@ public sealed record TrainingSettings
 
 /// <summary>A validation of the weights during training: <see cref="Evaluate"/> gets the current
 /// checkpoint and returns one number per column; run at step 0 of a new run, every
-/// <see cref="Every"/> steps and at the end, each a row of validation.tsv.</summary>
-public sealed record TrainingValidation(int Every, IReadOnlyList<string> Columns, Func<Checkpoint, double[]> Evaluate);
+/// <see cref="Every"/> steps and at the end, each a row of validation.tsv. The weights of every
+/// validated step are kept (validated/), and with a <see cref="ScoreColumn"/> (higher is better)
+/// those of the best row so far are best.safetensors: a run that learns one thing while it
+/// forgets another may peak before its end, and the last weights are not the ones to keep.</summary>
+public sealed record TrainingValidation(int Every, IReadOnlyList<string> Columns, Func<Checkpoint, double[]> Evaluate, string? ScoreColumn = null);
 
 /// <summary>One optimization step's numbers (the loss log's row).</summary>
 public sealed record TrainingStep(long Step, double Loss, double ApLoss, double MeanAp, double Cosim, double Peaky, int Queries, double Seconds);
@@ -57,7 +60,12 @@ public sealed record TrainingStep(long Step, double Loss, double ApLoss, double 
 /// </summary>
 public static class Trainer
 {
-    public const string SettingsFile = "settings.json", StateFile = "state.safetensors", ModelFile = "model.safetensors", LogFile = "train-log.tsv", ValidationFile = "validation.tsv";
+    public const string SettingsFile = "settings.json", StateFile = "state.safetensors", ModelFile = "model.safetensors", LogFile = "train-log.tsv", ValidationFile = "validation.tsv",
+        ValidatedFolder = "validated", BestFile = "best.safetensors";
+
+    /// <summary>The kept weights of a validated step (validated/step-00001000.safetensors).</summary>
+    public static string ValidatedModel(string outDir, long step) =>
+        Path.Combine(outDir, ValidatedFolder, string.Create(CultureInfo.InvariantCulture, $"step-{step:D8}.safetensors"));
     private const string StateTag = "r2d2.localization/training-state-1";
 
     /// <summary>Trains (or resumes) into <paramref name="outDir"/> until settings.Steps; checkpoints
@@ -112,10 +120,11 @@ public static class Trainer
             ["training_pairs"] = source.Describe(),
             ["training_seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
         };
+        Checkpoint Weights(long step) => net.ToCheckpoint(new Dictionary<string, string>(metadata) { ["training_steps"] = step.ToString(CultureInfo.InvariantCulture) });
         void Save(long step)
         {
             using var scope = NewDisposeScope();
-            var ckpt = net.ToCheckpoint(new Dictionary<string, string>(metadata) { ["training_steps"] = step.ToString(CultureInfo.InvariantCulture) });
+            var ckpt = Weights(step);
             var all = new Dictionary<string, CheckpointTensor>(ckpt.StateDict);
             foreach (var (k, t) in adam.StateTensors())
             {
@@ -136,18 +145,33 @@ public static class Trainer
         {
             if (validation == null || step == validated) return;
             var sw = Stopwatch.StartNew();
-            var values = validation.Evaluate(net.ToCheckpoint());
+            var weights = Weights(step);
+            var values = validation.Evaluate(weights);
+            // The weights first, then the row: a row always has its weights.
+            Directory.CreateDirectory(Path.Combine(outDir, ValidatedFolder));
+            weights.SaveSafeTensors(ValidatedModel(outDir, step));
             var line = string.Join('\t', values.Select(F).Prepend(step.ToString(CultureInfo.InvariantCulture)));
             File.AppendAllText(validationPath, line + "\n");
             validated = step;
             log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"validation at step {step}: ")
                 + string.Join(", ", validation.Columns.Zip(values, (c, v) => $"{c} {F(v)}")) + string.Create(CultureInfo.InvariantCulture, $" ({sw.Elapsed.TotalSeconds:F1} s)"));
+            if (KeepBest(outDir, validation) is { } best)
+                log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"best so far: step {best.Step} ({validation.ScoreColumn} {F(best.Score)}) → {BestFile}"));
         }
         if (validation != null)
         {
+            var header = string.Join('\t', validation.Columns.Prepend("step"));
+            if (File.Exists(validationPath) && new FileInfo(validationPath).Length > 0 && File.ReadLines(validationPath).First() != header)
+                throw new ArgumentException($"{validationPath}: has other columns than this build's validation ({header.Replace('\t', ' ')}); use another --out");
             TruncateLog(validationPath, start);
             if (!File.Exists(validationPath) || new FileInfo(validationPath).Length == 0)
-                OutputFile.WriteAllText(validationPath, string.Join('\t', validation.Columns.Prepend("step")) + "\n");
+                OutputFile.WriteAllText(validationPath, header + "\n");
+            // Steps past the state are trained again: their kept weights go with their rows.
+            if (Directory.Exists(Path.Combine(outDir, ValidatedFolder)))
+                foreach (var f in Directory.GetFiles(Path.Combine(outDir, ValidatedFolder), "step-*.safetensors"))
+                    if (long.TryParse(Path.GetFileNameWithoutExtension(f)["step-".Length..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) && k > start)
+                        File.Delete(f);
+            KeepBest(outDir, validation);
             // A resumed run does not repeat the row of the step it resumes at.
             var lastRow = File.ReadLines(validationPath).Skip(1).LastOrDefault();
             if (lastRow != null && long.TryParse(lastRow.Split('\t')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var lastStep)) validated = lastStep;
@@ -189,6 +213,37 @@ public static class Trainer
         if (s > start || !File.Exists(Path.Combine(outDir, ModelFile))) Save(s);
         if (s > start) Validate(s);
         static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Makes best.safetensors the kept weights of <see cref="BestValidated"/>; null without
+    /// a score or a row with kept weights.</summary>
+    public static (long Step, double Score)? KeepBest(string outDir, TrainingValidation validation)
+    {
+        var best = BestValidated(outDir, validation);
+        if (best == null) return null;
+        OutputFile.Write(Path.Combine(outDir, BestFile), s =>
+        {
+            using var kept = File.OpenRead(ValidatedModel(outDir, best.Value.Step));
+            kept.CopyTo(s);
+        });
+        return best;
+    }
+
+    /// <summary>validation.tsv's best row with kept weights by the score column (the earliest on ties).</summary>
+    public static (long Step, double Score)? BestValidated(string outDir, TrainingValidation validation)
+    {
+        if (validation.ScoreColumn == null || !File.Exists(Path.Combine(outDir, ValidationFile))) return null;
+        int column = validation.Columns.ToList().IndexOf(validation.ScoreColumn) + 1;
+        if (column == 0) throw new ArgumentException($"score column {validation.ScoreColumn} is not a validation column");
+        (long Step, double Score)? best = null;
+        foreach (var row in File.ReadLines(Path.Combine(outDir, ValidationFile)).Skip(1))
+        {
+            var f = row.Split('\t');
+            if (f.Length <= column || !long.TryParse(f[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var step)
+                || !double.TryParse(f[column], NumberStyles.Float, CultureInfo.InvariantCulture, out var score) || !double.IsFinite(score)) continue;
+            if ((best == null || score > best.Value.Score) && File.Exists(ValidatedModel(outDir, step))) best = (step, score);
+        }
+        return best;
     }
 
     /// <summary>One forward/backward/update on a batch; returns the losses (before the update).</summary>

@@ -35,6 +35,20 @@ public class HomographyPairTests
         }
     }
 
+    /// <summary>The viewpoint validation set: the same pairs on every call, no photometric change
+    /// (image 1 is the procedural image itself), not the pairs `train --pairs generated` draws.</summary>
+    [Fact]
+    public void TheViewpointValidationSetIsFixedAndApartFromTraining()
+    {
+        var a = HomographyPairSource.Validation(3, 64);
+        var b = HomographyPairSource.Validation(3, 64);
+        for (int i = 0; i < 3; i++) Assert.True(Same(a[i].Pair, b[i].Pair), $"validation pair {i} differs between calls");
+        Assert.All(a, p => Assert.False(p.Night));
+        var training = (HomographyPairSource)TrainingPairSources.Parse(new[] { "generated" }, 64, 0);
+        for (int i = 0; i < 3; i++) Assert.False(Same(a[i].Pair, training.Get(i)));
+        Assert.Equal(3 * 64 * 64, a[0].Pair.Image1.Length);
+    }
+
     [Fact]
     public void FlowIsTheHomographyAtPixelCentresAndNaNOutsideImage2()
     {

@@ -135,6 +135,17 @@ public class RenderedPairTests
     }
 
     [Fact]
+    public void TheValidationRowHasItsColumnsAndTheScoreWeighsBothSetsAlike()
+    {
+        var dayNight = new MmaRow("m", new[] { 0.1, 0.3, 0.4 }, 100, 800, 24);
+        var viewpoint = new MmaRow("m", new[] { 0.5, 0.7, 0.75 }, 600, 900, 24);
+        var row = ValidationSets.Row(dayNight, viewpoint);
+        Assert.Equal(ValidationSets.Columns.Count, row.Length);
+        Assert.Equal(new[] { 0.1, 0.3, 0.4, 100, 800, 0.5, 0.7, 0.75, 600, 0.5 }, row, (x, y) => Math.Abs(x - y) < 1e-12);
+        Assert.Equal(ValidationSets.Columns.Count - 1, ValidationSets.Columns.ToList().IndexOf(ValidationSets.ScoreColumn));
+    }
+
+    [Fact]
     public void PairsSpecsNameTheRenderedSource()
     {
         var s = TrainingPairSources.Parse(new[] { "generated", "rendered:day-night" }, 64, 0);

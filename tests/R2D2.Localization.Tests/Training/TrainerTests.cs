@@ -70,6 +70,45 @@ public class TrainerTests
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, Trainer.StateFile)));
     }
 
+    /// <summary>Every validated step's weights are kept and best.safetensors is the best row's (a
+    /// GPU run that peaked at step 5,000 of 6,694 kept only its last weights); a resumed run drops the
+    /// rows and weights past its state and picks the best again.</summary>
+    [Fact]
+    public void ValidationKeepsEachValidatedStepsWeightsAndTheBest()
+    {
+        var dir = TempDir.Create();
+        var settings = new TrainingSettings { BatchSize = 1, Steps = 4, Sampler = new SamplerSettings { Border = 8 } };
+        // A score that peaks at step 2 (the checkpoint's step, from its metadata).
+        double[] Evaluate(Checkpoint c)
+        {
+            long step = long.Parse(c.Metadata["training_steps"]);
+            return new[] { step, step == 2 ? 0.9 : 0.1 * step };
+        }
+        var validation = new TrainingValidation(1, new[] { "step_seen", "score" }, Evaluate, "score");
+        Trainer.Run(Pairs(32), dir, settings with { Steps = 3 }, CPU, checkpointEvery: 1, validation: validation);
+        Assert.Equal(new[] { 0L, 1, 2, 3 }, Directory.GetFiles(Path.Combine(dir, Trainer.ValidatedFolder)).Select(f => long.Parse(Path.GetFileNameWithoutExtension(f)[5..])).Order());
+        Assert.Equal(File.ReadAllBytes(Trainer.ValidatedModel(dir, 2)), File.ReadAllBytes(Path.Combine(dir, Trainer.BestFile)));
+        Assert.Equal("2", Checkpoint.Load(Path.Combine(dir, Trainer.BestFile)).Metadata["training_steps"]);
+        Assert.Equal((2L, 0.9), Trainer.BestValidated(dir, validation));
+
+        // Killed after step 3's validation with the state at step 1: steps 2 and 3 are trained
+        // again, their rows and weights dropped first; the best is picked again from what is left.
+        Trainer.Run(Pairs(32), Path.Combine(dir, "one"), settings with { Steps = 1 }, CPU, checkpointEvery: 1);
+        File.Copy(Path.Combine(dir, "one", Trainer.StateFile), Path.Combine(dir, Trainer.StateFile), overwrite: true);
+        var scoreAt1 = new TrainingValidation(1, new[] { "step_seen", "score" }, c => new[] { 0.0, 0.0 }, "score");
+        Trainer.Run(Pairs(32), dir, settings with { Steps = 2 }, CPU, checkpointEvery: 1, validation: scoreAt1);
+        Assert.Equal(new[] { "step\tstep_seen\tscore", "0\t0\t0", "1\t1\t0.1", "2\t0\t0" }, File.ReadAllLines(Path.Combine(dir, Trainer.ValidationFile)));
+        Assert.False(File.Exists(Trainer.ValidatedModel(dir, 3)));
+        Assert.Equal((1L, 0.1), Trainer.BestValidated(dir, scoreAt1));
+        Assert.Equal(File.ReadAllBytes(Trainer.ValidatedModel(dir, 1)), File.ReadAllBytes(Path.Combine(dir, Trainer.BestFile)));
+
+        // A validation.tsv of other columns (an older build's) is refused, nothing changed.
+        var other = new TrainingValidation(1, new[] { "mma3" }, c => new[] { 0.0 }, "mma3");
+        var e = Assert.Throws<ArgumentException>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 3 }, CPU, validation: other));
+        Assert.Contains("other columns", e.Message);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, Trainer.ValidationFile)).Length);
+    }
+
     [Fact]
     public void TrainableNetworkMatchesTheInferenceNetworkInEvaluationMode()
     {

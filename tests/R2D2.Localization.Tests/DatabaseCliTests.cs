@@ -71,6 +71,27 @@ public class DatabaseCliTests
         Assert.True(code == 0, err); // the same settings resume
     }
 
+    /// <summary>A COLMAP database (another tool's file) that a command refuses after reading it is
+    /// left byte for byte as it was: our tables come with the first write (they were added when it
+    /// was opened, and the message said nothing was written).</summary>
+    [Fact]
+    public void AColmapDatabaseACommandRefusesIsLeftAsItWas()
+    {
+        var db = Path.Combine(TempDir.Create(), "colmap.db");
+        File.Copy(SharedData.Path_("datasets", "formats", "maupertuis", "colmap", "colmap.db"), db);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(db, UnixFileMode.UserRead | UnixFileMode.UserWrite); // the shared copy is write-protected
+        var before = Sha(db);
+        foreach (var (args, message) in new[] { (new[] { "build-retrieval", "--map", db }, "holds no map"),
+                     (new[] { "match", "--database", db, "--pairs", "exhaustive" }, "has no features yet") })
+        {
+            var (code, _, err) = CliTests.Localize(args);
+            Assert.True(code == 1, err);
+            Assert.Contains(message, err);
+            Assert.Equal(before, Sha(db));
+            Assert.False(File.Exists(db + "-wal"));
+        }
+    }
+
     /// <summary>R2D2's extraction options given with RootSIFT are refused (they were ignored: the
     /// database said 5000 features at 1024 px whatever --top-k and --max-size said).</summary>
     [Fact]

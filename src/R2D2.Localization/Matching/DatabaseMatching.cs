@@ -15,11 +15,10 @@ public sealed record PairOutcome(ImagePair Pair, int Matches, double Seconds, bo
 /// </summary>
 public static class DatabaseMatching
 {
-    /// <param name="features">Where the descriptors are read (null: <paramref name="db"/>): a shard of
-    /// the matching (`--shard`) reads the merged features and writes its matches into its own database,
-    /// whose images must have the same ids.</param>
-    public static List<PairOutcome> Run(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, Device? device = null,
-        float minSimilarity = float.NegativeInfinity, int cachedImages = 64, Action<PairOutcome>? onPair = null, FeatureDatabase? features = null)
+    /// <summary>Throws, reading only, when a pair names an image the database does not hold or one
+    /// without features, or when <paramref name="features"/> holds the images under other ids;
+    /// returns the image ids by name.</summary>
+    public static Dictionary<string, int> Check(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, FeatureDatabase? features = null)
     {
         features ??= db;
         var ids = features.ReadImages().ToDictionary(i => i.Name, i => i.Id);
@@ -36,6 +35,17 @@ public static class DatabaseMatching
                 if (!ids.TryGetValue(n, out var id)) throw new FeatureDatabaseException(db.Path, $"pair names image '{n}', which is not in the database");
                 if (!withFeatures.Contains(id)) throw new FeatureDatabaseException(features.Path, $"image '{n}' has no features yet (run extract first)");
             }
+        return ids;
+    }
+
+    /// <param name="features">Where the descriptors are read (null: <paramref name="db"/>): a shard of
+    /// the matching (`--shard`) reads the merged features and writes its matches into its own database,
+    /// whose images must have the same ids.</param>
+    public static List<PairOutcome> Run(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, Device? device = null,
+        float minSimilarity = float.NegativeInfinity, int cachedImages = 64, Action<PairOutcome>? onPair = null, FeatureDatabase? features = null)
+    {
+        features ??= db;
+        var ids = Check(db, pairs, features);
         var cache = new FeatureCache(features, cachedImages);
         var outcomes = new List<PairOutcome>();
         // Group by the first image so its descriptors are read once per group.

@@ -32,6 +32,8 @@ public static class MatchRunner
     {
         // What verification would refuse (images without poses) is said before the matching, not after it.
         if (o.Verify != null) Verification.Check(db, pairs, o.Verify);
+        // As is a pair it cannot match: before the settings are recorded, so a refused run writes nothing.
+        DatabaseMatching.Check(db, pairs, features);
         RecordSettings(db, o);
         var sw = Stopwatch.StartNew();
         int done = 0, skipped = 0;
@@ -47,8 +49,18 @@ public static class MatchRunner
     }
 
     /// <summary>The matching settings a database records (<c>match_settings</c>; merge refuses shards that differ).</summary>
-    public static string Settings(MatchOptions o) =>
-        "min_similarity " + o.MinSimilarity.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Settings(MatchOptions o) => Settings(o.MinSimilarity);
+
+    /// <summary>A threshold at or below −1 filters nothing (the cosine similarity of unit descriptors),
+    /// so −1 (match's default) and −∞ (build-map's) are one setting, recorded as −1.</summary>
+    private static string Settings(float minSimilarity) =>
+        "min_similarity " + Math.Max(minSimilarity, -1f).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>A stored record in today's form (an older version wrote −1 as it was given).</summary>
+    private static string? Normalized(string? stored) =>
+        stored != null && stored.StartsWith("min_similarity ", StringComparison.Ordinal)
+        && float.TryParse(stored["min_similarity ".Length..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v)
+            ? Settings(v) : stored;
 
     /// <summary>Records the settings before any pair is matched; a database whose stored matches were
     /// made with other settings is refused (the skipped pairs would keep them: a kill and a rerun
@@ -57,7 +69,7 @@ public static class MatchRunner
     private static void RecordSettings(FeatureDatabase db, MatchOptions o)
     {
         var now = Settings(o);
-        var stored = db.ReadNote("match_settings");
+        var stored = Normalized(db.ReadNote("match_settings"));
         if (stored == now) return;
         if (stored != null && db.HasAnyMatches)
             throw new FeatureDatabaseException(db.Path, $"holds matches made with {stored}, not {now}: a rerun would keep them beside new ones. "

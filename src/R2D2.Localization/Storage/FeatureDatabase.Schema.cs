@@ -242,12 +242,15 @@ public sealed partial class FeatureDatabase
         return cols;
     }
 
+    private static bool NeedsSchema(SchemaState state) =>
+        state.Empty || !state.HasProjectTables || GeometryColumns.Any(col => !state.GeometryColumnsPresent.Contains(col));
+
     /// <summary>Creates what is missing: everything in a new file; our tables and COLMAP's newer
     /// two-view columns in a COLMAP file (COLMAP adds those columns itself when it opens one).</summary>
     private void CreateMissingSchema(SchemaState state)
     {
+        if (!NeedsSchema(state)) return;
         var geometryMissing = GeometryColumns.Where(col => !state.GeometryColumnsPresent.Contains(col)).ToList();
-        if (!state.Empty && state.HasProjectTables && geometryMissing.Count == 0) return;
         InTransaction(() =>
         {
             if (state.Empty) Execute(ColmapTables);

@@ -22,6 +22,9 @@ public sealed partial class FeatureDatabase : IDisposable
     private bool _hasProjectTables;
     // A read-only instance that removes the -wal/-shm its connection created (see RemoveWalFiles).
     private readonly bool _removesWalFiles;
+    // Another tool's file (COLMAP's) opened for writing gains WAL mode and our tables at its first
+    // write, not when it is opened: a command that refuses it after reading it leaves it as it was.
+    private SchemaState? _pendingSchema;
 
     private FeatureDatabase(string path, SqliteConnection db, bool readOnly, SchemaState state, bool removesWalFiles = false)
     {
@@ -48,7 +51,7 @@ public sealed partial class FeatureDatabase : IDisposable
     /// b-tree — and a file that is not SQLite, is damaged, or has another schema raises a
     /// <see cref="FeatureDatabaseException"/> naming it, with nothing written. A COLMAP database
     /// opened for writing gains the r2d2_* tables (and COLMAP ≥ 3.7's two-view columns, as COLMAP
-    /// itself adds them). Write-protected files and files on read-only storage (a read-only folder
+    /// itself adds them) with the first write, so one refused before it writes is left unchanged. Write-protected files and files on read-only storage (a read-only folder
     /// or mount) can only be opened read-only; a read-only open leaves no -wal/-shm behind.
     /// </summary>
     public static FeatureDatabase Open(string path, bool readOnly = false)
@@ -94,15 +97,14 @@ public sealed partial class FeatureDatabase : IDisposable
         var db = Connect(path, ConnectionKind.Writer);
         try
         {
-            // WAL: readers never block the writer, and a killed writer leaves only uncommitted frames
-            // behind, which SQLite discards. NORMAL sync is safe against process kills (not power loss
-            // of the last commits, which stay consistent but may be lost).
-            // journal_size_limit: after a checkpoint, the next write truncates the WAL to 64 MB, so a
-            // long process keeps no log the size of its largest transaction (the map: ~0.5 KB a point).
-            Exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA journal_size_limit = 67108864;");
+            // NORMAL sync is safe against process kills (not power loss of the last commits, which
+            // stay consistent but may be lost). journal_size_limit: after a checkpoint, the next write
+            // truncates the WAL to 64 MB, so a long process keeps no log the size of its largest
+            // transaction (the map: ~0.5 KB a point). These settings are the connection's, not the file's.
+            Exec(db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA journal_size_limit = 67108864;");
             var fdb = new FeatureDatabase(path, db, false, state);
-            fdb.CreateMissingSchema(state);
-            fdb.UseSchema(Inspect(db, path));
+            if (state.Empty || !NeedsSchema(state)) fdb.PrepareForWriting(state);
+            else fdb._pendingSchema = state;
             return fdb;
         }
         catch (SqliteException e)
@@ -115,6 +117,15 @@ public sealed partial class FeatureDatabase : IDisposable
             db.Dispose();
             throw;
         }
+    }
+
+    /// <summary>WAL mode (readers never block the writer, and a killed writer leaves only uncommitted
+    /// frames behind, which SQLite discards; it is the file's setting) and the missing schema.</summary>
+    private void PrepareForWriting(SchemaState state)
+    {
+        Exec(_db, "PRAGMA journal_mode = WAL;");
+        CreateMissingSchema(state);
+        UseSchema(Inspect(_db, Path));
     }
 
     /// <summary>Opens a database for reading only; nothing is ever written.</summary>
@@ -305,6 +316,11 @@ public sealed partial class FeatureDatabase : IDisposable
         if (_tx != null) return body();
         try
         {
+            if (_pendingSchema is { } pending)
+            {
+                _pendingSchema = null;
+                PrepareForWriting(pending);
+            }
             using var tx = _db.BeginTransaction(deferred: false);
             _tx = tx;
             var result = body();

@@ -153,15 +153,19 @@ public class FeatureDatabaseSafetyTests
         File.Copy(Maupertuis, path);
         if (OperatingSystem.IsWindows()) File.SetAttributes(path, FileAttributes.Normal);
         else File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // the shared copy is write-protected
+        string before = Sha(path);
         using (var db = FeatureDatabase.Open(path))
         {
-            Assert.Equal(FeatureDatabase.SchemaVersion, db.Summary().SchemaVersion);
+            // Our tables come with the first write: a command that reads the file and refuses it leaves it as it was.
+            Assert.Equal(0, db.Summary().SchemaVersion);
             var e = Assert.Throws<FeatureDatabaseException>(() => db.WriteFeatures(1, RandomFeatures(new Random(8), 10), R2D2Extractor));
             Assert.Contains("keypoints of an unrecorded extractor", e.Message);
+            Assert.Equal(before, Sha(path));
             // COLMAP ≥ 3.7's relative pose columns were added, as COLMAP adds them; old rows read as before.
             db.WriteTwoViewGeometry(1, 2, db.ReadTwoViewGeometry(1, 2)! with { Rotation = new[] { 1.0, 0, 0, 0 }, Translation = new[] { 1.0, 0, 0 } });
             Assert.Equal(new[] { 1.0, 0, 0, 0 }, db.ReadTwoViewGeometry(1, 2)!.Rotation);
             Assert.Equal(2516, db.ReadMatches(1, 2)!.Count);
+            Assert.Equal(FeatureDatabase.SchemaVersion, db.Summary().SchemaVersion);
         }
         Assert.Equal(2L, RawCount(path, "SELECT count(*) FROM pragma_table_info('two_view_geometries') WHERE name IN ('qvec', 'tvec')"));
     }

@@ -72,6 +72,28 @@ public class MapAndQueryCliTests
             double d = Math.Sqrt(p.CameraCenter.Zip(cam.Pose.CameraCenter, (a, b) => (a - b) * (a - b)).Sum());
             Assert.True(d < 0.1, $"{string.Join(" ", extra)}: position error {d:F3} m");
         }
+
+        // A wrong --images folder, or a file as --kapture-output, is said before any query is run
+        // (every query was "unreadable" and a submission of fallback poses was written; the kapture
+        // output failed after the queries with .NET's "could not find a part of the path").
+        var other = Path.Combine(dir, "other.txt");
+        foreach (var (extra, message) in new[] { (new[] { "--images", Path.Combine(dir, "nope") }, "nope: image folder not found (--images)"),
+                     (new[] { "--images", list }, "is a file: --images takes the folder"),
+                     (new[] { "--images", Path.Combine(Scene, "images"), "--kapture-output", list }, "is a file: --kapture-output takes a folder") })
+        {
+            var before = File.ReadAllText(list);
+            (code, _, err) = CliTests.Localize(new[] { "query", "--map", db, "--queries", list, "--output", other }.Concat(extra).ToArray());
+            Assert.True(code == 1, err);
+            Assert.Contains(message, err);
+            Assert.False(File.Exists(other));
+            Assert.Equal(before, File.ReadAllText(list));
+        }
+
+        // The map's stored matches were made by build-map without a threshold, which match's default
+        // (−1) is too: matching more pairs into it goes on (it was refused as "min_similarity -Infinity, not -1").
+        (code, stdout, err) = CliTests.Localize("match", "--database", db, "--pairs", "exhaustive");
+        Assert.True(code == 0, err);
+        Assert.Contains("skipped (stored)", stdout);
     }
 
     [Fact]

@@ -20,6 +20,7 @@ public sealed class QueryFeatureCache
 
     public QueryFeatureCache(string folder, ExtractorIdentity identity)
     {
+        OutputFile.RefuseFileAsFolder(folder, "--features-cache");
         _folder = folder;
         _identity = identity.Describe();
     }

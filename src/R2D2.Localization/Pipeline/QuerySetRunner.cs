@@ -114,6 +114,11 @@ public sealed class QuerySetRunner
         progress ??= NoProgress.Instance;
         RefuseCollidingNames(queries); // the whole list: every shard refuses it alike
         queries = _o.Shard.Take(queries);
+        // Said once before any work, not as every query "unreadable" and a submission of fallback poses.
+        if (queries.Count > 0 && _o.ImageRoot != "" && !Directory.Exists(_o.ImageRoot))
+            throw new R2D2Exception(_o.ImageRoot, 0, File.Exists(_o.ImageRoot)
+                ? "is a file: --images takes the folder the query list's names are relative to" : "image folder not found (--images)");
+        if (_o.KaptureOutput != null) OutputFile.RefuseFileAsFolder(_o.KaptureOutput, "--kapture-output");
         var imagePaths = queries.Select(q => Path.Combine(_o.ImageRoot, q.Name)).ToList();
         string? poses = _o.OutputPath, csv = _o.Csv;
         if (poses != null)

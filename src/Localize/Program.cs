@@ -42,11 +42,21 @@ namespace R2D2.Localization.Cli
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {
-                foreach (var e in parse.Errors) Console.Error.WriteLine($"error: {e.Message}");
+                foreach (var e in parse.Errors) Console.Error.WriteLine($"error: {PlainTypeNames(e.Message)}");
                 Console.Error.WriteLine("(run with --help for usage)");
                 return 2;
             }
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
+
+        /// <summary>The parser names an option's .NET type ("as expected type 'System.Nullable`1[System.Int32]'"):
+        /// users read what the value should be.</summary>
+        internal static string PlainTypeNames(string message) => System.Text.RegularExpressions.Regex.Replace(message,
+            @"as expected type 'System\.(?:Nullable`1\[System\.)?(Int32|Int64|Double|Single|Boolean)\]?'", m => m.Groups[1].Value switch
+            {
+                "Int32" or "Int64" => "as an integer",
+                "Double" or "Single" => "as a number",
+                _ => "as true or false",
+            });
     }
 }

@@ -188,7 +188,10 @@ internal static class OptionRange
     {
         o.Validators.Add(result =>
         {
-            var v = result.GetValueOrDefault<T>();
+            T v;
+            // A value that is not a number is the parser's own error (exit code 2): nothing to range-check.
+            try { v = result.GetValueOrDefault<T>(); }
+            catch (InvalidOperationException) { return; }
             if (!ok(v)) result.AddError($"{o.Name} must be {range}, not {v}");
         });
         return o;

@@ -212,6 +212,11 @@ public class InputFaultTests
     [InlineData("make-pairs procedural --out o --width 100000 --count 1", "--width must be in [8, 8192]")]
     [InlineData("eval-wxbs --model rootsift --pairs x --sift-features 0", "--sift-features must be in [1, 1000000]")] // "SIFT features must be ≥ 1"
     [InlineData("eval-wxbs --model rootsift --pairs x --sift-max-size -1", "--sift-max-size must be in [0, 16384]")] // ran at full size
+    // Not numbers at all: the parser's message in plain words (a range check read the value and
+    // the program aborted with a stack trace; an int? option was named "System.Nullable`1[System.Int32]").
+    [InlineData("match --database x.db --pairs exhaustive --min-similarity abc", "Cannot parse argument 'abc' for option '--min-similarity' as a number")]
+    [InlineData("build-retrieval --map x.db --words abc", "Cannot parse argument 'abc' for option '--words' as an integer")]
+    [InlineData("query --map x.db --queries x --images x --output o --verify-candidates abc", "Cannot parse argument 'abc' for option '--verify-candidates' as an integer")]
     public void OtherCommandsNumericOptionsOutOfRangeAreUsageErrors(string command, string message)
     {
         var dir = TempDir.Create();

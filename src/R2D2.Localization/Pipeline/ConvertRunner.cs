@@ -31,6 +31,15 @@ public static class ConvertRunner
         _ => throw new ArgumentException($"unknown format '{s}' (colmap-text, colmap-binary, kapture, nvm, strecha, submission, query-list)"),
     };
 
+    /// <summary>The format's name on the command line (messages name it so).</summary>
+    public static string Name(PoseFormat f) => f switch
+    {
+        PoseFormat.ColmapText => "colmap-text",
+        PoseFormat.ColmapBinary => "colmap-binary",
+        PoseFormat.QueryList => "query-list",
+        _ => f.ToString().ToLowerInvariant(),
+    };
+
     /// <summary>Reads <paramref name="from"/>; <paramref name="intrinsics"/> (a `name MODEL w h
     /// params...` list or a COLMAP database) gives cameras by name; <paramref name="imageRoot"/> the
     /// images an NVM without intrinsics needs for their size.</summary>
@@ -84,9 +93,9 @@ public static class ConvertRunner
         bool needPose = format is not (PoseFormat.QueryList or PoseFormat.Kapture);
         bool needCamera = format != PoseFormat.Submission;
         var lackPose = images.FirstOrDefault(i => i.Pose == null);
-        if (needPose && lackPose != null) throw new R2D2Exception(source, 0, $"'{lackPose.Name}' has no pose, which {format} needs");
+        if (needPose && lackPose != null) throw new R2D2Exception(source, 0, $"'{lackPose.Name}' has no pose, which {Name(format)} needs");
         var lackCamera = images.FirstOrDefault(i => i.Camera == null);
-        if (needCamera && lackCamera != null) throw new R2D2Exception(source, 0, $"'{lackCamera.Name}' has no camera, which {format} needs (give --intrinsics)");
+        if (needCamera && lackCamera != null) throw new R2D2Exception(source, 0, $"'{lackCamera.Name}' has no camera, which {Name(format)} needs (give --intrinsics with a line for each image, named as in the source)");
         var withCameras = needCamera ? Renumbered(images) : images.ToList();
         var posed = needPose && needCamera ? withCameras.Select(i => new PosedImage(i.Name, i.Camera!, i.Pose!)).ToList() : new();
         switch (format)
@@ -145,12 +154,16 @@ public static class ConvertRunner
     {
         var ins = OutputFile.InputsOf("input", from).Concat(OutputFile.InputsOf("intrinsics", intrinsics)).ToList();
         bool folder = format is PoseFormat.ColmapText or PoseFormat.ColmapBinary or PoseFormat.Kapture or PoseFormat.Strecha;
-        var outputs = new List<(string, string?)> { ($"{format} output", to) };
+        var outputs = new List<(string, string?)> { ($"{Name(format)} output", to) };
         if (format == PoseFormat.Nvm) outputs.Add(("NVM's intrinsics list", Path.ChangeExtension(to, ".intrinsics.txt")));
         OutputFile.RefuseInputs(outputs, ins, folder ? new[] { ("output folder", (string?)to) } : null);
-        if (folder) OutputFile.RefuseFileAsFolder(to, $"--to (a {format} output)");
+        if (folder) OutputFile.RefuseFileAsFolder(to, $"--to (a {Name(format)} output)");
+        // A folder where an output file goes is said before any file is written (the NVM's
+        // intrinsics list was written beside it first).
+        else foreach (var (_, path) in outputs)
+            if (Directory.Exists(path)) throw new R2D2Exception(path!, 0, $"is a folder: --to takes a file for {Name(format)} (nothing was written)");
         if (folder && OtherModelIn(to, format) is { } other)
-            throw new R2D2Exception(to, 0, $"holds {other} already: {format} beside it would leave two sets of poses, and readers take one of them "
+            throw new R2D2Exception(to, 0, $"holds {other} already: {Name(format)} beside it would leave two sets of poses, and readers take one of them "
                 + "(COLMAP binary before text, kapture before Strecha). Give an empty folder, or remove the other model (nothing was written)");
     }
 

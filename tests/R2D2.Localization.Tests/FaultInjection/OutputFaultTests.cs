@@ -418,7 +418,7 @@ public class OutputFaultTests(TinyMap tiny)
     [InlineData("demo --model rootsift --max-day 3 --max-queries 1 --scale 0.25 --out FILE", "--out takes a folder")]
     [InlineData("train --out FILE --steps 1", "--out takes a folder")]
     [InlineData("make-pairs preview --out FILE --count 1", "--out takes a folder")]
-    [InlineData("convert --from STRECHA --to FILE --format kapture", "--to (a Kapture output) takes a folder")]
+    [InlineData("convert --from STRECHA --to FILE --format kapture", "--to (a kapture output) takes a folder")]
     public void AFileWhereAFolderGoesIsSaidToBeOne(string command, string message)
     {
         var file = Path.Combine(TempDir.Create(), "afile.txt");
@@ -428,6 +428,20 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Equal(1, code);
         Assert.Contains($"{file}: is a file: {message}", err);
         Assert.Equal("mine\n", File.ReadAllText(file));
+    }
+
+    /// <summary>A folder where convert writes a file: said before either file is written (the NVM's
+    /// intrinsics list was written beside the folder, then the NVM failed).</summary>
+    [Fact]
+    public void AFolderWhereConvertWritesAFileIsRefusedBeforeAnyFile()
+    {
+        var dir = TempDir.Create();
+        var to = Path.Combine(dir, "model");
+        Directory.CreateDirectory(to);
+        var (code, _, err) = CliTests.Localize("convert", "--from", SharedData.Path_("datasets", "strecha", "fountain-P11", "cameras"), "--to", to, "--format", "nvm");
+        Assert.Equal(1, code);
+        Assert.Contains($"{to}: is a folder: --to takes a file for nvm (nothing was written)", err);
+        Assert.Equal(new[] { to }, Directory.GetFileSystemEntries(dir));
     }
 
     /// <summary>The demo's printed report command quotes paths with spaces (it could not be pasted);

@@ -16,6 +16,16 @@ public class PairSourcesTests
         Assert.Equal(new[] { ("db/1.jpg", "db/2.jpg"), ("query/a.jpg", "db/1.jpg") }, Names(pairs));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("# only a comment|")]
+    [InlineData("a.jpg a.jpg")] // an image with itself
+    public void APairsFileWithoutAPairOfTwoImagesIsRefused(string lines)
+    {
+        var e = Assert.Throws<R2D2.Localization.Formats.FileFormatException>(() => PairSources.Parse(lines.Length == 0 ? Array.Empty<string>() : lines.Split('|'), "pairs.txt"));
+        Assert.StartsWith("pairs.txt: lists no pairs", e.Message);
+    }
+
     [Fact]
     public void UnknownImageNamesTheFileAndLine()
     {

@@ -29,6 +29,7 @@ public static class PosedImages
             if (Directory.EnumerateFiles(path, "*.camera").Any())
                 return StrechaCameras.ReadFolder(path);
         }
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new FileFormatException(path, 0, "not found (poses: a COLMAP model folder, a kapture folder, an .nvm file or a folder of .camera files)");
         throw new FileFormatException(path, 0, "not a COLMAP model folder (cameras.bin + images.bin or cameras.txt + images.txt), a kapture folder (sensors/sensors.txt), an .nvm file, or a folder of .camera files");
     }
 

@@ -102,7 +102,8 @@ public static class QueryList
     /// refuses a name that comes twice, which would give one image two answers.</summary>
     private static IEnumerable<(int LineNo, string[] Fields)> DataLines(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: query list not found", path);
+        if (!File.Exists(path)) throw new FileNotFoundException(Directory.Exists(path)
+            ? $"{path}: is a folder, not a query list (a kapture query folder has sensors/records_camera.txt)" : $"{path}: query list not found", path);
         var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
         int lineNo = 0;
         foreach (var raw in File.ReadLines(path))

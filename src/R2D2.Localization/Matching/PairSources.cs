@@ -40,6 +40,9 @@ public static class PairSources
                     if (!knownImages.Contains(name)) throw new Formats.FileFormatException(source, lineNo, $"unknown image '{name}'");
             pairs.Add(parts[0], parts[1]);
         }
+        // An empty file (or one of self-pairs only) matched nothing and said so only as "0 pair(s)";
+        // build-map extracted every image first.
+        if (pairs.Pairs.Count == 0) throw new Formats.FileFormatException(source, 0, "lists no pairs of two images ('name1 name2' per line)");
         return pairs.Pairs;
     }
 

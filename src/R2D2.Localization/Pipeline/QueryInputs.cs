@@ -45,7 +45,7 @@ public static class QueryInputs
     /// mattering (a merge needs the names and their order).</summary>
     public static List<QueryImage> ReadQueryNames(string list)
     {
-        if (!File.Exists(list)) throw new FileFormatException(list, 0, "query list not found");
+        if (!File.Exists(list)) throw new FileFormatException(list, 0, Directory.Exists(list) ? "is a folder, not a query list" : "query list not found");
         List<QueryImage> queries;
         try { queries = QueryList.ReadWithIntrinsics(list); }
         catch (FileFormatException) { queries = QueryList.ReadNames(list); }

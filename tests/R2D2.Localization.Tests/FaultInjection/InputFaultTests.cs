@@ -226,6 +226,31 @@ public class InputFaultTests
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
     }
 
+    /// <summary>A missing poses source, a folder given as a query list, an empty pairs file: said as
+    /// such before any work (they were a list of accepted formats, "query list not found", and an
+    /// exit 0 with "0 pair(s)" or a build that extracted every image first).</summary>
+    [Theory]
+    [InlineData("build-map --poses nope --images d --map x.db", "nope: not found (poses:")]
+    [InlineData("query --map x.db --queries d --images d --output o", "d: is a folder, not a query list")]
+    [InlineData("build-map --poses d --images d --map x.db --pairs empty.txt", "empty.txt: lists no pairs of two images")]
+    public void MissingOrWrongKindsOfInputAreSaidBeforeAnyWork(string command, string message)
+    {
+        var dir = TempDir.Create();
+        Directory.CreateDirectory(Path.Combine(dir, "d"));
+        File.WriteAllText(Path.Combine(dir, "empty.txt"), "# no pairs\n");
+        if (command.Contains("--pairs"))
+            foreach (var name in new[] { "0000.jpg", "0001.jpg" })
+            {
+                File.Copy(SharedData.Path_("datasets", "strecha", "fountain-P11", "cameras", name + ".camera"), Path.Combine(dir, "d", name + ".camera"));
+                File.Copy(SharedData.Path_("datasets", "strecha", "fountain-P11", "images", name), Path.Combine(dir, "d", name));
+            }
+        var (code, _, err) = CliTests.Localize(command.Split(' ').Select(a => a is "x.db" or "d" or "o" or "nope" or "empty.txt" ? Path.Combine(dir, a) : a).ToArray());
+        Assert.True(code == 1, $"exit {code}: {err}");
+        Assert.Contains(message, err);
+        Assert.False(File.Exists(Path.Combine(dir, "x.db")));
+        Assert.False(File.Exists(Path.Combine(dir, "o")));
+    }
+
     [Fact]
     public void MinSizeAboveMaxSizeIsRefusedBeforeAnyWork()
     {

@@ -94,6 +94,10 @@ public class PosedImageFormatTests
         // A camera line beyond the declared count was dropped without a word.
         var beyond = good.Take(6).Append(good[4]).Concat(good.Skip(6)).ToArray();
         Expect(beyond, "expected the number of points after the 3 cameras", 7);
+        // A header that declares more cameras than follow: said so (it was "1 fields where NVM_V3 has 11").
+        var fewer = (string[])good.Clone();
+        fewer[2] = "4";
+        Expect(fewer, "the file declares 4 cameras but lists 3", 8);
         var other = (string[])good.Clone();
         other[0] = "NVM_V3_KRT";
         Expect(other, "NVM_V3_KRT is not read", 1);

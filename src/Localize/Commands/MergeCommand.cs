@@ -15,7 +15,7 @@ internal static class MergeCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var queries = new Option<string?>("--queries") { Description = "the query list the shards ran (`query --shard`): the merged outputs follow its order" };
-        var outputs = new Option<string[]>("--outputs") { Description = "the shards' submissions (their .csv and .inliers.txt beside them)", AllowMultipleArgumentsPerToken = true };
+        var outputs = new Option<string[]>("--outputs") { Description = "the shards' submissions (their .csv, .inliers.txt, .matches.txt and .run.json beside them; the merged ones are written likewise)", AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--out") { Description = "the merged database, or the merged submission (with its .csv and .inliers.txt)", Required = true };
         var cmd = new Command("merge", "Merge the outputs of shards (--shard, e.g. a Slurm array job) into what one process writes: "
             + "databases (--databases) or query outputs in the list's order (--queries, --outputs). Atomic: a killed merge leaves --out as it was.");

@@ -80,15 +80,18 @@ public static class QueryOutputs
         ("matches file", QueryMatches.PathFor(posesPath)), ("run description", QueryRunInfo.PathFor(posesPath)),
     };
 
-    public static void Write(string posesPath, string csvPath, IReadOnlyList<QueryRecord> records)
+    /// <param name="runInfo">the run description's text to write with them (a merge's), or null</param>
+    public static void Write(string posesPath, string csvPath, IReadOnlyList<QueryRecord> records, string? runInfo = null)
     {
-        OutputFile.WriteAllTextsTogether(new[]
+        var files = new List<(string, string)>
         {
             (QueryMatches.PathFor(posesPath), string.Concat(records.Select(r => r.MatchesLine + "\n"))),
             (QueryInliers.PathFor(posesPath), string.Concat(records.Select(r => r.InliersLine + "\n"))),
             (csvPath, CsvHeader + "\n" + string.Concat(records.Select(r => r.CsvLine + "\n"))),
-            (posesPath, string.Concat(records.Select(r => r.PoseLine + "\n"))),
-        });
+        };
+        if (runInfo != null) files.Add((QueryRunInfo.PathFor(posesPath), runInfo));
+        files.Add((posesPath, string.Concat(records.Select(r => r.PoseLine + "\n"))));
+        OutputFile.WriteAllTextsTogether(files);
     }
 
     /// <summary>The queries of an earlier run that are both in its CSV and in its submission,

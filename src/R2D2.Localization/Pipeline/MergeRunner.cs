@@ -115,10 +115,12 @@ public static class MergeRunner
     {
         var queries = QueryInputs.ReadQueryNames(listPath);
         if (outputs.Count == 0) throw new ArgumentException("merge: no --outputs given");
+        if (outputs.GroupBy(o => Path.GetFullPath(o)).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"{twice.First()}: given twice in --outputs (each shard once)");
         var csv = csvPath ?? Path.ChangeExtension(outPath, ".csv");
         var ins = outputs.SelectMany(o => new[] { ("shard submission", (string?)o), ("shard CSV", Path.ChangeExtension(o, ".csv")), ("shard inliers", QueryInliers.PathFor(o)) })
             .Append(("query list", listPath));
-        OutputFile.RefuseInputs(new[] { ("merged submission", (string?)outPath), ("merged CSV", csv), ("merged inliers", QueryInliers.PathFor(outPath)) }, ins);
+        OutputFile.RefuseInputs(Localization.QueryOutputs.Files(outPath, csv).Select(f => ("merged " + f.Role, f.Path)), ins);
         // Shards of one run share its map, photos and settings (their run descriptions say so): outputs
         // against two maps would mix point ids in the merged inliers.
         (string Path, IReadOnlyList<(string, string)> Settings)? first = null;
@@ -150,7 +152,11 @@ public static class MergeRunner
         if (missing.Count > 0)
             throw new R2D2Exception(listPath, 0, $"{missing.Count} of {queries.Count} queries are in none of the outputs (e.g. {string.Join(", ", missing.Take(3))}): "
                 + "a shard is missing or did not finish (rerun it; it resumes with --resume)");
-        Localization.QueryOutputs.Write(outPath, csv, queries.Select(q => found[q.Name].Query.Record).ToList());
+        // The shards' run descriptions as one, written with the outputs: `query --resume` and
+        // `report` take the merged outputs as one run's (shards of an older build may have none).
+        var runs = outputs.Select(QueryRunInfo.PathFor).Where(File.Exists).Select(p => (p, File.ReadAllText(p))).ToList();
+        var runInfo = runs.Count == 0 ? null : QueryRunInfo.Merged(runs, listPath, queries.Select(q => found[q.Name].Query.Status).ToList());
+        Localization.QueryOutputs.Write(outPath, csv, queries.Select(q => found[q.Name].Query.Record).ToList(), runInfo);
         return queries.Count;
     }
 }

@@ -127,6 +127,19 @@ public class ShardTests
         Assert.Equal(File.ReadAllText(P("single.txt")), File.ReadAllText(P("sharded.txt")));
         Assert.Equal(File.ReadLines(P("single.inliers.txt")), File.ReadLines(P("sharded.inliers.txt")));
         Assert.Equal(File.ReadLines(P("single.csv")).Select(Status), File.ReadLines(P("sharded.csv")).Select(Status));
+        // The merged outputs have one run description (the shards' counts and seconds together), so a
+        // resumed query takes them as one run's and keeps every query (it refused: no run description).
+        var merged = R2D2.Localization.Localization.QueryRunInfo.Read(R2D2.Localization.Localization.QueryRunInfo.PathFor(P("sharded.txt")));
+        Assert.Equal(File.ReadLines(P("single.csv")).Count() - 1, int.Parse(merged.Settings.Single(x => x.Key == "queries").Value));
+        Assert.Contains(merged.Settings, x => x.Key.StartsWith("merged_from", StringComparison.Ordinal));
+        var resumed = CliTests.Localize(query.Concat(new[] { "--map", P("sharded.db"), "--output", P("sharded.txt"), "--resume" }).ToArray());
+        Assert.True(resumed.Code is 0 or 1, resumed.Err);
+        Assert.DoesNotContain("run description", resumed.Err);
+        Assert.Equal(File.ReadAllText(P("single.txt")), File.ReadAllText(P("sharded.txt")));
+        // A shard given twice is refused.
+        var twice = CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs).Append(outputs[0]).Concat(new[] { "--out", P("w.txt") }).ToArray());
+        Assert.Equal(1, twice.Code);
+        Assert.Contains("given twice in --outputs", twice.Err);
 
         // Outputs of a shard missing: refused, naming the list.
         var missing = CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs.Take(2)).Concat(new[] { "--out", P("x.txt") }).ToArray());

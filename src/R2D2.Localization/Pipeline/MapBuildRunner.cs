@@ -170,7 +170,7 @@ public static class MapBuildRunner
     internal static string WhyEmpty(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, TriangulationStats stats, MapBuildOptions o)
     {
         if (pairs.Count == 0)
-            return $"no overlapping pairs (no two images look within {o.Pairs.MaxViewAngleDeg:G4}° of the same direction, or the pairs file lists none)";
+            return $"no overlapping pairs (no two images look within {o.Pairs.MaxViewAngleDeg:G4}° of the same direction)";
         var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
         var keys = pairs.Select(p => ImagePairs.PairId(ids[p.Name1], ids[p.Name2])).ToHashSet();
         long Sum(List<PairCount> counts) => counts.Where(c => keys.Contains(ImagePairs.PairId(c.ImageId1, c.ImageId2))).Sum(c => (long)c.Count);

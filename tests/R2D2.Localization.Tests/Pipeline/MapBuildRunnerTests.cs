@@ -123,9 +123,17 @@ public class MapBuildRunnerTests
         var e = Assert.Throws<FeatureDatabaseException>(() => MapBuildRunner.Run(s.DbPath, inputs with { Images = moved }, new MapBuildOptions()));
         Assert.Contains("'cam01.jpg': pose differs", e.Message);
 
-        // No pairs: no point, and the reason; stored anyway when allowed.
+        // A pairs file without pairs: refused as such, before the database is touched.
         var none = Path.Combine(s.Folder, "none.txt");
         File.WriteAllText(none, "# no pairs\n");
+        string before;
+        using (var db = FeatureDatabase.OpenReadOnly(s.DbPath)) before = string.Join(",", db.ReadImages().Select(i => i.Name));
+        Assert.Contains("lists no pairs", Assert.Throws<FileFormatException>(() => MapBuildRunner.Run(s.DbPath, inputs, new MapBuildOptions { Pairs = PairSpec.Parse(none) })).Message);
+        using (var db = FeatureDatabase.OpenReadOnly(s.DbPath)) Assert.Equal(before, string.Join(",", db.ReadImages().Select(i => i.Name)));
+
+        // No overlapping pairs (no two cameras look within 0° of one direction): no point, and the
+        // reason; stored anyway when allowed.
+        none = "poses:1:0";
         var empty = Assert.Throws<EmptyMapException>(() => MapBuildRunner.Run(s.DbPath, inputs, new MapBuildOptions { Pairs = PairSpec.Parse(none) }));
         Assert.Contains("no overlapping pairs", empty.Message);
         using (var db = FeatureDatabase.OpenReadOnly(s.DbPath)) Assert.False(db.HasMap);

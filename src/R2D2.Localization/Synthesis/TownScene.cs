@@ -112,11 +112,13 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
                     Count(5, "trajectory STEP HEADINGS HEIGHT PITCH");
                     s = s with { Step = D(1, "step"), Headings = I(2, "headings"), CameraHeight = D(3, "camera height"), PitchDeg = D0(4, "pitch") };
                     if (Math.Abs(s.PitchDeg) >= 60) throw new FileFormatException(path, ln, $"pitch {s.PitchDeg}° is too steep (|pitch| < 60°)");
+                    if (s.Headings > 360) throw new FileFormatException(path, ln, $"{s.Headings} headings: at most 360");
                     break;
                 case "queries": Count(3, "queries NIGHT DAY"); s = s with { NightQueries = I(1, "night queries", 0), DayQueries = I(2, "day queries", 0) }; break;
                 case "image":
                     Count(4, "image WIDTH HEIGHT FOCAL");
                     s = s with { Width = I(1, "width", 16), Height = I(2, "height", 16), Focal = D(3, "focal") };
+                    if (s.Width > 8192 || s.Height > 8192) throw new FileFormatException(path, ln, $"image {s.Width}×{s.Height}: at most 8192 px a side");
                     break;
                 case "texels-per-metre": Count(2, "texels-per-metre N"); s = s with { TexelsPerMetre = D(1, "texels per metre") }; break;
                 case "supersampling": Count(2, "supersampling S"); s = s with { Supersampling = I(1, "supersampling") }; break;
@@ -142,8 +144,22 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
         if (s.Squares >= s.BlocksX * s.BlocksZ)
             throw new FileFormatException(path, seen.GetValueOrDefault("squares"), $"{s.Squares} squares leave no block for buildings ({s.BlocksX}×{s.BlocksZ} blocks)");
         if (s.StyleWidthMin < 3) throw new FileFormatException(path, seen.GetValueOrDefault("style-width"), "buildings are at least 3 m wide");
+        // Sizes that would take more memory than a machine has are said, not tried (100,000 × 100,000
+        // blocks grew by 180 MB/s without a word). Aachen's size needs 8 × 8 blocks.
+        if ((long)s.BlocksX * s.BlocksZ > MaxBlocks)
+            throw new FileFormatException(path, seen.GetValueOrDefault("blocks"), $"{s.BlocksX}×{s.BlocksZ} blocks: at most {MaxBlocks:N0} in all");
+        double buildings = (double)s.BlocksX * s.BlocksZ * 2 * (s.BlockX + s.BlockZ) / s.StyleWidthMin;
+        if (buildings > MaxBuildings)
+            throw new FileFormatException(path, seen.GetValueOrDefault("block"), $"blocks of {s.BlockX} × {s.BlockZ} m would hold up to {buildings:N0} buildings: at most {MaxBuildings:N0} (smaller or fewer blocks)");
+        double positions = (s.BlocksX + 1.0) * (s.SizeZ / s.Step + 1) + (s.BlocksZ + 1.0) * (s.SizeX / s.Step + 1);
+        if (positions > MaxPositions)
+            throw new FileFormatException(path, seen.GetValueOrDefault("trajectory"), $"a position every {s.Step} m would give ~{positions:N0} positions: at most {MaxPositions:N0} (a longer step, or fewer blocks)");
         return s;
     }
+
+    public const int MaxBlocks = 10_000;
+    public const int MaxBuildings = 1_000_000;
+    public const int MaxPositions = 1_000_000;
 
     /// <summary>The trajectory's capacity: positions × headings.</summary>
     public int MaxImages => TrajectoryPositions().Count * Headings;

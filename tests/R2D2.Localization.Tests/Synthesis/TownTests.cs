@@ -84,6 +84,19 @@ public class TownTests
             e = Assert.Throws<FileFormatException>(() => TownScene.Load(path));
             Assert.Equal(2, e.Line);
             Assert.Contains("unknown keyword", e.Message);
+            // Sizes beyond any machine's memory are said at their line (they grew by 180 MB/s without a word).
+            foreach (var (text, line, words) in new[] { ("town 3\nblocks 100000 100000\n", 2, "at most 10,000 in all"),
+                         ("town 3\nblock 40 30\nblock 1 1\n", 3, "appears again"),
+                         ("town 3\nblocks 90 90\nblock 2000 2000\n", 3, "buildings: at most"),
+                         ("town 3\ntrajectory 0.001 4 1.6 8\n", 2, "positions: at most"),
+                         ("town 3\ntrajectory 3 100000 1.6 8\n", 2, "at most 360"),
+                         ("town 3\nimage 100000 384 400\n", 2, "at most 8192 px") })
+            {
+                File.WriteAllText(path, text);
+                e = Assert.Throws<FileFormatException>(() => TownScene.Load(path));
+                Assert.Equal(line, e.Line);
+                Assert.Contains(words, e.Message);
+            }
         }
         finally { Directory.Delete(dir, true); }
     }

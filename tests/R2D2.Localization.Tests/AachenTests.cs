@@ -49,6 +49,36 @@ public class AachenTests
         p2.WaitForExit();
         Assert.Equal(1, p2.ExitCode);
         Assert.True(err2.Contains("aachen_cvpr2018_db.nvm:5: image db/4446.jpg not found"), err2);
+        // An NVM without the blank line after its header (Aachen's has one; localize reads both): the
+        // same check, one line up (the count was taken from line 3, and the script died on "db: unbound variable").
+        var nvm = Path.Combine(broken, "3D-models", "aachen_cvpr2018_db.nvm");
+        File.WriteAllLines(nvm, File.ReadAllLines(nvm).Where((l, i) => i != 1 || l.Trim().Length > 0));
+        using (var p4 = Process.Start(psi)!)
+        {
+            var err4 = p4.StandardError.ReadToEnd();
+            p4.StandardOutput.ReadToEnd();
+            p4.WaitForExit();
+            Assert.Equal(1, p4.ExitCode);
+            Assert.True(err4.Contains("aachen_cvpr2018_db.nvm:4: image db/4446.jpg not found"), err4);
+        }
+        // A VLB pairs file without database pairs is said before the map (the script exited 1 without a word).
+        var vlb = TempDir.Create();
+        File.Copy(SharedData.Path_("datasets", "formats", "aachen-vlb", "database.db"), Path.Combine(vlb, "database.db"));
+        File.WriteAllLines(Path.Combine(vlb, "image_pairs_to_match.txt"),
+            File.ReadLines(SharedData.Path_("datasets", "formats", "aachen-vlb", "image_pairs_to_match.txt")).Where(l => l.StartsWith("query", StringComparison.Ordinal)));
+        psi.ArgumentList[2] = dataset;
+        psi.ArgumentList.Add("--vlb");
+        psi.ArgumentList.Add(vlb);
+        using (var p5 = Process.Start(psi)!)
+        {
+            var err5 = p5.StandardError.ReadToEnd();
+            p5.StandardOutput.ReadToEnd();
+            p5.WaitForExit();
+            Assert.Equal(1, p5.ExitCode);
+            Assert.True(err5.Contains("no database pairs"), err5);
+        }
+        psi.ArgumentList.RemoveAt(psi.ArgumentList.Count - 1);
+        psi.ArgumentList.RemoveAt(psi.ArgumentList.Count - 1);
         // An option neither the script's nor build-map's fails before the dataset is looked at (it
         // reached localize only after the checks); so does a --top-k that is not a number.
         foreach (var (extra, said) in new[] { ("--topk", "--topk: not an option of this script nor of localize build-map"), ("--top-k", "--top-k x: expected a number") })

@@ -68,7 +68,16 @@ public sealed class Checkpoint
         {
             throw new CheckpointException(path, "file is truncated (ends before its data does)", e);
         }
-        catch (Exception e) when (e is DataFormatException or InvalidCastException or KeyNotFoundException or JsonException or FormatException or ArgumentException)
+        catch (Exception e) when (e is InvalidDataException)
+        {
+            // .NET's zip reader says only "End of Central Directory record could not be found".
+            throw new CheckpointException(path, $"a damaged or truncated zip (PyTorch) checkpoint: {e.Message}", e);
+        }
+        catch (Exception e) when (e is JsonException)
+        {
+            throw new CheckpointException(path, $"a damaged safetensors header (not JSON): {e.Message}", e);
+        }
+        catch (Exception e) when (e is DataFormatException or InvalidCastException or KeyNotFoundException or FormatException or ArgumentException)
         {
             throw new CheckpointException(path, e.Message, e);
         }

@@ -83,9 +83,15 @@ public static class Trainer
         SafeTensors? state = null;
         if (File.Exists(statePath))
         {
-            if (!File.Exists(settingsPath) || File.ReadAllText(settingsPath) != settingsJson)
-                throw new ArgumentException($"{outDir}: holds a training run with other settings or pairs (see {settingsPath}); use another --out or the same options");
-            state = SafeTensors.Read(statePath);
+            if (!File.Exists(settingsPath))
+                throw new ArgumentException($"{outDir}: holds a training state without its settings.json, so what it was trained with is unknown; use another --out");
+            if (File.ReadAllText(settingsPath) != settingsJson)
+                throw new ArgumentException($"{outDir}: holds a training run with other settings or pairs ({SettingsDifferences(File.ReadAllText(settingsPath), settingsJson)}; see {settingsPath}); use another --out or the same options");
+            try { state = SafeTensors.Read(statePath); }
+            catch (Exception e) when (e is DataFormatException or EndOfStreamException or System.Text.Json.JsonException or InvalidOperationException)
+            {
+                throw new DataFormatException($"{statePath}: a damaged training state ({e.Message}); remove it and its run's outputs to start again, or use another --out", e);
+            }
             if (!state.Metadata.TryGetValue("format", out var tag) || tag != StateTag)
                 throw new DataFormatException($"{statePath}: not a training state of this project");
             start = long.Parse(state.Metadata["step"], CultureInfo.InvariantCulture);
@@ -213,6 +219,32 @@ public static class Trainer
         if (s > start || !File.Exists(Path.Combine(outDir, ModelFile))) Save(s);
         if (s > start) Validate(s);
         static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The settings that differ, as `key: stored → now` (nested keys joined by dots).</summary>
+    internal static string SettingsDifferences(string stored, string now)
+    {
+        static Dictionary<string, string>? Flat(string json)
+        {
+            System.Text.Json.Nodes.JsonNode? root;
+            try { root = System.Text.Json.Nodes.JsonNode.Parse(json); }
+            catch (System.Text.Json.JsonException) { return null; }
+            if (root is not System.Text.Json.Nodes.JsonObject) return null;
+            var into = new Dictionary<string, string>();
+            void Add(string key, System.Text.Json.Nodes.JsonNode? n)
+            {
+                if (n is System.Text.Json.Nodes.JsonObject o) foreach (var (k, v) in o) Add(key.Length == 0 ? k : key + "." + k, v);
+                else into[key] = n?.ToJsonString() ?? "null";
+            }
+            Add("", root);
+            return into;
+        }
+        var a = Flat(stored);
+        var b = Flat(now)!;
+        if (a == null) return "its settings.json is not a settings file of this project";
+        var keys = a.Keys.Concat(b.Keys).Distinct().Where(k => a.GetValueOrDefault(k, "–") != b.GetValueOrDefault(k, "–")).ToList();
+        return keys.Count == 0 ? "the same values written differently"
+            : string.Join("; ", keys.Select(k => $"{k}: {a.GetValueOrDefault(k, "–")} → {b.GetValueOrDefault(k, "–")}"));
     }
 
     /// <summary>Makes best.safetensors the kept weights of <see cref="BestValidated"/>; null without

@@ -67,6 +67,13 @@ public class TrainerTests
         var before = File.ReadAllBytes(Path.Combine(dir, Trainer.StateFile));
         var e = Assert.Throws<ArgumentException>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 2, LearningRate = 5e-4 }, CPU));
         Assert.Contains("other settings", e.Message);
+        Assert.Contains("settings.LearningRate: 0.0001 → 0.0005", e.Message); // what differs, not the whole file
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, Trainer.StateFile)));
+        // A settings file that is not one, a state without its settings, a damaged state: each said as such.
+        File.WriteAllText(Path.Combine(dir, Trainer.SettingsFile), "garbage");
+        Assert.Contains("not a settings file", Assert.Throws<ArgumentException>(() => Trainer.Run(Pairs(32), dir, settings, CPU)).Message);
+        File.Delete(Path.Combine(dir, Trainer.SettingsFile));
+        Assert.Contains("without its settings.json", Assert.Throws<ArgumentException>(() => Trainer.Run(Pairs(32), dir, settings, CPU)).Message);
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, Trainer.StateFile)));
     }
 

@@ -71,7 +71,8 @@ public static class Kapture
         var rigsFile = Path.Combine(sensors, "rigs.txt");
         var rigs = File.Exists(rigsFile) ? ReadRigs(rigsFile) : new Dictionary<string, Dictionary<string, Pose>>();
         var trajFile = Path.Combine(sensors, "trajectories.txt");
-        var traj = File.Exists(trajFile) ? ReadTrajectories(trajFile) : new Dictionary<(long, string), Pose>();
+        var devices = Lines(Path.Combine(sensors, "sensors.txt")).Select(l => l.Fields[0]).Concat(rigs.Keys).ToHashSet(StringComparer.Ordinal);
+        var traj = File.Exists(trajFile) ? ReadTrajectories(trajFile, devices) : new Dictionary<(long, string), Pose>();
         var recordsFile = Path.Combine(sensors, "records_camera.txt");
         if (!File.Exists(recordsFile)) throw new FileFormatException(recordsFile, 0, "not found (a kapture folder lists its images there)");
         var result = new List<KaptureImage>();
@@ -107,7 +108,9 @@ public static class Kapture
         if (missing >= 0)
         {
             var file = Path.Combine(SensorsFolder(path)!, "records_camera.txt");
-            throw new FileFormatException(file, LineOfRecord(file, missing), $"'{images[missing].Name}' has no pose in trajectories.txt (nor through rigs.txt)");
+            bool noFile = !File.Exists(Path.Combine(SensorsFolder(path)!, "trajectories.txt"));
+            throw new FileFormatException(file, LineOfRecord(file, missing), $"'{images[missing].Name}' has no pose in trajectories.txt (nor through rigs.txt)"
+                + (noFile ? ": there is no sensors/trajectories.txt" : ""));
         }
         return images.Select(i => new PosedImage(i.Name, i.Camera, i.Pose!)).ToList();
     }
@@ -153,12 +156,15 @@ public static class Kapture
     }
 
     /// <summary>(timestamp, device id) → world → device.</summary>
-    public static Dictionary<(long, string), Pose> ReadTrajectories(string file)
+    /// <param name="devices">the sensors and rigs a pose may be of (null: any); a pose of another
+    /// device is an error naming its line (it was dropped, and its image said to have no pose)</param>
+    public static Dictionary<(long, string), Pose> ReadTrajectories(string file, IReadOnlySet<string>? devices = null)
     {
         var result = new Dictionary<(long, string), Pose>();
         foreach (var (n, f) in Lines(file))
         {
             if (f.Length != 9) throw new FileFormatException(file, n, $"expected `timestamp, device_id, qw, qx, qy, qz, tx, ty, tz`, found {f.Length} field(s)");
+            if (devices != null && !devices.Contains(f[1])) throw new FileFormatException(file, n, $"device '{f[1]}' is neither a sensor of sensors.txt nor a rig of rigs.txt");
             var key = (PosedImages.Integer<long>(f[0], file, n, "timestamp"), f[1]);
             if (!result.TryAdd(key, ReadPose(f, 2, file, n))) throw new FileFormatException(file, n, $"a second pose for timestamp {key.Item1}, device '{f[1]}'");
         }

@@ -110,6 +110,13 @@ public class KaptureTests
         lines[3] = "1, cam";
         File.WriteAllLines(traj, lines);
         Assert.Equal(4, Assert.Throws<FileFormatException>(() => Kapture.ReadPosed(dir)).Line);
+        // A pose of a device that is neither a sensor nor a rig (it was dropped without a word).
+        lines[3] = "2, camX, 1, 0, 0, 0, 1, 2, 3";
+        File.WriteAllLines(traj, lines);
+        e = Assert.Throws<FileFormatException>(() => Kapture.ReadPosed(dir));
+        Assert.Equal((traj, 4), (e.File, e.Line));
+        Assert.Contains("device 'camX' is neither a sensor", e.Message);
+        lines[3] = "1, cam";
         // An image without a pose: its record is named.
         File.WriteAllLines(traj, lines.Take(3));
         var rec = Path.Combine(dir, "sensors", "records_camera.txt");

@@ -31,7 +31,10 @@ internal static class EvaluateCommand
         foreach (var o in new Option[] { poses, labels, truth, plot, noPlot, linear, extra, noCsv }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var extraSet = new ThresholdSet("extra", (r.GetValue(extra) ?? Array.Empty<string>()).Select(ParseThreshold).ToList());
+            var extraTexts = r.GetValue(extra) ?? Array.Empty<string>();
+            var extraSet = new ThresholdSet("extra", extraTexts.Select(ParseThreshold).ToList());
+            if (extraSet.Thresholds.GroupBy(t => t).FirstOrDefault(g => g.Count() > 1) is { } again)
+                throw new ArgumentException($"--extra-threshold: {again.Key} is given twice");
             var truthPath = r.GetValue(truth)!;
             var posePaths = r.GetValue(poses)!;
             if (posePaths.GroupBy(Path.GetFullPath).FirstOrDefault(g => g.Count() > 1) is { } twice)
@@ -78,9 +81,9 @@ internal static class EvaluateCommand
         var parts = text.Split(',');
         if (parts.Length == 2
             && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double m) && m > 0 && double.IsFinite(m)
-            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double deg) && deg > 0 && double.IsFinite(deg))
+            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double deg) && deg > 0 && deg <= 180)
             return PoseThreshold.FromDegrees(m, deg);
-        throw new ArgumentException($"--extra-threshold '{text}': expected METRES,DEGREES with both positive, e.g. 0.05,0.5");
+        throw new ArgumentException($"--extra-threshold '{text}': expected METRES,DEGREES with metres positive and degrees in (0, 180], e.g. 0.05,0.5");
     }
 
     private static string DefaultPlotPath(string posesPath) =>

@@ -19,6 +19,9 @@ public static class PoseFilesEvaluation
             throw new ArgumentException($"{labels.Count} label(s) for {posePaths.Count} poses file(s): give one --label per --poses file, in the same order");
         if (labels != null && labels.FirstOrDefault(l => string.IsNullOrWhiteSpace(l) || l.Any(char.IsControl)) is { } bad)
             throw new ArgumentException($"label '{bad}' is empty or holds a control character");
+        // Two rows of one name could not be told apart in the table, the plot or the CSV.
+        if (labels != null && labels.GroupBy(l => l).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"label '{twice.Key}' is given {twice.Count()} times: one label per poses file, each its own");
         var gt = Submission.Read(truthPath);
         if (gt.Count == 0) throw new Formats.FileFormatException(truthPath, 0, "no poses in the ground truth");
         labels ??= Labels(posePaths);

@@ -18,6 +18,8 @@ public sealed record RetrievalQuerySet(string Label, IReadOnlyList<QueryImage> Q
     {
         var f = spec.Split(':');
         if (f.Length != 4) throw new ArgumentException($"--set '{spec}': expected LABEL:QUERY_LIST:IMAGE_FOLDER:GROUND_TRUTH");
+        if (Array.FindIndex(f, x => x.Trim().Length == 0) is var empty and >= 0)
+            throw new ArgumentException($"--set '{spec}': the {new[] { "label", "query list", "image folder", "ground truth" }[empty]} is empty");
         return new RetrievalQuerySet(f[0], QueryInputs.ReadQueries(f[1], null), f[2], Submission.Read(f[3])) { Sources = new[] { f[1], f[3] } };
     }
 
@@ -102,6 +104,9 @@ public static class RetrievalEvaluationRunner
         foreach (var set in sets)
         {
             var truth = set.Truth.ToDictionary(t => Submission.BaseName(t.Name), t => t.Pose);
+            // Said once, not only on the progress lines that happen to fall on such a query.
+            int untrue = set.Queries.Count(q => !truth.ContainsKey(q.SubmissionName));
+            if (untrue > 0) progress.Warning($"set '{set.Label}': {untrue} of {set.Queries.Count} queries have no true pose and are left out");
             var perMethod = o.Methods.Select(_ => new List<(IReadOnlyList<int> Retrieved, IReadOnlySet<int> Relevant)>()).ToList();
             var times = o.Methods.Select(_ => new List<double>()).ToList();
             var estimates = new Dictionary<(int, MatchingScheme), List<QueryResult>>();

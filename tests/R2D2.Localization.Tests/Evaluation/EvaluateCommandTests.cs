@@ -83,6 +83,9 @@ public class EvaluateCommandTests
             (new[] { "--poses", broken, "--ground-truth", gt }, $"error: {broken}:2: expected 8 fields"),
             (new[] { "--poses", poses, "--ground-truth", Path.Combine(dir, "none.txt") }, $"error: {Path.Combine(dir, "none.txt")}: poses file not found"),
             (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "0.05" }, "error: --extra-threshold '0.05': expected METRES,DEGREES"),
+            (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "1,361" }, "degrees in (0, 180]"),
+            (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "0.05,0.5", "--extra-threshold", "0.05,0.5" }, "0.05 m, 0.5° is given twice"),
+            (new[] { "--poses", poses, broken, "--ground-truth", gt, "--label", "same", "--label", "same" }, "label 'same' is given 2 times"),
             // It said "the per-query CSV and the per-query CSV are the same file".
             (new[] { "--poses", poses, poses, "--ground-truth", gt }, $"error: --poses: {poses} is given 2 times"),
         })

@@ -233,6 +233,8 @@ public class InputFaultTests
     [InlineData("build-map --poses nope --images d --map x.db", "nope: not found (poses:")]
     [InlineData("query --map x.db --queries d --images d --output o", "d: is a folder, not a query list")]
     [InlineData("build-map --poses d --images d --map x.db --pairs empty.txt", "empty.txt: lists no pairs of two images")]
+    [InlineData("evaluate-retrieval --map x.db --set :q:d:g", "--set ':q:d:g': the label is empty")]
+    [InlineData("evaluate-retrieval --map x.db --set n::d:g", "--set 'n::d:g': the query list is empty")] // ": query list not found"
     public void MissingOrWrongKindsOfInputAreSaidBeforeAnyWork(string command, string message)
     {
         var dir = TempDir.Create();

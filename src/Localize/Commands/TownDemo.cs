@@ -22,6 +22,7 @@ internal static class TownDemo
             + $"{data.Day.Count} database photos (at most {town.MaxImages}), {data.Night.Count} night and {data.DayQueries.Count} day queries → {outDir}");
         var timings = new List<(string Stage, double Seconds)>();
         using var source = r.GetValue(o.RenderOnly) ? null : o.Net.LoadSource(r, settings, o.Extraction);
+        if (source != null) TownRunner.CheckExtractable(data, source);
         timings.Add(("load model", total.Elapsed.TotalSeconds));
         var progress = new ConsoleDemoProgress();
         TownRunner.Render(data, progress, timings);

@@ -10,12 +10,14 @@ public sealed class FeatureSource : IDisposable
     private readonly Func<RgbImage, FeatureSet> _extract;
     private readonly Func<string, (FeatureSet, int)> _extractFile;
     private readonly IDisposable? _owned;
+    private readonly Func<int, int, string?> _sizeProblem;
 
     private FeatureSource(Func<RgbImage, FeatureSet> extract, Func<string, (FeatureSet, int)> extractFile,
-        ExtractorIdentity identity, string description, IDisposable? owned)
+        ExtractorIdentity identity, string description, IDisposable? owned, Func<int, int, string?>? sizeProblem = null)
     {
         _extract = extract;
         _extractFile = extractFile;
+        _sizeProblem = sizeProblem ?? ((_, _) => null);
         Identity = identity;
         Description = description;
         _owned = owned;
@@ -30,12 +32,18 @@ public sealed class FeatureSource : IDisposable
     /// <see cref="MultiScaleExtractor.ExtractFile"/>); also returns the reduction it was decoded at.</summary>
     public (FeatureSet Features, int Reduction) ExtractFile(string path) => _extractFile(path);
 
+    /// <summary>Why a width×height image would give no features (R2D2: no pyramid level within the
+    /// size range), or null: a run of generated photos says so before it renders them.</summary>
+    public string? SizeProblem(int width, int height) => _sizeProblem(width, height);
+
     /// <summary>R2D2 with a loaded network (the source owns and disposes it).</summary>
     public static FeatureSource ForR2D2(R2D2Network network, ExtractionSettings settings, string modelName)
     {
         var extractor = new MultiScaleExtractor(network, settings);
         return new FeatureSource(img => extractor.Extract(img), path => extractor.ExtractFile(path), ExtractorIdentity.ForR2D2(modelName, extractor.Network.Architecture.Net, extractor.Network.WeightsHash, extractor.Settings, extractor.Network.Architecture.DescriptorDim),
-            $"R2D2 {modelName} ({network.Architecture.Net}) on {network.Device}", network);
+            $"R2D2 {modelName} ({network.Architecture.Net}) on {network.Device}", network,
+            (w, h) => extractor.PlanLevels(w, h).Count > 0 ? null
+                : $"{w}×{h} px: no pyramid level fits the size range {settings.MinSize}–{(settings.MaxSize > 0 ? settings.MaxSize.ToString() : "∞")} px");
     }
 
     /// <param name="maxPixels">Larger images are refused (SIFT has no reduced decoding here).</param>

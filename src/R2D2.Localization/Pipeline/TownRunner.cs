@@ -61,6 +61,14 @@ public static class TownRunner
         return data;
     }
 
+    /// <summary>Throws when <paramref name="source"/> would find no features in the town's photos
+    /// (a --scale too small for the extraction's sizes): said before they are rendered and mapped.</summary>
+    public static void CheckExtractable(TownDataset data, FeatureSource source)
+    {
+        if (source.SizeProblem(data.Scene.Width, data.Scene.Height) is { } why)
+            throw new ArgumentException($"the town's photos would be {why}: a larger --scale, or a smaller --min-size");
+    }
+
     /// <summary>Renders what is missing and writes the Aachen-format files. The folder is checked first.</summary>
     public static TownDataset Render(TownDataset data, IProgressSink progress, List<(string, double)> timings)
     {

@@ -233,6 +233,7 @@ public class InputFaultTests
     [InlineData("build-map --poses nope --images d --map x.db", "nope: not found (poses:")]
     [InlineData("query --map x.db --queries d --images d --output o", "d: is a folder, not a query list")]
     [InlineData("build-map --poses d --images d --map x.db --pairs empty.txt", "empty.txt: lists no pairs of two images")]
+    [InlineData("demo --scene town --images 8 --queries 2 --scale 0.25 --out o", "the town's photos would be 128×96 px: no pyramid level fits")] // after rendering, each photo "could not be read"
     [InlineData("evaluate-retrieval --map x.db --set :q:d:g", "--set ':q:d:g': the label is empty")]
     [InlineData("evaluate-retrieval --map x.db --set n::d:g", "--set 'n::d:g': the query list is empty")] // ": query list not found"
     public void MissingOrWrongKindsOfInputAreSaidBeforeAnyWork(string command, string message)

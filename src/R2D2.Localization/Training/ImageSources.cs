@@ -40,8 +40,18 @@ public sealed class FolderImageSource : IImageSource
         _files = Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Where(ImageFile.IsImagePath)
             .OrderBy(f => f, StringComparer.Ordinal).ToArray();
         if (_files.Length == 0) throw new ArgumentException($"{folder}: no images ({string.Join(" ", ImageFile.Extensions)})");
+        // Each photo's header read before training starts (an empty or broken file stopped the run
+        // at the step that first drew it, hours in); a photo decoded later can still fail on its pixels.
+        foreach (var f in _files)
+        {
+            var h = ImageFile.ReadHeader(f);
+            if (h.Width < MinPhotoSide || h.Height < MinPhotoSide)
+                throw new ImageFileException(f, $"is {h.Width}×{h.Height} px: a training photo needs at least {MinPhotoSide} px a side");
+        }
         Folder = folder; MaxSide = maxSide; MinZoom = minZoom;
     }
+
+    public const int MinPhotoSide = 32;
 
     public string Folder { get; }
     public int MaxSide { get; }

@@ -1,11 +1,35 @@
 using R2D2.Localization.Features;
 using R2D2.Localization.Training;
+using R2D2.Localization.Tests.FaultInjection;
 using Xunit;
 
 namespace R2D2.Localization.Tests.Training;
 
 public class TrainCliTests
 {
+    /// <summary>A photo folder with an empty or tiny image is refused before training, naming the file
+    /// (the run stopped at the step that drew it, leaving settings.json and train-log.tsv).</summary>
+    [Fact]
+    public void ABrokenTrainingPhotoIsNamedBeforeTheFirstStep()
+    {
+        var dir = TempDir.Create();
+        var photos = Path.Combine(dir, "photos");
+        Directory.CreateDirectory(photos);
+        TestImages.WriteBoat(photos, "good.png");
+        foreach (var (file, message) in new[] { ("empty.png", "file is empty"), ("tiny.png", "is 1×1 px: a training photo needs at least 32 px a side") })
+        {
+            var path = Path.Combine(photos, file);
+            if (file == "empty.png") File.WriteAllBytes(path, Array.Empty<byte>());
+            else TestImages.WriteConstantPng(path, 1, 1);
+            var run = Path.Combine(dir, "run-" + file);
+            var (code, _, err) = CliTests.Localize("train", "--out", run, "--steps", "1", "--batch", "1", "--crop", "32", "--pairs", "images:" + photos);
+            Assert.True(code == 1, err);
+            Assert.Contains($"{path}: {message}", err);
+            Assert.False(Directory.Exists(run) && Directory.EnumerateFileSystemEntries(run).Any());
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void TrainWritesAModelThatPyTorchLoadsAndResumesWhereItStopped()
     {

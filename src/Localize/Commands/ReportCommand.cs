@@ -28,6 +28,7 @@ internal static class ReportCommand
             if (!(path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".htm", StringComparison.OrdinalIgnoreCase)))
                 throw new R2D2Exception(path, 0, "the report is an HTML file: give --output a name ending in .html (nothing was written)");
             var data = HtmlReport.Load(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth), r.GetValue(queryImages), r.GetValue(mapImages), r.GetValue(title));
+            foreach (var w in data.Warnings) Console.Error.WriteLine($"report: warning: {w}");
             HtmlReport.Write(path, data);
             Console.WriteLine($"report: {path} ({data.Queries.Count} queries, {data.Points.Count} map points, {new FileInfo(path).Length / 1024} KiB)");
             return 0;

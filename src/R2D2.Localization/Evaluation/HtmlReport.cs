@@ -51,6 +51,7 @@ public static class HtmlReport
           .Append(Style).Append("</style></head><body>\n");
         sb.Append("<h1>").Append(E(d.Title)).Append("</h1>\n");
         foreach (var n in d.Notes) sb.Append("<div class=\"note\">").Append(E(n)).Append("</div>\n");
+        foreach (var n in d.Warnings) sb.Append("<div class=\"note\">Warning: ").Append(E(n)).Append("</div>\n");
         int failed = d.Queries.Count(q => !q.Localized);
         sb.Append("<div class=\"note\">map: ").Append(E(d.MapPath)).Append($", {d.Points.Count.ToString("N0", Inv)} points, {d.MapImages.Count} database images; ")
           .Append($"{d.Queries.Count} queries, {d.Queries.Count - failed} localized, {failed} not</div>\n");

@@ -37,6 +37,9 @@ public sealed record ReportData(string Title, string MapPath, IReadOnlyList<MapP
     public IReadOnlyList<(string Stage, double Seconds)> Timings { get; init; } = Array.Empty<(string, double)>();
     /// <summary>Lines shown under the title (model, scene, command).</summary>
     public IReadOnlyList<string> Notes { get; init; } = Array.Empty<string>();
+    /// <summary>What the report lacks and why (a side file missing, photos not found, queries without
+    /// a true pose): printed by `report` and shown under the title.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = Array.Empty<string>();
     /// <summary>Keypoints of a map image (for drawing where the matched points are in it); null: none drawn.</summary>
     public Func<int, Keypoints?>? MapKeypoints { get; init; }
     /// <summary>The cameras of the map images, by image id (their frustums in the 3D view); missing ones are drawn 4:3.</summary>

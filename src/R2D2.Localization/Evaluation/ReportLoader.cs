@@ -70,12 +70,22 @@ public static class ReportLoader
                 queries.Add(new ReportQuery(t.Name, null, t.Pose, false, 0, 0, null, null, "no pose in " + posesPath, null));
         }
         var evaluation = truth != null ? PoseEvaluation.Evaluate(estimates, truth) : null;
+        // What is missing is said (the report was written as if every query had 0 inliers of 0
+        // matches, no photo, or a share of 100 % over the few queries with a true pose).
+        var warnings = new List<string>();
+        foreach (var (file, lacks) in new[] { (csvPath, "the inliers, matches and times per query"), (inlierPath, "the queries' inliers"), (runPath, "the run's settings and time per stage") })
+            if (!File.Exists(file)) warnings.Add($"{file}: not found, so the report lacks {lacks}");
+        if (queryImageFolder != null && queries.Count(q => q.ImagePath != null && !File.Exists(q.ImagePath)) is var unseen and > 0)
+            warnings.Add($"{unseen} of {queries.Count(q => q.ImagePath != null)} query photos not found under {queryImageFolder} (the folder the query list's names are relative to)");
+        if (truthByName != null && estimates.Count(e => !truthByName.ContainsKey(e.Name)) is var untrue and > 0)
+            warnings.Add($"{untrue} of {estimates.Count} estimates have no true pose in {groundTruthPath}: the thresholds count the other {estimates.Count - untrue}");
         return new ReportData(title ?? $"Localization report: {Path.GetFileName(posesPath)} against {Path.GetFileName(mapPath)}", mapPath, points, images,
             mapImageFolder, queries, evaluation)
         {
             MapKeypoints = KeypointReader(mapPath),
             MapCameras = cameras,
             Run = run,
+            Warnings = warnings,
         };
     }
 

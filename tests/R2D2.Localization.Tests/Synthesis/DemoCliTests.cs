@@ -42,6 +42,16 @@ public class DemoCliTests
         var again = File.ReadAllText(report);
         Assert.Contains("id=\"q-night_00.jpg\"", again);
         Assert.Contains("database image day_", again); // the map's image folder comes from the database
+        Assert.DoesNotContain("warning", err);
+        // Poses alone, photos looked for in the wrong folder: each lack is said (it was a report of
+        // queries with 0 inliers of 0 matches and no photos, without a word).
+        var alone = Path.Combine(TempDir.Create(), "poses.txt");
+        File.Copy(poses, alone);
+        (code, stdout, err) = CliTests.Localize("report", "--map", Path.Combine(dir, "map.db"), "--poses", alone,
+            "--query-images", dir, "--output", Path.ChangeExtension(alone, ".html"));
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains($"report: warning: {Path.ChangeExtension(alone, ".csv")}: not found", err);
+        Assert.Contains($"report: warning: 2 of 2 query photos not found under {dir}", err);
     }
 
     /// <summary>The town end to end on a small reduction (30 photos at a quarter size, RootSIFT: no

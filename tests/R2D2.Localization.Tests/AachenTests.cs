@@ -21,6 +21,14 @@ public class AachenTests
             psi.ArgumentList.Add(a);
         // The localize next to the tests (same build), not a Release build that may be stale.
         psi.Environment["LOCALIZE"] = Path.Combine(AppContext.BaseDirectory, "localize");
+        (int Code, string Err) RunScript()
+        {
+            using var run = Process.Start(psi)!;
+            var err = run.StandardError.ReadToEndAsync();
+            run.StandardOutput.ReadToEnd();
+            run.WaitForExit();
+            return (run.ExitCode, err.Result);
+        }
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
@@ -43,24 +51,16 @@ public class AachenTests
         TempDir.CopyTree(dataset, broken);
         File.Delete(Path.Combine(broken, "images_upright", "db", "4446.jpg"));
         psi.ArgumentList[2] = broken;
-        using var p2 = Process.Start(psi)!;
-        var err2 = p2.StandardError.ReadToEnd();
-        p2.StandardOutput.ReadToEnd();
-        p2.WaitForExit();
-        Assert.Equal(1, p2.ExitCode);
+        var (code2, err2) = RunScript();
+        Assert.Equal(1, code2);
         Assert.True(err2.Contains("aachen_cvpr2018_db.nvm:5: image db/4446.jpg not found"), err2);
         // An NVM without the blank line after its header (Aachen's has one; localize reads both): the
         // same check, one line up (the count was taken from line 3, and the script died on "db: unbound variable").
         var nvm = Path.Combine(broken, "3D-models", "aachen_cvpr2018_db.nvm");
         File.WriteAllLines(nvm, File.ReadAllLines(nvm).Where((l, i) => i != 1 || l.Trim().Length > 0));
-        using (var p4 = Process.Start(psi)!)
-        {
-            var err4 = p4.StandardError.ReadToEnd();
-            p4.StandardOutput.ReadToEnd();
-            p4.WaitForExit();
-            Assert.Equal(1, p4.ExitCode);
-            Assert.True(err4.Contains("aachen_cvpr2018_db.nvm:4: image db/4446.jpg not found"), err4);
-        }
+        var (code4, err4) = RunScript();
+        Assert.Equal(1, code4);
+        Assert.True(err4.Contains("aachen_cvpr2018_db.nvm:4: image db/4446.jpg not found"), err4);
         // A VLB pairs file without database pairs is said before the map (the script exited 1 without a word).
         var vlb = TempDir.Create();
         File.Copy(SharedData.Path_("datasets", "formats", "aachen-vlb", "database.db"), Path.Combine(vlb, "database.db"));
@@ -69,14 +69,9 @@ public class AachenTests
         psi.ArgumentList[2] = dataset;
         psi.ArgumentList.Add("--vlb");
         psi.ArgumentList.Add(vlb);
-        using (var p5 = Process.Start(psi)!)
-        {
-            var err5 = p5.StandardError.ReadToEnd();
-            p5.StandardOutput.ReadToEnd();
-            p5.WaitForExit();
-            Assert.Equal(1, p5.ExitCode);
-            Assert.True(err5.Contains("no database pairs"), err5);
-        }
+        var (code5, err5) = RunScript();
+        Assert.Equal(1, code5);
+        Assert.True(err5.Contains("no database pairs"), err5);
         psi.ArgumentList.RemoveAt(psi.ArgumentList.Count - 1);
         psi.ArgumentList.RemoveAt(psi.ArgumentList.Count - 1);
         // An option neither the script's nor build-map's fails before the dataset is looked at (it
@@ -86,11 +81,8 @@ public class AachenTests
             psi.ArgumentList[2] = "/nonexistent/aachen";
             psi.ArgumentList.Add(extra);
             psi.ArgumentList.Add("x");
-            using var p3 = Process.Start(psi)!;
-            var err3 = p3.StandardError.ReadToEnd();
-            p3.StandardOutput.ReadToEnd();
-            p3.WaitForExit();
-            Assert.Equal(1, p3.ExitCode);
+            var (code3, err3) = RunScript();
+            Assert.Equal(1, code3);
             Assert.True(err3.Contains(said), err3);
             psi.ArgumentList.RemoveAt(psi.ArgumentList.Count - 1);
             psi.ArgumentList.RemoveAt(psi.ArgumentList.Count - 1);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Localization;
@@ -103,11 +104,8 @@ public sealed record QueryRunInfo
     /// those of one run.</summary>
     public static string Merged(IReadOnlyList<(string Path, string Json)> shards, string queryList, IReadOnlyList<QueryStatus> statuses)
     {
-        var nodes = shards.Select(s =>
-        {
-            Parse(s.Json, s.Path); // a file that is not a run description is said so, naming it
-            return System.Text.Json.Nodes.JsonNode.Parse(s.Json)!.AsObject();
-        }).ToList();
+        var infos = shards.Select(s => Parse(s.Json, s.Path)).ToList(); // a file that is not a run description is named
+        var nodes = shards.Select(s => JsonNode.Parse(s.Json)!.AsObject()).ToList();
         var merged = nodes[0].DeepClone().AsObject();
         merged["updated"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         merged["query_list"] = queryList;
@@ -116,15 +114,13 @@ public sealed record QueryRunInfo
         merged["kept_from_earlier_run"] = nodes.Sum(n => n["kept_from_earlier_run"]?.GetValue<int>() ?? 0);
         foreach (var st in Enum.GetValues<QueryStatus>()) merged[QueryOutputs.Word(st)] = statuses.Count(x => x == st);
         var seconds = new List<(string Stage, double Seconds)>();
-        foreach (var n in nodes)
-            foreach (var (stage, sec) in Parse(n.ToJsonString(), "(shard)").Stages)
-            {
-                int k = seconds.FindIndex(x => x.Stage == stage);
-                if (k < 0) seconds.Add((stage, sec)); else seconds[k] = (stage, seconds[k].Seconds + sec);
-            }
-        merged["stages"] = new System.Text.Json.Nodes.JsonArray(seconds.Select(x => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
-            { ["stage"] = x.Stage, ["seconds"] = Math.Round(x.Seconds, 4) }).ToArray());
-        merged["merged_from"] = new System.Text.Json.Nodes.JsonArray(shards.Select(s => (System.Text.Json.Nodes.JsonNode)System.Text.Json.Nodes.JsonValue.Create(s.Path)).ToArray());
+        foreach (var (stage, sec) in infos.SelectMany(i => i.Stages))
+        {
+            int k = seconds.FindIndex(x => x.Stage == stage);
+            if (k < 0) seconds.Add((stage, sec)); else seconds[k] = (stage, seconds[k].Seconds + sec);
+        }
+        merged["stages"] = new JsonArray(seconds.Select(x => (JsonNode)new JsonObject { ["stage"] = x.Stage, ["seconds"] = Math.Round(x.Seconds, 4) }).ToArray());
+        merged["merged_from"] = new JsonArray(shards.Select(s => (JsonNode)JsonValue.Create(s.Path)).ToArray());
         return merged.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
     }
 

@@ -17,9 +17,41 @@ namespace R2D2.Localization.Formats;
 public static class Nvm
 {
     /// <param name="intrinsics">cameras by image name (from <paramref name="intrinsicsFile"/>, named in messages), or null</param>
-    public static List<PosedImage> Read(string file, IReadOnlyDictionary<string, Camera>? intrinsics, string? intrinsicsFile, string? imageRoot)
+    public static List<PosedImage> Read(string file, IReadOnlyDictionary<string, Camera>? intrinsics, string? intrinsicsFile, string? imageRoot) =>
+        Parse(file, (line, c, n) =>
+        {
+            var (name, focal, k, rotation, centre) = line;
+            if (imageRoot != null && !File.Exists(Path.Combine(imageRoot, name)))
+                throw new FileFormatException(file, n, $"image '{name}' not found under {imageRoot}");
+            Camera camera;
+            if (intrinsics != null)
+            {
+                if (!intrinsics.TryGetValue(name, out var cam)) throw new FileFormatException(file, n, $"'{name}' is not in the intrinsics file {intrinsicsFile}");
+                camera = cam with { Id = c + 1 };
+            }
+            else
+            {
+                if (focal <= 0) throw new FileFormatException(file, n, $"focal length {focal} is not positive");
+                if (imageRoot == null) throw new FileFormatException(file, n, "without an intrinsics file the images are needed (their size gives the principal point)");
+                var (w, h) = ImageFile.ReadSize(Path.Combine(imageRoot, name));
+                // VisualSFM distorts the measurement: x_u = x_d·(1 + r·|x_d|²) (focal-normalized).
+                // Its inverse to third order is a RADIAL projection with k1 = −r, k2 = 3r².
+                camera = PosedImages.Checked(new Camera(c + 1, CameraModel.Radial, w, h, new[] { focal, (w - 1) / 2.0, (h - 1) / 2.0, -k, 3 * k * k }), file, n);
+            }
+            return new PosedImage(name, camera, Pose.FromCameraCenter(rotation, centre));
+        });
+
+    /// <summary>The poses alone (world→camera), without cameras: what a submission needs, so neither
+    /// an intrinsics list nor the images are.</summary>
+    public static List<(string Name, Pose Pose)> ReadPoses(string file) =>
+        Parse(file, (line, _, _) => (line.Name, Pose.FromCameraCenter(line.Rotation, line.Centre)));
+
+    private readonly record struct CameraLine(string Name, double Focal, double K, double[] Rotation, double[] Centre);
+
+    /// <summary>The camera lines, checked, each made into a <typeparamref name="T"/> (with its index and line number).</summary>
+    private static List<T> Parse<T>(string file, Func<CameraLine, int, int, T> make)
     {
-        var result = new List<PosedImage>();
+        var result = new List<T>();
         using var reader = new StreamReader(file);
         int n = 0;
         string? Next()
@@ -56,25 +88,8 @@ public static class Nvm
             var centre = f.Skip(2 + rotationValues).Take(3).Select(s => PosedImages.Number(s, file, n, "camera centre")).ToArray();
             var rotation = !matrix ? PosedImages.Rotation(r, file, n)
                 : Rotations.FindProblem(r) is { } problem ? throw new FileFormatException(file, n, problem) : r;
-            if (imageRoot != null && !File.Exists(Path.Combine(imageRoot, name)))
-                throw new FileFormatException(file, n, $"image '{name}' not found under {imageRoot}");
-            Camera camera;
-            if (intrinsics != null)
-            {
-                if (!intrinsics.TryGetValue(name, out var cam)) throw new FileFormatException(file, n, $"'{name}' is not in the intrinsics file {intrinsicsFile}");
-                camera = cam with { Id = c + 1 };
-            }
-            else
-            {
-                if (focal <= 0) throw new FileFormatException(file, n, $"focal length {focal} is not positive");
-                if (imageRoot == null) throw new FileFormatException(file, n, "without an intrinsics file the images are needed (their size gives the principal point)");
-                var (w, h) = ImageFile.ReadSize(Path.Combine(imageRoot, name));
-                // VisualSFM distorts the measurement: x_u = x_d·(1 + r·|x_d|²) (focal-normalized).
-                // Its inverse to third order is a RADIAL projection with k1 = −r, k2 = 3r².
-                double k = PosedImages.Number(f[5 + rotationValues], file, n, "radial distortion");
-                camera = PosedImages.Checked(new Camera(c + 1, CameraModel.Radial, w, h, new[] { focal, (w - 1) / 2.0, (h - 1) / 2.0, -k, 3 * k * k }), file, n);
-            }
-            result.Add(new PosedImage(name, camera, Pose.FromCameraCenter(rotation, centre)));
+            double k = PosedImages.Number(f[5 + rotationValues], file, n, "radial distortion");
+            result.Add(make(new CameraLine(name, focal, k, rotation, centre), c, n));
         }
         // The points' count follows (or nothing): another camera line means the count was wrong.
         var points = Next();

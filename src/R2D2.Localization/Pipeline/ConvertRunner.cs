@@ -65,7 +65,11 @@ public static class ConvertRunner
             images = db.ReadImages().Select(i => new ConvertedImage(i.Name, dbCams.GetValueOrDefault(i.CameraId), i.PriorPose)).ToList();
         }
         else if (from.EndsWith(".nvm", StringComparison.OrdinalIgnoreCase))
-            images = Nvm.Read(from, cams, intrinsics, imageRoot).Select(p => new ConvertedImage(p.Name, p.Camera, p.Pose)).ToList();
+            // Without intrinsics or images an NVM gives poses without cameras: enough for a submission
+            // (a target that needs cameras says to give --intrinsics).
+            images = cams == null && imageRoot == null
+                ? Nvm.ReadPoses(from).Select(p => new ConvertedImage(p.Name, null, p.Pose)).ToList()
+                : Nvm.Read(from, cams, intrinsics, imageRoot).Select(p => new ConvertedImage(p.Name, p.Camera, p.Pose)).ToList();
         else images = ReadList(from);
         if (cams != null)
             images = images.Select(i => cams.TryGetValue(i.Name, out var c) ? i with { Camera = c } : i).ToList();

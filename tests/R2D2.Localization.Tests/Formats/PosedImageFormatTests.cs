@@ -71,6 +71,23 @@ public class PosedImageFormatTests
         Assert.Equal(1084.59, first.Camera.Params[0]);
     }
 
+    /// <summary>A submission from an NVM needs the poses only: neither intrinsics nor images (it asked
+    /// for them to make cameras it then did not write); the poses are those of the full read.</summary>
+    [Fact]
+    public void AnNvmGivesItsPosesWithoutIntrinsicsOrImages()
+    {
+        var nvm = Aachen("3D-models", "aachen_cvpr2018_db.nvm");
+        var full = Nvm.Read(nvm, null, null, Aachen("images_upright"));
+        var poses = Nvm.ReadPoses(nvm);
+        Assert.Equal(full.Select(p => p.Name), poses.Select(p => p.Name));
+        for (int i = 0; i < full.Count; i++) Assert.Equal(full[i].Pose.Translation, poses[i].Pose.Translation);
+        var sub = Path.Combine(TempDir.Create(), "sub.txt");
+        R2D2.Localization.Pipeline.ConvertRunner.Run(nvm, sub, R2D2.Localization.Pipeline.PoseFormat.Submission);
+        Assert.Equal(full.Count, Submission.Read(sub).Count);
+        var e = Assert.Throws<R2D2Exception>(() => R2D2.Localization.Pipeline.ConvertRunner.Run(nvm, Path.Combine(TempDir.Create(), "m"), R2D2.Localization.Pipeline.PoseFormat.ColmapText));
+        Assert.Contains("has no camera, which colmap-text needs (give --intrinsics", e.Message);
+    }
+
     [Fact]
     public void BadNvmFilesNameTheFileAndLine()
     {

@@ -41,9 +41,7 @@ public sealed class FeatureSource : IDisposable
     {
         var extractor = new MultiScaleExtractor(network, settings);
         return new FeatureSource(img => extractor.Extract(img), path => extractor.ExtractFile(path), ExtractorIdentity.ForR2D2(modelName, extractor.Network.Architecture.Net, extractor.Network.WeightsHash, extractor.Settings, extractor.Network.Architecture.DescriptorDim),
-            $"R2D2 {modelName} ({network.Architecture.Net}) on {network.Device}", network,
-            (w, h) => extractor.PlanLevels(w, h).Count > 0 ? null
-                : $"{w}×{h} px: no pyramid level fits the size range {settings.MinSize}–{(settings.MaxSize > 0 ? settings.MaxSize.ToString() : "∞")} px");
+            $"R2D2 {modelName} ({network.Architecture.Net}) on {network.Device}", network, extractor.SizeProblem);
     }
 
     /// <param name="maxPixels">Larger images are refused (SIFT has no reduced decoding here).</param>

@@ -68,6 +68,10 @@ public sealed class MultiScaleExtractor
         return levels;
     }
 
+    /// <summary>Why a width×height image gives no features (no pyramid level within the size range), or null.</summary>
+    public string? SizeProblem(int width, int height) => PlanLevels(width, height).Count > 0 ? null
+        : $"{width}×{height} px: no pyramid level fits the size range {Settings.MinSize}–{(Settings.MaxSize > 0 ? Settings.MaxSize.ToString() : "∞")} px";
+
     /// <summary>A level's side: Python's round (half to even) of side × scale, as the official code.</summary>
     private static int Side(int side, double scale) => (int)Math.Round(side * scale, MidpointRounding.ToEven);
 
@@ -129,9 +133,7 @@ public sealed class MultiScaleExtractor
     {
         var st = Settings;
         var plan = PlanLevels(width, height);
-        if (plan.Count == 0)
-            throw new ImageTooSmallException($"image is {width}×{height} px: no pyramid level fits the size range "
-                + $"{st.MinSize}–{(st.MaxSize > 0 ? st.MaxSize.ToString() : "∞")} px (try a smaller --min-size)");
+        if (plan.Count == 0) throw new ImageTooSmallException($"image is {SizeProblem(width, height)} (try a smaller --min-size)");
 
         var xs = new List<float>(); var ys = new List<float>(); var oxs = new List<float>(); var oys = new List<float>();
         var scales = new List<float>(); var rels = new List<float>(); var reps = new List<float>();

@@ -28,6 +28,9 @@ public static class ImageRetrieval
         : spec.StartsWith("global:", StringComparison.Ordinal) ? ("global descriptors", spec[7..])
         : null;
 
+    /// <summary>Whether <see cref="Create"/> takes <paramref name="spec"/> (checked before a map is read).</summary>
+    public static bool IsMethod(string spec) => spec is "vlad" or "asmk" or "auto" || InputOf(spec) != null;
+
     public static IImageRetrieval Create(string spec, MapIndex map)
     {
         if (spec.StartsWith("pairs:", StringComparison.Ordinal)) return new FromPairs(spec, RetrievalPairs.Read(spec[6..]), map);

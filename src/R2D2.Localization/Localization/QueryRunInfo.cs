@@ -152,24 +152,12 @@ public sealed record QueryRunInfo
                         else throw new FileFormatException(path, 0, "a stage is not {\"stage\": NAME, \"seconds\": NUMBER}");
                     continue;
                 }
-                Flatten(p.Name, p.Value, settings);
+                JsonFlat.Add(p.Name, p.Value, settings);
             }
             foreach (var (k, v) in settings)
                 if (k == "localizer.min_inliers" && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int m)) minInliers = m;
             return new QueryRunInfo { Settings = settings, Stages = stages, MinInliers = minInliers };
         }
-    }
-
-    private static void Flatten(string key, JsonElement e, List<(string, string)> into)
-    {
-        if (e.ValueKind == JsonValueKind.Object)
-            foreach (var p in e.EnumerateObject()) Flatten(key + "." + p.Name, p.Value, into);
-        else into.Add((key, e.ValueKind switch
-        {
-            JsonValueKind.String => e.GetString()!,
-            JsonValueKind.Null => "–",
-            _ => e.GetRawText(),
-        }));
     }
 }
 

@@ -79,7 +79,7 @@ public static class RetrievalEvaluationRunner
             sets.SelectMany(s => s.Sources.Select(p => ("query set file", (string?)p)))
                 .Concat(o.Methods.Select(ImageRetrieval.InputOf).OfType<(string, string?)>())
                 .Append(("map database", map.Path)));
-        if (o.Methods.FirstOrDefault(m => !(m is Oracle or "vlad" or "asmk" or "auto" || ImageRetrieval.InputOf(m) != null)) is { } unknown)
+        if (o.Methods.FirstOrDefault(m => m != Oracle && !ImageRetrieval.IsMethod(m)) is { } unknown)
             throw new ArgumentException($"--methods: '{unknown}' is not one of vlad, asmk, auto, oracle, pairs:FILE, global:PATH");
         var methods = o.Methods.Select(m => m == Oracle ? null : ImageRetrieval.Create(m, map)).ToList();
         int kMax = Math.Max(o.Ks.Max(), o.RetrievedImages);

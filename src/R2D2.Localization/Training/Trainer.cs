@@ -224,24 +224,9 @@ public static class Trainer
     /// <summary>The settings that differ, as `key: stored → now` (nested keys joined by dots).</summary>
     internal static string SettingsDifferences(string stored, string now)
     {
-        static Dictionary<string, string>? Flat(string json)
-        {
-            System.Text.Json.Nodes.JsonNode? root;
-            try { root = System.Text.Json.Nodes.JsonNode.Parse(json); }
-            catch (System.Text.Json.JsonException) { return null; }
-            if (root is not System.Text.Json.Nodes.JsonObject) return null;
-            var into = new Dictionary<string, string>();
-            void Add(string key, System.Text.Json.Nodes.JsonNode? n)
-            {
-                if (n is System.Text.Json.Nodes.JsonObject o) foreach (var (k, v) in o) Add(key.Length == 0 ? k : key + "." + k, v);
-                else into[key] = n?.ToJsonString() ?? "null";
-            }
-            Add("", root);
-            return into;
-        }
-        var a = Flat(stored);
-        var b = Flat(now)!;
+        var a = JsonFlat.Object(stored)?.ToDictionary(x => x.Key, x => x.Value);
         if (a == null) return "its settings.json is not a settings file of this project";
+        var b = JsonFlat.Object(now)!.ToDictionary(x => x.Key, x => x.Value);
         var keys = a.Keys.Concat(b.Keys).Distinct().Where(k => a.GetValueOrDefault(k, "–") != b.GetValueOrDefault(k, "–")).ToList();
         return keys.Count == 0 ? "the same values written differently"
             : string.Join("; ", keys.Select(k => $"{k}: {a.GetValueOrDefault(k, "–")} → {b.GetValueOrDefault(k, "–")}"));

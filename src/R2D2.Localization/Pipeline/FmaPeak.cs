@@ -24,16 +24,27 @@ public static class FmaPeak
         double best = double.PositiveInfinity;
         for (int r = 0; r < rounds; r++)
         {
-            using var start = new Barrier(threads + 1);
-            var workers = Enumerable.Range(0, threads).Select(_ => new Thread(() => { start.SignalAndWait(); Chains(iterations); })).ToList();
+            // Each worker stamps its own start and end: a clock read by the starting thread after
+            // the barrier could run late (descheduled on a busy machine) and time almost nothing.
+            using var start = new Barrier(threads);
+            var begin = new long[threads];
+            var end = new long[threads];
+            var workers = Enumerable.Range(0, threads).Select(w => new Thread(() =>
+            {
+                start.SignalAndWait();
+                begin[w] = Stopwatch.GetTimestamp();
+                Volatile.Write(ref sink, Chains(iterations));
+                end[w] = Stopwatch.GetTimestamp();
+            })).ToList();
             foreach (var t in workers) t.Start();
-            start.SignalAndWait();
-            long t0 = Stopwatch.GetTimestamp();
             foreach (var t in workers) t.Join();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+            best = Math.Min(best, (end.Max() - begin.Min()) / (double)Stopwatch.Frequency);
         }
         return 2.0 * Accumulators * Lanes * iterations * threads / best / 1e9;
     }
+
+    /// <summary>Where the chains' sum goes, so the JIT cannot drop them as unused.</summary>
+    private static float sink;
 
     /// <summary>Independent chains: enough to cover the FMA latency (4 cycles) on two units.</summary>
     private const int Accumulators = 12;

@@ -29,14 +29,16 @@ public class ResumeAfterKillTests
     }
 
     /// <summary>Starts `localize` with its output drained (so it never blocks on a full pipe), to be killed.</summary>
-    internal static Process Start(params string[] args)
+    internal static Process Start(params string[] args) => Start(null, args);
+
+    private static Process Start(StringBuilder? stderr, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "localize.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (p) stderr?.AppendLine(e.Data); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         return p;
@@ -57,7 +59,10 @@ public class ResumeAfterKillTests
     }
 
     /// <summary>Kills the process (SIGKILL) once the condition holds, or fails if it ends first.</summary>
-    private static void KillWhen(Process p, Func<bool> condition)
+    private static void KillWhen(Process p, Func<bool> condition) =>
+        SignalWhen(p, condition, () => p.Kill(entireProcessTree: true));
+
+    private static void SignalWhen(Process p, Func<bool> condition, Action signal)
     {
         var sw = Stopwatch.StartNew();
         while (!condition())
@@ -66,7 +71,7 @@ public class ResumeAfterKillTests
             Assert.True(sw.Elapsed < TimeSpan.FromMinutes(3), "timed out waiting to kill");
             Thread.Sleep(20);
         }
-        p.Kill(entireProcessTree: true);
+        signal();
         p.WaitForExit();
     }
 
@@ -123,6 +128,25 @@ public class ResumeAfterKillTests
         Assert.InRange(partial, 3, 9);
         RunToEnd(Args(killed));
         Assert.Equal(Content(reference), Content(killed));
+    }
+
+    /// <summary>Ctrl-C (SIGINT) still ends a run at once, its work kept, and says how to go on.</summary>
+    [Fact]
+    public void ExtractionStoppedWithCtrlCSaysHowToGoOn()
+    {
+        var dir = TempDir.Create();
+        var images = MakeImages(dir, 10);
+        var db = Path.Combine(dir, "features.db");
+        var stderr = new StringBuilder();
+        var p = Start(stderr, new[] { "extract", "--images", images, "--database", db, "--threads", "1" }.Concat(Small).ToArray());
+        SignalWhen(p, () => Count(db, "SELECT count(*) FROM r2d2_features") >= 1, () =>
+        {
+            using var kill = Process.Start("kill", new[] { "-INT", p.Id.ToString() })!;
+            kill.WaitForExit();
+        });
+        Assert.NotEqual(0, p.ExitCode);
+        lock (p) Assert.Contains("interrupted: run the same command again to continue: images already extracted are kept", stderr.ToString());
+        Assert.InRange(Count(db, "SELECT count(*) FROM r2d2_features"), 1, 9);
     }
 
     [Fact]

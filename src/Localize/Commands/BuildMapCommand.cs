@@ -69,7 +69,7 @@ internal static class BuildMapCommand
             if (s != null) Console.WriteLine($"{stageName} shard {s.Shard}: {s.Items} item(s), {s.Done} done now, {s.Stored} stored already, {s.Seconds:F1} s; {mapPath} complete");
             else PrintSummary(mapPath, MapBuildRunner.Run(mapPath, inputs, options, progress)!);
             return 0;
-        }));
+        }, onInterrupt: "run the same command again to continue: every stage skips what the map database holds"));
         return cmd;
     }
 

@@ -201,8 +201,10 @@ internal static class OptionRange
 internal static class CommandErrors
 {
     /// <summary>Runs a command body; known failures become one-line errors and exit code 1.</summary>
-    public static int Guard(Func<int> body)
+    /// <param name="onInterrupt">for a resumable command, what a user who stops it should do to go on</param>
+    public static int Guard(Func<int> body, string? onInterrupt = null)
     {
+        if (onInterrupt != null) Interruption.Hint(onInterrupt);
         try
         {
             return body();

@@ -88,7 +88,7 @@ internal static class BuildRetrievalCommand
             int n = AsmkIndexRunner.AddToMap(r.GetValue(map)!, new AsmkOptions { Words = r.GetValue(words), Seed = r.GetValue(seed) }, new ConsoleProgress("build-retrieval"));
             Console.WriteLine($"build-retrieval: ASMK index of {n} images stored in {r.GetValue(map)} ({sw.Elapsed.TotalSeconds:F1} s)");
             return 0;
-        }));
+        }, onInterrupt: "run the same command again to continue: the vocabulary training resumes from its stored parts"));
         return cmd;
     }
 }

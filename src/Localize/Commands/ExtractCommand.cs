@@ -44,7 +44,7 @@ internal static class ExtractCommand
         var o = new Options();
         var cmd = new Command("extract", "Extract R2D2 keypoints and descriptors, one feature file per image.");
         o.AddTo(cmd);
-        cmd.SetAction(r => CommandErrors.Guard(() => Run(r, o)));
+        cmd.SetAction(r => CommandErrors.Guard(() => Run(r, o), onInterrupt: "run the same command again to continue: images already extracted are kept"));
         return cmd;
     }
 

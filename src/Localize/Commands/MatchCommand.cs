@@ -62,7 +62,7 @@ internal static class MatchCommand
             if (m.Verified is { } verified) Console.WriteLine($"verify: {verified} pair(s) verified ({method})");
             Console.WriteLine($"match: {m.Matched} matched ({m.PairsPerSecond:F1} pairs/s, mean {m.MeanMatches:F0} matches), {m.Skipped} skipped (stored), {m.Seconds:F1} s");
             return 0;
-        }));
+        }, onInterrupt: "run the same command again to continue: the pairs already matched are kept"));
         return cmd;
     }
 }

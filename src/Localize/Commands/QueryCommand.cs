@@ -100,7 +100,7 @@ internal static class QueryCommand
         var o = new Options();
         var cmd = new Command("query", "Localize query images against a map: features, 2D–3D matches, PnP-RANSAC; writes the submission and a CSV.");
         o.AddTo(cmd);
-        cmd.SetAction(r => CommandErrors.Guard(() => Run(r, o)));
+        cmd.SetAction(r => CommandErrors.Guard(() => Run(r, o), onInterrupt: "run the same command with --resume to continue: the queries already localized are kept"));
         return cmd;
     }
 

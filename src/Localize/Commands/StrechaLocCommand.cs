@@ -36,7 +36,7 @@ internal static class StrechaLocCommand
                 }, new ConsoleProgress("strecha-loc"));
             Print(result.Rows, result.Scenes);
             return result.HasErrors ? 1 : 0;
-        }));
+        }, onInterrupt: "run the same command again to continue: the maps in --work are kept"));
         return cmd;
     }
 

@@ -16,6 +16,7 @@ internal static class TownDemo
         int? night = queries == null ? null : int.TryParse(queries, out int n) && n >= 0 ? n
             : throw new ArgumentException($"--queries {queries}: a town takes the number of night queries");
         var data = TownRunner.Open(scenePath, outDir, r.GetValue(o.Scale), r.GetValue(o.Images), night);
+        Interruption.Hint("run the same command again to continue: the rendered photos and the map database are kept");
         var town = data.Scene;
         var settings = o.Extraction.Get(r);
         Console.WriteLine($"demo: town {scenePath} ({town.BlocksX}×{town.BlocksZ} blocks, {town.Styles} styles, {town.Width}×{town.Height}), "

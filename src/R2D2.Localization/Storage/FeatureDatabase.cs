@@ -151,7 +151,9 @@ public sealed partial class FeatureDatabase : IDisposable
         /// mount, where a plain read-only open fails with SQLite error 14) or must not (a
         /// write-protected dataset). Never with a live WAL, whose last commits SQLite would then miss.
         /// Otherwise a shared read-only open, which leaves -wal/-shm beside a WAL database: they are
-        /// removed on close when they were not there before (<see cref="RemoveWalFiles"/>).
+        /// removed on close when they were not there before or the -wal is empty (left by a killed
+        /// reader: nothing in it to lose; <see cref="RemoveWalFiles"/> removes nothing while another
+        /// connection uses them).
         /// </summary>
         public static ConnectionKind ReaderOf(string path)
         {
@@ -160,7 +162,7 @@ public sealed partial class FeatureDatabase : IDisposable
             if (!storageWritable && !File.Exists(path + "-shm"))
                 throw new FeatureDatabaseException(path, "has a write-ahead log (-wal) that SQLite cannot read on read-only storage "
                     + "without its -shm; copy the database with its -wal to writable storage and open it once there");
-            return new(true, false, writable && !File.Exists(path + "-wal") && !File.Exists(path + "-shm"));
+            return new(true, false, writable && !HasWal(path));
         }
     }
 

@@ -183,6 +183,29 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(db2)!));
     }
 
+    /// <summary>A reader killed before it closed leaves an empty -wal and its -shm; they used to stay
+    /// for good, as every later reader took them for another connection's.</summary>
+    [Fact]
+    public void EmptyWalFilesLeftByAKilledReaderAreRemovedByTheNextReader()
+    {
+        var db = _map.Copy();
+        string before = Sha(db);
+        // What a killed reader leaves: a plain read-only SQLite open that never gets to remove them.
+        using (var raw = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={db};Mode=ReadOnly;Pooling=False"))
+        {
+            raw.Open();
+            using var cmd = raw.CreateCommand();
+            cmd.CommandText = "SELECT count(*) FROM sqlite_master";
+            cmd.ExecuteScalar();
+        }
+        Assert.Equal(0, new FileInfo(db + "-wal").Length);
+        Assert.True(File.Exists(db + "-shm"));
+
+        using (var d = FeatureDatabase.OpenReadOnly(db)) Assert.True(d.HasMap);
+        AssertNoWalFiles(db);
+        Assert.Equal(before, Sha(db));
+    }
+
     [Fact]
     public void OnlyFilesSqliteCannotOrMustNotWriteAreReadImmutably()
     {

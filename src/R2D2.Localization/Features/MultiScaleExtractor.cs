@@ -68,9 +68,13 @@ public sealed class MultiScaleExtractor
         return levels;
     }
 
-    /// <summary>Why a width×height image gives no features (no pyramid level within the size range), or null.</summary>
+    /// <summary>Why a width×height image gives no features (no pyramid level within the size range), or null.
+    /// A scale range other than [0, 1] is named too: it is what excludes a level that fits the sizes.</summary>
     public string? SizeProblem(int width, int height) => PlanLevels(width, height).Count > 0 ? null
-        : $"{width}×{height} px: no pyramid level fits the size range {Settings.MinSize}–{(Settings.MaxSize > 0 ? Settings.MaxSize.ToString() : "∞")} px";
+        : $"{width}×{height} px: no pyramid level fits the size range {Settings.MinSize}–{(Settings.MaxSize > 0 ? Settings.MaxSize.ToString() : "∞")} px"
+          + (Settings.MinScale > 0 || Settings.MaxScale < 1
+              ? FormattableString.Invariant($" and the scale range {Settings.MinScale:0.###}–{Settings.MaxScale:0.###} of the full size")
+              : "");
 
     /// <summary>A level's side: Python's round (half to even) of side × scale, as the official code.</summary>
     private static int Side(int side, double scale) => (int)Math.Round(side * scale, MidpointRounding.ToEven);
@@ -133,7 +137,7 @@ public sealed class MultiScaleExtractor
     {
         var st = Settings;
         var plan = PlanLevels(width, height);
-        if (plan.Count == 0) throw new ImageTooSmallException($"image is {SizeProblem(width, height)} (try a smaller --min-size)");
+        if (plan.Count == 0) throw new ImageTooSmallException($"image is {SizeProblem(width, height)} (--min-size, --max-size, --min-scale and --max-scale set them)");
 
         var xs = new List<float>(); var ys = new List<float>(); var oxs = new List<float>(); var oys = new List<float>();
         var scales = new List<float>(); var rels = new List<float>(); var reps = new List<float>();

@@ -12,7 +12,8 @@ namespace R2D2.Localization.Formats;
 /// to third order is made (the image must exist under <paramref name="imageRoot"/> for its size).
 /// NVM_V3_R9T files hold the rotation matrix (9 values, row-major) instead of the quaternion. The
 /// line after the cameras must be the number of points (or the end): a camera line beyond the
-/// count is an error, not ignored. Only the first model of a file is read.
+/// count is an error, not ignored. Every model of a file is read, in one frame (as kapture's
+/// import does; Aachen's parts share theirs); an image in two models is an error.
 /// </summary>
 public static class Nvm
 {
@@ -74,28 +75,44 @@ public static class Nvm
         var countLine = Next();
         if (countLine == null || !int.TryParse(countLine, out int count) || count < 0) throw new FileFormatException(file, n, "expected the number of cameras");
         var lineOf = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int c = 0; c < count; c++)
+        // Every model of the file, as kapture's import reads them (VisualSFM ends the list with an
+        // empty model, "0", and may add comments after it).
+        for (int model = 0; ; model++)
         {
-            var line = Next() ?? throw new FileFormatException(file, n, $"file ends after {c} of {count} cameras");
-            var f = PosedImages.Fields(line);
-            if (f is [var single] && int.TryParse(single, out _))
-                throw new FileFormatException(file, n, $"the file declares {count} cameras but lists {c}: this line, one number, reads as the number of points");
-            if (f.Length != fields) throw new FileFormatException(file, n, $"{f.Length} fields where {version} has {fields}: {layout}");
-            string name = f[0];
-            if (!lineOf.TryAdd(name, n)) throw new FileFormatException(file, n, $"image '{name}' is also on line {lineOf[name]}: one pose per image");
-            double focal = PosedImages.Number(f[1], file, n, "focal length");
-            var r = f.Skip(2).Take(rotationValues).Select(s => PosedImages.Number(s, file, n, matrix ? "rotation" : "quaternion")).ToArray();
-            var centre = f.Skip(2 + rotationValues).Take(3).Select(s => PosedImages.Number(s, file, n, "camera centre")).ToArray();
-            var rotation = !matrix ? PosedImages.Rotation(r, file, n)
-                : Rotations.FindProblem(r) is { } problem ? throw new FileFormatException(file, n, problem) : r;
-            double k = PosedImages.Number(f[5 + rotationValues], file, n, "radial distortion");
-            result.Add(make(new CameraLine(name, focal, k, rotation, centre), c, n));
+            ReadCameras(count);
+            // The points' count follows (or nothing): another camera line means the count was wrong.
+            var points = Next();
+            if (points == null) break;
+            if (!(PosedImages.Fields(points) is [var p] && int.TryParse(p, out int np) && np >= 0))
+                throw new FileFormatException(file, n, $"expected the number of points after the {count} cameras {(model == 0 ? "the file declares" : $"model {model + 1} declares")} (a camera line beyond that count?)");
+            for (int i = 0; i < np; i++)
+                if (reader.ReadLine() == null) throw new FileFormatException(file, n + i, $"file ends after {i} of {np} points");
+            n += np;
+            var next = Next();
+            if (next == null || !int.TryParse(next, out count) || count <= 0) break;
         }
-        // The points' count follows (or nothing): another camera line means the count was wrong.
-        var points = Next();
-        if (points != null && !(PosedImages.Fields(points) is [var p] && int.TryParse(p, out int np) && np >= 0))
-            throw new FileFormatException(file, n, $"expected the number of points after the {count} cameras the file declares (a camera line beyond that count?)");
         return result;
+
+        void ReadCameras(int count)
+        {
+            for (int c = 0; c < count; c++)
+            {
+                var line = Next() ?? throw new FileFormatException(file, n, $"file ends after {c} of {count} cameras");
+                var f = PosedImages.Fields(line);
+                if (f is [var single] && int.TryParse(single, out _))
+                    throw new FileFormatException(file, n, $"the file declares {count} cameras but lists {c}: this line, one number, reads as the number of points");
+                if (f.Length != fields) throw new FileFormatException(file, n, $"{f.Length} fields where {version} has {fields}: {layout}");
+                string name = f[0];
+                if (!lineOf.TryAdd(name, n)) throw new FileFormatException(file, n, $"image '{name}' is also on line {lineOf[name]}: one pose per image");
+                double focal = PosedImages.Number(f[1], file, n, "focal length");
+                var r = f.Skip(2).Take(rotationValues).Select(s => PosedImages.Number(s, file, n, matrix ? "rotation" : "quaternion")).ToArray();
+                var centre = f.Skip(2 + rotationValues).Take(3).Select(s => PosedImages.Number(s, file, n, "camera centre")).ToArray();
+                var rotation = !matrix ? PosedImages.Rotation(r, file, n)
+                    : Rotations.FindProblem(r) is { } problem ? throw new FileFormatException(file, n, problem) : r;
+                double k = PosedImages.Number(f[5 + rotationValues], file, n, "radial distortion");
+                result.Add(make(new CameraLine(name, focal, k, rotation, centre), result.Count, n));
+            }
+        }
     }
 
     /// <summary>Writes the cameras of an NVM_V3 file (no points): the focal length is the camera's

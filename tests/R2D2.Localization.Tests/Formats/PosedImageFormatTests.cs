@@ -71,6 +71,27 @@ public class PosedImageFormatTests
         Assert.Equal(1084.59, first.Camera.Params[0]);
     }
 
+    /// <summary>Every model of an NVM is read, as kapture's import reads them (only the first was,
+    /// and the second model's image was dropped without a word); an image in two models is an error.</summary>
+    [Fact]
+    public void EveryModelOfAnNvmIsRead()
+    {
+        var parts = Aachen("3D-models", "aachen_two_parts.nvm");
+        var one = Nvm.Read(Aachen("3D-models", "aachen_cvpr2018_db.nvm"), null, null, Aachen("images_upright"));
+        var two = Nvm.Read(parts, null, null, Aachen("images_upright"));
+        Assert.Equal(one.Select(p => p.Name).Order(), two.Select(p => p.Name).Order());
+        foreach (var im in two) Near(one.Single(o => o.Name == im.Name).Pose.CameraCenter, im.Pose.CameraCenter, 1e-9);
+        Assert.Equal(3, Nvm.ReadPoses(parts).Count);
+
+        var lines = File.ReadAllLines(parts);
+        int second = Array.FindIndex(lines, l => l.StartsWith("db/1135.jpg"));
+        lines[second] = lines[second].Replace("db/1135.jpg", "db/1045.jpg");
+        var twice = Path.Combine(TempDir.Create(), "twice.nvm");
+        File.WriteAllLines(twice, lines);
+        var e = Assert.Throws<FileFormatException>(() => Nvm.ReadPoses(twice));
+        Assert.Contains($"{twice}:{second + 1}: image 'db/1045.jpg' is also on line 4", e.Message);
+    }
+
     /// <summary>A submission from an NVM needs the poses only: neither intrinsics nor images (it asked
     /// for them to make cameras it then did not write); the poses are those of the full read.</summary>
     [Fact]

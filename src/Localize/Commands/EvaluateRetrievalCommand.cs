@@ -39,6 +39,7 @@ internal static class EvaluateRetrievalCommand
             var dev = hardware.Resolve(r);
             var mapPath = r.GetValue(map)!;
             var (index, builtWith) = QueryInputs.LoadMap(mapPath);
+            using var _ = index;
             using var source = FeatureSource.ForMap(index.Extractor, mapPath, r.GetValue(model), builtWith, dev, false);
             Console.WriteLine($"evaluate-retrieval: {mapPath} ({index.Images.Count} images, {index.Points.Count} points, ASMK index: {(index.Asmk != null ? $"{index.Asmk.Codebook.Words} words, {index.Asmk.MemoryBytes / 1e6:F1} MB" : "none")})");
             var result = RetrievalEvaluationRunner.Run(index, source, dev, querySets, new RetrievalEvaluationOptions

@@ -112,6 +112,7 @@ internal static class QueryCommand
         var dev = o.Hardware.Resolve(r);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var (map, builtWith) = QueryInputs.LoadMap(mapPath);
+        using var _ = map;
         double loadMap = clock.Elapsed.TotalSeconds;
         using var source = FeatureSource.ForMap(map.Extractor, mapPath, r.GetValue(o.Model), builtWith, dev, r.GetValue(o.Precision) == "bf16");
         if (!shard.IsAll) Console.WriteLine($"query: shard {shard}: {shard.Take(list).Count} of the list's {list.Count} queries");

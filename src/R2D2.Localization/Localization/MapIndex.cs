@@ -14,7 +14,7 @@ public sealed record CellSearch(int[] QueryCells, int CellsPerPoint, int CellCou
 /// The query side of a map: 3D points with their descriptors, and the database images' poses
 /// and observations (for the fallback pose and reports).
 /// </summary>
-public sealed class MapIndex
+public sealed class MapIndex : IDisposable
 {
     private MapIndex(string path, List<MapPoint> points, Half[] descriptors, int dim, Dictionary<int, (string Name, Pose Pose)> images,
         ExtractorIdentity extractor, RetrievalIndex? retrieval, string? noRetrieval, AsmkIndex? asmk)
@@ -65,6 +65,14 @@ public sealed class MapIndex
     private readonly Dictionary<int, (FeatureSet F, long Used)> _featureCache = new();
     private long _uses;
     private const int FeatureCacheImages = 64;
+
+    /// <summary>Closes the database the 2D–2D matching reads images' features from (left open, its
+    /// -wal/-shm stayed beside the map when the process ended).</summary>
+    public void Dispose()
+    {
+        _features?.Dispose();
+        _features = null;
+    }
 
     private FeatureSet? ImageFeatures(int imageId)
     {

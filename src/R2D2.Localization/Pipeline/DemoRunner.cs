@@ -152,7 +152,8 @@ public static class DemoRunner
 
         var posesPath = Path.Combine(inp.OutDir, "poses.txt");
         var truthByName = inp.Truth.ToDictionary(g => g.Name, g => g.Pose);
-        var runner = new QuerySetRunner(QueryInputs.LoadMap(mapPath).Map, source, device,
+        using var map = QueryInputs.LoadMap(mapPath).Map;
+        var runner = new QuerySetRunner(map, source, device,
             new QuerySetOptions { ImageRoot = data.NightFolder, OutputPath = posesPath, QueryListPath = inp.QueryPath });
         var summary = progress.RunQueries(runner, data.Night.Select(q => new QueryImage(q.Name, q.Camera)).ToList(),
             o => Describe(o, truthByName[o.Query.SubmissionName]));

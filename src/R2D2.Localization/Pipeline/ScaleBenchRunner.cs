@@ -216,7 +216,7 @@ public static class ScaleBenchRunner
     private static void Query(FeatureDatabase db, SyntheticStreet street, ScaleBenchOptions o,
         Action<string, long, string, string, double?> result)
     {
-        var map = MapIndex.Load(db);
+        using var map = MapIndex.Load(db);
         result("load map", map.Points.Count, "points", $"{map.Retrieval?.Descriptors.Count ?? 0} VLAD images, {map.Asmk?.Images.Count ?? 0} ASMK images", null);
         var retrieval = ImageRetrieval.Create("auto", map);
         var options = o.Localizer with { RetrievedImages = o.RetrievedImages, RetrievalMethod = retrieval };

@@ -62,7 +62,7 @@ public static class StrechaLocRunner
                 var built = MapBuildRunner.Run(mapPath, new MapBuildInputs(scene.Map, scene.DayImages, source) { Model = rootsift ? null : modelPath },
                     new MapBuildOptions { Match = new MatchOptions { Device = o.Device }, KeepExistingMap = true }, progress);
                 if (built != null) report.MapBuilt?.Invoke(mapPath, built);
-                var map = QueryInputs.LoadMap(mapPath).Map;
+                using var map = QueryInputs.LoadMap(mapPath).Map;
                 foreach (var (condition, folder) in new[] { (Day, scene.DayImages), (Night, scene.NightImages) })
                     failed |= Localize(scene, condition, folder, map, source, o.Device, perCondition[condition], report);
             }

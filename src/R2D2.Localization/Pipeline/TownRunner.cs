@@ -105,7 +105,7 @@ public static class TownRunner
         foreach (var (stage, s) in built.Seconds) timings.Add(("map: " + stage, s));
         sw.Restart();
 
-        var map = QueryInputs.LoadMap(mapPath).Map;
+        using var map = QueryInputs.LoadMap(mapPath).Map;
         timings.Add(("query: load map", sw.Elapsed.TotalSeconds));
         var runs = new List<EvaluatedRun>();
         var summaries = new List<QuerySetSummary>();

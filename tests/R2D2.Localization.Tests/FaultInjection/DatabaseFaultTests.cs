@@ -171,6 +171,10 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
         Assert.Equal(before, Sha(db2));
         AssertNoWalFiles(db2);
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(db2)!));
+        // 2D–2D matching reads the images' features through a second connection: closed too.
+        q = Query(db2, Path.Combine(TempDir.Create(), "poses.txt"), "--matching", "2d2d");
+        Assert.True(q.Code == 0, q.Err);
+        AssertNoWalFiles(db2);
 
         // Through a symbolic link: SQLite's -wal/-shm go beside the link's target, and stay away there too.
         var link = Path.Combine(TempDir.Create(), "link.db");

@@ -18,7 +18,7 @@ internal static class BenchMapCommand
         var pairsPerImage = new Option<int>("--pairs-per-image") { DefaultValueFactory = _ => 20 };
         var work = new Option<string>("--work") { DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "r2d2-bench-map") };
         var hardware = new DeviceOptionSet("cpu");
-        var cmd = new Command("bench-map", "Benchmark: map stages on synthetic posed images and features (peak memory, seconds per image).") { Hidden = true };
+        var cmd = new Command("bench-map", "Benchmark: map stages on synthetic posed images and features (peak memory, seconds per image).");
         foreach (var o in new Option[] { images, keypoints, pairsPerImage, work }) cmd.Options.Add(o);
         hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>

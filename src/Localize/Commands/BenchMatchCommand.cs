@@ -25,7 +25,7 @@ internal static class BenchMatchCommand
         var warmup = new Option<int>("--warmup") { Description = "untimed pairs first (the first pair again)", DefaultValueFactory = _ => 1 };
         var blockRows = new Option<int>("--block-rows") { Description = "rows of the similarity matrix per block (0: the library's choice for the size)" };
         var hardware = new DeviceOptionSet("cpu");
-        var cmd = new Command("bench-match", "Benchmark: mutual nearest-neighbour matches per second on random descriptors (JSON).") { Hidden = true };
+        var cmd = new Command("bench-match", "Benchmark: mutual nearest-neighbour matches per second on random descriptors (JSON).");
         foreach (var o in new Option[] { keypoints, pairs, dim, seed, warmup, blockRows }) cmd.Options.Add(o);
         hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>

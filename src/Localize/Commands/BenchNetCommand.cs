@@ -26,7 +26,7 @@ internal static class BenchNetCommand
         var rounds = new Option<int>("--rounds") { Description = "timed rounds of --compare (0: only its per-layer profile)", DefaultValueFactory = _ => 3 };
         var json = new Option<string>("--json") { Description = "output JSON file", Required = true };
         var ex = new ExtractionOptionSet();
-        var cmd = new Command("bench-net", "Benchmark: sgemm peak, pyramid FLOPs, per-layer profile, variant A/B (JSON).") { Hidden = true };
+        var cmd = new Command("bench-net", "Benchmark: sgemm peak, pyramid FLOPs, per-layer profile, variant A/B (JSON).");
         foreach (var o in new Option[] { model, images, threads, sgemm, profile, compare, rounds, json }) cmd.Options.Add(o);
         ex.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>

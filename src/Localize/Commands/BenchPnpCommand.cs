@@ -14,7 +14,7 @@ internal static class BenchPnpCommand
         var matches = new Option<int>("--matches") { DefaultValueFactory = _ => 1000 };
         var outliers = new Option<double>("--outliers") { Description = "share of wrong matches", DefaultValueFactory = _ => 0.5 };
         var queries = new Option<int>("--queries") { DefaultValueFactory = _ => 100 };
-        var cmd = new Command("bench-pnp", "Benchmark: PnP-RANSAC on synthetic 2D–3D matches, ours vs OpenCV (JSON on stdout).") { Hidden = true };
+        var cmd = new Command("bench-pnp", "Benchmark: PnP-RANSAC on synthetic 2D–3D matches, ours vs OpenCV (JSON on stdout).");
         foreach (var o in new Option[] { matches, outliers, queries }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {

@@ -26,7 +26,7 @@ internal static class BenchScaleCommand
         var plot = new Option<string?>("--plot");
         var pose = new QueryCommand.PoseOptions("as query's (default: the localizer's)");
         var hardware = new DeviceOptionSet("cpu");
-        var cmd = new Command("bench-scale", "Benchmark: map and query stages at Aachen scale on synthetic features (one stage per run).") { Hidden = true };
+        var cmd = new Command("bench-scale", "Benchmark: map and query stages at Aachen scale on synthetic features (one stage per run).");
         foreach (var o in new Option[] { stage, database, images, keypoints, pairsPerImage, maxPairs, queries, seed, report, plot }.Concat(pose.All)) cmd.Options.Add(o);
         hardware.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>

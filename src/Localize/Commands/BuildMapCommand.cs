@@ -21,7 +21,7 @@ internal static class BuildMapCommand
         var pairs = new Option<string?>("--pairs") { Description = "a pairs file (`name1 name2`), 'exhaustive', or poses:K[:ANGLE] (default poses:20:90)" };
         var only = new Option<string[]?>("--only") { Description = "map only these images (names), e.g. a subset of the poses file", AllowMultipleArgumentsPerToken = true };
         var allowEmpty = new Option<bool>("--allow-empty") { Description = "store a map without 3D points instead of failing (e.g. a tiny sample whose images do not overlap)" };
-        var export = new Option<string?>("--export") { Description = "folder for the COLMAP model (default: <map>_model next to the map; 'none' to skip); a PLY goes beside it" };
+        var export = new Option<string?>("--export") { Description = "folder for the COLMAP model (default: <map>_model next to the map; 'none' to skip); the points also go there as points3D.ply" };
         var stage = new Option<string>("--stage")
         {
             Description = "all (the build), or one shard (--shard) of a long stage into --map, its own database, for `localize merge`: "

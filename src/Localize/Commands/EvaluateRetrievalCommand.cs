@@ -62,6 +62,7 @@ internal static class EvaluateRetrievalCommand
                 Console.WriteLine();
                 Console.WriteLine($"verdicts against ({ThresholdSet.Aachen.Thresholds[0]}) (see README, \"Why a query missed\"):");
                 Console.Write(QueryDiagnoses.Table(result.Diagnoses));
+                if (result.Errors.Count > 0) Console.WriteLine($"(not in the verdicts: {result.Errors.Count} query image(s) that could not be read or extracted)");
             }
             if (r.GetValue(gtPairs) is { } p) Console.WriteLine($"wrote {p}");
             if (r.GetValue(perQuery) is { } pq) Console.WriteLine($"wrote {pq}");
@@ -104,7 +105,7 @@ internal static class BenchRetrievalCommand
         var words = new Option<int>("--words") { DefaultValueFactory = _ => 0 }.AtLeast(0);
         var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 }.AtLeast(1);
         var queries = new Option<int>("--queries") { DefaultValueFactory = _ => 50 }.AtLeast(1);
-        var cmd = new Command("bench-retrieval", "Benchmark: ASMK vocabulary, index memory and query time on a synthetic street of images (no images read).") { Hidden = true };
+        var cmd = new Command("bench-retrieval", "Benchmark: ASMK vocabulary, index memory and query time on a synthetic street of images (no images read).");
         foreach (var o in new Option[] { images, keypoints, words, threads, queries }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {

@@ -31,7 +31,7 @@ internal static class MakePairsCommand
         {
             var outDir = r.GetValue(output)!;
             OutputFile.RefuseFileAsFolder(outDir, "--out");
-            Directory.CreateDirectory(outDir);
+            OutputFile.CreateFolder(outDir);
             int w = r.GetValue(width), h = r.GetValue(height);
             for (long s = r.GetValue(seed), end = s + r.GetValue(count); s < end; s++)
             {

@@ -73,7 +73,7 @@ public static class ReportLoader
         // What is missing is said (the report was written as if every query had 0 inliers of 0
         // matches, no photo, or a share of 100 % over the few queries with a true pose).
         var warnings = new List<string>();
-        foreach (var (file, lacks) in new[] { (csvPath, "the inliers, matches and times per query"), (inlierPath, "the queries' inliers"), (runPath, "the run's settings and time per stage") })
+        foreach (var (file, lacks) in new[] { (csvPath, "the inliers, matches and times per query"), (inlierPath, "the queries' inliers"), (matchPath, "the queries' matches"), (runPath, "the run's settings and time per stage") })
             if (!File.Exists(file)) warnings.Add($"{file}: not found, so the report lacks {lacks}");
         if (queryImageFolder != null && queries.Count(q => q.ImagePath != null && !File.Exists(q.ImagePath)) is var unseen and > 0)
             warnings.Add($"{unseen} of {queries.Count(q => q.ImagePath != null)} query photos not found under {queryImageFolder} (the folder the query list's names are relative to)");

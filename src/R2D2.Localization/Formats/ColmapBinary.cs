@@ -160,7 +160,7 @@ public static class ColmapBinary
     /// <summary>Writes the three files (each atomically), in COLMAP's layout.</summary>
     public static void WriteModel(string folder, ColmapModel model)
     {
-        Directory.CreateDirectory(folder);
+        OutputFile.CreateFolder(folder);
         Write(Path.Combine(folder, "cameras.bin"), w =>
         {
             w.Write((ulong)model.Cameras.Count);

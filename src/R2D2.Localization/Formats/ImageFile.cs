@@ -123,8 +123,11 @@ public static class ImageFile
     public static int ReducedSide(int side, int reduction) => (int)((side + (long)reduction - 1) / reduction);
 
     public static string OverLimit(ImageHeader header, long maxPixels) =>
-        $"image is {header.Width}×{header.Height} ({header.Pixels / 1e6:0.##} megapixels), over the limit of "
-        + $"{Math.Min(maxPixels, ImageLimits.MaxPixelsLimit) / 1e6:0.##} megapixels (--max-pixels)";
+        $"image is {header.Width}×{header.Height} ({Pixels(header.Pixels)}), over the limit of "
+        + $"{Pixels(Math.Min(maxPixels, ImageLimits.MaxPixelsLimit))} (--max-pixels)";
+
+    // Megapixels, except for limits too small to show in them (a --max-pixels 1000 read "0 megapixels").
+    private static string Pixels(long n) => n >= 10_000 ? $"{n / 1e6:0.##} megapixels" : $"{n} pixels";
 
     /// <summary>Wraps an RGB image as an OpenCV BGR Mat (for drawing and writing).</summary>
     public static Mat ToBgrMat(RgbImage img)

@@ -64,6 +64,8 @@ public static class ImageList
                     result.Add(new ImageInput(path, Path.IsPathRooted(name) ? Path.GetFileName(name) : name.Replace('\\', '/')));
                 }
             }
+            else if (input.EndsWith('/') || input.EndsWith(Path.DirectorySeparatorChar))
+                throw new InputListException(input, 0, "folder not found");
             else
             {
                 // A single file; a missing one is reported per image so the others still run.

@@ -54,6 +54,15 @@ public static class OutputFile
         if (File.Exists(folder)) throw new R2D2Exception(folder, 0, $"is a file: {option} takes a folder (created if missing)");
     }
 
+    /// <summary>Makes a folder and its parents; a file standing where one of them goes is named (it
+    /// was .NET's "The file '…' already exists").</summary>
+    public static void CreateFolder(string folder)
+    {
+        for (var at = Path.GetFullPath(folder); !string.IsNullOrEmpty(at) && !Directory.Exists(at); at = Path.GetDirectoryName(at))
+            if (File.Exists(at)) throw new R2D2Exception(at, 0, $"is a file, where the folder {folder} was to be made{(at == Path.GetFullPath(folder) ? "" : " below it")}");
+        Directory.CreateDirectory(folder);
+    }
+
     /// <summary>Writes several files that belong together (a submission and the files beside it):
     /// every one to its temporary file first, then all renamed at the end, so that a kill leaves
     /// the old set or the new one, short of the instant of the renames (each file stays whole).</summary>
@@ -73,7 +82,7 @@ public static class OutputFile
             {
                 var full = Path.GetFullPath(path);
                 var dir = Path.GetDirectoryName(full)!;
-                Directory.CreateDirectory(dir);
+                CreateFolder(dir);
                 if (Directory.Exists(full)) throw new R2D2Exception(path, 0, "is a folder; an output file was expected");
                 RefuseSpecialFile(full, path);
                 RemoveStaleTemporaries(dir, Path.GetFileName(full));

@@ -36,6 +36,7 @@ public static class PosedImages
     /// <summary>The non-blank, non-comment (#) lines of a text file, split into fields, with their line numbers.</summary>
     internal static IEnumerable<(int Line, string[] Fields)> DataLines(string file)
     {
+        TextInput.RefuseBinary(file, "a text file");
         int n = 0;
         foreach (var raw in File.ReadLines(file))
         {

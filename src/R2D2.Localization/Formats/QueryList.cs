@@ -104,6 +104,7 @@ public static class QueryList
     {
         if (!File.Exists(path)) throw new FileNotFoundException(Directory.Exists(path)
             ? $"{path}: is a folder, not a query list (a kapture query folder has sensors/records_camera.txt)" : $"{path}: query list not found", path);
+        TextInput.RefuseBinary(path, "a query list");
         var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
         int lineNo = 0;
         foreach (var raw in File.ReadLines(path))

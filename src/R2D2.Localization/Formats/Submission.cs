@@ -78,7 +78,8 @@ public static class Submission
     /// (a resumed run copies the lines it keeps unchanged).</summary>
     public static List<(ImagePose Image, string Line)> ReadLines(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: poses file not found", path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found (expected poses, `name qw qx qy qz tx ty tz` per line)", path);
+        TextInput.RefuseBinary(path, "a file of poses (`name qw qx qy qz tx ty tz` per line)");
         using var reader = new StreamReader(path);
         return ReadLines(reader, path);
     }

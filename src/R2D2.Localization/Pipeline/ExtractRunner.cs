@@ -46,7 +46,7 @@ public static class ExtractRunner
         ExtractOptions options, IProgressSink progress)
     {
         var job = new FeatureExtraction(extractor, modelName);
-        Directory.CreateDirectory(options.OutputDir);
+        OutputFile.CreateFolder(options.OutputDir);
         for (int i = 0; i < options.Warmup && images.Count > 0; i++)
         {
             try { extractor.ExtractFile(images[0].Path); } catch (Exception e) when (e is ImageFileException or ImageTooSmallException) { }

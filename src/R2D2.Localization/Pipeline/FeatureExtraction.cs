@@ -54,7 +54,7 @@ public sealed class FeatureExtraction
             var sw = Stopwatch.StartNew();
             var (features, reduction) = _extractor.ExtractFile(image.Path);
             double seconds = sw.Elapsed.TotalSeconds;
-            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+            OutputFile.CreateFolder(Path.GetDirectoryName(output)!);
             var meta = new Dictionary<string, string>(Metadata) { ["image"] = image.Name };
             FeatureFiles.Write(output, features, format, meta);
             return new ImageOutcome(image, output, features.Count, seconds, false, null, reduction);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using R2D2.Localization.Mapping;
 using R2D2.Localization.Storage;
 using R2D2.Localization.Synthesis;
+using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Pipeline;
 
@@ -38,7 +39,7 @@ public static class MapBenchRunner
     {
         progress ??= ProgressSink.None;
         var street = new SyntheticStreet(o.Street);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(o.Database))!);
+        OutputFile.CreateFolder(Path.GetDirectoryName(Path.GetFullPath(o.Database))!);
         foreach (var f in new[] { o.Database, o.Database + "-wal", o.Database + "-shm" }) File.Delete(f);
         var seconds = new Dictionary<string, double>();
         var sw = Stopwatch.StartNew();

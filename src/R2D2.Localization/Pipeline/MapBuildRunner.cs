@@ -66,7 +66,7 @@ public static class MapBuildRunner
         var pairs = PairsRunner.Run(o.Pairs, inputs.Images); // a bad pairs file stops the build before the database exists
         RefuseOverwritingInputs(mapPath, inputs, o);
         if (o.Fresh) foreach (var f in new[] { mapPath, mapPath + "-wal", mapPath + "-shm" }) File.Delete(f);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(mapPath))!);
+        OutputFile.CreateFolder(Path.GetDirectoryName(Path.GetFullPath(mapPath))!);
         using var db = FeatureDatabase.Open(mapPath);
         if (o.KeepExistingMap && db.HasMap)
         {

@@ -32,6 +32,7 @@ public sealed record PairSpec(PairSourceKind Kind, string Text, int K = 0, doubl
             if (parts.Length is < 2 or > 3 || !int.TryParse(parts[1], out int k) || k < 1
                 || (parts.Length == 3 && !double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out angle)))
                 throw new ArgumentException($"--pairs {text}: expected poses:K[:ANGLE]");
+            if (!(angle > 0 && angle <= 180)) throw new ArgumentException($"--pairs {text}: the angle between viewing directions must be in (0, 180] degrees");
             return new(PairSourceKind.Poses, text, k, angle);
         }
         if (text.StartsWith("covisibility:", StringComparison.Ordinal))
@@ -65,7 +66,7 @@ public static class PairsRunner
         return Run(spec, images.Select(i => i.Name).ToList(),
             () => images.Where(i => i.PriorRotation != null && i.PriorTranslation != null)
                 .Select(i => (i.Name, i.PriorPose!)).ToList(),
-            "with pose priors in the database",
+            "with pose priors in the database (build-map stores its posed images' poses there; extract stores none)",
             () =>
             {
                 if (!db.HasMap) throw new ArgumentException($"--pairs {spec}: {db.Path} holds no map to take covisibility from (run build-map first)");

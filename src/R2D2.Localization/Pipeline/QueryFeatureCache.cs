@@ -57,7 +57,7 @@ public sealed class QueryFeatureCache
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var features = extract(image);
         double seconds = sw.Elapsed.TotalSeconds;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        OutputFile.CreateFolder(Path.GetDirectoryName(path)!);
         FeatureFiles.WriteSafetensors(path, features, new Dictionary<string, string>
         {
             [IdentityKey] = _identity,

@@ -66,12 +66,14 @@ public sealed record QuerySetSummary(IReadOnlyList<QueryOutcome> Outcomes)
     /// <summary>Queries an earlier run had done, kept.</summary>
     public int KeptCount => Outcomes.Count(o => o.Kept);
 
-    /// <summary>The median inliers and mean times per query (extract, match, PnP).</summary>
+    /// <summary>The median inliers and mean times per query (extract, match, PnP), over the queries
+    /// that ran (an unreadable image or a failure counted as 0 inliers in 0 s).</summary>
     public string TimingLine
     {
         get
         {
-            var results = Outcomes.Select(o => o.Result).ToList();
+            var results = Outcomes.Where(o => !o.IsError).Select(o => o.Result).ToList();
+            if (results.Count == 0) return "query: no query ran to its end";
             return $"query: median inliers {Evaluation.PoseEvaluation.Median(results.Select(x => (double)x.Inliers)):F0}; "
                 + $"mean time per query: extract {results.Average(x => x.ExtractSeconds):F2} s, match {results.Average(x => x.MatchSeconds):F3} s, "
                 + $"PnP {results.Average(x => x.PnpSeconds) * 1000:F1} ms";

@@ -89,7 +89,7 @@ public static class ScaleBenchRunner
         }
         if (stage == ScaleStage.Features)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(o.Database))!);
+            OutputFile.CreateFolder(Path.GetDirectoryName(Path.GetFullPath(o.Database))!);
             foreach (var f in new[] { o.Database, o.Database + "-wal", o.Database + "-shm" }) File.Delete(f);
         }
         using var opened = db = stage == ScaleStage.Query ? FeatureDatabase.OpenReadOnly(o.Database) : FeatureDatabase.Open(o.Database);

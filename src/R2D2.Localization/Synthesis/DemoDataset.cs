@@ -32,8 +32,8 @@ public sealed record DemoDataset(string DayFolder, string NightFolder, List<Pose
         }
         var dayFolder = Path.Combine(outFolder, "day");
         var nightFolder = Path.Combine(outFolder, "night");
-        Directory.CreateDirectory(dayFolder);
-        Directory.CreateDirectory(nightFolder);
+        OutputFile.CreateFolder(dayFolder);
+        OutputFile.CreateFolder(nightFolder);
         var day = scene.DayImages();
         // Names come from the scene file and the query list: they must stay inside the output folder.
         foreach (var name in day.Select(d => d.Name).Concat(night.Select(n => n.Name)))

@@ -37,7 +37,7 @@ public static class HPatchesSequences
 {
     public static List<HPatchesSequence> Write(IReadOnlyList<string> images, string outDir, HPatchesOptions o, Action<HPatchesSequence>? onSequence = null)
     {
-        Directory.CreateDirectory(outDir);
+        OutputFile.CreateFolder(outDir);
         var written = new List<HPatchesSequence>();
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var path in images)
@@ -56,7 +56,7 @@ public static class HPatchesSequences
     {
         var photo = FolderImageSource.Load(imagePath, o.MaxSide);
         int w = photo.Width, h = photo.Height;
-        Directory.CreateDirectory(folder);
+        OutputFile.CreateFolder(folder);
         var img1 = PlanarImage.FromRgb(photo);
         PairViz.WriteImage(img1, w, h, Path.Combine(folder, "1.png"));
         ulong key = Rng.Hash((ulong)o.Seed, Fnv1a(Path.GetFileName(imagePath)));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Training;
 
@@ -16,7 +17,7 @@ public static class PairPreviews
     /// <paramref name="outDir"/> (created if missing), <paramref name="lines"/> correspondences drawn per pair.</summary>
     public static List<PairPreview> Write(ITrainingPairSource source, string outDir, long first, int count, int lines, Action<PairPreview>? onPair = null)
     {
-        Directory.CreateDirectory(outDir);
+        OutputFile.CreateFolder(outDir);
         var previews = new List<PairPreview>();
         for (long i = first, end = first + count; i < end; i++)
         {

@@ -74,7 +74,7 @@ public static class Trainer
         int checkpointEvery = 500, Action<TrainingStep>? onStep = null, Action<string>? log = null, CancellationToken cancel = default,
         TrainingValidation? validation = null)
     {
-        Directory.CreateDirectory(outDir);
+        OutputFile.CreateFolder(outDir);
         var settingsJson = JsonSerializer.Serialize(new { settings = settings with { Steps = 0 }, source = source.Describe() }, JsonOptions);
         var settingsPath = Path.Combine(outDir, SettingsFile);
         var statePath = Path.Combine(outDir, StateFile);
@@ -154,7 +154,7 @@ public static class Trainer
             var weights = Weights(step);
             var values = validation.Evaluate(weights);
             // The weights first, then the row: a row always has its weights.
-            Directory.CreateDirectory(Path.Combine(outDir, ValidatedFolder));
+            OutputFile.CreateFolder(Path.Combine(outDir, ValidatedFolder));
             weights.SaveSafeTensors(ValidatedModel(outDir, step));
             var line = string.Join('\t', values.Select(F).Prepend(step.ToString(CultureInfo.InvariantCulture)));
             File.AppendAllText(validationPath, line + "\n");

@@ -81,7 +81,7 @@ public class EvaluateCommandTests
         foreach (var (args, expected) in new[]
         {
             (new[] { "--poses", broken, "--ground-truth", gt }, $"error: {broken}:2: expected 8 fields"),
-            (new[] { "--poses", poses, "--ground-truth", Path.Combine(dir, "none.txt") }, $"error: {Path.Combine(dir, "none.txt")}: poses file not found"),
+            (new[] { "--poses", poses, "--ground-truth", Path.Combine(dir, "none.txt") }, $"error: {Path.Combine(dir, "none.txt")}: not found (expected poses"),
             (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "0.05" }, "error: --extra-threshold '0.05': expected METRES,DEGREES"),
             (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "1,361" }, "degrees in (0, 180]"),
             (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "0.05,0.5", "--extra-threshold", "0.05,0.5" }, "0.05 m, 0.5° is given twice"),

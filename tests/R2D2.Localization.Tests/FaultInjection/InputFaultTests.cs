@@ -236,10 +236,13 @@ public class InputFaultTests
     [InlineData("demo --scene town --images 8 --queries 2 --scale 0.25 --out o", "the town's photos would be 128×96 px: no pyramid level fits")] // after rendering, each photo "could not be read"
     [InlineData("evaluate-retrieval --map x.db --set :q:d:g", "--set ':q:d:g': the label is empty")]
     [InlineData("evaluate-retrieval --map x.db --set n::d:g", "--set 'n::d:g': the query list is empty")] // ": query list not found"
+    [InlineData("query --map x.db --queries db.db --images d --output o", "db.db: is an SQLite database (a map or a feature database?), not a query list")] // "unknown COLMAP camera model 'format'"
+    [InlineData("extract --images d/none/ --out o", "d/none/: folder not found")] // after loading the model, "file not found" for an image named ""
     public void MissingOrWrongKindsOfInputAreSaidBeforeAnyWork(string command, string message)
     {
         var dir = TempDir.Create();
         Directory.CreateDirectory(Path.Combine(dir, "d"));
+        File.WriteAllBytes(Path.Combine(dir, "db.db"), "SQLite format 3\0"u8.ToArray().Concat(new byte[4080]).ToArray());
         File.WriteAllText(Path.Combine(dir, "empty.txt"), "# no pairs\n");
         if (command.Contains("--pairs"))
             foreach (var name in new[] { "0000.jpg", "0001.jpg" })
@@ -247,7 +250,7 @@ public class InputFaultTests
                 File.Copy(SharedData.Path_("datasets", "strecha", "fountain-P11", "cameras", name + ".camera"), Path.Combine(dir, "d", name + ".camera"));
                 File.Copy(SharedData.Path_("datasets", "strecha", "fountain-P11", "images", name), Path.Combine(dir, "d", name));
             }
-        var (code, _, err) = CliTests.Localize(command.Split(' ').Select(a => a is "x.db" or "d" or "o" or "nope" or "empty.txt" ? Path.Combine(dir, a) : a).ToArray());
+        var (code, _, err) = CliTests.Localize(command.Split(' ').Select(a => a is "x.db" or "d" or "o" or "nope" or "empty.txt" or "db.db" or "d/none/" ? Path.Combine(dir, a) : a).ToArray());
         Assert.True(code == 1, $"exit {code}: {err}");
         Assert.Contains(message, err);
         Assert.False(File.Exists(Path.Combine(dir, "x.db")));

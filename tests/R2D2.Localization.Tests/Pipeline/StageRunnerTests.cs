@@ -28,6 +28,9 @@ public class StageRunnerTests
     [InlineData("poses:x")]
     [InlineData("poses:5:wide")]
     [InlineData("poses:5:60:1")]
+    [InlineData("poses:2:500")] // accepted: no pair of views is more than 180° apart
+    [InlineData("poses:2:0")]
+    [InlineData("poses:2:NaN")]
     [InlineData("covisibility:")]
     [InlineData("covisibility:-2")]
     public void MalformedPairSpecsAreRefused(string text)

@@ -12,7 +12,7 @@ public static class KaptureGlobalFeatures
 {
     public static Dictionary<string, float[]> Read(string folder)
     {
-        if (!Directory.Exists(folder)) throw new FileFormatException(folder, 0, "global features folder not found");
+        if (!Directory.Exists(folder)) throw new FileFormatException(folder, 0, "not found (global features: an hloc .h5 file or a kapture global_features folder)");
         var header = new[] { Path.Combine(folder, "global_features.txt"), Path.Combine(Path.GetDirectoryName(Path.GetFullPath(folder).TrimEnd('/'))!, "global_features.txt") }
             .FirstOrDefault(File.Exists) ?? throw new FileFormatException(folder, 0, "no global_features.txt in the folder or above it");
         var (dtype, dsize) = ReadHeader(header);

@@ -32,7 +32,7 @@ public sealed record PairSpec(PairSourceKind Kind, string Text, int K = 0, doubl
             if (parts.Length is < 2 or > 3 || !int.TryParse(parts[1], out int k) || k < 1
                 || (parts.Length == 3 && !double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out angle)))
                 throw new ArgumentException($"--pairs {text}: expected poses:K[:ANGLE]");
-            if (!(angle > 0 && angle <= 180)) throw new ArgumentException($"--pairs {text}: the angle between viewing directions must be in (0, 180] degrees");
+            if (!(angle >= 0 && angle <= 180)) throw new ArgumentException($"--pairs {text}: the angle between viewing directions must be in [0, 180] degrees");
             return new(PairSourceKind.Poses, text, k, angle);
         }
         if (text.StartsWith("covisibility:", StringComparison.Ordinal))

@@ -56,12 +56,15 @@ public sealed partial class FeatureDatabase
 
     /// <summary>Throws a <see cref="FeatureDatabaseException"/> when the database holds features of
     /// another extractor, naming what differs; writes nothing. True when it records this extractor,
-    /// false when it records none yet.</summary>
+    /// false when it records none yet or another but holds no features.</summary>
     public bool CheckExtractor(ExtractorIdentity extractor)
     {
         var stored = Extractor;
         if (stored == null) return false;
         var diff = stored.Differences(extractor);
+        // Nothing extracted yet (a first run that failed on its first image, e.g. with sizes that
+        // fit no pyramid level): the record is replaced, there is nothing to mix with.
+        if (diff.Count > 0 && Long("SELECT count(*) FROM r2d2_features") == 0 && Long("SELECT count(*) FROM keypoints") == 0) return false;
         if (diff.Count > 0)
             throw new FeatureDatabaseException(Path, $"holds features of {stored.Name}; refusing features that differ ({string.Join("; ", diff)}). "
                 + "Use another database, or the model and settings its features were extracted with.");

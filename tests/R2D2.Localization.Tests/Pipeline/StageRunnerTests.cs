@@ -29,7 +29,6 @@ public class StageRunnerTests
     [InlineData("poses:5:wide")]
     [InlineData("poses:5:60:1")]
     [InlineData("poses:2:500")] // accepted: no pair of views is more than 180° apart
-    [InlineData("poses:2:0")]
     [InlineData("poses:2:NaN")]
     [InlineData("covisibility:")]
     [InlineData("covisibility:-2")]

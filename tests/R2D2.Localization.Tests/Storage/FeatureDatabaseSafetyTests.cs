@@ -146,6 +146,23 @@ public class FeatureDatabaseSafetyTests
         }
     }
 
+    /// <summary>A first run that recorded its extractor and stopped before any image (sizes that fit
+    /// no pyramid level) does not lock the database to those settings: nothing would be mixed.</summary>
+    [Fact]
+    public void AnExtractorRecordedWithoutFeaturesIsReplaced()
+    {
+        var (db, _, ids) = NewDatabase(2);
+        using (db)
+        {
+            db.UseExtractor(R2D2Extractor);
+            var otherSettings = R2D2Extractor with { Settings = new ExtractionSettings { MaxSize = 640 }.ToJson() };
+            db.UseExtractor(otherSettings);
+            Assert.Equal(otherSettings, db.Extractor);
+            db.WriteFeatures(ids[0], RandomFeatures(new Random(3), 20), otherSettings);
+            Assert.Throws<FeatureDatabaseException>(() => db.UseExtractor(R2D2Extractor));
+        }
+    }
+
     [Fact]
     public void AColmapDatabaseOpenedForWritingGainsOurTablesAndRefusesMixingFeatures()
     {

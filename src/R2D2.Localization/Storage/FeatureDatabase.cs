@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using R2D2.Localization.Geometry;
-using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Storage;
 
@@ -90,7 +89,7 @@ public sealed partial class FeatureDatabase : IDisposable
         else
         {
             var dir = System.IO.Path.GetDirectoryName(path);
-            if (!string.IsNullOrEmpty(dir)) OutputFile.CreateFolder(dir);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
             if (!string.IsNullOrEmpty(dir) && !CanWrite(dir))
                 throw new FeatureDatabaseException(path, $"cannot be created: its folder {dir} is read-only");
         }

@@ -30,6 +30,7 @@ public static class MergeRunner
         var full = Path.GetFullPath(outPath);
         if (Directory.Exists(full) || outPath.EndsWith('/') || outPath.EndsWith(Path.DirectorySeparatorChar))
             throw new ArgumentException($"merge: --out {outPath} is a folder; give the merged database's file name (e.g. {Path.Combine(outPath, "merged.db")})");
+        RefuseReplacingAMap(full, outPath);
         var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.merge.tmp");
         Delete(tmp); // a merge killed earlier: start again
         var counts = new List<(string, MergeCounts)>();
@@ -48,6 +49,11 @@ public static class MergeRunner
                 }
             });
             merged = db.Summary() with { Path = full };
+            // Matches index keypoints: without the features they were made on (the features
+            // database left out), a later build would extract again and trust them blindly.
+            if (merged.MatchedPairs > 0 && merged.ImagesWithFeatures == 0)
+                throw new ArgumentException($"merge: the inputs hold {merged.MatchedPairs} matched pairs but no image's features: "
+                    + "give the features database the matches were made on too (--databases FEATURES.db match-*.db)");
         }
         catch
         {
@@ -60,6 +66,24 @@ public static class MergeRunner
         Delete(full + "-wal", full + "-shm");
         File.Move(tmp, full, overwrite: true);
         return new DatabaseMergeSummary(counts, merged);
+    }
+
+    /// <summary>A rerun of a merge replaces its earlier output; a built map or a file that is not a
+    /// database is not replaced (a map copied to the --out path was lost without a word).</summary>
+    private static void RefuseReplacingAMap(string full, string outPath)
+    {
+        if (!File.Exists(full)) return;
+        bool hasMap;
+        try
+        {
+            using var existing = FeatureDatabase.OpenReadOnly(full);
+            hasMap = existing.HasMap;
+        }
+        catch (FeatureDatabaseException e)
+        {
+            throw new ArgumentException($"merge: --out {outPath} exists and is not a feature database ({e.Message}): not replaced; give another --out");
+        }
+        if (hasMap) throw new ArgumentException($"merge: --out {outPath} holds a map (build-map's): a merge would replace it; give another --out, or delete it first");
     }
 
     private static void Delete(params string[] paths)

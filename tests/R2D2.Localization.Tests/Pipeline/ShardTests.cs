@@ -164,6 +164,24 @@ public class ShardTests
         Assert.Equal(1, folder.Code);
         Assert.Contains("is a folder", folder.Err);
         Assert.False(File.Exists(P(".merge.tmp")));
+
+        // A built map as --out is not replaced (it was, silently), nor a file that is no database;
+        // match shards without the features database they were made on are refused.
+        var mapBytes = File.ReadAllBytes(P("sharded.db"));
+        var overMap = CliTests.Localize(merge);
+        Assert.Equal(1, overMap.Code);
+        Assert.Contains($"--out {P("sharded.db")} holds a map", overMap.Err);
+        Assert.Equal(mapBytes, File.ReadAllBytes(P("sharded.db")));
+        File.WriteAllText(P("notes.txt"), "not a database");
+        var overText = CliTests.Localize("merge", "--databases", P("features.db"), "--out", P("notes.txt"));
+        Assert.Equal(1, overText.Code);
+        Assert.Contains("exists and is not a feature database", overText.Err);
+        Assert.Equal("not a database", File.ReadAllText(P("notes.txt")));
+        var matchesOnly = CliTests.Localize(new[] { "merge", "--databases" }.Concat(Enumerable.Range(0, n).Select(i => P($"match-{i}.db"))).Concat(new[] { "--out", P("m.db") }).ToArray());
+        Assert.Equal(1, matchesOnly.Code);
+        Assert.Contains("but no image's features", matchesOnly.Err);
+        Assert.False(File.Exists(P("m.db")));
+        Assert.False(File.Exists(P(".m.db.merge.tmp")));
     }
 
     [Fact]

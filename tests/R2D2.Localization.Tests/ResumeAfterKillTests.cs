@@ -149,6 +149,24 @@ public class ResumeAfterKillTests
         Assert.InRange(Count(db, "SELECT count(*) FROM r2d2_features"), 1, 9);
     }
 
+    /// <summary>train stops at the end of its step on Ctrl-C, saves, says so, and exits 130 (it exited
+    /// 0, so a script took a stopped run for a finished one).</summary>
+    [Fact]
+    public void TrainingStoppedWithCtrlCSavesAndSaysItIsNotFinished()
+    {
+        var dir = TempDir.Create();
+        var stderr = new StringBuilder();
+        var p = Start(stderr, "train", "--out", dir, "--pairs", "generated", "--steps", "100000", "--batch", "1", "--crop", "64", "--threads", "1");
+        SignalWhen(p, () => File.Exists(Path.Combine(dir, "train-log.tsv")) && File.ReadAllLines(Path.Combine(dir, "train-log.tsv")).Length > 2, () =>
+        {
+            using var kill = Process.Start("kill", new[] { "-INT", p.Id.ToString() })!;
+            kill.WaitForExit();
+        });
+        Assert.Equal(130, p.ExitCode);
+        lock (p) Assert.Matches(@"interrupted at step \d+ of 100000: run the same command again to continue", stderr.ToString());
+        Assert.True(File.Exists(Path.Combine(dir, "state.safetensors")));
+    }
+
     [Fact]
     public void MatchingKilledHalfWayResumesToTheSameDatabase()
     {

@@ -35,7 +35,7 @@ internal static class MergeCommand
             }
             if (r.GetValue(queries) is not { } list) throw new ArgumentException("--outputs needs --queries LIST (the order of the merged outputs)");
             int n = MergeRunner.QueryOutputs(list, outs, outPath);
-            Console.WriteLine($"merge: {n} queries from {outs.Length} output(s) → {outPath} (+ .csv, {QueryInliers.PathFor(outPath)})");
+            Console.WriteLine($"merge: {n} queries from {outs.Length} output(s) → {outPath} (+ .csv, .inliers.txt, .matches.txt, .run.json)");
             return 0;
         }));
         return cmd;

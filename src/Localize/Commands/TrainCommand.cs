@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.CommandLine;
 using System.Globalization;
 using R2D2.Localization.Features;
@@ -94,13 +95,24 @@ internal static class TrainCommand
             ValidateEvery = r.GetValue(o.ValidateEvery), ValidationPairs = Positive(r.GetValue(o.ValidationPairs), "--validation-pairs"),
         };
         using var cancel = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCtrlC = (_, e) => { e.Cancel = true; cancel.Cancel(); Console.Error.WriteLine("stopping after this step (state is saved)"); };
-        Console.CancelKeyPress += onCtrlC;
+        // Ctrl-C, or a scheduler's SIGTERM before its kill: the step ends and the state is saved.
+        void Stop(PosixSignalContext c)
+        {
+            c.Cancel = true;
+            if (!cancel.IsCancellationRequested) Console.Error.WriteLine("stopping after this step (state is saved)");
+            cancel.Cancel();
+        }
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         Console.Error.WriteLine($"train: {settings.Net} on {dev.type}, {source.Describe()}, {settings.BatchSize} pairs/step, {settings.Steps} steps → {options.OutputDir}");
-        TrainSummary summary;
-        try { summary = TrainRunner.Run(options, new TrainProgress(), cancel.Token); }
-        finally { Console.CancelKeyPress -= onCtrlC; }
+        var summary = TrainRunner.Run(options, new TrainProgress(), cancel.Token);
         Console.WriteLine(summary.Line);
+        if (cancel.IsCancellationRequested && summary.LastStep < summary.Steps)
+        {
+            // Not 0: a script must tell a stopped run from a finished one.
+            Console.Error.WriteLine($"interrupted at step {summary.LastStep} of {summary.Steps}: run the same command again to continue");
+            return 130;
+        }
         if (r.GetValue(o.Export) is { } pt)
         {
             TrainRunner.ExportTorch(summary.ModelPath, pt);

@@ -128,10 +128,11 @@ internal sealed class ConsoleItemProgress(string prefix) : ConsoleProgress(prefi
 internal sealed class ConsoleQueryProgress(IItemBar bar, Func<QueryOutcome, string> describe) : ConsoleProgress, IQuerySetProgress
 {
     /// <summary>Runs the query set under a bar titled "query"; <paramref name="describe"/> makes each query's status line.</summary>
-    public static QuerySetSummary Run(QuerySetRunner runner, IReadOnlyList<QueryImage> queries, Func<QueryOutcome, string> describe)
+    /// <param name="count">how many of them the runner localizes (a shard's part), default all</param>
+    public static QuerySetSummary Run(QuerySetRunner runner, IReadOnlyList<QueryImage> queries, Func<QueryOutcome, string> describe, int? count = null)
     {
         QuerySetSummary summary = null!;
-        Reporter.Items("query", queries.Count, bar => summary = runner.Run(queries, new ConsoleQueryProgress(bar, describe)));
+        Reporter.Items("query", count ?? queries.Count, bar => summary = runner.Run(queries, new ConsoleQueryProgress(bar, describe)));
         return summary;
     }
 

@@ -16,8 +16,8 @@ public class AachenTests
         var outDir = TempDir.Create();
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { Path.Combine(SharedData.RepoRoot, "tools", "aachen", "run"), "--dataset", dataset,
-                     "--model", SharedData.Model("r2d2_WASF_N16"), "--out", outDir, "--day", "--top-k", "2000", "--max-size", "384", "--min-size", "192", "--min-scale", "0",
-                     "--allow-empty" }) // the sample's few database images may give no 3D point
+                     "--model", SharedData.Model("r2d2_WASF_N16"), "--out", outDir, "--day", "--top-k=2000", "--max-size=384", "--min-size", "192", "--min-scale", "0",
+                     "--allow-empty" }) // the sample's few database images may give no 3D point; --opt=value replaces a default (it went beside it)
             psi.ArgumentList.Add(a);
         // The localize next to the tests (same build), not a Release build that may be stale.
         psi.Environment["LOCALIZE"] = Path.Combine(AppContext.BaseDirectory, "localize");

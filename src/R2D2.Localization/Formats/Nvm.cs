@@ -85,8 +85,9 @@ public static class Nvm
             if (points == null) break;
             if (!(PosedImages.Fields(points) is [var p] && int.TryParse(p, out int np) && np >= 0))
                 throw new FileFormatException(file, n, $"expected the number of points after the {count} cameras {(model == 0 ? "the file declares" : $"model {model + 1} declares")} (a camera line beyond that count?)");
+            // The points are not used: a file cut short among them still gives its cameras.
             for (int i = 0; i < np; i++)
-                if (reader.ReadLine() == null) throw new FileFormatException(file, n + i, $"file ends after {i} of {np} points");
+                if (reader.ReadLine() == null) return result;
             n += np;
             var next = Next();
             if (next == null || !int.TryParse(next, out count) || count <= 0) break;

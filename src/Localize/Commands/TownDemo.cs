@@ -11,6 +11,10 @@ internal static class TownDemo
     public static int Run(ParseResult r, DemoCommand.Options o, string scenePath)
     {
         var total = Stopwatch.StartNew();
+        // The square's options, which a town has no use for, are refused rather than ignored.
+        foreach (var option in new Option[] { o.Truth, o.MaxDay, o.MaxQueries })
+            if (r.GetResult(option) is { Implicit: false })
+                throw new ArgumentException($"{option.Name} is for the square's scene; a town takes --images N and --queries N (its true poses are its own)");
         var outDir = r.GetValue(o.Output) ?? TownRunner.DefaultOutDir;
         var queries = r.GetValue(o.Queries);
         int? night = queries == null ? null : int.TryParse(queries, out int n) && n >= 0 ? n

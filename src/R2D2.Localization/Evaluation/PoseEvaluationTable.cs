@@ -19,12 +19,13 @@ public static class PoseEvaluationTable
         return Align(header, rows);
     }
 
-    /// <summary>Counts and median errors. The medians are over every ground-truth query with the
+    /// <summary>Counts ("posed": queries with a pose in the run, fallbacks included: a submission does
+    /// not say which poses are fallbacks) and median errors. The medians are over every ground-truth query with the
     /// missing ones counted as infinitely wrong (consistent with the threshold shares), so they read
     /// "inf" once half the queries or more are missing.</summary>
     public static string Summary(IReadOnlyList<EvaluatedRun> runs)
     {
-        var header = new[] { "run", "queries", "localized", "missing", "median position", "median rotation" };
+        var header = new[] { "run", "queries", "posed", "missing", "median position", "median rotation" };
         var rows = runs.Select(r => new[]
         {
             r.Label,

@@ -83,16 +83,26 @@ public static class DemoRunner
 
     /// <summary>Reads and checks the inputs (the reductions applied); nothing is written but the
     /// embedded demo files where the repository's are not found.</summary>
+    /// <summary>An input file given with <paramref name="option"/> must be there (null: not given).</summary>
+    public static void CheckGiven(string option, string? path)
+    {
+        if (path != null && !File.Exists(path))
+            throw new R2D2Exception(path, 0, Directory.Exists(path) ? $"is a folder: {option} takes a file" : $"not found ({option})");
+    }
+
     public static DemoInputs Read(DemoOptions o)
     {
         OutputFile.RefuseFileAsFolder(o.OutDir, "--out");
+        // The square rewrites its folder: a town's (hours of mapping at 1,000 images) is not its to replace.
+        if (File.Exists(Path.Combine(o.OutDir, "town.txt")))
+            throw new R2D2Exception(Path.Combine(o.OutDir, "town.txt"), 0, "--out holds a town's run, which the square demo would replace: "
+                + "give another --out, or --scene town (with its --images and --queries) to continue the town");
         if (o.MaxDay < 0) throw new ArgumentException($"--max-day {o.MaxDay}: expected 0 (all) or more");
         if (o.MaxQueries < 0) throw new ArgumentException($"--max-queries {o.MaxQueries}: expected 0 (all) or more");
         // Inputs given are checked before the embedded files are written for those not given (a
         // missing --scene left OUT/scene/ with the embedded query list behind).
         foreach (var (option, path) in new[] { ("--scene", o.ScenePath), ("--queries", o.QueryPath), ("--ground-truth", o.TruthPath) })
-            if (path != null && !File.Exists(path))
-                throw new R2D2Exception(path, 0, Directory.Exists(path) ? $"is a folder: {option} takes a file" : $"not found ({option})");
+            CheckGiven(option, path);
         var scenePath = o.ScenePath ?? DemoFiles.Locate(o.OutDir, "maps", DemoFiles.Scene);
         var queryPath = o.QueryPath ?? DemoFiles.Locate(o.OutDir, "queries", DemoFiles.Queries);
         var truthPath = o.TruthPath ?? DemoFiles.Locate(o.OutDir, "queries", DemoFiles.GroundTruth);

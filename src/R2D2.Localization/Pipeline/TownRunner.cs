@@ -56,7 +56,12 @@ public static class TownRunner
     public static TownDataset Open(string scenePath, string outDir, double scale, int images, int? nightQueries)
     {
         OutputFile.RefuseFileAsFolder(outDir, "--out");
-        var data = new TownDataset(TownScene.Load(scenePath).Scaled(scale), outDir, images, nightQueries);
+        var town = TownScene.Load(scenePath).Scaled(scale);
+        // The first photos are one position's headings, which share no view: no pair, no map.
+        if (images >= 2 && images < 2 * town.Headings)
+            throw new ArgumentException($"--images {images}: the first {town.Headings} photos are the headings of one position, which share no view; "
+                + $"a map needs 2 positions or more: --images {2 * town.Headings} or more");
+        var data = new TownDataset(town, outDir, images, nightQueries);
         data.CheckFolder();
         return data;
     }

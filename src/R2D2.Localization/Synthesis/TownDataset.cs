@@ -46,6 +46,9 @@ public sealed class TownDataset
     /// <summary>Refuses a folder made from other parameters (its images would not be these), before anything is written.</summary>
     public void CheckFolder()
     {
+        // A folder with a map but no stamp is another run's (the square demo's, a build-map's).
+        if (!File.Exists(StampPath) && File.Exists(Path.Combine(Root, "map.db")))
+            throw new R2D2Exception(Path.Combine(Root, "map.db"), 0, "--out holds a map that no town run made (no town.txt beside it): use another --out");
         if (File.Exists(StampPath) && File.ReadAllText(StampPath) is var old && old != Stamp)
             throw new R2D2Exception(StampPath, 1, $"this folder holds another town ({old.Trim()}; now {Stamp.Trim()}): "
                 + "use another --out, or delete the folder to start over");

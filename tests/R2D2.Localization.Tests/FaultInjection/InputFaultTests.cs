@@ -238,6 +238,9 @@ public class InputFaultTests
     [InlineData("evaluate-retrieval --map x.db --set n::d:g", "--set 'n::d:g': the query list is empty")] // ": query list not found"
     [InlineData("query --map x.db --queries db.db --images d --output o", "db.db: is an SQLite database (a map or a feature database?), not a query list")] // "unknown COLMAP camera model 'format'"
     [InlineData("extract --images d/none/ --out o", "d/none/: folder not found")] // after loading the model, "file not found" for an image named ""
+    [InlineData("demo --scene nope.scene --images 5 --out o", "nope.scene: not found (--scene)")] // "--images N is for a town scene"
+    [InlineData("demo --scene town --images 4 --queries 2 --out o", "a map needs 2 positions or more: --images 8 or more")] // rendered, extracted, then "no overlapping pairs"
+    [InlineData("demo --scene town --images 8 --max-day 3 --out o", "--max-day is for the square's scene")] // ignored
     public void MissingOrWrongKindsOfInputAreSaidBeforeAnyWork(string command, string message)
     {
         var dir = TempDir.Create();
@@ -255,6 +258,28 @@ public class InputFaultTests
         Assert.Contains(message, err);
         Assert.False(File.Exists(Path.Combine(dir, "x.db")));
         Assert.False(File.Exists(Path.Combine(dir, "o")));
+    }
+
+    /// <summary>The square demo does not replace a town's run in its folder (its map was replaced
+    /// without a word), nor does a town start in a folder holding another run's map.</summary>
+    [Fact]
+    public void TheDemosDoNotTakeEachOthersFolders()
+    {
+        var town = TempDir.Create();
+        File.WriteAllText(Path.Combine(town, "town.txt"), "a town\n");
+        File.WriteAllText(Path.Combine(town, "map.db"), "a town's map");
+        var (code, _, err) = CliTests.Localize("demo", "--max-day", "2", "--out", town);
+        Assert.True(code == 1, err);
+        Assert.Contains("--out holds a town's run", err);
+        Assert.Equal("a town's map", File.ReadAllText(Path.Combine(town, "map.db")));
+        Assert.Equal(new[] { "map.db", "town.txt" }, Directory.GetFileSystemEntries(town).Select(Path.GetFileName).Order());
+
+        var square = TempDir.Create();
+        File.WriteAllText(Path.Combine(square, "map.db"), "the square's map");
+        (code, _, err) = CliTests.Localize("demo", "--scene", "town", "--images", "8", "--queries", "1", "--out", square);
+        Assert.True(code == 1, err);
+        Assert.Contains("--out holds a map that no town run made", err);
+        Assert.Equal(new[] { "map.db" }, Directory.GetFileSystemEntries(square).Select(Path.GetFileName));
     }
 
     [Fact]

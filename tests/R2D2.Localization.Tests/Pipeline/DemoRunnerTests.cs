@@ -98,12 +98,12 @@ public class DemoRunnerTests
         Assert.Null(TownRunner.ScenePath(Path.Combine(SharedData.RepoRoot, "maps", DemoFiles.Scene), dir));
         Assert.Null(TownRunner.ScenePath(null, dir));
 
-        var data = TownRunner.Open(repoTown, dir, 0.25, 4, 1);
-        Assert.Equal((4, 1), (data.Day.Count, data.Night.Count));
+        var data = TownRunner.Open(repoTown, dir, 0.25, 8, 1);
+        Assert.Equal((8, 1), (data.Day.Count, data.Night.Count));
         Assert.Equal(data.Scene.Width, (int)Math.Round(TownScene.Load(repoTown).Width * 0.25));
         data.WriteFiles();
         // The same folder with another town (more photos) is refused; so is a count beyond the streets.
-        var e = Assert.Throws<R2D2Exception>(() => TownRunner.Open(repoTown, dir, 0.25, 5, 1));
+        var e = Assert.Throws<R2D2Exception>(() => TownRunner.Open(repoTown, dir, 0.25, 9, 1));
         Assert.Contains("another town", e.Message);
         Assert.Throws<ArgumentException>(() => TownRunner.Open(repoTown, TempDir.Create(), 0.25, data.Scene.MaxImages + 1, 1));
     }

@@ -43,10 +43,11 @@ internal static class TownDemo
         if (result.Diagnoses.Count > 0)
         {
             Console.WriteLine();
-            Console.WriteLine($"why queries missed ({R2D2.Localization.Evaluation.ThresholdSet.Aachen.Thresholds[0]}; README, \"Why a query missed\"; per query: {TownRunner.DiagnosisPath(outDir, "night")}):");
+            var perQuery = string.Join(", ", new[] { "night", "day" }.Select(k => TownRunner.DiagnosisPath(outDir, k)).Where(File.Exists));
+            Console.WriteLine($"why queries missed ({R2D2.Localization.Evaluation.ThresholdSet.Aachen.Thresholds[0]}; README, \"Why a query missed\"; per query: {perQuery}):");
             Console.Write(R2D2.Localization.Evaluation.QueryDiagnoses.Table(result.Diagnoses));
         }
-        Console.WriteLine($"report: {result.ReportPath}");
+        if (result.ReportPath != null) Console.WriteLine($"report: {result.ReportPath}");
         return result.Summaries.Any(s => s.HasErrors) ? 1 : 0;
     }
 }

@@ -26,7 +26,7 @@ public sealed record TownRunOptions
 /// <summary>What a town run measured: one evaluated run per query set, the time per stage, the outputs.</summary>
 /// <param name="Diagnoses">every localized query's diagnosis against its true pose (<see cref="QueryDiagnoses"/>), night then day</param>
 public sealed record TownRunResult(TownDataset Data, MapBuildResult Map, string MapPath, List<EvaluatedRun> Runs,
-    List<(string Stage, double Seconds)> Timings, List<QuerySetSummary> Summaries, string ReportPath, List<QueryDiagnosisRow> Diagnoses);
+    List<(string Stage, double Seconds)> Timings, List<QuerySetSummary> Summaries, string? ReportPath, List<QueryDiagnosisRow> Diagnoses);
 
 /// <summary>
 /// The town demo: render the town (resuming), then the map from the database photos read back
@@ -148,8 +148,9 @@ public static class TownRunner
             if (night) nightPoses = posesPath;
         }
         sw.Restart();
-        var reportPath = Path.Combine(o.OutDir, "report.html");
-        if (nightPoses != null)
+        // The report shows the night queries: without any (--queries 0) there is none.
+        string? reportPath = nightPoses == null ? null : Path.Combine(o.OutDir, "report.html");
+        if (nightPoses != null && reportPath != null)
         {
             var report = HtmlReport.Load(mapPath, nightPoses, data.TruthPath(true), data.ImageRoot, data.ImageRoot,
                 $"R2D2.Localization town: {data.Scene.Name}, {data.Day.Count} database photos, night queries, {modelName}");

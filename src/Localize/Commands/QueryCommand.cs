@@ -115,9 +115,10 @@ internal static class QueryCommand
         using var _ = map;
         double loadMap = clock.Elapsed.TotalSeconds;
         using var source = FeatureSource.ForMap(map.Extractor, mapPath, r.GetValue(o.Model), builtWith, dev, r.GetValue(o.Precision) == "bf16");
-        if (!shard.IsAll) Console.WriteLine($"query: shard {shard}: {shard.Take(list).Count} of the list's {list.Count} queries");
+        int count = shard.Take(list).Count;
+        if (!shard.IsAll) Console.WriteLine($"query: shard {shard}: {count} of the list's {list.Count} queries");
         double loadModel = clock.Elapsed.TotalSeconds - loadMap;
-        Console.WriteLine($"query: {shard.Take(list).Count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
+        Console.WriteLine($"query: {count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
         if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {map.Points.Count} 3D point(s): the queries will get fallback poses");
         var options = o.Pose.Read(r) with
         {
@@ -144,7 +145,7 @@ internal static class QueryCommand
             Shard = shard,
             SetupStages = new[] { ("load map", loadMap), ("load model", loadModel) },
         });
-        var summary = ConsoleQueryProgress.Run(runner, list, Describe, shard.Take(list).Count);
+        var summary = ConsoleQueryProgress.Run(runner, list, Describe, count);
         if (summary.KeptCount > 0) Console.WriteLine($"query: {summary.KeptCount} query(ies) done in an earlier run, kept");
         Console.WriteLine(summary.TimingLine);
         Console.WriteLine(summary.Line);

@@ -94,14 +94,14 @@ public static class Nvm
         }
         return result;
 
-        void ReadCameras(int count)
+        void ReadCameras(int cameras)
         {
-            for (int c = 0; c < count; c++)
+            for (int c = 0; c < cameras; c++)
             {
-                var line = Next() ?? throw new FileFormatException(file, n, $"file ends after {c} of {count} cameras");
+                var line = Next() ?? throw new FileFormatException(file, n, $"file ends after {c} of {cameras} cameras");
                 var f = PosedImages.Fields(line);
                 if (f is [var single] && int.TryParse(single, out _))
-                    throw new FileFormatException(file, n, $"the file declares {count} cameras but lists {c}: this line, one number, reads as the number of points");
+                    throw new FileFormatException(file, n, $"the file declares {cameras} cameras but lists {c}: this line, one number, reads as the number of points");
                 if (f.Length != fields) throw new FileFormatException(file, n, $"{f.Length} fields where {version} has {fields}: {layout}");
                 string name = f[0];
                 if (!lineOf.TryAdd(name, n)) throw new FileFormatException(file, n, $"image '{name}' is also on line {lineOf[name]}: one pose per image");

@@ -104,7 +104,7 @@ public static class TownRunner
         var sw = Stopwatch.StartNew();
         // The map from the files an Aachen user would have: the NVM and the intrinsics list.
         var posed = MapInputs.ReadPosed(data.NvmPath, data.IntrinsicsPath, data.ImageRoot, null, progress);
-        var mapPath = Path.Combine(o.OutDir, "map.db");
+        var mapPath = data.MapPath;
         var built = MapBuildRunner.Run(mapPath, new MapBuildInputs(posed, data.ImageRoot, source) { Model = model },
             new MapBuildOptions { Pairs = o.Pairs, Match = o.Match }, progress)!;
         foreach (var (stage, s) in built.Seconds) timings.Add(("map: " + stage, s));

@@ -64,7 +64,7 @@ public sealed partial class FeatureDatabase
         var diff = stored.Differences(extractor);
         // Nothing extracted yet (a first run that failed on its first image, e.g. with sizes that
         // fit no pyramid level): the record is replaced, there is nothing to mix with.
-        if (diff.Count > 0 && Long("SELECT count(*) FROM r2d2_features") == 0 && Long("SELECT count(*) FROM keypoints") == 0) return false;
+        if (diff.Count > 0 && Scalar("SELECT 1 FROM r2d2_features LIMIT 1") == null && Scalar("SELECT 1 FROM keypoints LIMIT 1") == null) return false;
         if (diff.Count > 0)
             throw new FeatureDatabaseException(Path, $"holds features of {stored.Name}; refusing features that differ ({string.Join("; ", diff)}). "
                 + "Use another database, or the model and settings its features were extracted with.");

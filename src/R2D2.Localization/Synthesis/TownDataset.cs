@@ -32,6 +32,8 @@ public sealed class TownDataset
     public List<TownShot> DayQueries { get; }
 
     public string ImageRoot => Path.Combine(Root, "images_upright");
+    /// <summary>The map database the town's run builds.</summary>
+    public string MapPath => Path.Combine(Root, "map.db");
     public string NvmPath => Path.Combine(Root, "3D-models", NvmName);
     public string IntrinsicsPath => Path.Combine(Root, "3D-models", IntrinsicsName);
     public string ColmapFolder => Path.Combine(Root, "3D-models", "colmap");
@@ -47,8 +49,8 @@ public sealed class TownDataset
     public void CheckFolder()
     {
         // A folder with a map but no stamp is another run's (the square demo's, a build-map's).
-        if (!File.Exists(StampPath) && File.Exists(Path.Combine(Root, "map.db")))
-            throw new R2D2Exception(Path.Combine(Root, "map.db"), 0, "--out holds a map that no town run made (no town.txt beside it): use another --out");
+        if (!File.Exists(StampPath) && File.Exists(MapPath))
+            throw new R2D2Exception(MapPath, 0, "--out holds a map that no town run made (no town.txt beside it): use another --out");
         if (File.Exists(StampPath) && File.ReadAllText(StampPath) is var old && old != Stamp)
             throw new R2D2Exception(StampPath, 1, $"this folder holds another town ({old.Trim()}; now {Stamp.Trim()}): "
                 + "use another --out, or delete the folder to start over");

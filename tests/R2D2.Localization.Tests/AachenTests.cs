@@ -89,6 +89,36 @@ public class AachenTests
         }
     }
 
+    /// <summary>`--model hloc:FILE`: hloc's features of the database and query images (here this
+    /// project's, exported as hloc's features.h5) go through the script without extraction, and the
+    /// R2D2 defaults (--top-k 20000…) are left out, which build-map would refuse with them.</summary>
+    [Fact]
+    public void TheScriptTakesHlocsFeatures()
+    {
+        var dataset = SharedData.Path_("datasets", "formats", "Aachen-Day-Night");
+        var dir = TempDir.Create();
+        var db = Path.Combine(dir, "all.db");
+        var (code, stdout, err) = CliTests.Localize("extract", "--images", Path.Combine(dataset, "images_upright"), "--database", db,
+            "--model", SharedData.Model("r2d2_WASF_N16"), "--top-k", "2000", "--max-size", "384", "--min-size", "192", "--min-scale", "0");
+        Assert.True(code == 0, err + stdout);
+        (code, stdout, err) = CliTests.Localize("convert", "--from", db, "--to", Path.Combine(dir, "hloc"), "--format", "hloc");
+        Assert.True(code == 0, err + stdout);
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(SharedData.RepoRoot, "tools", "aachen", "run"), "--dataset", dataset,
+                     "--model", "hloc:" + Path.Combine(dir, "hloc", "features.h5"), "--out", Path.Combine(dir, "out"), "--day", "--allow-empty" })
+            psi.ArgumentList.Add(a);
+        psi.Environment["LOCALIZE"] = Path.Combine(AppContext.BaseDirectory, "localize");
+        using var p = Process.Start(psi)!;
+        var so = p.StandardOutput.ReadToEndAsync();
+        var se = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, se.Result + so.Result);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, "out", "submission.txt")).Count(l => l.Length > 0));
+        using var map = FeatureDatabase.OpenReadOnly(Path.Combine(dir, "out", "aachen.db"));
+        Assert.Equal("hloc", map.Extractor!.FeatureType);
+        Assert.Equal("hloc:" + Path.Combine(dir, "hloc", "features.h5"), map.ReadNote("model_path"));
+    }
+
     [Theory]
     [InlineData("database.db", "image_pairs_to_match.txt", 14941)]
     [InlineData("database_v1_1.db", "image_pairs_to_match_v1_1.txt", 60424)]

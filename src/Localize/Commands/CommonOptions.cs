@@ -33,7 +33,7 @@ internal sealed class NetworkOptionSet
     public readonly Option<string> Model = new("--model")
     {
         Description = "checkpoint: 'default' (the project's own model, embedded), an official R2D2 .pt (as NAVER publishes it), a zip-format torch file,"
-            + " or a .safetensors of this project (where a command allows it: 'rootsift' for the RootSIFT baseline)",
+            + " or a .safetensors of this project (where a command allows it: 'rootsift' for the RootSIFT baseline, 'hloc:FILE' for the features in hloc's features.h5 FILE)",
         DefaultValueFactory = _ => DefaultModel.Name,
     };
     public readonly DeviceOptionSet Hardware = new();
@@ -69,7 +69,10 @@ internal sealed class NetworkOptionSet
 
     public R2D2Network Load(ParseResult r) => IsRootSift(r)
         ? throw new ArgumentException("--model rootsift: this command needs an R2D2 checkpoint (RootSIFT has no network; 'default' is the embedded model)")
+        : IsHloc(r) ? throw new ArgumentException($"--model {r.GetValue(Model)}: this command needs an R2D2 checkpoint (hloc's features are read from the file; 'default' is the embedded model)")
         : ModelLoader.Load(r.GetValue(Model)!, Hardware.Resolve(r), Get(r));
+
+    public bool IsHloc(ParseResult r) => FeatureSource.IsHloc(r.GetValue(Model));
 
     public bool IsRootSift(ParseResult r) => string.Equals(r.GetValue(Model), "rootsift", StringComparison.OrdinalIgnoreCase);
 
@@ -83,8 +86,11 @@ internal sealed class NetworkOptionSet
     {
         if (IsRootSift(r) && given.R2D2OnlyGiven(r) is { } option)
             throw new ArgumentException($"{option} applies to R2D2 models; RootSIFT extracts its own 5000 features at ≤ 1024 px (--max-pixels applies to both)");
+        if (IsHloc(r) && given.R2D2OnlyGiven(r) is { } hlocOption)
+            throw new ArgumentException($"{hlocOption} applies to R2D2 models; with --model hloc:FILE the features are the file's, as hloc extracted them");
         return IsRootSift(r) ? FeatureSource.ForRootSift(maxPixels: settings.MaxPixels)
-                             : FeatureSource.ForR2D2(Load(r), settings, ModelLoader.ModelName(r.GetValue(Model)!));
+             : IsHloc(r) ? FeatureSource.ForHloc(r.GetValue(Model)!)
+             : FeatureSource.ForR2D2(Load(r), settings, ModelLoader.ModelName(r.GetValue(Model)!));
     }
 
     public NetworkOptions Get(ParseResult r) => new()

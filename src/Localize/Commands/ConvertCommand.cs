@@ -13,17 +13,17 @@ internal static class ConvertCommand
             Description = "a COLMAP model folder (binary or text), a kapture folder, an .nvm file, a folder of Strecha .camera files, a submission, a query list, or a feature database (.db: its cameras and stored poses)",
             Required = true,
         };
-        var to = new Option<string>("--to") { Description = "output: a folder (colmap-*, kapture, strecha) or a file (nvm, submission, query-list)", Required = true };
-        var format = new Option<string>("--format") { Description = "colmap-text, colmap-binary, kapture, nvm, strecha, submission or query-list", Required = true };
+        var to = new Option<string>("--to") { Description = "output: a folder (colmap-*, kapture, strecha; hloc: features.h5, matches.h5 and pairs.txt go in it) or a file (nvm, submission, query-list)", Required = true };
+        var format = new Option<string>("--format") { Description = "colmap-text, colmap-binary, kapture, nvm, strecha, submission, query-list, or hloc (from a feature database: its features and matches as hloc's features.h5 and matches.h5)", Required = true };
         var intrinsics = new Option<string?>("--intrinsics") { Description = "cameras by image name (`name MODEL w h params...` or a COLMAP database): for a submission, a names-only list or an .nvm" };
         var images = new Option<string?>("--images") { Description = "image folder (an .nvm without --intrinsics needs the images' sizes)" };
         var features = new Option<bool>("--features") { Description = "from a feature database (.db) to kapture: also its keypoints, descriptors and matches (reconstruction/)" };
-        var cmd = new Command("convert", "Convert poses and cameras between COLMAP (text, binary), kapture, NVM, Strecha .camera, submissions and query lists.");
+        var cmd = new Command("convert", "Convert poses and cameras between COLMAP (text, binary), kapture, NVM, Strecha .camera, submissions and query lists; a feature database's features to kapture or hloc.");
         foreach (var o in new Option[] { from, to, format, intrinsics, images, features }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var (n, written) = ConvertRunner.Run(r.GetValue(from)!, r.GetValue(to)!, ConvertRunner.ParseFormat(r.GetValue(format)!),
-                r.GetValue(intrinsics), r.GetValue(images), r.GetValue(features));
+                r.GetValue(intrinsics), r.GetValue(images), r.GetValue(features), new ConsoleProgress("convert"));
             Console.WriteLine($"convert: {n} image(s) → {string.Join(", ", written)}");
             return 0;
         }));

@@ -45,6 +45,8 @@ internal static class DemoCommand
 
     private static int Run(ParseResult r, Options o)
     {
+        if (o.Net.IsHloc(r))
+            throw new ArgumentException($"--model {r.GetValue(o.Net.Model)}: hloc's features were extracted elsewhere, and the demo renders its own photos: give a checkpoint, 'default' or 'rootsift'");
         if (TownRunner.ScenePath(r.GetValue(o.Scene), r.GetValue(o.Output)) is { } town) return TownDemo.Run(r, o, town);
         var t = new StageTimings();
         // A scene file that is not there is said as such, not as a town option given to the square.

@@ -21,7 +21,7 @@ internal static class EvaluateRetrievalCommand
         var clusters = new Option<bool?>("--covisibility-clusters") { Description = "PnP per covisibility cluster of the images, keep the best (hloc); default: on for the retrieval methods, off for the oracle; true or false for all" };
         var minShared = new Option<int>("--min-shared") { Description = "relevance: shared map points a database image needs (see README)", DefaultValueFactory = _ => new RelevanceOptions().MinSharedPoints }.AtLeast(1);
         var gtPairs = new Option<string?>("--write-gt-pairs") { Description = "write the ground-truth pairs (`query db`, the best --retrieved relevant images per query): `query --pairs` on them is the oracle run" };
-        var model = new Option<string?>("--model") { Description = "checkpoint (default: the one the map was built with)" };
+        var model = new Option<string?>("--model") { Description = "checkpoint (default: the one the map was built with; hloc:FILE for a map built from hloc's features)" };
         var guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP (see query)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
         var pose = new QueryCommand.PoseOptions("candidate poses verified against the map around them (see query); default: as query, on for the retrieval methods and off for the oracle");
         var perQuery = new Option<string?>("--per-query") { Description = "write each localized query's diagnosis as CSV: errors, relevant images matched, reprojection error of its inliers under the estimate and the true pose, support at both, verdict (see README)" };

@@ -66,6 +66,7 @@ internal static class ExtractCommand
         }
         if (r.GetValue(o.OutDir) == null) throw new ArgumentException("give --out DIR (feature files) or --database DB (feature database)");
         if (o.Net.IsRootSift(r)) throw new ArgumentException("RootSIFT features go into a database (--database); feature files are for R2D2");
+        if (o.Net.IsHloc(r)) throw new ArgumentException("hloc's features go into a database (--database); feature files are for R2D2");
         using var network = o.Net.Load(r);
         var options = new ExtractOptions
         {

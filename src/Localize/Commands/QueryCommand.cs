@@ -23,7 +23,7 @@ internal static class QueryCommand
         public readonly Option<string?> Kapture = new("--kapture-output") { Description = "also write the localized poses as a kapture folder (sensors/trajectories.txt, records_camera.txt, sensors.txt)" };
         public readonly Option<string> Output = new("--output") { Description = "submission file: `name qw qx qy qz tx ty tz` (world→camera) per query", Required = true };
         public readonly Option<string?> Csv = new("--csv") { Description = "per-query CSV (default: the output with .csv)" };
-        public readonly Option<string?> Model = new("--model") { Description = "checkpoint (default: the one the map was built with); must be the map's model" };
+        public readonly Option<string?> Model = new("--model") { Description = "checkpoint (default: the one the map was built with); must be the map's model (hloc:FILE for a map built from hloc's features)" };
         public readonly DeviceOptionSet Hardware = new();
         public readonly ShardOption Shard = new();
         public readonly Option<string> Precision = new("--precision") { Description = "fp32 or bf16 (see extract)", DefaultValueFactory = _ => "fp32" };

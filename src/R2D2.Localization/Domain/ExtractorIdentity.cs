@@ -14,6 +14,9 @@ public sealed record ExtractorIdentity(string FeatureType, string Model, string 
     public const string R2D2Type = "r2d2";
     /// <summary>RootSIFT descriptors: stored as uint8 in COLMAP's table, as COLMAP stores SIFT.</summary>
     public const string RootSiftType = "rootsift";
+    /// <summary>Features read from an hloc features.h5 (another extractor's: SuperPoint, DISK, R2D2
+    /// through hloc...): stored as float16 in the project's table, as R2D2's are.</summary>
+    public const string HlocType = "hloc";
 
     public static ExtractorIdentity ForR2D2(string model, string net, string weightsHash, ExtractionSettings settings, int descriptorDim = 128) =>
         new(R2D2Type, model, net, weightsHash, settings.ToJson(), descriptorDim);
@@ -22,13 +25,19 @@ public sealed record ExtractorIdentity(string FeatureType, string Model, string 
     public static ExtractorIdentity ForRootSift(string settings, int descriptorDim = 128) =>
         new(RootSiftType, RootSiftType, "", "", settings, descriptorDim);
 
+    /// <summary>Features of an hloc file: the file names no extractor, so features of two files
+    /// compare when their descriptors have one size; <see cref="Model"/> keeps the file's name
+    /// (informational, as a checkpoint's).</summary>
+    public static ExtractorIdentity ForHloc(string file, int descriptorDim) =>
+        new(HlocType, file, "", "", "{}", descriptorDim);
+
     /// <summary>True when the descriptors go to COLMAP's uint8 <c>descriptors</c> table.</summary>
     public bool UsesColmapDescriptors => FeatureType == RootSiftType;
 
     public void Validate()
     {
-        if (FeatureType != R2D2Type && FeatureType != RootSiftType)
-            throw new ArgumentException($"unknown feature type '{FeatureType}' (known: {R2D2Type}, {RootSiftType})");
+        if (FeatureType != R2D2Type && FeatureType != RootSiftType && FeatureType != HlocType)
+            throw new ArgumentException($"unknown feature type '{FeatureType}' (known: {R2D2Type}, {RootSiftType}, {HlocType})");
         if (DescriptorDim <= 0) throw new ArgumentException($"descriptor dimension must be positive (got {DescriptorDim})");
     }
 
@@ -75,9 +84,17 @@ public sealed record ExtractorIdentity(string FeatureType, string Model, string 
     }
 
     /// <summary>The extractor in a few words (no settings), for messages.</summary>
-    public string Name => FeatureType == R2D2Type ? $"{FeatureType} {Model} ({Net}, weights {WeightsHash})" : FeatureType;
+    public string Name => FeatureType switch
+    {
+        R2D2Type => $"{FeatureType} {Model} ({Net}, weights {WeightsHash})",
+        HlocType => $"hloc features of {Model} ({DescriptorDim}-d)",
+        _ => FeatureType,
+    };
 
-    public string Describe() => FeatureType == R2D2Type
-        ? $"{FeatureType} {Model} ({Net}, weights {WeightsHash}, dim {DescriptorDim}, settings {Settings})"
-        : $"{FeatureType} (dim {DescriptorDim}, settings {Settings})";
+    public string Describe() => FeatureType switch
+    {
+        R2D2Type => $"{FeatureType} {Model} ({Net}, weights {WeightsHash}, dim {DescriptorDim}, settings {Settings})",
+        HlocType => $"hloc features of {Model} (dim {DescriptorDim})",
+        _ => $"{FeatureType} (dim {DescriptorDim}, settings {Settings})",
+    };
 }

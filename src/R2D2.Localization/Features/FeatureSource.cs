@@ -7,15 +7,21 @@ namespace R2D2.Localization.Features;
 /// databases and feature files record so features of different extractors never mix.</summary>
 public sealed class FeatureSource : IDisposable
 {
+    /// <summary>The start of a --model that names an hloc features file: <c>hloc:FILE</c>.</summary>
+    public const string HlocPrefix = "hloc:";
+
     private readonly Func<RgbImage, FeatureSet> _extract;
     private readonly Func<string, (FeatureSet, int)> _extractFile;
+    private readonly Func<RgbImage, string, FeatureSet>? _fromFile;
     private readonly IDisposable? _owned;
     private readonly Func<int, int, string?> _sizeProblem;
 
     private FeatureSource(Func<RgbImage, FeatureSet> extract, Func<string, (FeatureSet, int)> extractFile,
-        ExtractorIdentity identity, string description, IDisposable? owned, Func<int, int, string?>? sizeProblem = null)
+        ExtractorIdentity identity, string description, IDisposable? owned, Func<int, int, string?>? sizeProblem = null,
+        Func<RgbImage, string, FeatureSet>? fromFile = null)
     {
         _extract = extract;
+        _fromFile = fromFile;
         _extractFile = extractFile;
         _sizeProblem = sizeProblem ?? ((_, _) => null);
         Identity = identity;
@@ -27,6 +33,10 @@ public sealed class FeatureSource : IDisposable
     public string Description { get; }
 
     public FeatureSet Extract(RgbImage image) => _extract(image);
+
+    /// <summary>The features of an image decoded from <paramref name="file"/>: extracted from its
+    /// pixels, or for features read from a file (hloc), looked up by the image's file.</summary>
+    public FeatureSet Extract(RgbImage image, string file) => _fromFile != null ? _fromFile(image, file) : _extract(image);
 
     /// <summary>Reads and extracts an image file within the pixel limit (R2D2: see
     /// <see cref="MultiScaleExtractor.ExtractFile"/>); also returns the reduction it was decoded at.</summary>
@@ -53,6 +63,78 @@ public sealed class FeatureSource : IDisposable
             $"RootSIFT (OpenCV SIFT, {extractor.Settings.MaxFeatures} features, ≤ {extractor.Settings.MaxSize} px)", null);
     }
 
+    public static bool IsHloc(string? model) => model != null && model.StartsWith(HlocPrefix, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Features another extractor wrote in hloc's features.h5 (<c>--model hloc:FILE</c>), read by
+    /// the image's file rather than extracted: an image's entry is the longest trailing part of its
+    /// path that the file holds (hloc names images relative to its image folder, the project
+    /// relative to --images, so either root works). The image must have the size the file records.
+    /// Keypoints are put best score first (the project's order; a stable sort, so a file this
+    /// project exported keeps its order) and descriptors L2-normalised, as the matcher compares
+    /// them by dot product.
+    /// </summary>
+    public static FeatureSource ForHloc(string model)
+    {
+        var file = IsHloc(model) ? model[HlocPrefix.Length..] : model;
+        var names = Hloc.ListImages(file); // names the file when it is missing or not HDF5
+        if (names.Count == 0) throw new FileFormatException(file, 0, "holds no image's keypoints: not an hloc features file");
+        var known = names.ToHashSet(StringComparer.Ordinal);
+        int dim = Hloc.ReadFeatures(file, names[0]).Dim;
+        var identity = ExtractorIdentity.ForHloc(Path.GetFileName(file), dim);
+
+        string NameOf(string imagePath)
+        {
+            var parts = Path.GetFullPath(imagePath).Split('/', StringSplitOptions.RemoveEmptyEntries);
+            for (int start = 0; start < parts.Length; start++)
+                if (string.Join('/', parts[start..]) is var name && known.Contains(name)) return name;
+            // One image's problem, reported while the others go on (as an unreadable image is).
+            throw new ImageFileException(imagePath, $"has no features in {file} (no entry for its path's trailing parts, down to '{parts[^1]}'; "
+                + $"the file names images as '{names[0]}')");
+        }
+
+        (FeatureSet, int) Read(string imagePath, (int W, int H) size)
+        {
+            var name = NameOf(imagePath);
+            var h = Hloc.ReadFeatures(file, name);
+            if (h.Dim != dim) throw new FileFormatException(file, 0, $"'{name}' has {h.Dim}-d descriptors, '{names[0]}' {dim}-d: one extractor's features go together");
+            if ((h.Width, h.Height) != (0, 0) && (h.Width, h.Height) != size)
+                throw new ImageFileException(imagePath, $"is {size.W}×{size.H}, and its features in {file} ('{name}') were extracted from a {h.Width}×{h.Height} image: not the same image");
+            return (FromHloc(h, size.W, size.H), 1);
+        }
+
+        return new FeatureSource(
+            _ => throw new NotSupportedException($"features of {file} (hloc) are read by image file; this step has only the pixels"),
+            path => Read(path, ImageFile.ReadSize(path)),
+            identity, $"hloc features of {file} ({dim}-d)", null,
+            fromFile: (image, path) => Read(path, (image.Width, image.Height)).Item1);
+    }
+
+    private static FeatureSet FromHloc(HlocFeatures h, int width, int height)
+    {
+        int n = h.Count, dim = h.Dim;
+        var order = Enumerable.Range(0, n).OrderByDescending(i => h.Scores[i]).ToArray(); // stable
+        float[] Pick(Func<int, float> v) => order.Select(v).ToArray();
+        var desc = new float[n * dim];
+        for (int k = 0; k < n; k++)
+        {
+            var src = h.Descriptors.AsSpan(order[k] * dim, dim);
+            double norm = 0;
+            foreach (var v in src) norm += (double)v * v;
+            float inv = norm > 0 ? (float)(1 / Math.Sqrt(norm)) : 0;
+            for (int d = 0; d < dim; d++) desc[k * dim + d] = src[d] * inv;
+        }
+        var x = Pick(i => h.Keypoints[2 * i]);
+        var y = Pick(i => h.Keypoints[2 * i + 1]);
+        var score = Pick(i => h.Scores[i]);
+        return new FeatureSet
+        {
+            ImageWidth = width, ImageHeight = height, X = x, Y = y, OfficialX = x, OfficialY = y,
+            Scale = Enumerable.Repeat(1f, n).ToArray(), Score = score, Reliability = score, Repeatability = Enumerable.Repeat(1f, n).ToArray(),
+            Descriptors = desc, Dim = dim,
+        };
+    }
+
     /// <summary>
     /// The extractor a map's queries need: the map's own (the same network, weights and settings;
     /// RootSIFT with the map's settings). <paramref name="model"/> is the checkpoint the user gave
@@ -65,6 +147,18 @@ public sealed class FeatureSource : IDisposable
         if (mapExtractor.FeatureType == ExtractorIdentity.RootSiftType)
             return ForRootSift(RootSiftSettings.FromJson(mapExtractor.Settings));
         string leaveOut = recordedModel != null ? $" (or leave --model out to use {recordedModel})" : "";
+        if (mapExtractor.FeatureType == ExtractorIdentity.HlocType)
+        {
+            var spec = model ?? recordedModel;
+            if (!IsHloc(spec))
+                throw new R2D2Exception(mapPath, 0, $"was built from {mapExtractor.Name}: its queries' features come from an hloc file too: give --model hloc:FILE{leaveOut}");
+            var hloc = ForHloc(spec!);
+            var differ = mapExtractor.Differences(hloc.Identity, "in the map", "in this file");
+            if (differ.Count == 0) return hloc;
+            throw new R2D2Exception(spec![HlocPrefix.Length..], 0, $"does not hold the features {mapPath} was built from ({string.Join("; ", differ)})");
+        }
+        if (IsHloc(model))
+            throw new R2D2Exception(mapPath, 0, $"was built with {mapExtractor.Name}, not from hloc features: give the map's checkpoint with --model{leaveOut}");
         if (string.Equals(model, ExtractorIdentity.RootSiftType, StringComparison.OrdinalIgnoreCase))
             throw new R2D2Exception(mapPath, 0, $"was built with R2D2 features ({mapExtractor.Name}) and its queries need the same extractor, "
                 + $"so --model rootsift cannot query it: give the map's checkpoint with --model{leaveOut}, or build a RootSIFT map with `build-map --model rootsift`");

@@ -11,6 +11,12 @@ public sealed record HlocFeatures(float[] Keypoints, float[] Descriptors, int Di
     public int Count => Keypoints.Length / 2;
 }
 
+/// <summary>An image's entry in features.h5 before its data: its name and the sizes that fix the file's layout.</summary>
+public sealed record HlocImageShape(string Name, int Count, int Dim);
+
+/// <summary>A pair's entry in matches.h5 before its data: the names and the first image's keypoint count.</summary>
+public sealed record HlocPairShape(string Name0, string Name1, int Count0);
+
 /// <summary>
 /// hloc's HDF5 files, read and written with PureHDF (a maintained HDF5 library):
 /// <list type="bullet">
@@ -25,8 +31,8 @@ public sealed record HlocFeatures(float[] Keypoints, float[] Descriptors, int Di
 /// </list>
 /// hloc writes float16 and int16 by default (float32 and int32 with as_half off), other tools
 /// float64 and int64: any float (16, 32, 64 bits) and integer (8 to 64 bits, signed or not)
-/// dataset is read, in either byte order, compressed or not. Written: float32 and int32. A missing
-/// group or dataset, a dataset of other values (strings, booleans, complex numbers, an integer
+/// dataset is read, in either byte order, compressed or not. Written: descriptors float16 (hloc's
+/// default), other floats float32, match indices int32, image sizes int64. A missing group or dataset, a dataset of other values (strings, booleans, complex numbers, an integer
 /// beyond 64-bit signed), a match index below −1 or beyond an int, or a file that is not HDF5, is a
 /// <see cref="FileFormatException"/> naming the file and the dataset.
 /// </summary>
@@ -37,24 +43,48 @@ public static class Hloc
 
     public static void WriteFeatures(string path, IEnumerable<(string Name, HlocFeatures Features)> images)
     {
+        var list = images.ToList();
+        OutputFile.Write(path, s => WriteFeatures(s, list.Select(i => new HlocImageShape(i.Name, i.Features.Count, i.Features.Dim)).ToList(), k => list[k].Features));
+    }
+
+    /// <summary>features.h5 (to a stream that reads, writes and seeks) written one image at a time:
+    /// the file's layout (groups, dataset sizes) is laid down from <paramref name="shapes"/> first,
+    /// then each image's data is written as
+    /// <paramref name="read"/> gives it, so memory holds one image however many the file holds.
+    /// Descriptors are float16, as hloc's extract_features writes them by default (R2D2's stored
+    /// descriptors are float16 already); keypoints and scores float32 (hloc's float16 keypoints lose
+    /// a quarter pixel beyond 512). <paramref name="written"/> is told each image written.</summary>
+    public static void WriteFeatures(Stream stream, IReadOnlyList<HlocImageShape> shapes, Func<int, HlocFeatures> read, Action<int>? written = null)
+    {
         var file = new H5File();
-        foreach (var (name, f) in images)
+        var sets = new List<(H5Dataset<float[]> Keypoints, H5Dataset<Half[]> Descriptors, H5Dataset<float[]> Scores, H5Dataset<long[]> Size)>();
+        foreach (var s in shapes)
         {
-            int n = f.Count;
-            if (f.Descriptors.Length != (long)n * f.Dim || f.Scores.Length != n)
-                throw new ArgumentException($"{name}: {n} keypoints, {f.Descriptors.Length} descriptor values of dimension {f.Dim}, {f.Scores.Length} scores");
-            var kp = new float[n, 2];
-            for (int i = 0; i < n; i++) { kp[i, 0] = f.Keypoints[2 * i]; kp[i, 1] = f.Keypoints[2 * i + 1]; }
-            var desc = new float[f.Dim, n]; // hloc's layout: D × N
-            for (int i = 0; i < n; i++)
-                for (int d = 0; d < f.Dim; d++) desc[d, i] = f.Descriptors[i * f.Dim + d];
-            var g = GroupAt(file, name);
-            g["keypoints"] = new H5Dataset(kp);
-            g["descriptors"] = new H5Dataset(desc);
-            g["scores"] = new H5Dataset((float[])f.Scores.Clone());
-            g["image_size"] = new H5Dataset(new long[] { f.Width, f.Height });
+            var g = GroupAt(file, s.Name);
+            if (g.Count > 0) throw new ArgumentException($"image '{s.Name}' is listed twice, or is a folder of another image");
+            var set = (new H5Dataset<float[]>(fileDims: new[] { (ulong)s.Count, 2UL }), new H5Dataset<Half[]>(fileDims: new[] { (ulong)s.Dim, (ulong)s.Count }),
+                new H5Dataset<float[]>(fileDims: new[] { (ulong)s.Count }), new H5Dataset<long[]>(fileDims: new[] { 2UL }));
+            (g["keypoints"], g["descriptors"], g["scores"], g["image_size"]) = set;
+            sets.Add(set);
         }
-        Write(path, file);
+        Fill(stream, file, writer =>
+        {
+            for (int k = 0; k < shapes.Count; k++)
+            {
+                var (name, n, dim) = shapes[k];
+                var f = read(k);
+                if (f.Count != n || f.Dim != dim || f.Descriptors.Length != (long)n * dim || f.Scores.Length != n)
+                    throw new ArgumentException($"{name}: {f.Count} keypoints, {f.Descriptors.Length} descriptor values of dimension {f.Dim}, {f.Scores.Length} scores, where {n} keypoints of dimension {dim} were laid down");
+                var desc = new Half[f.Descriptors.Length]; // hloc's layout: D × N
+                for (int i = 0; i < n; i++)
+                    for (int d = 0; d < dim; d++) desc[d * n + i] = (Half)f.Descriptors[i * dim + d];
+                writer.Write(sets[k].Keypoints, f.Keypoints);
+                writer.Write(sets[k].Descriptors, desc);
+                writer.Write(sets[k].Scores, f.Scores);
+                writer.Write(sets[k].Size, new long[] { f.Width, f.Height });
+                written?.Invoke(k);
+            }
+        });
     }
 
     public static HlocFeatures ReadFeatures(string path, string name)
@@ -106,15 +136,38 @@ public static class Hloc
     /// <summary>Matches of each pair: for each keypoint of the first image, its match in the second or −1, with a score.</summary>
     public static void WriteMatches(string path, IEnumerable<(string Name0, string Name1, int[] Matches0, float[] Scores0)> pairs)
     {
+        var list = pairs.ToList();
+        OutputFile.Write(path, s => WriteMatches(s, list.Select(p => new HlocPairShape(p.Name0, p.Name1, p.Matches0.Length)).ToList(), k => (list[k].Matches0, list[k].Scores0)));
+    }
+
+    /// <summary>matches.h5 written one pair at a time, as <see cref="WriteFeatures(Stream, IReadOnlyList{HlocImageShape}, Func{int, HlocFeatures}, Action{int})"/>
+    /// writes features: <c>matches0</c> int32 (hloc's int16 cannot index past 32,767 keypoints) and
+    /// <c>matching_scores0</c> float32. Two pairs with one key (hloc's '/' → '-' makes "a/b.jpg" and
+    /// "a-b.jpg" one name) are refused before anything is written.</summary>
+    public static void WriteMatches(Stream stream, IReadOnlyList<HlocPairShape> pairs, Func<int, (int[] Matches0, float[] Scores0)> read, Action<int>? written = null)
+    {
         var file = new H5File();
-        foreach (var (a, b, m, s) in pairs)
+        var sets = new List<(H5Dataset<int[]> Matches, H5Dataset<float[]> Scores)>();
+        foreach (var p in pairs)
         {
-            if (m.Length != s.Length) throw new ArgumentException($"{a} {b}: {m.Length} matches, {s.Length} scores");
-            var g = GroupAt(file, PairKey(a, b));
-            g["matches0"] = new H5Dataset((int[])m.Clone());
-            g["matching_scores0"] = new H5Dataset((float[])s.Clone());
+            var g = GroupAt(file, PairKey(p.Name0, p.Name1));
+            if (g.Count > 0) throw new ArgumentException($"pair '{p.Name0}' '{p.Name1}': its key '{PairKey(p.Name0, p.Name1)}' is another pair's too");
+            var set = (new H5Dataset<int[]>(fileDims: new[] { (ulong)p.Count0 }), new H5Dataset<float[]>(fileDims: new[] { (ulong)p.Count0 }));
+            (g["matches0"], g["matching_scores0"]) = set;
+            sets.Add(set);
         }
-        Write(path, file);
+        Fill(stream, file, writer =>
+        {
+            for (int k = 0; k < pairs.Count; k++)
+            {
+                var (m, s) = read(k);
+                if (m.Length != pairs[k].Count0 || s.Length != m.Length)
+                    throw new ArgumentException($"{pairs[k].Name0} {pairs[k].Name1}: {m.Length} matches, {s.Length} scores, where {pairs[k].Count0} were laid down");
+                writer.Write(sets[k].Matches, m);
+                writer.Write(sets[k].Scores, s);
+                written?.Invoke(k);
+            }
+        });
     }
 
     /// <summary>The matches of (name0, name1), found under either order as hloc's find_pair does
@@ -190,14 +243,15 @@ public static class Hloc
         return g;
     }
 
-    private static void Write(string path, H5File file) => OutputFile.Write(path, s =>
+    private static void Write(string path, H5File file) => OutputFile.Write(path, s => file.Write(s));
+
+    /// <summary>Lays the file's structure down, then lets <paramref name="write"/> fill its datasets
+    /// (the stream must read and seek as well as write: PureHDF goes back to its headers).</summary>
+    private static void Fill(Stream stream, H5File file, Action<H5NativeWriter> write)
     {
-        // PureHDF seeks while writing: it writes to memory, copied to the atomic output.
-        using var ms = new MemoryStream();
-        file.Write(ms);
-        ms.Position = 0;
-        ms.CopyTo(s);
-    });
+        using var writer = file.BeginWrite(stream);
+        write(writer);
+    }
 
     private static PureHDF.VOL.Native.NativeFile Open(string path)
     {

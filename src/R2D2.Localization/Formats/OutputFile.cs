@@ -73,7 +73,9 @@ public static class OutputFile
             s.Write(bytes, 0, bytes.Length);
         }))).ToList());
 
-    private static void WriteTogether(IReadOnlyList<(string Path, Action<Stream> Write)> files)
+    /// <summary>Writes several files that belong together, each with its writer (given a stream that
+    /// also reads and seeks), renamed into place together at the end, as <see cref="WriteAllTextsTogether"/>.</summary>
+    public static void WriteTogether(IReadOnlyList<(string Path, Action<Stream> Write)> files)
     {
         var open = new List<(FileStream Stream, string Tmp, string Full)>();
         try
@@ -87,7 +89,7 @@ public static class OutputFile
                 RefuseSpecialFile(full, path);
                 RemoveStaleTemporaries(dir, Path.GetFileName(full));
                 var tmp = TemporaryFor(dir, Path.GetFileName(full));
-                var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
                 open.Add((stream, tmp, full));
                 write(stream);
                 stream.Flush(flushToDisk: true);

@@ -4,7 +4,7 @@ using R2D2.Localization.Geometry;
 namespace R2D2.Localization.Pipeline;
 
 /// <summary>The formats `localize convert` reads and writes.</summary>
-public enum PoseFormat { ColmapText, ColmapBinary, Kapture, Nvm, Strecha, Submission, QueryList }
+public enum PoseFormat { ColmapText, ColmapBinary, Kapture, Nvm, Strecha, Submission, QueryList, Hloc }
 
 /// <summary>An image as a converter sees it: a camera and a pose when the source gives them.</summary>
 public sealed record ConvertedImage(string Name, Camera? Camera, Pose? Pose);
@@ -28,7 +28,8 @@ public static class ConvertRunner
         "strecha" => PoseFormat.Strecha,
         "submission" => PoseFormat.Submission,
         "query-list" or "queries" => PoseFormat.QueryList,
-        _ => throw new ArgumentException($"unknown format '{s}' (colmap-text, colmap-binary, kapture, nvm, strecha, submission, query-list)"),
+        "hloc" => PoseFormat.Hloc,
+        _ => throw new ArgumentException($"unknown format '{s}' (colmap-text, colmap-binary, kapture, nvm, strecha, submission, query-list, hloc)"),
     };
 
     /// <summary>The format's name on the command line (messages name it so).</summary>
@@ -158,13 +159,17 @@ public static class ConvertRunner
     {
         var ins = OutputFile.InputsOf("input", from).Concat(OutputFile.InputsOf("intrinsics", intrinsics)).ToList();
         bool folder = format is PoseFormat.ColmapText or PoseFormat.ColmapBinary or PoseFormat.Kapture or PoseFormat.Strecha;
-        var outputs = new List<(string, string?)> { ($"{Name(format)} output", to) };
+        var outputs = new List<(string, string?)>();
+        if (format == PoseFormat.Hloc)
+            // hloc's three files, each named: they may go beside the database or a model (hloc's outputs/ holds both).
+            outputs.AddRange(new[] { HlocExportRunner.FeaturesFile, HlocExportRunner.MatchesFile, HlocExportRunner.PairsFile }.Select(f => ($"hloc's {f}", (string?)Path.Combine(to, f))));
+        else outputs.Add(($"{Name(format)} output", to));
         if (format == PoseFormat.Nvm) outputs.Add(("NVM's intrinsics list", Path.ChangeExtension(to, ".intrinsics.txt")));
         OutputFile.RefuseInputs(outputs, ins, folder ? new[] { ("output folder", (string?)to) } : null);
-        if (folder) OutputFile.RefuseFileAsFolder(to, $"--to (a {Name(format)} output)");
+        if (folder || format == PoseFormat.Hloc) OutputFile.RefuseFileAsFolder(to, $"--to (a {Name(format)} output)");
         // A folder where an output file goes is said before any file is written (the NVM's
         // intrinsics list was written beside it first).
-        else foreach (var (_, path) in outputs)
+        foreach (var (_, path) in folder ? new() : outputs)
             if (Directory.Exists(path)) throw new R2D2Exception(path!, 0, $"is a folder: --to takes a file for {Name(format)} (nothing was written)");
         if (folder && OtherModelIn(to, format) is { } other)
             throw new R2D2Exception(to, 0, $"holds {other} already: {Name(format)} beside it would leave two sets of poses, and readers take one of them "
@@ -184,14 +189,24 @@ public static class ConvertRunner
 
     /// <summary>Reads and writes; refuses a target that would overwrite an input. A feature database written as
     /// kapture with <paramref name="features"/> takes its keypoints, descriptors and matches along
-    /// (<see cref="KaptureExportRunner"/>).</summary>
+    /// (<see cref="KaptureExportRunner"/>); as hloc, it is its features and matches
+    /// (<see cref="HlocExportRunner"/>).</summary>
     public static (int Images, List<string> Written) Run(string from, string to, PoseFormat format, string? intrinsics = null, string? imageRoot = null,
-        bool features = false)
+        bool features = false, IProgressSink? progress = null)
     {
         RefuseOverwritingInputs(from, to, format, intrinsics);
         bool fromDatabase = from.EndsWith(".db", StringComparison.OrdinalIgnoreCase) && File.Exists(from);
+        if (format == PoseFormat.Hloc)
+        {
+            if (!File.Exists(from) && !Directory.Exists(from)) throw new FileFormatException(from, 0, "not found");
+            if (!fromDatabase) throw new ArgumentException("--format hloc: from a feature database (.db) only: hloc's files hold features and matches, which the other sources lack");
+            if (intrinsics != null || imageRoot != null) throw new ArgumentException("--format hloc takes neither --intrinsics nor --images: the database has its images' sizes");
+            var export = HlocExportRunner.Run(from, to, progress);
+            if (export.WithoutFeatures > 0) progress?.Warning($"{export.WithoutFeatures} image(s) of the database have no features and are not in {HlocExportRunner.FeaturesFile}");
+            return (export.Images, export.Written);
+        }
         if (features && !(fromDatabase && format == PoseFormat.Kapture))
-            throw new ArgumentException("--features: only from a feature database (.db) to kapture");
+            throw new ArgumentException("--features: only from a feature database (.db) to kapture (hloc's files hold the features without it)");
         if (fromDatabase && format == PoseFormat.Kapture && intrinsics == null)
         {
             var (n, _) = KaptureExportRunner.Run(from, to, features);

@@ -83,7 +83,9 @@ public static class MapBuildRunner
     /// <summary>What a map records of its inputs: the checkpoint and the image folder.</summary>
     internal static void WriteNotes(FeatureDatabase db, MapBuildInputs inputs)
     {
-        if (inputs.Model != null) db.WriteNote("model_path", DefaultModel.IsDefault(inputs.Model) ? DefaultModel.Name : Path.GetFullPath(inputs.Model));
+        if (inputs.Model != null) db.WriteNote("model_path", DefaultModel.IsDefault(inputs.Model) ? DefaultModel.Name
+            : FeatureSource.IsHloc(inputs.Model) ? FeatureSource.HlocPrefix + Path.GetFullPath(inputs.Model[FeatureSource.HlocPrefix.Length..])
+            : Path.GetFullPath(inputs.Model));
         db.WriteNote("image_root", Path.GetFullPath(inputs.ImageRoot));
     }
 

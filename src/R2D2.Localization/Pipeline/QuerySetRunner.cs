@@ -277,7 +277,7 @@ public sealed class QuerySetRunner
                 camera = scaled;
             }
             var sw = Stopwatch.StartNew();
-            f = _source.Extract(image);
+            f = _source.Extract(image, imagePath);
             res = Localization.Localizer.Localize(q.Name, f, sw.Elapsed.TotalSeconds, camera, _map, _device, _o.Localizer);
             if (res.Warning != null) progress.Warning(res.Warning);
         }

@@ -124,7 +124,7 @@ public static class RetrievalEvaluationRunner
                         var image = ImageFile.ReadRgb(path);
                         camera = q.Camera ?? throw new R2D2Exception(null, 0, $"query '{q.Name}' has no camera");
                         camera = Intrinsics.RescaledTo(camera, image.Width, image.Height) ?? camera;
-                        (f, te) = cache != null ? cache.GetOrExtract(q.Name, image, source.Extract) : Timed(source, image);
+                        (f, te) = cache != null ? cache.GetOrExtract(q.Name, image, img => source.Extract(img, path)) : Timed(source, image, path);
                     }
                     // One unreadable or too small photo is that query's failure (nothing retrieved, no
                     // pose), not the run's: the run goes on and says so at the end.
@@ -185,10 +185,10 @@ public static class RetrievalEvaluationRunner
         return new RetrievalEvaluationResult(recallRows, locRows, o.Ks, diagnoses) { Errors = errors };
     }
 
-    private static (FeatureSet, double) Timed(FeatureSource source, RgbImage image)
+    private static (FeatureSet, double) Timed(FeatureSource source, RgbImage image, string file)
     {
         var sw = Stopwatch.StartNew();
-        var f = source.Extract(image);
+        var f = source.Extract(image, file);
         return (f, sw.Elapsed.TotalSeconds);
     }
 }

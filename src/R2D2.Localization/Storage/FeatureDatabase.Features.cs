@@ -176,6 +176,11 @@ public sealed partial class FeatureDatabase
     public int? FeatureCount(int imageId) =>
         _hasProjectTables && Scalar("SELECT rows FROM r2d2_features WHERE image_id = $id", ("$id", imageId)) is { } n ? Convert.ToInt32(n) : null;
 
+    /// <summary>Each image with features: its number of keypoints and the descriptors' dimension, without reading them.</summary>
+    public Dictionary<int, (int Count, int Dim)> FeatureShapes() =>
+        _hasProjectTables ? Rows("SELECT image_id, rows, dim FROM r2d2_features", r => (Id: r.GetInt32(0), Shape: (r.GetInt32(1), r.GetInt32(2)))).ToDictionary(x => x.Id, x => x.Shape)
+            : new Dictionary<int, (int, int)>();
+
     /// <summary>Ids of the images with features, for resuming a run.</summary>
     public HashSet<int> ImagesWithFeatures() =>
         _hasProjectTables ? Rows("SELECT image_id FROM r2d2_features", r => r.GetInt32(0)).ToHashSet() : new HashSet<int>();

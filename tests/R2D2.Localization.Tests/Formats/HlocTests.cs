@@ -11,7 +11,7 @@ namespace R2D2.Localization.Tests.Formats;
 /// Skipped without python3-h5py (the files are written by /usr/bin/python3), except on CI.</summary>
 public class HlocTests
 {
-    private static bool SkipWithoutH5py()
+    internal static bool SkipWithoutH5py()
     {
         if (PythonTools.HasModule("h5py")) return false;
         Assert.True(Environment.GetEnvironmentVariable("CI") != "true", "CI must have python3-h5py (see tools/setup)");

@@ -160,6 +160,32 @@ public class InteropCliTests
         Assert.Equal(128, KaptureFeatures.ReadDescriptors(export, "r2d2", "02.jpg").Columns);
         Assert.Equal(3, KaptureFeatures.ListMatches(export, "r2d2").Count);
 
+        // As hloc's files: the COLMAP model build-map exported lists every keypoint in features.h5's
+        // order, so hloc's localize_sfm can take it as its reference model with these features.
+        var hloc = Path.Combine(dir, "hloc");
+        (code, stdout, err) = CliTests.Localize("convert", "--from", db, "--to", hloc, "--format", "hloc");
+        Assert.True(code == 0, err);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Length);
+        foreach (var im in model.Images)
+        {
+            var h = Hloc.ReadFeatures(Path.Combine(hloc, "features.h5"), im.Posed.Name);
+            Assert.Equal(im.Points2D.Length, h.Keypoints.Length);
+            Assert.All(Enumerable.Range(0, h.Keypoints.Length), k => Assert.Equal(im.Points2D[k], h.Keypoints[k], 1e-3));
+            Assert.Contains(im.Point3DIds, id => id >= 0);
+        }
+        // And back: a map built from that features.h5 (`--model hloc:FILE`) is the same map, and
+        // its queries read their features from the file the map records.
+        var fromHloc = Path.Combine(dir, "berlin-hloc.db");
+        (code, stdout, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromHloc, "--model", "hloc:" + Path.Combine(hloc, "features.h5"), "--pairs", "exhaustive");
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(model.Points.Count, ColmapText.ReadModel(Path.Combine(dir, "berlin-hloc_model")).Points.Count);
+        (code, stdout, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "hloc-poses.txt"));
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("3 localized", stdout);
+        (code, _, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "x.txt"), "--model", "default");
+        Assert.True(code != 0);
+        Assert.Contains("give --model hloc:FILE", err);
+
         // Again over that export, with features of an image the map lacks (an earlier export of
         // another map) and what a killed run left staged: the new export replaces the old one whole.
         KaptureFeatures.WriteKeypoints(export, "r2d2", "stale.jpg", new FeatureArray(new float[] { 1, 2, 3 }, 3));

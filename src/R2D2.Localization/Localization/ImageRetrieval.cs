@@ -9,6 +9,9 @@ public interface IImageRetrieval
     string Name { get; }
     /// <summary>Up to k database image ids, best first.</summary>
     IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k);
+    /// <summary>The queries of <paramref name="queryNames"/> the method holds nothing for (a pairs or
+    /// global-descriptor file without them); none for the map's own methods.</summary>
+    IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => Array.Empty<string>();
 }
 
 /// <summary>
@@ -74,6 +77,7 @@ public static class ImageRetrieval
         }
         public string Name { get; }
         public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k) => (Lookup(_byQuery, queryName) ?? new List<int>()).Take(k).ToList();
+        public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => Lookup(_byQuery, q) == null).ToList();
     }
 
     /// <summary>Ranks by cosine similarity, so descriptors stored unnormalized rank as normalized
@@ -99,6 +103,7 @@ public static class ImageRetrieval
             double qn = Norm(q);
             return _db.Select(x => (x.Id, S: Dot(q, x.D) / Math.Max(qn * x.Norm, double.Epsilon))).OrderByDescending(x => x.S).ThenBy(x => x.Id).Take(k).Select(x => x.Id).ToList();
         }
+        public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => Lookup(_all, q) == null).ToList();
         private static double Dot(float[] a, float[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
         private static double Norm(float[] a) => Math.Sqrt(Dot(a, a));
     }

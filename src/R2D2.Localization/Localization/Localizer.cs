@@ -316,6 +316,14 @@ public static class Localizer
             candidates, j => (map.Points[j].X, map.Points[j].Y, map.Points[j].Z), map.Descriptors, g);
     }
 
+    /// <summary>The retrieval method the queries go through, or null when they match every map point or take their pairs from --pairs.</summary>
+    public static IImageRetrieval? RetrievalUsed(MapIndex map, LocalizerOptions o)
+    {
+        if (o.PairsByQuery != null) return null;
+        var method = o.RetrievalMethod ?? ImageRetrieval.Create("auto", map);
+        return (o.RetrievedImages == Retrieval.Auto ? AutoImages(map, method) : o.RetrievedImages) == 0 ? null : method;
+    }
+
     /// <summary>The database images a query is matched against, best first; null: every map point (2D–3D without retrieval).</summary>
     public static List<int>? DatabaseImages(string name, FeatureSet f, MapIndex map, LocalizerOptions o)
     {

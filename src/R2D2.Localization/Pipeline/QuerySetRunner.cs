@@ -121,6 +121,7 @@ public sealed class QuerySetRunner
             throw new R2D2Exception(_o.ImageRoot, 0, File.Exists(_o.ImageRoot)
                 ? "is a file: --images takes the folder the query list's names are relative to" : "image folder not found (--images)");
         if (_o.KaptureOutput != null) OutputFile.RefuseFileAsFolder(_o.KaptureOutput, "--kapture-output");
+        RefuseLackingRetrieval(queries, progress);
         var imagePaths = queries.Select(q => Path.Combine(_o.ImageRoot, q.Name)).ToList();
         string? poses = _o.OutputPath, csv = _o.Csv;
         if (poses != null)
@@ -250,6 +251,20 @@ public sealed class QuerySetRunner
         }
         else images = Kapture.FromImages(done.Select(o => (o.Query.Name, o.Query.Camera!, (Pose?)o.Result.Pose)));
         Kapture.Write(folder, images);
+    }
+
+    /// <summary>A global-descriptor file without some queries is refused before any work (each such
+    /// query failed on its own, after a run's worth of extraction); a pairs file without some is said,
+    /// as those queries get fallback poses.</summary>
+    private void RefuseLackingRetrieval(IReadOnlyList<QueryImage> queries, IQuerySetProgress progress)
+    {
+        if (queries.Count == 0 || Localization.Localizer.RetrievalUsed(_map, _o.Localizer) is not { } method) return;
+        var lacking = method.Lacking(queries.Select(q => q.Name).ToList());
+        if (lacking.Count == 0 || ImageRetrieval.InputOf(method.Name) is not { } input) return;
+        string which = $"{lacking.Count} of the {queries.Count} queries (first: '{lacking[0]}')";
+        if (input.Role == "global descriptors")
+            throw new R2D2Exception(input.Path, 0, $"holds no global descriptor for {which}: give one with every query's (hloc: global features of the query images too)");
+        progress.Warning($"{input.Path}: no pair for {which}: they get fallback poses");
     }
 
     private QueryOutcome LocalizeOne(QueryImage q, string imagePath, IQuerySetProgress progress)

@@ -152,4 +152,38 @@ public class QuerySetRunnerTests(TinyMap tiny)
         Assert.NotNull(summary.Outcomes[0].Result.InlierPoints);
         Assert.Equal(before, Directory.GetFiles(dir).Order().ToList());
     }
+
+    /// <summary>A global-descriptor file without one of the queries is refused before any work (the
+    /// query failed alone, after the others' extraction); a pairs file without one is said.</summary>
+    [Fact]
+    public void RetrievalFilesLackingQueriesAreSaidBeforeAnyWork()
+    {
+        var dir = tiny.Workspace("day_01.jpg", "day_02.jpg");
+        var (map, source) = TinyMap.Load(dir);
+        using var _ = source;
+        // Queries named apart from the map's images (the day photos), so no database entry stands for them.
+        File.Copy(Path.Combine(dir, "day_01.jpg"), Path.Combine(dir, "q1.jpg"));
+        File.Copy(Path.Combine(dir, "day_02.jpg"), Path.Combine(dir, "q2.jpg"));
+        var queries = new[] { "q1.jpg", "q2.jpg" }.Select(n => new QueryImage(n, DayCamera)).ToList();
+        var dbNames = map.Images.Values.Select(i => i.Name).ToList();
+        var h5 = Path.Combine(dir, "global-feats.h5");
+        Hloc.WriteGlobal(h5, dbNames.Select((n, i) => (n, new[] { 1f, i })).Append(("query/q1.jpg", new[] { 1f, 0 })));
+        var poses = Path.Combine(dir, "out", "poses.txt");
+        QuerySetRunner Runner(string method) => new(map, source, null, new QuerySetOptions
+        {
+            ImageRoot = dir, OutputPath = poses,
+            Localizer = new LocalizerOptions { RetrievedImages = 1, RetrievalMethod = ImageRetrieval.Create(method, map) },
+        });
+        var e = Assert.Throws<R2D2Exception>(() => Runner("global:" + h5).Run(queries, new Recorder()));
+        Assert.Equal(h5, e.File);
+        Assert.Contains("no global descriptor for 1 of the 2 queries (first: 'q2.jpg')", e.Message);
+        Assert.False(File.Exists(poses));
+
+        var pairs = Path.Combine(dir, "pairs.txt");
+        RetrievalPairs.Write(pairs, new[] { ("q1.jpg", dbNames[0], (double?)null) });
+        var progress = new Recorder();
+        var summary = Runner("pairs:" + pairs).Run(queries, progress);
+        Assert.Contains(progress.Warnings, w => w.Contains("no pair for 1 of the 2 queries (first: 'q2.jpg'): they get fallback poses"));
+        Assert.Equal(2, summary.Outcomes.Count);
+    }
 }

@@ -61,6 +61,13 @@ public class AachenTests
         var (code4, err4) = RunScript();
         Assert.Equal(1, code4);
         Assert.True(err4.Contains("aachen_cvpr2018_db.nvm:4: image db/4446.jpg not found"), err4);
+        // Every model of the NVM is checked, as localize reads them all: an image of the second one too
+        // (only the first model's were checked, and counted for the disk estimate).
+        File.Copy(SharedData.Path_("datasets", "formats", "Aachen-Day-Night", "3D-models", "aachen_two_parts.nvm"), nvm, overwrite: true);
+        File.Delete(Path.Combine(broken, "images_upright", "db", "1135.jpg"));
+        var (code6, err6) = RunScript();
+        Assert.Equal(1, code6);
+        Assert.True(err6.Contains("aachen_cvpr2018_db.nvm:5: image db/4446.jpg not found") && err6.Contains("aachen_cvpr2018_db.nvm:13: image db/1135.jpg not found"), err6);
         // A VLB pairs file without database pairs is said before the map (the script exited 1 without a word).
         var vlb = TempDir.Create();
         File.Copy(SharedData.Path_("datasets", "formats", "aachen-vlb", "database.db"), Path.Combine(vlb, "database.db"));

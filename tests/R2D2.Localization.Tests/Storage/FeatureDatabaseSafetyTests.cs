@@ -27,6 +27,17 @@ public class FeatureDatabaseSafetyTests
     }
 
     [Fact]
+    public void AFileWhereAFolderOfThePathGoesIsNamed()
+    {
+        var dir = TempDir.Create();
+        var file = Path.Combine(dir, "notes");
+        File.WriteAllText(file, "keep");
+        var e = Assert.Throws<FeatureDatabaseException>(() => FeatureDatabase.Open(Path.Combine(file, "sub", "x.db")));
+        Assert.Contains($"{file} is a file, where a folder of its path goes", e.Message);
+        Assert.Equal("keep", File.ReadAllText(file));
+    }
+
+    [Fact]
     public void RandomBytesAreNotADatabase()
     {
         var path = Path.Combine(TempDir.Create(), "random.db");

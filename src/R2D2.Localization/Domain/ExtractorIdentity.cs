@@ -25,11 +25,13 @@ public sealed record ExtractorIdentity(string FeatureType, string Model, string 
     public static ExtractorIdentity ForRootSift(string settings, int descriptorDim = 128) =>
         new(RootSiftType, RootSiftType, "", "", settings, descriptorDim);
 
-    /// <summary>Features of an hloc file: the file names no extractor, so features of two files
-    /// compare when their descriptors have one size; <see cref="Model"/> keeps the file's name
-    /// (informational, as a checkpoint's).</summary>
-    public static ExtractorIdentity ForHloc(string file, int descriptorDim) =>
-        new(HlocType, file, "", "", "{}", descriptorDim);
+    /// <summary>Features of an hloc file (<paramref name="path"/>, full): the file names no
+    /// extractor, so a database takes one file's features (its settings are the file's path: another
+    /// file is refused as another checkpoint is), while a map's queries may read another file whose
+    /// descriptors have the map's size (<c>FeatureSource.ForMap</c>). <see cref="Model"/> is the
+    /// file's name.</summary>
+    public static ExtractorIdentity ForHloc(string path, int descriptorDim) =>
+        new(HlocType, System.IO.Path.GetFileName(path), "", "", JsonSerializer.Serialize(new Dictionary<string, string> { ["file"] = path }), descriptorDim);
 
     /// <summary>True when the descriptors go to COLMAP's uint8 <c>descriptors</c> table.</summary>
     public bool UsesColmapDescriptors => FeatureType == RootSiftType;
@@ -87,14 +89,14 @@ public sealed record ExtractorIdentity(string FeatureType, string Model, string 
     public string Name => FeatureType switch
     {
         R2D2Type => $"{FeatureType} {Model} ({Net}, weights {WeightsHash})",
-        HlocType => $"hloc features of {Model} ({DescriptorDim}-d)",
+        HlocType => $"hloc file {Model} ({DescriptorDim}-d)",
         _ => FeatureType,
     };
 
     public string Describe() => FeatureType switch
     {
         R2D2Type => $"{FeatureType} {Model} ({Net}, weights {WeightsHash}, dim {DescriptorDim}, settings {Settings})",
-        HlocType => $"hloc features of {Model} (dim {DescriptorDim})",
+        HlocType => $"hloc file {Model} (dim {DescriptorDim})",
         _ => $"{FeatureType} (dim {DescriptorDim}, settings {Settings})",
     };
 }

@@ -1,7 +1,8 @@
 namespace R2D2.Localization;
 
 /// <summary>
-/// The keypoints and descriptors of one image, best score first.
+/// The keypoints and descriptors of one image, best score first (those read from an hloc file in
+/// the file's order, so that indices are the file's).
 /// Pixel convention (the project's, stated once): the centre of the top-left pixel is (0, 0), so
 /// a keypoint found at index i of a pyramid level of width w in an image of width W lies at
 /// x = (i + 0.5)·W/w − 0.5. The official R2D2 numbers (x = i·W/w, computed in float32) are kept

@@ -13,15 +13,17 @@ public sealed class FeatureSource : IDisposable
     private readonly Func<RgbImage, FeatureSet> _extract;
     private readonly Func<string, (FeatureSet, int)> _extractFile;
     private readonly Func<RgbImage, string, FeatureSet>? _fromFile;
+    private readonly Func<IReadOnlyList<string>, IReadOnlyList<string>>? _lacking;
     private readonly IDisposable? _owned;
     private readonly Func<int, int, string?> _sizeProblem;
 
     private FeatureSource(Func<RgbImage, FeatureSet> extract, Func<string, (FeatureSet, int)> extractFile,
         ExtractorIdentity identity, string description, IDisposable? owned, Func<int, int, string?>? sizeProblem = null,
-        Func<RgbImage, string, FeatureSet>? fromFile = null)
+        Func<RgbImage, string, FeatureSet>? fromFile = null, Func<IReadOnlyList<string>, IReadOnlyList<string>>? lacking = null)
     {
         _extract = extract;
         _fromFile = fromFile;
+        _lacking = lacking;
         _extractFile = extractFile;
         _sizeProblem = sizeProblem ?? ((_, _) => null);
         Identity = identity;
@@ -37,6 +39,10 @@ public sealed class FeatureSource : IDisposable
     /// <summary>The features of an image decoded from <paramref name="file"/>: extracted from its
     /// pixels, or for features read from a file (hloc), looked up by the image's file.</summary>
     public FeatureSet Extract(RgbImage image, string file) => _fromFile != null ? _fromFile(image, file) : _extract(image);
+
+    /// <summary>The image files of <paramref name="paths"/> whose features the source cannot give
+    /// whatever their pixels (an hloc file without them); none for an extractor.</summary>
+    public IReadOnlyList<string> Lacking(IReadOnlyList<string> paths) => _lacking?.Invoke(paths) ?? Array.Empty<string>();
 
     /// <summary>Reads and extracts an image file within the pixel limit (R2D2: see
     /// <see cref="MultiScaleExtractor.ExtractFile"/>); also returns the reduction it was decoded at.</summary>
@@ -69,19 +75,21 @@ public sealed class FeatureSource : IDisposable
     /// Features another extractor wrote in hloc's features.h5 (<c>--model hloc:FILE</c>), read by
     /// the image's file rather than extracted: an image's entry is the longest trailing part of its
     /// path that the file holds (hloc names images relative to its image folder, the project
-    /// relative to --images, so either root works). The image must have the size the file records.
-    /// Keypoints are put best score first (the project's order; a stable sort, so a file this
-    /// project exported keeps its order) and descriptors L2-normalised, as the matcher compares
-    /// them by dot product.
+    /// relative to --images, so either root works). The image must have the size the file records,
+    /// its keypoints must lie in it and its values be finite, else that image is refused (as an
+    /// unreadable one). Keypoints keep the file's order (a map's COLMAP model then indexes them as
+    /// the file does, as hloc's localize_sfm needs); descriptors are L2-normalised, as the matcher
+    /// compares them by dot product.
     /// </summary>
     public static FeatureSource ForHloc(string model)
     {
         var file = IsHloc(model) ? model[HlocPrefix.Length..] : model;
+        if (Directory.Exists(file)) throw new FileFormatException(file, 0, "is a folder, not an hloc features file (features.h5)");
         var names = Hloc.ListImages(file); // names the file when it is missing or not HDF5
         if (names.Count == 0) throw new FileFormatException(file, 0, "holds no image's keypoints: not an hloc features file");
         var known = names.ToHashSet(StringComparer.Ordinal);
         int dim = Hloc.ReadFeatures(file, names[0]).Dim;
-        var identity = ExtractorIdentity.ForHloc(Path.GetFileName(file), dim);
+        var identity = ExtractorIdentity.ForHloc(Path.GetFullPath(file), dim);
 
         string NameOf(string imagePath)
         {
@@ -100,6 +108,17 @@ public sealed class FeatureSource : IDisposable
             if (h.Dim != dim) throw new FileFormatException(file, 0, $"'{name}' has {h.Dim}-d descriptors, '{names[0]}' {dim}-d: one extractor's features go together");
             if ((h.Width, h.Height) != (0, 0) && (h.Width, h.Height) != size)
                 throw new ImageFileException(imagePath, $"is {size.W}×{size.H}, and its features in {file} ('{name}') were extracted from a {h.Width}×{h.Height} image: not the same image");
+            if (Array.FindIndex(h.Descriptors, v => !float.IsFinite(v)) is var d and >= 0)
+                throw new ImageFileException(imagePath, $"its features in {file} hold a value that is not finite: '{name}/descriptors' of keypoint {d / dim}");
+            if (Array.FindIndex(h.Scores, v => !float.IsFinite(v)) is var sc and >= 0)
+                throw new ImageFileException(imagePath, $"its features in {file} hold a value that is not finite: '{name}/scores'[{sc}]");
+            for (int i = 0; i < h.Count; i++)
+            {
+                // The pixel convention puts the image's edges at −0.5 and W − 0.5; a pixel of slack for rounding.
+                float x = h.Keypoints[2 * i], y = h.Keypoints[2 * i + 1];
+                if (!(x >= -1.5f && x <= size.W + 0.5f && y >= -1.5f && y <= size.H + 0.5f))
+                    throw new ImageFileException(imagePath, $"its features in {file} put keypoint {i} ('{name}/keypoints') at ({x}, {y}), outside the {size.W}×{size.H} image");
+            }
             return (FromHloc(h, size.W, size.H), 1);
         }
 
@@ -107,30 +126,28 @@ public sealed class FeatureSource : IDisposable
             _ => throw new NotSupportedException($"features of {file} (hloc) are read by image file; this step has only the pixels"),
             path => Read(path, ImageFile.ReadSize(path)),
             identity, $"hloc features of {file} ({dim}-d)", null,
-            fromFile: (image, path) => Read(path, (image.Width, image.Height)).Item1);
+            fromFile: (image, path) => Read(path, (image.Width, image.Height)).Item1,
+            lacking: paths => paths.Where(p => { try { NameOf(p); return false; } catch (ImageFileException) { return true; } }).ToList());
     }
 
     private static FeatureSet FromHloc(HlocFeatures h, int width, int height)
     {
         int n = h.Count, dim = h.Dim;
-        var order = Enumerable.Range(0, n).OrderByDescending(i => h.Scores[i]).ToArray(); // stable
-        float[] Pick(Func<int, float> v) => order.Select(v).ToArray();
         var desc = new float[n * dim];
         for (int k = 0; k < n; k++)
         {
-            var src = h.Descriptors.AsSpan(order[k] * dim, dim);
+            var src = h.Descriptors.AsSpan(k * dim, dim);
             double norm = 0;
             foreach (var v in src) norm += (double)v * v;
             float inv = norm > 0 ? (float)(1 / Math.Sqrt(norm)) : 0;
             for (int d = 0; d < dim; d++) desc[k * dim + d] = src[d] * inv;
         }
-        var x = Pick(i => h.Keypoints[2 * i]);
-        var y = Pick(i => h.Keypoints[2 * i + 1]);
-        var score = Pick(i => h.Scores[i]);
+        var x = Enumerable.Range(0, n).Select(i => h.Keypoints[2 * i]).ToArray();
+        var y = Enumerable.Range(0, n).Select(i => h.Keypoints[2 * i + 1]).ToArray();
         return new FeatureSet
         {
             ImageWidth = width, ImageHeight = height, X = x, Y = y, OfficialX = x, OfficialY = y,
-            Scale = Enumerable.Repeat(1f, n).ToArray(), Score = score, Reliability = score, Repeatability = Enumerable.Repeat(1f, n).ToArray(),
+            Scale = Enumerable.Repeat(1f, n).ToArray(), Score = h.Scores, Reliability = h.Scores, Repeatability = Enumerable.Repeat(1f, n).ToArray(),
             Descriptors = desc, Dim = dim,
         };
     }
@@ -152,10 +169,14 @@ public sealed class FeatureSource : IDisposable
             var spec = model ?? recordedModel;
             if (!IsHloc(spec))
                 throw new R2D2Exception(mapPath, 0, $"was built from {mapExtractor.Name}: its queries' features come from an hloc file too: give --model hloc:FILE{leaveOut}");
-            var hloc = ForHloc(spec!);
-            var differ = mapExtractor.Differences(hloc.Identity, "in the map", "in this file");
-            if (differ.Count == 0) return hloc;
-            throw new R2D2Exception(spec![HlocPrefix.Length..], 0, $"does not hold the features {mapPath} was built from ({string.Join("; ", differ)})");
+            var file = spec![HlocPrefix.Length..];
+            if (model == null && !File.Exists(file))
+                throw new R2D2Exception(mapPath, 0, $"was built from the hloc features of {file}, which is gone (moved or deleted): give the queries' features with --model hloc:FILE");
+            var hloc = ForHloc(spec);
+            // Queries may come in another file (hloc extracts them apart at times): the descriptors' size must agree.
+            if (hloc.Identity.DescriptorDim == mapExtractor.DescriptorDim) return hloc;
+            hloc.Dispose();
+            throw new R2D2Exception(file, 0, $"holds {hloc.Identity.DescriptorDim}-d descriptors, and {mapPath} was built from {mapExtractor.DescriptorDim}-d ones ({mapExtractor.Model}): not the same extractor");
         }
         if (IsHloc(model))
             throw new R2D2Exception(mapPath, 0, $"was built with {mapExtractor.Name}, not from hloc features: give the map's checkpoint with --model{leaveOut}");

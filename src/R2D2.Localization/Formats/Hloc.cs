@@ -39,6 +39,22 @@ public sealed record HlocPairShape(string Name0, string Name1, int Count0);
 public static class Hloc
 {
     /// <summary>hloc's key of a pair in matches.h5.</summary>
+    /// <summary>The root attribute this project's writer puts on features.h5 and matches.h5, so an
+    /// export replaces its own earlier files and never hloc's (whose runs took hours).</summary>
+    public const string ExportMark = "written_by";
+    private const string ExportMarkValue = "localize convert --format hloc";
+
+    /// <summary>True when <paramref name="path"/> is a features or matches file this project wrote.</summary>
+    public static bool IsOurs(string path)
+    {
+        try
+        {
+            using var file = H5File.OpenRead(path);
+            return file.AttributeExists(ExportMark) && file.Attribute(ExportMark).Read<string>() == ExportMarkValue;
+        }
+        catch (Exception) { return false; } // not HDF5, truncated, unreadable: not ours
+    }
+
     public static string PairKey(string name0, string name1) => name0.Replace('/', '-') + "/" + name1.Replace('/', '-');
 
     public static void WriteFeatures(string path, IEnumerable<(string Name, HlocFeatures Features)> images)
@@ -87,9 +103,8 @@ public static class Hloc
         });
     }
 
-    public static HlocFeatures ReadFeatures(string path, string name)
+    public static HlocFeatures ReadFeatures(string path, string name) => Reading(path, file =>
     {
-        using var file = Open(path);
         var kp = Floats(file, path, name + "/keypoints", out var kd);
         if (kd.Length != 2 || kd[1] != 2) throw new FileFormatException(path, 0, $"dataset '{name}/keypoints' is {string.Join("×", kd)}, not N × 2");
         int n = (int)kd[0];
@@ -105,15 +120,11 @@ public static class Hloc
         if (size.Length != 2 || size.Any(v => v < 0 || v > int.MaxValue))
             throw new FileFormatException(path, 0, $"dataset '{name}/image_size' is [{string.Join(", ", size)}], not 2 sizes (width, height)");
         return new HlocFeatures(kp, desc, dim, scores, (int)size[0], (int)size[1]);
-    }
+    });
 
     /// <summary>The image names of a features or global-descriptors file: the groups holding
     /// <paramref name="dataset"/>, as paths.</summary>
-    public static List<string> ListImages(string path, string dataset = "keypoints")
-    {
-        using var file = Open(path);
-        return ListImages(file, dataset);
-    }
+    public static List<string> ListImages(string path, string dataset = "keypoints") => Reading(path, file => ListImages(file, dataset));
 
     private static List<string> ListImages(IH5Group file, string dataset)
     {
@@ -173,9 +184,8 @@ public static class Hloc
     /// <summary>The matches of (name0, name1), found under either order as hloc's find_pair does
     /// (the reverse order's are turned around: indices of name0's keypoints, for
     /// <paramref name="count0"/> keypoints).</summary>
-    public static (int[] Matches0, float[] Scores0) ReadMatches(string path, string name0, string name1, int count0)
+    public static (int[] Matches0, float[] Scores0) ReadMatches(string path, string name0, string name1, int count0) => Reading(path, file =>
     {
-        using var file = Open(path);
         var key = PairKey(name0, name1);
         if (Has(file, key + "/matches0")) return ReadPair(file, path, key);
         var reverse = PairKey(name1, name0);
@@ -190,7 +200,7 @@ public static class Hloc
                 m0[m1[j]] = j; s0[m1[j]] = s1[j];
             }
         return (m0, s0);
-    }
+    });
 
     private static (int[], float[]) ReadPair(IH5Group file, string path, string key)
     {
@@ -210,17 +220,12 @@ public static class Hloc
         Write(path, file);
     }
 
-    public static float[] ReadGlobal(string path, string name)
-    {
-        using var file = Open(path);
-        return Floats(file, path, name + "/global_descriptor", out _);
-    }
+    public static float[] ReadGlobal(string path, string name) => Reading(path, file => Floats(file, path, name + "/global_descriptor", out _));
 
     /// <summary>Every image's global descriptor of a file (hloc's global-feats-*.h5), by image
     /// name, as stored (not normalized); a value that is not finite names the file and dataset.</summary>
-    public static Dictionary<string, float[]> ReadAllGlobal(string path)
+    public static Dictionary<string, float[]> ReadAllGlobal(string path) => Reading(path, file =>
     {
-        using var file = Open(path);
         var names = ListImages(file, "global_descriptor");
         var result = new Dictionary<string, float[]>(StringComparer.Ordinal);
         foreach (var name in names)
@@ -230,7 +235,7 @@ public static class Hloc
             result[name] = v;
         }
         return result;
-    }
+    });
 
     private static H5Group GroupAt(H5Group root, string path)
     {
@@ -249,8 +254,18 @@ public static class Hloc
     /// (the stream must read and seek as well as write: PureHDF goes back to its headers).</summary>
     private static void Fill(Stream stream, H5File file, Action<H5NativeWriter> write)
     {
+        file.Attributes[ExportMark] = ExportMarkValue;
         using var writer = file.BeginWrite(stream);
         write(writer);
+    }
+
+    /// <summary>Opens the file for <paramref name="read"/>; what PureHDF throws on a truncated or
+    /// damaged file ("The file is too small") becomes an error naming the file.</summary>
+    private static T Reading<T>(string path, Func<PureHDF.VOL.Native.NativeFile, T> read)
+    {
+        using var file = Open(path);
+        try { return read(file); }
+        catch (Exception e) when (e is not FileFormatException) { throw new FileFormatException(path, 0, $"cannot be read: a truncated or damaged HDF5 file? ({e.Message})"); }
     }
 
     private static PureHDF.VOL.Native.NativeFile Open(string path)

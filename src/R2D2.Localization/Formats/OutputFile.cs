@@ -89,7 +89,9 @@ public static class OutputFile
                 RefuseSpecialFile(full, path);
                 RemoveStaleTemporaries(dir, Path.GetFileName(full));
                 var tmp = TemporaryFor(dir, Path.GetFileName(full));
-                var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+                FileStream stream;
+                try { stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16); }
+                catch (UnauthorizedAccessException) { throw new R2D2Exception(path, 0, $"cannot be written: its folder {dir} is not writable"); }
                 open.Add((stream, tmp, full));
                 write(stream);
                 stream.Flush(flushToDisk: true);

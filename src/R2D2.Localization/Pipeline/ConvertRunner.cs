@@ -158,11 +158,12 @@ public static class ConvertRunner
     private static void RefuseOverwritingInputs(string from, string to, PoseFormat format, string? intrinsics)
     {
         var ins = OutputFile.InputsOf("input", from).Concat(OutputFile.InputsOf("intrinsics", intrinsics)).ToList();
+        if (format == PoseFormat.Hloc) ins.AddRange(HlocExportRunner.InputsOf(from, to));
         bool folder = format is PoseFormat.ColmapText or PoseFormat.ColmapBinary or PoseFormat.Kapture or PoseFormat.Strecha;
         var outputs = new List<(string, string?)>();
         if (format == PoseFormat.Hloc)
             // hloc's three files, each named: they may go beside the database or a model (hloc's outputs/ holds both).
-            outputs.AddRange(new[] { HlocExportRunner.FeaturesFile, HlocExportRunner.MatchesFile, HlocExportRunner.PairsFile }.Select(f => ($"hloc's {f}", (string?)Path.Combine(to, f))));
+            outputs.AddRange(new[] { HlocExportRunner.FeaturesFile, HlocExportRunner.MatchesFile, HlocExportRunner.PairsFile }.Select(f => ($"exported {f}", (string?)Path.Combine(to, f))));
         else outputs.Add(($"{Name(format)} output", to));
         if (format == PoseFormat.Nvm) outputs.Add(("NVM's intrinsics list", Path.ChangeExtension(to, ".intrinsics.txt")));
         OutputFile.RefuseInputs(outputs, ins, folder ? new[] { ("output folder", (string?)to) } : null);

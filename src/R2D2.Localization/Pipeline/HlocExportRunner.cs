@@ -21,6 +21,29 @@ public static class HlocExportRunner
 {
     public const string FeaturesFile = "features.h5", MatchesFile = "matches.h5", PairsFile = "pairs.txt";
 
+    /// <summary>What an export into <paramref name="folder"/> must not replace: the hloc file a map
+    /// was built from (`--model hloc:FILE`: its query features would be lost), and refused at once,
+    /// files of hloc's own there (its features.h5, matches.h5 or pairs.txt, which took hours to
+    /// make): an earlier export, whose features.h5 carries <see cref="Hloc.ExportMark"/>, is replaced.</summary>
+    public static List<(string Role, string? Path)> InputsOf(string databasePath, string folder)
+    {
+        var inputs = new List<(string, string?)>();
+        if (File.Exists(databasePath) && databasePath.EndsWith(".db", StringComparison.OrdinalIgnoreCase))
+        {
+            using var db = FeatureDatabase.OpenReadOnly(databasePath);
+            if (db.ReadNote("model_path") is { } model && Features.FeatureSource.IsHloc(model))
+                inputs.Add(("hloc features the map was built from", model[Features.FeatureSource.HlocPrefix.Length..]));
+        }
+        var features = Path.Combine(folder, FeaturesFile);
+        bool earlierExport = File.Exists(features) && Hloc.IsOurs(features);
+        foreach (var f in new[] { FeaturesFile, MatchesFile, PairsFile }.Select(f => Path.Combine(folder, f)).Where(File.Exists))
+            // pairs.txt carries no mark: it goes with the features.h5 beside it.
+            if (f.EndsWith(".h5") ? !Hloc.IsOurs(f) : !earlierExport)
+                throw new R2D2Exception(f, 0, "is not from an earlier export of this command (hloc's own, or another tool's): it is not replaced; "
+                    + "give another --to folder (nothing was written)");
+        return inputs;
+    }
+
     public static HlocExport Run(string databasePath, string folder, IProgressSink? progress = null)
     {
         progress ??= ProgressSink.None;

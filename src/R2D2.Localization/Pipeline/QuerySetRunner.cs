@@ -123,6 +123,10 @@ public sealed class QuerySetRunner
         if (_o.KaptureOutput != null) OutputFile.RefuseFileAsFolder(_o.KaptureOutput, "--kapture-output");
         RefuseLackingRetrieval(queries, progress);
         var imagePaths = queries.Select(q => Path.Combine(_o.ImageRoot, q.Name)).ToList();
+        // Features read from a file (hloc) that lacks queries: said before any work, as a retrieval file's.
+        if (_source.Lacking(imagePaths) is { Count: > 0 } noFeatures)
+            throw new R2D2Exception(null, 0, $"{_source.Description} holds no features for {noFeatures.Count} of the {queries.Count} queries (first: {noFeatures[0]}): "
+                + "give a file with the queries' features too (hloc: extract_features on the query images)");
         string? poses = _o.OutputPath, csv = _o.Csv;
         if (poses != null)
             OutputFile.RefuseInputs(

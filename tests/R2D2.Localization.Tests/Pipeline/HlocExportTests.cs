@@ -127,11 +127,25 @@ with h5py.File('{matches}', 'r') as fd:
         Assert.False(Directory.Exists(Path.Combine(dir, "x")) || Directory.Exists(Path.Combine(dir, "y")));
         Assert.Equal(before, Hash(db));
 
+        // Files of hloc's own in the folder are not replaced (only an earlier export of this command's is).
+        var foreign = Path.Combine(dir, "foreign");
+        Directory.CreateDirectory(foreign);
+        Hloc.WriteGlobal(Path.Combine(foreign, "features.h5"), new[] { ("a.jpg", new[] { 1f }) });
+        var theirs = File.ReadAllBytes(Path.Combine(foreign, "features.h5"));
+        Assert.Contains("is not from an earlier export of this command", Refused("--from", db, "--to", foreign));
+        Assert.Equal(theirs, File.ReadAllBytes(Path.Combine(foreign, "features.h5")));
+        File.WriteAllText(Path.Combine(dir, "pairs.txt"), "a.jpg b.jpg\n");
+        Assert.Contains("pairs.txt: is not from an earlier export", Refused("--from", db, "--to", dir));
+        File.Delete(Path.Combine(dir, "pairs.txt"));
+
         // Beside the database is fine: the three files are named, the database is not among them.
         var (code, _, err) = CliTests.Localize("convert", "--from", db, "--to", dir, "--format", "hloc");
         Assert.True(code == 0, err);
         Assert.True(File.Exists(Path.Combine(dir, "features.h5")) && File.Exists(Path.Combine(dir, "matches.h5")));
         Assert.Equal(before, Hash(db));
+        // And again over that earlier export, which it replaces.
+        (code, _, err) = CliTests.Localize("convert", "--from", db, "--to", dir, "--format", "hloc");
+        Assert.True(code == 0, err);
     }
 
     /// <summary>A streamed file holds what the in-memory writer would: the shapes laid down first,
@@ -169,7 +183,8 @@ with h5py.File('{matches}', 'r') as fd:
 
 /// <summary>`--model hloc:FILE`: another extractor's features in hloc's features.h5 (written by
 /// h5py as hloc's extract_features writes them: float16, 256-d as SuperPoint's, scores in no
-/// order) read as the features of image files, by the longest trailing part of their path.</summary>
+/// order) read as the features of image files, by the longest trailing part of their path, in the
+/// file's order.</summary>
 public class HlocFeatureSourceTests
 {
     [Fact]
@@ -186,22 +201,26 @@ public class HlocFeatureSourceTests
         PythonTools.Run($@"
 import h5py, numpy as np
 with h5py.File('{file}', 'w') as fd:
-    for name, size in (('db/a.png', (160, 120)), ('db/b.png', (160, 120))):
+    for name, size, kp0, d00 in (('db/a.png', (160, 120), 1.5, 3), ('db/b.png', (160, 120), 1.5, 3),
+                                 ('nan/a.png', (160, 120), 1.5, np.nan), ('out/a.png', (160, 120), 170, 3)):
         g = fd.create_group(name)
-        g.create_dataset('keypoints', data=np.array([[1.5, 2.5], [10, 20], [30.25, 40.75]], dtype=np.float16))
-        d = np.zeros((256, 3), dtype=np.float32); d[0, 0] = 3; d[1, 1] = 0.5; d[2, 2] = -2
+        g.create_dataset('keypoints', data=np.array([[kp0, 2.5], [10, 20], [30.25, 40.75]], dtype=np.float16))
+        d = np.zeros((256, 3), dtype=np.float32); d[0, 0] = d00; d[1, 1] = 0.5; d[2, 2] = -2
         g.create_dataset('descriptors', data=d.astype(np.float16))
         g.create_dataset('scores', data=np.array([0.2, 0.9, 0.5], dtype=np.float16))
         g.create_dataset('image_size', data=np.array(size))
 ");
+        var nan = FaultInjection.TestImages.WriteBoat(Directory.CreateDirectory(Path.Combine(dir, "nan")).FullName, "a.png", 160, 120);
+        var outside = FaultInjection.TestImages.WriteBoat(Directory.CreateDirectory(Path.Combine(dir, "out")).FullName, "a.png", 160, 120);
         using var source = R2D2.Localization.Features.FeatureSource.ForHloc("hloc:" + file);
         Assert.Equal(("hloc", 256), (source.Identity.FeatureType, source.Identity.DescriptorDim));
         var (f, reduction) = source.ExtractFile(a);
         Assert.Equal(1, reduction);
-        Assert.Equal(new[] { 10f, 30.25f, 1.5f }, f.X); // best score first: 0.9, 0.5, 0.2
-        Assert.Equal(new[] { 20f, 40.75f, 2.5f }, f.Y);
+        Assert.Equal(new[] { 1.5f, 10f, 30.25f }, f.X); // the file's order: its indices are the map's
+        Assert.Equal(new[] { 2.5f, 20f, 40.75f }, f.Y);
+        Assert.Equal(new[] { 0.2f, 0.9f, 0.5f }, f.Score.Select(v => (float)Math.Round(v, 2)));
         Assert.Equal((160, 120), (f.ImageWidth, f.ImageHeight));
-        Assert.Equal(new[] { 1f, -1f, 1f }, new[] { f.Descriptor(0)[1], f.Descriptor(1)[2], f.Descriptor(2)[0] }); // L2-normalised
+        Assert.Equal(new[] { 1f, 1f, -1f }, new[] { f.Descriptor(0)[0], f.Descriptor(1)[1], f.Descriptor(2)[2] }); // L2-normalised
         // The same image's pixels with its file, as a query is read.
         Assert.Equal(f.X, source.Extract(R2D2.Localization.Formats.ImageFile.ReadRgb(a), a).X);
         // Another size than the file records, and an image the file does not hold: that image's error, naming both.
@@ -212,6 +231,16 @@ with h5py.File('{file}', 'w') as fd:
         Assert.Contains(file, missing.Message);
         Assert.Contains("'db/a.png'", missing.Message);
         Assert.Contains("by image file", Assert.Throws<NotSupportedException>(() => source.Extract(R2D2.Localization.Formats.ImageFile.ReadRgb(a))).Message);
+        // A value that is not finite, a keypoint outside the image: that image's error (a NaN crashed the map's VLAD).
+        Assert.Contains("'nan/a.png/descriptors' of keypoint 0", Assert.Throws<R2D2.Localization.Formats.ImageFileException>(() => source.ExtractFile(nan)).Message);
+        Assert.Contains("keypoint 0 ('out/a.png/keypoints') at (170, 2.5), outside the 160×120 image",
+            Assert.Throws<R2D2.Localization.Formats.ImageFileException>(() => source.ExtractFile(outside)).Message);
+        Assert.Equal(new[] { c }, source.Lacking(new[] { a, c }));
+        // A truncated file and a folder are said as such (a truncated one crashed with "The file is too small").
+        var truncated = Path.Combine(dir, "truncated.h5");
+        File.WriteAllBytes(truncated, File.ReadAllBytes(file).Take(3000).ToArray());
+        Assert.Contains(truncated, Assert.ThrowsAny<R2D2Exception>(() => R2D2.Localization.Features.FeatureSource.ForHloc("hloc:" + truncated)).Message);
+        Assert.Contains("is a folder", Assert.ThrowsAny<R2D2Exception>(() => R2D2.Localization.Features.FeatureSource.ForHloc("hloc:" + images)).Message);
 
         // extract --database takes them; a map's queries then need an hloc file of 256-d features.
         var db = Path.Combine(dir, "feats.db");

@@ -185,6 +185,23 @@ public class InteropCliTests
         (code, _, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "x.txt"), "--model", "default");
         Assert.True(code != 0);
         Assert.Contains("give --model hloc:FILE", err);
+        // The map takes one file's features: another file (here a copy) is refused on a rerun, as another checkpoint is.
+        var copy = Path.Combine(dir, "copy.h5");
+        File.Copy(Path.Combine(hloc, "features.h5"), copy);
+        (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromHloc, "--model", "hloc:" + copy, "--pairs", "exhaustive");
+        Assert.True(code != 0);
+        Assert.Contains($"file: {Path.Combine(hloc, "features.h5")} in the database, {copy} now", err);
+        // Queries whose features a file lacks are said before any work.
+        var partial = Path.Combine(dir, "partial.h5");
+        Hloc.WriteFeatures(partial, new[] { "01.jpg", "02.jpg" }.Select(n => (n, Hloc.ReadFeatures(copy, n))));
+        (code, stdout, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "partial-poses.txt"), "--model", "hloc:" + partial);
+        Assert.True(code != 0);
+        Assert.Contains("holds no features for 1 of the 3 queries", err);
+        Assert.False(File.Exists(Path.Combine(dir, "partial-poses.txt")));
+        // An export must not replace the file the map was built from (its queries' features would go).
+        (code, _, err) = CliTests.Localize("convert", "--from", fromHloc, "--to", hloc, "--format", "hloc");
+        Assert.True(code != 0);
+        Assert.Contains("would overwrite the hloc features the map was built from", err);
 
         // Again over that export, with features of an image the map lacks (an earlier export of
         // another map) and what a killed run left staged: the new export replaces the old one whole.

@@ -161,8 +161,6 @@ public sealed class FeatureSource : IDisposable
     public static FeatureSource ForMap(ExtractorIdentity mapExtractor, string mapPath, string? model, string? recordedModel,
         TorchSharp.torch.Device device, bool bf16)
     {
-        if (mapExtractor.FeatureType == ExtractorIdentity.RootSiftType)
-            return ForRootSift(RootSiftSettings.FromJson(mapExtractor.Settings));
         string leaveOut = recordedModel != null ? $" (or leave --model out to use {recordedModel})" : "";
         if (mapExtractor.FeatureType == ExtractorIdentity.HlocType)
         {
@@ -173,13 +171,18 @@ public sealed class FeatureSource : IDisposable
             if (model == null && !File.Exists(file))
                 throw new R2D2Exception(mapPath, 0, $"was built from the hloc features of {file}, which is gone (moved or deleted): give the queries' features with --model hloc:FILE");
             var hloc = ForHloc(spec);
-            // Queries may come in another file (hloc extracts them apart at times): the descriptors' size must agree.
-            if (hloc.Identity.DescriptorDim == mapExtractor.DescriptorDim) return hloc;
-            hloc.Dispose();
-            throw new R2D2Exception(file, 0, $"holds {hloc.Identity.DescriptorDim}-d descriptors, and {mapPath} was built from {mapExtractor.DescriptorDim}-d ones ({mapExtractor.Model}): not the same extractor");
+            // Queries may come in another file (hloc extracts them apart at times): the descriptors'
+            // size must agree, and where the file holds a map image, its features must be the map's.
+            if (hloc.Identity.DescriptorDim != mapExtractor.DescriptorDim)
+                throw new R2D2Exception(file, 0, $"holds {hloc.Identity.DescriptorDim}-d descriptors, and {mapPath} was built from {mapExtractor.DescriptorDim}-d ones ({mapExtractor.Model}): not the same extractor");
+            if (hloc.Identity.Settings != mapExtractor.Settings && OtherExtraction(file, mapPath) is { } image)
+                throw new R2D2Exception(file, 0, $"holds other keypoints for the map image '{image}' than {mapPath} was built from: not the same extraction (give the queries' features of the map's extractor run)");
+            return hloc;
         }
         if (IsHloc(model))
             throw new R2D2Exception(mapPath, 0, $"was built with {mapExtractor.Name}, not from hloc features: give the map's checkpoint with --model{leaveOut}");
+        if (mapExtractor.FeatureType == ExtractorIdentity.RootSiftType)
+            return ForRootSift(RootSiftSettings.FromJson(mapExtractor.Settings));
         if (string.Equals(model, ExtractorIdentity.RootSiftType, StringComparison.OrdinalIgnoreCase))
             throw new R2D2Exception(mapPath, 0, $"was built with R2D2 features ({mapExtractor.Name}) and its queries need the same extractor, "
                 + $"so --model rootsift cannot query it: give the map's checkpoint with --model{leaveOut}, or build a RootSIFT map with `build-map --model rootsift`");
@@ -195,6 +198,25 @@ public sealed class FeatureSource : IDisposable
         if (diff.Count == 0) return source;
         source.Dispose();
         throw new R2D2Exception(path, 0, $"is not the model {mapPath} was built with ({string.Join("; ", diff)}): give the checkpoint of {mapExtractor.Model} with --model{leaveOut}");
+    }
+
+    /// <summary>The first map image that <paramref name="file"/> holds under its name (or a trailing
+    /// part of it) with other keypoints than the map's; null when the ones it holds agree, or it holds none.</summary>
+    private static string? OtherExtraction(string file, string mapPath)
+    {
+        var names = Hloc.ListImages(file).ToHashSet(StringComparer.Ordinal);
+        using var db = FeatureDatabase.OpenReadOnly(mapPath);
+        foreach (var image in db.ReadImages())
+        {
+            var parts = image.Name.Split('/');
+            var name = Enumerable.Range(0, parts.Length).Select(i => string.Join('/', parts[i..])).FirstOrDefault(names.Contains);
+            if (name == null || db.ReadKeypoints(image.Id) is not { } stored) continue;
+            var h = Hloc.ReadFeatures(file, name);
+            bool same = h.Count == stored.Count && Enumerable.Range(0, h.Count).All(i =>
+                Math.Abs(h.Keypoints[2 * i] - stored.X[i]) < 1e-3 && Math.Abs(h.Keypoints[2 * i + 1] - stored.Y[i]) < 1e-3);
+            return same ? null : image.Name;
+        }
+        return null;
     }
 
     public void Dispose() => _owned?.Dispose();

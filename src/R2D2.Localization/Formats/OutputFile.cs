@@ -91,7 +91,11 @@ public static class OutputFile
                 var tmp = TemporaryFor(dir, Path.GetFileName(full));
                 FileStream stream;
                 try { stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16); }
-                catch (UnauthorizedAccessException) { throw new R2D2Exception(path, 0, $"cannot be written: its folder {dir} is not writable"); }
+                // A folder the user may not write, or read-only storage: said with the output, not the temporary file (.NET named that).
+                catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+                {
+                    throw new R2D2Exception(path, 0, $"cannot be written: its folder {dir} is not writable ({e.GetType().Name}: {e.Message.Replace(tmp, "a temporary file")})");
+                }
                 open.Add((stream, tmp, full));
                 write(stream);
                 stream.Flush(flushToDisk: true);

@@ -240,6 +240,8 @@ public static class Localizer
         return s == 1 ? o.Pnp : o.Pnp with { ThresholdPx = o.Pnp.ThresholdPx * s, LossScalePx = o.Pnp.LossScalePx * s };
     }
 
+    private const int HlocDetectionSize = 1024;
+
     /// <summary>The image's pixels per pixel of the largest level its features were detected on:
     /// longer side / the extractor's max size when the image is larger, else 1. PnP's threshold and
     /// loss scale are in those pixels (a keypoint's error grows with it): 8 px is 8 px on the town's
@@ -248,6 +250,9 @@ public static class Localizer
     public static double DetectionScale(FeatureSet f, ExtractorIdentity extractor)
     {
         int longer = Math.Max(f.ImageWidth, f.ImageHeight);
+        // hloc's files do not say the size they were detected at; its Aachen settings detect at
+        // 1,024 px (superpoint_aachen, r2d2) or 1,600: taken as 1,024, which gives its own 12 px on Aachen.
+        if (extractor.FeatureType == ExtractorIdentity.HlocType) return longer > HlocDetectionSize ? (double)longer / HlocDetectionSize : 1;
         try
         {
             using var settings = System.Text.Json.JsonDocument.Parse(extractor.Settings);
@@ -328,10 +333,8 @@ public static class Localizer
     public static List<int>? DatabaseImages(string name, FeatureSet f, MapIndex map, LocalizerOptions o)
     {
         if (o.PairsByQuery != null) return ImageRetrieval.Lookup(o.PairsByQuery, name) ?? new List<int>();
-        var method = o.RetrievalMethod ?? ImageRetrieval.Create("auto", map);
-        int k = o.RetrievedImages == Retrieval.Auto ? AutoImages(map, method) : o.RetrievedImages;
-        if (k == 0) return o.Matching == MatchingScheme.ImagePairs ? map.Images.Keys.Order().ToList() : null;
-        return method.Retrieve(name, f, k).ToList();
+        if (RetrievalUsed(map, o) is not { } method) return o.Matching == MatchingScheme.ImagePairs ? map.Images.Keys.Order().ToList() : null;
+        return method.Retrieve(name, f, o.RetrievedImages == Retrieval.Auto ? Retrieval.AutoImages : o.RetrievedImages).ToList();
     }
 
     /// <summary>--retrieval auto: the top <see cref="Retrieval.AutoImages"/> images whenever the map has

@@ -171,7 +171,9 @@ public static class ConvertRunner
         // A folder where an output file goes is said before any file is written (the NVM's
         // intrinsics list was written beside it first).
         foreach (var (_, path) in folder ? new() : outputs)
-            if (Directory.Exists(path)) throw new R2D2Exception(path!, 0, $"is a folder: --to takes a file for {Name(format)} (nothing was written)");
+            if (Directory.Exists(path)) throw new R2D2Exception(path!, 0, format == PoseFormat.Hloc
+                ? "is a folder, where the export writes a file (nothing was written)"
+                : $"is a folder: --to takes a file for {Name(format)} (nothing was written)");
         if (folder && OtherModelIn(to, format) is { } other)
             throw new R2D2Exception(to, 0, $"holds {other} already: {Name(format)} beside it would leave two sets of poses, and readers take one of them "
                 + "(COLMAP binary before text, kapture before Strecha). Give an empty folder, or remove the other model (nothing was written)");
@@ -207,7 +209,7 @@ public static class ConvertRunner
             return (export.Images, export.Written);
         }
         if (features && !(fromDatabase && format == PoseFormat.Kapture))
-            throw new ArgumentException("--features: only from a feature database (.db) to kapture (hloc's files hold the features without it)");
+            throw new ArgumentException("--features: only from a feature database (.db) to kapture");
         if (fromDatabase && format == PoseFormat.Kapture && intrinsics == null)
         {
             var (n, _) = KaptureExportRunner.Run(from, to, features);

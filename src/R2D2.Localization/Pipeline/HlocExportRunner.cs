@@ -94,9 +94,19 @@ public static class HlocExportRunner
                 foreach (var p in pairShapes) w.Write($"{p.Name0} {p.Name1}\n");
             }));
         }
-        if (pairs.Count == 0 && File.Exists(Path.Combine(folder, MatchesFile)))
-            progress.Warning($"{Path.Combine(folder, MatchesFile)} is an earlier export's and stays: this database holds no matches");
+        // Two pairs under one hloc key ('/' → '-') are refused before features.h5 is written, not after.
+        if (pairShapes.GroupBy(p => Hloc.PairKey(p.Name0, p.Name1)).FirstOrDefault(g => g.Count() > 1) is { } clash)
+            throw new FeatureDatabaseException(databasePath, $"pairs {string.Join(" and ", clash.Select(p => $"'{p.Name0}' '{p.Name1}'"))} have one key in hloc's "
+                + $"matches.h5 ('{clash.Key}': hloc turns '/' into '-'): rename an image (nothing was written)");
         OutputFile.WriteTogether(files);
+        // Without matches, an earlier export's matches.h5 and pairs.txt would index other keypoints: removed
+        // (InputsOf made sure they are this command's).
+        if (pairs.Count == 0)
+            foreach (var stale in new[] { MatchesFile, PairsFile }.Select(f => Path.Combine(folder, f)).Where(File.Exists))
+            {
+                File.Delete(stale);
+                progress.Warning($"{stale}: an earlier export's, removed: this database holds no matches");
+            }
         return new HlocExport(images.Count, pairs.Count, all.Count - images.Count, files.Select(f => f.Path).ToList());
     }
 }

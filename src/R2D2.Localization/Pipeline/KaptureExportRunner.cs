@@ -7,7 +7,7 @@ namespace R2D2.Localization.Pipeline;
 /// A feature database (a map from build-map, or `extract --database`) as a kapture folder: the
 /// images with their cameras and stored poses (sensors/), and with <c>features</c> their keypoints
 /// (x, y, scale), descriptors (float32) and matches (with their similarity) in kapture's binary
-/// layout under reconstruction/, type <c>r2d2</c> (or the name given). The export is written into
+/// layout under reconstruction/, typed by the database's features (r2d2, rootsift, hloc). The export is written into
 /// a staging folder inside the output (<see cref="StagingName"/>) and its sensors/ and
 /// reconstruction/ then renamed into place (replacing an earlier export's, not merged with them), so
 /// a kill leaves the earlier export or the new one, short of the instant of the renames, and never
@@ -17,10 +17,12 @@ public static class KaptureExportRunner
 {
     public const string StagingName = ".kapture-export.partial";
 
-    public static (int Images, int Pairs) Run(string databasePath, string root, bool features, string type = "r2d2")
+    /// <param name="type">kapture's keypoints type (default: the database's feature type, r2d2, rootsift or hloc)</param>
+    public static (int Images, int Pairs) Run(string databasePath, string root, bool features, string? type = null)
     {
         if (!File.Exists(databasePath)) throw new FileFormatException(databasePath, 0, "database not found");
         using var db = FeatureDatabase.OpenReadOnly(databasePath);
+        type ??= db.Extractor?.FeatureType ?? ExtractorIdentity.R2D2Type;
         var staging = Path.Combine(root, StagingName);
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         var result = Write(db, staging, features, type);

@@ -262,7 +262,14 @@ public sealed class QuerySetRunner
     /// as those queries get fallback poses.</summary>
     private void RefuseLackingRetrieval(IReadOnlyList<QueryImage> queries, IQuerySetProgress progress)
     {
-        if (queries.Count == 0 || Localization.Localizer.RetrievalUsed(_map, _o.Localizer) is not { } method) return;
+        if (queries.Count == 0) return;
+        if (_o.Localizer.PairsByQuery is { } byQuery) // --pairs FILE: the images each query is matched against
+        {
+            var none = queries.Where(q => ImageRetrieval.Lookup(byQuery, q.Name) == null).Select(q => q.Name).ToList();
+            if (none.Count > 0) progress.Warning($"--pairs: no pair for {none.Count} of the {queries.Count} queries (first: '{none[0]}'): they get fallback poses");
+            return;
+        }
+        if (Localization.Localizer.RetrievalUsed(_map, _o.Localizer) is not { } method) return;
         var lacking = method.Lacking(queries.Select(q => q.Name).ToList());
         if (lacking.Count == 0 || ImageRetrieval.InputOf(method.Name) is not { } input) return;
         string which = $"{lacking.Count} of the {queries.Count} queries (first: '{lacking[0]}')";

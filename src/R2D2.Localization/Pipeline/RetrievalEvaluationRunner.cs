@@ -100,7 +100,10 @@ public static class RetrievalEvaluationRunner
                     + "(names are compared without their folders)");
         }
         var errors = new List<string>();
-        var cache = o.FeaturesCache == null ? null : new QueryFeatureCache(o.FeaturesCache, source.Identity);
+        // hloc's features are read from their file as fast as from a cache, which could not tell a regenerated file from the old one.
+        bool cached = o.FeaturesCache != null && source.Identity.FeatureType != ExtractorIdentity.HlocType;
+        if (o.FeaturesCache != null && !cached) progress.Info($"--features-cache: hloc's features are read from their file, not cached");
+        var cache = cached ? new QueryFeatureCache(o.FeaturesCache!, source.Identity) : null;
         foreach (var set in sets)
         {
             var truth = set.Truth.ToDictionary(t => Submission.BaseName(t.Name), t => t.Pose);

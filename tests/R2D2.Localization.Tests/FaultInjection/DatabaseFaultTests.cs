@@ -106,6 +106,20 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
         CliTests.Run("unshare", new[] { "-m", "--", "sh", "-c", ReadOnlyMount + " && exec dotnet \"$@\"", folder, Path.Combine(AppContext.BaseDirectory, "localize.dll") }
             .Concat(args).ToArray());
 
+    /// <summary>An output on read-only storage names the output and its folder (.NET's message named
+    /// the hidden temporary file: "Access to the path '…/.features.h5.123.….tmp' is denied").</summary>
+    [Fact]
+    public void AnOutputOnReadOnlyStorageNamesTheOutput()
+    {
+        if (!CanMountReadOnly.Value) return;
+        var db = _map.Copy();
+        var folder = TempDir.Create();
+        var (code, stdout, err) = LocalizeReadOnly(folder, "convert", "--from", db, "--to", folder, "--format", "hloc");
+        Assert.True(code == 1, stdout + err);
+        Assert.Contains($"{Path.Combine(folder, "features.h5")}: cannot be written: its folder {folder} is not writable", err);
+        Assert.DoesNotContain(".tmp", err);
+    }
+
     [Fact]
     public void QueryAndReportReadAMapOnReadOnlyStorageAndWritesSayReadOnly()
     {

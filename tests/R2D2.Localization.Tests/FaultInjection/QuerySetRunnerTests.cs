@@ -185,5 +185,13 @@ public class QuerySetRunnerTests(TinyMap tiny)
         var summary = Runner("pairs:" + pairs).Run(queries, progress);
         Assert.Contains(progress.Warnings, w => w.Contains("no pair for 1 of the 2 queries (first: 'q2.jpg'): they get fallback poses"));
         Assert.Equal(2, summary.Outcomes.Count);
+        // So is a --pairs file's (the images each query is matched against).
+        progress = new Recorder();
+        new QuerySetRunner(map, source, null, new QuerySetOptions
+        {
+            ImageRoot = dir, OutputPath = poses,
+            Localizer = new LocalizerOptions { PairsByQuery = new Dictionary<string, List<int>> { ["q1.jpg"] = map.Images.Keys.Take(1).ToList() } },
+        }).Run(queries, progress);
+        Assert.Contains(progress.Warnings, w => w.Contains("--pairs: no pair for 1 of the 2 queries (first: 'q2.jpg')"));
     }
 }

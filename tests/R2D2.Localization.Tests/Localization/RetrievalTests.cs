@@ -87,6 +87,8 @@ public class RetrievalTests
         var identity = ExtractorIdentity.ForRootSift(new R2D2.Localization.Features.RootSiftSettings { MaxSize = maxSize }.ToJson());
         Assert.Equal(expected, Localizer.DetectionScale(f, identity), 9);
         Assert.Equal(1.0, Localizer.DetectionScale(f, ExtractorIdentity.ForRootSift("not json")));
+        // hloc's features are taken as detected at 1,024 px, whatever the file's path in the settings.
+        Assert.Equal(Math.Max(1.0, Math.Max(width, height) / 1024.0), Localizer.DetectionScale(f, ExtractorIdentity.ForHloc("/data/feats-superpoint.h5", 256)), 9);
     }
 
     /// <summary>Verifying the cluster poses against the map around them keeps a correct pose and

@@ -146,11 +146,36 @@ with h5py.File('{matches}', 'r') as fd:
         // And again over that earlier export, which it replaces.
         (code, _, err) = CliTests.Localize("convert", "--from", db, "--to", dir, "--format", "hloc");
         Assert.True(code == 0, err);
+        // A database without matches over it: the earlier matches.h5 and pairs.txt, which index
+        // other keypoints, go (they stayed beside the new features.h5).
+        var bare = Path.Combine(dir, "bare.db");
+        using (var b = FeatureDatabase.Open(bare))
+            b.WriteFeatures(b.AddImage("db/a.jpg", b.AddCamera(new Camera(0, CameraModel.SimplePinhole, 1600, 1067, new[] { 1000.0, 800, 533 }))),
+                StorageTestData.RandomFeatures(new Random(1), 30), StorageTestData.R2D2Extractor);
+        (code, _, err) = CliTests.Localize("convert", "--from", bare, "--to", dir, "--format", "hloc");
+        Assert.True(code == 0, err);
+        Assert.Contains("an earlier export's, removed", err);
+        Assert.False(File.Exists(Path.Combine(dir, "matches.h5")) || File.Exists(Path.Combine(dir, "pairs.txt")));
+        Assert.Equal(new[] { "db/a.jpg" }, Hloc.ListImages(Path.Combine(dir, "features.h5")));
+
+        // Two pairs under one hloc key are refused before features.h5 is written (it was written whole first).
+        var clash = Path.Combine(dir, "clash.db");
+        using (var c = FeatureDatabase.Open(clash))
+        {
+            int cam = c.AddCamera(new Camera(0, CameraModel.SimplePinhole, 1600, 1067, new[] { 1000.0, 800, 533 }));
+            var ids = new[] { "x/a.jpg", "x-a.jpg", "b.jpg" }.Select(n => c.AddImage(n, cam)).ToArray();
+            foreach (var id in ids) c.WriteFeatures(id, StorageTestData.RandomFeatures(new Random(id), 10), StorageTestData.R2D2Extractor);
+            c.WriteMatches(ids[0], ids[2], new List<Match> { new(0, 0, 1) });
+            c.WriteMatches(ids[1], ids[2], new List<Match> { new(1, 1, 1) });
+        }
+        var clashOut = Path.Combine(dir, "clash");
+        Assert.Contains("have one key in hloc's matches.h5", Refused("--from", clash, "--to", clashOut));
+        Assert.False(Directory.Exists(clashOut) && Directory.EnumerateFileSystemEntries(clashOut).Any());
     }
 
-    /// <summary>A streamed file holds what the in-memory writer would: the shapes laid down first,
-    /// data given one image at a time; a reader that gives other sizes than laid down is refused
-    /// and leaves no file.</summary>
+    /// <summary>A streamed file: the shapes laid down first, data given one image at a time (an image
+    /// of no keypoints too), read back equal; a reader that gives other sizes than laid down is
+    /// refused and leaves no file.</summary>
     [Fact]
     public void StreamedFeaturesAreCheckedAgainstTheirLaidDownShapes()
     {

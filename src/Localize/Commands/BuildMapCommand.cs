@@ -30,12 +30,16 @@ internal static class BuildMapCommand
         };
         stage.AcceptOnlyFromAmong("all", "extract", "match");
         var features = new Option<string?>("--features") { Description = "with --stage match: the merged database of the extraction shards (read only)" };
+        var matches = new Option<string?>("--matches")
+        {
+            Description = "with --model hloc:FILE: hloc's matches.h5 (e.g. SuperGlue's) for the pairs, imported instead of matching; then verified against the poses as ours",
+        };
         var shard = new ShardOption();
         var exportFormat = new Option<string>("--export-format") { Description = "text (cameras.txt…) or binary (cameras.bin…)", DefaultValueFactory = _ => "text" };
         exportFormat.AcceptOnlyFromAmong("text", "binary");
         var cmd = new Command("build-map", "Build a 3D map from daytime images with known poses: extract, pair, match, verify, triangulate.");
         net.AddTo(cmd); ex.AddTo(cmd);
-        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export, exportFormat, allowEmpty, stage, features }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export, exportFormat, allowEmpty, stage, features, matches }) cmd.Options.Add(o);
         shard.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
@@ -49,12 +53,19 @@ internal static class BuildMapCommand
             var (stageName, part) = (r.GetValue(stage)!, shard.Get(r));
             if ((stageName == "all") != (r.GetValue(shard.Shard) == null)) throw new ArgumentException("--stage extract|match and --shard go together");
             if ((stageName == "match") != (r.GetValue(features) != null)) throw new ArgumentException("--features goes with --stage match (and it needs it)");
+            if (r.GetValue(matches) is { } mf)
+            {
+                if (!net.IsHloc(r)) throw new ArgumentException("--matches (hloc's matches.h5) goes with hloc's features: --model hloc:FILE (its keypoints are the ones the matches index)");
+                if (stageName != "all") throw new ArgumentException("--matches imports the matches in the build itself: it does not go with --stage");
+                if (!File.Exists(mf)) throw new R2D2.Localization.Formats.FileFormatException(mf, 0, Directory.Exists(mf) ? "is a folder, not hloc's matches.h5" : "not found");
+            }
             using var source = net.LoadSource(r, settings, ex);
             var inputs = new MapBuildInputs(posed, root, source) { Model = net.MapModel(r), SourceFiles = new[] { ("poses", r.GetValue(poses)), ("intrinsics", r.GetValue(intrinsics)) } };
             var options = new MapBuildOptions
             {
                 Pairs = pairSpec,
                 Match = new MatchOptions { Device = net.Hardware.Resolve(r) },
+                ImportedMatches = r.GetValue(matches),
                 AllowEmpty = r.GetValue(allowEmpty),
                 ExportFolder = exportDir == "none" ? null : exportDir,
                 ExportBinary = r.GetValue(exportFormat) == "binary",

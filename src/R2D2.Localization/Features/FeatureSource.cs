@@ -14,13 +14,16 @@ public sealed class FeatureSource : IDisposable
     private readonly Func<string, (FeatureSet, int)> _extractFile;
     private readonly Func<RgbImage, string, FeatureSet>? _fromFile;
     private readonly Func<IReadOnlyList<string>, IReadOnlyList<string>>? _lacking;
+    private readonly Func<string, string>? _hlocName;
     private readonly IDisposable? _owned;
     private readonly Func<int, int, string?> _sizeProblem;
 
     private FeatureSource(Func<RgbImage, FeatureSet> extract, Func<string, (FeatureSet, int)> extractFile,
         ExtractorIdentity identity, string description, IDisposable? owned, Func<int, int, string?>? sizeProblem = null,
-        Func<RgbImage, string, FeatureSet>? fromFile = null, Func<IReadOnlyList<string>, IReadOnlyList<string>>? lacking = null)
+        Func<RgbImage, string, FeatureSet>? fromFile = null, Func<IReadOnlyList<string>, IReadOnlyList<string>>? lacking = null,
+        Func<string, string>? hlocName = null)
     {
+        _hlocName = hlocName;
         _extract = extract;
         _fromFile = fromFile;
         _lacking = lacking;
@@ -43,6 +46,10 @@ public sealed class FeatureSource : IDisposable
     /// <summary>The image files of <paramref name="paths"/> whose features the source cannot give
     /// whatever their pixels (an hloc file without them); none for an extractor.</summary>
     public IReadOnlyList<string> Lacking(IReadOnlyList<string> paths) => _lacking?.Invoke(paths) ?? Array.Empty<string>();
+
+    /// <summary>The name an hloc file gives the image at <paramref name="imagePath"/> (its entry in
+    /// features.h5, and in matches.h5's pair keys); null for an extractor.</summary>
+    public string? HlocName(string imagePath) => _hlocName?.Invoke(imagePath);
 
     /// <summary>Reads and extracts an image file within the pixel limit (R2D2: see
     /// <see cref="MultiScaleExtractor.ExtractFile"/>); also returns the reduction it was decoded at.</summary>
@@ -127,7 +134,8 @@ public sealed class FeatureSource : IDisposable
             path => Read(path, ImageFile.ReadSize(path)),
             identity, $"hloc features of {file} ({dim}-d)", null,
             fromFile: (image, path) => Read(path, (image.Width, image.Height)).Item1,
-            lacking: paths => paths.Where(p => { try { NameOf(p); return false; } catch (ImageFileException) { return true; } }).ToList());
+            lacking: paths => paths.Where(p => { try { NameOf(p); return false; } catch (ImageFileException) { return true; } }).ToList(),
+            hlocName: NameOf);
     }
 
     private static FeatureSet FromHloc(HlocFeatures h, int width, int height)

@@ -184,10 +184,18 @@ public static class Hloc
     /// <summary>The matches of (name0, name1), found under either order as hloc's find_pair does
     /// (the reverse order's are turned around: indices of name0's keypoints, for
     /// <paramref name="count0"/> keypoints).</summary>
-    public static (int[] Matches0, float[] Scores0) ReadMatches(string path, string name0, string name1, int count0) => Reading(path, file =>
+    public static (int[] Matches0, float[] Scores0) ReadMatches(string path, string name0, string name1, int count0) =>
+        Reading(path, file => PairOf(file, path, name0, name1, count0));
+
+    private static (int[] Matches0, float[] Scores0) PairOf(IH5Group file, string path, string name0, string name1, int count0)
     {
         var key = PairKey(name0, name1);
-        if (Has(file, key + "/matches0")) return ReadPair(file, path, key);
+        if (Has(file, key + "/matches0"))
+        {
+            var (m, s) = ReadPair(file, path, key);
+            if (m.Length != count0) throw new FileFormatException(path, 0, $"'{key}/matches0' has {m.Length} values, and '{name0}' {count0} keypoints");
+            return (m, s);
+        }
         var reverse = PairKey(name1, name0);
         if (!Has(file, reverse + "/matches0")) throw new FileFormatException(path, 0, $"no pair '{key}' (nor '{reverse}') with a 'matches0' dataset");
         var (m1, s1) = ReadPair(file, path, reverse);
@@ -200,7 +208,26 @@ public static class Hloc
                 m0[m1[j]] = j; s0[m1[j]] = s1[j];
             }
         return (m0, s0);
+    }
+
+    /// <summary>The matches of many pairs from one open file, each as <see cref="ReadMatches"/> gives
+    /// it (either order), handed to <paramref name="each"/> in turn; a pair the file lacks is an error
+    /// naming it (check first with <see cref="MissingPairs"/>).</summary>
+    public static void ReadManyMatches(string path, IReadOnlyList<(string Name0, string Name1, int Count0)> pairs, Action<int, int[], float[]> each) => Reading(path, file =>
+    {
+        for (int k = 0; k < pairs.Count; k++)
+        {
+            var (a, b, count0) = pairs[k];
+            var (m, s) = PairOf(file, path, a, b, count0);
+            each(k, m, s);
+        }
+        return 0;
     });
+
+    /// <summary>The pairs (by index) that the file holds in neither order.</summary>
+    public static List<int> MissingPairs(string path, IReadOnlyList<(string Name0, string Name1)> pairs) => Reading(path, file =>
+        Enumerable.Range(0, pairs.Count).Where(k => !Has(file, PairKey(pairs[k].Name0, pairs[k].Name1) + "/matches0")
+            && !Has(file, PairKey(pairs[k].Name1, pairs[k].Name0) + "/matches0")).ToList());
 
     private static (int[], float[]) ReadPair(IH5Group file, string path, string key)
     {

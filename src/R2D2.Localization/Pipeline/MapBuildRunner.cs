@@ -21,6 +21,9 @@ public sealed record MapBuildOptions
 {
     public PairSpec Pairs { get; init; } = PairSpec.FromPoses(20, 90);
     public MatchOptions Match { get; init; } = new();
+    /// <summary>hloc's matches.h5 for the pairs, imported instead of matching (with features from an
+    /// hloc file: <see cref="MatchRunner.Import"/>); null: match.</summary>
+    public string? ImportedMatches { get; init; }
     /// <summary>Matches farther than this from their epipolar line (known poses) are dropped (px).</summary>
     public double EpipolarPx { get; init; } = 4;
     public TriangulationOptions Triangulation { get; init; } = new();
@@ -102,6 +105,7 @@ public static class MapBuildRunner
         var ins = new List<(string, string?)>();
         foreach (var (role, path) in inputs.SourceFiles) ins.AddRange(OutputFile.InputsOf(role, path));
         if (o.Pairs.Kind == PairSourceKind.File) ins.Add(("pairs file", o.Pairs.Text));
+        ins.AddRange(OutputFile.InputsOf("hloc matches", o.ImportedMatches));
         ins.AddRange(inputs.Images.Select(i => ("image", (string?)Path.Combine(inputs.ImageRoot, i.Name))));
         OutputFile.RefuseInputs(outputs, ins, new[] { ("export folder", o.ExportFolder) });
         CheckExport(inputs, o);
@@ -128,7 +132,10 @@ public static class MapBuildRunner
         Done("register");
         Extract(db, inputs, inputs.Images, byName, progress);
         Done("extract");
-        MatchRunner.Run(db, pairs, o.Match, progress);
+        if (o.ImportedMatches != null)
+            MatchRunner.Import(db, pairs, o.ImportedMatches, n => inputs.Source.HlocName(Path.Combine(inputs.ImageRoot, n))
+                ?? throw new ArgumentException("--matches: hloc's matches go with hloc's features (--model hloc:FILE)"), progress);
+        else MatchRunner.Run(db, pairs, o.Match, progress);
         Done("match");
         Verification.Run(db, pairs, new VerifyOptions { Method = VerifyMethod.Poses, ThresholdPx = o.EpipolarPx, Poses = byName }, progress);
         Done("verify");

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using R2D2.Localization.Formats;
 using R2D2.Localization.Matching;
 using R2D2.Localization.Storage;
 
@@ -48,6 +49,52 @@ public static class MatchRunner
         return new MatchSummary(done, skipped, matches, seconds) { Verified = o.Verify == null ? null : Verification.Run(db, pairs, o.Verify, progress) };
     }
 
+    /// <summary>
+    /// The match stage from hloc's matches.h5 instead of matching (build-map --matches, with
+    /// --model hloc:FILE, whose keypoints keep the file's order, so the indices are the file's):
+    /// each pair's matches0 as the pair's matches, its matching_scores0 as their similarity.
+    /// <paramref name="hlocName"/> gives an image's name in the file. A pair the file lacks is
+    /// refused before any pair is written, an index beyond an image's keypoints where it is met;
+    /// pairs with stored matches are skipped (resumable), and the database records the file as its
+    /// match settings, so matches of another file or of the matcher are not mixed in.
+    /// </summary>
+    public static MatchSummary Import(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, string matchesFile, Func<string, string> hlocName,
+        IProgressSink? progress = null)
+    {
+        DatabaseMatching.Check(db, pairs);
+        var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
+        var counts = db.FeatureShapes();
+        var named = pairs.Select(p => (hlocName(p.Name1), hlocName(p.Name2))).ToList();
+        var missing = Hloc.MissingPairs(matchesFile, named);
+        if (missing.Count > 0)
+            throw new FileFormatException(matchesFile, 0, $"holds no matches for {missing.Count} of the {pairs.Count} pairs (first: '{named[missing[0]].Item1}' '{named[missing[0]].Item2}'): "
+                + "give the pairs it was matched on (--pairs, hloc's pairs file) or match them here (leave --matches out); no match was written");
+        RecordSettings(db, $"hloc matches of {Path.GetFullPath(matchesFile)}");
+        var sw = Stopwatch.StartNew();
+        int done = 0, skipped = 0;
+        long matches = 0;
+        var todo = Enumerable.Range(0, pairs.Count).Where(k => !db.HasMatches(ids[pairs[k].Name1], ids[pairs[k].Name2])).ToList();
+        skipped = pairs.Count - todo.Count;
+        (progress ?? ProgressSink.None).Stage("match (imported)", todo.Count, advance =>
+            Hloc.ReadManyMatches(matchesFile, todo.Select(k => (named[k].Item1, named[k].Item2, counts[ids[pairs[k].Name1]].Count)).ToList(), (t, m0, s0) =>
+            {
+                var p = pairs[todo[t]];
+                int count1 = counts[ids[p.Name2]].Count;
+                var list = new List<Match>();
+                for (int i = 0; i < m0.Length; i++)
+                {
+                    if (m0[i] < 0) continue;
+                    if (m0[i] >= count1)
+                        throw new FileFormatException(matchesFile, 0, $"pair '{named[todo[t]].Item1}' '{named[todo[t]].Item2}': match {i} → {m0[i]}, beyond the second image's {count1} keypoints");
+                    list.Add(new Match(i, m0[i], s0[i]));
+                }
+                db.WriteMatches(ids[p.Name1], ids[p.Name2], list);
+                done++; matches += list.Count;
+                advance($"{p.Name1} {p.Name2}: {list.Count} matches");
+            }));
+        return new MatchSummary(done, skipped, matches, sw.Elapsed.TotalSeconds);
+    }
+
     /// <summary>The matching settings a database records (<c>match_settings</c>; merge refuses shards that differ).</summary>
     public static string Settings(MatchOptions o) => Settings(o.MinSimilarity);
 
@@ -66,9 +113,10 @@ public static class MatchRunner
     /// made with other settings is refused (the skipped pairs would keep them: a kill and a rerun
     /// with another --min-similarity mixed two thresholds). Matches stored without a record (an
     /// older version's) are taken as they are.</summary>
-    private static void RecordSettings(FeatureDatabase db, MatchOptions o)
+    private static void RecordSettings(FeatureDatabase db, MatchOptions o) => RecordSettings(db, Settings(o));
+
+    private static void RecordSettings(FeatureDatabase db, string now)
     {
-        var now = Settings(o);
         var stored = Normalized(db.ReadNote("match_settings"));
         if (stored == now) return;
         if (stored != null && db.HasAnyMatches)

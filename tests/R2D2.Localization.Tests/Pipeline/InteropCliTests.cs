@@ -187,6 +187,32 @@ public class InteropCliTests
         (code, _, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "x.txt"), "--model", "default");
         Assert.True(code != 0);
         Assert.Contains("give --model hloc:FILE", err);
+        // With hloc's matches too (`--matches`: SuperGlue's, say; here the map's own, exported), on
+        // hloc's pairs given the other way round: the same map again.
+        var reversed = Path.Combine(dir, "reversed-pairs.txt");
+        File.WriteAllLines(reversed, File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Select(l => string.Join(' ', l.Split(' ').Reverse())));
+        var withMatches = Path.Combine(dir, "berlin-hloc-matches.db");
+        (code, stdout, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", withMatches, "--model", "hloc:" + Path.Combine(hloc, "features.h5"),
+            "--matches", Path.Combine(hloc, "matches.h5"), "--pairs", reversed);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("match (imported)", stdout);
+        Assert.Equal(Rounded(model), Rounded(ColmapText.ReadModel(Path.Combine(dir, "berlin-hloc-matches_model"))));
+        // A pair the file lacks is refused before any match is written; --matches without hloc's features too.
+        var twoPairs = Path.Combine(dir, "two-pairs.h5");
+        var kept = File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Take(2).Select(l => l.Split(' ')).ToList();
+        Hloc.WriteMatches(twoPairs, kept.Select(p =>
+        {
+            var (m, sc) = Hloc.ReadMatches(Path.Combine(hloc, "matches.h5"), p[0], p[1], Hloc.ReadFeatures(Path.Combine(hloc, "features.h5"), p[0]).Count);
+            return (p[0], p[1], m, sc);
+        }));
+        (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", Path.Combine(dir, "m.db"), "--model", "hloc:" + Path.Combine(hloc, "features.h5"),
+            "--matches", twoPairs, "--pairs", "exhaustive");
+        Assert.True(code != 0);
+        Assert.Contains("holds no matches for 1 of the 3 pairs", err);
+        (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", Path.Combine(dir, "m.db"), "--model", "default", "--matches", Path.Combine(hloc, "matches.h5"));
+        Assert.True(code != 0);
+        Assert.Contains("goes with hloc's features", err);
+
         // The map takes one file's features: another file (here a copy) is refused on a rerun, as another checkpoint is.
         var copy = Path.Combine(dir, "copy.h5");
         File.Copy(Path.Combine(hloc, "features.h5"), copy);

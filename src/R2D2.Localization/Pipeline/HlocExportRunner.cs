@@ -15,16 +15,17 @@ public sealed record HlocExport(int Images, int Pairs, int WithoutFeatures, List
 /// `name0 name1`). A map's COLMAP model (build-map's <c>&lt;map&gt;_model</c>) lists every keypoint
 /// in the order written here, so it serves as hloc's reference model with these features. The files
 /// are streamed one image or pair at a time (memory holds one; an Aachen-sized export is tens of GB)
-/// and renamed into place together: a kill leaves the earlier set or the new one.
+/// into temporary files, renamed into place at the end: a kill leaves the earlier set or the new
+/// one, short of the instant of the renames.
 /// </summary>
 public static class HlocExportRunner
 {
     public const string FeaturesFile = "features.h5", MatchesFile = "matches.h5", PairsFile = "pairs.txt";
 
-    /// <summary>What an export into <paramref name="folder"/> must not replace: the hloc file a map
-    /// was built from (`--model hloc:FILE`: its query features would be lost), and refused at once,
-    /// files of hloc's own there (its features.h5, matches.h5 or pairs.txt, which took hours to
-    /// make): an earlier export, whose features.h5 carries <see cref="Hloc.ExportMark"/>, is replaced.</summary>
+    /// <summary>The inputs an export into <paramref name="folder"/> must not replace: the hloc file a
+    /// map was built from (`--model hloc:FILE`: its query features would be lost). Files of hloc's own
+    /// in the folder (its features.h5, matches.h5 or pairs.txt, which took hours to make) are refused
+    /// here at once; an earlier export's, whose .h5 files carry <see cref="Hloc.ExportMark"/>, are replaced.</summary>
     public static List<(string Role, string? Path)> InputsOf(string databasePath, string folder)
     {
         var inputs = new List<(string, string?)>();

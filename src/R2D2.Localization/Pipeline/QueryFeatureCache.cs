@@ -9,7 +9,9 @@ namespace R2D2.Localization.Pipeline;
 /// is `DIR/&lt;query name&gt;.features.safetensors` (the query's folders mirrored) and is used only when
 /// its metadata names the same extractor (<see cref="ExtractorIdentity.Describe"/>), image size and
 /// pixels (a hash: two sets may hold other photos under the same names, day and night copies of a
-/// scene); otherwise the query is extracted again and the file replaced (atomically).
+/// scene); otherwise, or when the file cannot be read (cut short by a kill of an older version, or
+/// damaged: counted in <see cref="Damaged"/>), the query is extracted again and the file replaced
+/// (atomically).
 /// </summary>
 public sealed class QueryFeatureCache
 {
@@ -27,6 +29,8 @@ public sealed class QueryFeatureCache
 
     public int Hits { get; private set; }
     public int Misses { get; private set; }
+    /// <summary>The cache files that could not be read, extracted again and replaced.</summary>
+    public List<string> Damaged { get; } = new();
 
     public string PathOf(string queryName)
     {
@@ -42,9 +46,8 @@ public sealed class QueryFeatureCache
     {
         var path = PathOf(queryName);
         var pixels = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(image.Pixels));
-        if (File.Exists(path))
+        if (File.Exists(path) && ReadOrNull(path) is var (f, meta))
         {
-            var (f, meta) = FeatureFiles.ReadSafetensors(path);
             if (meta.GetValueOrDefault(IdentityKey) == _identity && f.ImageWidth == image.Width && f.ImageHeight == image.Height
                 && meta.GetValueOrDefault(PixelsKey) == pixels
                 && double.TryParse(meta.GetValueOrDefault("extract_seconds"), System.Globalization.CultureInfo.InvariantCulture, out var s))
@@ -66,5 +69,16 @@ public sealed class QueryFeatureCache
             ["extract_seconds"] = seconds.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         });
         return (features, seconds);
+    }
+
+    /// <summary>A cache file's features, or null when it cannot be read (a cache miss, not the query's failure).</summary>
+    private (FeatureSet, IReadOnlyDictionary<string, string>)? ReadOrNull(string path)
+    {
+        try { return FeatureFiles.ReadSafetensors(path); }
+        catch (Exception e) when (e is R2D2Exception or IOException or InvalidDataException or ArgumentException or FormatException)
+        {
+            Damaged.Add(path);
+            return null;
+        }
     }
 }

@@ -183,6 +183,8 @@ public static class RetrievalEvaluationRunner
                 }
             }
         }
+        if (cache is { Damaged.Count: > 0 })
+            progress.Warning($"--features-cache: {cache.Damaged.Count} file(s) could not be read (cut short or damaged) and were extracted again (first: {cache.Damaged[0]})");
         if (o.GroundTruthPairsPath != null) RetrievalPairs.Write(o.GroundTruthPairsPath, gtPairs);
         if (o.DiagnosesPath != null) OutputFile.WriteAllText(o.DiagnosesPath, QueryDiagnoses.Csv(diagnoses));
         return new RetrievalEvaluationResult(recallRows, locRows, o.Ks, diagnoses) { Errors = errors };

@@ -28,6 +28,29 @@ public class QueryFeatureCacheTests
         Assert.Equal(features.Score, second.Score);
     }
 
+    /// <summary>A cache file cut short or garbled is a miss, extracted again and replaced, and
+    /// counted (it failed the query, naming the photo, and moved the benchmark's shares).</summary>
+    [Fact]
+    public void ADamagedCacheFileIsExtractedAgain()
+    {
+        var dir = TempDir.Create();
+        var features = StorageTestData.RandomFeatures(new Random(3), 80);
+        int calls = 0;
+        FeatureSet Extract(RgbImage _) { calls++; return features; }
+        new QueryFeatureCache(dir, StorageTestData.R2D2Extractor).GetOrExtract("a.jpg", Image, Extract);
+        new QueryFeatureCache(dir, StorageTestData.R2D2Extractor).GetOrExtract("b.jpg", Image, Extract);
+        var a = Path.Combine(dir, "a.jpg.features.safetensors");
+        File.WriteAllBytes(a, File.ReadAllBytes(a).Take(1000).ToArray());
+        File.WriteAllText(Path.Combine(dir, "b.jpg.features.safetensors"), "garbage");
+        var cache = new QueryFeatureCache(dir, StorageTestData.R2D2Extractor);
+        Assert.Equal(features.X, cache.GetOrExtract("a.jpg", Image, Extract).Features.X);
+        Assert.Equal(features.X, cache.GetOrExtract("b.jpg", Image, Extract).Features.X);
+        Assert.Equal(4, calls);
+        Assert.Equal(2, cache.Damaged.Count);
+        Assert.Equal(features.X, new QueryFeatureCache(dir, StorageTestData.R2D2Extractor).GetOrExtract("a.jpg", Image, Extract).Features.X);
+        Assert.Equal(4, calls); // replaced: read from the cache again
+    }
+
     [Fact]
     public void AnotherExtractorImageSizeOrPhotoExtractsAgain()
     {

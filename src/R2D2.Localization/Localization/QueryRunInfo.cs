@@ -42,8 +42,16 @@ public sealed record QueryRunInfo
     /// grow, nor the device or the counts). Each difference as `key: earlier → now`; keys the
     /// earlier run did not record are not compared.
     /// </summary>
+    /// <summary>A path as the run description records it: in full, without a trailing separator ("" and null as they are).</summary>
+    public static string? FullPath(string? path) =>
+        string.IsNullOrEmpty(path) ? path : Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+
+    private static bool IsPath(string key) => key is "image_root" or "intrinsics" or "pairs_file" or "retrieval_pairs_file" or "global_descriptors" or "query_list";
+
     public static List<string> Differences(IReadOnlyList<(string Key, string Value)> earlier, IReadOnlyList<(string Key, string Value)> now)
     {
+        // An older version recorded paths as typed: taken from the current folder, as that version compared them.
+        earlier = earlier.Select(e => IsPath(e.Key) && e.Value.Length > 0 && !Path.IsPathRooted(e.Value) ? (e.Key, FullPath(e.Value)!) : e).ToList();
         static bool Compared(string k) => k is "map" or "map_points" or "map_images" or "image_root" or "intrinsics" or "pairs_file"
             or "retrieval_pairs_file" or "global_descriptors" || k.StartsWith("extractor.", StringComparison.Ordinal) || k.StartsWith("localizer.", StringComparison.Ordinal);
         var before = earlier.Where(e => Compared(e.Key)).ToDictionary(e => e.Key, e => e.Value);

@@ -155,6 +155,12 @@ public sealed class QuerySetRunner
             if (differences.Count > 0)
                 throw new R2D2Exception(runInfo, 0, $"--resume: the earlier run differs ({string.Join("; ", differences)}); "
                     + "resume with its inputs and settings, or localize every query again without --resume (nothing was written)");
+            // The outputs are rewritten with this list's queries: an earlier one it lacks would be dropped without a word.
+            var listed = queries.Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
+            var dropped = stored.Keys.Where(n => !listed.Contains(n)).ToList();
+            if (dropped.Count > 0)
+                throw new R2D2Exception(poses, 0, $"--resume: holds {dropped.Count} query(ies) of the earlier run that this list lacks (first: '{dropped[0]}'), "
+                    + "which the resumed outputs would drop: resume with a list that holds them, or write to another --output (nothing was written)");
         }
         var records = new QueryRecord?[queries.Count];
         var outcomes = new QueryOutcome?[queries.Count];
@@ -214,9 +220,10 @@ public sealed class QuerySetRunner
         yield return ("map", _map.Path);
         yield return ("map_points", _map.Points.Count);
         yield return ("map_images", _map.Images.Count);
-        yield return ("query_list", _o.QueryListPath);
-        yield return ("image_root", _o.ImageRoot);
-        foreach (var (role, path) in _o.OtherInputs.Where(i => i.Path != null)) yield return (role.Replace(' ', '_'), path);
+        // Paths in full, so that a resume from another folder, or with a trailing slash, compares the files themselves.
+        yield return ("query_list", QueryRunInfo.FullPath(_o.QueryListPath));
+        yield return ("image_root", QueryRunInfo.FullPath(_o.ImageRoot));
+        foreach (var (role, path) in _o.OtherInputs.Where(i => i.Path != null)) yield return (role.Replace(' ', '_'), QueryRunInfo.FullPath(path));
         yield return ("queries", total);
         yield return ("done", done.Count);
         yield return ("kept_from_earlier_run", done.Count(o => o.Kept));

@@ -338,6 +338,37 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Equal(3, Submission.Read(poses).Count);
     }
 
+    /// <summary>--resume compares the folders themselves, not their spelling (a trailing slash, or the
+    /// same folder in full, was refused; the same words from another working folder, which name
+    /// other files, were taken), and refuses a list that lacks queries of the earlier run (they were
+    /// dropped from the outputs without a word).</summary>
+    [Fact]
+    public void ResumeComparesFoldersAndKeepsEveryEarlierQuery()
+    {
+        var dir = tiny.Workspace("day_01.jpg", "day_02.jpg");
+        var poses = Path.Combine(dir, "poses.txt");
+        var list = List(dir, Good("day_01.jpg"), Good("day_02.jpg"));
+        var (code, _, err) = Query(dir, list, poses);
+        Assert.True(code == 0, err);
+        var before = OutputsOf(poses).Select(TinyMap.Hash).ToList();
+        string stdout;
+        (code, stdout, err) = CliTests.Localize("query", "--map", Path.Combine(dir, "map.db"), "--queries", list, "--images", dir + "/", "--output", poses, "--resume");
+        Assert.True(code == 0, err);
+        Assert.Contains("2 query(ies) done in an earlier run, kept", stdout);
+        // From another working folder, the same relative words name other files: refused.
+        var elsewhere = Path.Combine(dir, "elsewhere");
+        Directory.CreateDirectory(Path.Combine(elsewhere, "images"));
+        var (c2, _, e2) = CliTests.Run("bash", "-c", $"cd '{elsewhere}' && exec dotnet '{Path.Combine(AppContext.BaseDirectory, "localize.dll")}' query --map '{Path.Combine(dir, "map.db")}' "
+            + $"--queries '{list}' --images images --output '{poses}' --resume");
+        Assert.Equal(1, c2);
+        Assert.Contains($"image_root: {dir} → {Path.Combine(elsewhere, "images")}", e2);
+        // A list without day_02.jpg would drop it.
+        (code, _, err) = Query(dir, List(dir, Good("day_01.jpg")), poses, "--resume");
+        Assert.Equal(1, code);
+        Assert.Contains("holds 1 query(ies) of the earlier run that this list lacks (first: 'day_02.jpg')", err);
+        Assert.Equal(before, OutputsOf(poses).Select(TinyMap.Hash).ToList());
+    }
+
     [Fact]
     public void CsvQuotingSurvivesCommasQuotesAndFormulasAndResumeButNotOtherSettings()
     {

@@ -35,7 +35,7 @@ internal static class EvaluateRetrievalCommand
             var querySets = (r.GetValue(sets) ?? Array.Empty<string>()).Select(RetrievalQuerySet.Parse)
                 .Concat((r.GetValue(strecha) ?? Array.Empty<string>()).SelectMany(RetrievalQuerySet.Strecha)).ToList();
             if (querySets.Count == 0) throw new ArgumentException("give at least one --set or --strecha");
-            var schemes = r.GetValue(localize)!.Select(MatchingSchemes.Parse).ToList();
+            var schemes = r.GetValue(localize)!.Select(m => MatchingSchemes.Parse(m, "--localize")).ToList();
             var dev = hardware.Resolve(r);
             var mapPath = r.GetValue(map)!;
             var (index, builtWith) = QueryInputs.LoadMap(mapPath);

@@ -120,10 +120,13 @@ public static class ImageRetrieval
 public static class MatchingSchemes
 {
     /// <summary>The --matching value: 2d3d (<see cref="MatchingScheme.PointDescriptors"/>) or 2d2d (<see cref="MatchingScheme.ImagePairs"/>).</summary>
-    public static MatchingScheme Parse(string text) => text switch
+    public static MatchingScheme Parse(string text) => Parse(text, "--matching");
+
+    /// <summary>As <see cref="Parse(string)"/>, the error naming <paramref name="option"/> (evaluate-retrieval's --localize).</summary>
+    public static MatchingScheme Parse(string text, string option) => text switch
     {
         "2d3d" => MatchingScheme.PointDescriptors,
         "2d2d" => MatchingScheme.ImagePairs,
-        _ => throw new ArgumentException($"--matching must be 2d3d or 2d2d, not '{text}'"),
+        _ => throw new ArgumentException($"{option} must be 2d3d or 2d2d, not '{text}'"),
     };
 }

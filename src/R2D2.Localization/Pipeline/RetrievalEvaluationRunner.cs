@@ -89,8 +89,16 @@ public static class RetrievalEvaluationRunner
         var diagnoses = new List<QueryDiagnosisRow>();
         // Every query image with a true pose is looked for before any work: a missing one would
         // otherwise stop the run after the queries before it (minutes on a large set).
+        // A set label twice would print two rows nothing tells apart.
+        if (sets.GroupBy(s => s.Label).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"--set: the label '{twice.Key}' is given {twice.Count()} times: give each set its own label");
         foreach (var set in sets)
         {
+            // Queries and true poses are matched by base name: two of one name could not be told apart.
+            foreach (var (what, names, file) in new[] { ("query", set.Queries.Select(q => q.Name), set.Sources.FirstOrDefault()), ("true pose", set.Truth.Select(t => t.Name), set.Sources.LastOrDefault()) })
+                if (names.GroupBy(Submission.BaseName).FirstOrDefault(g => g.Count() > 1) is { } same)
+                    throw new R2D2Exception(file, 0, $"set '{set.Label}': {what} names {string.Join(" and ", same.Select(n => $"'{n}'"))} have one base name, '{same.Key}', "
+                        + "and queries meet their true poses by base name: rename one (nothing was evaluated)");
             var named = set.Truth.Select(t => Submission.BaseName(t.Name)).ToHashSet();
             if (set.Queries.FirstOrDefault(q => named.Contains(q.SubmissionName) && !File.Exists(Path.Combine(set.ImageRoot, q.Name))) is { } gone)
                 throw new R2D2Exception(Path.Combine(set.ImageRoot, gone.Name), 0, $"query image of set '{set.Label}' not found (nothing was evaluated)");
@@ -168,6 +176,9 @@ public static class RetrievalEvaluationRunner
                     advance($"{q.Name}: {relevant.Count} relevant images");
                 }
             });
+            // No query sees a map point from its true pose: the map is of another place (or frame), and every figure is empty.
+            if (perMethod.Count > 0 && perMethod[0].Count > 0 && perMethod[0].All(x => x.Relevant.Count == 0))
+                progress.Warning($"set '{set.Label}': no query has a relevant image in {map.Path} (none sees its points from its true pose): is the map of the same place, in the same frame?");
             for (int m = 0; m < methods.Count; m++)
             {
                 recallRows.Add(new RetrievalRecallRow(set.Label, o.Methods[m], perMethod[m].Count, perMethod[m].Count(x => x.Relevant.Count > 0),

@@ -117,6 +117,27 @@ public class OutputFaultTests(TinyMap tiny)
         var (none, _, noneErr) = CliTests.Localize(new[] { "evaluate-retrieval", "--map", map, "--set", $"night:{list}:{dir}:{other}", "--methods", "oracle" });
         Assert.Equal(1, none);
         Assert.Contains($"{other}: set 'night': none of its 2 queries", noneErr);
+
+        // A label given twice (two rows nothing told apart), --localize's own name in its error (it said
+        // --matching), two queries of one base name (a bare "An item with the same key has already
+        // been added"), and a map of another place (every figure empty, and no word).
+        var (twice, _, twiceErr) = CliTests.Localize(Args().Concat(new[] { "--set", $"night:{list}:{dir}:{truth}" }).ToArray());
+        Assert.Equal(1, twice);
+        Assert.Contains("the label 'night' is given 2 times", twiceErr);
+        var (bad, _, badErr) = CliTests.Localize(Args().Select(a => a == "2d3d" ? "3d3d" : a).ToArray());
+        Assert.Contains("--localize must be 2d3d or 2d2d, not '3d3d'", badErr);
+        Directory.CreateDirectory(Path.Combine(dir, "a"));
+        File.Copy(Path.Combine(dir, "night_00.jpg"), Path.Combine(dir, "a", "night_00.jpg"));
+        var twoNames = Path.Combine(dir, "two-names.txt");
+        File.WriteAllLines(twoNames, new[] { Good("night_00.jpg"), Good("a/night_00.jpg") });
+        var (same, _, sameErr) = CliTests.Localize(new[] { "evaluate-retrieval", "--map", map, "--set", $"night:{twoNames}:{dir}:{truth}", "--methods", "oracle" });
+        Assert.Equal(1, same);
+        Assert.Contains($"{twoNames}: set 'night': query names 'night_00.jpg' and 'a/night_00.jpg' have one base name", sameErr);
+        var far = Path.Combine(dir, "far-truth.txt");
+        File.WriteAllLines(far, File.ReadAllLines(truth).Select(l => l.Split(' ')).Select(f => string.Join(' ', f.Take(5).Concat(new[] { "1000", "1000", "1000" }))));
+        var (farCode, _, farErr) = CliTests.Localize(new[] { "evaluate-retrieval", "--map", map, "--set", $"night:{list}:{dir}:{far}", "--methods", "asmk" });
+        Assert.True(farCode == 0, farErr);
+        Assert.Contains("set 'night': no query has a relevant image", farErr);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ internal static class StrechaLocCommand
     {
         var scenes = new Option<string[]>("--scenes") { Description = "Strecha scene folders (images/, night/, cameras/)", Required = true, AllowMultipleArgumentsPerToken = true };
         var models = new Option<string[]>("--model") { Description = "checkpoints and/or 'rootsift'", Required = true, AllowMultipleArgumentsPerToken = true };
-        var work = new Option<string>("--work") { Description = "folder for maps, submissions and CSVs (reused: finished stages are skipped)", DefaultValueFactory = _ => "out/strecha-loc" };
+        var work = new Option<string>("--work") { Description = "folder for the maps, SCENE/MODEL.db (reused when their images, poses and features are the same; other extraction settings get a map of their own)", DefaultValueFactory = _ => "out/strecha-loc" };
         var hardware = new DeviceOptionSet();
         var ex = new ExtractionOptionSet();
         var cmd = new Command("strecha-loc", "The strecha-loc protocol: map from even images with true poses, localize the odd ones by day and (simulated) night.");

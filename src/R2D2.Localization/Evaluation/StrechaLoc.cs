@@ -24,6 +24,9 @@ public static class StrechaLoc
     {
         string images = Path.Combine(folder, "images"), cameras = Path.Combine(folder, "cameras");
         if (!Directory.Exists(images)) throw new FileFormatException(images, 0, "a Strecha scene folder holds images/, cameras/ and night/: images/ is missing");
+        // The night queries are looked for now, not after the day's map and queries (whose results were then lost).
+        var night = Path.Combine(folder, "night");
+        if (!Directory.Exists(night)) throw new FileFormatException(night, 0, "a Strecha scene folder holds images/, cameras/ and night/: night/ is missing");
         var names = Directory.GetFiles(images).Where(ImageFile.IsImagePath).Select(Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal).ToList();
         if (names.Count < 4) throw new FileFormatException(images, 0, $"a Strecha scene needs 4 or more images, found {names.Count}");
         var posed = names.Select((name, i) =>
@@ -34,6 +37,8 @@ public static class StrechaLoc
         }).ToList();
         var map = posed.Where((_, i) => i % 2 == 0).ToList();
         var queries = posed.Where((_, i) => i % 2 == 1).ToList();
+        if (queries.FirstOrDefault(q => !File.Exists(Path.Combine(night, q.Name))) is { } dark)
+            throw new FileFormatException(Path.Combine(night, dark.Name), 0, $"is missing: every query of {images} needs its simulated night version in night/");
         return new Scene(Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')), folder, map, queries);
     }
 

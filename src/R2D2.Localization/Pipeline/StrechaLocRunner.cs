@@ -39,6 +39,16 @@ public static class StrechaLocRunner
     /// <summary>A localized query with its true pose (names prefixed with the scene) and reproj@GT.</summary>
     private sealed record Sample(QueryResult Query, PosedImage Truth, double TrueReprojPx);
 
+    /// <summary>A map's file name in the work folder: the model's, and for other extraction settings
+    /// than the defaults a short hash of them, so that a run with other settings builds its own map
+    /// beside the earlier one (it stopped on the earlier map's features, with advice it could not take).</summary>
+    internal static string MapName(string modelName, ExtractionSettings? settings)
+    {
+        if (settings == null || settings.ToJson() == new ExtractionSettings().ToJson()) return modelName;
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(settings.ToJson()));
+        return $"{modelName}-{Convert.ToHexString(hash, 0, 4).ToLowerInvariant()}";
+    }
+
     /// <param name="models">checkpoints, or "rootsift"</param>
     public static StrechaLocResult Run(IReadOnlyList<string> sceneFolders, IReadOnlyList<string> models, StrechaLocOptions o,
         StrechaLocReport? report = null, IProgressSink? progress = null)
@@ -60,7 +70,7 @@ public static class StrechaLocRunner
             var perCondition = new Dictionary<string, List<Sample>> { [Day] = new(), [Night] = new() };
             foreach (var scene in scenes)
             {
-                var mapPath = Path.Combine(o.WorkFolder, scene.Name, modelName + ".db");
+                var mapPath = Path.Combine(o.WorkFolder, scene.Name, MapName(modelName, rootsift ? null : o.Extraction) + ".db");
                 var built = MapBuildRunner.Run(mapPath, new MapBuildInputs(scene.Map, scene.DayImages, source) { Model = rootsift ? null : modelPath },
                     new MapBuildOptions { Match = new MatchOptions { Device = o.Device }, KeepExistingMap = true }, progress);
                 if (built != null) report.MapBuilt?.Invoke(mapPath, built);

@@ -7,17 +7,18 @@ namespace R2D2.Localization.Tests.Evaluation;
 /// <summary>The strecha-loc split of a scene folder.</summary>
 public class StrechaLocTests
 {
-    /// <summary>A copy of fountain-P11's cameras with empty stand-ins for its images (the split reads names only).</summary>
+    /// <summary>A copy of fountain-P11's cameras with empty stand-ins for its images and night
+    /// versions (the split reads names only).</summary>
     private static string Scene(string? dropCamera = null)
     {
         var from = SharedData.Path_("datasets", "strecha", "fountain-P11");
         var dir = Path.Combine(TempDir.Create(), "fountain-P11");
-        Directory.CreateDirectory(Path.Combine(dir, "images"));
-        Directory.CreateDirectory(Path.Combine(dir, "cameras"));
+        foreach (var sub in new[] { "images", "cameras", "night" }) Directory.CreateDirectory(Path.Combine(dir, sub));
         foreach (var image in Directory.GetFiles(Path.Combine(from, "images"), "*.jpg"))
         {
             var name = Path.GetFileName(image);
             File.WriteAllBytes(Path.Combine(dir, "images", name), Array.Empty<byte>());
+            File.WriteAllBytes(Path.Combine(dir, "night", name), Array.Empty<byte>());
             if (name != dropCamera) File.Copy(Path.Combine(from, "cameras", name + ".camera"), Path.Combine(dir, "cameras", name + ".camera"));
         }
         return dir;

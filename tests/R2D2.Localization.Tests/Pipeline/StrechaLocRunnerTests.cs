@@ -1,3 +1,4 @@
+using R2D2.Localization.Formats;
 using R2D2.Localization.Evaluation;
 using R2D2.Localization.Pipeline;
 using Xunit;
@@ -36,5 +37,25 @@ public class StrechaLocRunnerTests
         Assert.Contains(errors, e => e.Contains("0005.jpg"));
         Assert.Equal(1.0, again.Rows[0].Result.ShareWithin(StrechaLoc.Fine));
         Assert.Equal(0.8, again.Rows[1].Result.ShareWithin(ThresholdSet.Aachen.Thresholds[2]));
+
+        // A query's night version missing, or night/ itself: said before any map is built (it was
+        // found after the day's map and queries, whose results were then lost).
+        File.Delete(Path.Combine(scene, "night", "0005.jpg"));
+        Assert.Contains("0005.jpg: is missing: every query", Assert.Throws<FileFormatException>(() => StrechaLoc.Load(scene)).Message);
+        Directory.Delete(Path.Combine(scene, "night"), recursive: true);
+        Assert.Contains("night/ is missing", Assert.Throws<FileFormatException>(() => StrechaLoc.Load(scene)).Message);
+    }
+
+    /// <summary>Other extraction settings get a map of their own beside the defaults' (a rerun with
+    /// another --max-size stopped on the earlier map's features).</summary>
+    [Fact]
+    public void OtherExtractionSettingsNameAMapOfTheirOwn()
+    {
+        Assert.Equal("r2d2_default", StrechaLocRunner.MapName("r2d2_default", new ExtractionSettings()));
+        Assert.Equal("RootSIFT", StrechaLocRunner.MapName("RootSIFT", null));
+        var small = StrechaLocRunner.MapName("r2d2_default", new ExtractionSettings { MaxSize = 384 });
+        Assert.Matches("^r2d2_default-[0-9a-f]{8}$", small);
+        Assert.NotEqual(small, StrechaLocRunner.MapName("r2d2_default", new ExtractionSettings { MaxSize = 512 }));
+        Assert.Equal(small, StrechaLocRunner.MapName("r2d2_default", new ExtractionSettings { MaxSize = 384 }));
     }
 }

@@ -12,6 +12,9 @@ public interface IImageRetrieval
     /// <summary>The queries of <paramref name="queryNames"/> the method holds nothing for (a pairs or
     /// global-descriptor file without them); none for the map's own methods.</summary>
     IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => Array.Empty<string>();
+    /// <summary>What the user should know about the method's input before the queries (map images a
+    /// global-descriptor file lacks, which are never retrieved); null: nothing.</summary>
+    string? Note => null;
 }
 
 /// <summary>
@@ -92,8 +95,13 @@ public static class ImageRetrieval
             _all = all;
             _db = map.Images.Where(kv => all.ContainsKey(kv.Value.Name)).Select(kv => { var d = all[kv.Value.Name]; return (kv.Key, d, Norm(d)); }).OrderBy(x => x.Key).ToList();
             if (_db.Count == 0) throw new FileFormatException(name[7..], 0, $"holds no global feature of an image of the map {map.Path}");
-            var odd = _db.FirstOrDefault(x => x.D.Length != _db[0].D.Length);
-            if (odd.D != null) throw new FileFormatException(name[7..], 0, $"the global feature of '{map.Images[odd.Id].Name}' has {odd.D.Length} values, that of '{map.Images[_db[0].Id].Name}' {_db[0].D.Length}");
+            // Every entry, queries' too, has the database's size: checked before any query, not at each.
+            var first = map.Images[_db[0].Id].Name;
+            if (all.FirstOrDefault(kv => kv.Value.Length != _db[0].D.Length) is { Key: not null } odd)
+                throw new FileFormatException(name[7..], 0, $"the global feature of '{odd.Key}' has {odd.Value.Length} values, that of '{first}' {_db[0].D.Length}");
+            int lacking = map.Images.Count - _db.Count;
+            if (lacking > 0)
+                Note = $"{name[7..]}: no global feature for {lacking} of the map's {map.Images.Count} images (first: '{map.Images.Values.First(i => !all.ContainsKey(i.Name)).Name}'): they are never retrieved";
         }
         public string Name { get; }
         public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k)
@@ -104,6 +112,7 @@ public static class ImageRetrieval
             return _db.Select(x => (x.Id, S: Dot(q, x.D) / Math.Max(qn * x.Norm, double.Epsilon))).OrderByDescending(x => x.S).ThenBy(x => x.Id).Take(k).Select(x => x.Id).ToList();
         }
         public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => Lookup(_all, q) == null).ToList();
+        public string? Note { get; }
         private static double Dot(float[] a, float[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
         private static double Norm(float[] a) => Math.Sqrt(Dot(a, a));
     }

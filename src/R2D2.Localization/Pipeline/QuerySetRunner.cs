@@ -277,6 +277,7 @@ public sealed class QuerySetRunner
             return;
         }
         if (Localization.Localizer.RetrievalUsed(_map, _o.Localizer) is not { } method) return;
+        if (method.Note is { } note) progress.Warning(note);
         var lacking = method.Lacking(queries.Select(q => q.Name).ToList());
         if (lacking.Count == 0 || ImageRetrieval.InputOf(method.Name) is not { } input) return;
         string which = $"{lacking.Count} of the {queries.Count} queries (first: '{lacking[0]}')";

@@ -221,6 +221,12 @@ public class RetrievalTests
         var method = ImageRetrieval.Create("global:" + h5, map);
         Assert.Equal(ids[2], method.Retrieve("query/night/q.jpg", null!, 1)[0]);
         Assert.Equal(ids[2], method.Retrieve("q.jpg", null!, 1)[0]); // by base name, as pairs files
+        Assert.Null(method.Note);
+        // A map image the file lacks is said (it is never retrieved); a query's feature of another size is refused at once, not at that query.
+        Hloc.WriteGlobal(h5, entries.Skip(1));
+        Assert.Contains($"no global feature for 1 of the map's {ids.Count} images (first: '{map.Images[ids[0]].Name}')", ImageRetrieval.Create("global:" + h5, map).Note);
+        Hloc.WriteGlobal(h5, entries.Append(("query/night/r.jpg", new float[] { 1, 2 })));
+        Assert.Contains("the global feature of 'query/night/r.jpg' has 2 values", Assert.Throws<FileFormatException>(() => ImageRetrieval.Create("global:" + h5, map)).Message);
         Hloc.WriteGlobal(h5, new[] { (map.Images[ids[0]].Name, new[] { 1f, float.NaN, 0 }) });
         var e = Assert.Throws<FileFormatException>(() => ImageRetrieval.Create("global:" + h5, map));
         Assert.Contains(h5, e.Message);

@@ -28,6 +28,19 @@ public static class RetrievalPairs
             kv => kv.Value.OrderByDescending(x => x.Score).ThenBy(x => x.Order).Select(x => x.Db).Distinct().ToList(), StringComparer.Ordinal);
     }
 
+    /// <summary>The first line of the file naming <paramref name="db"/> as a pair's database image (0: none), for errors.</summary>
+    public static int LineOf(string path, string db)
+    {
+        int n = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            n++;
+            var line = raw.Trim();
+            if (line.Length > 0 && line[0] != '#' && PairsLine.Parse(line, path, n).Name2 == db) return n;
+        }
+        return 0;
+    }
+
     /// <summary>Writes `query db` lines (hloc's layout), or `query, db, score` when scores are given.</summary>
     public static void Write(string path, IEnumerable<(string Query, string Db, double? Score)> pairs) =>
         OutputFile.WriteAllText(path, string.Concat(pairs.Select(p => p.Score is { } s

@@ -75,7 +75,7 @@ public static class ImageRetrieval
             Name = name;
             var ids = map.Images.ToDictionary(kv => kv.Value.Name, kv => kv.Key, StringComparer.Ordinal);
             var unknown = pairs.SelectMany(kv => kv.Value).FirstOrDefault(n => !ids.ContainsKey(n));
-            if (unknown != null) throw new FileFormatException(name[6..], 0, $"'{unknown}' is not an image of the map {map.Path}");
+            if (unknown != null) throw new FileFormatException(name[6..], RetrievalPairs.LineOf(name[6..], unknown), $"'{unknown}' is not an image of the map {map.Path}");
             _byQuery = pairs.ToDictionary(kv => kv.Key, kv => kv.Value.Select(n => ids[n]).ToList(), StringComparer.Ordinal);
         }
         public string Name { get; }

@@ -58,6 +58,6 @@ public static class QueryInputs
     {
         var ids = map.Images.ToDictionary(kv => kv.Value.Name, kv => kv.Key, StringComparer.Ordinal);
         return RetrievalPairs.Read(path).ToDictionary(kv => kv.Key, kv => kv.Value.Select(n => ids.TryGetValue(n, out int id) ? id
-            : throw new FileFormatException(path, 0, $"'{n}' is not an image of the map")).ToList(), StringComparer.Ordinal);
+            : throw new FileFormatException(path, RetrievalPairs.LineOf(path, n), $"'{n}' is not an image of the map {map.Path}")).ToList(), StringComparer.Ordinal);
     }
 }

@@ -204,6 +204,20 @@ public class RetrievalTests
         Assert.Contains("bad.gfeat", e.Message);
     }
 
+    /// <summary>A pairs file naming an image the map lacks is refused at its line (the message had no line).</summary>
+    [Fact]
+    public void APairsFileNamingAnotherImageIsRefusedAtItsLine()
+    {
+        var (_, map) = SyntheticMap.Built(15);
+        var known = map.Images.Values.First().Name;
+        var pairs = Path.Combine(TempDir.Create(), "pairs.txt");
+        File.WriteAllText(pairs, $"# retrieval\nq.jpg {known}\nq.jpg elsewhere.jpg\n");
+        var e = Assert.Throws<FileFormatException>(() => ImageRetrieval.Create("pairs:" + pairs, map));
+        Assert.StartsWith($"{pairs}:3: 'elsewhere.jpg' is not an image of the map", e.Message);
+        Assert.StartsWith($"{pairs}:3: 'elsewhere.jpg' is not an image of the map",
+            Assert.Throws<FileFormatException>(() => R2D2.Localization.Pipeline.QueryInputs.ReadPairs(pairs, map)).Message);
+    }
+
     /// <summary>hloc's global-feats-*.h5 as `global:FILE`: ranked by cosine, so a descriptor's
     /// length does not count; a value that is not finite, or a file that is not HDF5, is refused
     /// naming the file.</summary>

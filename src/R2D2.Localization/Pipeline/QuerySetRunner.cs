@@ -80,7 +80,7 @@ public sealed record QuerySetSummary(IReadOnlyList<QueryOutcome> Outcomes)
         }
     }
 
-    public string Line => $"query: {Outcomes.Count} queries, {Count(QueryStatus.Localized)} localized, {Count(QueryStatus.Fallback)} fallback, "
+    public string Line => $"query: {Outcomes.Count} {(Outcomes.Count == 1 ? "query" : "queries")}, {Count(QueryStatus.Localized)} localized, {Count(QueryStatus.Fallback)} fallback, "
         + $"{Count(QueryStatus.Unreadable)} unreadable, {Count(QueryStatus.Failed)} failed";
 }
 

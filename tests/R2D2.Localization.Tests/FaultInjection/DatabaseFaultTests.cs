@@ -140,7 +140,7 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
             var q = LocalizeReadOnly(folder, "query", "--map", db, "--queries", _map.Queries, "--images", Path.Combine(SmallMap.Scene, "images"),
                 "--output", poses, "--retrieval", "2");
             Assert.True(q.Code == 0, q.Err + q.Out);
-            Assert.Contains("query: 1 queries, 1 localized", q.Out);
+            Assert.Contains("query: 1 query, 1 localized", q.Out);
             var report = LocalizeReadOnly(folder, "report", "--map", db, "--poses", poses, "--query-images", Path.Combine(SmallMap.Scene, "images"),
                 "--output", Path.Combine(outDir, "report.html"));
             Assert.True(report.Code == 0, report.Err + report.Out);

@@ -15,15 +15,17 @@ public sealed class FeatureSource : IDisposable
     private readonly Func<RgbImage, string, FeatureSet>? _fromFile;
     private readonly Func<IReadOnlyList<string>, IReadOnlyList<string>>? _lacking;
     private readonly Func<string, string>? _hlocName;
+    private readonly string? _hlocFile;
     private readonly IDisposable? _owned;
     private readonly Func<int, int, string?> _sizeProblem;
 
     private FeatureSource(Func<RgbImage, FeatureSet> extract, Func<string, (FeatureSet, int)> extractFile,
         ExtractorIdentity identity, string description, IDisposable? owned, Func<int, int, string?>? sizeProblem = null,
         Func<RgbImage, string, FeatureSet>? fromFile = null, Func<IReadOnlyList<string>, IReadOnlyList<string>>? lacking = null,
-        Func<string, string>? hlocName = null)
+        Func<string, string>? hlocName = null, string? hlocFile = null)
     {
         _hlocName = hlocName;
+        _hlocFile = hlocFile;
         _extract = extract;
         _fromFile = fromFile;
         _lacking = lacking;
@@ -135,7 +137,7 @@ public sealed class FeatureSource : IDisposable
             identity, $"hloc features of {file} ({dim}-d)", null,
             fromFile: (image, path) => Read(path, (image.Width, image.Height)).Item1,
             lacking: paths => paths.Where(p => { try { NameOf(p); return false; } catch (ImageFileException) { return true; } }).ToList(),
-            hlocName: NameOf);
+            hlocName: NameOf, hlocFile: file);
     }
 
     private static FeatureSet FromHloc(HlocFeatures h, int width, int height)
@@ -183,8 +185,11 @@ public sealed class FeatureSource : IDisposable
             // size must agree, and where the file holds a map image, its features must be the map's.
             if (hloc.Identity.DescriptorDim != mapExtractor.DescriptorDim)
                 throw new R2D2Exception(file, 0, $"holds {hloc.Identity.DescriptorDim}-d descriptors, and {mapPath} was built from {mapExtractor.DescriptorDim}-d ones ({mapExtractor.Model}): not the same extractor");
-            if (hloc.Identity.Settings != mapExtractor.Settings && OtherExtraction(file, mapPath) is { } image)
-                throw new R2D2Exception(file, 0, $"holds other keypoints for the map image '{image}' than {mapPath} was built from: not the same extraction (give the queries' features of the map's extractor run)");
+            // Also the map's own file: hloc rewrites a file of the same name when it extracts again.
+            using (var db = FeatureDatabase.OpenReadOnly(mapPath))
+                if (hloc.Disagreement(db) is { } image)
+                    throw new R2D2Exception(file, 0, $"holds other keypoints for the map image '{image}' than {mapPath} was built from: not the same extraction "
+                        + "(extracted again since? give the queries' features of the map's extraction run)");
             return hloc;
         }
         if (IsHloc(model))
@@ -208,20 +213,23 @@ public sealed class FeatureSource : IDisposable
         throw new R2D2Exception(path, 0, $"is not the model {mapPath} was built with ({string.Join("; ", diff)}): give the checkpoint of {mapExtractor.Model} with --model{leaveOut}");
     }
 
-    /// <summary>The first map image that <paramref name="file"/> holds under its name (or a trailing
-    /// part of it) with other keypoints than the map's; null when the ones it holds agree, or it holds none.</summary>
-    private static string? OtherExtraction(string file, string mapPath)
+    /// <summary>For features read from a file (hloc): the first image of <paramref name="db"/> that
+    /// the file holds (under its name or a trailing part of it) with other keypoints than the
+    /// database stores, i.e. the file was extracted again since (hloc rewrites a file of the same
+    /// name); null when the ones it holds agree, it holds none, or the source extracts.</summary>
+    public string? Disagreement(FeatureDatabase db)
     {
-        var names = Hloc.ListImages(file).ToHashSet(StringComparer.Ordinal);
-        using var db = FeatureDatabase.OpenReadOnly(mapPath);
-        foreach (var image in db.ReadImages())
+        if (_hlocFile == null) return null;
+        var names = Hloc.ListImages(_hlocFile).ToHashSet(StringComparer.Ordinal);
+        var stored = db.ImagesWithFeatures();
+        foreach (var image in db.ReadImages().Where(i => stored.Contains(i.Id)))
         {
             var parts = image.Name.Split('/');
             var name = Enumerable.Range(0, parts.Length).Select(i => string.Join('/', parts[i..])).FirstOrDefault(names.Contains);
-            if (name == null || db.ReadKeypoints(image.Id) is not { } stored) continue;
-            var h = Hloc.ReadFeatures(file, name);
-            bool same = h.Count == stored.Count && Enumerable.Range(0, h.Count).All(i =>
-                Math.Abs(h.Keypoints[2 * i] - stored.X[i]) < 1e-3 && Math.Abs(h.Keypoints[2 * i + 1] - stored.Y[i]) < 1e-3);
+            if (name == null || db.ReadKeypoints(image.Id) is not { } kp) continue;
+            var h = Hloc.ReadFeatures(_hlocFile, name);
+            bool same = h.Count == kp.Count && Enumerable.Range(0, h.Count).All(i =>
+                Math.Abs(h.Keypoints[2 * i] - kp.X[i]) < 1e-3 && Math.Abs(h.Keypoints[2 * i + 1] - kp.Y[i]) < 1e-3);
             return same ? null : image.Name;
         }
         return null;

@@ -187,17 +187,27 @@ public static class Hloc
     public static (int[] Matches0, float[] Scores0) ReadMatches(string path, string name0, string name1, int count0) =>
         Reading(path, file => PairOf(file, path, name0, name1, count0));
 
+    /// <summary>hloc's older key of a pair (names_to_pair_old: one group at the root), which its find_pair still reads.</summary>
+    private static string OldPairKey(string name0, string name1) => name0.Replace('/', '-') + "_" + name1.Replace('/', '-');
+
+    /// <summary>The key a file holds the pair under, as hloc's find_pair looks: this order, the other,
+    /// then the old keys in both orders; null when none.</summary>
+    private static (string Key, bool Reversed)? FindPair(IH5Group file, string name0, string name1) =>
+        new[] { (PairKey(name0, name1), false), (PairKey(name1, name0), true), (OldPairKey(name0, name1), false), (OldPairKey(name1, name0), true) }
+            .Select(k => ((string, bool)?)k).FirstOrDefault(k => Has(file, k!.Value.Item1 + "/matches0"));
+
     private static (int[] Matches0, float[] Scores0) PairOf(IH5Group file, string path, string name0, string name1, int count0)
     {
-        var key = PairKey(name0, name1);
-        if (Has(file, key + "/matches0"))
+        var found = FindPair(file, name0, name1)
+            ?? throw new FileFormatException(path, 0, $"no pair '{PairKey(name0, name1)}' (nor '{PairKey(name1, name0)}', nor hloc's older '{OldPairKey(name0, name1)}') with a 'matches0' dataset");
+        var (key, reversed) = found;
+        if (!reversed)
         {
             var (m, s) = ReadPair(file, path, key);
             if (m.Length != count0) throw new FileFormatException(path, 0, $"'{key}/matches0' has {m.Length} values, and '{name0}' {count0} keypoints");
             return (m, s);
         }
-        var reverse = PairKey(name1, name0);
-        if (!Has(file, reverse + "/matches0")) throw new FileFormatException(path, 0, $"no pair '{key}' (nor '{reverse}') with a 'matches0' dataset");
+        var reverse = key;
         var (m1, s1) = ReadPair(file, path, reverse);
         var m0 = Enumerable.Repeat(-1, count0).ToArray();
         var s0 = new float[count0];
@@ -226,8 +236,7 @@ public static class Hloc
 
     /// <summary>The pairs (by index) that the file holds in neither order.</summary>
     public static List<int> MissingPairs(string path, IReadOnlyList<(string Name0, string Name1)> pairs) => Reading(path, file =>
-        Enumerable.Range(0, pairs.Count).Where(k => !Has(file, PairKey(pairs[k].Name0, pairs[k].Name1) + "/matches0")
-            && !Has(file, PairKey(pairs[k].Name1, pairs[k].Name0) + "/matches0")).ToList());
+        Enumerable.Range(0, pairs.Count).Where(k => FindPair(file, pairs[k].Name0, pairs[k].Name1) == null).ToList());
 
     private static (int[], float[]) ReadPair(IH5Group file, string path, string key)
     {

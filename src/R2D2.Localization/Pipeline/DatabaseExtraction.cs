@@ -24,6 +24,10 @@ public static class DatabaseExtraction
         Func<ImageInput, Camera?>? cameraFor = null, Action<ImageOutcome>? onImage = null)
     {
         db.UseExtractor(source.Identity); // refuses another model or settings before any work
+        // An hloc file extracted again under its name would mix two runs' keypoints.
+        if (source.Disagreement(db) is { } changed)
+            throw new FeatureDatabaseException(db.Path, $"stores other keypoints for '{changed}' than {source.Description} holds now: the file was extracted again since "
+                + "(hloc rewrites a file of the same name): build into a new database (nothing was written)");
         var done = db.ImagesWithFeatures();
         var outcomes = new List<ImageOutcome>();
         foreach (var image in images)

@@ -53,10 +53,11 @@ public static class MatchRunner
     /// The match stage from hloc's matches.h5 instead of matching (build-map --matches, with
     /// --model hloc:FILE, whose keypoints keep the file's order, so the indices are the file's):
     /// each pair's matches0 as the pair's matches, its matching_scores0 as their similarity.
-    /// <paramref name="hlocName"/> gives an image's name in the file. A pair the file lacks is
-    /// refused before any pair is written, an index beyond an image's keypoints where it is met;
-    /// pairs with stored matches are skipped (resumable), and the database records the file as its
-    /// match settings, so matches of another file or of the matcher are not mixed in.
+    /// <paramref name="hlocName"/> gives an image's name in the file. A pair the file lacks, or an
+    /// index beyond an image's keypoints, is refused before any pair is written (every pair is read
+    /// twice: checked, then written); pairs with stored matches are skipped (resumable) once one of
+    /// them is found equal to the file's, and the database records the file as its match settings,
+    /// so matches of another file or of the matcher are not mixed in.
     /// </summary>
     public static MatchSummary Import(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, string matchesFile, Func<string, string> hlocName,
         IProgressSink? progress = null)
@@ -69,25 +70,47 @@ public static class MatchRunner
         if (missing.Count > 0)
             throw new FileFormatException(matchesFile, 0, $"holds no matches for {missing.Count} of the {pairs.Count} pairs (first: '{named[missing[0]].Item1}' '{named[missing[0]].Item2}'): "
                 + "give the pairs it was matched on (--pairs, hloc's pairs file) or match them here (leave --matches out); no match was written");
-        RecordSettings(db, $"hloc matches of {Path.GetFullPath(matchesFile)}");
         var sw = Stopwatch.StartNew();
-        int done = 0, skipped = 0;
-        long matches = 0;
         var todo = Enumerable.Range(0, pairs.Count).Where(k => !db.HasMatches(ids[pairs[k].Name1], ids[pairs[k].Name2])).ToList();
-        skipped = pairs.Count - todo.Count;
-        (progress ?? ProgressSink.None).Stage("match (imported)", todo.Count, advance =>
-            Hloc.ReadManyMatches(matchesFile, todo.Select(k => (named[k].Item1, named[k].Item2, counts[ids[pairs[k].Name1]].Count)).ToList(), (t, m0, s0) =>
+        int skipped = pairs.Count - todo.Count;
+        var sink = progress ?? ProgressSink.None;
+        List<Match> MatchesOf(int k, int[] m0, float[] s0)
+        {
+            int count1 = counts[ids[pairs[k].Name2]].Count;
+            var list = new List<Match>();
+            for (int i = 0; i < m0.Length; i++)
+            {
+                if (m0[i] < 0) continue;
+                if (m0[i] >= count1)
+                    throw new FileFormatException(matchesFile, 0, $"pair '{named[k].Item1}' '{named[k].Item2}': match {i} → {m0[i]}, beyond the second image's {count1} keypoints (no match was written)");
+                list.Add(new Match(i, m0[i], s0[i]));
+            }
+            return list;
+        }
+        List<(string, string, int)> Shapes(IEnumerable<int> ks) => ks.Select(k => (named[k].Item1, named[k].Item2, counts[ids[pairs[k].Name1]].Count)).ToList();
+        // A resumed import: the pairs stored must be this file's (hloc rewrites a file of the same name when it matches again).
+        var pending = todo.ToHashSet();
+        if (skipped > 0 && Enumerable.Range(0, pairs.Count).First(k => !pending.Contains(k)) is var storedPair)
+            Hloc.ReadManyMatches(matchesFile, Shapes(new[] { storedPair }), (_, m0, s0) =>
+            {
+                var now = MatchesOf(storedPair, m0, s0).Select(m => (m.I, m.J)).ToHashSet();
+                var before = (db.ReadMatches(ids[pairs[storedPair].Name1], ids[pairs[storedPair].Name2]) ?? new()).Select(m => (m.I, m.J)).ToHashSet();
+                if (!now.SetEquals(before))
+                    throw new FeatureDatabaseException(db.Path, $"stores other matches for '{pairs[storedPair].Name1}' '{pairs[storedPair].Name2}' than {matchesFile} holds now: "
+                        + "the file was changed since they were imported; import into a new database (no match was written)");
+            });
+        // Every pair is read and checked before the first is written: a bad index met half way left
+        // part of the file in the database, bound to it.
+        sink.Stage("match (imported): check", todo.Count, advance =>
+            Hloc.ReadManyMatches(matchesFile, Shapes(todo), (t, m0, s0) => { MatchesOf(todo[t], m0, s0); advance($"{pairs[todo[t]].Name1} {pairs[todo[t]].Name2}"); }));
+        RecordSettings(db, $"hloc matches of {Path.GetFullPath(matchesFile)}");
+        int done = 0;
+        long matches = 0;
+        sink.Stage("match (imported)", todo.Count, advance =>
+            Hloc.ReadManyMatches(matchesFile, Shapes(todo), (t, m0, s0) =>
             {
                 var p = pairs[todo[t]];
-                int count1 = counts[ids[p.Name2]].Count;
-                var list = new List<Match>();
-                for (int i = 0; i < m0.Length; i++)
-                {
-                    if (m0[i] < 0) continue;
-                    if (m0[i] >= count1)
-                        throw new FileFormatException(matchesFile, 0, $"pair '{named[todo[t]].Item1}' '{named[todo[t]].Item2}': match {i} → {m0[i]}, beyond the second image's {count1} keypoints");
-                    list.Add(new Match(i, m0[i], s0[i]));
-                }
+                var list = MatchesOf(todo[t], m0, s0);
                 db.WriteMatches(ids[p.Name1], ids[p.Name2], list);
                 done++; matches += list.Count;
                 advance($"{p.Name1} {p.Name2}: {list.Count} matches");

@@ -102,6 +102,10 @@ public static class RetrievalEvaluationRunner
             var named = set.Truth.Select(t => Submission.BaseName(t.Name)).ToHashSet();
             if (set.Queries.FirstOrDefault(q => named.Contains(q.SubmissionName) && !File.Exists(Path.Combine(set.ImageRoot, q.Name))) is { } gone)
                 throw new R2D2Exception(Path.Combine(set.ImageRoot, gone.Name), 0, $"query image of set '{set.Label}' not found (nothing was evaluated)");
+            // Features read from a file (hloc) that lacks queries: said now, not as each query's failure at the end.
+            var noFeatures = source.Lacking(set.Queries.Where(q => named.Contains(q.SubmissionName)).Select(q => Path.Combine(set.ImageRoot, q.Name)).ToList());
+            if (noFeatures.Count > 0)
+                throw new R2D2Exception(null, 0, $"set '{set.Label}': {source.Description} holds no features for {noFeatures.Count} of its queries (first: {noFeatures[0]}) (nothing was evaluated)");
             // No query with a true pose: every figure would be NaN, and the run would say nothing.
             if (set.Queries.Count > 0 && !set.Queries.Any(q => named.Contains(q.SubmissionName)))
                 throw new R2D2Exception(set.Sources.LastOrDefault(), 0, $"set '{set.Label}': none of its {set.Queries.Count} queries (e.g. '{set.Queries[0].SubmissionName}') has a true pose here "

@@ -233,6 +233,68 @@ public class InteropCliTests
         (code, _, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "shifted-poses.txt"), "--model", "hloc:" + shifted);
         Assert.True(code != 0);
         Assert.Contains("holds other keypoints for the map image", err);
+        // hloc rewrites a file of the same name when it extracts or matches again: a map of the old
+        // file's features, or a database of its matches, is not resumed from the new one (they mixed).
+        var rewritten = Path.Combine(dir, "rewritten.h5");
+        File.Copy(copy, rewritten);
+        var fromRewritten = Path.Combine(dir, "rewritten.db");
+        (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromRewritten, "--model", "hloc:" + rewritten, "--pairs", "exhaustive");
+        Assert.True(code == 0, err);
+        File.Copy(shifted, rewritten, overwrite: true);
+        (code, _, err) = CliTests.Localize("query", "--map", fromRewritten, "--queries", Berlin, "--output", Path.Combine(dir, "rewritten-poses.txt"));
+        Assert.True(code != 0);
+        Assert.Contains("holds other keypoints for the map image", err);
+        (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromRewritten, "--model", "hloc:" + rewritten, "--pairs", "exhaustive");
+        Assert.True(code != 0);
+        Assert.Contains("the file was extracted again since", err);
+        var changedMatches = Path.Combine(dir, "changed-matches.h5");
+        File.Copy(Path.Combine(hloc, "matches.h5"), changedMatches);
+        var fromMatches = Path.Combine(dir, "from-matches.db");
+        (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromMatches, "--model", "hloc:" + Path.Combine(hloc, "features.h5"), "--matches", changedMatches, "--pairs", "exhaustive");
+        Assert.True(code == 0, err);
+        var pairNames = File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Select(l => l.Split(' ')).ToList();
+        Hloc.WriteMatches(changedMatches, pairNames.Select(p =>
+        {
+            var (m, sc) = Hloc.ReadMatches(Path.Combine(hloc, "matches.h5"), p[0], p[1], Hloc.ReadFeatures(copy, p[0]).Count);
+            return (p[0], p[1], m.Select((v, i) => i % 2 == 0 ? -1 : v).ToArray(), sc); // half the matches
+        }));
+        (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromMatches, "--model", "hloc:" + Path.Combine(hloc, "features.h5"), "--matches", changedMatches, "--pairs", "exhaustive");
+        Assert.True(code != 0);
+        Assert.Contains("the file was changed since they were imported", err);
+        // A match beyond the second image's keypoints in the last pair: found before any pair is written,
+        // so the database takes the corrected file (it held the first pairs, bound to the bad file).
+        var badIndex = Path.Combine(dir, "bad-index.h5");
+        Hloc.WriteMatches(badIndex, pairNames.Select((p, k) =>
+        {
+            var (m, sc) = Hloc.ReadMatches(Path.Combine(hloc, "matches.h5"), p[0], p[1], Hloc.ReadFeatures(copy, p[0]).Count);
+            if (k == pairNames.Count - 1) m[0] = 1_000_000;
+            return (p[0], p[1], m, sc);
+        }));
+        var fromBad = Path.Combine(dir, "from-bad.db");
+        (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromBad, "--model", "hloc:" + Path.Combine(hloc, "features.h5"), "--matches", badIndex, "--pairs", "exhaustive");
+        Assert.True(code != 0);
+        Assert.Contains("beyond the second image's", err);
+        using (var bad = R2D2.Localization.Storage.FeatureDatabase.OpenReadOnly(fromBad)) Assert.False(bad.HasAnyMatches);
+        (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromBad, "--model", "hloc:" + Path.Combine(hloc, "features.h5"), "--matches", Path.Combine(hloc, "matches.h5"), "--pairs", "exhaustive");
+        Assert.True(code == 0, err);
+        // hloc's older pair keys ('a_b', names_to_pair_old), which its find_pair still reads.
+        if (!Formats.HlocTests.SkipWithoutH5py())
+        {
+            var oldKeys = Path.Combine(dir, "old-keys.h5");
+            PythonTools.Run($@"
+import h5py
+with h5py.File('{Path.Combine(hloc, "matches.h5")}', 'r') as src, h5py.File('{oldKeys}', 'w') as dst:
+    for a in src:
+        for b in src[a]:
+            g = dst.create_group(a + '_' + b)
+            for d in src[a][b]: g.create_dataset(d, data=src[a][b][d][()])
+");
+            (code, stdout, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", Path.Combine(dir, "old-keys.db"), "--model", "hloc:" + Path.Combine(hloc, "features.h5"),
+                "--matches", oldKeys, "--pairs", "exhaustive");
+            Assert.True(code == 0, err + stdout);
+            Assert.Equal(Rounded(model), Rounded(ColmapText.ReadModel(Path.Combine(dir, "old-keys_model"))));
+        }
+
         // An export must not replace the file the map was built from (its queries' features would go).
         (code, _, err) = CliTests.Localize("convert", "--from", fromHloc, "--to", hloc, "--format", "hloc");
         Assert.True(code != 0);

@@ -139,6 +139,9 @@ public static class MapBuildRunner
         Done("match");
         Verification.Run(db, pairs, new VerifyOptions { Method = VerifyMethod.Poses, ThresholdPx = o.EpipolarPx, Poses = byName }, progress);
         Done("verify");
+        if (o.ImportedMatches != null && MatchCounts(db, pairs) is var (total, verified) && total > 0 && (double)verified / total < ImportedMatchesMinShare)
+            progress.Warning($"{o.ImportedMatches}: only {(double)verified / total:P1} of its {total} matches fit the poses: are they matches of these features "
+                + "(the same extraction run as --model's file)? Matches of another run index other keypoints");
         var (points, stats) = TriangulationRunner.Run(db, byName, o.Triangulation, progress);
         Done("triangulate");
         if (points.Count == 0 && !o.AllowEmpty) throw new EmptyMapException(db.Path, WhyEmpty(db, pairs, stats, o));
@@ -174,18 +177,28 @@ public static class MapBuildRunner
         if (failed.Count > 0) throw new R2D2Exception($"{failed.Count} image(s) could not be read or gave no features; the map needs them all (fix them or drop them from the poses)");
     }
 
+    /// <summary>Below this share of imported matches within the epipolar threshold, the matches are
+    /// likely another extraction's (a walk's case: 12 points where the right file gave 1,044).</summary>
+    private const double ImportedMatchesMinShare = 0.05;
+
+    /// <summary>The pairs' stored matches, and those verification kept.</summary>
+    private static (long Matches, long Verified) MatchCounts(FeatureDatabase db, IReadOnlyList<ImagePair> pairs)
+    {
+        var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
+        var keys = pairs.Select(p => ImagePairs.PairId(ids[p.Name1], ids[p.Name2])).ToHashSet();
+        long Sum(List<PairCount> counts) => counts.Where(c => keys.Contains(ImagePairs.PairId(c.ImageId1, c.ImageId2))).Sum(c => (long)c.Count);
+        return (Sum(db.ListMatchedPairs()), Sum(db.ListGeometryPairs()));
+    }
+
     /// <summary>Why a build gave no point, from what its stages stored for these pairs: no pairs,
     /// no matches, no match consistent with the poses, or every track rejected by the filters.</summary>
     internal static string WhyEmpty(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, TriangulationStats stats, MapBuildOptions o)
     {
         if (pairs.Count == 0)
             return $"no overlapping pairs (no two images look within {o.Pairs.MaxViewAngleDeg:G4}° of the same direction)";
-        var ids = db.ReadImages().ToDictionary(i => i.Name, i => i.Id);
-        var keys = pairs.Select(p => ImagePairs.PairId(ids[p.Name1], ids[p.Name2])).ToHashSet();
-        long Sum(List<PairCount> counts) => counts.Where(c => keys.Contains(ImagePairs.PairId(c.ImageId1, c.ImageId2))).Sum(c => (long)c.Count);
-        long matches = Sum(db.ListMatchedPairs());
+        var (matches, verified) = MatchCounts(db, pairs);
         if (matches == 0) return $"no matches (in {pairs.Count} pair(s): do the images overlap?)";
-        if (Sum(db.ListGeometryPairs()) == 0)
+        if (verified == 0)
             return $"no verified matches (none of the {matches} matches of {pairs.Count} pair(s) lies within {o.EpipolarPx:G4} px of its epipolar line: "
                 + "do the poses and intrinsics fit the images?)";
         var t = o.Triangulation;

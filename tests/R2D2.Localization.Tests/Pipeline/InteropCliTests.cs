@@ -277,6 +277,18 @@ public class InteropCliTests
         using (var bad = R2D2.Localization.Storage.FeatureDatabase.OpenReadOnly(fromBad)) Assert.False(bad.HasAnyMatches);
         (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromBad, "--model", "hloc:" + Path.Combine(hloc, "features.h5"), "--matches", Path.Combine(hloc, "matches.h5"), "--pairs", "exhaustive");
         Assert.True(code == 0, err);
+        // Matches that index other keypoints (another extraction run's) barely fit the poses: said.
+        var otherRun = Path.Combine(dir, "other-run.h5");
+        Hloc.WriteMatches(otherRun, pairNames.Select(p =>
+        {
+            var (m, sc) = Hloc.ReadMatches(Path.Combine(hloc, "matches.h5"), p[0], p[1], Hloc.ReadFeatures(copy, p[0]).Count);
+            int count1 = Hloc.ReadFeatures(copy, p[1]).Count;
+            return (p[0], p[1], m.Select(v => v < 0 ? v : (v + 97) % count1).ToArray(), sc);
+        }));
+        (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", Path.Combine(dir, "other-run.db"), "--model", "hloc:" + Path.Combine(hloc, "features.h5"),
+            "--matches", otherRun, "--pairs", "exhaustive", "--allow-empty");
+        Assert.Contains("of its", err);
+        Assert.Contains("matches fit the poses: are they matches of these features", err);
         // hloc's older pair keys ('a_b', names_to_pair_old), which its find_pair still reads.
         if (!Formats.HlocTests.SkipWithoutH5py())
         {

@@ -88,6 +88,8 @@ internal sealed class NetworkOptionSet
             throw new ArgumentException($"{option} applies to R2D2 models; RootSIFT extracts its own 5000 features at ≤ 1024 px (--max-pixels applies to both)");
         if (IsHloc(r) && given.R2D2OnlyGiven(r) is { } hlocOption)
             throw new ArgumentException($"{hlocOption} applies to R2D2 models; with --model hloc:FILE the features are the file's, as hloc extracted them");
+        if ((IsRootSift(r) || IsHloc(r)) && r.GetResult(Precision) is { Implicit: false })
+            throw new ArgumentException($"--precision applies to R2D2 models, not to --model {r.GetValue(Model)} (no network computes its features)");
         return IsRootSift(r) ? FeatureSource.ForRootSift(maxPixels: settings.MaxPixels)
              : IsHloc(r) ? FeatureSource.ForHloc(r.GetValue(Model)!)
              : FeatureSource.ForR2D2(Load(r), settings, ModelLoader.ModelName(r.GetValue(Model)!));

@@ -114,6 +114,8 @@ internal static class QueryCommand
         var (map, builtWith) = QueryInputs.LoadMap(mapPath);
         using var _ = map;
         double loadMap = clock.Elapsed.TotalSeconds;
+        if (map.Extractor.FeatureType != ExtractorIdentity.R2D2Type && r.GetResult(o.Precision) is { Implicit: false })
+            throw new ArgumentException($"--precision applies to R2D2 models; {mapPath} was built from {map.Extractor.Name}, whose queries' features are not computed by the network");
         using var source = FeatureSource.ForMap(map.Extractor, mapPath, r.GetValue(o.Model), builtWith, dev, r.GetValue(o.Precision) == "bf16");
         int count = shard.Take(list).Count;
         if (!shard.IsAll) Console.WriteLine($"query: shard {shard}: {count} of the list's {list.Count} queries");

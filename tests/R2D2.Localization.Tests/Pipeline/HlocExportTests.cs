@@ -280,5 +280,8 @@ with h5py.File('{file}', 'w') as fd:
         (code, _, err) = CliTests.Localize("extract", "--images", Path.Combine(images, "db"), "--database", db, "--model", "hloc:" + file, "--top-k", "100");
         Assert.True(code != 0);
         Assert.Contains("--top-k applies to R2D2 models", err);
+        (code, _, err) = CliTests.Localize("extract", "--images", Path.Combine(images, "db"), "--database", db, "--model", "hloc:" + file, "--precision", "bf16");
+        Assert.True(code != 0);
+        Assert.Contains("--precision applies to R2D2 models", err);
     }
 }

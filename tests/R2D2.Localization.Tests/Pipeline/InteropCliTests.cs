@@ -187,6 +187,10 @@ public class InteropCliTests
         (code, _, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "x.txt"), "--model", "default");
         Assert.True(code != 0);
         Assert.Contains("give --model hloc:FILE", err);
+        // --precision is the network's: refused with hloc's features (it was taken and ignored).
+        (code, _, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "x.txt"), "--precision", "bf16");
+        Assert.True(code != 0);
+        Assert.Contains("--precision applies to R2D2 models", err);
         // With hloc's matches too (`--matches`: SuperGlue's, say; here the map's own, exported), on
         // hloc's pairs given the other way round: the same map again.
         var reversed = Path.Combine(dir, "reversed-pairs.txt");

@@ -13,22 +13,18 @@ public sealed class FeatureSource : IDisposable
     private readonly Func<RgbImage, FeatureSet> _extract;
     private readonly Func<string, (FeatureSet, int)> _extractFile;
     private readonly Func<RgbImage, string, FeatureSet>? _fromFile;
-    private readonly Func<IReadOnlyList<string>, IReadOnlyList<string>>? _lacking;
-    private readonly Func<string, string>? _hlocName;
-    private readonly string? _hlocFile;
+    /// <summary>An hloc source's file and the image names it holds (read once); null for an extractor.</summary>
+    private readonly (string File, IReadOnlySet<string> Names)? _hloc;
     private readonly IDisposable? _owned;
     private readonly Func<int, int, string?> _sizeProblem;
 
     private FeatureSource(Func<RgbImage, FeatureSet> extract, Func<string, (FeatureSet, int)> extractFile,
         ExtractorIdentity identity, string description, IDisposable? owned, Func<int, int, string?>? sizeProblem = null,
-        Func<RgbImage, string, FeatureSet>? fromFile = null, Func<IReadOnlyList<string>, IReadOnlyList<string>>? lacking = null,
-        Func<string, string>? hlocName = null, string? hlocFile = null)
+        Func<RgbImage, string, FeatureSet>? fromFile = null, (string File, IReadOnlySet<string> Names)? hloc = null)
     {
-        _hlocName = hlocName;
-        _hlocFile = hlocFile;
+        _hloc = hloc;
         _extract = extract;
         _fromFile = fromFile;
-        _lacking = lacking;
         _extractFile = extractFile;
         _sizeProblem = sizeProblem ?? ((_, _) => null);
         Identity = identity;
@@ -47,11 +43,27 @@ public sealed class FeatureSource : IDisposable
 
     /// <summary>The image files of <paramref name="paths"/> whose features the source cannot give
     /// whatever their pixels (an hloc file without them); none for an extractor.</summary>
-    public IReadOnlyList<string> Lacking(IReadOnlyList<string> paths) => _lacking?.Invoke(paths) ?? Array.Empty<string>();
+    public IReadOnlyList<string> Lacking(IReadOnlyList<string> paths) => _hloc is { } hloc
+        ? paths.Where(p => EntryOf(Path.GetFullPath(p), hloc.Names) == null).ToList() : Array.Empty<string>();
 
     /// <summary>The name an hloc file gives the image at <paramref name="imagePath"/> (its entry in
-    /// features.h5, and in matches.h5's pair keys); null for an extractor.</summary>
-    public string? HlocName(string imagePath) => _hlocName?.Invoke(imagePath);
+    /// features.h5, and in matches.h5's pair keys; an image it lacks is that image's error); null for an extractor.</summary>
+    public string? HlocName(string imagePath) => _hloc is { } hloc ? HlocEntry(hloc.File, hloc.Names, imagePath) : null;
+
+    /// <summary>The longest trailing part of <paramref name="path"/> (its folders, '/'-separated) that
+    /// <paramref name="names"/> holds, or null: hloc names images relative to its image folder, the
+    /// project relative to --images or a database's root, so either root works.</summary>
+    private static string? EntryOf(string path, IReadOnlySet<string> names)
+    {
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return Enumerable.Range(0, parts.Length).Select(i => string.Join('/', parts[i..])).FirstOrDefault(names.Contains);
+    }
+
+    private static string HlocEntry(string file, IReadOnlySet<string> names, string imagePath) =>
+        EntryOf(Path.GetFullPath(imagePath), names)
+        // One image's problem, reported while the others go on (as an unreadable image is).
+        ?? throw new ImageFileException(imagePath, $"has no features in {file} (no entry for its path's trailing parts, down to '{Path.GetFileName(imagePath)}'; "
+            + $"the file names images as '{names.Order(StringComparer.Ordinal).First()}')");
 
     /// <summary>Reads and extracts an image file within the pixel limit (R2D2: see
     /// <see cref="MultiScaleExtractor.ExtractFile"/>); also returns the reduction it was decoded at.</summary>
@@ -96,23 +108,13 @@ public sealed class FeatureSource : IDisposable
         if (Directory.Exists(file)) throw new FileFormatException(file, 0, "is a folder, not an hloc features file (features.h5)");
         var names = Hloc.ListImages(file); // names the file when it is missing or not HDF5
         if (names.Count == 0) throw new FileFormatException(file, 0, "holds no image's keypoints: not an hloc features file");
-        var known = names.ToHashSet(StringComparer.Ordinal);
+        IReadOnlySet<string> known = names.ToHashSet(StringComparer.Ordinal);
         int dim = Hloc.ReadFeatures(file, names[0]).Dim;
         var identity = ExtractorIdentity.ForHloc(Path.GetFullPath(file), dim);
 
-        string NameOf(string imagePath)
-        {
-            var parts = Path.GetFullPath(imagePath).Split('/', StringSplitOptions.RemoveEmptyEntries);
-            for (int start = 0; start < parts.Length; start++)
-                if (string.Join('/', parts[start..]) is var name && known.Contains(name)) return name;
-            // One image's problem, reported while the others go on (as an unreadable image is).
-            throw new ImageFileException(imagePath, $"has no features in {file} (no entry for its path's trailing parts, down to '{parts[^1]}'; "
-                + $"the file names images as '{names[0]}')");
-        }
-
         (FeatureSet, int) Read(string imagePath, (int W, int H) size)
         {
-            var name = NameOf(imagePath);
+            var name = HlocEntry(file, known, imagePath);
             var h = Hloc.ReadFeatures(file, name);
             if (h.Dim != dim) throw new FileFormatException(file, 0, $"'{name}' has {h.Dim}-d descriptors, '{names[0]}' {dim}-d: one extractor's features go together");
             if ((h.Width, h.Height) != (0, 0) && (h.Width, h.Height) != size)
@@ -135,9 +137,7 @@ public sealed class FeatureSource : IDisposable
             _ => throw new NotSupportedException($"features of {file} (hloc) are read by image file; this step has only the pixels"),
             path => Read(path, ImageFile.ReadSize(path)),
             identity, $"hloc features of {file} ({dim}-d)", null,
-            fromFile: (image, path) => Read(path, (image.Width, image.Height)).Item1,
-            lacking: paths => paths.Where(p => { try { NameOf(p); return false; } catch (ImageFileException) { return true; } }).ToList(),
-            hlocName: NameOf, hlocFile: file);
+            fromFile: (image, path) => Read(path, (image.Width, image.Height)).Item1, hloc: (file, known));
     }
 
     private static FeatureSet FromHloc(HlocFeatures h, int width, int height)
@@ -219,15 +219,13 @@ public sealed class FeatureSource : IDisposable
     /// name); null when the ones it holds agree, it holds none, or the source extracts.</summary>
     public string? Disagreement(FeatureDatabase db)
     {
-        if (_hlocFile == null) return null;
-        var names = Hloc.ListImages(_hlocFile).ToHashSet(StringComparer.Ordinal);
+        if (_hloc is not { } hloc) return null;
+        var (file, names) = hloc;
         var stored = db.ImagesWithFeatures();
         foreach (var image in db.ReadImages().Where(i => stored.Contains(i.Id)))
         {
-            var parts = image.Name.Split('/');
-            var name = Enumerable.Range(0, parts.Length).Select(i => string.Join('/', parts[i..])).FirstOrDefault(names.Contains);
-            if (name == null || db.ReadKeypoints(image.Id) is not { } kp) continue;
-            var h = Hloc.ReadFeatures(_hlocFile, name);
+            if (EntryOf(image.Name, names) is not { } name || db.ReadKeypoints(image.Id) is not { } kp) continue;
+            var h = Hloc.ReadFeatures(file, name);
             bool same = h.Count == kp.Count && Enumerable.Range(0, h.Count).All(i =>
                 Math.Abs(h.Keypoints[2 * i] - kp.X[i]) < 1e-3 && Math.Abs(h.Keypoints[2 * i + 1] - kp.Y[i]) < 1e-3);
             return same ? null : image.Name;

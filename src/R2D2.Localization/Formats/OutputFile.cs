@@ -58,8 +58,8 @@ public static class OutputFile
     /// was .NET's "The file '…' already exists").</summary>
     public static void CreateFolder(string folder)
     {
-        for (var at = Path.GetFullPath(folder); !string.IsNullOrEmpty(at) && !Directory.Exists(at); at = Path.GetDirectoryName(at))
-            if (File.Exists(at)) throw new R2D2Exception(at, 0, $"is a file, where the folder {folder} was to be made{(at == Path.GetFullPath(folder) ? "" : " below it")}");
+        if (FolderPath.FileInTheWay(folder) is { } at)
+            throw new R2D2Exception(at, 0, $"is a file, where the folder {folder} was to be made{(at == Path.GetFullPath(folder) ? "" : " below it")}");
         Directory.CreateDirectory(folder);
     }
 

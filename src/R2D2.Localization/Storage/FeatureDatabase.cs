@@ -91,9 +91,8 @@ public sealed partial class FeatureDatabase : IDisposable
             var dir = System.IO.Path.GetDirectoryName(path);
             if (!string.IsNullOrEmpty(dir))
             {
-                // A file where one of the folders goes is named (it was .NET's "Could not find a part of the path").
-                for (var at = System.IO.Path.GetFullPath(dir); !string.IsNullOrEmpty(at) && !Directory.Exists(at); at = System.IO.Path.GetDirectoryName(at))
-                    if (File.Exists(at)) throw new FeatureDatabaseException(path, $"cannot be created: {at} is a file, where a folder of its path goes");
+                if (FolderPath.FileInTheWay(dir) is { } at)
+                    throw new FeatureDatabaseException(path, $"cannot be created: {at} is a file, where a folder of its path goes");
                 Directory.CreateDirectory(dir);
             }
             if (!string.IsNullOrEmpty(dir) && !CanWrite(dir))

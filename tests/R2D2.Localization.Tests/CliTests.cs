@@ -93,7 +93,7 @@ public class CliTests
         var (code, _, err) = Extract(Path.Combine(dir, "out"), images);
         Assert.Equal(1, code);
         Assert.Contains("broken.jpg", err);
-        Assert.Contains("1 of 3 image(s) failed", err);
+        Assert.Contains("1 of 3 images failed", err);
         Assert.True(File.Exists(Path.Combine(dir, "out", "a.png.features.safetensors")));
         Assert.True(File.Exists(Path.Combine(dir, "out", "b.jpg.features.safetensors")));
     }

@@ -31,7 +31,7 @@ internal static class BenchMatchCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             int n = r.GetValue(keypoints), p = r.GetValue(pairs), d = r.GetValue(dim), w = r.GetValue(warmup), b = r.GetValue(blockRows);
-            if (n < 1 || p < 1 || d < 1 || w < 0 || b < 0) throw new ArgumentException("--keypoints, --pairs and --dim must be ≥ 1, --warmup and --block-rows ≥ 0");
+            if (n < 1 || p < 1 || d < 1 || w < 0 || b < 0) throw new UsageException("--keypoints, --pairs and --dim must be ≥ 1, --warmup and --block-rows ≥ 0");
             var dev = hardware.Resolve(r);
             var images = RandomDescriptors(2 * p, n, d, r.GetValue(seed));
 

@@ -37,10 +37,7 @@ internal static class BenchScaleCommand
                 return 0;
             }
             if (r.GetValue(stage) is not { } s || r.GetValue(database) is not { } db)
-            {
-                Console.Error.WriteLine("bench-scale: --stage and --database are required (or --report)");
-                return 2;
-            }
+                throw new UsageException("bench-scale: --stage and --database are required (or --report)");
             var o = new ScaleBenchOptions
             {
                 Database = db,

@@ -51,12 +51,12 @@ internal static class BuildMapCommand
             var mapPath = r.GetValue(map)!;
             var exportDir = r.GetValue(export) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(mapPath))!, Path.GetFileNameWithoutExtension(mapPath) + "_model");
             var (stageName, part) = (r.GetValue(stage)!, shard.Get(r));
-            if ((stageName == "all") != (r.GetValue(shard.Shard) == null)) throw new ArgumentException("--stage extract|match and --shard go together");
-            if ((stageName == "match") != (r.GetValue(features) != null)) throw new ArgumentException("--features goes with --stage match (and it needs it)");
+            if ((stageName == "all") != (r.GetValue(shard.Shard) == null)) throw new UsageException("--stage extract|match and --shard go together");
+            if ((stageName == "match") != (r.GetValue(features) != null)) throw new UsageException("--features goes with --stage match (and it needs it)");
             if (r.GetValue(matches) is { } mf)
             {
-                if (!net.IsHloc(r)) throw new ArgumentException("--matches (hloc's matches.h5) goes with hloc's features: --model hloc:FILE (its keypoints are the ones the matches index)");
-                if (stageName != "all") throw new ArgumentException("--matches imports the matches in the build itself: it does not go with --stage");
+                if (!net.IsHloc(r)) throw new UsageException("--matches (hloc's matches.h5) goes with hloc's features: --model hloc:FILE (its keypoints are the ones the matches index)");
+                if (stageName != "all") throw new UsageException("--matches imports the matches in the build itself: it does not go with --stage");
                 if (!File.Exists(mf)) throw new R2D2.Localization.Formats.FileFormatException(mf, 0, Directory.Exists(mf) ? "is a folder, not hloc's matches.h5" : "not found");
             }
             using var source = net.LoadSource(r, settings, ex);
@@ -77,7 +77,7 @@ internal static class BuildMapCommand
                 "match" => ShardRunner.Match(mapPath, r.GetValue(features)!, inputs, options, part, progress),
                 _ => null,
             };
-            if (s != null) Console.WriteLine($"{stageName} shard {s.Shard}: {s.Items} item(s), {s.Done} done now, {s.Stored} stored already, {s.Seconds:F1} s; {mapPath} complete");
+            if (s != null) Console.WriteLine($"{stageName} shard {s.Shard}: {Counted.Of(s.Items, "item")}, {s.Done} done now, {s.Stored} stored already, {s.Seconds:F1} s; {mapPath} complete");
             else PrintSummary(mapPath, MapBuildRunner.Run(mapPath, inputs, options, progress)!);
             return 0;
         }, onInterrupt: "run the same command again to continue: every stage skips what the map database holds"));

@@ -68,8 +68,8 @@ internal sealed class NetworkOptionSet
     }
 
     public R2D2Network Load(ParseResult r) => IsRootSift(r)
-        ? throw new ArgumentException("--model rootsift: this command needs an R2D2 checkpoint (RootSIFT has no network; 'default' is the embedded model)")
-        : IsHloc(r) ? throw new ArgumentException($"--model {r.GetValue(Model)}: this command needs an R2D2 checkpoint (hloc's features are read from the file; 'default' is the embedded model)")
+        ? throw new UsageException("--model rootsift: this command needs an R2D2 checkpoint (RootSIFT has no network; 'default' is the embedded model)")
+        : IsHloc(r) ? throw new UsageException($"--model {r.GetValue(Model)}: this command needs an R2D2 checkpoint (hloc's features are read from the file; 'default' is the embedded model)")
         : ModelLoader.Load(r.GetValue(Model)!, Hardware.Resolve(r), Get(r));
 
     public bool IsHloc(ParseResult r) => FeatureSource.IsHloc(r.GetValue(Model));
@@ -85,11 +85,11 @@ internal sealed class NetworkOptionSet
     public FeatureSource LoadSource(ParseResult r, ExtractionSettings settings, ExtractionOptionSet given)
     {
         if (IsRootSift(r) && given.R2D2OnlyGiven(r) is { } option)
-            throw new ArgumentException($"{option} applies to R2D2 models; RootSIFT extracts its own 5000 features at ≤ 1024 px (--max-pixels applies to both)");
+            throw new UsageException($"{option} applies to R2D2 models; RootSIFT extracts its own 5000 features at ≤ 1024 px (--max-pixels applies to both)");
         if (IsHloc(r) && given.R2D2OnlyGiven(r) is { } hlocOption)
-            throw new ArgumentException($"{hlocOption} applies to R2D2 models; with --model hloc:FILE the features are the file's, as hloc extracted them");
+            throw new UsageException($"{hlocOption} applies to R2D2 models; with --model hloc:FILE the features are the file's, as hloc extracted them");
         if ((IsRootSift(r) || IsHloc(r)) && r.GetResult(Precision) is { Implicit: false })
-            throw new ArgumentException($"--precision applies to R2D2 models, not to --model {r.GetValue(Model)} (no network computes its features)");
+            throw new UsageException($"--precision applies to R2D2 models, not to --model {r.GetValue(Model)} (no network computes its features)");
         return IsRootSift(r) ? FeatureSource.ForRootSift(maxPixels: settings.MaxPixels)
              : IsHloc(r) ? FeatureSource.ForHloc(r.GetValue(Model)!)
              : FeatureSource.ForR2D2(Load(r), settings, ModelLoader.ModelName(r.GetValue(Model)!));
@@ -208,7 +208,7 @@ internal static class OptionRange
 
 internal static class CommandErrors
 {
-    /// <summary>Runs a command body; known failures become one-line errors and exit code 1.</summary>
+    /// <summary>Runs a command body; known failures become one-line errors, exit code 1 (2 for a <see cref="UsageException"/>).</summary>
     /// <param name="onInterrupt">for a resumable command, what a user who stops it should do to go on</param>
     public static int Guard(Func<int> body, string? onInterrupt = null)
     {
@@ -220,14 +220,21 @@ internal static class CommandErrors
         // Parallel work wraps what one of its tasks threw: the first such error is the one to say.
         catch (AggregateException a) when (a.Flatten().InnerExceptions.FirstOrDefault(IsUserError) is { } e)
         {
-            Reporter.Error(e.Message);
-            return 1;
+            return Report(e);
         }
         catch (Exception e) when (IsUserError(e))
         {
-            Reporter.Error(e.Message);
-            return 1;
+            return Report(e);
         }
+    }
+
+    /// <summary>One line; exit code 2 for a usage error (as the parser's), 1 for a failed input or run.</summary>
+    private static int Report(Exception e)
+    {
+        Reporter.Error(e.Message);
+        if (e is not UsageException) return 1;
+        Console.Error.WriteLine("(run with --help for usage)");
+        return 2;
     }
 
     // The library's own errors share one base; the system ones are bad paths and files; an unknown

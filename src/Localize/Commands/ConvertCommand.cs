@@ -24,7 +24,7 @@ internal static class ConvertCommand
         {
             var (n, written) = ConvertRunner.Run(r.GetValue(from)!, r.GetValue(to)!, ConvertRunner.ParseFormat(r.GetValue(format)!),
                 r.GetValue(intrinsics), r.GetValue(images), r.GetValue(features), new ConsoleProgress("convert"));
-            Console.WriteLine($"convert: {n} image(s) → {string.Join(", ", written)}");
+            Console.WriteLine($"convert: {Counted.Of(n, "image")} → {string.Join(", ", written)}");
             return 0;
         }));
         return cmd;

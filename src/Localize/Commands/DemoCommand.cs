@@ -46,13 +46,13 @@ internal static class DemoCommand
     private static int Run(ParseResult r, Options o)
     {
         if (o.Net.IsHloc(r))
-            throw new ArgumentException($"--model {r.GetValue(o.Net.Model)}: hloc's features were extracted elsewhere, and the demo renders its own photos: give a checkpoint, 'default' or 'rootsift'");
+            throw new UsageException($"--model {r.GetValue(o.Net.Model)}: hloc's features were extracted elsewhere, and the demo renders its own photos: give a checkpoint, 'default' or 'rootsift'");
         if (TownRunner.ScenePath(r.GetValue(o.Scene), r.GetValue(o.Output)) is { } town) return TownDemo.Run(r, o, town);
         var t = new StageTimings();
         // A scene file that is not there is said as such, not as a town option given to the square.
         DemoRunner.CheckGiven("--scene", r.GetValue(o.Scene));
-        if (int.TryParse(r.GetValue(o.Queries), out _)) throw new ArgumentException("--queries N (a count) is for a town scene; the square takes a query list file");
-        if (r.GetResult(o.Images) is { Implicit: false }) throw new ArgumentException("--images N is for a town scene; the square's photos are its scene file's day lines (--max-day N takes the first N)");
+        if (int.TryParse(r.GetValue(o.Queries), out _)) throw new UsageException("--queries N (a count) is for a town scene; the square takes a query list file");
+        if (r.GetResult(o.Images) is { Implicit: false }) throw new UsageException("--images N is for a town scene; the square's photos are its scene file's day lines (--max-day N takes the first N)");
         var inp = DemoRunner.Read(new DemoOptions
         {
             OutDir = r.GetValue(o.Output) ?? DemoRunner.DefaultOutDir, ScenePath = r.GetValue(o.Scene), QueryPath = r.GetValue(o.Queries), TruthPath = r.GetValue(o.Truth),

@@ -62,7 +62,7 @@ internal static class EvalHomographyCommand
     private static void Print(List<MmaRow> rows, IReadOnlyList<int> thresholds, int pairs)
     {
         int w = Math.Max(30, rows.Max(r => r.Label.Length) + 2);
-        Console.WriteLine($"MMA over {pairs} pair(s), mutual nearest neighbours");
+        Console.WriteLine($"MMA over {Counted.Of(pairs, "pair")}, mutual nearest neighbours");
         Console.WriteLine("method".PadRight(w) + string.Concat(thresholds.Select(t => $"{t + "px",7}")) + "  matches  keypoints");
         foreach (var row in rows)
             Console.WriteLine(row.Label.PadRight(w) + string.Concat(row.Mma.Select(v => v.ToString("F3", CultureInfo.InvariantCulture).PadLeft(7)))

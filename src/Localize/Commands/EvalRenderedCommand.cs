@@ -23,11 +23,11 @@ internal static class EvalRenderedCommand
             var dev = hardware.Resolve(r);
             var wh = r.GetValue(size)!.Split('x');
             if (wh.Length != 2 || !int.TryParse(wh[0], CultureInfo.InvariantCulture, out var w) || !int.TryParse(wh[1], CultureInfo.InvariantCulture, out var h) || w < 16 || h < 16 || w > 4096 || h > 4096)
-                throw new ArgumentException($"--size {r.GetValue(size)}: expected WxH, from 16x16 to 4096x4096");
-            int n = r.GetValue(count) > 0 ? r.GetValue(count) : throw new ArgumentException("--pairs must be positive");
+                throw new UsageException($"--size {r.GetValue(size)}: expected WxH, from 16x16 to 4096x4096");
+            int n = r.GetValue(count) > 0 ? r.GetValue(count) : throw new UsageException("--pairs must be positive");
             var rows = RenderedModelEvaluation.Run(r.GetValue(models)!, n, w, h, ex.Get(r), dev, line => Console.Error.WriteLine($"eval-rendered: {line}"));
             int width = Math.Max(30, rows.Max(x => x.DayNight.Label.Length) + 2);
-            Console.WriteLine($"MMA over {n} rendered day/night pair(s) ({w}x{h}) and {n} viewpoint (homography) pair(s) ({Math.Max(w, h)}x{Math.Max(w, h)}), mutual nearest neighbours");
+            Console.WriteLine($"MMA over {Counted.Of(n, "rendered day/night pair")} ({w}x{h}) and {Counted.Of(n, "viewpoint (homography) pair")} ({Math.Max(w, h)}x{Math.Max(w, h)}), mutual nearest neighbours");
             Console.WriteLine("method".PadRight(width) + "  day/night" + string.Concat(RenderedPairsEvaluation.Thresholds.Select(t => $"{t + "px",7}")) + "  matches  keypoints"
                 + "   viewpoint" + string.Concat(RenderedPairsEvaluation.Thresholds.Select(t => $"{t + "px",7}")) + "  matches    score");
             foreach (var (dn, vp) in rows)

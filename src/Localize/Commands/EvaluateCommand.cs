@@ -34,11 +34,11 @@ internal static class EvaluateCommand
             var extraTexts = r.GetValue(extra) ?? Array.Empty<string>();
             var extraSet = new ThresholdSet("extra", extraTexts.Select(ParseThreshold).ToList());
             if (extraSet.Thresholds.GroupBy(t => t).FirstOrDefault(g => g.Count() > 1) is { } again)
-                throw new ArgumentException($"--extra-threshold: {again.Key} is given twice");
+                throw new UsageException($"--extra-threshold: {again.Key} is given twice");
             var truthPath = r.GetValue(truth)!;
             var posePaths = r.GetValue(poses)!;
             if (posePaths.GroupBy(Path.GetFullPath).FirstOrDefault(g => g.Count() > 1) is { } twice)
-                throw new ArgumentException($"--poses: {twice.First()} is given {twice.Count()} times (each file is one run: its rows, its curve, its per-query CSV)");
+                throw new UsageException($"--poses: {twice.First()} is given {twice.Count()} times (each file is one run: its rows, its curve, its per-query CSV)");
             var plotPath = r.GetValue(noPlot) ? null : r.GetValue(plot) ?? DefaultPlotPath(posePaths[0]);
             var csvPaths = r.GetValue(noCsv) ? Array.Empty<string>() : posePaths.Select(PoseFilesEvaluation.ErrorsCsvPathFor).ToArray();
             if (plotPath != null) ErrorPlot.CheckPath(plotPath);
@@ -83,7 +83,7 @@ internal static class EvaluateCommand
             && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double m) && m > 0 && double.IsFinite(m)
             && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double deg) && deg > 0 && deg <= 180)
             return PoseThreshold.FromDegrees(m, deg);
-        throw new ArgumentException($"--extra-threshold '{text}': expected METRES,DEGREES with metres positive and degrees in (0, 180], e.g. 0.05,0.5");
+        throw new UsageException($"--extra-threshold '{text}': expected METRES,DEGREES with metres positive and degrees in (0, 180], e.g. 0.05,0.5");
     }
 
     private static string DefaultPlotPath(string posesPath) =>

@@ -34,7 +34,7 @@ internal static class EvaluateRetrievalCommand
         {
             var querySets = (r.GetValue(sets) ?? Array.Empty<string>()).Select(RetrievalQuerySet.Parse)
                 .Concat((r.GetValue(strecha) ?? Array.Empty<string>()).SelectMany(RetrievalQuerySet.Strecha)).ToList();
-            if (querySets.Count == 0) throw new ArgumentException("give at least one --set or --strecha");
+            if (querySets.Count == 0) throw new UsageException("give at least one --set or --strecha");
             var schemes = r.GetValue(localize)!.Select(m => MatchingSchemes.Parse(m, "--localize")).ToList();
             var dev = hardware.Resolve(r);
             var mapPath = r.GetValue(map)!;
@@ -62,12 +62,12 @@ internal static class EvaluateRetrievalCommand
                 Console.WriteLine();
                 Console.WriteLine($"verdicts against ({ThresholdSet.Aachen.Thresholds[0]}) (see README, \"Why a query missed\"):");
                 Console.Write(QueryDiagnoses.Table(result.Diagnoses));
-                if (result.Errors.Count > 0) Console.WriteLine($"(not in the verdicts: {result.Errors.Count} query image(s) that could not be read or extracted)");
+                if (result.Errors.Count > 0) Console.WriteLine($"(not in the verdicts: {Counted.Of(result.Errors.Count, "query image")} that could not be read or extracted)");
             }
             if (r.GetValue(gtPairs) is { } p) Console.WriteLine($"wrote {p}");
             if (r.GetValue(perQuery) is { } pq) Console.WriteLine($"wrote {pq}");
             foreach (var e in result.Errors) Reporter.Error(e);
-            if (result.Errors.Count > 0) Reporter.Error($"{result.Errors.Count} query image(s) could not be read or extracted: counted as nothing retrieved and not localized");
+            if (result.Errors.Count > 0) Reporter.Error($"{Counted.Of(result.Errors.Count, "query image")} could not be read or extracted: counted as nothing retrieved and not localized");
             return result.Errors.Count > 0 ? 1 : 0;
         }));
         return cmd;

@@ -58,15 +58,15 @@ internal static class ExtractCommand
             inputs.Select(i => ("image", (string?)i.Path)));
         if (r.GetValue(o.Database) is { } dbPath)
         {
-            if (r.GetValue(o.OutDir) != null) throw new ArgumentException("give --out or --database, not both");
+            if (r.GetValue(o.OutDir) != null) throw new UsageException("give --out or --database, not both");
             using var source = o.Net.LoadSource(r, settings, o.Extraction);
             var progress = new ConsoleProgress("extract", logEvery: 1, stageTimes: false);
             var s = shard.IsAll ? ExtractRunner.ToDatabase(inputs, source, dbPath, progress) : ShardRunner.ExtractDatabase(inputs, source, dbPath, shard, progress);
             return s.HasErrors ? 1 : 0;
         }
-        if (r.GetValue(o.OutDir) == null) throw new ArgumentException("give --out DIR (feature files) or --database DB (feature database)");
-        if (o.Net.IsRootSift(r)) throw new ArgumentException("RootSIFT features go into a database (--database); feature files are for R2D2");
-        if (o.Net.IsHloc(r)) throw new ArgumentException("hloc's features go into a database (--database); feature files are for R2D2");
+        if (r.GetValue(o.OutDir) == null) throw new UsageException("give --out DIR (feature files) or --database DB (feature database)");
+        if (o.Net.IsRootSift(r)) throw new UsageException("RootSIFT features go into a database (--database); feature files are for R2D2");
+        if (o.Net.IsHloc(r)) throw new UsageException("hloc's features go into a database (--database); feature files are for R2D2");
         using var network = o.Net.Load(r);
         var options = new ExtractOptions
         {

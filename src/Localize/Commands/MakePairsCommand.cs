@@ -66,14 +66,14 @@ internal static class MakePairsCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var files = ExpandImages(r.GetValue(images)!);
-            if (r.GetValue(warps) < 1) throw new ArgumentException("--warps must be at least 1");
+            if (r.GetValue(warps) < 1) throw new UsageException("--warps must be at least 1");
             var photometric = r.GetValue(noJitter) ? PhotometricSettings.Off : new PhotometricSettings { NightProbability = r.GetValue(night) };
             var o = new HPatchesOptions { Seed = r.GetValue(seed), Warps = r.GetValue(warps), MaxSide = r.GetValue(maxSize), Photometric = photometric };
             var outDir = r.GetValue(output)!;
             OutputFile.RefuseFileAsFolder(outDir, "--out");
             var sequences = HPatchesSequences.Write(files, outDir, o, s =>
                 Console.WriteLine($"{Path.GetFileName(s.Folder)}: {s.Width}x{s.Height}, {s.H.Count} warps{Nights(s)} from {s.Source}"));
-            Console.WriteLine($"wrote {sequences.Count} sequence(s) to {outDir} (seed {o.Seed})");
+            Console.WriteLine($"wrote {Counted.Of(sequences.Count, "sequence")} to {outDir} (seed {o.Seed})");
             return 0;
         }));
         return cmd;
@@ -104,7 +104,7 @@ internal static class MakePairsCommand
                 source = TrainingPairSources.Parse(new[] { pairsSpec }, r.GetValue(crop), r.GetValue(seed), photometric);
             else if (r.GetValue(map) is { } db)
             {
-                var root = r.GetValue(mapImages) ?? throw new ArgumentException("--map needs --map-images");
+                var root = r.GetValue(mapImages) ?? throw new UsageException("--map needs --map-images");
                 source = new MapPairSource(db, root, r.GetValue(seed), new MapPairSettings { CropSize = r.GetValue(crop), Photometric = photometric });
             }
             else

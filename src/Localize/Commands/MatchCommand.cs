@@ -39,10 +39,10 @@ internal static class MatchCommand
             var dev = hardware.Resolve(r);
             var dbPath = r.GetValue(database)!;
             if (!File.Exists(dbPath)) throw new ArgumentException($"{dbPath}: database not found");
-            if ((r.GetValue(shard.Shard) != null) != (r.GetValue(shardOut) != null)) throw new ArgumentException("--shard and --out go together");
+            if ((r.GetValue(shard.Shard) != null) != (r.GetValue(shardOut) != null)) throw new UsageException("--shard and --out go together");
             if (r.GetValue(shardOut) is { } outPath)
             {
-                if (r.GetValue(verify) != "none") throw new ArgumentException("--verify runs after the merge (its database has the keypoints): match --database MERGED --pairs ... --verify ...");
+                if (r.GetValue(verify) != "none") throw new UsageException("--verify runs after the merge (its database has the keypoints): match --database MERGED --pairs ... --verify ...");
                 var s = ShardRunner.MatchDatabase(dbPath, PairSpec.Parse(r.GetValue(pairs)!), outPath,
                     new MatchOptions { Device = dev, MinSimilarity = r.GetValue(minSim) }, shard.Get(r), new ConsoleProgress(logEvery: 100, stageTimes: false));
                 Console.WriteLine($"match shard {shard.Get(r)}: {s.Matched} matched, {s.Skipped} skipped (stored), {s.Seconds:F1} s → {outPath}");
@@ -50,7 +50,7 @@ internal static class MatchCommand
             }
             using var db = FeatureDatabase.OpenExisting(dbPath);
             var list = PairsRunner.Run(PairSpec.Parse(r.GetValue(pairs)!), db);
-            Console.WriteLine($"match: {list.Count} pair(s) in {dbPath} on {dev}");
+            Console.WriteLine($"match: {Counted.Of(list.Count, "pair")} in {dbPath} on {dev}");
             // The log every 100 pairs and no stage time: the summary line below gives it.
             var progress = new ConsoleProgress(logEvery: 100, stageTimes: false);
             var method = r.GetValue(verify)!;
@@ -59,7 +59,7 @@ internal static class MatchCommand
                 Device = dev, MinSimilarity = r.GetValue(minSim),
                 Verify = method == "none" ? null : new VerifyOptions { Method = method == "poses" ? VerifyMethod.Poses : VerifyMethod.Fundamental },
             }, progress);
-            if (m.Verified is { } verified) Console.WriteLine($"verify: {verified} pair(s) verified ({method})");
+            if (m.Verified is { } verified) Console.WriteLine($"verify: {Counted.Of(verified, "pair")} verified ({method})");
             Console.WriteLine($"match: {m.Matched} matched ({m.PairsPerSecond:F1} pairs/s, mean {m.MeanMatches:F0} matches), {m.Skipped} skipped (stored), {m.Seconds:F1} s");
             return 0;
         }, onInterrupt: "run the same command again to continue: the pairs already matched are kept"));

@@ -26,16 +26,16 @@ internal static class MergeCommand
             var outs = r.GetValue(outputs) ?? Array.Empty<string>();
             var outPath = r.GetValue(output)!;
             if ((dbs.Length > 0) == (outs.Length > 0 || r.GetValue(queries) != null))
-                throw new ArgumentException("give --databases A.db B.db ..., or --queries LIST with --outputs A.txt B.txt ...");
+                throw new UsageException("give --databases A.db B.db ..., or --queries LIST with --outputs A.txt B.txt ...");
             if (dbs.Length > 0)
             {
                 var s = MergeRunner.Databases(dbs, outPath, new ConsoleProgress("merge", stageTimes: false));
-                Console.WriteLine($"merge: {dbs.Length} database(s) → {s.Merged}");
+                Console.WriteLine($"merge: {Counted.Of(dbs.Length, "database")} → {s.Merged}");
                 return 0;
             }
-            if (r.GetValue(queries) is not { } list) throw new ArgumentException("--outputs needs --queries LIST (the order of the merged outputs)");
+            if (r.GetValue(queries) is not { } list) throw new UsageException("--outputs needs --queries LIST (the order of the merged outputs)");
             int n = MergeRunner.QueryOutputs(list, outs, outPath);
-            Console.WriteLine($"merge: {n} queries from {outs.Length} output(s) → {outPath} (+ .csv, .inliers.txt, .matches.txt, .run.json)");
+            Console.WriteLine($"merge: {n} queries from {Counted.Of(outs.Length, "output")} → {outPath} (+ .csv, .inliers.txt, .matches.txt, .run.json)");
             return 0;
         }));
         return cmd;

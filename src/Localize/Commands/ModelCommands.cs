@@ -36,7 +36,7 @@ internal static class ModelCommands
                 c.SaveSafeTensors(output, new Dictionary<string, string> { ["source"] = Path.GetFileName(r.GetValue(src)!) });
             else if (output.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || output.EndsWith(".pth", StringComparison.OrdinalIgnoreCase))
                 c.SaveTorchZip(output);
-            else throw new ArgumentException($"{output}: the output must end in .safetensors or .pt");
+            else throw new UsageException($"{output}: the output must end in .safetensors or .pt");
             Console.WriteLine($"wrote {output} ({c.Net}, weights {net.WeightsHash})");
             return 0;
         }));

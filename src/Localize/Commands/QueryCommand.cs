@@ -84,12 +84,12 @@ internal static class QueryCommand
         public LocalizerOptions Read(ParseResult r)
         {
             double threshold = r.GetValue(Threshold), lossScale = r.GetValue(LossScale);
-            if (!(threshold > 0 && lossScale > 0)) throw new ArgumentException("--pnp-threshold and --pnp-loss-scale must be positive");
+            if (!(threshold > 0 && lossScale > 0)) throw new UsageException("--pnp-threshold and --pnp-loss-scale must be positive");
             return new LocalizerOptions
             {
                 Pnp = new Geometry.PnpOptions { ThresholdPx = threshold, LossScalePx = lossScale },
                 PointCells = PointSearch.Parse(r.GetValue(PointCells)!),
-                VerifiedCandidates = r.GetValue(Verify) is < 0 ? throw new ArgumentException("--verify-candidates must be 0 or more") : r.GetValue(Verify),
+                VerifiedCandidates = r.GetValue(Verify) is < 0 ? throw new UsageException("--verify-candidates must be 0 or more") : r.GetValue(Verify),
                 VerifyMinShare = r.GetValue(VerifyShare),
             };
         }
@@ -115,13 +115,13 @@ internal static class QueryCommand
         using var _ = map;
         double loadMap = clock.Elapsed.TotalSeconds;
         if (map.Extractor.FeatureType != ExtractorIdentity.R2D2Type && r.GetResult(o.Precision) is { Implicit: false })
-            throw new ArgumentException($"--precision applies to R2D2 models; {mapPath} was built from {map.Extractor.Name}, whose queries' features are not computed by the network");
+            throw new UsageException($"--precision applies to R2D2 models; {mapPath} was built from {map.Extractor.Name}, whose queries' features are not computed by the network");
         using var source = FeatureSource.ForMap(map.Extractor, mapPath, r.GetValue(o.Model), builtWith, dev, r.GetValue(o.Precision) == "bf16");
         int count = shard.Take(list).Count;
         if (!shard.IsAll) Console.WriteLine($"query: shard {shard}: {count} of the list's {list.Count} queries");
         double loadModel = clock.Elapsed.TotalSeconds - loadMap;
-        Console.WriteLine($"query: {count} image(s) against {mapPath} ({map.Points.Count} points), {source.Description}");
-        if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {map.Points.Count} 3D point(s): the queries will get fallback poses");
+        Console.WriteLine($"query: {Counted.Of(count, "image")} against {mapPath} ({map.Points.Count} points), {source.Description}");
+        if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {Counted.Of(map.Points.Count, "3D point")}: the queries will get fallback poses");
         var options = o.Pose.Read(r) with
         {
             RetrievedImages = Localization.Retrieval.Parse(r.GetValue(o.Retrieval)!),
@@ -136,7 +136,7 @@ internal static class QueryCommand
         {
             ImageRoot = QueryInputs.ImageRoot(r.GetValue(o.Queries)!, r.GetValue(o.Images)),
             KaptureOutput = r.GetValue(o.Kapture),
-            SubmissionFolders = r.GetValue(o.SubmissionFolders) is var sf and >= 0 ? sf : throw new ArgumentException("--submission-folders must be 0 or more"),
+            SubmissionFolders = r.GetValue(o.SubmissionFolders) is var sf and >= 0 ? sf : throw new UsageException("--submission-folders must be 0 or more"),
             OutputPath = outPath,
             CsvPath = r.GetValue(o.Csv),
             Resume = r.GetValue(o.Resume),

@@ -14,11 +14,11 @@ internal static class TownDemo
         // The square's options, which a town has no use for, are refused rather than ignored.
         foreach (var option in new Option[] { o.Truth, o.MaxDay, o.MaxQueries })
             if (r.GetResult(option) is { Implicit: false })
-                throw new ArgumentException($"{option.Name} is for the square's scene; a town takes --images N and --queries N (its true poses are its own)");
+                throw new UsageException($"{option.Name} is for the square's scene; a town takes --images N and --queries N (its true poses are its own)");
         var outDir = r.GetValue(o.Output) ?? TownRunner.DefaultOutDir;
         var queries = r.GetValue(o.Queries);
         int? night = queries == null ? null : int.TryParse(queries, out int n) && n >= 0 ? n
-            : throw new ArgumentException($"--queries {queries}: a town takes the number of night queries");
+            : throw new UsageException($"--queries {queries}: a town takes the number of night queries");
         var data = TownRunner.Open(scenePath, outDir, r.GetValue(o.Scale), r.GetValue(o.Images), night);
         Interruption.Hint("run the same command again to continue: the rendered photos and the map database are kept");
         var town = data.Scene;

@@ -77,7 +77,7 @@ internal static class TrainCommand
             Seed = r.GetValue(o.Seed), InitialWeights = r.GetValue(o.Init),
         };
         try { R2D2Architecture.Parse(settings.Net); }
-        catch (NotSupportedException e) { throw new ArgumentException($"--net: {e.Message}"); }
+        catch (NotSupportedException e) { throw new UsageException($"--net: {e.Message}"); }
         // The export must not replace the starting weights or one of the run's own files.
         var outDir = r.GetValue(o.OutDir)!;
         OutputFile.RefuseFileAsFolder(outDir, "--out");
@@ -85,7 +85,7 @@ internal static class TrainCommand
             new[] { ("initial weights", settings.InitialWeights) }.Concat(new[] { "model.safetensors", "state.safetensors", "settings.json", "train-log.tsv", "validation.tsv", "best.safetensors" }
                 .Select(f => ($"run's {f}", (string?)Path.Combine(outDir, f)))));
         if (r.GetValue(o.Export) is { } export && Path.GetFullPath(export).TrimEnd('/') == Path.GetFullPath(outDir).TrimEnd('/'))
-            throw new ArgumentException($"--export-torch {export} is the --out folder: give a file (.pt)");
+            throw new UsageException($"--export-torch {export} is the --out folder: give a file (.pt)");
         var photometric = new PhotometricSettings { JpegProbability = r.GetValue(o.Jpeg) };
         var source = TrainingPairSources.Parse(r.GetValue(o.Pairs)!, Positive(r.GetValue(o.Crop), "--crop"), settings.Seed, photometric);
         var options = new TrainOptions
@@ -121,5 +121,5 @@ internal static class TrainCommand
         return 0;
     }
 
-    private static int Positive(int v, string name) => v > 0 ? v : throw new ArgumentException($"{name} must be positive");
+    private static int Positive(int v, string name) => v > 0 ? v : throw new UsageException($"{name} must be positive");
 }

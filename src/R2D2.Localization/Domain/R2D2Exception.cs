@@ -31,3 +31,11 @@ public class DataFormatException : R2D2Exception
 {
     public DataFormatException(string message, Exception? inner = null) : base(message, inner) { }
 }
+
+/// <summary>Options that do not go together or a value an option cannot take, found after parsing
+/// (the parser's own checks cannot see across options): a usage error, exit code 2 like the
+/// parser's, where a failed input or run exits 1.</summary>
+public sealed class UsageException : R2D2Exception
+{
+    public UsageException(string message) : base(message) { }
+}

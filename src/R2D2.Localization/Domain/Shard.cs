@@ -39,8 +39,8 @@ public readonly record struct Shard(int Index, int Count)
 
     private static Shard Checked(int index, int count, string text)
     {
-        if (count < 1) throw new ArgumentException($"--shard {text}: the number of shards must be at least 1, not {count}");
-        if (index < 0 || index >= count) throw new ArgumentException($"--shard {text}: the shard index must be from 0 to {count - 1}, not {index}");
+        if (count < 1) throw new UsageException($"--shard {text}: the number of shards must be at least 1, not {count}");
+        if (index < 0 || index >= count) throw new UsageException($"--shard {text}: the shard index must be from 0 to {count - 1}, not {index}");
         return new Shard(index, count);
     }
 
@@ -50,12 +50,12 @@ public readonly record struct Shard(int Index, int Count)
     private static int Variable(Func<string, string?> environment, string name, string text)
     {
         var v = environment(name);
-        if (string.IsNullOrEmpty(v)) throw new ArgumentException($"--shard {text}: {name} is not set (not a Slurm array task); give --shard I/N");
+        if (string.IsNullOrEmpty(v)) throw new UsageException($"--shard {text}: {name} is not set (not a Slurm array task); give --shard I/N");
         return int.TryParse(v, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n) ? n
-            : throw new ArgumentException($"--shard {text}: {name}={v} is not a number");
+            : throw new UsageException($"--shard {text}: {name}={v} is not a number");
     }
 
-    private static ArgumentException Usage(string text) =>
+    private static UsageException Usage(string text) =>
         new($"--shard {text}: expected I/N (shard I of N, I from 0), auto or auto/N (Slurm's SLURM_ARRAY_TASK_ID)");
 
     /// <summary>

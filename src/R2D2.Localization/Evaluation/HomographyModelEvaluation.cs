@@ -35,7 +35,7 @@ public static class HomographyModelEvaluation
             if (string.Equals(modelPath, HomographyEvalOptions.RootSiftName, StringComparison.OrdinalIgnoreCase))
             {
                 var sift = new RootSiftExtractor(options.RootSift);
-                log?.Invoke($"{sift.Describe()} on {pairs.Count} pair(s)");
+                log?.Invoke($"{sift.Describe()} on {Counted.Of(pairs.Count, "pair")}");
                 rows.AddRange(HomographyEvaluation.Run(pairs, p => sift.Extract(ImageFile.ReadRgb(p)),
                     new[] { CoordinateConvention.Centre }, HomographyEvalOptions.RootSiftName, options.Thresholds, device));
                 continue;
@@ -51,7 +51,7 @@ public static class HomographyModelEvaluation
             foreach (var (label, s, conventions) in variants)
             {
                 var extractor = new MultiScaleExtractor(net, s);
-                log?.Invoke($"{label} on {pairs.Count} pair(s)");
+                log?.Invoke($"{label} on {Counted.Of(pairs.Count, "pair")}");
                 rows.AddRange(HomographyEvaluation.Run(pairs, p => extractor.Extract(ImageFile.ReadRgb(p)), conventions, label, options.Thresholds, device));
             }
         }

@@ -11,31 +11,31 @@ public static class PoseFilesEvaluation
 {
     /// <param name="labels">One label per poses file, or null: each file's name (<see cref="Labels"/>).</param>
     /// <param name="info">Gets a line about the ground truth and one per poses file (poses read, missing).</param>
-    /// <param name="warning">Gets a line per poses file that names images not in the ground truth.</param>
+    /// <param name="warning">Gets a line per poses file that names images not in the ground truth, and one per file with quaternions off unit length.</param>
     public static List<EvaluatedRun> Run(string truthPath, IReadOnlyList<string> posePaths, Action<string>? info = null, Action<string>? warning = null,
         IReadOnlyList<string>? labels = null)
     {
         if (labels != null && labels.Count != posePaths.Count)
-            throw new ArgumentException($"{labels.Count} label(s) for {posePaths.Count} poses file(s): give one --label per --poses file, in the same order");
+            throw new UsageException($"{Counted.Of(labels.Count, "label")} for {Counted.Of(posePaths.Count, "poses file")}: give one --label per --poses file, in the same order");
         if (labels != null && labels.FirstOrDefault(l => string.IsNullOrWhiteSpace(l) || l.Any(char.IsControl)) is { } bad)
-            throw new ArgumentException($"label '{bad}' is empty or holds a control character");
+            throw new UsageException($"label '{bad}' is empty or holds a control character");
         // Two rows of one name could not be told apart in the table, the plot or the CSV.
         if (labels != null && labels.GroupBy(l => l).FirstOrDefault(g => g.Count() > 1) is { } twice)
-            throw new ArgumentException($"label '{twice.Key}' is given {twice.Count()} times: one label per poses file, each its own");
-        var gt = Submission.Read(truthPath);
+            throw new UsageException($"label '{twice.Key}' is given {twice.Count()} times: one label per poses file, each its own");
+        var gt = Submission.Read(truthPath, warning);
         if (gt.Count == 0) throw new Formats.FileFormatException(truthPath, 0, "no poses in the ground truth");
         labels ??= Labels(posePaths);
         var runs = new List<EvaluatedRun>();
         info?.Invoke($"ground truth: {truthPath}, {gt.Count} queries");
         for (int i = 0; i < posePaths.Count; i++)
         {
-            var estimates = Submission.Read(posePaths[i]);
+            var estimates = Submission.Read(posePaths[i], warning);
             var result = PoseEvaluation.Evaluate(estimates, gt);
             runs.Add(new EvaluatedRun(labels[i], result));
             info?.Invoke($"{labels[i]}: {posePaths[i]}, {estimates.Count} poses; {result.LocalizedCount} of the {gt.Count} queries have one, "
                 + $"{result.MissingCount} missing (counted as failures)");
             if (result.Unmatched.Count > 0)
-                warning?.Invoke($"{posePaths[i]}: {result.Unmatched.Count} pose(s) for images not in the ground truth, ignored "
+                warning?.Invoke($"{posePaths[i]}: {Counted.Of(result.Unmatched.Count, "pose")} for images not in the ground truth, ignored "
                     + $"(e.g. '{result.Unmatched[0]}'; names must match exactly, submissions use base names)");
         }
         return runs;

@@ -129,13 +129,13 @@ public static class RenderedModelEvaluation
         try
         {
             foreach (var model in models) nets.Add(ModelLoader.Load(model, device));
-            log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"rendering {pairCount} day/night validation pair(s) at {width}×{height} and {pairCount} viewpoint pair(s) at {Math.Max(width, height)}²"));
+            log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"rendering {Counted.Of(pairCount, "day/night validation pair")} at {width}×{height} and {Counted.Of(pairCount, "viewpoint pair")} at {Math.Max(width, height)}²"));
             var sets = ValidationSets.Make(pairCount, width, height);
             var rows = new List<(MmaRow, MmaRow)>();
             foreach (var (model, net) in models.Zip(nets))
             {
                 var extractor = new MultiScaleExtractor(net, extraction);
-                log?.Invoke($"{ModelLoader.ModelName(model)} on {pairCount} + {pairCount} pair(s)");
+                log?.Invoke($"{ModelLoader.ModelName(model)} on {pairCount} + {Counted.Of(pairCount, "pair")}");
                 rows.Add(sets.Evaluate(img => extractor.Extract(img), ModelLoader.ModelName(model), device));
             }
             return rows;

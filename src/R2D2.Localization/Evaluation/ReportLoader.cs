@@ -34,7 +34,8 @@ public static class ReportLoader
                 if (byId.TryGetValue(i.CameraId, out var c)) cameras[i.Id] = c;
             mapImageFolder ??= db.ReadNote("image_root");
         }
-        var estimates = Submission.Read(posesPath);
+        var warnings = new List<string>();
+        var estimates = Submission.Read(posesPath, warnings.Add);
         var csvPath = Path.ChangeExtension(posesPath, ".csv");
         var stored = QueryOutputs.ReadStored(posesPath, csvPath).Values.ToDictionary(r => Submission.BaseName(r.Result.Name));
         var inlierPath = QueryInliers.PathFor(posesPath);
@@ -44,7 +45,7 @@ public static class ReportLoader
         var runPath = QueryRunInfo.PathFor(posesPath);
         var run = File.Exists(runPath) ? QueryRunInfo.Read(runPath) : null;
         RefuseAnotherMapsRun(mapPath, points, runPath, run, (inlierPath, inliers.Values.Select(s => (s.Name, s.PointIds))), (matchPath, matches.Values.Select(s => (s.Name, s.PointIds))));
-        var truth = groundTruthPath != null ? Submission.Read(groundTruthPath) : null;
+        var truth = groundTruthPath != null ? Submission.Read(groundTruthPath, warnings.Add) : null;
         if (truth is { Count: 0 }) throw new FileFormatException(groundTruthPath!, 0, "no poses in the ground truth; nothing to evaluate against");
         var truthByName = truth?.ToDictionary(t => t.Name, t => t.Pose);
         var queries = estimates.Select(e =>
@@ -72,7 +73,6 @@ public static class ReportLoader
         var evaluation = truth != null ? PoseEvaluation.Evaluate(estimates, truth) : null;
         // What is missing is said (the report was written as if every query had 0 inliers of 0
         // matches, no photo, or a share of 100 % over the few queries with a true pose).
-        var warnings = new List<string>();
         foreach (var (file, lacks) in new[] { (csvPath, "the inliers, matches and times per query"), (inlierPath, "the queries' inliers"), (matchPath, "the queries' matches"), (runPath, "the run's settings and time per stage") })
             if (!File.Exists(file)) warnings.Add($"{file}: not found, so the report lacks {lacks}");
         if (queryImageFolder != null && queries.Count(q => q.ImagePath != null && !File.Exists(q.ImagePath)) is var unseen and > 0)

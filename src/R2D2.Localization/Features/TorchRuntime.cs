@@ -22,7 +22,7 @@ public static class TorchRuntime
                         + "CPU libtorch unless built with -p:TorchBackend=cuda, and a GPU with its driver is needed)");
                 return new Device(name!);
             default:
-                throw new ArgumentException($"--device must be auto, cpu or cuda, not '{name}'");
+                throw new UsageException($"--device must be auto, cpu or cuda, not '{name}'");
         }
     }
 

@@ -64,7 +64,7 @@ public static class ColmapBinary
         }
         public void End()
         {
-            if (Remaining != 0) throw new FileFormatException(File, 0, $"{Remaining} byte(s) after the last record");
+            if (Remaining != 0) throw new FileFormatException(File, 0, $"{Counted.Of(Remaining, "byte")} after the last record");
         }
         public void Dispose() => _r.Dispose();
     }

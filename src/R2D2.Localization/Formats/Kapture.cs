@@ -81,7 +81,7 @@ public static class Kapture
         var pathLine = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (n, f) in Lines(recordsFile))
         {
-            if (f.Length != 3) throw new FileFormatException(recordsFile, n, $"expected `timestamp, device_id, image_path`, found {f.Length} field(s)");
+            if (f.Length != 3) throw new FileFormatException(recordsFile, n, $"expected `timestamp, device_id, image_path`, found {Counted.Of(f.Length, "field")}");
             long ts = PosedImages.Integer<long>(f[0], recordsFile, n, "timestamp");
             if (!recordLine.TryAdd((ts, f[1]), n)) throw new FileFormatException(recordsFile, n, $"timestamp {ts}, camera '{f[1]}' is also on line {recordLine[(ts, f[1])]}: one image per camera and timestamp");
             if (!pathLine.TryAdd(f[2], n)) throw new FileFormatException(recordsFile, n, $"image '{f[2]}' is also on line {pathLine[f[2]]}");
@@ -128,7 +128,7 @@ public static class Kapture
         var result = new Dictionary<string, Camera>(StringComparer.Ordinal);
         foreach (var (n, f) in Lines(file))
         {
-            if (f.Length < 3) throw new FileFormatException(file, n, $"expected `sensor_id, name, sensor_type, params...`, found {f.Length} field(s)");
+            if (f.Length < 3) throw new FileFormatException(file, n, $"expected `sensor_id, name, sensor_type, params...`, found {Counted.Of(f.Length, "field")}");
             if (f[2] != "camera") continue;
             if (f.Length < 6) throw new FileFormatException(file, n, "a camera needs `MODEL, width, height, params...`");
             CameraModel model;
@@ -148,7 +148,7 @@ public static class Kapture
         var result = new Dictionary<string, Dictionary<string, Pose>>(StringComparer.Ordinal);
         foreach (var (n, f) in Lines(file))
         {
-            if (f.Length != 9) throw new FileFormatException(file, n, $"expected `rig_id, sensor_id, qw, qx, qy, qz, tx, ty, tz`, found {f.Length} field(s)");
+            if (f.Length != 9) throw new FileFormatException(file, n, $"expected `rig_id, sensor_id, qw, qx, qy, qz, tx, ty, tz`, found {Counted.Of(f.Length, "field")}");
             if (!result.TryGetValue(f[0], out var members)) result[f[0]] = members = new(StringComparer.Ordinal);
             members[f[1]] = ReadPose(f, 2, file, n);
         }
@@ -163,7 +163,7 @@ public static class Kapture
         var result = new Dictionary<(long, string), Pose>();
         foreach (var (n, f) in Lines(file))
         {
-            if (f.Length != 9) throw new FileFormatException(file, n, $"expected `timestamp, device_id, qw, qx, qy, qz, tx, ty, tz`, found {f.Length} field(s)");
+            if (f.Length != 9) throw new FileFormatException(file, n, $"expected `timestamp, device_id, qw, qx, qy, qz, tx, ty, tz`, found {Counted.Of(f.Length, "field")}");
             if (devices != null && !devices.Contains(f[1])) throw new FileFormatException(file, n, $"device '{f[1]}' is neither a sensor of sensors.txt nor a rig of rigs.txt");
             var key = (PosedImages.Integer<long>(f[0], file, n, "timestamp"), f[1]);
             if (!result.TryAdd(key, ReadPose(f, 2, file, n))) throw new FileFormatException(file, n, $"a second pose for timestamp {key.Item1}, device '{f[1]}'");

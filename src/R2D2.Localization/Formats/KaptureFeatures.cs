@@ -76,7 +76,7 @@ public static class KaptureFeatures
         if (!File.Exists(file)) throw new FileFormatException(file, 0, "not found");
         foreach (var (n, f) in Kapture.Lines(file))
         {
-            if (f.Length < 3) throw new FileFormatException(file, n, $"expected `name, dtype, dsize, ...`, found {f.Length} field(s)");
+            if (f.Length < 3) throw new FileFormatException(file, n, $"expected `name, dtype, dsize, ...`, found {Counted.Of(f.Length, "field")}");
             if (f[0] != type) throw new FileFormatException(file, n, $"names type '{f[0]}', the folder is '{type}'");
             if (ElementSize(f[1]) == 0) throw new FileFormatException(file, n, $"dtype '{f[1]}' is not one of float16, float32, float64, uint8, int32");
             if (!int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out int d) || d < 1) throw new FileFormatException(file, n, $"dsize '{f[2]}' is not a positive whole number");

@@ -22,8 +22,8 @@ public static class PairsLine
             : line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (f.Length is < 2 or > 3 || f[0].Length == 0 || f[1].Length == 0)
             throw new FileFormatException(file, lineNo, commas
-                ? $"expected `name1, name2[, score]` (kapture), found {f.Length} field(s): '{Shown(line)}'"
-                : $"expected two image names (`name1 name2`, or kapture's `name1, name2, score`), found {f.Length} field(s): '{Shown(line)}'");
+                ? $"expected `name1, name2[, score]` (kapture), found {Counted.Of(f.Length, "field")}: '{Shown(line)}'"
+                : $"expected two image names (`name1 name2`, or kapture's `name1, name2, score`), found {Counted.Of(f.Length, "field")}: '{Shown(line)}'");
         if (f.Length == 2) return (f[0], f[1], null);
         if (!double.TryParse(f[2], NumberStyles.Float, CultureInfo.InvariantCulture, out double score))
             throw new FileFormatException(file, lineNo, $"score '{f[2]}' is not a number");

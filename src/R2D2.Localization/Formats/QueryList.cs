@@ -44,7 +44,7 @@ public static class QueryList
         foreach (var (lineNo, fields) in DataLines(path))
         {
             if (fields.Length < 4)
-                throw new FileFormatException(path, lineNo, $"expected 'name MODEL width height params...', found {fields.Length} field(s)"
+                throw new FileFormatException(path, lineNo, $"expected 'name MODEL width height params...', found {Counted.Of(fields.Length, "field")}"
                     + (fields.Length == 1 ? " (a list without intrinsics?)" : ""));
             CameraModel model;
             try { model = CameraModel.FromName(fields[1]); }
@@ -59,7 +59,7 @@ public static class QueryList
             int width = PositiveInt(fields[2], "width", path, lineNo), height = PositiveInt(fields[3], "height", path, lineNo);
             int given = fields.Length - 4;
             if (given != model.ParamCount)
-                throw new FileFormatException(path, lineNo, $"{model.Name} needs {model.ParamCount} parameter(s) ({string.Join(", ", model.ParamNames)}), found {given}");
+                throw new FileFormatException(path, lineNo, $"{model.Name} needs {Counted.Of(model.ParamCount, "parameter")} ({string.Join(", ", model.ParamNames)}), found {given}");
             var p = new double[given];
             for (int i = 0; i < given; i++)
                 if (!double.TryParse(fields[4 + i], NumberStyles.Float, CultureInfo.InvariantCulture, out p[i]) || !double.IsFinite(p[i]))

@@ -67,33 +67,55 @@ public static class Submission
         OutputFile.WriteAllText(path, string.Concat(lines));
     }
 
-    /// <summary>Reads a submission (or a ground-truth file in the same format). Blank lines are
-    /// skipped; quaternions are normalized. Errors name the file and line.</summary>
+    /// <summary>Reads a submission (or a ground-truth file in the same format). Blank lines and
+    /// lines starting with `#` are skipped; quaternions are normalized. Errors name the file and line.</summary>
     public static List<ImagePose> Read(string path) => ReadLines(path).Select(l => l.Image).ToList();
 
+    /// <summary>As <see cref="Read(string)"/>; <paramref name="warning"/> gets one line when quaternions
+    /// are off unit length by more than <see cref="UnitTolerance"/> (a scaled quaternion, or columns
+    /// in another order, e.g. `name tx ty tz qw qx qy qz`): they are normalized all the same.</summary>
+    public static List<ImagePose> Read(string path, Action<string>? warning)
+    {
+        var lines = Parse(path);
+        var off = lines.Where(l => Math.Abs(l.QuaternionNorm - 1) > UnitTolerance).ToList();
+        if (off.Count > 0)
+            warning?.Invoke($"{path}:{off[0].Number}: {Counted.Of(off.Count, "quaternion")} of {lines.Count} not of unit length (first: '{off[0].Image.Name}', "
+                + $"norm {off[0].QuaternionNorm.ToString("G4", CultureInfo.InvariantCulture)}), normalized; a submission line is `name qw qx qy qz tx ty tz`, the quaternion first");
+        return lines.Select(l => l.Image).ToList();
+    }
+
+    /// <summary>How far from 1 a quaternion's norm may be without a warning: six decimals round
+    /// it by ~1e-6, three significant digits by ~1e-3.</summary>
+    public const double UnitTolerance = 0.01;
+
     /// <summary>Reads from <paramref name="reader"/>; <paramref name="source"/> names it in errors.</summary>
-    public static List<ImagePose> Read(TextReader reader, string source) => ReadLines(reader, source).Select(l => l.Image).ToList();
+    public static List<ImagePose> Read(TextReader reader, string source) => Parse(reader, source).Select(l => l.Image).ToList();
 
     /// <summary>As <see cref="Read(string)"/>, with each pose's line as it stands in the file
     /// (a resumed run copies the lines it keeps unchanged).</summary>
-    public static List<(ImagePose Image, string Line)> ReadLines(string path)
+    public static List<(ImagePose Image, string Line)> ReadLines(string path) => Parse(path).Select(l => (l.Image, l.Line)).ToList();
+
+    private static List<PoseLine> Parse(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found (expected poses, `name qw qx qy qz tx ty tz` per line)", path);
         TextInput.RefuseBinary(path, "a file of poses (`name qw qx qy qz tx ty tz` per line)");
         using var reader = new StreamReader(path);
-        return ReadLines(reader, path);
+        return Parse(reader, path);
     }
 
-    private static List<(ImagePose Image, string Line)> ReadLines(TextReader reader, string source)
+    private readonly record struct PoseLine(ImagePose Image, string Line, int Number, double QuaternionNorm);
+
+    private static List<PoseLine> Parse(TextReader reader, string source)
     {
-        var images = new List<(ImagePose, string)>();
+        var images = new List<PoseLine>();
         var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
         int lineNo = 0;
         for (string? raw; (raw = reader.ReadLine()) != null;)
         {
             lineNo++;
             var fields = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length == 0) continue;
+            // Blank lines and `#` comments (as COLMAP's text files have them) carry no pose.
+            if (fields.Length == 0 || fields[0].StartsWith('#')) continue;
             if (fields.Length != 8)
                 throw new FileFormatException(source, lineNo, $"expected 8 fields 'name qw qx qy qz tx ty tz', found {fields.Length}");
             var v = new double[7];
@@ -109,7 +131,7 @@ public static class Submission
             // t near the double range gives a centre −Rᵀt that overflows: an error of ∞ or NaN, not a pose.
             if (!pose.CameraCenter.All(double.IsFinite))
                 throw new FileFormatException(source, lineNo, $"the camera centre of '{fields[0]}' (−Rᵀt) overflows: the translation is too large");
-            images.Add((new ImagePose(fields[0], pose), raw));
+            images.Add(new PoseLine(new ImagePose(fields[0], pose), raw, lineNo, Math.Sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2] + v[3] * v[3])));
         }
         return images;
     }

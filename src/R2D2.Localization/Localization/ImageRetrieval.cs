@@ -47,7 +47,7 @@ public static class ImageRetrieval
             "vlad" => new Local("vlad", map, (f, k) => map.RetrieveVlad(f, k)),
             "asmk" => new Local("asmk", map, (f, k) => map.RetrieveAsmk(f, k)),
             "auto" => map.Asmk != null ? Create("asmk", map) : Create("vlad", map),
-            _ => throw new ArgumentException($"--retrieval-method must be auto, vlad, asmk, pairs:FILE or global:PATH, not '{spec}'"),
+            _ => throw new UsageException($"--retrieval-method must be auto, vlad, asmk, pairs:FILE or global:PATH, not '{spec}'"),
         };
     }
 

@@ -92,7 +92,7 @@ public static class Retrieval
         "auto" => Auto,
         "all" => 0,
         var v when int.TryParse(v, out int k) && k > 0 => k,
-        var v => throw new ArgumentException($"--retrieval must be auto, all or a positive number, not '{v}'"),
+        var v => throw new UsageException($"--retrieval must be auto, all or a positive number, not '{v}'"),
     };
 }
 
@@ -112,7 +112,7 @@ public static class PointSearch
     {
         "auto" => null,
         var v when int.TryParse(v, out int k) && k >= 0 => k,
-        var v => throw new ArgumentException($"--point-cells must be auto or a number ≥ 0, not '{v}'"),
+        var v => throw new UsageException($"--point-cells must be auto or a number ≥ 0, not '{v}'"),
     };
 }
 

@@ -33,7 +33,7 @@ public static class ImageRegistration
         var given = images.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         var others = stored.Where(n => !given.Contains(n)).OrderBy(n => n, StringComparer.Ordinal).ToList();
         if (others.Count > 0)
-            throw new FeatureDatabaseException(db.Path, $"holds {others.Count} image(s) that are not among the {given.Count} given (e.g. '{others[0]}'): "
+            throw new FeatureDatabaseException(db.Path, $"holds {Counted.Of(others.Count, "image")} that are not among the {given.Count} given (e.g. '{others[0]}'): "
                 + "it was begun with other inputs (another --poses or --only). Use a new database, or the inputs it was begun with (nothing was written)");
     }
 
@@ -68,7 +68,7 @@ public static class ImageRegistration
             if (how.Count > 0) changes.Add($"'{im.Name}': {string.Join(", ", how)}");
         }
         if (changes.Count > 0)
-            throw new FeatureDatabaseException(db.Path, $"holds {changes.Count} image(s) whose camera or pose differs from what --poses/--intrinsics give now: "
+            throw new FeatureDatabaseException(db.Path, $"holds {Counted.Of(changes.Count, "image")} whose camera or pose differs from what --poses/--intrinsics give now: "
                 + string.Join("; ", changes.Take(3)) + (changes.Count > 3 ? "; …" : "")
                 + ". Its features, matches and map were computed with the stored ones: use a new database, or the inputs it was built with");
         return existing.Keys.ToHashSet();

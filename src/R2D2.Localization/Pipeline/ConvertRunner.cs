@@ -202,14 +202,14 @@ public static class ConvertRunner
         if (format == PoseFormat.Hloc)
         {
             if (!File.Exists(from) && !Directory.Exists(from)) throw new FileFormatException(from, 0, "not found");
-            if (!fromDatabase) throw new ArgumentException("--format hloc: from a feature database (.db) only: hloc's files hold features and matches, which the other sources lack");
-            if (intrinsics != null || imageRoot != null) throw new ArgumentException("--format hloc takes neither --intrinsics nor --images: the database has its images' sizes");
+            if (!fromDatabase) throw new UsageException("--format hloc: from a feature database (.db) only: hloc's files hold features and matches, which the other sources lack");
+            if (intrinsics != null || imageRoot != null) throw new UsageException("--format hloc takes neither --intrinsics nor --images: the database has its images' sizes");
             var export = HlocExportRunner.Run(from, to, progress);
-            if (export.WithoutFeatures > 0) progress?.Warning($"{export.WithoutFeatures} image(s) of the database have no features and are not in {HlocExportRunner.FeaturesFile}");
+            if (export.WithoutFeatures > 0) progress?.Warning($"{Counted.Of(export.WithoutFeatures, "image")} of the database without features, not in {HlocExportRunner.FeaturesFile}");
             return (export.Images, export.Written);
         }
         if (features && !(fromDatabase && format == PoseFormat.Kapture))
-            throw new ArgumentException("--features: only from a feature database (.db) to kapture");
+            throw new UsageException("--features: only from a feature database (.db) to kapture");
         if (fromDatabase && format == PoseFormat.Kapture && intrinsics == null)
         {
             var (n, _) = KaptureExportRunner.Run(from, to, features);

@@ -97,8 +97,8 @@ public static class DemoRunner
         if (File.Exists(Path.Combine(o.OutDir, "town.txt")))
             throw new R2D2Exception(Path.Combine(o.OutDir, "town.txt"), 0, "--out holds a town's run, which the square demo would replace: "
                 + "give another --out, or --scene town (with its --images and --queries) to continue the town");
-        if (o.MaxDay < 0) throw new ArgumentException($"--max-day {o.MaxDay}: expected 0 (all) or more");
-        if (o.MaxQueries < 0) throw new ArgumentException($"--max-queries {o.MaxQueries}: expected 0 (all) or more");
+        if (o.MaxDay < 0) throw new UsageException($"--max-day {o.MaxDay}: expected 0 (all) or more");
+        if (o.MaxQueries < 0) throw new UsageException($"--max-queries {o.MaxQueries}: expected 0 (all) or more");
         // Inputs given are checked before the embedded files are written for those not given (a
         // missing --scene left OUT/scene/ with the embedded query list behind).
         foreach (var (option, path) in new[] { ("--scene", o.ScenePath), ("--queries", o.QueryPath), ("--ground-truth", o.TruthPath) })
@@ -113,7 +113,7 @@ public static class DemoRunner
         var gt = Submission.Read(truthPath);
         if (o.Scale != 1)
         {
-            if (!(o.Scale > 0 && o.Scale <= 4)) throw new ArgumentException($"--scale {o.Scale}: expected a factor in (0, 4]");
+            if (!(o.Scale > 0 && o.Scale <= 4)) throw new UsageException($"--scale {o.Scale}: expected a factor in (0, 4]");
             int w = (int)Math.Round(sc.Width * o.Scale), h = (int)Math.Round(sc.Height * o.Scale);
             sc = sc with { Width = w, Height = h, Focal = sc.Focal * w / sc.Width };
             queryList = queryList.Select(q =>

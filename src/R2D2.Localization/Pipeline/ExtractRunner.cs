@@ -30,7 +30,7 @@ public sealed record ExtractSummary(IReadOnlyList<ImageOutcome> Outcomes, double
     public bool HasErrors => Outcomes.Any(o => o.Error != null);
 
     /// <summary>"N of M image(s) failed: paths".</summary>
-    public string FailureLine => $"{Failed.Count} of {Outcomes.Count} image(s) failed: {string.Join(", ", Failed.Select(f => f.Image.Path))}";
+    public string FailureLine => $"{Failed.Count} of {Counted.Of(Outcomes.Count, "image")} failed: {string.Join(", ", Failed.Select(f => f.Image.Path))}";
 }
 
 /// <summary>
@@ -52,8 +52,8 @@ public static class ExtractRunner
             try { extractor.ExtractFile(images[0].Path); } catch (Exception e) when (e is ImageFileException or ImageTooSmallException) { }
         }
         var network = extractor.Network;
-        progress.Info($"{images.Count} image(s), model {modelName} ({network.Architecture.Net}) on {network.Device}, "
-            + $"{TorchSharp.torch.get_num_threads()} thread(s), format {options.Format.ToString().ToLowerInvariant()}");
+        progress.Info($"{Counted.Of(images.Count, "image")}, model {modelName} ({network.Architecture.Net}) on {network.Device}, "
+            + $"{Counted.Of(TorchSharp.torch.get_num_threads(), "thread")}, format {options.Format.ToString().ToLowerInvariant()}");
         var outcomes = new List<ImageOutcome>();
         var total = Stopwatch.StartNew();
         progress.Stage("extract", images.Count, advance =>
@@ -78,7 +78,7 @@ public static class ExtractRunner
     public static ExtractSummary ToDatabase(IReadOnlyList<ImageInput> images, FeatureSource source, string databasePath, IProgressSink progress)
     {
         using var db = FeatureDatabase.Open(databasePath);
-        progress.Info($"{images.Count} image(s) into {databasePath}, {source.Description}");
+        progress.Info($"{Counted.Of(images.Count, "image")} into {databasePath}, {source.Description}");
         var total = Stopwatch.StartNew();
         var outcomes = new List<ImageOutcome>();
         progress.Stage("extract", images.Count, advance =>

@@ -134,7 +134,7 @@ public static class MapBuildRunner
         Done("extract");
         if (o.ImportedMatches != null)
             MatchRunner.Import(db, pairs, o.ImportedMatches, n => inputs.Source.HlocName(Path.Combine(inputs.ImageRoot, n))
-                ?? throw new ArgumentException("--matches: hloc's matches go with hloc's features (--model hloc:FILE)"), progress);
+                ?? throw new UsageException("--matches: hloc's matches go with hloc's features (--model hloc:FILE)"), progress);
         else MatchRunner.Run(db, pairs, o.Match, progress);
         Done("match");
         Verification.Run(db, pairs, new VerifyOptions { Method = VerifyMethod.Poses, ThresholdPx = o.EpipolarPx, Poses = byName }, progress);
@@ -174,7 +174,7 @@ public static class MapBuildRunner
                 if (res.Error != null) { progress.Error(res.Error); failed.Add(res.Error); }
                 advance(res.Error != null ? $"{res.Image.Name}: failed" : res.Skipped ? $"{res.Image.Name}: stored" : $"{res.Image.Name}: {res.Keypoints} keypoints, {res.Seconds:F1} s");
             }));
-        if (failed.Count > 0) throw new R2D2Exception($"{failed.Count} image(s) could not be read or gave no features; the map needs them all (fix them or drop them from the poses)");
+        if (failed.Count > 0) throw new R2D2Exception($"{Counted.Of(failed.Count, "image")} could not be read or gave no features; the map needs them all (fix them or drop them from the poses)");
     }
 
     /// <summary>Below this share of imported matches within the epipolar threshold, the matches are
@@ -197,9 +197,9 @@ public static class MapBuildRunner
         if (pairs.Count == 0)
             return $"no overlapping pairs (no two images look within {o.Pairs.MaxViewAngleDeg:G4}° of the same direction)";
         var (matches, verified) = MatchCounts(db, pairs);
-        if (matches == 0) return $"no matches (in {pairs.Count} pair(s): do the images overlap?)";
+        if (matches == 0) return $"no matches (in {Counted.Of(pairs.Count, "pair")}: do the images overlap?)";
         if (verified == 0)
-            return $"no verified matches (none of the {matches} matches of {pairs.Count} pair(s) lies within {o.EpipolarPx:G4} px of its epipolar line: "
+            return $"no verified matches (none of the {matches} matches of {Counted.Of(pairs.Count, "pair")} lies within {o.EpipolarPx:G4} px of its epipolar line: "
                 + "do the poses and intrinsics fit the images?)";
         var t = o.Triangulation;
         return $"all {stats.Tracks} tracks were filtered ({stats.RejectedNoConsensus} without a triangulation within {t.MaxReprojectionPx:G4} px in two images, "

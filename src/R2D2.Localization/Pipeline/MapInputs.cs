@@ -21,12 +21,12 @@ public static class MapInputs
         var posed = only is { Count: > 0 } ? all.Where(p => only.Contains(p.Name)).ToList() : all;
         if (only is { Count: > 0 } && posed.Count != only.Count)
             throw new ArgumentException($"--only names image(s) not in {posesPath}: {string.Join(", ", only.Except(posed.Select(p => p.Name)))}");
-        if (posed.Count < 2) throw new ArgumentException($"{posesPath}: {posed.Count} posed image(s); a map needs 2 or more");
+        if (posed.Count < 2) throw new ArgumentException($"{posesPath}: {Counted.Of(posed.Count, "posed image")}; a map needs 2 or more");
         if (posed.Select(p => FeatureDatabase.ImageNameProblem(p.Name)).FirstOrDefault(x => x != null) is { } badName)
             throw new ArgumentException($"{posesPath}: {badName}");
         var missing = posed.Where(p => !File.Exists(Path.Combine(imageRoot, p.Name))).Select(p => p.Name).ToList();
         if (missing.Count > 0)
-            throw new ArgumentException($"{posesPath} names {missing.Count} image(s) not found under {imageRoot}, e.g. {missing[0]}");
+            throw new ArgumentException($"{posesPath} names {Counted.Of(missing.Count, "image")} not found under {imageRoot}, e.g. {missing[0]}");
         return posed.Select(p => WithImageSize(p, imageRoot, progress ?? ProgressSink.None)).ToList();
     }
 
@@ -34,7 +34,7 @@ public static class MapInputs
     /// folder's sensors/records_data; other poses files need one.</summary>
     public static string ImageRoot(string posesPath, string? images) =>
         images ?? (Kapture.IsKapture(posesPath) ? Kapture.ImageRoot(posesPath)
-            : throw new ArgumentException($"--images is needed: {posesPath} is not a kapture folder (whose images are in sensors/records_data)"));
+            : throw new UsageException($"--images is needed: {posesPath} is not a kapture folder (whose images are in sensors/records_data)"));
 
     private static PosedImage WithImageSize(PosedImage p, string root, IProgressSink progress)
     {

@@ -103,7 +103,7 @@ public static class MergeRunner
             using (var db = FeatureDatabase.OpenReadOnly(input)) note = db.ReadNote(ShardRunner.ShardNote);
             if (note == null) continue;
             var n = ShardRunner.ParseNote(note) ?? throw new FeatureDatabaseException(Path.GetFullPath(input), $"has an unreadable shard note '{note}'");
-            var key = $"{n.Stage} job {n.Job} of {n.Shard.Count} shard(s)";
+            var key = $"{n.Stage} job {n.Job} of {Counted.Of(n.Shard.Count, "shard")}";
             (jobs.TryGetValue(key, out var l) ? l : jobs[key] = new()).Add((input, n.Shard, n.Done));
         }
         // Shards of two jobs of one stage (other images or settings): each job looked incomplete.
@@ -121,7 +121,7 @@ public static class MergeRunner
             int count = shards[0].Shard.Count;
             var missing = Enumerable.Range(0, count).Except(shards.Select(s => s.Shard.Index)).ToList();
             if (missing.Count > 0)
-                throw new ArgumentException($"merge: {job} lacks shard(s) {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : "")}: give every shard's database");
+                throw new ArgumentException($"merge: {job} lacks {(missing.Count == 1 ? "shard" : "shards")} {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : "")}: give every shard's database");
         }
         var stages = jobs.Keys.Select(k => k.Split(' ')[0]).ToList();
         if (stages.Count != stages.Distinct().Count())

@@ -31,13 +31,13 @@ public sealed record PairSpec(PairSourceKind Kind, string Text, int K = 0, doubl
             double angle = 90;
             if (parts.Length is < 2 or > 3 || !int.TryParse(parts[1], out int k) || k < 1
                 || (parts.Length == 3 && !double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out angle)))
-                throw new ArgumentException($"--pairs {text}: expected poses:K[:ANGLE]");
-            if (!(angle >= 0 && angle <= 180)) throw new ArgumentException($"--pairs {text}: the angle between viewing directions must be in [0, 180] degrees");
+                throw new UsageException($"--pairs {text}: expected poses:K[:ANGLE]");
+            if (!(angle >= 0 && angle <= 180)) throw new UsageException($"--pairs {text}: the angle between viewing directions must be in [0, 180] degrees");
             return new(PairSourceKind.Poses, text, k, angle);
         }
         if (text.StartsWith("covisibility:", StringComparison.Ordinal))
         {
-            if (!int.TryParse(text["covisibility:".Length..], out int k) || k < 1) throw new ArgumentException($"--pairs {text}: expected covisibility:K");
+            if (!int.TryParse(text["covisibility:".Length..], out int k) || k < 1) throw new UsageException($"--pairs {text}: expected covisibility:K");
             return new(PairSourceKind.Covisibility, text, k);
         }
         return new(PairSourceKind.File, text);
@@ -54,7 +54,7 @@ public static class PairsRunner
     public static List<ImagePair> Run(PairSpec spec, IReadOnlyList<PosedImage> images)
     {
         if (spec.Kind == PairSourceKind.Covisibility)
-            throw new ArgumentException($"--pairs {spec}: covisibility needs a map; give a pairs file, 'exhaustive' or poses:K[:ANGLE]");
+            throw new UsageException($"--pairs {spec}: covisibility needs a map; give a pairs file, 'exhaustive' or poses:K[:ANGLE]");
         return Run(spec, images.Select(i => i.Name).ToList(), () => images.Select(i => (i.Name, i.Pose)).ToList(), "given", null);
     }
 
@@ -87,7 +87,7 @@ public static class PairsRunner
                 return PairSources.Exhaustive(names);
             case PairSourceKind.Poses:
                 var cameras = posed();
-                if (cameras.Count < 2) throw new ArgumentException($"--pairs {spec}: {cameras.Count} image(s) {posesFrom}; need 2 or more");
+                if (cameras.Count < 2) throw new ArgumentException($"--pairs {spec}: {Counted.Of(cameras.Count, "image")} {posesFrom}; need 2 or more");
                 return PairSources.FromPoses(cameras, spec.K, spec.MaxViewAngleDeg * Math.PI / 180);
             case PairSourceKind.Covisibility:
                 return PairSources.FromCovisibility(covisibility!(), spec.K);

@@ -20,7 +20,7 @@ public static class QueryInputs
     /// <summary>The folder the query names are relative to: the one given, else a kapture folder's sensors/records_data.</summary>
     public static string ImageRoot(string queries, string? images) =>
         images ?? (Kapture.IsKapture(queries) ? Kapture.ImageRoot(queries)
-            : throw new ArgumentException($"--images is needed: {queries} is not a kapture folder (whose images are in sensors/records_data)"));
+            : throw new UsageException($"--images is needed: {queries} is not a kapture folder (whose images are in sensors/records_data)"));
 
     /// <summary>A kapture folder (its camera records and sensors), a query list with intrinsics, or a names-only list with the cameras of <paramref name="intrinsicsPath"/>; an empty list is refused.</summary>
     public static List<QueryImage> ReadQueries(string list, string? intrinsicsPath)
@@ -28,7 +28,7 @@ public static class QueryInputs
         List<QueryImage> queries;
         if (Kapture.IsKapture(list))
         {
-            if (intrinsicsPath != null) throw new ArgumentException($"--intrinsics: the kapture folder {list} has its own cameras (sensors.txt)");
+            if (intrinsicsPath != null) throw new UsageException($"--intrinsics: the kapture folder {list} has its own cameras (sensors.txt)");
             queries = Kapture.ReadQueries(list);
         }
         else if (intrinsicsPath == null) queries = QueryList.ReadWithIntrinsics(list);

@@ -17,9 +17,9 @@ public sealed record RetrievalQuerySet(string Label, IReadOnlyList<QueryImage> Q
     public static RetrievalQuerySet Parse(string spec)
     {
         var f = spec.Split(':');
-        if (f.Length != 4) throw new ArgumentException($"--set '{spec}': expected LABEL:QUERY_LIST:IMAGE_FOLDER:GROUND_TRUTH");
+        if (f.Length != 4) throw new UsageException($"--set '{spec}': expected LABEL:QUERY_LIST:IMAGE_FOLDER:GROUND_TRUTH");
         if (Array.FindIndex(f, x => x.Trim().Length == 0) is var empty and >= 0)
-            throw new ArgumentException($"--set '{spec}': the {new[] { "label", "query list", "image folder", "ground truth" }[empty]} is empty");
+            throw new UsageException($"--set '{spec}': the {new[] { "label", "query list", "image folder", "ground truth" }[empty]} is empty");
         return new RetrievalQuerySet(f[0], QueryInputs.ReadQueries(f[1], null), f[2], Submission.Read(f[3])) { Sources = new[] { f[1], f[3] } };
     }
 
@@ -80,7 +80,7 @@ public static class RetrievalEvaluationRunner
                 .Concat(o.Methods.Select(ImageRetrieval.InputOf).OfType<(string, string?)>())
                 .Append(("map database", map.Path)));
         if (o.Methods.FirstOrDefault(m => m != Oracle && !ImageRetrieval.IsMethod(m)) is { } unknown)
-            throw new ArgumentException($"--methods: '{unknown}' is not one of vlad, asmk, auto, oracle, pairs:FILE, global:PATH");
+            throw new UsageException($"--methods: '{unknown}' is not one of vlad, asmk, auto, oracle, pairs:FILE, global:PATH");
         var methods = o.Methods.Select(m => m == Oracle ? null : ImageRetrieval.Create(m, map)).ToList();
         int kMax = Math.Max(o.Ks.Max(), o.RetrievedImages);
         var recallRows = new List<RetrievalRecallRow>();
@@ -91,7 +91,7 @@ public static class RetrievalEvaluationRunner
         // otherwise stop the run after the queries before it (minutes on a large set).
         // A set label twice would print two rows nothing tells apart.
         if (sets.GroupBy(s => s.Label).FirstOrDefault(g => g.Count() > 1) is { } twice)
-            throw new ArgumentException($"--set: the label '{twice.Key}' is given {twice.Count()} times: give each set its own label");
+            throw new UsageException($"--set: the label '{twice.Key}' is given {twice.Count()} times: give each set its own label");
         foreach (var set in sets)
         {
             // Queries and true poses are matched by base name: two of one name could not be told apart.
@@ -199,7 +199,7 @@ public static class RetrievalEvaluationRunner
             }
         }
         if (cache is { Damaged.Count: > 0 })
-            progress.Warning($"--features-cache: {cache.Damaged.Count} file(s) could not be read (cut short or damaged) and were extracted again (first: {cache.Damaged[0]})");
+            progress.Warning($"--features-cache: {Counted.Of(cache.Damaged.Count, "file")} could not be read (cut short or damaged) and were extracted again (first: {cache.Damaged[0]})");
         if (o.GroundTruthPairsPath != null) RetrievalPairs.Write(o.GroundTruthPairsPath, gtPairs);
         if (o.DiagnosesPath != null) OutputFile.WriteAllText(o.DiagnosesPath, QueryDiagnoses.Csv(diagnoses));
         return new RetrievalEvaluationResult(recallRows, locRows, o.Ks, diagnoses) { Errors = errors };

@@ -161,6 +161,6 @@ public static class ShardRunner
         {
             return (f[0], Shard.Parse(f[1], _ => null), f[2], f.Length == 4);
         }
-        catch (ArgumentException) { return null; }
+        catch (UsageException) { return null; }
     }
 }

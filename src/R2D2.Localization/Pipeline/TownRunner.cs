@@ -59,7 +59,7 @@ public static class TownRunner
         var town = TownScene.Load(scenePath).Scaled(scale);
         // The first photos are one position's headings, which share no view: no pair, no map.
         if (images >= 2 && images < 2 * town.Headings)
-            throw new ArgumentException($"--images {images}: the first {town.Headings} photos are the headings of one position, which share no view; "
+            throw new UsageException($"--images {images}: the first {town.Headings} photos are the headings of one position, which share no view; "
                 + $"a map needs 2 positions or more: --images {2 * town.Headings} or more");
         var data = new TownDataset(town, outDir, images, nightQueries);
         data.CheckFolder();
@@ -91,7 +91,7 @@ public static class TownRunner
             advance(done ? name : $"{name}: on disk");
         }));
         timings.Add(("render: images", sw.Elapsed.TotalSeconds));
-        progress.Info($"render: {rendered} image(s) rendered, {data.ImageCount - rendered} already on disk, in {data.ImageRoot}");
+        progress.Info($"render: {Counted.Of(rendered, "image")} rendered, {data.ImageCount - rendered} already on disk, in {data.ImageRoot}");
         return data;
     }
 

@@ -61,14 +61,14 @@ public static class WxbsRunner
             if (string.Equals(model, HomographyEvalOptions.RootSiftName, StringComparison.OrdinalIgnoreCase))
             {
                 var sift = new RootSiftExtractor(o.RootSift);
-                progress.Info($"{sift.Describe()} on {pairs.Count} pair(s)");
+                progress.Info($"{sift.Describe()} on {Counted.Of(pairs.Count, "pair")}");
                 methods.Add(RunMethod(pairs, HomographyEvalOptions.RootSiftName, img => sift.Extract(img), o, device, progress, sw));
                 continue;
             }
             using var net = ModelLoader.Load(model, device, new NetworkOptions { BFloat16 = o.BFloat16 });
             var extractor = new MultiScaleExtractor(net, o.Extraction);
             var label = ModelLoader.ModelName(model) + (o.BFloat16 ? " bf16" : "");
-            progress.Info($"{label} on {pairs.Count} pair(s)");
+            progress.Info($"{label} on {Counted.Of(pairs.Count, "pair")}");
             methods.Add(RunMethod(pairs, label, img => extractor.Extract(img), o, device, progress, sw));
         }
         var labelling = pairs.Count > 0 && pairs.All(p => p.LabellingErrors != null)

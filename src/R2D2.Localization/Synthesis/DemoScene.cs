@@ -103,7 +103,7 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
         {
             void Count(int n, string form)
             {
-                if (f.Length != n) throw new FileFormatException(path, ln, $"expected '{form}', found {f.Length} field(s)");
+                if (f.Length != n) throw new FileFormatException(path, ln, $"expected '{form}', found {Counted.Of(f.Length, "field")}");
             }
             double D(int i, string what) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
                 ? v : throw new FileFormatException(path, ln, $"{what} '{f[i]}' is not a number");
@@ -166,7 +166,7 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
         }
         if (width == 0) throw new FileFormatException(path, 0, "no 'image WIDTH HEIGHT FOCAL' line");
         if (facades.Count == 0) throw new FileFormatException(path, 0, "no facade");
-        if (cams.Count < 2) throw new FileFormatException(path, 0, $"{cams.Count} day camera(s); the map needs 2 or more");
+        if (cams.Count < 2) throw new FileFormatException(path, 0, $"{Counted.Of(cams.Count, "day camera")}; the map needs 2 or more");
         return new DemoScene(Path.GetFileNameWithoutExtension(path), width, height, focal, texels, ss, dayJpeg, sun, ground, facades, lamps, night, cams);
     }
 

@@ -39,7 +39,7 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
     public TownScene Scaled(double factor)
     {
         if (factor == 1) return this;
-        if (!(factor > 0 && factor <= 4)) throw new ArgumentException($"--scale {factor}: expected a factor in (0, 4]");
+        if (!(factor > 0 && factor <= 4)) throw new UsageException($"--scale {factor}: expected a factor in (0, 4]");
         int w = (int)Math.Round(Width * factor), h = (int)Math.Round(Height * factor);
         return this with { Width = w, Height = h, Focal = Focal * w / Width };
     }
@@ -77,7 +77,7 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
             if (!seen.TryAdd(f[0], ln)) throw new FileFormatException(path, ln, $"'{f[0]}' appears again (first on line {seen[f[0]]})");
             void Count(int n, string form)
             {
-                if (f.Length != n) throw new FileFormatException(path, ln, $"expected '{form}', found {f.Length} field(s)");
+                if (f.Length != n) throw new FileFormatException(path, ln, $"expected '{form}', found {Counted.Of(f.Length, "field")}");
             }
             double D(int i, string what) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) && v > 0
                 ? v : throw new FileFormatException(path, ln, $"{what} '{f[i]}' is not a positive number");
@@ -198,10 +198,10 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
     /// headings evenly spread from the street's direction (jittered), the camera 0–1.5 m off the centre line.</summary>
     public List<TownShot> DayShots(int count)
     {
-        if (count < 2) throw new ArgumentException($"--images {count}: a map needs 2 or more");
+        if (count < 2) throw new UsageException($"--images {count}: a map needs 2 or more");
         int max = MaxImages;
         if (count > max)
-            throw new ArgumentException($"--images {count}: the streets of {Path} hold at most {max} photos "
+            throw new UsageException($"--images {count}: the streets of {Path} hold at most {max} photos "
                 + $"({max / Headings} positions × {Headings} headings); give more blocks or a shorter trajectory step");
         var positions = TrajectoryPositions();
         var shots = new List<TownShot>(count);
@@ -230,7 +230,7 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
 
     public List<TownShot> QueryShots(IReadOnlyList<TownShot> day, int count, bool night)
     {
-        if (count < 0 || count > MaxQueries) throw new ArgumentException($"--queries {count}: from 0 to {MaxQueries} {(night ? "night" : "day")} queries");
+        if (count < 0 || count > MaxQueries) throw new UsageException($"--queries {count}: from 0 to {MaxQueries} {(night ? "night" : "day")} queries");
         var shots = new List<TownShot>(count);
         string kind = night ? "night" : "day";
         var rng = new Rng(Rng.Hash((ulong)Seed, night ? 202UL : 303UL, (ulong)day.Count));

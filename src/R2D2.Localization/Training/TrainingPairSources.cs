@@ -33,13 +33,13 @@ public static class TrainingPairSources
         {
             var parts = spec.Split(':', 3);
             if (parts.Length != 3 || parts[1].Length == 0 || parts[2].Length == 0)
-                throw new ArgumentException($"--pairs {spec}: expected map:DATABASE:IMAGE_FOLDER");
+                throw new UsageException($"--pairs {spec}: expected map:DATABASE:IMAGE_FOLDER");
             if (!File.Exists(parts[1])) throw new ArgumentException($"--pairs {spec}: map database {parts[1]} not found");
             return new MapPairSource(parts[1], parts[2], seed, new MapPairSettings { CropSize = crop, Photometric = photometric });
         }
         if (spec == "rendered" || spec.StartsWith("rendered:", StringComparison.Ordinal))
             return new RenderedPairSource(seed, ParseRendered(spec, crop, photometric));
-        throw new ArgumentException($"--pairs {spec}: unknown pair source (expected generated, images:DIR, map:DB:IMAGES or rendered[:LIGHTING][:SCENE_FILE])");
+        throw new UsageException($"--pairs {spec}: unknown pair source (expected generated, images:DIR, map:DB:IMAGES or rendered[:LIGHTING][:SCENE_FILE])");
     }
 
     /// <summary>rendered[:day-day|day-night|night-night][:SCENE_FILE]: generated scenes unless a scene file is named.</summary>

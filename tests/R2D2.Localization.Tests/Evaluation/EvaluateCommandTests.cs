@@ -48,7 +48,7 @@ public class EvaluateCommandTests
         // 20 queries, 18 localized, 2 missing; medians of 10 × 0 m and 5 × 0.3 m (missing as ∞): 0.15 m, 0.5°.
         Assert.Equal(new[] { "poses", "20", "18", "2", "0.150", "m", "0.500°" }, Row(stdout, "run"));
         Assert.Contains("missing queries count as failures", stdout);
-        Assert.Contains("1 pose(s) for images not in the ground truth", stderr);
+        Assert.Contains("1 pose for images not in the ground truth", stderr);
         Assert.Contains("unknown.jpg", stderr);
         // The plot goes beside the poses by default.
         var plot = Path.Combine(dir, "run", "poses.errors.png");
@@ -78,21 +78,23 @@ public class EvaluateCommandTests
         var (poses, gt) = WriteRun(dir);
         var broken = Path.Combine(dir, "broken.txt");
         File.WriteAllLines(broken, new[] { File.ReadLines(poses).First(), "IMG_001.jpg 1 0 0 0 0 0" });
-        foreach (var (args, expected) in new[]
+        // A bad file exits 1, options that do not go together 2 (as the parser's own errors).
+        foreach (var (args, expected, exit) in new[]
         {
-            (new[] { "--poses", broken, "--ground-truth", gt }, $"error: {broken}:2: expected 8 fields"),
-            (new[] { "--poses", poses, "--ground-truth", Path.Combine(dir, "none.txt") }, $"error: {Path.Combine(dir, "none.txt")}: not found (expected poses"),
-            (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "0.05" }, "error: --extra-threshold '0.05': expected METRES,DEGREES"),
-            (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "1,361" }, "degrees in (0, 180]"),
-            (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "0.05,0.5", "--extra-threshold", "0.05,0.5" }, "0.05 m, 0.5° is given twice"),
-            (new[] { "--poses", poses, broken, "--ground-truth", gt, "--label", "same", "--label", "same" }, "label 'same' is given 2 times"),
+            (new[] { "--poses", broken, "--ground-truth", gt }, $"error: {broken}:2: expected 8 fields", 1),
+            (new[] { "--poses", poses, "--ground-truth", Path.Combine(dir, "none.txt") }, $"error: {Path.Combine(dir, "none.txt")}: not found (expected poses", 1),
+            (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "0.05" }, "error: --extra-threshold '0.05': expected METRES,DEGREES", 2),
+            (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "1,361" }, "degrees in (0, 180]", 2),
+            (new[] { "--poses", poses, "--ground-truth", gt, "--extra-threshold", "0.05,0.5", "--extra-threshold", "0.05,0.5" }, "0.05 m, 0.5° is given twice", 2),
+            (new[] { "--poses", poses, broken, "--ground-truth", gt, "--label", "same", "--label", "same" }, "label 'same' is given 2 times", 2),
             // It said "the per-query CSV and the per-query CSV are the same file".
-            (new[] { "--poses", poses, poses, "--ground-truth", gt }, $"error: --poses: {poses} is given 2 times"),
+            (new[] { "--poses", poses, poses, "--ground-truth", gt }, $"error: --poses: {poses} is given 2 times", 2),
         })
         {
             var (code, _, stderr) = CliTests.Localize(new[] { "evaluate", "--no-plot" }.Concat(args).ToArray());
-            Assert.Equal(1, code);
+            Assert.Equal(exit, code);
             Assert.Contains(expected, stderr);
+            Assert.Equal(exit == 2, stderr.Contains("(run with --help for usage)"));
             Assert.DoesNotContain("   at ", stderr);
         }
     }
@@ -128,7 +130,7 @@ public class EvaluateCommandTests
 
         // A label per poses file, or an error.
         (code, _, stderr) = CliTests.Localize("evaluate", "--poses", poses, gt, "--label", "one", "--ground-truth", gt, "--no-plot", "--no-csv");
-        Assert.Equal(1, code);
-        Assert.Contains("1 label(s) for 2 poses file(s)", stderr);
+        Assert.Equal(2, code);
+        Assert.Contains("1 label for 2 poses files", stderr);
     }
 }

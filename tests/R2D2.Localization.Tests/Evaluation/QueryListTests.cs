@@ -71,9 +71,9 @@ public class QueryListTests
     }
 
     [Theory]
-    [InlineData("q.jpg", "found 1 field(s) (a list without intrinsics?)")]
-    [InlineData("q.jpg PINHOLE 640 480 500 500 320", "PINHOLE needs 4 parameter(s) (fx, fy, cx, cy), found 3")]
-    [InlineData("q.jpg SIMPLE_RADIAL 640 480 500 320 240 0 0", "SIMPLE_RADIAL needs 4 parameter(s) (f, cx, cy, k), found 5")]
+    [InlineData("q.jpg", "found 1 field (a list without intrinsics?)")]
+    [InlineData("q.jpg PINHOLE 640 480 500 500 320", "PINHOLE needs 4 parameters (fx, fy, cx, cy), found 3")]
+    [InlineData("q.jpg SIMPLE_RADIAL 640 480 500 320 240 0 0", "SIMPLE_RADIAL needs 4 parameters (f, cx, cy, k), found 5")]
     [InlineData("q.jpg FISHEYE_PLUS 640 480 500 320 240", "unknown COLMAP camera model 'FISHEYE_PLUS'")]
     [InlineData("my copy.jpg SIMPLE_PINHOLE 640 480 500 320 240", "image name 'my copy.jpg' holds white space")] // was "unknown model 'copy.jpg'"
     [InlineData("q.jpg SIMPLE_PINHOLE 640 0 500 320 240", "height '0' is not a positive whole number")]

@@ -80,6 +80,25 @@ public class SubmissionTests
     }
 
     [Fact]
+    public void CommentsAreSkippedAndQuaternionsOffUnitLengthAreSaid()
+    {
+        // A `#` line (as COLMAP's text files start) was a bad line of 1 or more fields.
+        var path = Path.Combine(TempDir.Create(), "poses.txt");
+        File.WriteAllText(path, "# name qw qx qy qz tx ty tz\na.jpg 1 0 0 0 0 0 0\n  # a note\nb.jpg 2 0 0 0 1 2 3\nc.jpg 0.7071 0 0 0.7071 0 0 0\n");
+        var said = new List<string>();
+        var poses = Submission.Read(path, said.Add);
+        Assert.Equal(new[] { "a.jpg", "b.jpg", "c.jpg" }, poses.Select(p => p.Name));
+        Near(Pose.Identity.Rotation, poses[1].Pose.Rotation, 1e-15); // normalized all the same
+        // Four significant digits (c.jpg: norm 0.99999) are not worth a word; a doubled quaternion is.
+        Assert.Equal($"{path}:4: 1 quaternion of 3 not of unit length (first: 'b.jpg', norm 2), normalized; "
+            + "a submission line is `name qw qx qy qz tx ty tz`, the quaternion first", Assert.Single(said));
+        said.Clear();
+        File.WriteAllText(path, "a.jpg 1 0 0 0 0 0 0\n");
+        Submission.Read(path, said.Add);
+        Assert.Empty(said);
+    }
+
+    [Fact]
     public void WriterRefusesNamesTheSiteCannotTellApart()
     {
         var path = Path.Combine(TempDir.Create(), "poses.txt");

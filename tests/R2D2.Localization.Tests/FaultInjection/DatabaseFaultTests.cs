@@ -387,7 +387,7 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
             var pairs = new List<ImagePair> { new("img1.jpg", "img2.jpg"), new("img2.jpg", "img3.jpg") };
             Assert.Contains("no overlapping pairs", MapBuildRunner.WhyEmpty(db, new List<ImagePair>(), stats, o));
             db.WriteMatches(ids[0], ids[1], new List<Match>());
-            Assert.Contains("no matches (in 2 pair(s)", MapBuildRunner.WhyEmpty(db, pairs, stats, o));
+            Assert.Contains("no matches (in 2 pairs", MapBuildRunner.WhyEmpty(db, pairs, stats, o));
             db.WriteMatches(ids[1], ids[2], Enumerable.Range(0, 7).Select(i => new Match(i, i, 1)).ToList());
             db.WriteTwoViewGeometry(ids[1], ids[2], new TwoViewGeometry(TwoViewConfiguration.Degenerate, new List<Match>()));
             Assert.Contains("no verified matches (none of the 7 matches", MapBuildRunner.WhyEmpty(db, pairs, stats, o));

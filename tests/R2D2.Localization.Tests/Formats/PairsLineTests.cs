@@ -15,11 +15,11 @@ public class PairsLineTests
         Assert.Equal((a, b, score), PairsLine.Parse(line, "pairs.txt", 3));
 
     [Theory]
-    [InlineData("q.jpg", "found 1 field(s)")]
+    [InlineData("q.jpg", "found 1 field")]
     [InlineData("q.jpg db/1.jpg x", "score 'x' is not a number")]
-    [InlineData("q.jpg, , 1", "found 3 field(s)")]
+    [InlineData("q.jpg, , 1", "found 3 fields")]
     [InlineData("q.jpg, db/1.jpg, nan", "score 'nan' is not finite")]
-    [InlineData("a b c d", "found 4 field(s)")]
+    [InlineData("a b c d", "found 4 fields")]
     [InlineData("MZ\u0090\0\u0003 x", "holds binary bytes: not a pairs file")] // an executable given as pairs: its bytes were quoted back
     [InlineData("q.jpg \uFFFD.jpg", "holds binary bytes")]
     public void AMalformedLineNamesTheFileAndLine(string line, string message)

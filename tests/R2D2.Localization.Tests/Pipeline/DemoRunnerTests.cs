@@ -34,7 +34,7 @@ public class DemoRunnerTests
         // A map needs two photos.
         Assert.Equal(2, DemoRunner.Read(new DemoOptions { OutDir = dir, MaxDay = 1 }).Scene.DayCameras.Count);
 
-        var e = Assert.Throws<ArgumentException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, Scale = 5 }));
+        var e = Assert.Throws<UsageException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, Scale = 5 }));
         Assert.Contains("--scale 5", e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(dir));
     }
@@ -68,11 +68,11 @@ public class DemoRunnerTests
         Assert.Contains("would overwrite the ground truth", e.Message);
         Assert.Equal(before, File.ReadAllBytes(truth));
         Assert.Equal(new[] { truth }, Directory.GetFileSystemEntries(dir));
-        Assert.Contains("--max-day -1", Assert.Throws<ArgumentException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, MaxDay = -1 })).Message);
-        Assert.Contains("--max-queries -2", Assert.Throws<ArgumentException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, MaxQueries = -2 })).Message);
+        Assert.Contains("--max-day -1", Assert.Throws<UsageException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, MaxDay = -1 })).Message);
+        Assert.Contains("--max-queries -2", Assert.Throws<UsageException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, MaxQueries = -2 })).Message);
         // A town with 100,000,000 queries ran out of memory (exit 134) with a half-written folder.
         var town = Path.Combine(dir, "town");
-        Assert.Contains("--queries 100000000: from 0 to 100000", Assert.Throws<ArgumentException>(
+        Assert.Contains("--queries 100000000: from 0 to 100000", Assert.Throws<UsageException>(
             () => TownRunner.Open(Path.Combine(SharedData.RepoRoot, "maps", "town.scene"), town, 0.25, 10, 100_000_000)).Message);
         Assert.False(Directory.Exists(town));
     }
@@ -83,7 +83,7 @@ public class DemoRunnerTests
     {
         var outDir = Path.Combine(TempDir.Create(), "demo");
         var (code, _, err) = CliTests.Localize("demo", "--images", "3", "--out", outDir);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("--images N is for a town scene", err);
         Assert.False(Directory.Exists(outDir));
     }
@@ -105,7 +105,7 @@ public class DemoRunnerTests
         // The same folder with another town (more photos) is refused; so is a count beyond the streets.
         var e = Assert.Throws<R2D2Exception>(() => TownRunner.Open(repoTown, dir, 0.25, 9, 1));
         Assert.Contains("another town", e.Message);
-        Assert.Throws<ArgumentException>(() => TownRunner.Open(repoTown, TempDir.Create(), 0.25, data.Scene.MaxImages + 1, 1));
+        Assert.Throws<UsageException>(() => TownRunner.Open(repoTown, TempDir.Create(), 0.25, data.Scene.MaxImages + 1, 1));
     }
 
     [Fact]

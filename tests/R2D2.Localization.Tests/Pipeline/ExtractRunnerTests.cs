@@ -49,8 +49,8 @@ public class ExtractRunnerTests
         Assert.Matches(@"^boat\.png: \d+ keypoints in \d+\.\d\d s$", first.Lines[0]);
         Assert.Equal(2, first.Errors.Count);
         Assert.Contains("bad.png", first.Errors[0]);
-        Assert.Equal($"1 of 3 image(s) failed: {images[1].Path}", first.Errors[1]);
-        Assert.StartsWith($"3 image(s) into {db}, ", first.Infos[0]);
+        Assert.Equal($"1 of 3 images failed: {images[1].Path}", first.Errors[1]);
+        Assert.StartsWith($"3 images into {db}, ", first.Infos[0]);
         Assert.StartsWith("2 extracted, 0 skipped (stored), 1 failed, ", first.Infos[1]);
         using (var store = FeatureDatabase.Open(db)) Assert.Equal(2, store.ImagesWithFeatures().Count);
 
@@ -81,8 +81,8 @@ public class ExtractRunnerTests
         Assert.True(File.Exists(done.OutputPath));
         Assert.InRange(done.Keypoints, 1, 200);
         Assert.Equal("bad.png", first.Lines[1]);
-        Assert.Equal($"1 of 2 image(s) failed: {images[1].Path}", first.Errors[^1]);
-        Assert.StartsWith("2 image(s), model r2d2_default (", first.Infos[0]);
+        Assert.Equal($"1 of 2 images failed: {images[1].Path}", first.Errors[^1]);
+        Assert.StartsWith("2 images, model r2d2_default (", first.Infos[0]);
         Assert.EndsWith("format safetensors", first.Infos[0]);
         Assert.StartsWith("1 extracted, 0 skipped (up to date), 1 failed, ", first.Infos[1]);
         Assert.EndsWith($"output in {outDir}", first.Infos[1]);

@@ -40,8 +40,8 @@ public class HlocExportTests
         var hloc = Path.Combine(dir, "hloc");
         var (code, stdout, err) = CliTests.Localize("convert", "--from", db, "--to", hloc, "--format", "hloc");
         Assert.True(code == 0, err + stdout);
-        Assert.Contains("convert: 3 image(s)", stdout);
-        Assert.Contains("1 image(s) of the database have no features", err);
+        Assert.Contains("convert: 3 images", stdout);
+        Assert.Contains("1 image of the database without features", err);
         Assert.Equal(before, Hash(db));
         Assert.Empty(Directory.GetFiles(dir, "map.db-*"));
 

@@ -41,7 +41,7 @@ public class InteropCliTests
             if (from.EndsWith(".nvm")) args.AddRange(new[] { "--intrinsics", Path.ChangeExtension(from, ".intrinsics.txt") });
             var (code, stdout, err) = CliTests.Localize(args.ToArray());
             Assert.True(code == 0, format + ": " + err);
-            Assert.Contains("convert: 11 image(s)", stdout);
+            Assert.Contains("convert: 11 images", stdout);
             var intr = from.EndsWith(".nvm") ? Intrinsics.Read(Path.ChangeExtension(from, ".intrinsics.txt")) : null;
             SamePosed(original, format == "nvm" ? Nvm.Read(target, Intrinsics.Read(Path.ChangeExtension(target, ".intrinsics.txt")), null, null) : PosedImages.Read(target));
             from = target;

@@ -18,9 +18,9 @@ public class ShardTests
         // A task resubmitted alone (sbatch --array=2): its count is 1, so auto/N takes the id itself.
         var alone = new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "2", ["SLURM_ARRAY_TASK_MIN"] = "2", ["SLURM_ARRAY_TASK_COUNT"] = "1" };
         Assert.Equal(new Shard(2, 4), Shard.Parse("auto/4", k => alone.GetValueOrDefault(k)));
-        Assert.Contains("from 0 to 3", Assert.Throws<ArgumentException>(() => Shard.Parse("4/4", None)).Message);
-        Assert.Contains("SLURM_ARRAY_TASK_ID is not set", Assert.Throws<ArgumentException>(() => Shard.Parse("auto", None)).Message);
-        Assert.Contains("expected I/N", Assert.Throws<ArgumentException>(() => Shard.Parse("1-4", None)).Message);
+        Assert.Contains("from 0 to 3", Assert.Throws<UsageException>(() => Shard.Parse("4/4", None)).Message);
+        Assert.Contains("SLURM_ARRAY_TASK_ID is not set", Assert.Throws<UsageException>(() => Shard.Parse("auto", None)).Message);
+        Assert.Contains("expected I/N", Assert.Throws<UsageException>(() => Shard.Parse("1-4", None)).Message);
     }
 
     [Fact]
@@ -85,9 +85,9 @@ public class ShardTests
         // A merge that lacks a shard is refused, and writes nothing.
         var partial = CliTests.Localize(new[] { "merge", "--databases" }.Concat(extracts.Take(2)).Concat(new[] { "--out", P("features.db") }).ToArray());
         Assert.Equal(1, partial.Code);
-        Assert.Contains("lacks shard(s) 2", partial.Err);
+        Assert.Contains("lacks shard 2", partial.Err);
         Assert.False(File.Exists(P("features.db")));
-        // A shard of another job (here: another shard count) is named as such (it said "lacks shard(s) 2").
+        // A shard of another job (here: another shard count) is named as such (it said "lacks shard 2").
         Ok(CliTests.Localize(build.Concat(new[] { "--stage", "extract", "--shard", "1/2", "--map", P("other-job.db") }).ToArray()));
         var twoJobs = CliTests.Localize(new[] { "merge", "--databases" }.Concat(extracts.Take(2)).Concat(new[] { P("other-job.db"), "--out", P("features.db") }).ToArray());
         Assert.Equal(1, twoJobs.Code);

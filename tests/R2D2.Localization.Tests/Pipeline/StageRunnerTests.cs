@@ -34,7 +34,7 @@ public class StageRunnerTests
     [InlineData("covisibility:-2")]
     public void MalformedPairSpecsAreRefused(string text)
     {
-        var e = Assert.Throws<ArgumentException>(() => PairSpec.Parse(text));
+        var e = Assert.Throws<UsageException>(() => PairSpec.Parse(text));
         Assert.Contains(text, e.Message);
     }
 
@@ -51,7 +51,7 @@ public class StageRunnerTests
         Assert.Equal(28, PairsRunner.Run(PairSpec.Exhaustive, s.Images).Count);
         Assert.Equal(PairsRunner.Run(PairSpec.Exhaustive, s.Images), PairsRunner.Run(PairSpec.Exhaustive, db));
         // Covisibility needs a map: none among posed images, none yet in the database.
-        Assert.Contains("covisibility needs a map", Assert.Throws<ArgumentException>(() => PairsRunner.Run(PairSpec.Parse("covisibility:2"), s.Images)).Message);
+        Assert.Contains("covisibility needs a map", Assert.Throws<UsageException>(() => PairsRunner.Run(PairSpec.Parse("covisibility:2"), s.Images)).Message);
         Assert.Contains("holds no map", Assert.Throws<ArgumentException>(() => PairsRunner.Run(PairSpec.Parse("covisibility:2"), db)).Message);
         // A pairs file names images of the list only.
         var file = Path.Combine(s.Folder, "pairs.txt");

@@ -105,7 +105,7 @@ public class TownTests
     public void MorePhotosThanTheStreetsHoldIsRefusedWithTheMaximum()
     {
         var town = TownScene.Load(ScenePath);
-        var e = Assert.Throws<ArgumentException>(() => town.DayShots(town.MaxImages + 1));
+        var e = Assert.Throws<UsageException>(() => town.DayShots(town.MaxImages + 1));
         Assert.Contains($"at most {town.MaxImages}", e.Message);
         Assert.Equal(town.MaxImages, town.DayShots(town.MaxImages).Count);
         Assert.Equal(town.MaxImages, town.DayShots(town.MaxImages).Select(s => s.Name).Distinct().Count());

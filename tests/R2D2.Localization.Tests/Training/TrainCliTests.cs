@@ -95,7 +95,7 @@ print(c['net'], sum(v.numel() for v in c['state_dict'].values()))
             Assert.Contains(option, err);
         }
         var (c, _, e) = CliTests.Localize(Args("--net", "Foo()"));
-        Assert.Equal(1, c);
+        Assert.Equal(2, c);
         Assert.Contains("--net: unknown network 'Foo()'", e);
         Assert.DoesNotContain("   at ", e);
         var init = Path.Combine(dir, "init.safetensors");

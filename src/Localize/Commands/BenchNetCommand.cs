@@ -24,7 +24,7 @@ internal static class BenchNetCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var rounds = new Option<int>("--rounds") { Description = "timed rounds of --compare (0: only its per-layer profile)", DefaultValueFactory = _ => 3 };
-        var json = new Option<string>("--json") { Description = "output JSON file", Required = true };
+        var json = new Option<string>("--json") { Description = "output JSON file (none: the table only)" };
         var ex = new ExtractionOptionSet();
         var cmd = new Command("bench-net", "Benchmark: sgemm peak, pyramid FLOPs, per-layer profile, variant A/B (JSON).");
         foreach (var o in new Option[] { model, images, threads, sgemm, profile, compare, rounds, json }) cmd.Options.Add(o);
@@ -38,7 +38,7 @@ internal static class BenchNetCommand
                 SgemmSize = r.GetValue(sgemm), ProfileRounds = r.GetValue(profile),
                 Compare = r.GetValue(compare) ?? Array.Empty<string>(), Rounds = Math.Max(0, r.GetValue(rounds)),
             }, new ConsoleProgress("bench-net"));
-            OutputFile.WriteAllText(r.GetValue(json)!, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
+            if (r.GetValue(json) is { } path) OutputFile.WriteAllText(path, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }));
         return cmd;

@@ -14,14 +14,17 @@ internal static class BenchPnpCommand
         var matches = new Option<int>("--matches") { DefaultValueFactory = _ => 1000 };
         var outliers = new Option<double>("--outliers") { Description = "share of wrong matches", DefaultValueFactory = _ => 0.5 };
         var queries = new Option<int>("--queries") { DefaultValueFactory = _ => 100 };
+        var threshold = new Option<double>("--threshold") { Description = "inlier threshold (px) of both solvers", DefaultValueFactory = _ => new PnpOptions().ThresholdPx }.Above(0);
         var cmd = new Command("bench-pnp", "Benchmark: PnP-RANSAC on synthetic 2D–3D matches, ours vs OpenCV (JSON on stdout).");
-        foreach (var o in new Option[] { matches, outliers, queries }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { matches, outliers, queries, threshold }) cmd.Options.Add(o);
         cmd.SetAction(r =>
         {
             int n = r.GetValue(matches), q = r.GetValue(queries);
             var k = new PinholeIntrinsics(1000, 1000, 640, 480);
+            // Both solvers get the same threshold, confidence and iteration cap.
+            var options = new PnpOptions { ThresholdPx = r.GetValue(threshold) };
             var scenes = Enumerable.Range(0, q).Select(s => Scene(s, n, r.GetValue(outliers), k)).ToList();
-            PnpRansac.Estimate(scenes[0].Px, scenes[0].Pw, k); // JIT
+            PnpRansac.Estimate(scenes[0].Px, scenes[0].Pw, k, options); // JIT
             var ours = new List<double>(); var cv = new List<double>();
             var oursErr = new List<double>(); var cvErr = new List<double>();
             using var cam = Mat.FromArray(new double[,] { { k.Fx, 0, k.Cx }, { 0, k.Fy, k.Cy }, { 0, 0, 1 } });
@@ -29,14 +32,14 @@ internal static class BenchPnpCommand
             foreach (var s in scenes)
             {
                 var sw = Stopwatch.StartNew();
-                var res = PnpRansac.Estimate(s.Px, s.Pw, k);
+                var res = PnpRansac.Estimate(s.Px, s.Pw, k, options);
                 ours.Add(sw.Elapsed.TotalMilliseconds);
                 oursErr.Add(res == null ? double.PositiveInfinity : Distance(res.Pose.CameraCenter, s.Truth.CameraCenter));
                 using var obj = Mat.FromArray(Enumerable.Range(0, n).Select(i => new Point3f((float)s.Pw[3 * i], (float)s.Pw[3 * i + 1], (float)s.Pw[3 * i + 2])).ToArray());
                 using var img = Mat.FromArray(Enumerable.Range(0, n).Select(i => new Point2f((float)s.Px[2 * i], (float)s.Px[2 * i + 1])).ToArray());
                 using var rvec = new Mat(); using var tvec = new Mat(); using var inl = new Mat();
                 sw.Restart();
-                Cv2.SolvePnPRansac(obj, img, cam, dist, rvec, tvec, false, 10000, 12, 0.9999, inl, SolvePnPMethod.P3P);
+                Cv2.SolvePnPRansac(obj, img, cam, dist, rvec, tvec, false, options.MaxIterations, (float)options.ThresholdPx, options.Confidence, inl, SolvePnPMethod.P3P);
                 cv.Add(sw.Elapsed.TotalMilliseconds);
                 using var rot = new Mat();
                 Cv2.Rodrigues(rvec, rot);
@@ -45,7 +48,7 @@ internal static class BenchPnpCommand
             }
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
             {
-                ["matches"] = n, ["outliers"] = r.GetValue(outliers), ["queries"] = q,
+                ["matches"] = n, ["outliers"] = r.GetValue(outliers), ["queries"] = q, ["threshold_px"] = options.ThresholdPx,
                 ["ours_median_ms"] = Median(ours), ["opencv_median_ms"] = Median(cv),
                 ["ours_median_position_error_m"] = Median(oursErr), ["opencv_median_position_error_m"] = Median(cvErr),
             }));

@@ -146,6 +146,9 @@ public static class NetworkBenchRunner
                 {
                     ["seconds"] = kv.Value, ["median"] = PoseEvaluation.Median(kv.Value), ["min"] = kv.Value.Min(), ["max"] = kv.Value.Max(),
                 });
+                if (o.Rounds > 0)
+                    foreach (var v in o.Compare)
+                        progress.Info($"{v}: median {PoseEvaluation.Median(seconds[v]):F2} s per round (min {seconds[v].Min():F2}, max {seconds[v].Max():F2}; ratio to {o.Compare[0]} {PoseEvaluation.Median(seconds[v]) / PoseEvaluation.Median(seconds[o.Compare[0]]):F3})");
             }
             finally
             {

@@ -24,13 +24,15 @@ public static class MergeRunner
         if (inputs.Count == 0) throw new ArgumentException("merge: no --databases given");
         OutputFile.RefuseInputs(new[] { ("merged database", (string?)outPath) }, inputs.Select(i => ("input database", (string?)i)));
         foreach (var i in inputs)
-            if (!File.Exists(i)) throw new FeatureDatabaseException(Path.GetFullPath(i), "no such database");
+            if (!File.Exists(i)) throw new FeatureDatabaseException(Path.GetFullPath(i), Directory.Exists(i) ? "is a folder, not a database" : "no such database");
         CheckShardsComplete(inputs);
 
         var full = Path.GetFullPath(outPath);
         if (Directory.Exists(full) || outPath.EndsWith('/') || outPath.EndsWith(Path.DirectorySeparatorChar))
             throw new ArgumentException($"merge: --out {outPath} is a folder; give the merged database's file name (e.g. {Path.Combine(outPath, "merged.db")})");
-        RefuseReplacingAMap(full, outPath);
+        // The inputs, in order, as the merged file records them: a rerun of this merge may replace it.
+        var mergedFrom = string.Join("\n", inputs.Select(Path.GetFullPath));
+        RefuseReplacing(full, outPath, mergedFrom);
         var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.merge.tmp");
         Delete(tmp); // a merge killed earlier: start again
         var counts = new List<(string, MergeCounts)>();
@@ -48,6 +50,7 @@ public static class MergeRunner
                     advance($"{input}: {c.Images} images, {c.Features} with features, {c.MatchedPairs} matched pairs, {c.VerifiedPairs} verified");
                 }
             });
+            db.WriteNote(MergedFromNote, mergedFrom); // after the inputs' notes, which may hold their own
             merged = db.Summary() with { Path = full };
             // Matches index keypoints: without the features they were made on (the features
             // database left out), a later build would extract again and trust them blindly.
@@ -68,22 +71,33 @@ public static class MergeRunner
         return new DatabaseMergeSummary(counts, merged);
     }
 
-    /// <summary>A rerun of a merge replaces its earlier output; a built map or a file that is not a
-    /// database is not replaced (a map copied to the --out path was lost without a word).</summary>
-    private static void RefuseReplacingAMap(string full, string outPath)
+    /// <summary>The note of a merged database: the full paths of its inputs, in order.</summary>
+    public const string MergedFromNote = "merged_from";
+
+    /// <summary>A rerun of a merge replaces its earlier output (the same inputs, recorded in it);
+    /// nothing else is replaced: not a built map (a map copied to the --out path was lost without a
+    /// word), not a file that is not a database, not a database holding images that no merge of
+    /// these inputs wrote (another model's features given as a Slurm run's --map were replaced).</summary>
+    private static void RefuseReplacing(string full, string outPath, string mergedFrom)
     {
         if (!File.Exists(full)) return;
-        bool hasMap;
+        bool hasMap; int images; string? from;
         try
         {
             using var existing = FeatureDatabase.OpenReadOnly(full);
             hasMap = existing.HasMap;
+            images = existing.ReadImages().Count;
+            from = existing.ReadNote(MergedFromNote);
         }
         catch (FeatureDatabaseException e)
         {
             throw new ArgumentException($"merge: --out {outPath} exists and is not a feature database ({e.Message}): not replaced; give another --out");
         }
         if (hasMap) throw new ArgumentException($"merge: --out {outPath} holds a map (build-map's): a merge would replace it; give another --out, or delete it first");
+        if (images > 0 && from != mergedFrom)
+            throw new ArgumentException($"merge: --out {outPath} holds {Counted.Of(images, "image")} that "
+                + (from == null ? "no merge wrote" : "a merge of other inputs wrote")
+                + ": not replaced (a rerun of the same merge replaces its own output); give another --out, or delete it first");
     }
 
     private static void Delete(params string[] paths)

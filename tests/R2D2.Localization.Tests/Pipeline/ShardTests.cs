@@ -182,6 +182,23 @@ public class ShardTests
         Assert.Contains("but no image's features", matchesOnly.Err);
         Assert.False(File.Exists(P("m.db")));
         Assert.False(File.Exists(P(".m.db.merge.tmp")));
+
+        // A database no merge wrote (here another job's shard; in a Slurm run, features of another
+        // model given as --map) is not replaced (it was, silently), nor one a merge of other inputs
+        // wrote; a rerun of the same merge replaces its own output.
+        var shardBytes = File.ReadAllBytes(P("other-job.db"));
+        var overShard = CliTests.Localize("merge", "--databases", P("features.db"), "--out", P("other-job.db"));
+        Assert.Equal(1, overShard.Code);
+        Assert.Contains($"--out {P("other-job.db")} holds ", overShard.Err);
+        Assert.Contains("images that no merge wrote: not replaced", overShard.Err);
+        Assert.Equal(shardBytes, File.ReadAllBytes(P("other-job.db")));
+        Ok(CliTests.Localize("merge", "--databases", P("features.db"), "--out", P("f2.db")));
+        Ok(CliTests.Localize("merge", "--databases", P("features.db"), "--out", P("f2.db")));
+        var otherInputs = CliTests.Localize(new[] { "merge", "--databases" }.Concat(extracts).Concat(new[] { "--out", P("f2.db") }).ToArray());
+        Assert.Equal(1, otherInputs.Code);
+        Assert.Contains("that a merge of other inputs wrote", otherInputs.Err);
+        var folderInput = CliTests.Localize("merge", "--databases", dir, "--out", P("f3.db"));
+        Assert.Contains("is a folder, not a database", folderInput.Err);
     }
 
     [Fact]

@@ -161,8 +161,14 @@ public static class MergeRunner
         OutputFile.RefuseInputs(Localization.QueryOutputs.Files(outPath, csv).Select(f => ("merged " + f.Role, f.Path)), ins);
         // Shards of one run share its map, photos and settings (their run descriptions say so): outputs
         // against two maps would mix point ids in the merged inliers.
+        // Every shard has its run description or none has (an older build's): with some missing, a
+        // shard of another run would go unchecked and the merged description claim its queries.
+        var described = outputs.Select(QueryRunInfo.PathFor).ToList();
+        if (described.Any(File.Exists) && described.FirstOrDefault(p => !File.Exists(p)) is { } lacking)
+            throw new FileFormatException(lacking, 0, $"not found, while {described.First(File.Exists)} is: every shard's outputs are merged with their run description "
+                + "(copy all of a shard's files: .txt, .csv, .inliers.txt, .matches.txt, .run.json); nothing was written");
         (string Path, IReadOnlyList<(string, string)> Settings)? first = null;
-        foreach (var o in outputs.Select(QueryRunInfo.PathFor).Where(File.Exists))
+        foreach (var o in described.Where(File.Exists))
         {
             var settings = QueryRunInfo.Read(o).Settings;
             if (first == null) { first = (o, settings); continue; }

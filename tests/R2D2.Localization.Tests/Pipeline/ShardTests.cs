@@ -153,6 +153,13 @@ public class ShardTests
         Assert.Equal(1, mixed.Code);
         Assert.Contains($"map: {P("sharded.db")} → {P("other.db")}", mixed.Err);
         Assert.False(File.Exists(P("y.txt")));
+        // Nor unchecked when that shard's description is missing (the merged one claimed its queries).
+        File.Move(runInfo, runInfo + ".away");
+        var undescribed = CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs).Concat(new[] { "--out", P("y.txt") }).ToArray());
+        Assert.Equal(1, undescribed.Code);
+        Assert.Contains($"{runInfo}: not found, while ", undescribed.Err);
+        Assert.False(File.Exists(P("y.txt")));
+        File.Move(runInfo + ".away", runInfo);
 
         // A database merge refused half-way (an input holds a map) leaves no temporary file; a folder as --out is named as such.
         var withMap = CliTests.Localize("merge", "--databases", P("features.db"), P("sharded.db"), "--out", P("z.db"));

@@ -20,6 +20,10 @@ internal static class BuildMapCommand
         var map = new Option<string>("--map") { Description = "the map database to build (e.g. maps/NAME.db); reused and completed if it exists", Required = true };
         var pairs = new Option<string?>("--pairs") { Description = "a pairs file (`name1 name2`), 'exhaustive', or poses:K[:ANGLE] (default poses:20:90)" };
         var only = new Option<string[]?>("--only") { Description = "map only these images (names), e.g. a subset of the poses file", AllowMultipleArgumentsPerToken = true };
+        var check = new Option<bool>("--check")
+        {
+            Description = "check the options and inputs (poses, intrinsics, every image, the model) and stop: nothing is written (a cluster submission's pre-flight)",
+        };
         var allowEmpty = new Option<bool>("--allow-empty") { Description = "store a map without 3D points instead of failing (e.g. a tiny sample whose images do not overlap)" };
         var export = new Option<string?>("--export") { Description = "folder for the COLMAP model (default: <map>_model next to the map; 'none' to skip); the points also go there as points3D.ply" };
         var stage = new Option<string>("--stage")
@@ -39,7 +43,7 @@ internal static class BuildMapCommand
         exportFormat.AcceptOnlyFromAmong("text", "binary");
         var cmd = new Command("build-map", "Build a 3D map from daytime images with known poses: extract, pair, match, verify, triangulate.");
         net.AddTo(cmd); ex.AddTo(cmd);
-        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export, exportFormat, allowEmpty, stage, features, matches }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export, exportFormat, allowEmpty, stage, features, matches, check }) cmd.Options.Add(o);
         shard.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
@@ -70,6 +74,11 @@ internal static class BuildMapCommand
                 ExportFolder = exportDir == "none" ? null : exportDir,
                 ExportBinary = r.GetValue(exportFormat) == "binary",
             };
+            if (r.GetValue(check))
+            {
+                Console.WriteLine($"build-map: check passed: {Counted.Of(posed.Count, "posed image")} under {root}, {source.Description}, pairs {pairSpec}; nothing written");
+                return 0;
+            }
             var progress = new ConsoleProgress("build-map");
             var s = stageName switch
             {

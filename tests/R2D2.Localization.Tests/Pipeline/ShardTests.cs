@@ -75,6 +75,14 @@ public class ShardTests
         // The list holds 10 queries; 4 were rendered: a shorter list of those 4.
         File.WriteAllLines(P("queries.txt"), File.ReadLines(queries).Where(l => l.Length > 0 && l[0] != '#').Take(4));
         query[2] = P("queries.txt");
+        // The pre-flight of a cluster submission: options and inputs checked, nothing written.
+        var check = CliTests.Localize(build.Concat(new[] { "--map", P("single.db"), "--check" }).ToArray());
+        Assert.True(check.Code == 0, check.Err);
+        Assert.Contains("build-map: check passed: 6 posed images", check.Out);
+        Assert.False(File.Exists(P("single.db")));
+        var refused = CliTests.Localize(build.Concat(new[] { "--map", P("single.db"), "--check", "--top-k", "100" }).ToArray());
+        Assert.Equal(2, refused.Code);
+        Assert.False(File.Exists(P("single.db")));
         Ok(CliTests.Localize(build.Concat(new[] { "--map", P("single.db") }).ToArray()));
         Ran(CliTests.Localize(query.Concat(new[] { "--map", P("single.db"), "--output", P("single.txt") }).ToArray()));
 

@@ -110,16 +110,32 @@ public class AachenTests
         Assert.True(code == 0, err + stdout);
         (code, stdout, err) = CliTests.Localize("convert", "--from", db, "--to", Path.Combine(dir, "hloc"), "--format", "hloc");
         Assert.True(code == 0, err + stdout);
-        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(SharedData.RepoRoot, "tools", "aachen", "run"), "--dataset", dataset,
-                     "--model", "hloc:" + Path.Combine(dir, "hloc", "features.h5"), "--out", Path.Combine(dir, "out"), "--day", "--allow-empty" })
-            psi.ArgumentList.Add(a);
-        psi.Environment["LOCALIZE"] = Path.Combine(AppContext.BaseDirectory, "localize");
-        using var p = Process.Start(psi)!;
-        var so = p.StandardOutput.ReadToEndAsync();
-        var se = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, se.Result + so.Result);
+        (int Code, string Out, string Err) Script(string features, string outDir)
+        {
+            var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { Path.Combine(SharedData.RepoRoot, "tools", "aachen", "run"), "--dataset", dataset,
+                         "--model", "hloc:" + features, "--out", outDir, "--day", "--allow-empty" })
+                psi.ArgumentList.Add(a);
+            psi.Environment["LOCALIZE"] = Path.Combine(AppContext.BaseDirectory, "localize");
+            using var p = Process.Start(psi)!;
+            var so = p.StandardOutput.ReadToEndAsync();
+            var se = p.StandardError.ReadToEndAsync();
+            p.WaitForExit();
+            return (p.ExitCode, so.Result, se.Result);
+        }
+        // A features file of the database images alone: refused before the map (it was found only
+        // at the query step, after the map's work).
+        (code, stdout, err) = CliTests.Localize("extract", "--images", Path.Combine(dataset, "images_upright", "db"), "--database", Path.Combine(dir, "db.db"),
+            "--model", SharedData.Model("r2d2_WASF_N16"), "--top-k", "2000", "--max-size", "384", "--min-size", "192", "--min-scale", "0");
+        Assert.True(code == 0, err + stdout);
+        (code, stdout, err) = CliTests.Localize("convert", "--from", Path.Combine(dir, "db.db"), "--to", Path.Combine(dir, "hloc-db"), "--format", "hloc");
+        Assert.True(code == 0, err + stdout);
+        var lacking = Script(Path.Combine(dir, "hloc-db", "features.h5"), Path.Combine(dir, "out-db"));
+        Assert.Equal(1, lacking.Code);
+        Assert.Contains("holds no features for", lacking.Err);
+        Assert.False(File.Exists(Path.Combine(dir, "out-db", "aachen.db")));
+        var run = Script(Path.Combine(dir, "hloc", "features.h5"), Path.Combine(dir, "out"));
+        Assert.True(run.Code == 0, run.Err + run.Out);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, "out", "submission.txt")).Count(l => l.Length > 0));
         using var map = FeatureDatabase.OpenReadOnly(Path.Combine(dir, "out", "aachen.db"));
         Assert.Equal("hloc", map.Extractor!.FeatureType);

@@ -24,6 +24,11 @@ internal static class BuildMapCommand
         {
             Description = "check the options and inputs (poses, intrinsics, every image, the model) and stop: nothing is written (a cluster submission's pre-flight)",
         };
+        var checkQueries = new Option<string[]>("--check-queries")
+        {
+            Description = "with --check: query lists (names relative to --images, as Aachen's) whose images, and with --model hloc:FILE their features, must be there too",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var allowEmpty = new Option<bool>("--allow-empty") { Description = "store a map without 3D points instead of failing (e.g. a tiny sample whose images do not overlap)" };
         var export = new Option<string?>("--export") { Description = "folder for the COLMAP model (default: <map>_model next to the map; 'none' to skip); the points also go there as points3D.ply" };
         var stage = new Option<string>("--stage")
@@ -43,7 +48,7 @@ internal static class BuildMapCommand
         exportFormat.AcceptOnlyFromAmong("text", "binary");
         var cmd = new Command("build-map", "Build a 3D map from daytime images with known poses: extract, pair, match, verify, triangulate.");
         net.AddTo(cmd); ex.AddTo(cmd);
-        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export, exportFormat, allowEmpty, stage, features, matches, check }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { images, poses, intrinsics, map, pairs, only, export, exportFormat, allowEmpty, stage, features, matches, check, checkQueries }) cmd.Options.Add(o);
         shard.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
@@ -74,9 +79,12 @@ internal static class BuildMapCommand
                 ExportFolder = exportDir == "none" ? null : exportDir,
                 ExportBinary = r.GetValue(exportFormat) == "binary",
             };
+            if (r.GetValue(checkQueries) is { Length: > 0 } && !r.GetValue(check)) throw new UsageException("--check-queries goes with --check");
             if (r.GetValue(check))
             {
-                Console.WriteLine($"build-map: check passed: {Counted.Of(posed.Count, "posed image")} under {root}, {source.Description}, pairs {pairSpec}; nothing written");
+                int queryCount = (r.GetValue(checkQueries) ?? Array.Empty<string>()).Sum(list => MapInputs.CheckQueries(list, root, source));
+                Console.WriteLine($"build-map: check passed: {Counted.Of(posed.Count, "posed image")} under {root}"
+                    + (queryCount > 0 ? $" and {Counted.Of(queryCount, "query", "queries")}" : "") + $", {source.Description}, pairs {pairSpec}; nothing written");
                 return 0;
             }
             var progress = new ConsoleProgress("build-map");

@@ -47,4 +47,20 @@ public static class MapInputs
         progress.Warning($"{p.Name}: image is {w}×{h}, its camera {p.Camera.Width}×{p.Camera.Height}: intrinsics rescaled");
         return p with { Camera = scaled };
     }
+
+    /// <summary>The queries a map is built for, checked before it is: every image of the list
+    /// under <paramref name="imageRoot"/>, and its features in <paramref name="source"/> when they
+    /// are read from a file (hloc's features.h5 lacking queries was found only after the map).
+    /// Returns the number of queries.</summary>
+    public static int CheckQueries(string list, string imageRoot, Features.FeatureSource source)
+    {
+        var queries = QueryInputs.ReadQueryNames(list);
+        var paths = queries.Select(q => Path.Combine(imageRoot, q.Name)).ToList();
+        if (paths.Where(p => !File.Exists(p)).ToList() is { Count: > 0 } absent)
+            throw new R2D2Exception(list, 0, $"{Counted.Of(absent.Count, "query image")} of {queries.Count} not found under {imageRoot} (first: {absent[0]})");
+        if (source.Lacking(paths) is { Count: > 0 } lacking)
+            throw new R2D2Exception(list, 0, $"{source.Description} holds no features for {lacking.Count} of the {queries.Count} queries (first: {lacking[0]}): "
+                + "give a file with the queries' features too (hloc: extract_features on the query images)");
+        return queries.Count;
+    }
 }

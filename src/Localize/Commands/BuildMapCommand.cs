@@ -82,9 +82,10 @@ internal static class BuildMapCommand
             if (r.GetValue(checkQueries) is { Length: > 0 } && !r.GetValue(check)) throw new UsageException("--check-queries goes with --check");
             if (r.GetValue(check))
             {
+                int pairCount = MapBuildRunner.Check(mapPath, inputs, options);
                 int queryCount = (r.GetValue(checkQueries) ?? Array.Empty<string>()).Sum(list => MapInputs.CheckQueries(list, root, source));
                 Console.WriteLine($"build-map: check passed: {Counted.Of(posed.Count, "posed image")} under {root}"
-                    + (queryCount > 0 ? $" and {Counted.Of(queryCount, "query", "queries")}" : "") + $", {source.Description}, pairs {pairSpec}; nothing written");
+                    + (queryCount > 0 ? $" and {Counted.Of(queryCount, "query", "queries")}" : "") + $", {source.Description}, {Counted.Of(pairCount, "pair")} ({pairSpec}); nothing written");
                 return 0;
             }
             var progress = new ConsoleProgress("build-map");

@@ -83,6 +83,25 @@ public static class MapBuildRunner
         return Build(db, inputs, pairs, o, progress);
     }
 
+    /// <summary>What <see cref="Run"/> checks before it writes, with nothing written (`build-map
+    /// --check`, a cluster submission's pre-flight): the pairs, outputs over inputs, the export
+    /// folder, the features a file must hold for every map image (hloc), and an existing map
+    /// database's extractor and images. Returns the number of pairs.</summary>
+    public static int Check(string mapPath, MapBuildInputs inputs, MapBuildOptions o)
+    {
+        var pairs = PairsRunner.Run(o.Pairs, inputs.Images);
+        RefuseOverwritingInputs(mapPath, inputs, o);
+        var files = inputs.Images.Select(i => Path.Combine(inputs.ImageRoot, i.Name)).ToList();
+        if (inputs.Source.Lacking(files) is { Count: > 0 } lacking)
+            throw new R2D2Exception(null, 0, $"{inputs.Source.Description} holds no features for {lacking.Count} of the {files.Count} map images (first: {lacking[0]})");
+        if (File.Exists(mapPath))
+        {
+            using var db = FeatureDatabase.OpenReadOnly(mapPath);
+            if (!(o.KeepExistingMap && db.HasMap)) ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
+        }
+        return pairs.Count;
+    }
+
     /// <summary>What a map records of its inputs: the checkpoint and the image folder.</summary>
     internal static void WriteNotes(FeatureDatabase db, MapBuildInputs inputs)
     {

@@ -148,7 +148,7 @@ internal static class QueryCommand
             SetupStages = new[] { ("load map", loadMap), ("load model", loadModel) },
         });
         var summary = ConsoleQueryProgress.Run(runner, list, Describe, count);
-        if (summary.KeptCount > 0) Console.WriteLine($"query: {summary.KeptCount} query(ies) done in an earlier run, kept");
+        if (summary.KeptCount > 0) Console.WriteLine($"query: {Counted.Of(summary.KeptCount, "query", "queries")} done in an earlier run, kept");
         Console.WriteLine(summary.TimingLine);
         Console.WriteLine(summary.Line);
         Console.WriteLine($"wrote {outPath}, {r.GetValue(o.Csv) ?? Path.ChangeExtension(outPath, ".csv")}, {QueryInliers.PathFor(outPath)}, "

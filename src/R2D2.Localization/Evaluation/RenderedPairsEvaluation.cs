@@ -135,7 +135,7 @@ public static class RenderedModelEvaluation
             foreach (var (model, net) in models.Zip(nets))
             {
                 var extractor = new MultiScaleExtractor(net, extraction);
-                log?.Invoke($"{ModelLoader.ModelName(model)} on {pairCount} + {Counted.Of(pairCount, "pair")}");
+                log?.Invoke($"{ModelLoader.ModelName(model)} on {Counted.Of(pairCount, "day/night pair")} and {Counted.Of(pairCount, "viewpoint pair")}");
                 rows.Add(sets.Evaluate(img => extractor.Extract(img), ModelLoader.ModelName(model), device));
             }
             return rows;

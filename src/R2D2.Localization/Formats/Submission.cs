@@ -58,8 +58,9 @@ public static class Submission
         foreach (var image in images)
         {
             var name = NameFor(image.Name, folders);
-            if (name.Length == 0 || name.Any(char.IsWhiteSpace))
-                throw new ArgumentException($"{path}: image name '{image.Name}' cannot be written (empty or contains white space)");
+            // A name starting with '#' would be read back as a comment line.
+            if (name.Length == 0 || name.Any(char.IsWhiteSpace) || name[0] == '#')
+                throw new ArgumentException($"{path}: image name '{image.Name}' cannot be written (empty, contains white space, or starts with '#')");
             if (!seen.TryAdd(name, image.Name))
                 throw new ArgumentException($"{path}: '{image.Name}' and '{seen[name]}' have the same {(folders == 0 ? "base" : "submission")} name '{name}'");
             lines.Add(FormatLine(image, folders) + "\n");

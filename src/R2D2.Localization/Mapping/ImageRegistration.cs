@@ -33,7 +33,7 @@ public static class ImageRegistration
         var given = images.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
         var others = stored.Where(n => !given.Contains(n)).OrderBy(n => n, StringComparer.Ordinal).ToList();
         if (others.Count > 0)
-            throw new FeatureDatabaseException(db.Path, $"holds {Counted.Of(others.Count, "image")} that are not among the {given.Count} given (e.g. '{others[0]}'): "
+            throw new FeatureDatabaseException(db.Path, $"holds {Counted.Of(others.Count, "image")} not among the {given.Count} given (e.g. '{others[0]}'): "
                 + "it was begun with other inputs (another --poses or --only). Use a new database, or the inputs it was begun with (nothing was written)");
     }
 

@@ -198,10 +198,10 @@ public static class ConvertRunner
         bool features = false, IProgressSink? progress = null)
     {
         RefuseOverwritingInputs(from, to, format, intrinsics);
+        if (!File.Exists(from) && !Directory.Exists(from)) throw new FileFormatException(from, 0, "not found");
         bool fromDatabase = from.EndsWith(".db", StringComparison.OrdinalIgnoreCase) && File.Exists(from);
         if (format == PoseFormat.Hloc)
         {
-            if (!File.Exists(from) && !Directory.Exists(from)) throw new FileFormatException(from, 0, "not found");
             if (!fromDatabase) throw new UsageException("--format hloc: from a feature database (.db) only: hloc's files hold features and matches, which the other sources lack");
             if (intrinsics != null || imageRoot != null) throw new UsageException("--format hloc takes neither --intrinsics nor --images: the database has its images' sizes");
             var export = HlocExportRunner.Run(from, to, progress);

@@ -64,7 +64,7 @@ public static class HlocExportRunner
         var imageShapes = images.Select(im => new HlocImageShape(im.Name, shapes[im.Id].Count, shapes[im.Id].Dim)).ToList();
         var pairShapes = pairs.Select(p => new HlocPairShape(names[p.ImageId1], names[p.ImageId2], shapes[p.ImageId1].Count)).ToList();
         if (pairShapes.Count(p => p.Name0.Contains(' ') || p.Name1.Contains(' ')) is var spaced and > 0)
-            progress.Warning($"{Counted.Of(spaced, "pair")} name an image with a space, which hloc's pairs reader (split at whitespace) takes apart: rename those images for hloc");
+            progress.Warning($"{Counted.Of(spaced, "pair")} with an image name holding a space, which hloc's pairs reader (split at whitespace) takes apart: rename those images for hloc");
         var files = new List<(string Path, Action<Stream> Write)>
         {
             (Path.Combine(folder, FeaturesFile), s => progress.Stage(FeaturesFile, images.Count, step => Hloc.WriteFeatures(s, imageShapes, k =>

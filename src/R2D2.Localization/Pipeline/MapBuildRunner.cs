@@ -193,7 +193,7 @@ public static class MapBuildRunner
                 if (res.Error != null) { progress.Error(res.Error); failed.Add(res.Error); }
                 advance(res.Error != null ? $"{res.Image.Name}: failed" : res.Skipped ? $"{res.Image.Name}: stored" : $"{res.Image.Name}: {res.Keypoints} keypoints, {res.Seconds:F1} s");
             }));
-        if (failed.Count > 0) throw new R2D2Exception($"{Counted.Of(failed.Count, "image")} could not be read or gave no features; the map needs them all (fix them or drop them from the poses)");
+        if (failed.Count > 0) throw new R2D2Exception($"{Counted.Of(failed.Count, "image")} could not be read or gave no features; the map needs every image (fix them or drop them from the poses)");
     }
 
     /// <summary>Below this share of imported matches within the epipolar threshold, the matches are

@@ -20,7 +20,7 @@ public static class MapInputs
         var all = PosedImages.Read(posesPath, intrinsicsPath != null ? CameraFiles.Read(intrinsicsPath) : null, intrinsicsPath, imageRoot);
         var posed = only is { Count: > 0 } ? all.Where(p => only.Contains(p.Name)).ToList() : all;
         if (only is { Count: > 0 } && posed.Count != only.Count)
-            throw new ArgumentException($"--only names image(s) not in {posesPath}: {string.Join(", ", only.Except(posed.Select(p => p.Name)))}");
+            throw new ArgumentException($"--only names images not in {posesPath}: {string.Join(", ", only.Except(posed.Select(p => p.Name)))}");
         if (posed.Count < 2) throw new ArgumentException($"{posesPath}: {Counted.Of(posed.Count, "posed image")}; a map needs 2 or more");
         if (posed.Select(p => FeatureDatabase.ImageNameProblem(p.Name)).FirstOrDefault(x => x != null) is { } badName)
             throw new ArgumentException($"{posesPath}: {badName}");
@@ -34,6 +34,7 @@ public static class MapInputs
     /// folder's sensors/records_data; other poses files need one.</summary>
     public static string ImageRoot(string posesPath, string? images) =>
         images ?? (Kapture.IsKapture(posesPath) ? Kapture.ImageRoot(posesPath)
+            : !File.Exists(posesPath) && !Directory.Exists(posesPath) ? throw new FileFormatException(posesPath, 0, "poses not found")
             : throw new UsageException($"--images is needed: {posesPath} is not a kapture folder (whose images are in sensors/records_data)"));
 
     private static PosedImage WithImageSize(PosedImage p, string root, IProgressSink progress)

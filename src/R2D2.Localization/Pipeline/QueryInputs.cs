@@ -20,6 +20,7 @@ public static class QueryInputs
     /// <summary>The folder the query names are relative to: the one given, else a kapture folder's sensors/records_data.</summary>
     public static string ImageRoot(string queries, string? images) =>
         images ?? (Kapture.IsKapture(queries) ? Kapture.ImageRoot(queries)
+            : !File.Exists(queries) && !Directory.Exists(queries) ? throw new FileFormatException(queries, 0, "query list not found")
             : throw new UsageException($"--images is needed: {queries} is not a kapture folder (whose images are in sensors/records_data)"));
 
     /// <summary>A kapture folder (its camera records and sensors), a query list with intrinsics, or a names-only list with the cameras of <paramref name="intrinsicsPath"/>; an empty list is refused.</summary>

@@ -159,7 +159,7 @@ public sealed class QuerySetRunner
             var listed = queries.Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
             var dropped = stored.Keys.Where(n => !listed.Contains(n)).ToList();
             if (dropped.Count > 0)
-                throw new R2D2Exception(poses, 0, $"--resume: holds {dropped.Count} query(ies) of the earlier run that this list lacks (first: '{dropped[0]}'), "
+                throw new R2D2Exception(poses, 0, $"--resume: holds {Counted.Of(dropped.Count, "query", "queries")} of the earlier run that this list lacks (first: '{dropped[0]}'), "
                     + "which the resumed outputs would drop: resume with a list that holds them, or write to another --output (nothing was written)");
         }
         var records = new QueryRecord?[queries.Count];

@@ -199,7 +199,7 @@ public static class RetrievalEvaluationRunner
             }
         }
         if (cache is { Damaged.Count: > 0 })
-            progress.Warning($"--features-cache: {Counted.Of(cache.Damaged.Count, "file")} could not be read (cut short or damaged) and were extracted again (first: {cache.Damaged[0]})");
+            progress.Warning($"--features-cache: could not read {Counted.Of(cache.Damaged.Count, "file")} (cut short or damaged): extracted again (first: {cache.Damaged[0]})");
         if (o.GroundTruthPairsPath != null) RetrievalPairs.Write(o.GroundTruthPairsPath, gtPairs);
         if (o.DiagnosesPath != null) OutputFile.WriteAllText(o.DiagnosesPath, QueryDiagnoses.Csv(diagnoses));
         return new RetrievalEvaluationResult(recallRows, locRows, o.Ks, diagnoses) { Errors = errors };

@@ -86,8 +86,8 @@ public sealed record DatabaseSummary(
     long InlierMatches)
 {
     public override string ToString() =>
-        $"{Path}: {Cameras} cameras, {Images} images ({ImagesWithFeatures} with features, {ImagesWithKeypoints} with keypoints, {Keypoints} keypoints), " +
-        $"{MatchedPairs} matched pairs ({Matches} matches), {VerifiedPairs} verified pairs ({InlierMatches} inliers)" +
+        $"{Path}: {Counted.Of(Cameras, "camera")}, {Counted.Of(Images, "image")} ({ImagesWithFeatures} with features, {ImagesWithKeypoints} with keypoints, {Counted.Of(Keypoints, "keypoint")}), " +
+        $"{Counted.Of(MatchedPairs, "matched pair")} ({Counted.Of(Matches, "match", "matches")}), {Counted.Of(VerifiedPairs, "verified pair")} ({Counted.Of(InlierMatches, "inlier")})" +
         (Extractor != null ? $"; features: {Extractor.Describe()}" : "");
 }
 

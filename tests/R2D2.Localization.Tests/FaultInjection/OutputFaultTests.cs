@@ -375,7 +375,7 @@ public class OutputFaultTests(TinyMap tiny)
         string stdout;
         (code, stdout, err) = CliTests.Localize("query", "--map", Path.Combine(dir, "map.db"), "--queries", list, "--images", dir + "/", "--output", poses, "--resume");
         Assert.True(code == 0, err);
-        Assert.Contains("2 query(ies) done in an earlier run, kept", stdout);
+        Assert.Contains("2 queries done in an earlier run, kept", stdout);
         // From another working folder, the same relative words name other files: refused.
         var elsewhere = Path.Combine(dir, "elsewhere");
         Directory.CreateDirectory(Path.Combine(elsewhere, "images"));
@@ -386,7 +386,7 @@ public class OutputFaultTests(TinyMap tiny)
         // A list without day_02.jpg would drop it.
         (code, _, err) = Query(dir, List(dir, Good("day_01.jpg")), poses, "--resume");
         Assert.Equal(1, code);
-        Assert.Contains("holds 1 query(ies) of the earlier run that this list lacks (first: 'day_02.jpg')", err);
+        Assert.Contains("holds 1 query of the earlier run that this list lacks (first: 'day_02.jpg')", err);
         Assert.Equal(before, OutputsOf(poses).Select(TinyMap.Hash).ToList());
     }
 

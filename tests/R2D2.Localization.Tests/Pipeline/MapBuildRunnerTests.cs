@@ -101,7 +101,7 @@ public class MapBuildRunnerTests
 
         // A build resumed with fewer images (--only after a kill) is refused: the images left out
         // went into its retrieval indexes, which then retrieved images without map points.
-        Assert.Contains("holds 1 image that are not among the 4 given (e.g. 'cam04.jpg')",
+        Assert.Contains("holds 1 image not among the 4 given (e.g. 'cam04.jpg')",
             Assert.Throws<FeatureDatabaseException>(() => MapBuildRunner.Run(s.DbPath, fewer, new MapBuildOptions())).Message);
         Assert.Equal(bytes, File.ReadAllBytes(s.DbPath));
     }

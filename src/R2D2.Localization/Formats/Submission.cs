@@ -98,6 +98,9 @@ public static class Submission
 
     private static List<PoseLine> Parse(string path)
     {
+        if (Directory.Exists(path))
+            throw new FileFormatException(path, 0, "is a folder, not a file of poses (`name qw qx qy qz tx ty tz` per line); "
+                + "a kapture folder's or a COLMAP model's poses: localize convert --from FOLDER --to poses.txt --format submission");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found (expected poses, `name qw qx qy qz tx ty tz` per line)", path);
         TextInput.RefuseBinary(path, "a file of poses (`name qw qx qy qz tx ty tz` per line)");
         using var reader = new StreamReader(path);

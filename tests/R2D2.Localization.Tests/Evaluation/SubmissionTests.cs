@@ -106,5 +106,7 @@ public class SubmissionTests
             new[] { new ImagePose("day/x.jpg", Pose.Identity), new ImagePose("night/x.jpg", Pose.Identity) }));
         Assert.Contains("same base name 'x.jpg'", e.Message);
         Assert.Throws<FileNotFoundException>(() => Submission.Read(Path.Combine(TempDir.Create(), "none.txt")));
+        // A folder (a kapture folder given as ground truth) was "not found".
+        Assert.Contains("is a folder, not a file of poses", Assert.Throws<FileFormatException>(() => Submission.Read(TempDir.Create())).Message);
     }
 }

@@ -40,7 +40,9 @@ public sealed class Checkpoint
     public static Checkpoint Load(string path)
     {
         if (Directory.Exists(path)) throw new CheckpointException(path, "is a folder: give a checkpoint file (.pt, .pth or .safetensors)");
-        if (!File.Exists(path)) throw new CheckpointException(path, "file not found");
+        if (!File.Exists(path))
+            throw new CheckpointException(path, "file not found (the official checkpoints are NAVER's, https://github.com/naver/r2d2, folder models/; "
+                + "'default' is the project's own model, embedded)");
         try
         {
             using var f = File.OpenRead(path);

@@ -28,7 +28,31 @@ public sealed record KaptureImage(long Timestamp, string SensorId, string Name, 
 public static class Kapture
 {
     public const string Header = "# kapture format: 1.1";
+    /// <summary>The comment line under the header of the sensors.txt this program writes: a folder
+    /// holding it may be written again; another kapture folder is not replaced.</summary>
+    public const string WrittenBy = "# written by R2D2.Localization";
     private const double Shift = 0.5;
+
+    /// <summary>Refuses <paramref name="root"/> as the output of a kapture writer when it holds a
+    /// kapture folder this program did not write (a dataset's, whose images, records and
+    /// reconstruction an export replaced or left beside foreign records), or images under
+    /// sensors/records_data: nothing is replaced there.</summary>
+    public static void RefuseForeignOutput(string root, string option)
+    {
+        if (File.Exists(root)) throw new FileFormatException(root, 0, $"is a file: {option} takes a folder");
+        var sensors = Path.Combine(root, "sensors");
+        var records = Path.Combine(sensors, "records_data");
+        if (Directory.Exists(records) && Directory.EnumerateFileSystemEntries(records).Any())
+            throw new FileFormatException(root, 0, $"holds images (sensors/records_data): {option} does not write into a dataset's kapture folder; give a new folder");
+        foreach (var f in new[] { "sensors.txt", "records_camera.txt", "trajectories.txt", "rigs.txt" })
+        {
+            var file = Path.Combine(sensors, f);
+            if (!File.Exists(file)) continue;
+            var ours = Path.Combine(sensors, "sensors.txt");
+            if (!File.Exists(ours) || !File.ReadLines(ours).Take(3).Contains(WrittenBy))
+                throw new FileFormatException(root, 0, $"holds a kapture folder this program did not write ({file}): {option} does not replace it; give a new folder");
+        }
+    }
 
     /// <summary>The sensors folder of a kapture root (ROOT/sensors) or of the sensors folder itself.</summary>
     public static string? SensorsFolder(string path)
@@ -200,7 +224,7 @@ public static class Kapture
             sensors[im.SensorId] = im.Camera;
         }
         var dir = Path.Combine(root, "sensors");
-        var sb = new StringBuilder(Header + "\n# sensor_id, name, sensor_type, [sensor_params]+\n");
+        var sb = new StringBuilder(Header + "\n" + WrittenBy + "\n# sensor_id, name, sensor_type, [sensor_params]+\n");
         foreach (var (id, c) in sensors)
         {
             var cc = c.WithPrincipalPointShift(Shift);
@@ -215,7 +239,9 @@ public static class Kapture
         }
         OutputFile.WriteAllText(Path.Combine(dir, "sensors.txt"), sb.ToString());
         OutputFile.WriteAllText(Path.Combine(dir, "records_camera.txt"), records.ToString());
+        // An earlier write's poses must not stay beside records without any (they were read as theirs).
         if (images.Any(i => i.Pose != null)) OutputFile.WriteAllText(Path.Combine(dir, "trajectories.txt"), traj.ToString());
+        else File.Delete(Path.Combine(dir, "trajectories.txt"));
     }
 
     /// <summary>The records for images given by name, camera and pose: timestamps 0, 1, … and one sensor per camera id.</summary>

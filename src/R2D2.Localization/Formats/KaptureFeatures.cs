@@ -49,11 +49,15 @@ public static class KaptureFeatures
     /// <summary>Matches of image1's keypoint i1 with image2's i2, with a score.</summary>
     public static void WriteMatches(string root, string keypointsType, string image1, string image2, IReadOnlyList<(int I1, int I2, double Score)> matches)
     {
+        // kapture keeps a pair under its lexically first name (kapture-localization looks pairs up
+        // that way): the other order is written swapped, its columns with it.
+        bool swap = string.CompareOrdinal(image1, image2) > 0;
+        if (swap) (image1, image2) = (image2, image1);
         var bytes = new byte[matches.Count * 24];
         for (int k = 0; k < matches.Count; k++)
         {
-            BitConverter.TryWriteBytes(bytes.AsSpan(24 * k), (double)matches[k].I1);
-            BitConverter.TryWriteBytes(bytes.AsSpan(24 * k + 8), (double)matches[k].I2);
+            BitConverter.TryWriteBytes(bytes.AsSpan(24 * k), (double)(swap ? matches[k].I2 : matches[k].I1));
+            BitConverter.TryWriteBytes(bytes.AsSpan(24 * k + 8), (double)(swap ? matches[k].I1 : matches[k].I2));
             BitConverter.TryWriteBytes(bytes.AsSpan(24 * k + 16), matches[k].Score);
         }
         OutputFile.WriteAllBytes(MatchesPath(root, keypointsType, image1, image2), bytes);
@@ -103,9 +107,13 @@ public static class KaptureFeatures
         return ReadRaw(Path.Combine(folder, image + ".desc"), dtype, dsize);
     }
 
+    /// <summary>The matches of a pair, indices in the order the images are given: a pair is stored
+    /// once, under either name (kapture's own writers use the lexically first).</summary>
     public static List<(int I1, int I2, double Score)> ReadMatches(string root, string keypointsType, string image1, string image2)
     {
         var file = MatchesPath(root, keypointsType, image1, image2);
+        if (!File.Exists(file) && File.Exists(MatchesPath(root, keypointsType, image2, image1)))
+            return ReadMatches(root, keypointsType, image2, image1).Select(m => (m.I2, m.I1, m.Score)).ToList();
         if (!File.Exists(file)) throw new FileFormatException(file, 0, "not found");
         var bytes = File.ReadAllBytes(file);
         if (bytes.Length % 24 != 0) throw new FileFormatException(file, 0, $"{bytes.Length} bytes is not a whole number of matches (float64 × 3 = 24 bytes each; truncated?)");

@@ -115,6 +115,7 @@ public static class ConvertRunner
                 return new[] { "cameras", "images", "points3D" }.Select(f => Path.Combine(to, f + ext)).ToList();
             }
             case PoseFormat.Kapture:
+                Kapture.RefuseForeignOutput(to, "--to");
                 Kapture.Write(to, Kapture.FromImages(withCameras.Select(i => (i.Name, i.Camera!, i.Pose))));
                 return new() { Path.Combine(to, "sensors") };
             case PoseFormat.Nvm:

@@ -21,6 +21,7 @@ public static class KaptureExportRunner
     public static (int Images, int Pairs) Run(string databasePath, string root, bool features, string? type = null)
     {
         if (!File.Exists(databasePath)) throw new FileFormatException(databasePath, 0, "database not found");
+        Kapture.RefuseForeignOutput(root, "--to");
         using var db = FeatureDatabase.OpenReadOnly(databasePath);
         type ??= db.Extractor?.FeatureType ?? ExtractorIdentity.R2D2Type;
         var staging = Path.Combine(root, StagingName);

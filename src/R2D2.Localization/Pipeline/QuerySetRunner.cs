@@ -120,7 +120,11 @@ public sealed class QuerySetRunner
         if (queries.Count > 0 && _o.ImageRoot != "" && !Directory.Exists(_o.ImageRoot))
             throw new R2D2Exception(_o.ImageRoot, 0, File.Exists(_o.ImageRoot)
                 ? "is a file: --images takes the folder the query list's names are relative to" : "image folder not found (--images)");
-        if (_o.KaptureOutput != null) OutputFile.RefuseFileAsFolder(_o.KaptureOutput, "--kapture-output");
+        if (_o.KaptureOutput != null)
+        {
+            OutputFile.RefuseFileAsFolder(_o.KaptureOutput, "--kapture-output");
+            Kapture.RefuseForeignOutput(_o.KaptureOutput, "--kapture-output");
+        }
         RefuseLackingRetrieval(queries, progress);
         var imagePaths = queries.Select(q => Path.Combine(_o.ImageRoot, q.Name)).ToList();
         // Features read from a file (hloc) that lacks queries: said before any work, as a retrieval file's.
@@ -128,17 +132,17 @@ public sealed class QuerySetRunner
             throw new R2D2Exception(null, 0, $"{_source.Description} holds no features for {noFeatures.Count} of the {queries.Count} queries (first: {noFeatures[0]}): "
                 + "give a file with the queries' features too (hloc: extract_features on the query images)");
         string? poses = _o.OutputPath, csv = _o.Csv;
+        // A kapture query folder lists its files under sensors/: no output may be one of them.
+        var kaptureInputs = (_o.QueryListPath != null && Kapture.SensorsFolder(_o.QueryListPath) is { } qs
+            ? Directory.EnumerateFiles(qs).Select(f => ("query kapture file", (string?)f)) : Enumerable.Empty<(string, string?)>()).ToList();
         if (poses != null)
             OutputFile.RefuseInputs(
                 QueryOutputs.Files(poses, csv),
-                new[] { ("map", _map.Path), ("query list", _o.QueryListPath) }.Concat(_o.OtherInputs)
+                new[] { ("map", _map.Path), ("query list", _o.QueryListPath) }.Concat(_o.OtherInputs).Concat(kaptureInputs)
                     .Concat(imagePaths.Select(p => ("query image", (string?)p))));
 
         if (_o.KaptureOutput != null)
         {
-            // A kapture query folder lists its files under sensors/: the output must be another folder.
-            var kaptureInputs = _o.QueryListPath != null && Kapture.SensorsFolder(_o.QueryListPath) is { } qs
-                ? Directory.EnumerateFiles(qs).Select(f => ("query kapture file", (string?)f)) : Enumerable.Empty<(string, string?)>();
             OutputFile.RefuseInputs(new[] { "sensors.txt", "records_camera.txt", "trajectories.txt" }.Select(f => ($"kapture {f}", (string?)Path.Combine(_o.KaptureOutput, "sensors", f))),
                 kaptureInputs.Concat(_o.OtherInputs).Append(("map", _map.Path)));
         }

@@ -169,7 +169,7 @@ public class KaptureTests
         Assert.All(kp.Values.Zip(KaptureFeatures.ReadKeypoints(dir, "r2d2", "sub/01.jpg").Values), v => Assert.Equal(v.First, v.Second, 1e-4f));
         Assert.Equal(desc.Values, KaptureFeatures.ReadDescriptors(dir, "r2d2_desc", "sub/01.jpg").Values);
         Assert.Equal(m, KaptureFeatures.ReadMatches(dir, "r2d2", "sub/01.jpg", "02.jpg"));
-        Assert.Equal(new[] { ("sub/01.jpg", "02.jpg") }, KaptureFeatures.ListMatches(dir, "r2d2"));
+        Assert.Equal(new[] { ("02.jpg", "sub/01.jpg") }, KaptureFeatures.ListMatches(dir, "r2d2")); // stored under the lexically first
         // The keypoints file is kapture's: raw float32 in COLMAP's convention, the same size as kapture's own.
         var raw = File.ReadAllBytes(Path.Combine(KaptureFeatures.KeypointsFolder(dir, "r2d2"), "sub", "01.jpg.kpt"));
         var theirs = File.ReadAllBytes(Path.Combine(KaptureFeatures.KeypointsFolder(root, "HessianAffine"), "01.jpg.kpt"));
@@ -185,7 +185,7 @@ public class KaptureTests
         File.WriteAllText(header, "# kapture format: 1.1\nr2d2, complex64, 4\n");
         e = Assert.Throws<FileFormatException>(() => KaptureFeatures.ReadKeypoints(dir, "r2d2", "sub/01.jpg"));
         Assert.Equal((header, 2), (e.File, e.Line));
-        var matches = KaptureFeatures.MatchesPath(dir, "r2d2", "sub/01.jpg", "02.jpg");
+        var matches = KaptureFeatures.MatchesPath(dir, "r2d2", "02.jpg", "sub/01.jpg");
         File.WriteAllBytes(matches, File.ReadAllBytes(matches)[..^1]);
         Assert.Equal(matches, Assert.Throws<FileFormatException>(() => KaptureFeatures.ReadMatches(dir, "r2d2", "sub/01.jpg", "02.jpg")).File);
     }
@@ -206,5 +206,18 @@ public class KaptureTests
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= tol, $"[{i}] {expected[i]} vs {actual[i]}");
+    }
+
+    /// <summary>kapture keeps a pair under its lexically first image (kapture-localization looks it up
+    /// so): a pair given the other way round is written swapped, its match columns with it.</summary>
+    [Fact]
+    public void MatchesAreStoredUnderTheLexicallyFirstImage()
+    {
+        var root = TempDir.Create();
+        KaptureFeatures.WriteMatches(root, "r2d2", "right/b.jpg", "left/a.jpg", new[] { (1, 2, 0.5), (3, 4, 0.25) });
+        Assert.False(File.Exists(KaptureFeatures.MatchesPath(root, "r2d2", "right/b.jpg", "left/a.jpg")));
+        var bytes = File.ReadAllBytes(KaptureFeatures.MatchesPath(root, "r2d2", "left/a.jpg", "right/b.jpg"));
+        var values = Enumerable.Range(0, bytes.Length / 8).Select(k => BitConverter.ToDouble(bytes, 8 * k)).ToArray();
+        Assert.Equal(new[] { 2.0, 1, 0.5, 4, 3, 0.25 }, values);
     }
 }

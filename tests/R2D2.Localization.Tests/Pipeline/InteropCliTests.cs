@@ -159,6 +159,34 @@ public class InteropCliTests
         Assert.Equal(kp.X[7], read.Values[21], 1e-4f);
         Assert.Equal(128, KaptureFeatures.ReadDescriptors(export, "r2d2", "02.jpg").Columns);
         Assert.Equal(3, KaptureFeatures.ListMatches(export, "r2d2").Count);
+        // Its own export is written again; a dataset's kapture folder is not replaced (its images,
+        // records and reconstruction were deleted, exit 0), nor a kapture folder without images
+        // that this program did not write (its poses stayed beside new records).
+        (code, stdout, err) = CliTests.Localize("convert", "--from", db, "--to", export, "--format", "kapture", "--features");
+        Assert.True(code == 0, err);
+        var berlinCopy = Path.Combine(dir, "berlin-copy");
+        TempDir.CopyTree(Berlin, berlinCopy);
+        var before = Directory.EnumerateFiles(berlinCopy, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+        (code, _, err) = CliTests.Localize("convert", "--from", db, "--to", berlinCopy, "--format", "kapture", "--features");
+        Assert.Equal(1, code);
+        Assert.Contains("holds images (sensors/records_data)", err);
+        (code, _, err) = CliTests.Localize("query", "--map", db, "--queries", Berlin, "--output", Path.Combine(dir, "p2.txt"), "--kapture-output", berlinCopy);
+        Assert.Equal(1, code);
+        Assert.Contains("holds images (sensors/records_data)", err);
+        Directory.Delete(Path.Combine(berlinCopy, "sensors", "records_data"), recursive: true);
+        (code, _, err) = CliTests.Localize("convert", "--from", Berlin, "--to", berlinCopy, "--format", "kapture");
+        Assert.Equal(1, code);
+        Assert.Contains("holds a kapture folder this program did not write", err);
+        Assert.All(before.Where(kv => File.Exists(kv.Key)), kv => Assert.Equal(kv.Value, File.ReadAllBytes(kv.Key)));
+        // Nor is a file of the query kapture folder a query output (its trajectories became a submission).
+        var queryCopy = Path.Combine(dir, "queries-copy");
+        TempDir.CopyTree(Berlin, queryCopy);
+        var trajectories = Path.Combine(queryCopy, "sensors", "trajectories.txt");
+        var trajectoryBytes = File.ReadAllBytes(trajectories);
+        (code, _, err) = CliTests.Localize("query", "--map", db, "--queries", queryCopy, "--output", trajectories);
+        Assert.Equal(1, code);
+        Assert.Contains("query kapture file", err);
+        Assert.Equal(trajectoryBytes, File.ReadAllBytes(trajectories));
 
         // As hloc's files: the COLMAP model build-map exported lists every keypoint in features.h5's
         // order, so hloc's localize_sfm can take it as its reference model with these features.

@@ -88,15 +88,18 @@ public static class Kapture
     /// <summary>Every camera record of the folder, with its camera and its pose (null when the
     /// trajectories give none). <paramref name="supportedModelsOnly"/> refuses cameras the map and
     /// query pipeline cannot project.</summary>
-    public static List<KaptureImage> Read(string path, bool supportedModelsOnly = false)
+    /// <param name="poses">read trajectories.txt and rigs.txt (queries' poses are not needed, and
+    /// ground truth there may hold lines kapture allows that a pose cannot come from)</param>
+    public static List<KaptureImage> Read(string path, bool supportedModelsOnly = false, bool poses = true)
     {
         var sensors = SensorsFolder(path) ?? throw NotKapture(path);
         var cameras = ReadCameras(Path.Combine(sensors, "sensors.txt"), supportedModelsOnly);
         var rigsFile = Path.Combine(sensors, "rigs.txt");
-        var rigs = File.Exists(rigsFile) ? ReadRigs(rigsFile) : new Dictionary<string, Dictionary<string, Pose>>();
+        var sensorIds = Lines(Path.Combine(sensors, "sensors.txt")).Select(l => l.Fields[0]).ToHashSet(StringComparer.Ordinal);
+        var rigs = poses && File.Exists(rigsFile) ? ReadRigs(rigsFile, sensorIds) : new Dictionary<string, Dictionary<string, Pose>>();
         var trajFile = Path.Combine(sensors, "trajectories.txt");
-        var devices = Lines(Path.Combine(sensors, "sensors.txt")).Select(l => l.Fields[0]).Concat(rigs.Keys).ToHashSet(StringComparer.Ordinal);
-        var traj = File.Exists(trajFile) ? ReadTrajectories(trajFile, devices) : new Dictionary<(long, string), Pose>();
+        var devices = sensorIds.Concat(rigs.Keys).ToHashSet(StringComparer.Ordinal);
+        var traj = poses && File.Exists(trajFile) ? ReadTrajectories(trajFile, devices) : new Dictionary<(long, string), Pose>();
         var recordsFile = Path.Combine(sensors, "records_camera.txt");
         if (!File.Exists(recordsFile)) throw new FileFormatException(recordsFile, 0, "not found (a kapture folder lists its images there)");
         var result = new List<KaptureImage>();
@@ -141,7 +144,7 @@ public static class Kapture
 
     /// <summary>The query images of a kapture folder with their cameras (poses, if any, are ignored).</summary>
     public static List<QueryImage> ReadQueries(string path) =>
-        Read(path, supportedModelsOnly: true).Select(i => new QueryImage(i.Name, i.Camera)).ToList();
+        Read(path, supportedModelsOnly: true, poses: false).Select(i => new QueryImage(i.Name, i.Camera)).ToList();
 
     private static int LineOfRecord(string file, int index) => Lines(file).Skip(index).First().Line;
 
@@ -167,12 +170,21 @@ public static class Kapture
     }
 
     /// <summary>rig id → sensor id → the sensor's pose from the rig.</summary>
-    public static Dictionary<string, Dictionary<string, Pose>> ReadRigs(string file)
+    /// <param name="sensors">the ids of sensors.txt: a rig's member must be one (a rig of rigs is
+    /// not supported), and no rig may take a sensor's id (kapture refuses the collision)</param>
+    public static Dictionary<string, Dictionary<string, Pose>> ReadRigs(string file, IReadOnlySet<string>? sensors = null)
     {
         var result = new Dictionary<string, Dictionary<string, Pose>>(StringComparer.Ordinal);
+        var rigIds = sensors == null ? null : Lines(file).Select(l => l.Fields[0]).ToHashSet(StringComparer.Ordinal);
         foreach (var (n, f) in Lines(file))
         {
             if (f.Length != 9) throw new FileFormatException(file, n, $"expected `rig_id, sensor_id, qw, qx, qy, qz, tx, ty, tz`, found {Counted.Of(f.Length, "field")}");
+            if (sensors != null)
+            {
+                if (sensors.Contains(f[0])) throw new FileFormatException(file, n, $"rig id '{f[0]}' is also a sensor's id in sensors.txt");
+                if (rigIds!.Contains(f[1])) throw new FileFormatException(file, n, $"rig '{f[0]}' holds the rig '{f[1]}': rigs of rigs are not supported");
+                if (!sensors.Contains(f[1])) throw new FileFormatException(file, n, $"rig '{f[0]}' names sensor '{f[1]}', which sensors.txt lacks");
+            }
             if (!result.TryGetValue(f[0], out var members)) result[f[0]] = members = new(StringComparer.Ordinal);
             members[f[1]] = ReadPose(f, 2, file, n);
         }
@@ -218,6 +230,8 @@ public static class Kapture
             foreach (var s in new[] { im.Name, im.SensorId })
                 if (s.Length == 0 || s.IndexOfAny(new[] { ',', '\n', '\r' }) >= 0 || s.Trim() != s)
                     throw new ArgumentException($"'{s}' cannot be written in a kapture file (empty, a comma, a line break or spaces around it)");
+            if (im.Camera.Model.Id > CameraModel.ThinPrismFisheye.Id)
+                throw new ArgumentException($"'{im.Name}': kapture has no camera model {im.Camera.Model.Name} (its models are COLMAP's up to THIN_PRISM_FISHEYE); nothing was written");
             if (sensors.TryGetValue(im.SensorId, out var known) && (known.Model != im.Camera.Model || known.Width != im.Camera.Width
                 || known.Height != im.Camera.Height || !known.Params.SequenceEqual(im.Camera.Params)))
                 throw new ArgumentException($"sensor '{im.SensorId}' is given two different cameras");

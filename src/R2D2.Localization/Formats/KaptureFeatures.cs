@@ -74,6 +74,16 @@ public static class KaptureFeatures
         OutputFile.WriteAllBytes(path, bytes);
     }
 
+    /// <summary>A dtype as numpy names it: kapture writes the type's name, which for Python's own
+    /// float is "float" (numpy's float64); "double", "single" and "half" are numpy's aliases.</summary>
+    public static string Dtype(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "float" or "double" => "float64",
+        "single" => "float32",
+        "half" => "float16",
+        var d => d,
+    };
+
     /// <summary>(dtype, dsize) from a keypoints.txt or descriptors.txt header, checking the name.</summary>
     public static (string Dtype, int Dsize) ReadHeader(string file, string type)
     {
@@ -82,9 +92,10 @@ public static class KaptureFeatures
         {
             if (f.Length < 3) throw new FileFormatException(file, n, $"expected `name, dtype, dsize, ...`, found {Counted.Of(f.Length, "field")}");
             if (f[0] != type) throw new FileFormatException(file, n, $"names type '{f[0]}', the folder is '{type}'");
-            if (ElementSize(f[1]) == 0) throw new FileFormatException(file, n, $"dtype '{f[1]}' is not one of float16, float32, float64, uint8, int32");
+            var dtype = Dtype(f[1]);
+            if (ElementSize(dtype) == 0) throw new FileFormatException(file, n, $"dtype '{f[1]}' is not one of float16, float32, float64, uint8, int32");
             if (!int.TryParse(f[2], NumberStyles.None, CultureInfo.InvariantCulture, out int d) || d < 1) throw new FileFormatException(file, n, $"dsize '{f[2]}' is not a positive whole number");
-            return (f[1], d);
+            return (dtype, d);
         }
         throw new FileFormatException(file, 0, "no header line (`name, dtype, dsize`)");
     }

@@ -48,7 +48,7 @@ public static class KaptureGlobalFeatures
             var f = line.Split(',').Select(s => s.Trim()).ToArray();
             if (f.Length < 3 || !int.TryParse(f[2], out int dsize) || dsize <= 0)
                 throw new FileFormatException(path, n, "expected `name, dtype, dsize, metric_type`");
-            return (f[1].ToLowerInvariant(), dsize);
+            return (KaptureFeatures.Dtype(f[1]), dsize);
         }
         throw new FileFormatException(path, 0, "no `name, dtype, dsize, metric_type` line");
     }

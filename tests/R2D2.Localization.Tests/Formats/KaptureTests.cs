@@ -220,4 +220,42 @@ public class KaptureTests
         var values = Enumerable.Range(0, bytes.Length / 8).Select(k => BitConverter.ToDouble(bytes, 8 * k)).ToArray();
         Assert.Equal(new[] { 2.0, 1, 0.5, 4, 3, 0.25 }, values);
     }
+
+    /// <summary>Rigs: a member sensors.txt lacks, a rig id that is a sensor's, a rig of rigs are
+    /// refused at their line (the first was accepted silently, the last said "has no pose"); a
+    /// query folder's poses are not read (ground truth there may hold lines kapture allows, e.g. a
+    /// position without a rotation); kapture's models only are written; dtype "float" is float64.</summary>
+    [Fact]
+    public void RigsAreCheckedQueriesIgnoreTheirPosesAndOnlyKapturesModelsAreWritten()
+    {
+        var root = TempDir.Create();
+        var sensors = Path.Combine(root, "sensors");
+        Directory.CreateDirectory(sensors);
+        File.WriteAllText(Path.Combine(sensors, "sensors.txt"), "cam1, , camera, PINHOLE, 64, 48, 50, 50, 32, 24\n");
+        File.WriteAllText(Path.Combine(sensors, "records_camera.txt"), "0, cam1, a.jpg\n");
+        File.WriteAllText(Path.Combine(sensors, "trajectories.txt"), "0, cam1, , , , , 1, 2, 3\n0, camX, 1, 0, 0, 0, 0, 0, 0\n");
+        Assert.Equal("a.jpg", Assert.Single(Kapture.ReadQueries(root)).Name);
+        Assert.Throws<FileFormatException>(() => Kapture.Read(root)); // as poses, the line is refused
+        File.WriteAllText(Path.Combine(sensors, "trajectories.txt"), "0, rig, 1, 0, 0, 0, 0, 0, 0\n");
+        var rigs = Path.Combine(sensors, "rigs.txt");
+        foreach (var (lines, message) in new[]
+        {
+            ("rig, camZ, 1, 0, 0, 0, 0, 0, 0\n", "rig 'rig' names sensor 'camZ', which sensors.txt lacks"),
+            ("cam1, cam1, 1, 0, 0, 0, 0, 0, 0\n", "rig id 'cam1' is also a sensor's id"),
+            ("rig, cam1, 1, 0, 0, 0, 0, 0, 0\nouter, rig, 1, 0, 0, 0, 0, 0, 0\n", "rig 'outer' holds the rig 'rig': rigs of rigs are not supported"),
+        })
+        {
+            File.WriteAllText(rigs, lines);
+            var e = Assert.Throws<FileFormatException>(() => Kapture.Read(root));
+            Assert.Equal(rigs, e.File);
+            Assert.Contains(message, e.Message);
+        }
+        File.WriteAllText(rigs, "rig, cam1, 1, 0, 0, 0, 0, 0, 0\n");
+        Assert.NotNull(Assert.Single(Kapture.Read(root)).Pose);
+
+        var division = new Camera(1, CameraModel.SimpleDivision, 64, 48, new[] { 50.0, 32, 24, 0 });
+        Assert.Contains("kapture has no camera model SIMPLE_DIVISION", Assert.Throws<ArgumentException>(() =>
+            Kapture.Write(TempDir.Create(), Kapture.FromImages(new[] { ("a.jpg", division, (Pose?)null) }))).Message);
+        Assert.Equal(("float64", "float32", "float16", "uint8"), (KaptureFeatures.Dtype("float"), KaptureFeatures.Dtype("single"), KaptureFeatures.Dtype("half"), KaptureFeatures.Dtype("uint8")));
+    }
 }

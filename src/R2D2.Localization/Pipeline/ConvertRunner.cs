@@ -7,7 +7,12 @@ namespace R2D2.Localization.Pipeline;
 public enum PoseFormat { ColmapText, ColmapBinary, Kapture, Nvm, Strecha, Submission, QueryList, Hloc }
 
 /// <summary>An image as a converter sees it: a camera and a pose when the source gives them.</summary>
-public sealed record ConvertedImage(string Name, Camera? Camera, Pose? Pose);
+public sealed record ConvertedImage(string Name, Camera? Camera, Pose? Pose)
+{
+    /// <summary>The kapture record it was read from (timestamp, sensor id): kapture → kapture keeps
+    /// them, so the output joins back to the source's other records.</summary>
+    public (long Timestamp, string SensorId)? KaptureRecord { get; init; }
+}
 
 /// <summary>
 /// Poses and cameras from one format to another (`localize convert`): the source is recognised by
@@ -53,7 +58,7 @@ public static class ConvertRunner
             if (ColmapModels.IsModel(from))
                 images = ColmapModels.Read(from).Images.Select(i => new ConvertedImage(i.Posed.Name, i.Posed.Camera, i.Posed.Pose)).ToList();
             else if (Kapture.IsKapture(from))
-                images = Kapture.Read(from).Select(i => new ConvertedImage(i.Name, i.Camera, i.Pose)).ToList();
+                images = Kapture.Read(from).Select(i => new ConvertedImage(i.Name, i.Camera, i.Pose) { KaptureRecord = (i.Timestamp, i.SensorId) }).ToList();
             else if (Directory.EnumerateFiles(from, "*.camera").Any())
                 images = StrechaCameras.ReadFolder(from).Select(p => new ConvertedImage(p.Name, p.Camera, p.Pose)).ToList();
             else throw new FileFormatException(from, 0, "not a COLMAP model, a kapture folder or a folder of .camera files");
@@ -116,7 +121,9 @@ public static class ConvertRunner
             }
             case PoseFormat.Kapture:
                 Kapture.RefuseForeignOutput(to, "--to");
-                Kapture.Write(to, Kapture.FromImages(withCameras.Select(i => (i.Name, i.Camera!, i.Pose))));
+                Kapture.Write(to, withCameras.All(i => i.KaptureRecord != null)
+                    ? withCameras.Select(i => new KaptureImage(i.KaptureRecord!.Value.Timestamp, i.KaptureRecord.Value.SensorId, i.Name, i.Camera!, i.Pose)).ToList()
+                    : Kapture.FromImages(withCameras.Select(i => (i.Name, i.Camera!, i.Pose))));
                 return new() { Path.Combine(to, "sensors") };
             case PoseFormat.Nvm:
             {

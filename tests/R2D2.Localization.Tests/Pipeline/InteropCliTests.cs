@@ -115,6 +115,13 @@ public class InteropCliTests
         var theirs = QueryList.ReadWithIntrinsics(Path.Combine(Aachen, "queries", "day_time_queries_with_intrinsics.txt")).ToDictionary(q => q.Name);
         Assert.All(ours.Where(q => theirs.ContainsKey(q.Name)), q => Assert.Equal(theirs[q.Name].Camera!.Params, q.Camera!.Params));
         Assert.Equal(theirs.Count, ours.Count(q => theirs.ContainsKey(q.Name)));
+
+        // kapture to kapture keeps the records' timestamps and sensor ids (they were renumbered
+        // 0, 1, … and cam1, cam2…, so the output no longer joined the source's other records).
+        var copy = Path.Combine(dir, "berlin");
+        (code, _, err) = CliTests.Localize("convert", "--from", Berlin, "--to", copy, "--format", "kapture");
+        Assert.True(code == 0, err);
+        Assert.Equal(Kapture.Read(Berlin).Select(i => (i.Timestamp, i.SensorId, i.Name)), Kapture.Read(copy).Select(i => (i.Timestamp, i.SensorId, i.Name)));
     }
 
     /// <summary>kapture's berlin sample: its three photos mapped with their kapture poses, then

@@ -78,13 +78,10 @@ public class KaptureTests
     [Fact]
     public void RigCamerasGetTheRigPoseThenTheirPoseInTheRig()
     {
-        var dir = TempDir.Create();
-        var s = Path.Combine(dir, "sensors");
-        Directory.CreateDirectory(s);
-        File.WriteAllText(Path.Combine(s, "sensors.txt"), "# kapture format: 1.1\nleft, , camera, PINHOLE, 640, 480, 500, 500, 320, 240\nright, , camera, PINHOLE, 640, 480, 500, 500, 320, 240\ngps, , gnss, EPSG:4326\n");
-        File.WriteAllText(Path.Combine(s, "rigs.txt"), "# kapture format: 1.1\nrig, left, 1, 0, 0, 0, 0.5, 0, 0\nrig, right, 0.9238795325112867, 0, 0.3826834323650898, 0, -0.5, 0, 0\n");
-        File.WriteAllText(Path.Combine(s, "trajectories.txt"), "# kapture format: 1.1\n5, rig, 0.7071067811865476, 0, 0, 0.7071067811865476, 1, 2, 3\n");
-        File.WriteAllText(Path.Combine(s, "records_camera.txt"), "# kapture format: 1.1\n5, left, left/a.jpg\n5, right, right/a.jpg\n");
+        var dir = Folder(sensors: "# kapture format: 1.1\nleft, , camera, PINHOLE, 640, 480, 500, 500, 320, 240\nright, , camera, PINHOLE, 640, 480, 500, 500, 320, 240\ngps, , gnss, EPSG:4326\n",
+            records: "# kapture format: 1.1\n5, left, left/a.jpg\n5, right, right/a.jpg\n",
+            trajectories: "# kapture format: 1.1\n5, rig, 0.7071067811865476, 0, 0, 0.7071067811865476, 1, 2, 3\n",
+            rigs: "# kapture format: 1.1\nrig, left, 1, 0, 0, 0, 0.5, 0, 0\nrig, right, 0.9238795325112867, 0, 0.3826834323650898, 0, -0.5, 0, 0\n");
         var posed = Kapture.ReadPosed(dir);
         var rigFromWorld = Pose.FromQuaternion(new[] { 0.7071067811865476, 0, 0, 0.7071067811865476 }, new double[] { 1, 2, 3 });
         var rightFromRig = Pose.FromQuaternion(new[] { 0.9238795325112867, 0, 0.3826834323650898, 0 }, new double[] { -0.5, 0, 0 });
@@ -228,12 +225,9 @@ public class KaptureTests
     [Fact]
     public void RigsAreCheckedQueriesIgnoreTheirPosesAndOnlyKapturesModelsAreWritten()
     {
-        var root = TempDir.Create();
+        var root = Folder(sensors: "cam1, , camera, PINHOLE, 64, 48, 50, 50, 32, 24\n", records: "0, cam1, a.jpg\n",
+            trajectories: "0, cam1, , , , , 1, 2, 3\n0, camX, 1, 0, 0, 0, 0, 0, 0\n");
         var sensors = Path.Combine(root, "sensors");
-        Directory.CreateDirectory(sensors);
-        File.WriteAllText(Path.Combine(sensors, "sensors.txt"), "cam1, , camera, PINHOLE, 64, 48, 50, 50, 32, 24\n");
-        File.WriteAllText(Path.Combine(sensors, "records_camera.txt"), "0, cam1, a.jpg\n");
-        File.WriteAllText(Path.Combine(sensors, "trajectories.txt"), "0, cam1, , , , , 1, 2, 3\n0, camX, 1, 0, 0, 0, 0, 0, 0\n");
         Assert.Equal("a.jpg", Assert.Single(Kapture.ReadQueries(root)).Name);
         Assert.Throws<FileFormatException>(() => Kapture.Read(root)); // as poses, the line is refused
         File.WriteAllText(Path.Combine(sensors, "trajectories.txt"), "0, rig, 1, 0, 0, 0, 0, 0, 0\n");
@@ -257,5 +251,16 @@ public class KaptureTests
         Assert.Contains("kapture has no camera model SIMPLE_DIVISION", Assert.Throws<ArgumentException>(() =>
             Kapture.Write(TempDir.Create(), Kapture.FromImages(new[] { ("a.jpg", division, (Pose?)null) }))).Message);
         Assert.Equal(("float64", "float32", "float16", "uint8"), (KaptureFeatures.Dtype("float"), KaptureFeatures.Dtype("single"), KaptureFeatures.Dtype("half"), KaptureFeatures.Dtype("uint8")));
+    }
+
+    /// <summary>A kapture folder of the given sensors/ files (null: none).</summary>
+    private static string Folder(string sensors, string records, string? trajectories = null, string? rigs = null)
+    {
+        var root = TempDir.Create();
+        var dir = Path.Combine(root, "sensors");
+        Directory.CreateDirectory(dir);
+        foreach (var (file, text) in new[] { ("sensors.txt", sensors), ("records_camera.txt", records), ("trajectories.txt", trajectories), ("rigs.txt", rigs) })
+            if (text != null) File.WriteAllText(Path.Combine(dir, file), text);
+        return root;
     }
 }

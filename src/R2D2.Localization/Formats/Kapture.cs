@@ -148,6 +148,18 @@ public static class Kapture
 
     private static int LineOfRecord(string file, int index) => Lines(file).Skip(index).First().Line;
 
+    /// <summary>The records_camera.txt line of an image of a kapture folder; null when
+    /// <paramref name="path"/> is no kapture folder or does not record it.</summary>
+    public static (string File, int Line)? RecordLine(string path, string imageName)
+    {
+        if (SensorsFolder(path) is not { } sensors) return null;
+        var file = Path.Combine(sensors, "records_camera.txt");
+        if (!File.Exists(file)) return null;
+        foreach (var (n, f) in Lines(file))
+            if (f.Length == 3 && f[2] == imageName) return (file, n);
+        return null;
+    }
+
     /// <summary>Cameras of sensors.txt by sensor id; ids are 1, 2, … in the file's order.</summary>
     public static Dictionary<string, Camera> ReadCameras(string file, bool supportedModelsOnly = false)
     {

@@ -26,7 +26,12 @@ public static class MapInputs
             throw new ArgumentException($"{posesPath}: {badName}");
         var missing = posed.Where(p => !File.Exists(Path.Combine(imageRoot, p.Name))).Select(p => p.Name).ToList();
         if (missing.Count > 0)
-            throw new ArgumentException($"{posesPath} names {Counted.Of(missing.Count, "image")} not found under {imageRoot}, e.g. {missing[0]}");
+        {
+            var what = $"names {Counted.Of(missing.Count, "image")} not found under {imageRoot}, e.g. {missing[0]}";
+            // A kapture folder's images are its records: the first missing one is named at its line.
+            if (Kapture.RecordLine(posesPath, missing[0]) is { } at) throw new FileFormatException(at.File, at.Line, what);
+            throw new ArgumentException($"{posesPath} {what}");
+        }
         return posed.Select(p => WithImageSize(p, imageRoot, progress ?? ProgressSink.None)).ToList();
     }
 

@@ -253,6 +253,21 @@ public class KaptureTests
         Assert.Equal(("float64", "float32", "float16", "uint8"), (KaptureFeatures.Dtype("float"), KaptureFeatures.Dtype("single"), KaptureFeatures.Dtype("half"), KaptureFeatures.Dtype("uint8")));
     }
 
+    /// <summary>A record whose image is missing is named at its line of records_camera.txt (the
+    /// message named the folder only).</summary>
+    [Fact]
+    public void AMissingImageIsNamedAtItsRecord()
+    {
+        var root = Folder(sensors: "cam1, , camera, PINHOLE, 64, 48, 50, 50, 32, 24\n", records: "# images\n0, cam1, a.jpg\n1, cam1, b.jpg\n",
+            trajectories: "0, cam1, 1, 0, 0, 0, 0, 0, 0\n1, cam1, 1, 0, 0, 0, 1, 0, 0\n");
+        var images = Path.Combine(root, "sensors", "records_data");
+        Directory.CreateDirectory(images);
+        FaultInjection.TestImages.WriteConstantPng(Path.Combine(images, "a.jpg"), 64, 48);
+        var e = Assert.Throws<FileFormatException>(() => R2D2.Localization.Pipeline.MapInputs.ReadPosed(root, null, images, null));
+        Assert.Equal((Path.Combine(root, "sensors", "records_camera.txt"), 3), (e.File, e.Line));
+        Assert.Contains("1 image not found under", e.Message);
+    }
+
     /// <summary>A kapture folder of the given sensors/ files (null: none).</summary>
     private static string Folder(string sensors, string records, string? trajectories = null, string? rigs = null)
     {

@@ -192,9 +192,12 @@ public static class Hloc
 
     /// <summary>The key a file holds the pair under, as hloc's find_pair looks: this order, the other,
     /// then the old keys in both orders; null when none.</summary>
-    private static (string Key, bool Reversed)? FindPair(IH5Group file, string name0, string name1) =>
-        new[] { (PairKey(name0, name1), false), (PairKey(name1, name0), true), (OldPairKey(name0, name1), false), (OldPairKey(name1, name0), true) }
-            .Select(k => ((string, bool)?)k).FirstOrDefault(k => Has(file, k!.Value.Item1 + "/matches0"));
+    private static (string Key, bool Reversed)? FindPair(IH5Group file, string name0, string name1)
+    {
+        foreach (var (key, reversed) in new[] { (PairKey(name0, name1), false), (PairKey(name1, name0), true), (OldPairKey(name0, name1), false), (OldPairKey(name1, name0), true) })
+            if (Has(file, key + "/matches0")) return (key, reversed);
+        return null;
+    }
 
     private static (int[] Matches0, float[] Scores0) PairOf(IH5Group file, string path, string name0, string name1, int count0)
     {
@@ -207,14 +210,13 @@ public static class Hloc
             if (m.Length != count0) throw new FileFormatException(path, 0, $"'{key}/matches0' has {m.Length} values, and '{name0}' {count0} keypoints");
             return (m, s);
         }
-        var reverse = key;
-        var (m1, s1) = ReadPair(file, path, reverse);
+        var (m1, s1) = ReadPair(file, path, key);
         var m0 = Enumerable.Repeat(-1, count0).ToArray();
         var s0 = new float[count0];
         for (int j = 0; j < m1.Length; j++)
             if (m1[j] >= 0)
             {
-                if (m1[j] >= count0) throw new FileFormatException(path, 0, $"'{reverse}/matches0'[{j}] = {m1[j]}, beyond {count0} keypoints");
+                if (m1[j] >= count0) throw new FileFormatException(path, 0, $"'{key}/matches0'[{j}] = {m1[j]}, beyond {count0} keypoints");
                 m0[m1[j]] = j; s0[m1[j]] = s1[j];
             }
         return (m0, s0);

@@ -44,14 +44,10 @@ public static class Kapture
         var records = Path.Combine(sensors, "records_data");
         if (Directory.Exists(records) && Directory.EnumerateFileSystemEntries(records).Any())
             throw new FileFormatException(root, 0, $"holds images (sensors/records_data): {option} does not write into a dataset's kapture folder; give a new folder");
-        foreach (var f in new[] { "sensors.txt", "records_camera.txt", "trajectories.txt", "rigs.txt" })
-        {
-            var file = Path.Combine(sensors, f);
-            if (!File.Exists(file)) continue;
-            var ours = Path.Combine(sensors, "sensors.txt");
-            if (!File.Exists(ours) || !File.ReadLines(ours).Take(3).Contains(WrittenBy))
-                throw new FileFormatException(root, 0, $"holds a kapture folder this program did not write ({file}): {option} does not replace it; give a new folder");
-        }
+        var ours = Path.Combine(sensors, "sensors.txt");
+        if (File.Exists(ours) && File.ReadLines(ours).Take(3).Contains(WrittenBy)) return;
+        if (new[] { "sensors.txt", "records_camera.txt", "trajectories.txt", "rigs.txt" }.Select(f => Path.Combine(sensors, f)).FirstOrDefault(File.Exists) is { } file)
+            throw new FileFormatException(root, 0, $"holds a kapture folder this program did not write ({file}): {option} does not replace it; give a new folder");
     }
 
     /// <summary>The sensors folder of a kapture root (ROOT/sensors) or of the sensors folder itself.</summary>

@@ -36,18 +36,18 @@ public sealed record QueryRunInfo
     public static IReadOnlyList<(string Key, string Value)> Flattened(IEnumerable<(string Key, object? Value)> settings) =>
         Parse(Json(settings, Array.Empty<(string, double)>()), "(settings)").Settings;
 
-    /// <summary>
-    /// What a resumed run must share with the run that wrote the kept queries: the map, the image
-    /// folder, the other inputs, the extractor and the localizer's settings (not the list, which may
-    /// grow, nor the device or the counts). Each difference as `key: earlier → now`; keys the
-    /// earlier run did not record are not compared.
-    /// </summary>
     /// <summary>A path as the run description records it: in full, without a trailing separator ("" and null as they are).</summary>
     public static string? FullPath(string? path) =>
         string.IsNullOrEmpty(path) ? path : Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
 
     private static bool IsPath(string key) => key is "image_root" or "intrinsics" or "pairs_file" or "retrieval_pairs_file" or "global_descriptors" or "query_list";
 
+    /// <summary>
+    /// What a resumed run must share with the run that wrote the kept queries: the map, the image
+    /// folder, the other inputs, the extractor and the localizer's settings (not the list, which may
+    /// grow, nor the device or the counts). Each difference as `key: earlier → now`; keys the
+    /// earlier run did not record are not compared.
+    /// </summary>
     public static List<string> Differences(IReadOnlyList<(string Key, string Value)> earlier, IReadOnlyList<(string Key, string Value)> now)
     {
         // An older version recorded paths as typed: taken from the current folder, as that version compared them.

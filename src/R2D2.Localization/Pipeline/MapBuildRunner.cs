@@ -66,8 +66,7 @@ public static class MapBuildRunner
     public static MapBuildResult? Run(string mapPath, MapBuildInputs inputs, MapBuildOptions o, IProgressSink? progress = null)
     {
         progress ??= ProgressSink.None;
-        var pairs = PairsRunner.Run(o.Pairs, inputs.Images); // a bad pairs file stops the build before the database exists
-        RefuseOverwritingInputs(mapPath, inputs, o);
+        var pairs = Preflight(mapPath, inputs, o);
         if (o.Fresh) foreach (var f in new[] { mapPath, mapPath + "-wal", mapPath + "-shm" }) File.Delete(f);
         OutputFile.CreateFolder(Path.GetDirectoryName(Path.GetFullPath(mapPath))!);
         using var db = FeatureDatabase.Open(mapPath);
@@ -89,8 +88,7 @@ public static class MapBuildRunner
     /// database's extractor and images. Returns the number of pairs.</summary>
     public static int Check(string mapPath, MapBuildInputs inputs, MapBuildOptions o)
     {
-        var pairs = PairsRunner.Run(o.Pairs, inputs.Images);
-        RefuseOverwritingInputs(mapPath, inputs, o);
+        var pairs = Preflight(mapPath, inputs, o);
         var files = inputs.Images.Select(i => Path.Combine(inputs.ImageRoot, i.Name)).ToList();
         if (inputs.Source.Lacking(files) is { Count: > 0 } lacking)
             throw new R2D2Exception(null, 0, $"{inputs.Source.Description} holds no features for {lacking.Count} of the {files.Count} map images (first: {lacking[0]})");
@@ -100,6 +98,15 @@ public static class MapBuildRunner
             if (!(o.KeepExistingMap && db.HasMap)) ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
         }
         return pairs.Count;
+    }
+
+    /// <summary>The pairs, and the outputs checked against the inputs: what the build and its check
+    /// both do before anything is opened (a bad pairs file stops the build before the database exists).</summary>
+    private static List<ImagePair> Preflight(string mapPath, MapBuildInputs inputs, MapBuildOptions o)
+    {
+        var pairs = PairsRunner.Run(o.Pairs, inputs.Images);
+        RefuseOverwritingInputs(mapPath, inputs, o);
+        return pairs;
     }
 
     /// <summary>What a map records of its inputs: the checkpoint and the image folder.</summary>

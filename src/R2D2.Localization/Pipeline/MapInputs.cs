@@ -64,9 +64,7 @@ public static class MapInputs
         var paths = queries.Select(q => Path.Combine(imageRoot, q.Name)).ToList();
         if (paths.Where(p => !File.Exists(p)).ToList() is { Count: > 0 } absent)
             throw new R2D2Exception(list, 0, $"{Counted.Of(absent.Count, "query image")} of {queries.Count} not found under {imageRoot} (first: {absent[0]})");
-        if (source.Lacking(paths) is { Count: > 0 } lacking)
-            throw new R2D2Exception(list, 0, $"{source.Description} holds no features for {lacking.Count} of the {queries.Count} queries (first: {lacking[0]}): "
-                + "give a file with the queries' features too (hloc: extract_features on the query images)");
+        QueryInputs.RefuseLackingFeatures(source, paths, list);
         return queries.Count;
     }
 }

@@ -90,7 +90,9 @@ public static class MatchRunner
         List<(string, string, int)> Shapes(IEnumerable<int> ks) => ks.Select(k => (named[k].Item1, named[k].Item2, counts[ids[pairs[k].Name1]].Count)).ToList();
         // A resumed import: the pairs stored must be this file's (hloc rewrites a file of the same name when it matches again).
         var pending = todo.ToHashSet();
-        if (skipped > 0 && Enumerable.Range(0, pairs.Count).First(k => !pending.Contains(k)) is var storedPair)
+        if (skipped > 0)
+        {
+            int storedPair = Enumerable.Range(0, pairs.Count).First(k => !pending.Contains(k));
             Hloc.ReadManyMatches(matchesFile, Shapes(new[] { storedPair }), (_, m0, s0) =>
             {
                 var now = MatchesOf(storedPair, m0, s0).Select(m => (m.I, m.J)).ToHashSet();
@@ -99,6 +101,7 @@ public static class MatchRunner
                     throw new FeatureDatabaseException(db.Path, $"stores other matches for '{pairs[storedPair].Name1}' '{pairs[storedPair].Name2}' than {matchesFile} holds now: "
                         + "the file was changed since they were imported; import into a new database (no match was written)");
             });
+        }
         // Every pair is read and checked before the first is written: a bad index met half way left
         // part of the file in the database, bound to it.
         sink.Stage("match (imported): check", todo.Count, advance =>

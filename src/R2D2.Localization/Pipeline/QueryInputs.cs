@@ -42,6 +42,15 @@ public static class QueryInputs
         return queries.Count > 0 ? queries : throw new FileFormatException(list, 0, "no queries");
     }
 
+    /// <summary>Refuses query images whose features <paramref name="source"/> cannot give (an hloc
+    /// file without them), before any work; <paramref name="list"/> names the query list, if any.</summary>
+    public static void RefuseLackingFeatures(FeatureSource source, IReadOnlyList<string> imagePaths, string? list)
+    {
+        if (source.Lacking(imagePaths) is { Count: > 0 } lacking)
+            throw new R2D2Exception(list, 0, $"{source.Description} holds no features for {lacking.Count} of the {imagePaths.Count} queries (first: {lacking[0]}): "
+                + "give a file with the queries' features too (hloc: extract_features on the query images)");
+    }
+
     /// <summary>The queries of a list with intrinsics or of a names-only list, without their cameras' checks
     /// mattering (a merge needs the names and their order).</summary>
     public static List<QueryImage> ReadQueryNames(string list)

@@ -80,7 +80,7 @@ public sealed record QuerySetSummary(IReadOnlyList<QueryOutcome> Outcomes)
         }
     }
 
-    public string Line => $"query: {Outcomes.Count} {(Outcomes.Count == 1 ? "query" : "queries")}, {Count(QueryStatus.Localized)} localized, {Count(QueryStatus.Fallback)} fallback, "
+    public string Line => $"query: {Counted.Of(Outcomes.Count, "query", "queries")}, {Count(QueryStatus.Localized)} localized, {Count(QueryStatus.Fallback)} fallback, "
         + $"{Count(QueryStatus.Unreadable)} unreadable, {Count(QueryStatus.Failed)} failed";
 }
 
@@ -128,9 +128,7 @@ public sealed class QuerySetRunner
         RefuseLackingRetrieval(queries, progress);
         var imagePaths = queries.Select(q => Path.Combine(_o.ImageRoot, q.Name)).ToList();
         // Features read from a file (hloc) that lacks queries: said before any work, as a retrieval file's.
-        if (_source.Lacking(imagePaths) is { Count: > 0 } noFeatures)
-            throw new R2D2Exception(null, 0, $"{_source.Description} holds no features for {noFeatures.Count} of the {queries.Count} queries (first: {noFeatures[0]}): "
-                + "give a file with the queries' features too (hloc: extract_features on the query images)");
+        QueryInputs.RefuseLackingFeatures(_source, imagePaths, null);
         string? poses = _o.OutputPath, csv = _o.Csv;
         // A kapture query folder lists its files under sensors/: no output may be one of them.
         var kaptureInputs = (_o.QueryListPath != null && Kapture.SensorsFolder(_o.QueryListPath) is { } qs

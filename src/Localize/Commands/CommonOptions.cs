@@ -159,6 +159,9 @@ internal sealed class ExtractionOptionSet
             ReliabilityThreshold = r.GetValue(RelThr), RepeatabilityThreshold = r.GetValue(RepThr),
             TopK = r.GetValue(TopK), SubPixel = r.GetValue(SubPixel), MaxPixels = r.GetValue(MaxPixels),
         };
+        // Each value is in range (the options' own checks); what remains is how two combine, a usage error too.
+        if (s.MaxSize > 0 && s.MaxSize < s.MinSize) throw new UsageException($"--max-size {s.MaxSize} is below --min-size {s.MinSize}");
+        if (s.MinScale > s.MaxScale) throw new UsageException($"--min-scale {s.MinScale} is above --max-scale {s.MaxScale}");
         s.Validate();
         return s;
     }

@@ -136,6 +136,6 @@ public static class MatchingSchemes
     {
         "2d3d" => MatchingScheme.PointDescriptors,
         "2d2d" => MatchingScheme.ImagePairs,
-        _ => throw new ArgumentException($"{option} must be 2d3d or 2d2d, not '{text}'"),
+        _ => throw new UsageException($"{option} must be 2d3d or 2d2d, not '{text}'"),
     };
 }

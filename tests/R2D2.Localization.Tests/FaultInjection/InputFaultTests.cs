@@ -217,6 +217,9 @@ public class InputFaultTests
     [InlineData("match --database x.db --pairs exhaustive --min-similarity abc", "Cannot parse argument 'abc' for option '--min-similarity' as a number")]
     [InlineData("build-retrieval --map x.db --words abc", "Cannot parse argument 'abc' for option '--words' as an integer")]
     [InlineData("query --map x.db --queries x --images x --output o --verify-candidates abc", "Cannot parse argument 'abc' for option '--verify-candidates' as an integer")]
+    // A bad choice among named values (it was exit 1).
+    [InlineData("query --map x.db --queries x --images x --output o --matching 3d3d", "Argument '3d3d' not recognized")]
+    [InlineData("evaluate-retrieval --map x.db --set n:x:x:x --localize 2d", "Argument '2d' not recognized")]
     public void OtherCommandsNumericOptionsOutOfRangeAreUsageErrors(string command, string message)
     {
         var dir = TempDir.Create();
@@ -284,13 +287,18 @@ public class InputFaultTests
     }
 
     [Fact]
-    public void MinSizeAboveMaxSizeIsRefusedBeforeAnyWork()
+    public void ExtractionOptionsThatDoNotGoTogetherAreUsageErrors()
     {
         var dir = TempDir.Create();
         var img = TestImages.WriteBoat(dir, "a.png");
         var (code, _, err) = CliTests.Localize("extract", "--model", Model, "--out", Path.Combine(dir, "out"), "--images", img, "--min-size", "300", "--max-size", "200");
-        Assert.Equal(1, code);
-        Assert.Contains("max size 200 is below min size 300", err);
+        // Two options that do not go together: a usage error, as the parser's (it was exit 1).
+        Assert.True(code == 2, $"exit {code}: {err}");
+        Assert.Contains("--max-size 200 is below --min-size 300", err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")));
+        (code, _, err) = CliTests.Localize("extract", "--model", Model, "--out", Path.Combine(dir, "out"), "--images", img, "--min-scale", "0.8", "--max-scale", "0.5");
+        Assert.True(code == 2, $"exit {code}: {err}");
+        Assert.Contains("--min-scale 0.8 is above --max-scale 0.5", err);
         Assert.False(Directory.Exists(Path.Combine(dir, "out")));
     }
 

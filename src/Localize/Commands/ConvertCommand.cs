@@ -14,16 +14,17 @@ internal static class ConvertCommand
             Required = true,
         };
         var to = new Option<string>("--to") { Description = "output: a folder (colmap-*, kapture, strecha; hloc: features.h5, matches.h5 and pairs.txt go in it) or a file (nvm, submission, query-list)", Required = true };
-        var format = new Option<string>("--format") { Description = "colmap-text, colmap-binary, kapture, nvm, strecha, submission, query-list, or hloc (from a feature database: its features and matches as hloc's features.h5 and matches.h5)", Required = true };
+        var format = new Option<string>("--format") { Description = "colmap-text, colmap-binary, kapture, nvm, strecha, submission, query-list, or hloc (from a feature database or a kapture folder's reconstruction/: its features and matches as hloc's features.h5 and matches.h5)", Required = true };
         var intrinsics = new Option<string?>("--intrinsics") { Description = "cameras by image name (`name MODEL w h params...` or a COLMAP database): for a submission, a names-only list or an .nvm" };
         var images = new Option<string?>("--images") { Description = "image folder (an .nvm without --intrinsics needs the images' sizes)" };
         var features = new Option<bool>("--features") { Description = "from a feature database (.db) to kapture: also its keypoints, descriptors and matches (reconstruction/)" };
-        var cmd = new Command("convert", "Convert poses and cameras between COLMAP (text, binary), kapture, NVM, Strecha .camera, submissions and query lists; a feature database's features to kapture or hloc.");
-        foreach (var o in new Option[] { from, to, format, intrinsics, images, features }) cmd.Options.Add(o);
+        var keypointsType = new Option<string?>("--keypoints-type") { Description = "from a kapture folder to hloc: the keypoints type (reconstruction/keypoints/TYPE) to take, with its descriptors and matches; default: the folder's only one" };
+        var cmd = new Command("convert", "Convert poses and cameras between COLMAP (text, binary), kapture, NVM, Strecha .camera, submissions and query lists; a feature database's features to kapture or hloc, a kapture folder's to hloc.");
+        foreach (var o in new Option[] { from, to, format, intrinsics, images, features, keypointsType }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var (n, written) = ConvertRunner.Run(r.GetValue(from)!, r.GetValue(to)!, ConvertRunner.ParseFormat(r.GetValue(format)!),
-                r.GetValue(intrinsics), r.GetValue(images), r.GetValue(features), new ConsoleProgress("convert"));
+                r.GetValue(intrinsics), r.GetValue(images), r.GetValue(features), new ConsoleProgress("convert"), r.GetValue(keypointsType));
             Console.WriteLine($"convert: {Counted.Of(n, "image")} → {string.Join(", ", written)}");
             return 0;
         }));

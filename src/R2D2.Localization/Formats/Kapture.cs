@@ -61,6 +61,9 @@ public static class Kapture
 
     public static bool IsKapture(string path) => SensorsFolder(path) != null;
 
+    /// <summary>The kapture root of <paramref name="path"/> (the root or its sensors folder): the folder of sensors/ and reconstruction/.</summary>
+    public static string Root(string path) => Path.GetDirectoryName(Path.GetFullPath(SensorsFolder(path) ?? throw NotKapture(path)))!;
+
     /// <summary>Where the images of a kapture folder are: sensors/records_data.</summary>
     public static string ImageRoot(string path) =>
         Path.Combine(SensorsFolder(path) ?? throw NotKapture(path), "records_data");

@@ -100,6 +100,39 @@ public static class KaptureFeatures
         throw new FileFormatException(file, 0, "no header line (`name, dtype, dsize`)");
     }
 
+    /// <summary>The keypoints types of a kapture root: the folders of reconstruction/keypoints that hold a keypoints.txt.</summary>
+    public static List<string> KeypointsTypes(string root)
+    {
+        var folder = Path.Combine(root, "reconstruction", "keypoints");
+        return Directory.Exists(folder)
+            ? Directory.EnumerateDirectories(folder).Where(d => File.Exists(Path.Combine(d, "keypoints.txt"))).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToList()
+            : new List<string>();
+    }
+
+    /// <summary>The descriptors type of <paramref name="keypointsType"/>'s keypoints: the folder of
+    /// reconstruction/descriptors whose descriptors.txt names that keypoints type (kapture 1.1: the two
+    /// may have other names, as berlin's HOG descriptors of HessianAffine keypoints); the one of the
+    /// keypoints' own name when several do; null when none does.</summary>
+    public static string? DescriptorsTypeOf(string root, string keypointsType)
+    {
+        var folder = Path.Combine(root, "reconstruction", "descriptors");
+        if (!Directory.Exists(folder)) return null;
+        var of = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories(folder).Order(StringComparer.Ordinal))
+        {
+            var file = Path.Combine(dir, "descriptors.txt");
+            if (!File.Exists(file)) continue;
+            foreach (var (n, f) in Kapture.Lines(file))
+            {
+                if (f.Length < 4) throw new FileFormatException(file, n, $"expected `name, dtype, dsize, keypoints_type, metric_type`, found {Counted.Of(f.Length, "field")}");
+                if (f[3] == keypointsType) of.Add(Path.GetFileName(dir)!);
+                break;
+            }
+        }
+        return of.Contains(keypointsType) ? keypointsType : of.Count == 1 ? of[0] : of.Count == 0 ? null
+            : throw new FileFormatException(folder, 0, $"{string.Join(", ", of)} are all descriptors of the keypoints '{keypointsType}': which one is meant? Keep one folder (or name one as the keypoints)");
+    }
+
     /// <summary>The keypoints of one image, in the project's convention.</summary>
     public static FeatureArray ReadKeypoints(string root, string type, string image)
     {
@@ -110,6 +143,28 @@ public static class KaptureFeatures
         for (int r = 0; r < a.Rows; r++) { a.Values[r * dsize] -= Shift; a.Values[r * dsize + 1] -= Shift; }
         return a;
     }
+
+    /// <summary>The number of keypoints of one image, from its file's size (nothing decoded).</summary>
+    public static int CountKeypoints(string root, string type, string image)
+    {
+        var folder = KeypointsFolder(root, type);
+        var (dtype, dsize) = ReadHeader(Path.Combine(folder, "keypoints.txt"), type);
+        var file = Path.Combine(folder, image + ".kpt");
+        if (!File.Exists(file)) throw new FileFormatException(file, 0, "not found");
+        return Rows(file, new FileInfo(file).Length, dtype, dsize);
+    }
+
+    /// <summary>The rows a file of <paramref name="bytes"/> holds; a size that is not whole rows names the file.</summary>
+    private static int Rows(string file, long bytes, string dtype, int dsize)
+    {
+        long row = (long)ElementSize(dtype) * dsize;
+        if (bytes % row != 0)
+            throw new FileFormatException(file, 0, $"{bytes} bytes is not a whole number of rows of {dsize} {dtype} ({row} bytes; truncated, or another dtype/dsize than the header's?)");
+        return (int)(bytes / row);
+    }
+
+    /// <summary>The descriptors' dimension (dsize) of a descriptors type.</summary>
+    public static int DescriptorSize(string root, string type) => ReadHeader(Path.Combine(DescriptorsFolder(root, type), "descriptors.txt"), type).Dsize;
 
     public static FeatureArray ReadDescriptors(string root, string type, string image)
     {
@@ -163,9 +218,8 @@ public static class KaptureFeatures
     {
         if (!File.Exists(file)) throw new FileFormatException(file, 0, "not found");
         var bytes = File.ReadAllBytes(file);
-        int es = ElementSize(dtype), row = es * dsize;
-        if (bytes.Length % row != 0)
-            throw new FileFormatException(file, 0, $"{bytes.Length} bytes is not a whole number of rows of {dsize} {dtype} ({row} bytes; truncated, or another dtype/dsize than the header's?)");
+        int es = ElementSize(dtype);
+        Rows(file, bytes.Length, dtype, dsize);
         var v = new float[bytes.Length / es];
         for (int i = 0; i < v.Length; i++)
             v[i] = dtype switch

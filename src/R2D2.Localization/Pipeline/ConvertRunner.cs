@@ -202,18 +202,24 @@ public static class ConvertRunner
     /// kapture with <paramref name="features"/> takes its keypoints, descriptors and matches along
     /// (<see cref="KaptureExportRunner"/>); as hloc, it is its features and matches
     /// (<see cref="HlocExportRunner"/>).</summary>
+    /// <param name="keypointsType">from a kapture folder to hloc: the keypoints to take (null: the folder's only type)</param>
     public static (int Images, List<string> Written) Run(string from, string to, PoseFormat format, string? intrinsics = null, string? imageRoot = null,
-        bool features = false, IProgressSink? progress = null)
+        bool features = false, IProgressSink? progress = null, string? keypointsType = null)
     {
+        if (keypointsType != null && format != PoseFormat.Hloc) throw new UsageException("--keypoints-type: from a kapture folder to hloc only (--format hloc)");
         RefuseOverwritingInputs(from, to, format, intrinsics);
         if (!File.Exists(from) && !Directory.Exists(from)) throw new FileFormatException(from, 0, "not found");
         bool fromDatabase = from.EndsWith(".db", StringComparison.OrdinalIgnoreCase) && File.Exists(from);
         if (format == PoseFormat.Hloc)
         {
-            if (!fromDatabase) throw new UsageException("--format hloc: from a feature database (.db) only: hloc's files hold features and matches, which the other sources lack");
-            if (intrinsics != null || imageRoot != null) throw new UsageException("--format hloc takes neither --intrinsics nor --images: the database has its images' sizes");
-            var export = HlocExportRunner.Run(from, to, progress);
-            if (export.WithoutFeatures > 0) progress?.Warning($"{Counted.Of(export.WithoutFeatures, "image")} of the database without features, not in {HlocExportRunner.FeaturesFile}");
+            bool fromKapture = !fromDatabase && Kapture.IsKapture(from);
+            if (!fromDatabase && !fromKapture)
+                throw new UsageException("--format hloc: from a feature database (.db) or a kapture folder with features only: hloc's files hold features and matches, which the other sources lack");
+            if (intrinsics != null || imageRoot != null) throw new UsageException($"--format hloc takes neither --intrinsics nor --images: the {(fromDatabase ? "database" : "kapture folder")} has its images' sizes");
+            if (keypointsType != null && !fromKapture) throw new UsageException("--keypoints-type: from a kapture folder only (a database holds one extractor's features)");
+            var export = fromKapture ? HlocExportRunner.FromKapture(from, keypointsType, to, progress) : HlocExportRunner.Run(from, to, progress);
+            if (export.WithoutFeatures > 0)
+                progress?.Warning($"{Counted.Of(export.WithoutFeatures, "image")} of the {(fromDatabase ? "database" : "kapture folder")} without features, not in {HlocExportRunner.FeaturesFile}");
             return (export.Images, export.Written);
         }
         if (features && !(fromDatabase && format == PoseFormat.Kapture))

@@ -63,32 +63,116 @@ public static class HlocExportRunner
 
         var imageShapes = images.Select(im => new HlocImageShape(im.Name, shapes[im.Id].Count, shapes[im.Id].Dim)).ToList();
         var pairShapes = pairs.Select(p => new HlocPairShape(names[p.ImageId1], names[p.ImageId2], shapes[p.ImageId1].Count)).ToList();
+        var written = Write(folder, databasePath, imageShapes, k =>
+        {
+            var f = db.ReadFeatures(images[k].Id) ?? throw new FeatureDatabaseException(databasePath, $"image '{images[k].Name}': its features went away while exporting");
+            var kp = new float[2 * f.X.Length];
+            for (int i = 0; i < f.X.Length; i++) { kp[2 * i] = f.X[i]; kp[2 * i + 1] = f.Y[i]; }
+            return new HlocFeatures(kp, f.Descriptors, f.Dim, f.Score, f.ImageWidth, f.ImageHeight);
+        }, pairShapes, k =>
+        {
+            var m0 = Enumerable.Repeat(-1, pairShapes[k].Count0).ToArray();
+            var s0 = new float[m0.Length];
+            foreach (var m in db.ReadMatches(pairs[k].ImageId1, pairs[k].ImageId2) ?? new())
+            {
+                if ((uint)m.I >= (uint)m0.Length || (uint)m.J >= (uint)shapes[pairs[k].ImageId2].Count)
+                    throw new FeatureDatabaseException(databasePath, $"pair '{pairShapes[k].Name0}' '{pairShapes[k].Name1}': a match ({m.I}, {m.J}) beyond the images' keypoints");
+                m0[m.I] = m.J; s0[m.I] = m.Similarity;
+            }
+            return (m0, s0);
+        }, progress);
+        return new HlocExport(images.Count, pairs.Count, all.Count - images.Count, written);
+    }
+
+    /// <summary>
+    /// A kapture folder's features as hloc's files: the keypoints of <paramref name="keypointsType"/>
+    /// (the folder's only type when null) with the descriptors of those keypoints, and their matches
+    /// when it holds some, so `build-map --model hloc:FILE --matches FILE` maps from what
+    /// kapture-localization extracted and matched. Image sizes come from the cameras of
+    /// sensors.txt; kapture keeps no scores (written as 1); keypoints take hloc's convention (kapture's
+    /// are COLMAP's, half a pixel off); a pair's matches keep, for a keypoint matched twice, the
+    /// better-scored one (hloc's matches0 holds one match per keypoint). Images without keypoints are
+    /// left out and counted.
+    /// </summary>
+    public static HlocExport FromKapture(string kapturePath, string? keypointsType, string folder, IProgressSink? progress = null)
+    {
+        progress ??= ProgressSink.None;
+        var root = Kapture.Root(kapturePath);
+        var types = KaptureFeatures.KeypointsTypes(root);
+        var keypointsFolder = Path.Combine(root, "reconstruction", "keypoints");
+        if (types.Count == 0) throw new FileFormatException(kapturePath, 0, "holds no keypoints (reconstruction/keypoints/TYPE/keypoints.txt): nothing to export");
+        var type = keypointsType ?? (types.Count == 1 ? types[0]
+            : throw new UsageException($"{keypointsFolder} holds the keypoints types {string.Join(", ", types)}: give one with --keypoints-type"));
+        if (!types.Contains(type)) throw new FileFormatException(keypointsFolder, 0, $"holds no keypoints type '{type}' (it holds {string.Join(", ", types)})");
+        var descriptorsType = KaptureFeatures.DescriptorsTypeOf(root, type)
+            ?? throw new FileFormatException(Path.Combine(root, "reconstruction", "descriptors"), 0, $"holds no descriptors of the keypoints '{type}' (a descriptors.txt naming it): hloc's features need both");
+        var records = Kapture.Read(kapturePath, poses: false);
+        var images = records.Where(r => File.Exists(Path.Combine(KaptureFeatures.KeypointsFolder(root, type), r.Name + ".kpt"))).ToList();
+        if (images.Count == 0) throw new FileFormatException(KaptureFeatures.KeypointsFolder(root, type), 0, "holds keypoints of none of the images of records_camera.txt: nothing to export");
+        var counts = images.ToDictionary(i => i.Name, i => KaptureFeatures.CountKeypoints(root, type, i.Name), StringComparer.Ordinal);
+        int dim = KaptureFeatures.DescriptorSize(root, descriptorsType);
+        var imageShapes = images.Select(i => new HlocImageShape(i.Name, counts[i.Name], dim)).ToList();
+        var matched = KaptureFeatures.ListMatches(root, type);
+        var pairs = matched.Where(p => counts.ContainsKey(p.Image1) && counts.ContainsKey(p.Image2)).ToList();
+        if (matched.Count > pairs.Count)
+            progress.Warning($"{Counted.Of(matched.Count - pairs.Count, "pair")} of {KaptureFeatures.MatchesFolder(root, type)} with an image that has no keypoints or no record: left out");
+        var pairShapes = pairs.Select(p => new HlocPairShape(p.Image1, p.Image2, counts[p.Image1])).ToList();
+        var huddled = new List<string>();
+        var written = Write(folder, kapturePath, imageShapes, k =>
+        {
+            var (name, n, _) = imageShapes[k];
+            var kp = KaptureFeatures.ReadKeypoints(root, type, name);
+            var desc = KaptureFeatures.ReadDescriptors(root, descriptorsType, name);
+            if (desc.Rows != n || kp.Rows != n)
+                throw new FileFormatException(Path.Combine(KaptureFeatures.DescriptorsFolder(root, descriptorsType), name + ".desc"), 0, $"holds {desc.Rows} descriptors for {kp.Rows} keypoints: one per keypoint");
+            var xy = new float[2 * n];
+            for (int i = 0; i < n; i++) { xy[2 * i] = kp.Values[i * kp.Columns]; xy[2 * i + 1] = kp.Values[i * kp.Columns + 1]; }
+            if (n > 1 && Spread(xy, 0) < 2 && Spread(xy, 1) < 2) huddled.Add(name);
+            return new HlocFeatures(xy, desc.Values, dim, Enumerable.Repeat(1f, n).ToArray(), images[k].Camera.Width, images[k].Camera.Height);
+        }, pairShapes, k =>
+        {
+            var (a, b) = pairs[k];
+            var m0 = Enumerable.Repeat(-1, counts[a]).ToArray();
+            var s0 = new float[m0.Length];
+            foreach (var (i1, i2, score) in KaptureFeatures.ReadMatches(root, type, a, b))
+            {
+                if (i1 >= m0.Length || i2 >= counts[b])
+                    throw new FileFormatException(KaptureFeatures.MatchesPath(root, type, a, b), 0, $"matches keypoint {i1} of '{a}' ({counts[a]} keypoints) with {i2} of '{b}' ({counts[b]})");
+                if (m0[i1] < 0 || score > s0[i1]) { m0[i1] = i2; s0[i1] = (float)score; }
+            }
+            return (m0, s0);
+        }, progress);
+        // Some tools write keypoints normalized to the image (berlin's sample: within ±0.5): hloc's are pixels.
+        if (huddled.Count > 0)
+            progress.Warning($"the keypoints of {Counted.Of(huddled.Count, "image")} lie within 2 px of each other (first: '{huddled[0]}'): normalized coordinates, not pixels? "
+                + "hloc and build-map take them as pixels (written as they are)");
+        return new HlocExport(images.Count, pairs.Count, records.Count - images.Count, written);
+    }
+
+    /// <summary>The range of the x (<paramref name="axis"/> 0) or y (1) values of interleaved points.</summary>
+    private static float Spread(float[] xy, int axis)
+    {
+        float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
+        for (int i = axis; i < xy.Length; i += 2) { lo = Math.Min(lo, xy[i]); hi = Math.Max(hi, xy[i]); }
+        return hi - lo;
+    }
+
+    /// <summary>Writes features.h5, and matches.h5 with pairs.txt when there are pairs, one image or
+    /// pair in memory at a time, together (temporary files renamed at the end).</summary>
+    private static List<string> Write(string folder, string source, IReadOnlyList<HlocImageShape> imageShapes, Func<int, HlocFeatures> readImage,
+        IReadOnlyList<HlocPairShape> pairShapes, Func<int, (int[] Matches0, float[] Scores0)> readPair, IProgressSink progress)
+    {
         if (pairShapes.Count(p => p.Name0.Contains(' ') || p.Name1.Contains(' ')) is var spaced and > 0)
             progress.Warning($"{Counted.Of(spaced, "pair")} with an image name holding a space, which hloc's pairs reader (split at whitespace) takes apart: rename those images for hloc");
         var files = new List<(string Path, Action<Stream> Write)>
         {
-            (Path.Combine(folder, FeaturesFile), s => progress.Stage(FeaturesFile, images.Count, step => Hloc.WriteFeatures(s, imageShapes, k =>
-            {
-                var f = db.ReadFeatures(images[k].Id) ?? throw new FeatureDatabaseException(databasePath, $"image '{images[k].Name}': its features went away while exporting");
-                var kp = new float[2 * f.X.Length];
-                for (int i = 0; i < f.X.Length; i++) { kp[2 * i] = f.X[i]; kp[2 * i + 1] = f.Y[i]; }
-                return new HlocFeatures(kp, f.Descriptors, f.Dim, f.Score, f.ImageWidth, f.ImageHeight);
-            }, k => step(images[k].Name)))),
+            (Path.Combine(folder, FeaturesFile), s => progress.Stage(FeaturesFile, imageShapes.Count, step =>
+                Hloc.WriteFeatures(s, imageShapes, readImage, k => step(imageShapes[k].Name)))),
         };
-        if (pairs.Count > 0)
+        if (pairShapes.Count > 0)
         {
-            files.Add((Path.Combine(folder, MatchesFile), s => progress.Stage(MatchesFile, pairs.Count, step => Hloc.WriteMatches(s, pairShapes, k =>
-            {
-                var m0 = Enumerable.Repeat(-1, pairShapes[k].Count0).ToArray();
-                var s0 = new float[m0.Length];
-                foreach (var m in db.ReadMatches(pairs[k].ImageId1, pairs[k].ImageId2) ?? new())
-                {
-                    if ((uint)m.I >= (uint)m0.Length || (uint)m.J >= (uint)shapes[pairs[k].ImageId2].Count)
-                        throw new FeatureDatabaseException(databasePath, $"pair '{pairShapes[k].Name0}' '{pairShapes[k].Name1}': a match ({m.I}, {m.J}) beyond the images' keypoints");
-                    m0[m.I] = m.J; s0[m.I] = m.Similarity;
-                }
-                return (m0, s0);
-            }, k => step($"{pairShapes[k].Name0} {pairShapes[k].Name1}")))));
+            files.Add((Path.Combine(folder, MatchesFile), s => progress.Stage(MatchesFile, pairShapes.Count, step =>
+                Hloc.WriteMatches(s, pairShapes, readPair, k => step($"{pairShapes[k].Name0} {pairShapes[k].Name1}")))));
             files.Add((Path.Combine(folder, PairsFile), s =>
             {
                 using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
@@ -97,17 +181,17 @@ public static class HlocExportRunner
         }
         // Two pairs under one hloc key ('/' → '-') are refused before features.h5 is written, not after.
         if (pairShapes.GroupBy(p => Hloc.PairKey(p.Name0, p.Name1)).FirstOrDefault(g => g.Count() > 1) is { } clash)
-            throw new FeatureDatabaseException(databasePath, $"pairs {string.Join(" and ", clash.Select(p => $"'{p.Name0}' '{p.Name1}'"))} have one key in hloc's "
+            throw new R2D2Exception(source, 0, $"pairs {string.Join(" and ", clash.Select(p => $"'{p.Name0}' '{p.Name1}'"))} have one key in hloc's "
                 + $"matches.h5 ('{clash.Key}': hloc turns '/' into '-'): rename an image (nothing was written)");
         OutputFile.WriteTogether(files);
         // Without matches, an earlier export's matches.h5 and pairs.txt would index other keypoints: removed
         // (InputsOf made sure they are this command's).
-        if (pairs.Count == 0)
+        if (pairShapes.Count == 0)
             foreach (var stale in new[] { MatchesFile, PairsFile }.Select(f => Path.Combine(folder, f)).Where(File.Exists))
             {
                 File.Delete(stale);
-                progress.Warning($"{stale}: an earlier export's, removed: this database holds no matches");
+                progress.Warning($"{stale}: an earlier export's, removed: this source holds no matches");
             }
-        return new HlocExport(images.Count, pairs.Count, all.Count - images.Count, files.Select(f => f.Path).ToList());
+        return files.Select(f => f.Path).ToList();
     }
 }

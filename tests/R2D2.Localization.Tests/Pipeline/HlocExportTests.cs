@@ -114,7 +114,7 @@ with h5py.File('{matches}', 'r') as fd:
         // Poses alone have no features.
         var nvm = Path.Combine(dir, "m.nvm");
         File.WriteAllText(nvm, "NVM_V3\n\n1\na.jpg 100 0 0 0 0 0 0 0 0 0\n\n0\n");
-        Assert.Contains("from a feature database (.db) only", Refused("--from", nvm, "--to", Path.Combine(dir, "x")));
+        Assert.Contains("from a feature database (.db) or a kapture folder with features only", Refused("--from", nvm, "--to", Path.Combine(dir, "x")));
         // A file where the folder goes.
         var file = Path.Combine(dir, "file");
         File.WriteAllText(file, "keep");

@@ -236,6 +236,39 @@ public class InteropCliTests
         Assert.True(code == 0, err + stdout);
         Assert.Contains("match (imported)", stdout);
         Assert.Equal(Rounded(model), Rounded(ColmapText.ReadModel(Path.Combine(dir, "berlin-hloc-matches_model"))));
+        // kapture's features as hloc's (what kapture-localization extracted and matched, mapped through
+        // --model hloc:FILE --matches): the kapture export of the map gives the files of its direct
+        // export, so the same map once more.
+        var fromKapture = Path.Combine(dir, "hloc-from-kapture");
+        (code, stdout, err) = CliTests.Localize("convert", "--from", export, "--to", fromKapture, "--format", "hloc");
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Order(), File.ReadAllLines(Path.Combine(fromKapture, "pairs.txt")).Order());
+        foreach (var im in model.Images)
+        {
+            var (a, b) = (Hloc.ReadFeatures(Path.Combine(hloc, "features.h5"), im.Posed.Name), Hloc.ReadFeatures(Path.Combine(fromKapture, "features.h5"), im.Posed.Name));
+            Assert.Equal((a.Width, a.Height, a.Dim), (b.Width, b.Height, b.Dim));
+            Assert.Equal(a.Descriptors, b.Descriptors);
+            Assert.All(Enumerable.Range(0, a.Keypoints.Length), k => Assert.Equal(a.Keypoints[k], b.Keypoints[k], 1e-4));
+        }
+        foreach (var p in File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Select(l => l.Split(' ')))
+        {
+            int count0 = Hloc.ReadFeatures(Path.Combine(hloc, "features.h5"), p[0]).Count;
+            Assert.Equal(Hloc.ReadMatches(Path.Combine(hloc, "matches.h5"), p[0], p[1], count0).Matches0,
+                Hloc.ReadMatches(Path.Combine(fromKapture, "matches.h5"), p[0], p[1], count0).Matches0);
+        }
+        (code, stdout, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", Path.Combine(dir, "berlin-kapture.db"), "--model", "hloc:" + Path.Combine(fromKapture, "features.h5"),
+            "--matches", Path.Combine(fromKapture, "matches.h5"), "--pairs", Path.Combine(fromKapture, "pairs.txt"));
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(Rounded(model), Rounded(ColmapText.ReadModel(Path.Combine(dir, "berlin-kapture_model"))));
+        // berlin's own features are normalized to the image (within ±0.5), not pixels: said, not refused.
+        (code, stdout, err) = CliTests.Localize("convert", "--from", Berlin, "--to", Path.Combine(dir, "berlin-features"), "--format", "hloc");
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("the keypoints of 3 images lie within 2 px of each other (first: '01.jpg')", err);
+        Assert.Equal(4670, Hloc.ReadFeatures(Path.Combine(dir, "berlin-features", "features.h5"), "01.jpg").Count);
+        Assert.Equal(1241, Hloc.ReadMatches(Path.Combine(dir, "berlin-features", "matches.h5"), "01.jpg", "02.jpg", 4670).Matches0.Count(m => m >= 0));
+        (code, _, err) = CliTests.Localize("convert", "--from", Berlin, "--to", Path.Combine(dir, "x"), "--format", "hloc", "--keypoints-type", "SIFT");
+        Assert.True(code == 1, err);
+        Assert.Contains("holds no keypoints type 'SIFT' (it holds HessianAffine)", err);
         // A pair the file lacks is refused before any match is written; --matches without hloc's features too.
         var twoPairs = Path.Combine(dir, "two-pairs.h5");
         var kept = File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Take(2).Select(l => l.Split(' ')).ToList();

@@ -121,7 +121,7 @@ public static class QueryDiagnoses
         var verdicts = Enum.GetValues<QueryVerdict>();
         var header = new[] { "set", "images from", "matching", "queries" }.Concat(verdicts.Select(Label)).ToArray();
         var lines = rows.GroupBy(d => (d.Set, d.Method, d.Scheme))
-            .Select(g => new[] { g.Key.Set, g.Key.Method, SchemeName(g.Key.Scheme), g.Count().ToString(inv) }
+            .Select(g => new[] { g.Key.Set, g.Key.Method, MatchingSchemes.Name(g.Key.Scheme), g.Count().ToString(inv) }
                 .Concat(verdicts.Select(v => g.Count(d => d.Query.Verdict == v).ToString(inv))).ToArray());
         return PoseEvaluationTable.Align(header, lines);
     }
@@ -137,15 +137,12 @@ public static class QueryDiagnoses
         foreach (var d in rows)
         {
             var q = d.Query;
-            sb.AppendJoin(',', Formats.Csv.Field(d.Set), Formats.Csv.Field(d.Method), SchemeName(d.Scheme), Formats.Csv.Field(q.Name), q.Localized ? "1" : "0",
+            sb.AppendJoin(',', Formats.Csv.Field(d.Set), Formats.Csv.Field(d.Method), MatchingSchemes.Name(d.Scheme), Formats.Csv.Field(q.Name), q.Localized ? "1" : "0",
                 q.Inliers.ToString(inv), Num(q.PositionErrorMetres), Num(q.RotationErrorDegrees), q.RelevantImages.ToString(inv), q.RelevantMatched.ToString(inv),
                 Num(q.ResidualAtEstimatePx), Num(q.ResidualAtTruthPx), Count(q.EvidenceAtEstimate), Count(q.EvidenceAtTruth), Label(q.Verdict)).Append('\n');
         }
         return sb.ToString();
     }
-
-    /// <summary>A matching scheme as the tables write it.</summary>
-    public static string SchemeName(MatchingScheme s) => s == MatchingScheme.ImagePairs ? "2d2d" : "2d3d";
 
     /// <summary>The verdict as the tables and the CSV write it.</summary>
     public static string Label(QueryVerdict v) => v switch

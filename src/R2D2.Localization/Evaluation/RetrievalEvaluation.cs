@@ -65,7 +65,7 @@ public static class RetrievalEvaluationTable
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var header = new[] { "set", "images from", "matching" }.Concat(thresholds.Select(t => t.ToString()))
             .Concat(new[] { "median pos", "median rot", "med inliers", "match s/query" }).ToArray();
-        var rows = r.Localization.Select(x => new[] { x.Set, x.Method, QueryDiagnoses.SchemeName(x.Scheme) }
+        var rows = r.Localization.Select(x => new[] { x.Set, x.Method, MatchingSchemes.Name(x.Scheme) }
             .Concat(thresholds.Select(t => (100 * x.Result.ShareWithin(t)).ToString("F1", inv) + "%"))
             .Concat(new[]
             {

@@ -245,6 +245,25 @@ public static class OutputFile
         }
     }
 
+    /// <summary>Output files checked before any work, so a run does not fail at its end: a folder at
+    /// an output's path, a file where its folder goes, and a path inside one of
+    /// <paramref name="foldersKept"/> (folders the command reads or keeps, e.g. a features cache) are refused.</summary>
+    public static void RefuseAsOutputFiles(IEnumerable<(string Role, string? Path)> outputs, IEnumerable<(string Role, string? Path)>? foldersKept = null)
+    {
+        var kept = (foldersKept ?? Array.Empty<(string, string?)>()).Where(f => !string.IsNullOrEmpty(f.Path))
+            .Select(f => (f.Role, f.Path, Real: RealPath(f.Path!).TrimEnd(Path.DirectorySeparatorChar))).ToList();
+        foreach (var (role, path) in outputs)
+        {
+            if (string.IsNullOrEmpty(path)) continue;
+            if (Directory.Exists(path)) throw new R2D2Exception(path, 0, $"is a folder: the {role} is a file; give a file name (nothing was written)");
+            for (var dir = Path.GetDirectoryName(Path.GetFullPath(path)); !string.IsNullOrEmpty(dir) && !Directory.Exists(dir); dir = Path.GetDirectoryName(dir))
+                if (File.Exists(dir)) throw new R2D2Exception(path, 0, $"lies under {dir}, which is a file: the {role} cannot be written there (nothing was written)");
+            var real = RealPath(path);
+            foreach (var k in kept)
+                if (IsBelow(real, k.Real)) throw new R2D2Exception(path, 0, $"lies inside the {k.Role} ({k.Path}); write the {role} elsewhere (nothing was written)");
+        }
+    }
+
     /// <summary>Whether the path <paramref name="inner"/> lies below the folder <paramref name="folder"/> (both real and full).</summary>
     private static bool IsBelow(string inner, string folder) =>
         inner.Length > folder.Length + 1 && inner.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);

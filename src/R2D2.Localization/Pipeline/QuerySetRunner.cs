@@ -245,7 +245,7 @@ public sealed class QuerySetRunner
             ("min_similarity", float.IsNegativeInfinity(l.MinSimilarity) ? null : l.MinSimilarity),
             ("matched_against", l.PairsByQuery != null ? "the pairs file's database images"
                 : l.RetrievedImages == Retrieval.Auto ? "auto" : l.RetrievedImages == 0 ? "all map points" : $"the points of the {l.RetrievedImages} most similar database images"),
-            ("matching", l.Matching == MatchingScheme.ImagePairs ? "2d2d" : "2d3d"), ("covisibility_clusters", l.CovisibilityClusters is { } c ? c ? "on" : "off" : "auto"),
+            ("matching", MatchingSchemes.Name(l.Matching)), ("covisibility_clusters", l.CovisibilityClusters is { } c ? c ? "on" : "off" : "auto"),
             ("guided_rounds", l.Guided.Rounds), ("verified_candidates", l.VerifiedCandidates is { } vc ? vc.ToString(System.Globalization.CultureInfo.InvariantCulture) : "auto"), ("verify_min_share", l.VerifyMinShare), ("pnp_loss_scale_px", l.Pnp.LossScalePx), ("point_cells", l.PointCells is { } pc ? pc.ToString(System.Globalization.CultureInfo.InvariantCulture) : "auto"),
         });
         yield return ("device", _device?.ToString() ?? "cpu");

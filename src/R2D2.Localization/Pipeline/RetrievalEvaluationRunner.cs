@@ -70,15 +70,37 @@ public static class RetrievalEvaluationRunner
 {
     public const string Oracle = "oracle";
 
+    /// <summary>The map's photos where build-map recorded their folder; none when it did not.</summary>
+    private static IEnumerable<string> MapImages(string mapPath)
+    {
+        using var db = Storage.FeatureDatabase.OpenReadOnly(mapPath);
+        return db.ReadNote("image_root") is { } root ? db.ReadImages().Select(i => Path.Combine(root, i.Name)).ToList() : new List<string>();
+    }
+
     public static RetrievalEvaluationResult Run(MapIndex map, FeatureSource source, TorchSharp.torch.Device? device,
         IReadOnlyList<RetrievalQuerySet> sets, RetrievalEvaluationOptions o, IProgressSink? progress = null)
     {
         progress ??= ProgressSink.None;
-        // Checked before any work: an output that is an input would be lost (the map, a query list, a pairs file).
-        OutputFile.RefuseInputs(new[] { ("ground-truth pairs file", o.GroundTruthPairsPath), ("per-query CSV", o.DiagnosesPath) },
-            sets.SelectMany(s => s.Sources.Select(p => ("query set file", (string?)p)))
+        // Option values first: a run of hours must not end on what was wrong from the start.
+        if (o.Methods.GroupBy(m => m).FirstOrDefault(g => g.Count() > 1) is { } method)
+            throw new UsageException($"--methods: '{method.Key}' is given {method.Count()} times: its rows would be the same");
+        if (o.LocalizeSchemes.GroupBy(m => m).FirstOrDefault(g => g.Count() > 1) is { } twiceScheme)
+            throw new UsageException($"--localize: {MatchingSchemes.Name(twiceScheme.Key)} is given {twiceScheme.Count()} times: its rows would be the same");
+        if (o.DiagnosesPath != null && o.LocalizeSchemes.Count == 0)
+            throw new UsageException("--per-query diagnoses localized queries: give --localize 2d3d and/or 2d2d");
+        var outputs = new[] { ("ground-truth pairs file", o.GroundTruthPairsPath), ("per-query CSV", o.DiagnosesPath) };
+        // Text files both: a photo's name there is a slip (it replaced a query or map photo).
+        if (outputs.FirstOrDefault(f => f.Item2 != null && ImageFile.IsImagePath(f.Item2)) is (var role, { } image))
+            throw new UsageException($"{image}: the {role} is a text file, and this name is an image's: give another name");
+        // Checked before any work: an output that is an input would be lost (the map, a query list,
+        // a pairs file, a query or map photo), and one that cannot be written would fail the run at its end.
+        OutputFile.RefuseInputs(outputs,
+            sets.SelectMany(s => s.Sources.Select(p => ("query set file", (string?)p))
+                    .Concat(s.Queries.Select(q => ("query image", (string?)Path.Combine(s.ImageRoot, q.Name)))))
                 .Concat(o.Methods.Select(ImageRetrieval.InputOf).OfType<(string, string?)>())
+                .Concat(MapImages(map.Path).Select(f => ("map image", (string?)f)))
                 .Append(("map database", map.Path)));
+        OutputFile.RefuseAsOutputFiles(outputs, new[] { ("features cache", o.FeaturesCache) });
         if (o.Methods.FirstOrDefault(m => m != Oracle && !ImageRetrieval.IsMethod(m)) is { } unknown)
             throw new UsageException($"--methods: '{unknown}' is not one of vlad, asmk, auto, oracle, pairs:FILE, global:PATH");
         var methods = o.Methods.Select(m => m == Oracle ? null : ImageRetrieval.Create(m, map)).ToList();

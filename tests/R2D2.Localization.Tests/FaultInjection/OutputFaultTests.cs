@@ -81,6 +81,31 @@ public class OutputFaultTests(TinyMap tiny)
             Assert.Contains("nothing was written", err);
             foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
         }
+        // Checked before any work too (each was found after the run, or replaced a photo or a cached
+        // query's features with exit 0): a photo's name as a text output, a file inside the features
+        // cache, a folder as the CSV, an option value repeated, --per-query with nothing to diagnose.
+        var cache = Path.Combine(dir, "fc");
+        Directory.CreateDirectory(Path.Combine(dir, "folder.csv"));
+        foreach (var (args, code0, message) in new[]
+        {
+            (Args("--per-query", Path.Combine(dir, "night_00.jpg")), 2, "the per-query CSV is a text file, and this name is an image's"),
+            (Args("--write-gt-pairs", Path.Combine(tiny.DayImages, "day_00.jpg")), 2, "the ground-truth pairs file is a text file, and this name is an image's"),
+            (Args("--features-cache", cache, "--per-query", Path.Combine(cache, "x.csv")), 1, "lies inside the features cache"),
+            (Args("--per-query", Path.Combine(dir, "folder.csv")), 1, "is a folder: the per-query CSV is a file"),
+            (Args("--per-query", Path.Combine(dir, "truth.txt", "x.csv")), 1, "which is a file: the per-query CSV cannot be written there"),
+            (Args("--localize", "2d3d"), 2, "--localize: 2d3d is given 2 times"),
+            (Args("--methods", "oracle"), 2, "--methods: 'oracle' is given 2 times"),
+            (Args().Where(a => a != "--localize" && a != "2d3d").Append("--per-query").Append(Path.Combine(dir, "p.csv")).ToArray(), 2, "--per-query diagnoses localized queries: give --localize"),
+        })
+        {
+            var (code, _, err) = CliTests.Localize(args);
+            Assert.True(code == code0, $"exit {code}: {err}");
+            Assert.Contains(message, err);
+            foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
+            Assert.False(Directory.Exists(cache));
+            Assert.False(File.Exists(Path.Combine(dir, "p.csv")));
+        }
+        Directory.Delete(Path.Combine(dir, "folder.csv"));
         var csv = Path.Combine(dir, "diagnosis.csv");
         // A query image of the set that is gone: named before any query is evaluated, nothing written.
         File.Move(Path.Combine(dir, "night_01.jpg"), Path.Combine(dir, "away.jpg"));
@@ -125,7 +150,8 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Equal(2, twice);
         Assert.Contains("the label 'night' is given 2 times", twiceErr);
         var (bad, _, badErr) = CliTests.Localize(Args().Select(a => a == "2d3d" ? "3d3d" : a).ToArray());
-        Assert.Contains("--localize must be 2d3d or 2d2d, not '3d3d'", badErr);
+        Assert.Equal(2, bad);
+        Assert.Contains("Argument '3d3d' not recognized", badErr);
         Directory.CreateDirectory(Path.Combine(dir, "a"));
         File.Copy(Path.Combine(dir, "night_00.jpg"), Path.Combine(dir, "a", "night_00.jpg"));
         var twoNames = Path.Combine(dir, "two-names.txt");

@@ -41,9 +41,12 @@ internal static class EvaluateCommand
                 throw new UsageException($"--poses: {twice.First()} is given {twice.Count()} times (each file is one run: its rows, its curve, its per-query CSV)");
             var plotPath = r.GetValue(noPlot) ? null : r.GetValue(plot) ?? DefaultPlotPath(posePaths[0]);
             var csvPaths = r.GetValue(noCsv) ? Array.Empty<string>() : posePaths.Select(PoseFilesEvaluation.ErrorsCsvPathFor).ToArray();
-            if (plotPath != null) ErrorPlot.CheckPath(plotPath);
-            OutputFile.RefuseInputs(csvPaths.Select(p => ("per-query CSV", (string?)p)).Append(("plot", plotPath)),
-                posePaths.Select(p => ("poses", (string?)p)).Append(("ground truth", truthPath)));
+            if (plotPath != null && !ErrorPlot.IsPlotPath(plotPath))
+                throw new UsageException($"--plot {plotPath}: a plot is written there, so the name must end in .png or .svg");
+            // Each CSV named with its poses file: two poses files may share one (a.txt and a.csv: a.errors.csv).
+            var outputs = csvPaths.Select((p, i) => ($"per-query CSV of {posePaths[i]}", (string?)p)).Append(("plot", plotPath)).ToList();
+            OutputFile.RefuseInputs(outputs, posePaths.Select(p => ("poses", (string?)p)).Append(("ground truth", truthPath)));
+            OutputFile.RefuseAsOutputFiles(outputs);
             var given = r.GetValue(labels) is { Length: > 0 } l ? l : null;
             var runs = PoseFilesEvaluation.Run(truthPath, posePaths, Console.WriteLine, Reporter.Warn, given);
             Console.WriteLine();

@@ -26,7 +26,8 @@ internal static class ReportCommand
             OutputFile.RefuseInputs(new[] { ("report", (string?)path) }, HtmlReport.InputsOf(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth)));
             // The report reads query and map photos: an .html name keeps it off every one of them.
             if (!(path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".htm", StringComparison.OrdinalIgnoreCase)))
-                throw new R2D2Exception(path, 0, "the report is an HTML file: give --output a name ending in .html (nothing was written)");
+                throw new UsageException($"--output {path}: the report is an HTML file: give a name ending in .html (nothing was written)");
+            OutputFile.RefuseAsOutputFiles(new[] { ("report", (string?)path) });
             var data = HtmlReport.Load(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth), r.GetValue(queryImages), r.GetValue(mapImages), r.GetValue(title));
             foreach (var w in data.Warnings) Console.Error.WriteLine($"report: warning: {w}");
             HtmlReport.Write(path, data);

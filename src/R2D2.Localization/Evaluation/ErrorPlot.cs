@@ -58,12 +58,12 @@ public static class ErrorPlot
         else OutputFile.WriteAllBytes(path, Png(runs, s));
     }
 
+    /// <summary>Whether a plot can be written at <paramref name="path"/>: its name ends in .png or .svg.</summary>
+    public static bool IsPlotPath(string path) => Path.GetExtension(path).ToLowerInvariant() is ".png" or ".svg";
+
     /// <summary>The extension of a plot's path: .png or .svg, else an error naming the path.</summary>
-    public static string CheckPath(string path)
-    {
-        var ext = Path.GetExtension(path).ToLowerInvariant();
-        return ext is ".png" or ".svg" ? ext : throw new R2D2Exception(path, 0, "a plot is written here, so the name must end in .png or .svg");
-    }
+    public static string CheckPath(string path) => IsPlotPath(path) ? Path.GetExtension(path).ToLowerInvariant()
+        : throw new R2D2Exception(path, 0, "a plot is written here, so the name must end in .png or .svg");
 
     public static byte[] Png(IReadOnlyList<EvaluatedRun> runs, ErrorPlotSettings s)
     {

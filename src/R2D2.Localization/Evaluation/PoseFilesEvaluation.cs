@@ -34,6 +34,8 @@ public static class PoseFilesEvaluation
             runs.Add(new EvaluatedRun(labels[i], result));
             info?.Invoke($"{labels[i]}: {posePaths[i]}, {estimates.Count} poses; {result.LocalizedCount} of the {gt.Count} queries have one, "
                 + $"{result.MissingCount} missing (counted as failures)");
+            if (estimates.Count == 0)
+                warning?.Invoke($"{posePaths[i]}: holds no poses, so every query counts as a failure (a run that localized none, or another file?)");
             if (result.Unmatched.Count > 0)
                 warning?.Invoke($"{posePaths[i]}: {Counted.Of(result.Unmatched.Count, "pose")} for images not in the ground truth, ignored "
                     + $"(e.g. '{result.Unmatched[0]}'; names must match exactly, submissions use base names)");

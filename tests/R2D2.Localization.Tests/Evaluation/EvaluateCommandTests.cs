@@ -56,6 +56,20 @@ public class EvaluateCommandTests
         Assert.Contains($"plot: {plot}", stdout);
     }
 
+    /// <summary>An empty submission scores 0 %, as it should, and says why (it said nothing).</summary>
+    [Fact]
+    public void AnEmptySubmissionIsSaid()
+    {
+        var dir = TempDir.Create();
+        var (_, gt) = WriteRun(dir);
+        var empty = Path.Combine(dir, "empty.txt");
+        File.WriteAllText(empty, "");
+        var (code, stdout, stderr) = CliTests.Localize("evaluate", "--poses", empty, "--ground-truth", gt, "--no-plot", "--no-csv");
+        Assert.True(code == 0, stderr);
+        Assert.Equal(new[] { "empty", "0.0%", "0.0%", "0.0%" }, Row(stdout, "Aachen (current)"));
+        Assert.Contains($"{empty}: holds no poses, so every query counts as a failure", stderr);
+    }
+
     [Fact]
     public void SeveralRunsAndAChosenPlotPath()
     {

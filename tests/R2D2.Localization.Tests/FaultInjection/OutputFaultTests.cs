@@ -183,7 +183,7 @@ public class OutputFaultTests(TinyMap tiny)
         // A query photo (the report reads them) was overwritten with HTML: only .html names are taken.
         var photo = Path.Combine(dir, "day_01.jpg");
         var (c, _, e) = CliTests.Localize("report", "--map", Path.Combine(dir, "map.db"), "--poses", poses, "--query-images", dir, "--output", photo);
-        Assert.Equal(1, c);
+        Assert.Equal(2, c); // a bad option value, as the parser's errors
         Assert.Contains("ending in .html", e);
         foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
     }
@@ -240,8 +240,8 @@ public class OutputFaultTests(TinyMap tiny)
         var before = TinyMap.Hash(truth);
         var txt = Path.Combine(dir, "x.txt");
         var (code, _, err) = CliTests.Localize("evaluate", "--poses", truth, "--ground-truth", truth, "--plot", txt);
-        Assert.Equal(1, code);
-        Assert.Contains($"{txt}: a plot is written here", err);
+        Assert.Equal(2, code); // a bad option value, as the parser's errors
+        Assert.Contains($"--plot {txt}: a plot is written there", err);
         Assert.Contains(".png", err);
         Assert.DoesNotContain("   at ", err);
         Assert.False(File.Exists(txt));
@@ -251,6 +251,17 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Equal(1, code);
         Assert.Contains("would overwrite the poses", err);
         Assert.Equal(before, TinyMap.Hash(truth));
+        // A plot under a file failed after the tables and the CSV were written; two poses files whose
+        // CSVs coincide are named (it said "the per-query CSV and the per-query CSV").
+        (code, _, err) = CliTests.Localize("evaluate", "--poses", truth, "--ground-truth", truth, "--plot", Path.Combine(truth, "sub", "x.png"));
+        Assert.Equal(1, code);
+        Assert.Contains($"lies under {truth}, which is a file", err);
+        var csv = Path.Combine(dir, "truth.csv");
+        File.Copy(truth, csv);
+        (code, _, err) = CliTests.Localize("evaluate", "--poses", truth, csv, "--ground-truth", truth, "--no-plot");
+        Assert.Equal(1, code);
+        Assert.Contains($"the per-query CSV of {csv} and the per-query CSV of {truth} are the same file", err);
+        Assert.Equal(new[] { "truth.csv", "truth.png", "truth.txt" }, Directory.GetFiles(dir).Select(Path.GetFileName).Order());
     }
 
     [Fact]

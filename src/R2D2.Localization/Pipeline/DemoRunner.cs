@@ -97,6 +97,8 @@ public static class DemoRunner
         if (File.Exists(Path.Combine(o.OutDir, "town.txt")))
             throw new R2D2Exception(Path.Combine(o.OutDir, "town.txt"), 0, "--out holds a town's run, which the square demo would replace: "
                 + "give another --out, or --scene town (with its --images and --queries) to continue the town");
+        DemoFiles.RefuseForeignFolder(o.OutDir, SquareStamp, "square demo", name => name is "images" or "scene" or "ground-truth.txt" or "report.html"
+            || name.StartsWith("map.db", StringComparison.Ordinal) || name.StartsWith("poses.", StringComparison.Ordinal), () => IsEarlierSquareRun(o.OutDir));
         if (o.MaxDay < 0) throw new UsageException($"--max-day {o.MaxDay}: expected 0 (all) or more");
         if (o.MaxQueries < 0) throw new UsageException($"--max-queries {o.MaxQueries}: expected 0 (all) or more");
         // Inputs given are checked before the embedded files are written for those not given (a
@@ -126,6 +128,22 @@ public static class DemoRunner
         return new DemoInputs(o.OutDir, scenePath, queryPath, truthPath, sc, queryList, gt, o.Settings);
     }
 
+    /// <summary>The file that marks a folder as the square demo's (see <see cref="DemoFiles.RefuseForeignFolder"/>).</summary>
+    public const string SquareStamp = "square.txt";
+
+    /// <summary>A square demo's folder from before <see cref="SquareStamp"/>: its map records OUT/images/day as its images.</summary>
+    private static bool IsEarlierSquareRun(string outDir)
+    {
+        var map = Path.Combine(outDir, "map.db");
+        if (!File.Exists(map)) return false;
+        try
+        {
+            using var db = Storage.FeatureDatabase.OpenReadOnly(map);
+            return db.ReadNote("image_root") == Path.GetFullPath(Path.Combine(outDir, "images", "day"));
+        }
+        catch (Exception e) when (e is R2D2Exception or System.Data.Common.DbException) { return false; } // not a feature database: not the demo's
+    }
+
     /// <summary>The scene, the query list and the ground truth must not be among the files the demo
     /// writes into OUT (a ground truth at OUT/poses.txt became the estimates): refused before anything is written.</summary>
     private static void RefuseOverwritingInputs(string outDir, string scenePath, string queryPath, string truthPath)
@@ -139,6 +157,7 @@ public static class DemoRunner
     /// <summary>Renders the day photos and night queries into OUT/images (see <see cref="DemoDataset.Render"/>).</summary>
     public static DemoDataset Render(DemoInputs inp, IProgressSink progress, StageTimings t)
     {
+        OutputFile.WriteAllText(Path.Combine(inp.OutDir, SquareStamp), "the square demo's run (localize demo): its photos, map and results; it may be run again here\n");
         var renderer = new SceneRenderer(inp.Scene);
         t.Done("render: textures");
         DemoDataset data = null!;

@@ -79,6 +79,25 @@ public static class DemoFiles
         return Extract(name, Path.Combine(outDir, "scene"));
     }
 
+    /// <summary>
+    /// Refuses an --out holding, where the demo writes (<paramref name="writes"/>: the top-level
+    /// names of its outputs), files that no run of this demo wrote (a dataset, photos, another tool's
+    /// map): it replaced them without a word. Taken: a folder without such files (other files are
+    /// left alone), one holding <paramref name="stamp"/> (an earlier run's), or one
+    /// <paramref name="earlierRun"/> recognises (a run of a version that wrote no stamp). A scene/
+    /// holding only the embedded files an earlier attempt wrote (see <see cref="Locate"/>) is the demo's.
+    /// </summary>
+    public static void RefuseForeignFolder(string outDir, string stamp, string what, Func<string, bool> writes, Func<bool>? earlierRun = null)
+    {
+        if (!Directory.Exists(outDir) || File.Exists(Path.Combine(outDir, stamp))) return;
+        var embedded = new[] { Scene, Town, Queries, GroundTruth };
+        bool Ours(string e) => Path.GetFileName(e) == "scene" && Directory.Exists(e) && Directory.EnumerateFileSystemEntries(e).All(f => embedded.Contains(Path.GetFileName(f)));
+        var foreign = Directory.EnumerateFileSystemEntries(outDir).Order(StringComparer.Ordinal).FirstOrDefault(e => writes(Path.GetFileName(e)) && !Ours(e));
+        if (foreign == null || earlierRun?.Invoke() == true) return;
+        throw new R2D2Exception(outDir, 0, $"--out holds files that no {what} run wrote ({Path.GetFileName(foreign)}, and no {stamp}) where the demo "
+            + "writes its photos, map and results, and would replace them: give a new or empty folder");
+    }
+
     /// <summary>Writes the embedded copy of one of them into <paramref name="folder"/> and returns its path.</summary>
     public static string Extract(string name, string folder)
     {

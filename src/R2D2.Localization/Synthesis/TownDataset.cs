@@ -48,9 +48,10 @@ public sealed class TownDataset
     /// <summary>Refuses a folder made from other parameters (its images would not be these), before anything is written.</summary>
     public void CheckFolder()
     {
-        // A folder with a map but no stamp is another run's (the square demo's, a build-map's).
-        if (!File.Exists(StampPath) && File.Exists(MapPath))
-            throw new R2D2Exception(MapPath, 0, "--out holds a map that no town run made (no town.txt beside it): use another --out");
+        // A folder without the stamp is another's (the square demo's, a dataset, a build-map's).
+        DemoFiles.RefuseForeignFolder(Root, Path.GetFileName(StampPath), "town", name => name is "images_upright" or "3D-models" or "queries" or "scene"
+            or "report.html" or "summary.json" || name.StartsWith("map.db", StringComparison.Ordinal) || name.StartsWith("day.", StringComparison.Ordinal)
+            || name.StartsWith("night.", StringComparison.Ordinal));
         if (File.Exists(StampPath) && File.ReadAllText(StampPath) is var old && old != Stamp)
             throw new R2D2Exception(StampPath, 1, $"this folder holds another town ({old.Trim()}; now {Stamp.Trim()}): "
                 + "use another --out, or delete the folder to start over");

@@ -282,8 +282,22 @@ public class InputFaultTests
         File.WriteAllText(Path.Combine(square, "map.db"), "the square's map");
         (code, _, err) = CliTests.Localize("demo", "--scene", "town", "--images", "8", "--queries", "1", "--out", square);
         Assert.True(code == 1, err);
-        Assert.Contains("--out holds a map that no town run made", err);
+        Assert.Contains("--out holds files that no town run wrote (map.db, and no town.txt)", err);
         Assert.Equal(new[] { "map.db" }, Directory.GetFileSystemEntries(square).Select(Path.GetFileName));
+        // Nor does either demo write into a folder of someone else's files: a map (the square replaced
+        // it), an Aachen-layout dataset (the town replaced its lists and a photo of the render's name).
+        (code, _, err) = CliTests.Localize("demo", "--max-day", "2", "--out", square);
+        Assert.True(code == 1, err);
+        Assert.Contains("--out holds files that no square demo run wrote (map.db, and no square.txt)", err);
+        Assert.Equal("the square's map", File.ReadAllText(Path.Combine(square, "map.db")));
+        var dataset = TempDir.Create();
+        Directory.CreateDirectory(Path.Combine(dataset, "images_upright", "db"));
+        File.WriteAllText(Path.Combine(dataset, "images_upright", "db", "00001.jpg"), "a photo");
+        (code, _, err) = CliTests.Localize("demo", "--scene", "town", "--images", "8", "--queries", "1", "--render-only", "--out", dataset);
+        Assert.True(code == 1, err);
+        Assert.Contains("--out holds files that no town run wrote (images_upright", err);
+        Assert.Equal("a photo", File.ReadAllText(Path.Combine(dataset, "images_upright", "db", "00001.jpg")));
+        Assert.Equal(new[] { "images_upright" }, Directory.GetFileSystemEntries(dataset).Select(Path.GetFileName));
     }
 
     [Fact]

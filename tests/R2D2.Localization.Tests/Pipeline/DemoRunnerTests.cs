@@ -64,10 +64,16 @@ public class DemoRunnerTests
         var truth = Path.Combine(dir, "poses.txt");
         File.Copy(Path.Combine(SharedData.RepoRoot, "queries", "demo-square-night.poses.txt"), truth);
         var before = File.ReadAllBytes(truth);
+        // A folder of the user's: not the demo's to write into.
         var e = Assert.Throws<R2D2Exception>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, TruthPath = truth }));
+        Assert.Contains("--out holds files that no square demo run wrote (poses.txt, and no square.txt)", e.Message);
+        // An earlier run's folder: its outputs are the demo's, but not the input given.
+        var stamp = Path.Combine(dir, DemoRunner.SquareStamp);
+        File.WriteAllText(stamp, "");
+        e = Assert.Throws<R2D2Exception>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, TruthPath = truth }));
         Assert.Contains("would overwrite the ground truth", e.Message);
         Assert.Equal(before, File.ReadAllBytes(truth));
-        Assert.Equal(new[] { truth }, Directory.GetFileSystemEntries(dir));
+        Assert.Equal(new[] { truth, stamp }.Order(), Directory.GetFileSystemEntries(dir).Order());
         Assert.Contains("--max-day -1", Assert.Throws<UsageException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, MaxDay = -1 })).Message);
         Assert.Contains("--max-queries -2", Assert.Throws<UsageException>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, MaxQueries = -2 })).Message);
         // A town with 100,000,000 queries ran out of memory (exit 134) with a half-written folder.

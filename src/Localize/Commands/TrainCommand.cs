@@ -25,7 +25,8 @@ internal static class TrainCommand
         };
         public readonly Option<int> Steps = new("--steps") { Description = "optimization steps in all (a resumed run goes on to this many)", DefaultValueFactory = _ => D.Steps };
         public readonly Option<int> Batch = new("--batch") { Description = "image pairs per step", DefaultValueFactory = _ => D.BatchSize };
-        public readonly Option<int> Crop = new Option<int>("--crop") { Description = "crop side in pixels", DefaultValueFactory = _ => 192 }.Between(8, 2048);
+        // Below 16 px the network's 3×3 convolutions at dilation 16 have no room (a libtorch abort).
+        public readonly Option<int> Crop = new Option<int>("--crop") { Description = "crop side in pixels", DefaultValueFactory = _ => 192 }.Between(16, 2048);
         public readonly Option<double> Lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => D.LearningRate }.Check(v => v > 0 && v <= 1, "in (0, 1]");
         public readonly Option<double> Wd = new Option<double>("--weight-decay") { Description = "Adam weight decay (L2)", DefaultValueFactory = _ => D.WeightDecay }.Between(0.0, 1.0);
         public readonly Option<int> Warmup = new Option<int>("--kappa-warmup") { Description = "steps over which κ of the reliability loss grows from 0 to 0.5 (training from scratch needs it; see README)", DefaultValueFactory = _ => 0 }.AtLeast(0);
@@ -81,11 +82,18 @@ internal static class TrainCommand
         // The export must not replace the starting weights or one of the run's own files.
         var outDir = r.GetValue(o.OutDir)!;
         OutputFile.RefuseFileAsFolder(outDir, "--out");
-        OutputFile.RefuseInputs(new[] { ("PyTorch export", r.GetValue(o.Export)) },
-            new[] { ("initial weights", settings.InitialWeights) }.Concat(new[] { "model.safetensors", "state.safetensors", "settings.json", "train-log.tsv", "validation.tsv", "best.safetensors" }
-                .Select(f => ($"run's {f}", (string?)Path.Combine(outDir, f)))));
+        var runFiles = new[] { Trainer.ModelFile, Trainer.StateFile, Trainer.SettingsFile, Trainer.LogFile, Trainer.ValidationFile, Trainer.BestFile }
+            .Select(f => ($"run's {f}", (string?)Path.Combine(outDir, f))).ToList();
+        var init = DefaultModel.IsDefault(settings.InitialWeights) ? null : settings.InitialWeights;
+        OutputFile.RefuseInputs(new[] { ("PyTorch export", r.GetValue(o.Export)) }, runFiles.Prepend(("initial weights", init)));
+        // Nor may the run replace its starting weights (a model.safetensors in --out was replaced,
+        // a kept validated/ step deleted): the run's files and folder are outputs too.
+        OutputFile.RefuseInputs(runFiles, new[] { ("initial weights (--init)", init) },
+            new[] { ("run's validated/ folder", (string?)Path.Combine(outDir, Trainer.ValidatedFolder)) });
         if (r.GetValue(o.Export) is { } export && Path.GetFullPath(export).TrimEnd('/') == Path.GetFullPath(outDir).TrimEnd('/'))
             throw new UsageException($"--export-torch {export} is the --out folder: give a file (.pt)");
+        // Said now, not after the training: an export at a folder or under a file.
+        OutputFile.RefuseAsOutputFiles(new[] { ("PyTorch export", r.GetValue(o.Export)) });
         var photometric = new PhotometricSettings { JpegProbability = r.GetValue(o.Jpeg) };
         var source = TrainingPairSources.Parse(r.GetValue(o.Pairs)!, Positive(r.GetValue(o.Crop), "--crop"), settings.Seed, photometric);
         var options = new TrainOptions

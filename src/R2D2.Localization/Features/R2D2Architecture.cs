@@ -38,12 +38,18 @@ public sealed class R2D2Architecture
     {
         Net = net;
         Name = name;
-        int Int(string k, int d) => kw.TryGetValue(k, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : d;
+        // Values out of these ranges made no network (a libtorch abort, an overflow of the channel count).
+        int Int(string k, int d, int max)
+        {
+            if (!kw.TryGetValue(k, out var v)) return d;
+            return int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= max ? n
+                : throw new NotSupportedException($"network '{net}': {k}={v} is not a whole number in [1, {max}]");
+        }
         bool Bool(string k, bool d) => kw.TryGetValue(k, out var v) ? v == "True" : d;
-        int dim = Int("dim", 128), mchan = Int("mchan", 4), down = Int("downsample_factor", 2);
+        int dim = Int("dim", 128, 4096), mchan = Int("mchan", 4, 64), down = Int("downsample_factor", 2, 8);
         bool relu22 = Bool("relu22", false);
         _dilated = Bool("dilated", true);
-        _dilation = Int("dilation", 1);
+        _dilation = Int("dilation", 1, 16);
         _bn = Bool("bn", true);
         _bnAffine = Bool("bn_affine", false);
         bool fast = name == "Fast_Quad_L2Net_ConfCFS";

@@ -114,9 +114,13 @@ public static class Trainer
         using var adam = new AdamOptimizer(net.Parameters, settings.LearningRate, settings.WeightDecay);
         if (state != null)
             adam.Restore(start, k => state.Tensors.TryGetValue(k, out var t) ? t.ToFloat32() : null);
+        // A fresh start (no state: a first run, or one killed before its first checkpoint, whose
+        // settings may have been other) keeps no row, no kept weights and no best of the folder.
+        long keepUpTo = state == null ? -1 : start;
         var logPath = Path.Combine(outDir, LogFile);
-        TruncateLog(logPath, start);
-        using var logWriter = new StreamWriter(logPath, append: true);
+        TruncateLog(logPath, keepUpTo);
+        // A row per line end, at once: `tail -f` follows the run, and a kill cuts at most the row being written.
+        using var logWriter = new StreamWriter(logPath, append: true) { AutoFlush = true };
         if (new FileInfo(logPath).Length == 0) logWriter.WriteLine("step\tloss\tap_loss\tmean_ap\tcosim\tpeaky\tqueries\tseconds");
 
         var sampler = new CorrespondenceSampler(settings.Sampler);
@@ -169,19 +173,22 @@ public static class Trainer
             var header = string.Join('\t', validation.Columns.Prepend("step"));
             if (File.Exists(validationPath) && new FileInfo(validationPath).Length > 0 && File.ReadLines(validationPath).First() != header)
                 throw new ArgumentException($"{validationPath}: has other columns than this build's validation ({header.Replace('\t', ' ')}); use another --out");
-            TruncateLog(validationPath, start);
+            TruncateLog(validationPath, keepUpTo);
+            if (state == null) File.Delete(Path.Combine(outDir, BestFile));
             if (!File.Exists(validationPath) || new FileInfo(validationPath).Length == 0)
                 OutputFile.WriteAllText(validationPath, header + "\n");
             // Steps past the state are trained again: their kept weights go with their rows.
             if (Directory.Exists(Path.Combine(outDir, ValidatedFolder)))
                 foreach (var f in Directory.GetFiles(Path.Combine(outDir, ValidatedFolder), "step-*.safetensors"))
-                    if (long.TryParse(Path.GetFileNameWithoutExtension(f)["step-".Length..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) && k > start)
+                    if (long.TryParse(Path.GetFileNameWithoutExtension(f)["step-".Length..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var k) && k > keepUpTo)
                         File.Delete(f);
             KeepBest(outDir, validation);
             // A resumed run does not repeat the row of the step it resumes at.
             var lastRow = File.ReadLines(validationPath).Skip(1).LastOrDefault();
             if (lastRow != null && long.TryParse(lastRow.Split('\t')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var lastStep)) validated = lastStep;
-            if (start == 0) Validate(0);
+            // The step the state is at is validated when its run would have (step 0, every
+            // validation step, the last one) and has no row: a kill during validation lost it.
+            if (validated < start && (start == 0 || start % validation.Every == 0 || start >= settings.Steps)) Validate(start);
         }
 
         // Batches are generated ahead on the CPU cores while the device trains (enough of them in
@@ -212,6 +219,8 @@ public static class Trainer
             logWriter.WriteLine(string.Join('\t', row.Step.ToString(CultureInfo.InvariantCulture), F(row.Loss), F(row.ApLoss), F(row.MeanAp), F(row.Cosim), F(row.Peaky),
                 row.Queries.ToString(CultureInfo.InvariantCulture), row.Seconds.ToString("F3", CultureInfo.InvariantCulture)));
             onStep?.Invoke(row);
+            if (s == start && row.Queries == 0)
+                log?.Invoke("warning: the first step sampled no correspondence (queries 0), so the AP loss cannot teach the descriptors: a larger --crop?");
             if ((s + 1) % checkpointEvery == 0) Save(s + 1);
             if (validation != null && (s + 1) % validation.Every == 0) Validate(s + 1);
         }
@@ -345,7 +354,10 @@ public static class Trainer
     private static void TruncateLog(string path, long lastStep)
     {
         if (!File.Exists(path)) return;
-        var keep = File.ReadLines(path).Where((l, i) => i == 0 || (long.TryParse(l.Split('\t')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && s <= lastStep)).ToList();
+        // A row cut by a kill (no line end) is dropped whatever its first field reads.
+        var text = File.ReadAllText(path);
+        var lines = text.Split('\n');
+        var keep = lines.Take(lines.Length - 1).Where((l, i) => i == 0 || (long.TryParse(l.Split('\t')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && s <= lastStep)).ToList();
         OutputFile.WriteAllText(path, string.Concat(keep.Select(l => l + "\n")));
     }
 

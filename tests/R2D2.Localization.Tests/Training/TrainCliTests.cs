@@ -110,5 +110,25 @@ print(c['net'], sum(v.numel() for v in c['state_dict'].values()))
         }
         Assert.Equal(before, File.ReadAllBytes(init));
         Assert.False(Directory.Exists(run));
+        // Nor may the run itself replace its starting weights (a model.safetensors in --out was), and
+        // an export at a folder fails now, not after the training; a network too small to be one is a usage error.
+        Directory.CreateDirectory(run);
+        var inRun = Path.Combine(run, "model.safetensors");
+        File.Copy(init, inRun);
+        (c, _, e) = CliTests.Localize(Args("--init", inRun));
+        Assert.Equal(1, c);
+        Assert.Contains("would overwrite the initial weights (--init)", e);
+        Assert.Equal(before, File.ReadAllBytes(inRun));
+        Assert.Equal(new[] { inRun }, Directory.GetFileSystemEntries(run));
+        (c, _, e) = CliTests.Localize(Args("--export-torch", dir));
+        Assert.Equal(1, c);
+        Assert.Contains("is a folder: the PyTorch export is a file", e);
+        (c, _, e) = CliTests.Localize(Args("--net", "Quad_L2Net_ConfCFS(mchan=0)"));
+        Assert.Equal(2, c);
+        Assert.Contains("mchan=0 is not a whole number in [1, 64]", e);
+        (c, _, e) = CliTests.Localize(Args().Select(a => a == "64" ? "8" : a).ToArray());
+        Assert.Equal(2, c);
+        Assert.Contains("--crop must be in [16, 2048]", e);
+        Assert.Equal(new[] { inRun }, Directory.GetFileSystemEntries(run));
     }
 }

@@ -114,6 +114,27 @@ public class TrainerTests
         var e = Assert.Throws<ArgumentException>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 3 }, CPU, validation: other));
         Assert.Contains("other columns", e.Message);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, Trainer.ValidationFile)).Length);
+
+        // Killed while validating the step its state is at (the row and weights of step 2 not yet
+        // written): the resumed run validates it (the row was lost for good); a row of the log cut
+        // by the kill is dropped (a bare "2" stayed in it).
+        var rows = File.ReadAllLines(Path.Combine(dir, Trainer.ValidationFile));
+        File.WriteAllLines(Path.Combine(dir, Trainer.ValidationFile), rows.Take(3));
+        File.Delete(Trainer.ValidatedModel(dir, 2));
+        File.AppendAllText(Path.Combine(dir, Trainer.LogFile), "2");
+        Trainer.Run(Pairs(32), dir, settings with { Steps = 2 }, CPU, checkpointEvery: 1, validation: scoreAt1);
+        Assert.Equal(rows, File.ReadAllLines(Path.Combine(dir, Trainer.ValidationFile)));
+        Assert.True(File.Exists(Trainer.ValidatedModel(dir, 2)));
+        Assert.Equal(new[] { "step", "1", "2" }, File.ReadAllLines(Path.Combine(dir, Trainer.LogFile)).Select(l => l.Split('\t')[0]));
+
+        // A run killed before its first checkpoint starts again from nothing: the folder's rows, kept
+        // weights and best are another run's (its best.safetensors was taken as this run's).
+        File.Delete(Path.Combine(dir, Trainer.StateFile));
+        var flat = new TrainingValidation(1, new[] { "step_seen", "score" }, c => new[] { 7.0, 0.5 }, "score");
+        Trainer.Run(Pairs(32), dir, settings with { Steps = 1, Seed = 9 }, CPU, checkpointEvery: 1, validation: flat);
+        Assert.Equal(new[] { "step\tstep_seen\tscore", "0\t7\t0.5", "1\t7\t0.5" }, File.ReadAllLines(Path.Combine(dir, Trainer.ValidationFile)));
+        Assert.Equal(new[] { 0L, 1 }, Directory.GetFiles(Path.Combine(dir, Trainer.ValidatedFolder)).Select(f => long.Parse(Path.GetFileNameWithoutExtension(f)[5..])).Order());
+        Assert.Equal(File.ReadAllBytes(Trainer.ValidatedModel(dir, 0)), File.ReadAllBytes(Path.Combine(dir, Trainer.BestFile)));
     }
 
     [Fact]

@@ -58,7 +58,7 @@ public static class ColmapText
     public static List<ColmapImage> ReadImages(string file, IReadOnlyDictionary<int, Camera> cameras)
     {
         var result = new List<ColmapImage>();
-        var lines = File.ReadAllLines(file);
+        var lines = TextInput.ReadLines(file).ToArray();
         var idLine = new Dictionary<int, int>();
         var nameLine = new Dictionary<string, int>(StringComparer.Ordinal);
         int i = 0;

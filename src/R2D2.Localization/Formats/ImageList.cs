@@ -48,7 +48,7 @@ public static class ImageList
                 if (!File.Exists(input)) throw new InputListException(input, 0, "list file not found");
                 var dir = Path.GetDirectoryName(Path.GetFullPath(input))!;
                 int lineNo = 0;
-                foreach (var raw in File.ReadLines(input))
+                foreach (var raw in TextInput.ReadLines(input))
                 {
                     lineNo++;
                     var line = raw.Trim();

@@ -45,7 +45,7 @@ public static class Kapture
         if (Directory.Exists(records) && Directory.EnumerateFileSystemEntries(records).Any())
             throw new FileFormatException(root, 0, $"holds images (sensors/records_data): {option} does not write into a dataset's kapture folder; give a new folder");
         var ours = Path.Combine(sensors, "sensors.txt");
-        if (File.Exists(ours) && File.ReadLines(ours).Take(3).Contains(WrittenBy)) return;
+        if (File.Exists(ours) && TextInput.ReadLines(ours).Take(3).Contains(WrittenBy)) return;
         if (new[] { "sensors.txt", "records_camera.txt", "trajectories.txt", "rigs.txt" }.Select(f => Path.Combine(sensors, f)).FirstOrDefault(File.Exists) is { } file)
             throw new FileFormatException(root, 0, $"holds a kapture folder this program did not write ({file}): {option} does not replace it; give a new folder");
     }
@@ -75,7 +75,7 @@ public static class Kapture
     internal static IEnumerable<(int Line, string[] Fields)> Lines(string file)
     {
         int n = 0;
-        foreach (var raw in File.ReadLines(file))
+        foreach (var raw in TextInput.ReadLines(file))
         {
             n++;
             var line = raw.Trim();

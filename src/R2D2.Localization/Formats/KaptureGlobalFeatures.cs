@@ -40,7 +40,7 @@ public static class KaptureGlobalFeatures
     private static (string Dtype, int Dsize) ReadHeader(string path)
     {
         int n = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in TextInput.ReadLines(path))
         {
             n++;
             var line = raw.Trim();

@@ -53,7 +53,7 @@ public static class Nvm
     private static List<T> Parse<T>(string file, Func<CameraLine, int, int, T> make)
     {
         var result = new List<T>();
-        using var reader = new StreamReader(file);
+        using var reader = TextInput.OpenText(file);
         int n = 0;
         string? Next()
         {

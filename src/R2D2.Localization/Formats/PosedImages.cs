@@ -38,7 +38,7 @@ public static class PosedImages
     {
         TextInput.RefuseBinary(file, "a text file");
         int n = 0;
-        foreach (var raw in File.ReadLines(file))
+        foreach (var raw in TextInput.ReadLines(file))
         {
             n++;
             var line = raw.Trim();

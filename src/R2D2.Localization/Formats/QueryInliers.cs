@@ -41,7 +41,7 @@ public static class QueryInliers
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: inliers file not found", path);
         var result = new Dictionary<string, (QueryInlierSet, string)>(StringComparer.Ordinal);
         int lineNo = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in TextInput.ReadLines(path))
         {
             lineNo++;
             var f = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);

@@ -107,7 +107,7 @@ public static class QueryList
         TextInput.RefuseBinary(path, "a query list");
         var firstLine = new Dictionary<string, int>(StringComparer.Ordinal);
         int lineNo = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in TextInput.ReadLines(path))
         {
             lineNo++;
             var line = raw.Trim();

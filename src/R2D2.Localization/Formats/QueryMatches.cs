@@ -46,7 +46,7 @@ public static class QueryMatches
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: matches file not found", path);
         var result = new Dictionary<string, (QueryMatchSet, string)>(StringComparer.Ordinal);
         int lineNo = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in TextInput.ReadLines(path))
         {
             lineNo++;
             var f = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);

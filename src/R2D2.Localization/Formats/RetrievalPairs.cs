@@ -16,7 +16,7 @@ public static class RetrievalPairs
         if (!File.Exists(path)) throw new FileFormatException(path, 0, "pairs file not found");
         var scored = new Dictionary<string, List<(string Db, double Score, int Order)>>(StringComparer.Ordinal);
         int n = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in TextInput.ReadLines(path))
         {
             n++;
             var line = raw.Trim();
@@ -32,7 +32,7 @@ public static class RetrievalPairs
     public static int LineOf(string path, string db)
     {
         int n = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in TextInput.ReadLines(path))
         {
             n++;
             var line = raw.Trim();

@@ -15,7 +15,7 @@ public static class StrechaCameras
         // Every number with its line, so that errors can point at the row.
         var values = new List<(double Value, int Line)>();
         int n = 0;
-        foreach (var raw in File.ReadLines(file))
+        foreach (var raw in TextInput.ReadLines(file))
         {
             n++;
             foreach (var s in PosedImages.Fields(raw)) values.Add((PosedImages.Number(s, file, n, "value"), n));

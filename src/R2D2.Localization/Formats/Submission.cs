@@ -103,7 +103,7 @@ public static class Submission
                 + "a kapture folder's or a COLMAP model's poses: localize convert --from FOLDER --to poses.txt --format submission");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not found (expected poses, `name qw qx qy qz tx ty tz` per line)", path);
         TextInput.RefuseBinary(path, "a file of poses (`name qw qx qy qz tx ty tz` per line)");
-        using var reader = new StreamReader(path);
+        using var reader = TextInput.OpenText(path);
         return Parse(reader, path);
     }
 

@@ -20,7 +20,7 @@ public static class PairSources
     public static List<ImagePair> ReadFile(string path, IReadOnlySet<string>? knownImages = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: pairs file not found", path);
-        return Parse(File.ReadLines(path), path, knownImages);
+        return Parse(TextInput.ReadLines(path), path, knownImages);
     }
 
     /// <summary>Parses the lines of a pairs file; <paramref name="source"/> names it in errors.</summary>

@@ -365,7 +365,7 @@ public sealed class QuerySetRunner
     {
         if (_o.QueryListPath == null || !File.Exists(_o.QueryListPath)) return 0;
         int lineNo = 0, data = 0;
-        foreach (var raw in File.ReadLines(_o.QueryListPath))
+        foreach (var raw in TextInput.ReadLines(_o.QueryListPath))
         {
             lineNo++;
             var line = raw.Trim();

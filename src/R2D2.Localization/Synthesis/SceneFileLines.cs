@@ -7,7 +7,7 @@ internal static class SceneFileLines
     public static IEnumerable<(int Line, string[] Fields)> Read(string path)
     {
         int lineNo = 0;
-        foreach (var raw in File.ReadLines(path))
+        foreach (var raw in Formats.TextInput.ReadLines(path))
         {
             lineNo++;
             int hash = raw.IndexOf('#');

@@ -71,7 +71,7 @@ public static class TownRunner
     public static void CheckExtractable(TownDataset data, FeatureSource source)
     {
         if (source.SizeProblem(data.Scene.Width, data.Scene.Height) is { } why)
-            throw new ArgumentException($"the town's photos would be {why}: a larger --scale, or a smaller --min-size");
+            throw new UsageException($"the town's photos would be {why}: a larger --scale, or a smaller --min-size");
     }
 
     /// <summary>Renders what is missing and writes the Aachen-format files. The folder is checked first.</summary>

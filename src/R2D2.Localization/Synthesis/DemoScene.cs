@@ -172,11 +172,14 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
 
     internal static NightSettings ParseNight(IEnumerable<string> pairs, NightSettings s, string path, int ln)
     {
+        var given = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in pairs)
         {
             int eq = p.IndexOf('=');
             if (eq <= 0) throw new FileFormatException(path, ln, $"night: expected key=value, found '{p}'");
             string key = p[..eq], value = p[(eq + 1)..];
+            // As a keyword twice is refused: which of the two was meant is not for the parser to guess.
+            if (!given.Add(key)) throw new FileFormatException(path, ln, $"night: '{key}' is given twice");
             double Num(string v) => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && d >= 0
                 ? d : throw new FileFormatException(path, ln, $"night: {key} '{v}' is not a non-negative number");
             s = key switch
@@ -191,7 +194,8 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
                 "full-well" => s with { FullWell = Num(value) > 0 ? Num(value) : throw new FileFormatException(path, ln, "night: full-well must be positive") },
                 "read-noise" => s with { ReadNoise = Num(value) },
                 "blur" => s with { Blur = Math.Max(1, (int)Num(value)) },
-                "jpeg" => s with { JpegQuality = Math.Clamp((int)Num(value), 1, 100) },
+                "jpeg" => s with { JpegQuality = Num(value) is var q && q >= 1 && q <= 100 && q == Math.Floor(q) ? (int)q
+                    : throw new FileFormatException(path, ln, $"night: jpeg quality '{value}' is not a whole number in [1, 100]") },
                 _ => throw new FileFormatException(path, ln, $"night: unknown key '{key}' (ambient, tint, exposure, full-well, read-noise, blur, jpeg)"),
             };
         }

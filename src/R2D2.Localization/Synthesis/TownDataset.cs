@@ -94,7 +94,13 @@ public sealed class TownDataset
     private bool IsRendered(string path)
     {
         if (!File.Exists(path)) return false;
-        try { return ImageFile.ReadSize(path) == (Scene.Width, Scene.Height); }
+        // The size from the header, and for a JPEG its whole structure: a cut file kept as rendered
+        // stopped every later build ("broken JPEG"), rerun or not.
+        try
+        {
+            return ImageFile.ReadHeader(path) is var h && (h.Width, h.Height) == (Scene.Width, Scene.Height)
+                && (h.Format != ImageFormat.Jpeg || JpegStructure.Check(File.ReadAllBytes(path)) == null);
+        }
         catch (Exception e) when (e is R2D2Exception or IOException or InvalidDataException or OpenCvSharp.OpenCVException) { return false; }
     }
 

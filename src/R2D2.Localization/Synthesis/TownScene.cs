@@ -41,6 +41,8 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
         if (factor == 1) return this;
         if (!(factor > 0 && factor <= 4)) throw new UsageException($"--scale {factor}: expected a factor in (0, 4]");
         int w = (int)Math.Round(Width * factor), h = (int)Math.Round(Height * factor);
+        // The scene file's own bound (1×0 px photos failed deep in the renderer, after town.txt was written).
+        if (w < 16 || h < 16) throw new UsageException($"--scale {factor}: the town's photos would be {w}×{h} px; at least 16 px a side");
         return this with { Width = w, Height = h, Focal = Focal * w / Width };
     }
 
@@ -52,8 +54,9 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
     public static bool IsTownFile(string path)
     {
         if (!File.Exists(path)) return false;
-        foreach (var (_, f) in SceneFileLines.Read(path)) return f[0] == "town";
-        return false;
+        // A town file whose first line is broken ('Town 15', blocks before town) is still a town's,
+        // told by its keywords, so that its own parser names the line (the square's listed its keywords).
+        return SceneFileLines.Read(path).Any(l => TownOnlyKeywords.Contains(l.Fields[0], StringComparer.OrdinalIgnoreCase));
     }
 
     /// <summary>Reads a town file. Lines (# starts a comment), each keyword once at most:
@@ -121,8 +124,16 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
                     if (s.Width > 8192 || s.Height > 8192) throw new FileFormatException(path, ln, $"image {s.Width}×{s.Height}: at most 8192 px a side");
                     break;
                 case "texels-per-metre": Count(2, "texels-per-metre N"); s = s with { TexelsPerMetre = D(1, "texels per metre") }; break;
-                case "supersampling": Count(2, "supersampling S"); s = s with { Supersampling = I(1, "supersampling") }; break;
-                case "day-jpeg": Count(2, "day-jpeg QUALITY"); s = s with { DayJpegQuality = Math.Clamp(I(1, "quality"), 1, 100) }; break;
+                case "supersampling":
+                    Count(2, "supersampling S");
+                    s = s with { Supersampling = I(1, "supersampling") };
+                    if (s.Supersampling > MaxSupersampling) throw new FileFormatException(path, ln, $"supersampling {s.Supersampling}: at most {MaxSupersampling} (S × S samples a pixel)");
+                    break;
+                case "day-jpeg":
+                    Count(2, "day-jpeg QUALITY");
+                    s = s with { DayJpegQuality = I(1, "quality") };
+                    if (s.DayJpegQuality > 100) throw new FileFormatException(path, ln, $"quality {s.DayJpegQuality}: at most 100");
+                    break;
                 case "ground-tile": Count(2, "ground-tile METRES"); s = s with { GroundTile = D(1, "ground tile") }; break;
                 case "grid-cell": Count(2, "grid-cell METRES"); s = s with { GridCell = D(1, "grid cell") }; break;
                 case "sun":
@@ -151,6 +162,16 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
         double buildings = (double)s.BlocksX * s.BlocksZ * 2 * (s.BlockX + s.BlockZ) / s.StyleWidthMin;
         if (buildings > MaxBuildings)
             throw new FileFormatException(path, seen.GetValueOrDefault("block"), $"blocks of {s.BlockX} × {s.BlockZ} m would hold up to {buildings:N0} buildings: at most {MaxBuildings:N0} (smaller or fewer blocks)");
+        double cells = Math.Ceiling(s.SizeX / s.GridCell) * Math.Ceiling(s.SizeZ / s.GridCell);
+        if (cells > MaxGridCells)
+            throw new FileFormatException(path, seen.GetValueOrDefault("grid-cell"), $"a grid cell of {s.GridCell} m over the town's {s.SizeX:F0} × {s.SizeZ:F0} m makes {cells:G3} cells: at most {MaxGridCells:N0} (a larger cell)");
+        double texels = s.Styles * s.StyleWidthMax * s.StyleHeightMax * s.TexelsPerMetre * s.TexelsPerMetre;
+        if (texels > MaxTexels)
+            throw new FileFormatException(path, seen.GetValueOrDefault("texels-per-metre"), $"{s.Styles} styles of up to {s.StyleWidthMax} × {s.StyleHeightMax} m at {s.TexelsPerMetre} texels a metre "
+                + $"make {texels:G3} texels: at most {MaxTexels:N0} (fewer texels a metre, smaller or fewer styles)");
+        double lamps = ((s.BlocksX + 1.0) * s.SizeZ + (s.BlocksZ + 1.0) * s.SizeX) / s.LampSpacing;
+        if (lamps > MaxLamps)
+            throw new FileFormatException(path, seen.GetValueOrDefault("lamps"), $"a lamp every {s.LampSpacing} m along the streets makes ~{lamps:G3} lamps: at most {MaxLamps:N0} (a larger spacing)");
         double positions = (s.BlocksX + 1.0) * (s.SizeZ / s.Step + 1) + (s.BlocksZ + 1.0) * (s.SizeX / s.Step + 1);
         if (positions > MaxPositions)
             throw new FileFormatException(path, seen.GetValueOrDefault("trajectory"), $"a position every {s.Step} m would give ~{positions:N0} positions: at most {MaxPositions:N0} (a longer step, or fewer blocks)");
@@ -158,6 +179,13 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
     }
 
     public const int MaxBlocks = 10_000;
+    /// <summary>Keywords of town files that the square's scene files do not have.</summary>
+    private static readonly string[] TownOnlyKeywords = { "town", "blocks", "block", "street", "squares", "styles", "style-width", "style-height", "lamps", "trajectory",
+        "queries", "ground-tile", "grid-cell" };
+    /// <summary>Bounds on what rendering allocates or walks (each grew memory by tens of MB/s or stalled
+    /// without a word): grid cells, texture texels of all styles, lamps, and samples per pixel.</summary>
+    public const long MaxGridCells = 4_000_000, MaxTexels = 200_000_000, MaxLamps = 100_000;
+    public const int MaxSupersampling = 8;
     public const int MaxBuildings = 1_000_000;
     public const int MaxPositions = 1_000_000;
 

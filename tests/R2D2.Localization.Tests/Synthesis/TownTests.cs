@@ -80,6 +80,11 @@ public class TownTests
             Assert.Equal(4, e.Line);
             File.WriteAllText(path, "town 3\nsquares 4\nblocks 2 2\n");
             Assert.Throws<FileFormatException>(() => TownScene.Load(path));
+            // A broken first line is still a town file's (the square's parser answered, listing its keywords).
+            File.WriteAllText(path, "Town 15\nblocks 2 2\n");
+            Assert.True(TownScene.IsTownFile(path));
+            e = Assert.Throws<FileFormatException>(() => TownScene.Load(path));
+            Assert.Equal((1, $"{path}:1: a town file starts with 'town SEED', found 'Town'"), (e.Line, e.Message));
             File.WriteAllText(path, "town 3\nfacade 1 0 0 1 1 5\n");
             e = Assert.Throws<FileFormatException>(() => TownScene.Load(path));
             Assert.Equal(2, e.Line);
@@ -90,7 +95,16 @@ public class TownTests
                          ("town 3\nblocks 90 90\nblock 2000 2000\n", 3, "buildings: at most"),
                          ("town 3\ntrajectory 0.001 4 1.6 8\n", 2, "positions: at most"),
                          ("town 3\ntrajectory 3 100000 1.6 8\n", 2, "at most 360"),
-                         ("town 3\nimage 100000 384 400\n", 2, "at most 8192 px") })
+                         ("town 3\nimage 100000 384 400\n", 2, "at most 8192 px"),
+                         // Each of these grew memory by tens of MB/s, or stalled, without a word.
+                         ("town 3\ngrid-cell 0.0001\n", 2, "cells: at most 4,000,000"),
+                         ("town 3\ntexels-per-metre 100000\n", 2, "texels: at most 200,000,000"),
+                         ("town 3\nlamps 0.001 4.5 1.0 3.0\n", 2, "lamps: at most 100,000"),
+                         ("town 3\nsupersampling 1000\n", 2, "at most 8"),
+                         // Out of range was clamped without a word; a key twice taken silently.
+                         ("town 3\nday-jpeg 500\n", 2, "quality 500: at most 100"),
+                         ("town 3\nnight jpeg=500\n", 2, "jpeg quality '500' is not a whole number in [1, 100]"),
+                         ("town 3\nnight jpeg=85 jpeg=90\n", 2, "'jpeg' is given twice") })
             {
                 File.WriteAllText(path, text);
                 e = Assert.Throws<FileFormatException>(() => TownScene.Load(path));
@@ -131,6 +145,13 @@ public class TownTests
             data.Render(renderer, (n, done) => { if (done) rendered.Add(n); });
             Assert.Equal(new[] { data.Night[1].Name }, rendered);
             Assert.Equal(first, File.ReadAllBytes(Path.Combine(data.ImageRoot, data.Day[2].Name)));
+            // A photo cut short (its header whole) is rendered again: kept, it stopped every build.
+            var cut = Path.Combine(data.ImageRoot, data.Day[2].Name);
+            File.WriteAllBytes(cut, first.Take(first.Length / 2).ToArray());
+            rendered.Clear();
+            data.Render(renderer, (n, done) => { if (done) rendered.Add(n); });
+            Assert.Equal(new[] { data.Day[2].Name }, rendered);
+            Assert.Equal(first, File.ReadAllBytes(cut));
 
             // build-map's readers: the NVM with the intrinsics list, and the COLMAP model.
             var fromNvm = MapInputs.ReadPosed(data.NvmPath, data.IntrinsicsPath, data.ImageRoot, null);

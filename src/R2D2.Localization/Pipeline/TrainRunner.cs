@@ -55,7 +55,9 @@ public static class TrainRunner
         var sw = Stopwatch.StartNew();
         long first = -1, last = 0;
         var validation = Validation(options, progress);
-        progress.Stage("training", options.Settings.Steps, tick =>
+        // The steps this run trains: a resumed run's progress counts from its state, not from 0 of --steps.
+        var toTrain = (int)Math.Clamp(options.Settings.Steps - Trainer.ResumeStep(options.OutputDir), 0, int.MaxValue);
+        progress.Stage("training", toTrain, tick =>
             Trainer.Run(options.Pairs, options.OutputDir, options.Settings, options.Device, options.CheckpointEvery,
                 s =>
                 {
@@ -87,7 +89,7 @@ public static class TrainRunner
             var extractor = new MultiScaleExtractor(net, new ExtractionSettings());
             var (dayNight, viewpoint) = sets.Evaluate(img => extractor.Extract(img), "validation", options.Device);
             return ValidationSets.Row(dayNight, viewpoint);
-        }, ValidationSets.ScoreColumn);
+        }, ValidationSets.ScoreColumn, string.Create(CultureInfo.InvariantCulture, $"{options.ValidationPairs} pairs of each validation set (--validation-pairs)"));
     }
 
     /// <summary>Writes a trained model as a zip-format PyTorch file (.pt) that torch.load reads.</summary>

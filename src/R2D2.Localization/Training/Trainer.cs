@@ -46,7 +46,9 @@ public sealed record TrainingSettings
 /// validated step are kept (validated/), and with a <see cref="ScoreColumn"/> (higher is better)
 /// those of the best row so far are best.safetensors: a run that learns one thing while it
 /// forgets another may peak before its end, and the last weights are not the ones to keep.</summary>
-public sealed record TrainingValidation(int Every, IReadOnlyList<string> Columns, Func<Checkpoint, double[]> Evaluate, string? ScoreColumn = null);
+/// <param name="Set">what the rows are measured on (e.g. the number of validation pairs): a resumed
+/// run measured on another set is refused, as its rows and best could not be compared</param>
+public sealed record TrainingValidation(int Every, IReadOnlyList<string> Columns, Func<Checkpoint, double[]> Evaluate, string? ScoreColumn = null, string? Set = null);
 
 /// <summary>One optimization step's numbers (the loss log's row).</summary>
 public sealed record TrainingStep(long Step, double Loss, double ApLoss, double MeanAp, double Cosim, double Peaky, int Queries, double Seconds);
@@ -61,12 +63,25 @@ public sealed record TrainingStep(long Step, double Loss, double ApLoss, double 
 public static class Trainer
 {
     public const string SettingsFile = "settings.json", StateFile = "state.safetensors", ModelFile = "model.safetensors", LogFile = "train-log.tsv", ValidationFile = "validation.tsv",
-        ValidatedFolder = "validated", BestFile = "best.safetensors";
+        ValidatedFolder = "validated", BestFile = "best.safetensors", ValidationSetFile = "validation-set.txt";
 
     /// <summary>The kept weights of a validated step (validated/step-00001000.safetensors).</summary>
     public static string ValidatedModel(string outDir, long step) =>
         Path.Combine(outDir, ValidatedFolder, string.Create(CultureInfo.InvariantCulture, $"step-{step:D8}.safetensors"));
     private const string StateTag = "r2d2.localization/training-state-1";
+
+    /// <summary>The step a run in <paramref name="outDir"/> would resume at: its state's, 0 without one
+    /// (or one that cannot be read: <see cref="Run"/> says why).</summary>
+    public static long ResumeStep(string outDir)
+    {
+        var statePath = Path.Combine(outDir, StateFile);
+        if (!File.Exists(statePath)) return 0;
+        try
+        {
+            return SafeTensors.ReadMetadata(statePath).TryGetValue("step", out var v) && long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var step) ? step : 0;
+        }
+        catch (Exception e) when (e is DataFormatException or EndOfStreamException or IOException or System.Text.Json.JsonException or InvalidOperationException) { return 0; }
+    }
 
     /// <summary>Trains (or resumes) into <paramref name="outDir"/> until settings.Steps; checkpoints
     /// every <paramref name="checkpointEvery"/> steps, at the end and on cancellation.</summary>
@@ -97,6 +112,11 @@ public static class Trainer
             start = long.Parse(state.Metadata["step"], CultureInfo.InvariantCulture);
             resumeFrom = new Checkpoint(settings.Net, state.Tensors.Where(kv => !kv.Key.StartsWith("adam.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value));
             log?.Invoke($"resuming at step {start} from {statePath}");
+            // Float sums split over threads differ in their last bits: bit-exact resumption needs the same count.
+            if (device.type == DeviceType.CPU && state.Metadata.TryGetValue("threads", out var threads) && int.TryParse(threads, CultureInfo.InvariantCulture, out var stateThreads)
+                && stateThreads != get_num_threads())
+                log?.Invoke($"warning: the state was trained on {Counted.Of(stateThreads, "thread")} and this run has {Counted.Of(get_num_threads(), "thread")}: the weights will differ from an uninterrupted run's "
+                    + $"in their last digits (--threads {threads} resumes bit-exactly)");
         }
         else
         {
@@ -146,6 +166,7 @@ public static class Trainer
             SafeTensors.Write(statePath, all, new Dictionary<string, string>
             {
                 ["format"] = StateTag, ["net"] = settings.Net, ["step"] = step.ToString(CultureInfo.InvariantCulture),
+                ["threads"] = get_num_threads().ToString(CultureInfo.InvariantCulture),
             });
         }
 
@@ -173,6 +194,11 @@ public static class Trainer
             var header = string.Join('\t', validation.Columns.Prepend("step"));
             if (File.Exists(validationPath) && new FileInfo(validationPath).Length > 0 && File.ReadLines(validationPath).First() != header)
                 throw new ArgumentException($"{validationPath}: has other columns than this build's validation ({header.Replace('\t', ' ')}); use another --out");
+            var setPath = Path.Combine(outDir, ValidationSetFile);
+            if (validation.Set != null && state != null && File.Exists(setPath) && File.ReadAllText(setPath).Trim() is var measuredOn && measuredOn != validation.Set)
+                throw new ArgumentException($"{validationPath}: its rows were measured on {measuredOn}, and this run's would be on {validation.Set}: "
+                    + "their scores and best could not be compared; use the same validation options, or another --out");
+            if (validation.Set != null) OutputFile.WriteAllText(setPath, validation.Set + "\n");
             TruncateLog(validationPath, keepUpTo);
             if (state == null) File.Delete(Path.Combine(outDir, BestFile));
             if (!File.Exists(validationPath) || new FileInfo(validationPath).Length == 0)

@@ -58,6 +58,27 @@ public class TrainerTests
         Assert.Equal("4", a.Metadata["training_steps"]);
     }
 
+    /// <summary>Resuming on another thread count is said (the weights then differ in their last
+    /// digits from an uninterrupted run's, and nothing recorded the count); the same count is silent.</summary>
+    [Fact]
+    public void ResumingOnAnotherThreadCountIsSaid()
+    {
+        var dir = TempDir.Create();
+        var settings = new TrainingSettings { BatchSize = 1, Steps = 1, Sampler = new SamplerSettings { Border = 8 } };
+        var lines = new List<string>();
+        try
+        {
+            set_num_threads(1);
+            Trainer.Run(Pairs(32), dir, settings, CPU);
+            Trainer.Run(Pairs(32), dir, settings with { Steps = 2 }, CPU, log: lines.Add);
+            Assert.DoesNotContain(lines, l => l.StartsWith("warning"));
+            set_num_threads(2);
+            Trainer.Run(Pairs(32), dir, settings with { Steps = 3 }, CPU, log: lines.Add);
+        }
+        finally { set_num_threads(Environment.ProcessorCount); }
+        Assert.Contains("warning: the state was trained on 1 thread and this run has 2 threads", string.Join("\n", lines));
+    }
+
     [Fact]
     public void ResumingWithOtherSettingsIsRefused()
     {
@@ -135,6 +156,12 @@ public class TrainerTests
         Assert.Equal(new[] { "step\tstep_seen\tscore", "0\t7\t0.5", "1\t7\t0.5" }, File.ReadAllLines(Path.Combine(dir, Trainer.ValidationFile)));
         Assert.Equal(new[] { 0L, 1 }, Directory.GetFiles(Path.Combine(dir, Trainer.ValidatedFolder)).Select(f => long.Parse(Path.GetFileNameWithoutExtension(f)[5..])).Order());
         Assert.Equal(File.ReadAllBytes(Trainer.ValidatedModel(dir, 0)), File.ReadAllBytes(Path.Combine(dir, Trainer.BestFile)));
+
+        // Rows measured on another validation set are not mixed (--validation-pairs 3 after 1 was taken).
+        Trainer.Run(Pairs(32), dir, settings with { Steps = 2, Seed = 9 }, CPU, checkpointEvery: 1, validation: flat with { Set = "1 pair" });
+        e = Assert.Throws<ArgumentException>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 3, Seed = 9 }, CPU, checkpointEvery: 1, validation: flat with { Set = "3 pairs" }));
+        Assert.Contains("its rows were measured on 1 pair, and this run's would be on 3 pairs", e.Message);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, Trainer.ValidationFile)).Length);
     }
 
     [Fact]

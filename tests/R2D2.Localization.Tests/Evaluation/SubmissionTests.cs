@@ -96,6 +96,12 @@ public class SubmissionTests
         File.WriteAllText(path, "a.jpg 1 0 0 0 0 0 0\n");
         Submission.Read(path, said.Add);
         Assert.Empty(said);
+        // Tiny and huge quaternions are rotations too (squares of 1e-170 underflowed to "zero", of 1e200 overflowed to a norm of ∞).
+        File.WriteAllText(path, "a.jpg 1e-170 0 0 1e-170 0 0 0\nb.jpg 1e200 0 0 0 0 0 0\n");
+        poses = Submission.Read(path, said.Add);
+        Near(Pose.FromQuaternion(new[] { 1.0, 0, 0, 1 }, new double[3]).Rotation, poses[0].Pose.Rotation, 1e-15);
+        Near(Pose.Identity.Rotation, poses[1].Pose.Rotation, 1e-15);
+        Assert.Contains("2 quaternions of 2 not of unit length (first: 'a.jpg', norm 1.414E-170)", Assert.Single(said));
     }
 
     [Fact]

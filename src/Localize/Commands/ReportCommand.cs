@@ -31,7 +31,7 @@ internal static class ReportCommand
             var data = HtmlReport.Load(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth), r.GetValue(queryImages), r.GetValue(mapImages), r.GetValue(title));
             foreach (var w in data.Warnings) Console.Error.WriteLine($"report: warning: {w}");
             HtmlReport.Write(path, data);
-            Console.WriteLine($"report: {path} ({data.Queries.Count} queries, {data.Points.Count} map points, {new FileInfo(path).Length / 1024} KiB)");
+            Console.WriteLine($"report: {path} ({Counted.Of(data.Queries.Count, "query", "queries")}, {Counted.Of(data.Points.Count, "map point")}, {new FileInfo(path).Length / 1024} KiB)");
             return 0;
         }));
         return cmd;

@@ -105,7 +105,8 @@ public static class QueryOutputs
     public static Dictionary<string, StoredQuery> ReadStored(string posesPath, string csvPath)
     {
         var result = new Dictionary<string, StoredQuery>(StringComparer.Ordinal);
-        if (!File.Exists(posesPath) || !File.Exists(csvPath)) return result;
+        // A submission named .csv (another tool's) is its own "side CSV": it has none.
+        if (!File.Exists(posesPath) || !File.Exists(csvPath) || OutputFile.RealPath(csvPath) == OutputFile.RealPath(posesPath)) return result;
         var poses = new Dictionary<string, (ImagePose Image, string Line)>(StringComparer.Ordinal);
         foreach (var p in Submission.ReadLines(posesPath)) poses[p.Image.Name] = p;
         var inliersPath = QueryInliers.PathFor(posesPath);

@@ -188,6 +188,21 @@ public class OutputFaultTests(TinyMap tiny)
         foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
     }
 
+    /// <summary>A submission named .csv (another tool's) was read as its own side CSV ("the header lacks 'name'").</summary>
+    [Fact]
+    public void AReportOfASubmissionNamedCsvReadsItAsTheSubmission()
+    {
+        var dir = tiny.Workspace("day_01.jpg");
+        var poses = Path.Combine(dir, "poses.txt");
+        Assert.Equal(0, Query(dir, List(dir, Good("day_01.jpg")), poses).Code);
+        var other = Path.Combine(dir, "other");
+        Directory.CreateDirectory(other);
+        File.Copy(poses, Path.Combine(other, "poses.csv"));
+        var (code, stdout, err) = CliTests.Localize("report", "--map", Path.Combine(dir, "map.db"), "--poses", Path.Combine(other, "poses.csv"), "--output", Path.Combine(other, "r.html"));
+        Assert.True(code == 0, err);
+        Assert.Contains("(1 query, ", stdout);
+    }
+
     [Fact]
     public void ReportRefusesAnEmptyGroundTruthAndAMissingQueryImageFolder()
     {

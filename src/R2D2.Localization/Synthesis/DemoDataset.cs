@@ -103,8 +103,14 @@ public static class DemoFiles
     {
         using var s = typeof(DemoFiles).Assembly.GetManifestResourceStream("R2D2.Localization.Demo." + name)
             ?? throw new FileNotFoundException($"{name}: not embedded in this build");
+        var embedded = new MemoryStream();
+        s.CopyTo(embedded);
         var path = Path.Combine(folder, name);
-        OutputFile.Write(path, s.CopyTo);
+        // An earlier run's copy is kept; one edited since is the user's, not replaced (it was, on every run).
+        if (File.Exists(path))
+            return File.ReadAllBytes(path).AsSpan().SequenceEqual(embedded.ToArray()) ? path
+                : throw new R2D2Exception(path, 0, $"differs from the embedded {name} (edited?): it is not replaced; give it with --scene {path} (a query list with --queries), or remove it");
+        OutputFile.WriteAllBytes(path, embedded.ToArray());
         return path;
     }
 }

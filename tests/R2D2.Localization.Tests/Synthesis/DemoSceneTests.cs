@@ -81,8 +81,14 @@ public class DemoSceneTests
     public void TheEmbeddedDemoFilesAreTheRepositorys()
     {
         var dir = TempDir.Create();
-        foreach (var (folder, name) in new[] { ("maps", DemoFiles.Scene), ("queries", DemoFiles.Queries), ("queries", DemoFiles.GroundTruth) })
+        foreach (var (folder, name) in new[] { ("maps", DemoFiles.Scene), ("queries", DemoFiles.Queries), ("queries", DemoFiles.GroundTruth), ("maps", DemoFiles.Town) })
             Assert.Equal(File.ReadAllBytes(Path.Combine(SharedData.RepoRoot, folder, name)), File.ReadAllBytes(DemoFiles.Extract(name, dir)));
+        // Written again, an earlier copy is kept; one edited since is not replaced (it was, on every run).
+        var town = DemoFiles.Extract(DemoFiles.Town, dir);
+        File.AppendAllText(town, "# my edit\n");
+        var e = Assert.Throws<R2D2Exception>(() => DemoFiles.Extract(DemoFiles.Town, dir));
+        Assert.Contains("differs from the embedded town.scene (edited?): it is not replaced", e.Message);
+        Assert.EndsWith("# my edit\n", File.ReadAllText(town));
     }
 
     [Theory]

@@ -41,7 +41,13 @@ public static class RetrievalIndexRunner
             samples.AddRange(sampled);
         }
         if (dim == 0 || samples.Count / dim < o.Clusters) return null;
-        var codebook = Vlad.TrainCodebook(samples.ToArray(), dim, o.Clusters, seed: o.Seed);
+        // Its own stage: the k-means takes most of the time, which the encoding stage's time left out.
+        float[] codebook = null!;
+        (progress ?? ProgressSink.None).Stage("retrieval codebook", 1, advance =>
+        {
+            codebook = Vlad.TrainCodebook(samples.ToArray(), dim, o.Clusters, seed: o.Seed);
+            advance($"{o.Clusters} words from {samples.Count / dim} descriptors");
+        });
         var vlads = new Dictionary<int, float[]>();
         (progress ?? ProgressSink.None).Stage("retrieval index", ids.Count, advance =>
         {

@@ -121,7 +121,7 @@ public class StageRunnerTests
         var index = RetrievalIndexRunner.Run(db, new RetrievalIndexOptions { Clusters = 16 }, progress)!;
         Assert.Equal(16, index.Clusters);
         Assert.Equal(db.ImagesWithFeatures().OrderBy(i => i), index.Descriptors.Keys.OrderBy(i => i));
-        Assert.Equal(4, progress.Lines.Count);
+        Assert.Equal(1 + 4, progress.Lines.Count); // the codebook, then each image
         Assert.Null(RetrievalIndexRunner.Run(db, new RetrievalIndexOptions { Clusters = 100_000 }));
     }
 

@@ -58,7 +58,7 @@ public static class TownRunner
         OutputFile.RefuseFileAsFolder(outDir, "--out");
         var town = TownScene.Load(scenePath).Scaled(scale);
         // The first photos are one position's headings, which share no view: no pair, no map.
-        if (images >= 2 && images < 2 * town.Headings)
+        if (images < 2 * town.Headings)
             throw new UsageException($"--images {images}: the first {town.Headings} photos are the headings of one position, which share no view; "
                 + $"a map needs 2 positions or more: --images {2 * town.Headings} or more");
         var data = new TownDataset(town, outDir, images, nightQueries);

@@ -161,7 +161,7 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
             throw new FileFormatException(path, seen.GetValueOrDefault("blocks"), $"{s.BlocksX}×{s.BlocksZ} blocks: at most {MaxBlocks:N0} in all");
         double buildings = (double)s.BlocksX * s.BlocksZ * 2 * (s.BlockX + s.BlockZ) / s.StyleWidthMin;
         if (buildings > MaxBuildings)
-            throw new FileFormatException(path, seen.GetValueOrDefault("block"), $"blocks of {s.BlockX} × {s.BlockZ} m would hold up to {buildings:N0} buildings: at most {MaxBuildings:N0} (smaller or fewer blocks)");
+            throw new FileFormatException(path, seen.GetValueOrDefault("block"), $"blocks of {s.BlockX} × {s.BlockZ} m would hold up to {(buildings < 1e12 ? buildings.ToString("N0") : buildings.ToString("G3"))} buildings: at most {MaxBuildings:N0} (smaller or fewer blocks)");
         double cells = Math.Ceiling(s.SizeX / s.GridCell) * Math.Ceiling(s.SizeZ / s.GridCell);
         if (cells > MaxGridCells)
             throw new FileFormatException(path, seen.GetValueOrDefault("grid-cell"), $"a grid cell of {s.GridCell} m over the town's {s.SizeX:F0} × {s.SizeZ:F0} m makes {cells:G3} cells: at most {MaxGridCells:N0} (a larger cell)");

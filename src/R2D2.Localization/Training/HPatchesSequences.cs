@@ -70,6 +70,13 @@ public static class HPatchesSequences
             OutputFile.WriteAllText(Path.Combine(folder, $"H_1_{k + 1}"), FormatMatrix(hk));
             hs.Add(hk); nights.Add(night);
         }
+        // A sequence written before with more warps: its later views would be read as this one's
+        // (eval-homography then evaluated stale pairs). Only names of this layout are removed.
+        for (int k = o.Warps + 2; File.Exists(Path.Combine(folder, $"H_1_{k}")) || File.Exists(Path.Combine(folder, $"{k}.png")); k++)
+        {
+            File.Delete(Path.Combine(folder, $"H_1_{k}"));
+            File.Delete(Path.Combine(folder, $"{k}.png"));
+        }
         return new HPatchesSequence(folder, imagePath, w, h, hs, nights);
     }
 

@@ -52,6 +52,10 @@ public class HPatchesSequenceTests
         var c = TempDir.Create();
         HPatchesSequences.Write(new[] { Boat }, c, new HPatchesOptions { Warps = 2, Seed = 5, MaxSide = 256 });
         Assert.NotEqual(File.ReadAllText(Path.Combine(a, "boat", "H_1_2")), File.ReadAllText(Path.Combine(c, "boat", "H_1_2")));
+        // Written again with fewer warps: the earlier views beyond them are gone (eval-homography read 3 pairs of 2).
+        HPatchesSequences.Write(new[] { Boat }, c, new HPatchesOptions { Warps = 1, Seed = 5, MaxSide = 256 });
+        Assert.Equal(new[] { "1.png", "2.png", "H_1_2" }, Directory.GetFiles(Path.Combine(c, "boat")).Select(Path.GetFileName).Order());
+        Assert.Single(HomographyPairs.Find(c));
     }
 
     /// <summary>Mean |image2(p) − image1(H⁻¹·p)| over image 2 (0–255), with H⁻¹·p moved by <paramref name="shift"/> px.</summary>

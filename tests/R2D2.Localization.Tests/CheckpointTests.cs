@@ -7,6 +7,14 @@ namespace R2D2.Localization.Tests;
 
 public class CheckpointTests
 {
+    /// <summary>Two training runs' model.safetensors were two rows named 'model': the folder tells them apart.</summary>
+    [Fact]
+    public void ModelsOfOneNameAreLabelledWithTheirFolder()
+    {
+        var models = new[] { "/r/run1/model.safetensors", "/r/run2/model.safetensors", "/m/r2d2_WASF_N16.pt", "default" };
+        Assert.Equal(new[] { "run1/model", "run2/model", "r2d2_WASF_N16", "r2d2_default" }, models.Select(m => ModelLoader.Label(m, models)));
+    }
+
     [Theory]
     [InlineData("r2d2_WASF_N16", "Quad_L2Net_ConfCFS()", 485803)]
     [InlineData("r2d2_WAF_N16", "Quad_L2Net_ConfCFS()", 485803)]

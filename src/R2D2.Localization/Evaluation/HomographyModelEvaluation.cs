@@ -41,7 +41,7 @@ public static class HomographyModelEvaluation
                 continue;
             }
             using var net = ModelLoader.Load(modelPath, device, netOptions);
-            var name = ModelLoader.ModelName(modelPath);
+            var name = ModelLoader.Label(modelPath, options.Models);
             var variants = new List<(string Label, ExtractionSettings S, CoordinateConvention[] C)>
             {
                 (name + (netOptions.BFloat16 ? " bf16" : ""), options.Extraction, new[] { CoordinateConvention.Official, CoordinateConvention.Centre }),

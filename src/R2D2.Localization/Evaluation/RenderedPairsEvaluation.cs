@@ -135,8 +135,8 @@ public static class RenderedModelEvaluation
             foreach (var (model, net) in models.Zip(nets))
             {
                 var extractor = new MultiScaleExtractor(net, extraction);
-                log?.Invoke($"{ModelLoader.ModelName(model)} on {Counted.Of(pairCount, "day/night pair")} and {Counted.Of(pairCount, "viewpoint pair")}");
-                rows.Add(sets.Evaluate(img => extractor.Extract(img), ModelLoader.ModelName(model), device));
+                log?.Invoke($"{ModelLoader.Label(model, models)} on {Counted.Of(pairCount, "day/night pair")} and {Counted.Of(pairCount, "viewpoint pair")}");
+                rows.Add(sets.Evaluate(img => extractor.Extract(img), ModelLoader.Label(model, models), device));
             }
             return rows;
         }

@@ -22,4 +22,14 @@ public static class ModelLoader
     /// <summary>The name a model goes by in file metadata: the file's name without extension.</summary>
     public static string ModelName(string path) =>
         DefaultModel.IsDefault(path) ? Path.GetFileNameWithoutExtension(DefaultModel.FileName) : Path.GetFileNameWithoutExtension(path);
+
+    /// <summary>A table row's name for <paramref name="path"/> among the <paramref name="compared"/>
+    /// models: its <see cref="ModelName"/>, with its folder's name when another model has the same
+    /// (two training runs' model.safetensors were two rows named 'model').</summary>
+    public static string Label(string path, IEnumerable<string> compared)
+    {
+        var name = ModelName(path);
+        bool shared = compared.Any(o => ModelName(o) == name && Path.GetFullPath(o) != Path.GetFullPath(path));
+        return shared && !DefaultModel.IsDefault(path) ? $"{Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path)))}/{name}" : name;
+    }
 }

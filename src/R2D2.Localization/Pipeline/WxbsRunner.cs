@@ -67,7 +67,7 @@ public static class WxbsRunner
             }
             using var net = ModelLoader.Load(model, device, new NetworkOptions { BFloat16 = o.BFloat16 });
             var extractor = new MultiScaleExtractor(net, o.Extraction);
-            var label = ModelLoader.ModelName(model) + (o.BFloat16 ? " bf16" : "");
+            var label = ModelLoader.Label(model, o.Models) + (o.BFloat16 ? " bf16" : "");
             progress.Info($"{label} on {Counted.Of(pairs.Count, "pair")}");
             methods.Add(RunMethod(pairs, label, img => extractor.Extract(img), o, device, progress, sw));
         }

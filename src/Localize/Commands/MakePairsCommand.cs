@@ -99,6 +99,9 @@ internal static class MakePairsCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var photometric = r.GetValue(noJitter) ? PhotometricSettings.Off : new PhotometricSettings();
+            // One source: the others' options were ignored without a word (--images beside --pairs).
+            var sourcesGiven = new[] { (spec.Name, r.GetValue(spec)), (map.Name, r.GetValue(map)), (images.Name, r.GetValue(images)) }.Where(g => g.Item2 != null).Select(g => g.Item1).ToList();
+            if (sourcesGiven.Count > 1) throw new UsageException($"{string.Join(" and ", sourcesGiven)} are two sources of pairs: give one");
             ITrainingPairSource source;
             if (r.GetValue(spec) is { } pairsSpec)
                 source = TrainingPairSources.Parse(new[] { pairsSpec }, r.GetValue(crop), r.GetValue(seed), photometric);

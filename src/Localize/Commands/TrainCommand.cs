@@ -30,7 +30,9 @@ internal static class TrainCommand
         public readonly Option<double> Lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => D.LearningRate }.Check(v => v > 0 && v <= 1, "in (0, 1]");
         public readonly Option<double> Wd = new Option<double>("--weight-decay") { Description = "Adam weight decay (L2)", DefaultValueFactory = _ => D.WeightDecay }.Between(0.0, 1.0);
         public readonly Option<int> Warmup = new Option<int>("--kappa-warmup") { Description = "steps over which κ of the reliability loss grows from 0 to 0.5 (training from scratch needs it; see README)", DefaultValueFactory = _ => 0 }.AtLeast(0);
-        public readonly Option<long> Seed = new("--seed") { Description = "seed of the initialization, the pairs and the sampling", DefaultValueFactory = _ => 0 };
+        // Not long.MinValue: the validation's viewpoint pairs are drawn with it, and no training run may draw them.
+        public readonly Option<long> Seed = new Option<long>("--seed") { Description = "seed of the initialization, the pairs and the sampling", DefaultValueFactory = _ => 0 }
+            .Check(v => v != Training.HomographyPairSource.ValidationSeed, $"another number than {long.MinValue} (the validation's seed)");
         public readonly Option<string> Net = new("--net") { Description = "network, as the official checkpoints name it", DefaultValueFactory = _ => D.Net };
         public readonly Option<string?> Init = new("--init") { Description = "start from these weights (fine-tuning) instead of a random initialization" };
         public readonly Option<int> Every = new("--checkpoint-every") { Description = "save the state every this many steps", DefaultValueFactory = _ => 500 };

@@ -209,6 +209,7 @@ public class InputFaultTests
     [InlineData("make-pairs preview --out o --crop 0", "--crop must be in [8, 2048]")]
     [InlineData("make-pairs preview --out o --crop 100000", "--crop must be in [8, 2048]")] // an overflow's stack trace
     [InlineData("make-pairs preview --out o --first -1", "--first must be ≥ 0")] // wrote pair_-00001.png
+    [InlineData("make-pairs preview --out o --images x --pairs rendered", "--pairs and --images are two sources of pairs: give one")] // --images was ignored
     [InlineData("make-pairs procedural --out o --width 100000 --count 1", "--width must be in [8, 8192]")]
     [InlineData("eval-wxbs --model rootsift --pairs x --sift-features 0", "--sift-features must be in [1, 1000000]")] // "SIFT features must be ≥ 1"
     [InlineData("eval-wxbs --model rootsift --pairs x --sift-max-size -1", "--sift-max-size must be in [0, 16384]")] // ran at full size

@@ -56,7 +56,11 @@ public static class TrainingPairSources
         if (lightings.TryGetValue(first, out var l)) { s = s with { Lighting = l }; rest = colon >= 0 ? rest[(colon + 1)..] : ""; }
         if (rest.Length > 0)
         {
-            if (!File.Exists(rest)) throw new ArgumentException($"--pairs {spec}: '{rest}' is neither a lighting (day-day, day-night, night-night, mixed) nor a scene file");
+            // A word that names no file is a mistyped lighting (a usage error); a path, a missing file.
+            if (!File.Exists(rest))
+                throw rest.Contains('/') || Path.HasExtension(rest)
+                    ? new Formats.FileFormatException(rest, 0, $"--pairs {spec}: scene file not found")
+                    : new UsageException($"--pairs {spec}: '{rest}' is neither a lighting (day-day, day-night, night-night, mixed) nor a scene file");
             s = s with { SceneFile = rest };
         }
         return s;

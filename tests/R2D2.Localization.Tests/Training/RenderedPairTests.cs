@@ -150,7 +150,7 @@ public class RenderedPairTests
     {
         var s = TrainingPairSources.Parse(new[] { "generated", "rendered:day-night" }, 64, 0);
         Assert.Contains("rendered day-night pairs of generated scenes", s.Describe());
-        var ex = Assert.Throws<ArgumentException>(() => TrainingPairSources.Parse(new[] { "rendered:dusk" }, 64, 0));
+        var ex = Assert.Throws<UsageException>(() => TrainingPairSources.Parse(new[] { "rendered:dusk" }, 64, 0));
         Assert.Contains("rendered:dusk", ex.Message);
     }
 

@@ -88,7 +88,7 @@ print(c['net'], sum(v.numel() for v in c['state_dict'].values()))
         var run = Path.Combine(dir, "run");
         string[] Args(params string[] extra) => new[] { "train", "--out", run, "--steps", "1", "--batch", "1", "--crop", "64", "--jpeg-probability", "0" }.Concat(extra).ToArray();
         foreach (var (option, value) in new[] { ("--lr", "-1"), ("--lr", "NaN"), ("--weight-decay", "-1"), ("--kappa-warmup", "-1"), ("--time-limit", "-1"),
-                     ("--validate-every", "-1"), ("--jpeg-probability", "2"), ("--crop", "100000"), ("--seed", "-9223372036854775808") })
+                     ("--validate-every", "-1"), ("--jpeg-probability", "2"), ("--crop", "100000"), ("--seed", "-9223372036854775808"), ("--pairs", "rendered:daynight") })
         {
             var (code, _, err) = CliTests.Localize(Args(option, value));
             Assert.True(code == 2, $"{option} {value}: {err}");

@@ -125,7 +125,7 @@ public static class HtmlReport
             sb.Append("</table></div>\n");
             Stages(sb, "time per stage of the query run", run.Stages);
         }
-        else sb.Append("<p class=\"note\">The query run recorded no description (its <code>.run.json</code> is missing: a run of an older version).</p>");
+        else sb.Append("<p class=\"note\">The query run recorded no description (no <code>.run.json</code> beside the poses: another tool's submission, or a run of an older version).</p>");
         if (d.Timings.Count > 0) Stages(sb, "time per stage, all of the job", d.Timings);
         sb.Append("</div>\n");
     }

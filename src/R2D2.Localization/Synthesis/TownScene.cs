@@ -153,7 +153,8 @@ public sealed record TownScene(string Path, int Seed, int BlocksX, int BlocksZ, 
         }
         if (first) throw new FileFormatException(path, 0, "empty: a town file starts with 'town SEED'");
         if (s.Squares >= s.BlocksX * s.BlocksZ)
-            throw new FileFormatException(path, seen.GetValueOrDefault("squares"), $"{s.Squares} squares leave no block for buildings ({s.BlocksX}×{s.BlocksZ} blocks)");
+            throw new FileFormatException(path, seen.GetValueOrDefault("squares"), $"{s.Squares} squares{(seen.ContainsKey("squares") ? "" : " (the default: no 'squares N' line)")} "
+                + $"leave no block for buildings ({s.BlocksX}×{s.BlocksZ} blocks)");
         if (s.StyleWidthMin < 3) throw new FileFormatException(path, seen.GetValueOrDefault("style-width"), "buildings are at least 3 m wide");
         // Sizes that would take more memory than a machine has are said, not tried (100,000 × 100,000
         // blocks grew by 180 MB/s without a word). Aachen's size needs 8 × 8 blocks.

@@ -97,10 +97,11 @@ public static class DemoRunner
         if (File.Exists(Path.Combine(o.OutDir, "town.txt")))
             throw new R2D2Exception(Path.Combine(o.OutDir, "town.txt"), 0, "--out holds a town's run, which the square demo would replace: "
                 + "give another --out, or --scene town (with its --images and --queries) to continue the town");
-        DemoFiles.RefuseForeignFolder(o.OutDir, SquareStamp, "square demo", name => name is "images" or "scene" or "ground-truth.txt" or "report.html"
-            || name.StartsWith("map.db", StringComparison.Ordinal) || name.StartsWith("poses.", StringComparison.Ordinal), () => IsEarlierSquareRun(o.OutDir));
         if (o.MaxDay < 0) throw new UsageException($"--max-day {o.MaxDay}: expected 0 (all) or more");
         if (o.MaxQueries < 0) throw new UsageException($"--max-queries {o.MaxQueries}: expected 0 (all) or more");
+        DemoFiles.RefuseForeignFolder(o.OutDir, SquareStamp, "square demo", name => name is "images" or "scene" or "ground-truth.txt" or "report.html"
+            || name.StartsWith("map.db", StringComparison.Ordinal) || name.StartsWith("poses.", StringComparison.Ordinal),
+            new[] { DemoFiles.Scene, DemoFiles.Queries, DemoFiles.GroundTruth }, () => IsEarlierSquareRun(o.OutDir));
         // Inputs given are checked before the embedded files are written for those not given (a
         // missing --scene left OUT/scene/ with the embedded query list behind).
         foreach (var (option, path) in new[] { ("--scene", o.ScenePath), ("--queries", o.QueryPath), ("--ground-truth", o.TruthPath) })
@@ -131,18 +132,10 @@ public static class DemoRunner
     /// <summary>The file that marks a folder as the square demo's (see <see cref="DemoFiles.RefuseForeignFolder"/>).</summary>
     public const string SquareStamp = "square.txt";
 
-    /// <summary>A square demo's folder from before <see cref="SquareStamp"/>: its map records OUT/images/day as its images.</summary>
-    private static bool IsEarlierSquareRun(string outDir)
-    {
-        var map = Path.Combine(outDir, "map.db");
-        if (!File.Exists(map)) return false;
-        try
-        {
-            using var db = Storage.FeatureDatabase.OpenReadOnly(map);
-            return db.ReadNote("image_root") == Path.GetFullPath(Path.Combine(outDir, "images", "day"));
-        }
-        catch (Exception e) when (e is R2D2Exception or System.Data.Common.DbException) { return false; } // not a feature database: not the demo's
-    }
+    /// <summary>A square demo's folder from before <see cref="SquareStamp"/>: its rendering wrote the
+    /// day photos' COLMAP model (images/day-model/cameras.txt), which a folder of someone else's hardly holds.</summary>
+    private static bool IsEarlierSquareRun(string outDir) =>
+        File.Exists(Path.Combine(outDir, "images", "day-model", "cameras.txt")) && File.Exists(Path.Combine(outDir, "images", "day-model", "images.txt"));
 
     /// <summary>The scene, the query list and the ground truth must not be among the files the demo
     /// writes into OUT (a ground truth at OUT/poses.txt became the estimates): refused before anything is written.</summary>

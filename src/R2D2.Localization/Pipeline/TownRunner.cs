@@ -46,8 +46,13 @@ public static class TownRunner
 
     /// <summary>The town file <paramref name="scene"/> names ('town': the repository's, see
     /// <see cref="DemoFiles.Locate"/>; or a file starting with `town SEED`); null: not a town.</summary>
-    public static string? ScenePath(string? scene, string? outDir) =>
-        scene == "town" ? DemoFiles.Locate(outDir ?? DefaultOutDir, "maps", DemoFiles.Town) : scene != null && TownScene.IsTownFile(scene) ? scene : null;
+    public static string? ScenePath(string? scene, string? outDir)
+    {
+        if (scene != "town") return scene != null && TownScene.IsTownFile(scene) ? scene : null;
+        // The folder is checked before the embedded scene may be written into it.
+        TownDataset.RefuseForeignFolder(outDir ?? DefaultOutDir);
+        return DemoFiles.Locate(outDir ?? DefaultOutDir, "maps", DemoFiles.Town);
+    }
 
     /// <summary>The town of the file at <paramref name="scenePath"/>, its images <paramref name="scale"/>
     /// times the file's size, with the first <paramref name="images"/> database photos and

@@ -89,7 +89,7 @@ public static class TrainRunner
             var extractor = new MultiScaleExtractor(net, new ExtractionSettings());
             var (dayNight, viewpoint) = sets.Evaluate(img => extractor.Extract(img), "validation", options.Device);
             return ValidationSets.Row(dayNight, viewpoint);
-        }, ValidationSets.ScoreColumn, string.Create(CultureInfo.InvariantCulture, $"{options.ValidationPairs} pairs of each validation set (--validation-pairs)"));
+        }, ValidationSets.ScoreColumn, string.Create(CultureInfo.InvariantCulture, $"--validation-pairs {options.ValidationPairs}"));
     }
 
     /// <summary>Writes a trained model as a zip-format PyTorch file (.pt) that torch.load reads.</summary>

@@ -85,17 +85,16 @@ public static class DemoFiles
     /// map): it replaced them without a word. Taken: a folder without such files (other files are
     /// left alone), one holding <paramref name="stamp"/> (an earlier run's), or one
     /// <paramref name="earlierRun"/> recognises (a run of a version that wrote no stamp). A scene/
-    /// holding only the embedded files an earlier attempt wrote (see <see cref="Locate"/>) is the demo's.
+    /// holding only this demo's <paramref name="embedded"/> files (an earlier attempt's, see <see cref="Locate"/>) is the demo's.
     /// </summary>
-    public static void RefuseForeignFolder(string outDir, string stamp, string what, Func<string, bool> writes, Func<bool>? earlierRun = null)
+    public static void RefuseForeignFolder(string outDir, string stamp, string what, Func<string, bool> writes, IReadOnlyCollection<string> embedded, Func<bool>? earlierRun = null)
     {
         if (!Directory.Exists(outDir) || File.Exists(Path.Combine(outDir, stamp))) return;
-        var embedded = new[] { Scene, Town, Queries, GroundTruth };
         bool Ours(string e) => Path.GetFileName(e) == "scene" && Directory.Exists(e) && Directory.EnumerateFileSystemEntries(e).All(f => embedded.Contains(Path.GetFileName(f)));
         var foreign = Directory.EnumerateFileSystemEntries(outDir).Order(StringComparer.Ordinal).FirstOrDefault(e => writes(Path.GetFileName(e)) && !Ours(e));
         if (foreign == null || earlierRun?.Invoke() == true) return;
         throw new R2D2Exception(outDir, 0, $"--out holds files that no {what} run wrote ({Path.GetFileName(foreign)}, and no {stamp}) where the demo "
-            + "writes its photos, map and results, and would replace them: give a new or empty folder");
+            + $"writes its photos, map and results, and would replace them: give a new or empty folder (a {what} run of an earlier version? add an empty {stamp} to it)");
     }
 
     /// <summary>Writes the embedded copy of one of them into <paramref name="folder"/> and returns its path.</summary>
@@ -109,7 +108,9 @@ public static class DemoFiles
         // An earlier run's copy is kept; one edited since is the user's, not replaced (it was, on every run).
         if (File.Exists(path))
             return File.ReadAllBytes(path).AsSpan().SequenceEqual(embedded.ToArray()) ? path
-                : throw new R2D2Exception(path, 0, $"differs from the embedded {name} (edited?): it is not replaced; give it with --scene {path} (a query list with --queries), or remove it");
+                : throw new R2D2Exception(path, 0, $"differs from the embedded {name} (edited, or written by another version): it is not replaced; "
+                    + (name == Town ? $"give it with --scene {path} and a new --out (this folder's town.txt is the embedded town's)"
+                        : $"give it with {(name == Scene ? "--scene" : name == Queries ? "--queries" : "--ground-truth")} {path}") + ", or remove it");
         OutputFile.WriteAllBytes(path, embedded.ToArray());
         return path;
     }

@@ -39,7 +39,8 @@ public sealed class TownDataset
     public string ColmapFolder => Path.Combine(Root, "3D-models", "colmap");
     public string QueryList(bool night) => Path.Combine(Root, "queries", $"{(night ? "night" : "day")}_time_queries_with_intrinsics.txt");
     public string TruthPath(bool night) => Path.Combine(Root, "queries", $"{(night ? "night" : "day")}_time_queries_poses.txt");
-    private string StampPath => Path.Combine(Root, "town.txt");
+    private const string StampName = "town.txt";
+    private string StampPath => Path.Combine(Root, StampName);
 
     /// <summary>What the folder is made from: the scene file's hash, the image size and the counts.</summary>
     public string Stamp => $"town {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(Scene.Path))).ToLowerInvariant()} "
@@ -49,13 +50,18 @@ public sealed class TownDataset
     public void CheckFolder()
     {
         // A folder without the stamp is another's (the square demo's, a dataset, a build-map's).
-        DemoFiles.RefuseForeignFolder(Root, Path.GetFileName(StampPath), "town", name => name is "images_upright" or "3D-models" or "queries" or "scene"
-            or "report.html" or "summary.json" || name.StartsWith("map.db", StringComparison.Ordinal) || name.StartsWith("day.", StringComparison.Ordinal)
-            || name.StartsWith("night.", StringComparison.Ordinal));
+        RefuseForeignFolder(Root);
         if (File.Exists(StampPath) && File.ReadAllText(StampPath) is var old && old != Stamp)
             throw new R2D2Exception(StampPath, 1, $"this folder holds another town ({old.Trim()}; now {Stamp.Trim()}): "
                 + "use another --out, or delete the folder to start over");
     }
+
+    /// <summary>Refuses an --out of someone else's files (see <see cref="DemoFiles.RefuseForeignFolder"/>):
+    /// checked before anything is written there, the embedded scene included.</summary>
+    public static void RefuseForeignFolder(string outDir) =>
+        DemoFiles.RefuseForeignFolder(outDir, StampName, "town", name => name is "images_upright" or "3D-models" or "queries" or "scene"
+            or "report.html" or "summary.json" || name.StartsWith("map.db", StringComparison.Ordinal) || name.StartsWith("day.", StringComparison.Ordinal)
+            || name.StartsWith("night.", StringComparison.Ordinal), new[] { DemoFiles.Town });
 
     /// <summary>Writes the stamp, the lists, the models and the true poses (small text files, each atomic).</summary>
     public void WriteFiles()

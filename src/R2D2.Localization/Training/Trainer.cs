@@ -134,9 +134,28 @@ public static class Trainer
         using var adam = new AdamOptimizer(net.Parameters, settings.LearningRate, settings.WeightDecay);
         if (state != null)
             adam.Restore(start, k => state.Tensors.TryGetValue(k, out var t) ? t.ToFloat32() : null);
+        // Checked before the folder changes: a resumed run's validation must be the rows'.
+        var validationPath = Path.Combine(outDir, ValidationFile);
+        if (validation != null && state != null)
+        {
+            var header = string.Join('\t', validation.Columns.Prepend("step"));
+            if (File.Exists(validationPath) && new FileInfo(validationPath).Length > 0 && File.ReadLines(validationPath).First() != header)
+                throw new ArgumentException($"{validationPath}: has other columns than this build's validation ({header.Replace('\t', ' ')}); use another --out");
+            var setPath = Path.Combine(outDir, ValidationSetFile);
+            if (validation.Set != null && File.Exists(setPath) && File.ReadAllText(setPath).Trim() is var measuredOn && measuredOn != validation.Set)
+                throw new ArgumentException($"{validationPath}: its rows were measured with {measuredOn}, and this run's would be with {validation.Set}: "
+                    + "their scores and best could not be compared; use the same validation options, or another --out");
+        }
         // A fresh start (no state: a first run, or one killed before its first checkpoint, whose
-        // settings may have been other) keeps no row, no kept weights and no best of the folder.
+        // settings may have been other) keeps no row, no kept weights and no best of the folder,
+        // with a validation or without.
         long keepUpTo = state == null ? -1 : start;
+        if (state == null)
+        {
+            foreach (var f in new[] { ValidationFile, ValidationSetFile, BestFile }) File.Delete(Path.Combine(outDir, f));
+            if (Directory.Exists(Path.Combine(outDir, ValidatedFolder)))
+                foreach (var f in Directory.GetFiles(Path.Combine(outDir, ValidatedFolder), "step-*.safetensors")) File.Delete(f);
+        }
         var logPath = Path.Combine(outDir, LogFile);
         TruncateLog(logPath, keepUpTo);
         // A row per line end, at once: `tail -f` follows the run, and a kill cuts at most the row being written.
@@ -170,7 +189,6 @@ public static class Trainer
             });
         }
 
-        var validationPath = Path.Combine(outDir, ValidationFile);
         long validated = -1;
         void Validate(long step)
         {
@@ -192,15 +210,8 @@ public static class Trainer
         if (validation != null)
         {
             var header = string.Join('\t', validation.Columns.Prepend("step"));
-            if (File.Exists(validationPath) && new FileInfo(validationPath).Length > 0 && File.ReadLines(validationPath).First() != header)
-                throw new ArgumentException($"{validationPath}: has other columns than this build's validation ({header.Replace('\t', ' ')}); use another --out");
-            var setPath = Path.Combine(outDir, ValidationSetFile);
-            if (validation.Set != null && state != null && File.Exists(setPath) && File.ReadAllText(setPath).Trim() is var measuredOn && measuredOn != validation.Set)
-                throw new ArgumentException($"{validationPath}: its rows were measured on {measuredOn}, and this run's would be on {validation.Set}: "
-                    + "their scores and best could not be compared; use the same validation options, or another --out");
-            if (validation.Set != null) OutputFile.WriteAllText(setPath, validation.Set + "\n");
+            if (validation.Set != null) OutputFile.WriteAllText(Path.Combine(outDir, ValidationSetFile), validation.Set + "\n");
             TruncateLog(validationPath, keepUpTo);
-            if (state == null) File.Delete(Path.Combine(outDir, BestFile));
             if (!File.Exists(validationPath) || new FileInfo(validationPath).Length == 0)
                 OutputFile.WriteAllText(validationPath, header + "\n");
             // Steps past the state are trained again: their kept weights go with their rows.
@@ -245,7 +256,7 @@ public static class Trainer
             logWriter.WriteLine(string.Join('\t', row.Step.ToString(CultureInfo.InvariantCulture), F(row.Loss), F(row.ApLoss), F(row.MeanAp), F(row.Cosim), F(row.Peaky),
                 row.Queries.ToString(CultureInfo.InvariantCulture), row.Seconds.ToString("F3", CultureInfo.InvariantCulture)));
             onStep?.Invoke(row);
-            if (s == start && row.Queries == 0)
+            if (s == 0 && row.Queries == 0)
                 log?.Invoke("warning: the first step sampled no correspondence (queries 0), so the AP loss cannot teach the descriptors: a larger --crop?");
             if ((s + 1) % checkpointEvery == 0) Save(s + 1);
             if (validation != null && (s + 1) % validation.Every == 0) Validate(s + 1);

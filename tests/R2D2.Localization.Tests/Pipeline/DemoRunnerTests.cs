@@ -67,6 +67,13 @@ public class DemoRunnerTests
         // A folder of the user's: not the demo's to write into.
         var e = Assert.Throws<R2D2Exception>(() => DemoRunner.Read(new DemoOptions { OutDir = dir, TruthPath = truth }));
         Assert.Contains("--out holds files that no square demo run wrote (poses.txt, and no square.txt)", e.Message);
+        // A run of a version that wrote no stamp is known by its day photos' model (images/day-model).
+        var old = Path.Combine(dir, "old");
+        Directory.CreateDirectory(Path.Combine(old, "images", "day-model"));
+        foreach (var f in new[] { "cameras.txt", "images.txt" }) File.WriteAllText(Path.Combine(old, "images", "day-model", f), "");
+        File.WriteAllText(Path.Combine(old, "map.db"), "");
+        DemoRunner.Read(new DemoOptions { OutDir = old });
+        Directory.Delete(old, recursive: true);
         // An earlier run's folder: its outputs are the demo's, but not the input given.
         var stamp = Path.Combine(dir, DemoRunner.SquareStamp);
         File.WriteAllText(stamp, "");

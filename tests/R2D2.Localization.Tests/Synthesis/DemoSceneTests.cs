@@ -87,7 +87,7 @@ public class DemoSceneTests
         var town = DemoFiles.Extract(DemoFiles.Town, dir);
         File.AppendAllText(town, "# my edit\n");
         var e = Assert.Throws<R2D2Exception>(() => DemoFiles.Extract(DemoFiles.Town, dir));
-        Assert.Contains("differs from the embedded town.scene (edited?): it is not replaced", e.Message);
+        Assert.Contains($"differs from the embedded town.scene (edited, or written by another version): it is not replaced; give it with --scene {town} and a new --out", e.Message);
         Assert.EndsWith("# my edit\n", File.ReadAllText(town));
     }
 

@@ -158,10 +158,19 @@ public class TrainerTests
         Assert.Equal(File.ReadAllBytes(Trainer.ValidatedModel(dir, 0)), File.ReadAllBytes(Path.Combine(dir, Trainer.BestFile)));
 
         // Rows measured on another validation set are not mixed (--validation-pairs 3 after 1 was taken).
-        Trainer.Run(Pairs(32), dir, settings with { Steps = 2, Seed = 9 }, CPU, checkpointEvery: 1, validation: flat with { Set = "1 pair" });
-        e = Assert.Throws<ArgumentException>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 3, Seed = 9 }, CPU, checkpointEvery: 1, validation: flat with { Set = "3 pairs" }));
-        Assert.Contains("its rows were measured on 1 pair, and this run's would be on 3 pairs", e.Message);
+        Trainer.Run(Pairs(32), dir, settings with { Steps = 2, Seed = 9 }, CPU, checkpointEvery: 1, validation: flat with { Set = "--validation-pairs 1" });
+        var logBefore = File.ReadAllText(Path.Combine(dir, Trainer.LogFile));
+        e = Assert.Throws<ArgumentException>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 3, Seed = 9 }, CPU, checkpointEvery: 1, validation: flat with { Set = "--validation-pairs 3" }));
+        Assert.Contains("its rows were measured with --validation-pairs 1, and this run's would be with --validation-pairs 3", e.Message);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, Trainer.ValidationFile)).Length);
+        Assert.Equal(logBefore, File.ReadAllText(Path.Combine(dir, Trainer.LogFile)));
+
+        // A fresh start without a validation clears another run's rows, kept weights and best too
+        // (a later resume with a validation kept them).
+        File.Delete(Path.Combine(dir, Trainer.StateFile));
+        Trainer.Run(Pairs(32), dir, settings with { Steps = 1, Seed = 9 }, CPU, checkpointEvery: 1);
+        foreach (var f in new[] { Trainer.ValidationFile, Trainer.ValidationSetFile, Trainer.BestFile }) Assert.False(File.Exists(Path.Combine(dir, f)), f);
+        Assert.Empty(Directory.GetFiles(Path.Combine(dir, Trainer.ValidatedFolder)));
     }
 
     [Fact]

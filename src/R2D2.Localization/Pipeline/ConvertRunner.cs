@@ -210,9 +210,15 @@ public static class ConvertRunner
         RefuseOverwritingInputs(from, to, format, intrinsics);
         if (!File.Exists(from) && !Directory.Exists(from)) throw new FileFormatException(from, 0, "not found");
         bool fromDatabase = from.EndsWith(".db", StringComparison.OrdinalIgnoreCase) && File.Exists(from);
+        if (features && !(fromDatabase && format == PoseFormat.Kapture))
+            throw new UsageException("--features: only from a feature database (.db) to kapture");
         if (format == PoseFormat.Hloc)
         {
             bool fromKapture = !fromDatabase && Kapture.IsKapture(from);
+            // Not into the kapture folder's own sensors/ or reconstruction/ (other exports refuse its sensors/).
+            if (fromKapture && new[] { "sensors", "reconstruction" }.Select(f => Path.Combine(Kapture.Root(from), f)).FirstOrDefault(f =>
+                    OutputFile.RealPath(to).TrimEnd('/') is var t && OutputFile.RealPath(f) is var real && (t == real || t.StartsWith(real + "/", StringComparison.Ordinal))) is { } inside)
+                throw new R2D2Exception(to, 0, $"lies inside the kapture folder's {Path.GetFileName(inside)}/: give a folder apart from it (nothing was written)");
             if (!fromDatabase && !fromKapture)
                 throw new UsageException("--format hloc: from a feature database (.db) or a kapture folder with features only: hloc's files hold features and matches, which the other sources lack");
             if (intrinsics != null || imageRoot != null) throw new UsageException($"--format hloc takes neither --intrinsics nor --images: the {(fromDatabase ? "database" : "kapture folder")} has its images' sizes");
@@ -222,8 +228,6 @@ public static class ConvertRunner
                 progress?.Warning($"{Counted.Of(export.WithoutFeatures, "image")} of the {(fromDatabase ? "database" : "kapture folder")} without features, not in {HlocExportRunner.FeaturesFile}");
             return (export.Images, export.Written);
         }
-        if (features && !(fromDatabase && format == PoseFormat.Kapture))
-            throw new UsageException("--features: only from a feature database (.db) to kapture");
         if (fromDatabase && format == PoseFormat.Kapture && intrinsics == null)
         {
             var (n, _) = KaptureExportRunner.Run(from, to, features);

@@ -101,9 +101,10 @@ public static class HlocExportRunner
         var types = KaptureFeatures.KeypointsTypes(root);
         var keypointsFolder = Path.Combine(root, "reconstruction", "keypoints");
         if (types.Count == 0) throw new FileFormatException(kapturePath, 0, "holds no keypoints (reconstruction/keypoints/TYPE/keypoints.txt): nothing to export");
-        var type = keypointsType ?? (types.Count == 1 ? types[0]
+        // A folder's name as tab completion gives it ("r2d2/") names the type too.
+        var type = keypointsType?.TrimEnd('/') ?? (types.Count == 1 ? types[0]
             : throw new UsageException($"{keypointsFolder} holds the keypoints types {string.Join(", ", types)}: give one with --keypoints-type"));
-        if (!types.Contains(type)) throw new FileFormatException(keypointsFolder, 0, $"holds no keypoints type '{type}' (it holds {string.Join(", ", types)})");
+        if (!types.Contains(type)) throw new UsageException($"--keypoints-type '{type}': {keypointsFolder} holds no such type (it holds {string.Join(", ", types)})");
         var descriptorsType = KaptureFeatures.DescriptorsTypeOf(root, type)
             ?? throw new FileFormatException(Path.Combine(root, "reconstruction", "descriptors"), 0, $"holds no descriptors of the keypoints '{type}' (a descriptors.txt naming it): hloc's features need both");
         var records = Kapture.Read(kapturePath, poses: false);
@@ -116,6 +117,15 @@ public static class HlocExportRunner
         var pairs = matched.Where(p => counts.ContainsKey(p.Image1) && counts.ContainsKey(p.Image2)).ToList();
         if (matched.Count > pairs.Count)
             progress.Warning($"{Counted.Of(matched.Count - pairs.Count, "pair")} of {KaptureFeatures.MatchesFolder(root, type)} with an image that has no keypoints or no record: left out");
+        // A pair stored both ways, or an image with itself: one pair of hloc's each, or none (build-map kept one copy without a word).
+        var stored = pairs.ToHashSet();
+        var twice = pairs.Where(p => string.CompareOrdinal(p.Image1, p.Image2) > 0 && stored.Contains((p.Image2, p.Image1))).ToList();
+        var selves = pairs.Where(p => p.Image1 == p.Image2).ToList();
+        if (twice.Count > 0)
+            progress.Warning($"{Counted.Of(twice.Count, "pair")} stored both ways in {KaptureFeatures.MatchesFolder(root, type)} (first: '{twice[0].Image2}' and '{twice[0].Image1}'): the lexically first image's file taken");
+        if (selves.Count > 0)
+            progress.Warning($"{Counted.Of(selves.Count, "image")} matched with itself in {KaptureFeatures.MatchesFolder(root, type)} (first: '{selves[0].Image1}'): left out");
+        pairs = pairs.Except(twice).Except(selves).ToList();
         var pairShapes = pairs.Select(p => new HlocPairShape(p.Image1, p.Image2, counts[p.Image1])).ToList();
         var huddled = new List<string>();
         var written = Write(folder, kapturePath, imageShapes, k =>
@@ -123,8 +133,14 @@ public static class HlocExportRunner
             var (name, n, _) = imageShapes[k];
             var kp = KaptureFeatures.ReadKeypoints(root, type, name);
             var desc = KaptureFeatures.ReadDescriptors(root, descriptorsType, name);
+            string kptFile = Path.Combine(KaptureFeatures.KeypointsFolder(root, type), name + ".kpt"), descFile = Path.Combine(KaptureFeatures.DescriptorsFolder(root, descriptorsType), name + ".desc");
             if (desc.Rows != n || kp.Rows != n)
-                throw new FileFormatException(Path.Combine(KaptureFeatures.DescriptorsFolder(root, descriptorsType), name + ".desc"), 0, $"holds {desc.Rows} descriptors for {kp.Rows} keypoints: one per keypoint");
+                throw new FileFormatException(descFile, 0, $"holds {desc.Rows} descriptors, and {kptFile} {kp.Rows} keypoints: one descriptor per keypoint");
+            // hloc keeps descriptors as float16 (its as_half): a value beyond its range would be ∞ there.
+            if (Array.FindIndex(kp.Values, v => !float.IsFinite(v)) is var bad and >= 0)
+                throw new FileFormatException(kptFile, 0, $"keypoint {bad / kp.Columns} holds a value that is not finite");
+            if (Array.FindIndex(desc.Values, v => !float.IsFinite(v) || Math.Abs(v) > (float)Half.MaxValue) is var wide and >= 0)
+                throw new FileFormatException(descFile, 0, $"descriptor {wide / dim} holds {desc.Values[wide]}, beyond the float16 range (±{(float)Half.MaxValue}) in which hloc's features.h5 keeps descriptors");
             var xy = new float[2 * n];
             for (int i = 0; i < n; i++) { xy[2 * i] = kp.Values[i * kp.Columns]; xy[2 * i + 1] = kp.Values[i * kp.Columns + 1]; }
             if (n > 1 && Spread(xy, 0) < 2 && Spread(xy, 1) < 2) huddled.Add(name);
@@ -134,10 +150,15 @@ public static class HlocExportRunner
             var (a, b) = pairs[k];
             var m0 = Enumerable.Repeat(-1, counts[a]).ToArray();
             var s0 = new float[m0.Length];
+            int number = 0;
             foreach (var (i1, i2, score) in KaptureFeatures.ReadMatches(root, type, a, b))
             {
+                number++;
                 if (i1 >= m0.Length || i2 >= counts[b])
-                    throw new FileFormatException(KaptureFeatures.MatchesPath(root, type, a, b), 0, $"matches keypoint {i1} of '{a}' ({counts[a]} keypoints) with {i2} of '{b}' ({counts[b]})");
+                    throw new FileFormatException(KaptureFeatures.MatchesPath(root, type, a, b), 0, $"match {number}: keypoint {i1} of '{a}' ({counts[a]} keypoints) with {i2} of '{b}' ({counts[b]})");
+                // A NaN score would win against every other (no comparison with it is true).
+                if (!double.IsFinite(score))
+                    throw new FileFormatException(KaptureFeatures.MatchesPath(root, type, a, b), 0, $"match {number}: its score {score} is not a finite number");
                 if (m0[i1] < 0 || score > s0[i1]) { m0[i1] = i2; s0[i1] = (float)score; }
             }
             return (m0, s0);
@@ -145,7 +166,7 @@ public static class HlocExportRunner
         // Some tools write keypoints normalized to the image (berlin's sample: within ±0.5): hloc's are pixels.
         if (huddled.Count > 0)
             progress.Warning($"the keypoints of {Counted.Of(huddled.Count, "image")} lie within 2 px of each other (first: '{huddled[0]}'): normalized coordinates, not pixels? "
-                + "hloc and build-map take them as pixels (written as they are)");
+                + "hloc and build-map take them as pixels (written shifted by half a pixel, as any kapture keypoints)");
         return new HlocExport(images.Count, pairs.Count, records.Count - images.Count, written);
     }
 

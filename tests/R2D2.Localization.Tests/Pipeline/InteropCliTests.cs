@@ -267,8 +267,37 @@ public class InteropCliTests
         Assert.Equal(4670, Hloc.ReadFeatures(Path.Combine(dir, "berlin-features", "features.h5"), "01.jpg").Count);
         Assert.Equal(1241, Hloc.ReadMatches(Path.Combine(dir, "berlin-features", "matches.h5"), "01.jpg", "02.jpg", 4670).Matches0.Count(m => m >= 0));
         (code, _, err) = CliTests.Localize("convert", "--from", Berlin, "--to", Path.Combine(dir, "x"), "--format", "hloc", "--keypoints-type", "SIFT");
+        Assert.True(code == 2, err);
+        Assert.Contains("--keypoints-type 'SIFT': ", err);
+        Assert.Contains("holds no such type (it holds HessianAffine)", err);
+        // What hloc's file cannot hold, or would read otherwise, is refused at the kapture file: a
+        // descriptor beyond float16 (∞ in features.h5), a NaN score (it won over every real one);
+        // the output inside the kapture folder, and --features (taken and ignored), are refused too.
+        var broken = Path.Combine(dir, "bad-kapture");
+        TempDir.CopyTree(export, broken);
+        var desc = Path.Combine(KaptureFeatures.DescriptorsFolder(broken, "r2d2"), "02.jpg.desc");
+        var values = File.ReadAllBytes(desc);
+        BitConverter.TryWriteBytes(values.AsSpan(4 * 130), 1e6f);
+        File.WriteAllBytes(desc, values);
+        (code, _, err) = CliTests.Localize("convert", "--from", broken, "--to", Path.Combine(dir, "bad-hloc"), "--format", "hloc");
         Assert.True(code == 1, err);
-        Assert.Contains("holds no keypoints type 'SIFT' (it holds HessianAffine)", err);
+        Assert.Contains($"{desc}: descriptor 1 holds 1000000, beyond the float16 range", err);
+        File.Copy(Path.Combine(KaptureFeatures.DescriptorsFolder(export, "r2d2"), "02.jpg.desc"), desc, overwrite: true);
+        var (m1, m2) = KaptureFeatures.ListMatches(broken, "r2d2")[0];
+        var matchFile = KaptureFeatures.MatchesPath(broken, "r2d2", m1, m2);
+        var matchBytes = File.ReadAllBytes(matchFile);
+        BitConverter.TryWriteBytes(matchBytes.AsSpan(16), double.NaN);
+        File.WriteAllBytes(matchFile, matchBytes);
+        (code, _, err) = CliTests.Localize("convert", "--from", broken, "--to", Path.Combine(dir, "bad-hloc"), "--format", "hloc");
+        Assert.True(code == 1, err);
+        Assert.Contains($"{matchFile}: match 1: its score NaN is not a finite number", err);
+        (code, _, err) = CliTests.Localize("convert", "--from", export, "--to", Path.Combine(export, "sensors", "h"), "--format", "hloc");
+        Assert.True(code == 1, err);
+        Assert.Contains("lies inside the kapture folder's sensors/", err);
+        (code, _, err) = CliTests.Localize("convert", "--from", export, "--to", Path.Combine(dir, "y"), "--format", "hloc", "--features");
+        Assert.True(code == 2, err);
+        Assert.Contains("--features: only from a feature database (.db) to kapture", err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "bad-hloc")) && Directory.EnumerateFileSystemEntries(Path.Combine(dir, "bad-hloc")).Any());
         // A pair the file lacks is refused before any match is written; --matches without hloc's features too.
         var twoPairs = Path.Combine(dir, "two-pairs.h5");
         var kept = File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Take(2).Select(l => l.Split(' ')).ToList();

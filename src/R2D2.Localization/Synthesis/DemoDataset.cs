@@ -94,7 +94,8 @@ public static class DemoFiles
         var foreign = Directory.EnumerateFileSystemEntries(outDir).Order(StringComparer.Ordinal).FirstOrDefault(e => writes(Path.GetFileName(e)) && !Ours(e));
         if (foreign == null || earlierRun?.Invoke() == true) return;
         throw new R2D2Exception(outDir, 0, $"--out holds files that no {what} run wrote ({Path.GetFileName(foreign)}, and no {stamp}) where the demo "
-            + $"writes its photos, map and results, and would replace them: give a new or empty folder (a {what} run of an earlier version? add an empty {stamp} to it)");
+            + "writes its photos, map and results, and would replace them: give a new or empty folder"
+            + (earlierRun != null ? $" (a {what} run of a version that wrote no {stamp}? add an empty {stamp} to it)" : ""));
     }
 
     /// <summary>Writes the embedded copy of one of them into <paramref name="folder"/> and returns its path.</summary>

@@ -41,7 +41,7 @@ public class MapBuildRunnerTests
         var result = MapBuildRunner.Run(s.DbPath, new MapBuildInputs(s.Images, s.Folder, source),
             new MapBuildOptions { Pairs = PairSpec.Exhaustive, ExportFolder = export }, progress)!;
 
-        Assert.Equal(new[] { "extract", "match", "verify", "triangulate", "retrieval index", "ASMK vocabulary", "ASMK index" }, progress.Stages);
+        Assert.Equal(new[] { "extract", "match", "verify", "triangulate", "retrieval codebook", "retrieval index", "ASMK vocabulary", "ASMK index" }, progress.Stages);
         Assert.All(progress.Lines.Where(l => l.StartsWith("extract:")), l => Assert.EndsWith(": stored", l));
         Assert.Contains("6 posed images, 15 pairs (exhaustive)", Assert.Single(progress.Infos));
         Assert.Equal(new[] { "register", "extract", "match", "verify", "triangulate", "colour", "retrieval index", "ASMK index", "store", "export" }, result.Seconds.Keys);

@@ -30,7 +30,7 @@ internal static class EvaluateRetrievalCommand
         var cmd = new Command("evaluate-retrieval", "Retrieval recall@1/5/10/20/50 against the map's ground truth (database images sharing map points with the query's true view), per method and query set.");
         foreach (var o in new Option[] { map, sets, strecha, methods, localize, retrieved, clusters, minShared, gtPairs, perQuery, model, cacheDir, guided }.Concat(pose.All)) cmd.Options.Add(o);
         hardware.AddTo(cmd);
-        localize.AcceptOnlyFromAmong("2d3d", "2d2d");
+        localize.AcceptOnlyFromAmong(MatchingSchemes.Names);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var querySets = (r.GetValue(sets) ?? Array.Empty<string>()).Select(RetrievalQuerySet.Parse)

@@ -50,7 +50,7 @@ internal static class QueryCommand
             foreach (var o in new Option[] { Map, Queries, Intrinsics, Images, Output, Csv, SubmissionFolders, Kapture, Model }) cmd.Options.Add(o);
             Hardware.AddTo(cmd);
             Precision.AcceptOnlyFromAmong("fp32", "bf16");
-            Matching.AcceptOnlyFromAmong("2d3d", "2d2d");
+            Matching.AcceptOnlyFromAmong(MatchingSchemes.Names);
             foreach (var o in new Option[] { Precision, Pose.Threshold, Pose.LossScale, Retrieval, Method, Matching, Clusters, Guided, Pose.PointCells, Pose.Verify, Pose.VerifyShare, Pairs, Resume }) cmd.Options.Add(o);
             Shard.AddTo(cmd);
         }

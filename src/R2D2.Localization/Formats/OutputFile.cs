@@ -256,8 +256,8 @@ public static class OutputFile
         {
             if (string.IsNullOrEmpty(path)) continue;
             if (Directory.Exists(path)) throw new R2D2Exception(path, 0, $"is a folder: the {role} is a file; give a file name (nothing was written)");
-            for (var dir = Path.GetDirectoryName(Path.GetFullPath(path)); !string.IsNullOrEmpty(dir) && !Directory.Exists(dir); dir = Path.GetDirectoryName(dir))
-                if (File.Exists(dir)) throw new R2D2Exception(path, 0, $"lies under {dir}, which is a file: the {role} cannot be written there (nothing was written)");
+            if (FolderPath.FileInTheWay(Path.GetDirectoryName(Path.GetFullPath(path))!) is { } dir)
+                throw new R2D2Exception(path, 0, $"lies under {dir}, which is a file: the {role} cannot be written there (nothing was written)");
             var real = RealPath(path);
             foreach (var k in kept)
                 if (IsBelow(real, k.Real)) throw new R2D2Exception(path, 0, $"lies inside the {k.Role} ({k.Path}); write the {role} elsewhere (nothing was written)");

@@ -131,8 +131,8 @@ public static class Submission
             double largest = Math.Max(Math.Max(Math.Abs(v[0]), Math.Abs(v[1])), Math.Max(Math.Abs(v[2]), Math.Abs(v[3])));
             if (!(largest > 0))
                 throw new FileFormatException(source, lineNo, $"the quaternion of '{fields[0]}' is zero, which is no rotation");
-            double norm = largest * Math.Sqrt(v.Take(4).Sum(c => (c / largest) * (c / largest)));
             for (int i = 0; i < 4; i++) v[i] /= largest;
+            double norm = largest * Math.Sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2] + v[3] * v[3]);
             if (!firstLine.TryAdd(fields[0], lineNo))
                 throw new FileFormatException(source, lineNo, $"'{fields[0]}' appears again (first on line {firstLine[fields[0]]})");
             var pose = Pose.FromQuaternion(v.AsSpan(0, 4), v.AsSpan(4, 3));

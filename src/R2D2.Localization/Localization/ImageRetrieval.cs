@@ -131,6 +131,9 @@ public static class MatchingSchemes
     /// <summary>The --matching value: 2d3d (<see cref="MatchingScheme.PointDescriptors"/>) or 2d2d (<see cref="MatchingScheme.ImagePairs"/>).</summary>
     public static MatchingScheme Parse(string text) => Parse(text, "--matching");
 
+    /// <summary>The option values, as <see cref="Parse(string)"/> reads them.</summary>
+    public static readonly string[] Names = { "2d3d", "2d2d" };
+
     /// <summary>The option value of a scheme (as <see cref="Parse(string)"/> reads it).</summary>
     public static string Name(MatchingScheme s) => s == MatchingScheme.ImagePairs ? "2d2d" : "2d3d";
 

@@ -171,7 +171,7 @@ public static class ConvertRunner
         var outputs = new List<(string, string?)>();
         if (format == PoseFormat.Hloc)
             // hloc's three files, each named: they may go beside the database or a model (hloc's outputs/ holds both).
-            outputs.AddRange(new[] { HlocExportRunner.FeaturesFile, HlocExportRunner.MatchesFile, HlocExportRunner.PairsFile }.Select(f => ($"exported {f}", (string?)Path.Combine(to, f))));
+            outputs.AddRange(HlocExportRunner.Files.Select(f => ($"exported {f}", (string?)Path.Combine(to, f))));
         else outputs.Add(($"{Name(format)} output", to));
         if (format == PoseFormat.Nvm) outputs.Add(("NVM's intrinsics list", Path.ChangeExtension(to, ".intrinsics.txt")));
         OutputFile.RefuseInputs(outputs, ins, folder ? new[] { ("output folder", (string?)to) } : null);
@@ -216,9 +216,9 @@ public static class ConvertRunner
         {
             bool fromKapture = !fromDatabase && Kapture.IsKapture(from);
             // Not into the kapture folder's own sensors/ or reconstruction/ (other exports refuse its sensors/).
-            if (fromKapture && new[] { "sensors", "reconstruction" }.Select(f => Path.Combine(Kapture.Root(from), f)).FirstOrDefault(f =>
-                    OutputFile.RealPath(to).TrimEnd('/') is var t && OutputFile.RealPath(f) is var real && (t == real || t.StartsWith(real + "/", StringComparison.Ordinal))) is { } inside)
-                throw new R2D2Exception(to, 0, $"lies inside the kapture folder's {Path.GetFileName(inside)}/: give a folder apart from it (nothing was written)");
+            if (fromKapture)
+                OutputFile.RefuseAsOutputFiles(HlocExportRunner.Files.Select(f => ($"exported {f}", (string?)Path.Combine(to, f))),
+                    new[] { "sensors", "reconstruction" }.Select(f => ($"kapture folder's {f}/", (string?)Path.Combine(Kapture.Root(from), f))));
             if (!fromDatabase && !fromKapture)
                 throw new UsageException("--format hloc: from a feature database (.db) or a kapture folder with features only: hloc's files hold features and matches, which the other sources lack");
             if (intrinsics != null || imageRoot != null) throw new UsageException($"--format hloc takes neither --intrinsics nor --images: the {(fromDatabase ? "database" : "kapture folder")} has its images' sizes");

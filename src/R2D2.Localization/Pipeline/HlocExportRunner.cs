@@ -21,6 +21,8 @@ public sealed record HlocExport(int Images, int Pairs, int WithoutFeatures, List
 public static class HlocExportRunner
 {
     public const string FeaturesFile = "features.h5", MatchesFile = "matches.h5", PairsFile = "pairs.txt";
+    /// <summary>The three files an export writes.</summary>
+    public static readonly string[] Files = { FeaturesFile, MatchesFile, PairsFile };
 
     /// <summary>The inputs an export into <paramref name="folder"/> must not replace: the hloc file a
     /// map was built from (`--model hloc:FILE`: its query features would be lost). Files of hloc's own
@@ -37,7 +39,7 @@ public static class HlocExportRunner
         }
         var features = Path.Combine(folder, FeaturesFile);
         bool earlierExport = File.Exists(features) && Hloc.IsOurs(features);
-        foreach (var f in new[] { FeaturesFile, MatchesFile, PairsFile }.Select(f => Path.Combine(folder, f)).Where(File.Exists))
+        foreach (var f in Files.Select(f => Path.Combine(folder, f)).Where(File.Exists))
             // pairs.txt carries no mark: it goes with the features.h5 beside it.
             if (f.EndsWith(".h5") ? !Hloc.IsOurs(f) : !earlierExport)
                 throw new R2D2Exception(f, 0, "is not from an earlier export of this command (hloc's own, or another tool's): it is not replaced; "

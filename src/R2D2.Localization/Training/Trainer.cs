@@ -136,11 +136,11 @@ public static class Trainer
             adam.Restore(start, k => state.Tensors.TryGetValue(k, out var t) ? t.ToFloat32() : null);
         // Checked before the folder changes: a resumed run's validation must be the rows'.
         var validationPath = Path.Combine(outDir, ValidationFile);
+        var header = validation == null ? null : string.Join('\t', validation.Columns.Prepend("step"));
         if (validation != null && state != null)
         {
-            var header = string.Join('\t', validation.Columns.Prepend("step"));
             if (File.Exists(validationPath) && new FileInfo(validationPath).Length > 0 && File.ReadLines(validationPath).First() != header)
-                throw new ArgumentException($"{validationPath}: has other columns than this build's validation ({header.Replace('\t', ' ')}); use another --out");
+                throw new ArgumentException($"{validationPath}: has other columns than this build's validation ({header!.Replace('\t', ' ')}); use another --out");
             var setPath = Path.Combine(outDir, ValidationSetFile);
             if (validation.Set != null && File.Exists(setPath) && File.ReadAllText(setPath).Trim() is var measuredOn && measuredOn != validation.Set)
                 throw new ArgumentException($"{validationPath}: its rows were measured with {measuredOn}, and this run's would be with {validation.Set}: "
@@ -209,7 +209,6 @@ public static class Trainer
         }
         if (validation != null)
         {
-            var header = string.Join('\t', validation.Columns.Prepend("step"));
             if (validation.Set != null) OutputFile.WriteAllText(Path.Combine(outDir, ValidationSetFile), validation.Set + "\n");
             TruncateLog(validationPath, keepUpTo);
             if (!File.Exists(validationPath) || new FileInfo(validationPath).Length == 0)

@@ -169,9 +169,7 @@ public class OutputFaultTests(TinyMap tiny)
     [Fact]
     public void ReportOutputThatIsTheMapThePosesOrAPhotoIsRefused()
     {
-        var dir = tiny.Workspace("day_01.jpg");
-        var poses = Path.Combine(dir, "poses.txt");
-        Assert.Equal(0, Query(dir, List(dir, Good("day_01.jpg")), poses).Code);
+        var (dir, poses) = LocalizedWorkspace();
         var before = TinyMap.Hashes(dir);
         foreach (var (output, role) in new[] { (Path.Combine(dir, "map.db"), "the map"), (poses, "the poses"), (Path.ChangeExtension(poses, ".csv"), "the CSV") })
         {
@@ -188,13 +186,20 @@ public class OutputFaultTests(TinyMap tiny)
         foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
     }
 
-    /// <summary>A submission named .csv (another tool's) was read as its own side CSV ("the header lacks 'name'").</summary>
-    [Fact]
-    public void AReportOfASubmissionNamedCsvReadsItAsTheSubmission()
+    /// <summary>A workspace with the tiny map and day_01.jpg localized against it into poses.txt.</summary>
+    private (string Dir, string Poses) LocalizedWorkspace()
     {
         var dir = tiny.Workspace("day_01.jpg");
         var poses = Path.Combine(dir, "poses.txt");
         Assert.Equal(0, Query(dir, List(dir, Good("day_01.jpg")), poses).Code);
+        return (dir, poses);
+    }
+
+    /// <summary>A submission named .csv (another tool's) was read as its own side CSV ("the header lacks 'name'").</summary>
+    [Fact]
+    public void AReportOfASubmissionNamedCsvReadsItAsTheSubmission()
+    {
+        var (dir, poses) = LocalizedWorkspace();
         var other = Path.Combine(dir, "other");
         Directory.CreateDirectory(other);
         File.Copy(poses, Path.Combine(other, "poses.csv"));
@@ -206,9 +211,7 @@ public class OutputFaultTests(TinyMap tiny)
     [Fact]
     public void ReportRefusesAnEmptyGroundTruthAndAMissingQueryImageFolder()
     {
-        var dir = tiny.Workspace("day_01.jpg");
-        var poses = Path.Combine(dir, "poses.txt");
-        Assert.Equal(0, Query(dir, List(dir, Good("day_01.jpg")), poses).Code);
+        var (dir, poses) = LocalizedWorkspace();
         var empty = Path.Combine(dir, "empty.txt");
         File.WriteAllText(empty, "");
         var report = Path.Combine(dir, "report.html");

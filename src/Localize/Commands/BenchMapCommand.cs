@@ -13,10 +13,10 @@ internal static class BenchMapCommand
 {
     public static Command Create()
     {
-        var images = new Option<int>("--images") { DefaultValueFactory = _ => 1000 };
-        var keypoints = new Option<int>("--keypoints") { DefaultValueFactory = _ => 5000 };
-        var pairsPerImage = new Option<int>("--pairs-per-image") { DefaultValueFactory = _ => 20 };
-        var work = new Option<string>("--work") { DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "r2d2-bench-map") };
+        var images = new Option<int>("--images") { Description = "synthetic posed images", DefaultValueFactory = _ => 1000 };
+        var keypoints = new Option<int>("--keypoints") { Description = "keypoints per image", DefaultValueFactory = _ => 5000 };
+        var pairsPerImage = new Option<int>("--pairs-per-image") { Description = "pairs per image", DefaultValueFactory = _ => 20 };
+        var work = new Option<string>("--work") { Description = "folder of the benchmark's database", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "r2d2-bench-map") };
         var hardware = new DeviceOptionSet("cpu");
         var cmd = new Command("bench-map", "Benchmark: map stages on synthetic posed images and features (peak memory, seconds per image).");
         foreach (var o in new Option[] { images, keypoints, pairsPerImage, work }) cmd.Options.Add(o);

@@ -11,9 +11,9 @@ internal static class BenchPnpCommand
 {
     public static Command Create()
     {
-        var matches = new Option<int>("--matches") { DefaultValueFactory = _ => 1000 };
+        var matches = new Option<int>("--matches") { Description = "2D–3D matches per query", DefaultValueFactory = _ => 1000 };
         var outliers = new Option<double>("--outliers") { Description = "share of wrong matches", DefaultValueFactory = _ => 0.5 };
-        var queries = new Option<int>("--queries") { DefaultValueFactory = _ => 100 };
+        var queries = new Option<int>("--queries") { Description = "synthetic queries", DefaultValueFactory = _ => 100 };
         var threshold = new Option<double>("--threshold") { Description = "inlier threshold (px) of both solvers", DefaultValueFactory = _ => new PnpOptions().ThresholdPx }.Above(0);
         var cmd = new Command("bench-pnp", "Benchmark: PnP-RANSAC on synthetic 2D–3D matches, ours vs OpenCV (JSON on stdout).");
         foreach (var o in new Option[] { matches, outliers, queries, threshold }) cmd.Options.Add(o);

@@ -14,16 +14,17 @@ internal static class BenchScaleCommand
 {
     public static Command Create()
     {
-        var stage = new Option<ScaleStage?>("--stage") { Description = "features | match | verify | truematches | triangulate | query" };
-        var database = new Option<string?>("--database") { Description = "the benchmark's database (features: created anew)" };
-        var images = new Option<int>("--images") { DefaultValueFactory = _ => 1000 };
-        var keypoints = new Option<int>("--keypoints") { DefaultValueFactory = _ => 20_000 };
-        var pairsPerImage = new Option<int>("--pairs-per-image") { DefaultValueFactory = _ => 20 };
+        var stage = new Option<string?>("--stage") { Description = "the stage to run (required unless --report)" }
+            .AcceptOnlyFromAmong(Enum.GetNames<ScaleStage>().Select(n => n.ToLowerInvariant()).ToArray());
+        var database = new Option<string?>("--database") { Description = "the benchmark's database (features: created anew; required unless --report)" };
+        var images = new Option<int>("--images") { Description = "database images of the synthetic street", DefaultValueFactory = _ => 1000 };
+        var keypoints = new Option<int>("--keypoints") { Description = "keypoints per image", DefaultValueFactory = _ => 20_000 };
+        var pairsPerImage = new Option<int>("--pairs-per-image") { Description = "pairs from poses per image", DefaultValueFactory = _ => 20 };
         var maxPairs = new Option<int>("--max-pairs") { Description = "match and verify only the first N pairs (0: all)", DefaultValueFactory = _ => 0 };
-        var queries = new Option<int>("--queries") { DefaultValueFactory = _ => 20 };
-        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0 };
+        var queries = new Option<int>("--queries") { Description = "queries of the query stage", DefaultValueFactory = _ => 20 };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the synthetic street", DefaultValueFactory = _ => 0 };
         var report = new Option<string?>("--report") { Description = "TSV of collected rows: print the table (and --plot PNG)" };
-        var plot = new Option<string?>("--plot");
+        var plot = new Option<string?>("--plot") { Description = "with --report: the plot of time and memory per stage against images (PNG)" };
         var pose = new QueryCommand.PoseOptions("as query's (default: the localizer's)");
         var hardware = new DeviceOptionSet("cpu");
         var cmd = new Command("bench-scale", "Benchmark: map and query stages at Aachen scale on synthetic features (one stage per run).");
@@ -36,8 +37,9 @@ internal static class BenchScaleCommand
                 Console.Write(ScaleBenchRunner.Report(tsv, r.GetValue(plot)));
                 return 0;
             }
-            if (r.GetValue(stage) is not { } s || r.GetValue(database) is not { } db)
+            if (r.GetValue(stage) is not { } name || r.GetValue(database) is not { } db)
                 throw new UsageException("bench-scale: --stage and --database are required (or --report)");
+            var s = Enum.Parse<ScaleStage>(name, ignoreCase: true);
             var o = new ScaleBenchOptions
             {
                 Database = db,

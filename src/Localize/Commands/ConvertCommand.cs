@@ -20,11 +20,12 @@ internal static class ConvertCommand
         var features = new Option<bool>("--features") { Description = "from a feature database (.db) to kapture: also its keypoints, descriptors and matches (reconstruction/)" };
         var keypointsType = new Option<string?>("--keypoints-type") { Description = "from a kapture folder to hloc: the keypoints type (reconstruction/keypoints/TYPE) to take, with its descriptors and matches; default: the folder's only one" };
         var cmd = new Command("convert", "Convert poses and cameras between COLMAP (text, binary), kapture, NVM, Strecha .camera, submissions and query lists; a feature database's features to kapture or hloc, a kapture folder's to hloc.");
-        foreach (var o in new Option[] { from, to, format, intrinsics, images, features, keypointsType }) cmd.Options.Add(o);
+        var descriptorsType = new Option<string?>("--descriptors-type") { Description = "from a kapture folder to hloc: the descriptors type (reconstruction/descriptors/TYPE) to take; default: the one whose descriptors.txt names the keypoints type" };
+        foreach (var o in new Option[] { from, to, format, intrinsics, images, features, keypointsType, descriptorsType }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var (n, written) = ConvertRunner.Run(r.GetValue(from)!, r.GetValue(to)!, ConvertRunner.ParseFormat(r.GetValue(format)!),
-                r.GetValue(intrinsics), r.GetValue(images), r.GetValue(features), new ConsoleProgress("convert"), r.GetValue(keypointsType));
+                r.GetValue(intrinsics), r.GetValue(images), r.GetValue(features), new ConsoleProgress("convert"), r.GetValue(keypointsType), r.GetValue(descriptorsType));
             Console.WriteLine($"convert: {Counted.Of(n, "image")} → {string.Join(", ", written)}");
             return 0;
         }));

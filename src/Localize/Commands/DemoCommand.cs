@@ -59,14 +59,14 @@ internal static class DemoCommand
             MaxDay = r.GetValue(o.MaxDay), MaxQueries = r.GetValue(o.MaxQueries), Scale = r.GetValue(o.Scale), Settings = o.Extraction.Get(r),
         });
         var sc = inp.Scene;
-        Console.WriteLine($"demo: scene {inp.ScenePath} ({sc.Facades.Count} facades, {sc.DayCameras.Count} day photos, {sc.Width}×{sc.Height}), "
-            + $"{inp.Queries.Count} night queries ({inp.QueryPath}) → {inp.OutDir}");
+        Console.WriteLine($"demo: scene {inp.ScenePath} ({sc.Facades.Count} facades, {Counted.Of(sc.DayCameras.Count, "day photo")}, {sc.Width}×{sc.Height}), "
+            + $"{Counted.Of(inp.Queries.Count, "night query", "night queries")} ({inp.QueryPath}) → {inp.OutDir}");
         // The model before the rendering: a missing checkpoint stops the demo at once.
         using var source = r.GetValue(o.RenderOnly) ? null : o.Net.LoadSource(r, inp.Settings, o.Extraction);
         var dev = o.Net.Hardware.Resolve(r);
         t.Done("load model");
         var data = DemoRunner.Render(inp, new ConsoleProgress("demo", logEvery: Math.Max(1, inp.ImageCount / 6), stageTimes: false), t);
-        Console.WriteLine($"render: {data.Day.Count} day photos in {data.DayFolder}, {data.Night.Count} night queries in {data.NightFolder}");
+        Console.WriteLine($"render: {Counted.Of(data.Day.Count, "day photo")} in {data.DayFolder}, {Counted.Of(data.Night.Count, "night query", "night queries")} in {data.NightFolder}");
         if (source == null) return 0;
 
         var result = DemoRunner.Run(inp, data, source, o.Net.MapModel(r), dev, new ConsoleDemoProgress(), t, ModelLoader.ModelName(r.GetValue(o.Net.Model)!));

@@ -15,7 +15,7 @@ internal static class EvaluateRetrievalCommand
         var map = new Option<string>("--map") { Description = "map database from build-map", Required = true };
         var sets = new Option<string[]>("--set") { Description = "a query set LABEL:QUERY_LIST:IMAGE_FOLDER:GROUND_TRUTH (list with intrinsics, true poses in the submission format); repeatable", AllowMultipleArgumentsPerToken = true };
         var strecha = new Option<string[]>("--strecha") { Description = "Strecha scene folders: their strecha-loc queries (odd images) by day and simulated night", AllowMultipleArgumentsPerToken = true };
-        var methods = new Option<string[]>("--methods") { Description = "vlad, asmk, oracle (the ground truth's ranking), pairs:FILE, global:PATH (kapture global_features folder or hloc global-feats .h5)", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { "vlad", "asmk", "oracle" } };
+        var methods = new Option<string[]>("--methods") { Description = "vlad, asmk, oracle (the ground truth's ranking), pairs:FILE, global:PATH (kapture global_features folder or hloc global-feats .h5); default: vlad asmk oracle", AllowMultipleArgumentsPerToken = true };
         var localize = new Option<string[]>("--localize") { Description = "also localize with each method's images: 2d3d and/or 2d2d", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => Array.Empty<string>() };
         var retrieved = new Option<int>("--retrieved") { Description = "database images each query is localized against (and written per query with --write-gt-pairs)", DefaultValueFactory = _ => 20 }.AtLeast(1);
         var clusters = new Option<bool?>("--covisibility-clusters") { Description = "PnP per covisibility cluster of the images, keep the best (hloc); default: on for the retrieval methods, off for the oracle; true or false for all" };
@@ -45,7 +45,7 @@ internal static class EvaluateRetrievalCommand
             Console.WriteLine($"evaluate-retrieval: {mapPath} ({index.Images.Count} images, {index.Points.Count} points, ASMK index: {(index.Asmk != null ? $"{index.Asmk.Codebook.Words} words, {index.Asmk.MemoryBytes / 1e6:F1} MB" : "none")})");
             var result = RetrievalEvaluationRunner.Run(index, source, dev, querySets, new RetrievalEvaluationOptions
             {
-                Methods = r.GetValue(methods)!,
+                Methods = r.GetValue(methods) is { Length: > 0 } given ? given : new[] { "vlad", "asmk", "oracle" },
                 LocalizeSchemes = schemes,
                 RetrievedImages = r.GetValue(retrieved),
                 Relevance = new RelevanceOptions { MinSharedPoints = r.GetValue(minShared) },
@@ -82,7 +82,7 @@ internal static class BuildRetrievalCommand
     {
         var map = new Option<string>("--map") { Description = "map database from build-map", Required = true };
         var words = new Option<int>("--words") { Description = "visual words (0: auto; rounded to a square)", DefaultValueFactory = _ => 0 }.AtLeast(0);
-        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 0 };
+        var seed = new Option<int>("--seed") { Description = "seed of the k-means initialization and sampling", DefaultValueFactory = _ => 0 };
         var cmd = new Command("build-retrieval", "Add (or rebuild) the ASMK retrieval index of a map: vocabulary by k-means on the map's descriptors (resumes after a kill), inverted file stored in the map.");
         foreach (var o in new Option[] { map, words, seed }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
@@ -101,11 +101,11 @@ internal static class BenchRetrievalCommand
 {
     public static Command Create()
     {
-        var images = new Option<int>("--images") { DefaultValueFactory = _ => 4328 }.AtLeast(2);
-        var keypoints = new Option<int>("--keypoints") { DefaultValueFactory = _ => 2000 }.AtLeast(10);
-        var words = new Option<int>("--words") { DefaultValueFactory = _ => 0 }.AtLeast(0);
-        var threads = new Option<int>("--threads") { DefaultValueFactory = _ => 2 }.AtLeast(1);
-        var queries = new Option<int>("--queries") { DefaultValueFactory = _ => 50 }.AtLeast(1);
+        var images = new Option<int>("--images") { Description = "database images of the synthetic street", DefaultValueFactory = _ => 4328 }.AtLeast(2);
+        var keypoints = new Option<int>("--keypoints") { Description = "descriptors per image", DefaultValueFactory = _ => 2000 }.AtLeast(10);
+        var words = new Option<int>("--words") { Description = "visual words (0: auto)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => 2 }.AtLeast(1);
+        var queries = new Option<int>("--queries") { Description = "timed queries", DefaultValueFactory = _ => 50 }.AtLeast(1);
         var cmd = new Command("bench-retrieval", "Benchmark: ASMK vocabulary, index memory and query time on a synthetic street of images (no images read).");
         foreach (var o in new Option[] { images, keypoints, words, threads, queries }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>

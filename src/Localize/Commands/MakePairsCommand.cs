@@ -23,8 +23,8 @@ internal static class MakePairsCommand
         var output = new Option<string>("--out") { Description = "folder for the images", Required = true };
         var count = new Option<int>("--count") { Description = "images to write", DefaultValueFactory = _ => 8 }.AtLeast(1);
         var seed = new Option<long>("--seed") { Description = "seed of the first image (image i has seed + i)", DefaultValueFactory = _ => 0 };
-        var width = new Option<int>("--width") { DefaultValueFactory = _ => 512 }.Between(8, 8192);
-        var height = new Option<int>("--height") { DefaultValueFactory = _ => 384 }.Between(8, 8192);
+        var width = new Option<int>("--width") { Description = "image width (px)", DefaultValueFactory = _ => 512 }.Between(8, 8192);
+        var height = new Option<int>("--height") { Description = "image height (px)", DefaultValueFactory = _ => 384 }.Between(8, 8192);
         var cmd = new Command("procedural", "Write procedural training images (the default model's only training data) as PNG, and time them.");
         foreach (var o in new Option[] { output, count, seed, width, height }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>

@@ -17,7 +17,7 @@ internal static class QueryCommand
         public readonly Option<string?> Images = new("--images") { Description = "folder the query names are relative to (default for a kapture folder: its sensors/records_data)" };
         public readonly Option<int> SubmissionFolders = new("--submission-folders")
         {
-            Description = "keep the last N folders of each query's name in the submission (1 for multi-camera datasets: RobotCar Seasons' rear/NAME.jpg); default 0, the base name (Aachen)",
+            Description = "keep the last N folders of each query's name in the submission (1 for multi-camera datasets: RobotCar Seasons' rear/NAME.jpg); 0: the base name (Aachen)",
             DefaultValueFactory = _ => 0,
         };
         public readonly Option<string?> Kapture = new("--kapture-output") { Description = "also write the localized poses as a kapture folder (sensors/trajectories.txt, records_camera.txt, sensors.txt)" };

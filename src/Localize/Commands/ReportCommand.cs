@@ -11,7 +11,7 @@ internal static class ReportCommand
     public static Command Create()
     {
         var map = new Option<string>("--map") { Description = "the map database the queries were localized against", Required = true };
-        var poses = new Option<string>("--poses") { Description = "the submission `localize query` wrote (its .csv and .inliers.txt are read from beside it)", Required = true };
+        var poses = new Option<string>("--poses") { Description = "the submission `localize query` wrote (its .csv, .inliers.txt, .matches.txt and .run.json are read from beside it)", Required = true };
         var truth = new Option<string?>("--ground-truth") { Description = "true poses (submission format): errors, thresholds table and error plot" };
         var queryImages = new Option<string?>("--query-images") { Description = "folder the query names are relative to (the query's --images), for the query pictures" };
         var mapImages = new Option<string?>("--map-images") { Description = "folder of the map's images (default: the one build-map recorded)" };

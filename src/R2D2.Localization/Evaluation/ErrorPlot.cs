@@ -90,11 +90,12 @@ public static class ErrorPlot
         var grey = Color.FromHex("#6e6e6e");
         var markers = s.Markers.Where(t => t.PositionMetres >= min && t.PositionMetres <= max).OrderBy(t => t.PositionMetres).ToList();
         // Threshold lines and labels first, so the curves are drawn over them; labels step down so
-        // neighbouring thresholds (0.25 m and 0.5 m) do not overlap.
+        // neighbouring thresholds (0.25 m and 0.5 m) do not overlap, and come after every line, so
+        // that their white ground hides the next threshold's line (it struck "0.25 m, 2°" through).
+        foreach (var t in markers)
+            plot.Add.VerticalLine(X(t.PositionMetres), 1, grey, LinePattern.Dashed).LegendText = "";
         for (int m = 0; m < markers.Count; m++)
         {
-            var line = plot.Add.VerticalLine(X(markers[m].PositionMetres), 1, grey, LinePattern.Dashed);
-            line.LegendText = "";
             bool right = markers[m].PositionMetres < min + 0.85 * (max - min) && (!log || X(markers[m].PositionMetres) < X(min) + 0.85 * (X(max) - X(min)));
             var label = plot.Add.Text(markers[m].ToString(), X(markers[m].PositionMetres), 98 - 6 * m);
             label.LabelFontSize = 12;
@@ -136,7 +137,8 @@ public static class ErrorPlot
         plot.Title($"{s.Title} ({queries} queries)", 16);
         plot.XLabel(log ? "position error (log scale)" : "position error", 13);
         plot.YLabel("queries localized within the error", 13);
-        if (runs.Count > 0) plot.ShowLegend(Alignment.LowerRight);
+        // Lower right is where a rising curve is not; a run that stays low is there, and upper left is free.
+        if (runs.Count > 0) plot.ShowLegend(runs.Max(r => r.Result.Queries.Count == 0 ? 0 : Curve(r.Result, min, max).Percent.Max()) < 60 ? Alignment.UpperLeft : Alignment.LowerRight);
         return plot;
     }
 

@@ -89,7 +89,9 @@ public static class HtmlReport
             foreach (var t in thresholds) sb.Append("<th>").Append(E(t.ToString())).Append("</th>");
             sb.Append("<th>localized</th><th>median position</th><th>median rotation</th></tr>\n<tr><td>").Append(ev.Queries.Count).Append("</td>");
             foreach (var t in thresholds) sb.Append("<td>").Append((100 * ev.ShareWithin(t)).ToString("F1", Inv)).Append(" %</td>");
-            sb.Append("<td>").Append(d.Queries.Count(q => q.Localized)).Append("</td><td>").Append(Metres(ev.MedianPositionMetres)).Append("</td><td>")
+            // Of the queries the thresholds count (an estimate without a true pose is not one of them).
+            var counted = ev.Queries.Select(q => q.Name).ToHashSet(StringComparer.Ordinal);
+            sb.Append("<td>").Append(d.Queries.Count(q => q.Localized && counted.Contains(q.Name))).Append("</td><td>").Append(Metres(ev.MedianPositionMetres)).Append("</td><td>")
               .Append(Degrees(ev.MedianRotationRadians)).Append("</td></tr></table>\n");
         }
         else sb.Append("<p>No ground truth given: no errors.</p>\n");
@@ -182,7 +184,9 @@ public static class HtmlReport
     {
         sb.Append("<section class=\"q").Append(Good(q, err) ? "" : " bad").Append("\" id=\"q-").Append(E(q.Name)).Append("\"><h3>").Append(E(q.Name)).Append(' ');
         sb.Append(q.Localized ? "<span class=\"ok\">localized</span>" : $"<span class=\"fail\">not localized ({StatusWord(q)})</span>");
-        sb.Append($" <span class=\"note\">{q.Inliers} inliers of {q.Matches} matches");
+        // Counts the run's files do not give are said to be unknown, not 0 (another tool's submission, a missing query).
+        bool countsKnown = q.Status != null || q.MatchSet != null || q.InlierSet != null;
+        sb.Append(" <span class=\"note\">").Append(q.Missing ? "no pose in the run" : countsKnown ? $"{q.Inliers} inliers of {q.Matches} matches" : "inliers and matches unknown");
         if (q.Seconds is double secs) sb.Append(", ").Append(secs.ToString("F2", Inv)).Append(" s");
         sb.Append("</span></h3>\n");
         if (!q.Localized)
@@ -212,7 +216,11 @@ public static class HtmlReport
         // Runs written before the matches file have the inliers only.
         var matches = q.MatchSet ?? (q.InlierSet is { } s ? new QueryMatchSet(q.Name, s.XY, s.PointIds, Enumerable.Repeat(true, s.Count).ToArray())
             : QueryMatchSet.Empty(q.Name));
-        var best = ReportPictures.BestImages(matches, pointsById, q.Localized ? 1 : o.DatabaseImagesForFailures);
+        var best = ReportPictures.BestImages(matches, pointsById, q.Localized ? 1 : o.DatabaseImagesForFailures, byInliers: q.Localized);
+        // The fallback pose's image is shown among them: the card names it.
+        if (!q.Localized && q.FallbackImage != null && d.MapImages.FirstOrDefault(kv => kv.Value.Name == q.FallbackImage) is { Value.Name: not null } fb
+            && best.All(b => b.Id != fb.Key) && best.Count > 0)
+            best[^1] = (fb.Key, ReportPictures.BestImages(matches, pointsById, int.MaxValue, byInliers: false).FirstOrDefault(b => b.Id == fb.Key).Shared);
         if (best.Count == 0 && q.FallbackImage != null)
             foreach (var (id, im) in d.MapImages)
                 if (im.Name == q.FallbackImage) { best.Add((id, 0)); break; }
@@ -229,13 +237,14 @@ public static class HtmlReport
             using var db = path != null && File.Exists(path) ? TryRead(path) : null;
             var drawn = id >= 0 ? ReportPictures.InImage(matches, id, pointsById, d.MapKeypoints?.Invoke(id)) : new List<DrawnMatch>();
             var (jpeg, st) = ReportPictures.Draw(query, db, drawn, width, o.MaxLinesPerKind, o.JpegQuality, missing);
-            string dbName = mi.Name ?? "none";
+            string dbName = mi.Name ?? "none (the run recorded no match of this query)";
             sb.Append("<figure><img class=\"thumb\" loading=\"lazy\" alt=\"query ").Append(E(q.Name)).Append(" and database image ").Append(E(dbName))
               .Append("\" src=\"data:image/jpeg;base64,").Append(Convert.ToBase64String(jpeg)).Append("\"><figcaption>left: query ").Append(E(q.Name))
               .Append("; right: database image ").Append(E(dbName));
-            if (shared > 0) sb.Append(matches.InlierCount > 0 ? $", which sees {shared} of the {matches.InlierCount} inliers" : $", which sees {shared} of the {matches.Count} matched points");
+            if (shared > 0) sb.Append(q.Localized && matches.InlierCount > 0 ? $", which sees {shared} of the {matches.InlierCount} inliers" : $", which sees {shared} of the {matches.Count} matched points");
             else if (mi.Name != null) sb.Append(" (the fallback pose's image; it sees none of the matches)");
             if (db == null && mi.Name != null) sb.Append(" (not found in ").Append(E(d.MapImageFolder ?? "no folder")).Append(')');
+            if (id < 0) { sb.Append(".</figcaption></figure>"); continue; }
             sb.Append(". Lines: ").Append(st.InlierLines).Append(" of ").Append(st.InliersInImage).Append(" inliers (green), ")
               .Append(st.OutlierLines).Append(" of ").Append(st.OutliersInImage).Append(" outliers (red) that this image sees.</figcaption></figure>");
         }
@@ -249,7 +258,8 @@ public static class HtmlReport
     }
 
     private static string E(string s) => HtmlText.E(s);
-    private static string Vec(double[] c) => string.Join(", ", c.Select(v => v.ToString("F2", Inv)));
+    // + 0.0 turns a −0.001 rounded to "-0.00" into "0.00".
+    private static string Vec(double[] c) => string.Join(", ", c.Select(v => (Math.Round(v, 2) + 0.0).ToString("F2", Inv)));
     private static string Metres(double m) => double.IsPositiveInfinity(m) ? "∞" : double.IsNaN(m) ? "–" : m < 1 ? (m * 100).ToString("F1", Inv) + " cm" : m.ToString("F2", Inv) + " m";
     private static string Degrees(double r) => double.IsPositiveInfinity(r) ? "∞" : double.IsNaN(r) ? "–" : (r * 180 / Math.PI).ToString("F2", Inv) + "°";
 }

@@ -104,10 +104,8 @@ internal static class MapViews
         var pts = new List<(double X, double Y)>();
         foreach (var p in cams) { var c = p.CameraCenter; pts.Add((c[a], sb * c[b])); }
         foreach (var q in d.Queries)
-        {
-            if (q.Estimate != null) { var c = q.Estimate.CameraCenter; pts.Add((c[a], sb * c[b])); }
             if (q.Truth != null) { var c = q.Truth.CameraCenter; pts.Add((c[a], sb * c[b])); }
-        }
+        var estimates = d.Queries.Where(q => q.Estimate != null).Select(q => { var c = q.Estimate!.CameraCenter; return (X: c[a], Y: sb * c[b]); }).ToList();
         // Fewer points than the 3D view: each is an SVG element of ~60 bytes.
         var idx = Sample(d.Points.Count, Math.Min(d.Options.MaxPoints, 8000));
         var mapXY = idx.Select(i => { var p = d.Points[i]; double[] x = { p.X, p.Y, p.Z }; return (X: x[a], Y: sb * x[b]); }).ToList();
@@ -120,7 +118,16 @@ internal static class MapViews
             xs.AddRange(new[] { Q(mapXY.Select(p => p.X), 0.01), Q(mapXY.Select(p => p.X), 0.99) });
             ys.AddRange(new[] { Q(mapXY.Select(p => p.Y), 0.01), Q(mapXY.Select(p => p.Y), 0.99) });
         }
+        // Estimates widen the view up to half its size again: one far-off estimate (a pose at
+        // 1 km) shrank the map to a blob; beyond that it is drawn at the edge, its distance said.
+        if (xs.Count == 0) { xs.AddRange(estimates.Select(e => e.X)); ys.AddRange(estimates.Select(e => e.Y)); }
         if (xs.Count == 0) { xs.Add(0); ys.Add(0); }
+        {
+            double bx0 = xs.Min(), bx1 = xs.Max(), by0 = ys.Min(), by1 = ys.Max();
+            double reach = 0.5 * Math.Max(Math.Max(bx1 - bx0, by1 - by0), 1.0);
+            foreach (var e in estimates.Where(e => e.X >= bx0 - reach && e.X <= bx1 + reach && e.Y >= by0 - reach && e.Y <= by1 + reach))
+            { xs.Add(e.X); ys.Add(e.Y); }
+        }
         double x0 = xs.Min(), x1 = xs.Max(), y0 = ys.Min(), y1 = ys.Max();
         double span = Math.Max(Math.Max(x1 - x0, y1 - y0), 1e-6) * 1.12;
         double cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
@@ -169,17 +176,23 @@ internal static class MapViews
                 continue;
             }
             var e = q.Estimate.CameraCenter;
+            double X = S(e[a] - cx), Y = S(sb * e[b] - cy);
+            // Off the view: drawn where the line from the view's centre leaves it.
+            const double edge = 10;
+            double far = Math.Max(Math.Abs(X - size * 0.5), Math.Abs(Y - size * 0.5)) / (size * 0.5 - edge);
+            bool off = far > 1;
+            if (off) { X = size * 0.5 + (X - size * 0.5) / far; Y = size * 0.5 + (Y - size * 0.5) / far; }
             if (q.Truth != null)
             {
                 var t = q.Truth.CameraCenter;
-                svg.Append($"<line x1=\"{Px(t[a])}\" y1=\"{Py(sb * t[b])}\" x2=\"{Px(e[a])}\" y2=\"{Py(sb * e[b])}\" stroke=\"#999\" stroke-width=\"1\"/>");
+                svg.Append($"<line x1=\"{Px(t[a])}\" y1=\"{Py(sb * t[b])}\" x2=\"{F(X)}\" y2=\"{F(Y)}\" stroke=\"#999\" stroke-width=\"1\"{(off ? " stroke-dasharray=\"4 3\"" : "")}/>");
                 svg.Append($"<circle cx=\"{Px(t[a])}\" cy=\"{Py(sb * t[b])}\" r=\"6\" fill=\"none\" stroke=\"#1a9a3a\" stroke-width=\"2\"><title>{HtmlText.E(q.Name)} (true)</title></circle>");
             }
-            double X = S(e[a] - cx), Y = S(sb * e[b] - cy);
             string colour = q.IsFallback ? "#888" : "#d22";
-            string what = q.IsFallback ? "fallback pose: a database image's, not an estimate" : "estimate";
+            string what = (q.IsFallback ? "fallback pose: a database image's, not an estimate" : "estimate")
+                + (off ? $", off the view: {Distance(e, cx, cy, a, b, sb)} from its centre" : "");
             svg.Append($"<path d=\"M{F(X - 5)} {F(Y - 5)}L{F(X + 5)} {F(Y + 5)}M{F(X - 5)} {F(Y + 5)}L{F(X + 5)} {F(Y - 5)}\" stroke=\"{colour}\" stroke-width=\"2\"><title>{HtmlText.E(q.Name)} ({what})</title></path>");
-            svg.Append(Label(X, Y, Path.GetFileNameWithoutExtension(q.Name) + (q.IsFallback ? " (fallback)" : ""), "#333", 11));
+            svg.Append(Label(X, Y, Path.GetFileNameWithoutExtension(q.Name) + (q.IsFallback ? " (fallback)" : "") + (off ? $" (off the view, {Distance(e, cx, cy, a, b, sb)})" : ""), "#333", 11));
         }
         // Scale bar.
         double bar = NiceNumbers.AtMost(span / 5);
@@ -188,6 +201,13 @@ internal static class MapViews
         svg.Append($"<text x=\"{size - 10}\" y=\"{size - 10}\" font-size=\"11\" fill=\"#666\" text-anchor=\"end\">axes: {"xyz"[a]} →, {"xyz"[b]} {(sb > 0 ? "↓" : "↑")}</text>");
         svg.Append("</svg>");
         return svg.ToString();
+    }
+
+    /// <summary>How far a position lies from the view's centre, in the plane seen from above.</summary>
+    private static string Distance(double[] c, double cx, double cy, int a, int b, double sb)
+    {
+        double dx = c[a] - cx, dy = sb * c[b] - cy, m = Math.Sqrt(dx * dx + dy * dy);
+        return m >= 1000 ? $"{(m / 1000).ToString("0.#", Inv)} km" : $"{m.ToString("0", Inv)} m";
     }
 
     private static double Cross(int a, int b, int c) =>

@@ -36,14 +36,24 @@ public static class ReportLoader
         }
         var warnings = new List<string>();
         var estimates = Submission.Read(posesPath, warnings.Add);
+        var named = estimates.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        // The side files name a query as the query list does; the submission by its base name, or
+        // with its folders (--submission-folders).
+        string InSubmission(string name) => Submission.CandidateNames(name).FirstOrDefault(named.Contains) ?? Submission.BaseName(name);
         var csvPath = Path.ChangeExtension(posesPath, ".csv");
-        var stored = QueryOutputs.ReadStored(posesPath, csvPath).Values.ToDictionary(r => Submission.BaseName(r.Result.Name));
+        var stored = QueryOutputs.ReadStored(posesPath, csvPath).Values.ToDictionary(r => InSubmission(r.Result.Name));
         var inlierPath = QueryInliers.PathFor(posesPath);
-        var inliers = File.Exists(inlierPath) ? QueryInliers.Read(inlierPath).Values.ToDictionary(s => Submission.BaseName(s.Name)) : new();
+        var inliers = File.Exists(inlierPath) ? QueryInliers.Read(inlierPath).Values.ToDictionary(s => InSubmission(s.Name)) : new();
         var matchPath = QueryMatches.PathFor(posesPath);
-        var matches = File.Exists(matchPath) ? QueryMatches.Read(matchPath).Values.ToDictionary(s => Submission.BaseName(s.Name)) : new();
+        var matches = File.Exists(matchPath) ? QueryMatches.Read(matchPath).Values.ToDictionary(s => InSubmission(s.Name)) : new();
         var runPath = QueryRunInfo.PathFor(posesPath);
         var run = File.Exists(runPath) ? QueryRunInfo.Read(runPath) : null;
+        // The photos where the run read them, when not given (every card lacked its photo without a word).
+        if (queryImageFolder == null && run?.Settings.FirstOrDefault(kv => kv.Key == "image_root").Value is { Length: > 0 } recordedRoot)
+        {
+            if (Directory.Exists(recordedRoot)) queryImageFolder = recordedRoot;
+            else warnings.Add($"{runPath}: the run read its query photos from {recordedRoot}, which is not there: give --query-images to show them");
+        }
         RefuseAnotherMapsRun(mapPath, points, runPath, run, (inlierPath, inliers.Values.Select(s => (s.Name, s.PointIds))), (matchPath, matches.Values.Select(s => (s.Name, s.PointIds))));
         var truth = groundTruthPath != null ? Submission.Read(groundTruthPath, warnings.Add) : null;
         if (truth is { Count: 0 }) throw new FileFormatException(groundTruthPath!, 0, "no poses in the ground truth; nothing to evaluate against");
@@ -65,10 +75,24 @@ public static class ReportLoader
         }).ToList();
         // Ground-truth queries without an estimate are listed too (as missing).
         if (truth != null)
-        {
-            var named = estimates.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var t in truth.Where(t => !named.Contains(t.Name)))
                 queries.Add(new ReportQuery(t.Name, null, t.Pose, false, 0, 0, null, null, "no pose in " + posesPath, null));
+        // The submission and its CSV are one run's: lines of one the other lacks are said (an edited
+        // or merged submission was shown as if the CSV knew nothing of them), and the queries keep
+        // the run's order (the query list's), missing ones included.
+        if (stored.Count > 0 || (File.Exists(csvPath) && OutputFile.RealPath(csvPath) != OutputFile.RealPath(posesPath)))
+        {
+            var csvNames = QueryOutputs.CsvNames(csvPath).Select(InSubmission).ToList();
+            var inCsv = csvNames.ToHashSet(StringComparer.Ordinal);
+            if (estimates.Where(e => !inCsv.Contains(e.Name)).Select(e => e.Name).ToList() is { Count: > 0 } unknown)
+                warnings.Add($"{Counted.Of(unknown.Count, "line")} of {posesPath} {(unknown.Count == 1 ? "is" : "are")} not in the run's {csvPath} (first: '{unknown[0]}'): "
+                    + "their inliers, matches and status are unknown (the submission was edited, or merged with another run's?)");
+            if (csvNames.Where(n => !named.Contains(n)).ToList() is { Count: > 0 } lost)
+                warnings.Add($"{Counted.Of(lost.Count, "query", "queries")} of {csvPath} {(lost.Count == 1 ? "has" : "have")} no line in {posesPath} (first: '{lost[0]}'): "
+                    + "shown as missing; the submission and its side files differ");
+            var order = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var n in csvNames) order.TryAdd(n, order.Count);
+            queries = queries.Select((q, i) => (q, i)).OrderBy(x => order.TryGetValue(x.q.Name, out var k) ? k : int.MaxValue).ThenBy(x => x.i).Select(x => x.q).ToList();
         }
         var evaluation = truth != null ? PoseEvaluation.Evaluate(estimates, truth) : null;
         // What is missing is said (the report was written as if every query had 0 inliers of 0

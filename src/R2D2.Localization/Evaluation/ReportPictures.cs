@@ -43,10 +43,12 @@ internal static class ReportPictures
     }
 
     /// <summary>The database images that observe most of the query's matched points (of its
-    /// inliers when it has any), best first, with how many.</summary>
-    public static List<(int Id, int Shared)> BestImages(QueryMatchSet matches, IReadOnlyDictionary<long, MapPoint> pointsById, int count)
+    /// inliers when <paramref name="byInliers"/> and it has any), best first, with how many. A
+    /// query that was not localized is shown by all its matches: the inliers of a rejected pose
+    /// picked images that saw a handful of them.</summary>
+    public static List<(int Id, int Shared)> BestImages(QueryMatchSet matches, IReadOnlyDictionary<long, MapPoint> pointsById, int count, bool byInliers = true)
     {
-        bool useInliers = matches.InlierCount > 0;
+        bool useInliers = byInliers && matches.InlierCount > 0;
         var votes = new Dictionary<int, int>();
         for (int i = 0; i < matches.Count; i++)
         {

@@ -113,9 +113,10 @@ public static class KaptureFeatures
     /// reconstruction/descriptors whose descriptors.txt names that keypoints type (kapture 1.1: the two
     /// may have other names, as berlin's HOG descriptors of HessianAffine keypoints); the one of the
     /// keypoints' own name when several do; null when none does.</summary>
-    public static string? DescriptorsTypeOf(string root, string keypointsType)
+    public static string? DescriptorsTypeOf(string root, string keypointsType, string? descriptorsType = null)
     {
         var folder = Path.Combine(root, "reconstruction", "descriptors");
+        if (descriptorsType != null) return NamedDescriptorsType(folder, keypointsType, descriptorsType);
         if (!Directory.Exists(folder)) return null;
         var of = new List<string>();
         foreach (var dir in Directory.EnumerateDirectories(folder).Order(StringComparer.Ordinal))
@@ -124,13 +125,36 @@ public static class KaptureFeatures
             if (!File.Exists(file)) continue;
             foreach (var (n, f) in Kapture.Lines(file))
             {
-                if (f.Length < 4) throw new FileFormatException(file, n, $"expected `name, dtype, dsize, keypoints_type, metric_type`, found {Counted.Of(f.Length, "field")}");
+                if (f.Length < 4) throw new FileFormatException(file, n, $"expected `name, dtype, dsize, keypoints_type, metric_type`, found {Counted.Of(f.Length, "field")} "
+                    + "(--descriptors-type names the folder to take and reads no other)");
                 if (f[3] == keypointsType) of.Add(Path.GetFileName(dir)!);
                 break;
             }
         }
         return of.Contains(keypointsType) ? keypointsType : of.Count == 1 ? of[0] : of.Count == 0 ? null
             : throw new FileFormatException(folder, 0, $"{string.Join(", ", of)} are all descriptors of the keypoints '{keypointsType}': which one is meant? Keep one folder (or name one as the keypoints)");
+    }
+
+    /// <summary>The descriptors type the user named: its folder must hold a descriptors.txt of
+    /// <paramref name="keypointsType"/>'s keypoints.</summary>
+    private static string NamedDescriptorsType(string folder, string keypointsType, string descriptorsType)
+    {
+        // A folder's name as tab completion gives it ("r2d2/") names the type too.
+        var type = descriptorsType.TrimEnd('/');
+        var file = Path.Combine(folder, type, "descriptors.txt");
+        var held = Directory.Exists(folder)
+            ? Directory.EnumerateDirectories(folder).Where(d => File.Exists(Path.Combine(d, "descriptors.txt"))).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToList()
+            : new List<string>();
+        if (type.Length == 0 || type.Contains('/') || type is "." or ".." || !File.Exists(file))
+            throw new UsageException($"--descriptors-type '{descriptorsType}': {folder} holds no such type ({(held.Count == 0 ? "it holds none" : $"it holds {string.Join(", ", held)}")})");
+        foreach (var (n, f) in Kapture.Lines(file))
+        {
+            if (f.Length < 4) throw new FileFormatException(file, n, $"expected `name, dtype, dsize, keypoints_type, metric_type`, found {Counted.Of(f.Length, "field")}");
+            if (f[3] != keypointsType)
+                throw new UsageException($"--descriptors-type '{type}': {file} describes the keypoints '{f[3]}', not '{keypointsType}'");
+            return type;
+        }
+        throw new FileFormatException(file, 0, "is empty: expected `name, dtype, dsize, keypoints_type, metric_type`");
     }
 
     /// <summary>The keypoints of one image, in the project's convention.</summary>

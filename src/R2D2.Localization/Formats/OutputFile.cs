@@ -78,12 +78,16 @@ public static class OutputFile
     public static void WriteTogether(IReadOnlyList<(string Path, Action<Stream> Write)> files)
     {
         var open = new List<(FileStream Stream, string Tmp, string Full)>();
+        // Folders this call made: a failed write takes them away again when they are still empty
+        // (a failed conversion left an empty --to folder behind).
+        var made = new List<string>();
         try
         {
             foreach (var (path, write) in files)
             {
                 var full = Path.GetFullPath(path);
                 var dir = Path.GetDirectoryName(full)!;
+                for (var d = dir; d != null && !Directory.Exists(d); d = Path.GetDirectoryName(d)) made.Add(d);
                 CreateFolder(dir);
                 if (Directory.Exists(full)) throw new R2D2Exception(path, 0, "is a folder; an output file was expected");
                 RefuseSpecialFile(full, path);
@@ -106,8 +110,15 @@ public static class OutputFile
         }
         catch
         {
-            foreach (var (_, tmp, _) in open)
+            foreach (var (stream, tmp, _) in open)
+            {
+                stream.Dispose();
                 try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+            // Deepest first; a folder another writer filled meanwhile is not empty and stays.
+            foreach (var d in made.Distinct().OrderByDescending(d => d.Length))
+                try { if (Directory.Exists(d) && !Directory.EnumerateFileSystemEntries(d).Any()) Directory.Delete(d); }
+                catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
         }
         finally

@@ -151,7 +151,7 @@ public sealed class MapIndex : IDisposable
             ? "the map has no retrieval index (its images have too few descriptors for a codebook); query it with --retrieval all"
             : "map incomplete: it lacks the retrieval index that build-map stores with it (the build was stopped half-way); rerun build-map";
         var asmkImages = db.ReadAsmkIndex();
-        var codebook = asmkImages == null ? null : AsmkCodebook.FromParts(dim, db.ReadAsmkParts());
+        var codebook = asmkImages == null ? null : AsmkCodebook.FromParts(dim, db.ReadAsmkCodebook());
         var asmk = codebook == null ? null : new AsmkIndex(codebook, asmkImages!);
         return new MapIndex(db.Path, points, desc, dim, images, extractor, retrieval, noRetrieval, asmk);
     }

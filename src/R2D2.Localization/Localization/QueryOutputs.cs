@@ -148,6 +148,15 @@ public static class QueryOutputs
         return result;
     }
 
+    /// <summary>The query names of a run's CSV, in its order (the query list's).</summary>
+    public static List<string> CsvNames(string csvPath)
+    {
+        var records = Csv.Read(File.ReadAllText(csvPath), csvPath).Where(r => r.Raw.Length > 0).ToList();
+        if (records.Count == 0) return new();
+        int name = ColumnsOf(records[0], csvPath)["name"];
+        return records.Skip(1).Select(r => name < r.Fields.Count ? Csv.Text(r.Fields[name]) : "").Where(n => n.Length > 0).ToList();
+    }
+
     private static Dictionary<string, int> ColumnsOf(CsvRecord header, string path)
     {
         var column = new Dictionary<string, int>(StringComparer.Ordinal);

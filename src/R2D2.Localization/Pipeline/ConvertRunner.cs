@@ -203,10 +203,12 @@ public static class ConvertRunner
     /// (<see cref="KaptureExportRunner"/>); as hloc, it is its features and matches
     /// (<see cref="HlocExportRunner"/>).</summary>
     /// <param name="keypointsType">from a kapture folder to hloc: the keypoints to take (null: the folder's only type)</param>
+    /// <param name="descriptorsType">and their descriptors (null: the folder whose descriptors.txt names those keypoints)</param>
     public static (int Images, List<string> Written) Run(string from, string to, PoseFormat format, string? intrinsics = null, string? imageRoot = null,
-        bool features = false, IProgressSink? progress = null, string? keypointsType = null)
+        bool features = false, IProgressSink? progress = null, string? keypointsType = null, string? descriptorsType = null)
     {
         if (keypointsType != null && format != PoseFormat.Hloc) throw new UsageException("--keypoints-type: from a kapture folder to hloc only (--format hloc)");
+        if (descriptorsType != null && format != PoseFormat.Hloc) throw new UsageException("--descriptors-type: from a kapture folder to hloc only (--format hloc)");
         RefuseOverwritingInputs(from, to, format, intrinsics);
         if (!File.Exists(from) && !Directory.Exists(from)) throw new FileFormatException(from, 0, "not found");
         bool fromDatabase = from.EndsWith(".db", StringComparison.OrdinalIgnoreCase) && File.Exists(from);
@@ -223,7 +225,8 @@ public static class ConvertRunner
                 throw new UsageException("--format hloc: from a feature database (.db) or a kapture folder with features only: hloc's files hold features and matches, which the other sources lack");
             if (intrinsics != null || imageRoot != null) throw new UsageException($"--format hloc takes neither --intrinsics nor --images: the {(fromDatabase ? "database" : "kapture folder")} has its images' sizes");
             if (keypointsType != null && !fromKapture) throw new UsageException("--keypoints-type: from a kapture folder only (a database holds one extractor's features)");
-            var export = fromKapture ? HlocExportRunner.FromKapture(from, keypointsType, to, progress) : HlocExportRunner.Run(from, to, progress);
+            if (descriptorsType != null && !fromKapture) throw new UsageException("--descriptors-type: from a kapture folder only (a database holds one extractor's features)");
+            var export = fromKapture ? HlocExportRunner.FromKapture(from, keypointsType, to, progress, descriptorsType) : HlocExportRunner.Run(from, to, progress);
             if (export.WithoutFeatures > 0)
                 progress?.Warning($"{Counted.Of(export.WithoutFeatures, "image")} of the {(fromDatabase ? "database" : "kapture folder")} without features, not in {HlocExportRunner.FeaturesFile}");
             return (export.Images, export.Written);

@@ -199,7 +199,7 @@ public static class DemoRunner
             Timings = t.Items,
             Notes = new[]
             {
-                $"scene {inp.ScenePath}: {inp.Scene.DayCameras.Count} day photos (map), {inp.Queries.Count} night queries ({inp.QueryPath}), {inp.Scene.Width}×{inp.Scene.Height}",
+                $"scene {inp.ScenePath}: {Counted.Of(inp.Scene.DayCameras.Count, "day photo")} (map), {Counted.Of(inp.Queries.Count, "night query", "night queries")} ({inp.QueryPath}), {inp.Scene.Width}×{inp.Scene.Height}",
                 $"features: {source.Description}; settings {inp.Settings.ToJson()}",
             },
         });

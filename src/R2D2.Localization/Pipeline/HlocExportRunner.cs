@@ -88,7 +88,8 @@ public static class HlocExportRunner
 
     /// <summary>
     /// A kapture folder's features as hloc's files: the keypoints of <paramref name="keypointsType"/>
-    /// (the folder's only type when null) with the descriptors of those keypoints, and their matches
+    /// (the folder's only type when null) with the descriptors of those keypoints (of
+    /// <paramref name="descriptorsType"/> when given), and their matches
     /// when it holds some, so `build-map --model hloc:FILE --matches FILE` maps from what
     /// kapture-localization extracted and matched. Image sizes come from the cameras of
     /// sensors.txt; kapture keeps no scores (written as 1); keypoints take hloc's convention (kapture's
@@ -96,7 +97,7 @@ public static class HlocExportRunner
     /// better-scored one (hloc's matches0 holds one match per keypoint). Images without keypoints are
     /// left out and counted.
     /// </summary>
-    public static HlocExport FromKapture(string kapturePath, string? keypointsType, string folder, IProgressSink? progress = null)
+    public static HlocExport FromKapture(string kapturePath, string? keypointsType, string folder, IProgressSink? progress = null, string? descriptorsType = null)
     {
         progress ??= ProgressSink.None;
         var root = Kapture.Root(kapturePath);
@@ -107,13 +108,13 @@ public static class HlocExportRunner
         var type = keypointsType?.TrimEnd('/') ?? (types.Count == 1 ? types[0]
             : throw new UsageException($"{keypointsFolder} holds the keypoints types {string.Join(", ", types)}: give one with --keypoints-type"));
         if (!types.Contains(type)) throw new UsageException($"--keypoints-type '{type}': {keypointsFolder} holds no such type (it holds {string.Join(", ", types)})");
-        var descriptorsType = KaptureFeatures.DescriptorsTypeOf(root, type)
+        var descriptors = KaptureFeatures.DescriptorsTypeOf(root, type, descriptorsType)
             ?? throw new FileFormatException(Path.Combine(root, "reconstruction", "descriptors"), 0, $"holds no descriptors of the keypoints '{type}' (a descriptors.txt naming it): hloc's features need both");
         var records = Kapture.Read(kapturePath, poses: false);
         var images = records.Where(r => File.Exists(Path.Combine(KaptureFeatures.KeypointsFolder(root, type), r.Name + ".kpt"))).ToList();
         if (images.Count == 0) throw new FileFormatException(KaptureFeatures.KeypointsFolder(root, type), 0, "holds keypoints of none of the images of records_camera.txt: nothing to export");
         var counts = images.ToDictionary(i => i.Name, i => KaptureFeatures.CountKeypoints(root, type, i.Name), StringComparer.Ordinal);
-        int dim = KaptureFeatures.DescriptorSize(root, descriptorsType);
+        int dim = KaptureFeatures.DescriptorSize(root, descriptors);
         var imageShapes = images.Select(i => new HlocImageShape(i.Name, counts[i.Name], dim)).ToList();
         var matched = KaptureFeatures.ListMatches(root, type);
         var pairs = matched.Where(p => counts.ContainsKey(p.Image1) && counts.ContainsKey(p.Image2)).ToList();
@@ -134,8 +135,8 @@ public static class HlocExportRunner
         {
             var (name, n, _) = imageShapes[k];
             var kp = KaptureFeatures.ReadKeypoints(root, type, name);
-            var desc = KaptureFeatures.ReadDescriptors(root, descriptorsType, name);
-            string kptFile = Path.Combine(KaptureFeatures.KeypointsFolder(root, type), name + ".kpt"), descFile = Path.Combine(KaptureFeatures.DescriptorsFolder(root, descriptorsType), name + ".desc");
+            var desc = KaptureFeatures.ReadDescriptors(root, descriptors, name);
+            string kptFile = Path.Combine(KaptureFeatures.KeypointsFolder(root, type), name + ".kpt"), descFile = Path.Combine(KaptureFeatures.DescriptorsFolder(root, descriptors), name + ".desc");
             if (desc.Rows != n || kp.Rows != n)
                 throw new FileFormatException(descFile, 0, $"holds {desc.Rows} descriptors, and {kptFile} {kp.Rows} keypoints: one descriptor per keypoint");
             // hloc keeps descriptors as float16 (its as_half): a value beyond its range would be ∞ there.

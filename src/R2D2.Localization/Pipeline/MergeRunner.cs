@@ -33,8 +33,18 @@ public static class MergeRunner
         // The inputs, in order, as the merged file records them: a rerun of this merge may replace it.
         var mergedFrom = string.Join("\n", inputs.Select(Path.GetFullPath));
         RefuseReplacing(full, outPath, mergedFrom);
-        var tmp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.merge.tmp");
-        Delete(tmp); // a merge killed earlier: start again
+        // A temporary database per merge, held with a lock while it is written: two merges
+        // to one --out each write their own and the last rename wins (they shared one name and deleted
+        // each other's work: one exited 0 with an empty database); one left by a killed merge is
+        // nobody's (it opens exclusively) and is removed.
+        var dir = Path.GetDirectoryName(full)!;
+        var stem = $".{(Path.GetFileName(full) is var name && name.Length <= 100 ? name : name[..100])}.merge";
+        RemoveStaleTemporaries(dir, stem);
+        var tmp = Path.Combine(dir, $"{stem}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        // An empty file is an empty SQLite database. Held with a shared flock (.NET's share modes
+        // other than None), which SQLite's fcntl locks and the database's own header check pass, and
+        // which the exclusive open of a stale-file check does not.
+        using var hold = new FileStream(tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
         var counts = new List<(string, MergeCounts)>();
         DatabaseSummary merged;
         try
@@ -98,6 +108,23 @@ public static class MergeRunner
             throw new ArgumentException($"merge: --out {outPath} holds {Counted.Of(images, "image")} that "
                 + (from == null ? "no merge wrote" : "a merge of other inputs wrote")
                 + ": not replaced (a rerun of the same merge replaces its own output); give another --out, or delete it first");
+    }
+
+    /// <summary>Temporary databases of merges that were killed (no process holds their lock), and
+    /// the single one earlier versions used.</summary>
+    private static void RemoveStaleTemporaries(string dir, string stem)
+    {
+        Delete(Path.Combine(dir, stem + ".tmp"));
+        foreach (var f in Directory.EnumerateFiles(dir, stem + ".*.tmp"))
+        {
+            try
+            {
+                using (new FileStream(f, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
+                Delete(f);
+            }
+            catch (IOException) { } // a live merge's, or gone already
+            catch (UnauthorizedAccessException) { }
+        }
     }
 
     private static void Delete(params string[] paths)

@@ -89,7 +89,6 @@ public static class Trainer
         int checkpointEvery = 500, Action<TrainingStep>? onStep = null, Action<string>? log = null, CancellationToken cancel = default,
         TrainingValidation? validation = null)
     {
-        OutputFile.CreateFolder(outDir);
         var settingsJson = JsonSerializer.Serialize(new { settings = settings with { Steps = 0 }, source = source.Describe() }, JsonOptions);
         var settingsPath = Path.Combine(outDir, SettingsFile);
         var statePath = Path.Combine(outDir, StateFile);
@@ -118,10 +117,6 @@ public static class Trainer
                 log?.Invoke($"warning: the state was trained on {Counted.Of(stateThreads, "thread")} and this run has {Counted.Of(get_num_threads(), "thread")}: the weights will differ from an uninterrupted run's "
                     + $"in their last digits (--threads {threads} resumes bit-exactly)");
         }
-        else
-        {
-            OutputFile.WriteAllText(settingsPath, settingsJson);
-        }
 
         Checkpoint? initial = resumeFrom;
         if (initial is null && settings.InitialWeights != null)
@@ -130,6 +125,10 @@ public static class Trainer
             if (R2D2Architecture.Parse(initial.Net).Net != R2D2Architecture.Parse(settings.Net).Net)
                 throw new ArgumentException($"{settings.InitialWeights}: its network {initial.Net} is not {settings.Net}");
         }
+        // After the initial weights loaded: weights that fail leave the folder as it was (a
+        // settings.json of a run that never started made the next run with other options a "rerun").
+        OutputFile.CreateFolder(outDir);
+        if (state == null) OutputFile.WriteAllText(settingsPath, settingsJson);
         using var net = initial != null ? new TrainableR2D2(new Checkpoint(settings.Net, initial.StateDict), device) : new TrainableR2D2(settings.Net, settings.Seed, device);
         using var adam = new AdamOptimizer(net.Parameters, settings.LearningRate, settings.WeightDecay);
         if (state != null)

@@ -609,6 +609,25 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Equal(new[] { path }, Directory.GetFiles(dir));
     }
 
+
+    [Fact]
+    public void AWriterThatDiesMidwayTakesAwayTheFoldersItMadeButNoOther()
+    {
+        var dir = TempDir.Create();
+        var fresh = Path.Combine(dir, "new", "deeper");
+        Assert.Throws<IOException>(() => OutputFile.WriteTogether(new (string, Action<Stream>)[]
+        {
+            (Path.Combine(fresh, "features.h5"), s => s.Write("complete"u8)),
+            (Path.Combine(fresh, "matches.h5"), s => throw new IOException("malformed input")),
+        }));
+        Assert.False(Directory.Exists(Path.Combine(dir, "new")));
+        Assert.True(Directory.Exists(dir));
+        // A folder that was there before stays, empty or not.
+        var kept = Path.Combine(dir, "kept");
+        Directory.CreateDirectory(kept);
+        Assert.Throws<IOException>(() => OutputFile.Write(Path.Combine(kept, "a.txt"), s => throw new IOException("x")));
+        Assert.True(Directory.Exists(kept));
+    }
     [Fact]
     public void CsvFieldsRoundTrip()
     {

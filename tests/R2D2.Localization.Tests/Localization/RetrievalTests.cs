@@ -167,6 +167,42 @@ public class RetrievalTests
         Assert.Equal(6, db.ReadAsmkIndex()!.Count);
     }
 
+    /// <summary>A retraining with other settings killed half-way leaves the previous index whole and
+    /// usable (it deleted the index and its codebook at the start: every query then failed); the
+    /// finished retraining replaces both, and a rebuild with the index's settings trains nothing.</summary>
+    [Fact]
+    public void AKilledRetrainingKeepsThePreviousIndexUntilTheNewOneIsWhole()
+    {
+        var (s, map) = SyntheticMap.Built(22);
+        var words = map.Asmk!.Codebook.Words;
+        using (var db = FeatureDatabase.Open(s.DbPath))
+        {
+            db.BeginAsmkTraining("{\"other\":1}");
+            db.WriteAsmkPart(-1, new float[128 * 4]); // the first part of a training killed after it
+        }
+        using (var db = FeatureDatabase.OpenReadOnly(s.DbPath))
+        {
+            Assert.Equal(6, db.ReadAsmkIndex()!.Count);
+            var kept = MapIndex.Load(db);
+            Assert.Equal(words, kept.Asmk!.Codebook.Words);
+            Assert.Equal(map.Asmk.Codebook.Coarse, kept.Asmk.Codebook.Coarse);
+        }
+        Assert.Equal(6, AsmkIndexRunner.AddToMap(s.DbPath, new AsmkOptions { Words = 100 }));
+        using (var db = FeatureDatabase.OpenReadOnly(s.DbPath))
+        {
+            var rebuilt = MapIndex.Load(db);
+            Assert.Equal(100, rebuilt.Asmk!.Codebook.Words);
+            Assert.Empty(db.ReadAsmkParts()); // taken over by the index
+        }
+        // The same settings again: the training starts from the index's codebook, complete.
+        using (var db = FeatureDatabase.Open(s.DbPath))
+        {
+            var codebook = AsmkIndexRunner.Train(db, new AsmkOptions { Words = 100 }, ProgressSink.None)!;
+            Assert.Equal(11, db.ReadAsmkParts().Count);
+            Assert.Equal(db.ReadAsmkCodebook()[-1], codebook.Coarse);
+        }
+    }
+
     [Fact]
     public void PairsFilesOfHlocAndKaptureAreReadBestFirst()
     {

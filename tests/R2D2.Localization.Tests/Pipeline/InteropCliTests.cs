@@ -297,7 +297,33 @@ public class InteropCliTests
         (code, _, err) = CliTests.Localize("convert", "--from", export, "--to", Path.Combine(dir, "y"), "--format", "hloc", "--features");
         Assert.True(code == 2, err);
         Assert.Contains("--features: only from a feature database (.db) to kapture", err);
-        Assert.False(Directory.Exists(Path.Combine(dir, "bad-hloc")) && Directory.EnumerateFileSystemEntries(Path.Combine(dir, "bad-hloc")).Any());
+        Assert.False(Directory.Exists(Path.Combine(dir, "bad-hloc"))); // a failed conversion leaves no empty folder either
+        // Descriptors are found by the keypoints their descriptors.txt names, or named: another type's
+        // malformed descriptors.txt stops the search and points to --descriptors-type, which reads only its folder.
+        File.Copy(KaptureFeatures.MatchesPath(export, "r2d2", m1, m2), matchFile, overwrite: true);
+        var other = Path.Combine(broken, "reconstruction", "descriptors", "aaa-other");
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, "descriptors.txt"), "float32, 128\n");
+        (code, _, err) = CliTests.Localize("convert", "--from", broken, "--to", Path.Combine(dir, "typed"), "--format", "hloc");
+        Assert.True(code == 1, err);
+        Assert.Contains("--descriptors-type names the folder", err);
+        (code, _, err) = CliTests.Localize("convert", "--from", broken, "--to", Path.Combine(dir, "typed"), "--format", "hloc", "--descriptors-type", "r2d2/");
+        Assert.True(code == 0, err);
+        Assert.Equal(File.ReadAllLines(Path.Combine(fromKapture, "pairs.txt")).Order(), File.ReadAllLines(Path.Combine(dir, "typed", "pairs.txt")).Order());
+        foreach (var (type, message) in new[] { ("nope", "holds no such type (it holds aaa-other, r2d2)"), ("../descriptors", "holds no such type"), ("aaa-other", "expected `name, dtype") })
+        {
+            (code, _, err) = CliTests.Localize("convert", "--from", broken, "--to", Path.Combine(dir, "typed2"), "--format", "hloc", "--descriptors-type", type);
+            Assert.True(code != 0, err);
+            Assert.Contains(message, err);
+        }
+        File.WriteAllText(Path.Combine(other, "descriptors.txt"), "other, float32, 128, SIFT, L2\n");
+        (code, _, err) = CliTests.Localize("convert", "--from", broken, "--to", Path.Combine(dir, "typed2"), "--format", "hloc", "--descriptors-type", "aaa-other");
+        Assert.True(code == 2, err);
+        Assert.Contains("describes the keypoints 'SIFT', not 'r2d2'", err);
+        (code, _, err) = CliTests.Localize("convert", "--from", db, "--to", Path.Combine(dir, "typed2"), "--format", "hloc", "--descriptors-type", "r2d2");
+        Assert.True(code == 2, err);
+        Assert.Contains("--descriptors-type: from a kapture folder only", err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "typed2")));
         // A pair the file lacks is refused before any match is written; --matches without hloc's features too.
         var twoPairs = Path.Combine(dir, "two-pairs.h5");
         var kept = File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Take(2).Select(l => l.Split(' ')).ToList();

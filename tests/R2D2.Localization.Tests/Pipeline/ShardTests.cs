@@ -8,6 +8,12 @@ namespace R2D2.Localization.Tests.Pipeline;
 /// by shards and merged that equal one process's, on the demo scene at a small size with RootSIFT.</summary>
 public class ShardTests
 {
+    private static string DatabaseSummaryOf(string path)
+    {
+        using var db = R2D2.Localization.Storage.FeatureDatabase.OpenReadOnly(path);
+        return (db.Summary() with { Path = "" }).ToString();
+    }
+
     [Fact]
     public void ParsesIndexOfCountAndSlurmsArrayVariables()
     {
@@ -101,10 +107,20 @@ public class ShardTests
         Assert.Equal(1, twoJobs.Code);
         Assert.Contains("shards given are of 2 different jobs", twoJobs.Err);
         Assert.False(File.Exists(P("features.db")));
-        // A stale temporary file of a killed merge is replaced.
+        // Stale temporary files of killed merges (this version's and an older one's) are removed.
         File.WriteAllText(P(".features.db.merge.tmp"), "debris of a merge killed by kill -9");
+        File.WriteAllText(P(".features.db.merge.123.0af.tmp"), "debris of a merge killed by kill -9");
+        File.WriteAllText(P(".features.db.merge.123.0af.tmp-wal"), "its log");
         Ok(CliTests.Localize(new[] { "merge", "--databases" }.Concat(extracts).Concat(new[] { "--out", P("features.db") }).ToArray()));
-        Assert.False(File.Exists(P(".features.db.merge.tmp")));
+        Assert.Empty(Directory.GetFiles(dir, ".features.db.merge*"));
+        // Two merges to one --out at once each write their own temporary database: both succeed
+        // and the output is whole (they shared one and deleted each other's: an empty database, exit 0).
+        var expected = DatabaseSummaryOf(P("features.db"));
+        var together = Enumerable.Range(0, 2).Select(_ => Task.Run(() => R2D2.Localization.Pipeline.MergeRunner.Databases(extracts, P("together.db")))).ToArray();
+        Task.WaitAll(together);
+        Assert.All(together, t => Assert.Equal(expected, (t.Result.Merged with { Path = "" }).ToString()));
+        Assert.Equal(expected, DatabaseSummaryOf(P("together.db")));
+        Assert.Empty(Directory.GetFiles(dir, ".together.db.merge*"));
         for (int i = 0; i < n; i++)
             Ok(CliTests.Localize(build.Concat(new[] { "--stage", "match", "--shard", $"{i}/{n}", "--features", P("features.db"), "--map", P($"match-{i}.db") }).ToArray()));
         var merge = new[] { "merge", "--databases", P("features.db") }.Concat(Enumerable.Range(0, n).Select(i => P($"match-{i}.db"))).Concat(new[] { "--out", P("sharded.db") }).ToArray();
@@ -173,12 +189,12 @@ public class ShardTests
         var withMap = CliTests.Localize("merge", "--databases", P("features.db"), P("sharded.db"), "--out", P("z.db"));
         Assert.Equal(1, withMap.Code);
         Assert.Contains("holds a map", withMap.Err);
-        Assert.False(File.Exists(P(".z.db.merge.tmp")));
+        Assert.Empty(Directory.GetFiles(dir, ".z.db.merge*"));
         Assert.False(File.Exists(P("z.db")));
         var folder = CliTests.Localize("merge", "--databases", P("features.db"), "--out", dir + "/");
         Assert.Equal(1, folder.Code);
         Assert.Contains("is a folder", folder.Err);
-        Assert.False(File.Exists(P(".merge.tmp")));
+        Assert.Empty(Directory.GetFiles(dir, ".merge*"));
 
         // A built map as --out is not replaced (it was, silently), nor a file that is no database;
         // match shards without the features database they were made on are refused.
@@ -196,7 +212,7 @@ public class ShardTests
         Assert.Equal(1, matchesOnly.Code);
         Assert.Contains("but no image's features", matchesOnly.Err);
         Assert.False(File.Exists(P("m.db")));
-        Assert.False(File.Exists(P(".m.db.merge.tmp")));
+        Assert.Empty(Directory.GetFiles(dir, ".m.db.merge*"));
 
         // A database no merge wrote (here another job's shard; in a Slurm run, features of another
         // model given as --map) is not replaced (it was, silently), nor one a merge of other inputs

@@ -141,8 +141,9 @@ public class HomographyPairTests
             ProceduralImages.Generate(100 + i, 256, 256);
             times.Add(sw.Elapsed.TotalMilliseconds);
         }
-        // ~10–20 ms on one core; the fastest of 8 and a lenient bound, as the test machine is shared.
-        Assert.True(times.Min() < 60, $"{times.Min():F1} ms per 256×256 image at best (all: {string.Join(" ", times.Select(t => t.ToString("F0")))})");
+        // ~10–20 ms on one core; the fastest of 8 and a bound 10× that: the test machine is shared
+        // (69 ms at best once while other jobs ran), and a regression that matters is 100× (a per-pixel allocation).
+        Assert.True(times.Min() < 200, $"{times.Min():F1} ms per 256×256 image at best (all: {string.Join(" ", times.Select(t => t.ToString("F0")))})");
     }
 
     [Fact]

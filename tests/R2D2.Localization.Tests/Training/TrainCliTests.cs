@@ -78,6 +78,21 @@ print(c['net'], sum(v.numel() for v in c['state_dict'].values()))
         Assert.Empty(Directory.GetFiles(dir));
     }
 
+    /// <summary>Initial weights that cannot be loaded leave no folder and no settings.json (whose
+    /// settings then refused the next run, with other options, as a rerun of another training).</summary>
+    [Fact]
+    public void UnloadableInitialWeightsLeaveNoRunBehind()
+    {
+        var dir = TempDir.Create();
+        var broken = Path.Combine(dir, "broken.safetensors");
+        File.WriteAllText(broken, "not weights");
+        var run = Path.Combine(dir, "run");
+        var (code, _, err) = CliTests.Localize("train", "--out", run, "--pairs", "generated", "--steps", "1", "--batch", "1", "--crop", "64", "--jpeg-probability", "0", "--init", broken);
+        Assert.Equal(1, code);
+        Assert.Contains("broken.safetensors", err);
+        Assert.False(Directory.Exists(run), string.Join(", ", Directory.Exists(run) ? Directory.GetFileSystemEntries(run) : Array.Empty<string>()));
+    }
+
     /// <summary>Values out of range are usage errors naming the option (they trained: a negative
     /// learning rate, a JPEG probability of 2); an unknown --net is one line (it was a stack trace);
     /// an export onto the starting weights or the run's own model is refused before training.</summary>

@@ -144,9 +144,32 @@ public class HtmlReportTests
         Assert.Contains("Why: image unreadable: broken JPEG (truncated)", q4);
         Assert.Contains("the fallback pose's image", q4);
         Assert.Single(Regex.Matches(q4, "<img "));
+        // A failure's images are those that see most of its matches (a rejected pose's inliers picked
+        // images that saw a handful); the caption counts matched points, not inliers.
+        Assert.Contains("which sees 5 of the 6 matched points", q2);
+        Assert.Contains("no pose in the run", Card("q3.png")); // not "0 inliers of 0 matches"
         // Failures counted by reason.
         Assert.Contains("<tr><td>too few inliers</td><td>1</td></tr>", html);
         Assert.Contains("<tr><td>image unreadable</td><td>1</td></tr>", html);
+    }
+
+    /// <summary>One estimate a kilometre off is drawn at the edge of the view from above, its
+    /// distance said (the view took it in and shrank the map to a blob); no "-0.00" in positions.</summary>
+    [Fact]
+    public void AFarOffEstimateIsDrawnAtTheEdgeAndTheMapKeepsItsScale()
+    {
+        var dir = TempDir.Create();
+        var d = MadeUpRun.Create(dir);
+        var far = d.Queries[0] with { Estimate = DemoScene.LookAlong(1000, 1.6, 0, 5, 0) };
+        var near = d with { Queries = d.Queries.Skip(1).ToList() };
+        string ScaleBar(string svg) => Regex.Match(svg, ">([0-9.]+) m</text>").Groups[1].Value;
+        var withFar = MapViews.TopView(d with { Queries = d.Queries.Skip(1).Prepend(far).ToList() });
+        Assert.Equal(ScaleBar(MapViews.TopView(near)), ScaleBar(withFar));
+        Assert.Matches("\\(off the view, (99[0-9] m|1 km)\\)", withFar);
+        var zero = d.Queries[0] with { Estimate = Pose.FromCameraCenter(d.Queries[0].Estimate!.Rotation, new[] { -0.001, 1.6, -0.0001 }) };
+        var html = HtmlReport.Render(d with { Queries = d.Queries.Skip(1).Prepend(zero).ToList() });
+        Assert.Contains("estimated position (0.00, 1.60, 0.00)", html);
+        Assert.DoesNotMatch(@"[(, ]-0\.00[,)]", html);
     }
 
     [Fact]

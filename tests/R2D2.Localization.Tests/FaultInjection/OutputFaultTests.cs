@@ -208,6 +208,23 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Contains("(1 query, ", stdout);
     }
 
+    /// <summary>A submission and its side files that disagree are said to (an added line was counted
+    /// as localized, a dropped one shown as missing without a word); the query photos come from
+    /// where the run read them when --query-images is not given.</summary>
+    [Fact]
+    public void AReportSaysWhereTheSubmissionAndItsSideFilesDiffer()
+    {
+        var (dir, poses) = LocalizedWorkspace();
+        var line = File.ReadAllLines(poses).Single();
+        File.WriteAllText(poses, line.Replace("day_01.jpg", "night_99.jpg") + "\n");
+        var report = R2D2.Localization.Evaluation.ReportLoader.Load(Path.Combine(dir, "map.db"), poses, null, null, null);
+        Assert.Contains(report.Warnings, w => w.Contains("1 line of") && w.Contains("is not in the run's") && w.Contains("'night_99.jpg'"));
+        Assert.Contains(report.Warnings, w => w.Contains("1 query of") && w.Contains("has no line in") && w.Contains("'day_01.jpg'"));
+        Assert.Equal(Path.Combine(dir, "night_99.jpg"), report.Queries.Single().ImagePath); // the run's image folder (run.json)
+        var html = R2D2.Localization.Evaluation.HtmlReport.Render(report);
+        Assert.Contains("inliers and matches unknown", html);
+    }
+
     [Fact]
     public void ReportRefusesAnEmptyGroundTruthAndAMissingQueryImageFolder()
     {

@@ -15,7 +15,7 @@ internal static class BenchNetCommand
     {
         var model = new Option<string>("--model") { Description = "checkpoint", DefaultValueFactory = _ => "default" };
         var images = new Option<string[]>("--images") { Description = "images whose pyramids are counted (and timed by --compare)", Required = true, AllowMultipleArgumentsPerToken = true };
-        var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 }.Between(0, 1024);
         var sgemm = new Option<int>("--sgemm") { Description = "side of the sgemm measuring the CPU's peak (0: skip)", DefaultValueFactory = _ => 4096 };
         var profile = new Option<int>("--profile-rounds") { Description = "forward passes per profiled size (0: no per-layer profile)", DefaultValueFactory = _ => 2 };
         var compare = new Option<string[]>("--compare")

@@ -8,7 +8,8 @@ namespace R2D2.Localization.Cli.Commands;
 internal sealed class DeviceOptionSet
 {
     public readonly Option<string> Device;
-    public readonly Option<int> Threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+    // At most 1,024 (libtorch's pools): 100,000 threads hung the process before its first line.
+    public readonly Option<int> Threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 }.Between(0, 1024);
 
     public DeviceOptionSet(string defaultDevice = "auto") =>
         Device = new("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => defaultDevice };

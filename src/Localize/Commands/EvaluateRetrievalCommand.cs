@@ -104,7 +104,7 @@ internal static class BenchRetrievalCommand
         var images = new Option<int>("--images") { Description = "database images of the synthetic street", DefaultValueFactory = _ => 4328 }.AtLeast(2);
         var keypoints = new Option<int>("--keypoints") { Description = "descriptors per image", DefaultValueFactory = _ => 2000 }.AtLeast(10);
         var words = new Option<int>("--words") { Description = "visual words (0: auto)", DefaultValueFactory = _ => 0 }.AtLeast(0);
-        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => 2 }.AtLeast(1);
+        var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => 2 }.Between(1, 1024);
         var queries = new Option<int>("--queries") { Description = "timed queries", DefaultValueFactory = _ => 50 }.AtLeast(1);
         var cmd = new Command("bench-retrieval", "Benchmark: ASMK vocabulary, index memory and query time on a synthetic street of images (no images read).");
         foreach (var o in new Option[] { images, keypoints, words, threads, queries }) cmd.Options.Add(o);

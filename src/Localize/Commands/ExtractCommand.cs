@@ -44,7 +44,10 @@ internal static class ExtractCommand
         var o = new Options();
         var cmd = new Command("extract", "Extract R2D2 keypoints and descriptors, one feature file per image.");
         o.AddTo(cmd);
-        cmd.SetAction(r => CommandErrors.Guard(() => Run(r, o), onInterrupt: "run the same command again to continue: images already extracted are kept"));
+        // A .r2d2 file records no settings, so nothing tells a finished one from another run's: not resumed.
+        cmd.SetAction(r => CommandErrors.Guard(() => Run(r, o), onInterrupt: r.GetValue(o.Format) == "r2d2"
+            ? "a rerun extracts every image again: .r2d2 files record no settings to resume by (--format safetensors or --database resume)"
+            : "run the same command again to continue: images already extracted are kept"));
         return cmd;
     }
 

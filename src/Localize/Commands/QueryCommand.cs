@@ -31,7 +31,7 @@ internal static class QueryCommand
         public readonly Option<string> Retrieval = new("--retrieval")
         {
             Description = "2D–3D matching against: 'all' map points, K (the points of the K database images most similar to the query, "
-                + "by --retrieval-method), or 'auto' (20 when the map has more images and an ASMK index; with VLAD only, 20 above 100,000 points; else all)",
+                + "by --retrieval-method), or 'auto' (20 when the map has more images and an ASMK index; with VLAD only, 20 above 100,000 points; else all; 20 when --retrieval-method names a method)",
             DefaultValueFactory = _ => "auto",
         };
         public readonly Option<string> Method = new("--retrieval-method")
@@ -84,7 +84,9 @@ internal static class QueryCommand
         public LocalizerOptions Read(ParseResult r)
         {
             double threshold = r.GetValue(Threshold), lossScale = r.GetValue(LossScale);
-            if (!(threshold > 0 && lossScale > 0)) throw new UsageException("--pnp-threshold and --pnp-loss-scale must be positive");
+            // Infinity too: every match an inlier, a pose 37 m off "localized".
+            if (!(threshold > 0 && lossScale > 0 && double.IsFinite(threshold) && double.IsFinite(lossScale)))
+                throw new UsageException("--pnp-threshold and --pnp-loss-scale must be positive finite numbers");
             return new LocalizerOptions
             {
                 Pnp = new Geometry.PnpOptions { ThresholdPx = threshold, LossScalePx = lossScale },
@@ -124,7 +126,7 @@ internal static class QueryCommand
         if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {Counted.Of(map.Points.Count, "3D point")}: the queries will get fallback poses");
         var options = o.Pose.Read(r) with
         {
-            RetrievedImages = Localization.Retrieval.Parse(r.GetValue(o.Retrieval)!),
+            RetrievedImages = RetrievedImages(r, o),
             PairsByQuery = r.GetValue(o.Pairs) is { } pf ? QueryInputs.ReadPairs(pf, map) : null,
             RetrievalMethod = ImageRetrieval.Create(r.GetValue(o.Method)!, map),
             Matching = MatchingSchemes.Parse(r.GetValue(o.Matching)!),
@@ -154,6 +156,22 @@ internal static class QueryCommand
         Console.WriteLine($"wrote {outPath}, {r.GetValue(o.Csv) ?? Path.ChangeExtension(outPath, ".csv")}, {QueryInliers.PathFor(outPath)}, "
             + $"{QueryMatches.PathFor(outPath)} and {QueryRunInfo.PathFor(outPath)}");
         return summary.HasErrors ? 1 : 0;
+    }
+
+    /// <summary>--retrieval, with what the other options imply: a method named with --retrieval-method
+    /// retrieves (under 'auto' a small map matched every point and the method, a pairs file or
+    /// global descriptors included, was ignored without a word); --pairs gives each query its images,
+    /// so neither applies beside it (the file won and the rest was ignored).</summary>
+    private static int RetrievedImages(ParseResult r, Options o)
+    {
+        bool methodGiven = r.GetResult(o.Method) is { Implicit: false } && r.GetValue(o.Method) != "auto";
+        bool retrievalGiven = r.GetResult(o.Retrieval) is { Implicit: false };
+        if (r.GetValue(o.Pairs) != null && (methodGiven || retrievalGiven))
+            throw new UsageException($"--pairs gives each query its database images: {(methodGiven ? "--retrieval-method" : "--retrieval")} does not apply beside it (give one or the other)");
+        int k = Localization.Retrieval.Parse(r.GetValue(o.Retrieval)!);
+        if (methodGiven && k == 0)
+            throw new UsageException($"--retrieval-method {r.GetValue(o.Method)}: --retrieval all matches every map point, retrieving nothing (give --retrieval K)");
+        return methodGiven && k == Localization.Retrieval.Auto ? Localization.Retrieval.AutoImages : k;
     }
 
     private static string Describe(QueryOutcome o)

@@ -10,6 +10,8 @@ namespace R2D2.Localization.Formats;
 /// </summary>
 public static class KaptureGlobalFeatures
 {
+    private const int MaxSize = 1 << 20;
+
     public static Dictionary<string, float[]> Read(string folder)
     {
         if (!Directory.Exists(folder)) throw new FileFormatException(folder, 0, "not found (global features: an hloc .h5 file or a kapture global_features folder)");
@@ -21,7 +23,7 @@ public static class KaptureGlobalFeatures
         foreach (var file in Directory.EnumerateFiles(folder, "*.gfeat", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var data = File.ReadAllBytes(file);
-            if (data.Length != dsize * bytes) throw new FileFormatException(file, 0, $"{data.Length} bytes, expected {dsize} {dtype} values ({dsize * bytes} bytes, {header})");
+            if (data.Length != (long)dsize * bytes) throw new FileFormatException(file, 0, $"{data.Length} bytes, expected {dsize} {dtype} values ({(long)dsize * bytes} bytes, {header})");
             var v = new float[dsize];
             for (int i = 0; i < dsize; i++)
                 v[i] = dtype switch
@@ -48,6 +50,8 @@ public static class KaptureGlobalFeatures
             var f = line.Split(',').Select(s => s.Trim()).ToArray();
             if (f.Length < 3 || !int.TryParse(f[2], out int dsize) || dsize <= 0)
                 throw new FileFormatException(path, n, "expected `name, dtype, dsize, metric_type`");
+            // A global descriptor has hundreds to thousands of values (NetVLAD's 4,096 × 8 at most in use).
+            if (dsize > MaxSize) throw new FileFormatException(path, n, $"dsize {dsize}: a global descriptor of more than {MaxSize:N0} values is not one");
             return (KaptureFeatures.Dtype(f[1]), dsize);
         }
         throw new FileFormatException(path, 0, "no `name, dtype, dsize, metric_type` line");

@@ -13,7 +13,8 @@ public static class RetrievalPairs
     /// <summary>Query name → database names, best first; a malformed line is an error naming the file and line.</summary>
     public static Dictionary<string, List<string>> Read(string path)
     {
-        if (!File.Exists(path)) throw new FileFormatException(path, 0, "pairs file not found");
+        if (!File.Exists(path)) throw new FileFormatException(path, 0, Directory.Exists(path) ? "is a folder, not a pairs file" : "pairs file not found");
+        TextInput.RefuseBinary(path, "a pairs file");
         var scored = new Dictionary<string, List<(string Db, double Score, int Order)>>(StringComparer.Ordinal);
         int n = 0;
         foreach (var raw in TextInput.ReadLines(path))

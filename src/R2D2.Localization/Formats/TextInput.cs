@@ -15,7 +15,9 @@ public static class TextInput
             n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         var bytes = head.AsSpan(0, n);
         if (bytes.StartsWith("SQLite format 3\0"u8)) throw new FileFormatException(path, 0, $"is an SQLite database (a map or a feature database?), not {what}");
-        if (bytes.Contains((byte)0)) throw new FileFormatException(path, 0, $"is a binary file, not {what}");
+        // UTF-16 and UTF-32 text (with its byte-order mark, as OpenText reads it) holds zero bytes.
+        bool wide = bytes.StartsWith(new byte[] { 0xFF, 0xFE }) || bytes.StartsWith(new byte[] { 0xFE, 0xFF }) || bytes.StartsWith(new byte[] { 0, 0, 0xFE, 0xFF });
+        if (!wide && bytes.Contains((byte)0)) throw new FileFormatException(path, 0, $"is a binary file, not {what}");
     }
 
     /// <summary>The lines of a text file (see <see cref="OpenText"/>).</summary>

@@ -39,13 +39,16 @@ public static class ImageRetrieval
 
     public static IImageRetrieval Create(string spec, MapIndex map)
     {
+        if (InputOf(spec) is { Path: "" } empty) throw new UsageException($"--retrieval-method {spec}: give the {empty.Role} after the colon");
         if (spec.StartsWith("pairs:", StringComparison.Ordinal)) return new FromPairs(spec, RetrievalPairs.Read(spec[6..]), map);
         if (spec.StartsWith("global:", StringComparison.Ordinal))
             return new FromGlobal(spec, File.Exists(spec[7..]) ? Hloc.ReadAllGlobal(spec[7..]) : KaptureGlobalFeatures.Read(spec[7..]), map);
         return spec switch
         {
             "vlad" => new Local("vlad", map, (f, k) => map.RetrieveVlad(f, k)),
-            "asmk" => new Local("asmk", map, (f, k) => map.RetrieveAsmk(f, k)),
+            // Said once, before any query is extracted (each query failed on it, after its extraction).
+            "asmk" => map.Asmk == null ? throw new R2D2Exception(map.Path, 0, $"the map has no ASMK index: add one with `localize build-retrieval --map {map.Path}`, or use --retrieval-method vlad")
+                : new Local("asmk", map, (f, k) => map.RetrieveAsmk(f, k)),
             "auto" => map.Asmk != null ? Create("asmk", map) : Create("vlad", map),
             _ => throw new UsageException($"--retrieval-method must be auto, vlad, asmk, pairs:FILE or global:PATH, not '{spec}'"),
         };
@@ -58,14 +61,21 @@ public static class ImageRetrieval
         public override string ToString() => $"{name} ({map.Path})";
     }
 
-    /// <summary>A query's entry in a file keyed by names: its own name, else the one entry with its base name.</summary>
+    /// <summary>A query's entry in a file keyed by names: its own name, else the one entry whose
+    /// name ends the query's or is ended by it at a folder boundary ("night/x.jpg" for
+    /// "query/night/x.jpg", and the other way round). Not any entry of the same base name: the
+    /// query b/x.jpg took a/x.jpg's images (RobotCar's rear/ and left/ share names) and was posed
+    /// at a/x.jpg's place without a word.</summary>
     internal static T? Lookup<T>(IReadOnlyDictionary<string, T> byName, string queryName) where T : class
     {
         if (byName.TryGetValue(queryName, out var v)) return v;
         var baseName = Submission.BaseName(queryName);
-        var hits = byName.Where(kv => Submission.BaseName(kv.Key) == baseName).Take(2).ToList();
+        var hits = byName.Where(kv => Submission.BaseName(kv.Key) == baseName && (EndsAtFolder(queryName, kv.Key) || EndsAtFolder(kv.Key, queryName))).Take(2).ToList();
         return hits.Count == 1 ? hits[0].Value : null;
     }
+
+    private static bool EndsAtFolder(string name, string end) =>
+        name.EndsWith(end, StringComparison.Ordinal) && (name.Length == end.Length || name[name.Length - end.Length - 1] is '/' or '\\');
 
     private sealed class FromPairs : IImageRetrieval
     {
@@ -115,6 +125,19 @@ public static class ImageRetrieval
         public string? Note { get; }
         private static double Dot(float[] a, float[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
         private static double Norm(float[] a) => Math.Sqrt(Dot(a, a));
+    }
+
+    /// <summary>Before any query: a global-descriptor file without some of <paramref name="queryNames"/>
+    /// is refused (every query needs one), a pairs file's missing queries are said (they get no
+    /// images); <paramref name="context"/> starts the message (e.g. the set).</summary>
+    public static void CheckLacking(IImageRetrieval method, IReadOnlyList<string> queryNames, Action<string> warn, string context = "")
+    {
+        var lacking = method.Lacking(queryNames);
+        if (lacking.Count == 0 || InputOf(method.Name) is not { } input) return;
+        string which = $"{lacking.Count} of the {queryNames.Count} queries (first: '{lacking[0]}')";
+        if (input.Role == "global descriptors")
+            throw new R2D2Exception(input.Path, 0, $"{context}holds no global descriptor for {which}: give one with every query's (hloc: global features of the query images too)");
+        warn($"{context}{input.Path}: no pair for {which}: they get no database image (in a query run, a fallback pose)");
     }
 
     /// <summary>Runs a method and times it (seconds).</summary>

@@ -231,7 +231,8 @@ public sealed class MapIndex : IDisposable
     public CellSearch? QueryCells(FeatureSet query, int cellsPerPoint)
     {
         if (cellsPerPoint <= 0 || Asmk is not { } a) return null;
-        return new CellSearch(CoarseCellsOf(query, a), cellsPerPoint, a.Codebook.CoarseCells);
+        // More cells than the vocabulary has are all of them (--point-cells 300000 overflowed the cache's size).
+        return new CellSearch(CoarseCellsOf(query, a), Math.Min(cellsPerPoint, a.Codebook.CoarseCells), a.Codebook.CoarseCells);
     }
 
     // Each point's nearest coarse cells, computed when a query first needs them and kept (the same

@@ -63,7 +63,9 @@ public static class AsmkIndexRunner
     {
         var (ids, _, total, side, samples) = Plan(db, o);
         if (ids.Count == 0 || total < MinDescriptors) return $"has {total:N0} descriptors: too few for an ASMK vocabulary (at least {MinDescriptors})";
-        if (samples < side) return $"has {total:N0} descriptors: too few for {side}×{side} visual words (--words {o.Words}); fewer words, or the default (0)";
+        // A word per training sample at least: more words than samples trained for hours (10⁸ words of 35,944 descriptors).
+        if ((long)side * side > samples)
+            return $"has {total:N0} descriptors ({samples:N0} sampled for training): too few for {side}×{side} visual words (--words {o.Words}); fewer words, or the default (0)";
         return null;
     }
 

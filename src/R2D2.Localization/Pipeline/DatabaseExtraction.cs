@@ -47,7 +47,7 @@ public static class DatabaseExtraction
                     double seconds = sw.Elapsed.TotalSeconds;
                     // The file's size, also for an image decoded reduced: its keypoints are in the file's pixels.
                     var camera = cameraFor?.Invoke(image) ?? GuessCamera(features.ImageWidth, features.ImageHeight);
-                    int imageId = existing?.Id ?? db.AddImage(image.Name, CameraId(db, camera));
+                    int imageId = existing?.Id ?? db.FindOrAddImage(image.Name, camera);
                     db.WriteFeatures(imageId, features, source.Identity);
                     outcome = new ImageOutcome(image, db.Path, features.Count, seconds, false, null, reduction);
                 }
@@ -72,9 +72,7 @@ public static class DatabaseExtraction
             (int W, int H) size;
             try { size = ImageFile.ReadSize(image.Path); }
             catch (Exception e) when (e is ImageFileException or IOException or UnauthorizedAccessException) { continue; }
-            db.AddImage(image.Name, CameraId(db, GuessCamera(size.W, size.H)));
+            db.FindOrAddImage(image.Name, GuessCamera(size.W, size.H));
         }
     }
-
-    private static int CameraId(FeatureDatabase db, Camera camera) => db.FindCamera(camera) ?? db.AddCamera(camera);
 }

@@ -133,16 +133,23 @@ public sealed class QuerySetRunner
         // A kapture query folder lists its files under sensors/: no output may be one of them.
         var kaptureInputs = (_o.QueryListPath != null && Kapture.SensorsFolder(_o.QueryListPath) is { } qs
             ? Directory.EnumerateFiles(qs).Select(f => ("query kapture file", (string?)f)) : Enumerable.Empty<(string, string?)>()).ToList();
+        // Input folders (a kapture global_features folder) hold no output either: a submission written
+        // as one of its .gfeat files, or a kapture output inside it, replaced the descriptors.
+        var inputFolders = _o.OtherInputs.Where(i => i.Path != null && Directory.Exists(i.Path)).ToList();
         if (poses != null)
+        {
             OutputFile.RefuseInputs(
                 QueryOutputs.Files(poses, csv),
                 new[] { ("map", _map.Path), ("query list", _o.QueryListPath) }.Concat(_o.OtherInputs).Concat(kaptureInputs)
                     .Concat(imagePaths.Select(p => ("query image", (string?)p))));
+            OutputFile.RefuseAsOutputFiles(QueryOutputs.Files(poses, csv), inputFolders);
+        }
 
         if (_o.KaptureOutput != null)
         {
-            OutputFile.RefuseInputs(new[] { "sensors.txt", "records_camera.txt", "trajectories.txt" }.Select(f => ($"kapture {f}", (string?)Path.Combine(_o.KaptureOutput, "sensors", f))),
-                kaptureInputs.Concat(_o.OtherInputs).Append(("map", _map.Path)));
+            var kaptureFiles = new[] { "sensors.txt", "records_camera.txt", "trajectories.txt" }.Select(f => ($"kapture {f}", (string?)Path.Combine(_o.KaptureOutput, "sensors", f))).ToList();
+            OutputFile.RefuseInputs(kaptureFiles, kaptureInputs.Concat(_o.OtherInputs).Append(("map", _map.Path)));
+            OutputFile.RefuseAsOutputFiles(kaptureFiles, inputFolders);
         }
         // Queries with a pose (or found to have none) are kept; unreadable and failed ones are run again.
         var stored = _o.Resume && poses != null ? QueryOutputs.ReadStored(poses, csv!) : new Dictionary<string, StoredQuery>();
@@ -280,12 +287,7 @@ public sealed class QuerySetRunner
         }
         if (Localization.Localizer.RetrievalUsed(_map, _o.Localizer) is not { } method) return;
         if (method.Note is { } note) progress.Warning(note);
-        var lacking = method.Lacking(queries.Select(q => q.Name).ToList());
-        if (lacking.Count == 0 || ImageRetrieval.InputOf(method.Name) is not { } input) return;
-        string which = $"{lacking.Count} of the {queries.Count} queries (first: '{lacking[0]}')";
-        if (input.Role == "global descriptors")
-            throw new R2D2Exception(input.Path, 0, $"holds no global descriptor for {which}: give one with every query's (hloc: global features of the query images too)");
-        progress.Warning($"{input.Path}: no pair for {which}: they get fallback poses");
+        ImageRetrieval.CheckLacking(method, queries.Select(q => q.Name).ToList(), progress.Warning);
     }
 
     private QueryOutcome LocalizeOne(QueryImage q, string imagePath, IQuerySetProgress progress)

@@ -128,6 +128,10 @@ public static class RetrievalEvaluationRunner
             var noFeatures = source.Lacking(set.Queries.Where(q => named.Contains(q.SubmissionName)).Select(q => Path.Combine(set.ImageRoot, q.Name)).ToList());
             if (noFeatures.Count > 0)
                 throw new R2D2Exception(null, 0, $"set '{set.Label}': {source.Description} holds no features for {noFeatures.Count} of its queries (first: {noFeatures[0]}) (nothing was evaluated)");
+            // A global-descriptor file without some queries stopped the run at the first (after the
+            // queries before it); a pairs file's were counted as misses without a word.
+            var evaluated = set.Queries.Where(q => named.Contains(q.SubmissionName)).Select(q => q.Name).ToList();
+            foreach (var m in methods.OfType<IImageRetrieval>()) ImageRetrieval.CheckLacking(m, evaluated, progress.Warning, $"set '{set.Label}': ");
             // No query with a true pose: every figure would be NaN, and the run would say nothing.
             if (set.Queries.Count > 0 && !set.Queries.Any(q => named.Contains(q.SubmissionName)))
                 throw new R2D2Exception(set.Sources.LastOrDefault(), 0, $"set '{set.Label}': none of its {set.Queries.Count} queries (e.g. '{set.Queries[0].SubmissionName}') has a true pose here "

@@ -482,6 +482,12 @@ public sealed partial class FeatureDatabase : IDisposable
 
     public int AddImage(string name, int cameraId) => AddImage(new DatabaseImage(0, name, cameraId));
 
+    /// <summary>The image's id, registered with the camera (found or added) when the database does
+    /// not hold it yet, in one write transaction: two processes extracting into one database no
+    /// longer both find it missing and then fail to add it ("already holds an image named").</summary>
+    public int FindOrAddImage(string name, Camera camera) => InTransaction(() =>
+        FindImage(name)?.Id ?? AddImage(name, FindCamera(camera) ?? AddCamera(camera)));
+
     /// <summary>
     /// Why a name cannot be an image's, or null. COLMAP's text model (images.txt: one image per
     /// line, fields split at whitespace) and the project's lists and pairs files cannot hold line

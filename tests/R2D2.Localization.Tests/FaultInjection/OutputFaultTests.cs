@@ -186,6 +186,37 @@ public class OutputFaultTests(TinyMap tiny)
         foreach (var (file, hash) in before) Assert.Equal(hash, TinyMap.Hash(Path.Combine(dir, file)));
     }
 
+    /// <summary>Retrieval options that would be ignored are refused (a pairs file beside --retrieval-method,
+    /// a method with --retrieval all), as are values that cannot be meant; a method named on a map of a
+    /// few images retrieves (its 'auto' matched every point and ignored the method without a word).</summary>
+    [Fact]
+    public void RetrievalOptionsThatWouldBeIgnoredAreRefused()
+    {
+        var dir = tiny.Workspace("day_01.jpg");
+        var list = List(dir, Good("day_01.jpg"));
+        var pairs = Path.Combine(dir, "pairs.txt");
+        File.WriteAllText(pairs, "day_01.jpg day_02.jpg\n");
+        var output = Path.Combine(dir, "o.txt");
+        foreach (var (extra, message) in new[]
+                 {
+                     (new[] { "--pairs", pairs, "--retrieval-method", "vlad" }, "--retrieval-method does not apply beside it"),
+                     (new[] { "--pairs", pairs, "--retrieval", "2" }, "--retrieval does not apply beside it"),
+                     (new[] { "--retrieval-method", "vlad", "--retrieval", "all" }, "--retrieval all matches every map point"),
+                     (new[] { "--retrieval-method", "pairs:" }, "give the retrieval pairs file after the colon"),
+                     (new[] { "--pnp-threshold", "Infinity" }, "positive finite numbers"),
+                     (new[] { "--threads", "100000" }, "--threads must be in [0, 1024]"),
+                 })
+        {
+            var (code, _, err) = Query(dir, list, output, extra);
+            Assert.True(code == 2, string.Join(' ', extra) + ": " + err);
+            Assert.Contains(message, err);
+        }
+        Assert.False(File.Exists(output));
+        var (c, _, e) = Query(dir, list, output, "--retrieval-method", "pairs:" + pairs);
+        Assert.True(c == 0, e);
+        Assert.Contains("the points of the 20 most similar database images", File.ReadAllText(QueryRunInfo.PathFor(output)));
+    }
+
     /// <summary>A workspace with the tiny map and day_01.jpg localized against it into poses.txt.</summary>
     private (string Dir, string Poses) LocalizedWorkspace()
     {

@@ -183,7 +183,7 @@ public class QuerySetRunnerTests(TinyMap tiny)
         RetrievalPairs.Write(pairs, new[] { ("q1.jpg", dbNames[0], (double?)null) });
         var progress = new Recorder();
         var summary = Runner("pairs:" + pairs).Run(queries, progress);
-        Assert.Contains(progress.Warnings, w => w.Contains("no pair for 1 of the 2 queries (first: 'q2.jpg'): they get fallback poses"));
+        Assert.Contains(progress.Warnings, w => w.Contains("no pair for 1 of the 2 queries (first: 'q2.jpg'): they get no database image"));
         Assert.Equal(2, summary.Outcomes.Count);
         // So is a --pairs file's (the images each query is matched against).
         progress = new Recorder();
@@ -193,5 +193,20 @@ public class QuerySetRunnerTests(TinyMap tiny)
             Localizer = new LocalizerOptions { PairsByQuery = new Dictionary<string, List<int>> { ["q1.jpg"] = map.Images.Keys.Take(1).ToList() } },
         }).Run(queries, progress);
         Assert.Contains(progress.Warnings, w => w.Contains("--pairs: no pair for 1 of the 2 queries (first: 'q2.jpg')"));
+        // No output inside an input folder (a kapture global_features folder): a submission named as
+        // one of its .gfeat files replaced it, a kapture output wrote sensors/ into it.
+        var folder = Path.Combine(dir, "global_features");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "q1.jpg.gfeat"), new byte[8]);
+        foreach (var (output, kapture) in new[] { (Path.Combine(folder, "q1.jpg.gfeat"), (string?)null), (poses, folder) })
+        {
+            var inside = Assert.Throws<R2D2Exception>(() => new QuerySetRunner(map, source, null, new QuerySetOptions
+            {
+                ImageRoot = dir, OutputPath = output, KaptureOutput = kapture, OtherInputs = new[] { ("global descriptors", (string?)folder) },
+            }).Run(queries, new Recorder()));
+            Assert.Contains($"lies inside the global descriptors ({folder})", inside.Message);
+        }
+        Assert.Equal(new byte[8], File.ReadAllBytes(Path.Combine(folder, "q1.jpg.gfeat")));
+        Assert.Equal(new[] { Path.Combine(folder, "q1.jpg.gfeat") }, Directory.GetFileSystemEntries(folder));
     }
 }

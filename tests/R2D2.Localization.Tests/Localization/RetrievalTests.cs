@@ -127,6 +127,10 @@ public class RetrievalTests
         var exact = map.MatchToPointsOf(f, ids, null).Select(m => (m.I, m.J)).ToHashSet();
         var everyCell = map.MatchToPointsOf(f, ids, null, cells: map.QueryCells(f, cellCount)).Select(m => (m.I, m.J)).ToHashSet();
         Assert.Equal(exact, everyCell);
+        // More cells than the vocabulary has are all of them (int.MaxValue overflowed the cache's size).
+        var huge = map.QueryCells(f, int.MaxValue)!;
+        Assert.Equal(cellCount, huge.CellsPerPoint);
+        Assert.Equal(exact, map.MatchToPointsOf(f, ids, null, cells: huge).Select(m => (m.I, m.J)).ToHashSet());
         Assert.Null(map.QueryCells(f, 0));
         Assert.Equal(0, Localizer.PointCells(f, ids, map, new LocalizerOptions())); // a few hundred points: exact
         Assert.Equal(2, Localizer.PointCells(f, ids, map, new LocalizerOptions { PointCells = 2 }));
@@ -162,6 +166,9 @@ public class RetrievalTests
         var before = Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(File.ReadAllBytes(s.DbPath)));
         var e = Assert.Throws<FeatureDatabaseException>(() => AsmkIndexRunner.AddToMap(s.DbPath, new AsmkOptions { Words = 100_000_000 }));
         Assert.Contains("too few for 10000×10000 visual words", e.Message);
+        // More words than descriptors: refused too (a word per sample at least; it trained for hours).
+        e = Assert.Throws<FeatureDatabaseException>(() => AsmkIndexRunner.AddToMap(s.DbPath, new AsmkOptions { Words = 40_000 }));
+        Assert.Contains("too few for 200×200 visual words", e.Message);
         Assert.Equal(before, Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(File.ReadAllBytes(s.DbPath))));
         using var db = FeatureDatabase.OpenReadOnly(s.DbPath);
         Assert.Equal(6, db.ReadAsmkIndex()!.Count);
@@ -218,7 +225,14 @@ public class RetrievalTests
         var e = Assert.Throws<FileFormatException>(() => RetrievalPairs.Read(kapture));
         Assert.Contains(kapture + ":2", e.Message);
         Assert.Null(ImageRetrieval.Lookup(new Dictionary<string, string> { ["x/a.jpg"] = "1", ["y/a.jpg"] = "2" }, "a.jpg"));
-        Assert.Equal("1", ImageRetrieval.Lookup(new Dictionary<string, string> { ["x/a.jpg"] = "1" }, "night/a.jpg"));
+        // A name that ends the other at a folder boundary is the query's (hloc's query/night/… for a
+        // list's night/…, or a file of base names); another folder's image of the same name is not
+        // (b/a.jpg took a/a.jpg's images and was posed at its place).
+        Assert.Equal("1", ImageRetrieval.Lookup(new Dictionary<string, string> { ["query/night/a.jpg"] = "1" }, "night/a.jpg"));
+        Assert.Equal("1", ImageRetrieval.Lookup(new Dictionary<string, string> { ["night/a.jpg"] = "1" }, "query/night/a.jpg"));
+        Assert.Equal("1", ImageRetrieval.Lookup(new Dictionary<string, string> { ["a.jpg"] = "1" }, "night/a.jpg"));
+        Assert.Null(ImageRetrieval.Lookup(new Dictionary<string, string> { ["x/a.jpg"] = "1" }, "night/a.jpg"));
+        Assert.Null(ImageRetrieval.Lookup(new Dictionary<string, string> { ["xa.jpg"] = "1" }, "a.jpg"));
     }
 
     [Fact]
@@ -235,9 +249,15 @@ public class RetrievalTests
         Write("query/q.jpg", new float[] { 2, 1, 0, 0 });
         var method = ImageRetrieval.Create("global:" + files, map);
         Assert.Equal(ids[2], method.Retrieve("query/q.jpg", null!, 1)[0]);
+        // A query is not another folder's image of its name (b/q.jpg took query/q.jpg's descriptor).
+        Assert.Equal(new[] { "b/q.jpg" }, method.Lacking(new[] { "query/q.jpg", "b/q.jpg" }));
         File.WriteAllBytes(Path.Combine(files, "bad.gfeat"), new byte[3]);
         var e = Assert.Throws<FileFormatException>(() => KaptureGlobalFeatures.Read(files));
         Assert.Contains("bad.gfeat", e.Message);
+        // A size whose bytes overflow an int is refused at its line (it read as 8 bytes after allocating 2 GB).
+        File.WriteAllText(Path.Combine(root, "global_features.txt"), "gem, float64, 536870913, L2\n");
+        e = Assert.Throws<FileFormatException>(() => KaptureGlobalFeatures.Read(files));
+        Assert.StartsWith(Path.Combine(root, "global_features.txt") + ":1: dsize 536870913", e.Message);
     }
 
     /// <summary>A pairs file naming an image the map lacks is refused at its line (the message had no line).</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using R2D2.Localization.Features;
+using R2D2.Localization.Geometry;
 using R2D2.Localization.Matching;
 using R2D2.Localization.Storage;
 using Xunit;
@@ -24,6 +25,27 @@ public class FeatureDatabaseSafetyTests
             Assert.Equal(path, e.DatabasePath);
         }
         Assert.Equal(before, Sha(path));
+    }
+
+    /// <summary>Two connections (two extract processes) registering the same images at once: each
+    /// name once, one camera, no error (one failed with "already holds an image named").</summary>
+    [Fact]
+    public void TwoWritersRegisteringTheSameImagesGetOneIdEach()
+    {
+        var path = Path.Combine(TempDir.Create(), "shared.db");
+        using (FeatureDatabase.Open(path)) { }
+        var camera = new Camera(0, CameraModel.SimplePinhole, 640, 480, new[] { 500.0, 320, 240 });
+        var names = Enumerable.Range(0, 40).Select(i => $"img_{i:D2}.jpg").ToList();
+        var ids = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            using var db = FeatureDatabase.Open(path);
+            return names.Select(n => db.FindOrAddImage(n, camera)).ToList();
+        })).ToArray();
+        Task.WaitAll(ids);
+        Assert.Equal(ids[0].Result, ids[1].Result);
+        using var check = FeatureDatabase.OpenReadOnly(path);
+        Assert.Equal(names, check.ReadImages().OrderBy(i => i.Id).Select(i => i.Name));
+        Assert.Single(check.ReadCameras());
     }
 
     [Fact]

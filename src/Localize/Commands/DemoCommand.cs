@@ -63,6 +63,7 @@ internal static class DemoCommand
             + $"{Counted.Of(inp.Queries.Count, "night query", "night queries")} ({inp.QueryPath}) → {inp.OutDir}");
         // The model before the rendering: a missing checkpoint stops the demo at once.
         using var source = r.GetValue(o.RenderOnly) ? null : o.Net.LoadSource(r, inp.Settings, o.Extraction);
+        source?.RefuseRenderSize(sc.Width, sc.Height, "the demo's photos");
         var dev = o.Net.Hardware.Resolve(r);
         t.Done("load model");
         var data = DemoRunner.Render(inp, new ConsoleProgress("demo", logEvery: Math.Max(1, inp.ImageCount / 6), stageTimes: false), t);

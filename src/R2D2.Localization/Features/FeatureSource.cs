@@ -73,6 +73,13 @@ public sealed class FeatureSource : IDisposable
     /// size range), or null: a run of generated photos says so before it renders them.</summary>
     public string? SizeProblem(int width, int height) => _sizeProblem(width, height);
 
+    /// <summary>Throws when rendered <paramref name="what"/> of this size would give no features (a
+    /// demo's --scale too small for the extraction's sizes): said before they are rendered.</summary>
+    public void RefuseRenderSize(int width, int height, string what)
+    {
+        if (SizeProblem(width, height) is { } why) throw new UsageException($"{what} would be {why}: a larger --scale, or a smaller --min-size");
+    }
+
     /// <summary>R2D2 with a loaded network (the source owns and disposes it).</summary>
     public static FeatureSource ForR2D2(R2D2Network network, ExtractionSettings settings, string modelName)
     {

@@ -73,11 +73,8 @@ public static class TownRunner
 
     /// <summary>Throws when <paramref name="source"/> would find no features in the town's photos
     /// (a --scale too small for the extraction's sizes): said before they are rendered and mapped.</summary>
-    public static void CheckExtractable(TownDataset data, FeatureSource source)
-    {
-        if (source.SizeProblem(data.Scene.Width, data.Scene.Height) is { } why)
-            throw new UsageException($"the town's photos would be {why}: a larger --scale, or a smaller --min-size");
-    }
+    public static void CheckExtractable(TownDataset data, FeatureSource source) =>
+        source.RefuseRenderSize(data.Scene.Width, data.Scene.Height, "the town's photos");
 
     /// <summary>Renders what is missing and writes the Aachen-format files. The folder is checked first.</summary>
     public static TownDataset Render(TownDataset data, IProgressSink progress, List<(string, double)> timings)

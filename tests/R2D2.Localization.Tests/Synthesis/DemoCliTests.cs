@@ -54,6 +54,18 @@ public class DemoCliTests
         Assert.Contains($"report: warning: 2 of 2 query photos not found under {dir}", err);
     }
 
+    /// <summary>A --scale too small for the extraction's sizes is a usage error before anything is
+    /// rendered (it rendered, then failed at the first extraction).</summary>
+    [Fact]
+    public void TooSmallAScaleIsRefusedBeforeRendering()
+    {
+        var dir = Path.Combine(TempDir.Create(), "demo");
+        var (code, _, err) = CliTests.Localize("demo", "--scale", "0.25", "--max-day", "2", "--max-queries", "1", "--out", dir);
+        Assert.True(code == 2, err);
+        Assert.Contains("the demo's photos would be 128×96 px: no pyramid level fits", err);
+        Assert.False(Directory.Exists(dir));
+    }
+
     /// <summary>The town end to end on a small reduction (30 photos at a quarter size, RootSIFT: no
     /// network): its tables, and every query diagnosed, in the printed table, in KIND.diagnosis.csv
     /// and in summary.json's verdict counts.</summary>

@@ -177,7 +177,7 @@ public class InputFaultTests
     [InlineData("--top-k", "-1", "--top-k must be ≥ 0")]
     [InlineData("--max-size", "-5", "--max-size must be ≥ 0")]
     [InlineData("--min-size", "0", "--min-size must be ≥ 1")]
-    [InlineData("--threads", "-2", "--threads must be ≥ 0")]
+    [InlineData("--threads", "-2", "--threads must be in [0, 1024]")]
     [InlineData("--scale-f", "1", "--scale-f must be > 1")]
     [InlineData("--scale-f", "NaN", "--scale-f must be > 1")]
     [InlineData("--reliability-thr", "1.5", "--reliability-thr must be in [0, 1]")]

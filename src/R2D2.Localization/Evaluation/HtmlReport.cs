@@ -66,7 +66,7 @@ public static class HtmlReport
           .Append("<div class=\"note\">In 3D: map points in their colour, database cameras as blue frustums, each query's true position (green circle) "
                   + "and the pose the run gives it (red cross; grey: a fallback pose, a database image's). Drag to turn, wheel to zoom.</div></div>\n<div>")
           .Append(MapViews.TopView(d))
-          .Append("<div class=\"note\">From above (the static view): the same, database cameras with their viewing direction and name.</div></div></div>\n");
+          .Append("<div class=\"note\">From above (the static view): the same, database cameras with their viewing direction and name; a dashed green circle is a query the run gave no pose, an estimate beyond the view is drawn at its edge with its distance.</div></div></div>\n");
 
         sb.Append("<h2 id=\"queries\">Query by query</h2>\n<div class=\"note\">Each picture: the query (left) beside the database image that shares most of its "
                   + "matched points (right); lines join a match to where that image sees the point, green for PnP-RANSAC inliers, red for outliers "

@@ -143,12 +143,31 @@ internal static class MapViews
             var p = d.Points[idx[n]];
             svg.Append($"<circle cx=\"{Px(mapXY[n].X)}\" cy=\"{Py(mapXY[n].Y)}\" r=\"1.2\" fill=\"#{p.R:x2}{p.G:x2}{p.B:x2}\"/>");
         }
-        // Labels near the right or bottom edge are anchored on their other side, so none is clipped.
-        string Label(double X, double Y, string text, string colour, int fontSize)
+        // Labels are placed after every mark, the queries' first: each at the first of four spots
+        // around its mark (right/left, above/below) that stays in the view and overlaps no label
+        // placed before; one that fits nowhere is left out (its mark's tooltip names it). They
+        // were drawn over each other where a query stood near a camera.
+        var labels = new List<(double X, double Y, string Text, string Colour, int FontSize, bool First)>();
+        void Label(double X, double Y, string text, string colour, int fontSize, bool first = false) => labels.Add((X, Y, text, colour, fontSize, first));
+        string PlaceLabels()
         {
-            bool left = X > size - 90;
-            double ty = Y < 16 ? Y + 16 : Y - 6;
-            return $"<text x=\"{F(left ? X - 7 : X + 7)}\" y=\"{F(ty)}\" font-size=\"{fontSize}\" fill=\"{colour}\"{(left ? " text-anchor=\"end\"" : "")}>{HtmlText.E(text)}</text>";
+            var placed = new List<(double X0, double Y0, double X1, double Y1)>();
+            var sbl = new StringBuilder();
+            foreach (var (X, Y, text, colour, fontSize, _) in labels.OrderBy(l => l.First ? 0 : 1))
+            {
+                double w = 0.6 * fontSize * text.Length, h = fontSize;
+                foreach (var (left, below) in new[] { (false, false), (true, false), (false, true), (true, true) })
+                {
+                    double x0 = left ? X - 7 - w : X + 7, baseline = below ? Y + 6 + h : Y - 6;
+                    var box = (X0: x0, Y0: baseline - h, X1: x0 + w, Y1: baseline + 2);
+                    if (box.X0 < 0 || box.X1 > size || box.Y0 < 0 || box.Y1 > size) continue;
+                    if (placed.Any(p => p.X0 < box.X1 && box.X0 < p.X1 && p.Y0 < box.Y1 && box.Y0 < p.Y1)) continue;
+                    placed.Add(box);
+                    sbl.Append($"<text x=\"{F(left ? X - 7 : X + 7)}\" y=\"{F(baseline)}\" font-size=\"{fontSize}\" fill=\"{colour}\"{(left ? " text-anchor=\"end\"" : "")}>{HtmlText.E(text)}</text>");
+                    break;
+                }
+            }
+            return sbl.ToString();
         }
         double arrow = span * 0.03;
         bool labelCameras = d.MapImages.Count <= 40;
@@ -161,8 +180,8 @@ internal static class MapViews
             svg.Append($"<circle cx=\"{Px(c[a])}\" cy=\"{Py(sb * c[b])}\" r=\"3\" fill=\"#2255cc\"><title>database image {HtmlText.E(name)}</title></circle>");
             // Opposite the viewing direction, where the arrow is not.
             if (labelCameras)
-                svg.Append(Label(S(c[a] - cx) - 1.5 * ex * size / span, S(sb * c[b] - cy) - 1.5 * ey * size / span,
-                    Path.GetFileNameWithoutExtension(name), "#2255cc", 9));
+                Label(S(c[a] - cx) - 1.5 * ex * size / span, S(sb * c[b] - cy) - 1.5 * ey * size / span,
+                    Path.GetFileNameWithoutExtension(name), "#2255cc", 9);
         }
         foreach (var q in d.Queries)
         {
@@ -172,6 +191,7 @@ internal static class MapViews
                 {
                     var m = missing.CameraCenter;
                     svg.Append($"<circle cx=\"{Px(m[a])}\" cy=\"{Py(sb * m[b])}\" r=\"6\" fill=\"none\" stroke=\"#1a9a3a\" stroke-width=\"2\" stroke-dasharray=\"3 2\"><title>{HtmlText.E(q.Name)} (true; no estimate)</title></circle>");
+                    Label(S(m[a] - cx), S(sb * m[b] - cy), Path.GetFileNameWithoutExtension(q.Name) + " (no pose)", "#1a9a3a", 11, first: true);
                 }
                 continue;
             }
@@ -192,8 +212,9 @@ internal static class MapViews
             string what = (q.IsFallback ? "fallback pose: a database image's, not an estimate" : "estimate")
                 + (off ? $", off the view: {Distance(e, cx, cy, a, b, sb)} from its centre" : "");
             svg.Append($"<path d=\"M{F(X - 5)} {F(Y - 5)}L{F(X + 5)} {F(Y + 5)}M{F(X - 5)} {F(Y + 5)}L{F(X + 5)} {F(Y - 5)}\" stroke=\"{colour}\" stroke-width=\"2\"><title>{HtmlText.E(q.Name)} ({what})</title></path>");
-            svg.Append(Label(X, Y, Path.GetFileNameWithoutExtension(q.Name) + (q.IsFallback ? " (fallback)" : "") + (off ? $" (off the view, {Distance(e, cx, cy, a, b, sb)})" : ""), "#333", 11));
+            Label(X, Y, Path.GetFileNameWithoutExtension(q.Name) + (q.IsFallback ? " (fallback)" : "") + (off ? $" (off the view, {Distance(e, cx, cy, a, b, sb)})" : ""), "#333", 11, first: true);
         }
+        svg.Append(PlaceLabels());
         // Scale bar.
         double bar = NiceNumbers.AtMost(span / 5);
         svg.Append($"<line x1=\"20\" y1=\"{size - 20}\" x2=\"{F(20 + bar * size / span)}\" y2=\"{size - 20}\" stroke=\"#000\" stroke-width=\"2\"/>");

@@ -166,6 +166,12 @@ public class HtmlReportTests
         var withFar = MapViews.TopView(d with { Queries = d.Queries.Skip(1).Prepend(far).ToList() });
         Assert.Equal(ScaleBar(MapViews.TopView(near)), ScaleBar(withFar));
         Assert.Matches("\\(off the view, (99[0-9] m|1 km)\\)", withFar);
+        // Labels do not sit on each other: a second query at the first's place is labelled apart.
+        var twin = d.Queries[0] with { Name = "q1-twin.png" };
+        var crowded = MapViews.TopView(d with { Queries = d.Queries.Append(twin).ToList() });
+        var spots = Regex.Matches(crowded, "<text x=\"([0-9.]+)\" y=\"([0-9.]+)\"[^>]*>(q1|q1-twin)</text>").Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToList();
+        Assert.Equal(2, spots.Count);
+        Assert.NotEqual(spots[0], spots[1]);
         var zero = d.Queries[0] with { Estimate = Pose.FromCameraCenter(d.Queries[0].Estimate!.Rotation, new[] { -0.001, 1.6, -0.0001 }) };
         var html = HtmlReport.Render(d with { Queries = d.Queries.Skip(1).Prepend(zero).ToList() });
         Assert.Contains("estimated position (0.00, 1.60, 0.00)", html);

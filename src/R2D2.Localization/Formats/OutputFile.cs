@@ -156,14 +156,19 @@ public static class OutputFile
     /// temporary file open with an exclusive lock (FileShare.None is an flock on Unix) until it is
     /// renamed, so one that opens exclusively is nobody's, and the next write of the output removes
     /// it. No process ids: they mean nothing across containers or hosts sharing the folder.</summary>
-    private static void RemoveStaleTemporaries(string dir, string name)
+    private static void RemoveStaleTemporaries(string dir, string name) => RemoveUnheld(dir, $".{Stem(name)}.*.tmp", File.Delete);
+
+    /// <summary>Removes (with <paramref name="remove"/>) the files of <paramref name="dir"/> matching
+    /// <paramref name="pattern"/> that no live writer holds: a writer keeps its temporary file open
+    /// with a lock (any FileShare is an flock on Unix), so one that opens exclusively is a killed writer's.</summary>
+    public static void RemoveUnheld(string dir, string pattern, Action<string> remove)
     {
-        foreach (var f in Directory.EnumerateFiles(dir, $".{Stem(name)}.*.tmp"))
+        foreach (var f in Directory.EnumerateFiles(dir, pattern))
         {
             try
             {
                 using (new FileStream(f, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
-                File.Delete(f);
+                remove(f);
             }
             catch (IOException) { } // in use by a live writer, or gone already
             catch (UnauthorizedAccessException) { }

@@ -115,16 +115,7 @@ public static class MergeRunner
     private static void RemoveStaleTemporaries(string dir, string stem)
     {
         Delete(Path.Combine(dir, stem + ".tmp"));
-        foreach (var f in Directory.EnumerateFiles(dir, stem + ".*.tmp"))
-        {
-            try
-            {
-                using (new FileStream(f, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
-                Delete(f);
-            }
-            catch (IOException) { } // a live merge's, or gone already
-            catch (UnauthorizedAccessException) { }
-        }
+        OutputFile.RemoveUnheld(dir, stem + ".*.tmp", f => Delete(f));
     }
 
     private static void Delete(params string[] paths)

@@ -13,7 +13,7 @@ internal static class EvaluateRetrievalCommand
     public static Command Create()
     {
         var map = new Option<string>("--map") { Description = "map database from build-map", Required = true };
-        var sets = new Option<string[]>("--set") { Description = "a query set LABEL:QUERY_LIST:IMAGE_FOLDER:GROUND_TRUTH (list with intrinsics, true poses in the submission format); repeatable", AllowMultipleArgumentsPerToken = true };
+        var sets = new Option<string[]>("--set") { Description = "a query set LABEL:QUERY_LIST:IMAGE_FOLDER:GROUND_TRUTH (list with intrinsics, true poses in the submission format; paths holding ':' are split where the three exist); repeatable", AllowMultipleArgumentsPerToken = true };
         var strecha = new Option<string[]>("--strecha") { Description = "Strecha scene folders: their strecha-loc queries (odd images) by day and simulated night", AllowMultipleArgumentsPerToken = true };
         var methods = new Option<string[]>("--methods") { Description = "vlad, asmk, oracle (the ground truth's ranking), pairs:FILE, global:PATH (kapture global_features folder or hloc global-feats .h5); default: vlad asmk oracle", AllowMultipleArgumentsPerToken = true };
         var localize = new Option<string[]>("--localize") { Description = "also localize with each method's images: 2d3d and/or 2d2d", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => Array.Empty<string>() };

@@ -13,14 +13,33 @@ public sealed record RetrievalQuerySet(string Label, IReadOnlyList<QueryImage> Q
     /// <summary>The files (or folder) the set was read from: no output may overwrite them.</summary>
     public IReadOnlyList<string> Sources { get; init; } = Array.Empty<string>();
 
-    /// <summary>`LABEL:LIST:IMAGES:TRUTH` (a query list with intrinsics, its image folder, the true poses).</summary>
+    /// <summary>`LABEL:LIST:IMAGES:TRUTH` (a query list with intrinsics, its image folder, the true
+    /// poses). Paths holding ':' are split where the three paths exist (a file, a folder, a file):
+    /// such folders could not be given at all.</summary>
     public static RetrievalQuerySet Parse(string spec)
     {
-        var f = spec.Split(':');
-        if (f.Length != 4) throw new UsageException($"--set '{spec}': expected LABEL:QUERY_LIST:IMAGE_FOLDER:GROUND_TRUTH");
+        var f = Split(spec);
+        if (f.Length != 4) throw new UsageException($"--set '{spec}': expected LABEL:QUERY_LIST:IMAGE_FOLDER:GROUND_TRUTH"
+            + (spec.Count(c => c == ':') > 3 ? " (with a ':' in a path, the three paths must exist, and one split only may fit them)" : ""));
         if (Array.FindIndex(f, x => x.Trim().Length == 0) is var empty and >= 0)
             throw new UsageException($"--set '{spec}': the {new[] { "label", "query list", "image folder", "ground truth" }[empty]} is empty");
         return new RetrievalQuerySet(f[0], QueryInputs.ReadQueries(f[1], null), f[2], Submission.Read(f[3])) { Sources = new[] { f[1], f[3] } };
+    }
+
+    private static string[] Split(string spec)
+    {
+        var f = spec.Split(':');
+        if (f.Length <= 4) return f;
+        // The label is the first field (no ':'); the rest is cut at two of its colons.
+        var rest = f[1..];
+        var fits = new List<string[]>();
+        for (int i = 1; i < rest.Length - 1; i++)
+            for (int j = i + 1; j < rest.Length; j++)
+            {
+                string list = string.Join(':', rest[..i]), images = string.Join(':', rest[i..j]), truth = string.Join(':', rest[j..]);
+                if (File.Exists(list) && Directory.Exists(images) && File.Exists(truth)) fits.Add(new[] { f[0], list, images, truth });
+            }
+        return fits.Count == 1 ? fits[0] : f;
     }
 
     /// <summary>The strecha-loc protocol's queries of a Strecha scene: the odd images, by day and (simulated) night.</summary>

@@ -210,6 +210,24 @@ public class RetrievalTests
         }
     }
 
+    /// <summary>A --set whose paths hold ':' is split where the three paths exist (such folders
+    /// could not be given); an ambiguous or non-existent split is the usage error it was.</summary>
+    [Fact]
+    public void AQuerySetWithColonsInItsPathsIsSplitWhereThePathsExist()
+    {
+        var dir = Path.Combine(TempDir.Create(), "a:b");
+        var images = Path.Combine(dir, "img:night");
+        Directory.CreateDirectory(images);
+        var list = Path.Combine(dir, "list.txt");
+        File.WriteAllText(list, "q.jpg PINHOLE 100 100 50 50 50 50\n");
+        var truth = Path.Combine(dir, "gt.txt");
+        File.WriteAllText(truth, "q.jpg 1 0 0 0 0 0 0\n");
+        var set = R2D2.Localization.Pipeline.RetrievalQuerySet.Parse($"night:{list}:{images}:{truth}");
+        Assert.Equal(("night", images, 1), (set.Label, set.ImageRoot, set.Queries.Count));
+        var e = Assert.Throws<UsageException>(() => R2D2.Localization.Pipeline.RetrievalQuerySet.Parse($"night:{list}:{images}x:{truth}"));
+        Assert.Contains("the three paths must exist", e.Message);
+    }
+
     [Fact]
     public void PairsFilesOfHlocAndKaptureAreReadBestFirst()
     {

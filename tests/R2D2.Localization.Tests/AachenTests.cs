@@ -68,6 +68,16 @@ public class AachenTests
         var (code6, err6) = RunScript();
         Assert.Equal(1, code6);
         Assert.True(err6.Contains("aachen_cvpr2018_db.nvm:5: image db/4446.jpg not found") && err6.Contains("aachen_cvpr2018_db.nvm:13: image db/1135.jpg not found"), err6);
+        // A name is tested, never run: a query list line "$(id>X).jpg" ran the command (awk's system()).
+        var witness = Path.Combine(TempDir.Create(), "ran");
+        var injected = TempDir.Create();
+        TempDir.CopyTree(dataset, injected);
+        psi.ArgumentList[2] = injected;
+        File.AppendAllText(Path.Combine(injected, "queries", "day_time_queries_with_intrinsics.txt"), $"\n$(id>{witness}).jpg SIMPLE_RADIAL 1600 1200 1469.2 800 600 -0.03\n");
+        var (code7, err7) = RunScript();
+        Assert.Equal(1, code7);
+        Assert.True(err7.Contains($"image $(id>{witness}).jpg not found"), err7);
+        Assert.False(File.Exists(witness));
         // A VLB pairs file without database pairs is said before the map (the script exited 1 without a word).
         var vlb = TempDir.Create();
         File.Copy(SharedData.Path_("datasets", "formats", "aachen-vlb", "database.db"), Path.Combine(vlb, "database.db"));
@@ -143,21 +153,25 @@ public class AachenTests
     }
 
     [Theory]
-    [InlineData("database.db", "image_pairs_to_match.txt", 14941)]
-    [InlineData("database_v1_1.db", "image_pairs_to_match_v1_1.txt", 60424)]
-    public void ReadsTheLocalFeatureEvaluationDatabasesAndPairsCompletely(string db, string pairs, int expected)
+    [InlineData("database.db", "image_pairs_to_match.txt", 14941, false)]
+    [InlineData("database_v1_1.db", "image_pairs_to_match_v1_1.txt", 60424, true)]
+    public void ReadsTheLocalFeatureEvaluationDatabasesAndPairsCompletely(string db, string pairs, int expected, bool calibrated)
     {
         var sw = Stopwatch.StartNew();
         var dir = SharedData.Path_("datasets", "formats", "aachen-vlb");
         using var d = FeatureDatabase.OpenReadOnly(Path.Combine(dir, db));
         var ids = d.ReadImages().ToDictionary(i => i.Name, i => i.Id);
-        var cameras = R2D2.Localization.Pipeline.CameraFiles.Read(Path.Combine(dir, db));
+        // v1.1's cameras are calibrated (prior_focal_length 1); v1.0's are COLMAP's initial guesses
+        // (prior_focal_length 0, f = 1.2 × 1600, no distortion), not intrinsics: refused as such.
+        if (calibrated) Assert.Equal(ids.Count, R2D2.Localization.Pipeline.CameraFiles.Read(Path.Combine(dir, db)).Count);
+        else
+            Assert.Contains("has no prior focal length (prior_focal_length 0): its intrinsics are COLMAP's initial guess",
+                Assert.Throws<FeatureDatabaseException>(() => R2D2.Localization.Pipeline.CameraFiles.Read(Path.Combine(dir, db))).Message);
         int lines = File.ReadLines(Path.Combine(dir, pairs)).Count(l => l.Trim().Length > 0);
         Assert.Equal(expected, lines);
         // Every pair's names resolve to image ids (PairSources throws with file:line otherwise).
         var list = PairSources.ReadFile(Path.Combine(dir, pairs), ids.Keys.ToHashSet());
         Assert.All(list, p => { Assert.True(ids.ContainsKey(p.Name1)); Assert.True(ids.ContainsKey(p.Name2)); });
-        Assert.Equal(ids.Count, cameras.Count);
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(20), $"{sw.Elapsed.TotalSeconds:F1} s");
     }
 }

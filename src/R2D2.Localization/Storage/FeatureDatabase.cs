@@ -416,6 +416,12 @@ public sealed partial class FeatureDatabase : IDisposable
     {
         using var db = OpenReadOnly(path);
         var cams = db.ReadCameras().ToDictionary(c => c.Id);
+        // A camera without a prior focal length holds COLMAP's initial guess (f = 1.2 × the larger
+        // side, no distortion): the visuallocalization.net evaluation databases hold only such, and
+        // a map built on them was off without a word.
+        if (cams.Values.FirstOrDefault(c => !c.HasPriorFocalLength) is { } guessed)
+            throw new FeatureDatabaseException(path, $"camera {guessed.Id} has no prior focal length (prior_focal_length 0): its intrinsics are COLMAP's initial guess, "
+                + $"not a calibration ({cams.Values.Count(c => !c.HasPriorFocalLength)} of {cams.Count} cameras are): give the dataset's intrinsics list as --intrinsics");
         var result = new Dictionary<string, Camera>();
         foreach (var image in db.ReadImages())
         {

@@ -126,13 +126,11 @@ public static class Submission
             for (int i = 0; i < 7; i++)
                 if (!double.TryParse(fields[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out v[i]) || !double.IsFinite(v[i]))
                     throw new FileFormatException(source, lineNo, $"field {i + 2} ('{fields[i + 1]}') is not a finite number");
-            // Normalizing divides by the norm, taken of the quaternion scaled by its largest component
-            // (squares of 1e-170 underflowed to a "zero" quaternion, of 1e200 overflowed to a norm of ∞).
-            double largest = Math.Max(Math.Max(Math.Abs(v[0]), Math.Abs(v[1])), Math.Max(Math.Abs(v[2]), Math.Abs(v[3])));
-            if (!(largest > 0))
+            // The norm of the quaternion scaled by its largest component (squares of 1e-170 underflowed
+            // to a "zero" quaternion, of 1e200 overflowed to a norm of ∞).
+            double norm = Rotations.QuaternionNorm(v.AsSpan(0, 4));
+            if (!(norm > 0))
                 throw new FileFormatException(source, lineNo, $"the quaternion of '{fields[0]}' is zero, which is no rotation");
-            for (int i = 0; i < 4; i++) v[i] /= largest;
-            double norm = largest * Math.Sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2] + v[3] * v[3]);
             if (!firstLine.TryAdd(fields[0], lineNo))
                 throw new FileFormatException(source, lineNo, $"'{fields[0]}' appears again (first on line {firstLine[fields[0]]})");
             var pose = Pose.FromQuaternion(v.AsSpan(0, 4), v.AsSpan(4, 3));

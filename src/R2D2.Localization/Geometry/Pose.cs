@@ -116,16 +116,28 @@ public static class Rotations
     {
         if (q.Length != 4) return "a quaternion has 4 values (w, x, y, z)";
         foreach (var v in q) if (!double.IsFinite(v)) return "the quaternion holds a value that is not a finite number";
-        double n = Math.Sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+        double n = QuaternionNorm(q);
         return n < MinQuaternionNorm ? $"the quaternion's norm {n:G3} is ~0: it is no rotation" : null;
+    }
+
+    /// <summary>|q|, taken of q scaled by its largest component: the plain sum of squares overflowed
+    /// to ∞ for components of 1e200 (the quaternion then normalized to 0 0 0 0, read as the identity).</summary>
+    public static double QuaternionNorm(ReadOnlySpan<double> q)
+    {
+        double largest = 0;
+        foreach (var v in q) largest = Math.Max(largest, Math.Abs(v));
+        if (!(largest > 0) || double.IsInfinity(largest)) return largest;
+        double sum = 0;
+        foreach (var v in q) sum += (v / largest) * (v / largest);
+        return largest * Math.Sqrt(sum);
     }
 
     /// <summary>R of a Hamilton quaternion (normalized first); R·v = q·v·q*.</summary>
     public static double[] FromQuaternion(ReadOnlySpan<double> q)
     {
         if (q.Length != 4) throw new ArgumentException("a quaternion has 4 values (w, x, y, z)");
-        double n = Math.Sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
-        if (!(n > 0)) throw new ArgumentException("a zero quaternion is no rotation");
+        double n = QuaternionNorm(q);
+        if (!(n > 0) || double.IsInfinity(n)) throw new ArgumentException("a zero quaternion is no rotation");
         double w = q[0] / n, x = q[1] / n, y = q[2] / n, z = q[3] / n;
         return new[]
         {

@@ -160,8 +160,14 @@ public static class ColmapBinary
     /// <summary>Writes the three files (each atomically), in COLMAP's layout.</summary>
     public static void WriteModel(string folder, ColmapModel model)
     {
+        // Checked before any file: a name refused half-way left a new cameras.bin beside the old images.bin.
+        if (model.Images.FirstOrDefault(i => i.Posed.Name.Contains('\0')) is { } nul)
+            throw new R2D2Exception(Path.Combine(folder, "images.bin"), 0, $"image name '{nul.Posed.Name.Replace('\0', ' ')}' holds a NUL character, which ends a name in images.bin");
         OutputFile.CreateFolder(folder);
-        Write(Path.Combine(folder, "cameras.bin"), w =>
+        // The three files together (renamed at the end): a model is never half old, half new.
+        OutputFile.WriteTogether(new (string, Action<Stream>)[]
+        {
+        (Path.Combine(folder, "cameras.bin"), Binary(w =>
         {
             w.Write((ulong)model.Cameras.Count);
             foreach (var c in model.Cameras)
@@ -170,8 +176,8 @@ public static class ColmapBinary
                 w.Write((uint)cc.Id); w.Write(cc.Model.Id); w.Write((ulong)cc.Width); w.Write((ulong)cc.Height);
                 foreach (var p in cc.Params) w.Write(p);
             }
-        });
-        Write(Path.Combine(folder, "images.bin"), w =>
+        })),
+        (Path.Combine(folder, "images.bin"), Binary(w =>
         {
             w.Write((ulong)model.Images.Count);
             foreach (var im in model.Images)
@@ -180,7 +186,6 @@ public static class ColmapBinary
                 foreach (var v in im.Posed.Pose.Quaternion) w.Write(v);
                 foreach (var v in im.Posed.Pose.Translation) w.Write(v);
                 w.Write((uint)im.Posed.Camera.Id);
-                if (im.Posed.Name.Contains('\0')) throw new ArgumentException($"image name '{im.Posed.Name}' holds a NUL character");
                 w.Write(Encoding.UTF8.GetBytes(im.Posed.Name)); w.Write((byte)0);
                 w.Write((ulong)im.Point3DIds.Length);
                 for (int k = 0; k < im.Point3DIds.Length; k++)
@@ -189,8 +194,8 @@ public static class ColmapBinary
                     w.Write(unchecked((ulong)im.Point3DIds[k]));
                 }
             }
-        });
-        Write(Path.Combine(folder, "points3D.bin"), w =>
+        })),
+        (Path.Combine(folder, "points3D.bin"), Binary(w =>
         {
             w.Write((ulong)model.Points.Count);
             foreach (var p in model.Points)
@@ -200,15 +205,15 @@ public static class ColmapBinary
                 w.Write((ulong)(p.Track.Length / 2));
                 foreach (var v in p.Track) w.Write((uint)v);
             }
+        })),
         });
     }
 
-    private static void Write(string path, Action<BinaryWriter> write) =>
-        OutputFile.Write(path, s =>
-        {
-            using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
-            write(w);
-        });
+    private static Action<Stream> Binary(Action<BinaryWriter> write) => s =>
+    {
+        using var w = new BinaryWriter(s, Encoding.UTF8, leaveOpen: true);
+        write(w);
+    };
 }
 
 /// <summary>A COLMAP model folder in either form, recognised by its files (binary first, as COLMAP does).</summary>

@@ -125,7 +125,7 @@ public static class ColmapText
             var cc = c.WithPrincipalPointShift(Shift);
             sb.Append($"{cc.Id} {cc.Model.Name} {cc.Width} {cc.Height} {string.Join(" ", cc.Params.Select(R))}\n");
         }
-        OutputFile.WriteAllText(Path.Combine(folder, "cameras.txt"), sb.ToString());
+        var cameras = sb.ToString();
 
         sb.Clear();
         double meanObs = model.Images.Count == 0 ? 0 : model.Images.Average(i => i.Point3DIds.Count(id => id >= 0));
@@ -142,7 +142,7 @@ public static class ColmapText
             }
             sb.Append('\n');
         }
-        OutputFile.WriteAllText(Path.Combine(folder, "images.txt"), sb.ToString());
+        var images = sb.ToString();
 
         sb.Clear();
         double meanTrack = model.Points.Count == 0 ? 0 : model.Points.Average(p => p.Track.Length / 2.0);
@@ -150,6 +150,10 @@ public static class ColmapText
         sb.Append($"# Number of points: {model.Points.Count}, mean track length: {meanTrack.ToString("R", inv)}\n");
         foreach (var p in model.Points)
             sb.Append($"{p.Id} {R(p.X)} {R(p.Y)} {R(p.Z)} {p.R} {p.G} {p.B} {R(p.Error)} {string.Join(" ", p.Track)}\n");
-        OutputFile.WriteAllText(Path.Combine(folder, "points3D.txt"), sb.ToString());
+        // The three files together (renamed at the end): a model is never half old, half new.
+        OutputFile.WriteAllTextsTogether(new[]
+        {
+            (Path.Combine(folder, "cameras.txt"), cameras), (Path.Combine(folder, "images.txt"), images), (Path.Combine(folder, "points3D.txt"), sb.ToString()),
+        });
     }
 }

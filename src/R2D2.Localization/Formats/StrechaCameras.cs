@@ -44,7 +44,8 @@ public static class StrechaCameras
 
     /// <summary>Writes <c>FOLDER/NAME.camera</c> for a PINHOLE or SIMPLE_PINHOLE camera (the format has
     /// no distortion; other models are refused).</summary>
-    public static void Write(string folder, PosedImage image)
+    /// <summary>The .camera file's name (the image's base name + .camera) and text.</summary>
+    public static (string FileName, string Text) Format(PosedImage image)
     {
         var c = image.Camera;
         double fx, fy, cx, cy;
@@ -58,7 +59,7 @@ public static class StrechaCameras
         var text = $"{N(fx)} 0 {N(cx)}\n0 {N(fy)} {N(cy)}\n0 0 1\n0 0 0\n"
             + $"{N(r[0])} {N(r[1])} {N(r[2])}\n{N(r[3])} {N(r[4])} {N(r[5])}\n{N(r[6])} {N(r[7])} {N(r[8])}\n"
             + $"{N(cc[0])} {N(cc[1])} {N(cc[2])}\n{c.Width} {c.Height}\n";
-        OutputFile.WriteAllText(Path.Combine(folder, name + ".camera"), text);
+        return (name + ".camera", text);
     }
 
     public static List<PosedImage> ReadFolder(string folder) =>

@@ -41,6 +41,21 @@ public static class Submission
         return string.Join('/', parts.Skip(Math.Max(0, parts.Length - 1 - folders)));
     }
 
+    /// <summary>An image's entry in a file keyed by names: its own name, else the one entry whose
+    /// name ends the image's or is ended by it at a folder boundary ("night/x.jpg" for
+    /// "query/night/x.jpg", "x.jpg" for either, and the other way round). Not any entry of the same
+    /// base name: b/x.jpg took a/x.jpg's (RobotCar's rear/ and left/ share names).</summary>
+    public static T? FindByName<T>(IReadOnlyDictionary<string, T> byName, string name) where T : class
+    {
+        if (byName.TryGetValue(name, out var v)) return v;
+        var baseName = BaseName(name);
+        var hits = byName.Where(kv => BaseName(kv.Key) == baseName && (EndsAtFolder(name, kv.Key) || EndsAtFolder(kv.Key, name))).Take(2).ToList();
+        return hits.Count == 1 ? hits[0].Value : null;
+    }
+
+    private static bool EndsAtFolder(string name, string end) =>
+        name.EndsWith(end, StringComparison.Ordinal) && (name.Length == end.Length || name[name.Length - end.Length - 1] is '/' or '\\');
+
     /// <summary>The names an image may have in a submission, base name first (<see cref="NameFor"/> with 0, 1, … folders).</summary>
     public static IEnumerable<string> CandidateNames(string name)
     {

@@ -61,21 +61,8 @@ public static class ImageRetrieval
         public override string ToString() => $"{name} ({map.Path})";
     }
 
-    /// <summary>A query's entry in a file keyed by names: its own name, else the one entry whose
-    /// name ends the query's or is ended by it at a folder boundary ("night/x.jpg" for
-    /// "query/night/x.jpg", and the other way round). Not any entry of the same base name: the
-    /// query b/x.jpg took a/x.jpg's images (RobotCar's rear/ and left/ share names) and was posed
-    /// at a/x.jpg's place without a word.</summary>
-    internal static T? Lookup<T>(IReadOnlyDictionary<string, T> byName, string queryName) where T : class
-    {
-        if (byName.TryGetValue(queryName, out var v)) return v;
-        var baseName = Submission.BaseName(queryName);
-        var hits = byName.Where(kv => Submission.BaseName(kv.Key) == baseName && (EndsAtFolder(queryName, kv.Key) || EndsAtFolder(kv.Key, queryName))).Take(2).ToList();
-        return hits.Count == 1 ? hits[0].Value : null;
-    }
-
-    private static bool EndsAtFolder(string name, string end) =>
-        name.EndsWith(end, StringComparison.Ordinal) && (name.Length == end.Length || name[name.Length - end.Length - 1] is '/' or '\\');
+    /// <summary>A query's entry in a file keyed by names (<see cref="Submission.FindByName"/>).</summary>
+    internal static T? Lookup<T>(IReadOnlyDictionary<string, T> byName, string queryName) where T : class => Submission.FindByName(byName, queryName);
 
     private sealed class FromPairs : IImageRetrieval
     {

@@ -34,7 +34,7 @@ public static class ConvertRunner
         "submission" => PoseFormat.Submission,
         "query-list" or "queries" => PoseFormat.QueryList,
         "hloc" => PoseFormat.Hloc,
-        _ => throw new ArgumentException($"unknown format '{s}' (colmap-text, colmap-binary, kapture, nvm, strecha, submission, query-list, hloc)"),
+        _ => throw new UsageException($"--format: unknown format '{s}' (colmap-text, colmap-binary, kapture, nvm, strecha, submission, query-list, hloc)"),
     };
 
     /// <summary>The format's name on the command line (messages name it so).</summary>
@@ -49,7 +49,7 @@ public static class ConvertRunner
     /// <summary>Reads <paramref name="from"/>; <paramref name="intrinsics"/> (a `name MODEL w h
     /// params...` list or a COLMAP database) gives cameras by name; <paramref name="imageRoot"/> the
     /// images an NVM without intrinsics needs for their size.</summary>
-    public static List<ConvertedImage> Read(string from, string? intrinsics = null, string? imageRoot = null)
+    public static List<ConvertedImage> Read(string from, string? intrinsics = null, string? imageRoot = null, Action<string>? warn = null)
     {
         var cams = intrinsics != null ? CameraFiles.Read(intrinsics) : null;
         List<ConvertedImage> images;
@@ -76,21 +76,30 @@ public static class ConvertRunner
             images = cams == null && imageRoot == null
                 ? Nvm.ReadPoses(from).Select(p => new ConvertedImage(p.Name, null, p.Pose)).ToList()
                 : Nvm.Read(from, cams, intrinsics, imageRoot).Select(p => new ConvertedImage(p.Name, p.Camera, p.Pose)).ToList();
-        else images = ReadList(from);
+        else images = ReadList(from, warn);
         if (cams != null)
-            images = images.Select(i => cams.TryGetValue(i.Name, out var c) ? i with { Camera = c } : i).ToList();
+        {
+            // Matched by name, or by the end a submission's base name and an Aachen list's path share.
+            Camera? CameraOf(string name) => Submission.FindByName(cams, name);
+            int matched = images.Count(i => CameraOf(i.Name) != null);
+            if (matched < images.Count)
+                warn?.Invoke($"{intrinsics}: no camera for {images.Count - matched} of the {images.Count} images (first: '{images.First(i => CameraOf(i.Name) == null).Name}'): "
+                    + (matched == 0 ? "none of its names is one of the source's" : "those keep the source's camera, if any"));
+            images = images.Select(i => CameraOf(i.Name) is { } c ? i with { Camera = c } : i).ToList();
+        }
         if (images.Count == 0) throw new FileFormatException(from, 0, "no images");
         return images;
     }
 
     /// <summary>A text list: a submission (8 fields, numbers after the name), a query list with
     /// intrinsics, or names only, told apart by the first data line.</summary>
-    private static List<ConvertedImage> ReadList(string file)
+    private static List<ConvertedImage> ReadList(string file, Action<string>? warn)
     {
         var first = File.ReadLines(file).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && l[0] != '#');
         var f = first?.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) ?? Array.Empty<string>();
         if (f.Length == 8 && double.TryParse(f[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
-            return Submission.Read(file).Select(p => new ConvertedImage(p.Name, null, p.Pose)).ToList();
+            // With its warnings (a quaternion far off unit length: columns in another order, `name tx ty tz qw qx qy qz`).
+            return Submission.Read(file, warn ?? (_ => { })).Select(p => new ConvertedImage(p.Name, null, p.Pose)).ToList();
         if (f.Length == 1) return QueryList.ReadNames(file).Select(q => new ConvertedImage(q.Name, null, null)).ToList();
         return QueryList.ReadWithIntrinsics(file).Select(q => new ConvertedImage(q.Name, q.Camera, null)).ToList();
     }
@@ -98,7 +107,7 @@ public static class ConvertRunner
     /// <summary>Writes <paramref name="images"/> to <paramref name="to"/> in <paramref name="format"/>:
     /// a folder for COLMAP, kapture and Strecha; a file for NVM (its intrinsics list beside it,
     /// NAME.intrinsics.txt), a submission and a query list. Returns the paths written.</summary>
-    public static List<string> Write(IReadOnlyList<ConvertedImage> images, string to, PoseFormat format, string source)
+    public static List<string> Write(IReadOnlyList<ConvertedImage> images, string to, PoseFormat format, string source, Action<string>? warn = null)
     {
         bool needPose = format is not (PoseFormat.QueryList or PoseFormat.Kapture);
         bool needCamera = format != PoseFormat.Submission;
@@ -108,6 +117,9 @@ public static class ConvertRunner
         if (needCamera && lackCamera != null) throw new R2D2Exception(source, 0, $"'{lackCamera.Name}' has no camera, which {Name(format)} needs (give --intrinsics with a line for each image, named as in the source)");
         var withCameras = needCamera ? Renumbered(images) : images.ToList();
         var posed = needPose && needCamera ? withCameras.Select(i => new PosedImage(i.Name, i.Camera!, i.Pose!)).ToList() : new();
+        // NVM and .camera files store the camera centre −Rᵀt: one that overflows was written as -Infinity, which no reader takes.
+        if (format is PoseFormat.Nvm or PoseFormat.Strecha && posed.FirstOrDefault(p => !p.Pose.CameraCenter.All(double.IsFinite)) is { } far)
+            throw new R2D2Exception(source, 0, $"'{far.Name}': its camera centre (−Rᵀt) overflows, which {Name(format)} cannot store: the translation is too large");
         switch (format)
         {
             case PoseFormat.ColmapText:
@@ -136,8 +148,20 @@ public static class ConvertRunner
                 foreach (var p in posed)
                     if (p.Camera.Model != CameraModel.Pinhole && p.Camera.Model != CameraModel.SimplePinhole)
                         throw new R2D2Exception(source, 0, $"'{p.Name}': a .camera file holds a pinhole camera without distortion, not {p.Camera.Model.Name}");
-                foreach (var p in posed) StrechaCameras.Write(to, p);
+            {
+                // One file per base name: a/x.jpg and b/x.jpg were both written as x.jpg.camera, the second kept.
+                var files = posed.Select(p => (Image: p.Name, File: StrechaCameras.Format(p))).ToList();
+                if (files.GroupBy(f => f.File.FileName).FirstOrDefault(g => g.Count() > 1) is { } same)
+                    throw new R2D2Exception(source, 0, $"{string.Join(" and ", same.Select(f => $"'{f.Image}'"))} have the same base name: one .camera file ({same.Key}) cannot hold both; rename one");
+                OutputFile.WriteAllTextsTogether(files.Select(f => (Path.Combine(to, f.File.FileName), f.File.Text)).ToList());
+                // The folder is the set of cameras (a reader takes every .camera file): an earlier
+                // conversion's others would join this one's (5 images read back from 1 converted).
+                var kept = files.Select(f => f.File.FileName).ToHashSet(StringComparer.Ordinal);
+                var stale = Directory.GetFiles(to, "*.camera").Where(f => !kept.Contains(Path.GetFileName(f))).Order(StringComparer.Ordinal).ToList();
+                foreach (var f in stale) File.Delete(f);
+                if (stale.Count > 0) warn?.Invoke($"{to}: {Counted.Of(stale.Count, ".camera file")} of an earlier conversion removed (first: {Path.GetFileName(stale[0])}): the folder holds this set only");
                 return new() { to };
+            }
             case PoseFormat.Submission:
                 Submission.Write(to, images.Select(i => new ImagePose(i.Name, i.Pose!)));
                 return new() { to };
@@ -207,6 +231,9 @@ public static class ConvertRunner
     public static (int Images, List<string> Written) Run(string from, string to, PoseFormat format, string? intrinsics = null, string? imageRoot = null,
         bool features = false, IProgressSink? progress = null, string? keypointsType = null, string? descriptorsType = null)
     {
+        if (string.IsNullOrWhiteSpace(to)) throw new UsageException("--to is empty: give the output file or folder");
+        if (intrinsics != null && !File.Exists(intrinsics))
+            throw new FileFormatException(intrinsics, 0, Directory.Exists(intrinsics) ? "is a folder: --intrinsics takes a list of intrinsics or a COLMAP database" : "intrinsics file (--intrinsics) not found");
         if (keypointsType != null && format != PoseFormat.Hloc) throw new UsageException("--keypoints-type: from a kapture folder to hloc only (--format hloc)");
         if (descriptorsType != null && format != PoseFormat.Hloc) throw new UsageException("--descriptors-type: from a kapture folder to hloc only (--format hloc)");
         RefuseOverwritingInputs(from, to, format, intrinsics);
@@ -236,7 +263,7 @@ public static class ConvertRunner
             var (n, _) = KaptureExportRunner.Run(from, to, features);
             return (n, new[] { Path.Combine(to, "sensors") }.Concat(features ? new[] { Path.Combine(to, "reconstruction") } : Array.Empty<string>()).ToList());
         }
-        var images = Read(from, intrinsics, imageRoot);
-        return (images.Count, Write(images, to, format, from));
+        var images = Read(from, intrinsics, imageRoot, progress == null ? null : progress.Warning);
+        return (images.Count, Write(images, to, format, from, progress == null ? null : progress.Warning));
     }
 }

@@ -62,6 +62,52 @@ public class InteropCliTests
         Assert.False(Directory.Exists(none));
     }
 
+    /// <summary>What a target cannot hold is refused before any file is written (two images of one
+    /// base name as .camera files, a NUL in a binary model's name, a camera centre that overflows);
+    /// a Strecha folder holds the converted set only; intrinsics that match none of the images are
+    /// said; a submission's base names meet an Aachen list's paths (the README's workflow failed).</summary>
+    [Fact]
+    public void ConvertWritesWholeSetsOrNothing()
+    {
+        var dir = TempDir.Create();
+        var cam = new Camera(1, CameraModel.Pinhole, 640, 480, new[] { 500.0, 500, 320, 240 });
+        ConvertedImage Image(string name, double x = 0) => new(name, cam, Pose.FromCameraCenter(Rotations.FromQuaternion(new[] { 1.0, 0, 0, 0 }), new[] { x, 0, 0 }));
+        var strecha = Path.Combine(dir, "strecha");
+        var e = Assert.Throws<R2D2Exception>(() => ConvertRunner.Write(new[] { Image("a/x.jpg"), Image("b/x.jpg", 1) }, strecha, PoseFormat.Strecha, "src"));
+        Assert.Contains("'a/x.jpg' and 'b/x.jpg' have the same base name", e.Message);
+        Assert.False(Directory.Exists(strecha));
+        ConvertRunner.Write(new[] { Image("1.jpg"), Image("2.jpg", 1) }, strecha, PoseFormat.Strecha, "src");
+        var warnings = new List<string>();
+        ConvertRunner.Write(new[] { Image("3.jpg", 2) }, strecha, PoseFormat.Strecha, "src", warnings.Add);
+        Assert.Equal(new[] { "3.jpg.camera" }, Directory.GetFiles(strecha).Select(Path.GetFileName));
+        Assert.Contains(warnings, w => w.Contains("2 .camera files of an earlier conversion removed"));
+
+        var model = Path.Combine(dir, "model");
+        ConvertRunner.Write(new[] { Image("1.jpg") }, model, PoseFormat.ColmapBinary, "src");
+        var before = Directory.GetFiles(model).Order().Select(File.ReadAllBytes).ToList();
+        e = Assert.Throws<R2D2Exception>(() => ConvertRunner.Write(new[] { Image("2.jpg"), Image("a\0b.jpg") }, model, PoseFormat.ColmapBinary, "src"));
+        Assert.Contains("holds a NUL character", e.Message);
+        Assert.Equal(before, Directory.GetFiles(model).Order().Select(File.ReadAllBytes).ToList()); // cameras.bin was replaced alone
+        var far = new ConvertedImage("far.jpg", cam, new Pose(Rotations.FromQuaternion(new[] { 0.9238795, 0, 0, 0.3826834 }), new[] { 1.5e308, 1.5e308, 0 }));
+        e = Assert.Throws<R2D2Exception>(() => ConvertRunner.Write(new[] { far }, Path.Combine(dir, "far.nvm"), PoseFormat.Nvm, "src"));
+        Assert.Contains("camera centre (−Rᵀt) overflows", e.Message);
+
+        // A submission of base names with an Aachen list's intrinsics (folders in its names).
+        var sub = Path.Combine(dir, "poses.txt");
+        File.WriteAllText(sub, "IMG_1.jpg 1 0 0 0 0 0 0\n");
+        var list = Path.Combine(dir, "list.txt");
+        File.WriteAllText(list, "query/night/nexus5x/IMG_1.jpg SIMPLE_RADIAL 1600 1200 1469.2 800 600 -0.03\n");
+        var images = ConvertRunner.Read(sub, list, null, warnings.Add);
+        Assert.Equal(CameraModel.SimpleRadial, images.Single().Camera!.Model);
+        File.WriteAllText(list, "other/IMG_2.jpg SIMPLE_RADIAL 1600 1200 1469.2 800 600 -0.03\n");
+        warnings.Clear();
+        ConvertRunner.Read(sub, list, null, warnings.Add);
+        Assert.Contains(warnings, w => w.Contains("no camera for 1 of the 1 images (first: 'IMG_1.jpg'): none of its names is one of the source's"));
+        var (code, _, err) = CliTests.Localize("convert", "--from", sub, "--to", Path.Combine(dir, "x"), "--format", "foo");
+        Assert.True(code == 2, err);
+        Assert.Contains("--format: unknown format 'foo'", err);
+    }
+
     /// <summary>An output that would overwrite an input is refused before anything is written: a
     /// file of the source model's folder, the intrinsics list (as the output or as an NVM's side
     /// file), a folder holding the inputs. Each of these was overwritten before.</summary>

@@ -52,6 +52,14 @@ public static class ImageFile
     /// reduced size; the result is ⌈W/r⌉×⌈H/r⌉ and its pixels are not those of a resize of the
     /// whole image (see MultiScaleExtractor.ExtractFile for when that is acceptable).
     /// </summary>
+    /// <summary>The SHA-256 of the file's bytes (hex): what a stored result records of the image it
+    /// was made from, so a replaced image is not taken for the one it replaced.</summary>
+    public static string ContentHash(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant();
+    }
+
     public static RgbImage ReadRgb(string path, long maxPixels = ImageLimits.DefaultMaxPixels, int reduction = 1)
     {
         var header = ReadHeader(path);

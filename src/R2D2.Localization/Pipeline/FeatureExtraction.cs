@@ -14,8 +14,8 @@ public sealed record ImageOutcome(ImageInput Image, string? OutputPath, int Keyp
 
 /// <summary>
 /// Extracts features of many images into one file per image (hloc-style stage: inputs on disk to
-/// outputs on disk). Resumable: an image whose output file exists with the same model and
-/// settings is skipped. A bad image is reported and the others go on.
+/// outputs on disk). Resumable: an image whose output file exists with the same model, settings
+/// and image bytes (their SHA-256) is skipped. A bad image is reported and the others go on.
 /// </summary>
 public sealed class FeatureExtraction
 {
@@ -34,6 +34,8 @@ public sealed class FeatureExtraction
         ["net"] = _extractor.Network.Architecture.Net,
         ["weights"] = _extractor.Network.WeightsHash,
         ["settings"] = _extractor.Settings.ToJson(),
+        // It decides whether a large image is decoded reduced, whose features differ.
+        ["max_pixels"] = _extractor.Settings.MaxPixels.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     /// <summary>The image's feature file: its name's folders mirrored below <paramref name="outDir"/>
@@ -47,7 +49,11 @@ public sealed class FeatureExtraction
     public ImageOutcome Run(ImageInput image, string outDir, FeatureFileFormat format, bool overwrite)
     {
         var output = OutputPath(outDir, image, format);
-        if (!overwrite && IsUpToDate(output, format))
+        // The image's bytes too: one replaced under its name was "up to date" by the model and settings alone.
+        string? hash = null;
+        try { hash = ImageFile.ContentHash(image.Path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the extraction reports it
+        if (!overwrite && hash != null && IsUpToDate(output, format, hash))
             return new ImageOutcome(image, output, -1, 0, Skipped: true, null);
         try
         {
@@ -56,6 +62,7 @@ public sealed class FeatureExtraction
             double seconds = sw.Elapsed.TotalSeconds;
             OutputFile.CreateFolder(Path.GetDirectoryName(output)!);
             var meta = new Dictionary<string, string>(Metadata) { ["image"] = image.Name };
+            if (hash != null) meta["image_sha256"] = hash;
             FeatureFiles.Write(output, features, format, meta);
             return new ImageOutcome(image, output, features.Count, seconds, false, null, reduction);
         }
@@ -69,14 +76,14 @@ public sealed class FeatureExtraction
         }
     }
 
-    private bool IsUpToDate(string output, FeatureFileFormat format)
+    private bool IsUpToDate(string output, FeatureFileFormat format, string imageHash)
     {
         if (!File.Exists(output)) return false;
         if (format == FeatureFileFormat.R2d2) return false; // the official file records no settings: redo it
         try
         {
             var meta = SafeTensors.ReadMetadata(output); // the header only: the descriptors are not needed
-            return Metadata.All(kv => meta.TryGetValue(kv.Key, out var v) && v == kv.Value);
+            return Metadata.Append(new("image_sha256", imageHash)).All(kv => meta.TryGetValue(kv.Key, out var v) && v == kv.Value);
         }
         catch (Exception e) when (e is IOException or DataFormatException or System.Text.Json.JsonException or InvalidOperationException)
         {

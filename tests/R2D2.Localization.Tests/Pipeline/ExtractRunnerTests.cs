@@ -113,5 +113,16 @@ public class ExtractRunnerTests
         var cut = ExtractRunner.ToFiles(new[] { images[0] }, other, "r2d2_default", options with { StatsPath = null }, ProgressSink.None);
         Assert.Equal(0, cut.SkippedCount);
         Assert.Equal(whole.Length, new FileInfo(path).Length);
+
+        // An image replaced under its name is not up to date (only the model and settings were
+        // compared: the old image's features were kept); another --max-pixels neither.
+        var copy = new ImageInput(Path.Combine(dir, "photo.png"), "photo.png");
+        File.Copy(images[0].Path, copy.Path);
+        Assert.Single(ExtractRunner.ToFiles(new[] { copy }, other, "r2d2_default", options with { StatsPath = null }, ProgressSink.None).Extracted);
+        Assert.Equal(1, ExtractRunner.ToFiles(new[] { copy }, other, "r2d2_default", options with { StatsPath = null }, ProgressSink.None).SkippedCount);
+        File.Copy(Shared("peppers.png").Path, copy.Path, overwrite: true);
+        Assert.Single(ExtractRunner.ToFiles(new[] { copy }, other, "r2d2_default", options with { StatsPath = null }, ProgressSink.None).Extracted);
+        var fewerPixels = new MultiScaleExtractor(net, new ExtractionSettings { MaxSize = 256, MinSize = 128, TopK = 100, MaxPixels = 50_000_000 });
+        Assert.Single(ExtractRunner.ToFiles(new[] { copy }, fewerPixels, "r2d2_default", options with { StatsPath = null }, ProgressSink.None).Extracted);
     }
 }

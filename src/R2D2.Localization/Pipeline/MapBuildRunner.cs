@@ -70,15 +70,19 @@ public static class MapBuildRunner
         if (o.Fresh) foreach (var f in new[] { mapPath, mapPath + "-wal", mapPath + "-shm" }) File.Delete(f);
         OutputFile.CreateFolder(Path.GetDirectoryName(Path.GetFullPath(mapPath))!);
         using var db = FeatureDatabase.Open(mapPath);
+        var hashes = ImageHashes(inputs);
         if (o.KeepExistingMap && db.HasMap)
         {
             db.UseExtractor(inputs.Source.Identity); // a map of other features is refused, not reused
             ImageRegistration.CheckKept(db, inputs.Images); // and one of other images or poses
+            CheckSameImages(db, inputs, hashes); // or of the same names' earlier images
             return null;
         }
         ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
+        CheckSameImages(db, inputs, hashes);
         progress.Info($"{inputs.Images.Count} posed images, {pairs.Count} pairs ({o.Pairs}), {inputs.Source.Description} → {mapPath}");
         WriteNotes(db, inputs);
+        db.WriteNote(ImageHashNote, System.Text.Json.JsonSerializer.Serialize(hashes));
         return Build(db, inputs, pairs, o, progress);
     }
 
@@ -107,6 +111,26 @@ public static class MapBuildRunner
         var pairs = PairsRunner.Run(o.Pairs, inputs.Images);
         RefuseOverwritingInputs(mapPath, inputs, o);
         return pairs;
+    }
+
+    /// <summary>The note of a map: its images' SHA-256 by name, as they were when it was built.</summary>
+    public const string ImageHashNote = "image_sha256";
+
+    /// <summary>The map images' SHA-256 by name (those on disk: hloc's features need no image).</summary>
+    private static Dictionary<string, string> ImageHashes(MapBuildInputs inputs) => inputs.Images
+        .Select(i => (i.Name, Path: Path.Combine(inputs.ImageRoot, i.Name))).Where(i => File.Exists(i.Path))
+        .ToDictionary(i => i.Name, i => ImageFile.ContentHash(i.Path), StringComparer.Ordinal);
+
+    /// <summary>A map (or a killed build) of images since replaced under their names holds the earlier
+    /// images' features: refused, naming the image (strecha-loc reused such a map without a word).
+    /// Databases of earlier versions record no hashes: not compared.</summary>
+    private static void CheckSameImages(FeatureDatabase db, MapBuildInputs inputs, Dictionary<string, string> now)
+    {
+        if (db.ReadNote(ImageHashNote) is not { } json) return;
+        var before = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? new();
+        if (now.FirstOrDefault(kv => before.TryGetValue(kv.Key, out var h) && h != kv.Value) is { Key: not null } changed)
+            throw new R2D2Exception(Path.Combine(inputs.ImageRoot, changed.Key), 0, $"is not the image {db.Path} was built from (its bytes changed since): "
+                + "the map holds the earlier image's features; build into a new database, or delete this one");
     }
 
     /// <summary>What a map records of its inputs: the checkpoint and the image folder.</summary>

@@ -18,6 +18,28 @@ public class MatchingCliTests
         Assert.Contains("1000 features", stderr);
     }
 
+    /// <summary>A broken checkpoint among the compared models is said before any of them runs (the
+    /// others ran first and their results were lost); a checkpoint missing a tensor is named.</summary>
+    [Fact]
+    public void EvalCommandsCheckEveryModelFirst()
+    {
+        var dir = TempDir.Create();
+        var junk = Path.Combine(dir, "junk.pt");
+        File.WriteAllText(junk, "junk");
+        var graf = SharedData.Path_("datasets", "oxford-graf");
+        var (code, stdout, stderr) = CliTests.Localize("eval-homography", "--model", "rootsift", junk, "--pairs", graf);
+        Assert.Equal(1, code);
+        Assert.Contains($"{junk}: not a PyTorch checkpoint", stderr);
+        Assert.DoesNotContain("rootsift", stdout);
+        var partial = Path.Combine(dir, "partial.safetensors");
+        var whole = R2D2.Localization.Features.DefaultModel.LoadCheckpoint();
+        new R2D2.Localization.Features.Checkpoint(whole.Net, whole.StateDict.Where(kv => kv.Key != "sal.weight").ToDictionary(kv => kv.Key, kv => kv.Value)).SaveSafeTensors(partial);
+        (code, _, stderr) = CliTests.Localize("model", "info", partial);
+        Assert.Equal(1, code);
+        Assert.Contains($"{partial}: ", stderr);
+        Assert.Contains("sal.weight", stderr);
+    }
+
     [Fact]
     public void EvalHomographyRejectsAnUnknownPrecision()
     {

@@ -17,7 +17,7 @@ internal static class ModelCommands
         {
             var file = r.GetValue(path)!;
             var c = DefaultModel.IsDefault(file) ? DefaultModel.LoadCheckpoint() : Checkpoint.Load(file);
-            using var net = new R2D2Network(c);
+            using var net = ModelLoader.Network(c, file);
             Console.WriteLine($"{file}\n  net: {c.Net}\n  weights: {net.WeightsHash}\n  tensors: {c.StateDict.Count}, values: {c.StateDict.Values.Sum(t => t.Count)}");
             foreach (var (k, t) in c.StateDict) Console.WriteLine($"  {k,-28} {t.DType,-4} [{string.Join(", ", t.Shape)}]");
             return 0;
@@ -31,7 +31,7 @@ internal static class ModelCommands
             var output = r.GetValue(dst)!;
             if (!DefaultModel.IsDefault(r.GetValue(src))) OutputFile.RefuseInputs(new[] { ("converted checkpoint", (string?)output) }, new[] { ("checkpoint", r.GetValue(src)) });
             var c = DefaultModel.IsDefault(r.GetValue(src)) ? DefaultModel.LoadCheckpoint() : Checkpoint.Load(r.GetValue(src)!);
-            using var net = new R2D2Network(c); // validates the architecture against the weights
+            using var net = ModelLoader.Network(c, r.GetValue(src)!); // validates the architecture against the weights
             if (output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
                 c.SaveSafeTensors(output, new Dictionary<string, string> { ["source"] = Path.GetFileName(r.GetValue(src)!) });
             else if (output.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || output.EndsWith(".pth", StringComparison.OrdinalIgnoreCase))

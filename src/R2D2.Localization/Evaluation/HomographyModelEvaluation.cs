@@ -30,6 +30,7 @@ public static class HomographyModelEvaluation
     {
         var rows = new List<MmaRow>();
         var netOptions = new NetworkOptions { BFloat16 = options.BFloat16 };
+        ModelLoader.CheckAll(options.Models, m => string.Equals(m, HomographyEvalOptions.RootSiftName, StringComparison.OrdinalIgnoreCase));
         foreach (var modelPath in options.Models)
         {
             if (string.Equals(modelPath, HomographyEvalOptions.RootSiftName, StringComparison.OrdinalIgnoreCase))

@@ -60,6 +60,7 @@ public static class StrechaLocRunner
             throw new R2D2Exception($"--scenes: {string.Join(" and ", same.Select(s => s.Folder))} have the same name '{same.Key}' (it names the work folder): give each scene once, or rename one");
         if (models.FirstOrDefault(FeatureSource.IsHloc) is { } hloc)
             throw new UsageException($"--model {hloc}: strecha-loc compares extractors it runs itself (checkpoints, 'rootsift'); hloc's features go through build-map, query and evaluate");
+        ModelLoader.CheckAll(models, m => m.Equals("rootsift", StringComparison.OrdinalIgnoreCase));
         bool failed = false;
         var rows = new List<StrechaLocRow>();
         foreach (var modelPath in models)

@@ -55,6 +55,7 @@ public static class WxbsRunner
     {
         progress ??= ProgressSink.None;
         var methods = new List<WxbsMethodResult>();
+        ModelLoader.CheckAll(o.Models, m => string.Equals(m, HomographyEvalOptions.RootSiftName, StringComparison.OrdinalIgnoreCase));
         foreach (var model in o.Models)
         {
             var sw = Stopwatch.StartNew();

@@ -33,7 +33,18 @@ public static class StrechaLoc
         {
             var camera = Path.Combine(cameras, name + ".camera");
             if (!File.Exists(camera)) throw new FileFormatException(camera, 0, $"is missing: every image of {images} needs its camera (the map/query split goes by position)");
-            return StrechaCameras.Read(camera, i + 1);
+            var p = StrechaCameras.Read(camera, i + 1);
+            // A .camera file sizes its image exactly: another size is another image's camera (a map
+            // stored a 1000×2048 camera for a 3072×2048 photo; a query's was taken for a rescaled copy).
+            foreach (var photo in new[] { Path.Combine(images, name!), Path.Combine(night, name!) }.Where(File.Exists))
+            {
+                (int W, int H) size;
+                try { size = ImageFile.ReadSize(photo); }
+                catch (ImageFileException) { continue; } // an unreadable photo fails alone, as its query
+                if (size != (p.Camera.Width, p.Camera.Height))
+                    throw new FileFormatException(camera, 0, $"gives a {p.Camera.Width}×{p.Camera.Height} camera, and {photo} is {size.W}×{size.H}: the camera does not apply to it");
+            }
+            return p;
         }).ToList();
         var map = posed.Where((_, i) => i % 2 == 0).ToList();
         var queries = posed.Where((_, i) => i % 2 == 1).ToList();

@@ -38,6 +38,14 @@ public class StrechaLocRunnerTests
         Assert.Equal(1.0, again.Rows[0].Result.ShareWithin(StrechaLoc.Fine));
         Assert.Equal(0.8, again.Rows[1].Result.ShareWithin(ThresholdSet.Aachen.Thresholds[2]));
 
+        // A camera of another size than its photo is another photo's: refused naming the file (the
+        // map stored it; a query's was taken for a rescaled copy, and posed 27 m off).
+        var cameraFile = Path.Combine(scene, "cameras", "0002.jpg.camera");
+        var text = File.ReadAllLines(cameraFile);
+        File.WriteAllLines(cameraFile, text.Take(text.Length - 1).Append("1000 2048"));
+        Assert.Contains($"{cameraFile}: gives a 1000×2048 camera, and {Path.Combine(scene, "images", "0002.jpg")} is 3072×2048",
+            Assert.Throws<FileFormatException>(() => StrechaLoc.Load(scene)).Message);
+        File.WriteAllLines(cameraFile, text);
         // A query's night version missing, or night/ itself: said before any map is built (it was
         // found after the day's map and queries, whose results were then lost).
         File.Delete(Path.Combine(scene, "night", "0005.jpg"));

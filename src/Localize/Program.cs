@@ -39,6 +39,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(BenchMatchCommand.Create());
             root.Subcommands.Add(BenchScaleCommand.Create());
             root.Subcommands.Add(BenchNetCommand.Create());
+            RefuseEmptyValues(root);
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {
@@ -47,6 +48,24 @@ namespace R2D2.Localization.Cli
                 return 2;
             }
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+
+        /// <summary>An empty string for a path or a name ("--out ''", a variable left unset in a script) is
+        /// a usage error naming the option (it was .NET's "The value cannot be an empty string.
+        /// (Parameter 'path')", exit 1, once the work had started).</summary>
+        private static void RefuseEmptyValues(Command command)
+        {
+            foreach (var o in command.Options.Where(o => o.ValueType == typeof(string) || o.ValueType == typeof(string[])))
+                o.Validators.Add(r =>
+                {
+                    if (r.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value))) r.AddError($"{o.Name}: an empty value");
+                });
+            foreach (var a in command.Arguments.Where(a => a.ValueType == typeof(string) || a.ValueType == typeof(string[])))
+                a.Validators.Add(r =>
+                {
+                    if (r.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value))) r.AddError($"{a.Name}: an empty value");
+                });
+            foreach (var c in command.Subcommands) RefuseEmptyValues(c);
         }
 
         /// <summary>The parser names an option's .NET type ("as expected type 'System.Nullable`1[System.Int32]'"):

@@ -59,6 +59,8 @@ internal static class ExtractCommand
         var shard = o.Shard.Get(r);
         OutputFile.RefuseInputs(new[] { ("feature database", r.GetValue(o.Database)), ("statistics file", r.GetValue(o.Stats)) },
             inputs.Select(i => ("image", (string?)i.Path)));
+        // A statistics file that cannot be written (a folder, a device) is said now, not after the extraction.
+        OutputFile.RefuseAsOutputFiles(new[] { ("statistics file", r.GetValue(o.Stats)) });
         if (r.GetValue(o.Database) is { } dbPath)
         {
             if (r.GetValue(o.OutDir) != null) throw new UsageException("give --out or --database, not both");

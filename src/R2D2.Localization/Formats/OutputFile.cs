@@ -262,7 +262,7 @@ public static class OutputFile
     }
 
     /// <summary>Output files checked before any work, so a run does not fail at its end: a folder at
-    /// an output's path, a file where its folder goes, and a path inside one of
+    /// an output's path, a device or a pipe there, a file where its folder goes, and a path inside one of
     /// <paramref name="foldersKept"/> (folders the command reads or keeps, e.g. a features cache) are refused.</summary>
     public static void RefuseAsOutputFiles(IEnumerable<(string Role, string? Path)> outputs, IEnumerable<(string Role, string? Path)>? foldersKept = null)
     {
@@ -272,6 +272,7 @@ public static class OutputFile
         {
             if (string.IsNullOrEmpty(path)) continue;
             if (Directory.Exists(path)) throw new R2D2Exception(path, 0, $"is a folder: the {role} is a file; give a file name (nothing was written)");
+            RefuseSpecialFile(Path.GetFullPath(path), path);
             if (FolderPath.FileInTheWay(Path.GetDirectoryName(Path.GetFullPath(path))!) is { } dir)
                 throw new R2D2Exception(path, 0, $"lies under {dir}, which is a file: the {role} cannot be written there (nothing was written)");
             var real = RealPath(path);

@@ -94,7 +94,7 @@ internal static class EvalWxbsCommand
         var rows = result.Methods.Select(m => m.Summary).ToList();
         if (result.Labelling != null) rows.Add(result.Labelling);
         int w = Math.Max(24, rows.Max(s => s.Label.Length) + 2);
-        Console.WriteLine($"WxBS: {Counted.Of(pairs, "pair")} solved (mean symmetric epipolar distance of the labelled correspondences below t) with F from "
+        Console.WriteLine($"WxBS: {Counted.Of(pairs, "pair")}; the share solved at t (mean symmetric epipolar distance of the labelled correspondences below t) with F from "
             + $"{ransac} ({o.RansacThresholdPx.ToString(CultureInfo.InvariantCulture)} px) on mutual nearest neighbours");
         Console.WriteLine("method".PadRight(w) + string.Concat(o.Thresholds.Select(t => $"{t + "px",7}"))
             + $"  recall@1-{WxbsEvaluation.RecallMaxThreshold}  med.error  med.inliers  matches  keypoints");

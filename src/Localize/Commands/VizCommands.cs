@@ -23,13 +23,13 @@ internal static class VizCommands
         var net = new NetworkOptionSet();
         var ex = new ExtractionOptionSet();
         var image = new Argument<string>("image");
-        var output = new Option<string?>("--out") { Description = "PNG to write (default: <image>.keypoints.png in the current folder)" };
+        var output = new Option<string?>("--out") { Description = "PNG to write (default: <image file name>.keypoints.png in the current folder: photo.jpg.keypoints.png)" };
         var cmd = new Command("keypoints", "Draw the multi-scale keypoints over the image (circle size: scale; colour: score).") { image };
         net.AddTo(cmd); ex.AddTo(cmd); cmd.Options.Add(output);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var path = r.GetValue(image)!;
-            var png = r.GetValue(output) ?? Path.GetFileNameWithoutExtension(path) + ".keypoints.png";
+            var png = r.GetValue(output) ?? Path.GetFileName(path) + ".keypoints.png"; // photo.jpg and photo.png apart
             OutputFile.RefuseInputs(new[] { ("picture", (string?)png) }, new[] { ("image", (string?)path), ("model", r.GetValue(net.Model)) });
             var rgb = ImageFile.ReadRgb(path);
             using var network = net.Load(r);
@@ -45,14 +45,14 @@ internal static class VizCommands
     {
         var net = new NetworkOptionSet();
         var image = new Argument<string>("image");
-        var output = new Option<string?>("--out") { Description = "PNG to write (default: <image>.heatmaps.png in the current folder)" };
-        var maxSize = new Option<int>("--max-size") { Description = "the image is first downscaled so its longer side is at most this (px)", DefaultValueFactory = _ => 1024 };
+        var output = new Option<string?>("--out") { Description = "PNG to write (default: <image file name>.heatmaps.png in the current folder: photo.jpg.heatmaps.png)" };
+        var maxSize = new Option<int>("--max-size") { Description = "the image is first downscaled so its longer side is at most this (px)", DefaultValueFactory = _ => 1024 }.Between(16, 16384);
         var cmd = new Command("heatmaps", "Write the image, its repeatability and its reliability maps side by side.") { image };
         net.AddTo(cmd); cmd.Options.Add(output); cmd.Options.Add(maxSize);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var path = r.GetValue(image)!;
-            var png = r.GetValue(output) ?? Path.GetFileNameWithoutExtension(path) + ".heatmaps.png";
+            var png = r.GetValue(output) ?? Path.GetFileName(path) + ".heatmaps.png";
             OutputFile.RefuseInputs(new[] { ("picture", (string?)png) }, new[] { ("image", (string?)path), ("model", r.GetValue(net.Model)) });
             var rgb = ImageFile.ReadRgb(path);
             using var network = net.Load(r);

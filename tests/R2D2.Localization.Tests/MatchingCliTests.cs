@@ -40,6 +40,26 @@ public class MatchingCliTests
         Assert.Contains("sal.weight", stderr);
     }
 
+    /// <summary>Inputs an evaluation cannot use are said before any work: a folder without pairs among
+    /// others (it was left out of the average), a file given as a folder, a size no pyramid level fits.</summary>
+    [Fact]
+    public void EvalCommandsRefuseInputsTheyCannotUse()
+    {
+        var dir = TempDir.Create();
+        var graf = SharedData.Path_("datasets", "oxford-graf");
+        var (code, _, err) = CliTests.Localize("eval-homography", "--model", "rootsift", "--pairs", graf, dir);
+        Assert.Equal(1, code);
+        Assert.Contains($"{dir}: no homography pairs", err);
+        var file = Path.Combine(dir, "a.txt");
+        File.WriteAllText(file, "x");
+        (code, _, err) = CliTests.Localize("eval-homography", "--model", "rootsift", "--pairs", file);
+        Assert.Equal(1, code);
+        Assert.Contains($"{file}: is a file", err);
+        (code, _, err) = CliTests.Localize("eval-rendered", "--model", "default", "--pairs", "1", "--size", "200x150");
+        Assert.Equal(2, code);
+        Assert.Contains("--size 200x150: the rendered images would be 200×150 px: no pyramid level fits", err);
+    }
+
     [Fact]
     public void EvalHomographyRejectsAnUnknownPrecision()
     {

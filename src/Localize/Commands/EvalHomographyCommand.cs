@@ -45,8 +45,11 @@ internal static class EvalHomographyCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var dev = hardware.Resolve(r);
-            var all = r.GetValue(pairs)!.SelectMany(HomographyPairs.Find).ToList();
-            if (all.Count == 0) throw new ArgumentException("no homography pairs found in --pairs");
+            // Each folder must hold pairs: one without was left out of the average without a word.
+            var found = r.GetValue(pairs)!.Select(f => (Folder: f, Pairs: HomographyPairs.Find(f))).ToList();
+            if (found.FirstOrDefault(f => f.Pairs.Count == 0) is { Folder: not null } empty)
+                throw new InputListException($"{empty.Folder}: no homography pairs (HPatches' 1.ppm … and H_1_k, or EVD's 1/, 2/, h/)");
+            var all = found.SelectMany(f => f.Pairs).ToList();
             var options = new HomographyEvalOptions
             {
                 Models = r.GetValue(models)!, Extraction = ex.Get(r), BFloat16 = r.GetValue(precision) == "bf16", CompareSubPixel = r.GetValue(subpixel),

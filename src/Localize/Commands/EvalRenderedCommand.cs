@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using R2D2.Localization.Evaluation;
+using R2D2.Localization.Features;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -24,6 +25,9 @@ internal static class EvalRenderedCommand
             var wh = r.GetValue(size)!.Split('x');
             if (wh.Length != 2 || !int.TryParse(wh[0], CultureInfo.InvariantCulture, out var w) || !int.TryParse(wh[1], CultureInfo.InvariantCulture, out var h) || w < 16 || h < 16 || w > 4096 || h > 4096)
                 throw new UsageException($"--size {r.GetValue(size)}: expected WxH, from 16x16 to 4096x4096");
+            // Sizes the extraction cannot take are said now, not after the first pair's rendering.
+            if (MultiScaleExtractor.SizeProblem(ex.Get(r), w, h) is { } why)
+                throw new UsageException($"--size {r.GetValue(size)}: the rendered images would be {why} (a larger --size or a smaller --min-size)");
             int n = r.GetValue(count) > 0 ? r.GetValue(count) : throw new UsageException("--pairs must be positive");
             var rows = RenderedModelEvaluation.Run(r.GetValue(models)!, n, w, h, ex.Get(r), dev, line => Console.Error.WriteLine($"eval-rendered: {line}"));
             int width = Math.Max(30, rows.Max(x => x.DayNight.Label.Length) + 2);

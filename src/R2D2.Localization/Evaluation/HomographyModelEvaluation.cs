@@ -48,7 +48,7 @@ public static class HomographyModelEvaluation
                 (name + (netOptions.BFloat16 ? " bf16" : ""), options.Extraction, new[] { CoordinateConvention.Official, CoordinateConvention.Centre }),
             };
             if (options.CompareSubPixel)
-                variants.Add((name + " +subpixel", options.Extraction with { SubPixel = true }, new[] { CoordinateConvention.Centre }));
+                variants.Add((name + (netOptions.BFloat16 ? " bf16" : "") + " +subpixel", options.Extraction with { SubPixel = true }, new[] { CoordinateConvention.Centre }));
             foreach (var (label, s, conventions) in variants)
             {
                 var extractor = new MultiScaleExtractor(net, s);

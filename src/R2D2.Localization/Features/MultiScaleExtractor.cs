@@ -49,10 +49,13 @@ public sealed class MultiScaleExtractor
     }
 
     /// <summary>The sizes and scales of the levels that will be processed for a W×H image.</summary>
-    public IReadOnlyList<(int Width, int Height, double Scale)> PlanLevels(int width, int height)
+    public IReadOnlyList<(int Width, int Height, double Scale)> PlanLevels(int width, int height) => PlanLevels(Settings, width, height);
+
+    /// <summary>The levels <paramref name="st"/> processes for a W×H image (no network needed: a
+    /// command checks its sizes before it loads one).</summary>
+    public static IReadOnlyList<(int Width, int Height, double Scale)> PlanLevels(ExtractionSettings st, int width, int height)
     {
         var levels = new List<(int, int, double)>();
-        var st = Settings;
         int longSide = Math.Max(width, height);
         double maxS = Math.Min(st.MaxScale, st.MaxSize > 0 ? (double)st.MaxSize / longSide : double.PositiveInfinity);
         double s = 1.0;
@@ -70,10 +73,12 @@ public sealed class MultiScaleExtractor
 
     /// <summary>Why a width×height image gives no features (no pyramid level within the size range), or null.
     /// A scale range other than [0, 1] is named too: it is what excludes a level that fits the sizes.</summary>
-    public string? SizeProblem(int width, int height) => PlanLevels(width, height).Count > 0 ? null
-        : $"{width}×{height} px: no pyramid level fits the size range {Settings.MinSize}–{(Settings.MaxSize > 0 ? Settings.MaxSize.ToString() : "∞")} px"
-          + (Settings.MinScale > 0 || Settings.MaxScale < 1
-              ? FormattableString.Invariant($" and the scale range {Settings.MinScale:0.###}–{Settings.MaxScale:0.###} of the full size")
+    public string? SizeProblem(int width, int height) => SizeProblem(Settings, width, height);
+
+    public static string? SizeProblem(ExtractionSettings settings, int width, int height) => PlanLevels(settings, width, height).Count > 0 ? null
+        : $"{width}×{height} px: no pyramid level fits the size range {settings.MinSize}–{(settings.MaxSize > 0 ? settings.MaxSize.ToString() : "∞")} px"
+          + (settings.MinScale > 0 || settings.MaxScale < 1
+              ? FormattableString.Invariant($" and the scale range {settings.MinScale:0.###}–{settings.MaxScale:0.###} of the full size")
               : "");
 
     /// <summary>A level's side: Python's round (half to even) of side × scale, as the official code.</summary>

@@ -16,7 +16,7 @@ public static class HomographyPairs
 {
     public static List<HomographyPair> Find(string folder)
     {
-        if (!Directory.Exists(folder)) throw new InputListException($"{folder}: folder not found");
+        if (!Directory.Exists(folder)) throw new InputListException($"{folder}: {(File.Exists(folder) ? "is a file: --pairs takes folders of homography pairs" : "folder not found")}");
         var pairs = new List<HomographyPair>();
         var files = Directory.GetFiles(folder).Select(Path.GetFileName).ToHashSet()!;
         string name = Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'));

@@ -152,6 +152,25 @@ print(c['net'], len(sd), sum(v.numel() for v in sd.values()), float(sd['clf.bias
         var e = Assert.Throws<CheckpointException>(() => Checkpoint.Load(path));
         Assert.StartsWith($"{path}: '{name}' holds a non-finite value (NaN at index 3)", e.Message);
     }
+
+    /// <summary>A safetensors header whose tensors share bytes is refused (it loaded, and extracted
+    /// other features than the weights it claimed).</summary>
+    [Fact]
+    public void OverlappingTensorsAreRefused()
+    {
+        var dir = TempDir.Create();
+        var path = Path.Combine(dir, "overlap.safetensors");
+        var header = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}";
+        var bytes = System.Text.Encoding.UTF8.GetBytes(header);
+        using (var f = File.Create(path))
+        {
+            f.Write(BitConverter.GetBytes((ulong)bytes.Length));
+            f.Write(bytes);
+            f.Write(new byte[12]);
+        }
+        var e = Assert.ThrowsAny<Exception>(() => R2D2.Localization.Formats.SafeTensors.Read(path));
+        Assert.Contains("tensors a and b overlap", e.Message);
+    }
 }
 
 internal static class TempDir

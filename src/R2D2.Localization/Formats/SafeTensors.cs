@@ -78,9 +78,14 @@ public sealed class SafeTensors
         var data = new byte[dataLen];
         f.ReadExactly(data);
         var tensors = new Dictionary<string, CheckpointTensor>();
+        (string Name, long End) previous = ("", 0);
         foreach (var e in entries.OrderBy(e => e.Begin))
         {
             if (e.Begin < 0 || e.End < e.Begin || e.End > dataLen) throw new DataFormatException($"tensor {e.Name} has bad data offsets");
+            // Two tensors sharing bytes (the format lays them one after another): a damaged or forged header
+            // whose weights loaded and extracted other features.
+            if (e.Begin < previous.End) throw new DataFormatException($"tensors {previous.Name} and {e.Name} overlap (data offsets): not a safetensors file as written");
+            if (e.End > e.Begin) previous = (e.Name, e.End);
             tensors[e.Name] = new CheckpointTensor(e.DType, e.Shape, data[(int)e.Begin..(int)e.End]);
         }
         return new SafeTensors(tensors, meta);

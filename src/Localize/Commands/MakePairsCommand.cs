@@ -71,10 +71,12 @@ internal static class MakePairsCommand
             var o = new HPatchesOptions { Seed = r.GetValue(seed), Warps = r.GetValue(warps), MaxSide = r.GetValue(maxSize), Photometric = photometric };
             var outDir = r.GetValue(output)!;
             OutputFile.RefuseFileAsFolder(outDir, "--out");
+            int failed = 0;
             var sequences = HPatchesSequences.Write(files, outDir, o, s =>
-                Console.WriteLine($"{Path.GetFileName(s.Folder)}: {s.Width}x{s.Height}, {s.H.Count} warps{Nights(s)} from {s.Source}"));
-            Console.WriteLine($"wrote {Counted.Of(sequences.Count, "sequence")} to {outDir} (seed {o.Seed})");
-            return 0;
+                Console.WriteLine($"{Path.GetFileName(s.Folder)}: {s.Width}x{s.Height}, {s.H.Count} warps{Nights(s)} from {s.Source}"),
+                (path, why) => { failed++; Reporter.Error(why.StartsWith(path, StringComparison.Ordinal) ? why : $"{path}: {why}"); });
+            Console.WriteLine($"wrote {Counted.Of(sequences.Count, "sequence")} to {outDir} (seed {o.Seed})" + (failed > 0 ? $"; {Counted.Of(failed, "photo")} could not be read" : ""));
+            return failed > 0 ? 1 : 0;
         }));
         return cmd;
     }

@@ -35,7 +35,11 @@ public sealed record HPatchesSequence(string Folder, string Source, int Width, i
 /// </summary>
 public static class HPatchesSequences
 {
-    public static List<HPatchesSequence> Write(IReadOnlyList<string> images, string outDir, HPatchesOptions o, Action<HPatchesSequence>? onSequence = null)
+    /// <summary>A sequence per photo; a photo that cannot be read is reported through
+    /// <paramref name="onFailed"/> (its path and why) and the others go on (the first stopped the run,
+    /// the photos after it never written); without <paramref name="onFailed"/> it throws.</summary>
+    public static List<HPatchesSequence> Write(IReadOnlyList<string> images, string outDir, HPatchesOptions o, Action<HPatchesSequence>? onSequence = null,
+        Action<string, string>? onFailed = null)
     {
         OutputFile.CreateFolder(outDir);
         var written = new List<HPatchesSequence>();
@@ -45,7 +49,9 @@ public static class HPatchesSequences
             string stem = Sanitize(Path.GetFileNameWithoutExtension(path));
             string name = stem;
             for (int k = 2; !used.Add(name); k++) name = $"{stem}_{k}";
-            var seq = WriteOne(path, Path.Combine(outDir, name), o);
+            HPatchesSequence seq;
+            try { seq = WriteOne(path, Path.Combine(outDir, name), o); }
+            catch (ImageFileException e) when (onFailed != null) { onFailed(path, e.Message); continue; }
             written.Add(seq);
             onSequence?.Invoke(seq);
         }

@@ -56,6 +56,16 @@ public class HPatchesSequenceTests
         HPatchesSequences.Write(new[] { Boat }, c, new HPatchesOptions { Warps = 1, Seed = 5, MaxSide = 256 });
         Assert.Equal(new[] { "1.png", "2.png", "H_1_2" }, Directory.GetFiles(Path.Combine(c, "boat")).Select(Path.GetFileName).Order());
         Assert.Single(HomographyPairs.Find(c));
+        // A photo that cannot be read fails alone: the photos after it are written, the exit is 1.
+        var photos = TempDir.Create();
+        File.WriteAllText(Path.Combine(photos, "a.png"), "not an image");
+        File.Copy(Boat, Path.Combine(photos, "b.png"));
+        var d = TempDir.Create();
+        (code, stdout, err) = CliTests.Localize("make-pairs", "hpatches", "--images", photos, "--out", d, "--warps", "1", "--max-size", "128");
+        Assert.Equal(1, code);
+        Assert.Contains(Path.Combine(photos, "a.png"), err);
+        Assert.Contains("wrote 1 sequence", stdout);
+        Assert.Single(HomographyPairs.Find(Path.Combine(d, "b")));
     }
 
     /// <summary>Mean |image2(p) − image1(H⁻¹·p)| over image 2 (0–255), with H⁻¹·p moved by <paramref name="shift"/> px.</summary>

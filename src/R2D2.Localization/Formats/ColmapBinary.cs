@@ -27,6 +27,8 @@ public static class ColmapBinary
     }
 
     /// <summary>Reads records from a file, turning a short read into an error naming the file and record.</summary>
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private sealed class Reader : IDisposable
     {
         private readonly BinaryReader _r;
@@ -60,7 +62,9 @@ public static class ColmapBinary
         {
             var bytes = new List<byte>();
             for (byte b; (b = U8()) != 0;) bytes.Add(b);
-            return Encoding.UTF8.GetString(bytes.ToArray());
+            // Strictly: a byte that is not UTF-8 read as U+FFFD made 'caf\xe9' and 'caf\xe8' one name.
+            try { return StrictUtf8.GetString(bytes.ToArray()); }
+            catch (DecoderFallbackException) { throw Error($"an image name is not UTF-8 text (bytes {Convert.ToHexString(bytes.ToArray())})"); }
         }
         public void End()
         {

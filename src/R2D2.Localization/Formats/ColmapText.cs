@@ -73,7 +73,10 @@ public static class ColmapText
             var t = f.Skip(5).Take(3).Select(s => PosedImages.Number(s, file, n, "translation")).ToArray();
             int camId = PosedImages.Integer(f[8], file, n, "camera id");
             if (!cameras.TryGetValue(camId, out var cam)) throw new FileFormatException(file, n, $"camera {camId} is not in cameras.txt");
-            string name = string.Join(" ", f.Skip(9)); // names may hold spaces
+            // The name as it is written: the rest of the line after the nine fields (names may hold
+            // spaces, commas, tabs; they were split at commas too and joined with single spaces).
+            var rest = System.Text.RegularExpressions.Regex.Match(line, @"^((?:\S+\s+){9})(.+)$");
+            string name = rest.Success && !rest.Groups[1].Value.Contains(',') ? rest.Groups[2].Value.TrimEnd() : string.Join(" ", f.Skip(9));
             int id = PosedImages.Integer(f[0], file, n, "image id");
             if (!idLine.TryAdd(id, n)) throw new FileFormatException(file, n, $"image id {id} is also on line {idLine[id]}");
             if (!nameLine.TryAdd(name, n)) throw new FileFormatException(file, n, $"image '{name}' is also on line {nameLine[name]}: one pose per image");

@@ -160,4 +160,29 @@ public class ColmapBinaryTests
         File.WriteAllBytes(cams, cb);
         Assert.Contains("camera record 1 of 18: unknown camera model id 99", Assert.Throws<FileFormatException>(() => ColmapModels.Read(dir)).Message);
     }
+
+    /// <summary>Names are read as written: a binary name that is not UTF-8 is refused (it read as
+    /// U+FFFD, and 'caf\xe9' and 'caf\xe8' became one name); a text name keeps its commas, runs of
+    /// spaces and tabs (they were split and joined with single spaces).</summary>
+    [Fact]
+    public void NamesAreReadAsWritten()
+    {
+        var dir = TempDir.Create();
+        var model = ModelWithEveryCamera(int.MaxValue);
+        ColmapBinary.WriteModel(dir, model with { Images = model.Images.Take(1).Select(i => i with { Posed = i.Posed with { Name = "cafX.jpg" } }).ToList() });
+        var images = Path.Combine(dir, "images.bin");
+        var bytes = File.ReadAllBytes(images);
+        int at = bytes.AsSpan().IndexOf("cafX"u8) + 3;
+        bytes[at] = 0xE9;
+        File.WriteAllBytes(images, bytes);
+        var e = Assert.Throws<FileFormatException>(() => ColmapBinary.ReadModel(dir));
+        Assert.Contains("an image name is not UTF-8 text", e.Message);
+
+        var text = TempDir.Create();
+        File.WriteAllText(Path.Combine(text, "cameras.txt"), "1 PINHOLE 640 480 500 500 320 240\n");
+        File.WriteAllText(Path.Combine(text, "points3D.txt"), "");
+        File.WriteAllText(Path.Combine(text, "images.txt"),
+            "1 1 0 0 0 0 0 0 1 img,1.jpg\n\n2 1 0 0 0 0 0 0 1 my  photo.jpg\n\n3 1 0 0 0 0 0 0 1 tab\tname.jpg\n\n");
+        Assert.Equal(new[] { "img,1.jpg", "my  photo.jpg", "tab\tname.jpg" }, ColmapText.ReadModel(text).Images.Select(i => i.Posed.Name));
+    }
 }

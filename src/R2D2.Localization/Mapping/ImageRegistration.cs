@@ -68,7 +68,7 @@ public static class ImageRegistration
             if (how.Count > 0) changes.Add($"'{im.Name}': {string.Join(", ", how)}");
         }
         if (changes.Count > 0)
-            throw new FeatureDatabaseException(db.Path, $"holds {Counted.Of(changes.Count, "image")} whose camera or pose differs from what --poses/--intrinsics give now: "
+            throw new FeatureDatabaseException(db.Path, $"holds {Counted.Of(changes.Count, "image")} whose camera or pose differs from the poses and cameras given now: "
                 + string.Join("; ", changes.Take(3)) + (changes.Count > 3 ? "; …" : "")
                 + ". Its features, matches and map were computed with the stored ones: use a new database, or the inputs it was built with");
         return existing.Keys.ToHashSet();

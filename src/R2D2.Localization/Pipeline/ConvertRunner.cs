@@ -61,6 +61,8 @@ public static class ConvertRunner
                 images = Kapture.Read(from).Select(i => new ConvertedImage(i.Name, i.Camera, i.Pose) { KaptureRecord = (i.Timestamp, i.SensorId) }).ToList();
             else if (Directory.EnumerateFiles(from, "*.camera").Any())
                 images = StrechaCameras.ReadFolder(from).Select(p => new ConvertedImage(p.Name, p.Camera, p.Pose)).ToList();
+            else if (new[] { "txt", "bin" }.FirstOrDefault(e => File.Exists(Path.Combine(from, "images." + e))) is { } ext)
+                throw new FileFormatException(from, 0, $"holds images.{ext} but no cameras.{ext}: a COLMAP model needs both (and points3D.{ext})");
             else throw new FileFormatException(from, 0, "not a COLMAP model, a kapture folder or a folder of .camera files");
         }
         else if (!File.Exists(from)) throw new FileFormatException(from, 0, "not found");

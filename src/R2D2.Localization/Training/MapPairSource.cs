@@ -93,7 +93,7 @@ public sealed class MapPairSource : ITrainingPairSource
         foreach (var i in _pairs.SelectMany(p => new[] { p.Image1, p.Image2 }).Distinct())
         {
             var path = Path.Combine(imageRoot, _images[i].Name);
-            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: image of the map not found (is --images the folder the map was built from?)");
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: image of the map not found (is the image folder given the one the map was built from?)");
         }
     }
 

@@ -106,6 +106,13 @@ public class InteropCliTests
         var (code, _, err) = CliTests.Localize("convert", "--from", sub, "--to", Path.Combine(dir, "x"), "--format", "foo");
         Assert.True(code == 2, err);
         Assert.Contains("--format: unknown format 'foo'", err);
+        // A name a query list would read as a comment is refused; a model without its cameras is said so.
+        Assert.Contains("a line starting with '#' is a comment",
+            Assert.Throws<ArgumentException>(() => ConvertRunner.Write(new[] { Image("#a.jpg") }, Path.Combine(dir, "q.txt"), PoseFormat.QueryList, "src")).Message);
+        var half = Path.Combine(dir, "half");
+        Directory.CreateDirectory(half);
+        File.WriteAllText(Path.Combine(half, "images.txt"), "");
+        Assert.Contains("holds images.txt but no cameras.txt", Assert.Throws<FileFormatException>(() => ConvertRunner.Read(half)).Message);
     }
 
     /// <summary>An output that would overwrite an input is refused before anything is written: a

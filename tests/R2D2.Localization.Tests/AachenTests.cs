@@ -165,8 +165,13 @@ public class AachenTests
         // (prior_focal_length 0, f = 1.2 × 1600, no distortion), not intrinsics: refused as such.
         if (calibrated) Assert.Equal(ids.Count, R2D2.Localization.Pipeline.CameraFiles.Read(Path.Combine(dir, db)).Count);
         else
-            Assert.Contains("has no prior focal length (prior_focal_length 0): its intrinsics are COLMAP's initial guess",
+            Assert.Contains("has no prior focal length (prior_focal_length 0) and COLMAP's initial guess for intrinsics (f = 1.2 × 1600",
                 Assert.Throws<FeatureDatabaseException>(() => R2D2.Localization.Pipeline.CameraFiles.Read(Path.Combine(dir, db))).Message);
+        // A database of calibrated cameras without the prior flag (this project's maps store them so) is read.
+        var own = Path.Combine(TempDir.Create(), "own.db");
+        using (var w = FeatureDatabase.Open(own))
+            w.AddImage("a.jpg", w.AddCamera(new R2D2.Localization.Geometry.Camera(0, R2D2.Localization.Geometry.CameraModel.SimpleRadial, 1600, 1067, new[] { 1084.59, 799.5, 533, -0.08 })));
+        Assert.Equal(1084.59, R2D2.Localization.Pipeline.CameraFiles.Read(own)["a.jpg"].Params[0], 6);
         int lines = File.ReadLines(Path.Combine(dir, pairs)).Count(l => l.Trim().Length > 0);
         Assert.Equal(expected, lines);
         // Every pair's names resolve to image ids (PairSources throws with file:line otherwise).

@@ -68,7 +68,7 @@ public class PoseTests
         Near(new double[] { 0, -1, 0, 1, 0, 0, 0, 0, 1 }, r, 1e-15);
         Near(new double[] { 0, 1, 0 }, Rotations.Apply(r, 1, 0, 0), 1e-15);
         // Any scale of the quaternion is the same turn: 1e200 overflowed the norm to ∞ and read as the identity.
-        foreach (var scale in new[] { 1e200, 1e-100, 3.0 }) Near(r, Rotations.FromQuaternion(new[] { scale, 0, 0, scale }), 1e-15);
+        foreach (var scale in new[] { 1e308, 1e200, 1e-100, 3.0 }) Near(r, Rotations.FromQuaternion(new[] { scale, 0, 0, scale }), 1e-15);
         Assert.Null(Rotations.FindQuaternionProblem(new[] { 1e200, 0, 0, 1e200 }));
         Assert.Equal(Math.Sqrt(2) * 1e300, Rotations.QuaternionNorm(new[] { 1e300, 0, 0, 1e300 }), 1e286);
     }

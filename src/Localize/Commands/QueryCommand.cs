@@ -165,7 +165,7 @@ internal static class QueryCommand
     private static int RetrievedImages(ParseResult r, Options o)
     {
         bool methodGiven = r.GetResult(o.Method) is { Implicit: false } && r.GetValue(o.Method) != "auto";
-        bool retrievalGiven = r.GetResult(o.Retrieval) is { Implicit: false };
+        bool retrievalGiven = r.GetResult(o.Retrieval) is { Implicit: false } && r.GetValue(o.Retrieval) != "auto";
         if (r.GetValue(o.Pairs) != null && (methodGiven || retrievalGiven))
             throw new UsageException($"--pairs gives each query its database images: {(methodGiven ? "--retrieval-method" : "--retrieval")} does not apply beside it (give one or the other)");
         int k = Localization.Retrieval.Parse(r.GetValue(o.Retrieval)!);

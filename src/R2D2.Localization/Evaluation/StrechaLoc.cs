@@ -36,7 +36,8 @@ public static class StrechaLoc
             var p = StrechaCameras.Read(camera, i + 1);
             // A .camera file sizes its image exactly: another size is another image's camera (a map
             // stored a 1000×2048 camera for a 3072×2048 photo; a query's was taken for a rescaled copy).
-            foreach (var photo in new[] { Path.Combine(images, name!), Path.Combine(night, name!) }.Where(File.Exists))
+            // The night versions may be rescaled copies: queries scale their camera.
+            foreach (var photo in new[] { Path.Combine(images, name!) }.Where(File.Exists))
             {
                 (int W, int H) size;
                 try { size = ImageFile.ReadSize(photo); }

@@ -26,9 +26,9 @@ public static class ColmapBinary
         return new ColmapModel(cameras, images, points);
     }
 
-    /// <summary>Reads records from a file, turning a short read into an error naming the file and record.</summary>
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>Reads records from a file, turning a short read into an error naming the file and record.</summary>
     private sealed class Reader : IDisposable
     {
         private readonly BinaryReader _r;
@@ -167,7 +167,6 @@ public static class ColmapBinary
         // Checked before any file: a name refused half-way left a new cameras.bin beside the old images.bin.
         if (model.Images.FirstOrDefault(i => i.Posed.Name.Contains('\0')) is { } nul)
             throw new R2D2Exception(Path.Combine(folder, "images.bin"), 0, $"image name '{nul.Posed.Name.Replace('\0', ' ')}' holds a NUL character, which ends a name in images.bin");
-        OutputFile.CreateFolder(folder);
         // The three files together (renamed at the end): a model is never half old, half new.
         OutputFile.WriteTogether(new (string, Action<Stream>)[]
         {

@@ -117,7 +117,6 @@ public static class ColmapText
         // COLMAP and hloc read a name up to its first space: such a name would come back as another.
         if (model.Images.FirstOrDefault(i => i.Posed.Name.Length == 0 || i.Posed.Name.Any(char.IsWhiteSpace)) is { } bad)
             throw new R2D2Exception(Path.Combine(folder, "images.txt"), 0, $"image name '{bad.Posed.Name}' cannot be written (empty or white space; COLMAP reads a name up to its first space)");
-        OutputFile.CreateFolder(folder);
         var inv = CultureInfo.InvariantCulture;
         string R(double v) => v.ToString("R", inv);
         var sb = new StringBuilder();

@@ -45,13 +45,6 @@ public static class ImageFile
 
     public static bool IsImagePath(string path) => Extensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
-    /// <summary>
-    /// Decodes <paramref name="path"/> as RGB, refusing images of more than <paramref name="maxPixels"/>
-    /// pixels (after reduction). <paramref name="reduction"/> 2, 4 or 8 decodes a sequential (not
-    /// progressive) JPEG at that fraction of its size inside the decoder, so memory follows the
-    /// reduced size; the result is ⌈W/r⌉×⌈H/r⌉ and its pixels are not those of a resize of the
-    /// whole image (see MultiScaleExtractor.ExtractFile for when that is acceptable).
-    /// </summary>
     /// <summary>The SHA-256 of the file's bytes (hex): what a stored result records of the image it
     /// was made from, so a replaced image is not taken for the one it replaced.</summary>
     public static string ContentHash(string path)
@@ -60,6 +53,13 @@ public static class ImageFile
         return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant();
     }
 
+    /// <summary>
+    /// Decodes <paramref name="path"/> as RGB, refusing images of more than <paramref name="maxPixels"/>
+    /// pixels (after reduction). <paramref name="reduction"/> 2, 4 or 8 decodes a sequential (not
+    /// progressive) JPEG at that fraction of its size inside the decoder, so memory follows the
+    /// reduced size; the result is ⌈W/r⌉×⌈H/r⌉ and its pixels are not those of a resize of the
+    /// whole image (see MultiScaleExtractor.ExtractFile for when that is acceptable).
+    /// </summary>
     public static RgbImage ReadRgb(string path, long maxPixels = ImageLimits.DefaultMaxPixels, int reduction = 1)
     {
         var header = ReadHeader(path);

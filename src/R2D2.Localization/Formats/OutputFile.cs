@@ -160,7 +160,8 @@ public static class OutputFile
 
     /// <summary>Removes (with <paramref name="remove"/>) the files of <paramref name="dir"/> matching
     /// <paramref name="pattern"/> that no live writer holds: a writer keeps its temporary file open
-    /// with a lock (any FileShare is an flock on Unix), so one that opens exclusively is a killed writer's.</summary>
+    /// with an flock (FileShare.None: exclusive; a read-only handle of another share: shared, also on
+    /// NFS), so one that opens exclusively is a killed writer's.</summary>
     public static void RemoveUnheld(string dir, string pattern, Action<string> remove)
     {
         foreach (var f in Directory.EnumerateFiles(dir, pattern))

@@ -84,7 +84,7 @@ public sealed class SafeTensors
             if (e.Begin < 0 || e.End < e.Begin || e.End > dataLen) throw new DataFormatException($"tensor {e.Name} has bad data offsets");
             // Two tensors sharing bytes (the format lays them one after another): a damaged or forged header
             // whose weights loaded and extracted other features.
-            if (e.Begin < previous.End) throw new DataFormatException($"tensors {previous.Name} and {e.Name} overlap (data offsets): not a safetensors file as written");
+            if (e.End > e.Begin && e.Begin < previous.End) throw new DataFormatException($"tensors {previous.Name} and {e.Name} overlap (data offsets): not a safetensors file as written");
             if (e.End > e.Begin) previous = (e.Name, e.End);
             tensors[e.Name] = new CheckpointTensor(e.DType, e.Shape, data[(int)e.Begin..(int)e.End]);
         }

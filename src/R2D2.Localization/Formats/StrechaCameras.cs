@@ -42,9 +42,8 @@ public static class StrechaCameras
         return new PosedImage(name, camera, Pose.FromCameraCenter(Rotations.Transpose(camToWorld), centre));
     }
 
-    /// <summary>Writes <c>FOLDER/NAME.camera</c> for a PINHOLE or SIMPLE_PINHOLE camera (the format has
-    /// no distortion; other models are refused).</summary>
-    /// <summary>The .camera file's name (the image's base name + .camera) and text.</summary>
+    /// <summary>The .camera file of a PINHOLE or SIMPLE_PINHOLE camera (the format has no distortion;
+    /// other models are refused): its name (the image's base name + .camera) and text.</summary>
     public static (string FileName, string Text) Format(PosedImage image)
     {
         var c = image.Camera;

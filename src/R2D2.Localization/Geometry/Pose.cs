@@ -136,9 +136,13 @@ public static class Rotations
     public static double[] FromQuaternion(ReadOnlySpan<double> q)
     {
         if (q.Length != 4) throw new ArgumentException("a quaternion has 4 values (w, x, y, z)");
-        double n = QuaternionNorm(q);
-        if (!(n > 0) || double.IsInfinity(n)) throw new ArgumentException("a zero quaternion is no rotation");
-        double w = q[0] / n, x = q[1] / n, y = q[2] / n, z = q[3] / n;
+        // Divided by its largest component first: |q| itself overflows for components near 1e308.
+        double largest = 0;
+        foreach (var v in q) largest = Math.Max(largest, Math.Abs(v));
+        if (!(largest > 0) || !double.IsFinite(largest)) throw new ArgumentException("a zero or non-finite quaternion is no rotation");
+        double a = q[0] / largest, b = q[1] / largest, c = q[2] / largest, d = q[3] / largest;
+        double n = Math.Sqrt(a * a + b * b + c * c + d * d);
+        double w = a / n, x = b / n, y = c / n, z = d / n;
         return new[]
         {
             1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),

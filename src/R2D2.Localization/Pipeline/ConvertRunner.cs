@@ -109,7 +109,7 @@ public static class ConvertRunner
     /// <summary>Writes <paramref name="images"/> to <paramref name="to"/> in <paramref name="format"/>:
     /// a folder for COLMAP, kapture and Strecha; a file for NVM (its intrinsics list beside it,
     /// NAME.intrinsics.txt), a submission and a query list. Returns the paths written.</summary>
-    public static List<string> Write(IReadOnlyList<ConvertedImage> images, string to, PoseFormat format, string source, Action<string>? warn = null)
+    public static List<string> Write(IReadOnlyList<ConvertedImage> images, string to, PoseFormat format, string source)
     {
         bool needPose = format is not (PoseFormat.QueryList or PoseFormat.Kapture);
         bool needCamera = format != PoseFormat.Submission;
@@ -155,13 +155,15 @@ public static class ConvertRunner
                 var files = posed.Select(p => (Image: p.Name, File: StrechaCameras.Format(p))).ToList();
                 if (files.GroupBy(f => f.File.FileName).FirstOrDefault(g => g.Count() > 1) is { } same)
                     throw new R2D2Exception(source, 0, $"{string.Join(" and ", same.Select(f => $"'{f.Image}'"))} have the same base name: one .camera file ({same.Key}) cannot hold both; rename one");
-                OutputFile.WriteAllTextsTogether(files.Select(f => (Path.Combine(to, f.File.FileName), f.File.Text)).ToList());
-                // The folder is the set of cameras (a reader takes every .camera file): an earlier
-                // conversion's others would join this one's (5 images read back from 1 converted).
+                // The folder is the set of cameras (a reader takes every .camera file): others there
+                // would join this conversion's (5 images read back from 1 converted). Not removed,
+                // being perhaps no conversion's (a scene's own cameras/): refused.
                 var kept = files.Select(f => f.File.FileName).ToHashSet(StringComparer.Ordinal);
-                var stale = Directory.GetFiles(to, "*.camera").Where(f => !kept.Contains(Path.GetFileName(f))).Order(StringComparer.Ordinal).ToList();
-                foreach (var f in stale) File.Delete(f);
-                if (stale.Count > 0) warn?.Invoke($"{to}: {Counted.Of(stale.Count, ".camera file")} of an earlier conversion removed (first: {Path.GetFileName(stale[0])}): the folder holds this set only");
+                var others = Directory.Exists(to) ? Directory.GetFiles(to, "*.camera").Where(f => !kept.Contains(Path.GetFileName(f))).Order(StringComparer.Ordinal).ToList() : new();
+                if (others.Count > 0)
+                    throw new R2D2Exception(to, 0, $"holds {Counted.Of(others.Count, "other .camera file")} (first: {Path.GetFileName(others[0])}), which a reader would take with this "
+                        + "conversion's: give an empty folder, or remove them (nothing was written)");
+                OutputFile.WriteAllTextsTogether(files.Select(f => (Path.Combine(to, f.File.FileName), f.File.Text)).ToList());
                 return new() { to };
             }
             case PoseFormat.Submission:
@@ -266,6 +268,6 @@ public static class ConvertRunner
             return (n, new[] { Path.Combine(to, "sensors") }.Concat(features ? new[] { Path.Combine(to, "reconstruction") } : Array.Empty<string>()).ToList());
         }
         var images = Read(from, intrinsics, imageRoot, progress == null ? null : progress.Warning);
-        return (images.Count, Write(images, to, format, from, progress == null ? null : progress.Warning));
+        return (images.Count, Write(images, to, format, from));
     }
 }

@@ -19,6 +19,10 @@ public static class DatabaseExtraction
     public static Camera GuessCamera(int width, int height) =>
         new(0, CameraModel.SimpleRadial, width, height, new[] { 1.2 * Math.Max(width, height), (width - 1) / 2.0, (height - 1) / 2.0, 0 });
 
+    /// <summary>The prefix of the notes that record, per image name, the SHA-256 of the file its
+    /// features were extracted from (merged shards carry theirs).</summary>
+    public const string ImageHashNote = "image_sha256/";
+
     /// <param name="cameraFor">The camera of an image (null: guessed from its size).</param>
     public static List<ImageOutcome> Run(FeatureDatabase db, IReadOnlyList<ImageInput> images, FeatureSource source,
         Func<ImageInput, Camera?>? cameraFor = null, Action<ImageOutcome>? onImage = null)
@@ -29,13 +33,22 @@ public static class DatabaseExtraction
             throw new FeatureDatabaseException(db.Path, $"stores other keypoints for '{changed}' than {source.Description} holds now: the file was extracted again since "
                 + "(hloc rewrites a file of the same name): build into a new database (nothing was written)");
         var done = db.ImagesWithFeatures();
+        var recorded = db.ReadNotes(ImageHashNote);
         var outcomes = new List<ImageOutcome>();
         foreach (var image in images)
         {
             var existing = db.FindImage(image.Name);
+            string? hash = null;
+            try { if (File.Exists(image.Path)) hash = ImageFile.ContentHash(image.Path); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the extraction reports it
             ImageOutcome outcome;
             if (existing != null && done.Contains(existing.Id))
             {
+                // Stored features of an image replaced since are the earlier image's: refused (they were
+                // kept as "stored already"), not extracted again under the matches made on them.
+                if (hash != null && recorded.TryGetValue(image.Name, out var before) && before != hash)
+                    throw new R2D2Exception(image.Path, 0, $"is not the image whose features {db.Path} stores (its bytes changed since they were extracted): "
+                        + "extract into a new database, or delete this one");
                 outcome = new ImageOutcome(image, db.Path, -1, 0, Skipped: true, null);
             }
             else
@@ -49,6 +62,7 @@ public static class DatabaseExtraction
                     var camera = cameraFor?.Invoke(image) ?? GuessCamera(features.ImageWidth, features.ImageHeight);
                     int imageId = existing?.Id ?? db.FindOrAddImage(image.Name, camera);
                     db.WriteFeatures(imageId, features, source.Identity);
+                    if (hash != null) db.WriteNote(ImageHashNote + image.Name, hash);
                     outcome = new ImageOutcome(image, db.Path, features.Count, seconds, false, null, reduction);
                 }
                 catch (ImageFileException e) { outcome = new ImageOutcome(image, null, 0, 0, false, e.Message); }

@@ -83,7 +83,11 @@ public sealed class FeatureExtraction
         try
         {
             var meta = SafeTensors.ReadMetadata(output); // the header only: the descriptors are not needed
-            return Metadata.Append(new("image_sha256", imageHash)).All(kv => meta.TryGetValue(kv.Key, out var v) && v == kv.Value);
+            // Files of earlier versions record neither the image's hash nor --max-pixels: taken as they
+            // are (an extraction resumed across an upgrade is not done again from the start).
+            static bool Recorded(string key) => key is "image_sha256" or "max_pixels";
+            return Metadata.Append(new("image_sha256", imageHash))
+                .All(kv => meta.TryGetValue(kv.Key, out var v) ? v == kv.Value : Recorded(kv.Key) && !meta.ContainsKey("image_sha256"));
         }
         catch (Exception e) when (e is IOException or DataFormatException or System.Text.Json.JsonException or InvalidOperationException)
         {

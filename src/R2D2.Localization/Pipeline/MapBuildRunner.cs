@@ -82,7 +82,6 @@ public static class MapBuildRunner
         CheckSameImages(db, inputs, hashes);
         progress.Info($"{inputs.Images.Count} posed images, {pairs.Count} pairs ({o.Pairs}), {inputs.Source.Description} → {mapPath}");
         WriteNotes(db, inputs);
-        db.WriteNote(ImageHashNote, System.Text.Json.JsonSerializer.Serialize(hashes));
         return Build(db, inputs, pairs, o, progress);
     }
 
@@ -100,6 +99,7 @@ public static class MapBuildRunner
         {
             using var db = FeatureDatabase.OpenReadOnly(mapPath);
             if (!(o.KeepExistingMap && db.HasMap)) ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
+            CheckSameImages(db, inputs, ImageHashes(inputs));
         }
         return pairs.Count;
     }
@@ -113,9 +113,6 @@ public static class MapBuildRunner
         return pairs;
     }
 
-    /// <summary>The note of a map: its images' SHA-256 by name, as they were when it was built.</summary>
-    public const string ImageHashNote = "image_sha256";
-
     /// <summary>The map images' SHA-256 by name (those on disk: hloc's features need no image).</summary>
     private static Dictionary<string, string> ImageHashes(MapBuildInputs inputs) => inputs.Images
         .Select(i => (i.Name, Path: Path.Combine(inputs.ImageRoot, i.Name))).Where(i => File.Exists(i.Path))
@@ -123,14 +120,14 @@ public static class MapBuildRunner
 
     /// <summary>A map (or a killed build) of images since replaced under their names holds the earlier
     /// images' features: refused, naming the image (strecha-loc reused such a map without a word).
-    /// Databases of earlier versions record no hashes: not compared.</summary>
+    /// The hashes are those extraction recorded (<see cref="DatabaseExtraction.ImageHashNote"/>, shards'
+    /// included); databases of earlier versions record none: not compared.</summary>
     private static void CheckSameImages(FeatureDatabase db, MapBuildInputs inputs, Dictionary<string, string> now)
     {
-        if (db.ReadNote(ImageHashNote) is not { } json) return;
-        var before = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? new();
+        var before = db.ReadNotes(DatabaseExtraction.ImageHashNote);
         if (now.FirstOrDefault(kv => before.TryGetValue(kv.Key, out var h) && h != kv.Value) is { Key: not null } changed)
-            throw new R2D2Exception(Path.Combine(inputs.ImageRoot, changed.Key), 0, $"is not the image {db.Path} was built from (its bytes changed since): "
-                + "the map holds the earlier image's features; build into a new database, or delete this one");
+            throw new R2D2Exception(Path.Combine(inputs.ImageRoot, changed.Key), 0, $"is not the image {db.Path} was built from (its bytes changed since its features were extracted): "
+                + "the database holds the earlier image's features; build into a new database, or delete this one");
     }
 
     /// <summary>What a map records of its inputs: the checkpoint and the image folder.</summary>

@@ -41,10 +41,14 @@ public static class MergeRunner
         var stem = $".{(Path.GetFileName(full) is var name && name.Length <= 100 ? name : name[..100])}.merge";
         RemoveStaleTemporaries(dir, stem);
         var tmp = Path.Combine(dir, $"{stem}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        // An empty file is an empty SQLite database. Held with a shared flock (.NET's share modes
-        // other than None), which SQLite's fcntl locks and the database's own header check pass, and
-        // which the exclusive open of a stale-file check does not.
-        using var hold = new FileStream(tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        // An empty file is an empty SQLite database. Held with a shared flock, which SQLite's fcntl
+        // locks and the database's own header check pass, and the exclusive open of a stale-file
+        // check does not; through a read-only handle, since .NET takes no shared lock on a writable
+        // one on NFS or SMB (a cluster's shared folder), opened before the creating handle closes.
+        FileStream hold;
+        using (new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+            hold = new FileStream(tmp, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var _ = hold;
         var counts = new List<(string, MergeCounts)>();
         DatabaseSummary merged;
         try

@@ -99,6 +99,11 @@ public sealed partial class FeatureDatabase
 
     public void WriteNote(string key, string value) =>
         InTransaction(() => Execute("INSERT OR REPLACE INTO r2d2_meta(key, value) VALUES ($k, $v)", ("$k", "note_" + key), ("$v", value)));
+
+    /// <summary>The notes whose key starts with <paramref name="prefix"/>, by the rest of their key.</summary>
+    public Dictionary<string, string> ReadNotes(string prefix) => !_hasProjectTables ? new(StringComparer.Ordinal)
+        : Rows("SELECT key, value FROM r2d2_meta WHERE substr(key, 1, length($p)) = $p", r => (r.GetString(0), r.GetString(1)), ("$p", "note_" + prefix))
+            .ToDictionary(x => x.Item1[("note_" + prefix).Length..], x => x.Item2, StringComparer.Ordinal);
 }
 
 public sealed partial class FeatureDatabase

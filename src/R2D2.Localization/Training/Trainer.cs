@@ -125,15 +125,16 @@ public static class Trainer
             if (R2D2Architecture.Parse(initial.Net).Net != R2D2Architecture.Parse(settings.Net).Net)
                 throw new ArgumentException($"{settings.InitialWeights}: its network {initial.Net} is not {settings.Net}");
         }
-        // After the initial weights loaded: weights that fail leave the folder as it was (a
-        // settings.json of a run that never started made the next run with other options a "rerun").
+        using var net = initial != null ? new TrainableR2D2(new Checkpoint(settings.Net, initial.StateDict), device) : new TrainableR2D2(settings.Net, settings.Seed, device);
+        // After the network is made of the initial weights: weights that fail (unreadable, of another
+        // shape) leave the folder as it was (a settings.json of a run that never started made the
+        // next run with other options a "rerun").
         OutputFile.CreateFolder(outDir);
         if (state == null) OutputFile.WriteAllText(settingsPath, settingsJson);
-        using var net = initial != null ? new TrainableR2D2(new Checkpoint(settings.Net, initial.StateDict), device) : new TrainableR2D2(settings.Net, settings.Seed, device);
         using var adam = new AdamOptimizer(net.Parameters, settings.LearningRate, settings.WeightDecay);
         if (state != null)
             adam.Restore(start, k => state.Tensors.TryGetValue(k, out var t) ? t.ToFloat32() : null);
-        // Checked before the folder changes: a resumed run's validation must be the rows'.
+        // Checked before the folder's rows and weights change: a resumed run's validation must be the rows'.
         var validationPath = Path.Combine(outDir, ValidationFile);
         var header = validation == null ? null : string.Join('\t', validation.Columns.Prepend("step"));
         if (validation != null && state != null)

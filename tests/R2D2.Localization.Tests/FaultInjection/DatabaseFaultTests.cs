@@ -79,6 +79,9 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
         Assert.Equal(1, code);
         Assert.Contains($"{Path.Combine(images, "0004.jpg")}: is not the image {db} was built from", err);
         Assert.Equal(before, File.ReadAllBytes(db));
+        (code, _, err) = CliTests.Localize(Args().Append("--check").ToArray()); // the pre-flight says it too
+        Assert.Equal(1, code);
+        Assert.Contains("is not the image", err);
     }
 
     private static void AssertNoWalFiles(string db)

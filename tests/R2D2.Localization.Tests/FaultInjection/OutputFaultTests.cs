@@ -215,6 +215,9 @@ public class OutputFaultTests(TinyMap tiny)
         var (c, _, e) = Query(dir, list, output, "--retrieval-method", "pairs:" + pairs);
         Assert.True(c == 0, e);
         Assert.Contains("the points of the 20 most similar database images", File.ReadAllText(QueryRunInfo.PathFor(output)));
+        // --retrieval auto (the default, as tools/aachen/run passed it) goes beside --pairs.
+        (c, _, e) = Query(dir, list, Path.Combine(dir, "p2.txt"), "--pairs", pairs, "--retrieval", "auto");
+        Assert.True(c == 0, e);
     }
 
     /// <summary>A workspace with the tiny map and day_01.jpg localized against it into poses.txt.</summary>

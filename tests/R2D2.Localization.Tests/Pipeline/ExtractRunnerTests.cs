@@ -61,6 +61,14 @@ public class ExtractRunnerTests
         Assert.False(resumed.HasErrors);
         Assert.Empty(again.Errors);
         Assert.Equal(new[] { "boat.png: stored already, skipped", "peppers.png: stored already, skipped" }, again.Lines);
+
+        // A photo replaced since its features were stored is refused (its stale features were kept as "stored already").
+        var copy = new ImageInput(Path.Combine(dir, "photo.png"), "photo.png");
+        File.Copy(images[0].Path, copy.Path);
+        ExtractRunner.ToDatabase(new[] { copy }, source, db, ProgressSink.None);
+        File.Copy(images[2].Path, copy.Path, overwrite: true);
+        var e = Assert.Throws<R2D2Exception>(() => ExtractRunner.ToDatabase(new[] { copy }, source, db, ProgressSink.None));
+        Assert.Contains($"{copy.Path}: is not the image whose features {db} stores", e.Message);
     }
 
     [Fact]

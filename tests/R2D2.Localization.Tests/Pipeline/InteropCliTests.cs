@@ -78,9 +78,10 @@ public class InteropCliTests
         Assert.False(Directory.Exists(strecha));
         ConvertRunner.Write(new[] { Image("1.jpg"), Image("2.jpg", 1) }, strecha, PoseFormat.Strecha, "src");
         var warnings = new List<string>();
-        ConvertRunner.Write(new[] { Image("3.jpg", 2) }, strecha, PoseFormat.Strecha, "src", warnings.Add);
-        Assert.Equal(new[] { "3.jpg.camera" }, Directory.GetFiles(strecha).Select(Path.GetFileName));
-        Assert.Contains(warnings, w => w.Contains("2 .camera files of an earlier conversion removed"));
+        e = Assert.Throws<R2D2Exception>(() => ConvertRunner.Write(new[] { Image("3.jpg", 2) }, strecha, PoseFormat.Strecha, "src"));
+        Assert.Contains("holds 2 other .camera files (first: 1.jpg.camera)", e.Message);
+        Assert.Equal(new[] { "1.jpg.camera", "2.jpg.camera" }, Directory.GetFiles(strecha).Select(Path.GetFileName).Order());
+        ConvertRunner.Write(new[] { Image("1.jpg", 5), Image("2.jpg", 1) }, strecha, PoseFormat.Strecha, "src"); // the same set again: replaced
 
         var model = Path.Combine(dir, "model");
         ConvertRunner.Write(new[] { Image("1.jpg") }, model, PoseFormat.ColmapBinary, "src");

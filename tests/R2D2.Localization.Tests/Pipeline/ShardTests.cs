@@ -113,6 +113,10 @@ public class ShardTests
         File.WriteAllText(P(".features.db.merge.123.0af.tmp-wal"), "its log");
         Ok(CliTests.Localize(new[] { "merge", "--databases" }.Concat(extracts).Concat(new[] { "--out", P("features.db") }).ToArray()));
         Assert.Empty(Directory.GetFiles(dir, ".features.db.merge*"));
+        // Every shard's images carry the hash of the file their features came from, so the build
+        // refuses a photo replaced after the extraction (the build recorded what was on disk then).
+        using (var featuresDb = R2D2.Localization.Storage.FeatureDatabase.OpenReadOnly(P("features.db")))
+            Assert.Equal(6, featuresDb.ReadNotes(R2D2.Localization.Pipeline.DatabaseExtraction.ImageHashNote).Count);
         // Two merges to one --out at once each write their own temporary database: both succeed
         // and the output is whole (they shared one and deleted each other's: an empty database, exit 0).
         var expected = DatabaseSummaryOf(P("features.db"));

@@ -228,7 +228,7 @@ internal static class MapViews
     private static string Distance(double[] c, double cx, double cy, int a, int b, double sb)
     {
         double dx = c[a] - cx, dy = sb * c[b] - cy, m = Math.Sqrt(dx * dx + dy * dy);
-        return m >= 1000 ? $"{(m / 1000).ToString("0.#", Inv)} km" : $"{m.ToString("0", Inv)} m";
+        return m >= 1e7 ? $"{m.ToString("0.#e+0", Inv)} m" : m >= 1000 ? $"{(m / 1000).ToString("0.#", Inv)} km" : $"{m.ToString("0", Inv)} m";
     }
 
     private static double Cross(int a, int b, int c) =>

@@ -150,7 +150,21 @@ public static class OutputFile
     /// GUID (the whole name, plus 46, went past the 255-byte limit of a file name for long names).</summary>
     private static string TemporaryFor(string dir, string name) => Path.Combine(dir, $".{Stem(name)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
 
-    private static string Stem(string name) => name.Length <= 100 ? name : name[..100];
+    /// <summary>A name's first 100 bytes of UTF-8 (whole characters): a file name's limit is 255
+    /// bytes, and 100 characters of '€' are 300.</summary>
+    public static string Stem(string name)
+    {
+        if (Encoding.UTF8.GetByteCount(name) <= 100) return name;
+        int n = 0, bytes = 0;
+        while (n < name.Length)
+        {
+            int step = char.IsSurrogatePair(name, n) ? 2 : 1;
+            int size = Encoding.UTF8.GetByteCount(name.AsSpan(n, step));
+            if (bytes + size > 100) break;
+            bytes += size; n += step;
+        }
+        return name[..n];
+    }
 
     /// <summary>Temporary files of this output left by a writer that was killed: a writer holds its
     /// temporary file open with an exclusive lock (FileShare.None is an flock on Unix) until it is

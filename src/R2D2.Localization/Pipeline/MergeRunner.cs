@@ -38,7 +38,8 @@ public static class MergeRunner
         // each other's work: one exited 0 with an empty database); one left by a killed merge is
         // nobody's (it opens exclusively) and is removed.
         var dir = Path.GetDirectoryName(full)!;
-        var stem = $".{(Path.GetFileName(full) is var name && name.Length <= 100 ? name : name[..100])}.merge";
+        var stem = $".{OutputFile.Stem(Path.GetFileName(full))}.merge";
+        OutputFile.CreateFolder(dir); // a folder that is not there yet, as the other outputs
         RemoveStaleTemporaries(dir, stem);
         var tmp = Path.Combine(dir, $"{stem}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         // An empty file is an empty SQLite database. Held with a shared flock, which SQLite's fcntl

@@ -661,6 +661,17 @@ public class OutputFaultTests(TinyMap tiny)
     }
 
 
+    /// <summary>A long name of non-ASCII characters (255 bytes at most, as a file name may be) is
+    /// written: its temporary file's name was cut at 100 characters, 300 bytes of '€', too long.</summary>
+    [Fact]
+    public void ALongNonAsciiOutputNameIsWritten()
+    {
+        var path = Path.Combine(TempDir.Create(), new string('€', 80) + ".txt");
+        OutputFile.WriteAllText(path, "x");
+        Assert.Equal("x", File.ReadAllText(path));
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(OutputFile.Stem(new string('€', 80))) <= 100);
+    }
+
     [Fact]
     public void AWriterThatDiesMidwayTakesAwayTheFoldersItMadeButNoOther()
     {

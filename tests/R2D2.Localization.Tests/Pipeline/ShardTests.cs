@@ -125,6 +125,8 @@ public class ShardTests
         Assert.All(together, t => Assert.Equal(expected, (t.Result.Merged with { Path = "" }).ToString()));
         Assert.Equal(expected, DatabaseSummaryOf(P("together.db")));
         Assert.Empty(Directory.GetFiles(dir, ".together.db.merge*"));
+        // Into a folder not there yet, as the other outputs (it was .NET's "Could not find a part of the path").
+        Assert.Equal(expected, (R2D2.Localization.Pipeline.MergeRunner.Databases(extracts, P("new dir/sub/x.db")).Merged with { Path = "" }).ToString());
         for (int i = 0; i < n; i++)
             Ok(CliTests.Localize(build.Concat(new[] { "--stage", "match", "--shard", $"{i}/{n}", "--features", P("features.db"), "--map", P($"match-{i}.db") }).ToArray()));
         var merge = new[] { "merge", "--databases", P("features.db") }.Concat(Enumerable.Range(0, n).Select(i => P($"match-{i}.db"))).Concat(new[] { "--out", P("sharded.db") }).ToArray();

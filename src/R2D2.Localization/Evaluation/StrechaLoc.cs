@@ -36,15 +36,14 @@ public static class StrechaLoc
             var p = StrechaCameras.Read(camera, i + 1);
             // A .camera file sizes its image exactly: another size is another image's camera (a map
             // stored a 1000×2048 camera for a 3072×2048 photo; a query's was taken for a rescaled copy).
-            // The night versions may be rescaled copies: queries scale their camera.
-            foreach (var photo in new[] { Path.Combine(images, name!) }.Where(File.Exists))
-            {
-                (int W, int H) size;
-                try { size = ImageFile.ReadSize(photo); }
-                catch (ImageFileException) { continue; } // an unreadable photo fails alone, as its query
-                if (size != (p.Camera.Width, p.Camera.Height))
-                    throw new FileFormatException(camera, 0, $"gives a {p.Camera.Width}×{p.Camera.Height} camera, and {photo} is {size.W}×{size.H}: the camera does not apply to it");
-            }
+            // The night versions may be rescaled copies: queries scale their camera. An unreadable
+            // photo is left to fail alone, as its query.
+            var photo = Path.Combine(images, name!);
+            (int W, int H)? size = null;
+            try { size = ImageFile.ReadSize(photo); }
+            catch (ImageFileException) { }
+            if (size is { } s && s != (p.Camera.Width, p.Camera.Height))
+                throw new FileFormatException(camera, 0, $"gives a {p.Camera.Width}×{p.Camera.Height} camera, and {photo} is {s.W}×{s.H}: the camera does not apply to it");
             return p;
         }).ToList();
         var map = posed.Where((_, i) => i % 2 == 0).ToList();

@@ -70,16 +70,15 @@ public static class MapBuildRunner
         if (o.Fresh) foreach (var f in new[] { mapPath, mapPath + "-wal", mapPath + "-shm" }) File.Delete(f);
         OutputFile.CreateFolder(Path.GetDirectoryName(Path.GetFullPath(mapPath))!);
         using var db = FeatureDatabase.Open(mapPath);
-        var hashes = ImageHashes(inputs);
         if (o.KeepExistingMap && db.HasMap)
         {
             db.UseExtractor(inputs.Source.Identity); // a map of other features is refused, not reused
             ImageRegistration.CheckKept(db, inputs.Images); // and one of other images or poses
-            CheckSameImages(db, inputs, hashes); // or of the same names' earlier images
+            CheckSameImages(db, inputs); // or of the same names' earlier images
             return null;
         }
         ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
-        CheckSameImages(db, inputs, hashes);
+        CheckSameImages(db, inputs);
         progress.Info($"{inputs.Images.Count} posed images, {pairs.Count} pairs ({o.Pairs}), {inputs.Source.Description} → {mapPath}");
         WriteNotes(db, inputs);
         return Build(db, inputs, pairs, o, progress);
@@ -99,7 +98,7 @@ public static class MapBuildRunner
         {
             using var db = FeatureDatabase.OpenReadOnly(mapPath);
             if (!(o.KeepExistingMap && db.HasMap)) ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
-            CheckSameImages(db, inputs, ImageHashes(inputs));
+            CheckSameImages(db, inputs);
         }
         return pairs.Count;
     }
@@ -113,21 +112,21 @@ public static class MapBuildRunner
         return pairs;
     }
 
-    /// <summary>The map images' SHA-256 by name (those on disk: hloc's features need no image).</summary>
-    private static Dictionary<string, string> ImageHashes(MapBuildInputs inputs) => inputs.Images
-        .Select(i => (i.Name, Path: Path.Combine(inputs.ImageRoot, i.Name))).Where(i => File.Exists(i.Path))
-        .ToDictionary(i => i.Name, i => ImageFile.ContentHash(i.Path), StringComparer.Ordinal);
-
     /// <summary>A map (or a killed build) of images since replaced under their names holds the earlier
     /// images' features: refused, naming the image (strecha-loc reused such a map without a word).
     /// The hashes are those extraction recorded (<see cref="DatabaseExtraction.ImageHashNote"/>, shards'
     /// included); databases of earlier versions record none: not compared.</summary>
-    private static void CheckSameImages(FeatureDatabase db, MapBuildInputs inputs, Dictionary<string, string> now)
+    private static void CheckSameImages(FeatureDatabase db, MapBuildInputs inputs)
     {
         var before = db.ReadNotes(DatabaseExtraction.ImageHashNote);
-        if (now.FirstOrDefault(kv => before.TryGetValue(kv.Key, out var h) && h != kv.Value) is { Key: not null } changed)
-            throw new R2D2Exception(Path.Combine(inputs.ImageRoot, changed.Key), 0, $"is not the image {db.Path} was built from (its bytes changed since its features were extracted): "
-                + "the database holds the earlier image's features; build into a new database, or delete this one");
+        // Only the images with stored features are read (those on disk: hloc's features need no image).
+        foreach (var image in inputs.Images.Where(i => before.ContainsKey(i.Name)))
+        {
+            var path = Path.Combine(inputs.ImageRoot, image.Name);
+            if (File.Exists(path) && ImageFile.ContentHash(path) != before[image.Name])
+                throw new R2D2Exception(path, 0, $"is not the image {db.Path} was built from (its bytes changed since its features were extracted): "
+                    + "the database holds the earlier image's features; build into a new database, or delete this one");
+        }
     }
 
     /// <summary>What a map records of its inputs: the checkpoint and the image folder.</summary>

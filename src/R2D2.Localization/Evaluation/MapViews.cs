@@ -148,10 +148,13 @@ internal static class MapViews
         // placed before; one that fits nowhere is left out (its mark's tooltip names it). They
         // were drawn over each other where a query stood near a camera.
         var labels = new List<(double X, double Y, string Text, string Colour, int FontSize, bool First)>();
+        // The marks of the queries (true and estimated positions): no label is put over one.
+        var marks = new List<(double X0, double Y0, double X1, double Y1)>();
+        void Mark(double X, double Y, double r) => marks.Add((X - r, Y - r, X + r, Y + r));
         void Label(double X, double Y, string text, string colour, int fontSize, bool first = false) => labels.Add((X, Y, text, colour, fontSize, first));
         string PlaceLabels()
         {
-            var placed = new List<(double X0, double Y0, double X1, double Y1)>();
+            var placed = new List<(double X0, double Y0, double X1, double Y1)>(marks);
             var sbl = new StringBuilder();
             foreach (var (X, Y, text, colour, fontSize, _) in labels.OrderBy(l => l.First ? 0 : 1))
             {
@@ -192,6 +195,7 @@ internal static class MapViews
                     var m = missing.CameraCenter;
                     svg.Append($"<circle cx=\"{Px(m[a])}\" cy=\"{Py(sb * m[b])}\" r=\"6\" fill=\"none\" stroke=\"#1a9a3a\" stroke-width=\"2\" stroke-dasharray=\"3 2\"><title>{HtmlText.E(q.Name)} (true; no estimate)</title></circle>");
                     Label(S(m[a] - cx), S(sb * m[b] - cy), Path.GetFileNameWithoutExtension(q.Name) + " (no pose)", "#1a9a3a", 11, first: true);
+                    Mark(S(m[a] - cx), S(sb * m[b] - cy), 7);
                 }
                 continue;
             }
@@ -207,7 +211,9 @@ internal static class MapViews
                 var t = q.Truth.CameraCenter;
                 svg.Append($"<line x1=\"{Px(t[a])}\" y1=\"{Py(sb * t[b])}\" x2=\"{F(X)}\" y2=\"{F(Y)}\" stroke=\"#999\" stroke-width=\"1\"{(off ? " stroke-dasharray=\"4 3\"" : "")}/>");
                 svg.Append($"<circle cx=\"{Px(t[a])}\" cy=\"{Py(sb * t[b])}\" r=\"6\" fill=\"none\" stroke=\"#1a9a3a\" stroke-width=\"2\"><title>{HtmlText.E(q.Name)} (true)</title></circle>");
+                Mark(S(t[a] - cx), S(sb * t[b] - cy), 7);
             }
+            Mark(X, Y, 6);
             string colour = q.IsFallback ? "#888" : "#d22";
             string what = (q.IsFallback ? "fallback pose: a database image's, not an estimate" : "estimate")
                 + (off ? $", off the view: {Distance(e, cx, cy, a, b, sb)} from its centre" : "");

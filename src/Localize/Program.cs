@@ -55,16 +55,13 @@ namespace R2D2.Localization.Cli
         /// (Parameter 'path')", exit 1, once the work had started).</summary>
         private static void RefuseEmptyValues(Command command)
         {
-            foreach (var o in command.Options.Where(o => o.ValueType == typeof(string) || o.ValueType == typeof(string[])))
-                o.Validators.Add(r =>
-                {
-                    if (r.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value))) r.AddError($"{o.Name}: an empty value");
-                });
-            foreach (var a in command.Arguments.Where(a => a.ValueType == typeof(string) || a.ValueType == typeof(string[])))
-                a.Validators.Add(r =>
-                {
-                    if (r.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value))) r.AddError($"{a.Name}: an empty value");
-                });
+            static bool Text(Type t) => t == typeof(string) || t == typeof(string[]);
+            static void Refuse(System.CommandLine.Parsing.SymbolResult r, string name)
+            {
+                if (r.Tokens.Any(t => string.IsNullOrWhiteSpace(t.Value))) r.AddError($"{name}: an empty value");
+            }
+            foreach (var o in command.Options.Where(o => Text(o.ValueType))) o.Validators.Add(r => Refuse(r, o.Name));
+            foreach (var a in command.Arguments.Where(a => Text(a.ValueType))) a.Validators.Add(r => Refuse(r, a.Name));
             foreach (var c in command.Subcommands) RefuseEmptyValues(c);
         }
 

@@ -123,13 +123,7 @@ public static class KaptureFeatures
         {
             var file = Path.Combine(dir, "descriptors.txt");
             if (!File.Exists(file)) continue;
-            foreach (var (n, f) in Kapture.Lines(file))
-            {
-                if (f.Length < 4) throw new FileFormatException(file, n, $"expected `name, dtype, dsize, keypoints_type, metric_type`, found {Counted.Of(f.Length, "field")} "
-                    + "(--descriptors-type names the folder to take and reads no other)");
-                if (f[3] == keypointsType) of.Add(Path.GetFileName(dir)!);
-                break;
-            }
+            if (KeypointsTypeOf(file, " (--descriptors-type names the folder to take and reads no other)") == keypointsType) of.Add(Path.GetFileName(dir)!);
         }
         return of.Contains(keypointsType) ? keypointsType : of.Count == 1 ? of[0] : of.Count == 0 ? null
             : throw new FileFormatException(folder, 0, $"{string.Join(", ", of)} are all descriptors of the keypoints '{keypointsType}': which one is meant? Keep one folder (or name one as the keypoints)");
@@ -147,14 +141,19 @@ public static class KaptureFeatures
             : new List<string>();
         if (type.Length == 0 || type.Contains('/') || type is "." or ".." || !File.Exists(file))
             throw new UsageException($"--descriptors-type '{descriptorsType}': {folder} holds no such type ({(held.Count == 0 ? "it holds none" : $"it holds {string.Join(", ", held)}")})");
+        var described = KeypointsTypeOf(file) ?? throw new FileFormatException(file, 0, "is empty: expected `name, dtype, dsize, keypoints_type, metric_type`");
+        return described == keypointsType ? type
+            : throw new UsageException($"--descriptors-type '{type}': {file} describes the keypoints '{described}', not '{keypointsType}'");
+    }
+
+    /// <summary>The keypoints type a descriptors.txt describes (its data line's fourth field); null
+    /// when it holds no data line; a short line is an error naming the file and line.</summary>
+    private static string? KeypointsTypeOf(string file, string hint = "")
+    {
         foreach (var (n, f) in Kapture.Lines(file))
-        {
-            if (f.Length < 4) throw new FileFormatException(file, n, $"expected `name, dtype, dsize, keypoints_type, metric_type`, found {Counted.Of(f.Length, "field")}");
-            if (f[3] != keypointsType)
-                throw new UsageException($"--descriptors-type '{type}': {file} describes the keypoints '{f[3]}', not '{keypointsType}'");
-            return type;
-        }
-        throw new FileFormatException(file, 0, "is empty: expected `name, dtype, dsize, keypoints_type, metric_type`");
+            return f.Length >= 4 ? f[3]
+                : throw new FileFormatException(file, n, $"expected `name, dtype, dsize, keypoints_type, metric_type`, found {Counted.Of(f.Length, "field")}{hint}");
+        return null;
     }
 
     /// <summary>The keypoints of one image, in the project's convention.</summary>

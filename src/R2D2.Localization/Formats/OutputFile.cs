@@ -154,16 +154,13 @@ public static class OutputFile
     /// bytes, and 100 characters of '€' are 300.</summary>
     public static string Stem(string name)
     {
-        if (Encoding.UTF8.GetByteCount(name) <= 100) return name;
-        int n = 0, bytes = 0;
-        while (n < name.Length)
+        int bytes = 0, chars = 0;
+        foreach (var rune in name.EnumerateRunes())
         {
-            int step = char.IsSurrogatePair(name, n) ? 2 : 1;
-            int size = Encoding.UTF8.GetByteCount(name.AsSpan(n, step));
-            if (bytes + size > 100) break;
-            bytes += size; n += step;
+            if ((bytes += rune.Utf8SequenceLength) > 100) break;
+            chars += rune.Utf16SequenceLength;
         }
-        return name[..n];
+        return name[..chars];
     }
 
     /// <summary>Temporary files of this output left by a writer that was killed: a writer holds its

@@ -86,6 +86,13 @@ public static class QueryList
         OutputFile.WriteAllText(path, sb.ToString());
     }
 
+    /// <summary>The fields of a text list's first data line (not blank, not a `#` comment); none
+    /// for a list without one: what tells a names-only list (one field), a list with intrinsics and
+    /// a submission (8, numbers after the name) apart.</summary>
+    public static string[] FirstDataFields(string path) =>
+        TextInput.ReadLines(path).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && l[0] != '#')?
+            .Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) ?? Array.Empty<string>();
+
     /// <summary>Reads a list without intrinsics: one image name per line.</summary>
     public static List<QueryImage> ReadNames(string path)
     {

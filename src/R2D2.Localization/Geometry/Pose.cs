@@ -124,12 +124,18 @@ public static class Rotations
     /// to ∞ for components of 1e200 (the quaternion then normalized to 0 0 0 0, read as the identity).</summary>
     public static double QuaternionNorm(ReadOnlySpan<double> q)
     {
-        double largest = 0;
-        foreach (var v in q) largest = Math.Max(largest, Math.Abs(v));
+        double largest = Largest(q);
         if (!(largest > 0) || double.IsInfinity(largest)) return largest;
         double sum = 0;
         foreach (var v in q) sum += (v / largest) * (v / largest);
         return largest * Math.Sqrt(sum);
+    }
+
+    private static double Largest(ReadOnlySpan<double> q)
+    {
+        double largest = 0;
+        foreach (var v in q) largest = Math.Max(largest, Math.Abs(v));
+        return largest;
     }
 
     /// <summary>R of a Hamilton quaternion (normalized first); R·v = q·v·q*.</summary>
@@ -137,8 +143,7 @@ public static class Rotations
     {
         if (q.Length != 4) throw new ArgumentException("a quaternion has 4 values (w, x, y, z)");
         // Divided by its largest component first: |q| itself overflows for components near 1e308.
-        double largest = 0;
-        foreach (var v in q) largest = Math.Max(largest, Math.Abs(v));
+        double largest = Largest(q);
         if (!(largest > 0) || !double.IsFinite(largest)) throw new ArgumentException("a zero or non-finite quaternion is no rotation");
         double a = q[0] / largest, b = q[1] / largest, c = q[2] / largest, d = q[3] / largest;
         double n = Math.Sqrt(a * a + b * b + c * c + d * d);

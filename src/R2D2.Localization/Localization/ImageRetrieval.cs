@@ -61,9 +61,6 @@ public static class ImageRetrieval
         public override string ToString() => $"{name} ({map.Path})";
     }
 
-    /// <summary>A query's entry in a file keyed by names (<see cref="Submission.FindByName"/>).</summary>
-    internal static T? Lookup<T>(IReadOnlyDictionary<string, T> byName, string queryName) where T : class => Submission.FindByName(byName, queryName);
-
     private sealed class FromPairs : IImageRetrieval
     {
         private readonly Dictionary<string, List<int>> _byQuery;
@@ -76,8 +73,8 @@ public static class ImageRetrieval
             _byQuery = pairs.ToDictionary(kv => kv.Key, kv => kv.Value.Select(n => ids[n]).ToList(), StringComparer.Ordinal);
         }
         public string Name { get; }
-        public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k) => (Lookup(_byQuery, queryName) ?? new List<int>()).Take(k).ToList();
-        public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => Lookup(_byQuery, q) == null).ToList();
+        public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k) => (Submission.FindByName(_byQuery, queryName) ?? new List<int>()).Take(k).ToList();
+        public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => Submission.FindByName(_byQuery, q) == null).ToList();
     }
 
     /// <summary>Ranks by cosine similarity, so descriptors stored unnormalized rank as normalized
@@ -103,12 +100,12 @@ public static class ImageRetrieval
         public string Name { get; }
         public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k)
         {
-            var q = Lookup(_all, queryName) ?? throw new R2D2Exception(Name[7..], 0, $"no global feature of the query '{queryName}'");
+            var q = Submission.FindByName(_all, queryName) ?? throw new R2D2Exception(Name[7..], 0, $"no global feature of the query '{queryName}'");
             if (q.Length != _db[0].D.Length) throw new R2D2Exception(Name[7..], 0, $"the query's global feature has {q.Length} values, the database's {_db[0].D.Length}");
             double qn = Norm(q);
             return _db.Select(x => (x.Id, S: Dot(q, x.D) / Math.Max(qn * x.Norm, double.Epsilon))).OrderByDescending(x => x.S).ThenBy(x => x.Id).Take(k).Select(x => x.Id).ToList();
         }
-        public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => Lookup(_all, q) == null).ToList();
+        public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => Submission.FindByName(_all, q) == null).ToList();
         public string? Note { get; }
         private static double Dot(float[] a, float[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
         private static double Norm(float[] a) => Math.Sqrt(Dot(a, a));

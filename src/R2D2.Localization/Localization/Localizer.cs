@@ -332,7 +332,7 @@ public static class Localizer
     /// <summary>The database images a query is matched against, best first; null: every map point (2D–3D without retrieval).</summary>
     public static List<int>? DatabaseImages(string name, FeatureSet f, MapIndex map, LocalizerOptions o)
     {
-        if (o.PairsByQuery != null) return ImageRetrieval.Lookup(o.PairsByQuery, name) ?? new List<int>();
+        if (o.PairsByQuery != null) return Submission.FindByName(o.PairsByQuery, name) ?? new List<int>();
         if (RetrievalUsed(map, o) is not { } method) return o.Matching == MatchingScheme.ImagePairs ? map.Images.Keys.Order().ToList() : null;
         return method.Retrieve(name, f, o.RetrievedImages == Retrieval.Auto ? Retrieval.AutoImages : o.RetrievedImages).ToList();
     }

@@ -97,8 +97,7 @@ public static class ConvertRunner
     /// intrinsics, or names only, told apart by the first data line.</summary>
     private static List<ConvertedImage> ReadList(string file, Action<string>? warn)
     {
-        var first = File.ReadLines(file).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && l[0] != '#');
-        var f = first?.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) ?? Array.Empty<string>();
+        var f = QueryList.FirstDataFields(file);
         if (f.Length == 8 && double.TryParse(f[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _))
             // With its warnings (a quaternion far off unit length: columns in another order, `name tx ty tz qw qx qy qz`).
             return Submission.Read(file, warn ?? (_ => { })).Select(p => new ConvertedImage(p.Name, null, p.Pose)).ToList();

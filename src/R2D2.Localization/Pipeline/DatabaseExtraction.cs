@@ -14,18 +14,15 @@ namespace R2D2.Localization.Pipeline;
 /// </summary>
 public static class DatabaseExtraction
 {
-    /// <summary>COLMAP's default guess for an unknown camera: SIMPLE_RADIAL, f = 1.2·max(W, H),
-    /// the principal point at the image centre, no distortion.</summary>
-    public static Camera GuessCamera(int width, int height) =>
-        new(0, CameraModel.SimpleRadial, width, height, new[] { 1.2 * Math.Max(width, height), (width - 1) / 2.0, (height - 1) / 2.0, 0 });
-
     /// <summary>The prefix of the notes that record, per image name, the SHA-256 of the file its
     /// features were extracted from (merged shards carry theirs).</summary>
     public const string ImageHashNote = "image_sha256/";
 
     /// <param name="cameraFor">The camera of an image (null: guessed from its size).</param>
+    /// <param name="verified">images whose stored features' file the caller has compared with its
+    /// recorded hash already (build-map, before it wrote anything): not read again.</param>
     public static List<ImageOutcome> Run(FeatureDatabase db, IReadOnlyList<ImageInput> images, FeatureSource source,
-        Func<ImageInput, Camera?>? cameraFor = null, Action<ImageOutcome>? onImage = null)
+        Func<ImageInput, Camera?>? cameraFor = null, Action<ImageOutcome>? onImage = null, IReadOnlySet<string>? verified = null)
     {
         db.UseExtractor(source.Identity); // refuses another model or settings before any work
         // An hloc file extracted again under its name would mix two runs' keypoints.
@@ -38,11 +35,14 @@ public static class DatabaseExtraction
         foreach (var image in images)
         {
             var existing = db.FindImage(image.Name);
+            bool stored = existing != null && done.Contains(existing.Id);
+            // The file's hash: recorded with new features, compared for stored ones that have one.
             string? hash = null;
-            try { if (File.Exists(image.Path)) hash = ImageFile.ContentHash(image.Path); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the extraction reports it
+            if (!stored || (recorded.ContainsKey(image.Name) && verified?.Contains(image.Name) != true))
+                try { if (File.Exists(image.Path)) hash = ImageFile.ContentHash(image.Path); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the extraction reports it
             ImageOutcome outcome;
-            if (existing != null && done.Contains(existing.Id))
+            if (stored)
             {
                 // Stored features of an image replaced since are the earlier image's: refused (they were
                 // kept as "stored already"), not extracted again under the matches made on them.
@@ -59,7 +59,7 @@ public static class DatabaseExtraction
                     var (features, reduction) = source.ExtractFile(image.Path);
                     double seconds = sw.Elapsed.TotalSeconds;
                     // The file's size, also for an image decoded reduced: its keypoints are in the file's pixels.
-                    var camera = cameraFor?.Invoke(image) ?? GuessCamera(features.ImageWidth, features.ImageHeight);
+                    var camera = cameraFor?.Invoke(image) ?? ColmapGuess.For(features.ImageWidth, features.ImageHeight);
                     int imageId = existing?.Id ?? db.FindOrAddImage(image.Name, camera);
                     db.WriteFeatures(imageId, features, source.Identity);
                     if (hash != null) db.WriteNote(ImageHashNote + image.Name, hash);
@@ -86,7 +86,7 @@ public static class DatabaseExtraction
             (int W, int H) size;
             try { size = ImageFile.ReadSize(image.Path); }
             catch (Exception e) when (e is ImageFileException or IOException or UnauthorizedAccessException) { continue; }
-            db.FindOrAddImage(image.Name, GuessCamera(size.W, size.H));
+            db.FindOrAddImage(image.Name, ColmapGuess.For(size.W, size.H));
         }
     }
 }

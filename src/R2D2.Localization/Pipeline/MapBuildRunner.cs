@@ -78,10 +78,10 @@ public static class MapBuildRunner
             return null;
         }
         ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
-        CheckSameImages(db, inputs);
+        var verified = CheckSameImages(db, inputs);
         progress.Info($"{inputs.Images.Count} posed images, {pairs.Count} pairs ({o.Pairs}), {inputs.Source.Description} → {mapPath}");
         WriteNotes(db, inputs);
-        return Build(db, inputs, pairs, o, progress);
+        return Build(db, inputs, pairs, o, progress, verified);
     }
 
     /// <summary>What <see cref="Run"/> checks before it writes, with nothing written (`build-map
@@ -116,17 +116,21 @@ public static class MapBuildRunner
     /// images' features: refused, naming the image (strecha-loc reused such a map without a word).
     /// The hashes are those extraction recorded (<see cref="DatabaseExtraction.ImageHashNote"/>, shards'
     /// included); databases of earlier versions record none: not compared.</summary>
-    private static void CheckSameImages(FeatureDatabase db, MapBuildInputs inputs)
+    private static HashSet<string> CheckSameImages(FeatureDatabase db, MapBuildInputs inputs)
     {
         var before = db.ReadNotes(DatabaseExtraction.ImageHashNote);
+        var verified = new HashSet<string>(StringComparer.Ordinal);
         // Only the images with stored features are read (those on disk: hloc's features need no image).
         foreach (var image in inputs.Images.Where(i => before.ContainsKey(i.Name)))
         {
             var path = Path.Combine(inputs.ImageRoot, image.Name);
-            if (File.Exists(path) && ImageFile.ContentHash(path) != before[image.Name])
+            if (!File.Exists(path)) continue;
+            if (ImageFile.ContentHash(path) != before[image.Name])
                 throw new R2D2Exception(path, 0, $"is not the image {db.Path} was built from (its bytes changed since its features were extracted): "
                     + "the database holds the earlier image's features; build into a new database, or delete this one");
+            verified.Add(image.Name);
         }
+        return verified; // the extraction stage does not read them again
     }
 
     /// <summary>What a map records of its inputs: the checkpoint and the image folder.</summary>
@@ -167,7 +171,8 @@ public static class MapBuildRunner
             throw new R2D2Exception(o.ExportFolder, 0, $"image name '{spaced.Name}' holds white space, which a COLMAP text model cannot hold (COLMAP reads a name up to its first space): export in binary (--export-format binary) or rename the image");
     }
 
-    private static MapBuildResult Build(FeatureDatabase db, MapBuildInputs inputs, List<ImagePair> pairs, MapBuildOptions o, IProgressSink progress)
+    private static MapBuildResult Build(FeatureDatabase db, MapBuildInputs inputs, List<ImagePair> pairs, MapBuildOptions o, IProgressSink progress,
+        IReadOnlySet<string> hashesChecked)
     {
         var byName = inputs.Images.ToDictionary(p => p.Name);
         var seconds = new Dictionary<string, double>();
@@ -176,7 +181,7 @@ public static class MapBuildRunner
 
         ImageRegistration.RegisterImages(db, inputs.Images);
         Done("register");
-        Extract(db, inputs, inputs.Images, byName, progress);
+        Extract(db, inputs, inputs.Images, byName, progress, hashesChecked);
         Done("extract");
         if (o.ImportedMatches != null)
             MatchRunner.Import(db, pairs, o.ImportedMatches, n => inputs.Source.HlocName(Path.Combine(inputs.ImageRoot, n))
@@ -210,7 +215,8 @@ public static class MapBuildRunner
     }
 
     /// <summary>Features of every image not in the database yet; the map needs them all, so any unreadable image stops the build.</summary>
-    internal static void Extract(FeatureDatabase db, MapBuildInputs inputs, IReadOnlyList<PosedImage> which, Dictionary<string, PosedImage> byName, IProgressSink progress)
+    internal static void Extract(FeatureDatabase db, MapBuildInputs inputs, IReadOnlyList<PosedImage> which, Dictionary<string, PosedImage> byName, IProgressSink progress,
+        IReadOnlySet<string>? verified = null)
     {
         var images = which.Select(p => new ImageInput(Path.Combine(inputs.ImageRoot, p.Name), p.Name)).ToList();
         var failed = new List<string>();
@@ -219,7 +225,7 @@ public static class MapBuildRunner
             {
                 if (res.Error != null) { progress.Error(res.Error); failed.Add(res.Error); }
                 advance(res.Error != null ? $"{res.Image.Name}: failed" : res.Skipped ? $"{res.Image.Name}: stored" : $"{res.Image.Name}: {res.Keypoints} keypoints, {res.Seconds:F1} s");
-            }));
+            }, verified));
         if (failed.Count > 0) throw new R2D2Exception($"{Counted.Of(failed.Count, "image")} could not be read or gave no features; the map needs every image (fix them or drop them from the poses)");
     }
 

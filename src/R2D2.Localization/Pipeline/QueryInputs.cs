@@ -58,9 +58,7 @@ public static class QueryInputs
         if (!File.Exists(list)) throw new FileFormatException(list, 0, Directory.Exists(list) ? "is a folder, not a query list" : "query list not found");
         // Told apart by the first data line (one field: names only), so a bad line of a list with
         // intrinsics is named as such (it was read again as names only: "line 1: found 8 fields").
-        var first = TextInput.ReadLines(list).Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && l[0] != '#');
-        var queries = first != null && first.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length == 1
-            ? QueryList.ReadNames(list) : QueryList.ReadWithIntrinsics(list);
+        var queries = QueryList.FirstDataFields(list).Length == 1 ? QueryList.ReadNames(list) : QueryList.ReadWithIntrinsics(list);
         return queries.Count > 0 ? queries : throw new FileFormatException(list, 0, "no queries");
     }
 

@@ -144,12 +144,12 @@ public static class RetrievalEvaluationRunner
             if (set.Queries.FirstOrDefault(q => named.Contains(q.SubmissionName) && !File.Exists(Path.Combine(set.ImageRoot, q.Name))) is { } gone)
                 throw new R2D2Exception(Path.Combine(set.ImageRoot, gone.Name), 0, $"query image of set '{set.Label}' not found (nothing was evaluated)");
             // Features read from a file (hloc) that lacks queries: said now, not as each query's failure at the end.
-            var noFeatures = source.Lacking(set.Queries.Where(q => named.Contains(q.SubmissionName)).Select(q => Path.Combine(set.ImageRoot, q.Name)).ToList());
+            var evaluated = set.Queries.Where(q => named.Contains(q.SubmissionName)).Select(q => q.Name).ToList();
+            var noFeatures = source.Lacking(evaluated.Select(n => Path.Combine(set.ImageRoot, n)).ToList());
             if (noFeatures.Count > 0)
                 throw new R2D2Exception(null, 0, $"set '{set.Label}': {source.Description} holds no features for {noFeatures.Count} of its queries (first: {noFeatures[0]}) (nothing was evaluated)");
             // A global-descriptor file without some queries stopped the run at the first (after the
             // queries before it); a pairs file's were counted as misses without a word.
-            var evaluated = set.Queries.Where(q => named.Contains(q.SubmissionName)).Select(q => q.Name).ToList();
             foreach (var m in methods.OfType<IImageRetrieval>()) ImageRetrieval.CheckLacking(m, evaluated, progress.Warning, $"set '{set.Label}': ");
             // No query with a true pose: every figure would be NaN, and the run would say nothing.
             if (set.Queries.Count > 0 && !set.Queries.Any(q => named.Contains(q.SubmissionName)))

@@ -409,22 +409,6 @@ public sealed partial class FeatureDatabase : IDisposable
 
     public List<Camera> ReadCameras() => ReadCameras("");
 
-    /// <summary>Whether a camera is COLMAP's initial guess for an uncalibrated image (as its feature
-    /// extractor registers it): no prior focal length, f = 1.2 × the larger side, the principal point
-    /// at the centre, every other parameter 0.</summary>
-    private static bool IsColmapGuess(Camera c)
-    {
-        if (c.HasPriorFocalLength) return false;
-        double f = 1.2 * Math.Max(c.Width, c.Height);
-        var names = c.Model.ParamNames;
-        for (int i = 0; i < names.Count; i++)
-        {
-            double expected = names[i] switch { "f" or "fx" or "fy" => f, "cx" => c.Width / 2.0 - 0.5, "cy" => c.Height / 2.0 - 0.5, _ => 0 };
-            if (Math.Abs(c.Params[i] - expected) > 1e-6 * Math.Max(1, Math.Abs(expected))) return false;
-        }
-        return true;
-    }
-
     /// <summary>Each image's camera, by image name, from a database opened read-only (v1.1's
     /// visuallocalization.net local-feature evaluation database gives Aachen's intrinsics so).
     /// Cameras the pipeline cannot project, and COLMAP's initial guesses, are refused.</summary>
@@ -435,9 +419,9 @@ public sealed partial class FeatureDatabase : IDisposable
         // COLMAP's initial guess (no prior focal length, f = 1.2 × the larger side, the principal
         // point at the centre, no distortion) is no calibration: v1.0's visuallocalization.net
         // evaluation database holds only such, and a map built on them was off without a word.
-        if (cams.Values.FirstOrDefault(IsColmapGuess) is { } guessed)
+        if (cams.Values.FirstOrDefault(ColmapGuess.Is) is { } guessed)
             throw new FeatureDatabaseException(path, $"camera {guessed.Id} has no prior focal length (prior_focal_length 0) and COLMAP's initial guess for intrinsics "
-                + $"(f = 1.2 × {Math.Max(guessed.Width, guessed.Height)}, no distortion), not a calibration ({cams.Values.Count(IsColmapGuess)} of {cams.Count} cameras): "
+                + $"(f = 1.2 × {Math.Max(guessed.Width, guessed.Height)}, no distortion), not a calibration ({cams.Values.Count(ColmapGuess.Is)} of {cams.Count} cameras): "
                 + "give the dataset's intrinsics list as --intrinsics");
         var result = new Dictionary<string, Camera>();
         foreach (var image in db.ReadImages())

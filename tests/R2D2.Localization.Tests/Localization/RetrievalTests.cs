@@ -242,15 +242,15 @@ public class RetrievalTests
         File.WriteAllText(kapture, "q.jpg, db/1.jpg, 0.2\nq.jpg, db/2.jpg, high\n");
         var e = Assert.Throws<FileFormatException>(() => RetrievalPairs.Read(kapture));
         Assert.Contains(kapture + ":2", e.Message);
-        Assert.Null(ImageRetrieval.Lookup(new Dictionary<string, string> { ["x/a.jpg"] = "1", ["y/a.jpg"] = "2" }, "a.jpg"));
+        Assert.Null(Submission.FindByName(new Dictionary<string, string> { ["x/a.jpg"] = "1", ["y/a.jpg"] = "2" }, "a.jpg"));
         // A name that ends the other at a folder boundary is the query's (hloc's query/night/… for a
         // list's night/…, or a file of base names); another folder's image of the same name is not
         // (b/a.jpg took a/a.jpg's images and was posed at its place).
-        Assert.Equal("1", ImageRetrieval.Lookup(new Dictionary<string, string> { ["query/night/a.jpg"] = "1" }, "night/a.jpg"));
-        Assert.Equal("1", ImageRetrieval.Lookup(new Dictionary<string, string> { ["night/a.jpg"] = "1" }, "query/night/a.jpg"));
-        Assert.Equal("1", ImageRetrieval.Lookup(new Dictionary<string, string> { ["a.jpg"] = "1" }, "night/a.jpg"));
-        Assert.Null(ImageRetrieval.Lookup(new Dictionary<string, string> { ["x/a.jpg"] = "1" }, "night/a.jpg"));
-        Assert.Null(ImageRetrieval.Lookup(new Dictionary<string, string> { ["xa.jpg"] = "1" }, "a.jpg"));
+        Assert.Equal("1", Submission.FindByName(new Dictionary<string, string> { ["query/night/a.jpg"] = "1" }, "night/a.jpg"));
+        Assert.Equal("1", Submission.FindByName(new Dictionary<string, string> { ["night/a.jpg"] = "1" }, "query/night/a.jpg"));
+        Assert.Equal("1", Submission.FindByName(new Dictionary<string, string> { ["a.jpg"] = "1" }, "night/a.jpg"));
+        Assert.Null(Submission.FindByName(new Dictionary<string, string> { ["x/a.jpg"] = "1" }, "night/a.jpg"));
+        Assert.Null(Submission.FindByName(new Dictionary<string, string> { ["xa.jpg"] = "1" }, "a.jpg"));
     }
 
     [Fact]

@@ -88,8 +88,8 @@ internal static class BuildRetrievalCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var sw = System.Diagnostics.Stopwatch.StartNew();
-            int n = AsmkIndexRunner.AddToMap(r.GetValue(map)!, new AsmkOptions { Words = r.GetValue(words), Seed = r.GetValue(seed) }, new ConsoleProgress("build-retrieval"));
-            Console.WriteLine($"build-retrieval: ASMK index of {n} images stored in {r.GetValue(map)} ({sw.Elapsed.TotalSeconds:F1} s)");
+            var (n, w) = AsmkIndexRunner.AddToMap(r.GetValue(map)!, new AsmkOptions { Words = r.GetValue(words), Seed = r.GetValue(seed) }, new ConsoleProgress("build-retrieval"));
+            Console.WriteLine($"build-retrieval: ASMK index of {n} images ({w:N0} visual words) stored in {r.GetValue(map)} ({sw.Elapsed.TotalSeconds:F1} s)");
             return 0;
         }, onInterrupt: "run the same command again to continue: the vocabulary training resumes from its stored parts"));
         return cmd;
@@ -103,7 +103,7 @@ internal static class BenchRetrievalCommand
     {
         var images = new Option<int>("--images") { Description = "database images of the synthetic street", DefaultValueFactory = _ => 4328 }.AtLeast(2);
         var keypoints = new Option<int>("--keypoints") { Description = "descriptors per image", DefaultValueFactory = _ => 2000 }.AtLeast(10);
-        var words = new Option<int>("--words") { Description = "visual words (0: auto)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var words = new Option<int>("--words") { Description = "visual words (0: auto; rounded to a square)", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var threads = new Option<int>("--threads") { Description = "CPU threads", DefaultValueFactory = _ => 2 }.Between(1, 1024);
         var queries = new Option<int>("--queries") { Description = "timed queries", DefaultValueFactory = _ => 50 }.AtLeast(1);
         var cmd = new Command("bench-retrieval", "Benchmark: ASMK vocabulary, index memory and query time on a synthetic street of images (no images read).");

@@ -119,8 +119,10 @@ internal static class MakePairsCommand
             }
             Console.WriteLine(source.Describe());
             OutputFile.RefuseFileAsFolder(r.GetValue(output)!, "--out");
-            var times = PairPreviews.Write(source, r.GetValue(output)!, r.GetValue(first), r.GetValue(count), r.GetValue(lines), p => Console.WriteLine(p.Line))
-                .Select(p => p.Milliseconds).ToList();
+            var previews = PairPreviews.Write(source, r.GetValue(output)!, r.GetValue(first), r.GetValue(count), r.GetValue(lines), p => Console.WriteLine(p.Line));
+            var times = previews.Select(p => p.Milliseconds).ToList();
+            if (PairPreviews.Others(r.GetValue(output)!, previews) is { Count: > 0 } others)
+                Reporter.Warn($"{r.GetValue(output)} also holds {Counted.Of(others.Count, "other pair picture")} (first: {others[0]}) of an earlier run, not of this one");
             if (times.Count > 1)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Get: median {times.Order().ElementAt(times.Count / 2):F1} ms, first {times[0]:F1} ms (one thread)"));
             if (r.GetValue(throughput) > 0)

@@ -48,9 +48,23 @@ public static class Submission
     public static T? FindByName<T>(IReadOnlyDictionary<string, T> byName, string name) where T : class
     {
         if (byName.TryGetValue(name, out var v)) return v;
-        var baseName = BaseName(name);
-        var hits = byName.Where(kv => BaseName(kv.Key) == baseName && (EndsAtFolder(name, kv.Key) || EndsAtFolder(kv.Key, name))).Take(2).ToList();
+        var hits = NameHits(byName, name).Take(2).ToList();
         return hits.Count == 1 ? hits[0].Value : null;
+    }
+
+    /// <summary>Why <see cref="FindByName"/> finds nothing for <paramref name="name"/>: "" when no
+    /// entry is it, else the entries that all end it or are ended by it (to say in a message).</summary>
+    public static string Ambiguity<T>(IReadOnlyDictionary<string, T> byName, string name)
+    {
+        var hits = NameHits(byName, name).Take(3).Select(kv => $"'{kv.Key}'").ToList();
+        return hits.Count < 2 ? "" : hits.Count == 2 ? $": ambiguous, {hits[0]} and {hits[1]} both match it; give full names"
+            : $": ambiguous, {hits[0]}, {hits[1]}, … match it; give full names";
+    }
+
+    private static IEnumerable<KeyValuePair<string, T>> NameHits<T>(IReadOnlyDictionary<string, T> byName, string name)
+    {
+        var baseName = BaseName(name);
+        return byName.Where(kv => BaseName(kv.Key) == baseName && (EndsAtFolder(name, kv.Key) || EndsAtFolder(kv.Key, name)));
     }
 
     private static bool EndsAtFolder(string name, string end) =>

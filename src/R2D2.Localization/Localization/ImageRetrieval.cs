@@ -12,6 +12,8 @@ public interface IImageRetrieval
     /// <summary>The queries of <paramref name="queryNames"/> the method holds nothing for (a pairs or
     /// global-descriptor file without them); none for the map's own methods.</summary>
     IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => Array.Empty<string>();
+    /// <summary>Why a lacking query is lacking, when its name is ambiguous in the file ("" otherwise).</summary>
+    string Ambiguity(string queryName) => "";
     /// <summary>What the user should know about the method's input before the queries (map images a
     /// global-descriptor file lacks, which are never retrieved); null: nothing.</summary>
     string? Note => null;
@@ -75,6 +77,7 @@ public static class ImageRetrieval
         public string Name { get; }
         public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k) => (Submission.FindByName(_byQuery, queryName) ?? new List<int>()).Take(k).ToList();
         public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => Submission.FindByName(_byQuery, q) == null).ToList();
+        public string Ambiguity(string queryName) => Submission.Ambiguity(_byQuery, queryName);
     }
 
     /// <summary>Ranks by cosine similarity, so descriptors stored unnormalized rank as normalized
@@ -100,12 +103,13 @@ public static class ImageRetrieval
         public string Name { get; }
         public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k)
         {
-            var q = Submission.FindByName(_all, queryName) ?? throw new R2D2Exception(Name[7..], 0, $"no global feature of the query '{queryName}'");
+            var q = Submission.FindByName(_all, queryName) ?? throw new R2D2Exception(Name[7..], 0, $"no global feature of the query '{queryName}'{Submission.Ambiguity(_all, queryName)}");
             if (q.Length != _db[0].D.Length) throw new R2D2Exception(Name[7..], 0, $"the query's global feature has {q.Length} values, the database's {_db[0].D.Length}");
             double qn = Norm(q);
             return _db.Select(x => (x.Id, S: Dot(q, x.D) / Math.Max(qn * x.Norm, double.Epsilon))).OrderByDescending(x => x.S).ThenBy(x => x.Id).Take(k).Select(x => x.Id).ToList();
         }
         public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => Submission.FindByName(_all, q) == null).ToList();
+        public string Ambiguity(string queryName) => Submission.Ambiguity(_all, queryName);
         public string? Note { get; }
         private static double Dot(float[] a, float[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
         private static double Norm(float[] a) => Math.Sqrt(Dot(a, a));
@@ -118,7 +122,7 @@ public static class ImageRetrieval
     {
         var lacking = method.Lacking(queryNames);
         if (lacking.Count == 0 || InputOf(method.Name) is not { } input) return;
-        string which = $"{lacking.Count} of the {queryNames.Count} queries (first: '{lacking[0]}')";
+        string which = $"{lacking.Count} of the {queryNames.Count} queries (first: '{lacking[0]}'{method.Ambiguity(lacking[0])})";
         if (input.Role == "global descriptors")
             throw new R2D2Exception(input.Path, 0, $"{context}holds no global descriptor for {which}: give one with every query's (hloc: global features of the query images too)");
         warn($"{context}{input.Path}: no pair for {which}: they get no database image (in a query run, a fallback pose)");

@@ -15,6 +15,17 @@ public sealed record AsmkOptions
     /// <summary>Lloyd iterations of each k-means.</summary>
     public int Iterations { get; init; } = 10;
     public int Seed { get; init; }
+
+    /// <summary>The vocabulary's side (coarse cells = fine cells per coarse cell; side² words) for a
+    /// database of <paramref name="descriptors"/> in <paramref name="images"/> images.</summary>
+    public int Side(long descriptors, int images)
+    {
+        long words = Words > 0 ? Words : Math.Clamp(Math.Min(8 * descriptors / Math.Max(1, images), descriptors / 10), 64, 65536);
+        return (int)Math.Max(2, Math.Round(Math.Sqrt(words)));
+    }
+
+    /// <summary>Training descriptors for a vocabulary of side² words out of <paramref name="descriptors"/>.</summary>
+    public int Samples(long descriptors, int side) => (int)Math.Min(descriptors, Math.Min(MaxSamples, (long)SamplesPerWord * side * side));
 }
 
 /// <summary>
@@ -45,8 +56,9 @@ public static class AsmkIndexRunner
     }
 
     /// <summary>Adds (or rebuilds) the ASMK index of an existing map, stored in one transaction;
-    /// the vocabulary's training resumes from the parts a killed run stored. Returns the number of indexed images.</summary>
-    public static int AddToMap(string mapPath, AsmkOptions o, IProgressSink? progress = null)
+    /// the vocabulary's training resumes from the parts a killed run stored. Returns the number of
+    /// indexed images and of visual words (--words rounded to a square).</summary>
+    public static (int Images, int Words) AddToMap(string mapPath, AsmkOptions o, IProgressSink? progress = null)
     {
         if (!File.Exists(mapPath)) throw new FileFormatException(mapPath, 0, "map not found");
         using var db = FeatureDatabase.OpenExisting(mapPath);
@@ -54,7 +66,8 @@ public static class AsmkIndexRunner
         if (TooFew(db, o) is { } why) throw new FeatureDatabaseException(mapPath, why);
         var index = Run(db, o, progress) ?? throw new FeatureDatabaseException(mapPath, "has too few descriptors for an ASMK vocabulary");
         db.WriteAsmkIndex(index);
-        return index.Count;
+        int side = Plan(db, o).Side;
+        return (index.Count, side * side);
     }
 
     /// <summary>Why the database cannot train a vocabulary with these options (null: it can),
@@ -77,9 +90,8 @@ public static class AsmkIndexRunner
         var counts = ids.ToDictionary(id => id, id => db.FeatureCount(id) ?? 0);
         long total = counts.Values.Sum(c => (long)c);
         if (ids.Count == 0) return (ids, counts, 0, 0, 0);
-        int words = o.Words > 0 ? o.Words : (int)Math.Clamp(Math.Min(8 * total / ids.Count, total / 10), 64, 65536);
-        int side = Math.Max(2, (int)Math.Round(Math.Sqrt(words)));
-        int samples = (int)Math.Min(total, Math.Min(o.MaxSamples, (long)o.SamplesPerWord * side * side));
+        int side = o.Side(total, ids.Count);
+        int samples = o.Samples(total, side);
         return (ids, counts, total, side, samples);
     }
 

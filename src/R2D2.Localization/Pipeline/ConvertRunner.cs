@@ -85,8 +85,11 @@ public static class ConvertRunner
             Camera? CameraOf(string name) => Submission.FindByName(cams, name);
             int matched = images.Count(i => CameraOf(i.Name) != null);
             if (matched < images.Count)
-                warn?.Invoke($"{intrinsics}: no camera for {images.Count - matched} of the {images.Count} images (first: '{images.First(i => CameraOf(i.Name) == null).Name}'): "
+            {
+                var first = images.First(i => CameraOf(i.Name) == null).Name;
+                warn?.Invoke($"{intrinsics}: no camera for {images.Count - matched} of the {images.Count} images (first: '{first}'{Submission.Ambiguity(cams, first)}): "
                     + (matched == 0 ? "none of its names is one of the source's" : "those keep the source's camera, if any"));
+            }
             images = images.Select(i => CameraOf(i.Name) is { } c ? i with { Camera = c } : i).ToList();
         }
         if (images.Count == 0) throw new FileFormatException(from, 0, "no images");
@@ -108,7 +111,7 @@ public static class ConvertRunner
     /// <summary>Writes <paramref name="images"/> to <paramref name="to"/> in <paramref name="format"/>:
     /// a folder for COLMAP, kapture and Strecha; a file for NVM (its intrinsics list beside it,
     /// NAME.intrinsics.txt), a submission and a query list. Returns the paths written.</summary>
-    public static List<string> Write(IReadOnlyList<ConvertedImage> images, string to, PoseFormat format, string source)
+    public static List<string> Write(IReadOnlyList<ConvertedImage> images, string to, PoseFormat format, string source, Action<string>? warn = null)
     {
         bool needPose = format is not (PoseFormat.QueryList or PoseFormat.Kapture);
         bool needCamera = format != PoseFormat.Submission;
@@ -170,6 +173,10 @@ public static class ConvertRunner
                 return new() { to };
             default:
                 QueryList.WriteWithIntrinsics(to, withCameras.Select(i => (i.Name, i.Camera!)));
+                // Written (other tools read fisheye lists), but `localize query` will refuse those lines.
+                if (withCameras.FirstOrDefault(i => i.Camera!.UnsupportedModelProblem != null) is { } odd)
+                    warn?.Invoke($"{to}: {Counted.Of(withCameras.Count(i => !i.Camera!.IsSupported), "image")} (first: '{odd.Name}') with {odd.Camera!.Model.Name} cameras, "
+                        + "which `localize query` refuses: undistort them to a supported model first");
                 return new() { to };
         }
     }
@@ -267,6 +274,6 @@ public static class ConvertRunner
             return (n, new[] { Path.Combine(to, "sensors") }.Concat(features ? new[] { Path.Combine(to, "reconstruction") } : Array.Empty<string>()).ToList());
         }
         var images = Read(from, intrinsics, imageRoot, progress == null ? null : progress.Warning);
-        return (images.Count, Write(images, to, format, from));
+        return (images.Count, Write(images, to, format, from, progress == null ? null : progress.Warning));
     }
 }

@@ -8,7 +8,7 @@ namespace R2D2.Localization.Pipeline;
 
 /// <summary>
 /// Extracts features of images into a feature database (hloc-style stage). Resumable: images
-/// whose features are stored are skipped; each image's features are written in one transaction,
+/// whose features are stored are skipped; each image's features (with its file's hash) are written in one transaction,
 /// so a run killed at any moment loses at most the image in progress. A bad image is reported and
 /// the others go on.
 /// </summary>
@@ -61,8 +61,8 @@ public static class DatabaseExtraction
                     // The file's size, also for an image decoded reduced: its keypoints are in the file's pixels.
                     var camera = cameraFor?.Invoke(image) ?? ColmapGuess.For(features.ImageWidth, features.ImageHeight);
                     int imageId = existing?.Id ?? db.FindOrAddImage(image.Name, camera);
-                    db.WriteFeatures(imageId, features, source.Identity);
-                    if (hash != null) db.WriteNote(ImageHashNote + image.Name, hash);
+                    db.WriteFeatures(imageId, features, source.Identity,
+                        hash == null ? null : new Dictionary<string, string> { [ImageHashNote + image.Name] = hash });
                     outcome = new ImageOutcome(image, db.Path, features.Count, seconds, false, null, reduction);
                 }
                 catch (ImageFileException e) { outcome = new ImageOutcome(image, null, 0, 0, false, e.Message); }

@@ -54,9 +54,9 @@ public static class RetrievalBenchmark
         }
 
         var sw = Stopwatch.StartNew();
-        int words = o.Words > 0 ? o.Words : (int)Math.Clamp(Math.Min(8L * o.Keypoints, (long)o.Images * o.Keypoints / 10), 64, 65536);
-        int side = Math.Max(2, (int)Math.Round(Math.Sqrt(words)));
-        int samples = Math.Min(o.Images * o.Keypoints, Math.Min(1_500_000, 20 * side * side));
+        var asmk = new AsmkOptions { Words = o.Words };
+        int side = asmk.Side((long)o.Images * o.Keypoints, o.Images);
+        int samples = asmk.Samples((long)o.Images * o.Keypoints, side);
         var x = new float[samples * Dim];
         for (int s = 0; s < samples;)
         {

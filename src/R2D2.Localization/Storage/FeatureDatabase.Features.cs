@@ -76,7 +76,9 @@ public sealed partial class FeatureDatabase
     /// the descriptors and the per-keypoint extras. Replacing features leaves the image's stored
     /// matches pointing at the old keypoints; delete or rewrite them too.
     /// </summary>
-    public void WriteFeatures(int imageId, FeatureSet features, ExtractorIdentity extractor)
+    /// <param name="notes">notes written in the same transaction (the image file's hash: features
+    /// never stored without the record of the file they came from).</param>
+    public void WriteFeatures(int imageId, FeatureSet features, ExtractorIdentity extractor, IReadOnlyDictionary<string, string>? notes = null)
     {
         Check(features, extractor);
         int n = features.Count;
@@ -121,6 +123,8 @@ public sealed partial class FeatureDatabase
                 ("$id", imageId), ("$w", features.ImageWidth), ("$h", features.ImageHeight), ("$r", n), ("$dim", features.Dim),
                 ("$d", ours), ("$s", ScoresUnlessDerived(features)), ("$rel", Blobs.Of<float>(features.Reliability)),
                 ("$rep", Blobs.Of<float>(features.Repeatability)), ("$o", official));
+            foreach (var (key, value) in notes ?? new Dictionary<string, string>())
+                WriteNote(key, value);
             return 0;
         });
     }

@@ -40,6 +40,14 @@ public static class PairPreviews
         return previews;
     }
 
+    /// <summary>The pair_*.png files of <paramref name="outDir"/> that <paramref name="written"/> are not
+    /// (an earlier run's, of other indices or another source): said, as they look like this run's.</summary>
+    public static List<string> Others(string outDir, IReadOnlyList<PairPreview> written)
+    {
+        var ours = written.Select(p => Path.GetFileName(p.Png)).ToHashSet(StringComparer.Ordinal);
+        return Directory.GetFiles(outDir, "pair_*.png").Select(Path.GetFileName).Where(f => !ours.Contains(f!)).Order(StringComparer.Ordinal).ToList()!;
+    }
+
     /// <summary>Pairs per second getting pairs first … first + count − 1 on all cores, in batches of 8
     /// as the trainer asks for them (<see cref="Trainer.Batch"/>), one batch after another.</summary>
     public static double Throughput(ITrainingPairSource source, long first, int count)

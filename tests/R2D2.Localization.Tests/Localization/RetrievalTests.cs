@@ -194,7 +194,7 @@ public class RetrievalTests
             Assert.Equal(words, kept.Asmk!.Codebook.Words);
             Assert.Equal(map.Asmk.Codebook.Coarse, kept.Asmk.Codebook.Coarse);
         }
-        Assert.Equal(6, AsmkIndexRunner.AddToMap(s.DbPath, new AsmkOptions { Words = 100 }));
+        Assert.Equal((6, 100), AsmkIndexRunner.AddToMap(s.DbPath, new AsmkOptions { Words = 100 }));
         using (var db = FeatureDatabase.OpenReadOnly(s.DbPath))
         {
             var rebuilt = MapIndex.Load(db);
@@ -242,7 +242,11 @@ public class RetrievalTests
         File.WriteAllText(kapture, "q.jpg, db/1.jpg, 0.2\nq.jpg, db/2.jpg, high\n");
         var e = Assert.Throws<FileFormatException>(() => RetrievalPairs.Read(kapture));
         Assert.Contains(kapture + ":2", e.Message);
-        Assert.Null(Submission.FindByName(new Dictionary<string, string> { ["x/a.jpg"] = "1", ["y/a.jpg"] = "2" }, "a.jpg"));
+        var twins = new Dictionary<string, string> { ["x/a.jpg"] = "1", ["y/a.jpg"] = "2" };
+        Assert.Null(Submission.FindByName(twins, "a.jpg"));
+        // Said so where a lacking query is reported, not "no pair".
+        Assert.Equal(": ambiguous, 'x/a.jpg' and 'y/a.jpg' both match it; give full names", Submission.Ambiguity(twins, "a.jpg"));
+        Assert.Equal("", Submission.Ambiguity(twins, "b.jpg"));
         // A name that ends the other at a folder boundary is the query's (hloc's query/night/… for a
         // list's night/…, or a file of base names); another folder's image of the same name is not
         // (b/a.jpg took a/a.jpg's images and was posed at its place).

@@ -110,6 +110,12 @@ public class InteropCliTests
         // A name a query list would read as a comment is refused; a model without its cameras is said so.
         Assert.Contains("a line starting with '#' is a comment",
             Assert.Throws<ArgumentException>(() => ConvertRunner.Write(new[] { Image("#a.jpg") }, Path.Combine(dir, "q.txt"), PoseFormat.QueryList, "src")).Message);
+        // A fisheye camera is written (other tools read it) and said to be one query refuses.
+        var fish = new ConvertedImage("f.jpg", new Camera(1, CameraModel.OpenCVFisheye, 640, 480, new[] { 300.0, 300, 320, 240, 0.1, 0, 0, 0 }), null);
+        warnings.Clear();
+        ConvertRunner.Write(new[] { fish }, Path.Combine(dir, "fish.txt"), PoseFormat.QueryList, "src", warnings.Add);
+        Assert.Contains(warnings, w => w.Contains("1 image (first: 'f.jpg') with OPENCV_FISHEYE cameras, which `localize query` refuses"));
+        Assert.Contains("OPENCV_FISHEYE", File.ReadAllText(Path.Combine(dir, "fish.txt")));
         var half = Path.Combine(dir, "half");
         Directory.CreateDirectory(half);
         File.WriteAllText(Path.Combine(half, "images.txt"), "");

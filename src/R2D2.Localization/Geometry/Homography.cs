@@ -30,12 +30,15 @@ public static class Homography
     }
 
     /// <summary>The inverse of a 3×3 homography (row-major).</summary>
-    public static double[] Inverse(ReadOnlySpan<double> h)
+    public static double[] Inverse(ReadOnlySpan<double> h) => TryInverse(h) ?? throw new ArgumentException("singular homography");
+
+    /// <summary>The inverse of a 3×3 homography (row-major); null when it is singular.</summary>
+    public static double[]? TryInverse(ReadOnlySpan<double> h)
     {
         double a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], i = h[7], k = h[8];
         double A = e * k - f * i, B = -(d * k - f * g), C = d * i - e * g;
         double det = a * A + b * B + c * C;
-        if (Math.Abs(det) < 1e-300) throw new ArgumentException("singular homography");
+        if (!(Math.Abs(det) >= 1e-300)) return null;
         var inv = new[]
         {
             A, -(b * k - c * i), b * f - c * e,

@@ -1,3 +1,4 @@
+using R2D2.Localization.Geometry;
 
 namespace R2D2.Localization.Storage;
 
@@ -135,52 +136,28 @@ public sealed partial class FeatureDatabase
         return Blobs.To<double>(blob);
     }
 
-    /// <summary>The geometry of the swapped pair, as COLMAP's TwoViewGeometry::Invert: Fᵀ, Eᵀ, H⁻¹,
-    /// the inverse relative pose. The inliers are swapped by the blob writer/reader, not here.</summary>
+    /// <summary>The geometry of the swapped pair, as COLMAP's TwoViewGeometry::Invert: Fᵀ, Eᵀ, H⁻¹
+    /// (zeros for a singular H: COLMAP's "not estimated"), the inverse relative pose (the
+    /// conjugate quaternion, t' = −Rᵀ·t). The inliers are swapped by the blob writer/reader, not here.</summary>
     private static TwoViewGeometry Invert(TwoViewGeometry g)
     {
-        double[]? q = null, t = null;
-        if (g.Rotation != null)
+        double[]? q = g.Rotation is null ? null : (double[])g.Rotation.Clone(), t = g.Translation is null ? null : (double[])g.Translation.Clone();
+        if (g.Rotation is { } r && Rotations.FindQuaternionProblem(r) == null)
         {
-            var r = g.Rotation;
-            double norm = Math.Sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2] + r[3] * r[3]);
-            q = norm > 0 ? new[] { r[0] / norm, -r[1] / norm, -r[2] / norm, -r[3] / norm } : (double[])r.Clone();
-            if (g.Translation != null && norm > 0)
+            double norm = Rotations.QuaternionNorm(r);
+            q = new[] { r[0] / norm, -r[1] / norm, -r[2] / norm, -r[3] / norm };
+            if (g.Translation is { } tr)
             {
-                var rt = Rotate(q, g.Translation); // t' = −Rᵀ·t, and Rᵀ is the conjugate's rotation
+                var rt = Rotations.Apply(Rotations.FromQuaternion(q), tr[0], tr[1], tr[2]); // Rᵀ is the conjugate's rotation
                 t = new[] { -rt[0], -rt[1], -rt[2] };
             }
         }
-        if (t == null && g.Translation != null) t = (double[])g.Translation.Clone();
-        return g with { F = Transpose(g.F), E = Transpose(g.E), H = Inverse(g.H), Rotation = q, Translation = t };
-    }
-
-    private static double[]? Transpose(double[]? m) =>
-        m is null ? null : new[] { m[0], m[3], m[6], m[1], m[4], m[7], m[2], m[5], m[8] };
-
-    private static double[]? Inverse(double[]? m)
-    {
-        if (m is null) return null;
-        var c = new[]
+        return g with
         {
-            m[4] * m[8] - m[5] * m[7], m[2] * m[7] - m[1] * m[8], m[1] * m[5] - m[2] * m[4],
-            m[5] * m[6] - m[3] * m[8], m[0] * m[8] - m[2] * m[6], m[2] * m[3] - m[0] * m[5],
-            m[3] * m[7] - m[4] * m[6], m[1] * m[6] - m[0] * m[7], m[0] * m[4] - m[1] * m[3],
-        };
-        double det = m[0] * c[0] + m[1] * c[3] + m[2] * c[6];
-        // A singular H is COLMAP's "not estimated" (all zeros) or garbage; keep zeros rather than infinities.
-        if (det == 0) return new double[9];
-        return c.Select(v => v / det).ToArray();
-    }
-
-    private static double[] Rotate(double[] q, double[] v)
-    {
-        double w = q[0], x = q[1], y = q[2], z = q[3];
-        return new[]
-        {
-            (1 - 2 * (y * y + z * z)) * v[0] + 2 * (x * y - w * z) * v[1] + 2 * (x * z + w * y) * v[2],
-            2 * (x * y + w * z) * v[0] + (1 - 2 * (x * x + z * z)) * v[1] + 2 * (y * z - w * x) * v[2],
-            2 * (x * z - w * y) * v[0] + 2 * (y * z + w * x) * v[1] + (1 - 2 * (x * x + y * y)) * v[2],
+            F = g.F is null ? null : Rotations.Transpose(g.F),
+            E = g.E is null ? null : Rotations.Transpose(g.E),
+            H = g.H is null ? null : Homography.TryInverse(g.H) ?? new double[9],
+            Rotation = q, Translation = t,
         };
     }
 }

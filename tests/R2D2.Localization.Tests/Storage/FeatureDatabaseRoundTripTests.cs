@@ -345,6 +345,14 @@ public class FeatureDatabaseRoundTripTests
             Assert.Equal(new[] { new PairCount(ids[0], ids[1], 2) }, db.ListGeometryPairs());
             Assert.True(db.HasTwoViewGeometry(ids[0], ids[1]));
 
+            // A quaternion of huge components (its plain norm overflows) inverts as its unit one; a
+            // singular H ("not estimated") as zeros.
+            db.WriteTwoViewGeometry(ids[1], ids[0], g with { Rotation = q.Select(v => v * 1e200).ToArray(), H = new double[9] });
+            fwd = db.ReadTwoViewGeometry(ids[0], ids[1])!;
+            AssertClose(new[] { q[0], -q[1], -q[2], -q[3] }, fwd.Rotation!, 1e-12);
+            AssertClose(new[] { -(c * t[0] - s * t[2]), -t[1], -(s * t[0] + c * t[2]) }, fwd.Translation!, 1e-12);
+            Assert.Equal(new double[9], fwd.H);
+
             // An unverified pair: COLMAP writes empty blobs, which read as null.
             db.WriteTwoViewGeometry(ids[0], ids[1], new TwoViewGeometry(TwoViewConfiguration.Degenerate, new List<Match>()));
             var none = db.ReadTwoViewGeometry(ids[0], ids[1])!;

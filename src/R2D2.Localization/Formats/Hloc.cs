@@ -181,11 +181,13 @@ public static class Hloc
         });
     }
 
-    /// <summary>The matches of (name0, name1), found under either order as hloc's find_pair does
-    /// (the reverse order's are turned around: indices of name0's keypoints, for
-    /// <paramref name="count0"/> keypoints).</summary>
-    public static (int[] Matches0, float[] Scores0) ReadMatches(string path, string name0, string name1, int count0) =>
-        Reading(path, file => PairOf(file, path, name0, name1, count0));
+    /// <summary>The matches of (name0, name1), found under either order as hloc's find_pair does:
+    /// (keypoint of name0, keypoint of name1, score), for <paramref name="count0"/> and
+    /// <paramref name="count1"/> keypoints. The reverse order's are turned around whole: several
+    /// keypoints of name1 may match one of name0 (hloc's nearest neighbours without a mutual
+    /// check), and each is kept, as hloc's flip keeps them.</summary>
+    public static List<Match> ReadMatches(string path, string name0, string name1, int count0, int count1) =>
+        Reading(path, file => PairOf(file, path, name0, name1, count0, count1));
 
     /// <summary>hloc's older key of a pair (names_to_pair_old: one group at the root), which its find_pair still reads.</summary>
     private static string OldPairKey(string name0, string name1) => name0.Replace('/', '-') + "_" + name1.Replace('/', '-');
@@ -199,39 +201,36 @@ public static class Hloc
         return null;
     }
 
-    private static (int[] Matches0, float[] Scores0) PairOf(IH5Group file, string path, string name0, string name1, int count0)
+    private static List<Match> PairOf(IH5Group file, string path, string name0, string name1, int count0, int count1)
     {
         var found = FindPair(file, name0, name1)
             ?? throw new FileFormatException(path, 0, $"no pair '{PairKey(name0, name1)}' (nor '{PairKey(name1, name0)}', nor hloc's older '{OldPairKey(name0, name1)}') with a 'matches0' dataset");
         var (key, reversed) = found;
-        if (!reversed)
+        var (m, sc) = ReadPair(file, path, key);
+        // matches0 indexes the keypoints of the key's first image with those of its second.
+        var (first, second, countFirst, countSecond) = reversed ? (name1, name0, count1, count0) : (name0, name1, count0, count1);
+        if (m.Length != countFirst) throw new FileFormatException(path, 0, $"'{key}/matches0' has {m.Length} values, and '{first}' {countFirst} keypoints");
+        var list = new List<Match>();
+        for (int k = 0; k < m.Length; k++)
         {
-            var (m, s) = ReadPair(file, path, key);
-            if (m.Length != count0) throw new FileFormatException(path, 0, $"'{key}/matches0' has {m.Length} values, and '{name0}' {count0} keypoints");
-            return (m, s);
+            if (m[k] < 0) continue;
+            if (m[k] >= countSecond)
+                throw new FileFormatException(path, 0, $"'{key}/matches0'[{k}] = {m[k]}, beyond the {countSecond} keypoints of '{second}'");
+            list.Add(reversed ? new Match(m[k], k, sc[k]) : new Match(k, m[k], sc[k]));
         }
-        var (m1, s1) = ReadPair(file, path, key);
-        var m0 = Enumerable.Repeat(-1, count0).ToArray();
-        var s0 = new float[count0];
-        for (int j = 0; j < m1.Length; j++)
-            if (m1[j] >= 0)
-            {
-                if (m1[j] >= count0) throw new FileFormatException(path, 0, $"'{key}/matches0'[{j}] = {m1[j]}, beyond {count0} keypoints");
-                m0[m1[j]] = j; s0[m1[j]] = s1[j];
-            }
-        return (m0, s0);
+        if (reversed) list.Sort((a, b) => a.I != b.I ? a.I.CompareTo(b.I) : a.J.CompareTo(b.J));
+        return list;
     }
 
     /// <summary>The matches of many pairs from one open file, each as <see cref="ReadMatches"/> gives
     /// it (either order), handed to <paramref name="each"/> in turn; a pair the file lacks is an error
     /// naming it (check first with <see cref="MissingPairs"/>).</summary>
-    public static void ReadManyMatches(string path, IReadOnlyList<(string Name0, string Name1, int Count0)> pairs, Action<int, int[], float[]> each) => Reading(path, file =>
+    public static void ReadManyMatches(string path, IReadOnlyList<(string Name0, string Name1, int Count0, int Count1)> pairs, Action<int, List<Match>> each) => Reading(path, file =>
     {
         for (int k = 0; k < pairs.Count; k++)
         {
-            var (a, b, count0) = pairs[k];
-            var (m, s) = PairOf(file, path, a, b, count0);
-            each(k, m, s);
+            var (a, b, count0, count1) = pairs[k];
+            each(k, PairOf(file, path, a, b, count0, count1));
         }
         return 0;
     });

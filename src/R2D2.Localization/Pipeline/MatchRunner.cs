@@ -74,28 +74,16 @@ public static class MatchRunner
         var todo = Enumerable.Range(0, pairs.Count).Where(k => !db.HasMatches(ids[pairs[k].Name1], ids[pairs[k].Name2])).ToList();
         int skipped = pairs.Count - todo.Count;
         var sink = progress ?? ProgressSink.None;
-        List<Match> MatchesOf(int k, int[] m0, float[] s0)
-        {
-            int count1 = counts[ids[pairs[k].Name2]].Count;
-            var list = new List<Match>();
-            for (int i = 0; i < m0.Length; i++)
-            {
-                if (m0[i] < 0) continue;
-                if (m0[i] >= count1)
-                    throw new FileFormatException(matchesFile, 0, $"pair '{named[k].Item1}' '{named[k].Item2}': match {i} → {m0[i]}, beyond the second image's {count1} keypoints (no match was written)");
-                list.Add(new Match(i, m0[i], s0[i]));
-            }
-            return list;
-        }
-        List<(string, string, int)> Shapes(IEnumerable<int> ks) => ks.Select(k => (named[k].Item1, named[k].Item2, counts[ids[pairs[k].Name1]].Count)).ToList();
+        List<(string, string, int, int)> Shapes(IEnumerable<int> ks) =>
+            ks.Select(k => (named[k].Item1, named[k].Item2, counts[ids[pairs[k].Name1]].Count, counts[ids[pairs[k].Name2]].Count)).ToList();
         // A resumed import: the pairs stored must be this file's (hloc rewrites a file of the same name when it matches again).
         var pending = todo.ToHashSet();
         if (skipped > 0)
         {
             int storedPair = Enumerable.Range(0, pairs.Count).First(k => !pending.Contains(k));
-            Hloc.ReadManyMatches(matchesFile, Shapes(new[] { storedPair }), (_, m0, s0) =>
+            Hloc.ReadManyMatches(matchesFile, Shapes(new[] { storedPair }), (_, list) =>
             {
-                var now = MatchesOf(storedPair, m0, s0).Select(m => (m.I, m.J)).ToHashSet();
+                var now = list.Select(m => (m.I, m.J)).ToHashSet();
                 var before = (db.ReadMatches(ids[pairs[storedPair].Name1], ids[pairs[storedPair].Name2]) ?? new()).Select(m => (m.I, m.J)).ToHashSet();
                 if (!now.SetEquals(before))
                     throw new FeatureDatabaseException(db.Path, $"stores other matches for '{pairs[storedPair].Name1}' '{pairs[storedPair].Name2}' than {matchesFile} holds now: "
@@ -105,15 +93,14 @@ public static class MatchRunner
         // Every pair is read and checked before the first is written: a bad index met half way left
         // part of the file in the database, bound to it.
         sink.Stage("match (imported): check", todo.Count, advance =>
-            Hloc.ReadManyMatches(matchesFile, Shapes(todo), (t, m0, s0) => { MatchesOf(todo[t], m0, s0); advance($"{pairs[todo[t]].Name1} {pairs[todo[t]].Name2}"); }));
+            Hloc.ReadManyMatches(matchesFile, Shapes(todo), (t, _) => advance($"{pairs[todo[t]].Name1} {pairs[todo[t]].Name2}")));
         RecordSettings(db, $"hloc matches of {Path.GetFullPath(matchesFile)}");
         int done = 0;
         long matches = 0;
         sink.Stage("match (imported)", todo.Count, advance =>
-            Hloc.ReadManyMatches(matchesFile, Shapes(todo), (t, m0, s0) =>
+            Hloc.ReadManyMatches(matchesFile, Shapes(todo), (t, list) =>
             {
                 var p = pairs[todo[t]];
-                var list = MatchesOf(todo[t], m0, s0);
                 db.WriteMatches(ids[p.Name1], ids[p.Name2], list);
                 done++; matches += list.Count;
                 advance($"{p.Name1} {p.Name2}: {list.Count} matches");

@@ -11,6 +11,15 @@ namespace R2D2.Localization.Tests.Formats;
 /// Skipped without python3-h5py (the files are written by /usr/bin/python3), except on CI.</summary>
 public class HlocTests
 {
+    /// <summary>Matches as hloc's matches0 and matching_scores0 of name0's <paramref name="count0"/> keypoints.</summary>
+    internal static (int[] Matches0, float[] Scores0) Matches0(List<Match> matches, int count0)
+    {
+        var m = Enumerable.Repeat(-1, count0).ToArray();
+        var s = new float[count0];
+        foreach (var x in matches) { m[x.I] = x.J; s[x.I] = x.Similarity; }
+        return (m, s);
+    }
+
     internal static bool SkipWithoutH5py()
     {
         if (PythonTools.HasModule("h5py")) return false;
@@ -69,14 +78,22 @@ with h5py.File('{dir}/global.h5', 'w') as fd:
         Assert.Equal(e.Scores, f.Scores);
         Assert.Equal((4, 640, 480), (f.Dim, f.Width, f.Height));
         Assert.Equal(new[] { "db/1045.jpg" }, Hloc.ListImages(Path.Combine(dir, "features.h5")));
-        var (m, s) = Hloc.ReadMatches(Path.Combine(dir, "matches.h5"), "query/night/a.jpg", "db/1045.jpg", 5);
+        var (m, s) = Matches0(Hloc.ReadMatches(Path.Combine(dir, "matches.h5"), "query/night/a.jpg", "db/1045.jpg", 5, 5), 5);
         Assert.Equal(new[] { 2, -1, 0, 4, -1 }, m);
         Assert.Equal(new[] { 0.5f, 0, 0.25f, 0.75f, 0 }, s);
         // Asked the other way round, as hloc's find_pair: turned around.
-        var (r, rs) = Hloc.ReadMatches(Path.Combine(dir, "matches.h5"), "db/1045.jpg", "query/night/a.jpg", 5);
+        var (r, rs) = Matches0(Hloc.ReadMatches(Path.Combine(dir, "matches.h5"), "db/1045.jpg", "query/night/a.jpg", 5, 5), 5);
         Assert.Equal(new[] { 2, -1, 0, -1, 3 }, r);
         Assert.Equal(0.75f, rs[4]);
         Assert.Equal(Enumerable.Range(0, 8).Select(i => i / 8f), Hloc.ReadGlobal(Path.Combine(dir, "global.h5"), "db/1045.jpg"));
+        // Several keypoints matched to one (nearest neighbours without a mutual check): asked the
+        // other way round, every match is kept (the last one alone was, whatever its score).
+        var many = Path.Combine(dir, "many.h5");
+        Hloc.WriteMatches(many, new[] { ("a.jpg", "b.jpg", new[] { 1, 1, -1, 0 }, new[] { 0.9f, 0.1f, 0, 0.5f }) });
+        Assert.Equal(new[] { new Match(0, 3, 0.5f), new Match(1, 0, 0.9f), new Match(1, 1, 0.1f) }, Hloc.ReadMatches(many, "b.jpg", "a.jpg", 2, 4));
+        Assert.Contains("'a.jpg/b.jpg/matches0' has 4 values, and 'a.jpg' 3 keypoints",
+            Assert.Throws<FileFormatException>(() => Hloc.ReadMatches(many, "b.jpg", "a.jpg", 2, 3)).Message);
+        Assert.Contains("= 1, beyond the 1 keypoints of 'b.jpg'", Assert.Throws<FileFormatException>(() => Hloc.ReadMatches(many, "b.jpg", "a.jpg", 1, 4)).Message);
         var all = Hloc.ReadAllGlobal(Path.Combine(dir, "global.h5"));
         Assert.Equal(new[] { "db/1045.jpg" }, all.Keys);
         Assert.Equal(Enumerable.Range(0, 8).Select(i => i / 8f), all["db/1045.jpg"]);
@@ -114,7 +131,7 @@ with h5py.File('{dir}/global.h5', 'w') as fd:
         Assert.Equal(e.Descriptors, f.Descriptors);
         Assert.Equal(e.Scores, f.Scores);
         Assert.Equal((4, 640, 480), (f.Dim, f.Width, f.Height));
-        var (m, s) = Hloc.ReadMatches(Path.Combine(dir, "matches.h5"), "query/night/a.jpg", "db/1045.jpg", 5);
+        var (m, s) = Matches0(Hloc.ReadMatches(Path.Combine(dir, "matches.h5"), "query/night/a.jpg", "db/1045.jpg", 5, 5), 5);
         Assert.Equal(new[] { 2, -1, 0, 4, -1 }, m);
         Assert.Equal(new[] { 0.5f, 0, 0.25f, 0.75f, 0 }, s);
         Assert.Equal(Enumerable.Range(0, 8).Select(i => i / 8f), Hloc.ReadGlobal(Path.Combine(dir, "global.h5"), "db/1045.jpg"));
@@ -152,9 +169,9 @@ with h5py.File('{dir}/matches.h5', 'w') as fd:
         Refused(() => Hloc.ReadFeatures(features, "b"), features, "b/keypoints", "not numbers");
         Refused(() => Hloc.ReadFeatures(features, "c"), features, "c/keypoints", "not numbers");
         Refused(() => Hloc.ReadFeatures(features, "i"), features, "i/image_size", "not integers");
-        Refused(() => Hloc.ReadMatches(matches, "a.jpg", "b.jpg", 3), matches, "a.jpg/b.jpg/matches0", "1099511627776");
-        Refused(() => Hloc.ReadMatches(matches, "d.jpg", "c.jpg", 3), matches, "c.jpg/d.jpg/matches0", "-2");
-        Refused(() => Hloc.ReadMatches(matches, "e.jpg", "f.jpg", 2), matches, "e.jpg/f.jpg/matches0", "not integers");
+        Refused(() => Hloc.ReadMatches(matches, "a.jpg", "b.jpg", 3, 3), matches, "a.jpg/b.jpg/matches0", "1099511627776");
+        Refused(() => Hloc.ReadMatches(matches, "d.jpg", "c.jpg", 3, 3), matches, "c.jpg/d.jpg/matches0", "-2");
+        Refused(() => Hloc.ReadMatches(matches, "e.jpg", "f.jpg", 2, 2), matches, "e.jpg/f.jpg/matches0", "not integers");
         Assert.Equal(before, new[] { File.ReadAllBytes(features), File.ReadAllBytes(matches) });
     }
 
@@ -200,7 +217,7 @@ print('ok')
         var ex = Assert.Throws<FileFormatException>(() => Hloc.ReadFeatures(path, "a.jpg"));
         Assert.Equal(path, ex.File);
         Assert.Contains("no dataset 'a.jpg/keypoints'", ex.Message);
-        Assert.Contains("no pair", Assert.Throws<FileFormatException>(() => Hloc.ReadMatches(path, "a.jpg", "b.jpg", 1)).Message);
+        Assert.Contains("no pair", Assert.Throws<FileFormatException>(() => Hloc.ReadMatches(path, "a.jpg", "b.jpg", 1, 1)).Message);
         Assert.Equal(before, File.ReadAllBytes(path));
         var text = Path.Combine(dir, "notes.h5");
         File.WriteAllText(text, "not hdf5");

@@ -12,6 +12,13 @@ public class InteropCliTests
     private static string Aachen => SharedData.Path_("datasets", "formats", "Aachen-Day-Night");
     private static string Berlin => SharedData.Path_("datasets", "formats", "kapture", "berlin", "kapture");
 
+    /// <summary>A pair's matches as hloc's matches0 and scores, the keypoint counts read from <paramref name="features"/>.</summary>
+    private static (int[] Matches0, float[] Scores0) ReadMatches0(string matches, string features, string name0, string name1)
+    {
+        int count0 = Hloc.ReadFeatures(features, name0).Count;
+        return Formats.HlocTests.Matches0(Hloc.ReadMatches(matches, name0, name1, count0, Hloc.ReadFeatures(features, name1).Count), count0);
+    }
+
     private static void SamePosed(IReadOnlyList<PosedImage> a, IReadOnlyList<PosedImage> b)
     {
         var bb = b.ToDictionary(p => Submission.BaseName(p.Name));
@@ -313,8 +320,9 @@ public class InteropCliTests
         foreach (var p in File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Select(l => l.Split(' ')))
         {
             int count0 = Hloc.ReadFeatures(Path.Combine(hloc, "features.h5"), p[0]).Count;
-            Assert.Equal(Hloc.ReadMatches(Path.Combine(hloc, "matches.h5"), p[0], p[1], count0).Matches0,
-                Hloc.ReadMatches(Path.Combine(fromKapture, "matches.h5"), p[0], p[1], count0).Matches0);
+            int count1 = Hloc.ReadFeatures(Path.Combine(hloc, "features.h5"), p[1]).Count;
+            Assert.Equal(Hloc.ReadMatches(Path.Combine(hloc, "matches.h5"), p[0], p[1], count0, count1).Select(m => (m.I, m.J)),
+                Hloc.ReadMatches(Path.Combine(fromKapture, "matches.h5"), p[0], p[1], count0, count1).Select(m => (m.I, m.J)));
         }
         (code, stdout, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", Path.Combine(dir, "berlin-kapture.db"), "--model", "hloc:" + Path.Combine(fromKapture, "features.h5"),
             "--matches", Path.Combine(fromKapture, "matches.h5"), "--pairs", Path.Combine(fromKapture, "pairs.txt"));
@@ -325,7 +333,8 @@ public class InteropCliTests
         Assert.True(code == 0, err + stdout);
         Assert.Contains("the keypoints of 3 images lie within 2 px of each other (first: '01.jpg')", err);
         Assert.Equal(4670, Hloc.ReadFeatures(Path.Combine(dir, "berlin-features", "features.h5"), "01.jpg").Count);
-        Assert.Equal(1241, Hloc.ReadMatches(Path.Combine(dir, "berlin-features", "matches.h5"), "01.jpg", "02.jpg", 4670).Matches0.Count(m => m >= 0));
+        Assert.Equal(1241, Hloc.ReadMatches(Path.Combine(dir, "berlin-features", "matches.h5"), "01.jpg", "02.jpg", 4670,
+            Hloc.ReadFeatures(Path.Combine(dir, "berlin-features", "features.h5"), "02.jpg").Count).Count);
         (code, _, err) = CliTests.Localize("convert", "--from", Berlin, "--to", Path.Combine(dir, "x"), "--format", "hloc", "--keypoints-type", "SIFT");
         Assert.True(code == 2, err);
         Assert.Contains("--keypoints-type 'SIFT': ", err);
@@ -389,7 +398,7 @@ public class InteropCliTests
         var kept = File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Take(2).Select(l => l.Split(' ')).ToList();
         Hloc.WriteMatches(twoPairs, kept.Select(p =>
         {
-            var (m, sc) = Hloc.ReadMatches(Path.Combine(hloc, "matches.h5"), p[0], p[1], Hloc.ReadFeatures(Path.Combine(hloc, "features.h5"), p[0]).Count);
+            var (m, sc) = ReadMatches0(Path.Combine(hloc, "matches.h5"), Path.Combine(hloc, "features.h5"), p[0], p[1]);
             return (p[0], p[1], m, sc);
         }));
         (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", Path.Combine(dir, "m.db"), "--model", "hloc:" + Path.Combine(hloc, "features.h5"),
@@ -442,7 +451,7 @@ public class InteropCliTests
         var pairNames = File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Select(l => l.Split(' ')).ToList();
         Hloc.WriteMatches(changedMatches, pairNames.Select(p =>
         {
-            var (m, sc) = Hloc.ReadMatches(Path.Combine(hloc, "matches.h5"), p[0], p[1], Hloc.ReadFeatures(copy, p[0]).Count);
+            var (m, sc) = ReadMatches0(Path.Combine(hloc, "matches.h5"), copy, p[0], p[1]);
             return (p[0], p[1], m.Select((v, i) => i % 2 == 0 ? -1 : v).ToArray(), sc); // half the matches
         }));
         (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromMatches, "--model", "hloc:" + Path.Combine(hloc, "features.h5"), "--matches", changedMatches, "--pairs", "exhaustive");
@@ -453,14 +462,14 @@ public class InteropCliTests
         var badIndex = Path.Combine(dir, "bad-index.h5");
         Hloc.WriteMatches(badIndex, pairNames.Select((p, k) =>
         {
-            var (m, sc) = Hloc.ReadMatches(Path.Combine(hloc, "matches.h5"), p[0], p[1], Hloc.ReadFeatures(copy, p[0]).Count);
+            var (m, sc) = ReadMatches0(Path.Combine(hloc, "matches.h5"), copy, p[0], p[1]);
             if (k == pairNames.Count - 1) m[0] = 1_000_000;
             return (p[0], p[1], m, sc);
         }));
         var fromBad = Path.Combine(dir, "from-bad.db");
         (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromBad, "--model", "hloc:" + Path.Combine(hloc, "features.h5"), "--matches", badIndex, "--pairs", "exhaustive");
         Assert.True(code != 0);
-        Assert.Contains("beyond the second image's", err);
+        Assert.Contains("= 1000000, beyond the", err);
         using (var bad = R2D2.Localization.Storage.FeatureDatabase.OpenReadOnly(fromBad)) Assert.False(bad.HasAnyMatches);
         (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromBad, "--model", "hloc:" + Path.Combine(hloc, "features.h5"), "--matches", Path.Combine(hloc, "matches.h5"), "--pairs", "exhaustive");
         Assert.True(code == 0, err);
@@ -468,7 +477,7 @@ public class InteropCliTests
         var otherRun = Path.Combine(dir, "other-run.h5");
         Hloc.WriteMatches(otherRun, pairNames.Select(p =>
         {
-            var (m, sc) = Hloc.ReadMatches(Path.Combine(hloc, "matches.h5"), p[0], p[1], Hloc.ReadFeatures(copy, p[0]).Count);
+            var (m, sc) = ReadMatches0(Path.Combine(hloc, "matches.h5"), copy, p[0], p[1]);
             int count1 = Hloc.ReadFeatures(copy, p[1]).Count;
             return (p[0], p[1], m.Select(v => v < 0 ? v : (v + 97) % count1).ToArray(), sc);
         }));

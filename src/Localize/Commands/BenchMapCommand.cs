@@ -13,9 +13,9 @@ internal static class BenchMapCommand
 {
     public static Command Create()
     {
-        var images = new Option<int>("--images") { Description = "synthetic posed images", DefaultValueFactory = _ => 1000 };
-        var keypoints = new Option<int>("--keypoints") { Description = "keypoints per image", DefaultValueFactory = _ => 5000 };
-        var pairsPerImage = new Option<int>("--pairs-per-image") { Description = "pairs per image", DefaultValueFactory = _ => 20 };
+        var images = new Option<int>("--images") { Description = "synthetic posed images", DefaultValueFactory = _ => 1000 }.AtLeast(2);
+        var keypoints = new Option<int>("--keypoints") { Description = "keypoints per image", DefaultValueFactory = _ => 5000 }.AtLeast(10);
+        var pairsPerImage = new Option<int>("--pairs-per-image") { Description = "pairs per image", DefaultValueFactory = _ => 20 }.AtLeast(1);
         var work = new Option<string>("--work") { Description = "folder of the benchmark's database", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "r2d2-bench-map") };
         var hardware = new DeviceOptionSet("cpu");
         var cmd = new Command("bench-map", "Benchmark: map stages on synthetic posed images and features (peak memory, seconds per image).");
@@ -32,7 +32,8 @@ internal static class BenchMapCommand
             var result = MapBenchRunner.Run(o, new ConsoleProgress("bench-map"));
             var st = result.Stats;
             Console.WriteLine();
-            Console.WriteLine($"machine: {Environment.ProcessorCount} logical CPUs; {n} images × {k} keypoints, {result.Pairs} pairs ({perImage} per image)");
+            Console.WriteLine($"machine : {MachineLine.Describe()}");
+            Console.WriteLine($"settings: {n} images × {k} keypoints, {result.Pairs} pairs ({perImage} per image)");
             Console.WriteLine($"{"stage",-26}{"seconds",10}{"s / image",12}");
             foreach (var (stage, s) in result.Seconds) Console.WriteLine($"{stage,-26}{s,10:F1}{s / n,12:F4}");
             Console.WriteLine($"map: {st.Points} points, mean track length {st.MeanTrackLength:F2}, mean reprojection error {st.MeanReprojectionErrorPx:F2} px");

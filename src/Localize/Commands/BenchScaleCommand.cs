@@ -17,11 +17,11 @@ internal static class BenchScaleCommand
         var stage = new Option<string?>("--stage") { Description = "the stage to run (required unless --report)" }
             .AcceptOnlyFromAmong(Enum.GetNames<ScaleStage>().Select(n => n.ToLowerInvariant()).ToArray());
         var database = new Option<string?>("--database") { Description = "the benchmark's database (features: created anew; required unless --report)" };
-        var images = new Option<int>("--images") { Description = "database images of the synthetic street", DefaultValueFactory = _ => 1000 };
-        var keypoints = new Option<int>("--keypoints") { Description = "keypoints per image", DefaultValueFactory = _ => 20_000 };
-        var pairsPerImage = new Option<int>("--pairs-per-image") { Description = "pairs from poses per image", DefaultValueFactory = _ => 20 };
-        var maxPairs = new Option<int>("--max-pairs") { Description = "match and verify only the first N pairs (0: all)", DefaultValueFactory = _ => 0 };
-        var queries = new Option<int>("--queries") { Description = "queries of the query stage", DefaultValueFactory = _ => 20 };
+        var images = new Option<int>("--images") { Description = "database images of the synthetic street", DefaultValueFactory = _ => 1000 }.AtLeast(2);
+        var keypoints = new Option<int>("--keypoints") { Description = "keypoints per image", DefaultValueFactory = _ => 20_000 }.AtLeast(10);
+        var pairsPerImage = new Option<int>("--pairs-per-image") { Description = "pairs from poses per image", DefaultValueFactory = _ => 20 }.AtLeast(1);
+        var maxPairs = new Option<int>("--max-pairs") { Description = "match and verify only the first N pairs (0: all)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var queries = new Option<int>("--queries") { Description = "queries of the query stage", DefaultValueFactory = _ => 20 }.AtLeast(1);
         var seed = new Option<ulong>("--seed") { Description = "seed of the synthetic street", DefaultValueFactory = _ => 0 };
         var report = new Option<string?>("--report") { Description = "TSV of collected rows: print the table (and --plot PNG)" };
         var plot = new Option<string?>("--plot") { Description = "with --report: the plot of time and memory per stage against images (PNG)" };

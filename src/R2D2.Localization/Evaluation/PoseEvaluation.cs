@@ -69,9 +69,9 @@ public sealed class PoseEvaluationResult
 
     /// <summary>Median position error (metres) over all queries, missing ones counted as ∞ (so it
     /// is ∞ when half of them or more are missing); NaN without queries.</summary>
-    public double MedianPositionMetres => PoseEvaluation.Median(Queries.Select(q => q.PositionMetres));
+    public double MedianPositionMetres => Statistics.Median(Queries.Select(q => q.PositionMetres));
     /// <summary>Median rotation error (radians), as <see cref="MedianPositionMetres"/>.</summary>
-    public double MedianRotationRadians => PoseEvaluation.Median(Queries.Select(q => q.RotationRadians));
+    public double MedianRotationRadians => Statistics.Median(Queries.Select(q => q.RotationRadians));
 }
 
 /// <summary>Pose errors the way visuallocalization.net measures them. Pure functions.</summary>
@@ -118,15 +118,5 @@ public static class PoseEvaluation
         foreach (var e in estimates)
             if (!byName.TryAdd(e.Name, e.Pose)) throw new ArgumentException($"estimates: '{e.Name}' comes twice");
         return Evaluate(byName, truth.Select(t => KeyValuePair.Create(t.Name, t.Pose)));
-    }
-
-    /// <summary>The median (the mean of the two middle values for an even count); NaN when empty.
-    /// Infinities sort last, so they only matter when they reach the middle.</summary>
-    public static double Median(IEnumerable<double> values)
-    {
-        var v = values.OrderBy(x => x).ToArray();
-        if (v.Length == 0) return double.NaN;
-        int h = v.Length / 2;
-        return v.Length % 2 == 1 ? v[h] : (v[h - 1] + v[h]) / 2;
     }
 }

@@ -111,7 +111,7 @@ public static class QueryDiagnoses
             var (u, v) = camera.Project(xc[0], xc[1], xc[2]);
             d[k] = Math.Sqrt((u - result.InlierXY[2 * k]) * (u - result.InlierXY[2 * k]) + (v - result.InlierXY[2 * k + 1]) * (v - result.InlierXY[2 * k + 1]));
         }
-        return PoseEvaluation.Median(d);
+        return Statistics.Median(d);
     }
 
     /// <summary>Per set, method and scheme: how many queries got each verdict.</summary>

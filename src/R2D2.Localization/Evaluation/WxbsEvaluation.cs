@@ -73,15 +73,7 @@ public static class WxbsEvaluation
         int n = Math.Max(pairErrors.Length, 1);
         var solved = thresholds.Select(t => pairErrors.Count(e => Solved(e, t)) / (double)n).ToArray();
         double recall = errorsPerPair.Count == 0 ? 0 : errorsPerPair.Average(Recall);
-        return new WxbsSummary(label, pairErrors.Length, solved, recall, Median(pairErrors));
+        return new WxbsSummary(label, pairErrors.Length, solved, recall, Statistics.Median(pairErrors));
     }
 
-    /// <summary>The median (the mean of the middle two for an even count; +∞ values sort last; NaN when empty).</summary>
-    public static double Median(IEnumerable<double> values)
-    {
-        var s = values.OrderBy(v => v).ToArray();
-        if (s.Length == 0) return double.NaN;
-        int m = s.Length / 2;
-        return s.Length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-    }
 }

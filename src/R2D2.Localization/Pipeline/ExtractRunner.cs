@@ -101,7 +101,7 @@ public static class ExtractRunner
     public static void WriteStats(string path, IReadOnlyList<ImageOutcome> done)
     {
         // No image extracted: no median (NaN is not JSON).
-        double? median = done.Count > 0 ? PoseEvaluation.Median(done.Select(o => o.Seconds)) : null;
+        double? median = done.Count > 0 ? Statistics.Median(done.Select(o => o.Seconds)) : null;
         var json = new Dictionary<string, object?>
         {
             ["tool"] = "r2d2.localization",

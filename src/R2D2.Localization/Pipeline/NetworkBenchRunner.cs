@@ -144,11 +144,11 @@ public static class NetworkBenchRunner
                 }
                 if (o.Rounds > 0) result["compare"] = seconds.ToDictionary(kv => kv.Key, kv => (object)new Dictionary<string, object>
                 {
-                    ["seconds"] = kv.Value, ["median"] = PoseEvaluation.Median(kv.Value), ["min"] = kv.Value.Min(), ["max"] = kv.Value.Max(),
+                    ["seconds"] = kv.Value, ["median"] = Statistics.Median(kv.Value), ["min"] = kv.Value.Min(), ["max"] = kv.Value.Max(),
                 });
                 if (o.Rounds > 0)
                     foreach (var v in o.Compare)
-                        progress.Info($"{v}: median {PoseEvaluation.Median(seconds[v]):F2} s per round (min {seconds[v].Min():F2}, max {seconds[v].Max():F2}; ratio to {o.Compare[0]} {PoseEvaluation.Median(seconds[v]) / PoseEvaluation.Median(seconds[o.Compare[0]]):F3})");
+                        progress.Info($"{v}: median {Statistics.Median(seconds[v]):F2} s per round (min {seconds[v].Min():F2}, max {seconds[v].Max():F2}; ratio to {o.Compare[0]} {Statistics.Median(seconds[v]) / Statistics.Median(seconds[o.Compare[0]]):F3})");
             }
             finally
             {

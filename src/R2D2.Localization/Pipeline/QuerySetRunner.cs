@@ -74,7 +74,7 @@ public sealed record QuerySetSummary(IReadOnlyList<QueryOutcome> Outcomes)
         {
             var results = Outcomes.Where(o => !o.IsError).Select(o => o.Result).ToList();
             if (results.Count == 0) return "query: no query ran to its end";
-            return $"query: median inliers {Evaluation.PoseEvaluation.Median(results.Select(x => (double)x.Inliers)):F0}; "
+            return $"query: median inliers {Statistics.Median(results.Select(x => (double)x.Inliers)):F0}; "
                 + $"mean time per query: extract {results.Average(x => x.ExtractSeconds):F2} s, match {results.Average(x => x.MatchSeconds):F3} s, "
                 + $"PnP {results.Average(x => x.PnpSeconds) * 1000:F1} ms";
         }

@@ -231,7 +231,7 @@ public static class RetrievalEvaluationRunner
             for (int m = 0; m < methods.Count; m++)
             {
                 recallRows.Add(new RetrievalRecallRow(set.Label, o.Methods[m], perMethod[m].Count, perMethod[m].Count(x => x.Relevant.Count > 0),
-                    RetrievalEvaluation.RecallAt(perMethod[m], o.Ks), times[m].Count > 0 ? PoseEvaluation.Median(times[m]) * 1000 : double.NaN,
+                    RetrievalEvaluation.RecallAt(perMethod[m], o.Ks), times[m].Count > 0 ? Statistics.Median(times[m]) * 1000 : double.NaN,
                     times[m].Count > 0 ? times[m].Average() * 1000 : double.NaN));
                 foreach (var scheme in o.LocalizeSchemes)
                 {
@@ -239,7 +239,7 @@ public static class RetrievalEvaluationRunner
                     var eval = PoseEvaluation.Evaluate(results.Where(r => r.Localized).Select(r => new ImagePose(Submission.BaseName(r.Name), r.Pose)),
                         set.Queries.Where(q => truth.ContainsKey(q.SubmissionName)).Select(q => new ImagePose(q.SubmissionName, truth[q.SubmissionName])));
                     locRows.Add(new RetrievalLocalizationRow(set.Label, o.Methods[m], scheme, eval,
-                        results.Count > 0 ? PoseEvaluation.Median(results.Select(r => (double)r.Inliers)) : 0, results.Count > 0 ? results.Average(r => r.MatchSeconds) : 0));
+                        results.Count > 0 ? Statistics.Median(results.Select(r => (double)r.Inliers)) : 0, results.Count > 0 ? results.Average(r => r.MatchSeconds) : 0));
                 }
             }
         }

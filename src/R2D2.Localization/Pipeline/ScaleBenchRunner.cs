@@ -47,6 +47,10 @@ public sealed record ScaleStageResult(string Stage, int Images, long Units, stri
 {
     public const string Header = "stage\timages\tunits\tunit\tseconds\tpeak_rss_mb\tdatabase_bytes\tnote";
 
+    /// <summary>Seconds per unit. The query row's seconds are per query already (the median of its
+    /// queries, the figure the targets are about), not its queries' total.</summary>
+    public double SecondsPerUnit => Unit == "queries" ? Seconds : Units > 0 ? Seconds / Units : 0;
+
     public string ToTsv() => string.Join('\t', Stage, Images, Units, Unit, Seconds.ToString("F3", CultureInfo.InvariantCulture),
         PeakRssMb.ToString("F0", CultureInfo.InvariantCulture), DatabaseBytes, Note.Replace('\t', ' '));
 
@@ -92,7 +96,12 @@ public static class ScaleBenchRunner
             OutputFile.CreateFolder(Path.GetDirectoryName(Path.GetFullPath(o.Database))!);
             foreach (var f in new[] { o.Database, o.Database + "-wal", o.Database + "-shm" }) File.Delete(f);
         }
+        // A later stage on a missing database created an empty one and failed on its first pair.
+        else if (!File.Exists(o.Database))
+            throw new FileFormatException(o.Database, 0, "not found: run --stage features first (the same --database, --images, --keypoints and --seed)");
         using var opened = db = stage == ScaleStage.Query ? FeatureDatabase.OpenReadOnly(o.Database) : FeatureDatabase.Open(o.Database);
+        if (stage == ScaleStage.Query && !db.HasMap)
+            throw new FeatureDatabaseException(o.Database, "holds no map: run --stage triangulate first (it stores the map)");
         var pairs = stage is ScaleStage.Match or ScaleStage.Verify or ScaleStage.TrueMatches ? Pairs(db, street, o) : new List<ImagePair>();
         ResetPeakRss();
         sw.Restart();
@@ -260,9 +269,9 @@ public static class ScaleBenchRunner
             pnp.Add(r.PnpSeconds);
             inliers.Add(r.Inliers);
             if (r.Localized) localized++;
-            errors.Add(r.Localized ? Dist(r.Pose.CameraCenter, truth.CameraCenter) : double.PositiveInfinity);
+            errors.Add(r.Localized ? PoseEvaluation.PositionError(r.Pose, truth) : double.PositiveInfinity);
         }
-        double Median(List<double> v) => v.Count > 0 ? PoseEvaluation.Median(v) : 0;
+        double Median(List<double> v) => v.Count > 0 ? Statistics.Median(v) : 0;
         return new QueryRun(Median(perQuery), perQuery.Sum(), Median(retrieve), Median(match), Median(pnp), localized,
             errors.Count > 0 ? Median(errors) : double.PositiveInfinity, Median(inliers));
     }
@@ -272,8 +281,6 @@ public static class ScaleBenchRunner
         ImageWidth = f.ImageWidth, ImageHeight = f.ImageHeight, X = f.X, Y = f.Y, OfficialX = f.OfficialX, OfficialY = f.OfficialY,
         Scale = f.Scale, Score = f.Score, Reliability = f.Reliability, Repeatability = f.Repeatability, Descriptors = f.Descriptors, Dim = f.Dim,
     };
-
-    private static double Dist(double[] a, double[] b) => Math.Sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
 
     internal static long DatabaseBytes(string path) =>
         new[] { path, path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
@@ -300,7 +307,7 @@ public static class ScaleBenchRunner
         var w = new StringWriter { NewLine = "\n" };
         w.WriteLine($"{"stage",-16}{"images",8}{"units",12} {"unit",-8}{"seconds",10}{"s/unit",10}{"peak RSS MB",13}{"DB MB",10}{"DB MB/img",11}  note");
         foreach (var r in rows)
-            w.WriteLine($"{r.Stage,-16}{r.Images,8}{r.Units,12} {r.Unit,-8}{r.Seconds,10:F3}{(r.Units > 0 ? r.Seconds / r.Units : 0),10:F4}{r.PeakRssMb,13:F0}"
+            w.WriteLine($"{r.Stage,-16}{r.Images,8}{r.Units,12} {r.Unit,-8}{r.Seconds,10:F3}{r.SecondsPerUnit,10:F4}{r.PeakRssMb,13:F0}"
                 + $"{r.DatabaseBytes / 1e6,10:F0}{r.DatabaseBytes / 1e6 / r.Images,11:F2}  {r.Note}");
         if (pngPath != null) ScalePlot.Write(pngPath, rows.Select(r => new ScalePlotRow(r.Stage, r.Images, r.Seconds, r.PeakRssMb)).ToList());
         return w.ToString();

@@ -82,8 +82,8 @@ public static class StrechaLocRunner
             foreach (var (condition, list) in perCondition)
             {
                 var result = PoseEvaluation.Evaluate(list.ToDictionary(x => x.Query.Name, x => x.Query.Pose), list.Select(x => KeyValuePair.Create(x.Truth.Name, x.Truth.Pose)));
-                rows.Add(new StrechaLocRow(condition, modelName, result, PoseEvaluation.Median(list.Select(x => (double)x.Query.Inliers)),
-                    PoseEvaluation.Median(list.Select(x => x.TrueReprojPx))));
+                rows.Add(new StrechaLocRow(condition, modelName, result, Statistics.Median(list.Select(x => (double)x.Query.Inliers)),
+                    Statistics.Median(list.Select(x => x.TrueReprojPx))));
             }
         }
         return new StrechaLocResult(rows, scenes.Select(s => s.Name).ToList(), failed);

@@ -115,7 +115,7 @@ public static class WxbsRunner
         });
         var summary = WxbsEvaluation.Summarize(label, rows.Select(r => (IReadOnlyList<double>)r.Errors).ToList(), o.Thresholds) with
         {
-            MedianInliers = WxbsEvaluation.Median(rows.Select(r => (double)r.Inliers)),
+            MedianInliers = Statistics.Median(rows.Select(r => (double)r.Inliers)),
             MeanMatches = rows.Count == 0 ? 0 : rows.Average(r => r.Matches),
             MeanKeypoints = rows.Count == 0 ? 0 : rows.Average(r => (r.Keypoints1 + r.Keypoints2) / 2.0),
         };

@@ -86,7 +86,7 @@ public class WxbsEvaluationTests
         Assert.Equal(4, s.Pairs);
         Assert.Equal((4 + 20.0666666666667) / 2, s.MedianError, 9);
         Assert.False(WxbsEvaluation.Solved(3.0, 3));
-        Assert.True(double.IsPositiveInfinity(WxbsEvaluation.Median(new[] { 1.0, double.PositiveInfinity, double.PositiveInfinity })));
+        Assert.True(double.IsPositiveInfinity(Statistics.Median(new[] { 1.0, double.PositiveInfinity, double.PositiveInfinity })));
     }
 
     private static string WgalbsPair(string name) => SharedData.Path_("datasets", "wxbs", "WGALBS", name);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using R2D2.Localization.Evaluation;
 using R2D2.Localization;
 using R2D2.Localization.Formats;
+using R2D2.Localization.Pipeline;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -17,9 +18,11 @@ internal static class ReportCommand
         var mapImages = new Option<string?>("--map-images") { Description = "folder of the map's images (default: the one build-map recorded)" };
         var output = new Option<string>("--output") { Description = "the HTML file (self-contained: images inline)", DefaultValueFactory = _ => "report.html" };
         var title = new Option<string?>("--title") { Description = "the page's title" };
+        var maxPictures = new Option<int>("--max-pictures") { Description = "query cards with pictures, those not localized or outside (0.25 m, 2°) first (the others' cards are text)",
+            DefaultValueFactory = _ => new ReportOptions().MaxPictureCards }.AtLeast(0);
         var cmd = new Command("report", "Write a self-contained HTML report of a localization run: thresholds, error plot, the map from above "
             + "with true and estimated positions, each query with its inliers and its matched database image.");
-        foreach (var o in new Option[] { map, poses, truth, queryImages, mapImages, output, title }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { map, poses, truth, queryImages, mapImages, output, title, maxPictures }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var path = r.GetValue(output)!;
@@ -30,7 +33,8 @@ internal static class ReportCommand
             OutputFile.RefuseAsOutputFiles(new[] { ("report", (string?)path) });
             var data = HtmlReport.Load(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth), r.GetValue(queryImages), r.GetValue(mapImages), r.GetValue(title));
             foreach (var w in data.Warnings) Console.Error.WriteLine($"report: warning: {w}");
-            HtmlReport.Write(path, data);
+            data = data with { Options = data.Options with { MaxPictureCards = r.GetValue(maxPictures) } };
+            new ConsoleProgress("report").Stage("query cards", data.Queries.Count, advance => HtmlReport.Write(path, data, (i, _) => advance(data.Queries[i].Name)));
             Console.WriteLine($"report: {path} ({Counted.Of(data.Queries.Count, "query", "queries")}, {Counted.Of(data.Points.Count, "map point")}, {new FileInfo(path).Length / 1024} KiB)");
             return 0;
         }));

@@ -29,7 +29,14 @@ public static class HtmlReport
     public static IEnumerable<(string Role, string? Path)> InputsOf(string mapPath, string posesPath, string? groundTruthPath) =>
         ReportLoader.InputsOf(mapPath, posesPath, groundTruthPath);
 
-    public static void Write(string htmlPath, ReportData data) => OutputFile.WriteAllText(htmlPath, Render(data));
+    /// <summary>Writes the page atomically, streamed: one string of it stopped .NET at ~36,000 queries
+    /// ("Out of memory", a string holds at most ~1 G characters). <paramref name="onCard"/> is told of
+    /// each query's card as it is written (progress).</summary>
+    public static void Write(string htmlPath, ReportData data, Action<int, int>? onCard = null) => OutputFile.Write(htmlPath, stream =>
+    {
+        using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+        Render(w, data, onCard);
+    });
 
     private const string Style =
         "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1500px}h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc}"
@@ -45,6 +52,14 @@ public static class HtmlReport
         + ".settings td{text-align:left;font-size:13px}.kv td:first-child{color:#555}.plot{margin:8px 0}.plot svg text{font-family:'DejaVu Sans',system-ui,sans-serif}";
 
     public static string Render(ReportData d)
+    {
+        var w = new StringWriter { NewLine = "\n" };
+        Render(w, d, null);
+        return w.ToString();
+    }
+
+    /// <summary>The page, written section by section and card by card (each built in a small buffer).</summary>
+    public static void Render(TextWriter w, ReportData d, Action<int, int>? onCard)
     {
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(d.Title)).Append("</title>\n<style>")
@@ -72,9 +87,31 @@ public static class HtmlReport
                   + "matched points (right); lines join a match to where that image sees the point, green for PnP-RANSAC inliers, red for outliers "
                   + "(at most ").Append(d.Options.MaxLinesPerKind).Append(" of each, sampled evenly); circles in the query mark all its matches. Click a picture to see it full size.</div>\n");
         var pointsById = d.Points.ToDictionary(p => p.Id);
-        foreach (var q in d.Queries) Card(sb, d, q, pointsById, errors?.GetValueOrDefault(q.Name));
-        sb.Append("<div id=\"lightbox\" hidden><img alt=\"\"></div>\n<script>").Append(ReportScript.Source).Append("</script>\n</body></html>\n");
-        return sb.ToString();
+        var drawn = PictureCards(d, errors);
+        if (drawn.Count < d.Queries.Count)
+            sb.Append("<div class=\"note\">Pictures of ").Append(drawn.Count).Append(" of the ").Append(d.Queries.Count).Append(" queries (at most ").Append(d.Options.MaxPictureCards)
+              .Append(", those not localized or outside ").Append(E(ThresholdSet.Aachen.Thresholds[0].ToString())).Append(" first; `localize report --max-pictures`): the others' cards are text.</div>\n");
+        w.Write(sb);
+        sb.Clear();
+        for (int i = 0; i < d.Queries.Count; i++)
+        {
+            var q = d.Queries[i];
+            Card(sb, d, q, pointsById, errors?.GetValueOrDefault(q.Name), drawn.Contains(i));
+            w.Write(sb);
+            sb.Clear();
+            onCard?.Invoke(i, d.Queries.Count);
+        }
+        w.Write("<div id=\"lightbox\" hidden><img alt=\"\"></div>\n<script>");
+        w.Write(ReportScript.Source);
+        w.Write("</script>\n</body></html>\n");
+    }
+
+    /// <summary>The queries whose cards get pictures: all when they are few, else the bad ones first
+    /// (not localized, or outside the tightest threshold), then the others, in the run's order.</summary>
+    private static HashSet<int> PictureCards(ReportData d, Dictionary<string, QueryError>? errors)
+    {
+        var order = Enumerable.Range(0, d.Queries.Count).OrderBy(i => Good(d.Queries[i], errors?.GetValueOrDefault(d.Queries[i].Name)) ? 1 : 0).ThenBy(i => i);
+        return order.Take(d.Options.MaxPictureCards).ToHashSet();
     }
 
     private static void Results(StringBuilder sb, ReportData d)
@@ -180,7 +217,7 @@ public static class HtmlReport
 
     private static string Num(double v) => double.IsPositiveInfinity(v) ? "Infinity" : double.IsNaN(v) ? "NaN" : v.ToString("R", Inv);
 
-    private static void Card(StringBuilder sb, ReportData d, ReportQuery q, Dictionary<long, MapPoint> pointsById, QueryError? err)
+    private static void Card(StringBuilder sb, ReportData d, ReportQuery q, Dictionary<long, MapPoint> pointsById, QueryError? err, bool pictures)
     {
         sb.Append("<section class=\"q").Append(Good(q, err) ? "" : " bad").Append("\" id=\"q-").Append(E(q.Name)).Append("\"><h3>").Append(E(q.Name)).Append(' ');
         sb.Append(q.Localized ? "<span class=\"ok\">localized</span>" : $"<span class=\"fail\">not localized ({StatusWord(q)})</span>");
@@ -206,7 +243,7 @@ public static class HtmlReport
             sb.Append(q.IsFallback ? "; the fallback pose is " : "; error ").Append(Metres(err.PositionMetres)).Append(", ").Append(Degrees(err.RotationRadians))
               .Append(q.IsFallback ? " off" : "");
         sb.Append("</div>\n");
-        if (!q.Missing) Pictures(sb, d, q, pointsById);
+        if (!q.Missing && pictures) Pictures(sb, d, q, pointsById);
         sb.Append("</section>\n");
     }
 

@@ -61,6 +61,9 @@ public sealed record ReportOptions
     public int MaxLinesPerKind { get; init; } = 80;
     /// <summary>Database images drawn beside a query that was not localized (one for a localized query).</summary>
     public int DatabaseImagesForFailures { get; init; } = 2;
+    /// <summary>Query cards with pictures, the bad ones first (the pictures are nearly all of a page's
+    /// bytes: ~30 kB per query; 10,000 queries made a 296 MB page); the other cards are text.</summary>
+    public int MaxPictureCards { get; init; } = 1000;
     /// <summary>Map points in the 3D and top views, sampled evenly.</summary>
     public int MaxPoints { get; init; } = 20_000;
 }

@@ -44,7 +44,7 @@ public sealed record QueryRunInfo
 
     /// <summary>
     /// What a resumed run must share with the run that wrote the kept queries: the map, the image
-    /// folder, the other inputs, the extractor and the localizer's settings (not the list, which may
+    /// folder, the submission's folders, the other inputs, the extractor and the localizer's settings (not the list, which may
     /// grow, nor the device or the counts). Each difference as `key: earlier → now`; keys the
     /// earlier run did not record are not compared.
     /// </summary>
@@ -52,7 +52,9 @@ public sealed record QueryRunInfo
     {
         // An older version recorded paths as typed: taken from the current folder, as that version compared them.
         earlier = earlier.Select(e => IsPath(e.Key) && e.Value.Length > 0 && !Path.IsPathRooted(e.Value) ? (e.Key, FullPath(e.Value)!) : e).ToList();
-        static bool Compared(string k) => k is "map" or "map_points" or "map_images" or "image_root" or "intrinsics" or "pairs_file"
+        // Before 2026-12-02 the folders were not recorded: such a run wrote base names (the default, 0).
+        if (!earlier.Any(e => e.Key == "submission_folders")) earlier = earlier.Append(("submission_folders", "0")).ToList();
+        static bool Compared(string k) => k is "map" or "map_points" or "map_images" or "image_root" or "submission_folders" or "intrinsics" or "pairs_file"
             or "retrieval_pairs_file" or "global_descriptors" || k.StartsWith("extractor.", StringComparison.Ordinal) || k.StartsWith("localizer.", StringComparison.Ordinal);
         var before = earlier.Where(e => Compared(e.Key)).ToDictionary(e => e.Key, e => e.Value);
         var after = now.Where(e => Compared(e.Key)).ToDictionary(e => e.Key, e => e.Value);

@@ -232,6 +232,8 @@ public sealed class QuerySetRunner
         // Paths in full, so that a resume from another folder, or with a trailing slash, compares the files themselves.
         yield return ("query_list", QueryRunInfo.FullPath(_o.QueryListPath));
         yield return ("image_root", QueryRunInfo.FullPath(_o.ImageRoot));
+        // The kept lines' names were written with the earlier run's folders: one submission, one scheme.
+        yield return ("submission_folders", _o.SubmissionFolders);
         foreach (var (role, path) in _o.OtherInputs.Where(i => i.Path != null)) yield return (role.Replace(' ', '_'), QueryRunInfo.FullPath(path));
         yield return ("queries", total);
         yield return ("done", done.Count);

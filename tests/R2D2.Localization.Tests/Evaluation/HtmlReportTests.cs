@@ -217,6 +217,27 @@ public class HtmlReportTests
         Assert.True(Width(small, "q1.png") <= 100);
         Assert.True(Width(small, "q2.png") <= 100);
     }
+
+    /// <summary>Past --max-pictures the cards are text, the failures' pictures kept first (10,000
+    /// queries made a 296 MB page; ~36,000 stopped the report, the page being one string); the page
+    /// is written as it is rendered.</summary>
+    [Fact]
+    public void PicturesAreCappedFailuresFirstAndThePageIsStreamed()
+    {
+        var dir = TempDir.Create();
+        var data = MadeUpRun.Create(dir) with { Options = new ReportOptions { PictureWidth = 200, MaxPictureCards = 1 } };
+        var html = HtmlReport.Render(data);
+        string Card(string name) => Regex.Match(html, $"id=\"q-{Regex.Escape(name)}\">(.*?)</section>", RegexOptions.Singleline).Groups[1].Value;
+        Assert.Contains("base64,", Card("q2.png"));     // not localized: drawn
+        Assert.DoesNotContain("base64,", Card("q1.png"));
+        Assert.Contains("Pictures of 1 of the", html);
+        var path = Path.Combine(dir, "capped.html");
+        var cards = new List<int>();
+        HtmlReport.Write(path, data, (i, n) => cards.Add(i));
+        static string Unnumbered(string page) => Regex.Replace(page, "cl_[0-9]+", "cl_"); // the plot's clip paths are numbered per process
+        Assert.Equal(Unnumbered(html), Unnumbered(File.ReadAllText(path)));
+        Assert.Equal(Enumerable.Range(0, data.Queries.Count), cards);
+    }
 }
 
 /// <summary>The inliers file of `localize query`: written and read back, bad lines named.</summary>

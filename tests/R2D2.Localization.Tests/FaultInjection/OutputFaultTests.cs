@@ -532,6 +532,8 @@ public class OutputFaultTests(TinyMap tiny)
         {
             (dir, new[] { "--pnp-threshold", "30" }, "localizer.pnp_threshold_px: 8 → 30"),
             (other, Array.Empty<string>(), $"image_root: {dir} → {other}"),
+            // The kept lines hold base names; the new ones would have held folders.
+            (dir, new[] { "--submission-folders", "1" }, "submission_folders: 0 → 1"),
         })
         {
             (code, _, err) = CliTests.Localize(new[] { "query", "--map", Path.Combine(dir, "map.db"), "--queries", list, "--images", images,

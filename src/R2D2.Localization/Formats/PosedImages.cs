@@ -69,9 +69,9 @@ public static class PosedImages
 
     /// <summary>Refuses a camera that cannot be right (<see cref="Camera.FindProblem"/>) and, for the
     /// map and query pipeline, a model it cannot project, naming the file and line.</summary>
-    internal static Camera Checked(Camera camera, string file, int line, bool supportedModelsOnly = true)
+    internal static Camera Checked(Camera camera, string file, int line, bool supportedModelsOnly = true, string? subject = null)
     {
-        if (camera.FindProblem() is { } problem) throw new FileFormatException(file, line, problem);
+        if (camera.FindProblem(subject) is { } problem) throw new FileFormatException(file, line, problem);
         if (supportedModelsOnly && camera.UnsupportedModelProblem is { } unsupported) throw new FileFormatException(file, line, unsupported);
         return camera;
     }

@@ -64,7 +64,8 @@ public static class QueryList
             for (int i = 0; i < given; i++)
                 if (!double.TryParse(fields[4 + i], NumberStyles.Float, CultureInfo.InvariantCulture, out p[i]) || !double.IsFinite(p[i]))
                     throw new FileFormatException(path, lineNo, $"parameter {model.ParamNames[i]} ('{fields[4 + i]}') is not a finite number");
-            var camera = PosedImages.Checked(new Camera(queries.Count + 1, model, width, height, p), path, lineNo);
+            // Named by its query: its id (the line's rank) means nothing to the reader.
+            var camera = PosedImages.Checked(new Camera(queries.Count + 1, model, width, height, p), path, lineNo, subject: $"query '{fields[0]}'");
             queries.Add(new QueryImage(fields[0], camera.WithPrincipalPointShift(-ColmapPixelOffset)));
         }
         return queries;

@@ -107,12 +107,15 @@ public sealed partial record Camera(int Id, CameraModel Model, int Width, int He
     /// more than its size), or a distortion coefficient beyond <see cref="MaxRadialCoefficient"/>
     /// (<see cref="MaxRationalCoefficient"/> for FULL_OPENCV) or <see cref="MaxTangentialCoefficient"/>.
     /// </summary>
-    public string? FindProblem()
+    /// <param name="subject">what the message names (default "camera ID"; a query list's cameras
+    /// are their queries').</param>
+    public string? FindProblem(string? subject = null)
     {
+        subject ??= $"camera {Id}";
         if (Params.Length != Model.ParamCount)
-            return $"camera {Id}: {Model.Name} needs {Model.ParamCount} parameters ({string.Join(", ", Model.ParamNames)}), got {Params.Length}";
+            return $"{subject}: {Model.Name} needs {Model.ParamCount} parameters ({string.Join(", ", Model.ParamNames)}), got {Params.Length}";
         if (Width <= 0 || Height <= 0)
-            return $"camera {Id}: size must be positive (got {Width}x{Height})";
+            return $"{subject}: size must be positive (got {Width}x{Height})";
         double maxRadial = Model == CameraModel.FullOpenCV ? MaxRationalCoefficient : MaxRadialCoefficient;
         for (int i = 0; i < Params.Length; i++)
         {
@@ -128,7 +131,7 @@ public sealed partial record Camera(int Id, CameraModel Model, int Width, int He
                 "p0" or "p1" or "p2" when Math.Abs(v) > MaxTangentialCoefficient => $"is beyond ±{MaxTangentialCoefficient}",
                 _ => null,
             };
-            if (bad != null) return $"camera {Id}: {Model.Name} parameter {name} = {v} {bad}";
+            if (bad != null) return $"{subject}: {Model.Name} parameter {name} = {v} {bad}";
         }
         return null;
     }

@@ -26,7 +26,7 @@ public sealed record StoredQuery(QueryResult Result, QueryStatus Status, QueryRe
 /// (<c>poses.csv</c>, RFC 4180: keypoints, matches, inliers, time per stage, fallback image,
 /// warning, status), the inliers (<c>poses.inliers.txt</c>, <see cref="QueryInliers"/>) and all
 /// matches with their RANSAC verdict (<c>poses.matches.txt</c>, <see cref="QueryMatches"/>), which
-/// reports draw. Written whole after every query (each file atomically, see <see cref="OutputFile"/>)
+/// reports draw. Written whole as queries finish (each file atomically, see <see cref="OutputFile"/>)
 /// and read back by a resumed run and by `localize report`. The run's settings and time per stage
 /// go beside them (<see cref="QueryRunInfo"/>).
 /// </summary>
@@ -83,15 +83,23 @@ public static class QueryOutputs
     /// <param name="runInfo">the run description's text to write with them (a merge's), or null</param>
     public static void Write(string posesPath, string csvPath, IReadOnlyList<QueryRecord> records, string? runInfo = null)
     {
-        var files = new List<(string, string)>
+        // Line by line: one string of a file stopped .NET past ~1 G characters (Aachen-sized match
+        // lines at ~25,000 queries).
+        static Action<Stream> Lines(string? header, IEnumerable<string> lines) => stream =>
         {
-            (QueryMatches.PathFor(posesPath), string.Concat(records.Select(r => r.MatchesLine + "\n"))),
-            (QueryInliers.PathFor(posesPath), string.Concat(records.Select(r => r.InliersLine + "\n"))),
-            (csvPath, CsvHeader + "\n" + string.Concat(records.Select(r => r.CsvLine + "\n"))),
+            using var w = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            if (header != null) { w.Write(header); w.Write('\n'); }
+            foreach (var line in lines) { w.Write(line); w.Write('\n'); }
         };
-        if (runInfo != null) files.Add((QueryRunInfo.PathFor(posesPath), runInfo));
-        files.Add((posesPath, string.Concat(records.Select(r => r.PoseLine + "\n"))));
-        OutputFile.WriteAllTextsTogether(files);
+        var files = new List<(string, Action<Stream>)>
+        {
+            (QueryMatches.PathFor(posesPath), Lines(null, records.Select(r => r.MatchesLine))),
+            (QueryInliers.PathFor(posesPath), Lines(null, records.Select(r => r.InliersLine))),
+            (csvPath, Lines(CsvHeader, records.Select(r => r.CsvLine))),
+        };
+        if (runInfo != null) files.Add((QueryRunInfo.PathFor(posesPath), s => { var b = new System.Text.UTF8Encoding(false).GetBytes(runInfo); s.Write(b, 0, b.Length); }));
+        files.Add((posesPath, Lines(null, records.Select(r => r.PoseLine))));
+        OutputFile.WriteTogether(files);
     }
 
     /// <summary>The queries of an earlier run that are both in its CSV and in its submission,

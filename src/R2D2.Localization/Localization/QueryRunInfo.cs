@@ -8,7 +8,7 @@ namespace R2D2.Localization.Localization;
 
 /// <summary>
 /// What a run of queries was and how long it took, written beside its outputs
-/// (<c>poses.run.json</c>, atomically, after every query) so that `localize report` can show the
+/// (<c>poses.run.json</c>, atomically, as queries finish) so that `localize report` can show the
 /// settings, the model and the time per stage of the run it reports on: the map, the inputs, the
 /// extractor's identity and settings, the localizer's settings, the counts per status, and the
 /// seconds per stage (the per-query stages summed over the queries in the outputs, kept ones

@@ -401,7 +401,7 @@ public class InputFaultTests
     [Theory]
     [InlineData("q.png OPENCV_FISHEYE 160 120 150 150 80 60 0 0 0 0", "camera model OPENCV_FISHEYE is not supported by the map and query pipeline")]
     [InlineData("q.png FOV 160 120 150 150 80 60 0.5", "camera model FOV is not supported")]
-    [InlineData("q.png SIMPLE_RADIAL 160 120 0 80 60 0", "parameter f = 0 must be positive")]
+    [InlineData("q.png SIMPLE_RADIAL 160 120 0 80 60 0", "query 'q.png': SIMPLE_RADIAL parameter f = 0 must be positive")]
     [InlineData("q.png SIMPLE_RADIAL 160 120 150 80 1e6 0", "parameter cy = 1000000 lies outside")]
     public void BadQueryCamerasAreRefusedWithFileAndLine(string line, string message)
     {

@@ -517,6 +517,11 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Equal(new[] { formula, comma }.Order(), stored.Keys.Order());
         Assert.All(stored.Values, s => Assert.Equal(QueryStatus.Localized, s.Status));
 
+        // Run again without --resume: the earlier poses are replaced, and that is said.
+        (code, _, err) = Query(dir, list, poses);
+        Assert.True(code == 0, err);
+        Assert.Contains($"{poses} holds 2 poses of an earlier run, which this run replaces (--resume keeps them", err);
+
         var before = OutputsOf(poses).Select(TinyMap.Hash).ToList();
         string stdout;
         (code, stdout, err) = Query(dir, list, poses, "--resume");

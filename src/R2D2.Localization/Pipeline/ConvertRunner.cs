@@ -273,6 +273,15 @@ public static class ConvertRunner
             var (n, _) = KaptureExportRunner.Run(from, to, features);
             return (n, new[] { Path.Combine(to, "sensors") }.Concat(features ? new[] { Path.Combine(to, "reconstruction") } : Array.Empty<string>()).ToList());
         }
+        // COLMAP to COLMAP is a change of format only, as COLMAP's model_converter: ids, 3D points and
+        // 2D points kept (they were dropped, and the ids renumbered, without a word).
+        if (format is PoseFormat.ColmapText or PoseFormat.ColmapBinary && intrinsics == null && imageRoot == null && ColmapModels.IsModel(from))
+        {
+            var model = ColmapModels.Read(from);
+            bool binary = format == PoseFormat.ColmapBinary;
+            ColmapModels.Write(to, model, binary);
+            return (model.Images.Count, new[] { "cameras", "images", "points3D" }.Select(f => Path.Combine(to, f + (binary ? ".bin" : ".txt"))).ToList());
+        }
         var images = Read(from, intrinsics, imageRoot, progress == null ? null : progress.Warning);
         return (images.Count, Write(images, to, format, from, progress == null ? null : progress.Warning));
     }

@@ -69,6 +69,25 @@ public class InteropCliTests
         Assert.False(Directory.Exists(none));
     }
 
+    /// <summary>COLMAP to COLMAP changes the format only, as model_converter does: the ids, 3D points
+    /// and 2D points are kept (they were dropped, the ids renumbered by file order).</summary>
+    [Fact]
+    public void ConvertBetweenColmapFormatsKeepsTheWholeModel()
+    {
+        var dir = TempDir.Create();
+        var source = SharedData.Path_("datasets", "formats", "maupertuis", "colmap", "reconstruction");
+        var bin = Path.Combine(dir, "bin");
+        var (code, stdout, err) = CliTests.Localize("convert", "--from", source, "--to", bin, "--format", "colmap-binary");
+        Assert.True(code == 0, err + stdout);
+        var a = ColmapText.ReadModel(source);
+        var b = ColmapBinary.ReadModel(bin);
+        Assert.Equal(a.Images.Select(i => (i.Id, i.Posed.Name, i.Posed.Camera.Id)), b.Images.Select(i => (i.Id, i.Posed.Name, i.Posed.Camera.Id)));
+        Assert.Equal(a.Points.Count, b.Points.Count);
+        Assert.True(a.Points.Count > 1000);
+        Assert.Equal(a.Images.Sum(i => i.Point3DIds.Count(p => p >= 0)), b.Images.Sum(i => i.Point3DIds.Count(p => p >= 0)));
+        Assert.Equal(a.Images.Select(i => i.Points2D.Length), b.Images.Select(i => i.Points2D.Length));
+    }
+
     /// <summary>What a target cannot hold is refused before any file is written (two images of one
     /// base name as .camera files, a NUL in a binary model's name, a camera centre that overflows);
     /// a Strecha folder holds the converted set only; intrinsics that match none of the images are

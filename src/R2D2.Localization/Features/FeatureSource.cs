@@ -134,6 +134,8 @@ public sealed class FeatureSource : IDisposable
             {
                 // The pixel convention puts the image's edges at −0.5 and W − 0.5; a pixel of slack for rounding.
                 float x = h.Keypoints[2 * i], y = h.Keypoints[2 * i + 1];
+                if (!float.IsFinite(x) || !float.IsFinite(y))
+                    throw new ImageFileException(imagePath, $"its features in {file} hold a value that is not finite: '{name}/keypoints' of keypoint {i} ({x}, {y})");
                 if (!(x >= -1.5f && x <= size.W + 0.5f && y >= -1.5f && y <= size.H + 0.5f))
                     throw new ImageFileException(imagePath, $"its features in {file} put keypoint {i} ('{name}/keypoints') at ({x}, {y}), outside the {size.W}×{size.H} image");
             }

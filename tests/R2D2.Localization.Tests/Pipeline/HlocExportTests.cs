@@ -227,7 +227,7 @@ public class HlocFeatureSourceTests
 import h5py, numpy as np
 with h5py.File('{file}', 'w') as fd:
     for name, size, kp0, d00 in (('db/a.png', (160, 120), 1.5, 3), ('db/b.png', (160, 120), 1.5, 3),
-                                 ('nan/a.png', (160, 120), 1.5, np.nan), ('out/a.png', (160, 120), 170, 3)):
+                                 ('nan/a.png', (160, 120), 1.5, np.nan), ('out/a.png', (160, 120), 170, 3), ('nankp/a.png', (160, 120), np.nan, 3)):
         g = fd.create_group(name)
         g.create_dataset('keypoints', data=np.array([[kp0, 2.5], [10, 20], [30.25, 40.75]], dtype=np.float16))
         d = np.zeros((256, 3), dtype=np.float32); d[0, 0] = d00; d[1, 1] = 0.5; d[2, 2] = -2
@@ -237,6 +237,7 @@ with h5py.File('{file}', 'w') as fd:
 ");
         var nan = FaultInjection.TestImages.WriteBoat(Directory.CreateDirectory(Path.Combine(dir, "nan")).FullName, "a.png", 160, 120);
         var outside = FaultInjection.TestImages.WriteBoat(Directory.CreateDirectory(Path.Combine(dir, "out")).FullName, "a.png", 160, 120);
+        var nanKeypoint = FaultInjection.TestImages.WriteBoat(Directory.CreateDirectory(Path.Combine(dir, "nankp")).FullName, "a.png", 160, 120);
         using var source = R2D2.Localization.Features.FeatureSource.ForHloc("hloc:" + file);
         Assert.Equal(("hloc", 256), (source.Identity.FeatureType, source.Identity.DescriptorDim));
         var (f, reduction) = source.ExtractFile(a);
@@ -260,6 +261,8 @@ with h5py.File('{file}', 'w') as fd:
         Assert.Contains("'nan/a.png/descriptors' of keypoint 0", Assert.Throws<R2D2.Localization.Formats.ImageFileException>(() => source.ExtractFile(nan)).Message);
         Assert.Contains("keypoint 0 ('out/a.png/keypoints') at (170, 2.5), outside the 160×120 image",
             Assert.Throws<R2D2.Localization.Formats.ImageFileException>(() => source.ExtractFile(outside)).Message);
+        Assert.Contains("not finite: 'nankp/a.png/keypoints' of keypoint 0 (NaN, 2.5)",
+            Assert.Throws<R2D2.Localization.Formats.ImageFileException>(() => source.ExtractFile(nanKeypoint)).Message);
         Assert.Equal(new[] { c }, source.Lacking(new[] { a, c }));
         // A truncated file and a folder are said as such (a truncated one crashed with "The file is too small").
         var truncated = Path.Combine(dir, "truncated.h5");

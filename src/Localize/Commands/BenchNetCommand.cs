@@ -7,7 +7,7 @@ namespace R2D2.Localization.Cli.Commands;
 
 /// <summary>
 /// `localize bench-net`: the network's FLOP efficiency (<see cref="NetworkBenchRunner"/>), written
-/// as JSON; the FLOP half of tools/bench/extract (hidden from --help).
+/// as JSON; the FLOP half of tools/bench/extract.
 /// </summary>
 internal static class BenchNetCommand
 {

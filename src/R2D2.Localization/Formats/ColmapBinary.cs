@@ -14,7 +14,7 @@ namespace R2D2.Localization.Formats;
 /// </summary>
 public static class ColmapBinary
 {
-    private const double Shift = 0.5;
+    private const double Shift = ColmapConvention.PixelOffset;
 
     public static ColmapModel ReadModel(string folder, bool supportedModelsOnly = false)
     {

@@ -21,7 +21,7 @@ public sealed record ColmapModel(List<Camera> Cameras, List<ColmapImage> Images,
 /// </summary>
 public static class ColmapText
 {
-    private const double Shift = 0.5;
+    private const double Shift = ColmapConvention.PixelOffset;
 
     /// <param name="supportedModelsOnly">Refuse cameras the map and query pipeline cannot project
     /// (fisheye…); a model read for other uses may hold any COLMAP model.</param>

@@ -31,7 +31,7 @@ public static class Kapture
     /// <summary>The comment line under the header of the sensors.txt this program writes: a folder
     /// holding it may be written again; another kapture folder is not replaced.</summary>
     public const string WrittenBy = "# written by R2D2.Localization";
-    private const double Shift = 0.5;
+    private const double Shift = ColmapConvention.PixelOffset;
 
     /// <summary>Refuses <paramref name="root"/> as the output of a kapture writer when it holds a
     /// kapture folder this program did not write (a dataset's, whose images, records and

@@ -1,3 +1,4 @@
+using R2D2.Localization.Geometry;
 using System.Globalization;
 
 namespace R2D2.Localization.Formats;
@@ -21,7 +22,7 @@ public sealed record FeatureArray(float[] Values, int Columns)
 /// </summary>
 public static class KaptureFeatures
 {
-    private const float Shift = 0.5f;
+    private const float Shift = (float)ColmapConvention.PixelOffset;
 
     public static string KeypointsFolder(string root, string type) => Path.Combine(root, "reconstruction", "keypoints", type);
     public static string DescriptorsFolder(string root, string type) => Path.Combine(root, "reconstruction", "descriptors", type);

@@ -33,9 +33,6 @@ public sealed record QueryImage(string Name, Camera? Camera)
 /// </summary>
 public static class QueryList
 {
-    /// <summary>COLMAP's principal point minus the project's, in pixels.</summary>
-    public const double ColmapPixelOffset = 0.5;
-
     /// <summary>Reads a list with intrinsics. Each camera's id is its query's position in the list
     /// (1, 2, …): the file has no ids, and this keeps them distinct.</summary>
     public static List<QueryImage> ReadWithIntrinsics(string path)
@@ -66,7 +63,7 @@ public static class QueryList
                     throw new FileFormatException(path, lineNo, $"parameter {model.ParamNames[i]} ('{fields[4 + i]}') is not a finite number");
             // Named by its query: its id (the line's rank) means nothing to the reader.
             var camera = PosedImages.Checked(new Camera(queries.Count + 1, model, width, height, p), path, lineNo, subject: $"query '{fields[0]}'");
-            queries.Add(new QueryImage(fields[0], camera.WithPrincipalPointShift(-ColmapPixelOffset)));
+            queries.Add(new QueryImage(fields[0], ColmapConvention.CameraFromColmap(camera)));
         }
         return queries;
     }
@@ -81,7 +78,7 @@ public static class QueryList
             if (name.Length == 0 || name.Any(char.IsWhiteSpace)) throw new ArgumentException($"{path}: image name '{name}' cannot be written (empty or white space)");
             // A list's line starting with '#' is a comment: the image would be lost on reading.
             if (name[0] == '#') throw new ArgumentException($"{path}: image name '{name}' cannot be written: a line starting with '#' is a comment");
-            var c = camera.WithPrincipalPointShift(ColmapPixelOffset);
+            var c = ColmapConvention.CameraToColmap(camera);
             sb.Append($"{name} {c.Model.Name} {c.Width} {c.Height} {string.Join(' ', c.Params.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}\n");
         }
         OutputFile.WriteAllText(path, sb.ToString());

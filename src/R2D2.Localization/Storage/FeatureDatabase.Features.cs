@@ -1,3 +1,4 @@
+using R2D2.Localization.Geometry;
 
 namespace R2D2.Localization.Storage;
 

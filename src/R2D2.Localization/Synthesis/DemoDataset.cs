@@ -1,3 +1,4 @@
+using R2D2.Localization.Geometry;
 using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Synthesis;
@@ -25,7 +26,7 @@ public sealed record DemoDataset(string DayFolder, string NightFolder, List<Pose
             if (q.Camera is not { } c || !c.Model.Equals(camera.Model) || c.Width != camera.Width || c.Height != camera.Height
                 || c.Params.Zip(camera.Params, (a, b) => Math.Abs(a - b)).Max() > 1e-6)
                 throw new FileFormatException(queryListPath, 0, $"query '{q.Name}': its camera must be the scene's ({camera.Model.Name} {camera.Width} {camera.Height} "
-                    + $"{string.Join(' ', camera.WithPrincipalPointShift(QueryList.ColmapPixelOffset).Params)} in the list's convention)");
+                    + $"{string.Join(' ', ColmapConvention.CameraToColmap(camera).Params)} in the list's convention)");
             if (!truthByName.TryGetValue(q.SubmissionName, out var gt))
                 throw new FileFormatException(truthPath, 0, $"no true pose for query '{q.Name}' (named in {queryListPath})");
             night.Add(new PosedImage(q.Name, c, gt.Pose));

@@ -12,7 +12,7 @@ namespace R2D2.Localization.Tests.FaultInjection;
 public class QuerySetRunnerTests(TinyMap tiny)
 {
     private static readonly Camera DayCamera =
-        new Camera(1, CameraModel.Pinhole, 256, 192, new[] { 200.0, 200, 128, 96 }).WithPrincipalPointShift(-QueryList.ColmapPixelOffset);
+        new Camera(1, CameraModel.Pinhole, 256, 192, new[] { 200.0, 200, 128, 96 }).WithPrincipalPointShift(-ColmapConvention.PixelOffset);
 
     private sealed class Recorder(Action<int>? onFinished = null) : IQuerySetProgress
     {

@@ -1,9 +1,8 @@
-using R2D2.Localization.Geometry;
-
-namespace R2D2.Localization.Storage;
+namespace R2D2.Localization.Geometry;
 
 /// <summary>
-/// The one place where COLMAP's pixel convention meets the project's. COLMAP puts the centre of
+/// The one place where COLMAP's pixel convention meets the project's (COLMAP's files and database,
+/// kapture's and Aachen's lists, which share it). COLMAP puts the centre of
 /// the top-left pixel at (0.5, 0.5); the project puts it at (0, 0) (DESIGN.md). Everything that
 /// crosses the boundary — keypoints, principal points, fundamental matrices and homographies —
 /// goes through here, so a point and the camera or matrix that explains it never disagree by
@@ -37,29 +36,4 @@ public static class ColmapConvention
         var tt = new double[] { 1, 0, 0, 0, 1, 0, d, d, 1 };
         return Homography.Multiply(tt, Homography.Multiply(f, t));
     }
-}
-
-/// <summary>
-/// COLMAP's pair ids: pair_id = 2147483647·min(id1, id2) + max(id1, id2). The blobs of a pair are
-/// stored for (min, max); a pair asked for as (id1 &gt; id2) is swapped on write and back on read.
-/// </summary>
-public static class ImagePairs
-{
-    /// <summary>COLMAP's kMaxNumImages (int32 max); image ids are below it.</summary>
-    public const long MaxImageId = 2147483647;
-
-    public static long PairId(int imageId1, int imageId2)
-    {
-        if (imageId1 < 0 || imageId2 < 0) throw new ArgumentOutOfRangeException(nameof(imageId1), "image ids are non-negative");
-        if (imageId1 == imageId2) throw new ArgumentException($"a pair needs two different images (got {imageId1} twice)");
-        long a = Math.Min(imageId1, imageId2), b = Math.Max(imageId1, imageId2);
-        return MaxImageId * a + b;
-    }
-
-    /// <summary>The images of a pair id, smaller id first.</summary>
-    public static (int ImageId1, int ImageId2) FromPairId(long pairId) =>
-        ((int)(pairId / MaxImageId), (int)(pairId % MaxImageId));
-
-    /// <summary>True when the stored blobs of (id1, id2) are in the other order.</summary>
-    public static bool IsSwapped(int imageId1, int imageId2) => imageId1 > imageId2;
 }

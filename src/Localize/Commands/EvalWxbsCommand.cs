@@ -64,7 +64,7 @@ internal static class EvalWxbsCommand
             foreach (var folder in r.GetValue(pairs)!)
             {
                 var found = WxbsPairs.Find(folder);
-                if (found.Count == 0) throw new ArgumentException($"{folder}: no WxBS pair (a folder with 01.png, 02.png and {WxbsPairs.CorrespondencesFile}) in it or below it");
+                if (found.Count == 0) throw new R2D2Exception($"{folder}: no WxBS pair (a folder with 01.png, 02.png and {WxbsPairs.CorrespondencesFile}) in it or below it");
                 all.AddRange(found);
             }
             var dev = hardware.Resolve(r);

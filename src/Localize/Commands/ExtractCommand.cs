@@ -55,7 +55,7 @@ internal static class ExtractCommand
     {
         var settings = o.Extraction.Get(r);
         var inputs = ImageList.Resolve(r.GetValue(o.Images)!);
-        if (inputs.Count == 0) throw new ArgumentException("no images found in --images");
+        if (inputs.Count == 0) throw new UsageException("no images found in --images");
         var shard = o.Shard.Get(r);
         OutputFile.RefuseInputs(new[] { ("feature database", r.GetValue(o.Database)), ("statistics file", r.GetValue(o.Stats)) },
             inputs.Select(i => ("image", (string?)i.Path)));

@@ -146,9 +146,9 @@ internal static class MakePairsCommand
         {
             if (Directory.Exists(p)) files.AddRange(Directory.GetFiles(p).Where(ImageFile.IsImagePath).OrderBy(f => f, StringComparer.Ordinal));
             else if (File.Exists(p)) files.Add(p);
-            else throw new ArgumentException($"{p}: no such image or folder");
+            else throw new R2D2Exception(p, 0, "no such image or folder");
         }
-        if (files.Count == 0) throw new ArgumentException("no images found in --images");
+        if (files.Count == 0) throw new UsageException("no images found in --images");
         return files;
     }
 }

@@ -38,7 +38,7 @@ internal static class MatchCommand
         {
             var dev = hardware.Resolve(r);
             var dbPath = r.GetValue(database)!;
-            if (!File.Exists(dbPath)) throw new ArgumentException($"{dbPath}: database not found");
+            if (!File.Exists(dbPath)) throw new R2D2Exception(dbPath, 0, "database not found");
             if ((r.GetValue(shard.Shard) != null) != (r.GetValue(shardOut) != null)) throw new UsageException("--shard and --out go together");
             if (r.GetValue(shardOut) is { } outPath)
             {

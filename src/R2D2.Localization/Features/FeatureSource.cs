@@ -203,8 +203,17 @@ public sealed class FeatureSource : IDisposable
         }
         if (IsHloc(model))
             throw new R2D2Exception(mapPath, 0, $"was built with {mapExtractor.Name}, not from hloc features: give the map's checkpoint with --model{leaveOut}");
+        // Stored settings that do not parse are the database's fault, said with its name (a stack trace before).
+        T Stored<T>(Func<string, T> parse)
+        {
+            try { return parse(mapExtractor.Settings); }
+            catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+            {
+                throw new FeatureDatabaseException(mapPath, $"records extraction settings that cannot be read ({e.Message}): damaged, or not written by this program");
+            }
+        }
         if (mapExtractor.FeatureType == ExtractorIdentity.RootSiftType)
-            return ForRootSift(RootSiftSettings.FromJson(mapExtractor.Settings));
+            return ForRootSift(Stored(RootSiftSettings.FromJson));
         if (string.Equals(model, ExtractorIdentity.RootSiftType, StringComparison.OrdinalIgnoreCase))
             throw new R2D2Exception(mapPath, 0, $"was built with R2D2 features ({mapExtractor.Name}) and its queries need the same extractor, "
                 + $"so --model rootsift cannot query it: give the map's checkpoint with --model{leaveOut}, or build a RootSIFT map with `build-map --model rootsift`");
@@ -214,8 +223,9 @@ public sealed class FeatureSource : IDisposable
             throw model != null
                 ? new R2D2Exception(path, 0, $"checkpoint not found; {mapPath} was built with {mapExtractor.Model}: give its checkpoint with --model{leaveOut}")
                 : new R2D2Exception(mapPath, 0, $"was built with the checkpoint {path}, which is gone (moved or deleted): give it with --model");
+        var settings = Stored(ExtractionSettings.FromJson);
         var net = ModelLoader.Load(path, device, new NetworkOptions { BFloat16 = bf16 });
-        var source = ForR2D2(net, ExtractionSettings.FromJson(mapExtractor.Settings), ModelLoader.ModelName(path));
+        var source = ForR2D2(net, settings, ModelLoader.ModelName(path));
         var diff = mapExtractor.Differences(source.Identity, "in the map", "in this checkpoint");
         if (diff.Count == 0) return source;
         source.Dispose();

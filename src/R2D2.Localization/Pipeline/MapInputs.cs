@@ -16,21 +16,21 @@ public static class MapInputs
     public static List<PosedImage> ReadPosed(string posesPath, string? intrinsicsPath, string imageRoot, IReadOnlyCollection<string>? only,
         IProgressSink? progress = null)
     {
-        if (!Directory.Exists(imageRoot)) throw new ArgumentException($"{imageRoot}: image folder not found");
+        if (!Directory.Exists(imageRoot)) throw new R2D2Exception(imageRoot, 0, "image folder not found");
         var all = PosedImages.Read(posesPath, intrinsicsPath != null ? CameraFiles.Read(intrinsicsPath) : null, intrinsicsPath, imageRoot);
         var posed = only is { Count: > 0 } ? all.Where(p => only.Contains(p.Name)).ToList() : all;
         if (only is { Count: > 0 } && posed.Count != only.Count)
-            throw new ArgumentException($"--only names images not in {posesPath}: {string.Join(", ", only.Except(posed.Select(p => p.Name)))}");
-        if (posed.Count < 2) throw new ArgumentException($"{posesPath}: {Counted.Of(posed.Count, "posed image")}; a map needs 2 or more");
+            throw new UsageException($"--only names images not in {posesPath}: {string.Join(", ", only.Except(posed.Select(p => p.Name)))}");
+        if (posed.Count < 2) throw new R2D2Exception(posesPath, 0, $"{Counted.Of(posed.Count, "posed image")}; a map needs 2 or more");
         if (posed.Select(p => FeatureDatabase.ImageNameProblem(p.Name)).FirstOrDefault(x => x != null) is { } badName)
-            throw new ArgumentException($"{posesPath}: {badName}");
+            throw new R2D2Exception(posesPath, 0, badName);
         var missing = posed.Where(p => !File.Exists(Path.Combine(imageRoot, p.Name))).Select(p => p.Name).ToList();
         if (missing.Count > 0)
         {
             var what = $"names {Counted.Of(missing.Count, "image")} not found under {imageRoot}, e.g. {missing[0]}";
             // A kapture folder's images are its records: the first missing one is named at its line.
             if (Kapture.RecordLine(posesPath, missing[0]) is { } at) throw new FileFormatException(at.File, at.Line, what);
-            throw new ArgumentException($"{posesPath} {what}");
+            throw new R2D2Exception($"{posesPath} {what}");
         }
         return posed.Select(p => WithImageSize(p, imageRoot, progress ?? ProgressSink.None)).ToList();
     }

@@ -21,7 +21,7 @@ public static class MergeRunner
     public static DatabaseMergeSummary Databases(IReadOnlyList<string> inputs, string outPath, IProgressSink? progress = null)
     {
         progress ??= ProgressSink.None;
-        if (inputs.Count == 0) throw new ArgumentException("merge: no --databases given");
+        if (inputs.Count == 0) throw new UsageException("merge: no --databases given");
         OutputFile.RefuseInputs(new[] { ("merged database", (string?)outPath) }, inputs.Select(i => ("input database", (string?)i)));
         foreach (var i in inputs)
             if (!File.Exists(i)) throw new FeatureDatabaseException(Path.GetFullPath(i), Directory.Exists(i) ? "is a folder, not a database" : "no such database");
@@ -29,7 +29,7 @@ public static class MergeRunner
 
         var full = Path.GetFullPath(outPath);
         if (Directory.Exists(full) || outPath.EndsWith('/') || outPath.EndsWith(Path.DirectorySeparatorChar))
-            throw new ArgumentException($"merge: --out {outPath} is a folder; give the merged database's file name (e.g. {Path.Combine(outPath, "merged.db")})");
+            throw new UsageException($"merge: --out {outPath} is a folder; give the merged database's file name (e.g. {Path.Combine(outPath, "merged.db")})");
         // The inputs, in order, as the merged file records them: a rerun of this merge may replace it.
         var mergedFrom = string.Join("\n", inputs.Select(Path.GetFullPath));
         RefuseReplacing(full, outPath, mergedFrom);
@@ -70,7 +70,7 @@ public static class MergeRunner
             // Matches index keypoints: without the features they were made on (the features
             // database left out), a later build would extract again and trust them blindly.
             if (merged.MatchedPairs > 0 && merged.ImagesWithFeatures == 0)
-                throw new ArgumentException($"merge: the inputs hold {merged.MatchedPairs} matched pairs but no image's features: "
+                throw new R2D2Exception($"merge: the inputs hold {merged.MatchedPairs} matched pairs but no image's features: "
                     + "give the features database the matches were made on too (--databases FEATURES.db match-*.db)");
         }
         catch
@@ -106,11 +106,11 @@ public static class MergeRunner
         }
         catch (FeatureDatabaseException e)
         {
-            throw new ArgumentException($"merge: --out {outPath} exists and is not a feature database ({e.Message}): not replaced; give another --out");
+            throw new R2D2Exception($"merge: --out {outPath} exists and is not a feature database ({e.Message}): not replaced; give another --out");
         }
-        if (hasMap) throw new ArgumentException($"merge: --out {outPath} holds a map (build-map's): a merge would replace it; give another --out, or delete it first");
+        if (hasMap) throw new R2D2Exception($"merge: --out {outPath} holds a map (build-map's): a merge would replace it; give another --out, or delete it first");
         if (images > 0 && from != mergedFrom)
-            throw new ArgumentException($"merge: --out {outPath} holds {Counted.Of(images, "image")} that "
+            throw new R2D2Exception($"merge: --out {outPath} holds {Counted.Of(images, "image")} that "
                 + (from == null ? "no merge wrote" : "a merge of other inputs wrote")
                 + ": not replaced (a rerun of the same merge replaces its own output); give another --out, or delete it first");
     }
@@ -145,7 +145,7 @@ public static class MergeRunner
         }
         // Shards of two jobs of one stage (other images or settings): each job looked incomplete.
         if (jobs.GroupBy(j => j.Key[..j.Key.IndexOf(" job ", StringComparison.Ordinal)]).FirstOrDefault(g => g.Count() > 1) is { } mixed)
-            throw new ArgumentException($"merge: the {mixed.Key} shards given are of {mixed.Count()} different jobs ("
+            throw new R2D2Exception($"merge: the {mixed.Key} shards given are of {mixed.Count()} different jobs ("
                 + string.Join("; ", mixed.Select(j => $"{j.Value[0].Path}: {j.Key}")) + "): merge the shards of one job (same inputs and settings)");
         foreach (var (job, shards) in jobs)
         {
@@ -154,15 +154,15 @@ public static class MergeRunner
                 throw new FeatureDatabaseException(Path.GetFullPath(unfinished[0].Path), $"is shard {unfinished[0].Shard} of {job}, not complete: "
                     + "run that shard again (it resumes) before merging");
             var twice = shards.GroupBy(s => s.Shard.Index).FirstOrDefault(g => g.Count() > 1);
-            if (twice != null) throw new ArgumentException($"merge: shard {twice.Key} of {job} is given twice ({string.Join(", ", twice.Select(s => s.Path))})");
+            if (twice != null) throw new R2D2Exception($"merge: shard {twice.Key} of {job} is given twice ({string.Join(", ", twice.Select(s => s.Path))})");
             int count = shards[0].Shard.Count;
             var missing = Enumerable.Range(0, count).Except(shards.Select(s => s.Shard.Index)).ToList();
             if (missing.Count > 0)
-                throw new ArgumentException($"merge: {job} lacks {(missing.Count == 1 ? "shard" : "shards")} {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : "")}: give every shard's database");
+                throw new R2D2Exception($"merge: {job} lacks {(missing.Count == 1 ? "shard" : "shards")} {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? ", …" : "")}: give every shard's database");
         }
         var stages = jobs.Keys.Select(k => k.Split(' ')[0]).ToList();
         if (stages.Count != stages.Distinct().Count())
-            throw new ArgumentException($"merge: shards of {stages.Count} jobs of one stage ({string.Join("; ", jobs.Keys)}): give the shards of one run");
+            throw new R2D2Exception($"merge: shards of {stages.Count} jobs of one stage ({string.Join("; ", jobs.Keys)}): give the shards of one run");
     }
 
     /// <summary>
@@ -175,9 +175,9 @@ public static class MergeRunner
     public static int QueryOutputs(string listPath, IReadOnlyList<string> outputs, string outPath, string? csvPath = null)
     {
         var queries = QueryInputs.ReadQueryNames(listPath);
-        if (outputs.Count == 0) throw new ArgumentException("merge: no --outputs given");
+        if (outputs.Count == 0) throw new R2D2Exception("merge: no --outputs given");
         if (outputs.GroupBy(o => Path.GetFullPath(o)).FirstOrDefault(g => g.Count() > 1) is { } twice)
-            throw new ArgumentException($"{twice.First()}: given twice in --outputs (each shard once)");
+            throw new R2D2Exception($"{twice.First()}: given twice in --outputs (each shard once)");
         var csv = csvPath ?? Path.ChangeExtension(outPath, ".csv");
         var ins = outputs.SelectMany(o => new[] { ("shard submission", (string?)o), ("shard CSV", Path.ChangeExtension(o, ".csv")), ("shard inliers", QueryInliers.PathFor(o)) })
             .Append(("query list", listPath));

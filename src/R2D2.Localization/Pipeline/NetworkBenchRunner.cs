@@ -67,7 +67,7 @@ public static class NetworkBenchRunner
     public static Dictionary<string, object?> Run(NetworkBenchOptions o, IProgressSink progress)
     {
         foreach (var v in o.Compare)
-            if (!Variants.ContainsKey(v)) throw new ArgumentException($"unknown variant '{v}' (known: {string.Join(", ", Variants.Keys)})");
+            if (!Variants.ContainsKey(v)) throw new UsageException($"unknown variant '{v}' (known: {string.Join(", ", Variants.Keys)})");
         var result = new Dictionary<string, object?> { ["threads"] = get_num_threads(), ["torch"] = "libtorch " + __version__ };
         if (o.SgemmSize > 0)
         {

@@ -69,7 +69,7 @@ public static class PairsRunner
             "with pose priors in the database (build-map stores its posed images' poses there; extract stores none)",
             () =>
             {
-                if (!db.HasMap) throw new ArgumentException($"--pairs {spec}: {db.Path} holds no map to take covisibility from (run build-map first)");
+                if (!db.HasMap) throw new UsageException($"--pairs {spec}: {db.Path} holds no map to take covisibility from (run build-map first)");
                 var seen = new Dictionary<int, HashSet<long>>();
                 foreach (var p in db.ReadMap())
                     foreach (var e in p.Track)
@@ -87,7 +87,7 @@ public static class PairsRunner
                 return PairSources.Exhaustive(names);
             case PairSourceKind.Poses:
                 var cameras = posed();
-                if (cameras.Count < 2) throw new ArgumentException($"--pairs {spec}: {Counted.Of(cameras.Count, "image")} {posesFrom}; need 2 or more");
+                if (cameras.Count < 2) throw new UsageException($"--pairs {spec}: {Counted.Of(cameras.Count, "image")} {posesFrom}; need 2 or more");
                 return PairSources.FromPoses(cameras, spec.K, spec.MaxViewAngleDeg * Math.PI / 180);
             case PairSourceKind.Covisibility:
                 return PairSources.FromCovisibility(covisibility!(), spec.K);

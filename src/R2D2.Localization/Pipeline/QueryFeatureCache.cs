@@ -36,7 +36,7 @@ public sealed class QueryFeatureCache
     {
         var rel = queryName.Replace('\\', '/').TrimStart('/');
         if (rel.Split('/').Any(p => p == ".."))
-            throw new ArgumentException($"query name '{queryName}' leaves the features cache folder");
+            throw new R2D2Exception($"query name '{queryName}' leaves the features cache folder");
         return Path.Combine(_folder, rel + ".features.safetensors");
     }
 

@@ -205,7 +205,7 @@ public sealed class RenderedPairSource : ITrainingPairSource
                 if (placed <= j) break;
             }
             if (placed == k) return result;
-            if (attempt > 200) throw new InvalidOperationException($"{p.Scene.Name}: no place for {k} cameras looking at a common facade point");
+            if (attempt > 200) throw new R2D2Exception($"{p.Scene.Name}: no place for {k} cameras looking at a common facade point (the scene's facades too small or too close together for the pair cameras)");
         }
     }
 

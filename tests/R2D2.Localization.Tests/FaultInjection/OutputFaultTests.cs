@@ -30,6 +30,25 @@ public class OutputFaultTests(TinyMap tiny)
 
     private static string[] OutputsOf(string poses) => new[] { poses, Path.ChangeExtension(poses, ".csv"), QueryInliers.PathFor(poses) };
 
+    /// <summary>A map whose recorded extraction settings do not parse is named as damaged (a stack trace before).</summary>
+    [Fact]
+    public void AMapWithDamagedExtractionSettingsIsNamed()
+    {
+        var dir = tiny.Workspace("day_01.jpg");
+        var map = Path.Combine(dir, "map.db");
+        using (var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={map};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "UPDATE r2d2_meta SET value = '{\"max_size\": \"x\"}' WHERE key = 'settings'";
+            Assert.Equal(1, cmd.ExecuteNonQuery());
+        }
+        var (code, _, err) = Query(dir, List(dir, Good("day_01.jpg")), Path.Combine(dir, "out", "poses.txt"));
+        Assert.Equal(1, code);
+        Assert.Contains($"{map}: records extraction settings that cannot be read", err);
+        Assert.DoesNotContain("   at ", err);
+    }
+
     [Fact]
     public void QueryOutputsThatAreInputsAreRefusedBeforeAnythingIsWritten()
     {

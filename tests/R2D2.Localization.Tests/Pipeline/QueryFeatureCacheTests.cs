@@ -82,6 +82,6 @@ public class QueryFeatureCacheTests
     public void ANameThatLeavesTheFolderIsRefused()
     {
         var cache = new QueryFeatureCache(TempDir.Create(), StorageTestData.R2D2Extractor);
-        Assert.Throws<ArgumentException>(() => cache.PathOf("../outside.jpg"));
+        Assert.Throws<R2D2Exception>(() => cache.PathOf("../outside.jpg"));
     }
 }

@@ -198,7 +198,7 @@ public class ShardTests
         Assert.Empty(Directory.GetFiles(dir, ".z.db.merge*"));
         Assert.False(File.Exists(P("z.db")));
         var folder = CliTests.Localize("merge", "--databases", P("features.db"), "--out", dir + "/");
-        Assert.Equal(1, folder.Code);
+        Assert.Equal(2, folder.Code); // a usage error
         Assert.Contains("is a folder", folder.Err);
         Assert.Empty(Directory.GetFiles(dir, ".merge*"));
 

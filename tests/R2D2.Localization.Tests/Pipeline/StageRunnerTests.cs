@@ -52,7 +52,7 @@ public class StageRunnerTests
         Assert.Equal(PairsRunner.Run(PairSpec.Exhaustive, s.Images), PairsRunner.Run(PairSpec.Exhaustive, db));
         // Covisibility needs a map: none among posed images, none yet in the database.
         Assert.Contains("covisibility needs a map", Assert.Throws<UsageException>(() => PairsRunner.Run(PairSpec.Parse("covisibility:2"), s.Images)).Message);
-        Assert.Contains("holds no map", Assert.Throws<ArgumentException>(() => PairsRunner.Run(PairSpec.Parse("covisibility:2"), db)).Message);
+        Assert.Contains("holds no map", Assert.Throws<UsageException>(() => PairsRunner.Run(PairSpec.Parse("covisibility:2"), db)).Message);
         // A pairs file names images of the list only.
         var file = Path.Combine(s.Folder, "pairs.txt");
         File.WriteAllText(file, "cam00.jpg cam01.jpg\ncam00.jpg other.jpg\n");

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using R2D2.Localization.Pipeline;
-using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -38,7 +37,6 @@ internal static class MatchCommand
         {
             var dev = hardware.Resolve(r);
             var dbPath = r.GetValue(database)!;
-            if (!File.Exists(dbPath)) throw new R2D2Exception(dbPath, 0, "database not found");
             if ((r.GetValue(shard.Shard) != null) != (r.GetValue(shardOut) != null)) throw new UsageException("--shard and --out go together");
             if (r.GetValue(shardOut) is { } outPath)
             {
@@ -48,17 +46,13 @@ internal static class MatchCommand
                 Console.WriteLine($"match shard {shard.Get(r)}: {s.Matched} matched, {s.Skipped} skipped (stored), {s.Seconds:F1} s → {outPath}");
                 return 0;
             }
-            using var db = FeatureDatabase.OpenExisting(dbPath);
-            var list = PairsRunner.Run(PairSpec.Parse(r.GetValue(pairs)!), db);
-            Console.WriteLine($"match: {Counted.Of(list.Count, "pair")} in {dbPath} on {dev}");
             // The log every 100 pairs and no stage time: the summary line below gives it.
-            var progress = new ConsoleProgress(logEvery: 100, stageTimes: false);
             var method = r.GetValue(verify)!;
-            var m = MatchRunner.Run(db, list, new MatchOptions
+            var m = MatchRunner.RunDatabase(dbPath, PairSpec.Parse(r.GetValue(pairs)!), new MatchOptions
             {
                 Device = dev, MinSimilarity = r.GetValue(minSim),
                 Verify = method == "none" ? null : new VerifyOptions { Method = method == "poses" ? VerifyMethod.Poses : VerifyMethod.Fundamental },
-            }, progress);
+            }, new ConsoleProgress(logEvery: 100, stageTimes: false), n => Console.WriteLine($"match: {Counted.Of(n, "pair")} in {dbPath} on {dev}"));
             if (m.Verified is { } verified) Console.WriteLine($"verify: {Counted.Of(verified, "pair")} verified ({method})");
             Console.WriteLine($"match: {m.Matched} matched ({m.PairsPerSecond:F1} pairs/s, mean {m.MeanMatches:F0} matches), {m.Skipped} skipped (stored), {m.Seconds:F1} s");
             return 0;

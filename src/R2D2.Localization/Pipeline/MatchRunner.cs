@@ -28,6 +28,18 @@ public sealed record MatchSummary(int Matched, int Skipped, long Matches, double
 /// database (resumable: pairs with stored matches are skipped; see <see cref="DatabaseMatching"/>).</summary>
 public static class MatchRunner
 {
+    /// <summary>`localize match`: the pairs <paramref name="spec"/> gives in the database at
+    /// <paramref name="dbPath"/>, matched (and verified when the options ask); <paramref name="listed"/>
+    /// is told how many pairs there are before the work.</summary>
+    public static MatchSummary RunDatabase(string dbPath, PairSpec spec, MatchOptions o, IProgressSink? progress = null, Action<int>? listed = null)
+    {
+        if (!File.Exists(dbPath)) throw new R2D2Exception(dbPath, 0, "database not found");
+        using var db = FeatureDatabase.OpenExisting(dbPath);
+        var pairs = PairsRunner.Run(spec, db);
+        listed?.Invoke(pairs.Count);
+        return Run(db, pairs, o, progress);
+    }
+
     /// <param name="features">Where the descriptors are read (null: <paramref name="db"/>; see <see cref="DatabaseMatching.Run"/>).</param>
     public static MatchSummary Run(FeatureDatabase db, IReadOnlyList<ImagePair> pairs, MatchOptions o, IProgressSink? progress = null, FeatureDatabase? features = null)
     {

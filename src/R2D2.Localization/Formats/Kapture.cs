@@ -32,6 +32,8 @@ public static class Kapture
     /// holding it may be written again; another kapture folder is not replaced.</summary>
     public const string WrittenBy = "# written by R2D2.Localization";
     private const double Shift = ColmapConvention.PixelOffset;
+    /// <summary>kapture's camera type for a size without intrinsics (`UNKNOWN_CAMERA, w, h`).</summary>
+    private const string UnknownCamera = "UNKNOWN_CAMERA";
 
     /// <summary>Refuses <paramref name="root"/> as the output of a kapture writer when it holds a
     /// kapture folder this program did not write (a dataset's, whose images, records and
@@ -89,10 +91,12 @@ public static class Kapture
     /// query pipeline cannot project.</summary>
     /// <param name="poses">read trajectories.txt and rigs.txt (queries' poses are not needed, and
     /// ground truth there may hold lines kapture allows that a pose cannot come from)</param>
-    public static List<KaptureImage> Read(string path, bool supportedModelsOnly = false, bool poses = true)
+    /// <param name="sizesOnly">the cameras' sizes are all the caller needs: kapture's UNKNOWN_CAMERA
+    /// (a size without intrinsics, what kapture's image-folder import writes) is taken, as COLMAP's guess.</param>
+    public static List<KaptureImage> Read(string path, bool supportedModelsOnly = false, bool poses = true, bool sizesOnly = false)
     {
         var sensors = SensorsFolder(path) ?? throw NotKapture(path);
-        var cameras = ReadCameras(Path.Combine(sensors, "sensors.txt"), supportedModelsOnly);
+        var cameras = ReadCameras(Path.Combine(sensors, "sensors.txt"), supportedModelsOnly, sizesOnly);
         var rigsFile = Path.Combine(sensors, "rigs.txt");
         var sensorIds = Lines(Path.Combine(sensors, "sensors.txt")).Select(l => l.Fields[0]).ToHashSet(StringComparer.Ordinal);
         var rigs = poses && File.Exists(rigsFile) ? ReadRigs(rigsFile, sensorIds) : new Dictionary<string, Dictionary<string, Pose>>();
@@ -160,7 +164,7 @@ public static class Kapture
     }
 
     /// <summary>Cameras of sensors.txt by sensor id; ids are 1, 2, … in the file's order.</summary>
-    public static Dictionary<string, Camera> ReadCameras(string file, bool supportedModelsOnly = false)
+    public static Dictionary<string, Camera> ReadCameras(string file, bool supportedModelsOnly = false, bool sizesOnly = false)
     {
         if (!File.Exists(file)) throw new FileFormatException(file, 0, "not found");
         var result = new Dictionary<string, Camera>(StringComparer.Ordinal);
@@ -169,6 +173,15 @@ public static class Kapture
             if (f.Length < 3) throw new FileFormatException(file, n, $"expected `sensor_id, name, sensor_type, params...`, found {Counted.Of(f.Length, "field")}");
             if (f[2] != "camera") continue;
             if (f.Length < 6) throw new FileFormatException(file, n, "a camera needs `MODEL, width, height, params...`");
+            if (f[3] == UnknownCamera)
+            {
+                if (!sizesOnly)
+                    throw new FileFormatException(file, n, $"sensor '{f[0]}' is an {UnknownCamera} (a size without intrinsics), and this needs its camera's intrinsics: "
+                        + "calibrate it (or give the images' intrinsics another way, e.g. convert --intrinsics)");
+                var guess = ColmapGuess.For(PosedImages.Integer(f[4], file, n, "width"), PosedImages.Integer(f[5], file, n, "height")) with { Id = result.Count + 1 };
+                if (!result.TryAdd(f[0], guess)) throw new FileFormatException(file, n, $"sensor '{f[0]}' appears twice");
+                continue;
+            }
             CameraModel model;
             try { model = CameraModel.FromName(f[3]); }
             catch (ArgumentException e) { throw new FileFormatException(file, n, e.Message); }

@@ -110,7 +110,7 @@ public static class HlocExportRunner
         if (!types.Contains(type)) throw new UsageException($"--keypoints-type '{type}': {keypointsFolder} holds no such type (it holds {string.Join(", ", types)})");
         var descriptors = KaptureFeatures.DescriptorsTypeOf(root, type, descriptorsType)
             ?? throw new FileFormatException(Path.Combine(root, "reconstruction", "descriptors"), 0, $"holds no descriptors of the keypoints '{type}' (a descriptors.txt naming it): hloc's features need both");
-        var records = Kapture.Read(kapturePath, poses: false);
+        var records = Kapture.Read(kapturePath, poses: false, sizesOnly: true); // hloc's files hold the images' sizes only
         var images = records.Where(r => File.Exists(Path.Combine(KaptureFeatures.KeypointsFolder(root, type), r.Name + ".kpt"))).ToList();
         if (images.Count == 0) throw new FileFormatException(KaptureFeatures.KeypointsFolder(root, type), 0, "holds keypoints of none of the images of records_camera.txt: nothing to export");
         var counts = images.ToDictionary(i => i.Name, i => KaptureFeatures.CountKeypoints(root, type, i.Name), StringComparer.Ordinal);

@@ -354,6 +354,18 @@ public class InteropCliTests
         Assert.Equal(4670, Hloc.ReadFeatures(Path.Combine(dir, "berlin-features", "features.h5"), "01.jpg").Count);
         Assert.Equal(1241, Hloc.ReadMatches(Path.Combine(dir, "berlin-features", "matches.h5"), "01.jpg", "02.jpg", 4670,
             Hloc.ReadFeatures(Path.Combine(dir, "berlin-features", "features.h5"), "02.jpg").Count).Count);
+        // kapture's UNKNOWN_CAMERA (a size without intrinsics: its image-folder import writes it) is
+        // enough for hloc's files, which hold sizes only; where intrinsics are needed it is said.
+        var unknown = Path.Combine(dir, "berlin-unknown");
+        TempDir.CopyTree(Berlin, unknown);
+        var sensorsTxt = Path.Combine(unknown, "sensors", "sensors.txt");
+        File.WriteAllLines(sensorsTxt, File.ReadAllLines(sensorsTxt).Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"camera, RADIAL, 3264, 2448, .*$", "camera, UNKNOWN_CAMERA, 3264, 2448")));
+        (code, stdout, err) = CliTests.Localize("convert", "--from", unknown, "--to", Path.Combine(dir, "unknown-features"), "--format", "hloc");
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal((3264, 2448), (Hloc.ReadFeatures(Path.Combine(dir, "unknown-features", "features.h5"), "01.jpg").Width, Hloc.ReadFeatures(Path.Combine(dir, "unknown-features", "features.h5"), "01.jpg").Height));
+        (code, _, err) = CliTests.Localize("convert", "--from", unknown, "--to", Path.Combine(dir, "unknown.txt"), "--format", "query-list");
+        Assert.Equal(1, code);
+        Assert.Contains("is an UNKNOWN_CAMERA (a size without intrinsics)", err);
         (code, _, err) = CliTests.Localize("convert", "--from", Berlin, "--to", Path.Combine(dir, "x"), "--format", "hloc", "--keypoints-type", "SIFT");
         Assert.True(code == 2, err);
         Assert.Contains("--keypoints-type 'SIFT': ", err);

@@ -40,6 +40,7 @@ namespace R2D2.Localization.Cli
             root.Subcommands.Add(BenchScaleCommand.Create());
             root.Subcommands.Add(BenchNetCommand.Create());
             RefuseEmptyValues(root);
+            AliasOutputOptions(root);
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {
@@ -63,6 +64,16 @@ namespace R2D2.Localization.Cli
             foreach (var o in command.Options.Where(o => Text(o.ValueType))) o.Validators.Add(r => Refuse(r, o.Name));
             foreach (var a in command.Arguments.Where(a => Text(a.ValueType))) a.Validators.Add(r => Refuse(r, a.Name));
             foreach (var c in command.Subcommands) RefuseEmptyValues(c);
+        }
+
+        /// <summary>Commands name their output --out or --output (query and report): each takes the
+        /// other name too, where the command has no other option of that name.</summary>
+        private static void AliasOutputOptions(Command command)
+        {
+            bool Taken(string name) => command.Options.Any(o => o.Name == name || o.Aliases.Contains(name));
+            foreach (var (name, other) in new[] { ("--out", "--output"), ("--output", "--out") })
+                if (command.Options.FirstOrDefault(o => o.Name == name) is { } option && !Taken(other)) option.Aliases.Add(other);
+            foreach (var c in command.Subcommands) AliasOutputOptions(c);
         }
 
         /// <summary>The parser names an option's .NET type ("as expected type 'System.Nullable`1[System.Int32]'"):

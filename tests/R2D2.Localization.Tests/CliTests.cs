@@ -53,7 +53,8 @@ public class CliTests
         (code, stdout, err) = Extract(Path.Combine(dir, "out"), img);
         Assert.Equal(0, code);
         Assert.Contains("1 skipped", stdout);
-        (code, _, err) = Localize(new[] { "extract", "--model", Model, "--out", Path.Combine(dir, "r2d2"), "--format", "r2d2", "--images", img }.Concat(Small).ToArray());
+        // --output is --out's other name (query and report name their output so).
+        (code, _, err) = Localize(new[] { "extract", "--model", Model, "--output", Path.Combine(dir, "r2d2"), "--format", "r2d2", "--images", img }.Concat(Small).ToArray());
         Assert.True(code == 0, err);
         var npz = Npz.Read(Path.Combine(dir, "r2d2", "crop.png.r2d2"));
         Assert.Equal(new long[] { f.Count, 3 }, npz["keypoints"].Shape);

@@ -103,6 +103,7 @@ public sealed class QuerySetRunner
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private double _writeSeconds;
     private double _lastWriteSeconds;
+    private const double QuickWriteSeconds = 0.05;
     private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
 
     public QuerySetRunner(MapIndex map, FeatureSource source, TorchSharp.torch.Device? device, QuerySetOptions options)
@@ -199,10 +200,11 @@ public sealed class QuerySetRunner
                 {
                     records[i] = QueryOutputs.Format(outcomes[i]!.Result, outcomes[i]!.Status, _map, _o.SubmissionFolders);
                     // Rewriting every output after each query costs their size each time (N² in all:
-                    // 330 ms a write at 10,000 queries). They are rewritten once the time since the last
-                    // write is 10× what it took: writing stays within ~10 % of the run, and a kill -9
-                    // loses at most that much work, which --resume redoes.
-                    if (_sinceWrite.Elapsed.TotalSeconds >= 10 * _lastWriteSeconds) WriteOutputs(poses, csv!, records, outcomes);
+                    // 330 ms a write at 10,000 queries). After each query while a rewrite is quick, else
+                    // once the time since the last is 10× what it took: writing stays within ~10 % of the
+                    // run, and a kill -9 loses at most that much work, which --resume redoes.
+                    if (_lastWriteSeconds < QuickWriteSeconds || _sinceWrite.Elapsed.TotalSeconds >= 10 * _lastWriteSeconds)
+                        WriteOutputs(poses, csv!, records, outcomes);
                 }
             }
             progress.Finished(i, queries.Count, outcomes[i]!);

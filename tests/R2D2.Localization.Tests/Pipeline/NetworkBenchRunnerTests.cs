@@ -24,7 +24,7 @@ public class NetworkBenchRunnerTests
         Assert.Equal(2 * 483168.0 * 256 * 256 / 1e9, (double)image["gflop"], 1e-9);
         Assert.Equal(9, ((List<Dictionary<string, object>>)r["layers"]!).Count); // one size: largest = smallest level
         Assert.Equal(new[] { "fp32", "fp32-nchw" }, ((Dictionary<string, object>)r["compare"]!).Keys);
-        Assert.Throws<ArgumentException>(() => NetworkBenchRunner.Run(new NetworkBenchOptions
+        Assert.Throws<UsageException>(() => NetworkBenchRunner.Run(new NetworkBenchOptions
         {
             Model = SharedData.Model("r2d2_WASF_N16"), Images = new[] { boat }, Compare = new[] { "fp64" },
         }, ProgressSink.None));

@@ -88,7 +88,7 @@ public static class HtmlReport
                   + "(at most ").Append(d.Options.MaxLinesPerKind).Append(" of each, sampled evenly); circles in the query mark all its matches. Click a picture to see it full size.</div>\n");
         var pointsById = d.Points.ToDictionary(p => p.Id);
         var drawn = PictureCards(d, errors);
-        if (drawn.Count < d.Queries.Count)
+        if (drawn.Count < d.Queries.Count(q => !q.Missing))
             sb.Append("<div class=\"note\">Pictures of ").Append(drawn.Count).Append(" of the ").Append(d.Queries.Count).Append(" queries (at most ").Append(d.Options.MaxPictureCards)
               .Append(", those not localized or outside ").Append(E(ThresholdSet.Aachen.Thresholds[0].ToString())).Append(" first; `localize report --max-pictures`): the others' cards are text.</div>\n");
         w.Write(sb);
@@ -110,7 +110,8 @@ public static class HtmlReport
     /// (not localized, or outside the tightest threshold), then the others, in the run's order.</summary>
     private static HashSet<int> PictureCards(ReportData d, Dictionary<string, QueryError>? errors)
     {
-        var order = Enumerable.Range(0, d.Queries.Count).OrderBy(i => Good(d.Queries[i], errors?.GetValueOrDefault(d.Queries[i].Name)) ? 1 : 0).ThenBy(i => i);
+        // A query without a pose has no picture to draw: it takes no place.
+        var order = Enumerable.Range(0, d.Queries.Count).Where(i => !d.Queries[i].Missing).OrderBy(i => Good(d.Queries[i], errors?.GetValueOrDefault(d.Queries[i].Name)) ? 1 : 0).ThenBy(i => i);
         return order.Take(d.Options.MaxPictureCards).ToHashSet();
     }
 

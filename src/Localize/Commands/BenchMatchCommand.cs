@@ -10,8 +10,9 @@ namespace R2D2.Localization.Cli.Commands;
 /// <summary>
 /// `localize bench-match`: pairs per second of <see cref="MutualNearestNeighbours"/> on random
 /// descriptors, printed as one JSON object; the matching half of tools/bench/match. The
-/// descriptors are torch.randn(2·pairs, keypoints, dim) after torch.manual_seed(seed), L2-normalized: the same numbers PyTorch draws with that seed, so the
-/// reference script can compare match counts as well as times.
+/// descriptors are torch.randn(2·pairs, keypoints, dim) after torch.manual_seed(seed),
+/// L2-normalized: the same numbers PyTorch draws with that seed, so the reference script can
+/// compare match counts as well as times.
 /// </summary>
 internal static class BenchMatchCommand
 {

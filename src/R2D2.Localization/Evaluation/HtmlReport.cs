@@ -32,11 +32,8 @@ public static class HtmlReport
     /// <summary>Writes the page atomically, streamed: one string of it stopped .NET at ~36,000 queries
     /// ("Out of memory", a string holds at most ~1 G characters). <paramref name="onCard"/> is told of
     /// each query's card as it is written (progress).</summary>
-    public static void Write(string htmlPath, ReportData data, Action<int, int>? onCard = null) => OutputFile.Write(htmlPath, stream =>
-    {
-        using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
-        Render(w, data, onCard);
-    });
+    public static void Write(string htmlPath, ReportData data, Action<int, int>? onCard = null) =>
+        OutputFile.Write(htmlPath, OutputFile.Text(w => Render(w, data, onCard)));
 
     private const string Style =
         "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1500px}h1{font-size:22px}h2{font-size:18px;margin-top:28px;border-bottom:1px solid #ccc}"

@@ -70,6 +70,6 @@ public static class StrechaLoc
             var (u, v) = truth.Camera.Project(xc[0], xc[1], xc[2]);
             errs.Add(Math.Sqrt((u - res.InlierXY[2 * k]) * (u - res.InlierXY[2 * k]) + (v - res.InlierXY[2 * k + 1]) * (v - res.InlierXY[2 * k + 1])));
         }
-        return errs.Count == 0 ? double.NaN : Statistics.Median(errs);
+        return Statistics.Median(errs); // NaN without inliers
     }
 }

@@ -75,5 +75,4 @@ public static class WxbsEvaluation
         double recall = errorsPerPair.Count == 0 ? 0 : errorsPerPair.Average(Recall);
         return new WxbsSummary(label, pairErrors.Length, solved, recall, Statistics.Median(pairErrors));
     }
-
 }

@@ -13,11 +13,15 @@ namespace R2D2.Localization.Formats;
 /// </summary>
 public static class OutputFile
 {
-    public static void WriteAllText(string path, string text) => Write(path, s =>
+    public static void WriteAllText(string path, string text) => Write(path, Text(w => w.Write(text)));
+
+    /// <summary>A writer of UTF-8 text (no BOM, "\n" lines) for <see cref="Write"/> and
+    /// <see cref="WriteTogether"/>: text streamed, never one string of a whole large file.</summary>
+    public static Action<Stream> Text(Action<TextWriter> write) => stream =>
     {
-        var bytes = new UTF8Encoding(false).GetBytes(text);
-        s.Write(bytes, 0, bytes.Length);
-    });
+        using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+        write(w);
+    };
 
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
@@ -67,11 +71,7 @@ public static class OutputFile
     /// every one to its temporary file first, then all renamed at the end, so that a kill leaves
     /// the old set or the new one, short of the instant of the renames (each file stays whole).</summary>
     public static void WriteAllTextsTogether(IReadOnlyList<(string Path, string Text)> files) =>
-        WriteTogether(files.Select(f => (f.Path, (Action<Stream>)(s =>
-        {
-            var bytes = new UTF8Encoding(false).GetBytes(f.Text);
-            s.Write(bytes, 0, bytes.Length);
-        }))).ToList());
+        WriteTogether(files.Select(f => (f.Path, Text(w => w.Write(f.Text)))).ToList());
 
     /// <summary>Writes several files that belong together, each with its writer (given a stream that
     /// also reads and seeks), renamed into place together at the end, as <see cref="WriteAllTextsTogether"/>.</summary>

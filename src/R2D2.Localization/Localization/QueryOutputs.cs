@@ -85,19 +85,18 @@ public static class QueryOutputs
     {
         // Line by line: one string of a file stopped .NET past ~1 G characters (Aachen-sized match
         // lines at ~25,000 queries).
-        static Action<Stream> Lines(string? header, IEnumerable<string> lines) => stream =>
+        static Action<Stream> Lines(string? header, IEnumerable<string> lines) => OutputFile.Text(w =>
         {
-            using var w = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
-            if (header != null) { w.Write(header); w.Write('\n'); }
-            foreach (var line in lines) { w.Write(line); w.Write('\n'); }
-        };
+            if (header != null) w.WriteLine(header);
+            foreach (var line in lines) w.WriteLine(line);
+        });
         var files = new List<(string, Action<Stream>)>
         {
             (QueryMatches.PathFor(posesPath), Lines(null, records.Select(r => r.MatchesLine))),
             (QueryInliers.PathFor(posesPath), Lines(null, records.Select(r => r.InliersLine))),
             (csvPath, Lines(CsvHeader, records.Select(r => r.CsvLine))),
         };
-        if (runInfo != null) files.Add((QueryRunInfo.PathFor(posesPath), s => { var b = new System.Text.UTF8Encoding(false).GetBytes(runInfo); s.Write(b, 0, b.Length); }));
+        if (runInfo != null) files.Add((QueryRunInfo.PathFor(posesPath), OutputFile.Text(w => w.Write(runInfo))));
         files.Add((posesPath, Lines(null, records.Select(r => r.PoseLine))));
         OutputFile.WriteTogether(files);
     }

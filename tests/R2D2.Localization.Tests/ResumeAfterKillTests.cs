@@ -31,13 +31,16 @@ public class ResumeAfterKillTests
     /// <summary>Starts `localize` with its output drained (so it never blocks on a full pipe), to be killed.</summary>
     internal static Process Start(params string[] args) => Start(null, args);
 
-    private static Process Start(StringBuilder? stderr, params string[] args)
+    private static Process Start(StringBuilder? stderr, params string[] args) => Start(stderr, null, args);
+
+    /// <summary>Starts `localize` with <paramref name="args"/>; <paramref name="stdout"/> gets its output lines as they come.</summary>
+    internal static Process Start(StringBuilder? stderr, Action<string>? stdout, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "localize.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, _) => { };
+        p.OutputDataReceived += (_, e) => { if (e.Data != null) stdout?.Invoke(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (p) stderr?.AppendLine(e.Data); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();

@@ -21,11 +21,13 @@ internal static class BenchPnpCommand
         {
             var o = new PnpBenchOptions { Matches = r.GetValue(matches), Outliers = r.GetValue(outliers), Queries = r.GetValue(queries), ThresholdPx = r.GetValue(threshold) };
             var x = PnpBenchRunner.Run(o);
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            // A median error is null where half the queries or more have no pose (JSON has no infinity).
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
             {
                 ["matches"] = o.Matches, ["outliers"] = o.Outliers, ["queries"] = o.Queries, ["threshold_px"] = o.ThresholdPx,
                 ["ours_median_ms"] = x.OursMedianMs, ["opencv_median_ms"] = x.OpenCvMedianMs,
                 ["ours_median_position_error_m"] = x.OursMedianErrorMetres, ["opencv_median_position_error_m"] = x.OpenCvMedianErrorMetres,
+                ["ours_no_pose"] = x.OursNoPose, ["opencv_no_pose"] = x.OpenCvNoPose,
             }));
             return 0;
         }));

@@ -67,6 +67,23 @@ public static class OutputFile
         Directory.CreateDirectory(folder);
     }
 
+    /// <summary>The lock file of <see cref="LockFolder"/>.</summary>
+    public const string LockFile = ".lock";
+
+    /// <summary>Holds <paramref name="folder"/>'s <see cref="LockFile"/> with an exclusive flock until
+    /// disposed, so that a second run writing to the same folder is refused instead of mixing its
+    /// files with the first's; the lock ends with its process (kill -9 too), and the file stays.</summary>
+    /// <param name="what">the run, as the refusal names it (e.g. "`localize train`")</param>
+    public static IDisposable LockFolder(string folder, string what)
+    {
+        var path = Path.Combine(folder, LockFile);
+        try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException e) when (File.Exists(path))
+        {
+            throw new R2D2Exception(folder, 0, $"another {what} is writing to this folder (it holds {LockFile}): wait for it to end, or use another folder", e);
+        }
+    }
+
     /// <summary>Writes several files that belong together (a submission and the files beside it):
     /// every one to its temporary file first, then all renamed at the end, so that a kill leaves
     /// the old set or the new one, short of the instant of the renames (each file stays whole).</summary>

@@ -278,6 +278,7 @@ public static class ConvertRunner
         if (format is PoseFormat.ColmapText or PoseFormat.ColmapBinary && intrinsics == null && imageRoot == null && ColmapModels.IsModel(from))
         {
             var model = ColmapModels.Read(from);
+            if (model.Images.Count == 0) throw new FileFormatException(from, 0, "no images"); // as every other source
             bool binary = format == PoseFormat.ColmapBinary;
             ColmapModels.Write(to, model, binary);
             return (model.Images.Count, new[] { "cameras", "images", "points3D" }.Select(f => Path.Combine(to, f + (binary ? ".bin" : ".txt"))).ToList());

@@ -176,7 +176,7 @@ public static class DemoRunner
         var truthByName = inp.Truth.ToDictionary(g => g.Name, g => g.Pose);
         using var map = QueryInputs.LoadMap(mapPath).Map;
         var runner = new QuerySetRunner(map, source, device,
-            new QuerySetOptions { ImageRoot = data.NightFolder, OutputPath = posesPath, QueryListPath = inp.QueryPath });
+            new QuerySetOptions { ImageRoot = data.NightFolder, OutputPath = posesPath, QueryListPath = inp.QueryPath , Fresh = true });
         var summary = progress.RunQueries(runner, data.Night.Select(q => new QueryImage(q.Name, q.Camera)).ToList(),
             o => Describe(o, truthByName[o.Query.SubmissionName]));
         var results = summary.Outcomes.Select(x => x.Result).ToList();

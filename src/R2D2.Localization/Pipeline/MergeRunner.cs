@@ -175,7 +175,7 @@ public static class MergeRunner
     public static int QueryOutputs(string listPath, IReadOnlyList<string> outputs, string outPath, string? csvPath = null)
     {
         var queries = QueryInputs.ReadQueryNames(listPath);
-        if (outputs.Count == 0) throw new R2D2Exception("merge: no --outputs given");
+        if (outputs.Count == 0) throw new UsageException("--queries needs --outputs A.txt B.txt ... (the shards' submissions)");
         if (outputs.GroupBy(o => Path.GetFullPath(o)).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new R2D2Exception($"{twice.First()}: given twice in --outputs (each shard once)");
         var csv = csvPath ?? Path.ChangeExtension(outPath, ".csv");

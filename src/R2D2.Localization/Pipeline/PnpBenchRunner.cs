@@ -17,7 +17,13 @@ public sealed record PnpBenchOptions
     public double ThresholdPx { get; init; } = new PnpOptions().ThresholdPx;
 }
 
-public sealed record PnpBenchResult(double OursMedianMs, double OpenCvMedianMs, double OursMedianErrorMetres, double OpenCvMedianErrorMetres);
+/// <summary>Median times and position errors, and the queries each solver found no pose for; a
+/// median error is null where half the queries or more have no pose (it would be infinite).</summary>
+public sealed record PnpBenchResult(double OursMedianMs, double OpenCvMedianMs, double? OursMedianErrorMetres, double? OpenCvMedianErrorMetres)
+{
+    public int OursNoPose { get; init; }
+    public int OpenCvNoPose { get; init; }
+}
 
 /// <summary>
 /// PnP-RANSAC time on synthetic matches (tools/bench/query): ours against OpenCV's solvePnPRansac
@@ -60,7 +66,11 @@ public static class PnpBenchRunner
             for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) rr[3 * i + j] = rot.At<double>(i, j);
             cvErr.Add(PoseEvaluation.PositionError(new Pose(rr, new[] { tvec.At<double>(0), tvec.At<double>(1), tvec.At<double>(2) }), s.Truth));
         }
-        return new PnpBenchResult(Statistics.Median(ours), Statistics.Median(cv), Statistics.Median(oursErr), Statistics.Median(cvErr));
+        static double? Finite(double v) => double.IsFinite(v) ? v : null;
+        return new PnpBenchResult(Statistics.Median(ours), Statistics.Median(cv), Finite(Statistics.Median(oursErr)), Finite(Statistics.Median(cvErr)))
+        {
+            OursNoPose = oursErr.Count(double.IsInfinity), OpenCvNoPose = cvErr.Count(double.IsInfinity),
+        };
     }
 
     private static (Pose Truth, double[] Px, double[] Pw) Scene(ulong seed, int n, double outlierRatio, PinholeIntrinsics k)

@@ -18,6 +18,9 @@ public sealed record QuerySetOptions
     public string? CsvPath { get; init; }
     /// <summary>Keep the queries an earlier run localized (or found no pose for) and run the others.</summary>
     public bool Resume { get; init; }
+    /// <summary>Outputs that every run makes anew by design (the demos'): replacing an earlier run's
+    /// poses is not warned about.</summary>
+    public bool Fresh { get; init; }
     /// <summary>The query list the queries come from, in its order: named in errors (file:line) and never overwritten.</summary>
     public string? QueryListPath { get; init; }
     /// <summary>Other files the run reads (intrinsics, pairs), which the outputs must not overwrite.</summary>
@@ -104,6 +107,10 @@ public sealed class QuerySetRunner
     private double _writeSeconds;
     private double _lastWriteSeconds;
     private const double QuickWriteSeconds = 0.05;
+    /// <summary>Runs of up to this many queries rewrite their outputs after every query, whatever a
+    /// write takes (a few ms at this size; on a loaded disk an fsync can take 50 ms, and the spacing
+    /// then made a 40-query run write twice).</summary>
+    private const int AlwaysWrittenQueries = 1000;
     private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
 
     public QuerySetRunner(MapIndex map, FeatureSource source, TorchSharp.torch.Device? device, QuerySetOptions options)
@@ -157,7 +164,7 @@ public sealed class QuerySetRunner
         // Queries with a pose (or found to have none) are kept; unreadable and failed ones are run again.
         var stored = _o.Resume && poses != null ? QueryOutputs.ReadStored(poses, csv!) : new Dictionary<string, StoredQuery>();
         // Said, as the first write below replaces them: a forgotten --resume lost a long run's poses without a word.
-        if (!_o.Resume && poses != null && File.Exists(poses) && File.ReadLines(poses).Count(l => l.Trim().Length > 0 && !l.StartsWith('#')) is var earlier and > 0)
+        if (!_o.Resume && !_o.Fresh && poses != null && File.Exists(poses) && File.ReadLines(poses).Count(l => l.Trim().Length > 0 && !l.StartsWith('#')) is var earlier and > 0)
             progress.Warning($"{poses} holds {Counted.Of(earlier, "pose")} of an earlier run, which this run replaces (--resume keeps them and localizes the other queries)");
         if (stored.Count > 0)
         {
@@ -200,10 +207,10 @@ public sealed class QuerySetRunner
                 {
                     records[i] = QueryOutputs.Format(outcomes[i]!.Result, outcomes[i]!.Status, _map, _o.SubmissionFolders);
                     // Rewriting every output after each query costs their size each time (N² in all:
-                    // 330 ms a write at 10,000 queries). After each query while a rewrite is quick, else
-                    // once the time since the last is 10× what it took: writing stays within ~10 % of the
-                    // run, and a kill -9 loses at most that much work, which --resume redoes.
-                    if (_lastWriteSeconds < QuickWriteSeconds || _sinceWrite.Elapsed.TotalSeconds >= 10 * _lastWriteSeconds)
+                    // 330 ms a write at 10,000 queries). After each query in a run of up to 1,000 or while
+                    // a rewrite is quick, else once the time since the last is 10× what it took: writing
+                    // stays within ~10 % of the run, and a kill -9 loses at most that much work, which --resume redoes.
+                    if (queries.Count <= AlwaysWrittenQueries || _lastWriteSeconds < QuickWriteSeconds || _sinceWrite.Elapsed.TotalSeconds >= 10 * _lastWriteSeconds)
                         WriteOutputs(poses, csv!, records, outcomes);
                 }
             }

@@ -44,10 +44,17 @@ public static class StrechaLocRunner
     /// beside the earlier one (it stopped on the earlier map's features, with advice it could not take).</summary>
     internal static string MapName(string modelName, ExtractionSettings? settings)
     {
+        modelName = modelName.Replace('/', '_'); // a row name with its folder's (RowName)
         if (settings == null || settings.ToJson() == new ExtractionSettings().ToJson()) return modelName;
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(settings.ToJson()));
         return $"{modelName}-{Convert.ToHexString(hash, 0, 4).ToLowerInvariant()}";
     }
+
+    /// <summary>A model's row (and map) name among <paramref name="models"/>: RootSIFT, or the
+    /// model's <see cref="ModelLoader.Label"/> (two runs' best.safetensors shared one map and one row name).</summary>
+    internal static string RowName(string model, IReadOnlyList<string> models) =>
+        model.Equals("rootsift", StringComparison.OrdinalIgnoreCase) ? "RootSIFT"
+            : ModelLoader.Label(model, models.Where(m => !m.Equals("rootsift", StringComparison.OrdinalIgnoreCase)));
 
     /// <param name="models">checkpoints, or "rootsift"</param>
     public static StrechaLocResult Run(IReadOnlyList<string> sceneFolders, IReadOnlyList<string> models, StrechaLocOptions o,
@@ -66,8 +73,8 @@ public static class StrechaLocRunner
         foreach (var modelPath in models)
         {
             bool rootsift = modelPath.Equals("rootsift", StringComparison.OrdinalIgnoreCase);
-            string modelName = rootsift ? "RootSIFT" : ModelLoader.ModelName(modelPath);
-            using var source = rootsift ? FeatureSource.ForRootSift() : FeatureSource.ForR2D2(ModelLoader.Load(modelPath, o.Device), o.Extraction, modelName);
+            string modelName = RowName(modelPath, models);
+            using var source = rootsift ? FeatureSource.ForRootSift() : FeatureSource.ForR2D2(ModelLoader.Load(modelPath, o.Device), o.Extraction, ModelLoader.ModelName(modelPath));
             var perCondition = new Dictionary<string, List<Sample>> { [Day] = new(), [Night] = new() };
             foreach (var scene in scenes)
             {

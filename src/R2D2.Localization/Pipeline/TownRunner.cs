@@ -133,7 +133,7 @@ public static class TownRunner
             var method = o.Localizer.RetrievalMethod ?? ImageRetrieval.Create("auto", map);
             var runner = new QuerySetRunner(map, source, device, new QuerySetOptions
             {
-                ImageRoot = data.ImageRoot, OutputPath = posesPath, QueryListPath = listPath, Localizer = o.Localizer,
+                ImageRoot = data.ImageRoot, OutputPath = posesPath, QueryListPath = listPath, Localizer = o.Localizer, Fresh = true,
                 OtherInputs = new[] { ("ground truth", (string?)data.TruthPath(night)), ("diagnosis CSV", DiagnosisPath(o.OutDir, kind)) },
                 Localized = (q, f, camera, res) => diagnosed.Add(Diagnose(kind, method, f, camera, res, truth[q.SubmissionName], map, o.Localizer)),
             });

@@ -35,8 +35,10 @@ public sealed record TrainSummary(long LastStep, double StepsPerSecond, string M
     /// <summary>The best validated step so far and its weights (with a validation).</summary>
     public (long Step, double Score, string Path)? Best { get; init; }
 
-    public string Line => (StepsThisRun == 0
+    public string Line => (StepsThisRun == 0 && LastStep >= Steps
         ? string.Create(CultureInfo.InvariantCulture, $"nothing to train: the run is at --steps {Steps} or past it (a larger --steps goes on); model: {ModelPath}")
+        : StepsThisRun == 0
+        ? string.Create(CultureInfo.InvariantCulture, $"stopped before a step: the run is at step {LastStep} of {Steps}; model: {ModelPath}")
         : string.Create(CultureInfo.InvariantCulture, $"trained to step {LastStep} ({StepsPerSecond:F2} steps/s this run); model: {ModelPath}"))
         + (Best is { } b ? string.Create(CultureInfo.InvariantCulture, $"; best validated: step {b.Step} (score {b.Score:F4}): {b.Path}") : "");
 }
@@ -53,10 +55,11 @@ public static class TrainRunner
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         if (options.TimeLimitMinutes > 0) stop.CancelAfter(TimeSpan.FromMinutes(options.TimeLimitMinutes));
         var sw = Stopwatch.StartNew();
-        long first = -1, last = 0;
+        // The state's step until a step is trained: a run stopped before its first step is there still.
+        long first = -1, last = Trainer.ResumeStep(options.OutputDir);
         var validation = Validation(options, progress);
         // The steps this run trains: a resumed run's progress counts from its state, not from 0 of --steps.
-        var toTrain = (int)Math.Clamp(options.Settings.Steps - Trainer.ResumeStep(options.OutputDir), 0, int.MaxValue);
+        var toTrain = (int)Math.Clamp(options.Settings.Steps - last, 0, int.MaxValue);
         progress.Stage("training", toTrain, tick =>
             Trainer.Run(options.Pairs, options.OutputDir, options.Settings, options.Device, options.CheckpointEvery,
                 s =>

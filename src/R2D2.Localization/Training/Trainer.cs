@@ -108,7 +108,8 @@ public static class Trainer
             }
             if (!state.Metadata.TryGetValue("format", out var tag) || tag != StateTag)
                 throw new DataFormatException($"{statePath}: not a training state of this project");
-            start = long.Parse(state.Metadata["step"], CultureInfo.InvariantCulture);
+            if (!state.Metadata.TryGetValue("step", out var stepText) || !long.TryParse(stepText, NumberStyles.Integer, CultureInfo.InvariantCulture, out start) || start < 0)
+                throw new DataFormatException($"{statePath}: a training state without its step (a damaged or edited file); remove it and its run's outputs to start again, or use another --out");
             resumeFrom = new Checkpoint(settings.Net, state.Tensors.Where(kv => !kv.Key.StartsWith("adam.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value));
             log?.Invoke($"resuming at step {start} from {statePath}");
             // Float sums split over threads differ in their last bits: bit-exact resumption needs the same count.
@@ -130,6 +131,11 @@ public static class Trainer
         // shape) leave the folder as it was (a settings.json of a run that never started made the
         // next run with other options a "rerun").
         OutputFile.CreateFolder(outDir);
+        // Two runs into one folder interleaved their states, logs and settings: the second is refused.
+        // Taken here, as all before only reads (a run that fails before leaves the folder as it was).
+        using var folderLock = OutputFile.LockFolder(outDir, "`localize train`");
+        if ((state == null) == File.Exists(statePath) || (state != null && ResumeStep(outDir) != start))
+            throw new R2D2Exception(statePath, 0, "changed while this run started (another run into this folder wrote it): run the command again");
         if (state == null) OutputFile.WriteAllText(settingsPath, settingsJson);
         using var adam = new AdamOptimizer(net.Parameters, settings.LearningRate, settings.WeightDecay);
         if (state != null)

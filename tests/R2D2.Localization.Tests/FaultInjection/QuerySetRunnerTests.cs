@@ -91,6 +91,14 @@ public class QuerySetRunnerTests(TinyMap tiny)
         Assert.Contains(("done", "3"), run.Settings);
         Assert.Contains(("extractor.type", "rootsift"), run.Settings);
         Assert.Equal(new[] { "query: extract", "query: match", "query: PnP", "write outputs", "total (this invocation)" }, run.Stages.Select(s => s.Stage));
+
+        // Run again: replacing the poses is said, except where every run makes its outputs anew (the demos).
+        var again = new Recorder();
+        new QuerySetRunner(map, source, null, new QuerySetOptions { ImageRoot = dir, OutputPath = poses }).Run(queries.Take(1).ToList(), again);
+        Assert.Contains(again.Warnings, w => w.Contains("holds 3 poses of an earlier run, which this run replaces"));
+        var fresh = new Recorder();
+        new QuerySetRunner(map, source, null, new QuerySetOptions { ImageRoot = dir, OutputPath = poses, Fresh = true }).Run(queries.Take(1).ToList(), fresh);
+        Assert.DoesNotContain(fresh.Warnings, w => w.Contains("earlier run"));
     }
 
     [Fact]

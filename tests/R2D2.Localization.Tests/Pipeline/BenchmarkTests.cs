@@ -46,6 +46,12 @@ public class BenchmarkTests
         Assert.Equal(0, ok);
         var result = JsonDocument.Parse(json).RootElement;
         Assert.True(result.GetProperty("ours_median_position_error_m").GetDouble() < 0.05);
+        // Mostly outliers and 4 matches: no pose for most queries; the JSON says null (an infinite median failed its writing).
+        (ok, json, err) = CliTests.Localize("bench-pnp", "--queries", "5", "--matches", "4", "--outliers", "0.99");
+        Assert.True(ok == 0, err);
+        result = JsonDocument.Parse(json).RootElement;
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("ours_median_position_error_m").ValueKind);
+        Assert.True(result.GetProperty("ours_no_pose").GetInt32() >= 3);
 
         var image = Path.Combine(dir, "copy.png");
         File.Copy(SharedData.Path_("datasets", "oxford-graf", "graf1.png"), image);

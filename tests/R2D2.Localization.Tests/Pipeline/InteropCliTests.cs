@@ -86,6 +86,16 @@ public class InteropCliTests
         Assert.True(a.Points.Count > 1000);
         Assert.Equal(a.Images.Sum(i => i.Point3DIds.Count(p => p >= 0)), b.Images.Sum(i => i.Point3DIds.Count(p => p >= 0)));
         Assert.Equal(a.Images.Select(i => i.Points2D.Length), b.Images.Select(i => i.Points2D.Length));
+
+        // A model without images converts to nothing, and says so as every other source does (it exited 0).
+        var empty = Path.Combine(dir, "empty");
+        Directory.CreateDirectory(empty);
+        foreach (var f in new[] { "cameras.txt", "images.txt", "points3D.txt" }) File.WriteAllText(Path.Combine(empty, f), "# empty\n");
+        var emptyOut = Path.Combine(dir, "empty-bin");
+        (code, _, err) = CliTests.Localize("convert", "--from", empty, "--to", emptyOut, "--format", "colmap-binary");
+        Assert.True(code == 1, err);
+        Assert.Contains($"{empty}: no images", err);
+        Assert.False(Directory.Exists(emptyOut));
     }
 
     /// <summary>What a target cannot hold is refused before any file is written (two images of one

@@ -139,6 +139,10 @@ public class ShardTests
             Ran(CliTests.Localize(query.Concat(new[] { "--map", P("sharded.db"), "--shard", $"{i}/{n}", "--output", P($"poses-{i}.txt") }).ToArray()));
         var outputs = Enumerable.Range(0, n).Select(i => P($"poses-{i}.txt")).ToArray();
         Ok(CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs).Concat(new[] { "--out", P("sharded.txt") }).ToArray()));
+        // The list without the shards' outputs is a usage error (exit 2, as the parser's), not a failed run.
+        var noOutputs = CliTests.Localize("merge", "--queries", query[2], "--out", P("nothing.txt"));
+        Assert.True(noOutputs.Code == 2, noOutputs.Err);
+        Assert.Contains("--queries needs --outputs", noOutputs.Err);
 
         using (var single = FeatureDatabase.OpenReadOnly(P("single.db")))
         using (var sharded = FeatureDatabase.OpenReadOnly(P("sharded.db")))

@@ -65,5 +65,11 @@ public class StrechaLocRunnerTests
         Assert.Matches("^r2d2_default-[0-9a-f]{8}$", small);
         Assert.NotEqual(small, StrechaLocRunner.MapName("r2d2_default", new ExtractionSettings { MaxSize = 512 }));
         Assert.Equal(small, StrechaLocRunner.MapName("r2d2_default", new ExtractionSettings { MaxSize = 384 }));
+
+        // Two models of one file name (two runs' best weights): a row and a map each.
+        var models = new[] { "/x/run-a/best.safetensors", "/x/run-b/best.safetensors", "rootsift" };
+        Assert.Equal(new[] { "run-a/best", "run-b/best", "RootSIFT" }, models.Select(m => StrechaLocRunner.RowName(m, models)));
+        Assert.Equal("run-a_best", StrechaLocRunner.MapName(StrechaLocRunner.RowName(models[0], models), null));
+        Assert.Equal("best", StrechaLocRunner.RowName(models[0], models.Take(1).ToList()));
     }
 }

@@ -7,6 +7,51 @@ namespace R2D2.Localization.Tests.Training;
 
 public class TrainCliTests
 {
+    private static (int Code, string Out, string Err) Tool(string name, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(SharedData.RepoRoot, "tools", "train", name));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout, stderr.Result);
+    }
+
+    /// <summary>The GPU tools check their arguments before any work: --help prints the usage, a time
+    /// limit of 0 (no limit to `train`, on a lent machine's budget) or a word is refused, and two
+    /// models that the tables could not tell apart are refused (they were one column).</summary>
+    [Fact]
+    public void TheGpuToolsCheckTheirArguments()
+    {
+        foreach (var tool in new[] { "device-run", "pack-gpu", "compare" })
+        {
+            var (code, stdout, err) = Tool(tool, "--help");
+            Assert.True(code == 0, err);
+            Assert.Contains("Usage", stdout);
+        }
+        foreach (var minutes in new[] { "0", "-1", "ten", "" })
+        {
+            var (code, _, err) = Tool("device-run", minutes);
+            Assert.True(code == 2, err);
+            Assert.Contains("MINUTES must be a number of minutes above 0", err);
+        }
+        Assert.Equal(2, Tool("pack-gpu", "a", "b").Code);
+        var dir = TempDir.Create();
+        Assert.Contains("MODEL and REFERENCE are the same (default)", Tool("compare", "default", "default").Err);
+        Assert.Contains($"{Path.Combine(dir, "none.pt")}: not found", Tool("compare", Path.Combine(dir, "none.pt")).Err);
+        // Two runs' best.safetensors in folders of one name: nothing tells their rows apart.
+        foreach (var run in new[] { "a/run", "b/run" })
+        {
+            Directory.CreateDirectory(Path.Combine(dir, run));
+            File.WriteAllText(Path.Combine(dir, run, "best.safetensors"), "");
+        }
+        var same = Tool("compare", Path.Combine(dir, "a/run/best.safetensors"), Path.Combine(dir, "b/run/best.safetensors"));
+        Assert.True(same.Code == 2, same.Err);
+        Assert.Contains("have the same name and folder name (run/best)", same.Err);
+    }
+
     /// <summary>A photo folder with an empty or tiny image is refused before training, naming the file
     /// (the run stopped at the step that drew it, leaving settings.json and train-log.tsv).</summary>
     [Fact]

@@ -1,5 +1,6 @@
 using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
+using R2D2.Localization.Pipeline;
 using R2D2.Localization.Training;
 using Xunit;
 using static TorchSharp.torch;
@@ -96,6 +97,61 @@ public class TrainerTests
         File.Delete(Path.Combine(dir, Trainer.SettingsFile));
         Assert.Contains("without its settings.json", Assert.Throws<ArgumentException>(() => Trainer.Run(Pairs(32), dir, settings, CPU)).Message);
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, Trainer.StateFile)));
+    }
+
+    /// <summary>Two trainings into one folder at once interleaved their states, logs and settings:
+    /// the second is refused (the folder's lock, held here as the first run would) and changes nothing.</summary>
+    [Fact]
+    public void ASecondRunIntoTheSameFolderIsRefused()
+    {
+        var dir = TempDir.Create();
+        var settings = new TrainingSettings { BatchSize = 1, Steps = 1, Sampler = new SamplerSettings { Border = 8 } };
+        Trainer.Run(Pairs(32), dir, settings, CPU);
+        var files = Directory.GetFiles(dir).Where(f => Path.GetFileName(f) != OutputFile.LockFile).ToDictionary(f => f, File.ReadAllBytes);
+        using (OutputFile.LockFolder(dir, "`localize train`"))
+        {
+            var e = Assert.Throws<R2D2Exception>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 2 }, CPU));
+            Assert.Contains($"{dir}: another `localize train` is writing to this folder", e.Message);
+            Assert.Equal(files.Keys.Order(), Directory.GetFiles(dir).Where(f => Path.GetFileName(f) != OutputFile.LockFile).Order());
+            foreach (var (f, bytes) in files) Assert.Equal(bytes, File.ReadAllBytes(f));
+        }
+        // Released with its holder: the run goes on.
+        Trainer.Run(Pairs(32), dir, settings with { Steps = 2 }, CPU);
+        Assert.Equal(2, Trainer.ResumeStep(dir));
+    }
+
+    /// <summary>A state without its step (an edited or foreign file) is named, not a KeyNotFoundException.</summary>
+    [Fact]
+    public void AStateWithoutItsStepIsNamed()
+    {
+        var dir = TempDir.Create();
+        var settings = new TrainingSettings { BatchSize = 1, Steps = 1, Sampler = new SamplerSettings { Border = 8 } };
+        Trainer.Run(Pairs(32), dir, settings, CPU);
+        var statePath = Path.Combine(dir, Trainer.StateFile);
+        var state = SafeTensors.Read(statePath);
+        SafeTensors.Write(statePath, state.Tensors, state.Metadata.Where(kv => kv.Key != "step").ToDictionary(kv => kv.Key, kv => kv.Value));
+        var before = File.ReadAllBytes(statePath);
+        var e = Assert.Throws<DataFormatException>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 2 }, CPU));
+        Assert.Contains($"{statePath}: a training state without its step", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(statePath));
+    }
+
+    /// <summary>A resumed run stopped before its first step says where the run is, not "nothing to
+    /// train … step 0" (which read as a finished run at step 0).</summary>
+    [Fact]
+    public void AResumedRunStoppedBeforeAStepSaysWhereTheRunIs()
+    {
+        var dir = TempDir.Create();
+        var settings = new TrainingSettings { BatchSize = 1, Steps = 1, Sampler = new SamplerSettings { Border = 8 } };
+        Trainer.Run(Pairs(32), dir, settings, CPU);
+        var options = new TrainOptions { OutputDir = dir, Settings = settings with { Steps = 3 }, Pairs = Pairs(32), Device = CPU };
+        var summary = TrainRunner.Run(options, ProgressSink.None, new CancellationToken(canceled: true));
+        Assert.Equal((1L, 0L), (summary.LastStep, summary.StepsThisRun));
+        Assert.StartsWith("stopped before a step: the run is at step 1 of 3", summary.Line);
+        // At --steps already: nothing to train, at the state's step.
+        summary = TrainRunner.Run(options with { Settings = settings }, ProgressSink.None);
+        Assert.Equal(1L, summary.LastStep);
+        Assert.StartsWith("nothing to train: the run is at --steps 1", summary.Line);
     }
 
     /// <summary>Every validated step's weights are kept and best.safetensors is the best row's (a

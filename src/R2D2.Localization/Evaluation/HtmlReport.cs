@@ -85,8 +85,10 @@ public static class HtmlReport
                   + "(at most ").Append(d.Options.MaxLinesPerKind).Append(" of each, sampled evenly); circles in the query mark all its matches. Click a picture to see it full size.</div>\n");
         var pointsById = d.Points.ToDictionary(p => p.Id);
         var drawn = PictureCards(d, errors);
-        if (drawn.Count < d.Queries.Count(q => !q.Missing))
-            sb.Append("<div class=\"note\">Pictures of ").Append(drawn.Count).Append(" of the ").Append(d.Queries.Count).Append(" queries (at most ").Append(d.Options.MaxPictureCards)
+        // Of the queries the run gave a line: a query missing from the submission has no picture to draw.
+        int pictured = d.Queries.Count(q => !q.Missing);
+        if (drawn.Count < pictured)
+            sb.Append("<div class=\"note\">Pictures of ").Append(drawn.Count).Append(" of the ").Append(pictured).Append(" queries in the submission (at most ").Append(d.Options.MaxPictureCards)
               .Append(", those not localized or outside ").Append(E(ThresholdSet.Aachen.Thresholds[0].ToString())).Append(" first; `localize report --max-pictures`): the others' cards are text.</div>\n");
         w.Write(sb);
         sb.Clear();

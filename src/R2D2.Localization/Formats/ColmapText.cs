@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using R2D2.Localization.Geometry;
 
 namespace R2D2.Localization.Formats;
@@ -119,43 +118,47 @@ public static class ColmapText
             throw new R2D2Exception(Path.Combine(folder, "images.txt"), 0, $"image name '{bad.Posed.Name}' cannot be written (empty or white space; COLMAP reads a name up to its first space)");
         var inv = CultureInfo.InvariantCulture;
         string R(double v) => v.ToString("R", inv);
-        var sb = new StringBuilder();
-        sb.Append("# Camera list with one line of data per camera:\n#   CAMERA_ID, MODEL, WIDTH, HEIGHT, PARAMS[]\n");
-        sb.Append($"# Number of cameras: {model.Cameras.Count}\n");
-        foreach (var c in model.Cameras)
+        void Cameras(TextWriter w)
         {
-            var cc = c.WithPrincipalPointShift(Shift);
-            sb.Append($"{cc.Id} {cc.Model.Name} {cc.Width} {cc.Height} {string.Join(" ", cc.Params.Select(R))}\n");
-        }
-        var cameras = sb.ToString();
-
-        sb.Clear();
-        double meanObs = model.Images.Count == 0 ? 0 : model.Images.Average(i => i.Point3DIds.Count(id => id >= 0));
-        sb.Append("# Image list with two lines of data per image:\n#   IMAGE_ID, QW, QX, QY, QZ, TX, TY, TZ, CAMERA_ID, NAME\n#   POINTS2D[] as (X, Y, POINT3D_ID)\n");
-        sb.Append($"# Number of images: {model.Images.Count}, mean observations per image: {meanObs.ToString("R", inv)}\n");
-        foreach (var im in model.Images)
-        {
-            var q = im.Posed.Pose.Quaternion; var t = im.Posed.Pose.Translation;
-            sb.Append($"{im.Id} {R(q[0])} {R(q[1])} {R(q[2])} {R(q[3])} {R(t[0])} {R(t[1])} {R(t[2])} {im.Posed.Camera.Id} {im.Posed.Name}\n");
-            for (int k = 0; k < im.Point3DIds.Length; k++)
+            w.Write("# Camera list with one line of data per camera:\n#   CAMERA_ID, MODEL, WIDTH, HEIGHT, PARAMS[]\n");
+            w.Write($"# Number of cameras: {model.Cameras.Count}\n");
+            foreach (var c in model.Cameras)
             {
-                if (k > 0) sb.Append(' ');
-                sb.Append($"{R(im.Points2D[2 * k] + Shift)} {R(im.Points2D[2 * k + 1] + Shift)} {im.Point3DIds[k]}");
+                var cc = c.WithPrincipalPointShift(Shift);
+                w.Write($"{cc.Id} {cc.Model.Name} {cc.Width} {cc.Height} {string.Join(" ", cc.Params.Select(R))}\n");
             }
-            sb.Append('\n');
         }
-        var images = sb.ToString();
-
-        sb.Clear();
-        double meanTrack = model.Points.Count == 0 ? 0 : model.Points.Average(p => p.Track.Length / 2.0);
-        sb.Append("# 3D point list with one line of data per point:\n#   POINT3D_ID, X, Y, Z, R, G, B, ERROR, TRACK[] as (IMAGE_ID, POINT2D_IDX)\n");
-        sb.Append($"# Number of points: {model.Points.Count}, mean track length: {meanTrack.ToString("R", inv)}\n");
-        foreach (var p in model.Points)
-            sb.Append($"{p.Id} {R(p.X)} {R(p.Y)} {R(p.Z)} {p.R} {p.G} {p.B} {R(p.Error)} {string.Join(" ", p.Track)}\n");
-        // The three files together (renamed at the end): a model is never half old, half new.
-        OutputFile.WriteAllTextsTogether(new[]
+        // Streamed line by line: at Aachen's size images.txt is gigabytes, past the longest string .NET can hold.
+        void Images(TextWriter w)
         {
-            (Path.Combine(folder, "cameras.txt"), cameras), (Path.Combine(folder, "images.txt"), images), (Path.Combine(folder, "points3D.txt"), sb.ToString()),
+            double meanObs = model.Images.Count == 0 ? 0 : model.Images.Average(i => i.Point3DIds.Count(id => id >= 0));
+            w.Write("# Image list with two lines of data per image:\n#   IMAGE_ID, QW, QX, QY, QZ, TX, TY, TZ, CAMERA_ID, NAME\n#   POINTS2D[] as (X, Y, POINT3D_ID)\n");
+            w.Write($"# Number of images: {model.Images.Count}, mean observations per image: {meanObs.ToString("R", inv)}\n");
+            foreach (var im in model.Images)
+            {
+                var q = im.Posed.Pose.Quaternion; var t = im.Posed.Pose.Translation;
+                w.Write($"{im.Id} {R(q[0])} {R(q[1])} {R(q[2])} {R(q[3])} {R(t[0])} {R(t[1])} {R(t[2])} {im.Posed.Camera.Id} {im.Posed.Name}\n");
+                for (int k = 0; k < im.Point3DIds.Length; k++)
+                {
+                    if (k > 0) w.Write(' ');
+                    w.Write($"{R(im.Points2D[2 * k] + Shift)} {R(im.Points2D[2 * k + 1] + Shift)} {im.Point3DIds[k]}");
+                }
+                w.Write('\n');
+            }
+        }
+        void Points(TextWriter w)
+        {
+            double meanTrack = model.Points.Count == 0 ? 0 : model.Points.Average(p => p.Track.Length / 2.0);
+            w.Write("# 3D point list with one line of data per point:\n#   POINT3D_ID, X, Y, Z, R, G, B, ERROR, TRACK[] as (IMAGE_ID, POINT2D_IDX)\n");
+            w.Write($"# Number of points: {model.Points.Count}, mean track length: {meanTrack.ToString("R", inv)}\n");
+            foreach (var p in model.Points)
+                w.Write($"{p.Id} {R(p.X)} {R(p.Y)} {R(p.Z)} {p.R} {p.G} {p.B} {R(p.Error)} {string.Join(" ", p.Track)}\n");
+        }
+        // The three files together (renamed at the end): a model is never half old, half new.
+        OutputFile.WriteTogether(new[]
+        {
+            (Path.Combine(folder, "cameras.txt"), OutputFile.Text(Cameras)), (Path.Combine(folder, "images.txt"), OutputFile.Text(Images)),
+            (Path.Combine(folder, "points3D.txt"), OutputFile.Text(Points)),
         });
     }
 }

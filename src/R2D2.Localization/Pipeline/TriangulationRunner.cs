@@ -20,7 +20,9 @@ public static class TriangulationRunner
         IProgressSink? progress = null)
     {
         TriangulationResult result = null!;
-        (progress ?? ProgressSink.None).Stage("triangulate", 1, advance =>
+        // One snapshot of the database: the tracks read the matches twice, then the keypoints and
+        // descriptors they name, and a writer between the reads made them disagree.
+        (progress ?? ProgressSink.None).Stage("triangulate", 1, advance => db.ReadConsistent(() =>
         {
             var images = db.ReadImages().Where(i => posed.ContainsKey(i.Name)).ToList();
             var tracks = Tracks(db, images);
@@ -32,7 +34,8 @@ public static class TriangulationRunner
                 mapPoints.Count == 0 ? 0 : mapPoints.Average(p => p.Track.Length), mapPoints.Count == 0 ? 0 : mapPoints.Average(p => p.Error));
             result = new TriangulationResult(mapPoints, stats);
             advance($"{tracks.Count} tracks: {mapPoints.Count} points");
-        });
+            return 0;
+        }));
         return result;
     }
 

@@ -344,6 +344,23 @@ public sealed partial class FeatureDatabase : IDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="body"/>'s reads in one read transaction: they all see the
+    /// database as it was at the first of them (a WAL snapshot), whatever another process writes
+    /// meanwhile (a stage that reads the matches twice met a pair written between its passes).</summary>
+    public T ReadConsistent<T>(Func<T> body)
+    {
+        if (_tx != null) return body();
+        using var tx = Named(() => _db.BeginTransaction(deferred: true));
+        _tx = tx;
+        try
+        {
+            var result = body();
+            tx.Commit();
+            return result;
+        }
+        finally { _tx = null; }
+    }
+
     /// <summary>Copies the write-ahead log into the database file and empties it, as closing the
     /// last connection does (then the file alone holds everything); nothing for a read-only instance.
     /// False when another connection's reader kept part of the log.</summary>

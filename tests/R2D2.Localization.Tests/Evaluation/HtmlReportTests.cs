@@ -230,7 +230,11 @@ public class HtmlReportTests
         string Card(string name) => Regex.Match(html, $"id=\"q-{Regex.Escape(name)}\">(.*?)</section>", RegexOptions.Singleline).Groups[1].Value;
         Assert.Contains("base64,", Card("q2.png"));     // not localized: drawn
         Assert.DoesNotContain("base64,", Card("q1.png"));
-        Assert.Contains("Pictures of 1 of the", html);
+        // Of the queries in the submission: one missing from it has no picture to count.
+        int inSubmission = data.Queries.Count(q => !q.Missing);
+        Assert.Contains($"Pictures of 1 of the {inSubmission} queries in the submission", html);
+        var withMissing = data with { Queries = data.Queries.Append(data.Queries[0] with { Name = "gone.png", Estimate = null }).ToList() };
+        Assert.Contains($"Pictures of 1 of the {inSubmission} queries in the submission", HtmlReport.Render(withMissing));
         var path = Path.Combine(dir, "capped.html");
         var cards = new List<int>();
         HtmlReport.Write(path, data, (i, n) => cards.Add(i));

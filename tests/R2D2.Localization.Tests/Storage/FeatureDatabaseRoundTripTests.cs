@@ -309,6 +309,30 @@ public class FeatureDatabaseRoundTripTests
         Assert.Equal(2L, RawCount(path, $"SELECT cols FROM matches WHERE pair_id = {pair}"));
     }
 
+    /// <summary>Reads in one <see cref="FeatureDatabase.ReadConsistent"/> see one snapshot: a pair
+    /// another connection writes between them is not seen (triangulation reads the matches twice
+    /// and stopped when they differed), and is seen after.</summary>
+    [Fact]
+    public void ReadsInOneSnapshotDoNotSeeAnotherWriter()
+    {
+        var (db, path, ids) = NewDatabase(3);
+        using (db)
+        {
+            var g = new TwoViewGeometry(TwoViewConfiguration.Calibrated, new List<Match> { new(1, 2, float.NaN) });
+            db.WriteTwoViewGeometry(ids[0], ids[1], g);
+            using var other = FeatureDatabase.Open(path);
+            var (first, second) = db.ReadConsistent(() =>
+            {
+                var a = db.ListGeometryPairs();
+                other.WriteTwoViewGeometry(ids[1], ids[2], g);
+                return (a, db.ListGeometryPairs());
+            });
+            Assert.Equal(first, second);
+            Assert.Single(second);
+            Assert.Equal(2, db.ListGeometryPairs().Count);
+        }
+    }
+
     [Fact]
     public void TwoViewGeometriesRoundTripAndInvertWhenSwapped()
     {

@@ -129,10 +129,14 @@ internal sealed class ConsoleQueryProgress(IItemBar bar, Func<QueryOutcome, stri
 {
     /// <summary>Runs the query set under a bar titled "query"; <paramref name="describe"/> makes each query's status line.</summary>
     /// <param name="count">how many of them the runner localizes (a shard's part), default all</param>
-    public static QuerySetSummary Run(QuerySetRunner runner, IReadOnlyList<QueryImage> queries, Func<QueryOutcome, string> describe, int? count = null)
+    public static QuerySetSummary Run(QuerySetRunner runner, IReadOnlyList<QueryImage> queries, Func<QueryOutcome, string> describe, int? count = null) =>
+        Run(count ?? queries.Count, progress => runner.Run(queries, progress), describe);
+
+    /// <summary>Runs <paramref name="run"/> (a query set of <paramref name="count"/> queries) under the bar.</summary>
+    public static QuerySetSummary Run(int count, Func<IQuerySetProgress, QuerySetSummary> run, Func<QueryOutcome, string> describe)
     {
         QuerySetSummary summary = null!;
-        Reporter.Items("query", count ?? queries.Count, bar => summary = runner.Run(queries, new ConsoleQueryProgress(bar, describe)));
+        Reporter.Items("query", count, bar => summary = run(new ConsoleQueryProgress(bar, describe)));
         return summary;
     }
 

@@ -108,53 +108,32 @@ internal static class QueryCommand
 
     private static int Run(ParseResult r, Options o)
     {
-        var mapPath = r.GetValue(o.Map)!;
-        var list = QueryInputs.ReadQueries(r.GetValue(o.Queries)!, r.GetValue(o.Intrinsics));
         var shard = o.Shard.Get(r);
-        var dev = o.Hardware.Resolve(r);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (map, builtWith) = QueryInputs.LoadMap(mapPath);
-        using var _ = map;
-        double loadMap = clock.Elapsed.TotalSeconds;
-        if (map.Extractor.FeatureType != ExtractorIdentity.R2D2Type && r.GetResult(o.Precision) is { Implicit: false })
-            throw new UsageException($"--precision applies to R2D2 models; {mapPath} was built from {map.Extractor.Name}, whose queries' features are not computed by the network");
-        using var source = FeatureSource.ForMap(map.Extractor, mapPath, r.GetValue(o.Model), builtWith, dev, r.GetValue(o.Precision) == "bf16");
-        int count = shard.Take(list).Count;
-        if (!shard.IsAll) Console.WriteLine($"query: shard {shard}: {count} of the list's {list.Count} queries");
-        double loadModel = clock.Elapsed.TotalSeconds - loadMap;
-        Console.WriteLine($"query: {Counted.Of(count, "image")} against {mapPath} ({map.Points.Count} points), {source.Description}");
-        if (map.Points.Count < 4) Reporter.Warn($"{mapPath}: the map holds {Counted.Of(map.Points.Count, "3D point")}: the queries will get fallback poses");
-        var options = o.Pose.Read(r) with
+        using var run = QueryRun.Open(new QueryRunOptions
         {
-            RetrievedImages = RetrievedImages(r, o),
-            PairsByQuery = r.GetValue(o.Pairs) is { } pf ? QueryInputs.ReadPairs(pf, map) : null,
-            RetrievalMethod = ImageRetrieval.Create(r.GetValue(o.Method)!, map),
-            Matching = MatchingSchemes.Parse(r.GetValue(o.Matching)!),
-            CovisibilityClusters = r.GetValue(o.Clusters),
-            Guided = new GuidedMatchingOptions { Rounds = r.GetValue(o.Guided) },
-        };
-        var outPath = r.GetValue(o.Output)!;
-        var runner = new QuerySetRunner(map, source, dev, new QuerySetOptions
-        {
-            ImageRoot = QueryInputs.ImageRoot(r.GetValue(o.Queries)!, r.GetValue(o.Images)),
-            KaptureOutput = r.GetValue(o.Kapture),
-            SubmissionFolders = r.GetValue(o.SubmissionFolders) is var sf and >= 0 ? sf : throw new UsageException("--submission-folders must be 0 or more"),
-            OutputPath = outPath,
-            CsvPath = r.GetValue(o.Csv),
-            Resume = r.GetValue(o.Resume),
-            QueryListPath = r.GetValue(o.Queries),
-            OtherInputs = new[] { ("intrinsics", r.GetValue(o.Intrinsics)), ("pairs file", r.GetValue(o.Pairs)) }
-                .Concat(ImageRetrieval.InputOf(r.GetValue(o.Method)!) is { } ri ? new[] { ri } : Array.Empty<(string, string?)>()).ToArray(),
-            Localizer = options,
-            Shard = shard,
-            SetupStages = new[] { ("load map", loadMap), ("load model", loadModel) },
+            MapPath = r.GetValue(o.Map)!, QueriesPath = r.GetValue(o.Queries)!, IntrinsicsPath = r.GetValue(o.Intrinsics), ImagesFolder = r.GetValue(o.Images),
+            Model = r.GetValue(o.Model), Device = o.Hardware.Resolve(r), BFloat16 = r.GetValue(o.Precision) == "bf16",
+            PrecisionGiven = r.GetResult(o.Precision) is { Implicit: false },
+            Localizer = o.Pose.Read(r) with
+            {
+                RetrievedImages = RetrievedImages(r, o),
+                Matching = MatchingSchemes.Parse(r.GetValue(o.Matching)!),
+                CovisibilityClusters = r.GetValue(o.Clusters),
+                Guided = new GuidedMatchingOptions { Rounds = r.GetValue(o.Guided) },
+            },
+            RetrievalMethod = r.GetValue(o.Method)!, PairsPath = r.GetValue(o.Pairs),
+            OutputPath = r.GetValue(o.Output)!, CsvPath = r.GetValue(o.Csv), KaptureOutput = r.GetValue(o.Kapture),
+            SubmissionFolders = r.GetValue(o.SubmissionFolders), Resume = r.GetValue(o.Resume), Shard = shard,
         });
-        var summary = ConsoleQueryProgress.Run(runner, list, Describe, count);
+        var mapPath = r.GetValue(o.Map)!;
+        if (!shard.IsAll) Console.WriteLine($"query: shard {shard}: {run.Count} of the list's {run.ListCount} queries");
+        Console.WriteLine($"query: {Counted.Of(run.Count, "image")} against {mapPath} ({run.MapPoints} points), {run.Description}");
+        if (run.MapPoints < 4) Reporter.Warn($"{mapPath}: the map holds {Counted.Of(run.MapPoints, "3D point")}: the queries will get fallback poses");
+        var summary = ConsoleQueryProgress.Run(run.Count, progress => run.Run(progress), Describe);
         if (summary.KeptCount > 0) Console.WriteLine($"query: {Counted.Of(summary.KeptCount, "query", "queries")} done in an earlier run, kept");
         Console.WriteLine(summary.TimingLine);
         Console.WriteLine(summary.Line);
-        Console.WriteLine($"wrote {outPath}, {r.GetValue(o.Csv) ?? Path.ChangeExtension(outPath, ".csv")}, {QueryInliers.PathFor(outPath)}, "
-            + $"{QueryMatches.PathFor(outPath)} and {QueryRunInfo.PathFor(outPath)}");
+        Console.WriteLine($"wrote {string.Join(", ", run.Outputs.SkipLast(1))} and {run.Outputs[^1]}");
         return summary.HasErrors ? 1 : 0;
     }
 

@@ -60,6 +60,29 @@ public class QuerySetRunnerTests(TinyMap tiny)
         Assert.Equal(queries.Select(q => q.Name), Submission.Read(poses).Select(p => p.Name));
     }
 
+    /// <summary>The query stage from files (what `localize query` runs): the list, the map and its
+    /// model opened and checked before any query, the shard's count, the outputs it names.</summary>
+    [Fact]
+    public void AQueryRunFromFilesOpensChecksAndRuns()
+    {
+        var dir = tiny.Workspace("day_01.jpg", "day_02.jpg", "day_03.jpg");
+        var list = Path.Combine(dir, "queries.txt");
+        File.WriteAllLines(list, new[] { "day_01.jpg", "day_02.jpg", "day_03.jpg" }.Select(n => $"{n} {TinyMap.Camera}"));
+        var options = new QueryRunOptions { MapPath = Path.Combine(dir, "map.db"), QueriesPath = list, ImagesFolder = dir, OutputPath = Path.Combine(dir, "out", "poses.txt"), Shard = new Shard(0, 2) };
+        // A precision for a map whose features no network computes: refused before any output.
+        Assert.Contains("--precision applies to R2D2 models", Assert.Throws<UsageException>(() => QueryRun.Open(options with { PrecisionGiven = true })).Message);
+        Assert.Throws<UsageException>(() => QueryRun.Open(options with { SubmissionFolders = -1 }));
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")));
+        using var run = QueryRun.Open(options);
+        Assert.Equal(3, run.ListCount);
+        Assert.InRange(run.Count, 1, 2); // shard 0 of 2 (by the images' costs)
+        Assert.Equal(Path.Combine(dir, "out", "poses.csv"), run.Outputs[1]);
+        var summary = run.Run();
+        Assert.Equal(run.Count, summary.Outcomes.Count);
+        Assert.All(run.Outputs, f => Assert.True(File.Exists(f), f));
+        Assert.Contains(QueryRunInfo.Read(run.Outputs[^1]).Stages, s => s.Stage == "load map");
+    }
+
     [Fact]
     public void TheOutputsAreWrittenAfterEveryQuery()
     {

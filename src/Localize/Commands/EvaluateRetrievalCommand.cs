@@ -33,19 +33,16 @@ internal static class EvaluateRetrievalCommand
         localize.AcceptOnlyFromAmong(MatchingSchemes.Names);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var querySets = (r.GetValue(sets) ?? Array.Empty<string>()).Select(RetrievalQuerySet.Parse)
-                .Concat((r.GetValue(strecha) ?? Array.Empty<string>()).SelectMany(RetrievalQuerySet.Strecha)).ToList();
-            if (querySets.Count == 0) throw new UsageException("give at least one --set or --strecha");
             var schemes = r.GetValue(localize)!.Select(m => MatchingSchemes.Parse(m, "--localize")).ToList();
-            var dev = hardware.Resolve(r);
-            var mapPath = r.GetValue(map)!;
-            var (index, builtWith) = QueryInputs.LoadMap(mapPath);
-            using var _ = index;
-            using var source = FeatureSource.ForMap(index.Extractor, mapPath, r.GetValue(model), builtWith, dev, false);
-            Console.WriteLine($"evaluate-retrieval: {mapPath} ({index.Images.Count} images, {index.Points.Count} points, ASMK index: {(index.Asmk != null ? $"{index.Asmk.Codebook.Words} words, {index.Asmk.MemoryBytes / 1e6:F1} MB" : "none")})");
-            var result = RetrievalEvaluationRunner.Run(index, source, dev, querySets, new RetrievalEvaluationOptions
+            var inputs = new RetrievalEvaluationInputs
             {
-                Methods = r.GetValue(methods) is { Length: > 0 } given ? given : new[] { "vlad", "asmk", "oracle" },
+                MapPath = r.GetValue(map)!, Model = r.GetValue(model), Device = hardware.Resolve(r),
+                Sets = r.GetValue(sets) ?? Array.Empty<string>(), StrechaScenes = r.GetValue(strecha) ?? Array.Empty<string>(),
+            };
+            var defaults = new RetrievalEvaluationOptions();
+            var result = RetrievalEvaluationRunner.Run(inputs, defaults with
+            {
+                Methods = r.GetValue(methods) is { Length: > 0 } given ? given : defaults.Methods,
                 LocalizeSchemes = schemes,
                 RetrievedImages = r.GetValue(retrieved),
                 Relevance = new RelevanceOptions { MinSharedPoints = r.GetValue(minShared) },

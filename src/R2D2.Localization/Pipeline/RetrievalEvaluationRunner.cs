@@ -53,10 +53,23 @@ public sealed record RetrievalQuerySet(string Label, IReadOnlyList<QueryImage> Q
     }
 }
 
+/// <summary>What `localize evaluate-retrieval` is given: the map, its model, the query sets.</summary>
+public sealed record RetrievalEvaluationInputs
+{
+    public required string MapPath { get; init; }
+    /// <summary>The checkpoint; null: the one the map was built with.</summary>
+    public string? Model { get; init; }
+    public TorchSharp.torch.Device Device { get; init; } = TorchSharp.torch.CPU;
+    /// <summary>Query sets as `LABEL:LIST:IMAGES:TRUTH` (<see cref="RetrievalQuerySet.Parse"/>).</summary>
+    public IReadOnlyList<string> Sets { get; init; } = Array.Empty<string>();
+    /// <summary>Strecha scene folders: their strecha-loc queries by day and night (<see cref="RetrievalQuerySet.Strecha"/>).</summary>
+    public IReadOnlyList<string> StrechaScenes { get; init; } = Array.Empty<string>();
+}
+
 public sealed record RetrievalEvaluationOptions
 {
     /// <summary>Methods of <see cref="ImageRetrieval.Create"/>; "oracle" is the ground-truth ranking.</summary>
-    public IReadOnlyList<string> Methods { get; init; } = new[] { "vlad", "asmk" };
+    public IReadOnlyList<string> Methods { get; init; } = new[] { "vlad", "asmk", "oracle" };
     public IReadOnlyList<int> Ks { get; init; } = new[] { 1, 5, 10, 20, 50 };
     public RelevanceOptions Relevance { get; init; } = new();
     /// <summary>The localizer's settings for every localization; the images are each method's. Null
@@ -94,6 +107,21 @@ public static class RetrievalEvaluationRunner
     {
         using var db = Storage.FeatureDatabase.OpenReadOnly(mapPath);
         return db.ReadNote("image_root") is { } root ? db.ReadImages().Select(i => Path.Combine(root, i.Name)).ToList() : new List<string>();
+    }
+
+    /// <summary>Reads the query sets, loads the map and its model (said with the map's size and
+    /// index on <paramref name="progress"/>'s Info) and runs the evaluation.</summary>
+    public static RetrievalEvaluationResult Run(RetrievalEvaluationInputs inputs, RetrievalEvaluationOptions o, IProgressSink? progress = null)
+    {
+        progress ??= ProgressSink.None;
+        var sets = inputs.Sets.Select(RetrievalQuerySet.Parse).Concat(inputs.StrechaScenes.SelectMany(RetrievalQuerySet.Strecha)).ToList();
+        if (sets.Count == 0) throw new UsageException("give at least one --set or --strecha");
+        var (map, builtWith) = QueryInputs.LoadMap(inputs.MapPath);
+        using var _ = map;
+        using var source = FeatureSource.ForMap(map.Extractor, inputs.MapPath, inputs.Model, builtWith, inputs.Device, false);
+        progress.Info($"{inputs.MapPath} ({map.Images.Count} images, {map.Points.Count} points, ASMK index: "
+            + $"{(map.Asmk != null ? $"{map.Asmk.Codebook.Words} words, {map.Asmk.MemoryBytes / 1e6:F1} MB" : "none")})");
+        return Run(map, source, inputs.Device, sets, o, progress);
     }
 
     public static RetrievalEvaluationResult Run(MapIndex map, FeatureSource source, TorchSharp.torch.Device? device,

@@ -77,6 +77,29 @@ public class OutputFaultTests(TinyMap tiny)
         }
     }
 
+    /// <summary>The evaluation from what the command is given: the sets read, the map and its model
+    /// loaded and said (Info), every method of the default (oracle included, as the command's help says).</summary>
+    [Fact]
+    public void TheRetrievalEvaluationReadsItsInputsAndSaysTheMap()
+    {
+        var dir = tiny.Workspace();
+        File.Copy(Path.Combine(tiny.Folder, "images", "night", "night_00.jpg"), Path.Combine(dir, "night_00.jpg"));
+        var truth = Path.Combine(dir, "truth.txt");
+        File.Copy(Path.Combine(tiny.Folder, "ground-truth.txt"), truth);
+        var list = List(dir, Good("night_00.jpg"));
+        var inputs = new RetrievalEvaluationInputs { MapPath = Path.Combine(dir, "map.db") };
+        Assert.Contains("give at least one --set or --strecha", Assert.Throws<UsageException>(() => RetrievalEvaluationRunner.Run(inputs, new RetrievalEvaluationOptions())).Message);
+        var info = new List<string>();
+        var result = RetrievalEvaluationRunner.Run(inputs with { Sets = new[] { $"night:{list}:{dir}:{truth}" } }, new RetrievalEvaluationOptions(), new InfoRecorder(info));
+        Assert.StartsWith($"{inputs.MapPath} (", Assert.Single(info));
+        Assert.Equal(new[] { "vlad", "asmk", "oracle" }, result.Recall.Select(r => r.Method));
+    }
+
+    private sealed class InfoRecorder(List<string> lines) : IProgressSink
+    {
+        public void Info(string message) => lines.Add(message);
+    }
+
     /// <summary>evaluate-retrieval's outputs (the per-query diagnosis CSV, the ground-truth pairs)
     /// are refused when they are the map or a query set's file, and a missing query image is named
     /// before any work; a run writes one diagnosed row per query and method, and leaves its inputs

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
+using R2D2.Localization.Pipeline;
 using Xunit;
 
 namespace R2D2.Localization.Tests;
@@ -13,6 +14,22 @@ public class CheckpointTests
     {
         var models = new[] { "/r/run1/model.safetensors", "/r/run2/model.safetensors", "/m/r2d2_WASF_N16.pt", "default" };
         Assert.Equal(new[] { "run1/model", "run2/model", "r2d2_WASF_N16", "r2d2_default" }, models.Select(m => ModelLoader.Label(m, models)));
+    }
+
+    /// <summary>`localize model`'s stage: the default described, converted and read back with the
+    /// same weights; an output of another kind refused before the checkpoint is read.</summary>
+    [Fact]
+    public void TheModelRunnerDescribesAndConvertsACheckpoint()
+    {
+        var dir = TempDir.Create();
+        var info = ModelRunner.Info("default");
+        Assert.Equal(info.Tensors.Sum(t => t.Count), DefaultModel.LoadCheckpoint().StateDict.Values.Sum(t => t.Count));
+        var st = Path.Combine(dir, "m.safetensors");
+        Assert.Equal((info.Net, info.WeightsHash), ModelRunner.Convert("default", st));
+        Assert.Equal(info.WeightsHash, ModelRunner.Info(st).WeightsHash);
+        var e = Assert.Throws<UsageException>(() => ModelRunner.Convert(Path.Combine(dir, "missing.pt"), Path.Combine(dir, "m.bin")));
+        Assert.Contains("the output must end in .safetensors or .pt", e.Message);
+        Assert.Contains("would overwrite the checkpoint", Assert.ThrowsAny<R2D2Exception>(() => ModelRunner.Convert(st, st)).Message);
     }
 
     [Theory]

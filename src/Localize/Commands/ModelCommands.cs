@@ -1,6 +1,5 @@
 using System.CommandLine;
-using R2D2.Localization.Features;
-using R2D2.Localization.Formats;
+using R2D2.Localization.Pipeline;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -16,10 +15,9 @@ internal static class ModelCommands
         info.SetAction(r => CommandErrors.Guard(() =>
         {
             var file = r.GetValue(path)!;
-            var c = DefaultModel.IsDefault(file) ? DefaultModel.LoadCheckpoint() : Checkpoint.Load(file);
-            using var net = ModelLoader.Network(c, file);
-            Console.WriteLine($"{file}\n  net: {c.Net}\n  weights: {net.WeightsHash}\n  tensors: {c.StateDict.Count}, values: {c.StateDict.Values.Sum(t => t.Count)}");
-            foreach (var (k, t) in c.StateDict) Console.WriteLine($"  {k,-28} {t.DType,-4} [{string.Join(", ", t.Shape)}]");
+            var m = ModelRunner.Info(file);
+            Console.WriteLine($"{file}\n  net: {m.Net}\n  weights: {m.WeightsHash}\n  tensors: {m.Tensors.Count}, values: {m.Tensors.Sum(t => t.Count)}");
+            foreach (var t in m.Tensors) Console.WriteLine($"  {t.Name,-28} {t.DType,-4} [{string.Join(", ", t.Shape)}]");
             return 0;
         }));
 
@@ -29,15 +27,8 @@ internal static class ModelCommands
         convert.SetAction(r => CommandErrors.Guard(() =>
         {
             var output = r.GetValue(dst)!;
-            if (!DefaultModel.IsDefault(r.GetValue(src))) OutputFile.RefuseInputs(new[] { ("converted checkpoint", (string?)output) }, new[] { ("checkpoint", r.GetValue(src)) });
-            var c = DefaultModel.IsDefault(r.GetValue(src)) ? DefaultModel.LoadCheckpoint() : Checkpoint.Load(r.GetValue(src)!);
-            using var net = ModelLoader.Network(c, r.GetValue(src)!); // validates the architecture against the weights
-            if (output.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-                c.SaveSafeTensors(output, new Dictionary<string, string> { ["source"] = Path.GetFileName(r.GetValue(src)!) });
-            else if (output.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || output.EndsWith(".pth", StringComparison.OrdinalIgnoreCase))
-                c.SaveTorchZip(output);
-            else throw new UsageException($"{output}: the output must end in .safetensors or .pt");
-            Console.WriteLine($"wrote {output} ({c.Net}, weights {net.WeightsHash})");
+            var (net, weights) = ModelRunner.Convert(r.GetValue(src)!, output);
+            Console.WriteLine($"wrote {output} ({net}, weights {weights})");
             return 0;
         }));
 

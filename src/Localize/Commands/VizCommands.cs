@@ -1,9 +1,5 @@
 using System.CommandLine;
-using R2D2.Localization.Evaluation;
-using R2D2.Localization.Features;
-using R2D2.Localization.Formats;
-using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
+using R2D2.Localization.Pipeline;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -28,14 +24,8 @@ internal static class VizCommands
         net.AddTo(cmd); ex.AddTo(cmd); cmd.Options.Add(output);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var path = r.GetValue(image)!;
-            var png = r.GetValue(output) ?? Path.GetFileName(path) + ".keypoints.png"; // photo.jpg and photo.png apart
-            OutputFile.RefuseInputs(new[] { ("picture", (string?)png) }, new[] { ("image", (string?)path), ("model", r.GetValue(net.Model)) });
-            var rgb = ImageFile.ReadRgb(path);
-            using var network = net.Load(r);
-            var f = new MultiScaleExtractor(network, ex.Get(r)).Extract(rgb);
-            FeatureViz.WriteKeypoints(rgb, f, png);
-            Console.WriteLine($"wrote {png}: {f.Count} keypoints");
+            var (png, count) = VizRunner.Keypoints(new VizOptions(r.GetValue(image)!, r.GetValue(output), r.GetValue(net.Model)), () => net.Load(r), ex.Get(r));
+            Console.WriteLine($"wrote {png}: {count} keypoints");
             return 0;
         }));
         return cmd;
@@ -51,23 +41,7 @@ internal static class VizCommands
         net.AddTo(cmd); cmd.Options.Add(output); cmd.Options.Add(maxSize);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var path = r.GetValue(image)!;
-            var png = r.GetValue(output) ?? Path.GetFileName(path) + ".heatmaps.png";
-            OutputFile.RefuseInputs(new[] { ("picture", (string?)png) }, new[] { ("image", (string?)path), ("model", r.GetValue(net.Model)) });
-            var rgb = ImageFile.ReadRgb(path);
-            using var network = net.Load(r);
-            using var scope = NewDisposeScope();
-            var input = MultiScaleExtractor.NormalizedInput(rgb);
-            int longSide = Math.Max(rgb.Width, rgb.Height), cap = r.GetValue(maxSize);
-            if (cap > 0 && longSide > cap)
-            {
-                double s = (double)cap / longSide;
-                input = F.interpolate(input, size: new long[] { (long)Math.Round(rgb.Height * s), (long)Math.Round(rgb.Width * s) },
-                    mode: InterpolationMode.Bilinear, align_corners: false);
-            }
-            using var o = network.Forward(input);
-            int h = (int)o.Repeatability.shape[2], w = (int)o.Repeatability.shape[3];
-            FeatureViz.WriteHeatmaps(rgb, o.Repeatability.cpu().data<float>().ToArray(), o.Reliability.cpu().data<float>().ToArray(), w, h, png);
+            var (png, w, h) = VizRunner.Heatmaps(new VizOptions(r.GetValue(image)!, r.GetValue(output), r.GetValue(net.Model)), () => net.Load(r), r.GetValue(maxSize));
             Console.WriteLine($"wrote {png} ({w}×{h} maps)");
             return 0;
         }));

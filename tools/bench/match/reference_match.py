@@ -12,6 +12,7 @@ sides found the same matches).
 """
 import argparse
 import json
+import statistics
 import time
 
 import torch
@@ -64,7 +65,7 @@ def main():
         "keypoints": a.keypoints, "dim": a.dim, "pairs": a.pairs, "seed": a.seed, "warmup": a.warmup,
         "threads": torch.get_num_threads(), "device": "cpu",
         "seconds": seconds, "pairs_per_second": a.pairs / seconds,
-        "median_seconds_per_pair": sorted(per_pair)[a.pairs // 2], "min_seconds_per_pair": min(per_pair),
+        "median_seconds_per_pair": statistics.median(per_pair), "min_seconds_per_pair": min(per_pair),
         "mean_matches": matches / a.pairs, "match_checksum": checksum, "peak_rss_mb": peak_rss_mb(),
     }))
 

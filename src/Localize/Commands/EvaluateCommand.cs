@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using R2D2.Localization.Evaluation;
-using R2D2.Localization.Formats;
+using R2D2.Localization.Pipeline;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -31,48 +31,23 @@ internal static class EvaluateCommand
         foreach (var o in new Option[] { poses, labels, truth, plot, noPlot, linear, extra, noCsv }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var extraTexts = r.GetValue(extra) ?? Array.Empty<string>();
-            var extraSet = new ThresholdSet("extra", extraTexts.Select(ParseThreshold).ToList());
-            if (extraSet.Thresholds.GroupBy(t => t).FirstOrDefault(g => g.Count() > 1) is { } again)
-                throw new UsageException($"--extra-threshold: {again.Key} is given twice");
-            var truthPath = r.GetValue(truth)!;
-            var posePaths = r.GetValue(poses)!;
-            if (posePaths.GroupBy(Path.GetFullPath).FirstOrDefault(g => g.Count() > 1) is { } twice)
-                throw new UsageException($"--poses: {twice.First()} is given {twice.Count()} times (each file is one run: its rows, its curve, its per-query CSV)");
-            var plotPath = r.GetValue(noPlot) ? null : r.GetValue(plot) ?? DefaultPlotPath(posePaths[0]);
-            var csvPaths = r.GetValue(noCsv) ? Array.Empty<string>() : posePaths.Select(PoseFilesEvaluation.ErrorsCsvPathFor).ToArray();
-            if (plotPath != null && !ErrorPlot.IsPlotPath(plotPath))
-                throw new UsageException($"--plot {plotPath}: a plot is written there, so the name must end in .png or .svg");
-            // Each CSV named with its poses file: two poses files may share one (a.txt and a.csv: a.errors.csv).
-            var outputs = csvPaths.Select((p, i) => ($"per-query CSV of {posePaths[i]}", (string?)p)).Append(("plot", plotPath)).ToList();
-            OutputFile.RefuseInputs(outputs, posePaths.Select(p => ("poses", (string?)p)).Append(("ground truth", truthPath)));
-            OutputFile.RefuseAsOutputFiles(outputs);
-            var given = r.GetValue(labels) is { Length: > 0 } l ? l : null;
-            var runs = PoseFilesEvaluation.Run(truthPath, posePaths, Console.WriteLine, Reporter.Warn, given);
-            Console.WriteLine();
-            foreach (var set in new[] { ThresholdSet.Aachen, ThresholdSet.AachenV1_0, extraSet }.Where(s => s.Thresholds.Count > 0))
+            var x = PoseEvaluationRunner.Run(new PoseEvaluationOptions
             {
-                Console.Write(PoseEvaluationTable.Thresholds(set, runs));
+                TruthPath = r.GetValue(truth)!, PosePaths = r.GetValue(poses)!, Labels = r.GetValue(labels) is { Length: > 0 } l ? l : null,
+                Extra = (r.GetValue(extra) ?? Array.Empty<string>()).Select(ParseThreshold).ToList(),
+                PlotPath = r.GetValue(plot), NoPlot = r.GetValue(noPlot), NoCsv = r.GetValue(noCsv),
+                Scale = r.GetValue(linear) ? ErrorScale.Linear : ErrorScale.Log,
+            }, new ConsoleProgress());
+            Console.WriteLine();
+            foreach (var set in new[] { ThresholdSet.Aachen, ThresholdSet.AachenV1_0, x.Extra }.Where(s => s.Thresholds.Count > 0))
+            {
+                Console.Write(PoseEvaluationTable.Thresholds(set, x.Runs));
                 Console.WriteLine();
             }
-            Console.Write(PoseEvaluationTable.Summary(runs));
+            Console.Write(PoseEvaluationTable.Summary(x.Runs));
             Console.WriteLine("(missing queries count as failures in the shares and as infinite errors in the medians)");
-
-            var thresholds = ThresholdSet.Aachen.Thresholds.Concat(ThresholdSet.AachenV1_0.Thresholds).Concat(extraSet.Thresholds).ToList();
-            for (int i = 0; i < csvPaths.Length; i++)
-            {
-                PoseFilesEvaluation.WriteErrorsCsv(csvPaths[i], runs[i], thresholds);
-                Console.WriteLine($"per-query errors of {runs[i].Label}: {csvPaths[i]}");
-            }
-            if (plotPath != null)
-            {
-                ErrorPlot.Write(plotPath, runs, new ErrorPlotSettings
-                {
-                    Scale = r.GetValue(linear) ? ErrorScale.Linear : ErrorScale.Log,
-                    Markers = ThresholdSet.Aachen.Thresholds.Concat(extraSet.Thresholds).ToList(),
-                });
-                Console.WriteLine($"plot: {plotPath}");
-            }
+            for (int i = 0; i < x.CsvPaths.Count; i++) Console.WriteLine($"per-query errors of {x.Runs[i].Label}: {x.CsvPaths[i]}");
+            if (x.PlotPath != null) Console.WriteLine($"plot: {x.PlotPath}");
             return 0;
         }));
         return cmd;
@@ -88,7 +63,4 @@ internal static class EvaluateCommand
             return PoseThreshold.FromDegrees(m, deg);
         throw new UsageException($"--extra-threshold '{text}': expected METRES,DEGREES with metres positive and degrees in (0, 180], e.g. 0.05,0.5");
     }
-
-    private static string DefaultPlotPath(string posesPath) =>
-        Path.Combine(Path.GetDirectoryName(Path.GetFullPath(posesPath))!, Path.GetFileNameWithoutExtension(posesPath) + ".errors.png");
 }

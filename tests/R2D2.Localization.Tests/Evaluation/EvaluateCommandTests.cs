@@ -1,4 +1,6 @@
+using R2D2.Localization.Evaluation;
 using R2D2.Localization.Formats;
+using R2D2.Localization.Pipeline;
 using Xunit;
 
 namespace R2D2.Localization.Tests.Evaluation;
@@ -33,6 +35,32 @@ public class EvaluateCommandTests
         int header = Array.FindIndex(lines, l => l.StartsWith(title));
         Assert.True(header >= 0, output);
         return lines[header + 2 + row].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>The evaluate stage in the library: the runs scored, a CSV per run and the plot
+    /// written where named (or beside the first poses file); a threshold given twice, a poses file
+    /// given twice, or an output over an input refused before anything is written.</summary>
+    [Fact]
+    public void TheEvaluationRunnerScoresWritesAndRefusesBeforeWriting()
+    {
+        var dir = TempDir.Create();
+        var (poses, gt) = WriteRun(dir);
+        var options = new PoseEvaluationOptions { TruthPath = gt, PosePaths = new[] { poses } };
+        var fine = PoseThreshold.FromDegrees(0.05, 0.5);
+        Assert.Throws<UsageException>(() => PoseEvaluationRunner.Run(options with { Extra = new[] { fine, fine } }));
+        Assert.Throws<UsageException>(() => PoseEvaluationRunner.Run(options with { PosePaths = new[] { poses, poses } }));
+        var overTruth = Path.ChangeExtension(gt, ".png");
+        File.Copy(gt, overTruth);
+        Assert.Contains("would overwrite the ground truth", Assert.ThrowsAny<R2D2Exception>(() => PoseEvaluationRunner.Run(options with { TruthPath = overTruth, PlotPath = overTruth })).Message);
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(poses)!, "*.errors.*"));
+        var x = PoseEvaluationRunner.Run(options with { Extra = new[] { fine } });
+        Assert.Equal(0.5, Assert.Single(x.Runs).Result.ShareWithin(ThresholdSet.Aachen.Thresholds[0]));
+        Assert.Equal(Path.Combine(dir, "run", "poses.errors.png"), x.PlotPath);
+        Assert.True(File.Exists(x.PlotPath));
+        Assert.True(File.Exists(Assert.Single(x.CsvPaths)));
+        var none = PoseEvaluationRunner.Run(options with { NoPlot = true, NoCsv = true });
+        Assert.Null(none.PlotPath);
+        Assert.Empty(none.CsvPaths);
     }
 
     [Fact]

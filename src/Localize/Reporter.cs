@@ -112,7 +112,7 @@ internal class ConsoleProgress(string prefix = "", int? logEvery = null, bool st
     }
 
     public virtual void Info(string message) => Console.WriteLine(prefix.Length > 0 ? $"{prefix}: {message}" : message);
-    public void Warning(string message) => Reporter.Warn(message);
+    public virtual void Warning(string message) => Reporter.Warn(message);
     public void Error(string message) => Reporter.Error(message);
 }
 

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using R2D2.Localization.Evaluation;
-using R2D2.Localization;
-using R2D2.Localization.Formats;
 using R2D2.Localization.Pipeline;
 
 namespace R2D2.Localization.Cli.Commands;
@@ -25,19 +23,20 @@ internal static class ReportCommand
         foreach (var o in new Option[] { map, poses, truth, queryImages, mapImages, output, title, maxPictures }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var path = r.GetValue(output)!;
-            OutputFile.RefuseInputs(new[] { ("report", (string?)path) }, HtmlReport.InputsOf(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth)));
-            // The report reads query and map photos: an .html name keeps it off every one of them.
-            if (!(path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".htm", StringComparison.OrdinalIgnoreCase)))
-                throw new UsageException($"--output {path}: the report is an HTML file: give a name ending in .html (nothing was written)");
-            OutputFile.RefuseAsOutputFiles(new[] { ("report", (string?)path) });
-            var data = HtmlReport.Load(r.GetValue(map)!, r.GetValue(poses)!, r.GetValue(truth), r.GetValue(queryImages), r.GetValue(mapImages), r.GetValue(title));
-            foreach (var w in data.Warnings) Console.Error.WriteLine($"report: warning: {w}");
-            data = data with { Options = data.Options with { MaxPictureCards = r.GetValue(maxPictures) } };
-            new ConsoleProgress("report").Stage("query cards", data.Queries.Count, advance => HtmlReport.Write(path, data, (i, _) => advance(data.Queries[i].Name)));
-            Console.WriteLine($"report: {path} ({Counted.Of(data.Queries.Count, "query", "queries")}, {Counted.Of(data.Points.Count, "map point")}, {new FileInfo(path).Length / 1024} KiB)");
+            var x = ReportRunner.Run(new ReportRunOptions
+            {
+                MapPath = r.GetValue(map)!, PosesPath = r.GetValue(poses)!, TruthPath = r.GetValue(truth), QueryImages = r.GetValue(queryImages),
+                MapImages = r.GetValue(mapImages), Title = r.GetValue(title), OutputPath = r.GetValue(output)!, MaxPictureCards = r.GetValue(maxPictures),
+            }, new ReportProgress());
+            Console.WriteLine($"report: {x.Path} ({Counted.Of(x.Queries, "query", "queries")}, {Counted.Of(x.MapPoints, "map point")}, {x.Bytes / 1024} KiB)");
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>The report's warnings as `report: warning: …` on stderr (what the run's files lack).</summary>
+    private sealed class ReportProgress() : ConsoleProgress("report")
+    {
+        public override void Warning(string message) => Console.Error.WriteLine($"report: warning: {message}");
     }
 }

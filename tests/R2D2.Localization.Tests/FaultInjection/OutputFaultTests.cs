@@ -284,6 +284,27 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Contains("(1 query, ", stdout);
     }
 
+    /// <summary>The report stage in the library: a card a step, the file's size, the warnings of what the run's files lack.</summary>
+    [Fact]
+    public void TheReportRunnerWritesTheReportACardAStep()
+    {
+        var (dir, poses) = LocalizedWorkspace();
+        File.Delete(QueryMatches.PathFor(poses));
+        var stages = new List<(string, int)>();
+        var progress = new StageRecorder(stages);
+        var x = ReportRunner.Run(new ReportRunOptions { MapPath = Path.Combine(dir, "map.db"), PosesPath = poses, OutputPath = Path.Combine(dir, "r.html") }, progress);
+        Assert.Equal(new FileInfo(x.Path).Length, x.Bytes);
+        Assert.Equal(new[] { ("query cards", x.Queries) }, stages);
+        Assert.Contains(progress.Warnings, w => w.Contains(Path.GetFileName(QueryMatches.PathFor(poses)))); // what the run's files lack
+    }
+
+    private sealed class StageRecorder(List<(string, int)> stages) : IProgressSink
+    {
+        public readonly List<string> Warnings = new();
+        public void Stage(string name, int items, Action<Action<string>> work) { stages.Add((name, items)); work(_ => { }); }
+        public void Warning(string message) => Warnings.Add(message);
+    }
+
     /// <summary>A submission and its side files that disagree are said to (an added line was counted
     /// as localized, a dropped one shown as missing without a word); the query photos come from
     /// where the run read them when --query-images is not given.</summary>

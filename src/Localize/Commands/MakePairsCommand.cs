@@ -1,7 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
-using R2D2.Localization.Formats;
+using R2D2.Localization.Pipeline;
 using R2D2.Localization.Training;
 
 namespace R2D2.Localization.Cli.Commands;
@@ -29,19 +28,8 @@ internal static class MakePairsCommand
         foreach (var o in new Option[] { output, count, seed, width, height }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var outDir = r.GetValue(output)!;
-            OutputFile.RefuseFileAsFolder(outDir, "--out");
-            OutputFile.CreateFolder(outDir);
-            int w = r.GetValue(width), h = r.GetValue(height);
-            for (long s = r.GetValue(seed), end = s + r.GetValue(count); s < end; s++)
-            {
-                var sw = Stopwatch.StartNew();
-                var img = ProceduralImages.Generate(s, w, h);
-                double ms = sw.Elapsed.TotalMilliseconds;
-                var png = Path.Combine(outDir, $"procedural_{s:D5}.png");
-                PairViz.WriteImage(img, w, h, png);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{png}: {w}x{h}, {ms:F1} ms"));
-            }
+            TrainingPairsRunner.Procedural(r.GetValue(output)!, r.GetValue(seed), r.GetValue(count), r.GetValue(width), r.GetValue(height),
+                x => Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{x.Png}: {x.Width}x{x.Height}, {x.Milliseconds:F1} ms")));
             return 0;
         }));
         return cmd;
@@ -65,14 +53,11 @@ internal static class MakePairsCommand
         foreach (var o in new Option[] { images, output, seed, warps, maxSize, night, noJitter }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var files = ExpandImages(r.GetValue(images)!);
-            if (r.GetValue(warps) < 1) throw new UsageException("--warps must be at least 1");
             var photometric = r.GetValue(noJitter) ? PhotometricSettings.Off : new PhotometricSettings { NightProbability = r.GetValue(night) };
             var o = new HPatchesOptions { Seed = r.GetValue(seed), Warps = r.GetValue(warps), MaxSide = r.GetValue(maxSize), Photometric = photometric };
             var outDir = r.GetValue(output)!;
-            OutputFile.RefuseFileAsFolder(outDir, "--out");
             int failed = 0;
-            var sequences = HPatchesSequences.Write(files, outDir, o, s =>
+            var sequences = TrainingPairsRunner.HPatches(r.GetValue(images)!, outDir, o, s =>
                 Console.WriteLine($"{Path.GetFileName(s.Folder)}: {s.Width}x{s.Height}, {s.H.Count} warps{Nights(s)} from {s.Source}"),
                 (path, why) => { failed++; Reporter.Error(why.StartsWith(path, StringComparison.Ordinal) ? why : $"{path}: {why}"); });
             Console.WriteLine($"wrote {Counted.Of(sequences.Count, "sequence")} to {outDir} (seed {o.Seed})" + (failed > 0 ? $"; {Counted.Of(failed, "photo")} could not be read" : ""));
@@ -100,34 +85,18 @@ internal static class MakePairsCommand
         foreach (var o in new Option[] { output, images, map, mapImages, count, first, seed, crop, noJitter, lines, spec, throughput }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var photometric = r.GetValue(noJitter) ? PhotometricSettings.Off : new PhotometricSettings();
-            // One source: the others' options were ignored without a word (--images beside --pairs).
-            var sourcesGiven = new[] { (spec.Name, r.GetValue(spec)), (map.Name, r.GetValue(map)), (images.Name, r.GetValue(images)) }.Where(g => g.Item2 != null).Select(g => g.Item1).ToList();
-            if (sourcesGiven.Count > 1) throw new UsageException($"{string.Join(" and ", sourcesGiven)} are two sources of pairs: give one");
-            ITrainingPairSource source;
-            if (r.GetValue(spec) is { } pairsSpec)
-                source = TrainingPairSources.Parse(new[] { pairsSpec }, r.GetValue(crop), r.GetValue(seed), photometric);
-            else if (r.GetValue(map) is { } db)
+            var x = TrainingPairsRunner.Preview(new PairPreviewOptions
             {
-                var root = r.GetValue(mapImages) ?? throw new UsageException("--map needs --map-images");
-                source = new MapPairSource(db, root, r.GetValue(seed), new MapPairSettings { CropSize = r.GetValue(crop), Photometric = photometric });
-            }
-            else
-            {
-                IImageSource imgs = r.GetValue(images) is { } folder ? new FolderImageSource(folder) : new ProceduralImageSource();
-                source = new HomographyPairSource(imgs, r.GetValue(seed), r.GetValue(crop), photometric: photometric);
-            }
-            Console.WriteLine(source.Describe());
-            OutputFile.RefuseFileAsFolder(r.GetValue(output)!, "--out");
-            var previews = PairPreviews.Write(source, r.GetValue(output)!, r.GetValue(first), r.GetValue(count), r.GetValue(lines), p => Console.WriteLine(p.Line));
-            var times = previews.Select(p => p.Milliseconds).ToList();
-            if (PairPreviews.Others(r.GetValue(output)!, previews) is { Count: > 0 } others)
-                Reporter.Warn($"{r.GetValue(output)} also holds {Counted.Of(others.Count, "other pair picture")} (first: {others[0]}) of an earlier run, not of this one");
-            if (times.Count > 1)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Get: median {times.Order().ElementAt(times.Count / 2):F1} ms, first {times[0]:F1} ms (one thread)"));
-            if (r.GetValue(throughput) > 0)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"throughput: {PairPreviews.Throughput(source, r.GetValue(first) + r.GetValue(count), r.GetValue(throughput)):F1} pairs/s on {Environment.ProcessorCount} cores"));
+                OutDir = r.GetValue(output)!, PairsSpec = r.GetValue(spec), MapPath = r.GetValue(map), MapImages = r.GetValue(mapImages), ImagesFolder = r.GetValue(images),
+                First = r.GetValue(first), Count = r.GetValue(count), Seed = r.GetValue(seed), Crop = r.GetValue(crop), Photometric = !r.GetValue(noJitter),
+                Lines = r.GetValue(lines), Throughput = r.GetValue(throughput),
+            }, Console.WriteLine, p => Console.WriteLine(p.Line));
+            if (x.Others.Count > 0)
+                Reporter.Warn($"{r.GetValue(output)} also holds {Counted.Of(x.Others.Count, "other pair picture")} (first: {x.Others[0]}) of an earlier run, not of this one");
+            if (x.MedianMs is { } median)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Get: median {median:F1} ms, first {x.Previews[0].Milliseconds:F1} ms (one thread)"));
+            if (x.PairsPerSecond is { } rate)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"throughput: {rate:F1} pairs/s on {Environment.ProcessorCount} cores"));
             return 0;
         }));
         return cmd;
@@ -137,18 +106,5 @@ internal static class MakePairsCommand
     {
         var night = s.Night.Select((n, i) => (n, i)).Where(t => t.n).Select(t => $"{t.i + 2}.png").ToList();
         return night.Count == 0 ? "" : $" (night-like: {string.Join(", ", night)})";
-    }
-
-    private static List<string> ExpandImages(IEnumerable<string> inputs)
-    {
-        var files = new List<string>();
-        foreach (var p in inputs)
-        {
-            if (Directory.Exists(p)) files.AddRange(Directory.GetFiles(p).Where(ImageFile.IsImagePath).OrderBy(f => f, StringComparer.Ordinal));
-            else if (File.Exists(p)) files.Add(p);
-            else throw new R2D2Exception(p, 0, "no such image or folder");
-        }
-        if (files.Count == 0) throw new UsageException("no images found in --images");
-        return files;
     }
 }

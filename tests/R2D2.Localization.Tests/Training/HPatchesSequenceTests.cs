@@ -1,5 +1,6 @@
 using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
+using R2D2.Localization.Pipeline;
 using R2D2.Localization.Training;
 using Xunit;
 
@@ -86,5 +87,30 @@ public class HPatchesSequenceTests
                 n += 3;
             }
         return sum / n;
+    }
+
+    /// <summary>`make-pairs`'s stage: procedural images, pair pictures with their times and the
+    /// folder's pictures of an earlier run, and the inputs of sequences refused before any is written.</summary>
+    [Fact]
+    public void TheMakePairsRunnerWritesImagesPicturesAndRefusesMissingPhotos()
+    {
+        var dir = TempDir.Create();
+        var images = TrainingPairsRunner.Procedural(Path.Combine(dir, "proc"), 3, 2, 32, 24);
+        Assert.Equal(new[] { "procedural_00003.png", "procedural_00004.png" }, images.Select(i => Path.GetFileName(i.Png)));
+        var options = new PairPreviewOptions { OutDir = Path.Combine(dir, "preview"), Count = 2, Crop = 32 };
+        var first = TrainingPairsRunner.Preview(options);
+        Assert.Equal(2, first.Previews.Count);
+        Assert.NotNull(first.MedianMs);
+        Assert.Empty(first.Others);
+        var later = TrainingPairsRunner.Preview(options with { First = 5, Count = 1 });
+        Assert.Null(later.MedianMs);
+        Assert.Equal(2, later.Others.Count);
+        Assert.Throws<UsageException>(() => TrainingPairsRunner.Preview(options with { PairsSpec = "generated", ImagesFolder = dir }));
+        var missing = Path.Combine(dir, "none.jpg");
+        Assert.Contains($"{missing}: no such image or folder",
+            Assert.Throws<R2D2Exception>(() => TrainingPairsRunner.HPatches(new[] { missing }, Path.Combine(dir, "seq"), new HPatchesOptions(), null, (_, _) => { })).Message);
+        Directory.CreateDirectory(Path.Combine(dir, "empty"));
+        Assert.Contains("no images found", Assert.Throws<UsageException>(() => TrainingPairsRunner.HPatches(new[] { Path.Combine(dir, "empty") }, Path.Combine(dir, "seq"), new HPatchesOptions(), null, (_, _) => { })).Message);
+        Assert.False(Directory.Exists(Path.Combine(dir, "seq")));
     }
 }

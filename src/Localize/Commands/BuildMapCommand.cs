@@ -53,50 +53,28 @@ internal static class BuildMapCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var settings = ex.Get(r);
-            var root = MapInputs.ImageRoot(r.GetValue(poses)!, r.GetValue(images));
-            // Every input is read and checked before anything is written.
-            var posed = MapInputs.ReadPosed(r.GetValue(poses)!, r.GetValue(intrinsics), root, r.GetValue(only), new ConsoleProgress());
-            var pairSpec = r.GetValue(pairs) is { } p ? PairSpec.Parse(p) : new MapBuildOptions().Pairs;
             var mapPath = r.GetValue(map)!;
-            var exportDir = r.GetValue(export) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(mapPath))!, Path.GetFileNameWithoutExtension(mapPath) + "_model");
-            var (stageName, part) = (r.GetValue(stage)!, shard.Get(r));
-            if ((stageName == "all") != (r.GetValue(shard.Shard) == null)) throw new UsageException("--stage extract|match and --shard go together");
-            if ((stageName == "match") != (r.GetValue(features) != null)) throw new UsageException("--features goes with --stage match (and it needs it)");
-            if (r.GetValue(matches) is { } mf)
+            var outcome = MapBuildJob.Run(new MapBuildRequest
             {
-                if (!net.IsHloc(r)) throw new UsageException("--matches (hloc's matches.h5) goes with hloc's features: --model hloc:FILE (its keypoints are the ones the matches index)");
-                if (stageName != "all") throw new UsageException("--matches imports the matches in the build itself: it does not go with --stage");
-                if (!File.Exists(mf)) throw new R2D2.Localization.Formats.FileFormatException(mf, 0, Directory.Exists(mf) ? "is a folder, not hloc's matches.h5" : "not found");
+                PosesPath = r.GetValue(poses)!, IntrinsicsPath = r.GetValue(intrinsics), ImagesFolder = r.GetValue(images), Only = r.GetValue(only),
+                MapPath = mapPath, Pairs = r.GetValue(pairs), Export = r.GetValue(export), ExportBinary = r.GetValue(exportFormat) == "binary",
+                AllowEmpty = r.GetValue(allowEmpty), Stage = r.GetValue(stage)!, Shard = r.GetValue(shard.Shard) == null ? null : shard.Get(r),
+                FeaturesPath = r.GetValue(features), ImportedMatches = r.GetValue(matches), HlocFeatures = net.IsHloc(r), MapModel = net.MapModel(r),
+                Device = net.Hardware.Resolve(r), Check = r.GetValue(check), CheckQueries = r.GetValue(checkQueries) ?? Array.Empty<string>(),
+            }, () => net.LoadSource(r, settings, ex), new ConsoleProgress("build-map"));
+            switch (outcome)
+            {
+                case MapBuildChecked c:
+                    Console.WriteLine($"build-map: check passed: {Counted.Of(c.Images, "posed image")} under {c.ImageRoot}"
+                        + (c.Queries > 0 ? $" and {Counted.Of(c.Queries, "query", "queries")}" : "") + $", {c.Source}, {Counted.Of(c.Pairs, "pair")} ({c.PairSpec}); nothing written");
+                    break;
+                case MapBuildShardDone { Summary: var s } d:
+                    Console.WriteLine($"{d.Stage} shard {s.Shard}: {Counted.Of(s.Items, "item")}, {s.Done} done now, {s.Stored} stored already, {s.Seconds:F1} s; {mapPath} complete");
+                    break;
+                case MapBuildDone d:
+                    PrintSummary(mapPath, d.Result);
+                    break;
             }
-            using var source = net.LoadSource(r, settings, ex);
-            var inputs = new MapBuildInputs(posed, root, source) { Model = net.MapModel(r), SourceFiles = new[] { ("poses", r.GetValue(poses)), ("intrinsics", r.GetValue(intrinsics)) } };
-            var options = new MapBuildOptions
-            {
-                Pairs = pairSpec,
-                Match = new MatchOptions { Device = net.Hardware.Resolve(r) },
-                ImportedMatches = r.GetValue(matches),
-                AllowEmpty = r.GetValue(allowEmpty),
-                ExportFolder = exportDir == "none" ? null : exportDir,
-                ExportBinary = r.GetValue(exportFormat) == "binary",
-            };
-            if (r.GetValue(checkQueries) is { Length: > 0 } && !r.GetValue(check)) throw new UsageException("--check-queries goes with --check");
-            if (r.GetValue(check))
-            {
-                int pairCount = MapBuildRunner.Check(mapPath, inputs, options);
-                int queryCount = (r.GetValue(checkQueries) ?? Array.Empty<string>()).Sum(list => MapInputs.CheckQueries(list, root, source));
-                Console.WriteLine($"build-map: check passed: {Counted.Of(posed.Count, "posed image")} under {root}"
-                    + (queryCount > 0 ? $" and {Counted.Of(queryCount, "query", "queries")}" : "") + $", {source.Description}, {Counted.Of(pairCount, "pair")} ({pairSpec}); nothing written");
-                return 0;
-            }
-            var progress = new ConsoleProgress("build-map");
-            var s = stageName switch
-            {
-                "extract" => ShardRunner.Extract(mapPath, inputs, part, progress),
-                "match" => ShardRunner.Match(mapPath, r.GetValue(features)!, inputs, options, part, progress),
-                _ => null,
-            };
-            if (s != null) Console.WriteLine($"{stageName} shard {s.Shard}: {Counted.Of(s.Items, "item")}, {s.Done} done now, {s.Stored} stored already, {s.Seconds:F1} s; {mapPath} complete");
-            else PrintSummary(mapPath, MapBuildRunner.Run(mapPath, inputs, options, progress)!);
             return 0;
         }, onInterrupt: "run the same command again to continue: every stage skips what the map database holds"));
         return cmd;

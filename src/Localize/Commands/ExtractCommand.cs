@@ -54,34 +54,22 @@ internal static class ExtractCommand
     private static int Run(ParseResult r, Options o)
     {
         var settings = o.Extraction.Get(r);
-        var inputs = ImageList.Resolve(r.GetValue(o.Images)!);
-        if (inputs.Count == 0) throw new UsageException("no images found in --images");
-        var shard = o.Shard.Get(r);
-        OutputFile.RefuseInputs(new[] { ("feature database", r.GetValue(o.Database)), ("statistics file", r.GetValue(o.Stats)) },
-            inputs.Select(i => ("image", (string?)i.Path)));
-        // A statistics file that cannot be written (a folder, a device) is said now, not after the extraction.
-        OutputFile.RefuseAsOutputFiles(new[] { ("statistics file", r.GetValue(o.Stats)) });
-        if (r.GetValue(o.Database) is { } dbPath)
+        bool database = r.GetValue(o.Database) != null;
+        var job = new ExtractJob
         {
-            if (r.GetValue(o.OutDir) != null) throw new UsageException("give --out or --database, not both");
-            using var source = o.Net.LoadSource(r, settings, o.Extraction);
-            var progress = new ConsoleProgress("extract", logEvery: 1, stageTimes: false);
-            var s = shard.IsAll ? ExtractRunner.ToDatabase(inputs, source, dbPath, progress) : ShardRunner.ExtractDatabase(inputs, source, dbPath, shard, progress);
-            return s.HasErrors ? 1 : 0;
-        }
-        if (r.GetValue(o.OutDir) == null) throw new UsageException("give --out DIR (feature files) or --database DB (feature database)");
-        if (o.Net.IsRootSift(r)) throw new UsageException("RootSIFT features go into a database (--database); feature files are for R2D2");
-        if (o.Net.IsHloc(r)) throw new UsageException("hloc's features go into a database (--database); feature files are for R2D2");
-        using var network = o.Net.Load(r);
-        var options = new ExtractOptions
-        {
-            OutputDir = r.GetValue(o.OutDir)!,
-            Format = r.GetValue(o.Format) == "r2d2" ? FeatureFileFormat.R2d2 : FeatureFileFormat.Safetensors,
-            Overwrite = r.GetValue(o.Overwrite), StatsPath = r.GetValue(o.Stats), Warmup = r.GetValue(o.Warmup),
+            Images = r.GetValue(o.Images)!, Database = r.GetValue(o.Database), Shard = o.Shard.Get(r),
+            Files = r.GetValue(o.OutDir) is { } outDir ? new ExtractOptions
+            {
+                OutputDir = outDir, Format = r.GetValue(o.Format) == "r2d2" ? FeatureFileFormat.R2d2 : FeatureFileFormat.Safetensors,
+                Overwrite = r.GetValue(o.Overwrite), StatsPath = r.GetValue(o.Stats), Warmup = r.GetValue(o.Warmup),
+            } : null,
+            NoFeatureFiles = o.Net.IsRootSift(r) ? "RootSIFT features go into a database (--database); feature files are for R2D2"
+                : o.Net.IsHloc(r) ? "hloc's features go into a database (--database); feature files are for R2D2" : null,
         };
-        // Feature files are one per image: a shard writes its images' files, and needs no merge.
-        var summary = ExtractRunner.ToFiles(shard.Take(inputs), new MultiScaleExtractor(network, settings), ModelLoader.ModelName(r.GetValue(o.Net.Model)!),
-            options, new ConsoleItemProgress("extract"));
+        // A line per image: a status per image in a database, each feature file's line.
+        IProgressSink progress = database ? new ConsoleProgress("extract", logEvery: 1, stageTimes: false) : new ConsoleItemProgress("extract");
+        var summary = ExtractRunner.Run(job, () => o.Net.LoadSource(r, settings, o.Extraction),
+            () => (o.Net.Load(r), settings, ModelLoader.ModelName(r.GetValue(o.Net.Model)!)), progress);
         return summary.HasErrors ? 1 : 0;
     }
 }

@@ -37,22 +37,21 @@ internal static class MatchCommand
         {
             var dev = hardware.Resolve(r);
             var dbPath = r.GetValue(database)!;
-            if ((r.GetValue(shard.Shard) != null) != (r.GetValue(shardOut) != null)) throw new UsageException("--shard and --out go together");
-            if (r.GetValue(shardOut) is { } outPath)
-            {
-                if (r.GetValue(verify) != "none") throw new UsageException("--verify runs after the merge (its database has the keypoints): match --database MERGED --pairs ... --verify ...");
-                var s = ShardRunner.MatchDatabase(dbPath, PairSpec.Parse(r.GetValue(pairs)!), outPath,
-                    new MatchOptions { Device = dev, MinSimilarity = r.GetValue(minSim) }, shard.Get(r), new ConsoleProgress(logEvery: 100, stageTimes: false));
-                Console.WriteLine($"match shard {shard.Get(r)}: {s.Matched} matched, {s.Skipped} skipped (stored), {s.Seconds:F1} s → {outPath}");
-                return 0;
-            }
-            // The log every 100 pairs and no stage time: the summary line below gives it.
             var method = r.GetValue(verify)!;
+            var shardOf = r.GetValue(shard.Shard) == null ? (Shard?)null : shard.Get(r);
+            var outPath = r.GetValue(shardOut);
+            // The log every 100 pairs and no stage time: the summary line below gives it.
             var m = MatchRunner.RunDatabase(dbPath, PairSpec.Parse(r.GetValue(pairs)!), new MatchOptions
             {
                 Device = dev, MinSimilarity = r.GetValue(minSim),
                 Verify = method == "none" ? null : new VerifyOptions { Method = method == "poses" ? VerifyMethod.Poses : VerifyMethod.Fundamental },
-            }, new ConsoleProgress(logEvery: 100, stageTimes: false), n => Console.WriteLine($"match: {Counted.Of(n, "pair")} in {dbPath} on {dev}"));
+            }, shardOf, outPath, new ConsoleProgress(logEvery: 100, stageTimes: false),
+                n => Console.WriteLine($"match: {Counted.Of(n, "pair")} in {dbPath} on {dev}"));
+            if (outPath != null)
+            {
+                Console.WriteLine($"match shard {shardOf}: {m.Matched} matched, {m.Skipped} skipped (stored), {m.Seconds:F1} s → {outPath}");
+                return 0;
+            }
             if (m.Verified is { } verified) Console.WriteLine($"verify: {Counted.Of(verified, "pair")} verified ({method})");
             Console.WriteLine($"match: {m.Matched} matched ({m.PairsPerSecond:F1} pairs/s, mean {m.MeanMatches:F0} matches), {m.Skipped} skipped (stored), {m.Seconds:F1} s");
             return 0;

@@ -21,6 +21,21 @@ public sealed record ExtractOptions
     public int Warmup { get; init; }
 }
 
+/// <summary>What `localize extract` is asked: images and folders of images, into a feature database
+/// (<see cref="Database"/>) or one feature file per image (<see cref="Files"/>), all of them or a shard.</summary>
+public sealed record ExtractJob
+{
+    /// <summary>Images and folders of images (<see cref="ImageList.Resolve"/>).</summary>
+    public required IReadOnlyList<string> Images { get; init; }
+    /// <summary>The feature database (a shard's own with <see cref="Shard"/>); null: feature files.</summary>
+    public string? Database { get; init; }
+    /// <summary>Feature files' options; null: a database.</summary>
+    public ExtractOptions? Files { get; init; }
+    public Shard Shard { get; init; } = Shard.All;
+    /// <summary>Why the source cannot write feature files (RootSIFT's, hloc's), refused before any work; null: it can.</summary>
+    public string? NoFeatureFiles { get; init; }
+}
+
 /// <summary>The images of an extraction run, in the input order, and its time in all.</summary>
 public sealed record ExtractSummary(IReadOnlyList<ImageOutcome> Outcomes, double Seconds)
 {
@@ -42,6 +57,30 @@ public sealed record ExtractSummary(IReadOnlyList<ImageOutcome> Outcomes, double
 /// </summary>
 public static class ExtractRunner
 {
+    /// <summary>The job's images, checked against its outputs, extracted into its database (whole, or
+    /// a shard's own) or files (a shard's images' files: they need no merge); the source or the network
+    /// is loaded (<paramref name="loadSource"/>, <paramref name="loadNetwork"/>) after every check.</summary>
+    public static ExtractSummary Run(ExtractJob j, Func<FeatureSource> loadSource, Func<(R2D2Network Network, ExtractionSettings Settings, string ModelName)> loadNetwork,
+        IProgressSink progress)
+    {
+        var inputs = ImageList.Resolve(j.Images);
+        if (inputs.Count == 0) throw new UsageException("no images found in --images");
+        OutputFile.RefuseInputs(new[] { ("feature database", j.Database), ("statistics file", j.Files?.StatsPath) }, inputs.Select(i => ("image", (string?)i.Path)));
+        // A statistics file that cannot be written (a folder, a device) is said now, not after the extraction.
+        OutputFile.RefuseAsOutputFiles(new[] { ("statistics file", j.Files?.StatsPath) });
+        if ((j.Database != null) == (j.Files != null))
+            throw new UsageException(j.Database != null ? "give --out or --database, not both" : "give --out DIR (feature files) or --database DB (feature database)");
+        if (j.Database is { } db)
+        {
+            using var source = loadSource();
+            return j.Shard.IsAll ? ToDatabase(inputs, source, db, progress) : ShardRunner.ExtractDatabase(inputs, source, db, j.Shard, progress);
+        }
+        if (j.NoFeatureFiles is { } why) throw new UsageException(why);
+        var (network, settings, modelName) = loadNetwork();
+        using (network)
+            return ToFiles(j.Shard.Take(inputs), new MultiScaleExtractor(network, settings), modelName, j.Files!, progress);
+    }
+
     public static ExtractSummary ToFiles(IReadOnlyList<ImageInput> images, MultiScaleExtractor extractor, string modelName,
         ExtractOptions options, IProgressSink progress)
     {

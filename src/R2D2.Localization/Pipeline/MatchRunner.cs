@@ -31,6 +31,18 @@ public static class MatchRunner
     /// <summary>`localize match`: the pairs <paramref name="spec"/> gives in the database at
     /// <paramref name="dbPath"/>, matched (and verified when the options ask); <paramref name="listed"/>
     /// is told how many pairs there are before the work.</summary>
+    /// <summary>`localize match`: the pairs of <paramref name="dbPath"/> matched into it, or with
+    /// <paramref name="shard"/> one shard of them into the shard's own database <paramref name="shardOut"/>
+    /// (the database read only; verified after the merge, whose database has the keypoints).</summary>
+    public static MatchSummary RunDatabase(string dbPath, PairSpec spec, MatchOptions o, Shard? shard, string? shardOut,
+        IProgressSink? progress = null, Action<int>? listed = null)
+    {
+        if ((shard != null) != (shardOut != null)) throw new UsageException("--shard and --out go together");
+        if (shardOut == null) return RunDatabase(dbPath, spec, o, progress, listed);
+        if (o.Verify != null) throw new UsageException("--verify runs after the merge (its database has the keypoints): match --database MERGED --pairs ... --verify ...");
+        return ShardRunner.MatchDatabase(dbPath, spec, shardOut, o, shard!.Value, progress);
+    }
+
     public static MatchSummary RunDatabase(string dbPath, PairSpec spec, MatchOptions o, IProgressSink? progress = null, Action<int>? listed = null)
     {
         if (!File.Exists(dbPath)) throw new R2D2Exception(dbPath, 0, "database not found");

@@ -1,0 +1,60 @@
+using R2D2.Localization.Features;
+using R2D2.Localization.Pipeline;
+using R2D2.Localization.Tests.FaultInjection;
+using Xunit;
+
+namespace R2D2.Localization.Tests.Pipeline;
+
+/// <summary>The stages run from what a command is given (extract, match, build-map): options that do
+/// not go together are refused before any model is loaded or any file written.</summary>
+public class StageJobTests
+{
+    private static T NotLoaded<T>() => throw new Xunit.Sdk.XunitException("loaded before the options were checked");
+
+    [Fact]
+    public void AnExtractionJobRefusesBeforeLoading()
+    {
+        var dir = TempDir.Create();
+        var image = Path.Combine(dir, "boat.png");
+        TestImages.WriteBoat(dir, "boat.png");
+        var files = new ExtractOptions { OutputDir = Path.Combine(dir, "out") };
+        string Refused(ExtractJob j) => Assert.Throws<UsageException>(() => ExtractRunner.Run(j, NotLoaded<FeatureSource>, NotLoaded<(R2D2Network, ExtractionSettings, string)>, ProgressSink.None)).Message;
+        var empty = Path.Combine(dir, "empty");
+        Directory.CreateDirectory(empty);
+        Assert.Equal("no images found in --images", Refused(new ExtractJob { Images = new[] { empty }, Files = files }));
+        Assert.Equal("give --out or --database, not both", Refused(new ExtractJob { Images = new[] { image }, Files = files, Database = Path.Combine(dir, "f.db") }));
+        Assert.StartsWith("give --out DIR", Refused(new ExtractJob { Images = new[] { image } }));
+        Assert.StartsWith("RootSIFT features go into a database", Refused(new ExtractJob { Images = new[] { image }, Files = files, NoFeatureFiles = "RootSIFT features go into a database" }));
+        Assert.Contains("would overwrite the image", Assert.ThrowsAny<R2D2Exception>(() =>
+            ExtractRunner.Run(new ExtractJob { Images = new[] { image }, Database = image }, NotLoaded<FeatureSource>, NotLoaded<(R2D2Network, ExtractionSettings, string)>, ProgressSink.None)).Message);
+        Assert.Equal(new[] { image, empty }, Directory.GetFileSystemEntries(dir).Order());
+    }
+
+    [Fact]
+    public void AMatchingShardNeedsItsOwnDatabaseAndNoVerification()
+    {
+        var dir = TempDir.Create();
+        var db = Path.Combine(dir, "f.db");
+        Assert.Equal("--shard and --out go together",
+            Assert.Throws<UsageException>(() => MatchRunner.RunDatabase(db, PairSpec.Exhaustive, new MatchOptions(), new Shard(0, 2), null)).Message);
+        Assert.StartsWith("--verify runs after the merge", Assert.Throws<UsageException>(() => MatchRunner.RunDatabase(db, PairSpec.Exhaustive,
+            new MatchOptions { Verify = new VerifyOptions() }, new Shard(0, 2), Path.Combine(dir, "s.db"))).Message);
+        Assert.Empty(Directory.GetFiles(dir));
+    }
+
+    [Fact]
+    public void AMapBuildJobRefusesOptionsThatDoNotGoTogetherBeforeLoading()
+    {
+        var dir = TempDir.Create();
+        var poses = SharedData.Path_("datasets", "strecha", "fountain-P11", "cameras");
+        var images = SharedData.Path_("datasets", "strecha", "fountain-P11", "images");
+        var request = new MapBuildRequest { PosesPath = poses, ImagesFolder = images, MapPath = Path.Combine(dir, "map.db") };
+        string Refused(MapBuildRequest q) => Assert.Throws<UsageException>(() => MapBuildJob.Run(q, NotLoaded<FeatureSource>)).Message;
+        Assert.Equal("--stage extract|match and --shard go together", Refused(request with { Stage = "extract" }));
+        Assert.Equal("--stage extract|match and --shard go together", Refused(request with { Shard = new Shard(0, 2) }));
+        Assert.StartsWith("--features goes with --stage match", Refused(request with { Stage = "match", Shard = new Shard(0, 2) }));
+        Assert.StartsWith("--matches (hloc's matches.h5) goes with hloc's features", Refused(request with { ImportedMatches = Path.Combine(dir, "m.h5") }));
+        Assert.Equal("--check-queries goes with --check", Refused(request with { CheckQueries = new[] { "q.txt" } }));
+        Assert.Empty(Directory.GetFileSystemEntries(dir));
+    }
+}

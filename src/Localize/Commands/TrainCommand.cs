@@ -81,21 +81,7 @@ internal static class TrainCommand
         };
         try { R2D2Architecture.Parse(settings.Net); }
         catch (NotSupportedException e) { throw new UsageException($"--net: {e.Message}"); }
-        // The export must not replace the starting weights or one of the run's own files.
         var outDir = r.GetValue(o.OutDir)!;
-        OutputFile.RefuseFileAsFolder(outDir, "--out");
-        var runFiles = new[] { Trainer.ModelFile, Trainer.StateFile, Trainer.SettingsFile, Trainer.LogFile, Trainer.ValidationFile, Trainer.BestFile }
-            .Select(f => ($"run's {f}", (string?)Path.Combine(outDir, f))).ToList();
-        var init = DefaultModel.IsDefault(settings.InitialWeights) ? null : settings.InitialWeights;
-        OutputFile.RefuseInputs(new[] { ("PyTorch export", r.GetValue(o.Export)) }, runFiles.Prepend(("initial weights", init)));
-        // Nor may the run replace its starting weights (a model.safetensors in --out was replaced,
-        // a kept validated/ step deleted): the run's files and folder are outputs too.
-        OutputFile.RefuseInputs(runFiles, new[] { ("initial weights (--init)", init) },
-            new[] { ("run's validated/ folder", (string?)Path.Combine(outDir, Trainer.ValidatedFolder)) });
-        if (r.GetValue(o.Export) is { } export && Path.GetFullPath(export).TrimEnd('/') == Path.GetFullPath(outDir).TrimEnd('/'))
-            throw new UsageException($"--export-torch {export} is the --out folder: give a file (.pt)");
-        // Said now, not after the training: an export at a folder or under a file.
-        OutputFile.RefuseAsOutputFiles(new[] { ("PyTorch export", r.GetValue(o.Export)) });
         var photometric = new PhotometricSettings { JpegProbability = r.GetValue(o.Jpeg) };
         var source = TrainingPairSources.Parse(r.GetValue(o.Pairs)!, Positive(r.GetValue(o.Crop), "--crop"), settings.Seed, photometric);
         var options = new TrainOptions
@@ -103,6 +89,7 @@ internal static class TrainCommand
             OutputDir = outDir, Settings = settings, Pairs = source, Device = dev,
             CheckpointEvery = Positive(r.GetValue(o.Every), "--checkpoint-every"), TimeLimitMinutes = r.GetValue(o.Minutes),
             ValidateEvery = r.GetValue(o.ValidateEvery), ValidationPairs = Positive(r.GetValue(o.ValidationPairs), "--validation-pairs"),
+            ExportTorchPath = r.GetValue(o.Export),
         };
         using var cancel = new CancellationTokenSource();
         // Ctrl-C, or a scheduler's SIGTERM before its kill: the step ends and the state is saved.
@@ -123,11 +110,7 @@ internal static class TrainCommand
             Console.Error.WriteLine($"interrupted at step {summary.LastStep} of {summary.Steps}: run the same command again to continue");
             return 130;
         }
-        if (r.GetValue(o.Export) is { } pt)
-        {
-            TrainRunner.ExportTorch(summary.ModelPath, pt);
-            Console.WriteLine($"exported {pt}");
-        }
+        if (summary.Exported is { } pt) Console.WriteLine($"exported {pt}");
         return 0;
     }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using R2D2.Localization.Evaluation;
 using R2D2.Localization.Features;
+using R2D2.Localization.Formats;
 using R2D2.Localization.Training;
 using TorchSharp;
 
@@ -22,6 +23,9 @@ public sealed record TrainOptions
     /// <summary>MMA on the validation sets every this many steps (validation.tsv, validated/, best.safetensors); 0: none.</summary>
     public int ValidateEvery { get; init; }
     public int ValidationPairs { get; init; } = 24;
+    /// <summary>Also write the final weights as a zip-format PyTorch file (.pt) at the end (its steps or
+    /// its time limit; not when interrupted short of its steps); null: none.</summary>
+    public string? ExportTorchPath { get; init; }
 }
 
 /// <summary>How far a run got: its last step, the steps per second of this run, the model it wrote.</summary>
@@ -31,6 +35,9 @@ public sealed record TrainSummary(long LastStep, double StepsPerSecond, string M
     public long StepsThisRun { get; init; }
     /// <summary>The run's --steps.</summary>
     public long Steps { get; init; }
+
+    /// <summary>The PyTorch file written (<see cref="TrainOptions.ExportTorchPath"/>); null: none (or the run was interrupted).</summary>
+    public string? Exported { get; init; }
 
     /// <summary>The best validated step so far and its weights (with a validation).</summary>
     public (long Step, double Score, string Path)? Best { get; init; }
@@ -52,6 +59,7 @@ public static class TrainRunner
 {
     public static TrainSummary Run(TrainOptions options, IProgressSink progress, CancellationToken cancel = default)
     {
+        RefuseOutputs(options);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         if (options.TimeLimitMinutes > 0) stop.CancelAfter(TimeSpan.FromMinutes(options.TimeLimitMinutes));
         var sw = Stopwatch.StartNew();
@@ -70,8 +78,14 @@ public static class TrainRunner
                 },
                 progress.Info, stop.Token, validation));
         double rate = first < 0 ? 0 : (last - first + 1) / sw.Elapsed.TotalSeconds;
-        return new TrainSummary(last, rate, Path.Combine(options.OutputDir, Trainer.ModelFile))
+        var modelPath = Path.Combine(options.OutputDir, Trainer.ModelFile);
+        // Not after an interruption (the caller's cancellation) short of the steps: the run goes on when
+        // run again. A run at its time limit is done for now (tools/train/device-run exports it).
+        bool export = options.ExportTorchPath != null && !(cancel.IsCancellationRequested && last < options.Settings.Steps);
+        if (export) ExportTorch(modelPath, options.ExportTorchPath!);
+        return new TrainSummary(last, rate, modelPath)
         {
+            Exported = export ? options.ExportTorchPath : null,
             StepsThisRun = first < 0 ? 0 : last - first + 1, Steps = options.Settings.Steps,
             Best = validation != null && Trainer.BestValidated(options.OutputDir, validation) is { } b ? (b.Step, b.Score, Path.Combine(options.OutputDir, Trainer.BestFile)) : null,
         };
@@ -93,6 +107,24 @@ public static class TrainRunner
             var (dayNight, viewpoint) = sets.Evaluate(img => extractor.Extract(img), "validation", options.Device);
             return ValidationSets.Row(dayNight, viewpoint);
         }, ValidationSets.ScoreColumn, string.Create(CultureInfo.InvariantCulture, $"--validation-pairs {options.ValidationPairs}"));
+    }
+
+    /// <summary>The run's files are outputs: the export may not replace the starting weights or one of
+    /// them, nor the run its starting weights (a model.safetensors in the folder was replaced, a kept
+    /// validated/ step deleted); an export at a folder or under a file is said now, not after the training.</summary>
+    private static void RefuseOutputs(TrainOptions o)
+    {
+        var outDir = o.OutputDir;
+        OutputFile.RefuseFileAsFolder(outDir, "--out");
+        var runFiles = new[] { Trainer.ModelFile, Trainer.StateFile, Trainer.SettingsFile, Trainer.LogFile, Trainer.ValidationFile, Trainer.BestFile }
+            .Select(f => ($"run's {f}", (string?)Path.Combine(outDir, f))).ToList();
+        var init = DefaultModel.IsDefault(o.Settings.InitialWeights) ? null : o.Settings.InitialWeights;
+        OutputFile.RefuseInputs(new[] { ("PyTorch export", o.ExportTorchPath) }, runFiles.Prepend(("initial weights", init)));
+        OutputFile.RefuseInputs(runFiles, new[] { ("initial weights (--init)", init) },
+            new[] { ("run's validated/ folder", (string?)Path.Combine(outDir, Trainer.ValidatedFolder)) });
+        if (o.ExportTorchPath is { } export && Path.GetFullPath(export).TrimEnd('/') == Path.GetFullPath(outDir).TrimEnd('/'))
+            throw new UsageException($"--export-torch {export} is the --out folder: give a file (.pt)");
+        OutputFile.RefuseAsOutputFiles(new[] { ("PyTorch export", o.ExportTorchPath) });
     }
 
     /// <summary>Writes a trained model as a zip-format PyTorch file (.pt) that torch.load reads.</summary>

@@ -144,14 +144,21 @@ public class TrainerTests
         var dir = TempDir.Create();
         var settings = new TrainingSettings { BatchSize = 1, Steps = 1, Sampler = new SamplerSettings { Border = 8 } };
         Trainer.Run(Pairs(32), dir, settings, CPU);
-        var options = new TrainOptions { OutputDir = dir, Settings = settings with { Steps = 3 }, Pairs = Pairs(32), Device = CPU };
+        var pt = Path.Combine(dir, "..", Path.GetFileName(dir) + ".pt");
+        var options = new TrainOptions { OutputDir = dir, Settings = settings with { Steps = 3 }, Pairs = Pairs(32), Device = CPU, ExportTorchPath = pt };
         var summary = TrainRunner.Run(options, ProgressSink.None, new CancellationToken(canceled: true));
         Assert.Equal((1L, 0L), (summary.LastStep, summary.StepsThisRun));
         Assert.StartsWith("stopped before a step: the run is at step 1 of 3", summary.Line);
-        // At --steps already: nothing to train, at the state's step.
+        Assert.Null(summary.Exported); // interrupted short of its steps: not exported
+        Assert.False(File.Exists(pt));
+        // At --steps already: nothing to train, at the state's step; the weights exported.
         summary = TrainRunner.Run(options with { Settings = settings }, ProgressSink.None);
         Assert.Equal(1L, summary.LastStep);
         Assert.StartsWith("nothing to train: the run is at --steps 1", summary.Line);
+        Assert.Equal(pt, summary.Exported);
+        Assert.True(File.Exists(pt));
+        // An export over the run's own files is refused before anything.
+        Assert.Contains("would overwrite", Assert.ThrowsAny<R2D2Exception>(() => TrainRunner.Run(options with { ExportTorchPath = Path.Combine(dir, Trainer.StateFile) }, ProgressSink.None)).Message);
     }
 
     /// <summary>Every validated step's weights are kept and best.safetensors is the best row's (a

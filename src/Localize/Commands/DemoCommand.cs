@@ -48,29 +48,19 @@ internal static class DemoCommand
         if (o.Net.IsHloc(r))
             throw new UsageException($"--model {r.GetValue(o.Net.Model)}: hloc's features were extracted elsewhere, and the demo renders its own photos: give a checkpoint, 'default' or 'rootsift'");
         if (TownRunner.ScenePath(r.GetValue(o.Scene), r.GetValue(o.Output)) is { } town) return TownDemo.Run(r, o, town);
-        var t = new StageTimings();
         // A scene file that is not there is said as such, not as a town option given to the square.
         DemoRunner.CheckGiven("--scene", r.GetValue(o.Scene));
         if (int.TryParse(r.GetValue(o.Queries), out _)) throw new UsageException("--queries N (a count) is for a town scene; the square takes a query list file");
         if (r.GetResult(o.Images) is { Implicit: false }) throw new UsageException("--images N is for a town scene; the square's photos are its scene file's day lines (--max-day N takes the first N)");
-        var inp = DemoRunner.Read(new DemoOptions
+        var settings = o.Extraction.Get(r);
+        var x = DemoRunner.Execute(new DemoOptions
         {
             OutDir = r.GetValue(o.Output) ?? DemoRunner.DefaultOutDir, ScenePath = r.GetValue(o.Scene), QueryPath = r.GetValue(o.Queries), TruthPath = r.GetValue(o.Truth),
-            MaxDay = r.GetValue(o.MaxDay), MaxQueries = r.GetValue(o.MaxQueries), Scale = r.GetValue(o.Scale), Settings = o.Extraction.Get(r),
-        });
-        var sc = inp.Scene;
-        Console.WriteLine($"demo: scene {inp.ScenePath} ({sc.Facades.Count} facades, {Counted.Of(sc.DayCameras.Count, "day photo")}, {sc.Width}×{sc.Height}), "
-            + $"{Counted.Of(inp.Queries.Count, "night query", "night queries")} ({inp.QueryPath}) → {inp.OutDir}");
-        // The model before the rendering: a missing checkpoint stops the demo at once.
-        using var source = r.GetValue(o.RenderOnly) ? null : o.Net.LoadSource(r, inp.Settings, o.Extraction);
-        source?.RefuseRenderSize(sc.Width, sc.Height, "the demo's photos");
-        var dev = o.Net.Hardware.Resolve(r);
-        t.Done("load model");
-        var data = DemoRunner.Render(inp, new ConsoleProgress("demo", logEvery: Math.Max(1, inp.ImageCount / 6), stageTimes: false), t);
-        Console.WriteLine($"render: {Counted.Of(data.Day.Count, "day photo")} in {data.DayFolder}, {Counted.Of(data.Night.Count, "night query", "night queries")} in {data.NightFolder}");
-        if (source == null) return 0;
-
-        var result = DemoRunner.Run(inp, data, source, o.Net.MapModel(r), dev, new ConsoleDemoProgress(), t, ModelLoader.ModelName(r.GetValue(o.Net.Model)!));
+            MaxDay = r.GetValue(o.MaxDay), MaxQueries = r.GetValue(o.MaxQueries), Scale = r.GetValue(o.Scale), Settings = settings,
+        }, new DemoJob(r.GetValue(o.RenderOnly), o.Net.MapModel(r), ModelLoader.ModelName(r.GetValue(o.Net.Model)!), o.Net.Hardware.Resolve(r)),
+            () => o.Net.LoadSource(r, settings, o.Extraction), new ConsoleDemoProgress());
+        if (x.Run is not { } result) return 0;
+        var (data, t) = (x.Data, x.Timings);
         Console.WriteLine($"report: written in {result.ReportSeconds:F1} s");
         Print(result.Runs, t.Items);
         Console.WriteLine($"report: {result.ReportPath}");
@@ -107,4 +97,9 @@ internal sealed class ConsoleDemoProgress() : ConsoleProgress("demo"), IDemoProg
     }
 
     public void MapBuilt(string mapPath, MapBuildResult result) => BuildMapCommand.PrintSummary(mapPath, result);
+
+    public void Line(string line) => Console.WriteLine(line);
+
+    /// <summary>The rendering's progress: a log line per sixth of the images, no stage time.</summary>
+    public IProgressSink ForRendering(int images) => new ConsoleProgress("demo", logEvery: Math.Max(1, images / 6), stageTimes: false);
 }

@@ -62,7 +62,18 @@ public interface IDemoProgress : IProgressSink
     QuerySetSummary RunQueries(QuerySetRunner runner, IReadOnlyList<QueryImage> queries, Func<QueryOutcome, string> describe) => runner.Run(queries);
     /// <summary>The square demo's map is built (the town's result carries its map).</summary>
     void MapBuilt(string mapPath, MapBuildResult result) { }
+    /// <summary>A line of the run's own (what it is about to do, what the rendering wrote).</summary>
+    void Line(string line) { }
+    /// <summary>Where the rendering of <paramref name="images"/> images reports (default: here).</summary>
+    IProgressSink ForRendering(int images) => this;
 }
+
+/// <summary>A demo as a command asks it: what to run on, whether to stop after rendering, and the
+/// model the map records (<see cref="MapBuildInputs.Model"/>) and the runs are named by.</summary>
+public sealed record DemoJob(bool RenderOnly, string? MapModel, string ModelName, TorchSharp.torch.Device? Device);
+
+/// <summary>A demo's inputs, rendered photos, timings and (unless it only rendered) its run.</summary>
+public sealed record DemoJobResult(DemoInputs Inputs, DemoDataset Data, StageTimings Timings, DemoRunResult? Run);
 
 /// <summary>
 /// The square demo (`localize demo`): read the scene, the night query list and the true poses
@@ -145,6 +156,25 @@ public static class DemoRunner
             .Concat(QueryOutputs.Files(Path.Combine(outDir, "poses.txt")).Select(f => f.Path!)).Select(f => ("demo output", (string?)f));
         OutputFile.RefuseInputs(outputs, new[] { ("scene", (string?)scenePath), ("query list", queryPath), ("ground truth", truthPath) },
             new[] { ("image folder", (string?)Path.Combine(outDir, "images")) });
+    }
+
+    /// <summary>The square demo from its options: read and check the inputs, load the model
+    /// (<paramref name="loadSource"/>, before the rendering: a missing checkpoint stops it at once;
+    /// not with <see cref="DemoJob.RenderOnly"/>), render, then build, query, evaluate and report.</summary>
+    public static DemoJobResult Execute(DemoOptions o, DemoJob job, Func<FeatureSource> loadSource, IDemoProgress progress)
+    {
+        var t = new StageTimings();
+        var inp = Read(o);
+        var sc = inp.Scene;
+        progress.Line($"demo: scene {inp.ScenePath} ({sc.Facades.Count} facades, {Counted.Of(sc.DayCameras.Count, "day photo")}, {sc.Width}×{sc.Height}), "
+            + $"{Counted.Of(inp.Queries.Count, "night query", "night queries")} ({inp.QueryPath}) → {inp.OutDir}");
+        using var source = job.RenderOnly ? null : loadSource();
+        source?.RefuseRenderSize(sc.Width, sc.Height, "the demo's photos");
+        t.Done("load model");
+        var data = Render(inp, progress.ForRendering(inp.ImageCount), t);
+        progress.Line($"render: {Counted.Of(data.Day.Count, "day photo")} in {data.DayFolder}, {Counted.Of(data.Night.Count, "night query", "night queries")} in {data.NightFolder}");
+        var run = source == null ? null : Run(inp, data, source, job.MapModel, job.Device, progress, t, job.ModelName);
+        return new DemoJobResult(inp, data, t, run);
     }
 
     /// <summary>Renders the day photos and night queries into OUT/images (see <see cref="DemoDataset.Render"/>).</summary>

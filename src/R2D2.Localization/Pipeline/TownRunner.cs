@@ -9,6 +9,16 @@ using R2D2.Localization.Synthesis;
 namespace R2D2.Localization.Pipeline;
 
 /// <summary>How the town demo runs: its size and where it writes.</summary>
+/// <summary>A town demo as a command asks it (see <see cref="TownRunner.Execute"/>).</summary>
+/// <param name="NightQueries">null: the scene file's count</param>
+/// <param name="MapModel">the checkpoint the map records (<see cref="MapBuildInputs.Model"/>)</param>
+/// <param name="ModelName">the runs' name in the tables</param>
+public sealed record TownJob(string ScenePath, string OutDir, double Scale, int Images, int? NightQueries, bool RenderOnly,
+    string? MapModel, string ModelName, TorchSharp.torch.Device? Device);
+
+/// <summary>The town, the timings in order, and (unless it only rendered) the run.</summary>
+public sealed record TownJobResult(TownDataset Data, List<(string Stage, double Seconds)> Timings, TownRunResult? Run);
+
 public sealed record TownRunOptions
 {
     public required string OutDir { get; init; }
@@ -95,6 +105,31 @@ public static class TownRunner
         timings.Add(("render: images", sw.Elapsed.TotalSeconds));
         progress.Info($"render: {Counted.Of(rendered, "image")} rendered, {data.ImageCount - rendered} already on disk, in {data.ImageRoot}");
         return data;
+    }
+
+    /// <summary>The town demo from its options: the town opened and checked (<see cref="Open"/>), the
+    /// model loaded (<paramref name="loadSource"/>; not with <see cref="TownJob.RenderOnly"/>) and checked
+    /// against the photos' size, the photos rendered (those on disk kept), then the map, the queries,
+    /// their evaluation and the report (<see cref="Run"/>); the timings end with the total.</summary>
+    public static TownJobResult Execute(TownJob j, Func<FeatureSource> loadSource, IDemoProgress progress)
+    {
+        var total = Stopwatch.StartNew();
+        var data = Open(j.ScenePath, j.OutDir, j.Scale, j.Images, j.NightQueries);
+        var town = data.Scene;
+        progress.Line($"demo: town {j.ScenePath} ({town.BlocksX}×{town.BlocksZ} blocks, {town.Styles} styles, {town.Width}×{town.Height}), "
+            + $"{data.Day.Count} database photos (at most {town.MaxImages}), {data.Night.Count} night and {data.DayQueries.Count} day queries → {j.OutDir}");
+        var timings = new List<(string Stage, double Seconds)>();
+        using var source = j.RenderOnly ? null : loadSource();
+        if (source != null) CheckExtractable(data, source);
+        timings.Add(("load model", total.Elapsed.TotalSeconds));
+        Render(data, progress, timings);
+        progress.Line($"render: Aachen layout in {j.OutDir}: {data.NvmPath}, {data.IntrinsicsPath}, {data.ColmapFolder}/, {data.QueryList(true)}, {data.TruthPath(true)}");
+        if (source == null) return new TownJobResult(data, timings, null);
+        var result = Run(data, source, j.MapModel, j.Device,
+            new TownRunOptions { OutDir = j.OutDir, Images = data.Day.Count, NightQueries = j.NightQueries, Match = new MatchOptions { Device = j.Device } },
+            progress, timings, j.ModelName);
+        timings.Add(("total", total.Elapsed.TotalSeconds));
+        return new TownJobResult(data, timings, result);
     }
 
     /// <summary>The whole run after rendering; the query sets run through <paramref name="progress"/>

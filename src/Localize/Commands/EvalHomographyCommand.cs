@@ -45,11 +45,7 @@ internal static class EvalHomographyCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             var dev = hardware.Resolve(r);
-            // Each folder must hold pairs: one without was left out of the average without a word.
-            var found = r.GetValue(pairs)!.Select(f => (Folder: f, Pairs: HomographyPairs.Find(f))).ToList();
-            if (found.FirstOrDefault(f => f.Pairs.Count == 0) is { Folder: not null } empty)
-                throw new InputListException($"{empty.Folder}: no homography pairs (HPatches' 1.ppm … and H_1_k, or EVD's 1/, 2/, h/)");
-            var all = found.SelectMany(f => f.Pairs).ToList();
+            var all = HomographyPairs.FindAll(r.GetValue(pairs)!);
             var options = new HomographyEvalOptions
             {
                 Models = r.GetValue(models)!, Extraction = ex.Get(r), BFloat16 = r.GetValue(precision) == "bf16", CompareSubPixel = r.GetValue(subpixel),

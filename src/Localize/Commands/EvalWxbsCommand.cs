@@ -60,13 +60,7 @@ internal static class EvalWxbsCommand
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             // The pairs first: a bad file is reported before the network runtime starts.
-            var all = new List<WxbsPair>();
-            foreach (var folder in r.GetValue(pairs)!)
-            {
-                var found = WxbsPairs.Find(folder);
-                if (found.Count == 0) throw new R2D2Exception($"{folder}: no WxBS pair (a folder with 01.png, 02.png and {WxbsPairs.CorrespondencesFile}) in it or below it");
-                all.AddRange(found);
-            }
+            var all = WxbsPairs.FindAll(r.GetValue(pairs)!);
             var dev = hardware.Resolve(r);
             var options = new WxbsEvalOptions
             {

@@ -14,6 +14,20 @@ public sealed record HomographyPair(string Name, string Image1, string Image2, d
 /// </summary>
 public static class HomographyPairs
 {
+    /// <summary>The pairs of every folder, in order; a folder without any is refused (it was left out
+    /// of the average without a word).</summary>
+    public static List<HomographyPair> FindAll(IEnumerable<string> folders)
+    {
+        var all = new List<HomographyPair>();
+        foreach (var folder in folders)
+        {
+            var found = Find(folder);
+            if (found.Count == 0) throw new InputListException($"{folder}: no homography pairs (HPatches' 1.ppm … and H_1_k, or EVD's 1/, 2/, h/)");
+            all.AddRange(found);
+        }
+        return all;
+    }
+
     public static List<HomographyPair> Find(string folder)
     {
         if (!Directory.Exists(folder)) throw new InputListException($"{folder}: {(File.Exists(folder) ? "is a file: --pairs takes folders of homography pairs" : "folder not found")}");

@@ -22,6 +22,19 @@ public static class WxbsPairs
     public const string CorrespondencesFile = "corrs.txt";
     public const string LabellingErrorsFile = "crossval_errors.txt";
 
+    /// <summary>The pairs under every folder, in order; a folder without any is refused.</summary>
+    public static List<WxbsPair> FindAll(IEnumerable<string> folders)
+    {
+        var all = new List<WxbsPair>();
+        foreach (var folder in folders)
+        {
+            var found = Find(folder);
+            if (found.Count == 0) throw new R2D2Exception($"{folder}: no WxBS pair (a folder with 01.png, 02.png and {CorrespondencesFile}) in it or below it");
+            all.AddRange(found);
+        }
+        return all;
+    }
+
     /// <summary>The pairs under <paramref name="folder"/>: the folder itself when it holds
     /// <see cref="CorrespondencesFile"/>, else every folder below that does (e.g. the dataset root,
     /// or a category such as WGALBS), sorted by name; named by their path relative to

@@ -93,4 +93,18 @@ public class WxbsPairsTests
         Assert.Equal(1, code);
         Assert.Contains($"{Path.Combine(dir, "corrs.txt")}:2: y2 'four' is not a number", stderr);
     }
+
+    /// <summary>Several folders of pairs (eval-wxbs and eval-homography --pairs A B): every folder's
+    /// pairs in order, and a folder without any named (it was left out of the average without a word).</summary>
+    [Fact]
+    public void PairsOfSeveralFoldersAreFoundAndAnEmptyOneIsNamed()
+    {
+        var wxbs = SharedData.Path_("datasets", "wxbs", "WGALBS");
+        var empty = TempDir.Create();
+        Assert.Equal(WxbsPairs.Find(wxbs).Count, WxbsPairs.FindAll(new[] { wxbs }).Count);
+        Assert.StartsWith($"{empty}: no WxBS pair", Assert.Throws<R2D2Exception>(() => WxbsPairs.FindAll(new[] { wxbs, empty })).Message);
+        var graf = SharedData.Path_("datasets", "oxford-graf");
+        Assert.Equal(2 * HomographyPairs.Find(graf).Count, HomographyPairs.FindAll(new[] { graf, graf }).Count);
+        Assert.StartsWith($"{empty}: no homography pairs", Assert.Throws<InputListException>(() => HomographyPairs.FindAll(new[] { graf, empty })).Message);
+    }
 }

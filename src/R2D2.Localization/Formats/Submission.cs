@@ -63,8 +63,31 @@ public static class Submission
 
     private static IEnumerable<KeyValuePair<string, T>> NameHits<T>(IReadOnlyDictionary<string, T> byName, string name)
     {
-        var baseName = BaseName(name);
-        return byName.Where(kv => BaseName(kv.Key) == baseName && (EndsAtFolder(name, kv.Key) || EndsAtFolder(kv.Key, name)));
+        if (!BaseNames<T>.Of(byName).TryGetValue(BaseName(name), out var keys)) yield break;
+        foreach (var key in keys)
+            if ((EndsAtFolder(name, key) || EndsAtFolder(key, name)) && byName.TryGetValue(key, out var v)) yield return KeyValuePair.Create(key, v);
+    }
+
+    /// <summary>A dictionary's keys by base name, made once per dictionary (a miss scanned every
+    /// entry: N queries against N names were N² base names), again when its count changed.</summary>
+    private static class BaseNames<T>
+    {
+        private sealed record Indexed(int Count, Dictionary<string, List<string>> Index);
+        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyDictionary<string, T>, Indexed> Cache = new();
+
+        public static Dictionary<string, List<string>> Of(IReadOnlyDictionary<string, T> byName)
+        {
+            if (Cache.TryGetValue(byName, out var cached) && cached.Count == byName.Count) return cached.Index;
+            var index = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+            foreach (var key in byName.Keys)
+            {
+                var b = BaseName(key);
+                if (!index.TryGetValue(b, out var list)) index[b] = list = new List<string>();
+                list.Add(key);
+            }
+            Cache.AddOrUpdate(byName, new Indexed(byName.Count, index));
+            return index;
+        }
     }
 
     private static bool EndsAtFolder(string name, string end) =>

@@ -255,6 +255,16 @@ public class RetrievalTests
         Assert.Equal("1", Submission.FindByName(new Dictionary<string, string> { ["a.jpg"] = "1" }, "night/a.jpg"));
         Assert.Null(Submission.FindByName(new Dictionary<string, string> { ["x/a.jpg"] = "1" }, "night/a.jpg"));
         Assert.Null(Submission.FindByName(new Dictionary<string, string> { ["xa.jpg"] = "1" }, "a.jpg"));
+        // The names are indexed by base name once per dictionary (a miss scanned them all): one that
+        // grows after a lookup is indexed again, and a value replaced is the new one.
+        var growing = new Dictionary<string, string> { ["night/a.jpg"] = "1" };
+        Assert.Null(Submission.FindByName(growing, "query/night/b.jpg"));
+        growing["night/b.jpg"] = "2";
+        Assert.Equal("2", Submission.FindByName(growing, "query/night/b.jpg"));
+        growing["night/b.jpg"] = "3";
+        Assert.Equal("3", Submission.FindByName(growing, "query/night/b.jpg"));
+        var many = Enumerable.Range(0, 20_000).ToDictionary(i => $"db/{i}.jpg", i => i.ToString());
+        Assert.Equal(20_000, Enumerable.Range(0, 20_000).Count(i => Submission.FindByName(many, $"query/db/{i}.jpg") == i.ToString()));
     }
 
     [Fact]

@@ -100,17 +100,21 @@ public static class MatchRunner
         var sink = progress ?? ProgressSink.None;
         List<(string, string, int, int)> Shapes(IEnumerable<int> ks) =>
             ks.Select(k => (named[k].Item1, named[k].Item2, counts[ids[pairs[k].Name1]].Count, counts[ids[pairs[k].Name2]].Count)).ToList();
-        // A resumed import: the pairs stored must be this file's (hloc rewrites a file of the same name when it matches again).
+        // A resumed import: the pairs stored must be this file's (hloc rewrites a file of the same name
+        // when it matches again). Up to 16 stored pairs spread over the list are compared (one, the
+        // first, missed a file rewritten with the same first pair).
         var pending = todo.ToHashSet();
         if (skipped > 0)
         {
-            int storedPair = Enumerable.Range(0, pairs.Count).First(k => !pending.Contains(k));
-            Hloc.ReadManyMatches(matchesFile, Shapes(new[] { storedPair }), (_, list) =>
+            var stored = Enumerable.Range(0, pairs.Count).Where(k => !pending.Contains(k)).ToList();
+            var sample = Enumerable.Range(0, Math.Min(16, stored.Count)).Select(i => stored[(int)((long)i * (stored.Count - 1) / Math.Max(1, Math.Min(16, stored.Count) - 1))]).Distinct().ToList();
+            Hloc.ReadManyMatches(matchesFile, Shapes(sample), (t, list) =>
             {
+                var p = pairs[sample[t]];
                 var now = list.Select(m => (m.I, m.J)).ToHashSet();
-                var before = (db.ReadMatches(ids[pairs[storedPair].Name1], ids[pairs[storedPair].Name2]) ?? new()).Select(m => (m.I, m.J)).ToHashSet();
+                var before = (db.ReadMatches(ids[p.Name1], ids[p.Name2]) ?? new()).Select(m => (m.I, m.J)).ToHashSet();
                 if (!now.SetEquals(before))
-                    throw new FeatureDatabaseException(db.Path, $"stores other matches for '{pairs[storedPair].Name1}' '{pairs[storedPair].Name2}' than {matchesFile} holds now: "
+                    throw new FeatureDatabaseException(db.Path, $"stores other matches for '{p.Name1}' '{p.Name2}' than {matchesFile} holds now: "
                         + "the file was changed since they were imported; import into a new database (no match was written)");
             });
         }

@@ -498,6 +498,15 @@ public class InteropCliTests
         (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromMatches, "--model", "hloc:" + Path.Combine(hloc, "features.h5"), "--matches", changedMatches, "--pairs", "exhaustive");
         Assert.True(code != 0);
         Assert.Contains("the file was changed since they were imported", err);
+        // Only the last pair changed: the stored pairs compared are spread over the list (the first alone passed).
+        Hloc.WriteMatches(changedMatches, pairNames.Select((p, k) =>
+        {
+            var (m, sc) = ReadMatches0(Path.Combine(hloc, "matches.h5"), copy, p[0], p[1]);
+            return (p[0], p[1], k == pairNames.Count - 1 ? m.Select((v, i) => i % 2 == 0 ? -1 : v).ToArray() : m, sc);
+        }));
+        (code, _, err) = CliTests.Localize("build-map", "--poses", Berlin, "--map", fromMatches, "--model", "hloc:" + Path.Combine(hloc, "features.h5"), "--matches", changedMatches, "--pairs", "exhaustive");
+        Assert.True(code != 0);
+        Assert.Contains($"stores other matches for '{pairNames[^1][0]}' '{pairNames[^1][1]}'", err);
         // A match beyond the second image's keypoints in the last pair: found before any pair is written,
         // so the database takes the corrected file (it held the first pairs, bound to the bad file).
         var badIndex = Path.Combine(dir, "bad-index.h5");

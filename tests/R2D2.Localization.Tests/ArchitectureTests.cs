@@ -83,6 +83,27 @@ public class ArchitectureTests
         Assert.True(stale.Count == 0, "KnownViolations lists edges that are gone (remove them): " + string.Join(", ", stale));
     }
 
+    /// <summary>What a command's code may not do itself (a runner's work): open a map, a database or a
+    /// file, list a folder, write an output, run the network or OpenCV.</summary>
+    internal static readonly string[] RunnersWork =
+    {
+        "QueryInputs.LoadMap", "FeatureDatabase.Open", "File.ReadAll", "File.WriteAll", "File.Open", "OutputFile.", "Directory.Get", "Directory.Enumerate",
+        "using static TorchSharp", ".Forward(", "Cv2.",
+    };
+
+    /// <summary>A command parses its options, calls one runner and prints (README, "Architecture"):
+    /// the commands of src/Localize/Commands do none of <see cref="RunnersWork"/> (query, viz,
+    /// evaluate, report, make-pairs, bench-match, bench-net and the demos did).</summary>
+    [Fact]
+    public void CommandsLeaveTheWorkToRunners()
+    {
+        var root = Path.Combine(SharedData.RepoRoot, "src", "Localize", "Commands");
+        var found = Directory.EnumerateFiles(root, "*.cs")
+            .SelectMany(f => RunnersWork.Where(LineComments.Replace(Strings.Replace(File.ReadAllText(f), "\"\""), "").Contains).Select(w => $"{Path.GetFileName(f)}: {w}"))
+            .ToList();
+        Assert.True(found.Count == 0, "commands doing a runner's work:\n" + string.Join("\n", found));
+    }
+
     [Fact]
     public void TheCheckSeesAnUpwardEdge()
     {

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
-using R2D2.Localization.Formats;
 using R2D2.Localization.Pipeline;
 
 namespace R2D2.Localization.Cli.Commands;
@@ -31,18 +29,13 @@ internal static class BenchNetCommand
         ex.AddTo(cmd);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            // Checked before the minutes of measuring: the JSON replaced an image given as its path.
-            OutputFile.RefuseInputs(new[] { ("--json", r.GetValue(json)) },
-                r.GetValue(images)!.Select(i => ("--images", (string?)i)).Concat((r.GetValue(compare) ?? Array.Empty<string>()).Select(c => ("--compare", (string?)c)))
-                    .Append(("--model", r.GetValue(model))));
             Features.TorchRuntime.SetThreads(r.GetValue(threads));
-            var result = NetworkBenchRunner.Run(new NetworkBenchOptions
+            NetworkBenchRunner.Run(new NetworkBenchOptions
             {
                 Model = r.GetValue(model)!, Images = r.GetValue(images)!, Extraction = ex.Get(r),
                 SgemmSize = r.GetValue(sgemm), ProfileRounds = r.GetValue(profile),
-                Compare = r.GetValue(compare) ?? Array.Empty<string>(), Rounds = r.GetValue(rounds),
+                Compare = r.GetValue(compare) ?? Array.Empty<string>(), Rounds = r.GetValue(rounds), JsonPath = r.GetValue(json),
             }, new ConsoleProgress("bench-net"));
-            if (r.GetValue(json) is { } path) OutputFile.WriteAllText(path, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         }));
         return cmd;

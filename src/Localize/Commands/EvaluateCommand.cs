@@ -37,15 +37,17 @@ internal static class EvaluateCommand
                 Extra = (r.GetValue(extra) ?? Array.Empty<string>()).Select(ParseThreshold).ToList(),
                 PlotPath = r.GetValue(plot), NoPlot = r.GetValue(noPlot), NoCsv = r.GetValue(noCsv),
                 Scale = r.GetValue(linear) ? ErrorScale.Linear : ErrorScale.Log,
-            }, new ConsoleProgress());
-            Console.WriteLine();
-            foreach (var set in new[] { ThresholdSet.Aachen, ThresholdSet.AachenV1_0, x.Extra }.Where(s => s.Thresholds.Count > 0))
+            }, new ConsoleProgress(), (runs, extraSet) =>
             {
-                Console.Write(PoseEvaluationTable.Thresholds(set, x.Runs));
                 Console.WriteLine();
-            }
-            Console.Write(PoseEvaluationTable.Summary(x.Runs));
-            Console.WriteLine("(missing queries count as failures in the shares and as infinite errors in the medians)");
+                foreach (var set in new[] { ThresholdSet.Aachen, ThresholdSet.AachenV1_0, extraSet }.Where(s => s.Thresholds.Count > 0))
+                {
+                    Console.Write(PoseEvaluationTable.Thresholds(set, runs));
+                    Console.WriteLine();
+                }
+                Console.Write(PoseEvaluationTable.Summary(runs));
+                Console.WriteLine("(missing queries count as failures in the shares and as infinite errors in the medians)");
+            });
             for (int i = 0; i < x.CsvPaths.Count; i++) Console.WriteLine($"per-query errors of {x.Runs[i].Label}: {x.CsvPaths[i]}");
             if (x.PlotPath != null) Console.WriteLine($"plot: {x.PlotPath}");
             return 0;

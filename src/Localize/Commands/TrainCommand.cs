@@ -101,7 +101,6 @@ internal static class TrainCommand
         }
         using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        Console.Error.WriteLine($"train: {settings.Net} on {dev.type}, {source.Describe()}, {Counted.Of(settings.BatchSize, "pair")} a step, {Counted.Of(settings.Steps, "step")} → {options.OutputDir}");
         var summary = TrainRunner.Run(options, new TrainProgress(), cancel.Token);
         Console.WriteLine(summary.Line);
         if (cancel.IsCancellationRequested && summary.LastStep < summary.Steps)

@@ -70,7 +70,9 @@ public interface IDemoProgress : IProgressSink
 
 /// <summary>A demo as a command asks it: what to run on, whether to stop after rendering, and the
 /// model the map records (<see cref="MapBuildInputs.Model"/>) and the runs are named by.</summary>
-public sealed record DemoJob(bool RenderOnly, string? MapModel, string ModelName, TorchSharp.torch.Device? Device);
+/// <param name="Device">the device, resolved after the model is loaded (a device that is not there
+/// is said after a missing checkpoint, as before)</param>
+public sealed record DemoJob(bool RenderOnly, string? MapModel, string ModelName, Func<TorchSharp.torch.Device?> Device);
 
 /// <summary>A demo's inputs, rendered photos, timings and (unless it only rendered) its run.</summary>
 public sealed record DemoJobResult(DemoInputs Inputs, DemoDataset Data, StageTimings Timings, DemoRunResult? Run);
@@ -170,10 +172,11 @@ public static class DemoRunner
             + $"{Counted.Of(inp.Queries.Count, "night query", "night queries")} ({inp.QueryPath}) → {inp.OutDir}");
         using var source = job.RenderOnly ? null : loadSource();
         source?.RefuseRenderSize(sc.Width, sc.Height, "the demo's photos");
+        var device = job.Device();
         t.Done("load model");
         var data = Render(inp, progress.ForRendering(inp.ImageCount), t);
         progress.Line($"render: {Counted.Of(data.Day.Count, "day photo")} in {data.DayFolder}, {Counted.Of(data.Night.Count, "night query", "night queries")} in {data.NightFolder}");
-        var run = source == null ? null : Run(inp, data, source, job.MapModel, job.Device, progress, t, job.ModelName);
+        var run = source == null ? null : Run(inp, data, source, job.MapModel, device, progress, t, job.ModelName);
         return new DemoJobResult(inp, data, t, run);
     }
 

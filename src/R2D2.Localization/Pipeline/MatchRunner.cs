@@ -28,9 +28,6 @@ public sealed record MatchSummary(int Matched, int Skipped, long Matches, double
 /// database (resumable: pairs with stored matches are skipped; see <see cref="DatabaseMatching"/>).</summary>
 public static class MatchRunner
 {
-    /// <summary>`localize match`: the pairs <paramref name="spec"/> gives in the database at
-    /// <paramref name="dbPath"/>, matched (and verified when the options ask); <paramref name="listed"/>
-    /// is told how many pairs there are before the work.</summary>
     /// <summary>`localize match`: the pairs of <paramref name="dbPath"/> matched into it, or with
     /// <paramref name="shard"/> one shard of them into the shard's own database <paramref name="shardOut"/>
     /// (the database read only; verified after the merge, whose database has the keypoints).</summary>
@@ -43,6 +40,9 @@ public static class MatchRunner
         return ShardRunner.MatchDatabase(dbPath, spec, shardOut, o, shard!.Value, progress);
     }
 
+    /// <summary>The pairs <paramref name="spec"/> gives in the database at <paramref name="dbPath"/>,
+    /// matched (and verified when the options ask); <paramref name="listed"/> is told how many pairs
+    /// there are before the work.</summary>
     public static MatchSummary RunDatabase(string dbPath, PairSpec spec, MatchOptions o, IProgressSink? progress = null, Action<int>? listed = null)
     {
         if (!File.Exists(dbPath)) throw new R2D2Exception(dbPath, 0, "database not found");

@@ -21,6 +21,8 @@ public sealed record NetworkBenchOptions
     /// images, in interleaved rounds (empty: none); see <see cref="NetworkBenchRunner.Variants"/>.</summary>
     public IReadOnlyList<string> Compare { get; init; } = Array.Empty<string>();
     public int Rounds { get; init; } = 3;
+    /// <summary>The results as JSON here (null: none); refused before the measuring when it is an input.</summary>
+    public string? JsonPath { get; init; }
 }
 
 /// <summary>
@@ -66,6 +68,9 @@ public static class NetworkBenchRunner
 
     public static Dictionary<string, object?> Run(NetworkBenchOptions o, IProgressSink progress)
     {
+        // Checked before the minutes of measuring: the JSON replaced an image given as its path.
+        OutputFile.RefuseInputs(new[] { ("--json", o.JsonPath) },
+            o.Images.Select(i => ("--images", (string?)i)).Concat(o.Compare.Select(c => ("--compare", (string?)c))).Append(("--model", o.Model)));
         foreach (var v in o.Compare)
             if (!Variants.ContainsKey(v)) throw new UsageException($"unknown variant '{v}' (known: {string.Join(", ", Variants.Keys)})");
         var result = new Dictionary<string, object?> { ["threads"] = get_num_threads(), ["torch"] = "libtorch " + __version__ };
@@ -155,6 +160,7 @@ public static class NetworkBenchRunner
                 foreach (var n in nets.Values) n.Dispose();
             }
         }
+        if (o.JsonPath != null) OutputFile.WriteAllText(o.JsonPath, System.Text.Json.JsonSerializer.Serialize(result, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
         return result;
     }
 

@@ -32,7 +32,9 @@ public sealed record PoseEvaluationRun(IReadOnlyList<EvaluatedRun> Runs, Thresho
 /// </summary>
 public static class PoseEvaluationRunner
 {
-    public static PoseEvaluationRun Run(PoseEvaluationOptions o, IProgressSink? progress = null)
+    /// <param name="scored">told the scored runs and the extra thresholds before the files are written
+    /// (the command prints its tables there: a write that fails leaves them said)</param>
+    public static PoseEvaluationRun Run(PoseEvaluationOptions o, IProgressSink? progress = null, Action<IReadOnlyList<EvaluatedRun>, ThresholdSet>? scored = null)
     {
         progress ??= ProgressSink.None;
         var extra = new ThresholdSet("extra", o.Extra.ToList());
@@ -50,6 +52,7 @@ public static class PoseEvaluationRunner
         OutputFile.RefuseAsOutputFiles(outputs);
 
         var runs = PoseFilesEvaluation.Run(o.TruthPath, o.PosePaths, progress.Info, progress.Warning, o.Labels);
+        scored?.Invoke(runs, extra);
         var thresholds = ThresholdSet.Aachen.Thresholds.Concat(ThresholdSet.AachenV1_0.Thresholds).Concat(extra.Thresholds).ToList();
         for (int i = 0; i < csvPaths.Length; i++) PoseFilesEvaluation.WriteErrorsCsv(csvPaths[i], runs[i], thresholds);
         if (plotPath != null)

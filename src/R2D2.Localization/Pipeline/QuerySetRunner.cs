@@ -108,8 +108,9 @@ public sealed class QuerySetRunner
     private double _lastWriteSeconds;
     private const double QuickWriteSeconds = 0.05;
     /// <summary>Runs of up to this many queries rewrite their outputs after every query, whatever a
-    /// write takes (a few ms at this size; on a loaded disk an fsync can take 50 ms, and the spacing
-    /// then made a 40-query run write twice).</summary>
+    /// write takes: ~30 ms at most at this size (~15 s in all over such a run, a few % of it at
+    /// 0.5 s a query), and on a loaded disk a small run's fsync took 50 ms, which spaced the writes of
+    /// a 40-query run so that a kill lost most of it.</summary>
     private const int AlwaysWrittenQueries = 1000;
     private readonly Stopwatch _sinceWrite = Stopwatch.StartNew();
 

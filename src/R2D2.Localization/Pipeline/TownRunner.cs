@@ -8,17 +8,18 @@ using R2D2.Localization.Synthesis;
 
 namespace R2D2.Localization.Pipeline;
 
-/// <summary>How the town demo runs: its size and where it writes.</summary>
 /// <summary>A town demo as a command asks it (see <see cref="TownRunner.Execute"/>).</summary>
 /// <param name="NightQueries">null: the scene file's count</param>
 /// <param name="MapModel">the checkpoint the map records (<see cref="MapBuildInputs.Model"/>)</param>
 /// <param name="ModelName">the runs' name in the tables</param>
+/// <param name="Device">the device, resolved only for a run after the rendering (a render-only run needs none)</param>
 public sealed record TownJob(string ScenePath, string OutDir, double Scale, int Images, int? NightQueries, bool RenderOnly,
-    string? MapModel, string ModelName, TorchSharp.torch.Device? Device);
+    string? MapModel, string ModelName, Func<TorchSharp.torch.Device?> Device);
 
 /// <summary>The town, the timings in order, and (unless it only rendered) the run.</summary>
 public sealed record TownJobResult(TownDataset Data, List<(string Stage, double Seconds)> Timings, TownRunResult? Run);
 
+/// <summary>How the town demo runs: its size and where it writes.</summary>
 public sealed record TownRunOptions
 {
     public required string OutDir { get; init; }
@@ -125,8 +126,9 @@ public static class TownRunner
         Render(data, progress, timings);
         progress.Line($"render: Aachen layout in {j.OutDir}: {data.NvmPath}, {data.IntrinsicsPath}, {data.ColmapFolder}/, {data.QueryList(true)}, {data.TruthPath(true)}");
         if (source == null) return new TownJobResult(data, timings, null);
-        var result = Run(data, source, j.MapModel, j.Device,
-            new TownRunOptions { OutDir = j.OutDir, Images = data.Day.Count, NightQueries = j.NightQueries, Match = new MatchOptions { Device = j.Device } },
+        var device = j.Device();
+        var result = Run(data, source, j.MapModel, device,
+            new TownRunOptions { OutDir = j.OutDir, Images = data.Day.Count, NightQueries = j.NightQueries, Match = new MatchOptions { Device = device } },
             progress, timings, j.ModelName);
         timings.Add(("total", total.Elapsed.TotalSeconds));
         return new TownJobResult(data, timings, result);

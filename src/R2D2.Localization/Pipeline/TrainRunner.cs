@@ -60,6 +60,8 @@ public static class TrainRunner
     public static TrainSummary Run(TrainOptions options, IProgressSink progress, CancellationToken cancel = default)
     {
         RefuseOutputs(options);
+        var st = options.Settings;
+        progress.Info($"train: {st.Net} on {options.Device.type}, {options.Pairs.Describe()}, {Counted.Of(st.BatchSize, "pair")} a step, {Counted.Of(st.Steps, "step")} → {options.OutputDir}");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         if (options.TimeLimitMinutes > 0) stop.CancelAfter(TimeSpan.FromMinutes(options.TimeLimitMinutes));
         var sw = Stopwatch.StartNew();

@@ -238,6 +238,7 @@ public class InputFaultTests
     [InlineData("query --map x.db --queries d --images d --output o", "d: is a folder, not a query list", 1)]
     [InlineData("build-map --poses d --images d --map x.db --pairs empty.txt", "empty.txt: lists no pairs of two images", 1)]
     [InlineData("demo --scene town --images 8 --queries 2 --scale 0.25 --out o", "the town's photos would be 128×96 px: no pyramid level fits", 2)]
+    [InlineData("demo --scene town --images 3 --queries 1 --render-only --device cuda --out o", "--images 3: the first 4 photos are the headings of one position", 2)] // a render needs no device: the town's own check first (was "no CUDA device")
     [InlineData("demo --scene town --images 8 --queries 2 --scale 0.001 --render-only --out o", "--scale 0.001: the town's photos would be 1×0 px; at least 16 px a side", 2)] // an internal error, town.txt left // after rendering, each photo "could not be read"
     [InlineData("evaluate-retrieval --map x.db --set :q:d:g", "--set ':q:d:g': the label is empty", 2)]
     [InlineData("evaluate-retrieval --map x.db --set n::d:g", "--set 'n::d:g': the query list is empty", 2)] // ": query list not found"

@@ -38,6 +38,15 @@ public class TrainCliTests
             Assert.Contains("MINUTES must be a number of minutes above 0", err);
         }
         Assert.Equal(2, Tool("pack-gpu", "a", "b").Code);
+        // Called by a relative path (it changes folder before its work; --help read "$0" after it).
+        var relative = new System.Diagnostics.ProcessStartInfo("bash", new[] { "./device-run", "--help" })
+            { WorkingDirectory = Path.Combine(SharedData.RepoRoot, "tools", "train"), RedirectStandardOutput = true, RedirectStandardError = true };
+        using (var p = System.Diagnostics.Process.Start(relative)!)
+        {
+            var usage = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0 && usage.Contains("Usage"), usage + p.StandardError.ReadToEnd());
+        }
         var dir = TempDir.Create();
         Assert.Contains("MODEL and REFERENCE are the same (default)", Tool("compare", "default", "default").Err);
         Assert.Contains($"{Path.Combine(dir, "none.pt")}: not found", Tool("compare", Path.Combine(dir, "none.pt")).Err);

@@ -264,3 +264,24 @@ internal static class PythonTools
         return stdout;
     }
 }
+
+/// <summary>The features a command's options name, opened by the stage that needs them.</summary>
+public class FeatureSourceSpecTests
+{
+    private static TorchSharp.torch.Device NoDevice() => throw new Xunit.Sdk.XunitException("the device was resolved for features no network computes");
+
+    [Fact]
+    public void OptionsForAnotherExtractorAreRefusedAndNoDeviceIsResolvedWithoutANetwork()
+    {
+        var spec = new FeatureSourceSpec("rootsift", NoDevice, new NetworkOptions(), new ExtractionSettings());
+        using (var source = spec.Open()) Assert.Equal(ExtractorIdentity.RootSiftType, source.Identity.FeatureType);
+        Assert.Null(spec.MapModel);
+        Assert.StartsWith("--top-k applies to R2D2 models; RootSIFT", Assert.Throws<UsageException>(() => (spec with { R2D2OnlyOption = "--top-k" }).Open()).Message);
+        Assert.StartsWith("--precision applies to R2D2 models", Assert.Throws<UsageException>(() => (spec with { PrecisionGiven = true }).Open()).Message);
+        Assert.StartsWith("--model rootsift: this command needs an R2D2 checkpoint", Assert.Throws<UsageException>(() => spec.OpenNetwork()).Message);
+        var hloc = spec with { Model = "hloc:/x/features.h5", R2D2OnlyOption = "--max-size" };
+        Assert.StartsWith("--max-size applies to R2D2 models; with --model hloc:FILE", Assert.Throws<UsageException>(() => hloc.Open()).Message);
+        Assert.Equal("hloc:/x/features.h5", hloc.MapModel);
+        using var network = (spec with { Model = "default", Device = () => TorchSharp.torch.CPU }).OpenNetwork();
+    }
+}

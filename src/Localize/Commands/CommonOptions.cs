@@ -68,10 +68,16 @@ internal sealed class NetworkOptionSet
         foreach (var o in new Option[] { Exact, ChannelsLast, Precision, Convolutions }) c.Options.Add(o);
     }
 
-    public R2D2Network Load(ParseResult r) => IsRootSift(r)
-        ? throw new UsageException("--model rootsift: this command needs an R2D2 checkpoint (RootSIFT has no network; 'default' is the embedded model)")
-        : IsHloc(r) ? throw new UsageException($"--model {r.GetValue(Model)}: this command needs an R2D2 checkpoint (hloc's features are read from the file; 'default' is the embedded model)")
-        : ModelLoader.Load(r.GetValue(Model)!, Hardware.Resolve(r), Get(r));
+    /// <summary>The features these options name (<see cref="FeatureSourceSpec"/>), with the command's extraction settings.</summary>
+    /// <param name="given">the command's extraction options: those given to RootSIFT or hloc, which do not use them, are refused
+    /// (--top-k and --max-size were ignored without a word)</param>
+    public FeatureSourceSpec Spec(ParseResult r, ExtractionSettings settings, ExtractionOptionSet? given = null) =>
+        new(r.GetValue(Model)!, () => Hardware.Resolve(r), Get(r), settings)
+        {
+            R2D2OnlyOption = given?.R2D2OnlyGiven(r), PrecisionGiven = r.GetResult(Precision) is { Implicit: false },
+        };
+
+    public R2D2Network Load(ParseResult r) => Spec(r, new ExtractionSettings()).OpenNetwork();
 
     public bool IsHloc(ParseResult r) => FeatureSource.IsHloc(r.GetValue(Model));
 
@@ -80,21 +86,8 @@ internal sealed class NetworkOptionSet
     /// <summary>The checkpoint a map built with these options records as its model; null for RootSIFT.</summary>
     public string? MapModel(ParseResult r) => IsRootSift(r) ? null : r.GetValue(Model);
 
-    /// <summary>The feature source the options name: R2D2 with the given settings, or RootSIFT.</summary>
-    /// <param name="given">the command's extraction options: those given to RootSIFT, which does not use them, are refused
-    /// (--top-k and --max-size were ignored without a word)</param>
-    public FeatureSource LoadSource(ParseResult r, ExtractionSettings settings, ExtractionOptionSet given)
-    {
-        if (IsRootSift(r) && given.R2D2OnlyGiven(r) is { } option)
-            throw new UsageException($"{option} applies to R2D2 models; RootSIFT extracts its own 5000 features at ≤ 1024 px (--max-pixels applies to both)");
-        if (IsHloc(r) && given.R2D2OnlyGiven(r) is { } hlocOption)
-            throw new UsageException($"{hlocOption} applies to R2D2 models; with --model hloc:FILE the features are the file's, as hloc extracted them");
-        if ((IsRootSift(r) || IsHloc(r)) && r.GetResult(Precision) is { Implicit: false })
-            throw new UsageException($"--precision applies to R2D2 models, not to --model {r.GetValue(Model)} (no network computes its features)");
-        return IsRootSift(r) ? FeatureSource.ForRootSift(maxPixels: settings.MaxPixels)
-             : IsHloc(r) ? FeatureSource.ForHloc(r.GetValue(Model)!)
-             : FeatureSource.ForR2D2(Load(r), settings, ModelLoader.ModelName(r.GetValue(Model)!));
-    }
+    /// <summary>The feature source the options name: R2D2 with the given settings, RootSIFT or hloc's (<see cref="FeatureSourceSpec.Open"/>).</summary>
+    public FeatureSource LoadSource(ParseResult r, ExtractionSettings settings, ExtractionOptionSet given) => Spec(r, settings, given).Open();
 
     public NetworkOptions Get(ParseResult r) => new()
     {

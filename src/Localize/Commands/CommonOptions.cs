@@ -79,12 +79,12 @@ internal sealed class NetworkOptionSet
 
     public R2D2Network Load(ParseResult r) => Spec(r, new ExtractionSettings()).OpenNetwork();
 
-    public bool IsHloc(ParseResult r) => FeatureSource.IsHloc(r.GetValue(Model));
+    public bool IsHloc(ParseResult r) => Spec(r, new ExtractionSettings()).IsHloc;
 
-    public bool IsRootSift(ParseResult r) => string.Equals(r.GetValue(Model), "rootsift", StringComparison.OrdinalIgnoreCase);
+    public bool IsRootSift(ParseResult r) => Spec(r, new ExtractionSettings()).IsRootSift;
 
     /// <summary>The checkpoint a map built with these options records as its model; null for RootSIFT.</summary>
-    public string? MapModel(ParseResult r) => IsRootSift(r) ? null : r.GetValue(Model);
+    public string? MapModel(ParseResult r) => Spec(r, new ExtractionSettings()).MapModel;
 
     /// <summary>The feature source the options name: R2D2 with the given settings, RootSIFT or hloc's (<see cref="FeatureSourceSpec.Open"/>).</summary>
     public FeatureSource LoadSource(ParseResult r, ExtractionSettings settings, ExtractionOptionSet given) => Spec(r, settings, given).Open();

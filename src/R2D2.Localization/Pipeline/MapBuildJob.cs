@@ -33,7 +33,8 @@ public sealed record MapBuildRequest
     public bool HlocFeatures { get; init; }
     /// <summary>The checkpoint the map records as its model (<see cref="MapBuildInputs.Model"/>).</summary>
     public string? MapModel { get; init; }
-    public TorchSharp.torch.Device? Device { get; init; }
+    /// <summary>The matching's device, resolved after the inputs and the model are checked and loaded.</summary>
+    public Func<TorchSharp.torch.Device?> Device { get; init; } = () => null;
     /// <summary>Check everything and write nothing; with <see cref="CheckQueries"/>, query lists' images too.</summary>
     public bool Check { get; init; }
     public IReadOnlyList<string> CheckQueries { get; init; } = Array.Empty<string>();
@@ -73,7 +74,7 @@ public static class MapBuildJob
         var options = new MapBuildOptions
         {
             Pairs = pairSpec,
-            Match = new MatchOptions { Device = q.Device },
+            Match = new MatchOptions { Device = q.Device() },
             ImportedMatches = q.ImportedMatches,
             AllowEmpty = q.AllowEmpty,
             ExportFolder = exportDir == "none" ? null : exportDir,

@@ -112,7 +112,7 @@ internal static class QueryCommand
         using var run = QueryRun.Open(new QueryRunOptions
         {
             MapPath = r.GetValue(o.Map)!, QueriesPath = r.GetValue(o.Queries)!, IntrinsicsPath = r.GetValue(o.Intrinsics), ImagesFolder = r.GetValue(o.Images),
-            Model = r.GetValue(o.Model), Device = o.Hardware.Resolve(r), BFloat16 = r.GetValue(o.Precision) == "bf16",
+            Model = r.GetValue(o.Model), Device = () => o.Hardware.Resolve(r), BFloat16 = r.GetValue(o.Precision) == "bf16",
             PrecisionGiven = r.GetResult(o.Precision) is { Implicit: false },
             Localizer = o.Pose.Read(r) with
             {

@@ -213,7 +213,12 @@ public sealed class FeatureSource : IDisposable
             }
         }
         if (mapExtractor.FeatureType == ExtractorIdentity.RootSiftType)
+        {
+            // A checkpoint given for a RootSIFT map was ignored without a word (the queries were RootSIFT's).
+            if (model != null && !string.Equals(model, ExtractorIdentity.RootSiftType, StringComparison.OrdinalIgnoreCase))
+                throw new UsageException($"--model {model}: {mapPath} was built with RootSIFT, whose queries are RootSIFT's too: leave --model out, or give --model rootsift");
             return ForRootSift(Stored(RootSiftSettings.FromJson));
+        }
         if (string.Equals(model, ExtractorIdentity.RootSiftType, StringComparison.OrdinalIgnoreCase))
             throw new R2D2Exception(mapPath, 0, $"was built with R2D2 features ({mapExtractor.Name}) and its queries need the same extractor, "
                 + $"so --model rootsift cannot query it: give the map's checkpoint with --model{leaveOut}, or build a RootSIFT map with `build-map --model rootsift`");

@@ -17,7 +17,8 @@ public sealed record QueryRunOptions
     public string? ImagesFolder { get; init; }
     /// <summary>The checkpoint; null: the one the map was built with.</summary>
     public string? Model { get; init; }
-    public TorchSharp.torch.Device Device { get; init; } = TorchSharp.torch.CPU;
+    /// <summary>The device, resolved after the list and the map are read (a missing map is said first).</summary>
+    public Func<TorchSharp.torch.Device> Device { get; init; } = () => TorchSharp.torch.CPU;
     public bool BFloat16 { get; init; }
     /// <summary>A precision was asked for: refused for a map whose features no network computes.</summary>
     public bool PrecisionGiven { get; init; }
@@ -75,14 +76,15 @@ public sealed class QueryRun : IDisposable
         {
             if (map.Extractor.FeatureType != ExtractorIdentity.R2D2Type && o.PrecisionGiven)
                 throw new UsageException($"--precision applies to R2D2 models; {o.MapPath} was built from {map.Extractor.Name}, whose queries' features are not computed by the network");
-            source = FeatureSource.ForMap(map.Extractor, o.MapPath, o.Model, builtWith, o.Device, o.BFloat16);
+            var device = o.Device();
+            source = FeatureSource.ForMap(map.Extractor, o.MapPath, o.Model, builtWith, device, o.BFloat16);
             double loadModel = clock.Elapsed.TotalSeconds - loadMap;
             var localizer = o.Localizer with
             {
                 PairsByQuery = o.PairsPath is { } pf ? QueryInputs.ReadPairs(pf, map) : null,
                 RetrievalMethod = ImageRetrieval.Create(o.RetrievalMethod, map),
             };
-            var runner = new QuerySetRunner(map, source, o.Device, new QuerySetOptions
+            var runner = new QuerySetRunner(map, source, device, new QuerySetOptions
             {
                 ImageRoot = imageRoot,
                 KaptureOutput = o.KaptureOutput,

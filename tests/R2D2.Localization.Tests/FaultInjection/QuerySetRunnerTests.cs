@@ -72,6 +72,12 @@ public class QuerySetRunnerTests(TinyMap tiny)
         // A precision for a map whose features no network computes: refused before any output.
         Assert.Contains("--precision applies to R2D2 models", Assert.Throws<UsageException>(() => QueryRun.Open(options with { PrecisionGiven = true })).Message);
         Assert.Throws<UsageException>(() => QueryRun.Open(options with { SubmissionFolders = -1 }));
+        // A checkpoint for a RootSIFT map was ignored without a word; 'rootsift' is the map's own.
+        Assert.Contains("was built with RootSIFT, whose queries are RootSIFT's too", Assert.Throws<UsageException>(() => QueryRun.Open(options with { Model = "default" })).Message);
+        QueryRun.Open(options with { Model = "rootsift" }).Dispose();
+        // The device is resolved after the map is read: a missing map is said first.
+        Assert.Contains("not found", Assert.ThrowsAny<R2D2Exception>(() => QueryRun.Open(options with
+            { MapPath = Path.Combine(dir, "none.db"), Device = () => throw new Xunit.Sdk.XunitException("device resolved first") })).Message);
         Assert.False(Directory.Exists(Path.Combine(dir, "out")));
         using var run = QueryRun.Open(options);
         Assert.Equal(3, run.ListCount);

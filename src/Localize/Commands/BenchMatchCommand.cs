@@ -32,7 +32,7 @@ internal static class BenchMatchCommand
                 ["tool"] = "r2d2.localization",
                 ["keypoints"] = o.Keypoints, ["dim"] = o.Dim, ["pairs"] = o.Pairs, ["seed"] = o.Seed, ["warmup"] = o.Warmup,
                 ["threads"] = x.Threads, ["device"] = o.Device.ToString(), ["block_rows"] = x.BlockRows,
-                ["seconds"] = x.Seconds, ["pairs_per_second"] = x.PairsPerSecond(o.Pairs),
+                ["seconds"] = x.Seconds, ["pairs_per_second"] = x.PairsPerSecond,
                 ["median_seconds_per_pair"] = x.MedianSecondsPerPair, ["min_seconds_per_pair"] = x.MinSecondsPerPair,
                 ["mean_matches"] = x.MeanMatches, ["match_checksum"] = x.MatchChecksum,
                 ["peak_rss_mb"] = x.PeakRssMb, // null where unknown (JSON has no NaN)

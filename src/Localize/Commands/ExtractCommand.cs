@@ -63,13 +63,10 @@ internal static class ExtractCommand
                 OutputDir = outDir, Format = r.GetValue(o.Format) == "r2d2" ? FeatureFileFormat.R2d2 : FeatureFileFormat.Safetensors,
                 Overwrite = r.GetValue(o.Overwrite), StatsPath = r.GetValue(o.Stats), Warmup = r.GetValue(o.Warmup),
             } : null,
-            NoFeatureFiles = o.Net.IsRootSift(r) ? "RootSIFT features go into a database (--database); feature files are for R2D2"
-                : o.Net.IsHloc(r) ? "hloc's features go into a database (--database); feature files are for R2D2" : null,
         };
         // A line per image: a status per image in a database, each feature file's line.
         IProgressSink progress = database ? new ConsoleProgress("extract", logEvery: 1, stageTimes: false) : new ConsoleItemProgress("extract");
-        var summary = ExtractRunner.Run(job, () => o.Net.LoadSource(r, settings, o.Extraction),
-            () => (o.Net.Load(r), settings, ModelLoader.ModelName(r.GetValue(o.Net.Model)!)), progress);
+        var summary = ExtractRunner.Run(job, o.Net.Spec(r, settings, o.Extraction), progress);
         return summary.HasErrors ? 1 : 0;
     }
 }

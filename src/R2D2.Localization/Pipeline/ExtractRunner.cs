@@ -32,8 +32,6 @@ public sealed record ExtractJob
     /// <summary>Feature files' options; null: a database.</summary>
     public ExtractOptions? Files { get; init; }
     public Shard Shard { get; init; } = Shard.All;
-    /// <summary>Why the source cannot write feature files (RootSIFT's, hloc's), refused before any work; null: it can.</summary>
-    public string? NoFeatureFiles { get; init; }
 }
 
 /// <summary>The images of an extraction run, in the input order, and its time in all.</summary>
@@ -58,10 +56,9 @@ public sealed record ExtractSummary(IReadOnlyList<ImageOutcome> Outcomes, double
 public static class ExtractRunner
 {
     /// <summary>The job's images, checked against its outputs, extracted into its database (whole, or
-    /// a shard's own) or files (a shard's images' files: they need no merge); the source or the network
-    /// is loaded (<paramref name="loadSource"/>, <paramref name="loadNetwork"/>) after every check.</summary>
-    public static ExtractSummary Run(ExtractJob j, Func<FeatureSource> loadSource, Func<(R2D2Network Network, ExtractionSettings Settings, string ModelName)> loadNetwork,
-        IProgressSink progress)
+    /// a shard's own) or files (a shard's images' files: they need no merge) with the features
+    /// <paramref name="features"/> names, opened after every check (feature files are R2D2's only).</summary>
+    public static ExtractSummary Run(ExtractJob j, FeatureSourceSpec features, IProgressSink progress)
     {
         var inputs = ImageList.Resolve(j.Images);
         if (inputs.Count == 0) throw new UsageException("no images found in --images");
@@ -72,13 +69,13 @@ public static class ExtractRunner
             throw new UsageException(j.Database != null ? "give --out or --database, not both" : "give --out DIR (feature files) or --database DB (feature database)");
         if (j.Database is { } db)
         {
-            using var source = loadSource();
+            using var source = features.Open();
             return j.Shard.IsAll ? ToDatabase(inputs, source, db, progress) : ShardRunner.ExtractDatabase(inputs, source, db, j.Shard, progress);
         }
-        if (j.NoFeatureFiles is { } why) throw new UsageException(why);
-        var (network, settings, modelName) = loadNetwork();
-        using (network)
-            return ToFiles(j.Shard.Take(inputs), new MultiScaleExtractor(network, settings), modelName, j.Files!, progress);
+        if (features.IsRootSift) throw new UsageException("RootSIFT features go into a database (--database); feature files are for R2D2");
+        if (features.IsHloc) throw new UsageException("hloc's features go into a database (--database); feature files are for R2D2");
+        using var network = features.OpenNetwork();
+        return ToFiles(j.Shard.Take(inputs), new MultiScaleExtractor(network, features.Settings), ModelLoader.ModelName(features.Model), j.Files!, progress);
     }
 
     public static ExtractSummary ToFiles(IReadOnlyList<ImageInput> images, MultiScaleExtractor extractor, string modelName,

@@ -21,10 +21,10 @@ public sealed record MatchBenchOptions
 
 /// <param name="BlockRows">the rows per block used (the library's choice when none was given)</param>
 /// <param name="MatchChecksum">Σ i·keypoints + j over all matches: equal to the PyTorch side's when the matches are</param>
-public sealed record MatchBenchResult(int Threads, int BlockRows, double Seconds, double MedianSecondsPerPair, double MinSecondsPerPair,
+public sealed record MatchBenchResult(int Pairs, int Threads, int BlockRows, double Seconds, double MedianSecondsPerPair, double MinSecondsPerPair,
     double MeanMatches, long MatchChecksum, double? PeakRssMb)
 {
-    public double PairsPerSecond(int pairs) => pairs / Seconds;
+    public double PairsPerSecond => Pairs / Seconds;
 }
 
 /// <summary>
@@ -54,7 +54,7 @@ public static class MatchBenchRunner
             matches += found.Count;
             foreach (var m in found) checksum += (long)m.I * n + m.J;
         }
-        return new MatchBenchResult(get_num_threads(), o.BlockRows > 0 ? o.BlockRows : MutualNearestNeighbours.BlockRowsFor(n), total.Elapsed.TotalSeconds,
+        return new MatchBenchResult(o.Pairs, get_num_threads(), o.BlockRows > 0 ? o.BlockRows : MutualNearestNeighbours.BlockRowsFor(n), total.Elapsed.TotalSeconds,
             Statistics.Median(perPair), perPair.Min(), (double)matches / o.Pairs, checksum, ExtractRunner.PeakRssMb());
     }
 

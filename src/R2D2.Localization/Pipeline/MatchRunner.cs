@@ -107,7 +107,8 @@ public static class MatchRunner
         if (skipped > 0)
         {
             var stored = Enumerable.Range(0, pairs.Count).Where(k => !pending.Contains(k)).ToList();
-            var sample = Enumerable.Range(0, Math.Min(16, stored.Count)).Select(i => stored[(int)((long)i * (stored.Count - 1) / Math.Max(1, Math.Min(16, stored.Count) - 1))]).Distinct().ToList();
+            int n = Math.Min(16, stored.Count);
+            var sample = Enumerable.Range(0, n).Select(i => stored[n == 1 ? 0 : (int)((long)i * (stored.Count - 1) / (n - 1))]).ToList();
             Hloc.ReadManyMatches(matchesFile, Shapes(sample), (t, list) =>
             {
                 var p = pairs[sample[t]];

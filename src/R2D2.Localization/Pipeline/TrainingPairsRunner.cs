@@ -101,11 +101,12 @@ public static class TrainingPairsRunner
             IImageSource images = o.ImagesFolder is { } folder ? new FolderImageSource(folder) : new ProceduralImageSource();
             source = new HomographyPairSource(images, o.Seed, o.Crop, photometric: photometric);
         }
-        onSource?.Invoke(source.Describe());
+        var description = source.Describe();
+        onSource?.Invoke(description);
         OutputFile.RefuseFileAsFolder(o.OutDir, "--out");
         var previews = PairPreviews.Write(source, o.OutDir, o.First, o.Count, o.Lines, onPair);
         var others = PairPreviews.Others(o.OutDir, previews);
         double? rate = o.Throughput > 0 ? PairPreviews.Throughput(source, o.First + o.Count, o.Throughput) : null;
-        return new PairPreviewResult(source.Describe(), previews, others, rate);
+        return new PairPreviewResult(description, previews, others, rate);
     }
 }

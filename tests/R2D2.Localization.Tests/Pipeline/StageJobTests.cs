@@ -18,15 +18,17 @@ public class StageJobTests
         var image = Path.Combine(dir, "boat.png");
         TestImages.WriteBoat(dir, "boat.png");
         var files = new ExtractOptions { OutputDir = Path.Combine(dir, "out") };
-        string Refused(ExtractJob j) => Assert.Throws<UsageException>(() => ExtractRunner.Run(j, NotLoaded<FeatureSource>, NotLoaded<(R2D2Network, ExtractionSettings, string)>, ProgressSink.None)).Message;
+        // A device resolved is a network about to be loaded.
+        var features = new FeatureSourceSpec("default", NotLoaded<TorchSharp.torch.Device>, new NetworkOptions(), new ExtractionSettings());
+        string Refused(ExtractJob j, FeatureSourceSpec? spec = null) => Assert.Throws<UsageException>(() => ExtractRunner.Run(j, spec ?? features, ProgressSink.None)).Message;
         var empty = Path.Combine(dir, "empty");
         Directory.CreateDirectory(empty);
         Assert.Equal("no images found in --images", Refused(new ExtractJob { Images = new[] { empty }, Files = files }));
         Assert.Equal("give --out or --database, not both", Refused(new ExtractJob { Images = new[] { image }, Files = files, Database = Path.Combine(dir, "f.db") }));
         Assert.StartsWith("give --out DIR", Refused(new ExtractJob { Images = new[] { image } }));
-        Assert.StartsWith("RootSIFT features go into a database", Refused(new ExtractJob { Images = new[] { image }, Files = files, NoFeatureFiles = "RootSIFT features go into a database" }));
+        Assert.StartsWith("RootSIFT features go into a database", Refused(new ExtractJob { Images = new[] { image }, Files = files }, features with { Model = "rootsift" }));
         Assert.Contains("would overwrite the image", Assert.ThrowsAny<R2D2Exception>(() =>
-            ExtractRunner.Run(new ExtractJob { Images = new[] { image }, Database = image }, NotLoaded<FeatureSource>, NotLoaded<(R2D2Network, ExtractionSettings, string)>, ProgressSink.None)).Message);
+            ExtractRunner.Run(new ExtractJob { Images = new[] { image }, Database = image }, features, ProgressSink.None)).Message);
         Assert.Equal(new[] { image, empty }, Directory.GetFileSystemEntries(dir).Order());
     }
 

@@ -104,6 +104,20 @@ public class ArchitectureTests
         Assert.True(found.Count == 0, "commands doing a runner's work:\n" + string.Join("\n", found));
     }
 
+    /// <summary>One random generator (the guide's "one implementation of each idea"): every seeded
+    /// choice of the library and the tool draws from <see cref="Rng"/>, none from System.Random,
+    /// whose seeded sequence is another algorithm and not documented as stable.</summary>
+    [Fact]
+    public void EverySeededChoiceDrawsFromTheOneGenerator()
+    {
+        var found = new[] { LibraryRoot, Path.Combine(SharedData.RepoRoot, "src", "Localize") }
+            .SelectMany(r => Directory.EnumerateFiles(r, "*.cs", SearchOption.AllDirectories))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .Where(f => Regex.IsMatch(LineComments.Replace(Strings.Replace(File.ReadAllText(f), "\"\""), ""), @"\bRandom\s*[(.?]|\bRandom\s+\w+\s*[,)=;]"))
+            .Select(f => Path.GetRelativePath(SharedData.RepoRoot, f)).ToList();
+        Assert.True(found.Count == 0, "System.Random in:\n" + string.Join("\n", found));
+    }
+
     [Fact]
     public void TheCheckSeesAnUpwardEdge()
     {

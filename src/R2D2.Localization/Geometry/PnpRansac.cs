@@ -52,7 +52,7 @@ public static class PnpRansac
             double x = (px[2 * i] - k.Cx) / k.Fx, y = (px[2 * i + 1] - k.Cy) / k.Fy, norm = Math.Sqrt(x * x + y * y + 1);
             bearings[3 * i] = x / norm; bearings[3 * i + 1] = y / norm; bearings[3 * i + 2] = 1 / norm;
         }
-        var rng = new Random(o.Seed);
+        var rng = new Rng(Rng.Hash(unchecked((ulong)o.Seed)));
         double thr2 = o.ThresholdPx * o.ThresholdPx;
         Pose? best = null;
         double bestScore = double.PositiveInfinity;

@@ -93,7 +93,7 @@ public static class Triangulation
     /// the camera; the best set is re-triangulated. Returns the point and the inlier indices.
     /// </summary>
     public static (double[] Point, int[] Inliers)? Ransac(IReadOnlyList<Observation> obs, double thresholdPx,
-        int minInliers = 2, int maxPairs = 200, Random? rng = null)
+        int minInliers = 2, int maxPairs = 200, Rng? rng = null)
     {
         int n = obs.Count;
         if (n < 2) return null;
@@ -104,7 +104,7 @@ public static class Triangulation
         }
         else
         {
-            rng ??= new Random(12345);
+            rng ??= new Rng(Rng.Hash(12345));
             for (int k = 0; k < maxPairs; k++)
             {
                 int i = rng.Next(n), j = rng.Next(n - 1);

@@ -37,7 +37,7 @@ public readonly record struct TrackOutcome(TriangulatedTrack? Point, TrackReject
 public static class TrackTriangulation
 {
     public static TrackOutcome Triangulate(IReadOnlyList<TrackObservation> track, IReadOnlyList<TrackObservation> conflicts,
-        TriangulationOptions o, Random rng)
+        TriangulationOptions o, Rng rng)
     {
         var obs = track.Select(t => t.Observation).ToList();
         var r = Triangulation.Ransac(obs, o.MaxReprojectionPx, minInliers: 2, rng: rng);

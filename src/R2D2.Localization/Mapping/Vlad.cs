@@ -23,7 +23,7 @@ public static class Vlad
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         var x = tensor(samples, new long[] { n, dim });
-        var rng = new Random(seed);
+        var rng = new Rng(Rng.Hash(unchecked((ulong)seed)));
         var centres = new List<int> { rng.Next(n) };
         var d2 = TorchScalars.Full(n, float.PositiveInfinity);
         // Rows are taken a block at a time, so temporaries are a block × dim (or × clusters), never

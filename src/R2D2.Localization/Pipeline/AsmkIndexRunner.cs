@@ -114,7 +114,7 @@ public static class AsmkIndexRunner
     // The same settings and database give the same samples, so a resumed training continues the same vocabulary.
     private static (float[] X, int Dim) Sample(FeatureDatabase db, List<int> ids, Dictionary<int, int> counts, long total, int samples, int seed)
     {
-        var rng = new Random(seed);
+        var rng = new Rng(Rng.Hash(unchecked((ulong)seed)));
         int Take(int id) => (int)Math.Min(counts[id], Math.Ceiling((double)samples * counts[id] / total));
         // One array of the samples' exact size: a growing list of 1.3 M × 128 floats peaked at 3 × its size.
         float[]? x = null;
@@ -125,7 +125,7 @@ public static class AsmkIndexRunner
             int take = Take(id);
             if (take == 0) continue;
             // Only the picked rows are decoded: a whole image in float32 was 10 MB of garbage at 20,000 keypoints.
-            var pick = Enumerable.Range(0, counts[id]).OrderBy(_ => rng.Next()).Take(take).ToArray();
+            var pick = Enumerable.Range(0, counts[id]).OrderBy(_ => rng.NextUInt64()).Take(take).ToArray();
             if (db.ReadDescriptorRows(id, pick, out int d) is not { } rows) continue;
             dim = d;
             x ??= new float[ids.Sum(i => (long)Take(i)) * dim];

@@ -36,14 +36,14 @@ public static class RetrievalBenchmark
     public static RetrievalBenchmarkResult Run(RetrievalBenchmarkOptions o, IProgressSink? progress = null)
     {
         progress ??= ProgressSink.None;
-        var rng = new Random(o.Seed);
+        var rng = new Rng(Rng.Hash(unchecked((ulong)o.Seed)));
         var patterns = new float[Patterns][];
         for (int i = 0; i < Patterns; i++) patterns[i] = Unit(rng, null, 0);
         // A fixed hash (HashCode.Combine is seeded per process: each run drew other points).
-        float[] Point(int p) { var r = new Random((int)SplitMix64.Mix((ulong)(uint)o.Seed << 32 | (uint)p)); return Unit(r, patterns[r.Next(Patterns)], 0.6); }
+        float[] Point(int p) { var r = new Rng(Rng.Hash(unchecked((ulong)o.Seed), (ulong)p)); return Unit(r, patterns[r.Next(Patterns)], 0.6); }
         FeatureSet View(int first, int seed)
         {
-            var r = new Random(seed);
+            var r = new Rng(Rng.Hash(unchecked((ulong)seed)));
             var d = new List<float>(o.Keypoints * Dim);
             int n = 0;
             for (int p = first; p < first + PointsPerImage && n < o.Keypoints * 6 / 10; p++)
@@ -59,7 +59,7 @@ public static class RetrievalBenchmark
         var x = new float[samples * Dim];
         for (int s = 0; s < samples;)
         {
-            var f = View(rng.Next(o.Images) * Step, rng.Next());
+            var f = View(rng.Next(o.Images) * Step, rng.Next(int.MaxValue));
             for (int i = 0; i < f.Count && s < samples; i += 10, s++) Array.Copy(f.Descriptors, i * Dim, x, s * Dim, Dim);
         }
         // Each figure times its own work only: not the synthetic descriptors' generation, nor VLAD's share.
@@ -139,7 +139,7 @@ public static class RetrievalBenchmark
         return cb.FineStart[coarse] + Nearest(cb.Fine[coarse], cb.Dim, x);
     }
 
-    private static float[] Unit(Random rng, float[]? around, double noise)
+    private static float[] Unit(Rng rng, float[]? around, double noise)
     {
         var v = new float[Dim];
         double n = 0;

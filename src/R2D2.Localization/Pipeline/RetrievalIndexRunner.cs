@@ -25,8 +25,8 @@ public static class RetrievalIndexRunner
     public static RetrievalIndex? Run(FeatureDatabase db, RetrievalIndexOptions o, IProgressSink? progress = null)
     {
         var ids = db.ImagesWithFeatures().OrderBy(i => i).ToList();
-        var rng = new Random(o.Seed);
-        var sampleImages = ids.OrderBy(_ => rng.Next()).Take(o.SampleImages).ToList();
+        var rng = new Rng(Rng.Hash(unchecked((ulong)o.Seed)));
+        var sampleImages = ids.OrderBy(_ => rng.NextUInt64()).Take(o.SampleImages).ToList();
         var samples = new List<float>();
         int dim = 0;
         foreach (var id in sampleImages)

@@ -115,7 +115,7 @@ public static class TriangulationRunner
                 return l;
             }
             var outcome = TrackTriangulation.Triangulate(Observe(tracks.Track(t), tracks.StartOf(t)),
-                Observe(tracks.Conflicts(t), tracks.ElementCount + tracks.ConflictStartOf(t)), o, new Random(t));
+                Observe(tracks.Conflicts(t), tracks.ElementCount + tracks.ConflictStartOf(t)), o, new Rng(Rng.Hash((ulong)t)));
             if (outcome.Point != null) results[t] = outcome.Point;
             else Interlocked.Increment(ref rejected[(int)outcome.Rejection]);
         });

@@ -61,7 +61,7 @@ public sealed class CorrespondenceSampler
     /// flows as the pairs give them (2×H×W per pair, on the CPU). Random choices come from
     /// <paramref name="rng"/> only.
     /// </summary>
-    public SampledScores Sample(Tensor desc1, Tensor desc2, Tensor rel1, Tensor rel2, IReadOnlyList<TrainingPair> pairs, Random rng)
+    public SampledScores Sample(Tensor desc1, Tensor desc2, Tensor rel1, Tensor rel2, IReadOnlyList<TrainingPair> pairs, Rng rng)
     {
         long b = desc1.shape[0], d = desc1.shape[1], h = desc1.shape[2], w = desc1.shape[3];
         int border = _s.Border, margin = Math.Max(border, _s.NeighbourhoodRadius);
@@ -146,7 +146,7 @@ public sealed class CorrespondenceSampler
             reliability.MoveToOuterDisposeScope(), nq);
     }
 
-    private static void Shuffle<T>(List<T> list, Random rng)
+    private static void Shuffle<T>(List<T> list, Rng rng)
     {
         for (int i = list.Count - 1; i > 0; i--)
         {

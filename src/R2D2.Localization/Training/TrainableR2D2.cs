@@ -38,7 +38,7 @@ public sealed class TrainableR2D2 : IDisposable
     {
         Architecture = R2D2Architecture.Parse(net);
         Device = device ?? CPU;
-        var rng = new Random(unchecked((int)(seed ^ (seed >> 32))));
+        var rng = new Rng(Rng.Hash(unchecked((ulong)seed)));
 
         void Add(string name, long[] shape, bool learn, Func<float[]> init, bool counter = false)
         {

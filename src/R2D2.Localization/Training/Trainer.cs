@@ -332,7 +332,7 @@ public static class Trainer
         var (r1, r2) = (o.Reliability.narrow(0, 0, b), o.Reliability.narrow(0, b, b));
         var (p1, p2) = (o.Repeatability.narrow(0, 0, b), o.Repeatability.narrow(0, b, b));
 
-        var rng = new Random(StepSeed(settings.Seed, step)); // not HashCode: it is salted per process
+        var rng = new Rng(StepSeed(settings.Seed, step)); // not HashCode: it is salted per process
         var sampled = sampler.Sample(d1, d2, r1, r2, pairs, rng);
         Tensor apLoss, meanAp;
         if (sampled.Queries > 0)
@@ -357,10 +357,10 @@ public static class Trainer
     }
 
     /// <summary>A seed for step <paramref name="step"/>'s random choices (splitmix64 of both).</summary>
-    public static int StepSeed(long seed, long step)
+    public static ulong StepSeed(long seed, long step)
     {
         ulong z = unchecked((ulong)seed * SplitMix64.Gamma + (ulong)step + 0x632BE59BD9B4E019UL);
-        return (int)(SplitMix64.Mix(z) & 0x7FFFFFFF);
+        return SplitMix64.Mix(z);
     }
 
     /// <summary>The pairs of step <paramref name="step"/>, generated in parallel (each is a pure

@@ -50,7 +50,7 @@ public class TriangulationTests
             {
                 new(new TrackElement(1, k.I), new Observation(pa, fa.X[k.I], fa.Y[k.I]), a.Pose.CameraCenter),
                 new(new TrackElement(2, k.J), new Observation(pb, fb.X[k.J], fb.Y[k.J]), b.Pose.CameraCenter),
-            }, new List<TrackObservation>(), new TriangulationOptions(), new Random(k.I)).Point != null);
+            }, new List<TrackObservation>(), new TriangulationOptions(), new Rng((ulong)k.I)).Point != null);
             Assert.True(m.Count > 1000);
             Assert.Equal(m.Count, kept);
         }

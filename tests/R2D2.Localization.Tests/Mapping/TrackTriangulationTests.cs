@@ -25,7 +25,7 @@ public class TrackTriangulationTests
         for (int p = 0; p < s.Points.Count; p++)
         {
             var track = Enumerable.Range(0, 6).Select(c => Observe(s, c, s.Points[p], keypoint: p, noisePx: 0.5)).ToList();
-            var outcome = TrackTriangulation.Triangulate(track, Array.Empty<TrackObservation>(), Defaults, new Random(p));
+            var outcome = TrackTriangulation.Triangulate(track, Array.Empty<TrackObservation>(), Defaults, new Rng((ulong)p));
             Assert.Equal(TrackRejection.None, outcome.Rejection);
             var point = outcome.Point!;
             errors.Add(SyntheticScene.Distance(point.Point, s.Points[p]));
@@ -49,7 +49,7 @@ public class TrackTriangulationTests
             var track = Enumerable.Range(0, 4).Select(c => Observe(s, c, x, keypoint: 10)).Append(Observe(s, 5, x, keypoint: 11, offsetPx: 40)).ToList();
             // Camera 4 matched two keypoints of the track (dropped as ambiguous): the right one (7) and one 30 px off (8).
             var conflicts = new[] { Observe(s, 4, x, keypoint: 8, offsetPx: 30), Observe(s, 4, x, keypoint: 7, noisePx: 0.3) };
-            var point = TrackTriangulation.Triangulate(track, conflicts, Defaults, new Random(p)).Point!;
+            var point = TrackTriangulation.Triangulate(track, conflicts, Defaults, new Rng((ulong)p)).Point!;
             Assert.True(SyntheticScene.Distance(point.Point, x) < 1e-3);
             Assert.Equal(new[] { new TrackElement(0, 10), new TrackElement(1, 10), new TrackElement(2, 10), new TrackElement(3, 10), new TrackElement(4, 7) }, point.Track);
             Assert.Equal(1, point.Completed);
@@ -72,12 +72,12 @@ public class TrackTriangulationTests
         // A sideways baseline makes the epipolar lines horizontal: 50 px down is 50 px off the line in every pair.
         var x = new[] { 0.3, -0.2, 0.0 };
         var track = new[] { FrontoParallel(1, 0, x), FrontoParallel(2, 1, x, dvPx: 50), FrontoParallel(3, 2, x, dvPx: 100) };
-        var outcome = TrackTriangulation.Triangulate(track, Array.Empty<TrackObservation>(), Defaults, new Random(1));
+        var outcome = TrackTriangulation.Triangulate(track, Array.Empty<TrackObservation>(), Defaults, new Rng(1));
         Assert.Null(outcome.Point);
         Assert.Equal(TrackRejection.NoConsensus, outcome.Rejection);
         // The same cameras with consistent observations give the point.
         var consistent = new[] { FrontoParallel(1, 0, x), FrontoParallel(2, 1, x), FrontoParallel(3, 2, x) };
-        Assert.True(SyntheticScene.Distance(TrackTriangulation.Triangulate(consistent, Array.Empty<TrackObservation>(), Defaults, new Random(1)).Point!.Point, x) < 1e-6);
+        Assert.True(SyntheticScene.Distance(TrackTriangulation.Triangulate(consistent, Array.Empty<TrackObservation>(), Defaults, new Rng(1)).Point!.Point, x) < 1e-6);
     }
 
     [Fact]
@@ -85,11 +85,11 @@ public class TrackTriangulationTests
     {
         // Two cameras 5 cm apart, 10 m from the point: 0.29°, under the 1.5° minimum.
         var x = new[] { 0.3, -0.2, 0.0 };
-        var narrow = TrackTriangulation.Triangulate(new[] { FrontoParallel(1, 0, x), FrontoParallel(2, 0.05, x) }, Array.Empty<TrackObservation>(), Defaults, new Random(1));
+        var narrow = TrackTriangulation.Triangulate(new[] { FrontoParallel(1, 0, x), FrontoParallel(2, 0.05, x) }, Array.Empty<TrackObservation>(), Defaults, new Rng(1));
         Assert.Equal(TrackRejection.SmallAngle, narrow.Rejection);
         Assert.Null(narrow.Point);
         var lenient = TrackTriangulation.Triangulate(new[] { FrontoParallel(1, 0, x), FrontoParallel(2, 0.05, x) }, Array.Empty<TrackObservation>(),
-            Defaults with { MinTriangulationAngleDeg = 0.1 }, new Random(1));
+            Defaults with { MinTriangulationAngleDeg = 0.1 }, new Rng(1));
         Assert.Equal(TrackRejection.None, lenient.Rejection);
         Assert.True(SyntheticScene.Distance(lenient.Point!.Point, x) < 1e-4);
     }

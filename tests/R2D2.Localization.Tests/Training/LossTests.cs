@@ -147,7 +147,7 @@ public class LossTests
     public void SamplerPutsTheTruePositiveFirstAndExcludesNearbyDistractors()
     {
         int h = 48, w = 48, d = 16, shift = 3;
-        var rng = new Random(1);
+        var rng = new Rng(1);
         // Random unit descriptors; image 2 is image 1 shifted right by 3 px.
         var d1 = nn.functional.normalize(randn(new long[] { 1, d, h, w }, generator: new TorchSharp.torch.Generator(7)), p: 2, dim: 1);
         var d2 = d1.roll(shift, 3);

@@ -1,4 +1,4 @@
-namespace R2D2.Localization.Imaging;
+namespace R2D2.Localization;
 
 /// <summary>
 /// SplitMix64 (Steele, Lea and Flood, 2014): the one mixing function behind every deterministic

@@ -1,4 +1,4 @@
-namespace R2D2.Localization.Imaging;
+namespace R2D2.Localization;
 
 /// <summary>
 /// A small deterministic random generator (SplitMix64). Pair sources create one per pair from

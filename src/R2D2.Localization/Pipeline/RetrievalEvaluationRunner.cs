@@ -116,6 +116,7 @@ public static class RetrievalEvaluationRunner
         progress ??= ProgressSink.None;
         var sets = inputs.Sets.Select(RetrievalQuerySet.Parse).Concat(inputs.StrechaScenes.SelectMany(RetrievalQuerySet.Strecha)).ToList();
         if (sets.Count == 0) throw new UsageException("give at least one --set or --strecha");
+        CheckOptions(o); // before the map is read and described: a wrong option is said first
         var (map, builtWith) = QueryInputs.LoadMap(inputs.MapPath);
         using var _ = map;
         using var source = FeatureSource.ForMap(map.Extractor, inputs.MapPath, inputs.Model, builtWith, inputs.Device, false);
@@ -124,21 +125,30 @@ public static class RetrievalEvaluationRunner
         return Run(map, source, inputs.Device, sets, o, progress);
     }
 
-    public static RetrievalEvaluationResult Run(MapIndex map, FeatureSource source, TorchSharp.torch.Device? device,
-        IReadOnlyList<RetrievalQuerySet> sets, RetrievalEvaluationOptions o, IProgressSink? progress = null)
+    /// <summary>The option values alone, before any input is read: a run of hours must not end on
+    /// what was wrong from the start, nor print the map's summary before a usage error.</summary>
+    private static void CheckOptions(RetrievalEvaluationOptions o)
     {
-        progress ??= ProgressSink.None;
-        // Option values first: a run of hours must not end on what was wrong from the start.
         if (o.Methods.GroupBy(m => m).FirstOrDefault(g => g.Count() > 1) is { } method)
             throw new UsageException($"--methods: '{method.Key}' is given {method.Count()} times: its rows would be the same");
+        if (o.Methods.FirstOrDefault(m => m != Oracle && !ImageRetrieval.IsMethod(m)) is { } unknown)
+            throw new UsageException($"--methods: '{unknown}' is not one of vlad, asmk, auto, oracle, pairs:FILE, global:PATH");
         if (o.LocalizeSchemes.GroupBy(m => m).FirstOrDefault(g => g.Count() > 1) is { } twiceScheme)
             throw new UsageException($"--localize: {MatchingSchemes.Name(twiceScheme.Key)} is given {twiceScheme.Count()} times: its rows would be the same");
         if (o.DiagnosesPath != null && o.LocalizeSchemes.Count == 0)
             throw new UsageException("--per-query diagnoses localized queries: give --localize 2d3d and/or 2d2d");
-        var outputs = new[] { ("ground-truth pairs file", o.GroundTruthPairsPath), ("per-query CSV", o.DiagnosesPath) };
         // Text files both: a photo's name there is a slip (it replaced a query or map photo).
-        if (outputs.FirstOrDefault(f => f.Item2 != null && ImageFile.IsImagePath(f.Item2)) is (var role, { } image))
-            throw new UsageException($"{image}: the {role} is a text file, and this name is an image's: give another name");
+        foreach (var (role, path) in new[] { ("ground-truth pairs file", o.GroundTruthPairsPath), ("per-query CSV", o.DiagnosesPath) })
+            if (path != null && ImageFile.IsImagePath(path))
+                throw new UsageException($"{path}: the {role} is a text file, and this name is an image's: give another name");
+    }
+
+    public static RetrievalEvaluationResult Run(MapIndex map, FeatureSource source, TorchSharp.torch.Device? device,
+        IReadOnlyList<RetrievalQuerySet> sets, RetrievalEvaluationOptions o, IProgressSink? progress = null)
+    {
+        progress ??= ProgressSink.None;
+        CheckOptions(o);
+        var outputs = new[] { ("ground-truth pairs file", o.GroundTruthPairsPath), ("per-query CSV", o.DiagnosesPath) };
         // Checked before any work: an output that is an input would be lost (the map, a query list,
         // a pairs file, a query or map photo), and one that cannot be written would fail the run at its end.
         OutputFile.RefuseInputs(outputs,
@@ -148,8 +158,6 @@ public static class RetrievalEvaluationRunner
                 .Concat(MapImages(map.Path).Select(f => ("map image", (string?)f)))
                 .Append(("map database", map.Path)));
         OutputFile.RefuseAsOutputFiles(outputs, new[] { ("features cache", o.FeaturesCache) });
-        if (o.Methods.FirstOrDefault(m => m != Oracle && !ImageRetrieval.IsMethod(m)) is { } unknown)
-            throw new UsageException($"--methods: '{unknown}' is not one of vlad, asmk, auto, oracle, pairs:FILE, global:PATH");
         var methods = o.Methods.Select(m => m == Oracle ? null : ImageRetrieval.Create(m, map)).ToList();
         int kMax = Math.Max(o.Ks.Max(), o.RetrievedImages);
         var recallRows = new List<RetrievalRecallRow>();

@@ -90,6 +90,11 @@ public class OutputFaultTests(TinyMap tiny)
         var inputs = new RetrievalEvaluationInputs { MapPath = Path.Combine(dir, "map.db") };
         Assert.Contains("give at least one --set or --strecha", Assert.Throws<UsageException>(() => RetrievalEvaluationRunner.Run(inputs, new RetrievalEvaluationOptions())).Message);
         var info = new List<string>();
+        // A wrong option is said before the map is read and described (it printed the map's summary first).
+        var bogus = Assert.Throws<UsageException>(() => RetrievalEvaluationRunner.Run(inputs with { Sets = new[] { $"night:{list}:{dir}:{truth}" } },
+            new RetrievalEvaluationOptions { Methods = new[] { "asmk", "bogus" } }, new InfoRecorder(info)));
+        Assert.Contains("--methods: 'bogus' is not one of", bogus.Message);
+        Assert.Empty(info);
         var result = RetrievalEvaluationRunner.Run(inputs with { Sets = new[] { $"night:{list}:{dir}:{truth}" } }, new RetrievalEvaluationOptions(), new InfoRecorder(info));
         Assert.StartsWith($"{inputs.MapPath} (", Assert.Single(info));
         Assert.Equal(new[] { "vlad", "asmk", "oracle" }, result.Recall.Select(r => r.Method));

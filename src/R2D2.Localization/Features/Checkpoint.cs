@@ -36,13 +36,20 @@ public sealed class Checkpoint
     public IReadOnlyDictionary<string, CheckpointTensor> StateDict { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    /// <summary>Loads any supported format; errors name the file.</summary>
-    public static Checkpoint Load(string path)
+    /// <summary>A checkpoint that is not there (or a folder) is said as <see cref="Load"/> says it,
+    /// without reading it: for a job to refuse it before it starts.</summary>
+    public static void RefuseMissing(string path)
     {
         if (Directory.Exists(path)) throw new CheckpointException(path, "is a folder: give a checkpoint file (.pt, .pth or .safetensors)");
         if (!File.Exists(path))
             throw new CheckpointException(path, "file not found (the official checkpoints are NAVER's, https://github.com/naver/r2d2, folder models/; "
                 + "'default' is the project's own model, embedded)");
+    }
+
+    /// <summary>Loads any supported format; errors name the file.</summary>
+    public static Checkpoint Load(string path)
+    {
+        RefuseMissing(path);
         try
         {
             using var f = File.OpenRead(path);

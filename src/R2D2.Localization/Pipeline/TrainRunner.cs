@@ -61,6 +61,9 @@ public static class TrainRunner
     {
         RefuseOutputs(options);
         var st = options.Settings;
+        // Initial weights that are not there are said before the banner (a resumed run does not read them).
+        if (st.InitialWeights is { } init && !DefaultModel.IsDefault(init) && !File.Exists(Path.Combine(options.OutputDir, Trainer.StateFile)))
+            Checkpoint.RefuseMissing(init);
         progress.Info($"train: {st.Net} on {options.Device.type}, {options.Pairs.Describe()}, {Counted.Of(st.BatchSize, "pair")} a step, {Counted.Of(st.Steps, "step")} → {options.OutputDir}");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         if (options.TimeLimitMinutes > 0) stop.CancelAfter(TimeSpan.FromMinutes(options.TimeLimitMinutes));

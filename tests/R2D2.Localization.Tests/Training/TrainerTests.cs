@@ -161,6 +161,33 @@ public class TrainerTests
         Assert.Contains("would overwrite", Assert.ThrowsAny<R2D2Exception>(() => TrainRunner.Run(options with { ExportTorchPath = Path.Combine(dir, Trainer.StateFile) }, ProgressSink.None)).Message);
     }
 
+    /// <summary>Initial weights that are not there are said before the run's banner and leave no
+    /// folder (the banner was printed first); a resumed run does not read them.</summary>
+    [Fact]
+    public void MissingInitialWeightsAreSaidBeforeTheBanner()
+    {
+        var dir = Path.Combine(TempDir.Create(), "run");
+        var lines = new List<string>();
+        var settings = new TrainingSettings { BatchSize = 1, Steps = 1, Sampler = new SamplerSettings { Border = 8 }, InitialWeights = Path.Combine(dir, "..", "missing.pt") };
+        var options = new TrainOptions { OutputDir = dir, Settings = settings, Pairs = Pairs(32), Device = CPU };
+        var e = Assert.Throws<CheckpointException>(() => TrainRunner.Run(options, new Lines(lines)));
+        Assert.Contains("missing.pt: file not found", e.Message);
+        Assert.Empty(lines);
+        Assert.False(Directory.Exists(dir));
+        // The weights there for the first run, gone for its resumption: it goes on from its state.
+        var first = Path.Combine(dir, "..", "first");
+        Trainer.Run(Pairs(32), first, settings with { InitialWeights = null }, CPU);
+        File.Copy(Path.Combine(first, Trainer.ModelFile), settings.InitialWeights);
+        Trainer.Run(Pairs(32), dir, settings, CPU);
+        File.Delete(settings.InitialWeights);
+        Assert.StartsWith("nothing to train", TrainRunner.Run(options, new Lines(lines)).Line);
+    }
+
+    private sealed class Lines(List<string> lines) : IProgressSink
+    {
+        public void Info(string message) => lines.Add(message);
+    }
+
     /// <summary>Every validated step's weights are kept and best.safetensors is the best row's (a
     /// GPU run that peaked at step 5,000 of 6,694 kept only its last weights); a resumed run drops the
     /// rows and weights past its state and picks the best again.</summary>

@@ -59,9 +59,9 @@ internal static class BuildMapCommand
                 PosesPath = r.GetValue(poses)!, IntrinsicsPath = r.GetValue(intrinsics), ImagesFolder = r.GetValue(images), Only = r.GetValue(only),
                 MapPath = mapPath, Pairs = r.GetValue(pairs), Export = r.GetValue(export), ExportBinary = r.GetValue(exportFormat) == "binary",
                 AllowEmpty = r.GetValue(allowEmpty), Stage = r.GetValue(stage)!, Shard = r.GetValue(shard.Shard) == null ? null : shard.Get(r),
-                FeaturesPath = r.GetValue(features), ImportedMatches = r.GetValue(matches), HlocFeatures = net.IsHloc(r), MapModel = net.MapModel(r),
+                FeaturesPath = r.GetValue(features), ImportedMatches = r.GetValue(matches), Features = net.Spec(r, settings, ex),
                 Device = () => net.Hardware.Resolve(r), Check = r.GetValue(check), CheckQueries = r.GetValue(checkQueries) ?? Array.Empty<string>(),
-            }, () => net.LoadSource(r, settings, ex), new ConsoleProgress("build-map"));
+            }, new ConsoleProgress("build-map"));
             switch (outcome)
             {
                 case MapBuildChecked c:

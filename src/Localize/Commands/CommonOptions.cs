@@ -77,17 +77,7 @@ internal sealed class NetworkOptionSet
             R2D2OnlyOption = given?.R2D2OnlyGiven(r), PrecisionGiven = r.GetResult(Precision) is { Implicit: false },
         };
 
-    public R2D2Network Load(ParseResult r) => Spec(r, new ExtractionSettings()).OpenNetwork();
-
     public bool IsHloc(ParseResult r) => Spec(r, new ExtractionSettings()).IsHloc;
-
-    public bool IsRootSift(ParseResult r) => Spec(r, new ExtractionSettings()).IsRootSift;
-
-    /// <summary>The checkpoint a map built with these options records as its model; null for RootSIFT.</summary>
-    public string? MapModel(ParseResult r) => Spec(r, new ExtractionSettings()).MapModel;
-
-    /// <summary>The feature source the options name: R2D2 with the given settings, RootSIFT or hloc's (<see cref="FeatureSourceSpec.Open"/>).</summary>
-    public FeatureSource LoadSource(ParseResult r, ExtractionSettings settings, ExtractionOptionSet given) => Spec(r, settings, given).Open();
 
     public NetworkOptions Get(ParseResult r) => new()
     {

@@ -57,8 +57,7 @@ internal static class DemoCommand
         {
             OutDir = r.GetValue(o.Output) ?? DemoRunner.DefaultOutDir, ScenePath = r.GetValue(o.Scene), QueryPath = r.GetValue(o.Queries), TruthPath = r.GetValue(o.Truth),
             MaxDay = r.GetValue(o.MaxDay), MaxQueries = r.GetValue(o.MaxQueries), Scale = r.GetValue(o.Scale), Settings = settings,
-        }, new DemoJob(r.GetValue(o.RenderOnly), o.Net.MapModel(r), ModelLoader.ModelName(r.GetValue(o.Net.Model)!), () => o.Net.Hardware.Resolve(r)),
-            () => o.Net.LoadSource(r, settings, o.Extraction), new ConsoleDemoProgress());
+        }, new DemoJob(r.GetValue(o.RenderOnly), o.Net.Spec(r, settings, o.Extraction)), new ConsoleDemoProgress());
         if (x.Run is not { } result) return 0;
         var (data, t) = (x.Data, x.Timings);
         Console.WriteLine($"report: written in {result.ReportSeconds:F1} s");

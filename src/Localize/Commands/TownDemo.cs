@@ -20,7 +20,7 @@ internal static class TownDemo
         Interruption.Hint("run the same command again to continue: the rendered photos and the map database are kept");
         var settings = o.Extraction.Get(r);
         var x = TownRunner.Execute(new TownJob(scenePath, outDir, r.GetValue(o.Scale), r.GetValue(o.Images), night, r.GetValue(o.RenderOnly),
-            o.Net.MapModel(r), ModelLoader.ModelName(r.GetValue(o.Net.Model)!), () => o.Net.Hardware.Resolve(r)), () => o.Net.LoadSource(r, settings, o.Extraction), new ConsoleDemoProgress());
+            o.Net.Spec(r, settings, o.Extraction)), new ConsoleDemoProgress());
         if (x.Run is not { } result) return 0;
         BuildMapCommand.PrintSummary(result.MapPath, result.Map);
         DemoCommand.Print(result.Runs, x.Timings);

@@ -24,7 +24,7 @@ internal static class VizCommands
         net.AddTo(cmd); ex.AddTo(cmd); cmd.Options.Add(output);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var (png, count) = VizRunner.Keypoints(new VizOptions(r.GetValue(image)!, r.GetValue(output), r.GetValue(net.Model)), () => net.Load(r), ex.Get(r));
+            var (png, count) = VizRunner.Keypoints(new VizOptions(r.GetValue(image)!, r.GetValue(output)), net.Spec(r, ex.Get(r), ex));
             Console.WriteLine($"wrote {png}: {count} keypoints");
             return 0;
         }));
@@ -41,7 +41,7 @@ internal static class VizCommands
         net.AddTo(cmd); cmd.Options.Add(output); cmd.Options.Add(maxSize);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
-            var (png, w, h) = VizRunner.Heatmaps(new VizOptions(r.GetValue(image)!, r.GetValue(output), r.GetValue(net.Model)), () => net.Load(r), r.GetValue(maxSize));
+            var (png, w, h) = VizRunner.Heatmaps(new VizOptions(r.GetValue(image)!, r.GetValue(output)), net.Spec(r, new ExtractionSettings()), r.GetValue(maxSize));
             Console.WriteLine($"wrote {png} ({w}×{h} maps)");
             return 0;
         }));

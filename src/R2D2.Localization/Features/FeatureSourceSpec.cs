@@ -22,8 +22,9 @@ public sealed record FeatureSourceSpec(string Model, Func<torch.Device> Device, 
     /// <summary>The checkpoint a map built from these features records as its model; null for RootSIFT.</summary>
     public string? MapModel => IsRootSift ? null : Model;
 
-    /// <summary>The source: RootSIFT, hloc's file, or the network loaded on the device.</summary>
-    public FeatureSource Open()
+    /// <summary>Refuses options that do not apply to these features; reads nothing, so a job calls it
+    /// with its other option checks, before its inputs (<see cref="Open"/> calls it again).</summary>
+    public void CheckOptions()
     {
         if (IsRootSift && R2D2OnlyOption is { } option)
             throw new UsageException($"{option} applies to R2D2 models; RootSIFT extracts its own 5000 features at ≤ 1024 px (--max-pixels applies to both)");
@@ -31,6 +32,12 @@ public sealed record FeatureSourceSpec(string Model, Func<torch.Device> Device, 
             throw new UsageException($"{hlocOption} applies to R2D2 models; with --model hloc:FILE the features are the file's, as hloc extracted them");
         if ((IsRootSift || IsHloc) && PrecisionGiven)
             throw new UsageException($"--precision applies to R2D2 models, not to --model {Model} (no network computes its features)");
+    }
+
+    /// <summary>The source: RootSIFT, hloc's file, or the network loaded on the device.</summary>
+    public FeatureSource Open()
+    {
+        CheckOptions();
         return IsRootSift ? FeatureSource.ForRootSift(maxPixels: Settings.MaxPixels)
             : IsHloc ? FeatureSource.ForHloc(Model)
             : FeatureSource.ForR2D2(OpenNetwork(), Settings, ModelLoader.ModelName(Model));

@@ -68,11 +68,14 @@ public interface IDemoProgress : IProgressSink
     IProgressSink ForRendering(int images) => this;
 }
 
-/// <summary>A demo as a command asks it: what to run on, whether to stop after rendering, and the
-/// model the map records (<see cref="MapBuildInputs.Model"/>) and the runs are named by.</summary>
-/// <param name="Device">the device, resolved after the model is loaded (a device that is not there
-/// is said after a missing checkpoint, as before)</param>
-public sealed record DemoJob(bool RenderOnly, string? MapModel, string ModelName, Func<TorchSharp.torch.Device?> Device);
+/// <summary>A demo as a command asks it: whether to stop after rendering, and the features (the
+/// model the map records and the runs are named by, and the device, resolved after the model is
+/// loaded: a device that is not there is said after a missing checkpoint; not for a render-only run).</summary>
+public sealed record DemoJob(bool RenderOnly, FeatureSourceSpec Features)
+{
+    /// <summary>The runs' name in the tables.</summary>
+    public string ModelName => ModelLoader.ModelName(Features.Model);
+}
 
 /// <summary>A demo's inputs, rendered photos, timings and (unless it only rendered) its run.</summary>
 public sealed record DemoJobResult(DemoInputs Inputs, DemoDataset Data, StageTimings Timings, DemoRunResult? Run);
@@ -161,22 +164,24 @@ public static class DemoRunner
     }
 
     /// <summary>The square demo from its options: read and check the inputs, load the model
-    /// (<paramref name="loadSource"/>, before the rendering: a missing checkpoint stops it at once;
-    /// not with <see cref="DemoJob.RenderOnly"/>), render, then build, query, evaluate and report.</summary>
-    public static DemoJobResult Execute(DemoOptions o, DemoJob job, Func<FeatureSource> loadSource, IDemoProgress progress)
+    /// (<see cref="DemoJob.Features"/>, before the rendering: a missing checkpoint or device stops it
+    /// at once, before its banner; not with <see cref="DemoJob.RenderOnly"/>), render, then build,
+    /// query, evaluate and report.</summary>
+    public static DemoJobResult Execute(DemoOptions o, DemoJob job, IDemoProgress progress)
     {
         var t = new StageTimings();
+        if (!job.RenderOnly) job.Features.CheckOptions();
         var inp = Read(o);
         var sc = inp.Scene;
+        using var source = job.RenderOnly ? null : job.Features.Open();
+        source?.RefuseRenderSize(sc.Width, sc.Height, "the demo's photos");
+        var device = source == null ? null : job.Features.Device();
         progress.Line($"demo: scene {inp.ScenePath} ({sc.Facades.Count} facades, {Counted.Of(sc.DayCameras.Count, "day photo")}, {sc.Width}×{sc.Height}), "
             + $"{Counted.Of(inp.Queries.Count, "night query", "night queries")} ({inp.QueryPath}) → {inp.OutDir}");
-        using var source = job.RenderOnly ? null : loadSource();
-        source?.RefuseRenderSize(sc.Width, sc.Height, "the demo's photos");
-        var device = job.Device();
         t.Done("load model");
         var data = Render(inp, progress.ForRendering(inp.ImageCount), t);
         progress.Line($"render: {Counted.Of(data.Day.Count, "day photo")} in {data.DayFolder}, {Counted.Of(data.Night.Count, "night query", "night queries")} in {data.NightFolder}");
-        var run = source == null ? null : Run(inp, data, source, job.MapModel, device, progress, t, job.ModelName);
+        var run = source == null ? null : Run(inp, data, source, job.Features.MapModel, device, progress, t, job.ModelName);
         return new DemoJobResult(inp, data, t, run);
     }
 

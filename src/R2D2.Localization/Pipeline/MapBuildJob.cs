@@ -29,10 +29,9 @@ public sealed record MapBuildRequest
     public string? FeaturesPath { get; init; }
     /// <summary>hloc's matches.h5, imported instead of matching (with hloc's features).</summary>
     public string? ImportedMatches { get; init; }
-    /// <summary>The features are hloc's (--model hloc:FILE): what --matches needs.</summary>
-    public bool HlocFeatures { get; init; }
-    /// <summary>The checkpoint the map records as its model (<see cref="MapBuildInputs.Model"/>).</summary>
-    public string? MapModel { get; init; }
+    /// <summary>The features (--model and the extraction options), opened once the inputs are checked;
+    /// the map records its <see cref="FeatureSourceSpec.MapModel"/>.</summary>
+    public required FeatureSourceSpec Features { get; init; }
     /// <summary>The matching's device, resolved after the inputs and the model are checked and loaded.</summary>
     public Func<TorchSharp.torch.Device?> Device { get; init; } = () => null;
     /// <summary>Check everything and write nothing; with <see cref="CheckQueries"/>, query lists' images too.</summary>
@@ -47,30 +46,33 @@ public sealed record MapBuildShardDone(string Stage, ShardSummary Summary) : Map
 public sealed record MapBuildDone(MapBuildResult Result) : MapBuildOutcome;
 
 /// <summary>
-/// `localize build-map` from files: every input read and checked before anything is written (the
-/// poses, the images, the option combinations, then the model, which <c>loadSource</c> loads), then
-/// the check, a stage's shard (<see cref="ShardRunner"/>) or the build (<see cref="MapBuildRunner.Run"/>).
+/// `localize build-map` from files: the option combinations first (a usage error before any file is
+/// read), then every input read and checked before anything is written (the poses, the images, then
+/// the model, which <see cref="MapBuildRequest.Features"/> opens), then the check, a stage's shard
+/// (<see cref="ShardRunner"/>) or the build (<see cref="MapBuildRunner.Run"/>).
 /// </summary>
 public static class MapBuildJob
 {
-    public static MapBuildOutcome Run(MapBuildRequest q, Func<FeatureSource> loadSource, IProgressSink? progress = null)
+    public static MapBuildOutcome Run(MapBuildRequest q, IProgressSink? progress = null)
     {
         progress ??= ProgressSink.None;
-        var root = MapInputs.ImageRoot(q.PosesPath, q.ImagesFolder);
-        var posed = MapInputs.ReadPosed(q.PosesPath, q.IntrinsicsPath, root, q.Only, progress);
-        var pairSpec = q.Pairs is { } p ? PairSpec.Parse(p) : new MapBuildOptions().Pairs;
-        var exportDir = q.Export ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(q.MapPath))!, Path.GetFileNameWithoutExtension(q.MapPath) + "_model");
         if ((q.Stage == "all") != (q.Shard == null)) throw new UsageException("--stage extract|match and --shard go together");
         if ((q.Stage == "match") != (q.FeaturesPath != null)) throw new UsageException("--features goes with --stage match (and it needs it)");
-        if (q.ImportedMatches is { } mf)
+        if (q.ImportedMatches != null)
         {
-            if (!q.HlocFeatures) throw new UsageException("--matches (hloc's matches.h5) goes with hloc's features: --model hloc:FILE (its keypoints are the ones the matches index)");
+            if (!q.Features.IsHloc) throw new UsageException("--matches (hloc's matches.h5) goes with hloc's features: --model hloc:FILE (its keypoints are the ones the matches index)");
             if (q.Stage != "all") throw new UsageException("--matches imports the matches in the build itself: it does not go with --stage");
-            if (!File.Exists(mf)) throw new FileFormatException(mf, 0, Directory.Exists(mf) ? "is a folder, not hloc's matches.h5" : "not found");
         }
         if (q.CheckQueries.Count > 0 && !q.Check) throw new UsageException("--check-queries goes with --check");
-        using var source = loadSource();
-        var inputs = new MapBuildInputs(posed, root, source) { Model = q.MapModel, SourceFiles = new[] { ("poses", (string?)q.PosesPath), ("intrinsics", q.IntrinsicsPath) } };
+        q.Features.CheckOptions();
+        var pairSpec = q.Pairs is { } p ? PairSpec.Parse(p) : new MapBuildOptions().Pairs;
+        var root = MapInputs.ImageRoot(q.PosesPath, q.ImagesFolder);
+        var posed = MapInputs.ReadPosed(q.PosesPath, q.IntrinsicsPath, root, q.Only, progress);
+        var exportDir = q.Export ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(q.MapPath))!, Path.GetFileNameWithoutExtension(q.MapPath) + "_model");
+        if (q.ImportedMatches is { } mf && !File.Exists(mf))
+            throw new FileFormatException(mf, 0, Directory.Exists(mf) ? "is a folder, not hloc's matches.h5" : "not found");
+        using var source = q.Features.Open();
+        var inputs = new MapBuildInputs(posed, root, source) { Model = q.Features.MapModel, SourceFiles = new[] { ("poses", (string?)q.PosesPath), ("intrinsics", q.IntrinsicsPath) } };
         var options = new MapBuildOptions
         {
             Pairs = pairSpec,

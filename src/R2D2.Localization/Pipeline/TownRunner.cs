@@ -10,11 +10,14 @@ namespace R2D2.Localization.Pipeline;
 
 /// <summary>A town demo as a command asks it (see <see cref="TownRunner.Execute"/>).</summary>
 /// <param name="NightQueries">null: the scene file's count</param>
-/// <param name="MapModel">the checkpoint the map records (<see cref="MapBuildInputs.Model"/>)</param>
-/// <param name="ModelName">the runs' name in the tables</param>
-/// <param name="Device">the device, resolved only for a run after the rendering (a render-only run needs none)</param>
+/// <param name="Features">the features: the checkpoint the map records, the runs' name in the tables,
+/// and the device, resolved only for a run after the rendering (a render-only run needs none)</param>
 public sealed record TownJob(string ScenePath, string OutDir, double Scale, int Images, int? NightQueries, bool RenderOnly,
-    string? MapModel, string ModelName, Func<TorchSharp.torch.Device?> Device);
+    FeatureSourceSpec Features)
+{
+    /// <summary>The runs' name in the tables.</summary>
+    public string ModelName => ModelLoader.ModelName(Features.Model);
+}
 
 /// <summary>The town, the timings in order, and (unless it only rendered) the run.</summary>
 public sealed record TownJobResult(TownDataset Data, List<(string Stage, double Seconds)> Timings, TownRunResult? Run);
@@ -109,25 +112,26 @@ public static class TownRunner
     }
 
     /// <summary>The town demo from its options: the town opened and checked (<see cref="Open"/>), the
-    /// model loaded (<paramref name="loadSource"/>; not with <see cref="TownJob.RenderOnly"/>) and checked
+    /// model loaded (<see cref="TownJob.Features"/>; not with <see cref="TownJob.RenderOnly"/>) and checked
     /// against the photos' size, the photos rendered (those on disk kept), then the map, the queries,
     /// their evaluation and the report (<see cref="Run"/>); the timings end with the total.</summary>
-    public static TownJobResult Execute(TownJob j, Func<FeatureSource> loadSource, IDemoProgress progress)
+    public static TownJobResult Execute(TownJob j, IDemoProgress progress)
     {
         var total = Stopwatch.StartNew();
+        if (!j.RenderOnly) j.Features.CheckOptions();
         var data = Open(j.ScenePath, j.OutDir, j.Scale, j.Images, j.NightQueries);
         var town = data.Scene;
         progress.Line($"demo: town {j.ScenePath} ({town.BlocksX}×{town.BlocksZ} blocks, {town.Styles} styles, {town.Width}×{town.Height}), "
             + $"{data.Day.Count} database photos (at most {town.MaxImages}), {data.Night.Count} night and {data.DayQueries.Count} day queries → {j.OutDir}");
         var timings = new List<(string Stage, double Seconds)>();
-        using var source = j.RenderOnly ? null : loadSource();
+        using var source = j.RenderOnly ? null : j.Features.Open();
         if (source != null) CheckExtractable(data, source);
+        var device = source == null ? null : j.Features.Device(); // before the rendering: a device that is not there stops the run at once
         timings.Add(("load model", total.Elapsed.TotalSeconds));
         Render(data, progress, timings);
         progress.Line($"render: Aachen layout in {j.OutDir}: {data.NvmPath}, {data.IntrinsicsPath}, {data.ColmapFolder}/, {data.QueryList(true)}, {data.TruthPath(true)}");
         if (source == null) return new TownJobResult(data, timings, null);
-        var device = j.Device();
-        var result = Run(data, source, j.MapModel, device,
+        var result = Run(data, source, j.Features.MapModel, device,
             new TownRunOptions { OutDir = j.OutDir, Images = data.Day.Count, NightQueries = j.NightQueries, Match = new MatchOptions { Device = device } },
             progress, timings, j.ModelName);
         timings.Add(("total", total.Elapsed.TotalSeconds));

@@ -50,13 +50,20 @@ public class StageJobTests
         var dir = TempDir.Create();
         var poses = SharedData.Path_("datasets", "strecha", "fountain-P11", "cameras");
         var images = SharedData.Path_("datasets", "strecha", "fountain-P11", "images");
-        var request = new MapBuildRequest { PosesPath = poses, ImagesFolder = images, MapPath = Path.Combine(dir, "map.db") };
-        string Refused(MapBuildRequest q) => Assert.Throws<UsageException>(() => MapBuildJob.Run(q, NotLoaded<FeatureSource>)).Message;
+        var features = new FeatureSourceSpec("default", NotLoaded<TorchSharp.torch.Device>, new NetworkOptions(), new ExtractionSettings());
+        var request = new MapBuildRequest { PosesPath = poses, ImagesFolder = images, MapPath = Path.Combine(dir, "map.db"), Features = features };
+        string Refused(MapBuildRequest q) => Assert.Throws<UsageException>(() => MapBuildJob.Run(q)).Message;
         Assert.Equal("--stage extract|match and --shard go together", Refused(request with { Stage = "extract" }));
         Assert.Equal("--stage extract|match and --shard go together", Refused(request with { Shard = new Shard(0, 2) }));
         Assert.StartsWith("--features goes with --stage match", Refused(request with { Stage = "match", Shard = new Shard(0, 2) }));
         Assert.StartsWith("--matches (hloc's matches.h5) goes with hloc's features", Refused(request with { ImportedMatches = Path.Combine(dir, "m.h5") }));
         Assert.Equal("--check-queries goes with --check", Refused(request with { CheckQueries = new[] { "q.txt" } }));
+        // A usage error comes before the inputs are read: missing poses with --precision and RootSIFT
+        // said the poses first (exit 1), and the usage error only once they were given.
+        Assert.StartsWith("--precision applies to R2D2 models", Refused(request with
+        {
+            PosesPath = Path.Combine(dir, "missing"), Features = features with { Model = "rootsift", PrecisionGiven = true },
+        }));
         Assert.Empty(Directory.GetFileSystemEntries(dir));
     }
 }

@@ -66,6 +66,23 @@ public class DemoCliTests
         Assert.False(Directory.Exists(dir));
     }
 
+    /// <summary>A device that is not there stops the square demo before its banner and before any
+    /// photo (the banner came first); a render-only run needs no device.</summary>
+    [Fact]
+    public void AMissingDeviceIsSaidFirstAndARenderNeedsNone()
+    {
+        if (TorchSharp.torch.cuda.is_available()) return; // the CUDA build on a GPU machine has the device
+        var dir = Path.Combine(TempDir.Create(), "demo");
+        var (code, stdout, err) = CliTests.Localize("demo", "--max-day", "2", "--max-queries", "1", "--device", "cuda", "--out", dir);
+        Assert.True(code == 1, err);
+        Assert.Contains("--device cuda: no CUDA device is available", err);
+        Assert.DoesNotContain("demo: scene", stdout);
+        Assert.False(Directory.Exists(dir));
+        (code, stdout, err) = CliTests.Localize("demo", "--max-day", "2", "--max-queries", "1", "--device", "cuda", "--render-only", "--out", dir);
+        Assert.True(code == 0, err);
+        Assert.Contains("render: 2 day photos", stdout);
+    }
+
     /// <summary>The town end to end on a small reduction (30 photos at a quarter size, RootSIFT: no
     /// network): its tables, and every query diagnosed, in the printed table, in KIND.diagnosis.csv
     /// and in summary.json's verdict counts.</summary>

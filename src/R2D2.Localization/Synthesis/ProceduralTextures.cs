@@ -26,7 +26,10 @@ public static class ProceduralTextures
     {
         int w = Math.Max(2, (int)Math.Ceiling(f.Width * texelsPerMetre)), h = Math.Max(2, (int)Math.Ceiling(f.Height * texelsPerMetre));
         var t = new Texture(w, h, texelsPerMetre);
-        var rng = new Rng(Rng.Hash(unchecked((ulong)f.Seed)));
+        // System.Random, the one exception to Rng (ArchitectureTests): its seeded sequence is frozen
+        // by .NET for compatibility, and it draws the scenes themselves, so the demo's and the town's
+        // photos (and every result recorded on them) stay the same bytes.
+        var rng = new Random(f.Seed);
         double W = f.Width, H = f.Height;
         var wall = Walls[rng.Next(Walls.Length)];
         int style = rng.Next(3);
@@ -131,7 +134,7 @@ public static class ProceduralTextures
         }
     }
 
-    private static void Blocks(Texture t, double W, double H, Rng rng, int seed)
+    private static void Blocks(Texture t, double W, double H, Random rng, int seed)
     {
         double bh = 0.45 + 0.2 * rng.NextDouble(), bw = 0.9 + 0.5 * rng.NextDouble();
         int rows = (int)(H / bh) + 1;
@@ -148,7 +151,7 @@ public static class ProceduralTextures
         }
     }
 
-    private static void Window(Texture t, double x0, double y0, double x1, double y1, Rgb frame, Rgb shutter, bool shutters, bool arched, Rng rng, int seed)
+    private static void Window(Texture t, double x0, double y0, double x1, double y1, Rgb frame, Rgb shutter, bool shutters, bool arched, Random rng, int seed)
     {
         if (shutters)
         {
@@ -206,14 +209,14 @@ public static class ProceduralTextures
         for (double x = x0; x <= x1; x += 0.12) t.Fill(x, y - 0.9, x + 0.025, y, colour);
     }
 
-    private static void Plaque(Texture t, double cx, double cy, Rng rng)
+    private static void Plaque(Texture t, double cx, double cy, Random rng)
     {
         var c = Accents[rng.Next(Accents.Length)];
         t.Fill(cx - 0.5, cy - 0.35, cx + 0.5, cy + 0.35, c);
         Glyphs(t, cx - 0.4, cy - 0.2, cx + 0.4, cy + 0.2, Rgb.FromSrgb(235, 225, 190), rng);
     }
 
-    private static void Door(Texture t, double x0, double y0, double x1, double y1, Rgb colour, Rng rng)
+    private static void Door(Texture t, double x0, double y0, double x1, double y1, Rgb colour, Random rng)
     {
         t.Fill(x0 - 0.12, y0 - 0.12, x1 + 0.12, y1, Rgb.FromSrgb(215, 210, 200));
         t.Fill(x0, y0, x1, y1, colour);
@@ -230,7 +233,7 @@ public static class ProceduralTextures
         if (rng.NextDouble() < 0.5) t.Fill(x0, y0 - 0.55, x1, y0 - 0.2, Rgb.FromSrgb(50, 55, 60)); // transom
     }
 
-    private static void Shop(Texture t, double x0, double y0, double x1, double y1, Rng rng, int seed)
+    private static void Shop(Texture t, double x0, double y0, double x1, double y1, Random rng, int seed)
     {
         var sign = Accents[rng.Next(Accents.Length)];
         var letters = rng.NextDouble() < 0.5 ? Rgb.FromSrgb(245, 240, 225) : Rgb.FromSrgb(25, 25, 25);
@@ -260,7 +263,7 @@ public static class ProceduralTextures
         for (int p = 1; p < panes; p++) { double x = x0 + (x1 - x0) * p / panes; t.Fill(x - 0.03, wy0, x + 0.03, y1, frame); }
     }
 
-    private static void Poster(Texture t, double x0, double y0, double x1, double y1, Rng rng)
+    private static void Poster(Texture t, double x0, double y0, double x1, double y1, Random rng)
     {
         t.Fill(x0, y0, x1, y1, Accents[rng.Next(Accents.Length)].Mix(Rgb.FromSrgb(240, 240, 240), 0.3f));
         t.Disc((x0 + x1) / 2, y0 + (y1 - y0) * 0.35, (x1 - x0) * 0.3, Accents[rng.Next(Accents.Length)]);
@@ -268,7 +271,7 @@ public static class ProceduralTextures
     }
 
     /// <summary>"Lettering": random blocky glyphs on a 3×5 grid, one row across the box.</summary>
-    private static void Glyphs(Texture t, double x0, double y0, double x1, double y1, Rgb colour, Rng rng)
+    private static void Glyphs(Texture t, double x0, double y0, double x1, double y1, Rgb colour, Random rng)
     {
         double h = y1 - y0, cw = h * 0.7, cell = h / 5;
         for (double x = x0; x + cw * 0.8 <= x1; x += cw)
@@ -287,7 +290,7 @@ public static class ProceduralTextures
     {
         double W = g.X1 - g.X0, H = g.Z1 - g.Z0;
         var t = new Texture(Math.Max(2, (int)Math.Ceiling(W * texelsPerMetre)), Math.Max(2, (int)Math.Ceiling(H * texelsPerMetre)), texelsPerMetre);
-        var rng = new Rng(Rng.Hash(unchecked((ulong)g.Seed)));
+        var rng = new Random(g.Seed);
         int seed = g.Seed * 104729;
         var stone = Rgb.FromSrgb(150, 145, 138);
         t.Fill(0, 0, W, H, stone, (x, y) => 0.85f + 0.3f * Noise.Fractal(seed, x, y, 8 * texelsPerMetre));

@@ -90,9 +90,7 @@ internal static class MakePairsCommand
                 OutDir = r.GetValue(output)!, PairsSpec = r.GetValue(spec), MapPath = r.GetValue(map), MapImages = r.GetValue(mapImages), ImagesFolder = r.GetValue(images),
                 First = r.GetValue(first), Count = r.GetValue(count), Seed = r.GetValue(seed), Crop = r.GetValue(crop), Photometric = !r.GetValue(noJitter),
                 Lines = r.GetValue(lines), Throughput = r.GetValue(throughput),
-            }, Console.WriteLine, p => Console.WriteLine(p.Line));
-            if (x.Others.Count > 0)
-                Reporter.Warn($"{r.GetValue(output)} also holds {Counted.Of(x.Others.Count, "other pair picture")} (first: {x.Others[0]}) of an earlier run, not of this one");
+            }, Console.WriteLine, p => Console.WriteLine(p.Line), Reporter.Warn);
             if (x.MedianMs is { } median)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Get: median {median:F1} ms, first {x.Previews[0].Milliseconds:F1} ms (one thread)"));
             if (x.PairsPerSecond is { } rate)

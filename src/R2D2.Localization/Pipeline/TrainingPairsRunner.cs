@@ -85,7 +85,8 @@ public static class TrainingPairsRunner
 
     /// <summary>Pictures of pairs <see cref="PairPreviewOptions.First"/> … of the source, each said
     /// through <paramref name="onPair"/> as it is written.</summary>
-    public static PairPreviewResult Preview(PairPreviewOptions o, Action<string>? onSource = null, Action<PairPreview>? onPair = null)
+    /// <param name="onWarning">said before the throughput is timed: the folder's pictures of an earlier run</param>
+    public static PairPreviewResult Preview(PairPreviewOptions o, Action<string>? onSource = null, Action<PairPreview>? onPair = null, Action<string>? onWarning = null)
     {
         var photometric = o.Photometric ? new PhotometricSettings() : PhotometricSettings.Off;
         // One source: the others' options were ignored without a word (--images beside --pairs).
@@ -106,6 +107,8 @@ public static class TrainingPairsRunner
         OutputFile.RefuseFileAsFolder(o.OutDir, "--out");
         var previews = PairPreviews.Write(source, o.OutDir, o.First, o.Count, o.Lines, onPair);
         var others = PairPreviews.Others(o.OutDir, previews);
+        if (others.Count > 0)
+            onWarning?.Invoke($"{o.OutDir} also holds {Counted.Of(others.Count, "other pair picture")} (first: {others[0]}) of an earlier run, not of this one");
         double? rate = o.Throughput > 0 ? PairPreviews.Throughput(source, o.First + o.Count, o.Throughput) : null;
         return new PairPreviewResult(description, previews, others, rate);
     }

@@ -102,9 +102,13 @@ public class HPatchesSequenceTests
         Assert.Equal(2, first.Previews.Count);
         Assert.NotNull(first.MedianMs);
         Assert.Empty(first.Others);
-        var later = TrainingPairsRunner.Preview(options with { First = 5, Count = 1 });
+        var said = new List<string>();
+        var later = TrainingPairsRunner.Preview(options with { First = 5, Count = 1, Throughput = 2 }, onWarning: said.Add);
         Assert.Null(later.MedianMs);
         Assert.Equal(2, later.Others.Count);
+        // Said through the runner, before it times the throughput (the command said it at the end).
+        Assert.StartsWith($"{options.OutDir} also holds 2 other pair pictures", Assert.Single(said));
+        Assert.NotNull(later.PairsPerSecond);
         Assert.Throws<UsageException>(() => TrainingPairsRunner.Preview(options with { PairsSpec = "generated", ImagesFolder = dir }));
         var missing = Path.Combine(dir, "none.jpg");
         Assert.Contains($"{missing}: no such image or folder",

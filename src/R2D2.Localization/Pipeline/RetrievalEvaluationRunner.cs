@@ -114,9 +114,10 @@ public static class RetrievalEvaluationRunner
     public static RetrievalEvaluationResult Run(RetrievalEvaluationInputs inputs, RetrievalEvaluationOptions o, IProgressSink? progress = null)
     {
         progress ??= ProgressSink.None;
+        if (inputs.Sets.Count == 0 && inputs.StrechaScenes.Count == 0) throw new UsageException("give at least one --set or --strecha");
+        CheckOptions(o); // before the query sets and the map are read (and the map described): a wrong option is said first
         var sets = inputs.Sets.Select(RetrievalQuerySet.Parse).Concat(inputs.StrechaScenes.SelectMany(RetrievalQuerySet.Strecha)).ToList();
         if (sets.Count == 0) throw new UsageException("give at least one --set or --strecha");
-        CheckOptions(o); // before the map is read and described: a wrong option is said first
         var (map, builtWith) = QueryInputs.LoadMap(inputs.MapPath);
         using var _ = map;
         using var source = FeatureSource.ForMap(map.Extractor, inputs.MapPath, inputs.Model, builtWith, inputs.Device, false);

@@ -90,8 +90,9 @@ public class OutputFaultTests(TinyMap tiny)
         var inputs = new RetrievalEvaluationInputs { MapPath = Path.Combine(dir, "map.db") };
         Assert.Contains("give at least one --set or --strecha", Assert.Throws<UsageException>(() => RetrievalEvaluationRunner.Run(inputs, new RetrievalEvaluationOptions())).Message);
         var info = new List<string>();
-        // A wrong option is said before the map is read and described (it printed the map's summary first).
-        var bogus = Assert.Throws<UsageException>(() => RetrievalEvaluationRunner.Run(inputs with { Sets = new[] { $"night:{list}:{dir}:{truth}" } },
+        // A wrong option is said before the query sets and the map are read (the map's summary was
+        // printed first; a set's missing list was said instead).
+        var bogus = Assert.Throws<UsageException>(() => RetrievalEvaluationRunner.Run(inputs with { Sets = new[] { $"night:{dir}/none.txt:{dir}:{truth}" } },
             new RetrievalEvaluationOptions { Methods = new[] { "asmk", "bogus" } }, new InfoRecorder(info)));
         Assert.Contains("--methods: 'bogus' is not one of", bogus.Message);
         Assert.Empty(info);

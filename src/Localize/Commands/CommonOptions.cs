@@ -226,7 +226,8 @@ internal static class CommandErrors
 
     // The library's own errors share one base; the system ones are bad paths and files; an unknown
     // network or format is NotSupported. A database error the library did not name (its statements
-    // name the file) is still one line, not a stack trace.
-    private static bool IsUserError(Exception e) => e is R2D2Exception or ArgumentException or IOException or InvalidDataException
+    // name the file) is still one line, not a stack trace. An ArgumentException is not here: what
+    // user input can cause is an R2D2Exception, so one is a bug in this program and keeps its trace.
+    private static bool IsUserError(Exception e) => e is R2D2Exception or IOException or InvalidDataException
         or UnauthorizedAccessException or NotSupportedException or System.Data.Common.DbException;
 }

@@ -29,20 +29,20 @@ public sealed record ExtractionSettings
     /// it does not change the extractor's identity.</summary>
     public long MaxPixels { get; init; } = ImageLimits.DefaultMaxPixels;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of its range.</summary>
+    /// <summary>Throws <see cref="UsageException"/> (an option value) naming the first setting out of its range.</summary>
     public void Validate()
     {
-        if (!(ScaleFactor > 1) || !double.IsFinite(ScaleFactor)) throw new ArgumentException($"scale factor must be a number > 1 (got {ScaleFactor})");
-        if (MinSize < 1) throw new ArgumentException($"min size must be ≥ 1 (got {MinSize})");
-        if (MaxSize < 0) throw new ArgumentException($"max size must be ≥ 0, 0 for no cap (got {MaxSize})");
-        if (MaxSize > 0 && MaxSize < MinSize) throw new ArgumentException($"max size {MaxSize} is below min size {MinSize}");
-        if (!(MaxScale > 0 && MaxScale <= 1)) throw new ArgumentException($"max scale must be in (0, 1] (got {MaxScale})");
-        if (!(MinScale >= 0 && MinScale <= MaxScale)) throw new ArgumentException($"min scale must be in [0, max scale] (got {MinScale})");
-        if (!(ReliabilityThreshold is >= 0 and <= 1)) throw new ArgumentException($"reliability threshold must be in [0, 1] (got {ReliabilityThreshold})");
-        if (!(RepeatabilityThreshold is >= 0 and <= 1)) throw new ArgumentException($"repeatability threshold must be in [0, 1] (got {RepeatabilityThreshold})");
-        if (TopK < 0) throw new ArgumentException($"top-k must be ≥ 0, 0 for all (got {TopK})");
+        if (!(ScaleFactor > 1) || !double.IsFinite(ScaleFactor)) throw new UsageException($"scale factor must be a number > 1 (got {ScaleFactor})");
+        if (MinSize < 1) throw new UsageException($"min size must be ≥ 1 (got {MinSize})");
+        if (MaxSize < 0) throw new UsageException($"max size must be ≥ 0, 0 for no cap (got {MaxSize})");
+        if (MaxSize > 0 && MaxSize < MinSize) throw new UsageException($"max size {MaxSize} is below min size {MinSize}");
+        if (!(MaxScale > 0 && MaxScale <= 1)) throw new UsageException($"max scale must be in (0, 1] (got {MaxScale})");
+        if (!(MinScale >= 0 && MinScale <= MaxScale)) throw new UsageException($"min scale must be in [0, max scale] (got {MinScale})");
+        if (!(ReliabilityThreshold is >= 0 and <= 1)) throw new UsageException($"reliability threshold must be in [0, 1] (got {ReliabilityThreshold})");
+        if (!(RepeatabilityThreshold is >= 0 and <= 1)) throw new UsageException($"repeatability threshold must be in [0, 1] (got {RepeatabilityThreshold})");
+        if (TopK < 0) throw new UsageException($"top-k must be ≥ 0, 0 for all (got {TopK})");
         if (MaxPixels < 1 || MaxPixels > ImageLimits.MaxPixelsLimit)
-            throw new ArgumentException($"max pixels must be in [1, {ImageLimits.MaxPixelsLimit}] (got {MaxPixels})");
+            throw new UsageException($"max pixels must be in [1, {ImageLimits.MaxPixelsLimit}] (got {MaxPixels})");
     }
 
     /// <summary>Reads back <see cref="ToJson"/> (as stored in databases and feature files).</summary>

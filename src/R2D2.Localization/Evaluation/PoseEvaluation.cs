@@ -102,7 +102,7 @@ public static class PoseEvaluation
         var known = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, gt) in truth)
         {
-            if (!known.Add(name)) throw new ArgumentException($"ground truth: '{name}' comes twice");
+            if (!known.Add(name)) throw new DataFormatException($"ground truth: '{name}' comes twice");
             queries.Add(estimates.TryGetValue(name, out var est)
                 ? new QueryError(name, PositionError(est, gt), RotationError(est, gt))
                 : new QueryError(name, double.PositiveInfinity, double.PositiveInfinity));
@@ -116,7 +116,7 @@ public static class PoseEvaluation
     {
         var byName = new Dictionary<string, Pose>(StringComparer.Ordinal);
         foreach (var e in estimates)
-            if (!byName.TryAdd(e.Name, e.Pose)) throw new ArgumentException($"estimates: '{e.Name}' comes twice");
+            if (!byName.TryAdd(e.Name, e.Pose)) throw new DataFormatException($"estimates: '{e.Name}' comes twice");
         return Evaluate(byName, truth.Select(t => KeyValuePair.Create(t.Name, t.Pose)));
     }
 }

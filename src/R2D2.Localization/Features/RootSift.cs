@@ -17,7 +17,7 @@ public sealed record RootSiftSettings
 
     public void Validate()
     {
-        if (MaxFeatures < 1) throw new ArgumentException($"SIFT features must be ≥ 1 (got {MaxFeatures})");
+        if (MaxFeatures < 1) throw new UsageException($"SIFT features must be ≥ 1 (got {MaxFeatures})");
     }
 
     public static RootSiftSettings FromJson(string json)

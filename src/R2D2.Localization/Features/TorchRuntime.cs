@@ -18,7 +18,7 @@ public static class TorchRuntime
             case "cuda":
             case var s when s.StartsWith("cuda:"):
                 if (!cuda.is_available())
-                    throw new ArgumentException("--device cuda: no CUDA device is available (this build uses the "
+                    throw new R2D2Exception("--device cuda: no CUDA device is available (this build uses the "
                         + "CPU libtorch unless built with -p:TorchBackend=cuda, and a GPU with its driver is needed)");
                 return new Device(name!);
             default:

@@ -77,7 +77,7 @@ public static class Hloc
         foreach (var s in shapes)
         {
             var g = GroupAt(file, s.Name);
-            if (g.Count > 0) throw new ArgumentException($"image '{s.Name}' is listed twice, or is a folder of another image");
+            if (g.Count > 0) throw new R2D2Exception($"image '{s.Name}' is listed twice, or is a folder of another image");
             var set = (new H5Dataset<float[]>(fileDims: new[] { (ulong)s.Count, 2UL }), new H5Dataset<Half[]>(fileDims: new[] { (ulong)s.Dim, (ulong)s.Count }),
                 new H5Dataset<float[]>(fileDims: new[] { (ulong)s.Count }), new H5Dataset<long[]>(fileDims: new[] { 2UL }));
             (g["keypoints"], g["descriptors"], g["scores"], g["image_size"]) = set;
@@ -162,7 +162,7 @@ public static class Hloc
         foreach (var p in pairs)
         {
             var g = GroupAt(file, PairKey(p.Name0, p.Name1));
-            if (g.Count > 0) throw new ArgumentException($"pair '{p.Name0}' '{p.Name1}': its key '{PairKey(p.Name0, p.Name1)}' is another pair's too");
+            if (g.Count > 0) throw new R2D2Exception($"pair '{p.Name0}' '{p.Name1}': its key '{PairKey(p.Name0, p.Name1)}' is another pair's too");
             var set = (new H5Dataset<int[]>(fileDims: new[] { (ulong)p.Count0 }), new H5Dataset<float[]>(fileDims: new[] { (ulong)p.Count0 }));
             (g["matches0"], g["matching_scores0"]) = set;
             sets.Add(set);
@@ -280,7 +280,7 @@ public static class Hloc
         foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             if (!g.TryGetValue(part, out var child)) g[part] = child = new H5Group();
-            g = child as H5Group ?? throw new ArgumentException($"'{path}': '{part}' is a dataset and a group");
+            g = child as H5Group ?? throw new R2D2Exception($"'{path}': '{part}' is a dataset and a group");
         }
         return g;
     }

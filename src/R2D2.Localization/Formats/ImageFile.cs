@@ -64,7 +64,7 @@ public static class ImageFile
     {
         var header = ReadHeader(path);
         if (reduction != 1 && !CanDecodeReduced(header, reduction))
-            throw new ArgumentException($"{path}: only sequential JPEGs can be decoded at 1/{reduction} size");
+            throw new ImageFileException(path, $"only sequential JPEGs can be decoded at 1/{reduction} size");
         long w = ReducedSide(header.Width, reduction), h = ReducedSide(header.Height, reduction);
         if (w * h > Math.Min(maxPixels, ImageLimits.MaxPixelsLimit)) throw new ImageFileException(path, OverLimit(header, maxPixels));
         byte[] bytes;

@@ -125,10 +125,10 @@ public static class Nvm
         var sb = new System.Text.StringBuilder($"NVM_V3\n\n{images.Count}\n");
         foreach (var im in images)
         {
-            if (im.Name.Length == 0 || im.Name.Any(char.IsWhiteSpace)) throw new ArgumentException($"{file}: image name '{im.Name}' cannot be written (empty or white space)");
+            if (im.Name.Length == 0 || im.Name.Any(char.IsWhiteSpace)) throw new R2D2Exception($"{file}: image name '{im.Name}' cannot be written (empty or white space)");
             var names = im.Camera.Model.ParamNames;
             double f = names[0] == "f" ? im.Camera.Params[0] : names[0] == "fx" ? (im.Camera.Params[0] + im.Camera.Params[1]) / 2
-                : throw new ArgumentException($"{im.Name}: {im.Camera.Model.Name} has no focal length for NVM");
+                : throw new R2D2Exception($"{im.Name}: {im.Camera.Model.Name} has no focal length for NVM");
             var q = im.Pose.Quaternion; var c = im.Pose.CameraCenter;
             sb.Append($"{im.Name} {N(f)} {string.Join(' ', q.Concat(c).Select(N))} 0 0\n");
         }

@@ -75,9 +75,9 @@ public static class QueryList
         var sb = new System.Text.StringBuilder();
         foreach (var (name, camera) in images)
         {
-            if (name.Length == 0 || name.Any(char.IsWhiteSpace)) throw new ArgumentException($"{path}: image name '{name}' cannot be written (empty or white space)");
+            if (name.Length == 0 || name.Any(char.IsWhiteSpace)) throw new R2D2Exception($"{path}: image name '{name}' cannot be written (empty or white space)");
             // A list's line starting with '#' is a comment: the image would be lost on reading.
-            if (name[0] == '#') throw new ArgumentException($"{path}: image name '{name}' cannot be written: a line starting with '#' is a comment");
+            if (name[0] == '#') throw new R2D2Exception($"{path}: image name '{name}' cannot be written: a line starting with '#' is a comment");
             var c = ColmapConvention.CameraToColmap(camera);
             sb.Append($"{name} {c.Model.Name} {c.Width} {c.Height} {string.Join(' ', c.Params.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))}\n");
         }

@@ -50,7 +50,7 @@ public static class StrechaCameras
         double fx, fy, cx, cy;
         if (c.Model == CameraModel.Pinhole) (fx, fy, cx, cy) = (c.Params[0], c.Params[1], c.Params[2], c.Params[3]);
         else if (c.Model == CameraModel.SimplePinhole) (fx, fy, cx, cy) = (c.Params[0], c.Params[0], c.Params[1], c.Params[2]);
-        else throw new ArgumentException($"{image.Name}: a .camera file holds a pinhole camera without distortion, not {c.Model.Name}");
+        else throw new R2D2Exception($"{image.Name}: a .camera file holds a pinhole camera without distortion, not {c.Model.Name}");
         var name = Submission.BaseName(image.Name);
         string N(double v) => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         var r = Rotations.Transpose(image.Pose.Rotation); // camera→world

@@ -36,7 +36,7 @@ public static class Submission
     /// </summary>
     public static string NameFor(string name, int folders)
     {
-        if (folders < 0) throw new ArgumentException($"folders must be ≥ 0 (got {folders})");
+        if (folders < 0) throw new UsageException($"folders must be ≥ 0 (got {folders})");
         var parts = name.Replace('\\', '/').Split('/');
         return string.Join('/', parts.Skip(Math.Max(0, parts.Length - 1 - folders)));
     }
@@ -112,9 +112,9 @@ public static class Submission
             var name = NameFor(image.Name, folders);
             // A name starting with '#' would be read back as a comment line.
             if (name.Length == 0 || name.Any(char.IsWhiteSpace) || name[0] == '#')
-                throw new ArgumentException($"{path}: image name '{image.Name}' cannot be written (empty, contains white space, or starts with '#')");
+                throw new R2D2Exception($"{path}: image name '{image.Name}' cannot be written (empty, contains white space, or starts with '#')");
             if (!seen.TryAdd(name, image.Name))
-                throw new ArgumentException($"{path}: '{image.Name}' and '{seen[name]}' have the same {(folders == 0 ? "base" : "submission")} name '{name}'");
+                throw new R2D2Exception($"{path}: '{image.Name}' and '{seen[name]}' have the same {(folders == 0 ? "base" : "submission")} name '{name}'");
             lines.Add(FormatLine(image, folders) + "\n");
         }
         OutputFile.WriteAllText(path, string.Concat(lines));

@@ -104,7 +104,7 @@ public sealed class TrackSet
         var first = new List<long>();
         void Mark(int image, int keypoint)
         {
-            if (keypoint < 0) throw new ArgumentException($"negative keypoint index {keypoint} in image {image}");
+            if (keypoint < 0) throw new DataFormatException($"negative keypoint index {keypoint} in image {image}");
             int w = keypoint >> 6;
             if (!bits.TryGetValue(image, out var b) || w >= b.Length)
             {

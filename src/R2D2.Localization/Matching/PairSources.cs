@@ -53,7 +53,7 @@ public static class PairSources
         foreach (var p in pairs)
         {
             if (p.Name1.Any(char.IsWhiteSpace) || p.Name2.Any(char.IsWhiteSpace))
-                throw new ArgumentException($"image names in a pairs file cannot contain white space: '{p.Name1}', '{p.Name2}'");
+                throw new R2D2Exception($"image names in a pairs file cannot contain white space: '{p.Name1}', '{p.Name2}'");
             text.Append(p.Name1).Append(' ').Append(p.Name2).Append('\n');
         }
         OutputFile.WriteAllText(path, text.ToString());
@@ -77,7 +77,7 @@ public static class PairSources
     /// </summary>
     public static List<ImagePair> FromPoses(IReadOnlyList<(string Name, Pose Pose)> cameras, int k, double maxAngle = Math.PI)
     {
-        if (k < 1) throw new ArgumentException($"k must be ≥ 1 (got {k})");
+        if (k < 1) throw new UsageException($"k must be ≥ 1 (got {k})");
         int n = cameras.Count;
         var centres = cameras.Select(c => c.Pose.CameraCenter).ToArray();
         var dirs = cameras.Select(c => c.Pose.ViewingDirection).ToArray();
@@ -108,7 +108,7 @@ public static class PairSources
     public static List<ImagePair> FromCovisibility(IReadOnlyList<(string Name, IReadOnlyCollection<long> PointIds)> images,
         int k, int minShared = 1)
     {
-        if (k < 1) throw new ArgumentException($"k must be ≥ 1 (got {k})");
+        if (k < 1) throw new UsageException($"k must be ≥ 1 (got {k})");
         var observers = new Dictionary<long, List<int>>();
         for (int i = 0; i < images.Count; i++)
             foreach (var p in images[i].PointIds.Distinct())

@@ -39,7 +39,7 @@ public sealed class FolderImageSource : IImageSource
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: folder not found");
         _files = Directory.GetFiles(folder, "*", SearchOption.AllDirectories).Where(ImageFile.IsImagePath)
             .OrderBy(f => f, StringComparer.Ordinal).ToArray();
-        if (_files.Length == 0) throw new ArgumentException($"{folder}: no images ({string.Join(" ", ImageFile.Extensions)})");
+        if (_files.Length == 0) throw new InputListException($"{folder}: no images ({string.Join(" ", ImageFile.Extensions)})");
         // Each photo's header read before training starts (an empty or broken file stopped the run
         // at the step that first drew it, hours in); a photo decoded later can still fail on its pixels.
         foreach (var f in _files)

@@ -56,7 +56,7 @@ public sealed class MapPairSource : ITrainingPairSource
         Settings = settings ?? new MapPairSettings();
         Seed = seed; _seed = (ulong)seed; _imageRoot = imageRoot; DatabasePath = databasePath;
         using var db = FeatureDatabase.OpenReadOnly(databasePath);
-        if (!db.HasMap) throw new ArgumentException($"{databasePath}: holds no map (build one with localize build-map)");
+        if (!db.HasMap) throw new FeatureDatabaseException(databasePath, $"holds no map (build one with localize build-map)");
         var images = db.ReadImages().OrderBy(i => i.Id).ToList();
         var cameras = db.ReadCameras().ToDictionary(c => c.Id);
         var index = new Dictionary<int, int>();
@@ -89,7 +89,7 @@ public sealed class MapPairSource : ITrainingPairSource
         _pairs = shared.Where(kv => kv.Value.Count / 4 >= Settings.MinSharedPoints).OrderBy(kv => kv.Key)
             .Select(kv => new PairInfo(kv.Key.Item1, kv.Key.Item2, kv.Value.ToArray())).ToArray();
         if (_pairs.Length == 0)
-            throw new ArgumentException($"{databasePath}: no image pair shares {Settings.MinSharedPoints} or more 3D points");
+            throw new FeatureDatabaseException(databasePath, $"no image pair shares {Settings.MinSharedPoints} or more 3D points");
         foreach (var i in _pairs.SelectMany(p => new[] { p.Image1, p.Image2 }).Distinct())
         {
             var path = Path.Combine(imageRoot, _images[i].Name);

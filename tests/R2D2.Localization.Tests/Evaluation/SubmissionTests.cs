@@ -108,7 +108,7 @@ public class SubmissionTests
     public void WriterRefusesNamesTheSiteCannotTellApart()
     {
         var path = Path.Combine(TempDir.Create(), "poses.txt");
-        var e = Assert.Throws<ArgumentException>(() => Submission.Write(path,
+        var e = Assert.Throws<R2D2Exception>(() => Submission.Write(path,
             new[] { new ImagePose("day/x.jpg", Pose.Identity), new ImagePose("night/x.jpg", Pose.Identity) }));
         Assert.Contains("same base name 'x.jpg'", e.Message);
         Assert.Throws<FileNotFoundException>(() => Submission.Read(Path.Combine(TempDir.Create(), "none.txt")));

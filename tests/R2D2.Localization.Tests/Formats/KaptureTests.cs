@@ -248,7 +248,7 @@ public class KaptureTests
         Assert.NotNull(Assert.Single(Kapture.Read(root)).Pose);
 
         var division = new Camera(1, CameraModel.SimpleDivision, 64, 48, new[] { 50.0, 32, 24, 0 });
-        Assert.Contains("kapture has no camera model SIMPLE_DIVISION", Assert.Throws<ArgumentException>(() =>
+        Assert.Contains("kapture has no camera model SIMPLE_DIVISION", Assert.Throws<R2D2Exception>(() =>
             Kapture.Write(TempDir.Create(), Kapture.FromImages(new[] { ("a.jpg", division, (Pose?)null) }))).Message);
         Assert.Equal(("float64", "float32", "float16", "uint8"), (KaptureFeatures.Dtype("float"), KaptureFeatures.Dtype("single"), KaptureFeatures.Dtype("half"), KaptureFeatures.Dtype("uint8")));
     }

@@ -199,9 +199,9 @@ with h5py.File('{matches}', 'r') as fd:
         Assert.Contains("c.jpg: 2 keypoints", ex.Message);
         Assert.False(File.Exists(other));
         Assert.Empty(Directory.GetFiles(dir, ".other.h5*"));
-        Assert.Contains("listed twice", Assert.Throws<ArgumentException>(() =>
+        Assert.Contains("listed twice", Assert.Throws<R2D2Exception>(() =>
             Hloc.WriteFeatures(new MemoryStream(), new[] { shapes[0], shapes[0] }, _ => f)).Message);
-        Assert.Contains("another pair's too", Assert.Throws<ArgumentException>(() =>
+        Assert.Contains("another pair's too", Assert.Throws<R2D2Exception>(() =>
             Hloc.WriteMatches(new MemoryStream(), new[] { new HlocPairShape("a/b.jpg", "c.jpg", 1), new HlocPairShape("a-b.jpg", "c.jpg", 1) }, _ => (new[] { 0 }, new[] { 1f }))).Message);
     }
 }

@@ -145,7 +145,7 @@ public class InteropCliTests
         Assert.Contains("--format: unknown format 'foo'", err);
         // A name a query list would read as a comment is refused; a model without its cameras is said so.
         Assert.Contains("a line starting with '#' is a comment",
-            Assert.Throws<ArgumentException>(() => ConvertRunner.Write(new[] { Image("#a.jpg") }, Path.Combine(dir, "q.txt"), PoseFormat.QueryList, "src")).Message);
+            Assert.Throws<R2D2Exception>(() => ConvertRunner.Write(new[] { Image("#a.jpg") }, Path.Combine(dir, "q.txt"), PoseFormat.QueryList, "src")).Message);
         // A fisheye camera is written (other tools read it) and said to be one query refuses.
         var fish = new ConvertedImage("f.jpg", new Camera(1, CameraModel.OpenCVFisheye, 640, 480, new[] { 300.0, 300, 320, 240, 0.1, 0, 0, 0 }), null);
         warnings.Clear();
@@ -591,6 +591,6 @@ with h5py.File('{Path.Combine(hloc, "matches.h5")}', 'r') as src, h5py.File('{ol
         Submission.Write(path, poses, folders: 1);
         Assert.Equal(new[] { "rear/1.jpg", "left/1.jpg" }, Submission.Read(path).Select(p => p.Name));
         // Without the folder the two cameras' images collide.
-        Assert.Contains("same base name '1.jpg'", Assert.Throws<ArgumentException>(() => Submission.Write(path, poses)).Message);
+        Assert.Contains("same base name '1.jpg'", Assert.Throws<R2D2Exception>(() => Submission.Write(path, poses)).Message);
     }
 }

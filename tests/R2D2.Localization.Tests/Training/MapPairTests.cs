@@ -153,6 +153,6 @@ public class MapPairTests
         Assert.Contains("0004.jpg", e.Message);
         var (db, path, _) = StorageTestData.NewDatabase(2);
         db.Dispose();
-        Assert.Throws<ArgumentException>(() => new MapPairSource(path, Scene, 0));
+        Assert.Throws<FeatureDatabaseException>(() => new MapPairSource(path, Scene, 0));
     }
 }

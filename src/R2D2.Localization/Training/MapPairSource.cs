@@ -56,7 +56,7 @@ public sealed class MapPairSource : ITrainingPairSource
         Settings = settings ?? new MapPairSettings();
         Seed = seed; _seed = (ulong)seed; _imageRoot = imageRoot; DatabasePath = databasePath;
         using var db = FeatureDatabase.OpenReadOnly(databasePath);
-        if (!db.HasMap) throw new FeatureDatabaseException(databasePath, $"holds no map (build one with localize build-map)");
+        if (!db.HasMap) throw new FeatureDatabaseException(databasePath, "holds no map (build one with localize build-map)");
         var images = db.ReadImages().OrderBy(i => i.Id).ToList();
         var cameras = db.ReadCameras().ToDictionary(c => c.Id);
         var index = new Dictionary<int, int>();

@@ -98,9 +98,9 @@ public static class Trainer
         if (File.Exists(statePath))
         {
             if (!File.Exists(settingsPath))
-                throw new UsageException($"{outDir}: holds a training state without its settings.json, so what it was trained with is unknown; use another --out");
+                throw new R2D2Exception($"{outDir}: holds a training state without its settings.json, so what it was trained with is unknown; use another --out");
             if (File.ReadAllText(settingsPath) != settingsJson)
-                throw new UsageException($"{outDir}: holds a training run with other settings or pairs ({SettingsDifferences(File.ReadAllText(settingsPath), settingsJson)}; see {settingsPath}); use another --out or the same options");
+                throw new R2D2Exception($"{outDir}: holds a training run with other settings or pairs ({SettingsDifferences(File.ReadAllText(settingsPath), settingsJson)}; see {settingsPath}); use another --out or the same options");
             try { state = SafeTensors.Read(statePath); }
             catch (Exception e) when (e is DataFormatException or EndOfStreamException or System.Text.Json.JsonException or InvalidOperationException)
             {
@@ -124,7 +124,7 @@ public static class Trainer
         {
             initial = DefaultModel.IsDefault(settings.InitialWeights) ? DefaultModel.LoadCheckpoint() : Checkpoint.Load(settings.InitialWeights);
             if (R2D2Architecture.Parse(initial.Net).Net != R2D2Architecture.Parse(settings.Net).Net)
-                throw new UsageException($"{settings.InitialWeights}: its network {initial.Net} is not {settings.Net}");
+                throw new R2D2Exception($"{settings.InitialWeights}: its network {initial.Net} is not {settings.Net}");
         }
         using var net = initial != null ? new TrainableR2D2(new Checkpoint(settings.Net, initial.StateDict), device) : new TrainableR2D2(settings.Net, settings.Seed, device);
         // After the network is made of the initial weights: weights that fail (unreadable, of another
@@ -146,10 +146,10 @@ public static class Trainer
         if (validation != null && state != null)
         {
             if (File.Exists(validationPath) && new FileInfo(validationPath).Length > 0 && File.ReadLines(validationPath).First() != header)
-                throw new UsageException($"{validationPath}: has other columns than this build's validation ({header!.Replace('\t', ' ')}); use another --out");
+                throw new R2D2Exception($"{validationPath}: has other columns than this build's validation ({header!.Replace('\t', ' ')}); use another --out");
             var setPath = Path.Combine(outDir, ValidationSetFile);
             if (validation.Set != null && File.Exists(setPath) && File.ReadAllText(setPath).Trim() is var measuredOn && measuredOn != validation.Set)
-                throw new UsageException($"{validationPath}: its rows were measured with {measuredOn}, and this run's would be with {validation.Set}: "
+                throw new R2D2Exception($"{validationPath}: its rows were measured with {measuredOn}, and this run's would be with {validation.Set}: "
                     + "their scores and best could not be compared; use the same validation options, or another --out");
         }
         // A fresh start (no state: a first run, or one killed before its first checkpoint, whose

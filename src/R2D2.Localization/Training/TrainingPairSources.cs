@@ -26,7 +26,7 @@ public static class TrainingPairSources
         if (spec.StartsWith("images:", StringComparison.Ordinal))
         {
             var dir = spec["images:".Length..];
-            if (!Directory.Exists(dir)) throw new UsageException($"--pairs {spec}: folder {dir} not found");
+            if (!Directory.Exists(dir)) throw new R2D2Exception($"--pairs {spec}: folder {dir} not found");
             return new HomographyPairSource(new FolderImageSource(dir), seed, crop, photometric: photometric);
         }
         if (spec.StartsWith("map:", StringComparison.Ordinal))
@@ -34,7 +34,7 @@ public static class TrainingPairSources
             var parts = spec.Split(':', 3);
             if (parts.Length != 3 || parts[1].Length == 0 || parts[2].Length == 0)
                 throw new UsageException($"--pairs {spec}: expected map:DATABASE:IMAGE_FOLDER");
-            if (!File.Exists(parts[1])) throw new UsageException($"--pairs {spec}: map database {parts[1]} not found");
+            if (!File.Exists(parts[1])) throw new R2D2Exception($"--pairs {spec}: map database {parts[1]} not found");
             return new MapPairSource(parts[1], parts[2], seed, new MapPairSettings { CropSize = crop, Photometric = photometric });
         }
         if (spec == "rendered" || spec.StartsWith("rendered:", StringComparison.Ordinal))

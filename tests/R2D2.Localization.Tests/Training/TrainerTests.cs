@@ -87,15 +87,15 @@ public class TrainerTests
         var settings = new TrainingSettings { BatchSize = 1, Steps = 1, Sampler = new SamplerSettings { Border = 8 } };
         Trainer.Run(Pairs(32), dir, settings, CPU);
         var before = File.ReadAllBytes(Path.Combine(dir, Trainer.StateFile));
-        var e = Assert.Throws<UsageException>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 2, LearningRate = 5e-4 }, CPU));
+        var e = Assert.Throws<R2D2Exception>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 2, LearningRate = 5e-4 }, CPU));
         Assert.Contains("other settings", e.Message);
         Assert.Contains("settings.LearningRate: 0.0001 → 0.0005", e.Message); // what differs, not the whole file
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, Trainer.StateFile)));
         // A settings file that is not one, a state without its settings, a damaged state: each said as such.
         File.WriteAllText(Path.Combine(dir, Trainer.SettingsFile), "garbage");
-        Assert.Contains("not a settings file", Assert.Throws<UsageException>(() => Trainer.Run(Pairs(32), dir, settings, CPU)).Message);
+        Assert.Contains("not a settings file", Assert.Throws<R2D2Exception>(() => Trainer.Run(Pairs(32), dir, settings, CPU)).Message);
         File.Delete(Path.Combine(dir, Trainer.SettingsFile));
-        Assert.Contains("without its settings.json", Assert.Throws<UsageException>(() => Trainer.Run(Pairs(32), dir, settings, CPU)).Message);
+        Assert.Contains("without its settings.json", Assert.Throws<R2D2Exception>(() => Trainer.Run(Pairs(32), dir, settings, CPU)).Message);
         Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, Trainer.StateFile)));
     }
 
@@ -222,7 +222,7 @@ public class TrainerTests
 
         // A validation.tsv of other columns (an older build's) is refused, nothing changed.
         var other = new TrainingValidation(1, new[] { "mma3" }, c => new[] { 0.0 }, "mma3");
-        var e = Assert.Throws<UsageException>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 3 }, CPU, validation: other));
+        var e = Assert.Throws<R2D2Exception>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 3 }, CPU, validation: other));
         Assert.Contains("other columns", e.Message);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, Trainer.ValidationFile)).Length);
 
@@ -250,7 +250,7 @@ public class TrainerTests
         // Rows measured on another validation set are not mixed (--validation-pairs 3 after 1 was taken).
         Trainer.Run(Pairs(32), dir, settings with { Steps = 2, Seed = 9 }, CPU, checkpointEvery: 1, validation: flat with { Set = "--validation-pairs 1" });
         var logBefore = File.ReadAllText(Path.Combine(dir, Trainer.LogFile));
-        e = Assert.Throws<UsageException>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 3, Seed = 9 }, CPU, checkpointEvery: 1, validation: flat with { Set = "--validation-pairs 3" }));
+        e = Assert.Throws<R2D2Exception>(() => Trainer.Run(Pairs(32), dir, settings with { Steps = 3, Seed = 9 }, CPU, checkpointEvery: 1, validation: flat with { Set = "--validation-pairs 3" }));
         Assert.Contains("its rows were measured with --validation-pairs 1, and this run's would be with --validation-pairs 3", e.Message);
         Assert.Equal(4, File.ReadAllLines(Path.Combine(dir, Trainer.ValidationFile)).Length);
         Assert.Equal(logBefore, File.ReadAllText(Path.Combine(dir, Trainer.LogFile)));

@@ -116,7 +116,7 @@ public class ArchitectureTests
         var found = new[] { LibraryRoot, Path.Combine(SharedData.RepoRoot, "src", "Localize") }
             .SelectMany(r => Directory.EnumerateFiles(r, "*.cs", SearchOption.AllDirectories))
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && f != sceneTextures)
-            .Where(f => Regex.IsMatch(LineComments.Replace(Strings.Replace(File.ReadAllText(f), "\"\""), ""), @"\bRandom\s*[(.?]|\bRandom\s+\w+\s*[,)=;]"))
+            .Where(f => Regex.IsMatch(LineComments.Replace(Strings.Replace(File.ReadAllText(f), "\"\""), ""), @"\bSystem\.Random\b|(?<![\w.])Random\b(?!\w)"))
             .Select(f => Path.GetRelativePath(SharedData.RepoRoot, f)).ToList();
         Assert.True(found.Count == 0, "System.Random in:\n" + string.Join("\n", found));
     }

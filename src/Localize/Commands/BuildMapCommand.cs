@@ -60,7 +60,7 @@ internal static class BuildMapCommand
                 MapPath = mapPath, Pairs = r.GetValue(pairs), Export = r.GetValue(export), ExportBinary = r.GetValue(exportFormat) == "binary",
                 AllowEmpty = r.GetValue(allowEmpty), Stage = r.GetValue(stage)!, Shard = r.GetValue(shard.Shard) == null ? null : shard.Get(r),
                 FeaturesPath = r.GetValue(features), ImportedMatches = r.GetValue(matches), Features = net.Spec(r, settings, ex),
-                Device = () => net.Hardware.Resolve(r), Check = r.GetValue(check), CheckQueries = r.GetValue(checkQueries) ?? Array.Empty<string>(),
+                Check = r.GetValue(check), CheckQueries = r.GetValue(checkQueries) ?? Array.Empty<string>(),
             }, new ConsoleProgress("build-map"));
             switch (outcome)
             {

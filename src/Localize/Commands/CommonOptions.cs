@@ -1,6 +1,5 @@
 using System.CommandLine;
 using R2D2.Localization.Features;
-using R2D2.Localization.Formats;
 
 namespace R2D2.Localization.Cli.Commands;
 
@@ -11,8 +10,17 @@ internal sealed class DeviceOptionSet
     // At most 1,024 (libtorch's pools): 100,000 threads hung the process before its first line.
     public readonly Option<int> Threads = new Option<int>("--threads") { Description = "CPU threads (0: all cores)", DefaultValueFactory = _ => 0 }.Between(0, 1024);
 
-    public DeviceOptionSet(string defaultDevice = "auto") =>
-        Device = new("--device") { Description = "auto | cpu | cuda", DefaultValueFactory = _ => defaultDevice };
+    public DeviceOptionSet(string defaultDevice = "auto")
+    {
+        Device = new("--device") { Description = "auto | cpu | cuda (cuda:N for the N-th GPU)", DefaultValueFactory = _ => defaultDevice };
+        // The value is checked as it is parsed: a run that needs no device (a render) does not resolve it,
+        // and a value that names none was then accepted without a word.
+        Device.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } v && !TorchRuntime.IsDeviceName(v))
+                result.AddError($"--device must be auto, cpu or cuda, not '{v}'");
+        });
+    }
 
     public void AddTo(Command c)
     {

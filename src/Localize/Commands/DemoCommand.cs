@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using R2D2.Localization.Evaluation;
-using R2D2.Localization.Features;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Pipeline;
 

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using R2D2.Localization.Features;
 using R2D2.Localization.Pipeline;
 
 namespace R2D2.Localization.Cli.Commands;

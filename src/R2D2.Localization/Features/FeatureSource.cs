@@ -207,7 +207,7 @@ public sealed class FeatureSource : IDisposable
         T Stored<T>(Func<string, T> parse)
         {
             try { return parse(mapExtractor.Settings); }
-            catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentException)
+            catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ArgumentException or UsageException)
             {
                 throw new FeatureDatabaseException(mapPath, $"records extraction settings that cannot be read ({e.Message}): damaged, or not written by this program");
             }
@@ -217,7 +217,7 @@ public sealed class FeatureSource : IDisposable
             // A checkpoint given for a RootSIFT map was ignored without a word (the queries were RootSIFT's).
             if (model != null && !string.Equals(model, ExtractorIdentity.RootSiftType, StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"--model {model}: {mapPath} was built with RootSIFT, whose queries are RootSIFT's too: leave --model out, or give --model rootsift");
-            return ForRootSift(Stored(RootSiftSettings.FromJson));
+            return ForRootSift(Stored(json => { var s = RootSiftSettings.FromJson(json); s.Validate(); return s; }));
         }
         if (string.Equals(model, ExtractorIdentity.RootSiftType, StringComparison.OrdinalIgnoreCase))
             throw new R2D2Exception(mapPath, 0, $"was built with R2D2 features ({mapExtractor.Name}) and its queries need the same extractor, "
@@ -228,7 +228,8 @@ public sealed class FeatureSource : IDisposable
             throw model != null
                 ? new R2D2Exception(path, 0, $"checkpoint not found; {mapPath} was built with {mapExtractor.Model}: give its checkpoint with --model{leaveOut}")
                 : new R2D2Exception(mapPath, 0, $"was built with the checkpoint {path}, which is gone (moved or deleted): give it with --model");
-        var settings = Stored(ExtractionSettings.FromJson);
+        // Validated here: values out of range are the database's, not an option's (a usage error before).
+        var settings = Stored(json => { var s = ExtractionSettings.FromJson(json); s.Validate(); return s; });
         var net = ModelLoader.Load(path, device, new NetworkOptions { BFloat16 = bf16 });
         var source = ForR2D2(net, settings, ModelLoader.ModelName(path));
         var diff = mapExtractor.Differences(source.Identity, "in the map", "in this checkpoint");

@@ -7,6 +7,10 @@ namespace R2D2.Localization.Features;
 /// is present) and the CPU thread count, once per process.</summary>
 public static class TorchRuntime
 {
+    /// <summary>Whether <paramref name="name"/> is a value <see cref="ResolveDevice"/> takes (without probing for a GPU).</summary>
+    public static bool IsDeviceName(string name) =>
+        name.ToLowerInvariant() is "auto" or "cpu" or "cuda" || (name.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase) && int.TryParse(name.AsSpan(5), out int n) && n >= 0);
+
     public static Device ResolveDevice(string? name)
     {
         switch ((name ?? "auto").ToLowerInvariant())

@@ -69,8 +69,8 @@ public interface IDemoProgress : IProgressSink
 }
 
 /// <summary>A demo as a command asks it: whether to stop after rendering, and the features (the
-/// model the map records and the runs are named by, and the device, resolved after the model is
-/// loaded: a device that is not there is said after a missing checkpoint; not for a render-only run).</summary>
+/// model the map records and the runs are named by, and the device, resolved as the model is
+/// loaded, before the banner; not for a render-only run).</summary>
 public sealed record DemoJob(bool RenderOnly, FeatureSourceSpec Features)
 {
     /// <summary>The runs' name in the tables.</summary>

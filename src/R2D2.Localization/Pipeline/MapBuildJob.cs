@@ -30,10 +30,8 @@ public sealed record MapBuildRequest
     /// <summary>hloc's matches.h5, imported instead of matching (with hloc's features).</summary>
     public string? ImportedMatches { get; init; }
     /// <summary>The features (--model and the extraction options), opened once the inputs are checked;
-    /// the map records its <see cref="FeatureSourceSpec.MapModel"/>.</summary>
+    /// the map records its <see cref="FeatureSourceSpec.MapModel"/>; its device is the matching's too.</summary>
     public required FeatureSourceSpec Features { get; init; }
-    /// <summary>The matching's device, resolved after the inputs and the model are checked and loaded.</summary>
-    public Func<TorchSharp.torch.Device?> Device { get; init; } = () => null;
     /// <summary>Check everything and write nothing; with <see cref="CheckQueries"/>, query lists' images too.</summary>
     public bool Check { get; init; }
     public IReadOnlyList<string> CheckQueries { get; init; } = Array.Empty<string>();
@@ -76,7 +74,7 @@ public static class MapBuildJob
         var options = new MapBuildOptions
         {
             Pairs = pairSpec,
-            Match = new MatchOptions { Device = q.Device() },
+            Match = new MatchOptions { Device = q.Features.Device() }, // after the model is loaded and checked
             ImportedMatches = q.ImportedMatches,
             AllowEmpty = q.AllowEmpty,
             ExportFolder = exportDir == "none" ? null : exportDir,

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using OpenCvSharp;
 using R2D2.Localization.Evaluation;
 using R2D2.Localization.Geometry;
-using R2D2.Localization.Imaging;
 
 namespace R2D2.Localization.Pipeline;
 

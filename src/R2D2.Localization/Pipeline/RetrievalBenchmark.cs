@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using R2D2.Localization.Imaging;
 using R2D2.Localization.Mapping;
 using R2D2.Localization.Matching;
 

@@ -121,12 +121,12 @@ public static class TownRunner
         if (!j.RenderOnly) j.Features.CheckOptions();
         var data = Open(j.ScenePath, j.OutDir, j.Scale, j.Images, j.NightQueries);
         var town = data.Scene;
-        progress.Line($"demo: town {j.ScenePath} ({town.BlocksX}×{town.BlocksZ} blocks, {town.Styles} styles, {town.Width}×{town.Height}), "
-            + $"{data.Day.Count} database photos (at most {town.MaxImages}), {data.Night.Count} night and {data.DayQueries.Count} day queries → {j.OutDir}");
         var timings = new List<(string Stage, double Seconds)>();
         using var source = j.RenderOnly ? null : j.Features.Open();
         if (source != null) CheckExtractable(data, source);
-        var device = source == null ? null : j.Features.Device(); // before the rendering: a device that is not there stops the run at once
+        var device = source == null ? null : j.Features.Device(); // before the rendering and the banner: a device that is not there stops the run at once
+        progress.Line($"demo: town {j.ScenePath} ({town.BlocksX}×{town.BlocksZ} blocks, {town.Styles} styles, {town.Width}×{town.Height}), "
+            + $"{data.Day.Count} database photos (at most {town.MaxImages}), {data.Night.Count} night and {data.DayQueries.Count} day queries → {j.OutDir}");
         timings.Add(("load model", total.Elapsed.TotalSeconds));
         Render(data, progress, timings);
         progress.Line($"render: Aachen layout in {j.OutDir}: {data.NvmPath}, {data.IntrinsicsPath}, {data.ColmapFolder}/, {data.QueryList(true)}, {data.TruthPath(true)}");

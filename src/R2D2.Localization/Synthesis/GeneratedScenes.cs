@@ -1,4 +1,3 @@
-using R2D2.Localization.Imaging;
 
 namespace R2D2.Localization.Synthesis;
 

@@ -1,6 +1,5 @@
 using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
-using R2D2.Localization.Imaging;
 
 namespace R2D2.Localization.Synthesis;
 

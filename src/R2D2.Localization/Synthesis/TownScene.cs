@@ -1,7 +1,6 @@
 using System.Globalization;
 using R2D2.Localization.Formats;
 using R2D2.Localization.Geometry;
-using R2D2.Localization.Imaging;
 
 namespace R2D2.Localization.Synthesis;
 

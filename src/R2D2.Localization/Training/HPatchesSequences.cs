@@ -1,4 +1,3 @@
-using R2D2.Localization.Imaging;
 using System.Globalization;
 using System.Text;
 using R2D2.Localization.Formats;

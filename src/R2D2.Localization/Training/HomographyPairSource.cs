@@ -1,4 +1,3 @@
-using R2D2.Localization.Imaging;
 using R2D2.Localization.Geometry;
 
 namespace R2D2.Localization.Training;

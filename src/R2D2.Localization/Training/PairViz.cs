@@ -1,4 +1,3 @@
-using R2D2.Localization.Imaging;
 using OpenCvSharp;
 using R2D2.Localization.Formats;
 

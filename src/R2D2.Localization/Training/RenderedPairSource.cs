@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using R2D2.Localization.Geometry;
-using R2D2.Localization.Imaging;
 using R2D2.Localization.Synthesis;
 
 namespace R2D2.Localization.Training;

@@ -30,9 +30,12 @@ public class OutputFaultTests(TinyMap tiny)
 
     private static string[] OutputsOf(string poses) => new[] { poses, Path.ChangeExtension(poses, ".csv"), QueryInliers.PathFor(poses) };
 
-    /// <summary>A map whose recorded extraction settings do not parse is named as damaged (a stack trace before).</summary>
-    [Fact]
-    public void AMapWithDamagedExtractionSettingsIsNamed()
+    /// <summary>A map whose recorded extraction settings do not parse is named as damaged (a stack trace
+    /// before), and so is one whose settings parse out of range (a usage error, exit 2, naming no file).</summary>
+    [Theory]
+    [InlineData("{\"max_size\": \"x\"}")]
+    [InlineData("{\"max_size\": 1024, \"max_features\": 0}")]
+    public void AMapWithDamagedExtractionSettingsIsNamed(string settings)
     {
         var dir = tiny.Workspace("day_01.jpg");
         var map = Path.Combine(dir, "map.db");
@@ -40,7 +43,7 @@ public class OutputFaultTests(TinyMap tiny)
         {
             c.Open();
             using var cmd = c.CreateCommand();
-            cmd.CommandText = "UPDATE r2d2_meta SET value = '{\"max_size\": \"x\"}' WHERE key = 'settings'";
+            cmd.CommandText = $"UPDATE r2d2_meta SET value = '{settings}' WHERE key = 'settings'";
             Assert.Equal(1, cmd.ExecuteNonQuery());
         }
         var (code, _, err) = Query(dir, List(dir, Good("day_01.jpg")), Path.Combine(dir, "out", "poses.txt"));

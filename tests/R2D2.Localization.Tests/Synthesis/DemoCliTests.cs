@@ -81,6 +81,11 @@ public class DemoCliTests
         (code, stdout, err) = CliTests.Localize("demo", "--max-day", "2", "--max-queries", "1", "--device", "cuda", "--render-only", "--out", dir);
         Assert.True(code == 0, err);
         Assert.Contains("render: 2 day photos", stdout);
+        // A value that names no device is refused by the parser, render or not (a render took it without a word).
+        (code, _, err) = CliTests.Localize("demo", "--max-day", "2", "--max-queries", "1", "--device", "bogus", "--render-only", "--out", dir + "2");
+        Assert.True(code == 2, err);
+        Assert.Contains("--device must be auto, cpu or cuda, not 'bogus'", err);
+        Assert.False(Directory.Exists(dir + "2"));
     }
 
     /// <summary>The town end to end on a small reduction (30 photos at a quarter size, RootSIFT: no

@@ -1,4 +1,3 @@
-using R2D2.Localization.Imaging;
 using System.Diagnostics;
 using R2D2.Localization.Geometry;
 using R2D2.Localization.Training;

@@ -11,7 +11,7 @@ namespace R2D2.Localization.Pipeline;
 /// <summary>A town demo as a command asks it (see <see cref="TownRunner.Execute"/>).</summary>
 /// <param name="NightQueries">null: the scene file's count</param>
 /// <param name="Features">the features: the checkpoint the map records, the runs' name in the tables,
-/// and the device, resolved only for a run after the rendering (a render-only run needs none)</param>
+/// and the device, resolved before the rendering for a run that goes on to the map (a render-only run needs none)</param>
 public sealed record TownJob(string ScenePath, string OutDir, double Scale, int Images, int? NightQueries, bool RenderOnly,
     FeatureSourceSpec Features)
 {

@@ -14,6 +14,12 @@ public sealed record PnpOptions
     public int MaxIterations { get; init; } = 10_000;
     /// <summary>Scale of the Cauchy loss of the final refinement (px).</summary>
     public double LossScalePx { get; init; } = 2;
+    /// <summary>A hypothesis is locally optimized when its score is under this many times the best's
+    /// (1: only a new best, the textbook LO-RANSAC). A raw minimal-sample pose near the truth scores
+    /// worse than an optimized wrong one that explains as many matches, and was never optimized: on
+    /// the town's night queries which of two such poses won depended on RANSAC's draws (30 queries,
+    /// five seeds: 73.3–80.0 % within (0.25 m, 2°) with 1; 80.0 % for every seed with 1.5).</summary>
+    public double LocalOptimizationFactor { get; init; } = 1.5;
     public int Seed { get; init; } = 0;
 }
 
@@ -21,8 +27,9 @@ public sealed record PnpResult(Pose Pose, int[] Inliers, int Iterations);
 
 /// <summary>
 /// Absolute pose from 2D–3D matches: LO-RANSAC over minimal P3P samples with an MSAC score and an
-/// adaptive iteration count; each new best model is locally optimized (robust Gauss–Newton on its
-/// inliers, then re-scored); the final pose is refined on all inliers with a Cauchy loss, and its
+/// adaptive iteration count; each model scoring within <see cref="PnpOptions.LocalOptimizationFactor"/>
+/// of the best is locally optimized (robust Gauss–Newton on its inliers, then re-scored) and kept if
+/// it is then the best; the final pose is refined on all inliers with a Cauchy loss, and its
 /// inliers are those within the threshold of the refined pose.
 /// </summary>
 public static class PnpRansac
@@ -72,7 +79,7 @@ public static class PnpRansac
             foreach (var pose in P3P.Solve(b9, p9))
             {
                 var (score, count) = Score(pose, px, pw, k, thr2);
-                if (score >= bestScore) continue;
+                if (score >= bestScore * o.LocalOptimizationFactor) continue;
                 var candidate = pose;
                 // Local optimization: refine on the inliers while the score improves.
                 for (int lo = 0; lo < 4; lo++)
@@ -84,6 +91,7 @@ public static class PnpRansac
                     if (s2 >= score) break;
                     candidate = refined; score = s2; count = c2;
                 }
+                if (score >= bestScore) continue;
                 best = candidate; bestScore = score; bestInliers = count;
                 needed = Needed(Math.Max(bestInliers, inliersToBeat + 1), n, o);
             }

@@ -270,7 +270,7 @@ public sealed class QuerySetRunner
         var l = _o.Localizer;
         yield return ("localizer", new (string, object?)[]
         {
-            ("pnp_threshold_px", l.Pnp.ThresholdPx), ("pnp_confidence", l.Pnp.Confidence), ("pnp_max_iterations", l.Pnp.MaxIterations),
+            ("pnp_threshold_px", l.Pnp.ThresholdPx), ("pnp_confidence", l.Pnp.Confidence), ("pnp_max_iterations", l.Pnp.MaxIterations), ("pnp_local_optimization_factor", l.Pnp.LocalOptimizationFactor),
             ("min_inliers", l.MinInliers),
             ("min_similarity", float.IsNegativeInfinity(l.MinSimilarity) ? null : l.MinSimilarity),
             ("matched_against", l.PairsByQuery != null ? "the pairs file's database images"

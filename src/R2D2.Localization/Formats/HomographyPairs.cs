@@ -16,17 +16,8 @@ public static class HomographyPairs
 {
     /// <summary>The pairs of every folder, in order; a folder without any is refused (it was left out
     /// of the average without a word).</summary>
-    public static List<HomographyPair> FindAll(IEnumerable<string> folders)
-    {
-        var all = new List<HomographyPair>();
-        foreach (var folder in folders)
-        {
-            var found = Find(folder);
-            if (found.Count == 0) throw new InputListException($"{folder}: no homography pairs (HPatches' 1.ppm … and H_1_k, or EVD's 1/, 2/, h/)");
-            all.AddRange(found);
-        }
-        return all;
-    }
+    public static List<HomographyPair> FindAll(IEnumerable<string> folders) => PairFolders.FindAll(folders, Find,
+        folder => new InputListException($"{folder}: no homography pairs (HPatches' 1.ppm … and H_1_k, or EVD's 1/, 2/, h/)"));
 
     public static List<HomographyPair> Find(string folder)
     {

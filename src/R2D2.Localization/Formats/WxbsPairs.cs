@@ -23,17 +23,8 @@ public static class WxbsPairs
     public const string LabellingErrorsFile = "crossval_errors.txt";
 
     /// <summary>The pairs under every folder, in order; a folder without any is refused.</summary>
-    public static List<WxbsPair> FindAll(IEnumerable<string> folders)
-    {
-        var all = new List<WxbsPair>();
-        foreach (var folder in folders)
-        {
-            var found = Find(folder);
-            if (found.Count == 0) throw new R2D2Exception($"{folder}: no WxBS pair (a folder with 01.png, 02.png and {CorrespondencesFile}) in it or below it");
-            all.AddRange(found);
-        }
-        return all;
-    }
+    public static List<WxbsPair> FindAll(IEnumerable<string> folders) => PairFolders.FindAll(folders, Find,
+        folder => new R2D2Exception($"{folder}: no WxBS pair (a folder with 01.png, 02.png and {CorrespondencesFile}) in it or below it"));
 
     /// <summary>The pairs under <paramref name="folder"/>: the folder itself when it holds
     /// <see cref="CorrespondencesFile"/>, else every folder below that does (e.g. the dataset root,

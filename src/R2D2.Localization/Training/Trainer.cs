@@ -355,12 +355,8 @@ public static class Trainer
         return new TrainingStep(step + 1, loss.item<float>(), apLoss.item<float>(), meanAp.item<float>(), cosim.item<float>(), peaky.item<float>(), sampled.Queries, 0);
     }
 
-    /// <summary>A seed for step <paramref name="step"/>'s random choices (splitmix64 of both).</summary>
-    public static ulong StepSeed(long seed, long step)
-    {
-        ulong z = unchecked((ulong)seed * SplitMix64.Gamma + (ulong)step + 0x632BE59BD9B4E019UL);
-        return SplitMix64.Mix(z);
-    }
+    /// <summary>A seed for step <paramref name="step"/>'s random choices (a pure function of both).</summary>
+    public static ulong StepSeed(long seed, long step) => Rng.Hash(unchecked((ulong)seed), unchecked((ulong)step), 0x57E9);
 
     /// <summary>The pairs of step <paramref name="step"/>, generated in parallel (each is a pure
     /// function of its index).</summary>

@@ -24,10 +24,12 @@ public class ReducedDecodingTests
         // 512×384 at 1/2 is 49,152 px, over 20,000; at 1/4, 128×96, under it and as large as the first level (scale 1/4).
         var reduced = new MultiScaleExtractor(net, settings with { MaxPixels = 20_000 });
 
-        var (a, ra) = whole.ExtractFile(jpg);
+        var (a, ra, ha) = whole.ExtractFile(jpg);
         var levels = new List<PyramidLevel>();
-        var (b, rb) = reduced.ExtractFile(jpg, levels);
+        var (b, rb, hb) = reduced.ExtractFile(jpg, levels);
         Assert.Equal((1, 4), (ra, rb));
+        // The hash of the bytes decoded, whole or reduced: the file's.
+        Assert.Equal((ImageFile.ContentHash(jpg), ImageFile.ContentHash(jpg)), (ha, hb));
         Assert.Equal((512, 384), (b.ImageWidth, b.ImageHeight));
         Assert.Equal(128, levels[0].Width); // the same levels as the whole decode's pyramid
         Assert.True(a.Count > 50 && b.Count > 50, $"{a.Count} and {b.Count} keypoints");

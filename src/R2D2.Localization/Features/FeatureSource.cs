@@ -3,6 +3,10 @@ using R2D2.Localization.Storage;
 
 namespace R2D2.Localization.Features;
 
+/// <summary>The features of an image file, the reduction it was decoded at (1: whole) and the SHA-256
+/// of the bytes it was decoded from (null when no image was decoded: features read from a file).</summary>
+public sealed record ExtractedFile(FeatureSet Features, int Reduction, string? ImageSha256);
+
 /// <summary>Something that turns an image into features (R2D2 or RootSIFT), with the identity that
 /// databases and feature files record so features of different extractors never mix.</summary>
 public sealed class FeatureSource : IDisposable
@@ -11,14 +15,14 @@ public sealed class FeatureSource : IDisposable
     public const string HlocPrefix = "hloc:";
 
     private readonly Func<RgbImage, FeatureSet> _extract;
-    private readonly Func<string, (FeatureSet, int)> _extractFile;
+    private readonly Func<string, ExtractedFile> _extractFile;
     private readonly Func<RgbImage, string, FeatureSet>? _fromFile;
     /// <summary>An hloc source's file and the image names it holds (read once); null for an extractor.</summary>
     private readonly (string File, IReadOnlySet<string> Names)? _hloc;
     private readonly IDisposable? _owned;
     private readonly Func<int, int, string?> _sizeProblem;
 
-    private FeatureSource(Func<RgbImage, FeatureSet> extract, Func<string, (FeatureSet, int)> extractFile,
+    private FeatureSource(Func<RgbImage, FeatureSet> extract, Func<string, ExtractedFile> extractFile,
         ExtractorIdentity identity, string description, IDisposable? owned, Func<int, int, string?>? sizeProblem = null,
         Func<RgbImage, string, FeatureSet>? fromFile = null, (string File, IReadOnlySet<string> Names)? hloc = null)
     {
@@ -66,8 +70,9 @@ public sealed class FeatureSource : IDisposable
             + $"the file names images as '{names.Order(StringComparer.Ordinal).First()}')");
 
     /// <summary>Reads and extracts an image file within the pixel limit (R2D2: see
-    /// <see cref="MultiScaleExtractor.ExtractFile"/>); also returns the reduction it was decoded at.</summary>
-    public (FeatureSet Features, int Reduction) ExtractFile(string path) => _extractFile(path);
+    /// <see cref="MultiScaleExtractor.ExtractFile"/>); also returns the reduction it was decoded at
+    /// and the hash of the bytes decoded (none for an hloc source, which decodes no image).</summary>
+    public ExtractedFile ExtractFile(string path) => _extractFile(path);
 
     /// <summary>Why a width×height image would give no features (R2D2: no pyramid level within the
     /// size range), or null: a run of generated photos says so before it renders them.</summary>
@@ -92,7 +97,11 @@ public sealed class FeatureSource : IDisposable
     public static FeatureSource ForRootSift(RootSiftSettings? settings = null, long maxPixels = ImageLimits.DefaultMaxPixels)
     {
         var extractor = new RootSiftExtractor(settings);
-        return new FeatureSource(img => extractor.Extract(img), path => (extractor.Extract(ImageFile.ReadRgb(path, maxPixels)), 1),
+        return new FeatureSource(img => extractor.Extract(img), path =>
+        {
+            var (image, sha256) = ImageFile.ReadRgbAndHash(path, maxPixels);
+            return new ExtractedFile(extractor.Extract(image), 1, sha256);
+        },
             ExtractorIdentity.ForRootSift(extractor.Settings.ToJson()),
             $"RootSIFT (OpenCV SIFT, {extractor.Settings.MaxFeatures} features, ≤ {extractor.Settings.MaxSize} px)", null);
     }
@@ -119,7 +128,7 @@ public sealed class FeatureSource : IDisposable
         int dim = Hloc.ReadFeatures(file, names[0]).Dim;
         var identity = ExtractorIdentity.ForHloc(Path.GetFullPath(file), dim);
 
-        (FeatureSet, int) Read(string imagePath, (int W, int H) size)
+        FeatureSet Read(string imagePath, (int W, int H) size)
         {
             var name = HlocEntry(file, known, imagePath);
             var h = Hloc.ReadFeatures(file, name);
@@ -139,14 +148,14 @@ public sealed class FeatureSource : IDisposable
                 if (!(x >= -1.5f && x <= size.W + 0.5f && y >= -1.5f && y <= size.H + 0.5f))
                     throw new ImageFileException(imagePath, $"its features in {file} put keypoint {i} ('{name}/keypoints') at ({x}, {y}), outside the {size.W}×{size.H} image");
             }
-            return (FromHloc(h, size.W, size.H), 1);
+            return FromHloc(h, size.W, size.H);
         }
 
         return new FeatureSource(
             _ => throw new NotSupportedException($"features of {file} (hloc) are read by image file; this step has only the pixels"),
-            path => Read(path, ImageFile.ReadSize(path)),
+            path => new ExtractedFile(Read(path, ImageFile.ReadSize(path)), 1, null),
             identity, $"hloc features of {file} ({dim}-d)", null,
-            fromFile: (image, path) => Read(path, (image.Width, image.Height)).Item1, hloc: (file, known));
+            fromFile: (image, path) => Read(path, (image.Width, image.Height)), hloc: (file, known));
     }
 
     private static FeatureSet FromHloc(HlocFeatures h, int width, int height)

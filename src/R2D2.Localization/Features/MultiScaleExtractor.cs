@@ -102,13 +102,13 @@ public sealed class MultiScaleExtractor
     /// official pyramid resizes bilinearly, level after level, from the full image), which is why
     /// only images that would otherwise be refused are decoded reduced.
     /// </summary>
-    public (FeatureSet Features, int Reduction) ExtractFile(string path, List<PyramidLevel>? levelsOut = null)
+    public ExtractedFile ExtractFile(string path, List<PyramidLevel>? levelsOut = null)
     {
         var header = ImageFile.ReadHeader(path);
         int reduction = ReductionFor(path, header);
-        var image = ImageFile.ReadRgb(path, Settings.MaxPixels, reduction);
+        var (image, sha256) = ImageFile.ReadRgbAndHash(path, Settings.MaxPixels, reduction);
         using var input = NormalizedInput(image);
-        return (Extract(input, header.Width, header.Height, levelsOut), reduction);
+        return new ExtractedFile(Extract(input, header.Width, header.Height, levelsOut), reduction, sha256);
     }
 
     /// <summary>1 for an image within the pixel limit, else the smallest JPEG reduction that fits

@@ -60,7 +60,19 @@ public static class ImageFile
     /// reduced size; the result is ⌈W/r⌉×⌈H/r⌉ and its pixels are not those of a resize of the
     /// whole image (see MultiScaleExtractor.ExtractFile for when that is acceptable).
     /// </summary>
-    public static RgbImage ReadRgb(string path, long maxPixels = ImageLimits.DefaultMaxPixels, int reduction = 1)
+    public static RgbImage ReadRgb(string path, long maxPixels = ImageLimits.DefaultMaxPixels, int reduction = 1) =>
+        Decode(path, maxPixels, reduction, hash: false).Image;
+
+    /// <summary><see cref="ReadRgb"/>, with the SHA-256 of the very bytes decoded (see <see cref="ContentHash"/>):
+    /// a result that records its image's hash must not take it from a second read, which a file
+    /// replaced in between would make another file's.</summary>
+    public static (RgbImage Image, string Sha256) ReadRgbAndHash(string path, long maxPixels = ImageLimits.DefaultMaxPixels, int reduction = 1)
+    {
+        var (image, sha256) = Decode(path, maxPixels, reduction, hash: true);
+        return (image, sha256!);
+    }
+
+    private static (RgbImage Image, string? Sha256) Decode(string path, long maxPixels, int reduction, bool hash)
     {
         var header = ReadHeader(path);
         if (reduction != 1 && !CanDecodeReduced(header, reduction))
@@ -70,6 +82,7 @@ public static class ImageFile
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ImageFileException(path, $"cannot read: {e.Message}"); }
+        string? sha256 = hash ? Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)).ToLowerInvariant() : null;
         bool jpeg = header.Format == ImageFormat.Jpeg;
         if (jpeg && JpegStructure.Check(bytes) is { } problem)
             throw new ImageFileException(path, $"broken JPEG: {problem}");
@@ -91,7 +104,7 @@ public static class ImageFile
             var pixels = new byte[3L * rows * cols];
             if (rgb.IsContinuous()) System.Runtime.InteropServices.Marshal.Copy(rgb.Data, pixels, 0, pixels.Length);
             else for (int r = 0; r < rows; r++) System.Runtime.InteropServices.Marshal.Copy(rgb.Ptr(r), pixels, r * cols * 3, cols * 3);
-            return new RgbImage(cols, rows, pixels);
+            return (new RgbImage(cols, rows, pixels), sha256);
         }
     }
 

@@ -36,14 +36,11 @@ public static class DatabaseExtraction
         {
             var existing = db.FindImage(image.Name);
             bool stored = existing != null && done.Contains(existing.Id);
-            // The file's hash: recorded with new features, compared for stored ones that have one.
-            string? hash = null;
-            if (!stored || (recorded.ContainsKey(image.Name) && verified?.Contains(image.Name) != true))
-                try { if (File.Exists(image.Path)) hash = ImageFile.ContentHash(image.Path); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the extraction reports it
             ImageOutcome outcome;
             if (stored)
             {
+                // Stored ones that recorded their file's hash are compared with it (a missing image keeps them).
+                var hash = recorded.ContainsKey(image.Name) && verified?.Contains(image.Name) != true ? HashOrNull(image.Path) : null;
                 // Stored features of an image replaced since are the earlier image's: refused (they were
                 // kept as "stored already"), not extracted again under the matches made on them.
                 if (hash != null && recorded.TryGetValue(image.Name, out var before) && before != hash)
@@ -56,8 +53,11 @@ public static class DatabaseExtraction
                 try
                 {
                     var sw = Stopwatch.StartNew();
-                    var (features, reduction) = source.ExtractFile(image.Path);
+                    var (features, reduction, decodedHash) = source.ExtractFile(image.Path);
                     double seconds = sw.Elapsed.TotalSeconds;
+                    // The hash of the bytes decoded (a second read would be another file's if it was replaced
+                    // in between); features read from an hloc file decoded none: the file's, read now.
+                    var hash = decodedHash ?? HashOrNull(image.Path);
                     // The file's size, also for an image decoded reduced: its keypoints are in the file's pixels.
                     var camera = cameraFor?.Invoke(image) ?? ColmapGuess.For(features.ImageWidth, features.ImageHeight);
                     int imageId = existing?.Id ?? db.FindOrAddImage(image.Name, camera);
@@ -72,6 +72,12 @@ public static class DatabaseExtraction
             onImage?.Invoke(outcome);
         }
         return outcomes;
+    }
+
+    private static string? HashOrNull(string path)
+    {
+        try { return File.Exists(path) ? ImageFile.ContentHash(path) : null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; } // the extraction reports it
     }
 
     /// <summary>Registers the images not in the database yet, in their order, each with the camera

@@ -50,19 +50,22 @@ public sealed class FeatureExtraction
     {
         var output = OutputPath(outDir, image, format);
         // The image's bytes too: one replaced under its name was "up to date" by the model and settings alone.
-        string? hash = null;
-        try { hash = ImageFile.ContentHash(image.Path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the extraction reports it
-        if (!overwrite && hash != null && IsUpToDate(output, format, hash))
-            return new ImageOutcome(image, output, -1, 0, Skipped: true, null);
+        if (!overwrite && File.Exists(output))
+        {
+            string? hash = null;
+            try { hash = ImageFile.ContentHash(image.Path); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the extraction reports it
+            if (hash != null && IsUpToDate(output, format, hash))
+                return new ImageOutcome(image, output, -1, 0, Skipped: true, null);
+        }
         try
         {
             var sw = Stopwatch.StartNew();
-            var (features, reduction) = _extractor.ExtractFile(image.Path);
+            var (features, reduction, decodedHash) = _extractor.ExtractFile(image.Path);
             double seconds = sw.Elapsed.TotalSeconds;
             OutputFile.CreateFolder(Path.GetDirectoryName(output)!);
-            var meta = new Dictionary<string, string>(Metadata) { ["image"] = image.Name };
-            if (hash != null) meta["image_sha256"] = hash;
+            // The hash of the bytes decoded, not of a read before: a file replaced in between is recorded as what was extracted.
+            var meta = new Dictionary<string, string>(Metadata) { ["image"] = image.Name, ["image_sha256"] = decodedHash! };
             FeatureFiles.Write(output, features, format, meta);
             return new ImageOutcome(image, output, features.Count, seconds, false, null, reduction);
         }

@@ -240,8 +240,9 @@ with h5py.File('{file}', 'w') as fd:
         var nanKeypoint = FaultInjection.TestImages.WriteBoat(Directory.CreateDirectory(Path.Combine(dir, "nankp")).FullName, "a.png", 160, 120);
         using var source = R2D2.Localization.Features.FeatureSource.ForHloc("hloc:" + file);
         Assert.Equal(("hloc", 256), (source.Identity.FeatureType, source.Identity.DescriptorDim));
-        var (f, reduction) = source.ExtractFile(a);
+        var (f, reduction, decodedHash) = source.ExtractFile(a);
         Assert.Equal(1, reduction);
+        Assert.Null(decodedHash); // no image was decoded: the extraction hashes the file itself
         Assert.Equal(new[] { 1.5f, 10f, 30.25f }, f.X); // the file's order: its indices are the map's
         Assert.Equal(new[] { 2.5f, 20f, 40.75f }, f.Y);
         Assert.Equal(new[] { 0.2f, 0.9f, 0.5f }, f.Score.Select(v => (float)Math.Round(v, 2)));

@@ -7,6 +7,55 @@ namespace R2D2.Localization.Formats;
 public sealed record ImagePose(string Name, Pose Pose);
 
 /// <summary>
+/// Entries of a file keyed by image names, found by an image's name as another file gives it: its
+/// own name, else the one entry whose name ends the image's or is ended by it at a folder boundary
+/// ("night/x.jpg" for "query/night/x.jpg", "x.jpg" for either, and the other way round). Not any
+/// entry of the same base name: b/x.jpg took a/x.jpg's (RobotCar's rear/ and left/ share names).
+/// The entries are copied and indexed by base name when it is made (a miss scanned every entry: N
+/// queries against N names were N² comparisons).
+/// </summary>
+public sealed class NameIndex<T> where T : class
+{
+    private readonly Dictionary<string, T> _byName;
+    private readonly Dictionary<string, List<string>> _byBaseName = new(StringComparer.Ordinal);
+
+    public NameIndex(IEnumerable<KeyValuePair<string, T>> byName)
+    {
+        _byName = new Dictionary<string, T>(byName, StringComparer.Ordinal);
+        foreach (var key in _byName.Keys)
+        {
+            var b = Submission.BaseName(key);
+            if (!_byBaseName.TryGetValue(b, out var list)) _byBaseName[b] = list = new List<string>();
+            list.Add(key);
+        }
+    }
+
+    public int Count => _byName.Count;
+
+    /// <summary>The entry of the image named <paramref name="name"/>, or null (none, or several: see <see cref="Ambiguity"/>).</summary>
+    public T? Find(string name)
+    {
+        if (_byName.TryGetValue(name, out var v)) return v;
+        var hits = Hits(name).Take(2).ToList();
+        return hits.Count == 1 ? _byName[hits[0]] : null;
+    }
+
+    /// <summary>Why <see cref="Find"/> finds nothing for <paramref name="name"/>: "" when no entry
+    /// is it, else the entries that all end it or are ended by it (to say in a message).</summary>
+    public string Ambiguity(string name)
+    {
+        var hits = Hits(name).Take(3).Select(k => $"'{k}'").ToList();
+        return hits.Count < 2 ? "" : hits.Count == 2 ? $": ambiguous, {hits[0]} and {hits[1]} both match it; give full names"
+            : $": ambiguous, {hits[0]}, {hits[1]}, … match it; give full names";
+    }
+
+    private IEnumerable<string> Hits(string name) =>
+        _byBaseName.TryGetValue(Submission.BaseName(name), out var keys)
+            ? keys.Where(key => Submission.EndsAtFolder(name, key) || Submission.EndsAtFolder(key, name))
+            : Enumerable.Empty<string>();
+}
+
+/// <summary>
 /// The visuallocalization.net submission format (Aachen Day-Night and the other benchmarks of
 /// that site): one line per image, <c>name qw qx qy qz tx ty tz</c>, the pose world→camera
 /// (x_cam = R·X + t, the project's convention), the quaternion Hamilton (w, x, y, z). The name is
@@ -41,56 +90,7 @@ public static class Submission
         return string.Join('/', parts.Skip(Math.Max(0, parts.Length - 1 - folders)));
     }
 
-    /// <summary>An image's entry in a file keyed by names: its own name, else the one entry whose
-    /// name ends the image's or is ended by it at a folder boundary ("night/x.jpg" for
-    /// "query/night/x.jpg", "x.jpg" for either, and the other way round). Not any entry of the same
-    /// base name: b/x.jpg took a/x.jpg's (RobotCar's rear/ and left/ share names).</summary>
-    public static T? FindByName<T>(IReadOnlyDictionary<string, T> byName, string name) where T : class
-    {
-        if (byName.TryGetValue(name, out var v)) return v;
-        var hits = NameHits(byName, name).Take(2).ToList();
-        return hits.Count == 1 ? hits[0].Value : null;
-    }
-
-    /// <summary>Why <see cref="FindByName"/> finds nothing for <paramref name="name"/>: "" when no
-    /// entry is it, else the entries that all end it or are ended by it (to say in a message).</summary>
-    public static string Ambiguity<T>(IReadOnlyDictionary<string, T> byName, string name)
-    {
-        var hits = NameHits(byName, name).Take(3).Select(kv => $"'{kv.Key}'").ToList();
-        return hits.Count < 2 ? "" : hits.Count == 2 ? $": ambiguous, {hits[0]} and {hits[1]} both match it; give full names"
-            : $": ambiguous, {hits[0]}, {hits[1]}, … match it; give full names";
-    }
-
-    private static IEnumerable<KeyValuePair<string, T>> NameHits<T>(IReadOnlyDictionary<string, T> byName, string name)
-    {
-        if (!BaseNames<T>.Of(byName).TryGetValue(BaseName(name), out var keys)) yield break;
-        foreach (var key in keys)
-            if ((EndsAtFolder(name, key) || EndsAtFolder(key, name)) && byName.TryGetValue(key, out var v)) yield return KeyValuePair.Create(key, v);
-    }
-
-    /// <summary>A dictionary's keys by base name, made once per dictionary (a miss scanned every
-    /// entry: N queries against N names were N² base names), again when its count changed.</summary>
-    private static class BaseNames<T>
-    {
-        private sealed record Indexed(int Count, Dictionary<string, List<string>> Index);
-        private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyDictionary<string, T>, Indexed> Cache = new();
-
-        public static Dictionary<string, List<string>> Of(IReadOnlyDictionary<string, T> byName)
-        {
-            if (Cache.TryGetValue(byName, out var cached) && cached.Count == byName.Count) return cached.Index;
-            var index = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-            foreach (var key in byName.Keys)
-            {
-                var b = BaseName(key);
-                if (!index.TryGetValue(b, out var list)) index[b] = list = new List<string>();
-                list.Add(key);
-            }
-            Cache.AddOrUpdate(byName, new Indexed(byName.Count, index));
-            return index;
-        }
-    }
-
-    private static bool EndsAtFolder(string name, string end) =>
+    internal static bool EndsAtFolder(string name, string end) =>
         name.EndsWith(end, StringComparison.Ordinal) && (name.Length == end.Length || name[name.Length - end.Length - 1] is '/' or '\\');
 
     /// <summary>The names an image may have in a submission, base name first (<see cref="NameFor"/> with 0, 1, … folders).</summary>

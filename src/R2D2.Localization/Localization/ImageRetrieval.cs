@@ -65,31 +65,31 @@ public static class ImageRetrieval
 
     private sealed class FromPairs : IImageRetrieval
     {
-        private readonly Dictionary<string, List<int>> _byQuery;
+        private readonly NameIndex<List<int>> _byQuery;
         public FromPairs(string name, Dictionary<string, List<string>> pairs, MapIndex map)
         {
             Name = name;
             var ids = map.Images.ToDictionary(kv => kv.Value.Name, kv => kv.Key, StringComparer.Ordinal);
             var unknown = pairs.SelectMany(kv => kv.Value).FirstOrDefault(n => !ids.ContainsKey(n));
             if (unknown != null) throw new FileFormatException(name[6..], RetrievalPairs.LineOf(name[6..], unknown), $"'{unknown}' is not an image of the map {map.Path}");
-            _byQuery = pairs.ToDictionary(kv => kv.Key, kv => kv.Value.Select(n => ids[n]).ToList(), StringComparer.Ordinal);
+            _byQuery = new NameIndex<List<int>>(pairs.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.Select(n => ids[n]).ToList())));
         }
         public string Name { get; }
-        public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k) => (Submission.FindByName(_byQuery, queryName) ?? new List<int>()).Take(k).ToList();
-        public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => Submission.FindByName(_byQuery, q) == null).ToList();
-        public string Ambiguity(string queryName) => Submission.Ambiguity(_byQuery, queryName);
+        public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k) => (_byQuery.Find(queryName) ?? new List<int>()).Take(k).ToList();
+        public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => _byQuery.Find(q) == null).ToList();
+        public string Ambiguity(string queryName) => _byQuery.Ambiguity(queryName);
     }
 
     /// <summary>Ranks by cosine similarity, so descriptors stored unnormalized rank as normalized
     /// ones (NetVLAD's and AP-GeM's are normalized already).</summary>
     private sealed class FromGlobal : IImageRetrieval
     {
-        private readonly Dictionary<string, float[]> _all;
+        private readonly NameIndex<float[]> _all;
         private readonly List<(int Id, float[] D, double Norm)> _db;
         public FromGlobal(string name, Dictionary<string, float[]> all, MapIndex map)
         {
             Name = name;
-            _all = all;
+            _all = new NameIndex<float[]>(all);
             _db = map.Images.Where(kv => all.ContainsKey(kv.Value.Name)).Select(kv => { var d = all[kv.Value.Name]; return (kv.Key, d, Norm(d)); }).OrderBy(x => x.Key).ToList();
             if (_db.Count == 0) throw new FileFormatException(name[7..], 0, $"holds no global feature of an image of the map {map.Path}");
             // Every entry, queries' too, has the database's size: checked before any query, not at each.
@@ -103,13 +103,13 @@ public static class ImageRetrieval
         public string Name { get; }
         public IReadOnlyList<int> Retrieve(string queryName, FeatureSet query, int k)
         {
-            var q = Submission.FindByName(_all, queryName) ?? throw new R2D2Exception(Name[7..], 0, $"no global feature of the query '{queryName}'{Submission.Ambiguity(_all, queryName)}");
+            var q = _all.Find(queryName) ?? throw new R2D2Exception(Name[7..], 0, $"no global feature of the query '{queryName}'{_all.Ambiguity(queryName)}");
             if (q.Length != _db[0].D.Length) throw new R2D2Exception(Name[7..], 0, $"the query's global feature has {q.Length} values, the database's {_db[0].D.Length}");
             double qn = Norm(q);
             return _db.Select(x => (x.Id, S: Dot(q, x.D) / Math.Max(qn * x.Norm, double.Epsilon))).OrderByDescending(x => x.S).ThenBy(x => x.Id).Take(k).Select(x => x.Id).ToList();
         }
-        public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => Submission.FindByName(_all, q) == null).ToList();
-        public string Ambiguity(string queryName) => Submission.Ambiguity(_all, queryName);
+        public IReadOnlyList<string> Lacking(IReadOnlyList<string> queryNames) => queryNames.Where(q => _all.Find(q) == null).ToList();
+        public string Ambiguity(string queryName) => _all.Ambiguity(queryName);
         public string? Note { get; }
         private static double Dot(float[] a, float[] b) { double s = 0; for (int i = 0; i < a.Length; i++) s += a[i] * b[i]; return s; }
         private static double Norm(float[] a) => Math.Sqrt(Dot(a, a));

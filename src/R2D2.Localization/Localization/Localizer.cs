@@ -28,7 +28,7 @@ public sealed record LocalizerOptions
     /// points). <see cref="Retrieval.Auto"/> picks all points for maps of up to 100,000 points.</summary>
     public int RetrievedImages { get; init; } = Retrieval.Auto;
     /// <summary>Database images to match against, per query name (a user's pairs file); overrides retrieval.</summary>
-    public IReadOnlyDictionary<string, List<int>>? PairsByQuery { get; init; }
+    public NameIndex<List<int>>? PairsByQuery { get; init; }
     /// <summary>How the database images are picked when retrieving (null: the map's own, ASMK when it has the index, else VLAD,
     /// as `--retrieval-method auto`; the demo and every runner get the same choice as `localize query`).</summary>
     public IImageRetrieval? RetrievalMethod { get; init; }
@@ -332,7 +332,7 @@ public static class Localizer
     /// <summary>The database images a query is matched against, best first; null: every map point (2D–3D without retrieval).</summary>
     public static List<int>? DatabaseImages(string name, FeatureSet f, MapIndex map, LocalizerOptions o)
     {
-        if (o.PairsByQuery != null) return Submission.FindByName(o.PairsByQuery, name) ?? new List<int>();
+        if (o.PairsByQuery != null) return o.PairsByQuery.Find(name) ?? new List<int>();
         if (RetrievalUsed(map, o) is not { } method) return o.Matching == MatchingScheme.ImagePairs ? map.Images.Keys.Order().ToList() : null;
         return method.Retrieve(name, f, o.RetrievedImages == Retrieval.Auto ? Retrieval.AutoImages : o.RetrievedImages).ToList();
     }

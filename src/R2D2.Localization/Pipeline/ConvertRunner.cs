@@ -82,12 +82,13 @@ public static class ConvertRunner
         if (cams != null)
         {
             // Matched by name, or by the end a submission's base name and an Aachen list's path share.
-            Camera? CameraOf(string name) => Submission.FindByName(cams, name);
+            var byName = new NameIndex<Camera>(cams);
+            Camera? CameraOf(string name) => byName.Find(name);
             int matched = images.Count(i => CameraOf(i.Name) != null);
             if (matched < images.Count)
             {
                 var first = images.First(i => CameraOf(i.Name) == null).Name;
-                warn?.Invoke($"{intrinsics}: no camera for {images.Count - matched} of the {images.Count} images (first: '{first}'{Submission.Ambiguity(cams, first)}): "
+                warn?.Invoke($"{intrinsics}: no camera for {images.Count - matched} of the {images.Count} images (first: '{first}'{byName.Ambiguity(first)}): "
                     + (matched == 0 ? "none of its names is one of the source's" : "those keep the source's camera, if any"));
             }
             images = images.Select(i => CameraOf(i.Name) is { } c ? i with { Camera = c } : i).ToList();

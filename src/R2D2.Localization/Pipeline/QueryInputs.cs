@@ -64,10 +64,10 @@ public static class QueryInputs
 
     /// <summary>A pairs file (hloc's `query db` or kapture's `query, db, score`; see <see cref="RetrievalPairs"/>) →
     /// database image ids per query name, best first; a database name the map lacks is an error naming the file.</summary>
-    public static Dictionary<string, List<int>> ReadPairs(string path, MapIndex map)
+    public static NameIndex<List<int>> ReadPairs(string path, MapIndex map)
     {
         var ids = map.Images.ToDictionary(kv => kv.Value.Name, kv => kv.Key, StringComparer.Ordinal);
-        return RetrievalPairs.Read(path).ToDictionary(kv => kv.Key, kv => kv.Value.Select(n => ids.TryGetValue(n, out int id) ? id
-            : throw new FileFormatException(path, RetrievalPairs.LineOf(path, n), $"'{n}' is not an image of the map {map.Path}")).ToList(), StringComparer.Ordinal);
+        return new NameIndex<List<int>>(RetrievalPairs.Read(path).Select(kv => KeyValuePair.Create(kv.Key, kv.Value.Select(n => ids.TryGetValue(n, out int id) ? id
+            : throw new FileFormatException(path, RetrievalPairs.LineOf(path, n), $"'{n}' is not an image of the map {map.Path}")).ToList())));
     }
 }

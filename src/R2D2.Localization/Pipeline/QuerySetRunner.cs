@@ -304,8 +304,8 @@ public sealed class QuerySetRunner
         if (queries.Count == 0) return;
         if (_o.Localizer.PairsByQuery is { } byQuery) // --pairs FILE: the images each query is matched against
         {
-            var none = queries.Where(q => Submission.FindByName(byQuery, q.Name) == null).Select(q => q.Name).ToList();
-            if (none.Count > 0) progress.Warning($"--pairs: no pair for {none.Count} of the {queries.Count} queries (first: '{none[0]}'{Submission.Ambiguity(byQuery, none[0])}): they get fallback poses");
+            var none = queries.Where(q => byQuery.Find(q.Name) == null).Select(q => q.Name).ToList();
+            if (none.Count > 0) progress.Warning($"--pairs: no pair for {none.Count} of the {queries.Count} queries (first: '{none[0]}'{byQuery.Ambiguity(none[0])}): they get fallback poses");
             return;
         }
         if (Localization.Localizer.RetrievalUsed(_map, _o.Localizer) is not { } method) return;

@@ -251,7 +251,7 @@ public static class RetrievalEvaluationRunner
                                 Matching = scheme, CovisibilityClusters = o.Localizer.CovisibilityClusters ?? methods[m] != null,
                                 // As `query` does: verified for retrieved images, not for the ground truth's.
                                 VerifiedCandidates = o.Localizer.VerifiedCandidates ?? (methods[m] != null ? LocalizerOptions.AutoVerifiedCandidates : 0),
-                                PairsByQuery = new Dictionary<string, List<int>> { [q.Name] = ids.Take(o.RetrievedImages).ToList() },
+                                PairsByQuery = new NameIndex<List<int>>(new[] { KeyValuePair.Create(q.Name, ids.Take(o.RetrievedImages).ToList()) }),
                             };
                             var res = Localizer.Localize(q.Name, f, te, camera, map, device, lo);
                             diagnoses.Add(new QueryDiagnosisRow(set.Label, o.Methods[m], scheme,

@@ -43,7 +43,7 @@ public class QueryDiagnosisTests
         var truth = map.Images[id].Pose;
         var f = SyntheticMap.Stored(s.DbPath, id);
         var images = map.Images.Keys.ToList();
-        var res = Localizer.Localize("q", f, 0, SyntheticMap.Camera, map, null, new LocalizerOptions { PairsByQuery = new Dictionary<string, List<int>> { ["q"] = images } });
+        var res = Localizer.Localize("q", f, 0, SyntheticMap.Camera, map, null, new LocalizerOptions { PairsByQuery = new R2D2.Localization.Formats.NameIndex<List<int>>(new Dictionary<string, List<int>> { ["q"] = images }) });
         var d = QueryDiagnoses.Diagnose(res, truth, f, SyntheticMap.Camera, map, images, Relevant(map, truth), Fine);
         Assert.Equal(QueryVerdict.Within, d.Verdict);
         Assert.InRange(d.ResidualAtTruthPx, 0, 1);

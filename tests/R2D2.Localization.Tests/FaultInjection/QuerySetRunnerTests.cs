@@ -230,7 +230,7 @@ public class QuerySetRunnerTests(TinyMap tiny)
         new QuerySetRunner(map, source, null, new QuerySetOptions
         {
             ImageRoot = dir, OutputPath = poses,
-            Localizer = new LocalizerOptions { PairsByQuery = new Dictionary<string, List<int>> { ["q1.jpg"] = map.Images.Keys.Take(1).ToList() } },
+            Localizer = new LocalizerOptions { PairsByQuery = new NameIndex<List<int>>(new Dictionary<string, List<int>> { ["q1.jpg"] = map.Images.Keys.Take(1).ToList() }) },
         }).Run(queries, progress);
         Assert.Contains(progress.Warnings, w => w.Contains("--pairs: no pair for 1 of the 2 queries (first: 'q2.jpg')"));
         // No output inside an input folder (a kapture global_features folder): a submission named as

@@ -242,29 +242,28 @@ public class RetrievalTests
         File.WriteAllText(kapture, "q.jpg, db/1.jpg, 0.2\nq.jpg, db/2.jpg, high\n");
         var e = Assert.Throws<FileFormatException>(() => RetrievalPairs.Read(kapture));
         Assert.Contains(kapture + ":2", e.Message);
-        var twins = new Dictionary<string, string> { ["x/a.jpg"] = "1", ["y/a.jpg"] = "2" };
-        Assert.Null(Submission.FindByName(twins, "a.jpg"));
+        static NameIndex<string> Index(params (string Name, string Value)[] entries) => new(entries.Select(e => KeyValuePair.Create(e.Name, e.Value)));
+        var twins = Index(("x/a.jpg", "1"), ("y/a.jpg", "2"));
+        Assert.Null(twins.Find("a.jpg"));
         // Said so where a lacking query is reported, not "no pair".
-        Assert.Equal(": ambiguous, 'x/a.jpg' and 'y/a.jpg' both match it; give full names", Submission.Ambiguity(twins, "a.jpg"));
-        Assert.Equal("", Submission.Ambiguity(twins, "b.jpg"));
+        Assert.Equal(": ambiguous, 'x/a.jpg' and 'y/a.jpg' both match it; give full names", twins.Ambiguity("a.jpg"));
+        Assert.Equal("", twins.Ambiguity("b.jpg"));
         // A name that ends the other at a folder boundary is the query's (hloc's query/night/… for a
         // list's night/…, or a file of base names); another folder's image of the same name is not
         // (b/a.jpg took a/a.jpg's images and was posed at its place).
-        Assert.Equal("1", Submission.FindByName(new Dictionary<string, string> { ["query/night/a.jpg"] = "1" }, "night/a.jpg"));
-        Assert.Equal("1", Submission.FindByName(new Dictionary<string, string> { ["night/a.jpg"] = "1" }, "query/night/a.jpg"));
-        Assert.Equal("1", Submission.FindByName(new Dictionary<string, string> { ["a.jpg"] = "1" }, "night/a.jpg"));
-        Assert.Null(Submission.FindByName(new Dictionary<string, string> { ["x/a.jpg"] = "1" }, "night/a.jpg"));
-        Assert.Null(Submission.FindByName(new Dictionary<string, string> { ["xa.jpg"] = "1" }, "a.jpg"));
-        // The names are indexed by base name once per dictionary (a miss scanned them all): one that
-        // grows after a lookup is indexed again, and a value replaced is the new one.
-        var growing = new Dictionary<string, string> { ["night/a.jpg"] = "1" };
-        Assert.Null(Submission.FindByName(growing, "query/night/b.jpg"));
-        growing["night/b.jpg"] = "2";
-        Assert.Equal("2", Submission.FindByName(growing, "query/night/b.jpg"));
-        growing["night/b.jpg"] = "3";
-        Assert.Equal("3", Submission.FindByName(growing, "query/night/b.jpg"));
-        var many = Enumerable.Range(0, 20_000).ToDictionary(i => $"db/{i}.jpg", i => i.ToString());
-        Assert.Equal(20_000, Enumerable.Range(0, 20_000).Count(i => Submission.FindByName(many, $"query/db/{i}.jpg") == i.ToString()));
+        Assert.Equal("1", Index(("query/night/a.jpg", "1")).Find("night/a.jpg"));
+        Assert.Equal("1", Index(("night/a.jpg", "1")).Find("query/night/a.jpg"));
+        Assert.Equal("1", Index(("a.jpg", "1")).Find("night/a.jpg"));
+        Assert.Null(Index(("x/a.jpg", "1")).Find("night/a.jpg"));
+        Assert.Null(Index(("xa.jpg", "1")).Find("a.jpg"));
+        // The index holds the entries it was made of: a dictionary changed afterwards does not change it.
+        var source = new Dictionary<string, string> { ["night/a.jpg"] = "1" };
+        var made = new NameIndex<string>(source);
+        source["night/b.jpg"] = "2";
+        Assert.Null(made.Find("query/night/b.jpg"));
+        Assert.Equal("2", new NameIndex<string>(source).Find("query/night/b.jpg"));
+        var many = new NameIndex<string>(Enumerable.Range(0, 20_000).ToDictionary(i => $"db/{i}.jpg", i => i.ToString()));
+        Assert.Equal(20_000, Enumerable.Range(0, 20_000).Count(i => many.Find($"query/db/{i}.jpg") == i.ToString()));
     }
 
     [Fact]

@@ -40,6 +40,23 @@ public class CliTests
         Localize(new[] { "extract", "--model", Model, "--out", outDir, "--images" }.Concat(images).Concat(Small).ToArray());
 
     [Fact]
+    public void ADecodersOwnWarningNamesTheImage()
+    {
+        // A PNG whose ancillary tEXt chunk has a wrong CRC decodes, and libpng says so on stderr
+        // ("libpng warning: tEXt: CRC error") without naming the file.
+        var dir = TempDir.Create();
+        var png = File.ReadAllBytes(WriteCrop(dir, "whole.png"));
+        var text = new byte[] { 0, 0, 0, 3, (byte)'t', (byte)'E', (byte)'X', (byte)'t', (byte)'a', 0, (byte)'b', 0, 0, 0, 0 };
+        var bad = Path.Combine(dir, "badcrc.png");
+        File.WriteAllBytes(bad, png[..33].Concat(text).Concat(png[33..]).ToArray()); // after the signature and IHDR
+        File.Delete(Path.Combine(dir, "whole.png"));
+        var (code, _, err) = Extract(Path.Combine(dir, "out"), bad);
+        Assert.True(code == 0, err);
+        Assert.Contains($"{bad}: libpng warning: tEXt: CRC error", err);
+        Assert.DoesNotContain("\nlibpng", "\n" + err);
+    }
+
+    [Fact]
     public void ExtractWritesBothFormats()
     {
         var dir = TempDir.Create();

@@ -89,7 +89,8 @@ public static class ImageFile
         var mode = (reduction switch { 2 => ImreadModes.ReducedColor2, 4 => ImreadModes.ReducedColor4, 8 => ImreadModes.ReducedColor8, _ => ImreadModes.Color })
             | ImreadModes.IgnoreOrientation;
         Mat mat;
-        try { mat = Cv2.ImDecode(bytes, mode); }
+        // A decoder's own warnings get the file's path (see NativeStderr).
+        try { mat = NativeStderr.Annotate(path, () => Cv2.ImDecode(bytes, mode)); }
         catch (OpenCVException e) { throw new ImageFileException(path, $"cannot decode: {e.Message}"); }
         using (mat)
         {

@@ -5,10 +5,12 @@ namespace R2D2.Localization.Formats;
 /// <summary>
 /// What native decoders print on stderr ("libpng warning: tEXt: CRC error") names no file, and
 /// among thousands of images the warning's image cannot be told. While an image is decoded, file
-/// descriptor 2 is pointed at an unlinked temporary file; what it caught is then written back to
-/// stderr with the image's path in front of each line. One decoding at a time is watched: a
-/// decoding on another thread meanwhile (training's parallel loading) is not held up, its output
-/// goes to stderr as it would without this. Linux only (elsewhere the decoding runs as it is).
+/// descriptor 2 is pointed at a temporary file, unlinked as soon as it is open (a killed process
+/// leaves none behind); what it caught is then written back to stderr with the image's path in
+/// front of each line. .NET's Console.Error writes to its own duplicate of descriptor 2, so the
+/// program's own messages are not caught. One decoding at a time is watched: one on another thread
+/// meanwhile (training's parallel loading) is not held up and goes unannotated, though native
+/// output it writes while the first is watched gets the first's path. Linux only.
 /// </summary>
 internal static partial class NativeStderr
 {
@@ -19,14 +21,18 @@ internal static partial class NativeStderr
         if (!OperatingSystem.IsLinux() || !Monitor.TryEnter(Gate)) return decode();
         try
         {
-            string tmp;
-            FileStream catcher;
+            FileStream? catcher = null;
             try
             {
-                tmp = Path.Combine(Path.GetTempPath(), $"r2d2-stderr-{Environment.ProcessId}-{Guid.NewGuid():N}");
-                catcher = new FileStream(tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite, 1, FileOptions.DeleteOnClose);
+                var tmp = Path.Combine(Path.GetTempPath(), $"r2d2-stderr-{Environment.ProcessId}-{Guid.NewGuid():N}");
+                catcher = new FileStream(tmp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
+                File.Delete(tmp);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return decode(); } // no temporary folder: unannotated
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                catcher?.Dispose();
+                return decode(); // no usable temporary folder: unannotated
+            }
             using (catcher)
             {
                 int saved = Dup(2);

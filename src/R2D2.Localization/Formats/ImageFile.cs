@@ -60,19 +60,22 @@ public static class ImageFile
     /// reduced size; the result is ⌈W/r⌉×⌈H/r⌉ and its pixels are not those of a resize of the
     /// whole image (see MultiScaleExtractor.ExtractFile for when that is acceptable).
     /// </summary>
-    public static RgbImage ReadRgb(string path, long maxPixels = ImageLimits.DefaultMaxPixels, int reduction = 1) =>
-        Decode(path, maxPixels, reduction, hash: false).Image;
+    /// <param name="nameWarnings">what the decoder itself prints on stderr comes back with the path
+    /// in front (<see cref="NativeStderr"/>): for a run that reads its images one at a time.</param>
+    public static RgbImage ReadRgb(string path, long maxPixels = ImageLimits.DefaultMaxPixels, int reduction = 1, bool nameWarnings = false) =>
+        Decode(path, maxPixels, reduction, hash: false, nameWarnings).Image;
 
-    /// <summary><see cref="ReadRgb"/>, with the SHA-256 of the very bytes decoded (see <see cref="ContentHash"/>):
+    /// <summary><see cref="ReadRgb"/> for an extraction (one image at a time: the decoder's warnings
+    /// name the image), with the SHA-256 of the very bytes decoded (see <see cref="ContentHash"/>):
     /// a result that records its image's hash must not take it from a second read, which a file
     /// replaced in between would make another file's.</summary>
     public static (RgbImage Image, string Sha256) ReadRgbAndHash(string path, long maxPixels = ImageLimits.DefaultMaxPixels, int reduction = 1)
     {
-        var (image, sha256) = Decode(path, maxPixels, reduction, hash: true);
+        var (image, sha256) = Decode(path, maxPixels, reduction, hash: true, nameWarnings: true);
         return (image, sha256!);
     }
 
-    private static (RgbImage Image, string? Sha256) Decode(string path, long maxPixels, int reduction, bool hash)
+    private static (RgbImage Image, string? Sha256) Decode(string path, long maxPixels, int reduction, bool hash, bool nameWarnings)
     {
         var header = ReadHeader(path);
         if (reduction != 1 && !CanDecodeReduced(header, reduction))
@@ -89,8 +92,7 @@ public static class ImageFile
         var mode = (reduction switch { 2 => ImreadModes.ReducedColor2, 4 => ImreadModes.ReducedColor4, 8 => ImreadModes.ReducedColor8, _ => ImreadModes.Color })
             | ImreadModes.IgnoreOrientation;
         Mat mat;
-        // A decoder's own warnings get the file's path (see NativeStderr).
-        try { mat = NativeStderr.Annotate(path, () => Cv2.ImDecode(bytes, mode)); }
+        try { mat = nameWarnings ? NativeStderr.Annotate(path, () => Cv2.ImDecode(bytes, mode)) : Cv2.ImDecode(bytes, mode); }
         catch (OpenCVException e) { throw new ImageFileException(path, $"cannot decode: {e.Message}"); }
         using (mat)
         {

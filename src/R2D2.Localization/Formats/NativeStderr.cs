@@ -7,14 +7,16 @@ namespace R2D2.Localization.Formats;
 /// among thousands of images the warning's image cannot be told. While an image is decoded, file
 /// descriptor 2 is pointed at a temporary file, unlinked as soon as it is open (a killed process
 /// leaves none behind); what it caught is then written back to stderr with the image's path in
-/// front of each line. .NET's Console.Error writes to its own duplicate of descriptor 2, so the
-/// program's own messages are not caught. One decoding at a time is watched: one on another thread
-/// meanwhile (training's parallel loading) is not held up and goes unannotated, though native
-/// output it writes while the first is watched gets the first's path. Linux only.
+/// front of each line. Any native output of the process in that window is caught, so callers use
+/// it where images are decoded one at a time (extraction, queries), not where threads decode in
+/// parallel. .NET's Console.Error writes to its own duplicate of descriptor 2, so the program's own
+/// messages are never caught. Linux only; one decoding watched at a time (another runs unwatched).
+/// This is the library's one direct write to the console: it re-emits what was headed there.
 /// </summary>
 internal static partial class NativeStderr
 {
     private static readonly object Gate = new();
+    private const int StderrFd = 2, FDupfdCloexec = 1030;
 
     public static T Annotate<T>(string path, Func<T> decode)
     {
@@ -35,25 +37,34 @@ internal static partial class NativeStderr
             }
             using (catcher)
             {
-                int saved = Dup(2);
+                // Close-on-exec: a child started meanwhile does not inherit the saved descriptor.
+                int saved = Fcntl(StderrFd, FDupfdCloexec, 3);
                 if (saved < 0) return decode();
-                Console.Error.Flush();
-                bool redirected = Dup2((int)catcher.SafeFileHandle.DangerousGetHandle(), 2) >= 0;
+                Fflush(IntPtr.Zero); // what native code buffered before is not this image's
+                bool redirected = Dup2((int)catcher.SafeFileHandle.DangerousGetHandle(), StderrFd) >= 0;
                 try { return decode(); }
                 finally
                 {
                     if (redirected)
                     {
                         Fflush(IntPtr.Zero);
-                        Console.Error.Flush();
-                        Dup2(saved, 2);
+                        Restore(saved);
                     }
                     Close(saved);
-                    if (redirected) WriteBack(path, catcher);
+                    // A failed write-back must not replace the decoding's own exception.
+                    try { if (redirected) WriteBack(path, catcher); } catch (IOException) { }
                 }
             }
         }
         finally { Monitor.Exit(Gate); }
+    }
+
+    private static void Restore(int saved)
+    {
+        for (int attempt = 0; attempt < 3; attempt++)
+            if (Dup2(saved, StderrFd) >= 0) return;
+        // Later native messages would go to a deleted file: said through .NET's own copy of stderr.
+        Console.Error.WriteLine($"warning: stderr could not be restored after an image was decoded (errno {Marshal.GetLastPInvokeError()}): later messages of native libraries are lost");
     }
 
     private static void WriteBack(string path, FileStream catcher)
@@ -68,8 +79,8 @@ internal static partial class NativeStderr
         if (length > bytes.Length) Console.Error.WriteLine($"{path}: ({length - bytes.Length} more bytes of decoder messages left out)");
     }
 
-    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
-    private static partial int Dup(int fd);
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
     private static partial int Dup2(int from, int to);

@@ -30,8 +30,6 @@ public sealed class NameIndex<T> where T : class
         }
     }
 
-    public int Count => _byName.Count;
-
     /// <summary>The entry of the image named <paramref name="name"/>, or null (none, or several: see <see cref="Ambiguity"/>).</summary>
     public T? Find(string name)
     {

@@ -318,7 +318,7 @@ public sealed class QuerySetRunner
         RgbImage image;
         try
         {
-            image = ImageFile.ReadRgb(imagePath);
+            image = ImageFile.ReadRgb(imagePath, nameWarnings: true); // queries are read one at a time
         }
         catch (Exception e)
         {

@@ -280,6 +280,8 @@ with h5py.File('{file}', 'w') as fd:
         {
             Assert.Equal("hloc", fdb.Extractor!.FeatureType);
             Assert.Equal(f.X, fdb.ReadFeatures(fdb.FindImage("a.png")!.Id)!.X);
+            // No image was decoded for them: the image file's own hash is recorded.
+            Assert.Equal(R2D2.Localization.Formats.ImageFile.ContentHash(a), fdb.ReadNotes(R2D2.Localization.Pipeline.DatabaseExtraction.ImageHashNote)["a.png"]);
         }
         (code, _, err) = CliTests.Localize("extract", "--images", Path.Combine(images, "db"), "--database", db, "--model", "hloc:" + file, "--top-k", "100");
         Assert.True(code != 0);

@@ -17,8 +17,8 @@ internal sealed class DeviceOptionSet
         // and a value that names none was then accepted without a word.
         Device.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<string>() is { } v && !TorchRuntime.IsDeviceName(v))
-                result.AddError($"--device must be auto, cpu or cuda, not '{v}'");
+            if (result.GetValueOrDefault<string>() is { } v && TorchRuntime.DeviceNameProblem(v) is { } problem)
+                result.AddError(problem);
         });
     }
 

@@ -106,11 +106,9 @@ public sealed class MultiScaleExtractor
     {
         var header = ImageFile.ReadHeader(path);
         int reduction = ReductionFor(path, header);
-        var (image, sha256) = ImageFile.ReadRgbAndHash(path, Settings.MaxPixels, reduction);
-        // The keypoints are scaled to the header's size: a file replaced by one of another size
-        // between the two reads would put them in the wrong pixels.
-        if (image.Width != ImageFile.ReducedSide(header.Width, reduction) || image.Height != ImageFile.ReducedSide(header.Height, reduction))
-            throw new ImageFileException(path, "changed while it was read (its size is not the one read first)");
+        // The header the keypoints are scaled with is the one the decoding is checked against (a file
+        // replaced by one of another size in between is refused, not put in the wrong pixels).
+        var (image, sha256) = ImageFile.ReadRgbAndHash(path, Settings.MaxPixels, reduction, header);
         using var input = NormalizedInput(image);
         return new ExtractedFile(Extract(input, header.Width, header.Height, levelsOut), reduction, sha256);
     }

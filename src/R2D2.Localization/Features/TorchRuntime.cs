@@ -7,26 +7,26 @@ namespace R2D2.Localization.Features;
 /// is present) and the CPU thread count, once per process.</summary>
 public static class TorchRuntime
 {
-    /// <summary>Whether <paramref name="name"/> is a value <see cref="ResolveDevice"/> takes (without probing for a GPU).</summary>
-    public static bool IsDeviceName(string name) =>
-        name.ToLowerInvariant() is "auto" or "cpu" or "cuda" || (name.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase) && int.TryParse(name.AsSpan(5), out int n) && n >= 0);
+    /// <summary>Why <paramref name="name"/> is not a value <see cref="ResolveDevice"/> takes, or null
+    /// (checked without probing for a GPU: the parser checks --device with it).</summary>
+    public static string? DeviceNameProblem(string name) =>
+        name.ToLowerInvariant() is "auto" or "cpu" or "cuda" || (name.StartsWith("cuda:", StringComparison.OrdinalIgnoreCase) && int.TryParse(name.AsSpan(5), out int n) && n >= 0)
+            ? null : $"--device must be auto, cpu or cuda, not '{name}'";
 
     public static Device ResolveDevice(string? name)
     {
+        if (name != null && DeviceNameProblem(name) is { } problem) throw new UsageException(problem);
         switch ((name ?? "auto").ToLowerInvariant())
         {
             case "auto":
                 return cuda.is_available() ? CUDA : CPU;
             case "cpu":
                 return CPU;
-            case "cuda":
-            case var s when s.StartsWith("cuda:"):
+            default: // cuda or cuda:N
                 if (!cuda.is_available())
                     throw new R2D2Exception("--device cuda: no CUDA device is available (this build uses the "
                         + "CPU libtorch unless built with -p:TorchBackend=cuda, and a GPU with its driver is needed)");
                 return new Device(name!);
-            default:
-                throw new UsageException($"--device must be auto, cpu or cuda, not '{name}'");
         }
     }
 

@@ -69,15 +69,18 @@ public static class ImageFile
     /// name the image), with the SHA-256 of the very bytes decoded (see <see cref="ContentHash"/>):
     /// a result that records its image's hash must not take it from a second read, which a file
     /// replaced in between would make another file's.</summary>
-    public static (RgbImage Image, string Sha256) ReadRgbAndHash(string path, long maxPixels = ImageLimits.DefaultMaxPixels, int reduction = 1)
+    /// <param name="header">the file's header when the caller read it already (it is not read again:
+    /// the decoded image must then have the size the caller planned with).</param>
+    public static (RgbImage Image, string Sha256) ReadRgbAndHash(string path, long maxPixels = ImageLimits.DefaultMaxPixels, int reduction = 1,
+        ImageHeader? header = null)
     {
-        var (image, sha256) = Decode(path, maxPixels, reduction, hash: true, nameWarnings: true);
+        var (image, sha256) = Decode(path, maxPixels, reduction, hash: true, nameWarnings: true, header);
         return (image, sha256!);
     }
 
-    private static (RgbImage Image, string? Sha256) Decode(string path, long maxPixels, int reduction, bool hash, bool nameWarnings)
+    private static (RgbImage Image, string? Sha256) Decode(string path, long maxPixels, int reduction, bool hash, bool nameWarnings, ImageHeader? known = null)
     {
-        var header = ReadHeader(path);
+        var header = known ?? ReadHeader(path);
         if (reduction != 1 && !CanDecodeReduced(header, reduction))
             throw new ImageFileException(path, $"only sequential JPEGs can be decoded at 1/{reduction} size");
         long w = ReducedSide(header.Width, reduction), h = ReducedSide(header.Height, reduction);

@@ -76,7 +76,7 @@ public static class DatabaseExtraction
 
     private static string? HashOrNull(string path)
     {
-        try { return File.Exists(path) ? ImageFile.ContentHash(path) : null; }
+        try { return ImageFile.ContentHash(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; } // the extraction reports it
     }
 

@@ -1,4 +1,3 @@
-
 namespace R2D2.Localization.Synthesis;
 
 /// <summary>A facade cameras may look at, with the side it is seen from (unit normal in x/z).</summary>

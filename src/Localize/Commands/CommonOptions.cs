@@ -159,6 +159,57 @@ internal sealed class ExtractionOptionSet
     }
 }
 
+/// <summary>The options of the commands that compare feature methods on image pairs (eval-homography,
+/// eval-wxbs): checkpoints and/or RootSIFT, the network's precision, RootSIFT's own settings, the
+/// device and the extraction settings.</summary>
+internal sealed class MethodComparisonOptionSet
+{
+    public readonly Option<string[]> Models = new("--model")
+    {
+        Description = $"one or more checkpoints ('default': the embedded model), and/or '{R2D2.Localization.Evaluation.HomographyEvalOptions.RootSiftName}' for the RootSIFT baseline (OpenCV SIFT)",
+        Required = true, AllowMultipleArgumentsPerToken = true,
+    };
+    public readonly DeviceOptionSet Hardware = new();
+    public readonly Option<string> Precision = new("--precision")
+    {
+        Description = "R2D2 network precision: fp32 (equal to the official outputs) or bf16 (convolutions in bfloat16)",
+        DefaultValueFactory = _ => "fp32",
+    };
+    public readonly Option<int> SiftFeatures;
+    public readonly Option<int> SiftMaxSize;
+    public readonly ExtractionOptionSet Extraction = new();
+
+    public MethodComparisonOptionSet()
+    {
+        Precision.AcceptOnlyFromAmong("fp32", "bf16");
+        var d = new RootSiftSettings();
+        SiftFeatures = new Option<int>("--sift-features") { Description = "RootSIFT: OpenCV SIFT's nfeatures", DefaultValueFactory = _ => d.MaxFeatures }.Between(1, 1_000_000);
+        SiftMaxSize = new Option<int>("--sift-max-size")
+        {
+            Description = "RootSIFT: downscale images so the longer side is at most this (px); 0: full size", DefaultValueFactory = _ => d.MaxSize,
+        }.Between(0, 16384);
+    }
+
+    /// <summary>--model, then the command's own options, then the shared rest.</summary>
+    public void AddTo(Command c, params Option[] own)
+    {
+        c.Options.Add(Models);
+        foreach (var o in own) c.Options.Add(o);
+        Hardware.AddTo(c);
+        foreach (var o in new Option[] { Precision, SiftFeatures, SiftMaxSize }) c.Options.Add(o);
+        Extraction.AddTo(c);
+    }
+
+    public bool BFloat16(ParseResult r) => r.GetValue(Precision) == "bf16";
+
+    public RootSiftSettings RootSift(ParseResult r)
+    {
+        var s = new RootSiftSettings { MaxFeatures = r.GetValue(SiftFeatures), MaxSize = r.GetValue(SiftMaxSize) };
+        s.Validate();
+        return s;
+    }
+}
+
 /// <summary>--shard: the part of a stage's work one task of a cluster's array job runs.</summary>
 internal sealed class ShardOption
 {

@@ -13,11 +13,6 @@ internal static class EvalWxbsCommand
 {
     public static Command Create()
     {
-        var models = new Option<string[]>("--model")
-        {
-            Description = $"one or more checkpoints ('default': the embedded model), and/or '{HomographyEvalOptions.RootSiftName}' for the RootSIFT baseline (OpenCV SIFT)",
-            Required = true, AllowMultipleArgumentsPerToken = true,
-        };
         var pairs = new Option<string[]>("--pairs")
         {
             Description = "WxBS pair folders (01.png|jpg, 02.png|jpg, corrs.txt, crossval_errors.txt), or folders holding them (the dataset, a category)",
@@ -36,40 +31,22 @@ internal static class EvalWxbsCommand
             Description = "RANSAC inlier threshold: distance to the epipolar line (px)", DefaultValueFactory = _ => defaults.RansacThresholdPx,
         }.Check(v => v > 0 && double.IsFinite(v), "a positive number");
         var perPair = new Option<bool>("--per-pair") { Description = "also print a row per pair and method" };
-        var hardware = new DeviceOptionSet();
-        var precision = new Option<string>("--precision")
-        {
-            Description = "R2D2 network precision: fp32 (equal to the official outputs) or bf16 (convolutions in bfloat16)",
-            DefaultValueFactory = _ => "fp32",
-        };
-        precision.AcceptOnlyFromAmong("fp32", "bf16");
-        var siftDefaults = new RootSiftSettings();
-        var siftFeatures = new Option<int>("--sift-features") { Description = "RootSIFT: OpenCV SIFT's nfeatures", DefaultValueFactory = _ => siftDefaults.MaxFeatures }.Between(1, 1_000_000);
-        var siftMaxSize = new Option<int>("--sift-max-size")
-        {
-            Description = "RootSIFT: downscale images so the longer side is at most this (px); 0: full size",
-            DefaultValueFactory = _ => siftDefaults.MaxSize,
-        }.Between(0, 16384);
-        var ex = new ExtractionOptionSet();
+        var shared = new MethodComparisonOptionSet();
         var cmd = new Command("eval-wxbs", "WxBS (wide baseline, day/night) pairs: F by RANSAC from mutual nearest-neighbour matches, "
             + "scored by the symmetric epipolar distance of the hand-labelled correspondences; the share of pairs whose mean error is below 1–20 px.");
-        foreach (var o in new Option[] { models, pairs, ransac, threshold, perPair }) cmd.Options.Add(o);
-        hardware.AddTo(cmd);
-        foreach (var o in new Option[] { precision, siftFeatures, siftMaxSize }) cmd.Options.Add(o);
-        ex.AddTo(cmd);
+        shared.AddTo(cmd, pairs, ransac, threshold, perPair);
         cmd.SetAction(r => CommandErrors.Guard(() =>
         {
             // The pairs first: a bad file is reported before the network runtime starts.
             var all = WxbsPairs.FindAll(r.GetValue(pairs)!);
-            var dev = hardware.Resolve(r);
+            var dev = shared.Hardware.Resolve(r);
             var options = new WxbsEvalOptions
             {
-                Models = r.GetValue(models)!, Extraction = ex.Get(r), BFloat16 = r.GetValue(precision) == "bf16",
-                RootSift = new RootSiftSettings { MaxFeatures = r.GetValue(siftFeatures), MaxSize = r.GetValue(siftMaxSize) },
+                Models = r.GetValue(shared.Models)!, Extraction = shared.Extraction.Get(r), BFloat16 = shared.BFloat16(r),
+                RootSift = shared.RootSift(r),
                 Ransac = r.GetValue(ransac) switch { "magsac" => FundamentalMethod.UsacMagsac, "ransac" => FundamentalMethod.Ransac, _ => FundamentalMethod.Usac },
                 RansacThresholdPx = r.GetValue(threshold),
             };
-            options.RootSift.Validate();
             var result = WxbsRunner.Run(all, options, dev, new StderrProgress());
             Print(result, options, r.GetValue(ransac)!, all.Count, r.GetValue(perPair));
             var failures = result.Methods.SelectMany(m => m.Failures.Select(f => $"{m.Summary.Label}: {f}")).ToList();

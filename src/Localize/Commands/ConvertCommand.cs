@@ -10,7 +10,7 @@ internal static class ConvertCommand
     {
         var from = new Option<string>("--from")
         {
-            Description = "a COLMAP model folder (binary or text), a kapture folder, an .nvm file, a folder of Strecha .camera files, a submission, a query list, or a feature database (.db: its cameras and stored poses)",
+            Description = "a COLMAP model folder (binary or text), a kapture folder, an .nvm file, a folder of Strecha .camera files, a submission, a query list, or a feature database (.db: its cameras and stored poses; a map's 3D points too, to colmap-text or colmap-binary)",
             Required = true,
         };
         var to = new Option<string>("--to") { Description = "output: a folder (colmap-*, kapture, strecha; hloc: features.h5, matches.h5 and pairs.txt go in it) or a file (nvm, submission, query-list)", Required = true };

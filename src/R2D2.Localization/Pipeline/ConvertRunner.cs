@@ -274,6 +274,8 @@ public static class ConvertRunner
             var (n, _) = KaptureExportRunner.Run(from, to, features);
             return (n, new[] { Path.Combine(to, "sensors") }.Concat(features ? new[] { Path.Combine(to, "reconstruction") } : Array.Empty<string>()).ToList());
         }
+        if (fromDatabase && format is PoseFormat.ColmapText or PoseFormat.ColmapBinary && intrinsics == null && imageRoot == null && MapModel(from, to, format) is { } mapped)
+            return mapped;
         // COLMAP to COLMAP is a change of format only, as COLMAP's model_converter: ids, 3D points and
         // 2D points kept (they were dropped, and the ids renumbered, without a word).
         if (format is PoseFormat.ColmapText or PoseFormat.ColmapBinary && intrinsics == null && imageRoot == null && ColmapModels.IsModel(from))
@@ -285,6 +287,33 @@ public static class ConvertRunner
             return (model.Images.Count, new[] { "cameras", "images", "points3D" }.Select(f => Path.Combine(to, f + (binary ? ".bin" : ".txt"))).ToList());
         }
         var images = Read(from, intrinsics, imageRoot, progress == null ? null : progress.Warning);
-        return (images.Count, Write(images, to, format, from, progress == null ? null : progress.Warning));
+        var written = Write(images, to, format, from, progress == null ? null : progress.Warning);
+        if (fromDatabase && MapPointCount(from) is > 0 and var points)
+            progress?.Warning($"{from}: its map's {Counted.Of(points, "3D point")} are not in the output: only colmap-text and colmap-binary (without --intrinsics or --images) hold them");
+        return (images.Count, written);
+    }
+
+    /// <summary>A map database as COLMAP: its posed images, every keypoint as a 2D point, and the map's
+    /// 3D points with their tracks (what `build-map --export` writes); null when it holds no map. Only
+    /// the poses were written before, the points dropped without a word.</summary>
+    private static (int Images, List<string> Written)? MapModel(string from, string to, PoseFormat format)
+    {
+        using var db = Storage.FeatureDatabase.OpenReadOnly(from);
+        if (!db.HasMap) return null;
+        var cameras = db.ReadCameras().ToDictionary(c => c.Id);
+        var posed = db.ReadImages().Where(i => i.PriorPose != null && cameras.ContainsKey(i.CameraId))
+            .ToDictionary(i => i.Name, i => new PosedImage(i.Name, cameras[i.CameraId], i.PriorPose!));
+        if (posed.Count == 0) throw new FileFormatException(from, 0, "no posed images");
+        bool binary = format == PoseFormat.ColmapBinary;
+        if (!binary && posed.Keys.FirstOrDefault(n => n.Any(char.IsWhiteSpace)) is { } spaced)
+            throw new R2D2Exception(from, 0, $"image name '{spaced}' holds white space, which a COLMAP text model cannot hold: convert to colmap-binary");
+        Mapping.MapExport.Export(db, db.ReadMap(), posed, to, plyPath: null, binary);
+        return (posed.Count, new[] { "cameras", "images", "points3D" }.Select(f => Path.Combine(to, f + (binary ? ".bin" : ".txt"))).ToList());
+    }
+
+    private static int MapPointCount(string database)
+    {
+        using var db = Storage.FeatureDatabase.OpenReadOnly(database);
+        return db.HasMap ? db.CountMapPoints() : 0;
     }
 }

@@ -46,6 +46,9 @@ public sealed partial class FeatureDatabase
         });
     }
 
+    /// <summary>The number of the map's 3D points (0 without a map).</summary>
+    public int CountMapPoints() => !_hasProjectTables ? 0 : Convert.ToInt32(Scalar("SELECT count(*) FROM r2d2_points3d"));
+
     public List<MapPoint> ReadMap() => !_hasProjectTables ? new List<MapPoint>() : Rows(
         "SELECT point_id, x, y, z, color, error, track, descriptor FROM r2d2_points3d ORDER BY point_id", r => PointOf(r, withDescriptor: true));
 }

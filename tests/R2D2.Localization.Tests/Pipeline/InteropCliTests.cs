@@ -158,6 +158,33 @@ public class InteropCliTests
         Assert.Contains("holds images.txt but no cameras.txt", Assert.Throws<FileFormatException>(() => ConvertRunner.Read(half)).Message);
     }
 
+    /// <summary>A map database converted to COLMAP is the map's model: its points with their tracks
+    /// and every keypoint as a 2D point (only the poses were written, the points dropped without a
+    /// word); another format says that it leaves the points out.</summary>
+    [Fact]
+    public void AMapDatabaseConvertsToCOLMAPWithItsPoints()
+    {
+        var (s, map) = SyntheticMap.Built(23);
+        foreach (var format in new[] { PoseFormat.ColmapText, PoseFormat.ColmapBinary })
+        {
+            var to = Path.Combine(s.Folder, ConvertRunner.Name(format));
+            var (n, _) = ConvertRunner.Run(s.DbPath, to, format);
+            var model = ColmapModels.Read(to);
+            Assert.Equal((6, 6), (n, model.Images.Count));
+            Assert.Equal(map.Points.Count, model.Points.Count);
+            var first = map.Points[0];
+            var read = model.Points.Single(p => p.Id == first.Id);
+            Assert.Equal((first.X, first.Y, first.Z, 2 * first.Track.Length), (read.X, read.Y, read.Z, read.Track.Length));
+            // Each observation is the image's keypoint that names the point.
+            foreach (var image in model.Images)
+                Assert.Equal(map.Points.Sum(p => p.Track.Count(t => t.ImageId == image.Id)), image.Point3DIds.Count(id => id >= 0));
+        }
+        var progress = new RecordingProgress();
+        ConvertRunner.Run(s.DbPath, Path.Combine(s.Folder, "poses.txt"), PoseFormat.Submission, progress: progress);
+        Assert.Contains(progress.Warnings, w => w.Contains($"its map's {map.Points.Count} 3D points are not in the output"));
+        Assert.Equal(6, File.ReadAllLines(Path.Combine(s.Folder, "poses.txt")).Length);
+    }
+
     /// <summary>An output that would overwrite an input is refused before anything is written: a
     /// file of the source model's folder, the intrinsics list (as the output or as an NVM's side
     /// file), a folder holding the inputs. Each of these was overwritten before.</summary>

@@ -46,6 +46,18 @@ public class AachenTests
             Assert.Equal(1, Math.Sqrt(q.Sum(v => v * v)), 6);
             Assert.All(f.Skip(5), v => Assert.True(double.IsFinite(double.Parse(v, CultureInfo.InvariantCulture))));
         }
+        // An option of query's goes to the queries (it was refused, being no build-map option); a
+        // rerun with another value is refused, saying how to localize every query again (--requery).
+        psi.ArgumentList.Add("--pnp-threshold");
+        psi.ArgumentList.Add("12");
+        var (code8, err8) = RunScript();
+        Assert.Equal(1, code8);
+        Assert.True(err8.Contains("localizer.pnp_threshold_px: 8 → 12") && err8.Contains("add --requery"), err8);
+        psi.ArgumentList.Add("--requery");
+        var (code9, err9) = RunScript();
+        Assert.True(code9 == 0, err9);
+        Assert.Contains("\"pnp_threshold_px\": 12", File.ReadAllText(Path.Combine(outDir, "day_time.run.json")));
+        foreach (var _ in new[] { "--requery", "12", "--pnp-threshold" }) psi.ArgumentList.RemoveAt(psi.ArgumentList.Count - 1);
         // The checks name the file and line of a missing image.
         var broken = TempDir.Create();
         TempDir.CopyTree(dataset, broken);

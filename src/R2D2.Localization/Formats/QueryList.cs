@@ -42,7 +42,7 @@ public static class QueryList
         {
             if (fields.Length < 4)
                 throw new FileFormatException(path, lineNo, $"expected 'name MODEL width height params...', found {Counted.Of(fields.Length, "field")}"
-                    + (fields.Length == 1 ? " (a list without intrinsics?)" : ""));
+                    + (fields.Length == 1 ? " (a list of names only? then give the cameras with --intrinsics)" : ""));
             CameraModel model;
             try { model = CameraModel.FromName(fields[1]); }
             catch (ArgumentException e)

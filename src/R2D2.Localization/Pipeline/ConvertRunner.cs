@@ -78,6 +78,8 @@ public static class ConvertRunner
             images = cams == null && imageRoot == null
                 ? Nvm.ReadPoses(from).Select(p => new ConvertedImage(p.Name, null, p.Pose)).ToList()
                 : Nvm.Read(from, cams, intrinsics, imageRoot).Select(p => new ConvertedImage(p.Name, p.Camera, p.Pose)).ToList();
+        else if (from.EndsWith(".out", StringComparison.OrdinalIgnoreCase) && File.ReadLines(from).FirstOrDefault()?.StartsWith("# Bundle file", StringComparison.Ordinal) == true)
+            throw new FileFormatException(from, 1, "a Bundler .out file, which convert does not read (it names no image): give the NVM beside it (Aachen's 3D-models/*.nvm) or a COLMAP model");
         else images = ReadList(from, warn);
         if (cams != null)
         {
@@ -119,7 +121,9 @@ public static class ConvertRunner
         var lackPose = images.FirstOrDefault(i => i.Pose == null);
         if (needPose && lackPose != null) throw new R2D2Exception(source, 0, $"'{lackPose.Name}' has no pose, which {Name(format)} needs");
         var lackCamera = images.FirstOrDefault(i => i.Camera == null);
-        if (needCamera && lackCamera != null) throw new R2D2Exception(source, 0, $"'{lackCamera.Name}' has no camera, which {Name(format)} needs (give --intrinsics with a line for each image, named as in the source)");
+        if (needCamera && lackCamera != null)
+            throw new R2D2Exception(source, 0, $"'{lackCamera.Name}' has no camera, which {Name(format)} needs (give --intrinsics with a line for each image, named as in the source"
+                + (source.EndsWith(".nvm", StringComparison.OrdinalIgnoreCase) ? "; or --images: the NVM's focal lengths with the images' sizes, as build-map takes it)" : ")"));
         var withCameras = needCamera ? Renumbered(images) : images.ToList();
         var posed = needPose && needCamera ? withCameras.Select(i => new PosedImage(i.Name, i.Camera!, i.Pose!)).ToList() : new();
         // NVM and .camera files store the camera centre −Rᵀt: one that overflows was written as -Infinity, which no reader takes.

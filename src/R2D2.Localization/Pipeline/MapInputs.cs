@@ -16,7 +16,9 @@ public static class MapInputs
     public static List<PosedImage> ReadPosed(string posesPath, string? intrinsicsPath, string imageRoot, IReadOnlyCollection<string>? only,
         IProgressSink? progress = null)
     {
-        if (!Directory.Exists(imageRoot)) throw new R2D2Exception(imageRoot, 0, "image folder not found");
+        if (!Directory.Exists(imageRoot))
+            throw new R2D2Exception(imageRoot, 0, "image folder not found" + (Path.GetFileName(Path.TrimEndingDirectorySeparator(imageRoot)) == "records_data"
+                ? " (a kapture folder's images are in its sensors/records_data: give --images for images elsewhere)" : ""));
         var all = PosedImages.Read(posesPath, intrinsicsPath != null ? CameraFiles.Read(intrinsicsPath) : null, intrinsicsPath, imageRoot);
         var posed = only is { Count: > 0 } ? all.Where(p => only.Contains(p.Name)).ToList() : all;
         if (only is { Count: > 0 } && posed.Count != only.Count)

@@ -71,7 +71,7 @@ public class QueryListTests
     }
 
     [Theory]
-    [InlineData("q.jpg", "found 1 field (a list without intrinsics?)")]
+    [InlineData("q.jpg", "found 1 field (a list of names only? then give the cameras with --intrinsics)")]
     [InlineData("q.jpg PINHOLE 640 480 500 500 320", "PINHOLE needs 4 parameters (fx, fy, cx, cy), found 3")]
     [InlineData("q.jpg SIMPLE_RADIAL 640 480 500 320 240 0 0", "SIMPLE_RADIAL needs 4 parameters (f, cx, cy, k), found 5")]
     [InlineData("q.jpg FISHEYE_PLUS 640 480 500 320 240", "unknown COLMAP camera model 'FISHEYE_PLUS'")]

@@ -261,6 +261,9 @@ public class KaptureTests
         var root = Folder(sensors: "cam1, , camera, PINHOLE, 64, 48, 50, 50, 32, 24\n", records: "# images\n0, cam1, a.jpg\n1, cam1, b.jpg\n",
             trajectories: "0, cam1, 1, 0, 0, 0, 0, 0, 0\n1, cam1, 1, 0, 0, 0, 1, 0, 0\n");
         var images = Path.Combine(root, "sensors", "records_data");
+        // Without the folder, the message says where kapture keeps images and how to give others.
+        var none = Assert.Throws<R2D2Exception>(() => R2D2.Localization.Pipeline.MapInputs.ReadPosed(root, null, images, null));
+        Assert.Contains("image folder not found (a kapture folder's images are in its sensors/records_data: give --images", none.Message);
         Directory.CreateDirectory(images);
         FaultInjection.TestImages.WriteConstantPng(Path.Combine(images, "a.jpg"), 64, 48);
         var e = Assert.Throws<FileFormatException>(() => R2D2.Localization.Pipeline.MapInputs.ReadPosed(root, null, images, null));

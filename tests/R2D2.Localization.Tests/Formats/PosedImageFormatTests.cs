@@ -107,6 +107,15 @@ public class PosedImageFormatTests
         Assert.Equal(full.Count, Submission.Read(sub).Count);
         var e = Assert.Throws<R2D2Exception>(() => R2D2.Localization.Pipeline.ConvertRunner.Run(nvm, Path.Combine(TempDir.Create(), "m"), R2D2.Localization.Pipeline.PoseFormat.ColmapText));
         Assert.Contains("has no camera, which colmap-text needs (give --intrinsics", e.Message);
+        // The way out an NVM has besides intrinsics: the images' sizes (with the then written model's cameras).
+        Assert.Contains("or --images: the NVM's focal lengths with the images' sizes", e.Message);
+        var model = Path.Combine(TempDir.Create(), "m");
+        R2D2.Localization.Pipeline.ConvertRunner.Run(nvm, model, R2D2.Localization.Pipeline.PoseFormat.ColmapText, imageRoot: Aachen("images_upright"));
+        Assert.Equal(full.Count, ColmapModels.Read(model).Images.Count);
+        // Bundler's .out beside it names no image: refused as what it is (it was read as a query list: "found 2 fields").
+        var bundler = Aachen("3D-models", "aachen_cvpr2018_db.out");
+        var b = Assert.Throws<FileFormatException>(() => R2D2.Localization.Pipeline.ConvertRunner.Run(bundler, Path.Combine(TempDir.Create(), "m"), R2D2.Localization.Pipeline.PoseFormat.ColmapText));
+        Assert.Contains($"{bundler}:1: a Bundler .out file", b.Message);
     }
 
     [Fact]

@@ -44,6 +44,11 @@ internal static class QueryCommand
         public readonly Option<int> Guided = new Option<int>("--guided-rounds") { Description = "rounds of pose-guided re-matching after the first PnP: each map point near the query is compared with the keypoints near its projection, then PnP again (0: off)", DefaultValueFactory = _ => new GuidedMatchingOptions().Rounds }.AtLeast(0);
         public readonly Option<bool> Resume = new("--resume") { Description = "keep the queries already in the output (and its CSV) and localize only the others" };
         public readonly Option<string?> Pairs = new("--pairs") { Description = "a pairs file `query db` per line (hloc, Aachen): match each query against those database images' points" };
+        public readonly Option<string?> Matches = new("--matches")
+        {
+            Description = "hloc's matches.h5 of the queries with their --pairs images (SuperGlue, LightGlue… on the features of a map built with --model hloc:FILE): "
+                + "used instead of matching here, lifted to 3D through each image's observations (hloc's localize_sfm; implies --matching 2d2d)",
+        };
 
         public void AddTo(Command cmd)
         {
@@ -51,7 +56,7 @@ internal static class QueryCommand
             Hardware.AddTo(cmd);
             Precision.AcceptOnlyFromAmong("fp32", "bf16");
             Matching.AcceptOnlyFromAmong(MatchingSchemes.Names);
-            foreach (var o in new Option[] { Precision, Pose.Threshold, Pose.LossScale, Retrieval, Method, Matching, Clusters, Guided, Pose.PointCells, Pose.Verify, Pose.VerifyShare, Pairs, Resume }) cmd.Options.Add(o);
+            foreach (var o in new Option[] { Precision, Pose.Threshold, Pose.LossScale, Retrieval, Method, Matching, Clusters, Guided, Pose.PointCells, Pose.Verify, Pose.VerifyShare, Pairs, Matches, Resume }) cmd.Options.Add(o);
             Shard.AddTo(cmd);
         }
     }
@@ -117,11 +122,11 @@ internal static class QueryCommand
             Localizer = o.Pose.Read(r) with
             {
                 RetrievedImages = RetrievedImages(r, o),
-                Matching = MatchingSchemes.Parse(r.GetValue(o.Matching)!),
+                Matching = r.GetValue(o.Matches) != null && r.GetResult(o.Matching) is null or { Implicit: true } ? MatchingScheme.ImagePairs : MatchingSchemes.Parse(r.GetValue(o.Matching)!),
                 CovisibilityClusters = r.GetValue(o.Clusters),
                 Guided = new GuidedMatchingOptions { Rounds = r.GetValue(o.Guided) },
             },
-            RetrievalMethod = r.GetValue(o.Method)!, PairsPath = r.GetValue(o.Pairs),
+            RetrievalMethod = r.GetValue(o.Method)!, PairsPath = r.GetValue(o.Pairs), MatchesPath = r.GetValue(o.Matches),
             OutputPath = r.GetValue(o.Output)!, CsvPath = r.GetValue(o.Csv), KaptureOutput = r.GetValue(o.Kapture),
             SubmissionFolders = r.GetValue(o.SubmissionFolders), Resume = r.GetValue(o.Resume), Shard = shard,
         });

@@ -68,6 +68,19 @@ public sealed record LocalizerOptions
     /// Aachen-size street, where one place dominates, the median query went from 0.93 to 0.30 s
     /// (README, "What the run shows").</summary>
     public double VerifyMinShare { get; init; } = 0.5;
+
+    /// <summary>The query's 2D–2D matches with each database image made elsewhere (hloc's matches.h5
+    /// of SuperGlue, LightGlue…), used by <see cref="MatchingScheme.ImagePairs"/> instead of mutual
+    /// nearest neighbours of the descriptors; null: matched here.</summary>
+    public IQueryImageMatches? ImportedMatches { get; init; }
+}
+
+/// <summary>A query's matches with database images, made elsewhere (see <see cref="LocalizerOptions.ImportedMatches"/>).</summary>
+public interface IQueryImageMatches
+{
+    /// <summary>The matches of query <paramref name="query"/> (I: its keypoint in <paramref name="queryFeatures"/>)
+    /// with database image <paramref name="imageId"/> (J: its keypoint in <paramref name="imageFeatures"/>).</summary>
+    IEnumerable<Match> Between(string query, FeatureSet queryFeatures, int imageId, FeatureSet imageFeatures);
 }
 
 /// <summary>How a query's keypoints are matched to the map.</summary>
@@ -145,7 +158,7 @@ public static class Localizer
         var images = DatabaseImages(name, f, map, o);
         var groups = Groups(images, map, o);
         var cells = o.Matching == MatchingScheme.PointDescriptors && images != null ? map.QueryCells(f, PointCells(f, images, map, o)) : null;
-        var matchSets = groups.Select(g => MatchImages(f, g, map, device, o, cells)).ToList();
+        var matchSets = groups.Select(g => MatchImages(name, f, g, map, device, o, cells)).ToList();
         double tm = sw.Elapsed.TotalSeconds; sw.Restart();
         List<Match> matches = matchSets.Count == 1 ? matchSets[0] : matchSets.SelectMany(m => m).Distinct().ToList();
         PnpResult? result = null;
@@ -194,7 +207,7 @@ public static class Localizer
         {
             var ids = ImagesSeeing(pose, poseMatches, camera, map, images!.Count);
             if (ids.Count == 0) continue;
-            var around = MatchImages(f, ids, map, device, o, cells);
+            var around = MatchImages(name, f, ids, map, device, o, cells);
             var r = Pnp(around, f, camera, map, pnp, result!.Inliers.Length);
             if (r != null && r.Inliers.Length > result.Inliers.Length) { result = r; matches = around; }
         }
@@ -350,9 +363,11 @@ public static class Localizer
     }
 
     /// <summary>2D–3D matches of the query against the given database images (null: every map point), by the options' scheme.</summary>
-    private static List<Match> MatchImages(FeatureSet f, List<int>? images, MapIndex map, TorchSharp.torch.Device? device, LocalizerOptions o, CellSearch? cells)
+    private static List<Match> MatchImages(string name, FeatureSet f, List<int>? images, MapIndex map, TorchSharp.torch.Device? device, LocalizerOptions o, CellSearch? cells)
     {
-        if (o.Matching == MatchingScheme.ImagePairs) return map.MatchThroughImages(f, images ?? map.Images.Keys.Order().ToList(), device, o.MinSimilarity);
+        if (o.Matching == MatchingScheme.ImagePairs)
+            return map.MatchThroughImages(f, images ?? map.Images.Keys.Order().ToList(), device, o.MinSimilarity,
+                o.ImportedMatches is { } imported ? (id, image) => imported.Between(name, f, id, image) : null);
         return images == null ? map.MatchToPoints(f, device, o.MinSimilarity) : map.MatchToPointsOf(f, images, device, o.MinSimilarity, cells);
     }
 

@@ -86,16 +86,18 @@ public sealed class MapIndex : IDisposable
     }
 
     /// <summary>2D–3D matches through the database images (hloc): mutual nearest neighbours of the
-    /// query's descriptors and each image's, kept where the image's keypoint observes a map point;
+    /// query's descriptors and each image's (or the 2D–2D matches <paramref name="given"/> gives for
+    /// an image: imported ones), kept where the image's keypoint observes a map point;
     /// J indexes <see cref="Points"/>; a query keypoint lifted to the same point twice counts once.</summary>
-    public List<Match> MatchThroughImages(FeatureSet query, IEnumerable<int> imageIds, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity)
+    public List<Match> MatchThroughImages(FeatureSet query, IEnumerable<int> imageIds, TorchSharp.torch.Device? device, float minSimilarity = float.NegativeInfinity,
+        Func<int, FeatureSet, IEnumerable<Match>>? given = null)
     {
         var result = new List<Match>();
         var seen = new HashSet<long>();
         foreach (var id in imageIds)
         {
             if (!PointsByImage.ContainsKey(id) || ImageFeatures(id) is not { } f || f.Dim != query.Dim) continue;
-            foreach (var m in MutualNearestNeighbours.Match(query.Descriptors, query.Count, f.Descriptors, f.Count, Dim, device, minSimilarity))
+            foreach (var m in given?.Invoke(id, f) ?? MutualNearestNeighbours.Match(query.Descriptors, query.Count, f.Descriptors, f.Count, Dim, device, minSimilarity))
                 if (PointOf(id, m.J) is var p && p >= 0 && seen.Add(Key(m.I, p)))
                     result.Add(new Match(m.I, p, m.Similarity));
         }

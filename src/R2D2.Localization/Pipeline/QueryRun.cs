@@ -28,6 +28,8 @@ public sealed record QueryRunOptions
     public string RetrievalMethod { get; init; } = "auto";
     /// <summary>A pairs file `query db` per line: each query's database images.</summary>
     public string? PairsPath { get; init; }
+    /// <summary>hloc's matches.h5 of the queries with their pairs' database images (<see cref="HlocQueryMatches"/>), used instead of matching here.</summary>
+    public string? MatchesPath { get; init; }
     public required string OutputPath { get; init; }
     public string? CsvPath { get; init; }
     public string? KaptureOutput { get; init; }
@@ -66,6 +68,10 @@ public sealed class QueryRun : IDisposable
     public static QueryRun Open(QueryRunOptions o)
     {
         if (o.SubmissionFolders < 0) throw new UsageException("--submission-folders must be 0 or more");
+        if (o.MatchesPath != null && o.PairsPath == null)
+            throw new UsageException("--matches needs --pairs: the pairs file the queries were matched on (hloc's pairs-query-*.txt)");
+        if (o.MatchesPath != null && o.Localizer.Matching != MatchingScheme.ImagePairs)
+            throw new UsageException("--matches gives 2D–2D matches with the database images: --matching 2d2d");
         var list = QueryInputs.ReadQueries(o.QueriesPath, o.IntrinsicsPath);
         var imageRoot = QueryInputs.ImageRoot(o.QueriesPath, o.ImagesFolder);
         var clock = Stopwatch.StartNew();
@@ -79,10 +85,15 @@ public sealed class QueryRun : IDisposable
             var device = o.Device();
             source = FeatureSource.ForMap(map.Extractor, o.MapPath, o.Model, builtWith, device, o.BFloat16);
             double loadModel = clock.Elapsed.TotalSeconds - loadMap;
+            var pairs = o.PairsPath is { } pf ? QueryInputs.ReadPairs(pf, map) : null;
+            if (o.MatchesPath != null && map.Extractor.FeatureType != ExtractorIdentity.HlocType)
+                throw new R2D2Exception(o.MapPath, 0, $"was built from {map.Extractor.Name}: --matches takes hloc's matches of hloc's features (a map built with --model hloc:FILE)");
             var localizer = o.Localizer with
             {
-                PairsByQuery = o.PairsPath is { } pf ? QueryInputs.ReadPairs(pf, map) : null,
+                PairsByQuery = pairs,
                 RetrievalMethod = ImageRetrieval.Create(o.RetrievalMethod, map),
+                ImportedMatches = o.MatchesPath is { } mf
+                    ? HlocQueryMatches.Open(mf, o.Shard.Take(list).Select(q => (q.Name, Path.Combine(imageRoot, q.Name))).ToList(), pairs!, map, source) : null,
             };
             var runner = new QuerySetRunner(map, source, device, new QuerySetOptions
             {
@@ -93,7 +104,7 @@ public sealed class QueryRun : IDisposable
                 CsvPath = o.CsvPath,
                 Resume = o.Resume,
                 QueryListPath = o.QueriesPath,
-                OtherInputs = new[] { ("intrinsics", o.IntrinsicsPath), ("pairs file", o.PairsPath) }
+                OtherInputs = new[] { ("intrinsics", o.IntrinsicsPath), ("pairs file", o.PairsPath), ("query matches file", o.MatchesPath) }
                     .Concat(ImageRetrieval.InputOf(o.RetrievalMethod) is { } ri ? new[] { ri } : Array.Empty<(string, string?)>()).ToArray(),
                 Localizer = localizer,
                 Shard = o.Shard,

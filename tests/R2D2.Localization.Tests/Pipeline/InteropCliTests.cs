@@ -349,6 +349,51 @@ public class InteropCliTests
         (code, _, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "x.txt"), "--precision", "bf16");
         Assert.True(code != 0);
         Assert.Contains("--precision applies to R2D2 models", err);
+        // Queries with hloc's matches (`query --matches`: SuperGlue's, say; here the map's own pairs,
+        // which are query–database pairs too, the queries being the map's images) on a pairs file,
+        // lifted to 3D through each image's observations instead of matched here (hloc's localize_sfm).
+        var hlocPairs = File.ReadAllLines(Path.Combine(hloc, "pairs.txt")).Select(l => l.Split(' ')).ToList();
+        var names = hlocPairs.SelectMany(p => p).Distinct().Order().ToList();
+        var queryPairs = Path.Combine(dir, "query-pairs.txt");
+        File.WriteAllLines(queryPairs, names.SelectMany(q => names.Where(d => d != q).Select(d => $"{q} {d}")));
+        (code, stdout, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "imported.txt"),
+            "--pairs", queryPairs, "--matches", Path.Combine(hloc, "matches.h5"));
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("3 localized", stdout);
+        var importedRun = File.ReadAllText(Path.Combine(dir, "imported.run.json"));
+        Assert.Contains("\"matching\": \"2d2d\"", importedRun);
+        Assert.Contains("\"query_matches_file\"", importedRun);
+        // The matches are the file's: a file whose pairs hold no match localizes no query.
+        var noMatches = Path.Combine(dir, "no-matches.h5");
+        Hloc.WriteMatches(noMatches, hlocPairs.Select(p =>
+        {
+            var (m, sc) = ReadMatches0(Path.Combine(hloc, "matches.h5"), Path.Combine(hloc, "features.h5"), p[0], p[1]);
+            return (p[0], p[1], Enumerable.Repeat(-1, m.Length).ToArray(), sc);
+        }));
+        (code, stdout, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "no-matches.txt"),
+            "--pairs", queryPairs, "--matches", noMatches);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("0 localized", stdout);
+        // A pair the file lacks is said before any query; --matches needs the pairs, and a map of hloc's features.
+        var onePair = Path.Combine(dir, "one-pair.h5");
+        Hloc.WriteMatches(onePair, hlocPairs.Take(1).Select(p =>
+        {
+            var (m, sc) = ReadMatches0(Path.Combine(hloc, "matches.h5"), Path.Combine(hloc, "features.h5"), p[0], p[1]);
+            return (p[0], p[1], m, sc);
+        }));
+        foreach (var (map, extra, said) in new[]
+        {
+            (fromHloc, new[] { "--pairs", queryPairs, "--matches", onePair }, $"{onePair}: holds no matches for 4 of the 6 query pairs"),
+            (fromHloc, new[] { "--matches", onePair }, "--matches needs --pairs"),
+            (fromHloc, new[] { "--pairs", queryPairs, "--matches", onePair, "--matching", "2d3d" }, "--matches gives 2D–2D matches with the database images: --matching 2d2d"),
+            (db, new[] { "--pairs", queryPairs, "--matches", onePair }, "--matches takes hloc's matches of hloc's features"),
+        })
+        {
+            (code, _, err) = CliTests.Localize(new[] { "query", "--map", map, "--queries", Berlin, "--output", Path.Combine(dir, "refused.txt") }.Concat(extra).ToArray());
+            Assert.True(code != 0, err);
+            Assert.Contains(said, err);
+            Assert.False(File.Exists(Path.Combine(dir, "refused.txt")));
+        }
         // With hloc's matches too (`--matches`: SuperGlue's, say; here the map's own, exported), on
         // hloc's pairs given the other way round: the same map again.
         var reversed = Path.Combine(dir, "reversed-pairs.txt");

@@ -105,7 +105,8 @@ public class AachenTests
         psi.ArgumentList.RemoveAt(psi.ArgumentList.Count - 1);
         // An option neither the script's nor build-map's fails before the dataset is looked at (it
         // reached localize only after the checks); so does a --top-k that is not a number.
-        foreach (var (extra, said) in new[] { ("--topk", "--topk: not an option of this script nor of localize build-map"), ("--top-k", "--top-k x: expected a number") })
+        foreach (var (extra, said) in new[] { ("--topk", "--topk: not an option of this script nor of localize build-map"), ("--top-k", "--top-k x: expected a number"),
+                     ("--query-matches", "--query-matches needs --query-pairs"), ("--csv", "--csv: this script sets it for the queries") })
         {
             psi.ArgumentList[2] = "/nonexistent/aachen";
             psi.ArgumentList.Add(extra);

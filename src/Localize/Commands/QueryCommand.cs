@@ -122,7 +122,7 @@ internal static class QueryCommand
             Localizer = o.Pose.Read(r) with
             {
                 RetrievedImages = RetrievedImages(r, o),
-                Matching = r.GetValue(o.Matches) != null && r.GetResult(o.Matching) is null or { Implicit: true } ? MatchingScheme.ImagePairs : MatchingSchemes.Parse(r.GetValue(o.Matching)!),
+                Matching = MatchesBeside(r, o),
                 CovisibilityClusters = r.GetValue(o.Clusters),
                 Guided = new GuidedMatchingOptions { Rounds = r.GetValue(o.Guided) },
             },
@@ -156,6 +156,15 @@ internal static class QueryCommand
         if (methodGiven && k == 0)
             throw new UsageException($"--retrieval-method {r.GetValue(o.Method)}: --retrieval all matches every map point, retrieving nothing (give --retrieval K)");
         return methodGiven && k == Localization.Retrieval.Auto ? Localization.Retrieval.AutoImages : k;
+    }
+
+    /// <summary>--matching, which --matches sets to 2d2d: a 2d3d asked for beside it is refused.</summary>
+    private static MatchingScheme MatchesBeside(ParseResult r, Options o)
+    {
+        var scheme = MatchingSchemes.Parse(r.GetValue(o.Matching)!);
+        if (r.GetValue(o.Matches) != null && scheme != MatchingScheme.ImagePairs && r.GetResult(o.Matching) is { Implicit: false })
+            throw new UsageException("--matches gives 2D–2D matches with the database images: --matching 2d2d (or leave --matching out)");
+        return scheme;
     }
 
     private static string Describe(QueryOutcome o)

@@ -99,6 +99,16 @@ public static class ReportLoader
         // matches, no photo, or a share of 100 % over the few queries with a true pose).
         foreach (var (file, lacks) in new[] { (csvPath, "the inliers, matches and times per query"), (inlierPath, "the queries' inliers"), (matchPath, "the queries' matches"), (runPath, "the run's settings and time per stage") })
             if (!File.Exists(file)) warnings.Add($"{file}: not found, so the report lacks {lacks}");
+        // A submission names queries by base name (Aachen's are under query/night/…): a photo not at
+        // the folder's top is the one file of that name below it (a concatenated submission, without
+        // the run's CSV, had every photo "not found").
+        if (queryImageFolder != null && queries.Any(q => q.ImagePath != null && !File.Exists(q.ImagePath)))
+        {
+            var byBaseName = Directory.EnumerateFiles(queryImageFolder, "*", SearchOption.AllDirectories).GroupBy(Path.GetFileName)
+                .Where(g => g.Count() == 1).ToDictionary(g => g.Key!, g => g.Single(), StringComparer.Ordinal);
+            queries = queries.Select(q => q.ImagePath != null && !File.Exists(q.ImagePath) && byBaseName.TryGetValue(Path.GetFileName(q.ImagePath), out var found)
+                ? q with { ImagePath = found } : q).ToList();
+        }
         if (queryImageFolder != null && queries.Count(q => q.ImagePath != null && !File.Exists(q.ImagePath)) is var unseen and > 0)
             warnings.Add($"{unseen} of {queries.Count(q => q.ImagePath != null)} query photos not found under {queryImageFolder} (the folder the query list's names are relative to)");
         if (truthByName != null && estimates.Count(e => !truthByName.ContainsKey(e.Name)) is var untrue and > 0)

@@ -40,7 +40,7 @@ public sealed record QueryRunInfo
     public static string? FullPath(string? path) =>
         string.IsNullOrEmpty(path) ? path : Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
 
-    private static bool IsPath(string key) => key is "image_root" or "intrinsics" or "pairs_file" or "retrieval_pairs_file" or "global_descriptors" or "query_list";
+    private static bool IsPath(string key) => key is "image_root" or "intrinsics" or "pairs_file" or "retrieval_pairs_file" or "global_descriptors" or "query_list" or "query_matches_file";
 
     /// <summary>
     /// What a resumed run must share with the run that wrote the kept queries: the map, the image
@@ -55,11 +55,11 @@ public sealed record QueryRunInfo
         // Before 2026-12-02 the folders were not recorded: such a run wrote base names (the default, 0).
         if (!earlier.Any(e => e.Key == "submission_folders")) earlier = earlier.Append(("submission_folders", "0")).ToList();
         static bool Compared(string k) => k is "map" or "map_points" or "map_images" or "image_root" or "submission_folders" or "intrinsics" or "pairs_file"
-            or "retrieval_pairs_file" or "global_descriptors" || k.StartsWith("extractor.", StringComparison.Ordinal) || k.StartsWith("localizer.", StringComparison.Ordinal);
+            or "retrieval_pairs_file" or "global_descriptors" or "query_matches_file" || k.StartsWith("extractor.", StringComparison.Ordinal) || k.StartsWith("localizer.", StringComparison.Ordinal);
         var before = earlier.Where(e => Compared(e.Key)).ToDictionary(e => e.Key, e => e.Value);
         var after = now.Where(e => Compared(e.Key)).ToDictionary(e => e.Key, e => e.Value);
         return before.Where(b => after.GetValueOrDefault(b.Key, "–") != b.Value).Select(b => $"{b.Key}: {b.Value} → {after.GetValueOrDefault(b.Key, "–")}")
-            .Concat(after.Where(a => !before.ContainsKey(a.Key) && a.Key is "intrinsics" or "pairs_file" or "retrieval_pairs_file" or "global_descriptors")
+            .Concat(after.Where(a => !before.ContainsKey(a.Key) && a.Key is "intrinsics" or "pairs_file" or "retrieval_pairs_file" or "global_descriptors" or "query_matches_file")
                 .Select(a => $"{a.Key}: – → {a.Value}"))
             .ToList();
     }

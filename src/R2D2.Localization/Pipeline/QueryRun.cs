@@ -28,7 +28,8 @@ public sealed record QueryRunOptions
     public string RetrievalMethod { get; init; } = "auto";
     /// <summary>A pairs file `query db` per line: each query's database images.</summary>
     public string? PairsPath { get; init; }
-    /// <summary>hloc's matches.h5 of the queries with their pairs' database images (<see cref="HlocQueryMatches"/>), used instead of matching here.</summary>
+    /// <summary>hloc's matches.h5 of the queries with their pairs' database images (<see cref="HlocQueryMatches"/>), used instead of
+    /// matching here: 2D–2D matches, so the localizer's matching is <see cref="MatchingScheme.ImagePairs"/> whatever it says.</summary>
     public string? MatchesPath { get; init; }
     public required string OutputPath { get; init; }
     public string? CsvPath { get; init; }
@@ -70,8 +71,6 @@ public sealed class QueryRun : IDisposable
         if (o.SubmissionFolders < 0) throw new UsageException("--submission-folders must be 0 or more");
         if (o.MatchesPath != null && o.PairsPath == null)
             throw new UsageException("--matches needs --pairs: the pairs file the queries were matched on (hloc's pairs-query-*.txt)");
-        if (o.MatchesPath != null && o.Localizer.Matching != MatchingScheme.ImagePairs)
-            throw new UsageException("--matches gives 2D–2D matches with the database images: --matching 2d2d");
         var list = QueryInputs.ReadQueries(o.QueriesPath, o.IntrinsicsPath);
         var imageRoot = QueryInputs.ImageRoot(o.QueriesPath, o.ImagesFolder);
         var clock = Stopwatch.StartNew();
@@ -80,20 +79,21 @@ public sealed class QueryRun : IDisposable
         FeatureSource? source = null;
         try
         {
+            if (o.MatchesPath != null && map.Extractor.FeatureType != ExtractorIdentity.HlocType)
+                throw new R2D2Exception(o.MapPath, 0, $"was built from {map.Extractor.Name}: --matches takes hloc's matches of hloc's features (a map built with --model hloc:FILE)");
             if (map.Extractor.FeatureType != ExtractorIdentity.R2D2Type && o.PrecisionGiven)
                 throw new UsageException($"--precision applies to R2D2 models; {o.MapPath} was built from {map.Extractor.Name}, whose queries' features are not computed by the network");
             var device = o.Device();
             source = FeatureSource.ForMap(map.Extractor, o.MapPath, o.Model, builtWith, device, o.BFloat16);
             double loadModel = clock.Elapsed.TotalSeconds - loadMap;
             var pairs = o.PairsPath is { } pf ? QueryInputs.ReadPairs(pf, map) : null;
-            if (o.MatchesPath != null && map.Extractor.FeatureType != ExtractorIdentity.HlocType)
-                throw new R2D2Exception(o.MapPath, 0, $"was built from {map.Extractor.Name}: --matches takes hloc's matches of hloc's features (a map built with --model hloc:FILE)");
             var localizer = o.Localizer with
             {
                 PairsByQuery = pairs,
                 RetrievalMethod = ImageRetrieval.Create(o.RetrievalMethod, map),
                 ImportedMatches = o.MatchesPath is { } mf
                     ? HlocQueryMatches.Open(mf, o.Shard.Take(list).Select(q => (q.Name, Path.Combine(imageRoot, q.Name))).ToList(), pairs!, map, source) : null,
+                Matching = o.MatchesPath != null ? MatchingScheme.ImagePairs : o.Localizer.Matching,
             };
             var runner = new QuerySetRunner(map, source, device, new QuerySetOptions
             {

@@ -273,7 +273,7 @@ public sealed class QuerySetRunner
             ("pnp_threshold_px", l.Pnp.ThresholdPx), ("pnp_confidence", l.Pnp.Confidence), ("pnp_max_iterations", l.Pnp.MaxIterations), ("pnp_local_optimization_factor", l.Pnp.LocalOptimizationFactor),
             ("min_inliers", l.MinInliers),
             ("min_similarity", float.IsNegativeInfinity(l.MinSimilarity) ? null : l.MinSimilarity),
-            ("matched_against", l.PairsByQuery != null ? "the pairs file's database images"
+            ("matched_against", l.PairsByQuery != null ? l.ImportedMatches != null ? "the pairs file's database images, with the query matches file's matches" : "the pairs file's database images"
                 : l.RetrievedImages == Retrieval.Auto ? "auto" : l.RetrievedImages == 0 ? "all map points" : $"the points of the {l.RetrievedImages} most similar database images"),
             ("matching", MatchingSchemes.Name(l.Matching)), ("covisibility_clusters", l.CovisibilityClusters is { } c ? c ? "on" : "off" : "auto"),
             ("guided_rounds", l.Guided.Rounds), ("verified_candidates", l.VerifiedCandidates is { } vc ? vc.ToString(System.Globalization.CultureInfo.InvariantCulture) : "auto"), ("verify_min_share", l.VerifyMinShare), ("pnp_loss_scale_px", l.Pnp.LossScalePx), ("point_cells", l.PointCells is { } pc ? pc.ToString(System.Globalization.CultureInfo.InvariantCulture) : "auto"),

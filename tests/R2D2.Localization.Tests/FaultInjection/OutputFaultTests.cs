@@ -322,6 +322,20 @@ public class OutputFaultTests(TinyMap tiny)
     {
         var (dir, poses) = LocalizedWorkspace();
         var line = File.ReadAllLines(poses).Single();
+        // A submission alone (tools/aachen/run's, the sets' concatenated) names a query by base name:
+        // its photo is the one file of that name below --query-images (Aachen's query/night/…).
+        var bare = Path.Combine(dir, "bare", "submission.txt");
+        Directory.CreateDirectory(Path.GetDirectoryName(bare)!);
+        File.WriteAllText(bare, line + "\n");
+        var photos = Path.Combine(dir, "photos");
+        Directory.CreateDirectory(Path.Combine(photos, "query", "night"));
+        File.Copy(Path.Combine(dir, "day_01.jpg"), Path.Combine(photos, "query", "night", "day_01.jpg"));
+        Assert.Equal(Path.Combine(photos, "query", "night", "day_01.jpg"),
+            R2D2.Localization.Evaluation.ReportLoader.Load(Path.Combine(dir, "map.db"), bare, null, photos, null).Queries.Single().ImagePath);
+        Directory.CreateDirectory(Path.Combine(photos, "db"));
+        File.Copy(Path.Combine(dir, "day_01.jpg"), Path.Combine(photos, "db", "day_01.jpg"));
+        Assert.Contains(R2D2.Localization.Evaluation.ReportLoader.Load(Path.Combine(dir, "map.db"), bare, null, photos, null).Warnings,
+            w => w.Contains($"1 of 1 query photos not found under {photos}")); // two of that name: not guessed
         File.WriteAllText(poses, line.Replace("day_01.jpg", "night_99.jpg") + "\n");
         var report = R2D2.Localization.Evaluation.ReportLoader.Load(Path.Combine(dir, "map.db"), poses, null, null, null);
         Assert.Contains(report.Warnings, w => w.Contains("1 line of") && w.Contains("is not in the run's") && w.Contains("'night_99.jpg'"));

@@ -363,6 +363,12 @@ public class InteropCliTests
         var importedRun = File.ReadAllText(Path.Combine(dir, "imported.run.json"));
         Assert.Contains("\"matching\": \"2d2d\"", importedRun);
         Assert.Contains("\"query_matches_file\"", importedRun);
+        // A verification round asks for images around the pose that the pairs do not give the query
+        // (here the query's own image): they have no imported matches (the file's lack failed the query).
+        (code, stdout, err) = CliTests.Localize("query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "verified.txt"),
+            "--pairs", queryPairs, "--matches", Path.Combine(hloc, "matches.h5"), "--verify-candidates", "2");
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("3 localized", stdout);
         // The matches are the file's: a file whose pairs hold no match localizes no query.
         var noMatches = Path.Combine(dir, "no-matches.h5");
         Hloc.WriteMatches(noMatches, hlocPairs.Select(p =>
@@ -374,6 +380,14 @@ public class InteropCliTests
             "--pairs", queryPairs, "--matches", noMatches);
         Assert.True(code == 0, err + stdout);
         Assert.Contains("0 localized", stdout);
+        // Resumed with another matches file, or without one, the kept poses would mix two matchings: refused.
+        foreach (var extra in new[] { new[] { "--matches", noMatches }, new[] { "--matching", "2d2d" } })
+        {
+            (code, _, err) = CliTests.Localize(new[] { "query", "--map", fromHloc, "--queries", Berlin, "--output", Path.Combine(dir, "imported.txt"), "--pairs", queryPairs, "--resume" }
+                .Concat(extra).ToArray());
+            Assert.True(code == 1, err);
+            Assert.Contains("query_matches_file: ", err);
+        }
         // A pair the file lacks is said before any query; --matches needs the pairs, and a map of hloc's features.
         var onePair = Path.Combine(dir, "one-pair.h5");
         Hloc.WriteMatches(onePair, hlocPairs.Take(1).Select(p =>
@@ -385,7 +399,7 @@ public class InteropCliTests
         {
             (fromHloc, new[] { "--pairs", queryPairs, "--matches", onePair }, $"{onePair}: holds no matches for 4 of the 6 query pairs"),
             (fromHloc, new[] { "--matches", onePair }, "--matches needs --pairs"),
-            (fromHloc, new[] { "--pairs", queryPairs, "--matches", onePair, "--matching", "2d3d" }, "--matches gives 2D–2D matches with the database images: --matching 2d2d"),
+            (fromHloc, new[] { "--pairs", queryPairs, "--matches", onePair, "--matching", "2d3d" }, "--matches gives 2D–2D matches with the database images: --matching 2d2d (or leave --matching out)"),
             (db, new[] { "--pairs", queryPairs, "--matches", onePair }, "--matches takes hloc's matches of hloc's features"),
         })
         {

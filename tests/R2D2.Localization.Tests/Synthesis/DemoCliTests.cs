@@ -51,7 +51,13 @@ public class DemoCliTests
             "--query-images", dir, "--output", Path.ChangeExtension(alone, ".html"));
         Assert.True(code == 0, err + stdout);
         Assert.Contains($"report: warning: {Path.ChangeExtension(alone, ".csv")}: not found", err);
-        Assert.Contains($"report: warning: 2 of 2 query photos not found under {dir}", err);
+        // The photos are found below the folder by base name (images/night/), as a submission names them.
+        Assert.DoesNotContain("query photos not found", err);
+        var dayImages = Path.Combine(dir, "images", "day");
+        (code, stdout, err) = CliTests.Localize("report", "--map", Path.Combine(dir, "map.db"), "--poses", alone,
+            "--query-images", dayImages, "--output", Path.ChangeExtension(alone, ".html"));
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains($"report: warning: 2 of 2 query photos not found under {dayImages}", err);
     }
 
     /// <summary>A --scale too small for the extraction's sizes is a usage error before anything is

@@ -18,7 +18,7 @@ public static class AsmkVocabulary
             coarse = Vlad.TrainCodebook(samples, dim, side, iterations, seed);
             store(-1, coarse);
         }
-        advance?.Invoke("coarse words (k-means)");
+        advance?.Invoke(known.ContainsKey(-1) ? "coarse words (stored)" : "coarse words (k-means)");
         var cells = CoarseCells(samples, dim, coarse, side);
         var fine = new float[side][];
         for (int c = 0; c < side; c++)
@@ -33,7 +33,8 @@ public static class AsmkVocabulary
                     : members.Count <= k ? sub : Vlad.TrainCodebook(sub, dim, k, iterations, seed + c + 1);
                 store(c, fine[c]);
             }
-            advance?.Invoke($"fine words of coarse cell {c}");
+            // A resumed training says which parts it took from the database (as build-map's "stored").
+            advance?.Invoke(known.ContainsKey(c) ? $"fine words of coarse cell {c} (stored)" : $"fine words of coarse cell {c}");
         }
         return new AsmkCodebook(dim, coarse, fine);
     }

@@ -208,8 +208,11 @@ public class AsmkTests
         // As if killed after the coarse centres and two cells.
         var known = stored.Where(kv => kv.Key < 2).ToDictionary(kv => kv.Key, kv => kv.Value);
         var trained = new List<int>();
-        var resumed = AsmkVocabulary.Train(samples, dim, side, 5, 3, known, (p, _) => trained.Add(p));
+        var said = new List<string>();
+        var resumed = AsmkVocabulary.Train(samples, dim, side, 5, 3, known, (p, _) => trained.Add(p), said.Add);
         Assert.Equal(Enumerable.Range(2, side - 2), trained);
+        // The progress says which parts came from the database (a resumed run printed a fresh run's lines).
+        Assert.Equal(new[] { "coarse words (stored)", "fine words of coarse cell 0 (stored)", "fine words of coarse cell 1 (stored)", "fine words of coarse cell 2" }, said.Take(4));
         Assert.Equal(full.Coarse, resumed.Coarse);
         for (int c = 0; c < side; c++) Assert.Equal(full.Fine[c], resumed.Fine[c]);
     }

@@ -133,11 +133,11 @@ public class AachenTests
         Assert.True(code == 0, err + stdout);
         (code, stdout, err) = CliTests.Localize("convert", "--from", db, "--to", Path.Combine(dir, "hloc"), "--format", "hloc");
         Assert.True(code == 0, err + stdout);
-        (int Code, string Out, string Err) Script(string features, string outDir)
+        (int Code, string Out, string Err) Script(string features, string outDir, params string[] extra)
         {
             var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var a in new[] { Path.Combine(SharedData.RepoRoot, "tools", "aachen", "run"), "--dataset", dataset,
-                         "--model", "hloc:" + features, "--out", outDir, "--day", "--allow-empty" })
+                         "--model", "hloc:" + features, "--out", outDir, "--day", "--allow-empty" }.Concat(extra))
                 psi.ArgumentList.Add(a);
             psi.Environment["LOCALIZE"] = Path.Combine(AppContext.BaseDirectory, "localize");
             using var p = Process.Start(psi)!;
@@ -163,6 +163,24 @@ public class AachenTests
         using var map = FeatureDatabase.OpenReadOnly(Path.Combine(dir, "out", "aachen.db"));
         Assert.Equal("hloc", map.Extractor!.FeatureType);
         Assert.Equal("hloc:" + Path.Combine(dir, "hloc", "features.h5"), map.ReadNote("model_path"));
+        // hloc's query pairs and their matches (SuperGlue's, say; here every query keypoint matched to
+        // nothing) go to the queries' run, which records them (the sample's map has no point, so what
+        // is checked is the script's wiring; InteropCliTests checks that the matches are the file's).
+        var features = Path.Combine(dir, "hloc", "features.h5");
+        var names = Hloc.ListImages(features);
+        var queryPairs = names.Where(n => !n.StartsWith("db/", StringComparison.Ordinal))
+            .SelectMany(q => names.Where(n => n.StartsWith("db/", StringComparison.Ordinal)).Select(d => (Query: q, Db: d))).ToList();
+        File.WriteAllLines(Path.Combine(dir, "pairs-query.txt"), queryPairs.Select(p => $"{p.Query} {p.Db}"));
+        Hloc.WriteMatches(Path.Combine(dir, "matches-query.h5"), queryPairs.Select(p =>
+        {
+            int n = Hloc.ReadFeatures(features, p.Query).Count;
+            return (p.Query, p.Db, Enumerable.Repeat(-1, n).ToArray(), new float[n]);
+        }));
+        var imported = Script(features, Path.Combine(dir, "out"), "--query-pairs", Path.Combine(dir, "pairs-query.txt"),
+            "--query-matches", Path.Combine(dir, "matches-query.h5"), "--requery");
+        Assert.True(imported.Code == 0, imported.Err + imported.Out);
+        Assert.Contains("0 localized", imported.Out);
+        Assert.Contains("\"query_matches_file\"", File.ReadAllText(Path.Combine(dir, "out", "day_time.run.json")));
     }
 
     [Theory]

@@ -20,10 +20,16 @@ public sealed record PnpOptions
     /// the town's night queries which of two such poses won depended on RANSAC's draws (30 queries,
     /// five seeds: 73.3–80.0 % within (0.25 m, 2°) with 1; 80.0 % for every seed with 1.5).</summary>
     public double LocalOptimizationFactor { get; init; } = 1.5;
+    /// <summary>...and has at least this share of the best's inliers (a new best is always optimized).
+    /// MSAC scores saturate: with fewer than 1 − 1/<see cref="LocalOptimizationFactor"/> of the matches
+    /// inliers, a pose that explains almost none scores within the factor too, and optimizing every
+    /// hypothesis made the Aachen-size query's PnP 3× slower (0.12 → 0.36 s; README, "What the run shows").</summary>
+    public double LocalOptimizationMinShare { get; init; } = 0.5;
     public int Seed { get; init; } = 0;
 }
 
-public sealed record PnpResult(Pose Pose, int[] Inliers, int Iterations);
+/// <param name="Optimized">how many hypotheses were locally optimized</param>
+public sealed record PnpResult(Pose Pose, int[] Inliers, int Iterations, int Optimized = 0);
 
 /// <summary>
 /// Absolute pose from 2D–3D matches: LO-RANSAC over minimal P3P samples with an MSAC score and an
@@ -63,7 +69,7 @@ public static class PnpRansac
         double thr2 = o.ThresholdPx * o.ThresholdPx;
         Pose? best = null;
         double bestScore = double.PositiveInfinity;
-        int bestInliers = 0, iterations = 0;
+        int bestInliers = 0, iterations = 0, optimized = 0;
         long needed = inliersToBeat > 0 ? Needed(inliersToBeat + 1, n, o) : o.MaxIterations;
         Span<int> sample = stackalloc int[3];
         var b9 = new double[9];
@@ -80,7 +86,9 @@ public static class PnpRansac
             {
                 var (score, count) = Score(pose, px, pw, k, thr2);
                 if (score >= bestScore * o.LocalOptimizationFactor) continue;
+                if (score >= bestScore && count < o.LocalOptimizationMinShare * bestInliers) continue;
                 var candidate = pose;
+                optimized++;
                 // Local optimization: refine on the inliers while the score improves.
                 for (int lo = 0; lo < 4; lo++)
                 {
@@ -109,7 +117,7 @@ public static class PnpRansac
         var r = final.Rotation; var t = final.Translation;
         var m = centroid;
         var world = new Pose(r, new[] { t[0] - (r[0] * m[0] + r[1] * m[1] + r[2] * m[2]), t[1] - (r[3] * m[0] + r[4] * m[1] + r[5] * m[2]), t[2] - (r[6] * m[0] + r[7] * m[1] + r[8] * m[2]) });
-        return new PnpResult(world, finalInliers, iterations);
+        return new PnpResult(world, finalInliers, iterations, optimized);
     }
 
     /// <summary>RANSAC's iterations for <see cref="PnpOptions.Confidence"/> of drawing one all-inlier

@@ -9,15 +9,21 @@ public static class TextInput
     /// swapped) is named as such, not reported as a malformed first line.</summary>
     public static void RefuseBinary(string path, string what)
     {
+        if (BinaryKind(path) is { } kind) throw new FileFormatException(path, 0, $"is {kind}, not {what}");
+    }
+
+    /// <summary>What the file is when it is no text: "an SQLite database (…)" or "a binary file"; null for text.</summary>
+    public static string? BinaryKind(string path)
+    {
         var head = new byte[512];
         int n;
         using (var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
             n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         var bytes = head.AsSpan(0, n);
-        if (bytes.StartsWith("SQLite format 3\0"u8)) throw new FileFormatException(path, 0, $"is an SQLite database (a map or a feature database?), not {what}");
+        if (bytes.StartsWith("SQLite format 3\0"u8)) return "an SQLite database (a map or a feature database?)";
         // UTF-16 and UTF-32 text (with its byte-order mark, as OpenText reads it) holds zero bytes.
         bool wide = bytes.StartsWith(new byte[] { 0xFF, 0xFE }) || bytes.StartsWith(new byte[] { 0xFE, 0xFF }) || bytes.StartsWith(new byte[] { 0, 0, 0xFE, 0xFF });
-        if (!wide && bytes.Contains((byte)0)) throw new FileFormatException(path, 0, $"is a binary file, not {what}");
+        return !wide && bytes.Contains((byte)0) ? "a binary file" : null;
     }
 
     /// <summary>The lines of a text file (see <see cref="OpenText"/>).</summary>

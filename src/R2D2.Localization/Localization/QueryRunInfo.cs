@@ -118,7 +118,7 @@ public sealed record QueryRunInfo
         var nodes = shards.Select(s => JsonNode.Parse(s.Json)!.AsObject()).ToList();
         var merged = nodes[0].DeepClone().AsObject();
         merged["updated"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        merged["query_list"] = queryList;
+        merged["query_list"] = FullPath(queryList); // in full, as a query run writes it
         merged["queries"] = statuses.Count;
         merged["done"] = statuses.Count;
         merged["kept_from_earlier_run"] = nodes.Sum(n => n["kept_from_earlier_run"]?.GetValue<int>() ?? 0);

@@ -179,9 +179,11 @@ public static class MergeRunner
         if (outputs.GroupBy(o => Path.GetFullPath(o)).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new R2D2Exception($"{twice.First()}: given twice in --outputs (each shard once)");
         var csv = csvPath ?? Path.ChangeExtension(outPath, ".csv");
-        var ins = outputs.SelectMany(o => new[] { ("shard submission", (string?)o), ("shard CSV", Path.ChangeExtension(o, ".csv")), ("shard inliers", QueryInliers.PathFor(o)) })
-            .Append(("query list", listPath));
-        OutputFile.RefuseInputs(Localization.QueryOutputs.Files(outPath, csv).Select(f => ("merged " + f.Role, f.Path)), ins);
+        // Every file of a shard is read: none may be an output (its matches file and run description were).
+        var ins = outputs.SelectMany(o => Localization.QueryOutputs.Files(o).Select(f => ("shard " + f.Role, f.Path))).Append(("query list", listPath));
+        var merged = Localization.QueryOutputs.Files(outPath, csv).Select(f => ("merged " + f.Role, f.Path)).ToList();
+        OutputFile.RefuseInputs(merged, ins);
+        Localization.QueryOutputs.RefuseBinaryOutputs(merged);
         // Shards of one run share its map, photos and settings (their run descriptions say so): outputs
         // against two maps would mix point ids in the merged inliers.
         // Every shard has its run description or none has (an older build's): with some missing, a
@@ -198,6 +200,11 @@ public static class MergeRunner
             var differences = QueryRunInfo.Differences(first.Value.Settings, settings);
             if (differences.Count > 0)
                 throw new FileFormatException(o, 0, $"this shard's run differs from {first.Value.Path}'s ({string.Join("; ", differences)}): shards of two runs? (nothing was written)");
+            // The list's content (its cameras), which a resume does not compare (a list may grow between runs).
+            static string? ListHash(IReadOnlyList<(string Key, string Value)> s) => s.FirstOrDefault(kv => kv.Key == "query_list_sha256").Value is { Length: > 0 } h ? h : null;
+            if (ListHash(first.Value.Settings) is { } a && ListHash(settings) is { } b && a != b)
+                throw new FileFormatException(o, 0, $"this shard was localized with another query list than {first.Value.Path}'s (query_list_sha256: {a[..12]}… → {b[..12]}…: "
+                    + "other names or cameras): shards of two runs? (nothing was written)");
         }
         var found = new Dictionary<string, (StoredQuery Query, string From)>(StringComparer.Ordinal);
         foreach (var o in outputs)

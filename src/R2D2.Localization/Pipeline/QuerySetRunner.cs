@@ -103,6 +103,7 @@ public sealed class QuerySetRunner
     private readonly TorchSharp.torch.Device? _device;
     private readonly QuerySetOptions _o;
     private readonly DateTime _started = DateTime.UtcNow;
+    private string? _listSha256; // the query list's, hashed once
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private double _writeSeconds;
     private double _lastWriteSeconds;
@@ -154,6 +155,7 @@ public sealed class QuerySetRunner
                 new[] { ("map", _map.Path), ("query list", _o.QueryListPath) }.Concat(_o.OtherInputs).Concat(kaptureInputs)
                     .Concat(imagePaths.Select(p => ("query image", (string?)p))));
             OutputFile.RefuseAsOutputFiles(QueryOutputs.Files(poses, csv), inputFolders);
+            QueryOutputs.RefuseBinaryOutputs(QueryOutputs.Files(poses, csv));
         }
 
         if (_o.KaptureOutput != null)
@@ -252,6 +254,8 @@ public sealed class QuerySetRunner
         yield return ("map_images", _map.Images.Count);
         // Paths in full, so that a resume from another folder, or with a trailing slash, compares the files themselves.
         yield return ("query_list", QueryRunInfo.FullPath(_o.QueryListPath));
+        // Its content too: shards localized with lists of other cameras under one name merged without a word.
+        yield return ("query_list_sha256", _o.QueryListPath != null && File.Exists(_o.QueryListPath) ? _listSha256 ??= ImageFile.ContentHash(_o.QueryListPath) : null);
         yield return ("image_root", QueryRunInfo.FullPath(_o.ImageRoot));
         // The kept lines' names were written with the earlier run's folders: one submission, one scheme.
         yield return ("submission_folders", _o.SubmissionFolders);

@@ -180,6 +180,34 @@ public class ShardTests
         Assert.Equal(1, missing.Code);
         Assert.Contains("in none of the outputs", missing.Err);
 
+        // A shard's matches file or run description as --out (the merge replaced them: it reads them)
+        // is refused, and so is a map (replaced by text); each is left as it was.
+        foreach (var (o, said) in new[] { (R2D2.Localization.Formats.QueryMatches.PathFor(outputs[0]), "would overwrite the shard matches file"),
+                     (R2D2.Localization.Localization.QueryRunInfo.PathFor(outputs[1]), "would overwrite the shard run description"), (P("sharded.db"), "is an SQLite database") })
+        {
+            var bytes = File.ReadAllBytes(o);
+            var over = CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs).Concat(new[] { "--out", o }).ToArray());
+            Assert.True(over.Code == 1, over.Err);
+            Assert.Contains(said, over.Err);
+            Assert.Equal(bytes, File.ReadAllBytes(o));
+        }
+        // So is a database as query's own --output (a features database, here; the map was refused already).
+        var featureBytes = File.ReadAllBytes(P("features.db"));
+        var overDatabase = CliTests.Localize(query.Concat(new[] { "--map", P("sharded.db"), "--output", P("features.db") }).ToArray());
+        Assert.True(overDatabase.Code == 1, overDatabase.Err);
+        Assert.Contains($"{P("features.db")}: is an SQLite database (a map or a feature database?), which the submission would replace", overDatabase.Err);
+        Assert.Equal(featureBytes, File.ReadAllBytes(P("features.db")));
+        // A shard localized with a list of other cameras under the same names: refused (merged without a word).
+        var otherCameras = P("other-cameras.txt");
+        File.WriteAllLines(otherCameras, File.ReadAllLines(query[2]).Select(l => l.Split(' ') is { Length: >= 5 } f && double.TryParse(f[4], System.Globalization.CultureInfo.InvariantCulture, out var focal)
+            ? string.Join(' ', f.Take(4).Append((focal * 1.1).ToString(System.Globalization.CultureInfo.InvariantCulture)).Concat(f.Skip(5))) : l));
+        var otherQuery = (string[])query.Clone();
+        otherQuery[2] = otherCameras;
+        Ran(CliTests.Localize(otherQuery.Concat(new[] { "--map", P("sharded.db"), "--shard", $"1/{n}", "--output", P("poses-1b.txt") }).ToArray()));
+        var otherList = CliTests.Localize("merge", "--queries", query[2], "--outputs", outputs[0], P("poses-1b.txt"), outputs[2], "--out", P("v.txt"));
+        Assert.True(otherList.Code == 1, otherList.Err);
+        Assert.Contains("this shard was localized with another query list", otherList.Err);
+        Assert.False(File.Exists(P("v.txt")));
         // A shard run against another map (its run description says so): refused, nothing written.
         var runInfo = R2D2.Localization.Localization.QueryRunInfo.PathFor(outputs[1]);
         File.WriteAllText(runInfo, File.ReadAllText(runInfo).Replace(P("sharded.db"), P("other.db")));

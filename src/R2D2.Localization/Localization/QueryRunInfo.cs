@@ -119,6 +119,7 @@ public sealed record QueryRunInfo
         var merged = nodes[0].DeepClone().AsObject();
         merged["updated"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         merged["query_list"] = FullPath(queryList); // in full, as a query run writes it
+        merged["shard"] = Shard.All.ToString(); // the whole list now
         merged["queries"] = statuses.Count;
         merged["done"] = statuses.Count;
         merged["kept_from_earlier_run"] = nodes.Sum(n => n["kept_from_earlier_run"]?.GetValue<int>() ?? 0);

@@ -193,9 +193,20 @@ public static class MergeRunner
             throw new FileFormatException(lacking, 0, $"not found, while {described.First(File.Exists)} is: every shard's outputs are merged with their run description "
                 + "(copy all of a shard's files: .txt, .csv, .inliers.txt, .matches.txt, .run.json); nothing was written");
         (string Path, IReadOnlyList<(string, string)> Settings)? first = null;
+        var shards = new Dictionary<Shard, string>();
         foreach (var o in described.Where(File.Exists))
         {
             var settings = QueryRunInfo.Read(o).Settings;
+            // Each shard of one N once (older builds did not record it): a copy of a shard under another name, or shards of two Ns, were merged.
+            if (settings.FirstOrDefault(kv => kv.Key == "shard").Value is { Length: > 0 } recorded)
+            {
+                var shard = Shard.Parse(recorded, _ => null);
+                if (shards.Keys.FirstOrDefault(s => s.Count != shard.Count) is { Count: > 0 } other)
+                    throw new FileFormatException(o, 0, $"this shard is {shard} and {shards[other]}'s {other}: shards of two runs of {other.Count} and {shard.Count} shards? (nothing was written)");
+                if (shards.TryGetValue(shard, out var same))
+                    throw new FileFormatException(o, 0, $"this shard is {shard}, as {same}'s: the same shard twice (a copy?) (nothing was written)");
+                shards[shard] = o;
+            }
             if (first == null) { first = (o, settings); continue; }
             var differences = QueryRunInfo.Differences(first.Value.Settings, settings);
             if (differences.Count > 0)

@@ -254,6 +254,8 @@ public sealed class QuerySetRunner
         yield return ("map_images", _map.Images.Count);
         // Paths in full, so that a resume from another folder, or with a trailing slash, compares the files themselves.
         yield return ("query_list", QueryRunInfo.FullPath(_o.QueryListPath));
+        // Which part of the list (merge takes each shard of one N once; a copy of one was taken twice).
+        yield return ("shard", _o.Shard.ToString());
         // Its content too: shards localized with lists of other cameras under one name merged without a word.
         yield return ("query_list_sha256", _o.QueryListPath != null && File.Exists(_o.QueryListPath) ? _listSha256 ??= ImageFile.ContentHash(_o.QueryListPath) : null);
         yield return ("image_root", QueryRunInfo.FullPath(_o.ImageRoot));

@@ -175,6 +175,12 @@ public class ShardTests
         Assert.Equal(1, twice.Code);
         Assert.Contains("given twice in --outputs", twice.Err);
 
+        // So is a copy of a shard under another name (its run description says which shard it is).
+        foreach (var (role, path) in R2D2.Localization.Localization.QueryOutputs.Files(outputs[0]))
+            File.Copy(path!, path!.Replace("poses-0", "copy-0"));
+        var copied = CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs).Append(P("copy-0.txt")).Concat(new[] { "--out", P("w.txt") }).ToArray());
+        Assert.True(copied.Code == 1, copied.Err);
+        Assert.Contains($"this shard is 0/{n}, as {R2D2.Localization.Localization.QueryRunInfo.PathFor(outputs[0])}'s: the same shard twice", copied.Err);
         // Outputs of a shard missing: refused, naming the list.
         var missing = CliTests.Localize(new[] { "merge", "--queries", query[2], "--outputs" }.Concat(outputs.Take(2)).Concat(new[] { "--out", P("x.txt") }).ToArray());
         Assert.Equal(1, missing.Code);

@@ -15,7 +15,11 @@ internal static class ConvertCommand
         };
         var to = new Option<string>("--to") { Description = "output: a folder (colmap-*, kapture, strecha; hloc: features.h5, matches.h5 and pairs.txt go in it) or a file (nvm, submission, query-list)", Required = true };
         var format = new Option<string>("--format") { Description = "colmap-text, colmap-binary, kapture, nvm, strecha, submission, query-list, or hloc (from a feature database or a kapture folder's reconstruction/: its features and matches as hloc's features.h5 and matches.h5)", Required = true };
-        var intrinsics = new Option<string?>("--intrinsics") { Description = "cameras by image name (`name MODEL w h params...` or a COLMAP database): for a submission, a names-only list or an .nvm (one file: for Aachen's day and night queries, concatenate their two lists)" };
+        var intrinsics = new Option<string[]>("--intrinsics")
+        {
+            Description = "cameras by image name (`name MODEL w h params...` or a COLMAP database), one file or several (Aachen's day and night query lists): for a submission, a names-only list or an .nvm",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var images = new Option<string?>("--images") { Description = "image folder (an .nvm without --intrinsics needs the images' sizes)" };
         var features = new Option<bool>("--features") { Description = "from a feature database (.db) to kapture: also its keypoints, descriptors and matches (reconstruction/)" };
         var keypointsType = new Option<string?>("--keypoints-type") { Description = "from a kapture folder to hloc: the keypoints type (reconstruction/keypoints/TYPE) to take, with its descriptors and matches; default: the folder's only one" };

@@ -10,4 +10,22 @@ public static class CameraFiles
 {
     public static Dictionary<string, Camera> Read(string path) =>
         path.EndsWith(".db", StringComparison.OrdinalIgnoreCase) ? FeatureDatabase.ReadCamerasByImage(path) : Intrinsics.Read(path);
+
+    /// <summary>The cameras of several files as one (Aachen's day and night query lists); an image
+    /// two files give different cameras is an error naming both.</summary>
+    public static Dictionary<string, Camera> Read(IReadOnlyList<string> paths)
+    {
+        var all = new Dictionary<string, Camera>(StringComparer.Ordinal);
+        var from = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in paths)
+            foreach (var (name, camera) in Read(path))
+            {
+                if (all.TryGetValue(name, out var earlier)
+                    && !(earlier.Model == camera.Model && earlier.Width == camera.Width && earlier.Height == camera.Height && earlier.Params.SequenceEqual(camera.Params)))
+                    throw new FileFormatException(path, 0, $"gives '{name}' another camera than {from[name]} does");
+                all[name] = camera;
+                from.TryAdd(name, path);
+            }
+        return all;
+    }
 }

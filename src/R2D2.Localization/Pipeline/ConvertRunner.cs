@@ -49,9 +49,11 @@ public static class ConvertRunner
     /// <summary>Reads <paramref name="from"/>; <paramref name="intrinsics"/> (a `name MODEL w h
     /// params...` list or a COLMAP database) gives cameras by name; <paramref name="imageRoot"/> the
     /// images an NVM without intrinsics needs for their size.</summary>
-    public static List<ConvertedImage> Read(string from, string? intrinsics = null, string? imageRoot = null, Action<string>? warn = null)
+    public static List<ConvertedImage> Read(string from, IReadOnlyList<string>? intrinsics = null, string? imageRoot = null, Action<string>? warn = null)
     {
+        if (intrinsics is { Count: 0 }) intrinsics = null;
         var cams = intrinsics != null ? CameraFiles.Read(intrinsics) : null;
+        string? named = intrinsics == null ? null : string.Join(" and ", intrinsics); // as messages name them
         List<ConvertedImage> images;
         if (Directory.Exists(from))
         {
@@ -77,7 +79,7 @@ public static class ConvertRunner
             // (a target that needs cameras says to give --intrinsics).
             images = cams == null && imageRoot == null
                 ? Nvm.ReadPoses(from).Select(p => new ConvertedImage(p.Name, null, p.Pose)).ToList()
-                : Nvm.Read(from, cams, intrinsics, imageRoot).Select(p => new ConvertedImage(p.Name, p.Camera, p.Pose)).ToList();
+                : Nvm.Read(from, cams, named, imageRoot).Select(p => new ConvertedImage(p.Name, p.Camera, p.Pose)).ToList();
         else if (from.EndsWith(".out", StringComparison.OrdinalIgnoreCase) && File.ReadLines(from).FirstOrDefault()?.StartsWith("# Bundle file", StringComparison.Ordinal) == true)
             throw new FileFormatException(from, 1, "a Bundler .out file, which convert does not read (it names no image): give the NVM beside it (Aachen's 3D-models/*.nvm) or a COLMAP model");
         else images = ReadList(from, warn);
@@ -90,7 +92,7 @@ public static class ConvertRunner
             if (matched < images.Count)
             {
                 var first = images.First(i => CameraOf(i.Name) == null).Name;
-                warn?.Invoke($"{intrinsics}: no camera for {images.Count - matched} of the {images.Count} images (first: '{first}'{byName.Ambiguity(first)}): "
+                warn?.Invoke($"{named}: no camera for {images.Count - matched} of the {images.Count} images (first: '{first}'{byName.Ambiguity(first)}): "
                     + (matched == 0 ? "none of its names is one of the source's" : "those keep the source's camera, if any"));
             }
             images = images.Select(i => CameraOf(i.Name) is { } c ? i with { Camera = c } : i).ToList();
@@ -202,9 +204,9 @@ public static class ConvertRunner
     /// <summary>The output is refused when it would overwrite the source or the intrinsics (a file of
     /// the source's folder, the intrinsics list as an NVM's side file), and an output folder when it
     /// is an input folder, holds an input or lies inside one: checked before anything is read or written.</summary>
-    private static void RefuseOverwritingInputs(string from, string to, PoseFormat format, string? intrinsics)
+    private static void RefuseOverwritingInputs(string from, string to, PoseFormat format, IReadOnlyList<string>? intrinsics)
     {
-        var ins = OutputFile.InputsOf("input", from).Concat(OutputFile.InputsOf("intrinsics", intrinsics)).ToList();
+        var ins = OutputFile.InputsOf("input", from).Concat((intrinsics ?? Array.Empty<string>()).SelectMany(i => OutputFile.InputsOf("intrinsics", i))).ToList();
         if (format == PoseFormat.Hloc) ins.AddRange(HlocExportRunner.InputsOf(from, to));
         bool folder = format is PoseFormat.ColmapText or PoseFormat.ColmapBinary or PoseFormat.Kapture or PoseFormat.Strecha;
         var outputs = new List<(string, string?)>();
@@ -243,12 +245,14 @@ public static class ConvertRunner
     /// (<see cref="HlocExportRunner"/>).</summary>
     /// <param name="keypointsType">from a kapture folder to hloc: the keypoints to take (null: the folder's only type)</param>
     /// <param name="descriptorsType">and their descriptors (null: the folder whose descriptors.txt names those keypoints)</param>
-    public static (int Images, List<string> Written) Run(string from, string to, PoseFormat format, string? intrinsics = null, string? imageRoot = null,
+    /// <param name="intrinsics">cameras by image name: one file or several (Aachen's day and night lists)</param>
+    public static (int Images, List<string> Written) Run(string from, string to, PoseFormat format, IReadOnlyList<string>? intrinsics = null, string? imageRoot = null,
         bool features = false, IProgressSink? progress = null, string? keypointsType = null, string? descriptorsType = null)
     {
         if (string.IsNullOrWhiteSpace(to)) throw new UsageException("--to is empty: give the output file or folder");
-        if (intrinsics != null && !File.Exists(intrinsics))
-            throw new FileFormatException(intrinsics, 0, Directory.Exists(intrinsics) ? "is a folder: --intrinsics takes a list of intrinsics or a COLMAP database" : "intrinsics file (--intrinsics) not found");
+        if (intrinsics is { Count: 0 }) intrinsics = null;
+        if (intrinsics?.FirstOrDefault(i => !File.Exists(i)) is { } absent)
+            throw new FileFormatException(absent, 0, Directory.Exists(absent) ? "is a folder: --intrinsics takes lists of intrinsics or COLMAP databases" : "intrinsics file (--intrinsics) not found");
         if (keypointsType != null && format != PoseFormat.Hloc) throw new UsageException("--keypoints-type: from a kapture folder to hloc only (--format hloc)");
         if (descriptorsType != null && format != PoseFormat.Hloc) throw new UsageException("--descriptors-type: from a kapture folder to hloc only (--format hloc)");
         RefuseOverwritingInputs(from, to, format, intrinsics);

@@ -134,12 +134,20 @@ public class InteropCliTests
         File.WriteAllText(sub, "IMG_1.jpg 1 0 0 0 0 0 0\n");
         var list = Path.Combine(dir, "list.txt");
         File.WriteAllText(list, "query/night/nexus5x/IMG_1.jpg SIMPLE_RADIAL 1600 1200 1469.2 800 600 -0.03\n");
-        var images = ConvertRunner.Read(sub, list, null, warnings.Add);
+        var images = ConvertRunner.Read(sub, new[] { list }, null, warnings.Add);
         Assert.Equal(CameraModel.SimpleRadial, images.Single().Camera!.Model);
         File.WriteAllText(list, "other/IMG_2.jpg SIMPLE_RADIAL 1600 1200 1469.2 800 600 -0.03\n");
         warnings.Clear();
-        ConvertRunner.Read(sub, list, null, warnings.Add);
+        ConvertRunner.Read(sub, new[] { list }, null, warnings.Add);
         Assert.Contains(warnings, w => w.Contains("no camera for 1 of the 1 images (first: 'IMG_1.jpg'): none of its names is one of the source's"));
+        // Several lists (Aachen's night and day) give their cameras together; one image with two cameras is refused naming both files.
+        var day = Path.Combine(dir, "day.txt");
+        File.WriteAllText(day, "query/day/IMG_3.jpg SIMPLE_RADIAL 1600 1200 1400 800 600 0\nother/IMG_2.jpg SIMPLE_RADIAL 1600 1200 1469.2 800 600 -0.03\n");
+        File.WriteAllText(sub, "IMG_2.jpg 1 0 0 0 0 0 0\nIMG_3.jpg 1 0 0 0 0 0 1\n");
+        var both = ConvertRunner.Read(sub, new[] { list, day }, null, warnings.Add);
+        Assert.Equal(new[] { 1469.2, 1400 }, both.Select(i => i.Camera!.Params[0]));
+        File.WriteAllText(day, "other/IMG_2.jpg SIMPLE_RADIAL 1600 1200 1400 800 600 0\n");
+        Assert.Contains($"{day}: gives 'other/IMG_2.jpg' another camera than {list} does", Assert.Throws<FileFormatException>(() => ConvertRunner.Read(sub, new[] { list, day }, null, warnings.Add)).Message);
         var (code, _, err) = CliTests.Localize("convert", "--from", sub, "--to", Path.Combine(dir, "x"), "--format", "foo");
         Assert.True(code == 2, err);
         Assert.Contains("--format: unknown format 'foo'", err);
@@ -218,7 +226,7 @@ public class InteropCliTests
             (sub, model, PoseFormat.ColmapBinary, list, "holds a COLMAP text model (cameras.txt, images.txt) already"),
         })
         {
-            var e = Assert.Throws<R2D2Exception>(() => ConvertRunner.Run(from, to, format, intrinsics));
+            var e = Assert.Throws<R2D2Exception>(() => ConvertRunner.Run(from, to, format, intrinsics == null ? null : new[] { intrinsics }));
             Assert.Contains(words, e.Message);
             Assert.Contains("nothing was written", e.Message);
         }

@@ -53,6 +53,14 @@ public static class ImageFile
         return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant();
     }
 
+    /// <summary><see cref="ContentHash"/>, or null when the file cannot be read (the extraction that
+    /// reads it next reports why).</summary>
+    public static string? ContentHashOrNull(string path)
+    {
+        try { return ContentHash(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
     /// <summary>
     /// Decodes <paramref name="path"/> as RGB, refusing images of more than <paramref name="maxPixels"/>
     /// pixels (after reduction). <paramref name="reduction"/> 2, 4 or 8 decodes a sequential (not

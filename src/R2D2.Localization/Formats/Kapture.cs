@@ -256,8 +256,7 @@ public static class Kapture
                     throw new R2D2Exception($"'{s}' cannot be written in a kapture file (empty, a comma, a line break or spaces around it)");
             if (im.Camera.Model.Id > CameraModel.ThinPrismFisheye.Id)
                 throw new R2D2Exception($"'{im.Name}': kapture has no camera model {im.Camera.Model.Name} (its models are COLMAP's up to THIN_PRISM_FISHEYE); nothing was written");
-            if (sensors.TryGetValue(im.SensorId, out var known) && (known.Model != im.Camera.Model || known.Width != im.Camera.Width
-                || known.Height != im.Camera.Height || !known.Params.SequenceEqual(im.Camera.Params)))
+            if (sensors.TryGetValue(im.SensorId, out var known) && !known.SameIntrinsics(im.Camera))
                 throw new R2D2Exception($"sensor '{im.SensorId}' is given two different cameras");
             sensors[im.SensorId] = im.Camera;
         }

@@ -20,8 +20,7 @@ public static class CameraFiles
         foreach (var path in paths)
             foreach (var (name, camera) in Read(path))
             {
-                if (all.TryGetValue(name, out var earlier)
-                    && !(earlier.Model == camera.Model && earlier.Width == camera.Width && earlier.Height == camera.Height && earlier.Params.SequenceEqual(camera.Params)))
+                if (all.TryGetValue(name, out var earlier) && !earlier.SameIntrinsics(camera))
                     throw new FileFormatException(path, 0, $"gives '{name}' another camera than {from[name]} does");
                 all[name] = camera;
                 from.TryAdd(name, path);

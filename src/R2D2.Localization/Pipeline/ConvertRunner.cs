@@ -195,7 +195,7 @@ public static class ConvertRunner
         return images.Select(i =>
         {
             var c = i.Camera!;
-            int k = ids.FindIndex(o => o.Model == c.Model && o.Width == c.Width && o.Height == c.Height && o.Params.SequenceEqual(c.Params));
+            int k = ids.FindIndex(o => o.SameIntrinsics(c));
             if (k < 0) { ids.Add(c); k = ids.Count - 1; }
             return i with { Camera = c with { Id = k + 1 } };
         }).ToList();

@@ -40,7 +40,7 @@ public static class DatabaseExtraction
             if (stored)
             {
                 // Stored ones that recorded their file's hash are compared with it (a missing image keeps them).
-                var hash = recorded.ContainsKey(image.Name) && verified?.Contains(image.Name) != true ? HashOrNull(image.Path) : null;
+                var hash = recorded.ContainsKey(image.Name) && verified?.Contains(image.Name) != true ? ImageFile.ContentHashOrNull(image.Path) : null;
                 // Stored features of an image replaced since are the earlier image's: refused (they were
                 // kept as "stored already"), not extracted again under the matches made on them.
                 if (hash != null && recorded.TryGetValue(image.Name, out var before) && before != hash)
@@ -57,7 +57,7 @@ public static class DatabaseExtraction
                     double seconds = sw.Elapsed.TotalSeconds;
                     // The hash of the bytes decoded (a second read would be another file's if it was replaced
                     // in between); features read from an hloc file decoded none: the file's, read now.
-                    var hash = decodedHash ?? HashOrNull(image.Path);
+                    var hash = decodedHash ?? ImageFile.ContentHashOrNull(image.Path);
                     // The file's size, also for an image decoded reduced: its keypoints are in the file's pixels.
                     var camera = cameraFor?.Invoke(image) ?? ColmapGuess.For(features.ImageWidth, features.ImageHeight);
                     int imageId = existing?.Id ?? db.FindOrAddImage(image.Name, camera);
@@ -72,12 +72,6 @@ public static class DatabaseExtraction
             onImage?.Invoke(outcome);
         }
         return outcomes;
-    }
-
-    private static string? HashOrNull(string path)
-    {
-        try { return ImageFile.ContentHash(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; } // the extraction reports it
     }
 
     /// <summary>Registers the images not in the database yet, in their order, each with the camera

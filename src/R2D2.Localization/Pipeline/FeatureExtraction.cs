@@ -52,10 +52,7 @@ public sealed class FeatureExtraction
         // The image's bytes too: one replaced under its name was "up to date" by the model and settings alone.
         if (!overwrite && File.Exists(output))
         {
-            string? hash = null;
-            try { hash = ImageFile.ContentHash(image.Path); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the extraction reports it
-            if (hash != null && IsUpToDate(output, format, hash))
+            if (ImageFile.ContentHashOrNull(image.Path) is { } hash && IsUpToDate(output, format, hash))
                 return new ImageOutcome(image, output, -1, 0, Skipped: true, null);
         }
         try

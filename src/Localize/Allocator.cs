@@ -37,7 +37,7 @@ public static class Allocator
     // thp:always asks for transparent huge pages on jemalloc's memory (honoured when the kernel's
     // THP mode is madvise or always): a convolution reading 128 channels of a 100+ MB map misses
     // the TLB on every 4 kB page otherwise (boat + a 1280×820 image: 21.8 s of user time against
-    // 27.4, README "Speed").
+    // 27.4, docs/speed.md, "Speed").
     private const string JemallocConf = "dirty_decay_ms:-1,muzzy_decay_ms:-1,thp:always";
 
     [DllImport("libc", SetLastError = true)]

@@ -123,7 +123,7 @@ public sealed record NetworkOptions
     /// stay split. Same products, another summation order. CPU only. Null (the default): 4 in
     /// float32 (with <see cref="SplitMinDilation"/> 16, R2D2's last convolution runs at
     /// dilation 4 on 16 sub-images: oneDNN's direct kernel is slow at dilation 16, not at 8),
-    /// 1 in bfloat16 (where splitting measured slower); see README "Speed". Winograd's
+    /// 1 in bfloat16 (where splitting measured slower); see docs/speed.md, "Speed". Winograd's
     /// convolutions (<see cref="Winograd"/>) take any dilation and are never split.</summary>
     public int? SplitDilated { get; init; }
     /// <summary>Only convolutions with at least this dilation are split (<see cref="SplitDilated"/>).</summary>
@@ -138,7 +138,7 @@ public sealed record NetworkOptions
     /// tile where the direct kernel does 36, at any dilation (no phase split). Other products,
     /// so results differ by float rounding. CPU, float32, batch-norm folded. Null (the default):
     /// on where the CPU has AVX-512 or AVX2 with FMA (<see cref="WinogradConvolution.Accelerated"/>),
-    /// where it measured about twice as fast as oneDNN's direct kernels per layer (README "Speed").</summary>
+    /// where it measured about twice as fast as oneDNN's direct kernels per layer (docs/speed.md, "Speed").</summary>
     public bool? Winograd { get; init; }
 }
 

@@ -23,7 +23,7 @@ public sealed record PnpOptions
     /// <summary>...and has at least this share of the best's inliers (a new best is always optimized).
     /// MSAC scores saturate: with fewer than 1 − 1/<see cref="LocalOptimizationFactor"/> of the matches
     /// inliers, a pose that explains almost none scores within the factor too, and optimizing every
-    /// hypothesis made the Aachen-size query's PnP 3× slower (0.12 → 0.36 s; README, "What the run shows").</summary>
+    /// hypothesis made the Aachen-size query's PnP 3× slower (0.12 → 0.36 s; docs/speed.md, "What the run shows").</summary>
     public double LocalOptimizationMinShare { get; init; } = 0.5;
     public int Seed { get; init; } = 0;
 }

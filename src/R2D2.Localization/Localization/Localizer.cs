@@ -25,7 +25,7 @@ public sealed record LocalizerOptions
     public int MinInliers { get; init; } = 12;
     public float MinSimilarity { get; init; } = float.NegativeInfinity;
     /// <summary>Match against the points of the k most similar database images (0: against all
-    /// points). <see cref="Retrieval.Auto"/> picks all points for maps of up to 100,000 points.</summary>
+    /// points). <see cref="Retrieval.Auto"/>: as <see cref="Localizer"/>'s AutoImages decides (the top 20 images of larger maps).</summary>
     public int RetrievedImages { get; init; } = Retrieval.Auto;
     /// <summary>Database images to match against, per query name (a user's pairs file); overrides retrieval.</summary>
     public NameIndex<List<int>>? PairsByQuery { get; init; }
@@ -56,7 +56,7 @@ public sealed record LocalizerOptions
     /// neighbouring buildings only the map around the true pose adds. 0: off; null (auto):
     /// <see cref="AutoVerifiedCandidates"/> for retrieved images, off for a pairs file's (the user's
     /// choice of images). On the town's 100 night queries at 1,000 images, 5 put 74 % within
-    /// (0.25 m, 2°) against 70 % without (README, "The town").</summary>
+    /// (0.25 m, 2°) against 70 % without (docs/results.md, "The town").</summary>
     public int? VerifiedCandidates { get; init; }
 
     public const int AutoVerifiedCandidates = 5;
@@ -66,7 +66,7 @@ public sealed record LocalizerOptions
     /// whose pose cannot reach it is given up early. On the town's 100 night queries at 1,000
     /// images 0.5 gives what 0 gives (74 % within (0.25 m, 2°)); on the scale benchmark's
     /// Aachen-size street, where one place dominates, the median query went from 0.93 to 0.30 s
-    /// (README, "What the run shows").</summary>
+    /// (docs/speed.md, "What the run shows").</summary>
     public double VerifyMinShare { get; init; } = 0.5;
 
     /// <summary>The query's 2D–2D matches with each database image made elsewhere (hloc's matches.h5

@@ -393,6 +393,17 @@ public sealed class AsmkIndex
     /// <summary>Bytes the inverted file holds (postings, codes, per-image and per-word arrays).</summary>
     public long MemoryBytes => _postImage.LongLength * 4 + _postCode.LongLength * 8 + (_start.LongLength + _ids.LongLength) * 4 + (_idf.LongLength + _norm.LongLength + _lut.LongLength) * 8;
 
+    /// <summary>Bytes of postings (image index and code) a search for <paramref name="query"/> reads:
+    /// the walk's memory traffic, which bounds its time at Aachen's size.</summary>
+    public long WalkBytes(AsmkImage query) => Postings(query) * (4 + 8L * _cw);
+
+    private long Postings(AsmkImage query)
+    {
+        long postings = 0;
+        foreach (var w in query.Words) postings += _start[w + 1] - _start[w];
+        return postings;
+    }
+
     // Query words are scored in this many parts, each into its own score array, summed in a fixed
     // order: the scores do not depend on the number of threads.
     private const int Parts = 4;
@@ -404,8 +415,7 @@ public sealed class AsmkIndex
         int n = query.Words.Length;
         var partial = new double[Parts][];
         // Parts of about equal postings, not of equal words: a common word costs thousands.
-        long postings = 0;
-        foreach (var w in query.Words) postings += _start[w + 1] - _start[w];
+        long postings = Postings(query);
         var bounds = new int[Parts + 1];
         long acc = 0;
         for (int q = 0, part = 1; q < n && part < Parts; q++)

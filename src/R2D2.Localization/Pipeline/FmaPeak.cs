@@ -21,6 +21,14 @@ public static class FmaPeak
     {
         threads = Math.Max(1, threads);
         Chains(1000); // JIT and warm-up
+        double best = BestSeconds(threads, rounds, _ => Volatile.Write(ref sink, Chains(iterations)));
+        return 2.0 * Accumulators * Lanes * iterations * threads / best / 1e9;
+    }
+
+    /// <summary>The shortest of <paramref name="rounds"/> wall times of <paramref name="work"/>(w)
+    /// run at once on threads w = 0 … threads − 1 (from the first start to the last end).</summary>
+    internal static double BestSeconds(int threads, int rounds, Action<int> work)
+    {
         double best = double.PositiveInfinity;
         for (int r = 0; r < rounds; r++)
         {
@@ -33,14 +41,14 @@ public static class FmaPeak
             {
                 start.SignalAndWait();
                 begin[w] = Stopwatch.GetTimestamp();
-                Volatile.Write(ref sink, Chains(iterations));
+                work(w);
                 end[w] = Stopwatch.GetTimestamp();
             })).ToList();
             foreach (var t in workers) t.Start();
             foreach (var t in workers) t.Join();
             best = Math.Min(best, (end.Max() - begin.Min()) / (double)Stopwatch.Frequency);
         }
-        return 2.0 * Accumulators * Lanes * iterations * threads / best / 1e9;
+        return best;
     }
 
     /// <summary>Where the chains' sum goes, so the JIT cannot drop them as unused.</summary>

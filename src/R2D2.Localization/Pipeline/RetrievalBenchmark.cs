@@ -17,7 +17,7 @@ public sealed record RetrievalBenchmarkOptions
 
 public sealed record RetrievalBenchmarkResult(int Images, int Keypoints, int Words, double TrainSeconds, double EncodeSecondsPerImage,
     long IndexBytes, double QueryEncodeMs, double QuerySearchMs, double VladMs, double AsmkRecallAt1, double VladRecallAt1,
-    double QueryAssignMs, double QueryAssignOneByOneMs, double AssignAgreement);
+    double QueryAssignMs, double QueryAssignOneByOneMs, double AssignAgreement, double QueryWalkMB, double ReadGBs);
 
 /// <summary>
 /// ASMK's query side at scale without images: a street of synthetic images, each seeing a window
@@ -86,7 +86,7 @@ public static class RetrievalBenchmark
 
         // Medians per query, after one untimed query (first calls: JIT, thread pool, pages).
         var encMs = new List<double>(); var searchMs = new List<double>(); var vladMs = new List<double>();
-        var assignMs = new List<double>(); var oneByOneMs = new List<double>();
+        var assignMs = new List<double>(); var oneByOneMs = new List<double>(); var walkMB = new List<double>();
         long same = 0, assigned = 0;
         int asmkHits = 0, vladHits = 0;
         for (int q = -1; q < o.Queries; q++)
@@ -109,14 +109,15 @@ public static class RetrievalBenchmark
             for (int j = 0; j < o.Images; j++) { double s = 0; for (int t = 0; t < v.Length; t++) s += v[t] * vlad[j][t]; if (s > bestS) { bestS = s; best = j; } }
             double vladQuery = sw.Elapsed.TotalMilliseconds;
             if (q < 0) continue;
-            encMs.Add(enc); assignMs.Add(assign); oneByOneMs.Add(oneByOne); searchMs.Add(search); vladMs.Add(vladQuery);
+            encMs.Add(enc); assignMs.Add(assign); oneByOneMs.Add(oneByOne); searchMs.Add(search); vladMs.Add(vladQuery); walkMB.Add(index.WalkBytes(e) / 1e6);
             same += agree; assigned += f.Count;
             if (top.Count > 0 && top[0].ImageId == i) asmkHits++;
             if (best == i) vladHits++;
         }
         return new RetrievalBenchmarkResult(o.Images, o.Keypoints, cb.Words, train, encodeSeconds / o.Images, index.MemoryBytes,
             Statistics.Median(encMs), Statistics.Median(searchMs), Statistics.Median(vladMs), (double)asmkHits / o.Queries, (double)vladHits / o.Queries,
-            Statistics.Median(assignMs), Statistics.Median(oneByOneMs), (double)same / Math.Max(assigned, 1));
+            Statistics.Median(assignMs), Statistics.Median(oneByOneMs), (double)same / Math.Max(assigned, 1),
+            Statistics.Median(walkMB), ReadBandwidth.GBs(o.Threads));
     }
 
     /// <summary>The reference the benchmark compares the codebook's assignment with: one dot

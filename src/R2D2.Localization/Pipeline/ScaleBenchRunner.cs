@@ -188,7 +188,7 @@ public static class ScaleBenchRunner
         var trueIds = new long[street.Images.Count][];
         Parallel.For(0, trueIds.Length, c =>
         {
-            street.Features(c, out var p);
+            var p = street.PointIds(c);
             // Clutter (−1) kept out: (keypoint, point) pairs of the detected facade points only.
             var kept = new List<long>();
             for (int k = 0; k < p.Length; k++) if (p[k] >= 0) { kept.Add(k); kept.Add(p[k]); }
@@ -235,12 +235,35 @@ public static class ScaleBenchRunner
         int cells = Localizer.PointCells(probe, Localizer.DatabaseImages("probe", probe, map, options) ?? new List<int>(), map, options);
         var exact = cells > 0 ? RunQueries(street, map, o, options with { PointCells = 0 }) : null;
         string search = cells > 0 ? $"search within {cells} cells per point" : "exact search";
+        string walk = map.Asmk is { } asmk ? AsmkParts(street, asmk, o.Queries) : "";
         string reference = exact == null ? "" : $"; exact search: median {exact.Median:F3} s (ratio {main.Median / exact.Median:F2}), {exact.Localized}/{o.Queries} localized, median inliers {exact.MedianInliers:F0}";
         // Seconds of the row: the median per query (the figure the target is about), the total and the parts' medians in the note.
         result("query", o.Queries, "queries", $"median of {o.Queries} queries (match + PnP, {retrieval.Name} retrieval {o.RetrievedImages}, {search}, "
             + $"PnP {options.Pnp.ThresholdPx.ToString(CultureInfo.InvariantCulture)} px, verified candidates {(options.VerifiedCandidates?.ToString(CultureInfo.InvariantCulture) ?? "default")} with ≥ {options.VerifyMinShare.ToString(CultureInfo.InvariantCulture)} of the best's inliers, total {main.Total:F1} s; "
-            + $"medians: retrieval {main.Retrieval:F3} s, retrieval + matching {main.Matching:F3} s, PnP {main.Pnp:F3} s); "
+            + $"medians: retrieval {main.Retrieval:F3} s{walk}, retrieval + matching {main.Matching:F3} s, PnP {main.Pnp:F3} s); "
             + $"{main.Localized}/{o.Queries} localized, median position error {main.MedianError:F3} m, median inliers {main.MedianInliers:F0}{reference}", main.Median);
+    }
+
+    /// <summary>ASMK's query side in its parts, medians over the queries: the encoding, the posting
+    /// walk, the bytes it reads and the machine's read bandwidth, which bounds the walk.</summary>
+    private static string AsmkParts(SyntheticStreet street, AsmkIndex asmk, int queries)
+    {
+        var encode = new List<double>();
+        var search = new List<double>();
+        var megabytes = new List<double>();
+        for (int q = 0; q < queries; q++)
+        {
+            var f = street.Query(q).Features;
+            var sw = Stopwatch.StartNew();
+            var e = Asmk.Encode(f.Descriptors, f.Count, asmk.Codebook);
+            encode.Add(sw.Elapsed.TotalSeconds);
+            sw.Restart();
+            asmk.Search(e, 20);
+            search.Add(sw.Elapsed.TotalSeconds);
+            megabytes.Add(asmk.WalkBytes(e) / 1e6);
+        }
+        double gbs = ReadBandwidth.GBs(Environment.ProcessorCount);
+        return FormattableString.Invariant($" (ASMK alone: encode {Statistics.Median(encode):F3} s + search {Statistics.Median(search):F3} s, {Statistics.Median(megabytes):F0} MB of postings per query; the machine reads {gbs:F1} GB/s on {Environment.ProcessorCount} threads)");
     }
 
     private sealed record QueryRun(double Median, double Total, double Retrieval, double Matching, double Pnp, int Localized, double MedianError, double MedianInliers);

@@ -86,6 +86,15 @@ public sealed class SyntheticStreet
 
     public FeatureSet Features(int c) => Features(c, out _);
 
+    /// <summary>Database image <paramref name="c"/>'s keypoints' facade points (−1: clutter), as
+    /// <see cref="Features(int, out long[])"/> gives them, without making its 10 MB of descriptors
+    /// (the true matches of thousands of images: their descriptors were garbage the GC kept for a while).</summary>
+    public long[] PointIds(int c)
+    {
+        Generate(Images[c].Pose, new Rng(Rng.Hash(_o.Seed, (ulong)c, 3)), _o.Detection, _o.DescriptorNoise, out var ids, descriptors: false);
+        return ids;
+    }
+
     /// <summary>Query <paramref name="q"/>: a camera between the database positions, at another height
     /// and heading (as Aachen's queries are not taken where its database photos were), with noisier
     /// descriptors and fewer detections (night); its true pose and features.</summary>
@@ -97,10 +106,11 @@ public sealed class SyntheticStreet
         return ($"query/{q:D5}.jpg", pose, Generate(pose, r, detection, descriptorNoise, out _));
     }
 
-    private FeatureSet Generate(Pose pose, Rng r, double detection, double noise, out long[] pointIds)
+    /// <param name="descriptors">false: the point ids only (the same random draws, nothing else made; the result is null).</param>
+    private FeatureSet Generate(Pose pose, Rng r, double detection, double noise, out long[] pointIds, bool descriptors = true)
     {
         int k = _o.Keypoints;
-        var x = new float[k]; var y = new float[k]; var ids = new long[k]; var desc = new float[k * Dim];
+        var x = new float[k]; var y = new float[k]; var ids = new long[k]; var desc = new float[descriptors ? k * Dim : 0];
         int n = 0;
         var centre = pose.CameraCenter;
         // The facade seen within ±25 m along the street (a 1600-px image 8 m from it sees ±5.4 m).
@@ -118,6 +128,12 @@ public sealed class SyntheticStreet
                 if (u < 0 || v < 0 || u > Width - 1 || v > Height - 1) continue;
                 if (!r.Chance(detection)) continue;
                 x[n] = (float)(u + r.NextDouble() - 0.5); y[n] = (float)(v + r.NextDouble() - 0.5); ids[n] = id;
+                if (!descriptors)
+                {
+                    for (int j = 0; j < Dim; j++) r.Normal(); // the noise's draws, so the next detections are the same
+                    n++;
+                    continue;
+                }
                 var d = desc.AsSpan(n * Dim, Dim);
                 PointDescriptor(id, d);
                 double norm = 0;
@@ -126,6 +142,12 @@ public sealed class SyntheticStreet
                 for (int j = 0; j < Dim; j++) d[j] *= inv;
                 n++;
             }
+        }
+        if (!descriptors)
+        {
+            ids.AsSpan(n).Fill(-1); // clutter
+            pointIds = ids;
+            return null!;
         }
         for (; n < k; n++)
         {

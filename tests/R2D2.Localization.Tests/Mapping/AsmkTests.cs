@@ -93,6 +93,9 @@ public class AsmkTests
         }
         Assert.Equal(plain.Count, one.Count);
         foreach (var (id, sc) in one) Assert.Equal(plain[id], sc, 9);
+        // The walk reads a posting (a 4-byte image index and a 16-byte code) per database image holding a query word.
+        long shared = db.Values.Sum(im => (long)im.Words.Intersect(query.Words).Count());
+        Assert.Equal(shared * 20, index.WalkBytes(query));
     }
 
     /// <summary>An image's encoding, words in parts on threads and residuals 8 components at a

@@ -22,6 +22,12 @@ public class SyntheticFeaturesTests
         Assert.NotEqual(a.Descriptors, c.Descriptors);
         Assert.Equal(3000, a.Count);
         Assert.Equal(new SyntheticStreet(Small).Query(1).Features.Descriptors, new SyntheticStreet(Small).Query(1).Features.Descriptors);
+        // The point ids alone (the true-matches stage's) are those of the features, for every image.
+        for (int i = 0; i < Small.Images; i++)
+        {
+            new SyntheticStreet(Small).Features(i, out var ids);
+            Assert.Equal(ids, new SyntheticStreet(Small).PointIds(i));
+        }
     }
 
     [Fact]

@@ -394,7 +394,7 @@ public sealed class AsmkIndex
     public long MemoryBytes => _postImage.LongLength * 4 + _postCode.LongLength * 8 + (_start.LongLength + _ids.LongLength) * 4 + (_idf.LongLength + _norm.LongLength + _lut.LongLength) * 8;
 
     /// <summary>Bytes of postings (image index and code) a search for <paramref name="query"/> reads:
-    /// the walk's memory traffic, which bounds its time at Aachen's size.</summary>
+    /// the walk's memory traffic, over the memory's read rate a floor on its time at Aachen's size.</summary>
     public long WalkBytes(AsmkImage query) => Postings(query) * (4 + 8L * _cw);
 
     private long Postings(AsmkImage query)

@@ -6,8 +6,9 @@ namespace R2D2.Localization.Pipeline;
 /// The machine's memory read bandwidth on the given threads: each thread streams its own part of
 /// an array far larger than the caches and counts its bits (a popcount per 8 bytes, as ASMK's
 /// posting walk does per code). The yardstick of the retrieval benchmarks: the walk reads a few
-/// hundred MB per query at Aachen's size, so its time is bounded by this figure, which varies
-/// between machines and from day to day on a shared VM.
+/// hundred MB per query at Aachen's size, so its bytes over this rate are a floor on its time. The
+/// rate varies between machines, and on a shared VM from hour to hour (19–54 GB/s on 2 threads of
+/// this project's machine in one day).
 /// </summary>
 public static class ReadBandwidth
 {

@@ -116,10 +116,10 @@ internal static class BenchRetrievalCommand
             Console.WriteLine($"settings: {r.GetValue(threads)} threads; {x.Images} images × {x.Keypoints} descriptors, {x.Words} words");
             Console.WriteLine($"ASMK vocabulary {x.TrainSeconds:F1} s; encoding {x.EncodeSecondsPerImage * 1000:F1} ms per database image; inverted file {x.IndexBytes / 1e6:F1} MB ({x.IndexBytes / (double)x.Images / 1e3:F1} kB per image)");
             Console.WriteLine($"per query (medians of {r.GetValue(queries)}, after one untimed): ASMK encode {x.QueryEncodeMs:F1} ms + search {x.QuerySearchMs:F1} ms = {x.QueryEncodeMs + x.QuerySearchMs:F1} ms; VLAD (encode + scan) {x.VladMs:F1} ms");
-            Console.WriteLine($"posting walk: {x.QueryWalkMB:F1} MB per query, read at {x.QueryWalkMB / x.QuerySearchMs:F1} GB/s by the search; this machine reads {x.ReadGBs:F1} GB/s on {r.GetValue(threads)} threads (the walk's floor at that rate: {x.QueryWalkMB / x.ReadGBs:F2} ms)");
+            Console.WriteLine($"posting walk: {x.QueryWalkMB:F1} MB per query, read at {x.QueryWalkMB / x.QuerySearchMs:F1} GB/s by the search; this machine reads {x.ReadGBs:F1} GB/s on the search's {x.SearchThreads} threads (the walk's floor at that rate: {x.QueryWalkMB / x.ReadGBs:F2} ms)");
             Console.WriteLine($"query words: {x.QueryAssignMs:F1} ms ({r.GetValue(threads)} threads); reference, a dot product per centre on 1 thread, {x.QueryAssignOneByOneMs:F1} ms (ratio {x.QueryAssignMs / x.QueryAssignOneByOneMs:F3}); same word for {100 * x.AssignAgreement:F3}% of descriptors");
             Console.WriteLine($"recall@1 (nearest image): ASMK {100 * x.AsmkRecallAt1:F0}%, VLAD {100 * x.VladRecallAt1:F0}%");
-            Console.WriteLine($"peak RSS {ExtractRunner.PeakRssMb():F0} MB");
+            Console.WriteLine($"peak RSS {x.PeakRssMb:F0} MB");
             return 0;
         }));
         return cmd;

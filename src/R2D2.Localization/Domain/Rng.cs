@@ -25,6 +25,10 @@ public sealed class Rng
         return SplitMix64.Mix(_state);
     }
 
+    /// <summary>Skips the next <paramref name="draws"/> 64-bit draws (of <see cref="NextUInt64"/>; every other
+    /// method takes one, <see cref="Normal"/> two) at once: the state is a counter.</summary>
+    public void Skip(long draws) => _state += unchecked((ulong)draws * SplitMix64.Gamma);
+
     /// <summary>Uniform in [0, 1).</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 

@@ -408,6 +408,9 @@ public sealed class AsmkIndex
     // order: the scores do not depend on the number of threads.
     private const int Parts = 4;
 
+    /// <summary>The threads a search for <paramref name="threads"/> (0: all cores) runs on: at most one per part.</summary>
+    public static int SearchThreads(int threads = 0) => Math.Clamp(threads > 0 ? threads : Environment.ProcessorCount, 1, Parts);
+
     /// <summary>The k best database images for an encoded query, best first, with their scores;
     /// the postings are scanned on up to <paramref name="threads"/> threads (0: all cores).</summary>
     public List<(int ImageId, double Score)> Search(AsmkImage query, int k, int threads = 0)
@@ -424,8 +427,7 @@ public sealed class AsmkIndex
             if (acc * Parts >= postings * part) bounds[part++] = q + 1;
         }
         for (int part = 1; part <= Parts; part++) bounds[part] = part == Parts ? n : Math.Max(bounds[part], bounds[part - 1]);
-        int t = Math.Clamp(threads > 0 ? threads : Environment.ProcessorCount, 1, Parts);
-        Parallel.For(0, Parts, new ParallelOptions { MaxDegreeOfParallelism = t }, part =>
+        Parallel.For(0, Parts, new ParallelOptions { MaxDegreeOfParallelism = SearchThreads(threads) }, part =>
             partial[part] = ScorePart(query, bounds[part], bounds[part + 1]));
         var score = partial[0];
         for (int part = 1; part < Parts; part++)

@@ -7,8 +7,8 @@ namespace R2D2.Localization.Pipeline;
 /// an array far larger than the caches and counts its bits (a popcount per 8 bytes, as ASMK's
 /// posting walk does per code). The yardstick of the retrieval benchmarks: the walk reads a few
 /// hundred MB per query at Aachen's size, so its bytes over this rate are a floor on its time. The
-/// rate varies between machines, and on a shared VM from hour to hour (19–54 GB/s on 2 threads of
-/// this project's machine in one day).
+/// rate varies between machines, and on a shared VM from run to run (37–54 GB/s on 2 threads of
+/// this project's machine within a few minutes, idle).
 /// </summary>
 public static class ReadBandwidth
 {
@@ -20,7 +20,7 @@ public static class ReadBandwidth
     {
         threads = Math.Max(1, threads);
         var data = new ulong[Math.Max(threads, bytes / 8)];
-        for (long i = 0; i < data.LongLength; i++) data[i] = (ulong)i * 0x9E3779B97F4A7C15UL;
+        for (long i = 0; i < data.LongLength; i++) data[i] = (ulong)i * SplitMix64.Gamma;
         double best = FmaPeak.BestSeconds(threads, rounds, w =>
         {
             long from = data.LongLength * w / threads, to = data.LongLength * (w + 1) / threads;

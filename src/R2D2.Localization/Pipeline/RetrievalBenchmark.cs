@@ -17,7 +17,7 @@ public sealed record RetrievalBenchmarkOptions
 
 public sealed record RetrievalBenchmarkResult(int Images, int Keypoints, int Words, double TrainSeconds, double EncodeSecondsPerImage,
     long IndexBytes, double QueryEncodeMs, double QuerySearchMs, double VladMs, double AsmkRecallAt1, double VladRecallAt1,
-    double QueryAssignMs, double QueryAssignOneByOneMs, double AssignAgreement, double QueryWalkMB, double ReadGBs);
+    double QueryAssignMs, double QueryAssignOneByOneMs, double AssignAgreement, double QueryWalkMB, double ReadGBs, int SearchThreads, double? PeakRssMb);
 
 /// <summary>
 /// ASMK's query side at scale without images: a street of synthetic images, each seeing a window
@@ -102,7 +102,7 @@ public static class RetrievalBenchmark
             int agree = 0;
             for (int d = 0; d < f.Count; d++) if (ReferenceAssign(cb, f.Descriptor(d)) == assignedWords[d]) agree++;
             double oneByOne = sw.Elapsed.TotalMilliseconds; sw.Restart();
-            var top = index.Search(e, 20);
+            var top = index.Search(e, 20, o.Threads);
             double search = sw.Elapsed.TotalMilliseconds; sw.Restart();
             var v = Vlad.Encode(f, vladCodebook, 64);
             int best = 0; double bestS = double.NegativeInfinity;
@@ -114,10 +114,13 @@ public static class RetrievalBenchmark
             if (top.Count > 0 && top[0].ImageId == i) asmkHits++;
             if (best == i) vladHits++;
         }
+        // The peak before the bandwidth probe's array: the benchmark's own memory.
+        double? peak = ExtractRunner.PeakRssMb();
+        int searchThreads = AsmkIndex.SearchThreads(o.Threads);
         return new RetrievalBenchmarkResult(o.Images, o.Keypoints, cb.Words, train, encodeSeconds / o.Images, index.MemoryBytes,
             Statistics.Median(encMs), Statistics.Median(searchMs), Statistics.Median(vladMs), (double)asmkHits / o.Queries, (double)vladHits / o.Queries,
             Statistics.Median(assignMs), Statistics.Median(oneByOneMs), (double)same / Math.Max(assigned, 1),
-            Statistics.Median(walkMB), ReadBandwidth.GBs(o.Threads));
+            Statistics.Median(walkMB), ReadBandwidth.GBs(searchThreads), searchThreads, peak);
     }
 
     /// <summary>The reference the benchmark compares the codebook's assignment with: one dot

@@ -130,7 +130,7 @@ public sealed class SyntheticStreet
                 x[n] = (float)(u + r.NextDouble() - 0.5); y[n] = (float)(v + r.NextDouble() - 0.5); ids[n] = id;
                 if (!descriptors)
                 {
-                    for (int j = 0; j < Dim; j++) r.Normal(); // the noise's draws, so the next detections are the same
+                    r.Skip(2L * Dim); // the noise's Dim normals, so the next detections are the same
                     n++;
                     continue;
                 }

@@ -22,12 +22,16 @@ public class SyntheticFeaturesTests
         Assert.NotEqual(a.Descriptors, c.Descriptors);
         Assert.Equal(3000, a.Count);
         Assert.Equal(new SyntheticStreet(Small).Query(1).Features.Descriptors, new SyntheticStreet(Small).Query(1).Features.Descriptors);
-        // The point ids alone (the true-matches stage's) are those of the features, for every image.
-        for (int i = 0; i < Small.Images; i++)
-        {
-            new SyntheticStreet(Small).Features(i, out var ids);
-            Assert.Equal(ids, new SyntheticStreet(Small).PointIds(i));
-        }
+        // The point ids alone (the true-matches stage's) are those of the features, for every image,
+        // with clutter (3,000 keypoints) and without (1,000: the facade's points fill them all).
+        foreach (var o in new[] { Small, Small with { Keypoints = 1000 } })
+            for (int i = 0; i < o.Images; i++)
+            {
+                new SyntheticStreet(o).Features(i, out var ids);
+                Assert.Equal(ids, new SyntheticStreet(o).PointIds(i));
+            }
+        new SyntheticStreet(Small with { Keypoints = 1000 }).Features(0, out var full);
+        Assert.DoesNotContain(-1L, full);
     }
 
     [Fact]

@@ -49,7 +49,7 @@ public static class ReportLoader
         var runPath = QueryRunInfo.PathFor(posesPath);
         var run = File.Exists(runPath) ? QueryRunInfo.Read(runPath) : null;
         // The photos where the run read them, when not given (every card lacked its photo without a word).
-        if (queryImageFolder == null && run?.Settings.FirstOrDefault(kv => kv.Key == "image_root").Value is { Length: > 0 } recordedRoot)
+        if (queryImageFolder == null && run != null && QueryRunInfo.Setting(run.Settings, "image_root") is { } recordedRoot)
         {
             if (Directory.Exists(recordedRoot)) queryImageFolder = recordedRoot;
             else warnings.Add($"{runPath}: the run read its query photos from {recordedRoot}, which is not there: give --query-images to show them");

@@ -40,7 +40,14 @@ public sealed record QueryRunInfo
     public static string? FullPath(string? path) =>
         string.IsNullOrEmpty(path) ? path : Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
 
-    private static bool IsPath(string key) => key is "image_root" or "intrinsics" or "pairs_file" or "retrieval_pairs_file" or "global_descriptors" or "query_list" or "query_matches_file";
+    /// <summary>The value a run description records under <paramref name="key"/>; null when absent or empty.</summary>
+    public static string? Setting(IReadOnlyList<(string Key, string Value)> settings, string key) =>
+        settings.FirstOrDefault(kv => kv.Key == key).Value is { Length: > 0 } v ? v : null;
+
+    // The optional input files a run records by path (one list: resume compares them, and one a run adds is a difference).
+    private static bool IsInputFile(string key) => key is "intrinsics" or "pairs_file" or "retrieval_pairs_file" or "global_descriptors" or "query_matches_file";
+
+    private static bool IsPath(string key) => key is "image_root" or "query_list" || IsInputFile(key);
 
     /// <summary>
     /// What a resumed run must share with the run that wrote the kept queries: the map, the image
@@ -54,12 +61,12 @@ public sealed record QueryRunInfo
         earlier = earlier.Select(e => IsPath(e.Key) && e.Value.Length > 0 && !Path.IsPathRooted(e.Value) ? (e.Key, FullPath(e.Value)!) : e).ToList();
         // Before 2026-12-02 the folders were not recorded: such a run wrote base names (the default, 0).
         if (!earlier.Any(e => e.Key == "submission_folders")) earlier = earlier.Append(("submission_folders", "0")).ToList();
-        static bool Compared(string k) => k is "map" or "map_points" or "map_images" or "image_root" or "submission_folders" or "intrinsics" or "pairs_file"
-            or "retrieval_pairs_file" or "global_descriptors" or "query_matches_file" || k.StartsWith("extractor.", StringComparison.Ordinal) || k.StartsWith("localizer.", StringComparison.Ordinal);
+        static bool Compared(string k) => k is "map" or "map_points" or "map_images" or "image_root" or "submission_folders" || IsInputFile(k)
+            || k.StartsWith("extractor.", StringComparison.Ordinal) || k.StartsWith("localizer.", StringComparison.Ordinal);
         var before = earlier.Where(e => Compared(e.Key)).ToDictionary(e => e.Key, e => e.Value);
         var after = now.Where(e => Compared(e.Key)).ToDictionary(e => e.Key, e => e.Value);
         return before.Where(b => after.GetValueOrDefault(b.Key, "–") != b.Value).Select(b => $"{b.Key}: {b.Value} → {after.GetValueOrDefault(b.Key, "–")}")
-            .Concat(after.Where(a => !before.ContainsKey(a.Key) && a.Key is "intrinsics" or "pairs_file" or "retrieval_pairs_file" or "global_descriptors" or "query_matches_file")
+            .Concat(after.Where(a => !before.ContainsKey(a.Key) && IsInputFile(a.Key))
                 .Select(a => $"{a.Key}: – → {a.Value}"))
             .ToList();
     }

@@ -198,7 +198,7 @@ public static class MergeRunner
         {
             var settings = QueryRunInfo.Read(o).Settings;
             // Each shard of one N once (older builds did not record it): a copy of a shard under another name, or shards of two Ns, were merged.
-            if (settings.FirstOrDefault(kv => kv.Key == "shard").Value is { Length: > 0 } recorded)
+            if (QueryRunInfo.Setting(settings, "shard") is { } recorded)
             {
                 var shard = Shard.Parse(recorded, _ => null);
                 if (shards.Keys.FirstOrDefault(s => s.Count != shard.Count) is { Count: > 0 } other)
@@ -212,8 +212,7 @@ public static class MergeRunner
             if (differences.Count > 0)
                 throw new FileFormatException(o, 0, $"this shard's run differs from {first.Value.Path}'s ({string.Join("; ", differences)}): shards of two runs? (nothing was written)");
             // The list's content (its cameras), which a resume does not compare (a list may grow between runs).
-            static string? ListHash(IReadOnlyList<(string Key, string Value)> s) => s.FirstOrDefault(kv => kv.Key == "query_list_sha256").Value is { Length: > 0 } h ? h : null;
-            if (ListHash(first.Value.Settings) is { } a && ListHash(settings) is { } b && a != b)
+            if (QueryRunInfo.Setting(first.Value.Settings, "query_list_sha256") is { } a && QueryRunInfo.Setting(settings, "query_list_sha256") is { } b && a != b)
                 throw new FileFormatException(o, 0, $"this shard was localized with another query list than {first.Value.Path}'s (query_list_sha256: {a[..12]}… → {b[..12]}…: "
                     + "other names or cameras): shards of two runs? (nothing was written)");
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using R2D2.Localization.Formats;
+using R2D2.Localization.Localization;
 using R2D2.Localization.Matching;
 using R2D2.Localization.Storage;
 using Xunit;
@@ -57,6 +58,8 @@ public class AachenTests
         var (code9, err9) = RunScript();
         Assert.True(code9 == 0, err9);
         Assert.Contains("\"pnp_threshold_px\": 12", File.ReadAllText(Path.Combine(outDir, "day_time.run.json")));
+        // The network's precision is part of the run (bf16 features are not fp32's).
+        Assert.Contains(("extractor.precision", "fp32"), QueryRunInfo.Read(Path.Combine(outDir, "day_time.run.json")).Settings);
         foreach (var _ in new[] { "--requery", "12", "--pnp-threshold" }) psi.ArgumentList.RemoveAt(psi.ArgumentList.Count - 1);
         // The checks name the file and line of a missing image.
         var broken = TempDir.Create();

@@ -38,6 +38,10 @@ public sealed class FeatureSource : IDisposable
 
     public ExtractorIdentity Identity { get; }
     public string Description { get; }
+    /// <summary>"fp32" or "bf16" for a network; null for RootSIFT and features read from a file.
+    /// Not part of <see cref="Identity"/> (a map's features and its queries' may differ in it), but a
+    /// run's outputs must not (a run description records it).</summary>
+    public string? Precision { get; private init; }
 
     public FeatureSet Extract(RgbImage image) => _extract(image);
 
@@ -90,7 +94,8 @@ public sealed class FeatureSource : IDisposable
     {
         var extractor = new MultiScaleExtractor(network, settings);
         return new FeatureSource(img => extractor.Extract(img), path => extractor.ExtractFile(path), ExtractorIdentity.ForR2D2(modelName, extractor.Network.Architecture.Net, extractor.Network.WeightsHash, extractor.Settings, extractor.Network.Architecture.DescriptorDim),
-            $"R2D2 {modelName} ({network.Architecture.Net}) on {network.Device}", network, extractor.SizeProblem);
+            $"R2D2 {modelName} ({network.Architecture.Net}) on {network.Device}", network, extractor.SizeProblem)
+        { Precision = network.Options.BFloat16 ? "bf16" : "fp32" };
     }
 
     /// <param name="maxPixels">Larger images are refused (SIFT has no reduced decoding here).</param>

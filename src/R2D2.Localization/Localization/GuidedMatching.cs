@@ -7,7 +7,8 @@ public sealed record GuidedMatchingOptions
 {
     /// <summary>Rounds of guided matching + PnP after the first pose (0: off).</summary>
     public int Rounds { get; init; } = 0;
-    /// <summary>A point is compared only with keypoints within this distance of its projection (undistorted px).</summary>
+    /// <summary>A point is compared only with keypoints within this distance of its projection (undistorted
+    /// px of the largest pyramid level: the localizer scales it as PnP's threshold, <c>Localizer.DetectionScale</c>).</summary>
     public double RadiusPx { get; init; } = 8;
     /// <summary>Lowe's ratio on descriptor distances between the best and second-best keypoint in the radius.</summary>
     public double Ratio { get; init; } = 0.9;

@@ -140,6 +140,13 @@ public static class Localizer
     /// <summary>P3P needs three matches and a fourth to choose among its solutions: with fewer, PnP is not tried.</summary>
     public const int MinMatchesForPnp = 4;
 
+    /// <summary>What the "auto" settings resolve by, in words: a run description records it, so that
+    /// resuming a run with a build that decides otherwise is refused.</summary>
+    public static string AutoRules => FormattableString.Invariant(
+        $"retrieval: the top {Retrieval.AutoImages} images of maps of more than {Retrieval.AutoImages} images (vlad: of more than {Retrieval.AutoMaxPointsForDirect} points); ")
+        + FormattableString.Invariant($"{LocalizerOptions.AutoVerifiedCandidates} verified candidates for retrieved images; covisibility clusters for retrieved images; ")
+        + FormattableString.Invariant($"search within {PointSearch.AutoCells} cells from {PointSearch.AutoMinPairs} descriptor pairs");
+
     public static QueryResult Localize(string name, RgbImage image, Camera camera, FeatureSource source, MapIndex map,
         TorchSharp.torch.Device? device, LocalizerOptions? options = null)
     {
@@ -172,7 +179,9 @@ public static class Localizer
         var candidates = new List<(PnpResult Pose, List<Match> Matches)>();
         // The fewest inliers a candidate needs to be verified, given the best pose's.
         int MinVerified(int best) => (int)Math.Ceiling(o.VerifyMinShare * best);
-        var pnp = ScaledPnp(f, map, o); // once per query: the settings' JSON is parsed here, not per PnP
+        double scale = DetectionScale(f, map.Extractor); // once per query: the settings' JSON is parsed here, not per PnP
+        var pnp = scale == 1 ? o.Pnp : o.Pnp with { ThresholdPx = o.Pnp.ThresholdPx * scale, LossScalePx = o.Pnp.LossScalePx * scale };
+        var guidedOptions = scale == 1 ? o.Guided : o.Guided with { RadiusPx = o.Guided.RadiusPx * scale };
         var order = Enumerable.Range(0, matchSets.Count).OrderByDescending(g => matchSets[g].Count).ToList();
         foreach (int g in order)
         {
@@ -187,7 +196,7 @@ public static class Localizer
             var m = matchSets[g];
             for (int round = 0; round < o.Guided.Rounds && r != null && r.Inliers.Length >= o.MinInliers; round++)
             {
-                var guided = Guided(f, camera, map, r, m, groups[g], o.Guided);
+                var guided = Guided(f, camera, map, r, m, groups[g], guidedOptions);
                 var r2 = Pnp(guided, f, camera, map, pnp, r.Inliers.Length);
                 if (r2 == null || r2.Inliers.Length <= r.Inliers.Length) break;
                 r = r2; m = guided;
@@ -246,18 +255,11 @@ public static class Localizer
         return PnpRansac.Estimate(px, pw, camera.Pinhole, pnp, inliersToBeat);
     }
 
-    /// <summary>The options' PnP settings in the image's pixels (<see cref="DetectionScale"/>).</summary>
-    private static PnpOptions ScaledPnp(FeatureSet f, MapIndex map, LocalizerOptions o)
-    {
-        double s = DetectionScale(f, map.Extractor);
-        return s == 1 ? o.Pnp : o.Pnp with { ThresholdPx = o.Pnp.ThresholdPx * s, LossScalePx = o.Pnp.LossScalePx * s };
-    }
-
     private const int HlocDetectionSize = 1024;
 
     /// <summary>The image's pixels per pixel of the largest level its features were detected on:
     /// longer side / the extractor's max size when the image is larger, else 1. PnP's threshold and
-    /// loss scale are in those pixels (a keypoint's error grows with it): 8 px is 8 px on the town's
+    /// loss scale, and guided matching's radius, are in those pixels (a keypoint's error grows with it): 8 px is 8 px on the town's
     /// 512×384 photos, 12.5 px on Aachen's 1,600 px queries (hloc: 12), 24 px on Strecha's 3,072 px
     /// images, where a fixed 8 px lost a night query of strecha-loc within (0.05 m, 0.5°).</summary>
     public static double DetectionScale(FeatureSet f, ExtractorIdentity extractor)

@@ -61,7 +61,7 @@ public sealed record QueryRunInfo
         earlier = earlier.Select(e => IsPath(e.Key) && e.Value.Length > 0 && !Path.IsPathRooted(e.Value) ? (e.Key, FullPath(e.Value)!) : e).ToList();
         // Before 2026-12-02 the folders were not recorded: such a run wrote base names (the default, 0).
         if (!earlier.Any(e => e.Key == "submission_folders")) earlier = earlier.Append(("submission_folders", "0")).ToList();
-        static bool Compared(string k) => k is "map" or "map_points" or "map_images" or "image_root" or "submission_folders" || IsInputFile(k)
+        static bool Compared(string k) => k is "map" or "map_points" or "map_images" or "map_asmk" or "image_root" or "submission_folders" || IsInputFile(k)
             || k.StartsWith("extractor.", StringComparison.Ordinal) || k.StartsWith("localizer.", StringComparison.Ordinal);
         var before = earlier.Where(e => Compared(e.Key)).ToDictionary(e => e.Key, e => e.Value);
         var after = now.Where(e => Compared(e.Key)).ToDictionary(e => e.Key, e => e.Value);
@@ -172,6 +172,9 @@ public sealed record QueryRunInfo
                 }
                 JsonFlat.Add(p.Name, p.Value, settings);
             }
+            // JSON allows a key twice; a run description never has one (edited, or two pasted together).
+            if (settings.GroupBy(kv => kv.Item1).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new FileFormatException(path, 0, $"\"{twice.Key}\" is given {twice.Count()} times: not a run description this program wrote");
             foreach (var (k, v) in settings)
                 if (k == "localizer.min_inliers" && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int m)) minInliers = m;
             return new QueryRunInfo { Settings = settings, Stages = stages, MinInliers = minInliers };

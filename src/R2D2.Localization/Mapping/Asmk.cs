@@ -43,6 +43,22 @@ public sealed class AsmkCodebook
     /// <summary>The first word of each coarse centre; the last entry is the number of words.</summary>
     public int[] FineStart { get; }
     public int Words => FineStart[^1];
+
+    /// <summary>"N words, sha256 XXXXXXXXXXXX": tells vocabularies apart (a run description records it,
+    /// so a resume notices an index rebuilt meanwhile). Hashes the coarse centres and the words per
+    /// centre only (128 KB, not the fine centres' 32 MB): the fine ones are learnt from them.</summary>
+    public string Fingerprint => _fingerprint ??= FingerprintOf();
+    private string? _fingerprint;
+
+    private string FingerprintOf()
+    {
+        var bytes = new byte[Coarse.Length * sizeof(float) + FineStart.Length * sizeof(int)];
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(Coarse.AsSpan()).CopyTo(bytes);
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(FineStart.AsSpan()).CopyTo(bytes.AsSpan(Coarse.Length * sizeof(float)));
+        var hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(bytes)).ToLowerInvariant();
+        return $"{Words} words, sha256 {hash[..12]}";
+    }
+
     private readonly Centres _coarse;
     private readonly Centres[] _fine;
 

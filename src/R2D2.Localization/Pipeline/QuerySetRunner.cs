@@ -252,6 +252,8 @@ public sealed class QuerySetRunner
         yield return ("map", _map.Path);
         yield return ("map_points", _map.Points.Count);
         yield return ("map_images", _map.Images.Count);
+        // The index retrieval reads: `localize build-retrieval` adds or rebuilds it in the same map file.
+        yield return ("map_asmk", _map.Asmk is { } asmk ? $"{asmk.Images.Count} images, {asmk.Codebook.Fingerprint}" : "none");
         // Paths in full, so that a resume from another folder, or with a trailing slash, compares the files themselves.
         yield return ("query_list", QueryRunInfo.FullPath(_o.QueryListPath));
         // Which part of the list (merge takes each shard of one N once; a copy of one was taken twice).
@@ -270,22 +272,33 @@ public sealed class QuerySetRunner
         var id = _source.Identity;
         yield return ("extractor", new (string, object?)[]
         {
-            ("type", id.FeatureType), ("model", id.Model), ("net", id.Net), ("weights", id.WeightsHash),
+            ("type", id.FeatureType), ("model", id.Model), ("net", id.Net), ("weights", id.WeightsHash), ("precision", _source.Precision),
             ("settings", id.Settings.TrimStart().StartsWith('{') ? new JsonObjectText(id.Settings) : id.Settings),
         });
         var l = _o.Localizer;
         yield return ("localizer", new (string, object?)[]
         {
             ("pnp_threshold_px", l.Pnp.ThresholdPx), ("pnp_confidence", l.Pnp.Confidence), ("pnp_max_iterations", l.Pnp.MaxIterations), ("pnp_local_optimization_factor", l.Pnp.LocalOptimizationFactor),
+            ("pnp_min_iterations", l.Pnp.MinIterations), ("pnp_local_optimization_min_share", l.Pnp.LocalOptimizationMinShare), ("pnp_seed", l.Pnp.Seed),
             ("min_inliers", l.MinInliers),
             ("min_similarity", float.IsNegativeInfinity(l.MinSimilarity) ? null : l.MinSimilarity),
             ("matched_against", l.PairsByQuery != null ? l.ImportedMatches != null ? "the pairs file's database images, with the query matches file's matches" : "the pairs file's database images"
                 : l.RetrievedImages == Retrieval.Auto ? "auto" : l.RetrievedImages == 0 ? "all map points" : $"the points of the {l.RetrievedImages} most similar database images"),
             ("matching", MatchingSchemes.Name(l.Matching)), ("covisibility_clusters", l.CovisibilityClusters is { } c ? c ? "on" : "off" : "auto"),
-            ("guided_rounds", l.Guided.Rounds), ("verified_candidates", l.VerifiedCandidates is { } vc ? vc.ToString(System.Globalization.CultureInfo.InvariantCulture) : "auto"), ("verify_min_share", l.VerifyMinShare), ("pnp_loss_scale_px", l.Pnp.LossScalePx), ("point_cells", l.PointCells is { } pc ? pc.ToString(System.Globalization.CultureInfo.InvariantCulture) : "auto"),
+            ("retrieval_method", RetrievalKind()),
+            ("guided_rounds", l.Guided.Rounds), ("guided_radius_px", l.Guided.RadiusPx), ("guided_ratio", l.Guided.Ratio), ("guided_min_similarity", l.Guided.MinSimilarity), ("guided_min_image_votes", l.Guided.MinImageVotes),
+            // What "auto" resolves to (a newer build may decide otherwise: a resume then says so).
+            ("auto_rules", Localization.Localizer.AutoRules),
+            ("verified_candidates", l.VerifiedCandidates is { } vc ? vc.ToString(System.Globalization.CultureInfo.InvariantCulture) : "auto"), ("verify_min_share", l.VerifyMinShare), ("pnp_loss_scale_px", l.Pnp.LossScalePx), ("point_cells", l.PointCells is { } pc ? pc.ToString(System.Globalization.CultureInfo.InvariantCulture) : "auto"),
         });
         yield return ("device", _device?.ToString() ?? "cpu");
     }
+
+    /// <summary>The retrieval the run uses: the map's own method by name, a file's by its kind (the
+    /// file is recorded under its own key), "none" when every map point is matched or a pairs file is.</summary>
+    private string RetrievalKind() =>
+        _o.Localizer.PairsByQuery != null ? "none" : Localization.Localizer.RetrievalUsed(_map, _o.Localizer) is not { } m ? "none"
+            : ImageRetrieval.InputOf(m.Name) is { } input ? input.Role : m.Name;
 
     /// <summary>The localized queries as kapture records: their timestamps and sensors from a kapture
     /// query folder, else 0, 1, … and one sensor per camera.</summary>
@@ -295,7 +308,8 @@ public sealed class QuerySetRunner
         List<KaptureImage> images;
         if (_o.QueryListPath != null && Kapture.IsKapture(_o.QueryListPath))
         {
-            var byName = Kapture.Read(_o.QueryListPath).ToDictionary(k => k.Name);
+            // Without its trajectories: the queries were read without them, and the poses written are the run's.
+            var byName = Kapture.Read(_o.QueryListPath, poses: false).ToDictionary(k => k.Name);
             images = done.Select(o => byName[o.Query.Name] with { Pose = o.Result.Pose }).ToList();
         }
         else images = Kapture.FromImages(done.Select(o => (o.Query.Name, o.Query.Camera!, (Pose?)o.Result.Pose)));

@@ -335,5 +335,8 @@ public class QueryFailureAndRunInfoTests
         Assert.Contains($"{path}:1:", Assert.Throws<FileFormatException>(() => QueryRunInfo.Read(path)).Message);
         File.WriteAllText(path, "{ not json");
         Assert.Contains(path, Assert.Throws<FileFormatException>(() => QueryRunInfo.Read(path)).Message);
+        // A key twice (JSON allows it) would have been a stack trace where a resume compares settings.
+        File.WriteAllText(path, $"{{\"format\": \"{QueryRunInfo.FormatName}\", \"localizer\": {{\"min_inliers\": 12, \"min_inliers\": 30}}}}");
+        Assert.Contains($"{path}: \"localizer.min_inliers\" is given 2 times", Assert.Throws<FileFormatException>(() => QueryRunInfo.Read(path)).Message);
     }
 }

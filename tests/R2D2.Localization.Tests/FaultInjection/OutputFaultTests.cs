@@ -625,6 +625,8 @@ public class OutputFaultTests(TinyMap tiny)
             (other, Array.Empty<string>(), $"image_root: {dir} → {other}"),
             // The kept lines hold base names; the new ones would have held folders.
             (dir, new[] { "--submission-folders", "1" }, "submission_folders: 0 → 1"),
+            // The tiny map matches every point by default: retrieving by another method is another run.
+            (dir, new[] { "--retrieval", "2", "--retrieval-method", "vlad" }, "localizer.retrieval_method: none → vlad"),
         })
         {
             (code, _, err) = CliTests.Localize(new[] { "query", "--map", Path.Combine(dir, "map.db"), "--queries", list, "--images", images,
@@ -634,6 +636,16 @@ public class OutputFaultTests(TinyMap tiny)
             Assert.Contains("nothing was written", err);
             Assert.Equal(before, OutputsOf(poses).Select(TinyMap.Hash).ToList());
         }
+
+        // The map's ASMK index rebuilt meanwhile (same path, points and images): another vocabulary.
+        var asmkBefore = QueryRunInfo.Setting(QueryRunInfo.Read(QueryRunInfo.PathFor(poses)).Settings, "map_asmk");
+        Assert.Matches(@"^5 images, \d+ words, sha256 [0-9a-f]{12}$", asmkBefore);
+        (code, _, err) = CliTests.Localize("build-retrieval", "--map", Path.Combine(dir, "map.db"), "--seed", "1");
+        Assert.True(code == 0, err);
+        (code, _, err) = Query(dir, list, poses, "--resume");
+        Assert.Equal(1, code);
+        Assert.Contains($"map_asmk: {asmkBefore} → ", err);
+        Assert.Equal(before, OutputsOf(poses).Select(TinyMap.Hash).ToList());
 
         // Outputs without their run description (an older version's, or a run killed as it began):
         // --resume cannot tell their settings, and kept them under any.

@@ -55,6 +55,9 @@ internal static class ExtractCommand
     {
         var settings = o.Extraction.Get(r);
         bool database = r.GetValue(o.Database) != null;
+        // These shape feature files only: with a database they were ignored without a word.
+        if (database && new Option[] { o.Format, o.Overwrite, o.Stats, o.Warmup }.FirstOrDefault(x => r.GetResult(x) is { Implicit: false }) is { } fileOnly)
+            throw new UsageException($"{fileOnly.Name} is for feature files (--out DIR); a database keeps what it stores and is resumed instead");
         var job = new ExtractJob
         {
             Images = r.GetValue(o.Images)!, Database = r.GetValue(o.Database), Shard = o.Shard.Get(r),

@@ -290,6 +290,17 @@ public static class OutputFile
         }
     }
 
+    /// <summary>A text output that exists and is no text file (a map or a feature database given as
+    /// the output) would be replaced: refused before anything is written.</summary>
+    public static void RefuseBinaryOutputs(IEnumerable<(string Role, string? Path)> files)
+    {
+        foreach (var (role, path) in files)
+        {
+            if (path != null && File.Exists(path) && TextInput.BinaryKind(path) is { } kind)
+                throw new R2D2Exception(path, 0, $"is {kind}, which the {role} would replace: give another output (nothing was written)");
+        }
+    }
+
     /// <summary>Output files checked before any work, so a run does not fail at its end: a folder at
     /// an output's path, a device or a pipe there, a file where its folder goes, and a path inside one of
     /// <paramref name="foldersKept"/> (folders the command reads or keeps, e.g. a features cache) are refused.</summary>

@@ -80,17 +80,6 @@ public static class QueryOutputs
         ("matches file", QueryMatches.PathFor(posesPath)), ("run description", QueryRunInfo.PathFor(posesPath)),
     };
 
-    /// <summary>An output that exists and is no text file (a map or a feature database given as
-    /// the output) would be replaced: refused before anything is written.</summary>
-    public static void RefuseBinaryOutputs(IEnumerable<(string Role, string? Path)> files)
-    {
-        foreach (var (role, path) in files)
-        {
-            if (path != null && File.Exists(path) && TextInput.BinaryKind(path) is { } kind)
-                throw new R2D2Exception(path, 0, $"is {kind}, which the {role} would replace: give another output (nothing was written)");
-        }
-    }
-
     /// <param name="runInfo">the run description's text to write with them (a merge's), or null</param>
     public static void Write(string posesPath, string csvPath, IReadOnlyList<QueryRecord> records, string? runInfo = null)
     {

@@ -62,9 +62,16 @@ public static class ExtractRunner
     {
         var inputs = ImageList.Resolve(j.Images);
         if (inputs.Count == 0) throw new UsageException("no images found in --images");
-        OutputFile.RefuseInputs(new[] { ("feature database", j.Database), ("statistics file", j.Files?.StatsPath) }, inputs.Select(i => ("image", (string?)i.Path)));
-        // A statistics file that cannot be written (a folder, a device) is said now, not after the extraction.
+        // The lists and folders named by --images and the checkpoint are inputs too (--stats over
+        // the image list or the model wrote its JSON there).
+        var modelFile = features.IsHloc ? features.Model[FeatureSource.HlocPrefix.Length..] : features.Model;
+        var given = j.Images.Select(p => ("--images input", (string?)p)).Append((features.IsHloc ? "hloc features file" : "checkpoint", File.Exists(modelFile) ? modelFile : null));
+        OutputFile.RefuseInputs(new[] { ("feature database", j.Database), ("statistics file", j.Files?.StatsPath) },
+            inputs.Select(i => ("image", (string?)i.Path)).Concat(given));
+        // A statistics file that cannot be written (a folder, a device), or that would replace a
+        // database, is said now, not after the extraction.
         OutputFile.RefuseAsOutputFiles(new[] { ("statistics file", j.Files?.StatsPath) });
+        OutputFile.RefuseBinaryOutputs(new[] { ("statistics file", j.Files?.StatsPath) });
         if ((j.Database != null) == (j.Files != null))
             throw new UsageException(j.Database != null ? "give --out or --database, not both" : "give --out DIR (feature files) or --database DB (feature database)");
         if (j.Database is { } db)

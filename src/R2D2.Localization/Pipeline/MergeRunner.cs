@@ -183,7 +183,7 @@ public static class MergeRunner
         var ins = outputs.SelectMany(o => Localization.QueryOutputs.Files(o).Select(f => ("shard " + f.Role, f.Path))).Append(("query list", listPath));
         var merged = Localization.QueryOutputs.Files(outPath, csv).Select(f => ("merged " + f.Role, f.Path)).ToList();
         OutputFile.RefuseInputs(merged, ins);
-        Localization.QueryOutputs.RefuseBinaryOutputs(merged);
+        OutputFile.RefuseBinaryOutputs(merged);
         // Shards of one run share its map, photos and settings (their run descriptions say so): outputs
         // against two maps would mix point ids in the merged inliers.
         // Every shard has its run description or none has (an older build's): with some missing, a

@@ -155,7 +155,7 @@ public sealed class QuerySetRunner
                 new[] { ("map", _map.Path), ("query list", _o.QueryListPath) }.Concat(_o.OtherInputs).Concat(kaptureInputs)
                     .Concat(imagePaths.Select(p => ("query image", (string?)p))));
             OutputFile.RefuseAsOutputFiles(QueryOutputs.Files(poses, csv), inputFolders);
-            QueryOutputs.RefuseBinaryOutputs(QueryOutputs.Files(poses, csv));
+            OutputFile.RefuseBinaryOutputs(QueryOutputs.Files(poses, csv));
         }
 
         if (_o.KaptureOutput != null)

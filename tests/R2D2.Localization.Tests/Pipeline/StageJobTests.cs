@@ -29,7 +29,22 @@ public class StageJobTests
         Assert.StartsWith("RootSIFT features go into a database", Refused(new ExtractJob { Images = new[] { image }, Files = files }, features with { Model = "rootsift" }));
         Assert.Contains("would overwrite the image", Assert.ThrowsAny<R2D2Exception>(() =>
             ExtractRunner.Run(new ExtractJob { Images = new[] { image }, Database = image }, features, ProgressSink.None)).Message);
-        Assert.Equal(new[] { image, empty }, Directory.GetFileSystemEntries(dir).Order());
+        // --stats over an input named by --images (a list) or over the checkpoint wrote its JSON there;
+        // over a database it replaced that.
+        var list = Path.Combine(dir, "list.txt");
+        File.WriteAllText(list, image + "\n");
+        var model = Path.Combine(dir, "model.pt");
+        File.WriteAllText(model, "not read");
+        var db = Path.Combine(dir, "other.db");
+        File.WriteAllBytes(db, "SQLite format 3\0"u8.ToArray());
+        string RefusedStats(string stats, string[] images, FeatureSourceSpec spec) => Assert.ThrowsAny<R2D2Exception>(() =>
+            ExtractRunner.Run(new ExtractJob { Images = images, Files = files with { StatsPath = stats } }, spec, ProgressSink.None)).Message;
+        Assert.Contains("the statistics file would overwrite the --images input", RefusedStats(list, new[] { list }, features));
+        Assert.Contains("the statistics file would overwrite the checkpoint", RefusedStats(model, new[] { image }, features with { Model = model }));
+        Assert.Contains("is an SQLite database (a map or a feature database?), which the statistics file would replace", RefusedStats(db, new[] { image }, features));
+        Assert.Equal("not read", File.ReadAllText(model));
+        Assert.Equal(image + "\n", File.ReadAllText(list));
+        Assert.Equal(new[] { image, list, model, db, empty }.Order(), Directory.GetFileSystemEntries(dir).Order());
     }
 
     [Fact]

@@ -201,6 +201,17 @@ public class AachenTests
         else
             Assert.Contains("has no prior focal length (prior_focal_length 0) and COLMAP's initial guess for intrinsics (f = 1.2 × 1600",
                 Assert.Throws<FeatureDatabaseException>(() => R2D2.Localization.Pipeline.CameraFiles.Read(Path.Combine(dir, db))).Message);
+        // convert --from the database: a guess is no camera there either (it was written as a calibration).
+        var warnings = new List<string>();
+        var converted = R2D2.Localization.Pipeline.ConvertRunner.Read(Path.Combine(dir, db), warn: warnings.Add);
+        Assert.Equal(ids.Count, converted.Count);
+        if (calibrated) Assert.All(converted, c => Assert.NotNull(c.Camera));
+        else
+        {
+            Assert.Contains(converted, c => c.Camera == null);
+            Assert.DoesNotContain(converted, c => c.Camera != null && R2D2.Localization.Geometry.ColmapGuess.Is(c.Camera));
+            Assert.Contains(warnings, w => w.Contains("have no prior focal length (COLMAP's initial guess, not a calibration)"));
+        }
         // A database of calibrated cameras without the prior flag (this project's maps store them so) is read.
         var own = Path.Combine(TempDir.Create(), "own.db");
         using (var w = FeatureDatabase.Open(own))

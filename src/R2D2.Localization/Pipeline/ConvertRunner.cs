@@ -72,7 +72,12 @@ public static class ConvertRunner
         {
             using var db = Storage.FeatureDatabase.OpenReadOnly(from);
             var dbCams = db.ReadCameras().ToDictionary(c => c.Id);
-            images = db.ReadImages().Select(i => new ConvertedImage(i.Name, dbCams.GetValueOrDefault(i.CameraId), i.PriorPose)).ToList();
+            // COLMAP's initial guesses are no calibration (query --intrinsics refuses them): written
+            // out they would be read back as one. Taken as unknown, as an NVM's missing cameras are.
+            int guessed = dbCams.Values.Count(Geometry.ColmapGuess.Is);
+            if (guessed > 0 && cams == null)
+                warn?.Invoke($"{from}: {guessed} of {Counted.Of(dbCams.Count, "camera")} have no prior focal length (COLMAP's initial guess, not a calibration): their images are taken without a camera (give --intrinsics)");
+            images = db.ReadImages().Select(i => new ConvertedImage(i.Name, dbCams.GetValueOrDefault(i.CameraId) is { } c && !Geometry.ColmapGuess.Is(c) ? c : null, i.PriorPose)).ToList();
         }
         else if (from.EndsWith(".nvm", StringComparison.OrdinalIgnoreCase))
             // Without intrinsics or images an NVM gives poses without cameras: enough for a submission

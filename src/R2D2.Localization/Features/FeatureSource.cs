@@ -21,11 +21,14 @@ public sealed class FeatureSource : IDisposable
     private readonly (string File, IReadOnlySet<string> Names)? _hloc;
     private readonly IDisposable? _owned;
     private readonly Func<int, int, string?> _sizeProblem;
+    private readonly Func<string, ImageHeader, string?> _fileProblem;
 
     private FeatureSource(Func<RgbImage, FeatureSet> extract, Func<string, ExtractedFile> extractFile,
         ExtractorIdentity identity, string description, IDisposable? owned, Func<int, int, string?>? sizeProblem = null,
-        Func<RgbImage, string, FeatureSet>? fromFile = null, (string File, IReadOnlySet<string> Names)? hloc = null)
+        Func<RgbImage, string, FeatureSet>? fromFile = null, (string File, IReadOnlySet<string> Names)? hloc = null,
+        Func<string, ImageHeader, string?>? fileProblem = null)
     {
+        _fileProblem = fileProblem ?? ((_, _) => null);
         _hloc = hloc;
         _extract = extract;
         _fromFile = fromFile;
@@ -82,6 +85,20 @@ public sealed class FeatureSource : IDisposable
     /// size range), or null: a run of generated photos says so before it renders them.</summary>
     public string? SizeProblem(int width, int height) => _sizeProblem(width, height);
 
+    /// <summary>Why the image file at <paramref name="path"/> would not be extracted, from its header
+    /// alone (missing or unreadable, over the pixel limit without a reduced decoding that fits, too
+    /// small for the pyramid), as `path: why`; null when it would be. `build-map --check` asks before any job runs.</summary>
+    public string? FileProblem(string path)
+    {
+        try
+        {
+            var header = ImageFile.ReadHeader(path);
+            var problem = _fileProblem(path, header) ?? (SizeProblem(header.Width, header.Height) is { } small ? $"image is {small}" : null);
+            return problem == null ? null : $"{path}: {problem}";
+        }
+        catch (ImageFileException e) { return e.Message; }
+    }
+
     /// <summary>Throws when rendered <paramref name="what"/> of this size would give no features (a
     /// demo's --scale too small for the extraction's sizes): said before they are rendered.</summary>
     public void RefuseRenderSize(int width, int height, string what)
@@ -94,7 +111,8 @@ public sealed class FeatureSource : IDisposable
     {
         var extractor = new MultiScaleExtractor(network, settings);
         return new FeatureSource(img => extractor.Extract(img), path => extractor.ExtractFile(path), ExtractorIdentity.ForR2D2(modelName, extractor.Network.Architecture.Net, extractor.Network.WeightsHash, extractor.Settings, extractor.Network.Architecture.DescriptorDim),
-            $"R2D2 {modelName} ({network.Architecture.Net}) on {network.Device}", network, extractor.SizeProblem)
+            $"R2D2 {modelName} ({network.Architecture.Net}) on {network.Device}", network, extractor.SizeProblem,
+            fileProblem: (path, header) => { extractor.ReductionFor(path, header); return null; })
         { Precision = network.Options.BFloat16 ? "bf16" : "fp32" };
     }
 
@@ -108,7 +126,8 @@ public sealed class FeatureSource : IDisposable
             return new ExtractedFile(extractor.Extract(image), 1, sha256);
         },
             ExtractorIdentity.ForRootSift(extractor.Settings.ToJson()),
-            $"RootSIFT (OpenCV SIFT, {extractor.Settings.MaxFeatures} features, ≤ {extractor.Settings.MaxSize} px)", null);
+            $"RootSIFT (OpenCV SIFT, {extractor.Settings.MaxFeatures} features, ≤ {extractor.Settings.MaxSize} px)", null,
+            fileProblem: (_, header) => header.Pixels > Math.Min(maxPixels, ImageLimits.MaxPixelsLimit) ? ImageFile.OverLimit(header, maxPixels) : null);
     }
 
     public static bool IsHloc(string? model) => model != null && model.StartsWith(HlocPrefix, StringComparison.OrdinalIgnoreCase);

@@ -94,12 +94,19 @@ public static class MapBuildRunner
         var files = inputs.Images.Select(i => Path.Combine(inputs.ImageRoot, i.Name)).ToList();
         if (inputs.Source.Lacking(files) is { Count: > 0 } lacking)
             throw new R2D2Exception(null, 0, $"{inputs.Source.Description} holds no features for {lacking.Count} of the {files.Count} map images (first: {lacking[0]})");
+        var stored = new HashSet<string>();
         if (File.Exists(mapPath))
         {
             using var db = FeatureDatabase.OpenReadOnly(mapPath);
             if (!(o.KeepExistingMap && db.HasMap)) ImageRegistration.CheckResume(db, inputs.Images, inputs.Source.Identity);
-            CheckSameImages(db, inputs);
+            stored = CheckSameImages(db, inputs);
         }
+        // The images still to extract, as the extraction will see them (the pixel limit, the
+        // pyramid's sizes): the build refused them one by one, after the check had passed.
+        var refused = inputs.Images.Where(i => !stored.Contains(i.Name)).Select(i => inputs.Source.FileProblem(Path.Combine(inputs.ImageRoot, i.Name)))
+            .OfType<string>().ToList();
+        if (refused.Count > 0)
+            throw new R2D2Exception(null, 0, $"{Counted.Of(refused.Count, "map image")} of {inputs.Images.Count} would not be extracted; first: {refused[0]}");
         return pairs.Count;
     }
 

@@ -82,6 +82,13 @@ public class DatabaseFaultTests : IClassFixture<SmallMap>
         (code, _, err) = CliTests.Localize(Args().Append("--check").ToArray()); // the pre-flight says it too
         Assert.Equal(1, code);
         Assert.Contains("is not the image", err);
+        // Images the extraction would refuse (over --max-pixels) are the pre-flight's too: it passed them.
+        var fresh = Path.Combine(dir, "fresh.db");
+        (code, _, err) = CliTests.Localize(Args().Select(a => a == db ? fresh : a).Concat(new[] { "--max-pixels", "10", "--check" }).ToArray());
+        Assert.Equal(1, code);
+        Assert.Contains($"{SmallMap.Images.Length} map images of {SmallMap.Images.Length} would not be extracted; first: {Path.Combine(images, SmallMap.Images[0])}: image is", err);
+        Assert.Contains("over the limit of 10 pixels (--max-pixels)", err);
+        Assert.False(File.Exists(fresh));
     }
 
     private static void AssertNoWalFiles(string db)

@@ -22,7 +22,7 @@ public static class ColmapBinary
         var byId = cameras.ToDictionary(c => c.Id);
         var images = ReadImages(Path.Combine(folder, "images.bin"), byId);
         var pointsFile = Path.Combine(folder, "points3D.bin");
-        var points = File.Exists(pointsFile) ? ReadPoints(pointsFile) : new List<ColmapPoint>();
+        var points = File.Exists(pointsFile) ? ReadPoints(pointsFile, images) : new List<ColmapPoint>();
         return new ColmapModel(cameras, images, points);
     }
 
@@ -135,8 +135,11 @@ public static class ColmapBinary
         return result;
     }
 
-    public static List<ColmapPoint> ReadPoints(string file)
+    /// <summary>The points, each track checked against <paramref name="images"/> (<see cref="ColmapText.TrackProblem"/>).</summary>
+    public static List<ColmapPoint> ReadPoints(string file, IReadOnlyList<ColmapImage> images)
     {
+        var byId = images.ToDictionary(i => i.Id);
+        var ids = new HashSet<long>();
         using var r = new Reader(file);
         int count = r.Count(8 + 24 + 3 + 8 + 8, "points");
         var result = new List<ColmapPoint>(count);
@@ -156,6 +159,7 @@ public static class ColmapBinary
                 track[k] = (int)v;
             }
             result.Add(new ColmapPoint(id, x, y, z, cr, cg, cb, error, track));
+            if (ColmapText.TrackProblem(result[^1], byId, ids) is { } problem) throw r.Error(problem);
         }
         r.End();
         return result;

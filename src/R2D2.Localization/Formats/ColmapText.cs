@@ -30,8 +30,22 @@ public static class ColmapText
         var byId = cameras.ToDictionary(c => c.Id);
         var images = ReadImages(Path.Combine(folder, "images.txt"), byId);
         var pointsFile = Path.Combine(folder, "points3D.txt");
-        var points = File.Exists(pointsFile) ? ReadPoints(pointsFile) : new List<ColmapPoint>();
+        var points = File.Exists(pointsFile) ? ReadPoints(pointsFile, images) : new List<ColmapPoint>();
         return new ColmapModel(cameras, images, points);
+    }
+
+    /// <summary>Why a point's track cannot be: an id given before, an image the model lacks, a 2D point
+    /// its image lacks (COLMAP itself cannot load such a model); null when it can.</summary>
+    internal static string? TrackProblem(ColmapPoint p, IReadOnlyDictionary<int, ColmapImage> images, HashSet<long> ids)
+    {
+        if (!ids.Add(p.Id)) return $"point3D id {p.Id} is given twice";
+        for (int k = 0; k + 1 < p.Track.Length; k += 2)
+        {
+            if (!images.TryGetValue(p.Track[k], out var image)) return $"point {p.Id}: its track names image {p.Track[k]}, which the model does not have";
+            if (p.Track[k + 1] >= image.Point3DIds.Length)
+                return $"point {p.Id}: its track names 2D point {p.Track[k + 1]} of image {p.Track[k]}, which has {image.Point3DIds.Length}";
+        }
+        return null;
     }
 
     public static List<Camera> ReadCameras(string file, bool supportedModelsOnly = false)
@@ -97,9 +111,12 @@ public static class ColmapText
         return result;
     }
 
-    public static List<ColmapPoint> ReadPoints(string file)
+    /// <summary>The points, each track checked against <paramref name="images"/> (<see cref="TrackProblem"/>).</summary>
+    public static List<ColmapPoint> ReadPoints(string file, IReadOnlyList<ColmapImage> images)
     {
         var result = new List<ColmapPoint>();
+        var byId = images.ToDictionary(i => i.Id);
+        var ids = new HashSet<long>();
         foreach (var (n, f) in PosedImages.DataLines(file))
         {
             if (f.Length < 8 || (f.Length - 8) % 2 != 0) throw new FileFormatException(file, n, "expected POINT3D_ID X Y Z R G B ERROR (IMAGE_ID POINT2D_IDX)...");
@@ -107,6 +124,7 @@ public static class ColmapText
                 PosedImages.Number(f[1], file, n, "X"), PosedImages.Number(f[2], file, n, "Y"), PosedImages.Number(f[3], file, n, "Z"),
                 PosedImages.Integer<byte>(f[4], file, n, "R"), PosedImages.Integer<byte>(f[5], file, n, "G"), PosedImages.Integer<byte>(f[6], file, n, "B"),
                 PosedImages.Number(f[7], file, n, "error"), f.Skip(8).Select(s => PosedImages.Integer(s, file, n, "track")).ToArray()));
+            if (TrackProblem(result[^1], byId, ids) is { } problem) throw new FileFormatException(file, n, problem);
         }
         return result;
     }

@@ -178,8 +178,14 @@ public static class RetrievalEvaluationRunner
                     throw new R2D2Exception(file, 0, $"set '{set.Label}': {what} names {string.Join(" and ", same.Select(n => $"'{n}'"))} have one base name, '{same.Key}', "
                         + "and queries meet their true poses by base name: rename one (nothing was evaluated)");
             var named = set.Truth.Select(t => Submission.BaseName(t.Name)).ToHashSet();
-            if (set.Queries.FirstOrDefault(q => named.Contains(q.SubmissionName) && !File.Exists(Path.Combine(set.ImageRoot, q.Name))) is { } gone)
-                throw new R2D2Exception(Path.Combine(set.ImageRoot, gone.Name), 0, $"query image of set '{set.Label}' not found (nothing was evaluated)");
+            // None found: the wrong folder, said before any work. Some: those queries fail, each on its
+            // own as an unreadable one does, and the others are evaluated (one stopped the run).
+            var gone = set.Queries.Where(q => named.Contains(q.SubmissionName) && !File.Exists(Path.Combine(set.ImageRoot, q.Name))).ToList();
+            int withTruth = set.Queries.Count(q => named.Contains(q.SubmissionName));
+            if (gone.Count > 0 && gone.Count == withTruth)
+                throw new R2D2Exception(set.ImageRoot, 0, $"none of the {Counted.Of(withTruth, "query image")} of set '{set.Label}' is there (e.g. {gone[0].Name}): the wrong folder? (nothing was evaluated)");
+            if (gone.Count > 0)
+                progress.Warning($"set '{set.Label}': {gone.Count} of {Counted.Of(withTruth, "query image")} not found under {set.ImageRoot} (first: {gone[0].Name}): they count as failures");
             // Features read from a file (hloc) that lacks queries: said now, not as each query's failure at the end.
             var evaluated = set.Queries.Where(q => named.Contains(q.SubmissionName)).Select(q => q.Name).ToList();
             var noFeatures = source.Lacking(evaluated.Select(n => Path.Combine(set.ImageRoot, n)).ToList());

@@ -158,12 +158,20 @@ public class OutputFaultTests(TinyMap tiny)
         }
         Directory.Delete(Path.Combine(dir, "folder.csv"));
         var csv = Path.Combine(dir, "diagnosis.csv");
-        // A query image of the set that is gone: named before any query is evaluated, nothing written.
+        // Every query image of the set gone (the wrong folder): said before any query is evaluated, nothing written.
+        File.Move(Path.Combine(dir, "night_00.jpg"), Path.Combine(dir, "away0.jpg"));
         File.Move(Path.Combine(dir, "night_01.jpg"), Path.Combine(dir, "away.jpg"));
         var (gone, _, goneErr) = CliTests.Localize(Args("--per-query", csv));
         Assert.Equal(1, gone);
-        Assert.Contains($"{Path.Combine(dir, "night_01.jpg")}: query image of set 'night' not found", goneErr);
+        Assert.Contains($"{dir}: none of the 2 query images of set 'night' is there (e.g. night_00.jpg)", goneErr);
         Assert.False(File.Exists(csv));
+        // One of them gone: that query fails on its own, the other is evaluated (it stopped the run).
+        File.Move(Path.Combine(dir, "away0.jpg"), Path.Combine(dir, "night_00.jpg"));
+        var (one, oneOut, oneErr) = CliTests.Localize(Args("--per-query", csv));
+        Assert.Equal(1, one);
+        Assert.Contains("set 'night': 1 of 2 query images not found", oneErr);
+        Assert.Contains("night_01.jpg: FAILED", oneOut + oneErr);
+        Assert.Contains("night_00.jpg", oneOut);
         File.Move(Path.Combine(dir, "away.jpg"), Path.Combine(dir, "night_01.jpg"));
         var (ok, stdout, error) = CliTests.Localize(Args("--per-query", csv));
         Assert.True(ok == 0, error + stdout);

@@ -161,6 +161,39 @@ public class ColmapBinaryTests
         Assert.Contains("camera record 1 of 18: unknown camera model id 99", Assert.Throws<FileFormatException>(() => ColmapModels.Read(dir)).Message);
     }
 
+    /// <summary>A point whose track names an image the model lacks, or a 2D point its image lacks,
+    /// or an id given twice, is refused in either form, naming the file and the line or record
+    /// (such a model converted without a word; COLMAP cannot load it).</summary>
+    [Fact]
+    public void InconsistentTracksNameTheFileAndPoint()
+    {
+        var good = ModelWithEveryCamera(int.MaxValue);
+        // Names without spaces: the text form cannot hold them.
+        good = good with { Images = good.Images.Select(i => i with { Posed = i.Posed with { Name = i.Posed.Name.Replace(' ', '_') } }).ToList() };
+        var pt = good.Points[0];
+        foreach (var (points, message) in new (List<ColmapPoint>, string)[]
+        {
+            (new() { pt with { Track = new[] { 99, 0 } } }, "point 7: its track names image 99, which the model does not have"),
+            (new() { pt with { Track = new[] { 10, 2 } } }, "point 7: its track names 2D point 2 of image 10, which has 2"),
+            (new() { pt, pt with { X = 5 } }, "point3D id 7 is given twice"),
+        })
+        {
+            var model = good with { Points = points };
+            foreach (bool binary in new[] { false, true })
+            {
+                var dir = TempDir.Create();
+                ColmapModels.Write(dir, model, binary);
+                var e = Assert.Throws<FileFormatException>(() => ColmapModels.Read(dir));
+                Assert.Equal(Path.Combine(dir, binary ? "points3D.bin" : "points3D.txt"), e.File);
+                Assert.Contains(message, e.Message);
+                Assert.Contains(binary ? $"point record {points.Count} of {points.Count}: " : $"points3D.txt:{3 + points.Count}: ", e.Message);
+            }
+        }
+        var ok = TempDir.Create();
+        ColmapModels.Write(ok, good, binary: false);
+        Assert.Single(ColmapModels.Read(ok).Points);
+    }
+
     /// <summary>Names are read as written: a binary name that is not UTF-8 is refused (it read as
     /// U+FFFD, and 'caf\xe9' and 'caf\xe8' became one name); a text name keeps its commas, runs of
     /// spaces and tabs (they were split and joined with single spaces).</summary>

@@ -46,7 +46,7 @@ public static class QueryInliers
             lineNo++;
             var f = raw.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (f.Length == 0 || f[0].StartsWith('#')) continue;
-            if (f.Length < 2 || !int.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) || f.Length != 2 + 3 * n)
+            if (f.Length < 2 || !int.TryParse(f[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n) || f.Length != 2 + 3 * (long)n)
                 throw new FileFormatException(path, lineNo, "expected 'name N x1 y1 id1 ... xN yN idN'");
             var xy = new float[2 * n];
             var ids = new long[n];
@@ -54,8 +54,9 @@ public static class QueryInliers
             {
                 if (!float.TryParse(f[2 + 3 * i], NumberStyles.Float, CultureInfo.InvariantCulture, out xy[2 * i])
                     || !float.TryParse(f[3 + 3 * i], NumberStyles.Float, CultureInfo.InvariantCulture, out xy[2 * i + 1])
-                    || !long.TryParse(f[4 + 3 * i], NumberStyles.Integer, CultureInfo.InvariantCulture, out ids[i]))
-                    throw new FileFormatException(path, lineNo, $"inlier {i + 1} is not 'x y id' numbers");
+                    || !long.TryParse(f[4 + 3 * i], NumberStyles.Integer, CultureInfo.InvariantCulture, out ids[i])
+                    || !float.IsFinite(xy[2 * i]) || !float.IsFinite(xy[2 * i + 1])) // NaN parses, and a report drew it
+                    throw new FileFormatException(path, lineNo, $"inlier {i + 1} is not 'x y id' numbers (finite)");
             }
             if (!result.TryAdd(f[0], (new QueryInlierSet(f[0], xy, ids), raw)))
                 throw new FileFormatException(path, lineNo, $"'{f[0]}' appears again");

@@ -62,8 +62,9 @@ public static class QueryMatches
                 if (!float.TryParse(f[2 + 4 * i], NumberStyles.Float, CultureInfo.InvariantCulture, out xy[2 * i])
                     || !float.TryParse(f[3 + 4 * i], NumberStyles.Float, CultureInfo.InvariantCulture, out xy[2 * i + 1])
                     || !long.TryParse(f[4 + 4 * i], NumberStyles.Integer, CultureInfo.InvariantCulture, out ids[i])
+                    || !float.IsFinite(xy[2 * i]) || !float.IsFinite(xy[2 * i + 1]) // NaN parses, and a report drew it
                     || flag is not ("0" or "1"))
-                    throw new FileFormatException(path, lineNo, $"match {i + 1} is not 'x y id inlier' (numbers, inlier 0 or 1)");
+                    throw new FileFormatException(path, lineNo, $"match {i + 1} is not 'x y id inlier' (finite numbers, inlier 0 or 1)");
                 inlier[i] = flag == "1";
             }
             if (!result.TryAdd(f[0], (new QueryMatchSet(f[0], xy, ids, inlier), raw)))

@@ -60,7 +60,7 @@ public static class AsmkIndexRunner
     /// indexed images and of visual words (--words rounded to a square).</summary>
     public static (int Images, int Words) AddToMap(string mapPath, AsmkOptions o, IProgressSink? progress = null)
     {
-        if (!File.Exists(mapPath)) throw new FileFormatException(mapPath, 0, "map not found");
+        FeatureDatabaseException.RequireFile(mapPath, "map not found");
         using var db = FeatureDatabase.OpenExisting(mapPath);
         if (!db.HasMap) throw new FeatureDatabaseException(mapPath, "holds no map (run build-map first)");
         if (TooFew(db, o) is { } why) throw new FeatureDatabaseException(mapPath, why);

@@ -21,10 +21,23 @@ public static class CameraFiles
             foreach (var (name, camera) in Read(path))
             {
                 if (all.TryGetValue(name, out var earlier) && !earlier.SameIntrinsics(camera))
-                    throw new FileFormatException(path, 0, $"gives '{name}' another camera than {from[name]} does");
+                    throw new FileFormatException(path, LineOf(path, name), $"gives '{name}' another camera than {from[name]}{(LineOf(from[name], name) is > 0 and var l ? $":{l}" : "")} does");
                 all[name] = camera;
                 from.TryAdd(name, path);
             }
         return all;
+    }
+
+    // The line of a list that names the image first (0 for a database, or a name not found so).
+    private static int LineOf(string path, string name)
+    {
+        if (path.EndsWith(".db", StringComparison.OrdinalIgnoreCase)) return 0;
+        int n = 0;
+        foreach (var line in TextInput.ReadLines(path))
+        {
+            n++;
+            if (line.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries) is [var first, ..] && first == name) return n;
+        }
+        return 0;
     }
 }

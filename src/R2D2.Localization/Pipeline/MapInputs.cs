@@ -20,6 +20,8 @@ public static class MapInputs
             throw new R2D2Exception(imageRoot, 0, "image folder not found" + (Path.GetFileName(Path.TrimEndingDirectorySeparator(imageRoot)) == "records_data"
                 ? " (a kapture folder's images are in its sensors/records_data: give --images for images elsewhere)" : ""));
         var all = PosedImages.Read(posesPath, intrinsicsPath != null ? CameraFiles.Read(intrinsicsPath) : null, intrinsicsPath, imageRoot);
+        if (only?.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new UsageException($"--only names {twice.Key} {twice.Count()} times");
         var posed = only is { Count: > 0 } ? all.Where(p => only.Contains(p.Name)).ToList() : all;
         if (only is { Count: > 0 } && posed.Count != only.Count)
             throw new UsageException($"--only names images not in {posesPath}: {string.Join(", ", only.Except(posed.Select(p => p.Name)))}");

@@ -24,7 +24,7 @@ public static class MergeRunner
         if (inputs.Count == 0) throw new UsageException("merge: no --databases given");
         OutputFile.RefuseInputs(new[] { ("merged database", (string?)outPath) }, inputs.Select(i => ("input database", (string?)i)));
         foreach (var i in inputs)
-            if (!File.Exists(i)) throw new FeatureDatabaseException(Path.GetFullPath(i), Directory.Exists(i) ? "is a folder, not a database" : "no such database");
+            FeatureDatabaseException.RequireFile(Path.GetFullPath(i), "no such database");
         CheckShardsComplete(inputs);
 
         var full = Path.GetFullPath(outPath);
@@ -178,6 +178,9 @@ public static class MergeRunner
         if (outputs.Count == 0) throw new UsageException("--queries needs --outputs A.txt B.txt ... (the shards' submissions)");
         if (outputs.GroupBy(o => Path.GetFullPath(o)).FirstOrDefault(g => g.Count() > 1) is { } twice)
             throw new R2D2Exception($"{twice.First()}: given twice in --outputs (each shard once)");
+        // Said of the submission itself (its run description's absence was said instead).
+        if (outputs.FirstOrDefault(o => !File.Exists(o)) is { } absent)
+            throw new FileFormatException(absent, 0, Directory.Exists(absent) ? "is a folder, not a shard's submission" : "shard's submission not found");
         var csv = csvPath ?? Path.ChangeExtension(outPath, ".csv");
         // Every file of a shard is read: none may be an output (its matches file and run description were).
         var ins = outputs.SelectMany(o => Localization.QueryOutputs.Files(o).Select(f => ("shard " + f.Role, f.Path))).Append(("query list", listPath));

@@ -12,7 +12,7 @@ public static class QueryInputs
     /// <summary>The map of a database and the checkpoint its build recorded (null: none recorded).</summary>
     public static (MapIndex Map, string? ModelPath) LoadMap(string mapPath)
     {
-        if (!File.Exists(mapPath)) throw new FileFormatException(mapPath, 0, "map not found");
+        FeatureDatabaseException.RequireFile(mapPath, "map not found");
         using var db = FeatureDatabase.OpenReadOnly(mapPath);
         return (MapIndex.Load(db), db.ReadNote("model_path"));
     }

@@ -103,7 +103,7 @@ public static class ShardRunner
         var pairs = PairsRunner.Run(o.Pairs, inputs.Images);
         MapBuildRunner.RefuseOverwritingInputs(shardPath, inputs, new MapBuildOptions { ExportFolder = null });
         Formats.OutputFile.RefuseInputs(new[] { ("match shard database", (string?)shardPath) }, new[] { ("features database", (string?)featuresPath) });
-        if (!File.Exists(featuresPath)) throw new FeatureDatabaseException(featuresPath, "no such database (merge the extraction shards first)");
+        FeatureDatabaseException.RequireFile(featuresPath, "no such database (merge the extraction shards first)");
         using var features = FeatureDatabase.OpenReadOnly(featuresPath);
         if (features.ReadNote(ShardNote) is { } note)
             throw new FeatureDatabaseException(featuresPath, $"is shard {note} of an extraction; match from the merged features (localize merge)");

@@ -99,4 +99,12 @@ public sealed class FeatureDatabaseException : R2D2Exception
         : base(path, 0, message, inner) { }
 
     public string DatabasePath => File!;
+
+    /// <summary>Throws unless a database file is at <paramref name="path"/>: a folder is said to be one
+    /// (it read "not found"), else <paramref name="missing"/>.</summary>
+    public static void RequireFile(string path, string missing)
+    {
+        if (System.IO.File.Exists(path)) return;
+        throw new FeatureDatabaseException(path, Directory.Exists(path) ? "is a folder, not a database" : missing);
+    }
 }

@@ -264,6 +264,12 @@ public class QueryInliersTests
         File.AppendAllText(path, "c.jpg 2 1 2 3\n");
         var e = Assert.Throws<FileFormatException>(() => QueryInliers.Read(path));
         Assert.Contains($"{path}:3:", e.Message);
+        // Coordinates that parse but are no position (a report drew NaN); a count whose line length overflowed.
+        foreach (var line in new[] { "c.jpg 1 NaN 2 3", "c.jpg 1 1 Infinity 3", "c.jpg 1431655765 1 2 3" })
+        {
+            File.WriteAllText(path, line + "\n");
+            Assert.Contains($"{path}:1:", Assert.Throws<FileFormatException>(() => QueryInliers.Read(path)).Message);
+        }
     }
 }
 
@@ -291,6 +297,8 @@ public class QueryMatchesTests
         Assert.Contains($"{path}:3:", e.Message);
         File.WriteAllText(path, "d.jpg 2 1 2 3 1\n");
         Assert.Throws<FileFormatException>(() => QueryMatches.Read(path));
+        File.WriteAllText(path, "d.jpg 1 NaN 2 3 1\n");
+        Assert.Contains("finite numbers", Assert.Throws<FileFormatException>(() => QueryMatches.Read(path)).Message);
     }
 }
 

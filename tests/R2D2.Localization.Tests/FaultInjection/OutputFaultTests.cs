@@ -701,6 +701,27 @@ public class OutputFaultTests(TinyMap tiny)
         Assert.Equal("mine\n", File.ReadAllText(file));
     }
 
+    /// <summary>Inputs that are not what a command takes are named as what they are: a folder given as
+    /// a map ("map not found" before), a shard's submission that is missing (its run description was
+    /// named instead), an image given twice to --only (an empty list of images "not in" the poses).</summary>
+    [Theory]
+    [InlineData("query --map DIR --queries DIR/list.txt --images DIR --output DIR/p.txt", "DIR: is a folder, not a database")]
+    [InlineData("build-retrieval --map DIR", "DIR: is a folder, not a database")]
+    [InlineData("merge --queries DIR/list.txt --outputs DIR/nope.txt --out DIR/m.txt", "DIR/nope.txt: shard's submission not found")]
+    [InlineData("build-map --poses CAMERAS --images DIR --map DIR/m.db --only 0002.jpg 0002.jpg --check", "--only names 0002.jpg 2 times")]
+    public void AnInputIsNamedAsWhatItIs(string command, string message)
+    {
+        var dir = TempDir.Create();
+        File.WriteAllText(Path.Combine(dir, "list.txt"), "a.jpg PINHOLE 640 480 500 500 320 240\n");
+        var cameras = SharedData.Path_("datasets", "strecha", "fountain-P11", "cameras");
+        var args = command.Split(' ').Select(a => a.Replace("CAMERAS", cameras).Replace("DIR", dir)).ToArray();
+        var (code, _, err) = CliTests.Localize(args);
+        Assert.NotEqual(0, code);
+        Assert.Contains(message.Replace("DIR", dir), err);
+        Assert.DoesNotContain("   at ", err);
+        Assert.Equal(new[] { "list.txt" }, Directory.GetFileSystemEntries(dir).Select(Path.GetFileName));
+    }
+
     /// <summary>A folder where convert writes a file: said before either file is written (the NVM's
     /// intrinsics list was written beside the folder, then the NVM failed).</summary>
     [Fact]

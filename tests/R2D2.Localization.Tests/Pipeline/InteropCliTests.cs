@@ -147,7 +147,7 @@ public class InteropCliTests
         var both = ConvertRunner.Read(sub, new[] { list, day }, null, warnings.Add);
         Assert.Equal(new[] { 1469.2, 1400 }, both.Select(i => i.Camera!.Params[0]));
         File.WriteAllText(day, "other/IMG_2.jpg SIMPLE_RADIAL 1600 1200 1400 800 600 0\n");
-        Assert.Contains($"{day}: gives 'other/IMG_2.jpg' another camera than {list} does", Assert.Throws<FileFormatException>(() => ConvertRunner.Read(sub, new[] { list, day }, null, warnings.Add)).Message);
+        Assert.Contains($"{day}:1: gives 'other/IMG_2.jpg' another camera than {list}:1 does", Assert.Throws<FileFormatException>(() => ConvertRunner.Read(sub, new[] { list, day }, null, warnings.Add)).Message);
         var (code, _, err) = CliTests.Localize("convert", "--from", sub, "--to", Path.Combine(dir, "x"), "--format", "foo");
         Assert.True(code == 2, err);
         Assert.Contains("--format: unknown format 'foo'", err);

@@ -188,6 +188,59 @@ print(c['net'], len(sd), sum(v.numel() for v in sd.values()), float(sd['clf.bias
         var e = Assert.ThrowsAny<Exception>(() => R2D2.Localization.Formats.SafeTensors.Read(path));
         Assert.Contains("tensors a and b overlap", e.Message);
     }
+
+    /// <summary>Headers a forger or a damaged file could hold are one line naming the file (each was a
+    /// stack trace); a header whose length ends in byte 0x80 is safetensors, not a pickle (one file in
+    /// 256, some written by this program, could not be read back); a negative variance is refused.</summary>
+    [Fact]
+    public void DamagedSafetensorsHeadersAreOneLineAndAnyHeaderLengthReads()
+    {
+        var dir = TempDir.Create();
+        string Write(string name, string header, int data = 8)
+        {
+            var path = Path.Combine(dir, name);
+            var bytes = System.Text.Encoding.UTF8.GetBytes(header);
+            using var f = File.Create(path);
+            f.Write(BitConverter.GetBytes((ulong)bytes.Length));
+            f.Write(bytes);
+            f.Write(new byte[data]);
+            return path;
+        }
+        foreach (var (header, message) in new[]
+        {
+            ("{\"a\":{\"shape\":[2],\"data_offsets\":[0,8]}}", "tensor a: dtype missing or unknown"),
+            ("{\"a\":{\"dtype\":\"Q99\",\"shape\":[2],\"data_offsets\":[0,8]}}", "tensor a: dtype missing or unknown"),
+            ("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", "tensor a: data_offsets is not an array of 2 integers"),
+            ("{\"a\":{\"dtype\":\"F32\",\"shape\":\"2\",\"data_offsets\":[0,8]}}", "tensor a: shape is not an array of integers"),
+            ("{\"__metadata__\":{\"net\":3},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", "__metadata__ 'net' is not a string"),
+            ("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,3000000000]}}", "data offsets reach past the file's end"),
+        })
+        {
+            var path = Write("bad.safetensors", header);
+            var e = Assert.Throws<CheckpointException>(() => Checkpoint.Load(path));
+            Assert.Contains($"{path}: ", e.Message);
+            Assert.Contains(message, e.Message);
+        }
+        // The official weights under a header padded to a length of 0x..80 bytes load as written.
+        var ckpt = Checkpoint.Load(SharedData.Model("r2d2_WASF_N16"));
+        bool found = false;
+        for (int pad = 0; pad < 256 && !found; pad++)
+        {
+            var path = Path.Combine(dir, "padded.safetensors");
+            ckpt.SaveSafeTensors(path, new Dictionary<string, string> { ["pad"] = new string('x', pad) });
+            if (File.ReadAllBytes(path)[0] != 0x80) continue;
+            Assert.Equal(ckpt.StateDict.Keys.Order(), Checkpoint.Load(path).StateDict.Keys.Order());
+            found = true;
+        }
+        Assert.True(found);
+        // A batch norm's variance below zero made every feature NaN (0 keypoints, no word).
+        var (name, tensor) = ckpt.StateDict.First(kv => kv.Key.EndsWith("running_var", StringComparison.Ordinal));
+        var values = tensor.ToFloat32();
+        values[1] = -1;
+        var neg = Path.Combine(dir, "negvar.safetensors");
+        new Checkpoint(ckpt.Net, ckpt.StateDict.ToDictionary(kv => kv.Key, kv => kv.Key == name ? CheckpointTensor.FromFloat32(values, tensor.Shape) : kv.Value)).SaveSafeTensors(neg);
+        Assert.Contains($"'{name}' holds a negative variance (-1 at index 1)", Assert.Throws<CheckpointException>(() => Checkpoint.Load(neg)).Message);
+    }
 }
 
 internal static class TempDir

@@ -24,7 +24,7 @@ internal static class TrainCommand
             AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => new[] { "generated" },
         };
         public readonly Option<int> Steps = new("--steps") { Description = "optimization steps in all (a resumed run goes on to this many)", DefaultValueFactory = _ => D.Steps };
-        public readonly Option<int> Batch = new("--batch") { Description = "image pairs per step", DefaultValueFactory = _ => D.BatchSize };
+        public readonly Option<int> Batch = new Option<int>("--batch") { Description = "image pairs per step", DefaultValueFactory = _ => D.BatchSize }.Between(1, 1024);
         // Below 16 px the network's 3×3 convolutions at dilation 16 have no room (a libtorch abort).
         public readonly Option<int> Crop = new Option<int>("--crop") { Description = "crop side in pixels", DefaultValueFactory = _ => 192 }.Between(16, 2048);
         public readonly Option<double> Lr = new Option<double>("--lr") { Description = "Adam learning rate", DefaultValueFactory = _ => D.LearningRate }.Check(v => v > 0 && v <= 1, "in (0, 1]");
@@ -86,7 +86,7 @@ internal static class TrainCommand
         var source = TrainingPairSources.Parse(r.GetValue(o.Pairs)!, Positive(r.GetValue(o.Crop), "--crop"), settings.Seed, photometric);
         var options = new TrainOptions
         {
-            OutputDir = outDir, Settings = settings, Pairs = source, Device = dev,
+            OutputDir = outDir, Settings = settings, Pairs = source, PairInputs = TrainingPairSources.InputsOf(r.GetValue(o.Pairs)!).ToList(), Device = dev,
             CheckpointEvery = Positive(r.GetValue(o.Every), "--checkpoint-every"), TimeLimitMinutes = r.GetValue(o.Minutes),
             ValidateEvery = r.GetValue(o.ValidateEvery), ValidationPairs = Positive(r.GetValue(o.ValidationPairs), "--validation-pairs"),
             ExportTorchPath = r.GetValue(o.Export),

@@ -56,9 +56,11 @@ public sealed class Checkpoint
             var head = new byte[9];
             int n = f.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
             f.Position = 0;
+            // safetensors before pickle: its first byte is its header length's lowest, 0x80 (pickle's
+            // PROTO) in one file of 256, some written by this program (a legacy file's 9th byte is its magic's).
             var checkpoint = n >= 2 && head[0] == (byte)'P' && head[1] == (byte)'K' ? LoadTorchZip(f)
-                : n >= 1 && head[0] == 0x80 ? LoadTorchLegacy(f)
                 : n == 9 && head[8] == (byte)'{' ? FromSafeTensors(SafeTensors.Read(f))
+                : n >= 1 && head[0] == 0x80 ? LoadTorchLegacy(f)
                 : throw new DataFormatException("not a PyTorch checkpoint (legacy or zip) nor a safetensors file");
             // A diverged training's weights: every output would be NaN, every query a fallback pose.
             foreach (var (name, t) in checkpoint.StateDict)
@@ -70,6 +72,9 @@ public sealed class Checkpoint
                 while (i < values.Length && float.IsFinite(values[i])) i++;
                 if (i < values.Length)
                     throw new DataFormatException($"'{name}' holds a non-finite value ({values[i]} at index {i}): the weights are broken (a diverged training?)");
+                // A variance below zero: batch norm's square root of it is NaN, every feature lost (0 keypoints, no word).
+                if (name.EndsWith("running_var", StringComparison.Ordinal) && values.IndexOfAnyExceptInRange(0f, float.MaxValue) is int neg and >= 0)
+                    throw new DataFormatException($"'{name}' holds a negative variance ({values[neg]} at index {neg}): the weights are broken");
             }
             return checkpoint;
         }
@@ -86,9 +91,15 @@ public sealed class Checkpoint
         {
             throw new CheckpointException(path, $"a damaged safetensors header (not JSON): {e.Message}", e);
         }
-        catch (Exception e) when (e is DataFormatException or InvalidCastException or KeyNotFoundException or FormatException or ArgumentException)
+        catch (Exception e) when (e is DataFormatException or KeyNotFoundException)
         {
             throw new CheckpointException(path, e.Message, e);
+        }
+        // The pickle machine's and the strided copy's failures on damaged bytes: said as damage, not
+        // as .NET's words ("Unable to cast object of type 'PyGlobal'", "Index was outside the bounds").
+        catch (Exception e) when (e is InvalidCastException or FormatException or ArgumentException or IndexOutOfRangeException or OverflowException or InvalidOperationException)
+        {
+            throw new CheckpointException(path, $"a damaged checkpoint ({e.GetType().Name}: {e.Message})", e);
         }
     }
 

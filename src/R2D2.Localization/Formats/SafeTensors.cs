@@ -65,16 +65,22 @@ public sealed class SafeTensors
         {
             if (name == "__metadata__")
             {
-                foreach (var (k, v) in node!.AsObject()) meta[k] = v!.GetValue<string>();
+                if (node is not JsonObject m) throw new DataFormatException("safetensors __metadata__ is not an object");
+                foreach (var (k, v) in m) meta[k] = v is JsonValue sv && sv.TryGetValue(out string? text) ? text : throw new DataFormatException($"safetensors __metadata__ '{k}' is not a string");
                 continue;
             }
-            var o = node!.AsObject();
-            var dtype = Enum.Parse<TensorDType>(o["dtype"]!.GetValue<string>());
-            var shape = o["shape"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
-            var offs = o["data_offsets"]!.AsArray().Select(x => x!.GetValue<long>()).ToArray();
+            // Every field checked: a forged or damaged header was a NullReference or IndexOutOfRange stack trace.
+            if (node is not JsonObject o) throw new DataFormatException($"tensor {name}: not an object in the safetensors header");
+            var dtype = o["dtype"] is JsonValue dv && dv.TryGetValue(out string? dt) && Enum.TryParse<TensorDType>(dt, ignoreCase: false, out var d) && Enum.IsDefined(d)
+                ? d : throw new DataFormatException($"tensor {name}: dtype missing or unknown");
+            var shape = Longs(o["shape"], name, "shape", -1);
+            var offs = Longs(o["data_offsets"], name, "data_offsets", 2);
+            if (shape.Any(x => x < 0)) throw new DataFormatException($"tensor {name}: negative shape");
             entries.Add((name, dtype, shape, offs[0], offs[1]));
         }
         long dataLen = entries.Count == 0 ? 0 : entries.Max(e => e.End);
+        // Within the file, and within what one array holds (an end offset past 2 GB overflowed).
+        if (dataLen > Array.MaxLength || (f.CanSeek && dataLen > f.Length - 8 - (long)n)) throw new DataFormatException($"safetensors data offsets reach past the file's end ({dataLen} bytes of data)");
         var data = new byte[dataLen];
         f.ReadExactly(data);
         var tensors = new Dictionary<string, CheckpointTensor>();
@@ -89,6 +95,13 @@ public sealed class SafeTensors
             tensors[e.Name] = new CheckpointTensor(e.DType, e.Shape, data[(int)e.Begin..(int)e.End]);
         }
         return new SafeTensors(tensors, meta);
+    }
+
+    // A header array of integers (of <paramref name="count"/> elements when ≥ 0).
+    private static long[] Longs(JsonNode? node, string tensor, string field, int count)
+    {
+        if (node is not JsonArray a || (count >= 0 && a.Count != count)) throw new DataFormatException($"tensor {tensor}: {field} is not an array{(count >= 0 ? $" of {count} integers" : " of integers")}");
+        return a.Select(x => x is JsonValue v && v.TryGetValue(out long l) ? l : throw new DataFormatException($"tensor {tensor}: {field} holds a value that is not an integer")).ToArray();
     }
 
     /// <summary>Writes atomically (temporary file, then rename), so a crash never leaves half a file.</summary>

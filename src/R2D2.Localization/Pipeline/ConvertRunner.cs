@@ -221,6 +221,11 @@ public static class ConvertRunner
         else outputs.Add(($"{Name(format)} output", to));
         if (format == PoseFormat.Nvm) outputs.Add(("NVM's intrinsics list", Path.ChangeExtension(to, ".intrinsics.txt")));
         OutputFile.RefuseInputs(outputs, ins, folder ? new[] { ("output folder", (string?)to) } : null);
+        // A kapture source's sensors/ and reconstruction/ hold its images and features below its
+        // top files: an output there replaced a photo or the 3D points.
+        // (Folder outputs there are refused above, lying inside an input folder; hloc's by its export.)
+        if (!folder && format != PoseFormat.Hloc && Kapture.SensorsFolder(from) is { } sensors)
+            OutputFile.RefuseAsOutputFiles(outputs, new[] { ("kapture source's sensors/ folder", (string?)sensors), ("kapture source's reconstruction/ folder", Path.Combine(Path.GetDirectoryName(sensors)!, "reconstruction")) });
         if (folder || format == PoseFormat.Hloc) OutputFile.RefuseFileAsFolder(to, $"--to (a {Name(format)} output)");
         // A folder where an output file goes is said before any file is written (the NVM's
         // intrinsics list was written beside it first).

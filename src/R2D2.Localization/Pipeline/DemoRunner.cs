@@ -134,9 +134,15 @@ public static class DemoRunner
         {
             if (!(o.Scale > 0 && o.Scale <= 4)) throw new UsageException($"--scale {o.Scale}: expected a factor in (0, 4]");
             int w = (int)Math.Round(sc.Width * o.Scale), h = (int)Math.Round(sc.Height * o.Scale);
+            var unscaled = sc.Camera();
             sc = sc with { Width = w, Height = h, Focal = sc.Focal * w / sc.Width };
             queryList = queryList.Select(q =>
             {
+                // The scene's own camera becomes the scaled scene's: rescaling it per axis gave fy another
+                // ratio than fx where w/W and h/H round apart (--scale 0.3), and the list was refused.
+                if (q.Camera is { } own && own.Model.Equals(unscaled.Model) && own.Width == unscaled.Width && own.Height == unscaled.Height
+                    && own.Params.Zip(unscaled.Params, (a, b) => Math.Abs(a - b)).Max() <= 1e-6)
+                    return q with { Camera = sc.Camera(own.Id) };
                 try { return q with { Camera = q.Camera is { } c ? Intrinsics.RescaledTo(c, w, h) ?? c : null }; }
                 catch (R2D2Exception e) { throw new R2D2Exception(queryPath, 0, $"'{q.Name}': {e.Message} (the scene {scenePath} renders {w}×{h})"); }
             }).ToList();
@@ -157,7 +163,7 @@ public static class DemoRunner
     /// writes into OUT (a ground truth at OUT/poses.txt became the estimates): refused before anything is written.</summary>
     private static void RefuseOverwritingInputs(string outDir, string scenePath, string queryPath, string truthPath)
     {
-        var outputs = new[] { "map.db", "map.db-wal", "map.db-shm", "ground-truth.txt", "report.html" }.Select(f => Path.Combine(outDir, f))
+        var outputs = new[] { "map.db", "map.db-wal", "map.db-shm", "ground-truth.txt", "report.html", SquareStamp }.Select(f => Path.Combine(outDir, f))
             .Concat(QueryOutputs.Files(Path.Combine(outDir, "poses.txt")).Select(f => f.Path!)).Select(f => ("demo output", (string?)f));
         OutputFile.RefuseInputs(outputs, new[] { ("scene", (string?)scenePath), ("query list", queryPath), ("ground truth", truthPath) },
             new[] { ("image folder", (string?)Path.Combine(outDir, "images")) });

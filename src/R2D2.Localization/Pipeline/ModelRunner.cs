@@ -35,7 +35,7 @@ public static class ModelRunner
         return (c.Net, net.WeightsHash);
     }
 
-    private static bool IsTorch(string output) =>
+    internal static bool IsTorch(string output) =>
         output.EndsWith(".pt", StringComparison.OrdinalIgnoreCase) || output.EndsWith(".pth", StringComparison.OrdinalIgnoreCase);
 
     private static Checkpoint Load(string path) => DefaultModel.IsDefault(path) ? DefaultModel.LoadCheckpoint() : Checkpoint.Load(path);

@@ -15,6 +15,8 @@ public sealed record TrainOptions
     public required string OutputDir { get; init; }
     public required TrainingSettings Settings { get; init; }
     public required ITrainingPairSource Pairs { get; init; }
+    /// <summary>The files and folders the pairs are read from (<see cref="TrainingPairSources.InputsOf"/>): the run's files may not replace them.</summary>
+    public IReadOnlyList<(string Role, string? Path)> PairInputs { get; init; } = Array.Empty<(string, string?)>();
     public required torch.Device Device { get; init; }
     /// <summary>Save the state every this many steps.</summary>
     public int CheckpointEvery { get; init; } = 500;
@@ -124,12 +126,15 @@ public static class TrainRunner
         var runFiles = new[] { Trainer.ModelFile, Trainer.StateFile, Trainer.SettingsFile, Trainer.LogFile, Trainer.ValidationFile, Trainer.BestFile }
             .Select(f => ($"run's {f}", (string?)Path.Combine(outDir, f))).ToList();
         var init = DefaultModel.IsDefault(o.Settings.InitialWeights) ? null : o.Settings.InitialWeights;
-        OutputFile.RefuseInputs(new[] { ("PyTorch export", o.ExportTorchPath) }, runFiles.Prepend(("initial weights", init)));
-        OutputFile.RefuseInputs(runFiles, new[] { ("initial weights (--init)", init) },
+        OutputFile.RefuseInputs(new[] { ("PyTorch export", o.ExportTorchPath) }, runFiles.Prepend(("initial weights", init)).Concat(o.PairInputs));
+        OutputFile.RefuseInputs(runFiles, o.PairInputs.Prepend(("initial weights (--init)", init)),
             new[] { ("run's validated/ folder", (string?)Path.Combine(outDir, Trainer.ValidatedFolder)) });
         if (o.ExportTorchPath is { } export && Path.GetFullPath(export).TrimEnd('/') == Path.GetFullPath(outDir).TrimEnd('/'))
             throw new UsageException($"--export-torch {export} is the --out folder: give a file (.pt)");
         OutputFile.RefuseAsOutputFiles(new[] { ("PyTorch export", o.ExportTorchPath) });
+        // A zip-format PyTorch file under another name (x.safetensors) is read by nothing as what it says.
+        if (o.ExportTorchPath is { } named && !ModelRunner.IsTorch(named))
+            throw new UsageException($"--export-torch {named}: the export is a PyTorch file: its name must end in .pt or .pth");
     }
 
     /// <summary>Writes a trained model as a zip-format PyTorch file (.pt) that torch.load reads.</summary>

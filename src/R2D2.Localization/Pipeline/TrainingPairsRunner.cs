@@ -80,6 +80,8 @@ public static class TrainingPairsRunner
         if (files.Count == 0) throw new UsageException("no images found in --images");
         if (o.Warps < 1) throw new UsageException("--warps must be at least 1");
         OutputFile.RefuseFileAsFolder(outDir, "--out");
+        // A sequence's folder is OUT/<photo's name>: a photo there was replaced by its downscaled copy.
+        OutputFile.RefuseInputs(Array.Empty<(string, string?)>(), files.Select(f => ("photo", (string?)f)), new[] { ("--out folder", (string?)outDir) });
         return HPatchesSequences.Write(files, outDir, o, onSequence, onFailed);
     }
 
@@ -105,6 +107,11 @@ public static class TrainingPairsRunner
         var description = source.Describe();
         onSource?.Invoke(description);
         OutputFile.RefuseFileAsFolder(o.OutDir, "--out");
+        // The pictures go into --out: not into (or over) what the pairs are read from (a photo named
+        // pair_00000.png was replaced, and the pictures became photos of the next run).
+        var inputs = TrainingPairSources.InputsOf(o.PairsSpec is { } s ? new[] { s } : Array.Empty<string>())
+            .Append(("photos folder", o.ImagesFolder)).Append(("map", o.MapPath)).Append(("map's image folder", o.MapImages));
+        OutputFile.RefuseInputs(Array.Empty<(string, string?)>(), inputs, new[] { ("--out folder", (string?)o.OutDir) });
         var previews = PairPreviews.Write(source, o.OutDir, o.First, o.Count, o.Lines, onPair);
         var others = PairPreviews.Others(o.OutDir, previews);
         if (others.Count > 0)

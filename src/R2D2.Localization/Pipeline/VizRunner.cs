@@ -25,7 +25,9 @@ public static class VizRunner
         var png = Output(o, ".keypoints.png", features.Model);
         var rgb = ImageFile.ReadRgb(o.ImagePath);
         using var network = features.OpenNetwork();
-        var f = new MultiScaleExtractor(network, features.Settings).Extract(rgb);
+        FeatureSet f;
+        try { f = new MultiScaleExtractor(network, features.Settings).Extract(rgb); }
+        catch (ImageTooSmallException e) { throw new R2D2Exception(o.ImagePath, 0, e.Message); } // said of the image
         FeatureViz.WriteKeypoints(rgb, f, png);
         return (png, f.Count);
     }

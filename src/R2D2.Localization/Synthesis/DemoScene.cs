@@ -99,6 +99,8 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
         var night = new NightSettings();
         var cams = new List<SceneCamera>();
         var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        var surfaces = new List<(int Line, double Width, double Height)>(); // textured: facades and the ground
+        int texelsLine = 0;
         foreach (var (ln, f) in SceneFileLines.Read(path))
         {
             void Count(int n, string form)
@@ -117,7 +119,7 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
                     width = (int)Positive(I(1, "width"), "width"); height = (int)Positive(I(2, "height"), "height"); focal = Positive(D(3, "focal"), "focal");
                     if (width > 8192 || height > 8192) throw new FileFormatException(path, ln, $"image {width}×{height}: at most 8192 pixels a side");
                     break;
-                case "texels-per-metre": Count(2, "texels-per-metre N"); texels = Positive(D(1, "texels per metre"), "texels per metre"); break;
+                case "texels-per-metre": Count(2, "texels-per-metre N"); texels = Positive(D(1, "texels per metre"), "texels per metre"); texelsLine = ln; break;
                 case "supersampling": Count(2, "supersampling S"); ss = (int)Positive(I(1, "supersampling"), "supersampling");
                     if (ss > 8) throw new FileFormatException(path, ln, $"supersampling {ss}: at most 8 (64 samples a pixel)");
                     break;
@@ -135,6 +137,7 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
                     Count(6, "ground SEED X0 Z0 X1 Z1");
                     ground = new Ground(I(1, "seed"), Math.Min(D(2, "x0"), D(4, "x1")), Math.Min(D(3, "z0"), D(5, "z1")), Math.Max(D(2, "x0"), D(4, "x1")), Math.Max(D(3, "z0"), D(5, "z1")));
                     if (ground.X1 - ground.X0 <= 0 || ground.Z1 - ground.Z0 <= 0) throw new FileFormatException(path, ln, "the ground rectangle is empty");
+                    surfaces.Add((ln, ground.X1 - ground.X0, ground.Z1 - ground.Z0));
                     break;
                 case "facade":
                 {
@@ -142,6 +145,7 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
                     var fa = new Facade(I(1, "seed"), D(2, "x0"), D(3, "z0"), D(4, "x1"), D(5, "z1"), Positive(D(6, "height"), "height"));
                     if (fa.Width < 0.5) throw new FileFormatException(path, ln, $"the facade is {fa.Width:F2} m wide (at least 0.5 m)");
                     facades.Add(fa);
+                    surfaces.Add((ln, fa.Width, fa.Height));
                     break;
                 }
                 case "lamp":
@@ -164,11 +168,24 @@ public sealed record DemoScene(string Name, int Width, int Height, double Focal,
                     throw new FileFormatException(path, ln, $"unknown keyword '{f[0]}' (image, texels-per-metre, supersampling, day-jpeg, sun, ground, facade, lamp, night, day)");
             }
         }
+        // Each surface's texture is one array: a huge one overflowed (texels-per-metre 1e9, a ground of 1e7 m).
+        double all = 0;
+        foreach (var (ln, w, h) in surfaces)
+        {
+            double t = Math.Ceiling(w * texels) * Math.Ceiling(h * texels);
+            all += t;
+            if (t > MaxTextureTexels || all > TownScene.MaxTexels)
+                throw new FileFormatException(path, ln, $"{w:G4} × {h:G4} m at {texels:G4} texels a metre makes {(t > MaxTextureTexels ? t : all):G3} texels{(t > MaxTextureTexels ? "" : " with the surfaces before it")}: "
+                    + $"at most {(t > MaxTextureTexels ? MaxTextureTexels : TownScene.MaxTexels):N0} (fewer texels a metre{(texelsLine > 0 ? $", line {texelsLine}" : "")}, or a smaller surface)");
+        }
         if (width == 0) throw new FileFormatException(path, 0, "no 'image WIDTH HEIGHT FOCAL' line");
         if (facades.Count == 0) throw new FileFormatException(path, 0, "no facade");
         if (cams.Count < 2) throw new FileFormatException(path, 0, $"{Counted.Of(cams.Count, "day camera")}; the map needs 2 or more");
         return new DemoScene(Path.GetFileNameWithoutExtension(path), width, height, focal, texels, ss, dayJpeg, sun, ground, facades, lamps, night, cams);
     }
+
+    /// <summary>Texels of one surface's texture (float RGB: 12 bytes each, 800 MB at the limit).</summary>
+    public const long MaxTextureTexels = 64_000_000;
 
     internal static NightSettings ParseNight(IEnumerable<string> pairs, NightSettings s, string path, int ln)
     {

@@ -19,6 +19,33 @@ public static class TrainingPairSources
         return sources.Count == 1 ? sources[0] : new MixedPairSource(sources);
     }
 
+    /// <summary>The files and folders the specs read (photos, a map and its images, a scene file):
+    /// inputs a command's outputs must not replace.</summary>
+    public static IEnumerable<(string Role, string? Path)> InputsOf(IEnumerable<string> specs)
+    {
+        foreach (var spec in specs)
+        {
+            if (spec.StartsWith("images:", StringComparison.Ordinal)) yield return ("pair photos folder", spec["images:".Length..]);
+            else if (spec.StartsWith("map:", StringComparison.Ordinal) && spec.Split(':', 3) is [_, var db, var images])
+            {
+                yield return ("pair map database", db);
+                yield return ("pair map's image folder", images);
+            }
+            else if (spec.StartsWith("rendered:", StringComparison.Ordinal))
+            {
+                var rest = spec["rendered:".Length..];
+                int colon = rest.IndexOf(':');
+                if (Lightings.ContainsKey(colon >= 0 ? rest[..colon] : rest)) rest = colon >= 0 ? rest[(colon + 1)..] : "";
+                if (rest.Length > 0) yield return ("scene file", rest);
+            }
+        }
+    }
+
+    private static readonly Dictionary<string, RenderedLighting> Lightings = new()
+    {
+        ["day-day"] = RenderedLighting.DayDay, ["day-night"] = RenderedLighting.DayNight, ["night-night"] = RenderedLighting.NightNight, ["mixed"] = RenderedLighting.Mixed,
+    };
+
     private static ITrainingPairSource ParseOne(string spec, int crop, long seed, PhotometricSettings photometric)
     {
         if (spec == "generated")
@@ -26,7 +53,7 @@ public static class TrainingPairSources
         if (spec.StartsWith("images:", StringComparison.Ordinal))
         {
             var dir = spec["images:".Length..];
-            if (!Directory.Exists(dir)) throw new R2D2Exception($"--pairs {spec}: folder {dir} not found");
+            if (!Directory.Exists(dir)) throw new R2D2Exception(File.Exists(dir) ? $"--pairs {spec}: {dir} is a file: images: takes a folder of photos" : $"--pairs {spec}: folder {dir} not found");
             return new HomographyPairSource(new FolderImageSource(dir), seed, crop, photometric: photometric);
         }
         if (spec.StartsWith("map:", StringComparison.Ordinal))
@@ -47,13 +74,9 @@ public static class TrainingPairSources
     {
         var s = new RenderedPairSettings { Width = crop, Height = crop, Photometric = photometric };
         var rest = spec.Length > "rendered".Length ? spec["rendered:".Length..] : "";
-        var lightings = new Dictionary<string, RenderedLighting>
-        {
-            ["day-day"] = RenderedLighting.DayDay, ["day-night"] = RenderedLighting.DayNight, ["night-night"] = RenderedLighting.NightNight, ["mixed"] = RenderedLighting.Mixed,
-        };
         int colon = rest.IndexOf(':');
         var first = colon >= 0 ? rest[..colon] : rest;
-        if (lightings.TryGetValue(first, out var l)) { s = s with { Lighting = l }; rest = colon >= 0 ? rest[(colon + 1)..] : ""; }
+        if (Lightings.TryGetValue(first, out var l)) { s = s with { Lighting = l }; rest = colon >= 0 ? rest[(colon + 1)..] : ""; }
         if (rest.Length > 0)
         {
             // A word that names no file is a mistyped lighting (a usage error); a path, a missing file.

@@ -253,6 +253,15 @@ public class InteropCliTests
         (code, _, err) = CliTests.Localize("convert", "--from", Berlin, "--to", copy, "--format", "kapture");
         Assert.True(code == 0, err);
         Assert.Equal(Kapture.Read(Berlin).Select(i => (i.Timestamp, i.SensorId, i.Name)), Kapture.Read(copy).Select(i => (i.Timestamp, i.SensorId, i.Name)));
+        // An output inside the source's sensors/ or reconstruction/ (a photo, the 3D points) was written over them.
+        Directory.CreateDirectory(Path.Combine(copy, "reconstruction"));
+        foreach (var target in new[] { Path.Combine(copy, "sensors", "records_data", "x.jpg"), Path.Combine(copy, "reconstruction", "points3d.txt") })
+        {
+            (code, _, err) = CliTests.Localize("convert", "--from", copy, "--to", target, "--format", "submission");
+            Assert.Equal(1, code);
+            Assert.Contains("lies inside the kapture source's", err);
+            Assert.False(File.Exists(target));
+        }
     }
 
     /// <summary>kapture's berlin sample: its three photos mapped with their kapture poses, then

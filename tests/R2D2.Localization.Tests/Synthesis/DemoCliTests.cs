@@ -72,6 +72,24 @@ public class DemoCliTests
         Assert.False(Directory.Exists(dir));
     }
 
+    /// <summary>Any --scale in (0, 4] renders (0.3 failed: the query cameras' fy was rescaled by the
+    /// rounded height, the scene's by the width); a scene file at OUT/square.txt, the demo's stamp,
+    /// is refused (the stamp replaced it).</summary>
+    [Fact]
+    public void AnyScaleRendersAndTheStampIsNoInput()
+    {
+        var dir = Path.Combine(TempDir.Create(), "demo");
+        var (code, _, err) = CliTests.Localize("demo", "--model", "rootsift", "--render-only", "--scale", "0.3", "--max-day", "2", "--max-queries", "1", "--out", dir);
+        Assert.True(code == 0, err);
+        var scene = Path.Combine(dir, "square.txt");
+        File.Copy(Path.Combine(SharedData.RepoRoot, "maps", "demo-square.scene"), scene, overwrite: true);
+        var before = File.ReadAllBytes(scene);
+        (code, _, err) = CliTests.Localize("demo", "--model", "rootsift", "--render-only", "--scene", scene, "--max-day", "2", "--max-queries", "1", "--out", dir);
+        Assert.Equal(1, code);
+        Assert.Contains("the demo output would overwrite the scene", err);
+        Assert.Equal(before, File.ReadAllBytes(scene));
+    }
+
     /// <summary>A device that is not there stops the square demo before its banner and before any
     /// photo (the banner came first); a render-only run needs no device.</summary>
     [Fact]

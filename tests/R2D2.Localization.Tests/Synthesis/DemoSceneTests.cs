@@ -100,6 +100,9 @@ public class DemoSceneTests
     [InlineData("image 40000 30000 31250\n", 1, "at most 8192 pixels a side")] // rendered 20000×15000 images with no cap
     [InlineData("image 64 48 50\nsupersampling 1000\n", 2, "supersampling 1000: at most 8")]
     [InlineData("image 64 48 50\nday-jpeg 200\n", 2, "day-jpeg 200: a JPEG quality in [1, 100]")] // was taken as 100
+    // Textures too large for one array (stack traces: an index out of range, an overflow).
+    [InlineData("image 64 48 50\ntexels-per-metre 1e9\nfacade 1 0 0 1 0 5\n", 3, "at most 64,000,000 (fewer texels a metre, line 2, or a smaller surface)")]
+    [InlineData("image 64 48 50\nground 7 -1e7 -1e7 1e7 1e7\n", 2, "at most 64,000,000")]
     public void ABadSceneFileNamesTheFileAndLine(string text, int line, string message)
     {
         var path = Path.Combine(TempDir.Create(), "bad.scene");

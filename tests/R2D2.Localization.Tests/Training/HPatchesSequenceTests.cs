@@ -116,5 +116,18 @@ public class HPatchesSequenceTests
         Directory.CreateDirectory(Path.Combine(dir, "empty"));
         Assert.Contains("no images found", Assert.Throws<UsageException>(() => TrainingPairsRunner.HPatches(new[] { Path.Combine(dir, "empty") }, Path.Combine(dir, "seq"), new HPatchesOptions(), null, (_, _) => { })).Message);
         Assert.False(Directory.Exists(Path.Combine(dir, "seq")));
+        // Outputs over the photos: a preview into the photos' folder replaced pair_00000.png there,
+        // a sequence at OUT/<name>/1.png its own photo.
+        var photos = Path.Combine(dir, "photos");
+        Directory.CreateDirectory(Path.Combine(photos, "1"));
+        var photo = Path.Combine(photos, "1", "1.png");
+        File.Copy(Boat, photo);
+        var before = File.ReadAllBytes(photo);
+        Assert.Contains("the --out folder is the photos folder", Assert.Throws<R2D2Exception>(() =>
+            TrainingPairsRunner.Preview(options with { ImagesFolder = Path.Combine(photos, "1"), OutDir = Path.Combine(photos, "1") })).Message);
+        Assert.Contains("the --out folder holds the photo", Assert.Throws<R2D2Exception>(() =>
+            TrainingPairsRunner.HPatches(new[] { photo }, photos, new HPatchesOptions { Warps = 1, MaxSide = 128 }, null, (_, _) => { })).Message);
+        Assert.Equal(before, File.ReadAllBytes(photo));
+        Assert.Equal(new[] { photo }, Directory.GetFiles(photos, "*", SearchOption.AllDirectories));
     }
 }

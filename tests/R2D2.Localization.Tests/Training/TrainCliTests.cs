@@ -192,6 +192,17 @@ print(c['net'], sum(v.numel() for v in c['state_dict'].values()))
         (c, _, e) = CliTests.Localize(Args("--export-torch", dir));
         Assert.Equal(1, c);
         Assert.Contains("is a folder: the PyTorch export is a file", e);
+        // A zip-format .pt under a safetensors name, and a scene file among the run's files (its
+        // settings.json replaced the scene): refused before the training.
+        (c, _, e) = CliTests.Localize(Args("--export-torch", Path.Combine(dir, "x.safetensors")));
+        Assert.Equal(2, c);
+        Assert.Contains("its name must end in .pt or .pth", e);
+        var scene = Path.Combine(run, "settings.json");
+        File.Copy(Path.Combine(SharedData.RepoRoot, "maps", "demo-square.scene"), scene);
+        (c, _, e) = CliTests.Localize(Args("--pairs", $"rendered:day-night:{scene}"));
+        Assert.Equal(1, c);
+        Assert.Contains("the run's settings.json would overwrite the scene file", e);
+        File.Delete(scene);
         (c, _, e) = CliTests.Localize(Args("--net", "Quad_L2Net_ConfCFS(mchan=0)"));
         Assert.Equal(2, c);
         Assert.Contains("mchan=0 is not a whole number in [1, 64]", e);

@@ -58,6 +58,9 @@ public class MatchingCliTests
         (code, _, err) = CliTests.Localize("eval-rendered", "--model", "default", "--pairs", "1", "--size", "200x150");
         Assert.Equal(2, code);
         Assert.Contains("--size 200x150: the rendered images would be 200×150 px: no pyramid level fits", err);
+        (code, _, err) = CliTests.Localize("eval-rendered", "--model", "rootsift", "--pairs", "1");
+        Assert.Equal(2, code);
+        Assert.Contains("--model rootsift: eval-rendered compares R2D2 networks", err);
     }
 
     [Fact]

@@ -124,6 +124,9 @@ public static class RenderedModelEvaluation
     public static List<(MmaRow DayNight, MmaRow Viewpoint)> Run(IReadOnlyList<string> models, int pairCount, int width, int height, ExtractionSettings extraction,
         TorchSharp.torch.Device device, Action<string>? log = null)
     {
+        // RootSIFT has no network to load: said as such (it was "rootsift: file not found").
+        if (models.FirstOrDefault(m => string.Equals(m, "rootsift", StringComparison.OrdinalIgnoreCase)) is { } sift)
+            throw new UsageException($"--model {sift}: eval-rendered compares R2D2 networks (checkpoints or 'default'); RootSIFT's MMA on homographies: localize eval-homography --model rootsift");
         // Every model loaded before the pairs are made: a bad path fails at once, not after the first model's run.
         var nets = new List<R2D2Network>();
         try

@@ -25,6 +25,9 @@ public static class HomographyPairs
         var pairs = new List<HomographyPair>();
         var files = Directory.GetFiles(folder).Select(Path.GetFileName).ToHashSet()!;
         string name = Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/'));
+        // A homography's name on a folder: the pair was skipped without a word (scores over fewer pairs).
+        if (Directory.GetDirectories(folder).Select(Path.GetFileName).FirstOrDefault(d => Regex.IsMatch(d!, @"^H_1_\d+$|^H1to\d+p(\.xml|\.txt)?$")) is { } odd)
+            throw new InputListException($"{Path.Combine(folder, odd)}: is a folder, not a homography file");
 
         // EVD: 1/, 2/, h/
         if (Directory.Exists(Path.Combine(folder, "1")) && Directory.Exists(Path.Combine(folder, "h")))

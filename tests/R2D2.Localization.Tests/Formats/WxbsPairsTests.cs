@@ -106,5 +106,9 @@ public class WxbsPairsTests
         var graf = SharedData.Path_("datasets", "oxford-graf");
         Assert.Equal(2 * HomographyPairs.Find(graf).Count, HomographyPairs.FindAll(new[] { graf, graf }).Count);
         Assert.StartsWith($"{empty}: no homography pairs", Assert.Throws<InputListException>(() => HomographyPairs.FindAll(new[] { graf, empty })).Message);
+        // A homography's name on a folder is said (the pair was skipped, the MMA over fewer pairs).
+        var odd = Path.Combine(empty, "H_1_2");
+        Directory.CreateDirectory(odd);
+        Assert.StartsWith($"{odd}: is a folder, not a homography file", Assert.Throws<InputListException>(() => HomographyPairs.Find(empty)).Message);
     }
 }

@@ -140,8 +140,7 @@ public static class DemoRunner
             {
                 // The scene's own camera becomes the scaled scene's: rescaling it per axis gave fy another
                 // ratio than fx where w/W and h/H round apart (--scale 0.3), and the list was refused.
-                if (q.Camera is { } own && own.Model.Equals(unscaled.Model) && own.Width == unscaled.Width && own.Height == unscaled.Height
-                    && own.Params.Zip(unscaled.Params, (a, b) => Math.Abs(a - b)).Max() <= 1e-6)
+                if (q.Camera is { } own && DemoDataset.IsSceneCamera(own, unscaled))
                     return q with { Camera = sc.Camera(own.Id) };
                 try { return q with { Camera = q.Camera is { } c ? Intrinsics.RescaledTo(c, w, h) ?? c : null }; }
                 catch (R2D2Exception e) { throw new R2D2Exception(queryPath, 0, $"'{q.Name}': {e.Message} (the scene {scenePath} renders {w}×{h})"); }

@@ -7,6 +7,12 @@ namespace R2D2.Localization.Synthesis;
 /// queries rendered from their true poses.</summary>
 public sealed record DemoDataset(string DayFolder, string NightFolder, List<PosedImage> Day, List<PosedImage> Night)
 {
+    /// <summary>Whether <paramref name="c"/> is the scene's camera <paramref name="scene"/> (a query
+    /// list's, read from text, to within 1e-6 of each parameter).</summary>
+    public static bool IsSceneCamera(Camera c, Camera scene) =>
+        c.Model.Equals(scene.Model) && c.Width == scene.Width && c.Height == scene.Height
+        && c.Params.Length == scene.Params.Length && c.Params.Zip(scene.Params, (a, b) => Math.Abs(a - b)).Max() <= 1e-6;
+
     /// <summary>Renders the scene's day cameras into <c>OUT/day/</c> and the night queries (the query
     /// list's names and cameras, the ground truth's poses) into <c>OUT/night/</c>, as JPEG.
     /// The queries' cameras must be the scene's (the renderer has one camera).
@@ -23,8 +29,7 @@ public sealed record DemoDataset(string DayFolder, string NightFolder, List<Pose
         var night = new List<PosedImage>();
         foreach (var q in queries)
         {
-            if (q.Camera is not { } c || !c.Model.Equals(camera.Model) || c.Width != camera.Width || c.Height != camera.Height
-                || c.Params.Zip(camera.Params, (a, b) => Math.Abs(a - b)).Max() > 1e-6)
+            if (q.Camera is not { } c || !IsSceneCamera(c, camera))
                 throw new FileFormatException(queryListPath, 0, $"query '{q.Name}': its camera must be the scene's ({camera.Model.Name} {camera.Width} {camera.Height} "
                     + $"{string.Join(' ', ColmapConvention.CameraToColmap(camera).Params)} in the list's convention)");
             if (!truthByName.TryGetValue(q.SubmissionName, out var gt))

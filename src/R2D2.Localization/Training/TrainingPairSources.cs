@@ -31,13 +31,8 @@ public static class TrainingPairSources
                 yield return ("pair map database", db);
                 yield return ("pair map's image folder", images);
             }
-            else if (spec.StartsWith("rendered:", StringComparison.Ordinal))
-            {
-                var rest = spec["rendered:".Length..];
-                int colon = rest.IndexOf(':');
-                if (Lightings.ContainsKey(colon >= 0 ? rest[..colon] : rest)) rest = colon >= 0 ? rest[(colon + 1)..] : "";
-                if (rest.Length > 0) yield return ("scene file", rest);
-            }
+            else if (spec.StartsWith("rendered:", StringComparison.Ordinal) && SplitRendered(spec).Scene is { Length: > 0 } scene)
+                yield return ("scene file", scene);
         }
     }
 
@@ -73,10 +68,8 @@ public static class TrainingPairSources
     private static RenderedPairSettings ParseRendered(string spec, int crop, PhotometricSettings photometric)
     {
         var s = new RenderedPairSettings { Width = crop, Height = crop, Photometric = photometric };
-        var rest = spec.Length > "rendered".Length ? spec["rendered:".Length..] : "";
-        int colon = rest.IndexOf(':');
-        var first = colon >= 0 ? rest[..colon] : rest;
-        if (Lightings.TryGetValue(first, out var l)) { s = s with { Lighting = l }; rest = colon >= 0 ? rest[(colon + 1)..] : ""; }
+        var (lighting, rest) = SplitRendered(spec);
+        if (lighting is { } l) s = s with { Lighting = l };
         if (rest.Length > 0)
         {
             // A word that names no file is a mistyped lighting (a usage error); a path, a missing file.
@@ -87,5 +80,13 @@ public static class TrainingPairSources
             s = s with { SceneFile = rest };
         }
         return s;
+    }
+
+    /// <summary>rendered[:LIGHTING][:SCENE_FILE] as its lighting (null: not given) and what follows it ("" for none).</summary>
+    private static (RenderedLighting? Lighting, string Scene) SplitRendered(string spec)
+    {
+        var rest = spec.Length > "rendered".Length ? spec["rendered:".Length..] : "";
+        int colon = rest.IndexOf(':');
+        return Lightings.TryGetValue(colon >= 0 ? rest[..colon] : rest, out var l) ? (l, colon >= 0 ? rest[(colon + 1)..] : "") : (null, rest);
     }
 }

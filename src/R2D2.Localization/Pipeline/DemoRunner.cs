@@ -176,9 +176,10 @@ public static class DemoRunner
     {
         var t = new StageTimings();
         if (!job.RenderOnly) job.Features.CheckOptions();
+        // Opened before Read, which writes the embedded scene files into OUT: a damaged checkpoint left OUT/scene/ behind.
+        using var source = job.RenderOnly ? null : job.Features.Open();
         var inp = Read(o);
         var sc = inp.Scene;
-        using var source = job.RenderOnly ? null : job.Features.Open();
         source?.RefuseRenderSize(sc.Width, sc.Height, "the demo's photos");
         var device = source == null ? null : job.Features.Device();
         progress.Line($"demo: scene {inp.ScenePath} ({sc.Facades.Count} facades, {Counted.Of(sc.DayCameras.Count, "day photo")}, {sc.Width}×{sc.Height}), "

@@ -65,6 +65,11 @@ public static class StrechaLocRunner
         // The name keys the work folder and the table: two scenes of one name would share a map.
         if (scenes.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1) is { } same)
             throw new R2D2Exception($"--scenes: {string.Join(" and ", same.Select(s => s.Folder))} have the same name '{same.Key}' (it names the work folder): give each scene once, or rename one");
+        // The maps go to WORK/SCENE/: never into a scene's own folders (a --work inside images/ put
+        // map files among the photos, one equal to the scene's parent put them in the scene folder).
+        OutputFile.RefuseInputs(Array.Empty<(string, string?)>(),
+            scenes.SelectMany(s => new[] { ("scene's images/", (string?)s.DayImages), ("scene's night/", s.NightImages), ("scene's cameras/", Path.Combine(s.Folder, "cameras")), ("scene folder", s.Folder) }),
+            scenes.Select(s => ("--work folder of the scene's maps", (string?)Path.Combine(o.WorkFolder, s.Name))));
         if (models.FirstOrDefault(FeatureSource.IsHloc) is { } hloc)
             throw new UsageException($"--model {hloc}: strecha-loc compares extractors it runs itself (checkpoints, 'rootsift'); hloc's features go through build-map, query and evaluate");
         ModelLoader.CheckAll(models, m => m.Equals("rootsift", StringComparison.OrdinalIgnoreCase));

@@ -54,6 +54,23 @@ public class StrechaLocRunnerTests
         Assert.Contains("night/ is missing", Assert.Throws<FileFormatException>(() => StrechaLoc.Load(scene)).Message);
     }
 
+    /// <summary>The maps are not written into a scene's own folders: a --work inside its images/, or
+    /// one that puts WORK/SCENE on the scene folder itself, is refused before any work.</summary>
+    [Fact]
+    public void AWorkFolderInsideTheSceneIsRefused()
+    {
+        var dir = TempDir.Create();
+        var scene = Path.Combine(dir, "fountain-P11");
+        TempDir.CopyTree(SharedData.Path_("datasets", "strecha", "fountain-P11"), scene);
+        var before = Directory.GetFiles(scene, "*", SearchOption.AllDirectories).Length;
+        foreach (var (work, why) in new[] { (Path.Combine(scene, "images", "w"), "lies inside the scene's images/"), (dir, "holds the scene's images/") })
+        {
+            var e = Assert.Throws<R2D2Exception>(() => StrechaLocRunner.Run(new[] { scene }, new[] { "rootsift" }, new StrechaLocOptions { WorkFolder = work }));
+            Assert.Contains(why, e.Message);
+        }
+        Assert.Equal(before, Directory.GetFiles(scene, "*", SearchOption.AllDirectories).Length);
+    }
+
     /// <summary>Other extraction settings get a map of their own beside the defaults' (a rerun with
     /// another --max-size stopped on the earlier map's features).</summary>
     [Fact]

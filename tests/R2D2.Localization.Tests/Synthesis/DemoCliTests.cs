@@ -110,6 +110,13 @@ public class DemoCliTests
         Assert.True(code == 2, err);
         Assert.Contains("--device must be auto, cpu or cuda, not 'bogus'", err);
         Assert.False(Directory.Exists(dir + "2"));
+        // A damaged checkpoint too (the embedded scene files were written into OUT/scene/ first).
+        var junk = Path.Combine(TempDir.Create(), "junk.pt");
+        File.WriteAllText(junk, "junk");
+        (code, _, err) = CliTests.Localize("demo", "--max-day", "2", "--max-queries", "1", "--model", junk, "--out", dir + "3");
+        Assert.True(code == 1, err);
+        Assert.Contains($"{junk}: not a PyTorch checkpoint", err);
+        Assert.False(Directory.Exists(dir + "3"));
     }
 
     /// <summary>The town end to end on a small reduction (30 photos at a quarter size, RootSIFT: no
